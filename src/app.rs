@@ -1,0 +1,164 @@
+//! The application: shared state, the router (every route wired here, in one place), start-up
+//! and the background tasks.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::{get, post, put};
+use tokio::sync::RwLock;
+
+use crate::calendar::domain::Calendar;
+use crate::config::Config;
+use crate::http::middleware::{self, Metrics};
+use crate::store::{Db, DbOptions};
+use crate::{audit, calendar, demo, http, identity, reference, web};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub calendar: Arc<RwLock<Calendar>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Connects, migrates, loads reference data and (unless in production) the demo accounts.
+    pub async fn open(config: Config) -> anyhow::Result<AppState> {
+        let db = Db::connect(&DbOptions {
+            url: config.database_url(),
+            max_connections: config.max_connections,
+            max_group: 256,
+        })
+        .await
+        .with_context(|| format!("opening database {}", config.database_url_redacted()))?;
+        reference::seed::seed(&db).await?;
+        demo::ensure(&db, config.production).await?;
+        let calendar = calendar::store::load(&db).await?;
+        Ok(AppState {
+            db,
+            config: Arc::new(config),
+            calendar: Arc::new(RwLock::new(calendar)),
+            metrics: Arc::new(Metrics::new()),
+        })
+    }
+
+    pub async fn reload_calendar(&self) -> anyhow::Result<()> {
+        let fresh = calendar::store::load(&self.db).await?;
+        *self.calendar.write().await = fresh;
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/register", post(identity::api::register))
+        .route("/auth/token", post(identity::api::create_token))
+        .route("/auth/logout", post(identity::api::logout))
+        .route("/me", get(identity::api::get_me).patch(identity::api::update_me))
+        .route("/enterprises", post(identity::api::create_enterprise))
+        .route("/enterprises/{code}", get(identity::api::get_enterprise))
+        .route("/enterprises/{code}/agents", post(identity::api::add_agent))
+        .route("/staff", post(identity::api::create_staff))
+        .route("/calendar/add", get(calendar::api::add_days))
+        .route("/calendar/count", get(calendar::api::count_days))
+        .route("/calendar/days/{date}", get(calendar::api::get_day))
+        .route("/calendar/years/{year}", put(calendar::api::put_year))
+        .route("/audit/verify", get(audit_verify))
+        .route("/openapi.json", get(http::ops::openapi))
+        .fallback(http::ops::api_not_found);
+
+    let pages = Router::new()
+        .route("/", get(web::pages::home))
+        .route("/login", get(identity::pages::login_form).post(identity::pages::login))
+        .route("/register", get(identity::pages::register_form).post(identity::pages::register))
+        .route("/logout", post(identity::pages::logout))
+        .route("/profile", get(identity::pages::profile))
+        .route("/staff", get(identity::pages::staff_home))
+        .route("/lang/{lang}", get(web::pages::set_language))
+        .route("/static/{*path}", get(web::assets::serve));
+
+    let app = Router::new()
+        .nest("/api/v1", api)
+        .merge(pages)
+        .route("/healthz", get(http::ops::healthz))
+        .route("/readyz", get(http::ops::readyz))
+        .route("/metrics", get(http::ops::metrics))
+        .fallback(web::pages::not_found);
+    middleware::apply(app, &state).with_state(state)
+}
+
+async fn audit_verify(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    caller: http::Caller,
+) -> http::ApiResult<axum::Json<serde_json::Value>> {
+    use identity::authz::{Action, Decision, Resource, decide};
+    match decide(&caller.actor, Action::Read, &Resource::AuditLog) {
+        Decision::Allow => {}
+        Decision::Unauthenticated => return Err(http::ApiError::Unauthenticated),
+        _ => return Err(http::ApiError::NotFound),
+    }
+    let outcome = audit::store::verify(&state.db).await?;
+    Ok(axum::Json(match outcome {
+        Ok(report) => serde_json::json!({"ok": true, "report": report}),
+        Err(broken) => serde_json::json!({"ok": false, "first_break": broken.to_string()}),
+    }))
+}
+
+/// Runs the server until Ctrl-C / SIGTERM; prints the URL once it is accepting connections.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let bind = config.bind.clone();
+    let state = AppState::open(config).await?;
+    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    spawn_background(state.clone());
+    let db = state.db.clone();
+    let app = router(state);
+    tracing::info!(duration_ms = started.elapsed().as_millis() as u64, %addr, "ready");
+    println!("Quanban 全办 is running at http://{addr}/  (ready in {} ms)", started.elapsed().as_millis());
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    Ok(())
+}
+
+fn spawn_background(state: AppState) {
+    let every = Duration::from_secs(state.config.checkpoint_seconds.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = audit::store::checkpoint(&state.db).await {
+                tracing::warn!(error = %e, "audit checkpoint failed");
+            }
+            // Other processes on the same PostgreSQL may have added a holiday year.
+            if let Err(e) = state.reload_calendar().await {
+                tracing::warn!(error = %e, "calendar reload failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,253 @@
+//! Audit storage: append inside the caller's transaction, checkpoint, verify.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::domain::{Break, Entry, GENESIS, NewEntry, checkpoint_hash, verify_stream};
+use crate::store::{Db, StoreResult, now_text};
+
+/// Appends `entry` to its stream. Call it with the connection of the transaction that makes the
+/// change, so both commit or neither does.
+pub async fn append(conn: &mut AnyConnection, entry: NewEntry) -> StoreResult<Entry> {
+    // Create the head row if this is a new stream, then bump it. The UPDATE takes the row lock on
+    // PostgreSQL, so writers of one stream queue here while other streams go ahead in parallel.
+    sqlx::query(
+        "INSERT INTO audit_heads (stream, seq, hash, checkpointed_seq) VALUES ($1, 0, $2, 0) \
+         ON CONFLICT (stream) DO NOTHING",
+    )
+    .bind(&entry.stream)
+    .bind(GENESIS)
+    .execute(&mut *conn)
+    .await?;
+    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE stream = $1 RETURNING seq, hash")
+        .bind(&entry.stream)
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev_hash: String = head.try_get("hash")?;
+    let mut stored = Entry {
+        stream: entry.stream,
+        seq,
+        at: now_text(),
+        actor: entry.actor,
+        action: entry.action,
+        resource: entry.resource,
+        summary: entry.summary,
+        prev_hash,
+        hash: String::new(),
+    };
+    stored.hash = stored.computed_hash();
+    sqlx::query(
+        "INSERT INTO audit_log (stream, seq, at, actor, action, resource, summary, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&stored.stream)
+    .bind(stored.seq)
+    .bind(&stored.at)
+    .bind(&stored.actor)
+    .bind(&stored.action)
+    .bind(&stored.resource)
+    .bind(&stored.summary)
+    .bind(&stored.prev_hash)
+    .bind(&stored.hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = $2")
+        .bind(&stored.hash)
+        .bind(&stored.stream)
+        .execute(&mut *conn)
+        .await?;
+    Ok(stored)
+}
+
+/// Seals the heads of every stream that moved since the last checkpoint. Returns the new
+/// checkpoint id, or `None` when nothing moved.
+pub async fn checkpoint(db: &Db) -> StoreResult<Option<i64>> {
+    db.write(|conn| {
+        Box::pin(async move {
+            let moved = sqlx::query(
+                "SELECT stream, seq, hash FROM audit_heads WHERE seq > checkpointed_seq ORDER BY stream",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            if moved.is_empty() {
+                return Ok(None);
+            }
+            let heads: Vec<(String, i64, String)> = moved
+                .iter()
+                .map(|r| Ok((r.try_get("stream")?, r.try_get("seq")?, r.try_get("hash")?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+            let last = sqlx::query("SELECT id, hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await?;
+            let (id, prev) = match last {
+                Some(r) => (r.try_get::<i64, _>("id")? + 1, r.try_get::<String, _>("hash")?),
+                None => (1, GENESIS.to_string()),
+            };
+            let at = now_text();
+            let hash = checkpoint_hash(&prev, id, &at, &heads);
+            sqlx::query(
+                "INSERT INTO audit_checkpoints (id, at, prev_hash, hash, streams) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(&at)
+            .bind(&prev)
+            .bind(&hash)
+            .bind(heads.len() as i64)
+            .execute(&mut *conn)
+            .await?;
+            for (stream, seq, hash) in &heads {
+                sqlx::query(
+                    "INSERT INTO audit_checkpoint_heads (checkpoint_id, stream, seq, hash) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(stream)
+                .bind(seq)
+                .bind(hash)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query("UPDATE audit_heads SET checkpointed_seq = $1 WHERE stream = $2")
+                    .bind(seq)
+                    .bind(stream)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(Some(id))
+        })
+    })
+    .await
+}
+
+/// What [`verify`] looked at.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub streams: u64,
+    pub checkpoints: u64,
+}
+
+/// Recomputes every stream, its head, and every checkpoint. Returns the first break found.
+pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
+    let pool = db.reader();
+    let mut report = VerifyReport::default();
+    let rows = sqlx::query(
+        "SELECT stream, seq, at, actor, action, resource, summary, prev_hash, hash FROM audit_log \
+         ORDER BY stream, seq",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut last_hash: HashMap<String, (i64, String)> = HashMap::new();
+    let mut current: Vec<Entry> = Vec::new();
+    let mut entry_hashes: HashMap<(String, i64), String> = HashMap::new();
+    for row in rows {
+        let e = entry_from_row(&row)?;
+        report.entries += 1;
+        if current.first().is_some_and(|f| f.stream != e.stream)
+            && let Err(b) = finish_stream(&mut current, &mut last_hash)
+        {
+            return Ok(Err(b));
+        }
+        entry_hashes.insert((e.stream.clone(), e.seq), e.hash.clone());
+        current.push(e);
+    }
+    if let Err(b) = finish_stream(&mut current, &mut last_hash) {
+        return Ok(Err(b));
+    }
+    report.streams = last_hash.len() as u64;
+
+    // Every head must match the stream's last entry, and every stream must have a head.
+    let heads = sqlx::query("SELECT stream, seq, hash FROM audit_heads").fetch_all(pool).await?;
+    let mut seen = 0usize;
+    for h in heads {
+        let stream: String = h.try_get("stream")?;
+        let seq: i64 = h.try_get("seq")?;
+        let hash: String = h.try_get("hash")?;
+        match last_hash.get(&stream) {
+            Some((s, hh)) if *s == seq && *hh == hash => seen += 1,
+            None if seq == 0 => {}
+            _ => return Ok(Err(Break::Head { stream })),
+        }
+    }
+    if seen != last_hash.len() {
+        let stream = last_hash.keys().next().cloned().unwrap_or_default();
+        return Ok(Err(Break::Head { stream }));
+    }
+
+    // Checkpoints chain to each other, and every head they sealed is still in the log unchanged.
+    let checkpoints = sqlx::query("SELECT id, at, prev_hash, hash FROM audit_checkpoints ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    let mut prev = GENESIS.to_string();
+    for (i, c) in checkpoints.iter().enumerate() {
+        let id: i64 = c.try_get("id")?;
+        let at: String = c.try_get("at")?;
+        let prev_hash: String = c.try_get("prev_hash")?;
+        let hash: String = c.try_get("hash")?;
+        if id != i as i64 + 1 || prev_hash != prev {
+            return Ok(Err(Break::Checkpoint { id }));
+        }
+        let sealed = sqlx::query(
+            "SELECT stream, seq, hash FROM audit_checkpoint_heads WHERE checkpoint_id = $1 ORDER BY stream",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let mut heads = Vec::with_capacity(sealed.len());
+        for s in sealed {
+            let stream: String = s.try_get("stream")?;
+            let seq: i64 = s.try_get("seq")?;
+            let h: String = s.try_get("hash")?;
+            if entry_hashes.get(&(stream.clone(), seq)) != Some(&h) {
+                return Ok(Err(Break::Checkpoint { id }));
+            }
+            heads.push((stream, seq, h));
+        }
+        if checkpoint_hash(&prev_hash, id, &at, &heads) != hash {
+            return Ok(Err(Break::Checkpoint { id }));
+        }
+        prev = hash;
+        report.checkpoints += 1;
+    }
+    Ok(Ok(report))
+}
+
+fn finish_stream(
+    current: &mut Vec<Entry>,
+    last_hash: &mut HashMap<String, (i64, String)>,
+) -> Result<(), Break> {
+    if let Some(last) = current.last() {
+        verify_stream(current)?;
+        last_hash.insert(last.stream.clone(), (last.seq, last.hash.clone()));
+    }
+    current.clear();
+    Ok(())
+}
+
+/// The most recent entries of one stream, newest first (for the pages that show history).
+pub async fn recent(db: &Db, stream: &str, limit: i64) -> StoreResult<Vec<Entry>> {
+    let rows = sqlx::query(
+        "SELECT stream, seq, at, actor, action, resource, summary, prev_hash, hash FROM audit_log \
+         WHERE stream = $1 ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(stream)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(entry_from_row).collect::<Result<_, sqlx::Error>>().map_err(Into::into)
+}
+
+fn entry_from_row(row: &AnyRow) -> Result<Entry, sqlx::Error> {
+    Ok(Entry {
+        stream: row.try_get("stream")?,
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        resource: row.try_get("resource")?,
+        summary: row.try_get("summary")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}

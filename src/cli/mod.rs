@@ -1,0 +1,357 @@
+//! The command line: `serve`, `migrate`, `seed`, `demo accounts`, `audit verify`, `calendar …`,
+//! `user create`, `bench …`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::calendar::domain::{Calendar, parse_holidays_file, parse_year};
+use crate::config::Config;
+use crate::identity::api::{StaffRequest, check_staff};
+use crate::identity::{password, store as identity_store};
+use crate::store::{Db, DbOptions};
+use crate::{audit, bench, calendar, demo, reference};
+
+#[derive(Parser, Debug)]
+#[command(name = "quanban", version, about = "Quanban (全办): integrated government services")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives; shared by every command that opens the database.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataArgs {
+    /// Data directory (SQLite database, local state) [env: QUANBAN_DATA]
+    #[arg(long, global = true)]
+    pub data: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); SQLite in the data directory when absent [env: QUANBAN_DATABASE_URL]
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Configuration file (TOML); defaults to quanban.toml in the data directory if present
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+}
+
+impl DataArgs {
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut cfg = Config::load(self.config.as_deref(), self.data.as_deref())?;
+        if let Some(url) = &self.database_url {
+            cfg.database_url = Some(url.clone());
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the platform (HTTP server)
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on [env: QUANBAN_BIND] [default: 127.0.0.1:8080]
+        #[arg(long)]
+        bind: Option<String>,
+        /// Production mode: refuse demo accounts
+        #[arg(long)]
+        production: bool,
+    },
+    /// Create or upgrade the database schema
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Load the reference data (idempotent)
+    Seed {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Demo accounts
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// The audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// The working-day calendar
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Accounts
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Benchmarks that print figures
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// Print the demo accounts as JSON lines {"role","department","username","password"}
+    Accounts {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute every hash chain and checkpoint; exit 1 naming the first broken entry
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Seal the current stream heads in a checkpoint now
+    Checkpoint {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CalendarCommand {
+    /// Print the date N working days after DATE
+    Add {
+        date: String,
+        n: u32,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Print the number of working days d with FROM < d <= TO
+    Count {
+        from: String,
+        to: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Add or replace a year from a JSON file {"off": [...], "work": [...]}
+    ImportYear {
+        year: i32,
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a staff account; the password is read from standard input (one line)
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        department: String,
+        /// Role (repeatable): window_clerk, general_window_clerk, reviewer, approver,
+        /// department_head, supervisor, catalog_officer, system_admin
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Hall code (repeatable)
+        #[arg(long = "hall")]
+        halls: Vec<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
+    Db::connect(&DbOptions { url: cfg.database_url(), max_connections: cfg.max_connections, max_group: 256 })
+        .await
+        .with_context(|| format!("opening database {}", cfg.database_url_redacted()))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { data, bind, production } => {
+            let mut cfg = data.config()?;
+            if let Some(b) = bind {
+                cfg.bind = b;
+            }
+            cfg.production |= production;
+            init_tracing(&cfg.log);
+            app::serve(cfg).await?;
+        }
+        Command::Migrate { data } => {
+            let cfg = data.config()?;
+            open_db(&cfg).await?.close().await;
+            println!("schema is up to date ({})", cfg.database_url_redacted());
+        }
+        Command::Seed { data } => {
+            let db = open_db(&data.config()?).await?;
+            let report = reference::seed::seed(&db).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            db.close().await;
+        }
+        Command::Demo { command: DemoCommand::Accounts { data } } => {
+            let cfg = data.config()?;
+            let state = AppState::open(cfg).await?;
+            for a in demo::list(&state.db).await? {
+                println!("{}", serde_json::to_string(&a)?);
+            }
+            state.db.close().await;
+        }
+        Command::Audit { command: AuditCommand::Verify { data } } => {
+            let db = open_db(&data.config()?).await?;
+            let outcome = audit::store::verify(&db).await?;
+            db.close().await;
+            match outcome {
+                Ok(r) => println!(
+                    "audit log intact: {} entries in {} streams, {} checkpoints",
+                    r.entries, r.streams, r.checkpoints
+                ),
+                Err(broken) => {
+                    eprintln!("audit log BROKEN: {broken}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Checkpoint { data } } => {
+            let db = open_db(&data.config()?).await?;
+            match audit::store::checkpoint(&db).await? {
+                Some(id) => println!("checkpoint {id} sealed"),
+                None => println!("nothing new to seal"),
+            }
+            db.close().await;
+        }
+        Command::Calendar { command } => return calendar_command(command).await,
+        Command::User { command: UserCommand::Create { username, name, department, roles, halls, data } } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            let checked =
+                match check_staff(StaffRequest { username, name, department, roles, halls, password }) {
+                    Ok(c) => c,
+                    Err(crate::http::ApiError::Validation(errors)) => {
+                        for e in errors {
+                            eprintln!("{}: {} / {}", e.field, e.message_zh, e.message_en);
+                        }
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+            let state = AppState::open(data.config()?).await?;
+            let id = identity_store::create_staff(
+                &state.db,
+                "cli".into(),
+                identity_store::NewStaff {
+                    username: checked.0.clone(),
+                    name: checked.1,
+                    department: checked.2,
+                    roles: checked.3,
+                    halls: checked.5,
+                    password_hash: password::hash(checked.4).await?,
+                },
+            )
+            .await?;
+            println!("{}", serde_json::json!({"id": id, "username": checked.0}));
+            state.db.close().await;
+        }
+        Command::Bench { command } => bench::run(command).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// The calendar from the database when one exists, else from the shipped holidays.
+async fn calendar_for(data: &DataArgs) -> anyhow::Result<Calendar> {
+    let cfg = data.config()?;
+    let has_db = cfg.database_url.is_some() || cfg.data_dir.join("quanban.db").exists();
+    if has_db {
+        let db = open_db(&cfg).await?;
+        let cal = calendar::store::load(&db).await;
+        db.close().await;
+        let cal = cal?;
+        if !cal.known_years().is_empty() {
+            return Ok(cal);
+        }
+    }
+    let data = reference::data::shipped()?;
+    Ok(Calendar::new(parse_holidays_file(data.holidays_json)?)?)
+}
+
+async fn calendar_command(command: CalendarCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CalendarCommand::Add { date, n, data } => {
+            let from = parse_date(&date)?;
+            let cal = calendar_for(&data).await?;
+            println!("{}", cal.add_working_days(from, n));
+        }
+        CalendarCommand::Count { from, to, data } => {
+            let (from, to) = (parse_date(&from)?, parse_date(&to)?);
+            let cal = calendar_for(&data).await?;
+            println!("{}", cal.working_days_between(from, to));
+        }
+        CalendarCommand::ImportYear { year, file, data } => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = match parse_year(year, &text) {
+                Ok(y) => y,
+                Err(e) => {
+                    eprintln!("{}: {} / {}", file.display(), e.message_zh(), e.message_en());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let db = open_db(&data.config()?).await?;
+            let (off, work) = (parsed.off.len(), parsed.work.len());
+            calendar::store::put_year(&db, "cli".into(), parsed).await?;
+            db.close().await;
+            println!("{year}: {off} days off, {work} working weekend days loaded");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,191 @@
+//! Configuration in layers: built-in defaults → a TOML file (`--config`, or `quanban.toml` in the
+//! data directory when present) → `QUANBAN_*` environment variables → command-line flags.
+//!
+//! | setting | env | default | meaning |
+//! |---|---|---|---|
+//! | `data_dir` | `QUANBAN_DATA` | `./data` | where the SQLite database and local state live |
+//! | `bind` | `QUANBAN_BIND` | `127.0.0.1:8080` | address the HTTP server listens on |
+//! | `database_url` | `QUANBAN_DATABASE_URL` | `sqlite://<data_dir>/quanban.db` | `postgres://…` to run on PostgreSQL |
+//! | `max_connections` | `QUANBAN_MAX_CONNECTIONS` | 16 | database pool size |
+//! | `production` | `QUANBAN_PRODUCTION` | false | refuse demo accounts; require secure cookies |
+//! | `session_hours` | `QUANBAN_SESSION_HOURS` | 8 | how long a login lasts |
+//! | `secure_cookies` | `QUANBAN_SECURE_COOKIES` | true | mark cookies `Secure` (browsers accept them on localhost) |
+//! | `max_body_bytes` | `QUANBAN_MAX_BODY_BYTES` | 1048576 | largest request body accepted |
+//! | `checkpoint_seconds` | `QUANBAN_CHECKPOINT_SECONDS` | 60 | how often audit checkpoints are sealed |
+//! | `log` | `QUANBAN_LOG` | `info` | tracing filter (`RUST_LOG` syntax) |
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub bind: String,
+    pub database_url: Option<String>,
+    pub max_connections: u32,
+    pub production: bool,
+    pub session_hours: i64,
+    pub secure_cookies: bool,
+    pub max_body_bytes: usize,
+    pub checkpoint_seconds: u64,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            bind: "127.0.0.1:8080".into(),
+            database_url: None,
+            max_connections: 16,
+            production: false,
+            session_hours: 8,
+            secure_cookies: true,
+            max_body_bytes: 1024 * 1024,
+            checkpoint_seconds: 60,
+            log: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the file (explicit, or `quanban.toml` in the data directory), then the
+    /// environment. Command-line flags are applied by the caller on top.
+    pub fn load(file: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<Config> {
+        let mut cfg = Config::default();
+        if let Some(dir) = data_dir {
+            cfg.data_dir = dir.to_path_buf();
+        }
+        let file = match file {
+            Some(f) => Some(f.to_path_buf()),
+            None => {
+                let candidate = cfg.data_dir.join("quanban.toml");
+                candidate.exists().then_some(candidate)
+            }
+        };
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            cfg = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            if let Some(dir) = data_dir {
+                cfg.data_dir = dir.to_path_buf();
+            }
+        }
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, v: String) -> anyhow::Result<T> {
+            v.parse().map_err(|_| anyhow::anyhow!("{key}: cannot parse {v:?}"))
+        }
+        if let Some(v) = get("QUANBAN_DATA") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("QUANBAN_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = get("QUANBAN_DATABASE_URL").filter(|v| !v.is_empty()) {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = get("QUANBAN_MAX_CONNECTIONS") {
+            self.max_connections = parse("QUANBAN_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_PRODUCTION") {
+            self.production = parse_bool("QUANBAN_PRODUCTION", &v)?;
+        }
+        if let Some(v) = get("QUANBAN_SESSION_HOURS") {
+            self.session_hours = parse("QUANBAN_SESSION_HOURS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_SECURE_COOKIES") {
+            self.secure_cookies = parse_bool("QUANBAN_SECURE_COOKIES", &v)?;
+        }
+        if let Some(v) = get("QUANBAN_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("QUANBAN_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = get("QUANBAN_CHECKPOINT_SECONDS") {
+            self.checkpoint_seconds = parse("QUANBAN_CHECKPOINT_SECONDS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_LOG") {
+            self.log = v;
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("quanban.db").display()),
+        }
+    }
+
+    /// The URL with any password replaced, for logs and the start-up banner.
+    pub fn database_url_redacted(&self) -> String {
+        let url = self.database_url();
+        match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let creds = &url[s + 3..at];
+                match creds.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                    None => url,
+                }
+            }
+            _ => url,
+        }
+    }
+}
+
+fn parse_bool(key: &str, v: &str) -> anyhow::Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => anyhow::bail!("{key}: expected true or false, got {v:?}"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults() {
+        let mut cfg = Config::default();
+        cfg.apply_env(|k| match k {
+            "QUANBAN_BIND" => Some("0.0.0.0:9000".into()),
+            "QUANBAN_PRODUCTION" => Some("yes".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(cfg.bind, "0.0.0.0:9000");
+        assert!(cfg.production);
+        assert_eq!(cfg.session_hours, 8);
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let mut cfg = Config::default();
+        let err =
+            cfg.apply_env(|k| (k == "QUANBAN_MAX_CONNECTIONS").then(|| "many".to_string())).unwrap_err();
+        assert!(err.to_string().contains("QUANBAN_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn file_layer_is_read_and_unknown_keys_rejected() {
+        let cfg: Config = toml::from_str("bind = \"127.0.0.1:1\"\nsession_hours = 2").unwrap();
+        assert_eq!(cfg.bind, "127.0.0.1:1");
+        assert_eq!(cfg.session_hours, 2);
+        assert!(toml::from_str::<Config>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        let cfg =
+            Config { database_url: Some("postgres://u:secret@127.0.0.1/db".into()), ..Config::default() };
+        assert_eq!(cfg.database_url_redacted(), "postgres://u:***@127.0.0.1/db");
+    }
+}

@@ -1,0 +1,180 @@
+//! Demo accounts: on a fresh data directory (and never with `--production`) the platform creates
+//! one account per staff role plus a citizen and an enterprise representative, with random
+//! passwords that `quanban demo accounts` prints.
+
+use rand::Rng;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::identity::authz::Role;
+use crate::identity::domain::{IdNumber, Phone, credit_code_check_char, id_number_check_char};
+use crate::identity::password;
+use crate::identity::store::{self, NewEnterprise, NewPerson, NewStaff};
+use crate::store::{Db, StoreResult};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub role: String,
+    pub department: Option<String>,
+    pub username: String,
+    pub password: String,
+}
+
+/// One demo staff account: (login, name, department, roles, halls).
+type StaffSeed = (&'static str, &'static str, &'static str, &'static [Role], &'static [&'static str]);
+
+const STAFF: &[StaffSeed] = &[
+    ("spj.clerk", "王晓雯", "JN-SPJ", &[Role::WindowClerk], &["JN-H-0001"]),
+    ("spj.general", "李建国", "JN-SPJ", &[Role::GeneralWindowClerk], &["JN-H-0001"]),
+    ("spj.reviewer", "赵敏", "JN-SPJ", &[Role::Reviewer], &[]),
+    ("spj.approver", "孙志强", "JN-SPJ", &[Role::Approver], &[]),
+    ("spj.head", "周丽华", "JN-SPJ", &[Role::DepartmentHead], &[]),
+    ("spj.catalog", "吴俊", "JN-SPJ", &[Role::CatalogOfficer], &[]),
+    ("scj.clerk", "郑海燕", "JN-SCJ", &[Role::WindowClerk], &[]),
+    ("scj.approver", "冯磊", "JN-SCJ", &[Role::Approver], &[]),
+    ("dsj.supervisor", "陈静", "JN-DSJ", &[Role::Supervisor], &[]),
+    ("dsj.admin", "刘洋", "JN-DSJ", &[Role::SystemAdmin], &[]),
+];
+
+/// A password that satisfies the platform's own policy.
+fn demo_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let body: String = (0..10).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    format!("Qb-{body}7a")
+}
+
+/// A valid ID number built from a 17-digit body (for demo and test data).
+pub fn id_number(body17: &str) -> Option<String> {
+    id_number_check_char(body17).map(|c| format!("{body17}{c}"))
+}
+
+/// A valid credit code built from a 17-character body.
+pub fn credit_code(body17: &str) -> Option<String> {
+    credit_code_check_char(body17).map(|c| format!("{body17}{c}"))
+}
+
+/// Creates the demo accounts once (no-op when they exist; refused in production).
+pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
+    if production {
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM demo_accounts").fetch_one(db.reader()).await?;
+        if n.try_get::<i64, _>("n")? > 0 {
+            anyhow::bail!(
+                "this database contains demo accounts; production mode refuses to run on it (use a fresh database)"
+            );
+        }
+        return Ok(());
+    }
+    if !list(db).await?.is_empty() {
+        return Ok(());
+    }
+    let mut created = Vec::new();
+    for (login, name, dept, roles, halls) in STAFF {
+        let pw = demo_password();
+        store::create_staff(
+            db,
+            "system:demo".into(),
+            NewStaff {
+                username: (*login).into(),
+                name: (*name).into(),
+                department: (*dept).into(),
+                roles: roles.to_vec(),
+                halls: halls.iter().map(|h| (*h).to_string()).collect(),
+                password_hash: password::hash(pw.clone()).await?,
+            },
+        )
+        .await?;
+        let role = roles.first().map(|r| r.as_str()).unwrap_or("staff");
+        created.push(DemoAccount {
+            role: role.into(),
+            department: Some((*dept).into()),
+            username: (*login).into(),
+            password: pw,
+        });
+    }
+    let people = [
+        ("citizen", "张伟", "37010219900307123", "13800138001"),
+        ("enterprise", "刘芳", "37010419850615204", "13800138002"),
+    ];
+    for (role, name, body, phone) in people {
+        let pw = demo_password();
+        let id = id_number(body).ok_or_else(|| anyhow::anyhow!("bad demo id body"))?;
+        let masked = IdNumber::parse(&id)?.masked();
+        let phone_masked = Phone::parse(phone)?.masked();
+        let user_id = store::create_person(
+            db,
+            NewPerson {
+                name: name.into(),
+                id_number: id,
+                id_number_masked: masked,
+                phone: phone.into(),
+                phone_masked,
+                password_hash: password::hash(pw.clone()).await?,
+            },
+        )
+        .await?;
+        if role == "enterprise" {
+            let code = credit_code("91370100MA3C00001")
+                .ok_or_else(|| anyhow::anyhow!("bad demo credit code body"))?;
+            store::create_enterprise(
+                db,
+                &user_id,
+                NewEnterprise {
+                    credit_code: code,
+                    name: "济南泉城小馆餐饮有限公司".into(),
+                    legal_representative: name.into(),
+                },
+            )
+            .await?;
+        }
+        created.push(DemoAccount {
+            role: role.into(),
+            department: None,
+            username: phone.into(),
+            password: pw,
+        });
+    }
+    save(db, created).await?;
+    Ok(())
+}
+
+async fn save(db: &Db, accounts: Vec<DemoAccount>) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            for a in &accounts {
+                sqlx::query("INSERT INTO demo_accounts (username, role, department, password) VALUES ($1, $2, $3, $4)")
+                    .bind(&a.username)
+                    .bind(&a.role)
+                    .bind(&a.department)
+                    .bind(&a.password)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            crate::audit::store::append(
+                conn,
+                crate::audit::NewEntry::new("system", "system:demo", "demo.accounts_created", "demo_accounts", format!("{} demo accounts", accounts.len())),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn list(db: &Db) -> StoreResult<Vec<DemoAccount>> {
+    let rows =
+        sqlx::query("SELECT username, role, department, password FROM demo_accounts ORDER BY role, username")
+            .fetch_all(db.reader())
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DemoAccount {
+                role: r.try_get("role")?,
+                department: r.try_get("department")?,
+                username: r.try_get("username")?,
+                password: r.try_get("password")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -1,0 +1,224 @@
+//! The one error type of the HTTP layer and its mapping to responses: RFC 9457 problem details
+//! for the JSON API, with a stable snake_case `code` and per-field errors in Chinese and English.
+//! Pages render the same errors as HTML in the page's language (see `web::pages_error`).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// One problem with one input field.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The request field, e.g. `id_number`.
+    pub field: String,
+    /// Stable machine-readable code, e.g. `id_number_check_digit`.
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), code: code.into(), message_zh: zh.into(), message_en: en.into() }
+    }
+
+    pub fn required(field: &str, label_zh: &str, label_en: &str) -> FieldError {
+        FieldError::new(field, "required", format!("请填写{label_zh}"), format!("{label_en} is required"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("bad request: {code}")]
+    BadRequest { code: &'static str, zh: String, en: String },
+    #[error("unauthenticated")]
+    Unauthenticated,
+    #[error("wrong credentials")]
+    BadCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, zh: String, en: String },
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("csrf token missing or wrong")]
+    Csrf,
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub title_zh: String,
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    pub detail_zh: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn conflict_stale() -> ApiError {
+        ApiError::Conflict {
+            code: "version_conflict",
+            zh: "该记录已被他人修改，请刷新后重试".into(),
+            en: "The record was changed by someone else; reload and try again".into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable code plus the message in both languages.
+    pub fn describe(&self) -> (&'static str, String, String) {
+        match self {
+            ApiError::Validation(errors) => {
+                let zh = errors.iter().map(|e| e.message_zh.as_str()).collect::<Vec<_>>().join("；");
+                let en = errors.iter().map(|e| e.message_en.as_str()).collect::<Vec<_>>().join("; ");
+                (
+                    "validation_failed",
+                    format!("提交的内容有误：{zh}"),
+                    format!("Some fields are invalid: {en}"),
+                )
+            }
+            ApiError::BadRequest { code, zh, en } | ApiError::Conflict { code, zh, en } => {
+                (code, zh.clone(), en.clone())
+            }
+            ApiError::Unauthenticated => ("unauthenticated", "请先登录".into(), "Please log in first".into()),
+            ApiError::BadCredentials => {
+                ("bad_credentials", "用户名或密码错误".into(), "Wrong username or password".into())
+            }
+            ApiError::Forbidden => {
+                ("forbidden", "您没有执行此操作的权限".into(), "You are not allowed to do this".into())
+            }
+            ApiError::NotFound => ("not_found", "找不到该页面或记录".into(), "No such page or record".into()),
+            ApiError::TooManyAttempts { retry_after_secs } => (
+                "too_many_attempts",
+                format!("尝试次数过多，请在{}分钟后再试", retry_after_secs.div_ceil(60)),
+                format!("Too many attempts; try again in {} minute(s)", retry_after_secs.div_ceil(60)),
+            ),
+            ApiError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "请求格式不受支持，请以 application/json 提交".into(),
+                "Unsupported content type; send application/json".into(),
+            ),
+            ApiError::PayloadTooLarge => {
+                ("payload_too_large", "提交的内容过大".into(), "The request body is too large".into())
+            }
+            ApiError::Csrf => (
+                "csrf_failed",
+                "页面已过期，请刷新后重新提交".into(),
+                "The form has expired; reload the page and submit again".into(),
+            ),
+            ApiError::Unavailable => (
+                "unavailable",
+                "服务暂时不可用，请稍后再试".into(),
+                "The service is temporarily unavailable; try again later".into(),
+            ),
+            ApiError::Internal(_) => (
+                "internal_error",
+                "系统内部错误，已记录，请稍后再试".into(),
+                "Internal error; it has been logged, please try again later".into(),
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let (code, zh, en) = self.describe();
+        let title = status.canonical_reason().unwrap_or("Error").to_string();
+        Problem {
+            kind: format!("/problems/{code}"),
+            title,
+            title_zh: zh.clone(),
+            status: status.as_u16(),
+            code: code.into(),
+            detail: en,
+            detail_zh: zh,
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        match err {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict => ApiError::conflict_stale(),
+            StoreError::Duplicate(field) => ApiError::Validation(vec![duplicate_field(field)]),
+            StoreError::Invalid(msg) => ApiError::BadRequest {
+                code: "invalid",
+                zh: format!("请求无效：{msg}"),
+                en: format!("Invalid request: {msg}"),
+            },
+            StoreError::WriterGone => ApiError::Unavailable,
+            StoreError::Database(e) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+fn duplicate_field(field: &'static str) -> FieldError {
+    let (zh, en) = match field {
+        "id_number" => ("该身份证号码已注册", "This ID number is already registered"),
+        "phone" => ("该手机号码已注册", "This mobile number is already registered"),
+        "username" => ("该用户名已被使用", "This username is taken"),
+        "credit_code" => ("该统一社会信用代码已登记", "This credit code is already registered"),
+        _ => ("该记录已存在", "This record already exists"),
+    };
+    FieldError::new(field, "duplicate", zh, en)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(err) = &self {
+            // Logged once, here; the client gets an opaque message.
+            tracing::error!(error = ?err, "internal error");
+        }
+        let status = self.status();
+        let mut resp = (status, Json(self.problem())).into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::TooManyAttempts { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,121 @@
+//! Extractors shared by every area: JSON bodies with problem-details rejections, and the caller's
+//! identity from a bearer token or the session cookie.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum_extra::extract::CookieJar;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, FieldError};
+use crate::app::AppState;
+use crate::identity::authz::Actor;
+use crate::identity::session::{self, SESSION_COOKIE};
+
+/// `axum::Json`, but every rejection becomes a problem-details answer naming what was wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
+            code: "malformed_json",
+            zh: format!("JSON 格式错误：{}", e.body_text()),
+            en: format!("Malformed JSON: {}", e.body_text()),
+        },
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            // serde names the offending field as "`field`" or "field: …"; surface it as a field
+            // error so clients can point at the input.
+            let field = text
+                .split('`')
+                .nth(1)
+                .or_else(|| text.split(": ").nth(1).and_then(|s| s.split(':').next()))
+                .unwrap_or("body")
+                .to_string();
+            ApiError::Validation(vec![FieldError::new(
+                &field,
+                "invalid_type",
+                format!("字段 {field} 的类型或取值不正确"),
+                format!("Field {field} has the wrong type or value"),
+            )])
+        }
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge
+        }
+        other => ApiError::BadRequest {
+            code: "bad_body",
+            zh: "无法读取请求内容".into(),
+            en: format!("Cannot read the request body: {}", other.body_text()),
+        },
+    }
+}
+
+/// The caller: from `Authorization: Bearer …` or the web session cookie; anonymous otherwise.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub user_id: Option<String>,
+    /// The session's CSRF token (web sessions), to check forms against.
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    pub fn require_user(&self) -> Result<&str, ApiError> {
+        self.user_id.as_deref().ok_or(ApiError::Unauthenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(cached) = parts.extensions.get::<Caller>() {
+            return Ok(cached.clone());
+        }
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .map(str::to_string);
+        let token = match bearer {
+            Some(t) => Some(t),
+            None => {
+                CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE).map(|c| c.value().to_string())
+            }
+        };
+        let caller = match token {
+            Some(token) => match session::lookup(&state.db, &token).await? {
+                Some(found) => {
+                    Caller { actor: found.actor, user_id: Some(found.user_id), csrf: Some(found.csrf) }
+                }
+                None => anonymous(),
+            },
+            None => anonymous(),
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+fn anonymous() -> Caller {
+    Caller { actor: Actor::Anonymous, user_id: None, csrf: None }
+}

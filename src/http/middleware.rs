@@ -1,0 +1,147 @@
+//! The layers every request goes through: request id, one tracing span per request keyed by the
+//! matched route, metrics, compression, security headers, body size limit, panic catcher.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::error::ApiError;
+use crate::app::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteOnly {
+    pub route: String,
+}
+
+/// The process's Prometheus metrics.
+pub struct Metrics {
+    pub registry: Registry,
+    pub requests: Family<RouteLabels, Counter>,
+    pub duration: Family<RouteOnly, Histogram>,
+    pub in_flight: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("quanban");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let duration = Family::<RouteOnly, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
+        });
+        let in_flight = Gauge::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency", duration.clone());
+        registry.register("http_requests_in_flight", "HTTP requests being handled", in_flight.clone());
+        Metrics { registry, requests, duration, in_flight }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+#[derive(Clone, Default)]
+struct Sequential(std::sync::Arc<AtomicU64>);
+
+impl MakeRequestId for Sequential {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{:x}-{n:x}", std::process::id());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// Records metrics and the per-request span.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+    let span =
+        tracing::info_span!("request", http.method = %method, http.route = %route, request.id = %request_id);
+    let metrics = state.metrics.clone();
+    metrics.in_flight.inc();
+    let response = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    metrics.in_flight.dec();
+    let status = response.status().as_u16();
+    let elapsed = start.elapsed();
+    metrics.requests.get_or_create(&RouteLabels { method, route: route.clone(), status }).inc();
+    metrics.duration.get_or_create(&RouteOnly { route }).observe(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::debug!(http.status = status, duration_ms = elapsed.as_secs_f64() * 1000.0, "answered");
+    });
+    response
+}
+
+/// Turns a body-limit rejection (which arrives as a bare 413) into a problem-details answer.
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && response.headers().get(header::CONTENT_TYPE).is_none()
+    {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    response
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+/// Wraps `router` in the whole stack (the last layer added is the outermost).
+pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+               form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    router
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn(problem_for_bare_errors))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, Sequential::default()))
+}

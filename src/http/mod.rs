@@ -1,0 +1,10 @@
+//! The HTTP edge shared by every area: the error type, extractors, middleware, operational
+//! endpoints (health, readiness, metrics, OpenAPI).
+
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod ops;
+
+pub use error::{ApiError, ApiResult, FieldError};
+pub use extract::{ApiJson, Caller};

@@ -1,0 +1,100 @@
+//! Operational endpoints: liveness, readiness, metrics, the OpenAPI document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+
+use super::error::ApiError;
+use crate::app::AppState;
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "ok", body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses(
+    (status = 200, description = "database reachable"),
+    (status = 503, description = "database unreachable", body = super::error::Problem)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.db.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "readiness check failed");
+        ApiError::Unavailable
+    })?;
+    Ok("ready")
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut out = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
+        return ApiError::Internal(anyhow::anyhow!("encoding metrics: {e}")).into_response();
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        out,
+    )
+        .into_response()
+}
+
+/// Unknown API paths answer with problem details, not the HTML 404 page.
+pub async fn api_not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Quanban (全办) API",
+        description = "Integrated government-services platform. Errors are RFC 9457 problem details \
+                       with a stable `code` and per-field messages in Chinese and English.",
+        version = env!("CARGO_PKG_VERSION")
+    ),
+    paths(
+        healthz,
+        readyz,
+        crate::identity::api::register,
+        crate::identity::api::create_token,
+        crate::identity::api::logout,
+        crate::identity::api::get_me,
+        crate::identity::api::update_me,
+        crate::identity::api::create_enterprise,
+        crate::identity::api::get_enterprise,
+        crate::identity::api::add_agent,
+        crate::identity::api::create_staff,
+        crate::calendar::api::add_days,
+        crate::calendar::api::count_days,
+        crate::calendar::api::get_day,
+        crate::calendar::api::put_year,
+    ),
+    components(schemas(super::error::Problem, super::error::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "identity", description = "Registration, login, accounts (身份认证)"),
+        (name = "calendar", description = "Working-day calendar (工作日历)"),
+        (name = "ops", description = "Health and operations")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document, generated from the handlers' annotations.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

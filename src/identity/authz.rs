@@ -1,0 +1,416 @@
+//! Authorization, decided in one place: [`decide`] (actor × action × resource).
+//!
+//! Rules, from the SPEC: a staff role applies within its own department only; a person sees only
+//! their own records (and those of enterprises they act for); the supervisor (督查) reads
+//! everything city-wide and changes nothing; a record one may not see answers "not found", so that
+//! its existence does not leak.
+
+use serde::{Deserialize, Serialize};
+
+/// Staff roles. The snake_case names are stable: they are stored and appear in the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 窗口受理: accepts applications for the department's items.
+    WindowClerk,
+    /// 综合窗口: accepts any item and dispatches it to the back office.
+    GeneralWindowClerk,
+    /// 审查
+    Reviewer,
+    /// 审批
+    Approver,
+    /// 部门负责人
+    DepartmentHead,
+    /// 督查: reads everything city-wide, changes nothing.
+    Supervisor,
+    /// 事项管理: proposes catalog changes.
+    CatalogOfficer,
+    /// 系统管理
+    SystemAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::WindowClerk,
+        Role::GeneralWindowClerk,
+        Role::Reviewer,
+        Role::Approver,
+        Role::DepartmentHead,
+        Role::Supervisor,
+        Role::CatalogOfficer,
+        Role::SystemAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::WindowClerk => "window_clerk",
+            Role::GeneralWindowClerk => "general_window_clerk",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
+            Role::DepartmentHead => "department_head",
+            Role::Supervisor => "supervisor",
+            Role::CatalogOfficer => "catalog_officer",
+            Role::SystemAdmin => "system_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::WindowClerk => "窗口受理",
+            Role::GeneralWindowClerk => "综合窗口",
+            Role::Reviewer => "审查",
+            Role::Approver => "审批",
+            Role::DepartmentHead => "部门负责人",
+            Role::Supervisor => "督查",
+            Role::CatalogOfficer => "事项管理",
+            Role::SystemAdmin => "系统管理员",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::WindowClerk => "Window clerk",
+            Role::GeneralWindowClerk => "General window clerk",
+            Role::Reviewer => "Reviewer",
+            Role::Approver => "Approver",
+            Role::DepartmentHead => "Department head",
+            Role::Supervisor => "Supervisor",
+            Role::CatalogOfficer => "Catalog officer",
+            Role::SystemAdmin => "System administrator",
+        }
+    }
+}
+
+/// A role held within one department.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub department: String,
+}
+
+/// Who is asking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    Person { user_id: String, enterprises: Vec<String> },
+    Staff { user_id: String, department: String, grants: Vec<Grant> },
+}
+
+impl Actor {
+    fn has(&self, role: Role, department: &str) -> bool {
+        matches!(self, Actor::Staff { grants, .. }
+            if grants.iter().any(|g| g.role == role && g.department == department))
+    }
+
+    fn has_anywhere(&self, role: Role) -> bool {
+        matches!(self, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == role))
+    }
+
+    fn any_role_in(&self, department: &str) -> bool {
+        matches!(self, Actor::Staff { grants, .. } if grants.iter().any(|g| g.department == department))
+    }
+
+    /// The audit log's name for this actor.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::Anonymous => "anonymous".into(),
+            Actor::Person { user_id, .. } | Actor::Staff { user_id, .. } => format!("user:{user_id}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    /// Reading personal data (full record) — audited when staff do it.
+    ReadPersonal,
+    Create,
+    Update,
+    Delete,
+    Accept,
+    Review,
+    Approve,
+}
+
+impl Action {
+    fn changes(self) -> bool {
+        !matches!(self, Action::Read | Action::ReadPersonal)
+    }
+}
+
+/// What is acted on, with the facts the rules need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// A citizen's own account and personal record.
+    Person { user_id: String },
+    /// An enterprise's record.
+    Enterprise { credit_code: String },
+    /// A case (办件) handled by `department`, applied for by `applicant` (user id).
+    Case { department: String, applicant: String },
+    /// A staff account in `department`.
+    StaffAccount { department: String },
+    /// Department-owned configuration (catalog items, windows…).
+    DepartmentData { department: String },
+    /// The audit log.
+    AuditLog,
+    /// City-wide settings: the calendar, reference data.
+    System,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// May see the record but not do this to it (403).
+    Forbidden,
+    /// May not see the record at all (404: its existence does not leak).
+    Hidden,
+    /// Must log in first (401).
+    Unauthenticated,
+}
+
+/// The one place where access is decided.
+pub fn decide(actor: &Actor, action: Action, resource: &Resource) -> Decision {
+    if *actor == Actor::Anonymous {
+        return Decision::Unauthenticated;
+    }
+    let can_see = can_read(actor, resource);
+    if !action.changes() {
+        return if can_see { Decision::Allow } else { Decision::Hidden };
+    }
+    if !can_see {
+        return Decision::Hidden;
+    }
+    if can_change(actor, action, resource) { Decision::Allow } else { Decision::Forbidden }
+}
+
+fn can_read(actor: &Actor, resource: &Resource) -> bool {
+    if actor.has_anywhere(Role::Supervisor) {
+        return true;
+    }
+    match (actor, resource) {
+        (Actor::Person { user_id, .. }, Resource::Person { user_id: owner }) => user_id == owner,
+        (Actor::Person { enterprises, .. }, Resource::Enterprise { credit_code }) => {
+            enterprises.contains(credit_code)
+        }
+        (Actor::Person { user_id, .. }, Resource::Case { applicant, .. }) => user_id == applicant,
+        (Actor::Person { .. }, _) => false,
+        (Actor::Staff { .. }, Resource::Case { department, .. }) => {
+            // A general window accepts any item, so it sees every case in intake.
+            actor.any_role_in(department) || actor.has_anywhere(Role::GeneralWindowClerk)
+        }
+        (Actor::Staff { .. }, Resource::StaffAccount { department })
+        | (Actor::Staff { .. }, Resource::DepartmentData { department }) => {
+            actor.any_role_in(department) || actor.has_anywhere(Role::SystemAdmin)
+        }
+        (Actor::Staff { .. }, Resource::AuditLog) => actor.has_anywhere(Role::SystemAdmin),
+        // Reference data is public; people's and enterprises' records are seen by staff only
+        // through a case, which the case rule governs.
+        (Actor::Staff { .. }, Resource::System) => true,
+        (Actor::Staff { .. }, Resource::Person { .. } | Resource::Enterprise { .. }) => {
+            actor.has_anywhere(Role::SystemAdmin)
+        }
+        (Actor::Anonymous, _) => false,
+    }
+}
+
+fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
+    match (actor, resource) {
+        (Actor::Person { user_id, .. }, Resource::Person { user_id: owner }) => {
+            user_id == owner && matches!(action, Action::Update | Action::Delete)
+        }
+        (Actor::Person { enterprises, .. }, Resource::Enterprise { credit_code }) => {
+            enterprises.contains(credit_code) && action == Action::Update
+        }
+        (Actor::Person { user_id, .. }, Resource::Case { applicant, .. }) => {
+            user_id == applicant && matches!(action, Action::Create | Action::Update | Action::Delete)
+        }
+        (Actor::Person { .. }, _) => false,
+        (Actor::Staff { .. }, Resource::Case { department, .. }) => match action {
+            Action::Accept => {
+                actor.has(Role::WindowClerk, department) || actor.has_anywhere(Role::GeneralWindowClerk)
+            }
+            Action::Review => actor.has(Role::Reviewer, department),
+            Action::Approve => actor.has(Role::Approver, department),
+            Action::Update => {
+                actor.has(Role::WindowClerk, department)
+                    || actor.has(Role::Reviewer, department)
+                    || actor.has(Role::Approver, department)
+                    || actor.has(Role::DepartmentHead, department)
+            }
+            _ => false,
+        },
+        (Actor::Staff { .. }, Resource::StaffAccount { department }) => {
+            actor.has(Role::SystemAdmin, department) || actor.has(Role::DepartmentHead, department)
+        }
+        (Actor::Staff { .. }, Resource::DepartmentData { department }) => match action {
+            Action::Approve => actor.has(Role::Approver, department),
+            _ => actor.has(Role::CatalogOfficer, department) || actor.has(Role::DepartmentHead, department),
+        },
+        (Actor::Staff { .. }, Resource::System) => actor.has_anywhere(Role::SystemAdmin),
+        (Actor::Staff { .. }, _) => false,
+        (Actor::Anonymous, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str) -> Actor {
+        Actor::Person { user_id: id.into(), enterprises: vec!["E1".into()] }
+    }
+
+    fn staff(dept: &str, roles: &[Role]) -> Actor {
+        Actor::Staff {
+            user_id: format!("s-{dept}"),
+            department: dept.into(),
+            grants: roles.iter().map(|r| Grant { role: *r, department: dept.into() }).collect(),
+        }
+    }
+
+    fn case(dept: &str, applicant: &str) -> Resource {
+        Resource::Case { department: dept.into(), applicant: applicant.into() }
+    }
+
+    #[test]
+    fn decision_table() {
+        use Action::*;
+        use Decision::*;
+        let clerk_a = staff("A", &[Role::WindowClerk]);
+        let reviewer_a = staff("A", &[Role::Reviewer]);
+        let approver_a = staff("A", &[Role::Approver]);
+        let general = staff("H", &[Role::GeneralWindowClerk]);
+        let supervisor = staff("DC", &[Role::Supervisor]);
+        let admin = staff("A", &[Role::SystemAdmin]);
+        let catalog_a = staff("A", &[Role::CatalogOfficer]);
+        let me = person("p1");
+        let cases: Vec<(&str, &Actor, Action, Resource, Decision)> = vec![
+            ("anonymous must log in", &Actor::Anonymous, Read, case("A", "p1"), Unauthenticated),
+            ("clerk reads own dept case", &clerk_a, Read, case("A", "p1"), Allow),
+            ("clerk of A cannot see B's case", &clerk_a, Read, case("B", "p1"), Hidden),
+            ("clerk of A cannot accept B's case", &clerk_a, Accept, case("B", "p1"), Hidden),
+            ("clerk accepts in own dept", &clerk_a, Accept, case("A", "p1"), Allow),
+            ("clerk cannot approve", &clerk_a, Approve, case("A", "p1"), Forbidden),
+            ("reviewer reviews", &reviewer_a, Review, case("A", "p1"), Allow),
+            ("reviewer cannot approve", &reviewer_a, Approve, case("A", "p1"), Forbidden),
+            ("approver approves own dept", &approver_a, Approve, case("A", "p1"), Allow),
+            ("approver of A cannot see B", &approver_a, Approve, case("B", "p1"), Hidden),
+            ("general window sees any case", &general, Read, case("B", "p1"), Allow),
+            ("general window accepts any case", &general, Accept, case("B", "p1"), Allow),
+            ("general window cannot approve", &general, Approve, case("B", "p1"), Forbidden),
+            ("supervisor reads any case", &supervisor, Read, case("B", "p1"), Allow),
+            (
+                "supervisor reads people",
+                &supervisor,
+                ReadPersonal,
+                Resource::Person { user_id: "p1".into() },
+                Allow,
+            ),
+            ("supervisor cannot approve", &supervisor, Approve, case("B", "p1"), Forbidden),
+            ("supervisor cannot update", &supervisor, Update, case("B", "p1"), Forbidden),
+            ("supervisor cannot change system", &supervisor, Update, Resource::System, Forbidden),
+            ("supervisor reads audit", &supervisor, Read, Resource::AuditLog, Allow),
+            ("person reads own case", &me, Read, case("A", "p1"), Allow),
+            ("person cannot see others' case", &me, Read, case("A", "p2"), Hidden),
+            ("person cannot approve own case", &me, Approve, case("A", "p1"), Forbidden),
+            ("person reads own record", &me, Read, Resource::Person { user_id: "p1".into() }, Allow),
+            (
+                "person cannot see another person",
+                &me,
+                Read,
+                Resource::Person { user_id: "p2".into() },
+                Hidden,
+            ),
+            (
+                "person reads enterprise they act for",
+                &me,
+                Read,
+                Resource::Enterprise { credit_code: "E1".into() },
+                Allow,
+            ),
+            (
+                "person cannot see other enterprise",
+                &me,
+                Read,
+                Resource::Enterprise { credit_code: "E2".into() },
+                Hidden,
+            ),
+            ("person cannot read audit log", &me, Read, Resource::AuditLog, Hidden),
+            ("clerk cannot read audit log", &clerk_a, Read, Resource::AuditLog, Hidden),
+            ("admin reads audit log", &admin, Read, Resource::AuditLog, Allow),
+            ("admin changes system", &admin, Update, Resource::System, Allow),
+            ("clerk cannot change system", &clerk_a, Update, Resource::System, Forbidden),
+            (
+                "admin creates staff in own dept",
+                &admin,
+                Create,
+                Resource::StaffAccount { department: "A".into() },
+                Allow,
+            ),
+            (
+                "admin of A cannot create staff in B",
+                &admin,
+                Create,
+                Resource::StaffAccount { department: "B".into() },
+                Forbidden,
+            ),
+            (
+                "clerk cannot create staff",
+                &clerk_a,
+                Create,
+                Resource::StaffAccount { department: "A".into() },
+                Forbidden,
+            ),
+            (
+                "catalog officer edits own dept data",
+                &catalog_a,
+                Update,
+                Resource::DepartmentData { department: "A".into() },
+                Allow,
+            ),
+            (
+                "catalog officer cannot approve own proposal",
+                &catalog_a,
+                Approve,
+                Resource::DepartmentData { department: "A".into() },
+                Forbidden,
+            ),
+            (
+                "approver approves dept data",
+                &approver_a,
+                Approve,
+                Resource::DepartmentData { department: "A".into() },
+                Allow,
+            ),
+            (
+                "catalog officer of A cannot touch B",
+                &catalog_a,
+                Update,
+                Resource::DepartmentData { department: "B".into() },
+                Hidden,
+            ),
+            (
+                "clerk cannot read a person directly",
+                &clerk_a,
+                ReadPersonal,
+                Resource::Person { user_id: "p1".into() },
+                Hidden,
+            ),
+        ];
+        for (name, actor, action, resource, expected) in cases {
+            assert_eq!(decide(actor, action, &resource), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,411 @@
+//! Accounts in the database. Every write appends its audit entry in the same transaction.
+
+use rand::RngCore;
+use sqlx::Row;
+
+use super::authz::Role;
+use crate::audit::{self, NewEntry};
+use crate::store::{Db, StoreError, StoreResult, now_text};
+
+/// A fresh opaque id for a user (128 random bits, hex).
+pub fn new_user_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A checked registration, ready to store. The raw ID number is kept for lookups by the areas
+/// that need it (e-licences, data sharing); everything shown or logged uses the masked form.
+pub struct NewPerson {
+    pub name: String,
+    pub id_number: String,
+    pub id_number_masked: String,
+    pub phone: String,
+    pub phone_masked: String,
+    pub password_hash: String,
+}
+
+pub async fn create_person(db: &Db, p: NewPerson) -> StoreResult<String> {
+    let id = new_user_id();
+    let uid = id.clone();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let taken = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM users WHERE id_number = $1) AS by_id, \
+                        (SELECT COUNT(*) FROM users WHERE username = $2 OR (kind = 'person' AND phone = $2)) AS by_phone",
+            )
+            .bind(&p.id_number)
+            .bind(&p.phone)
+            .fetch_one(&mut *conn)
+            .await?;
+            if taken.try_get::<i64, _>("by_id")? > 0 {
+                return Err(StoreError::Duplicate("id_number"));
+            }
+            if taken.try_get::<i64, _>("by_phone")? > 0 {
+                return Err(StoreError::Duplicate("phone"));
+            }
+            sqlx::query(
+                "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+                 department, status, created_at, updated_at, version) \
+                 VALUES ($1, 'person', $2, $3, $4, $5, $2, $6, NULL, 'active', $7, $7, 1)",
+            )
+            .bind(&uid)
+            .bind(&p.phone)
+            .bind(&p.name)
+            .bind(&p.id_number)
+            .bind(&p.id_number_masked)
+            .bind(&p.password_hash)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| StoreError::unique_as(e, "id_number"))?;
+            let stream = format!("user:{uid}");
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    &stream,
+                    &stream,
+                    "identity.register",
+                    &stream,
+                    format!("registered person, id {} phone {}", p.id_number_masked, p.phone_masked),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(id)
+}
+
+pub struct NewStaff {
+    pub username: String,
+    pub name: String,
+    pub department: String,
+    pub roles: Vec<Role>,
+    pub halls: Vec<String>,
+    pub password_hash: String,
+}
+
+/// Creates a staff account; `actor` is who did it (for the audit log).
+pub async fn create_staff(db: &Db, actor: String, s: NewStaff) -> StoreResult<String> {
+    let id = new_user_id();
+    let uid = id.clone();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let dept = sqlx::query("SELECT code FROM departments WHERE code = $1")
+                .bind(&s.department)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if dept.is_none() {
+                return Err(StoreError::Invalid(format!("unknown department {}", s.department)));
+            }
+            sqlx::query(
+                "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+                 department, status, created_at, updated_at, version) \
+                 VALUES ($1, 'staff', $2, $3, NULL, NULL, NULL, $4, $5, 'active', $6, $6, 1)",
+            )
+            .bind(&uid)
+            .bind(&s.username)
+            .bind(&s.name)
+            .bind(&s.password_hash)
+            .bind(&s.department)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| StoreError::unique_as(e, "username"))?;
+            for role in &s.roles {
+                sqlx::query("INSERT INTO user_roles (user_id, role, department) VALUES ($1, $2, $3)")
+                    .bind(&uid)
+                    .bind(role.as_str())
+                    .bind(&s.department)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for hall in &s.halls {
+                sqlx::query("INSERT INTO staff_halls (user_id, hall) VALUES ($1, $2)")
+                    .bind(&uid)
+                    .bind(hall)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                            StoreError::Invalid(format!("unknown hall {hall}"))
+                        }
+                        _ => StoreError::Database(e),
+                    })?;
+            }
+            let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("user:{uid}"),
+                    actor,
+                    "identity.staff_created",
+                    format!("user:{uid}"),
+                    format!("staff {} in {} with roles [{}]", s.username, s.department, roles.join(", ")),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(id)
+}
+
+/// What login needs to know about an account.
+pub struct LoginRecord {
+    pub id: String,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// Finds an account by login name: a staff username, or a person's mobile number.
+pub async fn find_login(db: &Db, username: &str) -> StoreResult<Option<LoginRecord>> {
+    let row = sqlx::query("SELECT id, password_hash, status FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(db.reader())
+        .await?;
+    row.map(|r| {
+        Ok(LoginRecord {
+            id: r.try_get("id")?,
+            password_hash: r.try_get("password_hash")?,
+            active: r.try_get::<String, _>("status")? == "active",
+        })
+    })
+    .transpose()
+}
+
+/// The account as its owner (or a permitted reader) sees it: personal data masked.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    pub id: String,
+    /// `person` or `staff`.
+    pub kind: String,
+    pub username: String,
+    pub name: String,
+    /// Masked, e.g. `3701**********1234`.
+    pub id_number_masked: Option<String>,
+    pub phone_masked: Option<String>,
+    pub department: Option<DepartmentRef>,
+    pub roles: Vec<RoleRef>,
+    pub halls: Vec<String>,
+    pub enterprises: Vec<EnterpriseRef>,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DepartmentRef {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RoleRef {
+    pub role: String,
+    pub department: String,
+    pub label_zh: String,
+    pub label_en: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EnterpriseRef {
+    pub credit_code: String,
+    pub name: String,
+    /// `legal_representative` or `agent`.
+    pub relation: String,
+}
+
+pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
+    let pool = db.reader();
+    let row = sqlx::query(
+        "SELECT u.id, u.kind, u.username, u.name, u.id_number_masked, u.phone, u.version, \
+                d.code AS dcode, d.name AS dname, d.name_en AS dname_en \
+         FROM users u LEFT JOIN departments d ON d.code = u.department WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let phone: Option<String> = row.try_get("phone")?;
+    let department = match row.try_get::<Option<String>, _>("dcode")? {
+        Some(code) => {
+            Some(DepartmentRef { code, name: row.try_get("dname")?, name_en: row.try_get("dname_en")? })
+        }
+        None => None,
+    };
+    let roles =
+        sqlx::query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY department, role")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let role = Role::parse(&r.try_get::<String, _>("role").ok()?)?;
+                Some(RoleRef {
+                    role: role.as_str().into(),
+                    department: r.try_get("department").ok()?,
+                    label_zh: role.label_zh().into(),
+                    label_en: role.label_en().into(),
+                })
+            })
+            .collect();
+    let halls = sqlx::query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("hall"))
+        .collect::<Result<_, _>>()?;
+    let enterprises = sqlx::query(
+        "SELECT e.credit_code, e.name, m.relation FROM enterprise_members m \
+         JOIN enterprises e ON e.credit_code = m.credit_code WHERE m.user_id = $1 ORDER BY e.credit_code",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(EnterpriseRef {
+            credit_code: r.try_get("credit_code")?,
+            name: r.try_get("name")?,
+            relation: r.try_get("relation")?,
+        })
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Profile {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        username: row.try_get("username")?,
+        name: row.try_get("name")?,
+        id_number_masked: row.try_get("id_number_masked")?,
+        phone_masked: phone.as_deref().map(mask_phone),
+        department,
+        roles,
+        halls,
+        enterprises,
+        version: row.try_get("version")?,
+    })
+}
+
+fn mask_phone(p: &str) -> String {
+    if p.len() == 11 && p.is_ascii() { format!("{}****{}", &p[..3], &p[7..]) } else { "****".into() }
+}
+
+/// Changes the display name, guarded by the version the caller read (optimistic concurrency).
+pub async fn rename(db: &Db, user_id: &str, name: String, expected_version: i64) -> StoreResult<i64> {
+    let uid = user_id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE users SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+            )
+            .bind(&name)
+            .bind(now_text())
+            .bind(&uid)
+            .bind(expected_version)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                let exists = sqlx::query("SELECT id FROM users WHERE id = $1").bind(&uid).fetch_optional(&mut *conn).await?;
+                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
+            }
+            let stream = format!("user:{uid}");
+            audit::store::append(conn, NewEntry::new(&stream, &stream, "identity.renamed", &stream, "display name changed"))
+                .await?;
+            Ok(expected_version + 1)
+        })
+    })
+    .await
+}
+
+/// An enterprise and the person who registers it as its legal representative.
+pub struct NewEnterprise {
+    pub credit_code: String,
+    pub name: String,
+    pub legal_representative: String,
+}
+
+pub async fn create_enterprise(db: &Db, owner_user_id: &str, e: NewEnterprise) -> StoreResult<()> {
+    let uid = owner_user_id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            sqlx::query(
+                "INSERT INTO enterprises (credit_code, name, legal_representative, created_at, version) VALUES ($1, $2, $3, $4, 1)",
+            )
+            .bind(&e.credit_code)
+            .bind(&e.name)
+            .bind(&e.legal_representative)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| StoreError::unique_as(err, "credit_code"))?;
+            sqlx::query(
+                "INSERT INTO enterprise_members (credit_code, user_id, relation, granted_at) VALUES ($1, $2, 'legal_representative', $3)",
+            )
+            .bind(&e.credit_code)
+            .bind(&uid)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("enterprise:{}", e.credit_code),
+                    format!("user:{uid}"),
+                    "identity.enterprise_registered",
+                    format!("enterprise:{}", e.credit_code),
+                    format!("enterprise {} registered by its legal representative", e.credit_code),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Lets `agent_user_id` act for the enterprise (granted by a member of it).
+pub async fn add_agent(db: &Db, granted_by: &str, credit_code: &str, agent_user_id: &str) -> StoreResult<()> {
+    let (by, code, agent) = (granted_by.to_string(), credit_code.to_string(), agent_user_id.to_string());
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO enterprise_members (credit_code, user_id, relation, granted_at) VALUES ($1, $2, 'agent', $3) \
+                 ON CONFLICT (credit_code, user_id) DO NOTHING",
+            )
+            .bind(&code)
+            .bind(&agent)
+            .bind(now_text())
+            .execute(&mut *conn)
+            .await?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("enterprise:{code}"),
+                    format!("user:{by}"),
+                    "identity.agent_authorised",
+                    format!("enterprise:{code}"),
+                    format!("user:{agent} may act for the enterprise"),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Finds a person's user id by mobile number (for authorising agents).
+pub async fn person_by_phone(db: &Db, phone: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT id FROM users WHERE kind = 'person' AND phone = $1")
+        .bind(phone)
+        .fetch_optional(db.reader())
+        .await?;
+    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}

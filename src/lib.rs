@@ -1,0 +1,17 @@
+//! Quanban (全办): an integrated government-services platform for a Chinese city.
+//!
+//! One folder per area of the mission, the same shape inside each (`domain` rules, `store` SQL,
+//! `api` JSON endpoints, `pages` web pages). See `docs/ARCHITECTURE.md` for the map.
+
+pub mod app;
+pub mod audit;
+pub mod bench;
+pub mod calendar;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod identity;
+pub mod reference;
+pub mod store;
+pub mod web;

@@ -1,0 +1,210 @@
+//! Loading the reference data into the database: idempotent (a content hash records what was
+//! loaded, so a second run changes nothing), all-or-nothing (one transaction), audited.
+
+use anyhow::Context;
+use sm3::{Digest, Sm3};
+use sqlx::{AnyConnection, Row};
+
+use super::data::{self, ReferenceData};
+use crate::audit::{self, NewEntry};
+use crate::calendar::domain::parse_holidays_file;
+use crate::store::{Db, StoreError, StoreResult};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeedReport {
+    /// False when the same data was already loaded.
+    pub changed: bool,
+    pub departments: usize,
+    pub halls: usize,
+    pub items: usize,
+    pub bundles: usize,
+    pub elicence_types: usize,
+    pub policies: usize,
+    pub holiday_years: usize,
+}
+
+/// Checks the shipped data and loads it. Fails naming the first bad record.
+pub async fn seed(db: &Db) -> anyhow::Result<SeedReport> {
+    let data = data::shipped().context("parsing the shipped reference data")?;
+    if let Err(problems) = data.check() {
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!("reference data has {} problem(s):\n  {}", list.len(), list.join("\n  "));
+    }
+    seed_checked(db, data).await
+}
+
+fn content_hash(files: &data::RawFiles) -> String {
+    let mut h = Sm3::new();
+    for text in [
+        files.departments,
+        files.catalog,
+        files.bundles,
+        files.elicence_types,
+        files.halls,
+        files.holidays,
+        files.policies,
+    ] {
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+async fn seed_checked(db: &Db, data: ReferenceData) -> anyhow::Result<SeedReport> {
+    let hash = content_hash(&data::RawFiles::SHIPPED);
+    let years =
+        parse_holidays_file(data.holidays_json).map_err(|e| anyhow::anyhow!("holidays_cn.json: {e}"))?;
+    let mut report = SeedReport {
+        changed: false,
+        departments: data.departments.len(),
+        halls: data.halls.halls.len(),
+        items: data.catalog.items.len(),
+        bundles: data.bundles.len(),
+        elicence_types: data.elicence_types.len(),
+        policies: data.policies.policies.len(),
+        holiday_years: years.len(),
+    };
+    let summary = format!(
+        "reference data {}: {} departments, {} halls, {} items, {} bundles, {} e-licence types, {} policies, {} holiday years",
+        &hash[..12],
+        report.departments,
+        report.halls,
+        report.items,
+        report.bundles,
+        report.elicence_types,
+        report.policies,
+        report.holiday_years
+    );
+    let changed = db
+        .write(move |conn| {
+            Box::pin(async move {
+                let loaded = sqlx::query("SELECT value FROM settings WHERE key = 'reference_hash'")
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if let Some(row) = loaded
+                    && row.try_get::<String, _>("value")? == hash
+                {
+                    return Ok(false);
+                }
+                load(conn, &data, &years).await?;
+                sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ('reference_hash', $1) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(&hash)
+                .execute(&mut *conn)
+                .await?;
+                audit::store::append(
+                    conn,
+                    NewEntry::new("system", "system", "reference.seeded", "reference", summary),
+                )
+                .await?;
+                Ok(true)
+            })
+        })
+        .await?;
+    report.changed = changed;
+    Ok(report)
+}
+
+async fn load(
+    conn: &mut AnyConnection,
+    data: &ReferenceData,
+    years: &[crate::calendar::domain::HolidayYear],
+) -> StoreResult<()> {
+    for d in &data.departments {
+        sqlx::query(
+            "INSERT INTO departments (code, name, name_en, level, district, kind, data) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, level = excluded.level, \
+             district = excluded.district, kind = excluded.kind, data = excluded.data",
+        )
+        .bind(&d.code)
+        .bind(&d.name)
+        .bind(&d.name_en)
+        .bind(&d.level)
+        .bind(&d.district)
+        .bind(&d.kind)
+        .bind(to_json(d)?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    // Parents before children, so the foreign key holds at every insert.
+    let order = ["city", "district", "street", "community"];
+    let mut halls: Vec<_> = data.halls.halls.iter().collect();
+    halls.sort_by_key(|h| order.iter().position(|l| *l == h.level).unwrap_or(order.len()));
+    for h in halls {
+        sqlx::query(
+            "INSERT INTO halls (code, name, level, parent, district, data) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, \
+             district = excluded.district, data = excluded.data",
+        )
+        .bind(&h.code)
+        .bind(&h.name)
+        .bind(&h.level)
+        .bind(&h.parent)
+        .bind(&h.district)
+        .bind(to_json(h)?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for i in &data.catalog.items {
+        upsert_record(conn, "catalog_item", &i.code, &i.name, Some(&i.department), to_json(i)?).await?;
+    }
+    for b in &data.bundles {
+        upsert_record(conn, "bundle", &b.code, &b.name, None, to_json(b)?).await?;
+    }
+    for e in &data.elicence_types {
+        upsert_record(conn, "elicence_type", &e.code, &e.name, Some(&e.issuer), to_json(e)?).await?;
+    }
+    for p in &data.policies.policies {
+        upsert_record(conn, "policy", &p.code, &p.name, Some(&p.department), to_json(p)?).await?;
+    }
+    for y in years {
+        crate::calendar::store::upsert_year(conn, y, "holidays_cn.json").await?;
+    }
+    Ok(())
+}
+
+async fn upsert_record(
+    conn: &mut AnyConnection,
+    kind: &str,
+    code: &str,
+    name: &str,
+    department: Option<&str>,
+    body: String,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO reference_records (kind, code, name, department, data) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (kind, code) DO UPDATE SET name = excluded.name, department = excluded.department, data = excluded.data",
+    )
+    .bind(kind)
+    .bind(code)
+    .bind(name)
+    .bind(department)
+    .bind(body)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Counts rows per reference table (used by tests and `seed`'s output).
+pub async fn counts(db: &Db) -> StoreResult<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for (name, sql) in [
+        ("departments", "SELECT COUNT(*) AS n FROM departments"),
+        ("halls", "SELECT COUNT(*) AS n FROM halls"),
+        ("catalog_items", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'catalog_item'"),
+        ("bundles", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'bundle'"),
+        ("elicence_types", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'elicence_type'"),
+        ("policies", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'policy'"),
+        ("holiday_years", "SELECT COUNT(*) AS n FROM holiday_years"),
+    ] {
+        let row = sqlx::query(sql).fetch_one(db.reader()).await?;
+        out.push((name.to_string(), row.try_get("n")?));
+    }
+    Ok(out)
+}

@@ -1,0 +1,207 @@
+//! Storage: one store written once for SQLite (embedded default) and PostgreSQL (scale-out).
+//!
+//! Queries go through sqlx's `Any` driver with `$1` placeholders, which both backends accept, so
+//! each area writes its SQL once. Writes are funnelled through [`Db::write`]: on PostgreSQL each
+//! write is its own transaction from the pool; on SQLite every write goes to a single writer task
+//! that commits concurrent requests in groups (see [`group_commit`]), which is what lets us keep
+//! `synchronous=FULL` (acknowledged means on disk) and still never show "database is locked".
+
+pub mod group_commit;
+mod migrate;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
+
+pub use group_commit::GroupWriter;
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors of the storage layer. Constraint violations the callers expect are their own variants
+/// so that the HTTP layer can turn them into 4xx answers; everything else is `Database`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("record not found")]
+    NotFound,
+    /// Optimistic concurrency: the row's version moved on since the caller read it.
+    #[error("the record was changed by someone else")]
+    Conflict,
+    #[error("a record with this {0} already exists")]
+    Duplicate(&'static str),
+    #[error("the writer is shutting down")]
+    WriterGone,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Duplicate`] naming `what`.
+    pub fn unique_as(err: sqlx::Error, what: &'static str) -> StoreError {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A write transaction body: given the connection inside an open transaction, do the work.
+/// Returning an error rolls back this body's changes (and only this body's).
+pub type WriteBody<T> =
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<T>> + Send>;
+
+/// Handle to the database: a read pool plus the write path for the backend.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    pool: AnyPool,
+    writer: Option<Arc<GroupWriter>>,
+}
+
+/// Connection settings for [`Db::connect`].
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// `sqlite://path` or `postgres://…`.
+    pub url: String,
+    pub max_connections: u32,
+    /// Most write bodies one SQLite group commit takes in.
+    pub max_group: usize,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and runs the migrations.
+    pub async fn connect(opts: &DbOptions) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if opts.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if opts.url.starts_with("postgres:") || opts.url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("unsupported database URL (use sqlite:// or postgres://)");
+        };
+        let db = match backend {
+            Backend::Sqlite => {
+                let path = opts.url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(parent) = Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let url = format!("sqlite://{path}?mode=rwc");
+                // The writer connection is opened first so that WAL mode is set before readers
+                // come along (journal_mode is a property of the file).
+                let mut writer_conn =
+                    AnyConnectOptions::from_str(&url)?.disable_statement_logging().connect().await?;
+                sqlite_pragmas(&mut writer_conn).await?;
+                sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&mut writer_conn).await?;
+                migrate::run(Backend::Sqlite, &mut writer_conn).await?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections.max(2))
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                    .connect_with(AnyConnectOptions::from_str(&url)?.disable_statement_logging())
+                    .await?;
+                let writer = GroupWriter::start(writer_conn, opts.max_group.max(1));
+                Db { backend, pool, writer: Some(Arc::new(writer)) }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(AnyConnectOptions::from_str(&opts.url)?.disable_statement_logging())
+                    .await?;
+                let mut conn = pool.acquire().await?;
+                migrate::run(Backend::Postgres, &mut conn).await?;
+                Db { backend, pool, writer: None }
+            }
+        };
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads. Never write through it: writes go through [`Db::write`].
+    pub fn reader(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Runs `body` inside a transaction and returns once its changes are durable.
+    pub async fn write<T, F>(&self, body: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.submit(Box::new(body)).await,
+            None => {
+                let mut conn = self.pool.acquire().await?;
+                let mut tx = conn.begin().await?;
+                let out = body(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Cheap liveness query for `/readyz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Waits for queued writes and closes connections.
+    pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.shutdown().await;
+        }
+        self.pool.close().await;
+    }
+}
+
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    // synchronous=FULL: a commit returns only after the WAL is fsynced, so an acknowledged write
+    // survives power loss. busy_timeout covers readers racing a checkpoint.
+    sqlx::raw_sql("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Current time as the fixed-width UTC text we store (sorts lexicographically).
+pub fn now_text() -> String {
+    time_text(chrono::Utc::now())
+}
+
+pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
+}

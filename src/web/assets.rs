@@ -1,0 +1,19 @@
+//! Static assets, compiled into the binary: the machine may be offline, so nothing comes from a
+//! CDN.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const ASSETS: &[(&str, &str, &str)] =
+    &[("quanban.css", "text/css; charset=utf-8", include_str!("../../static/quanban.css"))];
+
+pub async fn serve(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == path) {
+        Some((_, mime, body)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "public, max-age=3600")], *body)
+                .into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

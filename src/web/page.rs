@@ -1,0 +1,150 @@
+//! What every page handler gets ([`PageCtx`]) and how pages answer, including errors.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+
+use super::i18n::{Lang, Tr};
+use crate::app::AppState;
+use crate::http::{ApiError, Caller};
+use crate::identity::authz::Actor;
+use crate::identity::session::random_token;
+
+pub const CSRF_COOKIE: &str = "qb_csrf";
+
+/// The signed-in user as the layout shows them.
+#[derive(Clone, Debug)]
+pub struct UserChip {
+    pub is_staff: bool,
+}
+
+/// Language, caller and CSRF token of the request being rendered.
+pub struct PageCtx {
+    pub t: Tr,
+    pub caller: Caller,
+    /// The token forms must carry: the session's when signed in, else the anonymous cookie's.
+    pub csrf: String,
+    /// Set when a fresh anonymous CSRF cookie must be sent.
+    new_cookie: Option<String>,
+    pub secure_cookies: bool,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let caller =
+            Caller::from_request_parts(parts, state).await.map_err(|e| PageError { lang, error: e })?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        let (csrf, new_cookie) = match (&caller.csrf, jar.get(CSRF_COOKIE)) {
+            (Some(session_token), _) => (session_token.clone(), None),
+            (None, Some(c)) if c.value().len() == 64 => (c.value().to_string(), None),
+            (None, _) => {
+                let fresh = random_token();
+                (fresh.clone(), Some(fresh))
+            }
+        };
+        Ok(PageCtx {
+            t: Tr { lang },
+            caller,
+            csrf,
+            new_cookie,
+            secure_cookies: state.config.secure_cookies,
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+impl PageCtx {
+    pub fn user(&self) -> Option<UserChip> {
+        match &self.caller.actor {
+            Actor::Anonymous => None,
+            Actor::Person { .. } => Some(UserChip { is_staff: false }),
+            Actor::Staff { .. } => Some(UserChip { is_staff: true }),
+        }
+    }
+
+    /// Constant-time comparison of a submitted form token with the expected one.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        let a = self.csrf.as_bytes();
+        let b = submitted.as_bytes();
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same { Ok(()) } else { Err(self.error(ApiError::Csrf)) }
+    }
+
+    pub fn error(&self, error: ApiError) -> PageError {
+        PageError { lang: self.t.lang, error }
+    }
+
+    /// Renders a template, adding the CSRF cookie if one was minted for this request.
+    pub fn render(&self, status: StatusCode, page: &impl Template) -> Response {
+        match page.render() {
+            Ok(html) => {
+                let mut resp = (status, Html(html)).into_response();
+                if let Some(token) = &self.new_cookie {
+                    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+                        .http_only(true)
+                        .same_site(SameSite::Strict)
+                        .secure(self.secure_cookies)
+                        .path("/")
+                        .build();
+                    if let Ok(v) = cookie.to_string().parse() {
+                        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+                    }
+                }
+                resp
+            }
+            Err(e) => self.error(ApiError::Internal(e.into())).into_response(),
+        }
+    }
+}
+
+/// An error shown as an HTML page in the page's language.
+#[derive(Debug)]
+pub struct PageError {
+    pub lang: Lang,
+    pub error: ApiError,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    status: u16,
+    message: String,
+    code: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(err) = &self.error {
+            tracing::error!(error = ?err, "internal error on a page");
+        }
+        let status = self.error.status();
+        let (code, zh, en) = self.error.describe();
+        let t = Tr { lang: self.lang };
+        let page = ErrorPage {
+            t,
+            user: None,
+            csrf: String::new(),
+            status: status.as_u16(),
+            message: match self.lang {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            code: code.into(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, "error").into_response(),
+        }
+    }
+}
