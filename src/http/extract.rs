@@ -31,6 +31,19 @@ where
     }
 }
 
+/// Finds the offending field in axum's data-error text: "…target type: <path>: <message>", or
+/// "…target type: missing field `<name>` …".
+fn data_error_field(text: &str) -> String {
+    let rest = text.split_once("target type: ").map(|(_, r)| r).unwrap_or(text);
+    if let Some(after) = rest.strip_prefix("missing field `") {
+        return after.split('`').next().unwrap_or("body").to_string();
+    }
+    match rest.split_once(": ") {
+        Some((path, _)) if !path.is_empty() && !path.contains(' ') => path.to_string(),
+        _ => "body".to_string(),
+    }
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
@@ -40,15 +53,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             en: format!("Malformed JSON: {}", e.body_text()),
         },
         JsonRejection::JsonDataError(e) => {
-            let text = e.body_text();
-            // serde names the offending field as "`field`" or "field: …"; surface it as a field
-            // error so clients can point at the input.
-            let field = text
-                .split('`')
-                .nth(1)
-                .or_else(|| text.split(": ").nth(1).and_then(|s| s.split(':').next()))
-                .unwrap_or("body")
-                .to_string();
+            let field = data_error_field(&e.body_text());
             ApiError::Validation(vec![FieldError::new(
                 &field,
                 "invalid_type",
@@ -118,4 +123,21 @@ impl FromRequestParts<AppState> for Caller {
 
 fn anonymous() -> Caller {
     Caller { actor: Actor::Anonymous, user_id: None, csrf: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_error_field;
+
+    #[test]
+    fn field_is_found_in_serde_messages() {
+        let t = "Failed to deserialize the JSON body into the target type: name: invalid type: integer `5`, expected a string at line 1 column 10";
+        assert_eq!(data_error_field(t), "name");
+        let t = "Failed to deserialize the JSON body into the target type: missing field `phone` at line 1 column 2";
+        assert_eq!(data_error_field(t), "phone");
+        let t =
+            "Failed to deserialize the JSON body into the target type: roles[1]: invalid type: integer `3`";
+        assert_eq!(data_error_field(t), "roles[1]");
+        assert_eq!(data_error_field("something else entirely"), "body");
+    }
 }

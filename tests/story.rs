@@ -1,0 +1,470 @@
+//! Story tests: the platform's foundation journeys, run on SQLite always and on PostgreSQL when
+//! it is reachable (CI makes it reachable and required).
+
+mod common;
+
+use common::TestApp;
+use reqwest::Method;
+use serde_json::json;
+
+stories!(
+    health_and_readiness,
+    register_login_and_me,
+    bad_registration_names_every_field_and_stores_nothing,
+    duplicate_registration_is_refused,
+    malformed_requests_get_problem_details,
+    login_failures_lock_the_name_without_revealing_accounts,
+    logout_ends_the_token,
+    concurrent_updates_one_wins_one_conflicts,
+    department_scoping_and_not_found,
+    supervisor_reads_but_cannot_change,
+    enterprise_and_agent,
+    calendar_endpoints_and_admin_year,
+    audit_log_records_changes_and_verifies,
+    tampering_is_detected,
+    openapi_document_lists_the_interface,
+    metrics_are_exposed,
+    seed_is_idempotent,
+    staff_creation_validates_and_scopes,
+);
+
+async fn health_and_readiness(app: &TestApp) {
+    let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("x-request-id"));
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    let resp = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+async fn register_login_and_me(app: &TestApp) {
+    let (phone, password) = app.register_person("王小明", 1).await;
+    // The mobile number logs in in any accepted spelling.
+    let token = app.token(&format!("+86 {}", &phone), &password).await;
+    let (status, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["name"], "王小明");
+    assert_eq!(me["kind"], "person");
+    let masked = me["id_number_masked"].as_str().unwrap();
+    assert_eq!(masked.len(), 18);
+    assert!(masked.starts_with("3701") && masked.contains("**********"), "{masked}");
+    assert_eq!(me["phone_masked"].as_str().unwrap(), format!("{}****{}", &phone[..3], &phone[7..]));
+    // The raw ID number never appears in the answer.
+    assert!(!me.to_string().contains("199001"), "raw id leaked: {me}");
+    let (status, _) = app.get_json("/api/v1/me", None).await;
+    assert_eq!(status, 401);
+    let (status, _) = app.get_json("/api/v1/me", Some("not-a-token")).await;
+    assert_eq!(status, 401);
+}
+
+async fn count_users(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(app.state.db.reader()).await.unwrap().get("n")
+}
+
+async fn bad_registration_names_every_field_and_stores_nothing(app: &TestApp) {
+    let before = count_users(app).await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/auth/register",
+            None,
+            json!({"name": "王", "id_number": "110105194912310021", "phone": "1234", "password": "password"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "validation_failed");
+    let fields: Vec<&str> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "id_number", "phone", "password"]);
+    let id_error = &body["errors"][1];
+    assert_eq!(id_error["code"], "id_number_check_digit");
+    assert!(id_error["message_zh"].as_str().unwrap().contains("校验位"));
+    assert!(id_error["message_en"].as_str().unwrap().contains("check"));
+    // Each problem on its own, too: a bad check digit alone is still refused.
+    let (status, body) = app
+        .post_json(
+            "/api/v1/auth/register",
+            None,
+            json!({"name": "王小明", "id_number": "110105194912310021", "phone": "13912345678", "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["field"], "id_number");
+    // A missing field is named as required.
+    let (status, body) = app.post_json("/api/v1/auth/register", None, json!({"name": "王小明"})).await;
+    assert_eq!(status, 422);
+    assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == "id_number"));
+    assert_eq!(count_users(app).await, before, "nothing stored");
+}
+
+async fn duplicate_registration_is_refused(app: &TestApp) {
+    let (phone, _) = app.register_person("李雷", 7).await;
+    let before = count_users(app).await;
+    let id = quanban::demo::id_number("37010219851111001").unwrap();
+    let (status, body) = app
+        .post_json(
+            "/api/v1/auth/register",
+            None,
+            json!({"name": "韩梅梅", "id_number": id, "phone": phone, "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "phone");
+    assert_eq!(body["errors"][0]["code"], "duplicate");
+    assert_eq!(count_users(app).await, before);
+}
+
+async fn malformed_requests_get_problem_details(app: &TestApp) {
+    let url = app.url("/api/v1/auth/register");
+    let resp = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"name\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "malformed_json");
+
+    let resp = app.client.post(&url).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    assert_eq!(resp.status(), 415);
+
+    let resp = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!("{{\"name\":\"{}\"}}", "x".repeat(2 * 1024 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+
+    let resp = app.client.post(&url).json(&json!({"name": 5})).send().await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "name");
+
+    let (status, body) = app.get_json("/api/v1/no/such/thing", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "not_found");
+}
+
+async fn login_failures_lock_the_name_without_revealing_accounts(app: &TestApp) {
+    let (phone, password) = app.register_person("周杰", 11).await;
+    let bad = json!({"username": phone, "password": "Wrong-password-1"});
+    let ghost = json!({"username": "13000000000", "password": "Wrong-password-1"});
+    for _ in 0..4 {
+        let (s1, b1) = app.post_json("/api/v1/auth/token", None, bad.clone()).await;
+        let (s2, b2) = app.post_json("/api/v1/auth/token", None, ghost.clone()).await;
+        // Same answer whether or not the account exists.
+        assert_eq!((s1, s2), (401, 401));
+        assert_eq!(b1["code"], b2["code"]);
+        assert_eq!(b1["detail_zh"], b2["detail_zh"]);
+    }
+    let (status, body) = app.post_json("/api/v1/auth/token", None, bad.clone()).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "too_many_attempts");
+    // Locked even with the right password, until the lock expires.
+    let (status, _) =
+        app.post_json("/api/v1/auth/token", None, json!({"username": phone, "password": password})).await;
+    assert_eq!(status, 429);
+}
+
+async fn logout_ends_the_token(app: &TestApp) {
+    let (phone, password) = app.register_person("吴迪", 12).await;
+    let token = app.token(&phone, &password).await;
+    let (status, _) = app.post_json("/api/v1/auth/logout", Some(&token), json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = app.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(status, 401);
+}
+
+async fn concurrent_updates_one_wins_one_conflicts(app: &TestApp) {
+    let (phone, password) = app.register_person("郑爽", 13).await;
+    let token = app.token(&phone, &password).await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    let version = me["version"].as_i64().unwrap();
+    let a =
+        app.send_json(Method::PATCH, "/api/v1/me", Some(&token), json!({"name": "郑一", "version": version}));
+    let b =
+        app.send_json(Method::PATCH, "/api/v1/me", Some(&token), json!({"name": "郑二", "version": version}));
+    let ((sa, ba), (sb, bb)) = tokio::join!(a, b);
+    let mut statuses = [sa, sb];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{ba} {bb}");
+    let conflict = if sa == 409 { &ba } else { &bb };
+    assert_eq!(conflict["code"], "version_conflict");
+    let winner = if sa == 200 { "郑一" } else { "郑二" };
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(me["name"], winner);
+    assert_eq!(me["version"].as_i64().unwrap(), version + 1);
+}
+
+async fn department_scoping_and_not_found(app: &TestApp) {
+    // A window clerk of JN-SCJ cannot see another person's enterprise (404, not 403).
+    let rep = app.demo("13800138002").await;
+    let rep_token = app.token(&rep.username, &rep.password).await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep_token)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (status, _) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&rep_token)).await;
+    assert_eq!(status, 200);
+    let citizen = app.demo("13800138001").await;
+    let citizen_token = app.token(&citizen.username, &citizen.password).await;
+    let (status, body) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&citizen_token)).await;
+    assert_eq!(status, 404, "{body}");
+    let clerk = app.demo_token("scj.clerk").await;
+    let (status, _) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&clerk)).await;
+    assert_eq!(status, 404);
+    // A clerk of JN-SCJ may not create staff in JN-SPJ.
+    let (status, _) = app
+        .post_json(
+            "/api/v1/staff",
+            Some(&clerk),
+            json!({"username": "x.clerk", "name": "测试员", "department": "JN-SPJ", "roles": ["window_clerk"], "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // The staff member's own view shows department and roles.
+    let (_, me) = app.get_json("/api/v1/me", Some(&clerk)).await;
+    assert_eq!(me["department"]["code"], "JN-SCJ");
+    assert_eq!(me["roles"][0]["role"], "window_clerk");
+}
+
+async fn supervisor_reads_but_cannot_change(app: &TestApp) {
+    let sup = app.demo_token("dsj.supervisor").await;
+    let rep = app.demo("13800138002").await;
+    let rep_token = app.token(&rep.username, &rep.password).await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep_token)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (status, _) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&sup)).await;
+    assert_eq!(status, 200, "supervisor reads city-wide");
+    let (status, _) = app
+        .post_json(&format!("/api/v1/enterprises/{code}/agents"), Some(&sup), json!({"phone": "13800138001"}))
+        .await;
+    assert_eq!(status, 403, "supervisor changes nothing");
+    let (status, _) = app
+        .send_json(Method::PUT, "/api/v1/calendar/years/2027", Some(&sup), json!({"off": [], "work": []}))
+        .await;
+    assert_eq!(status, 403);
+}
+
+async fn enterprise_and_agent(app: &TestApp) {
+    let (phone, password) = app.register_person("钱多多", 21).await;
+    let token = app.token(&phone, &password).await;
+    let code = quanban::demo::credit_code("91370102MA3D12345").unwrap();
+    let (status, body) = app
+        .post_json(
+            "/api/v1/enterprises",
+            Some(&token),
+            json!({"credit_code": code, "name": "济南多多商贸有限公司", "legal_representative": "钱多多"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    // A wrong check character is refused naming the field.
+    let mut bad = code.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == '0' { '1' } else { '0' });
+    let (status, body) = app
+        .post_json(
+            "/api/v1/enterprises",
+            Some(&token),
+            json!({"credit_code": bad, "name": "济南另一家公司", "legal_representative": "钱多多"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["field"], "credit_code");
+    assert_eq!(body["errors"][0]["code"], "credit_code_check_digit");
+    // Someone else as legal representative is refused.
+    let code2 = quanban::demo::credit_code("91370102MA3D12346").unwrap();
+    let (status, body) = app
+        .post_json(
+            "/api/v1/enterprises",
+            Some(&token),
+            json!({"credit_code": code2, "name": "济南另一家公司", "legal_representative": "别人"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["field"], "legal_representative");
+    // Authorise an agent, who can then read the enterprise.
+    let (agent_phone, agent_pw) = app.register_person("孙代办", 22).await;
+    let agent = app.token(&agent_phone, &agent_pw).await;
+    let (status, _) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&agent)).await;
+    assert_eq!(status, 404);
+    let (status, body) = app
+        .post_json(&format!("/api/v1/enterprises/{code}/agents"), Some(&token), json!({"phone": agent_phone}))
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&agent)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["name"], "济南多多商贸有限公司");
+    let (_, me) = app.get_json("/api/v1/me", Some(&agent)).await;
+    assert_eq!(me["enterprises"][0]["relation"], "agent");
+}
+
+async fn calendar_endpoints_and_admin_year(app: &TestApp) {
+    let (status, body) = app.get_json("/api/v1/calendar/add?from=2026-09-30&n=5", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["date"], "2026-10-13");
+    let (_, body) = app.get_json("/api/v1/calendar/count?from=2026-09-30&to=2026-10-13", None).await;
+    assert_eq!(body["working_days"], 5);
+    let (_, body) = app.get_json("/api/v1/calendar/days/2026-10-10", None).await;
+    assert_eq!(body["working_day"], true, "调休 Saturday");
+    let (status, body) = app.get_json("/api/v1/calendar/add?from=2026-02-30&n=x", None).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+    // 2027 is not shipped: an administrator adds it; New Year's Day becomes a day off.
+    let (_, body) = app.get_json("/api/v1/calendar/days/2027-01-01", None).await;
+    assert_eq!((body["working_day"].as_bool(), body["covered"].as_bool()), (Some(true), Some(false)));
+    let admin = app.demo_token("dsj.admin").await;
+    let (status, body) = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/calendar/years/2027",
+            Some(&admin),
+            json!({"off": ["2027-01-01"], "work": ["2027-01-04"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "2027-01-04 is a Monday, not a weekend: {body}");
+    let (status, body) = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/calendar/years/2027",
+            Some(&admin),
+            json!({"off": ["2027-01-01"], "work": []}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (_, body) = app.get_json("/api/v1/calendar/days/2027-01-01", None).await;
+    assert_eq!((body["working_day"].as_bool(), body["covered"].as_bool()), (Some(false), Some(true)));
+    let clerk = app.demo_token("spj.clerk").await;
+    let (status, _) = app
+        .send_json(Method::PUT, "/api/v1/calendar/years/2028", Some(&clerk), json!({"off": [], "work": []}))
+        .await;
+    assert_eq!(status, 403);
+}
+
+async fn audit_log_records_changes_and_verifies(app: &TestApp) {
+    use sqlx::Row;
+    let (phone, password) = app.register_person("冯程", 31).await;
+    let token = app.token(&phone, &password).await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    let stream = format!("user:{}", me["id"].as_str().unwrap());
+    let entries = quanban::audit::store::recent(&app.state.db, &stream, 10).await.unwrap();
+    let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["identity.register", "identity.login"]);
+    // No raw personal data in the log.
+    let rows = sqlx::query("SELECT summary FROM audit_log").fetch_all(app.state.db.reader()).await.unwrap();
+    for r in rows {
+        let s: String = r.get("summary");
+        assert!(!s.contains(&phone), "phone in audit summary: {s}");
+    }
+    let id = quanban::audit::store::checkpoint(&app.state.db).await.unwrap();
+    assert!(id.is_some());
+    let report = quanban::audit::store::verify(&app.state.db).await.unwrap().expect("intact");
+    assert!(report.entries > 10 && report.checkpoints == 1, "{report:?}");
+    // Admins can ask the API too; others get 404.
+    let admin = app.demo_token("dsj.admin").await;
+    let (status, body) = app.get_json("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((status, body["ok"].as_bool()), (200, Some(true)));
+    let (status, _) = app.get_json("/api/v1/audit/verify", Some(&token)).await;
+    assert_eq!(status, 404);
+}
+
+async fn tampering_is_detected(app: &TestApp) {
+    use quanban::audit::domain::Break;
+    app.register_person("褚卫", 41).await;
+    quanban::audit::store::checkpoint(&app.state.db).await.unwrap();
+    let db = &app.state.db;
+    // Alter one summary behind the platform's back.
+    db.write(|c| {
+        Box::pin(async move {
+            sqlx::query(
+                "UPDATE audit_log SET summary = 'nothing happened' WHERE stream = 'system' AND seq = 1",
+            )
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    let outcome = quanban::audit::store::verify(db).await.unwrap();
+    assert_eq!(outcome.unwrap_err(), Break::Altered { stream: "system".into(), seq: 1 });
+}
+
+async fn openapi_document_lists_the_interface(app: &TestApp) {
+    let (status, doc) = app.get_json("/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in
+        ["/api/v1/auth/register", "/api/v1/auth/token", "/api/v1/me", "/healthz", "/api/v1/calendar/add"]
+    {
+        assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+async fn metrics_are_exposed(app: &TestApp) {
+    app.client.get(app.url("/healthz")).send().await.unwrap();
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("quanban_http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/healthz\""));
+}
+
+async fn seed_is_idempotent(app: &TestApp) {
+    let before = quanban::reference::seed::counts(&app.state.db).await.unwrap();
+    let report = quanban::reference::seed::seed(&app.state.db).await.unwrap();
+    assert!(!report.changed, "second seed changes nothing");
+    let after = quanban::reference::seed::counts(&app.state.db).await.unwrap();
+    assert_eq!(before, after);
+    let get = |name: &str| after.iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(get("departments"), 34);
+    assert_eq!(get("catalog_items"), 195);
+    assert_eq!(get("halls"), 51);
+    assert_eq!(get("holiday_years"), 3);
+}
+
+async fn staff_creation_validates_and_scopes(app: &TestApp) {
+    let head = app.demo_token("spj.head").await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/staff",
+            Some(&head),
+            json!({"username": "1bad", "name": "新员工", "department": "JN-SPJ", "roles": ["window_clerk", "wizard"], "password": "short"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["username", "roles", "password"]);
+    let (status, body) = app
+        .post_json(
+            "/api/v1/staff",
+            Some(&head),
+            json!({"username": "spj.new", "name": "新员工", "department": "JN-SPJ", "roles": ["reviewer"], "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let token = app.token("spj.new", "Spring-City-2026").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(me["roles"][0]["role"], "reviewer");
+    let (status, _) = app
+        .post_json(
+            "/api/v1/staff",
+            Some(&head),
+            json!({"username": "spj.new", "name": "重名员工", "department": "JN-SPJ", "roles": ["reviewer"], "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 422, "duplicate username");
+    let (status, _) = app
+        .post_json(
+            "/api/v1/staff",
+            Some(&head),
+            json!({"username": "scj.new", "name": "别部门", "department": "JN-SCJ", "roles": ["reviewer"], "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 404, "head of JN-SPJ cannot see JN-SCJ staff");
+}
