@@ -6,11 +6,12 @@ use rand::Rng;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::audit::{self, NewEntry};
 use crate::identity::authz::Role;
 use crate::identity::domain::{IdNumber, Phone, credit_code_check_char, id_number_check_char};
 use crate::identity::password;
 use crate::identity::store::{self, NewEnterprise, NewPerson, NewStaff};
-use crate::store::{Db, StoreResult};
+use crate::store::{Db, StoreResult, now_text};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DemoAccount {
@@ -55,6 +56,9 @@ pub fn credit_code(body17: &str) -> Option<String> {
 }
 
 /// Creates the demo accounts once (no-op when they exist; refused in production).
+///
+/// Everything happens in one transaction that first claims the `demo_seeded` setting, so several
+/// processes starting together on one PostgreSQL database create the accounts exactly once.
 pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
     if production {
         let n = sqlx::query("SELECT COUNT(*) AS n FROM demo_accounts").fetch_one(db.reader()).await?;
@@ -68,98 +72,111 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
     if !list(db).await?.is_empty() {
         return Ok(());
     }
-    let mut created = Vec::new();
+    // Hash outside the transaction: argon2 is slow on purpose.
+    let mut staff = Vec::new();
+    let mut accounts = Vec::new();
     for (login, name, dept, roles, halls) in STAFF {
         let pw = demo_password();
-        store::create_staff(
-            db,
-            "system:demo".into(),
-            NewStaff {
-                username: (*login).into(),
-                name: (*name).into(),
-                department: (*dept).into(),
-                roles: roles.to_vec(),
-                halls: halls.iter().map(|h| (*h).to_string()).collect(),
-                password_hash: password::hash(pw.clone()).await?,
-            },
-        )
-        .await?;
+        staff.push(NewStaff {
+            username: (*login).into(),
+            name: (*name).into(),
+            department: (*dept).into(),
+            roles: roles.to_vec(),
+            halls: halls.iter().map(|h| (*h).to_string()).collect(),
+            password_hash: password::hash(pw.clone()).await?,
+        });
         let role = roles.first().map(|r| r.as_str()).unwrap_or("staff");
-        created.push(DemoAccount {
+        accounts.push(DemoAccount {
             role: role.into(),
             department: Some((*dept).into()),
             username: (*login).into(),
             password: pw,
         });
     }
-    let people = [
-        ("citizen", "张伟", "37010219900307123", "13800138001"),
-        ("enterprise", "刘芳", "37010419850615204", "13800138002"),
-    ];
-    for (role, name, body, phone) in people {
+    let mut people = Vec::new();
+    for (role, name, body, phone) in PEOPLE {
         let pw = demo_password();
         let id = id_number(body).ok_or_else(|| anyhow::anyhow!("bad demo id body"))?;
-        let masked = IdNumber::parse(&id)?.masked();
-        let phone_masked = Phone::parse(phone)?.masked();
-        let user_id = store::create_person(
-            db,
-            NewPerson {
-                name: name.into(),
-                id_number: id,
-                id_number_masked: masked,
-                phone: phone.into(),
-                phone_masked,
-                password_hash: password::hash(pw.clone()).await?,
-            },
-        )
-        .await?;
-        if role == "enterprise" {
-            let code = credit_code("91370100MA3C00001")
-                .ok_or_else(|| anyhow::anyhow!("bad demo credit code body"))?;
-            store::create_enterprise(
-                db,
-                &user_id,
-                NewEnterprise {
-                    credit_code: code,
-                    name: "济南泉城小馆餐饮有限公司".into(),
-                    legal_representative: name.into(),
-                },
-            )
-            .await?;
-        }
-        created.push(DemoAccount {
-            role: role.into(),
+        let person = NewPerson {
+            name: (*name).into(),
+            id_number_masked: IdNumber::parse(&id)?.masked(),
+            id_number: id,
+            phone: (*phone).into(),
+            phone_masked: Phone::parse(phone)?.masked(),
+            password_hash: password::hash(pw.clone()).await?,
+        };
+        let enterprise = if *role == "enterprise" {
+            let code =
+                credit_code(DEMO_ENTERPRISE.0).ok_or_else(|| anyhow::anyhow!("bad demo credit code"))?;
+            Some(NewEnterprise {
+                credit_code: code,
+                name: DEMO_ENTERPRISE.1.into(),
+                legal_representative: (*name).into(),
+            })
+        } else {
+            None
+        };
+        people.push((person, enterprise));
+        accounts.push(DemoAccount {
+            role: (*role).into(),
             department: None,
-            username: phone.into(),
+            username: (*phone).into(),
             password: pw,
         });
     }
-    save(db, created).await?;
-    Ok(())
-}
-
-async fn save(db: &Db, accounts: Vec<DemoAccount>) -> StoreResult<()> {
     db.write(move |conn| {
         Box::pin(async move {
-            for a in &accounts {
-                sqlx::query("INSERT INTO demo_accounts (username, role, department, password) VALUES ($1, $2, $3, $4)")
-                    .bind(&a.username)
-                    .bind(&a.role)
-                    .bind(&a.department)
-                    .bind(&a.password)
-                    .execute(&mut *conn)
-                    .await?;
+            let claimed = sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ('demo_seeded', $1) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(now_text())
+            .execute(&mut *conn)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                return Ok(());
             }
-            crate::audit::store::append(
+            for s in &staff {
+                store::create_staff_in(conn, "system:demo", &store::new_user_id(), s).await?;
+            }
+            for (person, enterprise) in &people {
+                let uid = store::new_user_id();
+                store::create_person_in(conn, &uid, person).await?;
+                if let Some(e) = enterprise {
+                    store::create_enterprise_in(conn, &uid, e).await?;
+                }
+            }
+            for a in &accounts {
+                sqlx::query(
+                    "INSERT INTO demo_accounts (username, role, department, password) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&a.username)
+                .bind(&a.role)
+                .bind(&a.department)
+                .bind(&a.password)
+                .execute(&mut *conn)
+                .await?;
+            }
+            let summary = format!("{} demo accounts", accounts.len());
+            audit::store::append(
                 conn,
-                crate::audit::NewEntry::new("system", "system:demo", "demo.accounts_created", "demo_accounts", format!("{} demo accounts", accounts.len())),
+                NewEntry::new("system", "system:demo", "demo.accounts_created", "demo_accounts", summary),
             )
             .await?;
             Ok(())
         })
     })
-    .await
+    .await?;
+    Ok(())
 }
+
+/// Demo people: (role, name, ID-number body without its check character, mobile number).
+const PEOPLE: &[(&str, &str, &str, &str)] = &[
+    ("citizen", "张伟", "37010219900307123", "13800138001"),
+    ("enterprise", "刘芳", "37010419850615204", "13800138002"),
+];
+
+/// The demo enterprise: (credit-code body without its check character, name).
+const DEMO_ENTERPRISE: (&str, &str) = ("91370100MA3C00001", "济南泉城小馆餐饮有限公司");
 
 pub async fn list(db: &Db) -> StoreResult<Vec<DemoAccount>> {
     let rows =

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! Story tests: the platform's foundation journeys, run on SQLite always and on PostgreSQL when
 //! it is reachable (CI makes it reachable and required).
 

@@ -11,20 +11,17 @@ use crate::store::{Db, StoreResult, now_text};
 /// Appends `entry` to its stream. Call it with the connection of the transaction that makes the
 /// change, so both commit or neither does.
 pub async fn append(conn: &mut AnyConnection, entry: NewEntry) -> StoreResult<Entry> {
-    // Create the head row if this is a new stream, then bump it. The UPDATE takes the row lock on
-    // PostgreSQL, so writers of one stream queue here while other streams go ahead in parallel.
-    sqlx::query(
-        "INSERT INTO audit_heads (stream, seq, hash, checkpointed_seq) VALUES ($1, 0, $2, 0) \
-         ON CONFLICT (stream) DO NOTHING",
+    // Create or bump the stream head in one statement. The row lock this takes on PostgreSQL makes
+    // writers of one stream queue here while other streams go ahead in parallel. RETURNING gives
+    // the new seq and the hash it still holds: the previous entry's (or GENESIS for a new stream).
+    let head = sqlx::query(
+        "INSERT INTO audit_heads (stream, seq, hash, checkpointed_seq) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash",
     )
     .bind(&entry.stream)
     .bind(GENESIS)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE stream = $1 RETURNING seq, hash")
-        .bind(&entry.stream)
-        .fetch_one(&mut *conn)
-        .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("hash")?;
     let mut stored = Entry {
@@ -54,11 +51,7 @@ pub async fn append(conn: &mut AnyConnection, entry: NewEntry) -> StoreResult<En
     .bind(&stored.hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = $2")
-        .bind(&stored.hash)
-        .bind(&stored.stream)
-        .execute(&mut *conn)
-        .await?;
+    // The `audit_head_follows` trigger (see the migrations) now sets the head's hash.
     Ok(stored)
 }
 

@@ -1,13 +1,89 @@
-//! Benchmarks that print figures (`quanban bench …`). Not tests: they measure, they do not assert.
+//! Benchmarks that print figures (`quanban bench …`). They measure; they assert nothing. Run them
+//! on a release build: `cargo run --release -- bench all`.
 
-use clap::Subcommand;
+mod audit;
+mod load;
+mod startup;
+
+use clap::{Args, Subcommand};
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
-    /// Placeholder
-    Startup,
+    /// Start-up to ready on SQLite with the reference data: fresh data directory and restart
+    Startup(startup::StartupArgs),
+    /// Authenticated GET /api/v1/me under load from a client in this process: requests/s, p50, p99
+    Me(load::LoadArgs),
+    /// Audit-logged state changes per second through the store vs. the bare database's inserts
+    Audit(audit::AuditArgs),
+    /// All of the above with their defaults
+    All(AllArgs),
 }
 
-pub async fn run(_command: BenchCommand) -> anyhow::Result<()> {
-    Ok(())
+#[derive(Args, Debug, Default)]
+pub struct AllArgs {
+    /// PostgreSQL server for the PostgreSQL figures (a scratch database is created and dropped)
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub postgres: String,
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Startup(a) => startup::run(a).await,
+        BenchCommand::Me(a) => load::run(a).await,
+        BenchCommand::Audit(a) => audit::run(a).await,
+        BenchCommand::All(a) => {
+            startup::run(startup::StartupArgs::default()).await?;
+            load::run(load::LoadArgs::default()).await?;
+            audit::run(audit::AuditArgs { postgres: Some(a.postgres), ..audit::AuditArgs::default() }).await
+        }
+    }
+}
+
+/// The q-quantile of sorted samples.
+pub fn quantile(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// A `quanban serve` child process on a fresh port, killed on drop.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts this same binary with `serve` and waits for its "running at" line.
+    pub async fn start(data: &std::path::Path) -> anyhow::Result<(ServerProcess, std::time::Duration)> {
+        use tokio::io::AsyncBufReadExt;
+        let exe = std::env::current_exe()?;
+        let started = std::time::Instant::now();
+        let mut child = tokio::process::Command::new(exe)
+            .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("QUANBAN_LOG", "warn")
+            .env_remove("QUANBAN_DATABASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        while let Some(line) = lines.next_line().await? {
+            if let Some(rest) = line.split("running at ").nth(1) {
+                let base = rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string();
+                let elapsed = started.elapsed();
+                // Keep draining stdout so the child never blocks on a full pipe.
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                return Ok((ServerProcess { child, base }, elapsed));
+            }
+        }
+        anyhow::bail!("server exited before it was ready")
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
 }

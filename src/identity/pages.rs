@@ -216,7 +216,14 @@ pub async fn logout(
     if let Some(c) = axum_extra::extract::CookieJar::from_headers(&headers).get(SESSION_COOKIE) {
         session::destroy(&state.db, c.value()).await.map_err(|e| ctx.error(e.into()))?;
     }
-    let gone = Cookie::build((SESSION_COOKIE, "")).path("/").removal().build();
+    // Same attributes as the cookie being removed, so every browser matches and drops it.
+    let gone = Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies)
+        .path("/")
+        .removal()
+        .build();
     let mut resp = Redirect::to("/").into_response();
     *resp.status_mut() = StatusCode::SEE_OTHER;
     if let Ok(v) = gone.to_string().parse() {

@@ -1,7 +1,7 @@
 //! Accounts in the database. Every write appends its audit entry in the same transaction.
 
 use rand::RngCore;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::authz::Role;
 use crate::audit::{self, NewEntry};
@@ -28,55 +28,55 @@ pub struct NewPerson {
 pub async fn create_person(db: &Db, p: NewPerson) -> StoreResult<String> {
     let id = new_user_id();
     let uid = id.clone();
-    db.write(move |conn| {
-        Box::pin(async move {
-            let now = now_text();
-            let taken = sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM users WHERE id_number = $1) AS by_id, \
-                        (SELECT COUNT(*) FROM users WHERE username = $2 OR (kind = 'person' AND phone = $2)) AS by_phone",
-            )
-            .bind(&p.id_number)
-            .bind(&p.phone)
-            .fetch_one(&mut *conn)
-            .await?;
-            if taken.try_get::<i64, _>("by_id")? > 0 {
-                return Err(StoreError::Duplicate("id_number"));
-            }
-            if taken.try_get::<i64, _>("by_phone")? > 0 {
-                return Err(StoreError::Duplicate("phone"));
-            }
-            sqlx::query(
-                "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
-                 department, status, created_at, updated_at, version) \
-                 VALUES ($1, 'person', $2, $3, $4, $5, $2, $6, NULL, 'active', $7, $7, 1)",
-            )
-            .bind(&uid)
-            .bind(&p.phone)
-            .bind(&p.name)
-            .bind(&p.id_number)
-            .bind(&p.id_number_masked)
-            .bind(&p.password_hash)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| StoreError::unique_as(e, "id_number"))?;
-            let stream = format!("user:{uid}");
-            audit::store::append(
-                conn,
-                NewEntry::new(
-                    &stream,
-                    &stream,
-                    "identity.register",
-                    &stream,
-                    format!("registered person, id {} phone {}", p.id_number_masked, p.phone_masked),
-                ),
-            )
-            .await?;
-            Ok(())
-        })
-    })
-    .await?;
+    db.write(move |conn| Box::pin(async move { create_person_in(conn, &uid, &p).await })).await?;
     Ok(id)
+}
+
+/// The insert itself, inside the caller's transaction.
+pub async fn create_person_in(conn: &mut AnyConnection, uid: &str, p: &NewPerson) -> StoreResult<()> {
+    let now = now_text();
+    let taken = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM users WHERE id_number = $1) AS by_id, \
+                (SELECT COUNT(*) FROM users WHERE username = $2 OR (kind = 'person' AND phone = $2)) AS by_phone",
+    )
+    .bind(&p.id_number)
+    .bind(&p.phone)
+    .fetch_one(&mut *conn)
+    .await?;
+    if taken.try_get::<i64, _>("by_id")? > 0 {
+        return Err(StoreError::Duplicate("id_number"));
+    }
+    if taken.try_get::<i64, _>("by_phone")? > 0 {
+        return Err(StoreError::Duplicate("phone"));
+    }
+    sqlx::query(
+        "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+         department, status, created_at, updated_at, version) \
+         VALUES ($1, 'person', $2, $3, $4, $5, $2, $6, NULL, 'active', $7, $7, 1)",
+    )
+    .bind(uid)
+    .bind(&p.phone)
+    .bind(&p.name)
+    .bind(&p.id_number)
+    .bind(&p.id_number_masked)
+    .bind(&p.password_hash)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| StoreError::unique_as(e, "id_number"))?;
+    let stream = format!("user:{uid}");
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            &stream,
+            &stream,
+            "identity.register",
+            &stream,
+            format!("registered person, id {} phone {}", p.id_number_masked, p.phone_masked),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 pub struct NewStaff {
@@ -92,68 +92,73 @@ pub struct NewStaff {
 pub async fn create_staff(db: &Db, actor: String, s: NewStaff) -> StoreResult<String> {
     let id = new_user_id();
     let uid = id.clone();
-    db.write(move |conn| {
-        Box::pin(async move {
-            let now = now_text();
-            let dept = sqlx::query("SELECT code FROM departments WHERE code = $1")
-                .bind(&s.department)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if dept.is_none() {
-                return Err(StoreError::Invalid(format!("unknown department {}", s.department)));
-            }
-            sqlx::query(
-                "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
-                 department, status, created_at, updated_at, version) \
-                 VALUES ($1, 'staff', $2, $3, NULL, NULL, NULL, $4, $5, 'active', $6, $6, 1)",
-            )
-            .bind(&uid)
-            .bind(&s.username)
-            .bind(&s.name)
-            .bind(&s.password_hash)
+    db.write(move |conn| Box::pin(async move { create_staff_in(conn, &actor, &uid, &s).await })).await?;
+    Ok(id)
+}
+
+/// The insert itself, inside the caller's transaction.
+pub async fn create_staff_in(
+    conn: &mut AnyConnection,
+    actor: &str,
+    uid: &str,
+    s: &NewStaff,
+) -> StoreResult<()> {
+    let now = now_text();
+    let dept = sqlx::query("SELECT code FROM departments WHERE code = $1")
+        .bind(&s.department)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if dept.is_none() {
+        return Err(StoreError::Invalid(format!("unknown department {}", s.department)));
+    }
+    sqlx::query(
+        "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+         department, status, created_at, updated_at, version) \
+         VALUES ($1, 'staff', $2, $3, NULL, NULL, NULL, $4, $5, 'active', $6, $6, 1)",
+    )
+    .bind(uid)
+    .bind(&s.username)
+    .bind(&s.name)
+    .bind(&s.password_hash)
+    .bind(&s.department)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| StoreError::unique_as(e, "username"))?;
+    for role in &s.roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role, department) VALUES ($1, $2, $3)")
+            .bind(uid)
+            .bind(role.as_str())
             .bind(&s.department)
-            .bind(&now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for hall in &s.halls {
+        sqlx::query("INSERT INTO staff_halls (user_id, hall) VALUES ($1, $2)")
+            .bind(uid)
+            .bind(hall)
             .execute(&mut *conn)
             .await
-            .map_err(|e| StoreError::unique_as(e, "username"))?;
-            for role in &s.roles {
-                sqlx::query("INSERT INTO user_roles (user_id, role, department) VALUES ($1, $2, $3)")
-                    .bind(&uid)
-                    .bind(role.as_str())
-                    .bind(&s.department)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            for hall in &s.halls {
-                sqlx::query("INSERT INTO staff_halls (user_id, hall) VALUES ($1, $2)")
-                    .bind(&uid)
-                    .bind(hall)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(|e| match &e {
-                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                            StoreError::Invalid(format!("unknown hall {hall}"))
-                        }
-                        _ => StoreError::Database(e),
-                    })?;
-            }
-            let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
-            audit::store::append(
-                conn,
-                NewEntry::new(
-                    format!("user:{uid}"),
-                    actor,
-                    "identity.staff_created",
-                    format!("user:{uid}"),
-                    format!("staff {} in {} with roles [{}]", s.username, s.department, roles.join(", ")),
-                ),
-            )
-            .await?;
-            Ok(())
-        })
-    })
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::Invalid(format!("unknown hall {hall}"))
+                }
+                _ => StoreError::Database(e),
+            })?;
+    }
+    let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            format!("user:{uid}"),
+            actor,
+            "identity.staff_created",
+            format!("user:{uid}"),
+            format!("staff {} in {} with roles [{}]", s.username, s.department, roles.join(", ")),
+        ),
+    )
     .await?;
-    Ok(id)
+    Ok(())
 }
 
 /// What login needs to know about an account.
@@ -238,48 +243,17 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
         }
         None => None,
     };
-    let roles =
-        sqlx::query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY department, role")
-            .bind(user_id)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .filter_map(|r| {
-                let role = Role::parse(&r.try_get::<String, _>("role").ok()?)?;
-                Some(RoleRef {
-                    role: role.as_str().into(),
-                    department: r.try_get("department").ok()?,
-                    label_zh: role.label_zh().into(),
-                    label_en: role.label_en().into(),
-                })
-            })
-            .collect();
-    let halls = sqlx::query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get("hall"))
-        .collect::<Result<_, _>>()?;
-    let enterprises = sqlx::query(
-        "SELECT e.credit_code, e.name, m.relation FROM enterprise_members m \
-         JOIN enterprises e ON e.credit_code = m.credit_code WHERE m.user_id = $1 ORDER BY e.credit_code",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(EnterpriseRef {
-            credit_code: r.try_get("credit_code")?,
-            name: r.try_get("name")?,
-            relation: r.try_get("relation")?,
-        })
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
+    let kind: String = row.try_get("kind")?;
+    // People have no roles or halls and staff act for no enterprise: skip the queries that
+    // cannot return rows (this is on the path of every `/api/v1/me`).
+    let (roles, halls, enterprises) = if kind == "staff" {
+        (staff_roles(pool, user_id).await?, staff_halls(pool, user_id).await?, Vec::new())
+    } else {
+        (Vec::new(), Vec::new(), person_enterprises(pool, user_id).await?)
+    };
     Ok(Profile {
         id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
+        kind,
         username: row.try_get("username")?,
         name: row.try_get("name")?,
         id_number_masked: row.try_get("id_number_masked")?,
@@ -290,6 +264,52 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
         enterprises,
         version: row.try_get("version")?,
     })
+}
+
+async fn staff_roles(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<RoleRef>> {
+    Ok(sqlx::query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY department, role")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .filter_map(|r| {
+            let role = Role::parse(&r.try_get::<String, _>("role").ok()?)?;
+            Some(RoleRef {
+                role: role.as_str().into(),
+                department: r.try_get("department").ok()?,
+                label_zh: role.label_zh().into(),
+                label_en: role.label_en().into(),
+            })
+        })
+        .collect())
+}
+
+async fn staff_halls(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| r.try_get("hall")).collect::<Result<_, _>>()?)
+}
+
+async fn person_enterprises(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<EnterpriseRef>> {
+    let rows = sqlx::query(
+        "SELECT e.credit_code, e.name, m.relation FROM enterprise_members m \
+         JOIN enterprises e ON e.credit_code = m.credit_code WHERE m.user_id = $1 ORDER BY e.credit_code",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            Ok(EnterpriseRef {
+                credit_code: r.try_get("credit_code")?,
+                name: r.try_get("name")?,
+                relation: r.try_get("relation")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?)
 }
 
 fn mask_phone(p: &str) -> String {
@@ -332,42 +352,42 @@ pub struct NewEnterprise {
 
 pub async fn create_enterprise(db: &Db, owner_user_id: &str, e: NewEnterprise) -> StoreResult<()> {
     let uid = owner_user_id.to_string();
-    db.write(move |conn| {
-        Box::pin(async move {
-            let now = now_text();
-            sqlx::query(
-                "INSERT INTO enterprises (credit_code, name, legal_representative, created_at, version) VALUES ($1, $2, $3, $4, 1)",
-            )
-            .bind(&e.credit_code)
-            .bind(&e.name)
-            .bind(&e.legal_representative)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await
-            .map_err(|err| StoreError::unique_as(err, "credit_code"))?;
-            sqlx::query(
-                "INSERT INTO enterprise_members (credit_code, user_id, relation, granted_at) VALUES ($1, $2, 'legal_representative', $3)",
-            )
-            .bind(&e.credit_code)
-            .bind(&uid)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await?;
-            audit::store::append(
-                conn,
-                NewEntry::new(
-                    format!("enterprise:{}", e.credit_code),
-                    format!("user:{uid}"),
-                    "identity.enterprise_registered",
-                    format!("enterprise:{}", e.credit_code),
-                    format!("enterprise {} registered by its legal representative", e.credit_code),
-                ),
-            )
-            .await?;
-            Ok(())
-        })
-    })
+    db.write(move |conn| Box::pin(async move { create_enterprise_in(conn, &uid, &e).await })).await
+}
+
+/// The insert itself, inside the caller's transaction.
+pub async fn create_enterprise_in(conn: &mut AnyConnection, uid: &str, e: &NewEnterprise) -> StoreResult<()> {
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO enterprises (credit_code, name, legal_representative, created_at, version) VALUES ($1, $2, $3, $4, 1)",
+    )
+    .bind(&e.credit_code)
+    .bind(&e.name)
+    .bind(&e.legal_representative)
+    .bind(&now)
+    .execute(&mut *conn)
     .await
+    .map_err(|err| StoreError::unique_as(err, "credit_code"))?;
+    sqlx::query(
+        "INSERT INTO enterprise_members (credit_code, user_id, relation, granted_at) VALUES ($1, $2, 'legal_representative', $3)",
+    )
+    .bind(&e.credit_code)
+    .bind(uid)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?;
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            format!("enterprise:{}", e.credit_code),
+            format!("user:{uid}"),
+            "identity.enterprise_registered",
+            format!("enterprise:{}", e.credit_code),
+            format!("enterprise {} registered by its legal representative", e.credit_code),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Lets `agent_user_id` act for the enterprise (granted by a member of it).

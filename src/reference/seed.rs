@@ -78,22 +78,20 @@ async fn seed_checked(db: &Db, data: ReferenceData) -> anyhow::Result<SeedReport
     let changed = db
         .write(move |conn| {
             Box::pin(async move {
-                let loaded = sqlx::query("SELECT value FROM settings WHERE key = 'reference_hash'")
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                if let Some(row) = loaded
-                    && row.try_get::<String, _>("value")? == hash
-                {
-                    return Ok(false);
-                }
-                load(conn, &data, &years).await?;
-                sqlx::query(
+                // Claim first: the row lock makes a second process starting at the same time wait
+                // for this one and then find the hash already recorded (no double load).
+                let claimed = sqlx::query(
                     "INSERT INTO settings (key, value) VALUES ('reference_hash', $1) \
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+                     WHERE settings.value <> excluded.value",
                 )
                 .bind(&hash)
                 .execute(&mut *conn)
                 .await?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                load(conn, &data, &years).await?;
                 audit::store::append(
                     conn,
                     NewEntry::new("system", "system", "reference.seeded", "reference", summary),

@@ -1,0 +1,200 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Several processes, crashes: what happens outside a single in-process app.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{Backend, TestApp, fresh_pg_database};
+use quanban::app::AppState;
+use quanban::config::Config;
+use serde_json::json;
+
+/// Two app processes starting together on one PostgreSQL database: both come up, the reference
+/// data and demo accounts exist exactly once, and a user registered through one logs in through
+/// the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_apps_share_one_postgres_database() {
+    let Some((url, _name)) = fresh_pg_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(url.clone()),
+        max_connections: 4,
+        secure_cookies: false,
+        ..Config::default()
+    };
+    let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
+    let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
+    assert_eq!(quanban::demo::list(&a.db).await.unwrap().len(), 12);
+    let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
+    assert!(counts.contains(&("departments".to_string(), 34)));
+
+    let serve = |state: AppState| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = quanban::app::router(state);
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        format!("http://{addr}")
+    };
+    let (base_a, base_b) = (serve(a.clone()).await, serve(b.clone()).await);
+    let client = reqwest::Client::new();
+    let id = quanban::demo::id_number("37010219880808088").unwrap();
+    let resp = client
+        .post(format!("{base_a}/api/v1/auth/register"))
+        .json(&json!({"name": "双节点", "id_number": id, "phone": "13512345678", "password": "Spring-City-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = client
+        .post(format!("{base_b}/api/v1/auth/token"))
+        .json(&json!({"username": "13512345678", "password": "Spring-City-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let report = quanban::audit::store::verify(&a.db).await.unwrap().expect("audit intact");
+    assert!(report.entries > 0);
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_binary(data: &std::path::Path) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("QUANBAN_LOG", "warn")
+        .env_remove("QUANBAN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("server printed its URL").unwrap();
+        if let Some(rest) = line.split("running at ").nth(1) {
+            break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+        }
+    };
+    (Killed(child), base)
+}
+
+/// An acknowledged registration survives the server being killed with SIGKILL right after the
+/// answer (no graceful shutdown, no chance to flush anything later).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_write_survives_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start_binary(dir.path());
+    let client = reqwest::Client::new();
+    let mut phones = Vec::new();
+    for i in 0..5u32 {
+        let id = quanban::demo::id_number(&format!("370102199101{:02}{:03}", 10 + i, i)).unwrap();
+        let phone = format!("1351000{:04}", i);
+        let resp = client
+            .post(format!("{base}/api/v1/auth/register"))
+            .json(
+                &json!({"name": "崩溃测试", "id_number": id, "phone": phone, "password": "Spring-City-2026"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        phones.push(phone);
+    }
+    drop(server); // SIGKILL
+    let (_server, base) = start_binary(dir.path());
+    for phone in phones {
+        let resp = client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&json!({"username": phone, "password": "Spring-City-2026"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "registration of {phone} was lost");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["audit", "verify", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `quanban audit verify` exits non-zero naming the entry when a row is deleted behind the
+/// platform's back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_command_names_the_broken_entry() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    app.register_person("审计", 77).await;
+    app.state
+        .db
+        .write(|c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM audit_log WHERE stream = 'system' AND seq = 1")
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    let data = app.state.config.data_dir.clone();
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["audit", "verify", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stream system"), "{err}");
+    app.stop().await;
+}
+
+/// The CLI's calendar arithmetic and demo-account listing.
+#[test]
+fn calendar_and_demo_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["calendar", "add", "2026-09-30", "5"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2026-10-13");
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["calendar", "count", "2026-09-30", "2026-10-13"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["demo", "accounts", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 12);
+    for l in &lines {
+        for key in ["role", "department", "username", "password"] {
+            assert!(l.get(key).is_some(), "{key} missing in {l}");
+        }
+    }
+    assert!(lines.iter().any(|l| l["role"] == "supervisor"));
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["serve", "--production", "--bind", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "production refuses a database with demo accounts");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("demo"));
+}
