@@ -205,13 +205,13 @@ impl TestApp {
         self.server.abort();
         self.state.db.close().await;
         if let Some(name) = &self.pg_db
-            && let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+            && let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await
+        {
+            let _ =
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
+        }
     }
 }
 
