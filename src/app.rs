@@ -137,6 +137,9 @@ fn spawn_background(state: AppState) {
             if let Err(e) = audit::store::checkpoint(&state.db).await {
                 tracing::warn!(error = %e, "audit checkpoint failed");
             }
+            if let Err(e) = identity::session::purge_expired(&state.db).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
             // Other processes on the same PostgreSQL may have added a holiday year.
             if let Err(e) = state.reload_calendar().await {
                 tracing::warn!(error = %e, "calendar reload failed");

@@ -198,3 +198,45 @@ fn calendar_and_demo_commands() {
     assert!(!out.status.success(), "production refuses a database with demo accounts");
     assert!(String::from_utf8_lossy(&out.stderr).contains("demo"));
 }
+
+/// `quanban user create` reads the password from standard input, validates every field, and the
+/// new account can log in to a running server on the same data directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_create_command() {
+    use std::io::Write;
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let data = app.state.config.data_dir.clone();
+    let create = |username: &str, password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .args([
+                "user",
+                "create",
+                "--username",
+                username,
+                "--name",
+                "命令行员工",
+                "--department",
+                "JN-SCJ",
+            ])
+            .args(["--role", "reviewer", "--role", "approver", "--data"])
+            .arg(&data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = create("scj.cli", "weak");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    let out = create("scj.cli", "Spring-City-2026");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = app.token("scj.cli", "Spring-City-2026").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    let roles: Vec<&str> =
+        me["roles"].as_array().unwrap().iter().map(|r| r["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["approver", "reviewer"]);
+    app.stop().await;
+}

@@ -243,6 +243,11 @@ async fn supervisor_reads_but_cannot_change(app: &TestApp) {
     let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
     let (status, _) = app.get_json(&format!("/api/v1/enterprises/{code}"), Some(&sup)).await;
     assert_eq!(status, 200, "supervisor reads city-wide");
+    // The staff read of personal data is itself in the audit log.
+    let entries =
+        quanban::audit::store::recent(&app.state.db, &format!("enterprise:{code}"), 5).await.unwrap();
+    assert_eq!(entries[0].action, "personal_data.read");
+    assert!(entries[0].actor.starts_with("user:"));
     let (status, _) = app
         .post_json(&format!("/api/v1/enterprises/{code}/agents"), Some(&sup), json!({"phone": "13800138001"}))
         .await;

@@ -80,46 +80,31 @@ async fn audited_rate(db: &Db, args: &AuditArgs) -> anyhow::Result<f64> {
         Box::pin(async move { sqlx::raw_sql(CREATE).execute(&mut *c).await.map(|_| ()).map_err(Into::into) })
     })
     .await?;
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.writers.max(1) {
-        let (db, next, ops) = (db.clone(), next.clone(), args.ops);
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= ops {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                db.write(move |c| {
-                    Box::pin(async move {
-                        sqlx::query("INSERT INTO bench_records (id, n, version) VALUES ($1, $2, 1)")
-                            .bind(format!("r{i}"))
-                            .bind(i as i64)
-                            .execute(&mut *c)
-                            .await?;
-                        audit::store::append(
-                            c,
-                            NewEntry::new(
-                                format!("bench:{}", i % 1000),
-                                "bench",
-                                "bench.write",
-                                format!("r{i}"),
-                                "bench",
-                            ),
-                        )
+    let db = db.clone();
+    run_writers(args, move |i| {
+        let db = db.clone();
+        async move {
+            db.write(move |c| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO bench_records (id, n, version) VALUES ($1, $2, 1)")
+                        .bind(format!("r{i}"))
+                        .bind(i as i64)
+                        .execute(&mut *c)
                         .await?;
-                        Ok(())
-                    })
+                    let stream = format!("bench:{}", i % 1000);
+                    audit::store::append(
+                        c,
+                        NewEntry::new(stream, "bench", "bench.write", format!("r{i}"), "bench"),
+                    )
+                    .await?;
+                    Ok(())
                 })
-                .await?;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    Ok(args.ops as f64 / started.elapsed().as_secs_f64())
+            })
+            .await?;
+            Ok(())
+        }
+    })
+    .await
 }
 
 async fn bare_sqlite_rate(conn: Arc<Mutex<AnyConnection>>, args: &AuditArgs) -> anyhow::Result<f64> {

@@ -162,7 +162,7 @@ impl ApiError {
         Problem {
             kind: format!("/problems/{code}"),
             title,
-            title_zh: zh.clone(),
+            title_zh: title_zh(status).into(),
             status: status.as_u16(),
             code: code.into(),
             detail: en,
@@ -189,6 +189,23 @@ impl From<StoreError> for ApiError {
             StoreError::WriterGone => ApiError::Unavailable,
             StoreError::Database(e) => ApiError::Internal(e.into()),
         }
+    }
+}
+
+/// A short Chinese title per status, beside the standard English reason phrase.
+fn title_zh(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "请求有误",
+        401 => "未登录",
+        403 => "无权操作",
+        404 => "未找到",
+        409 => "数据冲突",
+        413 => "内容过大",
+        415 => "格式不支持",
+        422 => "内容校验未通过",
+        429 => "尝试过于频繁",
+        503 => "服务暂不可用",
+        _ => "系统错误",
     }
 }
 

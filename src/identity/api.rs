@@ -7,7 +7,7 @@ use axum::http::header;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::authz::{Action, Decision, Resource, Role, decide};
+use super::authz::{Action, Actor, Decision, Resource, Role, decide};
 use super::service::{self, EnterpriseInput, RegisterInput};
 use super::session::{self, SessionKind};
 use super::store::{self, NewStaff, Profile};
@@ -176,7 +176,18 @@ pub async fn get_enterprise(
 ) -> ApiResult<Json<Enterprise>> {
     let code = code.trim().to_uppercase();
     require(decide(&caller.actor, Action::Read, &Resource::Enterprise { credit_code: code.clone() }))?;
-    Ok(Json(load_enterprise(&state, &code).await?))
+    let enterprise = load_enterprise(&state, &code).await?;
+    if matches!(caller.actor, Actor::Staff { .. }) {
+        // Staff reading a record that is not theirs is itself on the record.
+        store::record_read(
+            &state.db,
+            caller.actor.audit_name(),
+            format!("enterprise:{code}"),
+            "enterprise record",
+        )
+        .await?;
+    }
+    Ok(Json(enterprise))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

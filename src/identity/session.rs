@@ -110,6 +110,20 @@ pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {
     .await
 }
 
+/// Deletes sessions past their expiry (housekeeping: they are already refused by `lookup`).
+pub async fn purge_expired(db: &Db) -> StoreResult<u64> {
+    db.write(|conn| {
+        Box::pin(async move {
+            let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(now_text())
+                .execute(&mut *conn)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    })
+    .await
+}
+
 pub struct SessionInfo {
     pub user_id: String,
     pub csrf: String,

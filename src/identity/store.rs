@@ -429,3 +429,18 @@ pub async fn person_by_phone(db: &Db, phone: &str) -> StoreResult<Option<String>
         .await?;
     row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
+
+/// Records that staff read someone's personal data (the read itself is the change being logged).
+pub async fn record_read(db: &Db, actor: String, resource: String, what: &'static str) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            audit::store::append(
+                conn,
+                NewEntry::new(&resource, &actor, "personal_data.read", &resource, what),
+            )
+            .await
+            .map(|_| ())
+        })
+    })
+    .await
+}

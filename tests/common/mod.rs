@@ -127,8 +127,19 @@ impl TestApp {
         self.demo_accounts().await.into_iter().find(|a| a.username == username).expect("demo account exists")
     }
 
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.client.post(self.url(path)).json(&body);
+    /// Sends a request (JSON body if given) and returns the status and the parsed JSON answer (or
+    /// the text as a JSON string when it is not JSON).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -136,6 +147,10 @@ impl TestApp {
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::POST, path, token, Some(body)).await
     }
 
     pub async fn send_json(
@@ -145,25 +160,11 @@ impl TestApp {
         token: Option<&str>,
         body: Value,
     ) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(path)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        self.request(method, path, token, Some(body)).await
     }
 
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.get(self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        self.request(reqwest::Method::GET, path, token, None).await
     }
 
     /// Logs in through the API and returns the bearer token.
