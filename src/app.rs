@@ -14,7 +14,7 @@ use crate::calendar::domain::Calendar;
 use crate::config::Config;
 use crate::http::middleware::{self, Metrics};
 use crate::store::{Db, DbOptions};
-use crate::{audit, calendar, demo, http, identity, reference, web};
+use crate::{audit, calendar, catalog, demo, http, identity, reference, web};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -23,6 +23,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub calendar: Arc<RwLock<Calendar>>,
     pub metrics: Arc<Metrics>,
+    /// Woken when this process changes the catalog, so the search index follows at once (other
+    /// processes are followed by polling the catalog revision).
+    pub catalog_events: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -43,7 +46,13 @@ impl AppState {
             config: Arc::new(config),
             calendar: Arc::new(RwLock::new(calendar)),
             metrics: Arc::new(Metrics::new()),
+            catalog_events: Arc::new(tokio::sync::Notify::new()),
         })
+    }
+
+    /// Tells this process's listeners (the guide index) that the catalog changed.
+    pub fn catalog_changed(&self) {
+        self.catalog_events.notify_waiters();
     }
 
     pub async fn reload_calendar(&self) -> anyhow::Result<()> {
@@ -68,6 +77,19 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar/days/{date}", get(calendar::api::get_day))
         .route("/calendar/years/{year}", put(calendar::api::put_year))
         .route("/audit/verify", get(audit_verify))
+        .route("/items", get(catalog::api::list_items))
+        .route("/items/{code}", get(catalog::api::get_item))
+        .route("/items/{code}/history", get(catalog::api::get_item_history))
+        .route("/catalog/proposals", get(catalog::api::list_proposals).post(catalog::api::create_proposal))
+        .route("/catalog/proposals/{id}", get(catalog::api::get_proposal))
+        .route("/catalog/proposals/{id}/approve", post(catalog::api::approve_proposal))
+        .route("/catalog/proposals/{id}/reject", post(catalog::api::reject_proposal))
+        .route("/catalog/export", get(catalog::api::export_catalog))
+        .route("/catalog/import", post(catalog::api::import_catalog))
+        .route("/bundles", get(catalog::api::list_bundles))
+        .route("/bundles/{code}", get(catalog::api::get_bundle))
+        .route("/bundles/{code}/resolve", post(catalog::api::resolve_bundle))
+        .route("/boundaries/report", get(catalog::api::boundary_report))
         .route("/openapi.json", get(http::ops::openapi))
         .fallback(http::ops::api_not_found);
 
@@ -78,6 +100,13 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(identity::pages::logout))
         .route("/profile", get(identity::pages::profile))
         .route("/staff", get(identity::pages::staff_home))
+        .route("/items", get(catalog::pages::items))
+        .route("/items/{code}", get(catalog::pages::item))
+        .route("/bundles", get(catalog::pages::bundles))
+        .route("/bundles/{code}", get(catalog::pages::bundle))
+        .route("/catalog/admin", get(catalog::pages::admin))
+        .route("/catalog/admin/import", post(catalog::pages::upload))
+        .route("/catalog/admin/proposals/{id}", post(catalog::pages::decide))
         .route("/lang/{lang}", get(web::pages::set_language))
         .route("/static/{*path}", get(web::assets::serve));
 
@@ -131,9 +160,17 @@ fn spawn_background(state: AppState) {
     let every = Duration::from_secs(state.config.checkpoint_seconds.max(1));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
-        tick.tick().await;
         loop {
             tick.tick().await;
+            // Approved catalog changes whose date has come take effect.
+            match catalog::store::apply_due(&state.db, crate::calendar::domain::today_in_shanghai()).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(catalog.applied = n, "catalog changes took effect");
+                    state.catalog_changed();
+                }
+                Err(e) => tracing::warn!(error = %e, "applying due catalog changes failed"),
+            }
             if let Err(e) = audit::store::checkpoint(&state.db).await {
                 tracing::warn!(error = %e, "audit checkpoint failed");
             }

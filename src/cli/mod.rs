@@ -91,6 +91,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import data files
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Benchmarks that print figures
     Bench {
         #[command(subcommand)]
@@ -141,6 +146,23 @@ pub enum CalendarCommand {
     ImportYear {
         year: i32,
         file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import a service catalog (JSON, CSV or .xlsx) as one adjustment proposal; a file with any
+    /// bad row is rejected whole with every problem listed
+    Catalog {
+        file: PathBuf,
+        /// Why the catalog changes (recorded with the proposal)
+        #[arg(long)]
+        reason: String,
+        /// When the change takes effect (YYYY-MM-DD; default today)
+        #[arg(long)]
+        effective_date: Option<String>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -287,9 +309,73 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::json!({"id": id, "username": checked.0}));
             state.db.close().await;
         }
+        Command::Import { command: ImportCommand::Catalog { file, reason, effective_date, data } } => {
+            return import_catalog(file, reason, effective_date, data).await;
+        }
         Command::Bench { command } => bench::run(command).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn import_catalog(
+    file: PathBuf,
+    reason: String,
+    effective_date: Option<String>,
+    data: DataArgs,
+) -> anyhow::Result<ExitCode> {
+    use crate::catalog::api::{ImportQuery, Importer, import};
+    use crate::catalog::transfer::Format;
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let filename = file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    let format = Format::from_filename(&filename).or_else(|| Format::sniff(&bytes));
+    let state = AppState::open(data.config()?).await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("checking");
+    let q = ImportQuery {
+        reason,
+        effective_date: effective_date
+            .unwrap_or_else(|| crate::calendar::domain::today_in_shanghai().to_string()),
+        format: String::new(),
+        filename,
+    };
+    let mut on_row = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let outcome = import(&state, Importer::Operator, format, &bytes, &q, "cli", &mut on_row).await;
+    bar.finish_and_clear();
+    state.db.close().await;
+    match outcome {
+        Ok(Ok(p)) => {
+            println!(
+                "proposal {} recorded: {} change(s) to {}, effective {}; an approver of {} decides it",
+                p.id, p.change_count, p.department, p.effective_date, p.department
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(rejected)) => {
+            eprintln!("{} / {}", rejected.detail_zh, rejected.detail);
+            for x in rejected.problems {
+                eprintln!("  row {} · {}: {} / {}", x.row, x.column, x.reason_zh, x.reason_en);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(crate::http::ApiError::Validation(errors)) => {
+            for e in errors {
+                eprintln!("{}: {} / {}", e.field, e.message_zh, e.message_en);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            let (_, zh, en) = e.describe();
+            eprintln!("{zh} / {en}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn parse_date(s: &str) -> anyhow::Result<NaiveDate> {

@@ -70,12 +70,27 @@ pub async fn api_not_found() -> ApiError {
         crate::calendar::api::count_days,
         crate::calendar::api::get_day,
         crate::calendar::api::put_year,
+        crate::catalog::api::list_items,
+        crate::catalog::api::get_item,
+        crate::catalog::api::get_item_history,
+        crate::catalog::api::create_proposal,
+        crate::catalog::api::list_proposals,
+        crate::catalog::api::get_proposal,
+        crate::catalog::api::approve_proposal,
+        crate::catalog::api::reject_proposal,
+        crate::catalog::api::export_catalog,
+        crate::catalog::api::import_catalog,
+        crate::catalog::api::list_bundles,
+        crate::catalog::api::get_bundle,
+        crate::catalog::api::resolve_bundle,
+        crate::catalog::api::boundary_report,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "identity", description = "Registration, login, accounts (身份认证)"),
         (name = "calendar", description = "Working-day calendar (工作日历)"),
+        (name = "catalog", description = "Service catalog, bundles, responsibility boundaries (事项清单、一件事、职责边界)"),
         (name = "ops", description = "Health and operations")
     )
 )]

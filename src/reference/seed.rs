@@ -145,9 +145,10 @@ async fn load(
         .execute(&mut *conn)
         .await?;
     }
-    for i in &data.catalog.items {
-        upsert_record(conn, "catalog_item", &i.code, &i.name, Some(&i.department), to_json(i)?).await?;
-    }
+    // The catalog is loaded once as version 1 of every item; from then on it changes only
+    // through approved proposals (a newer shipped catalog is imported as a proposal).
+    let effective = format!("{}-01", data.catalog.version);
+    crate::catalog::store::seed_initial(conn, &data.catalog.items, &data.departments, &effective).await?;
     for b in &data.bundles {
         upsert_record(conn, "bundle", &b.code, &b.name, None, to_json(b)?).await?;
     }
@@ -195,7 +196,7 @@ pub async fn counts(db: &Db) -> StoreResult<Vec<(String, i64)>> {
     for (name, sql) in [
         ("departments", "SELECT COUNT(*) AS n FROM departments"),
         ("halls", "SELECT COUNT(*) AS n FROM halls"),
-        ("catalog_items", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'catalog_item'"),
+        ("catalog_items", "SELECT COUNT(*) AS n FROM catalog_items"),
         ("bundles", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'bundle'"),
         ("elicence_types", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'elicence_type'"),
         ("policies", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'policy'"),

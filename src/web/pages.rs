@@ -28,7 +28,7 @@ struct HomePage {
 pub async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     let counts = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM departments) AS d, \
-                (SELECT COUNT(*) FROM reference_records WHERE kind = 'catalog_item') AS i, \
+                (SELECT COUNT(*) FROM catalog_items WHERE status = 'active') AS i, \
                 (SELECT COUNT(*) FROM halls) AS h",
     )
     .fetch_one(state.db.reader())

@@ -1,0 +1,571 @@
+//! Public service-guide pages (browse, item guide, bundles) and the catalog officers' desk.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Multipart;
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::api::{self, ImportQuery, ImportRejected};
+use super::domain::ResolvedBundle;
+use super::store::{self, ItemFilter, Proposal, StoredItem, VersionEntry};
+use super::transfer::Format;
+use crate::app::AppState;
+use crate::calendar::domain::today_in_shanghai;
+use crate::http::{ApiError, FieldError};
+use crate::identity::authz::{Actor, Role};
+use crate::reference::data::Bundle;
+use crate::web::i18n::{Lang, Tr};
+use crate::web::page::{PageCtx, PageError, UserChip};
+
+/// Display names of departments and e-licence types, in both languages.
+pub struct Names {
+    departments: HashMap<String, (String, String)>,
+    licences: HashMap<String, String>,
+}
+
+impl Names {
+    pub async fn load(state: &AppState) -> Result<Names, ApiError> {
+        let rows = sqlx::query("SELECT code, name, name_en FROM departments")
+            .fetch_all(state.db.reader())
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        let mut departments = HashMap::new();
+        for r in rows {
+            let get = |c: &str| r.try_get::<String, _>(c).unwrap_or_default();
+            departments.insert(get("code"), (get("name"), get("name_en")));
+        }
+        let rows = sqlx::query("SELECT code, name FROM reference_records WHERE kind = 'elicence_type'")
+            .fetch_all(state.db.reader())
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        let licences = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String, _>("code").unwrap_or_default(),
+                    r.try_get::<String, _>("name").unwrap_or_default(),
+                )
+            })
+            .collect();
+        Ok(Names { departments, licences })
+    }
+
+    pub fn department(&self, t: &Tr, code: &str) -> String {
+        match self.departments.get(code) {
+            Some((zh, en)) => t.pick(zh, en).to_string(),
+            None => code.to_string(),
+        }
+    }
+
+    /// Where a material comes from, as a citizen should read it.
+    pub fn source(&self, t: &Tr, source: &str) -> String {
+        if let Some(kind) = source.strip_prefix("elicence:") {
+            let name = self.licences.get(kind).cloned().unwrap_or_else(|| kind.to_string());
+            return if t.is_en() {
+                format!("Filled from your e-licence ({name})")
+            } else {
+                format!("免提交：自动调取电子证照（{name}）")
+            };
+        }
+        if let Some(set) = source.strip_prefix("data:") {
+            return if t.is_en() {
+                format!("Filled from shared data ({set})")
+            } else {
+                format!("免提交：通过数据共享获取（{set}）")
+            };
+        }
+        t.s("catalog.source_applicant").to_string()
+    }
+}
+
+pub fn level_label(t: &Tr, code: &str) -> &'static str {
+    match code {
+        "city" => t.s("catalog.level_city"),
+        "district" => t.s("catalog.level_district"),
+        "street" => t.s("catalog.level_street"),
+        "community" => t.s("catalog.level_community"),
+        _ => "?",
+    }
+}
+
+pub fn audience_label(t: &Tr, code: &str) -> &'static str {
+    match code {
+        "person" => t.s("catalog.audience_person"),
+        "enterprise" => t.s("catalog.audience_enterprise"),
+        _ => t.s("catalog.audience_both"),
+    }
+}
+
+/// One row of the browse list.
+pub struct ItemRow {
+    code: String,
+    name: String,
+    department: String,
+    handling: String,
+    promised: u32,
+    visits: u32,
+    online: bool,
+}
+
+pub struct Opt {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn options(pairs: Vec<(String, String)>, current: &str, all_label: &str) -> Vec<Opt> {
+    let mut out =
+        vec![Opt { value: String::new(), label: all_label.to_string(), selected: current.is_empty() }];
+    out.extend(pairs.into_iter().map(|(v, l)| Opt { selected: v == current, value: v, label: l }));
+    out
+}
+
+#[derive(Template)]
+#[template(path = "items.html")]
+struct ItemsPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    q: String,
+    audiences: Vec<Opt>,
+    events: Vec<Opt>,
+    departments: Vec<Opt>,
+    levels: Vec<Opt>,
+    online: bool,
+    rows: Vec<ItemRow>,
+    total: i64,
+    page: u32,
+    pages: u32,
+    query_base: String,
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub async fn items(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(f): Query<ItemFilter>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let page = store::list(&state.db, &ItemFilter { per_page: Some(20), ..f.clone() }, None)
+        .await
+        .map_err(|e| ctx.error(e.into()))?;
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let all = store::all_active(&state.db).await.map_err(|e| ctx.error(e.into()))?;
+    let mut events: Vec<String> = all.iter().map(|s| s.item.life_event.clone()).collect();
+    events.sort();
+    events.dedup();
+    let mut owners: Vec<String> = all.iter().map(|s| s.item.department.clone()).collect();
+    owners.sort();
+    owners.dedup();
+    let rows = page
+        .items
+        .iter()
+        .map(|s| ItemRow {
+            code: s.item.code.clone(),
+            name: s.item.name.clone(),
+            department: names.department(&t, &s.item.department),
+            handling: s.item.handling.clone(),
+            promised: s.item.promised_limit_days,
+            visits: s.item.visits,
+            online: s.item.online,
+        })
+        .collect();
+    let query_base = format!(
+        "q={}&audience={}&life_event={}&department={}&level={}&online={}",
+        encode(&f.q),
+        encode(&f.audience),
+        encode(&f.life_event),
+        encode(&f.department),
+        encode(&f.level),
+        encode(&f.online)
+    );
+    let view = ItemsPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        q: f.q.clone(),
+        audiences: options(
+            vec![
+                ("person".into(), t.s("catalog.audience_person").into()),
+                ("enterprise".into(), t.s("catalog.audience_enterprise").into()),
+            ],
+            &f.audience,
+            t.s("catalog.all"),
+        ),
+        events: options(
+            events.into_iter().map(|e| (e.clone(), e)).collect(),
+            &f.life_event,
+            t.s("catalog.all"),
+        ),
+        departments: options(
+            owners.into_iter().map(|d| (d.clone(), names.department(&t, &d))).collect(),
+            &f.department,
+            t.s("catalog.all"),
+        ),
+        levels: options(
+            ["city", "district", "street", "community"]
+                .iter()
+                .map(|l| (l.to_string(), level_label(&t, l).to_string()))
+                .collect(),
+            &f.level,
+            t.s("catalog.all"),
+        ),
+        online: f.online == "true",
+        rows,
+        total: page.total,
+        page: page.page,
+        pages: ((page.total.max(0) as u32).div_ceil(page.per_page)).max(1),
+        query_base,
+    };
+    Ok(ctx.render(StatusCode::OK, &view))
+}
+
+pub struct MaterialRow {
+    name: String,
+    source: String,
+    filled: bool,
+    commitment_ok: bool,
+}
+
+#[derive(Template)]
+#[template(path = "item.html")]
+struct ItemPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    s: StoredItem,
+    department: String,
+    supervisor: String,
+    level: &'static str,
+    audience: &'static str,
+    materials: Vec<MaterialRow>,
+    history: Vec<VersionEntry>,
+}
+
+pub async fn item(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let s = match store::get(&state.db, &code).await.map_err(|e| ctx.error(e.into()))? {
+        Some(s) if s.status != "removed" => s,
+        _ => return Err(ctx.error(ApiError::NotFound)),
+    };
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let history = store::history(&state.db, &code).await.map_err(|e| ctx.error(e.into()))?;
+    let materials = s
+        .item
+        .materials
+        .iter()
+        .map(|m| MaterialRow {
+            name: m.name.clone(),
+            source: names.source(&t, &m.source),
+            filled: m.source != "applicant",
+            commitment_ok: m.commitment_ok,
+        })
+        .collect();
+    let view = ItemPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        department: names.department(&t, &s.item.department),
+        supervisor: s.supervising_department.as_deref().map(|d| names.department(&t, d)).unwrap_or_default(),
+        level: level_label(&t, &s.item.level),
+        audience: audience_label(&t, &s.item.audience),
+        materials,
+        history,
+        s,
+    };
+    Ok(ctx.render(StatusCode::OK, &view))
+}
+
+#[derive(Template)]
+#[template(path = "bundles.html")]
+struct BundlesPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    bundles: Vec<Bundle>,
+}
+
+pub async fn bundles(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let bundles = api::load_bundles(&state).await.map_err(|e| ctx.error(e))?;
+    let view = BundlesPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), bundles };
+    Ok(ctx.render(StatusCode::OK, &view))
+}
+
+pub struct QuestionRow {
+    id: String,
+    text: String,
+    checked: bool,
+}
+
+pub struct ResolvedMaterial {
+    name: String,
+    source: String,
+    filled: bool,
+    commitment_ok: bool,
+    shared: usize,
+}
+
+#[derive(Template)]
+#[template(path = "bundle.html")]
+struct BundlePage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    bundle: Bundle,
+    questions: Vec<QuestionRow>,
+    resolved: Option<ResolvedBundle>,
+    materials: Vec<ResolvedMaterial>,
+    departments: Vec<String>,
+}
+
+pub async fn bundle(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let bundle = api::load_bundles(&state)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .find(|b| b.code == code)
+        .ok_or_else(|| ctx.error(ApiError::NotFound))?;
+    // The questionnaire is a plain GET form (works without JavaScript): `answered=1` marks a
+    // submission, each ticked question arrives as `q=<id>`.
+    let submitted = params.iter().any(|(k, _)| k == "answered");
+    let answers: BTreeMap<String, bool> = params
+        .iter()
+        .filter(|(k, _)| k == "q")
+        .filter(|(_, v)| bundle.questions.iter().any(|q| &q.id == v))
+        .map(|(_, v)| (v.clone(), true))
+        .collect();
+    let questions = bundle
+        .questions
+        .iter()
+        .map(|q| QuestionRow { id: q.id.clone(), text: q.text.clone(), checked: answers.contains_key(&q.id) })
+        .collect();
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let (resolved, materials, departments) = if submitted {
+        let r = api::resolve(&state, &code, &answers).await.map_err(|e| ctx.error(e))?;
+        let materials = r
+            .materials
+            .iter()
+            .map(|m| ResolvedMaterial {
+                name: m.name.clone(),
+                source: names.source(&t, &m.source),
+                filled: m.source != "applicant",
+                commitment_ok: m.commitment_ok,
+                shared: m.needed_by.len(),
+            })
+            .collect();
+        let departments = r.departments.iter().map(|d| names.department(&t, d)).collect();
+        (Some(r), materials, departments)
+    } else {
+        (None, Vec::new(), Vec::new())
+    };
+    let view = BundlePage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        bundle,
+        questions,
+        resolved,
+        materials,
+        departments,
+    };
+    Ok(ctx.render(StatusCode::OK, &view))
+}
+
+#[derive(Template)]
+#[template(path = "catalog_admin.html")]
+struct AdminPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    proposals: Vec<Proposal>,
+    can_propose: bool,
+    can_approve: bool,
+    my_name: String,
+    today: String,
+    notice: Option<String>,
+    problems: Option<ImportRejected>,
+    errors: Vec<FieldError>,
+}
+
+fn staff_roles(actor: &Actor) -> Option<(String, Vec<Role>)> {
+    match actor {
+        Actor::Staff { department, grants, .. } => {
+            Some((department.clone(), grants.iter().map(|g| g.role).collect()))
+        }
+        _ => None,
+    }
+}
+
+async fn admin_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+    problems: Option<ImportRejected>,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let Some((department, roles)) = staff_roles(&ctx.caller.actor) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let city_wide = roles.iter().any(|r| matches!(r, Role::Supervisor | Role::SystemAdmin));
+    let proposals = store::list_proposals(&state.db, (!city_wide).then_some(department.as_str()), None)
+        .await
+        .map_err(|e| ctx.error(e.into()))?;
+    let view = AdminPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        proposals,
+        can_propose: roles.iter().any(|r| matches!(r, Role::CatalogOfficer | Role::DepartmentHead)),
+        can_approve: roles.contains(&Role::Approver),
+        my_name: ctx.caller.actor.audit_name(),
+        today: today_in_shanghai().to_string(),
+        notice,
+        problems,
+        errors,
+    };
+    Ok(ctx.render(status, &view))
+}
+
+pub async fn admin(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    admin_page(&state, &ctx, None, None, Vec::new(), StatusCode::OK).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DecisionForm {
+    csrf: String,
+    decision: String,
+    note: String,
+    version: i64,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let req = api::DecisionRequest { note: form.note, version: form.version };
+    let approve = form.decision == "approve";
+    let result = if approve {
+        api::approve_proposal(State(state.clone()), ctx.caller.clone(), Path(id), crate::http::ApiJson(req))
+            .await
+    } else {
+        api::reject_proposal(State(state.clone()), ctx.caller.clone(), Path(id), crate::http::ApiJson(req))
+            .await
+    };
+    match result {
+        Ok(_) => {
+            let notice = ctx.t.s(if approve { "catalog.approved_notice" } else { "catalog.rejected_notice" });
+            admin_page(&state, &ctx, Some(notice.into()), None, Vec::new(), StatusCode::OK).await
+        }
+        Err(ApiError::Validation(errors)) => {
+            admin_page(&state, &ctx, None, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e @ ApiError::Conflict { .. }) => {
+            let (_, zh, en) = e.describe();
+            let msg = if ctx.t.lang == Lang::En { en } else { zh };
+            admin_page(&state, &ctx, Some(msg), None, Vec::new(), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+/// The import upload (multipart: csrf, reason, effective_date, file).
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = form.next_field().await.map_err(|_| ctx.error(bad_upload()))? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            let filename = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|_| ctx.error(bad_upload()))?;
+            file = Some((filename, bytes.to_vec()));
+        } else {
+            let text = field.text().await.map_err(|_| ctx.error(bad_upload()))?;
+            fields.insert(name, text);
+        }
+    }
+    ctx.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let errors = vec![FieldError::required("file", "清单文件", "A catalog file")];
+        return admin_page(&state, &ctx, None, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let q = ImportQuery {
+        reason: fields.remove("reason").unwrap_or_default(),
+        effective_date: fields.remove("effective_date").unwrap_or_default(),
+        format: String::new(),
+        filename: filename.clone(),
+    };
+    let format = Format::from_filename(&filename).or_else(|| Format::sniff(&bytes));
+    match api::import(
+        &state,
+        api::Importer::User(&ctx.caller.actor),
+        format,
+        &bytes,
+        &q,
+        "web",
+        &mut |_, _| {},
+    )
+    .await
+    {
+        Ok(Ok(p)) => {
+            let notice = if ctx.t.is_en() {
+                format!(
+                    "Import recorded as proposal {} with {} change(s); an approver decides it.",
+                    &p.id[..8],
+                    p.change_count
+                )
+            } else {
+                format!("已生成调整申请 {}（{}项变更），待审批人审核。", &p.id[..8], p.change_count)
+            };
+            admin_page(&state, &ctx, Some(notice), None, Vec::new(), StatusCode::CREATED).await
+        }
+        Ok(Err(rejected)) => {
+            admin_page(&state, &ctx, None, Some(rejected), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(ApiError::Validation(errors)) => {
+            admin_page(&state, &ctx, None, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+fn bad_upload() -> ApiError {
+    ApiError::BadRequest {
+        code: "bad_upload",
+        zh: "上传的文件无法读取".into(),
+        en: "The uploaded file could not be read".into(),
+    }
+}
