@@ -14,7 +14,7 @@ use crate::calendar::domain::Calendar;
 use crate::config::Config;
 use crate::http::middleware::{self, Metrics};
 use crate::store::{Db, DbOptions};
-use crate::{audit, calendar, catalog, demo, http, identity, reference, web};
+use crate::{audit, calendar, catalog, demo, guide, http, identity, reference, web};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -26,6 +26,8 @@ pub struct AppState {
     /// Woken when this process changes the catalog, so the search index follows at once (other
     /// processes are followed by polling the catalog revision).
     pub catalog_events: Arc<tokio::sync::Notify>,
+    /// The guidance search index and the catalog revision it was built from.
+    pub guide: Arc<RwLock<crate::guide::BuiltIndex>>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             calendar: Arc::new(RwLock::new(calendar)),
             metrics: Arc::new(Metrics::new()),
             catalog_events: Arc::new(tokio::sync::Notify::new()),
+            guide: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -90,6 +93,11 @@ pub fn router(state: AppState) -> Router {
         .route("/bundles/{code}", get(catalog::api::get_bundle))
         .route("/bundles/{code}/resolve", post(catalog::api::resolve_bundle))
         .route("/boundaries/report", get(catalog::api::boundary_report))
+        .route("/guide", get(guide::api::guide))
+        .route("/guide/handoffs", post(guide::api::create_handoff))
+        .route("/guide/handoffs/{id}", get(guide::api::get_handoff))
+        .route("/guide/handoffs/{id}/answer", post(guide::api::answer_handoff))
+        .route("/guide/inbox", get(guide::api::inbox))
         .route("/openapi.json", get(http::ops::openapi))
         .fallback(http::ops::api_not_found);
 
@@ -104,6 +112,11 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{code}", get(catalog::pages::item))
         .route("/bundles", get(catalog::pages::bundles))
         .route("/bundles/{code}", get(catalog::pages::bundle))
+        .route("/guide", get(guide::pages::guide))
+        .route("/guide/handoff", post(guide::pages::handoff))
+        .route("/guide/handoffs/{id}", get(guide::pages::handoff_status))
+        .route("/guide/inbox", get(guide::pages::inbox))
+        .route("/guide/inbox/{id}", post(guide::pages::answer))
         .route("/catalog/admin", get(catalog::pages::admin))
         .route("/catalog/admin/import", post(catalog::pages::upload))
         .route("/catalog/admin/proposals/{id}", post(catalog::pages::decide))
@@ -145,6 +158,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
     spawn_background(state.clone());
+    guide::spawn_refresher(state.clone(), Duration::from_secs(2));
     let db = state.db.clone();
     let app = router(state);
     tracing::info!(duration_ms = started.elapsed().as_millis() as u64, %addr, "ready");

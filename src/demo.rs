@@ -31,6 +31,7 @@ const STAFF: &[StaffSeed] = &[
     ("spj.approver", "孙志强", "JN-SPJ", &[Role::Approver], &[]),
     ("spj.head", "周丽华", "JN-SPJ", &[Role::DepartmentHead], &[]),
     ("spj.catalog", "吴俊", "JN-SPJ", &[Role::CatalogOfficer], &[]),
+    ("spj.guide", "何晓琳", "JN-SPJ", &[Role::GuideOfficer], &["JN-H-0001"]),
     ("scj.clerk", "郑海燕", "JN-SCJ", &[Role::WindowClerk], &[]),
     ("scj.approver", "冯磊", "JN-SCJ", &[Role::Approver], &[]),
     ("dsj.supervisor", "陈静", "JN-DSJ", &[Role::Supervisor], &[]),

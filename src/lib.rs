@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod guide;
 pub mod http;
 pub mod identity;
 pub mod reference;

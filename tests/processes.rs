@@ -28,7 +28,7 @@ async fn two_apps_share_one_postgres_database() {
     };
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
-    assert_eq!(quanban::demo::list(&a.db).await.unwrap().len(), 12);
+    assert_eq!(quanban::demo::list(&a.db).await.unwrap().len(), 13);
     let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
     assert!(counts.contains(&("departments".to_string(), 34)));
 
@@ -183,7 +183,7 @@ fn calendar_and_demo_commands() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 12);
+    assert_eq!(lines.len(), 13);
     for l in &lines {
         for key in ["role", "department", "username", "password"] {
             assert!(l.get(key).is_some(), "{key} missing in {l}");
@@ -239,4 +239,70 @@ async fn user_create_command() {
         me["roles"].as_array().unwrap().iter().map(|r| r["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["approver", "reviewer"]);
     app.stop().await;
+}
+
+/// With two app processes on one PostgreSQL database, a catalog change made through one shows in
+/// the other's guidance search within seconds, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_index_follows_changes_made_by_another_process() {
+    let Some((url, _name)) = fresh_pg_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(url.clone()),
+        max_connections: 4,
+        ..Config::default()
+    };
+    let a = AppState::open(config()).await.unwrap();
+    let b = AppState::open(config()).await.unwrap();
+    quanban::guide::spawn_refresher(b.clone(), std::time::Duration::from_millis(500));
+    let hits = |state: AppState| async move {
+        let index = quanban::guide::api::index(&state).await.unwrap();
+        index.search("飞无人机航拍要登记吗", 3).results.into_iter().map(|h| h.code).collect::<Vec<_>>()
+    };
+    assert!(!hits(b.clone()).await.contains(&"JN-SPJ-0998".to_string()));
+    // Process A adds an item through the adjustment flow.
+    let mut item = quanban::catalog::store::get(&a.db, "JN-SPJ-0001").await.unwrap().unwrap().item;
+    item.code = "JN-SPJ-0998".into();
+    item.name = "民用无人机飞行活动登记".into();
+    item.keywords = vec!["无人机".into(), "航拍".into()];
+    let today = quanban::calendar::domain::today_in_shanghai();
+    let p = quanban::catalog::store::propose(
+        &a.db,
+        "test:officer".into(),
+        quanban::catalog::store::NewProposal {
+            department: "JN-SPJ".into(),
+            source: "api".into(),
+            reason: "新增".into(),
+            effective_date: today,
+            changes: vec![quanban::catalog::store::Change {
+                op: quanban::catalog::domain::ChangeOp::Add,
+                code: "JN-SPJ-0998".into(),
+                item: Some(item),
+                supervising_department: None,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    quanban::catalog::store::decide(
+        &a.db,
+        "test:approver".into(),
+        &p.id,
+        true,
+        String::new(),
+        p.version,
+        today,
+    )
+    .await
+    .unwrap();
+    let mut seen = false;
+    for _ in 0..50 {
+        if hits(b.clone()).await.contains(&"JN-SPJ-0998".to_string()) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "process B's index followed process A's change");
 }

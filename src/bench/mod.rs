@@ -2,6 +2,7 @@
 //! on a release build: `cargo run --release -- bench all`.
 
 mod audit;
+mod guide;
 mod load;
 mod startup;
 
@@ -15,6 +16,8 @@ pub enum BenchCommand {
     Me(load::LoadArgs),
     /// Audit-logged state changes per second through the store vs. the bare database's inserts
     Audit(audit::AuditArgs),
+    /// Guidance search: index build time, top-1/top-3 on the evaluation set, latency p50/p99
+    Guide(guide::GuideArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -31,9 +34,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Startup(a) => startup::run(a).await,
         BenchCommand::Me(a) => load::run(a).await,
         BenchCommand::Audit(a) => audit::run(a).await,
+        BenchCommand::Guide(a) => guide::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             load::run(load::LoadArgs::default()).await?;
+            guide::run(guide::GuideArgs::default()).await?;
             audit::run(audit::AuditArgs { postgres: Some(a.postgres), ..audit::AuditArgs::default() }).await
         }
     }

@@ -84,6 +84,11 @@ pub async fn api_not_found() -> ApiError {
         crate::catalog::api::get_bundle,
         crate::catalog::api::resolve_bundle,
         crate::catalog::api::boundary_report,
+        crate::guide::api::guide,
+        crate::guide::api::create_handoff,
+        crate::guide::api::get_handoff,
+        crate::guide::api::inbox,
+        crate::guide::api::answer_handoff,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
@@ -91,6 +96,7 @@ pub async fn api_not_found() -> ApiError {
         (name = "identity", description = "Registration, login, accounts (身份认证)"),
         (name = "calendar", description = "Working-day calendar (工作日历)"),
         (name = "catalog", description = "Service catalog, bundles, responsibility boundaries (事项清单、一件事、职责边界)"),
+        (name = "guide", description = "Guidance assistant and human hand-off (人工+智能导引)"),
         (name = "ops", description = "Health and operations")
     )
 )]

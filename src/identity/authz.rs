@@ -27,10 +27,12 @@ pub enum Role {
     CatalogOfficer,
     /// 系统管理
     SystemAdmin,
+    /// 导办员: answers the guidance hand-off queue.
+    GuideOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::WindowClerk,
         Role::GeneralWindowClerk,
         Role::Reviewer,
@@ -39,6 +41,7 @@ impl Role {
         Role::Supervisor,
         Role::CatalogOfficer,
         Role::SystemAdmin,
+        Role::GuideOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::CatalogOfficer => "catalog_officer",
             Role::SystemAdmin => "system_admin",
+            Role::GuideOfficer => "guide_officer",
         }
     }
 
@@ -68,6 +72,7 @@ impl Role {
             Role::Supervisor => "督查",
             Role::CatalogOfficer => "事项管理",
             Role::SystemAdmin => "系统管理员",
+            Role::GuideOfficer => "导办员",
         }
     }
 
@@ -81,6 +86,7 @@ impl Role {
             Role::Supervisor => "Supervisor",
             Role::CatalogOfficer => "Catalog officer",
             Role::SystemAdmin => "System administrator",
+            Role::GuideOfficer => "Guidance officer",
         }
     }
 }
@@ -159,6 +165,8 @@ pub enum Resource {
     AuditLog,
     /// City-wide settings: the calendar, reference data.
     System,
+    /// The guidance hand-off queue (city-wide).
+    GuidanceQueue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,6 +215,9 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
             actor.any_role_in(department) || actor.has_anywhere(Role::SystemAdmin)
         }
         (Actor::Staff { .. }, Resource::AuditLog) => actor.has_anywhere(Role::SystemAdmin),
+        (Actor::Staff { .. }, Resource::GuidanceQueue) => {
+            actor.has_anywhere(Role::GuideOfficer) || actor.has_anywhere(Role::GeneralWindowClerk)
+        }
         // Reference data is public; people's and enterprises' records are seen by staff only
         // through a case, which the case rule governs.
         (Actor::Staff { .. }, Resource::System) => true,
@@ -251,6 +262,10 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
             _ => actor.has(Role::CatalogOfficer, department) || actor.has(Role::DepartmentHead, department),
         },
         (Actor::Staff { .. }, Resource::System) => actor.has_anywhere(Role::SystemAdmin),
+        (Actor::Staff { .. }, Resource::GuidanceQueue) => {
+            action == Action::Update
+                && (actor.has_anywhere(Role::GuideOfficer) || actor.has_anywhere(Role::GeneralWindowClerk))
+        }
         (Actor::Staff { .. }, _) => false,
         (Actor::Anonymous, _) => false,
     }

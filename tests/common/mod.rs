@@ -98,6 +98,7 @@ impl TestApp {
         let state = AppState::open(config).await.expect("app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        quanban::guide::spawn_refresher(state.clone(), std::time::Duration::from_millis(200));
         let router = app::router(state.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();

@@ -1,0 +1,286 @@
+//! The guide page (search box, results with reasons, follow-up question, hand-off), the asker's
+//! view of a hand-off, and the guidance officers' inbox.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+
+use super::api::{self, AnswerRequest, GuideQuery, HandoffRequest};
+use super::store::{self, Handoff};
+use super::{GuideAnswer, HitKind};
+use crate::app::AppState;
+use crate::http::{ApiError, FieldError};
+use crate::identity::authz::{Action, Decision, Resource, decide};
+use crate::web::i18n::Tr;
+use crate::web::page::{PageCtx, PageError, UserChip};
+
+const HANDOFF_COOKIE: &str = "qb_handoff";
+
+pub struct HitRow {
+    href: String,
+    name: String,
+    is_bundle: bool,
+    reason: String,
+    score_pct: u32,
+}
+
+pub struct OptionRow {
+    label: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "guide.html")]
+struct GuidePage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    q: String,
+    searched: bool,
+    hits: Vec<HitRow>,
+    follow_up: Option<FollowUpView>,
+    note: Option<String>,
+    hand_off: bool,
+    mine: Vec<Handoff>,
+    errors: Vec<FieldError>,
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A follow-up question and its options, ready for the page.
+type FollowUpView = (String, Vec<OptionRow>);
+
+fn rows(t: &Tr, answer: &GuideAnswer) -> (Vec<HitRow>, Option<FollowUpView>, Option<String>) {
+    let hits = answer
+        .results
+        .iter()
+        .map(|h| HitRow {
+            href: match h.kind {
+                HitKind::Bundle => format!("/bundles/{}", h.code),
+                HitKind::Item => format!("/items/{}", h.code),
+            },
+            name: h.name.clone(),
+            is_bundle: h.kind == HitKind::Bundle,
+            reason: t.pick(&h.reason_zh, &h.reason_en).to_string(),
+            score_pct: (h.score.clamp(0.0, 1.0) * 100.0).round() as u32,
+        })
+        .collect();
+    let follow_up = answer.follow_up.as_ref().map(|f| {
+        (
+            t.pick(&f.question_zh, &f.question_en).to_string(),
+            f.options
+                .iter()
+                .map(|o| OptionRow {
+                    label: t.pick(&o.label_zh, &o.label_en).to_string(),
+                    href: format!("/guide?q={}", encode(&o.refined_query)),
+                })
+                .collect(),
+        )
+    });
+    let note = match (&answer.note_zh, &answer.note_en) {
+        (Some(zh), Some(en)) => Some(t.pick(zh, en).to_string()),
+        (Some(zh), None) => Some(zh.clone()),
+        _ => None,
+    };
+    (hits, follow_up, note)
+}
+
+async fn my_handoffs(state: &AppState, ctx: &PageCtx, headers: &HeaderMap) -> Vec<Handoff> {
+    if let Some(uid) = &ctx.caller.user_id {
+        return store::mine(&state.db, uid).await.unwrap_or_default();
+    }
+    match CookieJar::from_headers(headers)
+        .get(HANDOFF_COOKIE)
+        .and_then(|c| c.value().split_once('.').map(|(a, b)| (a.to_string(), b.to_string())))
+    {
+        Some((id, token)) => match store::get(&state.db, &id).await {
+            Ok(Some(h)) if api::may_read(&ctx.caller, &h, Some(&token)) => vec![h],
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    }
+}
+
+pub async fn guide(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Query(q): Query<GuideQuery>,
+) -> Result<Response, PageError> {
+    let searched = !q.q.trim().is_empty();
+    let index = api::index(&state).await.map_err(|e| ctx.error(e))?;
+    let answer = index.search(&q.q, 8);
+    let (hits, follow_up, note) = rows(&ctx.t, &answer);
+    let page = GuidePage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        q: q.q.clone(),
+        searched,
+        hits,
+        follow_up,
+        note,
+        hand_off: answer.hand_off_suggested,
+        mine: my_handoffs(&state, &ctx, &headers).await,
+        errors: Vec::new(),
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct HandoffForm {
+    csrf: String,
+    query: String,
+    note: String,
+}
+
+pub async fn handoff(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(form): Form<HandoffForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    match api::open_handoff(
+        &state,
+        &ctx.caller,
+        HandoffRequest { query: form.query.clone(), note: form.note },
+    )
+    .await
+    {
+        Ok((h, token)) => {
+            let cookie = Cookie::build((HANDOFF_COOKIE, format!("{}.{token}", h.id)))
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(state.config.secure_cookies)
+                .path("/guide")
+                .build();
+            let mut resp = Redirect::to(&format!("/guide/handoffs/{}", h.id)).into_response();
+            *resp.status_mut() = StatusCode::SEE_OTHER;
+            if let Ok(v) = cookie.to_string().parse() {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(resp)
+        }
+        Err(ApiError::Validation(errors)) => {
+            let page = GuidePage {
+                t: ctx.t,
+                user: ctx.user(),
+                csrf: ctx.csrf.clone(),
+                q: form.query,
+                searched: false,
+                hits: Vec::new(),
+                follow_up: None,
+                note: None,
+                hand_off: true,
+                mine: Vec::new(),
+                errors,
+            };
+            Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "guide_handoff.html")]
+struct HandoffPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    h: Handoff,
+}
+
+pub async fn handoff_status(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let h = store::get(&state.db, &id)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .ok_or_else(|| ctx.error(ApiError::NotFound))?;
+    let token = CookieJar::from_headers(&headers)
+        .get(HANDOFF_COOKIE)
+        .and_then(|c| c.value().split_once('.').filter(|(i, _)| *i == id).map(|(_, t)| t.to_string()));
+    if !api::may_read(&ctx.caller, &h, token.as_deref()) {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    let page = HandoffPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), h };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "guide_inbox.html")]
+struct InboxPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    items: Vec<Handoff>,
+    can_answer: bool,
+    notice: Option<String>,
+}
+
+async fn inbox_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    match decide(&ctx.caller.actor, Action::Read, &Resource::GuidanceQueue) {
+        Decision::Allow => {}
+        Decision::Unauthenticated => return Ok(Redirect::to("/login").into_response()),
+        _ => return Err(ctx.error(ApiError::NotFound)),
+    }
+    let items = store::inbox(&state.db).await.map_err(|e| ctx.error(e.into()))?;
+    let can_answer = decide(&ctx.caller.actor, Action::Update, &Resource::GuidanceQueue) == Decision::Allow;
+    let page = InboxPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), items, can_answer, notice };
+    Ok(ctx.render(status, &page))
+}
+
+pub async fn inbox(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    inbox_page(&state, &ctx, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AnswerForm {
+    csrf: String,
+    answer: String,
+    version: i64,
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let req = AnswerRequest { answer: form.answer, version: form.version };
+    match api::answer_handoff(State(state.clone()), ctx.caller.clone(), Path(id), crate::http::ApiJson(req))
+        .await
+    {
+        Ok(_) => {
+            inbox_page(&state, &ctx, Some(ctx.t.s("guide.answered_notice").into()), StatusCode::OK).await
+        }
+        Err(e @ (ApiError::Validation(_) | ApiError::Conflict { .. })) => {
+            let (_, zh, en) = e.describe();
+            inbox_page(&state, &ctx, Some(ctx.t.pick(&zh, &en).to_string()), e.status()).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}

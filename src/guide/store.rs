@@ -1,0 +1,150 @@
+//! The hand-off queue (人工导引) in the database.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{self, NewEntry};
+use crate::identity::session::{random_token, token_hash};
+use crate::store::{Db, StoreError, StoreResult, now_text};
+
+/// A question handed to a person.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Handoff {
+    pub id: String,
+    pub query: String,
+    pub note: String,
+    /// `open` or `answered`.
+    pub status: String,
+    pub created_at: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    pub version: i64,
+    #[serde(skip)]
+    pub user_id: Option<String>,
+    #[serde(skip)]
+    pub token_hash: String,
+}
+
+fn from_row(r: &AnyRow) -> StoreResult<Handoff> {
+    Ok(Handoff {
+        id: r.try_get("id")?,
+        query: r.try_get("query")?,
+        note: r.try_get("note")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+        answer: r.try_get("answer")?,
+        answered_at: r.try_get("answered_at")?,
+        version: r.try_get("version")?,
+        user_id: r.try_get("user_id")?,
+        token_hash: r.try_get("token_hash")?,
+    })
+}
+
+const COLUMNS: &str =
+    "id, query, note, status, created_at, answer, answered_at, version, user_id, token_hash";
+
+/// Opens a hand-off; returns it with the secret token that lets an anonymous asker read the answer.
+pub async fn open(
+    db: &Db,
+    user_id: Option<String>,
+    query: String,
+    note: String,
+) -> StoreResult<(Handoff, String)> {
+    let id = crate::identity::store::new_user_id();
+    let token = random_token();
+    let (hid, hash) = (id.clone(), token_hash(&token));
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO guide_handoffs (id, token_hash, user_id, query, note, status, created_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, 'open', $6, 1)",
+            )
+            .bind(&hid)
+            .bind(&hash)
+            .bind(&user_id)
+            .bind(&query)
+            .bind(&note)
+            .bind(now_text())
+            .execute(&mut *conn)
+            .await?;
+            let actor = user_id.as_ref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into());
+            audit::store::append(
+                conn,
+                NewEntry::new(format!("handoff:{hid}"), actor, "guide.handoff_opened", format!("handoff:{hid}"), "question handed to a person"),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    let h = get(db, &id).await?.ok_or(StoreError::NotFound)?;
+    Ok((h, token))
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Handoff>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM guide_handoffs WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Open hand-offs first (oldest first), then the latest answered ones.
+pub async fn inbox(db: &Db) -> StoreResult<Vec<Handoff>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM guide_handoffs ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, \
+         CASE WHEN status = 'open' THEN created_at END ASC, answered_at DESC LIMIT 100"
+    )))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The hand-offs a signed-in person opened.
+pub async fn mine(db: &Db, user_id: &str) -> StoreResult<Vec<Handoff>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM guide_handoffs WHERE user_id = $1 ORDER BY created_at DESC LIMIT 50"
+    )))
+    .bind(user_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Records a staff answer (guarded by version so two officers do not overwrite each other).
+pub async fn answer(
+    db: &Db,
+    actor: String,
+    id: &str,
+    text: String,
+    expected_version: i64,
+) -> StoreResult<Handoff> {
+    let hid = id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE guide_handoffs SET status = 'answered', answer = $1, answered_by = $2, answered_at = $3, \
+                 version = version + 1 WHERE id = $4 AND version = $5",
+            )
+            .bind(&text)
+            .bind(&actor)
+            .bind(now_text())
+            .bind(&hid)
+            .bind(expected_version)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                let exists = sqlx::query("SELECT id FROM guide_handoffs WHERE id = $1").bind(&hid).fetch_optional(&mut *conn).await?;
+                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(format!("handoff:{hid}"), &actor, "guide.handoff_answered", format!("handoff:{hid}"), "answered"),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    get(db, id).await?.ok_or(StoreError::NotFound)
+}
