@@ -306,3 +306,52 @@ async fn guide_index_follows_changes_made_by_another_process() {
     }
     assert!(seen, "process B's index followed process A's change");
 }
+
+/// `quanban import catalog FILE`: a good file becomes one proposal; a bad one is rejected whole
+/// with every problem listed as row and column, and nothing is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_catalog_command() {
+    use quanban::catalog::transfer::{Format, export};
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let data = app.state.config.data_dir.clone();
+    let mut items: Vec<_> = quanban::catalog::store::all_current(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.item)
+        .filter(|i| i.department == "JN-YBJ")
+        .collect();
+    items[0].fee = "不收费（调整后）".into();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("ybj.xlsx");
+    std::fs::write(&good, export(Format::Xlsx, &items).unwrap()).unwrap();
+    let run = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .args(["import", "catalog"])
+            .arg(file)
+            .args(["--reason", "年度梳理", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let out = run(&good);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 change(s) to JN-YBJ"));
+    let proposals =
+        quanban::catalog::store::list_proposals(&app.state.db, Some("JN-YBJ"), None).await.unwrap();
+    assert_eq!(proposals.len(), 1);
+    assert_eq!(proposals[0].source, "import:ybj.xlsx");
+
+    let mut csv = String::from_utf8(export(Format::Csv, &items).unwrap()).unwrap();
+    csv = csv.replacen("市级", "省部级", 1);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, csv).unwrap();
+    let out = run(&bad);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2") && err.contains("层级"), "{err}");
+    let proposals =
+        quanban::catalog::store::list_proposals(&app.state.db, Some("JN-YBJ"), None).await.unwrap();
+    assert_eq!(proposals.len(), 1, "nothing recorded for the bad file");
+    app.stop().await;
+}
