@@ -138,6 +138,17 @@ async fn change_goes_through_proposal_and_approval(app: &TestApp) {
     let (_, then) = app.get_json("/api/v1/items?as_of=2026-11-15&department=JN-SPJ&per_page=200", None).await;
     let old = then["items"].as_array().unwrap().iter().find(|i| i["item"]["code"] == "JN-SPJ-0001").unwrap();
     assert_eq!(old["item"]["fee"], "不收费");
+    // The browse page shows the same history.
+    let now_page =
+        app.client.get(app.url("/items?department=JN-SPJ&q=%E6%9C%89%E9%99%90")).send().await.unwrap();
+    assert!(!now_page.text().await.unwrap().contains("JN-SPJ-0001"));
+    let then_page = app
+        .client
+        .get(app.url("/items?department=JN-SPJ&q=%E6%9C%89%E9%99%90&as_of=2026-11-15"))
+        .send()
+        .await
+        .unwrap();
+    assert!(then_page.text().await.unwrap().contains("JN-SPJ-0001"));
     // Every step is audited.
     let entries = quanban::audit::store::recent(&app.state.db, "item:JN-SPJ-0001", 10).await.unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
@@ -207,6 +218,16 @@ async fn bad_proposals_name_the_field(app: &TestApp) {
     let fields: Vec<&str> =
         body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["op", "reason", "effective_date"]);
+    let mut item = current["item"].clone();
+    item["legal_limit_days"] = json!(-5);
+    let (status, body) = propose(
+        app,
+        &officer,
+        json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today()}),
+    )
+    .await;
+    assert_eq!(status, 422, "a negative limit: {body}");
+    assert_eq!(body["errors"][0]["field"], "item.legal_limit_days");
     let (status, _) = propose(app, &officer, json!({"op": "add", "code": "JN-SPJ-0001", "item": current["item"], "reason": "重复", "effective_date": today()})).await;
     assert_eq!(status, 422, "adding an existing code");
     let (_, after) = app.get_json("/api/v1/items/JN-SPJ-0001", None).await;

@@ -137,6 +137,7 @@ struct ItemsPage {
     departments: Vec<Opt>,
     levels: Vec<Opt>,
     online: bool,
+    as_of: String,
     rows: Vec<ItemRow>,
     total: i64,
     page: u32,
@@ -161,7 +162,9 @@ pub async fn items(
     Query(f): Query<ItemFilter>,
 ) -> Result<Response, PageError> {
     let t = ctx.t;
-    let page = store::list(&state.db, &ItemFilter { per_page: Some(20), ..f.clone() }, None)
+    // `as_of` shows the catalog as it stood on a past date; an unreadable date shows today's.
+    let as_of = chrono::NaiveDate::parse_from_str(f.as_of.trim(), "%Y-%m-%d").ok();
+    let page = store::list(&state.db, &ItemFilter { per_page: Some(20), ..f.clone() }, as_of)
         .await
         .map_err(|e| ctx.error(e.into()))?;
     let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
@@ -186,13 +189,14 @@ pub async fn items(
         })
         .collect();
     let query_base = format!(
-        "q={}&audience={}&life_event={}&department={}&level={}&online={}",
+        "q={}&audience={}&life_event={}&department={}&level={}&online={}&as_of={}",
         encode(&f.q),
         encode(&f.audience),
         encode(&f.life_event),
         encode(&f.department),
         encode(&f.level),
-        encode(&f.online)
+        encode(&f.online),
+        encode(&f.as_of)
     );
     let view = ItemsPage {
         t,
@@ -226,6 +230,7 @@ pub async fn items(
             t.s("catalog.all"),
         ),
         online: f.online == "true",
+        as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
         rows,
         total: page.total,
         page: page.page,

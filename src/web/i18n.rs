@@ -198,6 +198,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("catalog.supervisor", "行业监管部门", "Supervising department"),
     ("catalog.level", "层级", "Level"),
     ("catalog.online_only", "只看可网办", "Online only"),
+    ("catalog.as_of", "历史日期", "As of date"),
     ("catalog.filter", "筛选", "Filter"),
     ("catalog.all", "全部", "All"),
     ("catalog.found", "共找到事项：", "Services found:"),
