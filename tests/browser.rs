@@ -241,6 +241,46 @@ impl Session {
         }
     }
 
+    /// Waits for a document loaded after the last [`Session::mark_page`] (wherever it is) and
+    /// returns its path and query.
+    async fn wait_loaded(&self) -> String {
+        let started = Instant::now();
+        loop {
+            let fresh = self.script("return document.readyState === 'complete' && !window.__qbOld").await;
+            if fresh == true {
+                return self.path().await;
+            }
+            assert!(started.elapsed() < WAIT, "no new page loaded, still on {}", self.path().await);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<WebElement> {
+        self.driver.find_all(By::Css(css)).await.unwrap()
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.find_all(css).await {
+            out.push(e.text().await.unwrap());
+        }
+        out
+    }
+
+    /// The `<dd>` next to the `<dt>` reading `term`.
+    async fn fact(&self, term: &str) -> String {
+        let xpath = format!("//dt[normalize-space(.)='{term}']/following-sibling::dd[1]");
+        let dd = self.driver.find(By::XPath(xpath)).await.unwrap_or_else(|e| panic!("no fact {term}: {e}"));
+        dd.text().await.unwrap()
+    }
+
+    /// The list card (`li.card`) whose heading contains `text`.
+    async fn card(&self, text: &str) -> WebElement {
+        let xpath =
+            format!("//li[contains(@class,'card')][.//*[self::h2 or self::h3][contains(., '{text}')]]");
+        self.driver.find(By::XPath(xpath)).await.unwrap_or_else(|e| panic!("no card with {text}: {e}"))
+    }
+
     async fn cookie(&self, name: &str) -> Option<thirtyfour::Cookie> {
         self.driver.get_all_cookies().await.unwrap().into_iter().find(|c| c.name == name)
     }
@@ -483,6 +523,362 @@ async fn bad_csrf(s: &Session) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Service guides, bundles, catalog desk, guidance
+// ---------------------------------------------------------------------------------------------
+
+/// The number in 共找到事项：N.
+async fn result_count(s: &Session) -> u64 {
+    let text = s.text("#result-count").await;
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("no count in {text:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_filter_and_open_a_guide() {
+    run("browse", |s| Box::pin(browse(s))).await;
+}
+
+async fn browse(s: &Session) {
+    s.goto("/items").await;
+    assert_eq!(s.text("main h1").await, "政务服务事项");
+    let everything = result_count(s).await;
+    assert!(everything > 100, "the whole catalog is listed: {everything}");
+    for id in ["q", "audience", "life_event", "department", "level"] {
+        assert!(!s.text(&format!("label[for='{id}']")).await.trim().is_empty(), "label for {id}");
+    }
+
+    // 个人 + 出生: the two selects, then the filter button.
+    s.find("#audience option[value='person']").await.click().await.unwrap();
+    s.find("#life_event option[value='出生']").await.click().await.unwrap();
+    s.click("form[action='/items'] button[type=submit]").await;
+    let path = s.wait_loaded().await;
+    assert!(path.starts_with("/items?") && path.contains("audience=person"), "{path}");
+    assert!(path.contains("life_event=%E5%87%BA%E7%94%9F"), "{path}");
+    // The choices stay selected, and the count follows the filter.
+    assert_eq!(s.value("#audience").await, "person");
+    assert_eq!(s.value("#life_event").await, "出生");
+    let filtered = result_count(s).await;
+    assert!(filtered > 0 && filtered < everything, "filtered {filtered} of {everything}");
+    assert!(s.text("#result-count").await.starts_with("共找到事项"));
+    let links = s.find_all("main ul.list li h2 a").await;
+    assert_eq!(links.len() as u64, filtered.min(20), "one card per item found");
+
+    // Every listed item has a guide page.
+    let mut hrefs = Vec::new();
+    for a in &links {
+        let href = a.attr("href").await.unwrap().unwrap();
+        assert!(href.starts_with("/items/JN-"), "{href}");
+        hrefs.push(href);
+    }
+    for href in &hrefs {
+        let resp = s.app.client.get(s.url(href)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{href}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("办事指南 · JN-") && page.contains("申请材料"), "{href} is a guide page");
+    }
+    // Open the first one the way a resident does.
+    let first_name = links[0].text().await.unwrap();
+    s.click("main ul.list li:first-child h2 a").await;
+    s.wait_for_path(&hrefs[0]).await;
+    assert_eq!(s.text("main h1").await, first_name);
+    assert!(s.text("main section.panel > p.muted").await.starts_with("办事指南 · JN-"));
+    assert_eq!(s.fact("服务对象").await, "个人");
+
+    // An item with materials taken from e-licences instead of the applicant.
+    s.goto("/items/JN-SPJ-0001").await;
+    assert_eq!(s.text("main h1").await, "企业设立登记（有限责任公司）");
+    let headings = s.texts("main h2").await;
+    assert!(headings.iter().any(|h| h == "申请材料"), "{headings:?}");
+    let rows = s.find_all("main table tbody tr").await;
+    assert_eq!(rows.len(), 5, "the five materials");
+    let mut exempt = Vec::new();
+    for row in &rows {
+        let text = row.text().await.unwrap();
+        if let Ok(tag) = row.find(By::Css("td:nth-child(2) .tag.ok")).await {
+            assert!(tag.text().await.unwrap().starts_with("免提交"), "{text}");
+            exempt.push(text);
+        }
+    }
+    assert_eq!(exempt.len(), 2, "ID card and property certificate are 免提交: {exempt:?}");
+    assert!(exempt.iter().any(|t| t.contains("股东、法定代表人居民身份证") && t.contains("电子证照")));
+    let table = s.text("main table").await;
+    assert!(table.contains("申请人提供"), "the others are the applicant's: {table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundle_questionnaire_by_plain_form() {
+    run("bundle", |s| Box::pin(bundle(s))).await;
+}
+
+/// Items listed under 您需要办理, and the material names (without their tags).
+async fn needs(s: &Session) -> (Vec<String>, Vec<String>) {
+    assert_eq!(s.text("#needs-title").await, "您需要办理");
+    let items = s.texts("#needs ol li a").await;
+    let materials = s
+        .script(
+            "return Array.from(document.querySelectorAll('#needs table tbody tr td:first-child'))\
+             .map(td => td.firstChild.textContent.trim())",
+        )
+        .await;
+    let materials = materials.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    (items, materials)
+}
+
+async fn bundle(s: &Session) {
+    s.goto("/bundles").await;
+    s.click("a[href='/bundles/JN-YJS-001']").await;
+    s.wait_for_path("/bundles/JN-YJS-001").await;
+    assert_eq!(s.text("main h1").await, "企业开办一件事");
+    assert!(!s.exists("#needs").await, "nothing resolved before the form is sent");
+    assert_eq!(s.text("label[for='q-q2']").await, "开办后是否马上招用员工？");
+
+    // Without ticks: the base items.
+    s.click("#main form button[type=submit]").await;
+    s.wait_for_path("/bundles/JN-YJS-001?answered=1").await;
+    let (base_items, base_materials) = needs(s).await;
+    assert_eq!(base_items.len(), 7, "{base_items:?}");
+    assert!(!base_materials.is_empty());
+
+    // Hiring staff straight away adds the employment items.
+    s.click("#q-q2").await;
+    assert!(s.find("#q-q2").await.is_selected().await.unwrap());
+    s.click("#main form button[type=submit]").await;
+    s.wait_for_path("/bundles/JN-YJS-001?answered=1&q=q2").await;
+    assert!(s.find("#q-q2").await.is_selected().await.unwrap(), "the answer is kept");
+    assert!(!s.find("#q-q1").await.is_selected().await.unwrap());
+    let (items, materials) = needs(s).await;
+    assert!(items.len() > base_items.len(), "{items:?} vs {base_items:?}");
+    assert!(s.exists("#needs ol a[href='/items/JN-RSJ-0003']").await);
+    assert!(s.exists("#needs ol a[href='/items/JN-RSJ-0004']").await);
+    for b in &base_items {
+        assert!(items.contains(b), "{b} still needed");
+    }
+    let added = s.find_all("#needs ol li .tag").await.len();
+    assert_eq!(added, items.len() - base_items.len(), "the added items are tagged");
+    // Each material is asked for once, however many items need it.
+    for list in [&base_materials, &materials] {
+        let mut unique = list.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), list.len(), "duplicate materials: {list:?}");
+    }
+    assert!(materials.len() >= base_materials.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_adjustment_proposed_and_approved() {
+    run("catalog", |s| Box::pin(catalog_adjustment(s))).await;
+}
+
+/// JN-SPJ's current items as a CSV file, after `edit`.
+async fn spj_csv(s: &Session, edit: impl FnOnce(&mut [quanban::reference::data::CatalogItem])) -> Vec<u8> {
+    use quanban::catalog::transfer::{Format, export};
+    let mut items: Vec<_> = quanban::catalog::store::all_current(&s.app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.item.department == "JN-SPJ" && x.status != "removed")
+        .map(|x| x.item)
+        .collect();
+    assert!(items.len() > 3, "JN-SPJ has items");
+    edit(&mut items);
+    export(Format::Csv, &items).unwrap()
+}
+
+async fn upload(s: &Session, file: &Path, reason: &str) {
+    s.find("#file").await.send_keys(file.display().to_string()).await.unwrap();
+    s.type_into("#reason", reason).await;
+    s.click("form[action='/catalog/admin/import'] button[type=submit]").await;
+    s.wait_for_path("/catalog/admin/import").await;
+}
+
+async fn catalog_adjustment(s: &Session) {
+    const NEW_FEE: &str = "工本费10元（浏览器测试）";
+    const REASON: &str = "调整收费标准（浏览器测试）";
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("spj-fee.csv");
+    std::fs::write(
+        &good,
+        spj_csv(s, |items| {
+            let x = items.iter_mut().find(|i| i.code == "JN-SPJ-0001").unwrap();
+            assert_ne!(x.fee, NEW_FEE);
+            x.fee = NEW_FEE.into();
+        })
+        .await,
+    )
+    .unwrap();
+    let mut bad_row = 0;
+    let bad = dir.path().join("spj-bad-level.csv");
+    std::fs::write(
+        &bad,
+        spj_csv(s, |items| {
+            bad_row = 2 + 2; // the header is row 1, the third item row 4
+            items[2].level = "省级".into();
+        })
+        .await,
+    )
+    .unwrap();
+    let today = quanban::calendar::domain::today_in_shanghai().to_string();
+
+    let officer = s.app.demo("spj.catalog").await;
+    s.log_in(&officer.username, &officer.password).await;
+    s.goto("/catalog/admin").await;
+    assert_eq!(s.text("main h1").await, "事项管理（动态调整）");
+    assert_eq!(s.value("#effective_date").await, today, "the date starts at today");
+    for id in ["file", "reason", "effective_date"] {
+        assert!(!s.text(&format!("label[for='{id}']")).await.trim().is_empty(), "label for {id}");
+    }
+    upload(s, &good, REASON).await;
+    let notice = s.text(".notice[role=status]").await;
+    assert!(notice.starts_with("已生成调整申请"), "{notice}");
+    assert!(notice.contains("1项变更"), "one item changed: {notice}");
+    let card = s.card(REASON).await;
+    let card_text = card.text().await.unwrap();
+    assert_eq!(card.find(By::Css(".proposal-status")).await.unwrap().text().await.unwrap(), "待审核");
+    assert!(card_text.contains("变更 JN-SPJ-0001"), "{card_text}");
+    assert!(card_text.contains(&today), "{card_text}");
+    // The officer cannot decide their own proposal.
+    assert!(card.find_all(By::Css("button[value=approve]")).await.unwrap().is_empty());
+
+    // A file with a level nobody uses: refused, with the row and the column.
+    upload(s, &bad, "层级写错的文件").await;
+    assert!(!s.exists(".notice[role=status]").await, "no proposal for a broken file");
+    let problems = s.find("#import-problems").await;
+    assert_eq!(problems.attr("role").await.unwrap().as_deref(), Some("alert"));
+    let mut found = false;
+    for row in problems.find_all(By::Css("tbody tr")).await.unwrap() {
+        let cells = row.find_all(By::Css("td")).await.unwrap();
+        let row_no = cells[0].text().await.unwrap();
+        let column = cells[1].text().await.unwrap();
+        if row_no == bad_row.to_string() && column == "层级" {
+            found = true;
+            assert!(!cells[2].text().await.unwrap().is_empty(), "a reason is given");
+        }
+    }
+    assert!(found, "row {bad_row}, 层级 listed: {}", problems.text().await.unwrap());
+    assert_eq!(s.find_all("main ul.list > li.card").await.len(), 1, "still one proposal");
+    shoot_both(s, "catalog-admin-problems").await;
+    s.log_out().await;
+
+    // The approver approves it.
+    let approver = s.app.demo("spj.approver").await;
+    s.log_in(&approver.username, &approver.password).await;
+    s.goto("/catalog/admin").await;
+    assert!(!s.exists("#file").await, "an approver does not upload");
+    let card = s.card(REASON).await;
+    let note = card.find(By::Css("input[name=note]")).await.unwrap();
+    let note_id = note.attr("id").await.unwrap().unwrap();
+    assert!(s.exists(&format!("label[for='{note_id}']")).await, "the note has a label");
+    note.send_keys("收费依据已核实").await.unwrap();
+    s.mark_page().await;
+    card.find(By::Css("button[value=approve]")).await.unwrap().click().await.unwrap();
+    let path = s.wait_loaded().await;
+    assert!(path.starts_with("/catalog/admin/proposals/"), "{path}");
+    let notice = s.text(".notice[role=status]").await;
+    assert!(notice.starts_with("已批准"), "{notice}");
+    // Approved for today: applied at once.
+    let status = s.card(REASON).await.find(By::Css(".proposal-status")).await.unwrap().text().await.unwrap();
+    assert_eq!(status, "已生效");
+    shoot_both(s, "catalog-admin-approved").await;
+
+    // Effective today: the guide shows the new fee at once.
+    s.goto("/items/JN-SPJ-0001").await;
+    assert_eq!(s.fact("收费").await, NEW_FEE);
+    assert!(s.body_text().await.contains(&format!("生效 {today}")) || s.body_text().await.contains(&today));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guide_search_and_human_hand_off() {
+    run("guide", |s| Box::pin(guide(s))).await;
+}
+
+async fn guide(s: &Session) {
+    const QUESTION: &str = "小饭馆门口能不能摆两张桌子？";
+    const ANSWER: &str = "门前外摆需先向城市管理局申请，请勿占用盲道。";
+    s.goto("/guide").await;
+    // The index is built in the background; the first search may come before it.
+    let started = Instant::now();
+    loop {
+        s.type_into("#q", "开个小饭馆要办什么").await;
+        s.click("form[action='/guide'] button[type=submit]").await;
+        let path = s.wait_loaded().await;
+        assert!(path.starts_with("/guide?q="), "{path}");
+        if s.exists("#guide-results").await || started.elapsed() > WAIT {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(s.value("#q").await, "开个小饭馆要办什么", "the question stays in the box");
+    let first = s.find("#guide-results > li:first-child").await;
+    assert_eq!(first.find(By::Css("h3 a")).await.unwrap().text().await.unwrap(), "开餐馆一件事");
+    assert_eq!(
+        first.find(By::Css("h3 a")).await.unwrap().attr("href").await.unwrap().as_deref(),
+        Some("/bundles/JN-YJS-002")
+    );
+    let reason = first.find(By::Css("p.muted")).await.unwrap().text().await.unwrap();
+    let why = reason.split(" · ").next().unwrap_or_default();
+    assert!(!why.trim().is_empty() && reason.contains('%'), "a reason and a match: {reason}");
+
+    // A follow-up question, when the guide asks one, refines the search.
+    let options = s.find_all("section[aria-labelledby='follow-up'] .choices a").await;
+    if let Some(option) = options.first() {
+        let href = option.attr("href").await.unwrap().unwrap();
+        assert!(href.starts_with("/guide?q="), "{href}");
+        s.mark_page().await;
+        option.click().await.unwrap();
+        let path = s.wait_loaded().await;
+        assert!(path.starts_with("/guide?q="), "{path}");
+        assert!(s.exists("#guide-results > li").await, "results after the follow-up");
+    }
+
+    // Ask a person.
+    assert_eq!(s.text("#handoff button[type=submit]").await, "转人工");
+    s.type_into("#query", QUESTION).await;
+    s.type_into("#note", "店在经十路").await;
+    s.click("#handoff button[type=submit]").await;
+    let handoff = s.wait_loaded().await;
+    assert!(handoff.starts_with("/guide/handoffs/"), "{handoff}");
+    assert_eq!(s.fact("您的问题").await, QUESTION);
+    assert_eq!(s.text("#handoff-status").await, "待答复");
+    assert!(!s.exists("#handoff-answer").await);
+    let cookie = s.cookie("qb_handoff").await.expect("the asker's hand-off cookie");
+    assert_eq!(cookie.path.as_deref(), Some("/guide"));
+    assert_eq!(cookie.http_only, Some(true));
+    // The guide page lists it under the asker's questions.
+    s.goto("/guide").await;
+    assert!(s.text("section[aria-labelledby='mine-title']").await.contains(QUESTION));
+
+    // A guidance officer answers it from the inbox (same browser: the asker's cookie stays).
+    let officer = s.app.demo("spj.guide").await;
+    s.log_in(&officer.username, &officer.password).await;
+    s.goto("/guide/inbox").await;
+    let card = s.card(QUESTION).await;
+    assert!(card.text().await.unwrap().contains("待答复"));
+    let field = card.find(By::Css("input[name=answer]")).await.unwrap();
+    let field_id = field.attr("id").await.unwrap().unwrap();
+    assert!(s.exists(&format!("label[for='{field_id}']")).await, "the answer field has a label");
+    field.send_keys(ANSWER).await.unwrap();
+    s.mark_page().await;
+    card.find(By::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let path = s.wait_loaded().await;
+    assert!(path.starts_with("/guide/inbox/"), "{path}");
+    assert_eq!(s.text(".notice[role=status]").await, "已答复。");
+    let card = s.card(QUESTION).await;
+    assert!(card.text().await.unwrap().contains(ANSWER));
+    assert!(card.find_all(By::Css("form")).await.unwrap().is_empty(), "no second answer");
+    s.log_out().await;
+
+    // Back as the anonymous asker.
+    s.goto(&handoff).await;
+    assert_eq!(s.text("#handoff-status").await, "已答复");
+    assert_eq!(s.text("#handoff-answer").await, ANSWER);
+    // Without the cookie, nobody else reads it.
+    s.driver.delete_all_cookies().await.unwrap();
+    s.goto(&handoff).await;
+    assert!(!s.exists("#handoff-answer").await, "the answer is private to the asker");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Screenshots and narrow screens
 // ---------------------------------------------------------------------------------------------
 
@@ -506,6 +902,14 @@ async fn shoot(s: &Session, name: &str, width: u32, height: u32) {
     s.driver.set_window_rect(0, 0, width, full).await.unwrap();
     s.driver.screenshot(&dir.join(format!("{name}-{width}.png"))).await.unwrap();
     s.driver.set_window_rect(0, 0, width, height).await.unwrap();
+}
+
+/// [`shoot`] at 1280 and 375 px, back to 1280 afterwards.
+async fn shoot_both(s: &Session, name: &str) {
+    for (width, height) in [(375, 812), (1280, 900)] {
+        s.set_width(width, height).await;
+        shoot(s, name, width, height).await;
+    }
 }
 
 async fn shoot_all(s: &Session) {
@@ -551,5 +955,27 @@ async fn shoot_all(s: &Session) {
         s.goto("/register").await;
         shoot(s, "register-en", width, height).await;
         s.goto("/lang/zh").await;
+
+        s.goto("/items").await;
+        assert!(s.exists("main ul.list li").await);
+        shoot(s, "items", width, height).await;
+        s.goto("/items/JN-SPJ-0001").await;
+        assert!(s.exists("main table tbody tr").await);
+        shoot(s, "item", width, height).await;
+        s.goto("/bundles").await;
+        assert!(s.exists("a[href='/bundles/JN-YJS-002']").await);
+        shoot(s, "bundles", width, height).await;
+        s.goto("/bundles/JN-YJS-002?answered=1&q=q1").await;
+        assert!(s.exists("#needs table tbody tr").await);
+        shoot(s, "bundle", width, height).await;
+        s.goto("/guide?q=开个小饭馆要办什么").await;
+        shoot(s, "guide", width, height).await;
+
+        let officer = s.app.demo("spj.catalog").await;
+        s.log_in(&officer.username, &officer.password).await;
+        s.goto("/catalog/admin").await;
+        assert!(s.exists("#file").await);
+        shoot(s, "catalog-admin", width, height).await;
+        s.log_out().await;
     }
 }

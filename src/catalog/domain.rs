@@ -230,6 +230,16 @@ impl ChangeOp {
         }
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ChangeOp::Add => "Add",
+            ChangeOp::Change => "Change",
+            ChangeOp::Suspend => "Suspend",
+            ChangeOp::Resume => "Resume",
+            ChangeOp::Remove => "Remove",
+        }
+    }
+
     /// The status an item has after this change.
     pub fn resulting_status(self) -> ItemStatus {
         match self {

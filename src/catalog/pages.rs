@@ -412,9 +412,28 @@ struct AdminPage {
     can_approve: bool,
     my_name: String,
     today: String,
+    x: Extras,
+}
+
+/// What a catalog-desk page shows besides the proposals: the outcome of the last action, and the
+/// import form's values so a rejected upload need not be retyped.
+#[derive(Default)]
+struct Extras {
     notice: Option<String>,
     problems: Option<ImportRejected>,
     errors: Vec<FieldError>,
+    reason: String,
+    effective_date: String,
+}
+
+impl Extras {
+    fn notice(text: String) -> Extras {
+        Extras { notice: Some(text), ..Extras::default() }
+    }
+
+    fn errors(errors: Vec<FieldError>) -> Extras {
+        Extras { errors, ..Extras::default() }
+    }
 }
 
 fn staff_roles(actor: &Actor) -> Option<(String, Vec<Role>)> {
@@ -429,9 +448,7 @@ fn staff_roles(actor: &Actor) -> Option<(String, Vec<Role>)> {
 async fn admin_page(
     state: &AppState,
     ctx: &PageCtx,
-    notice: Option<String>,
-    problems: Option<ImportRejected>,
-    errors: Vec<FieldError>,
+    x: Extras,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let Some((department, roles)) = staff_roles(&ctx.caller.actor) else {
@@ -450,15 +467,13 @@ async fn admin_page(
         can_approve: roles.contains(&Role::Approver),
         my_name: ctx.caller.actor.audit_name(),
         today: today_in_shanghai().to_string(),
-        notice,
-        problems,
-        errors,
+        x,
     };
     Ok(ctx.render(status, &view))
 }
 
 pub async fn admin(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
-    admin_page(&state, &ctx, None, None, Vec::new(), StatusCode::OK).await
+    admin_page(&state, &ctx, Extras::default(), StatusCode::OK).await
 }
 
 #[derive(Deserialize, Default)]
@@ -487,17 +502,21 @@ pub async fn decide(
             .await
     };
     match result {
-        Ok(_) => {
-            let notice = ctx.t.s(if approve { "catalog.approved_notice" } else { "catalog.rejected_notice" });
-            admin_page(&state, &ctx, Some(notice.into()), None, Vec::new(), StatusCode::OK).await
+        Ok(axum::Json(p)) => {
+            let notice = match (approve, p.status.as_str()) {
+                (false, _) => ctx.t.s("catalog.rejected_notice").to_string(),
+                (true, "applied") => ctx.t.s("catalog.applied_notice").to_string(),
+                (true, _) => format!("{}{}", ctx.t.s("catalog.approved_notice"), p.effective_date),
+            };
+            admin_page(&state, &ctx, Extras::notice(notice), StatusCode::OK).await
         }
         Err(ApiError::Validation(errors)) => {
-            admin_page(&state, &ctx, None, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            admin_page(&state, &ctx, Extras::errors(errors), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e @ ApiError::Conflict { .. }) => {
             let (_, zh, en) = e.describe();
             let msg = if ctx.t.lang == Lang::En { en } else { zh };
-            admin_page(&state, &ctx, Some(msg), None, Vec::new(), StatusCode::CONFLICT).await
+            admin_page(&state, &ctx, Extras::notice(msg), StatusCode::CONFLICT).await
         }
         Err(e) => Err(ctx.error(e)),
     }
@@ -524,8 +543,13 @@ pub async fn upload(
     }
     ctx.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
     let Some((filename, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let errors = vec![FieldError::required("file", "清单文件", "A catalog file")];
-        return admin_page(&state, &ctx, None, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let x = Extras {
+            errors: vec![FieldError::required("file", "清单文件", "A catalog file")],
+            reason: fields.remove("reason").unwrap_or_default(),
+            effective_date: fields.remove("effective_date").unwrap_or_default(),
+            ..Extras::default()
+        };
+        return admin_page(&state, &ctx, x, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let q = ImportQuery {
         reason: fields.remove("reason").unwrap_or_default(),
@@ -533,6 +557,9 @@ pub async fn upload(
         format: String::new(),
         filename: filename.clone(),
     };
+    // Kept for the form when the upload is refused.
+    let typed =
+        |x: Extras| Extras { reason: q.reason.clone(), effective_date: q.effective_date.clone(), ..x };
     let format = Format::from_filename(&filename).or_else(|| Format::sniff(&bytes));
     match api::import(
         &state,
@@ -555,13 +582,14 @@ pub async fn upload(
             } else {
                 format!("已生成调整申请 {}（{}项变更），待审批人审核。", &p.id[..8], p.change_count)
             };
-            admin_page(&state, &ctx, Some(notice), None, Vec::new(), StatusCode::CREATED).await
+            admin_page(&state, &ctx, Extras::notice(notice), StatusCode::CREATED).await
         }
         Ok(Err(rejected)) => {
-            admin_page(&state, &ctx, None, Some(rejected), Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            let x = typed(Extras { problems: Some(rejected), ..Extras::default() });
+            admin_page(&state, &ctx, x, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(ApiError::Validation(errors)) => {
-            admin_page(&state, &ctx, None, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+            admin_page(&state, &ctx, typed(Extras::errors(errors)), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(ctx.error(e)),
     }

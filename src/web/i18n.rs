@@ -246,7 +246,8 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("catalog.audience_person", "个人", "Individuals"),
     ("catalog.audience_enterprise", "法人", "Businesses"),
     ("catalog.audience_both", "个人和法人", "Individuals and businesses"),
-    ("catalog.approved_notice", "已批准。到生效日期后自动生效。", "Approved. It takes effect on its date."),
+    ("catalog.approved_notice", "已批准，将于以下日期自动生效：", "Approved; it takes effect on "),
+    ("catalog.applied_notice", "已批准并已生效。", "Approved and in force now."),
     ("catalog.rejected_notice", "已驳回。", "Rejected."),
     ("bundles.title", "“一件事”集成服务", "One-thing bundles"),
     (
