@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::domain::{HolidayYear, parse_year};
@@ -12,17 +11,6 @@ use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::api::require;
 use crate::identity::authz::{Action, Resource, decide};
-
-fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            "invalid_date",
-            format!("{field} 应为有效日期，格式 YYYY-MM-DD"),
-            format!("{field} must be a valid date as YYYY-MM-DD"),
-        )
-    })
-}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct AddQuery {
@@ -49,7 +37,7 @@ pub async fn add_days(
     Query(q): Query<AddQuery>,
 ) -> ApiResult<Json<AddAnswer>> {
     let mut errors = Vec::new();
-    let from = parse_date("from", &q.from).map_err(|e| errors.push(e)).ok();
+    let from = FieldError::parse_date("from", &q.from).map_err(|e| errors.push(e)).ok();
     let n = q.n.trim().parse::<u32>().ok().filter(|n| *n <= 3650);
     if n.is_none() {
         errors.push(FieldError::new(
@@ -92,8 +80,8 @@ pub async fn count_days(
     Query(q): Query<CountQuery>,
 ) -> ApiResult<Json<CountAnswer>> {
     let mut errors = Vec::new();
-    let from = parse_date("from", &q.from).map_err(|e| errors.push(e)).ok();
-    let to = parse_date("to", &q.to).map_err(|e| errors.push(e)).ok();
+    let from = FieldError::parse_date("from", &q.from).map_err(|e| errors.push(e)).ok();
+    let to = FieldError::parse_date("to", &q.to).map_err(|e| errors.push(e)).ok();
     let (Some(from), Some(to)) = (from, to) else { return Err(ApiError::Validation(errors)) };
     let n = state.calendar.read().await.working_days_between(from, to);
     Ok(Json(CountAnswer { from: from.to_string(), to: to.to_string(), working_days: n }))
@@ -111,7 +99,7 @@ pub struct DayAnswer {
     params(("date" = String, Path, description = "YYYY-MM-DD")),
     responses((status = 200, body = DayAnswer), (status = 422, body = crate::http::error::Problem)))]
 pub async fn get_day(State(state): State<AppState>, Path(date): Path<String>) -> ApiResult<Json<DayAnswer>> {
-    let d = parse_date("date", &date).map_err(|e| ApiError::Validation(vec![e]))?;
+    let d = FieldError::parse_date("date", &date).map_err(|e| ApiError::Validation(vec![e]))?;
     let cal = state.calendar.read().await;
     Ok(Json(DayAnswer { date: d.to_string(), working_day: cal.is_working_day(d), covered: cal.covers(d) }))
 }

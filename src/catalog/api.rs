@@ -33,17 +33,6 @@ fn field_errors(problems: Vec<ItemProblem>, prefix: &str) -> ApiError {
     )
 }
 
-fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            "invalid_date",
-            format!("{field} 应为有效日期，格式 YYYY-MM-DD"),
-            format!("{field} must be a valid date as YYYY-MM-DD"),
-        )
-    })
-}
-
 /// Service items, filtered and paged; `as_of` shows the catalog as it stood on a past date.
 #[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(ItemFilter),
     responses((status = 200, body = ItemPage), (status = 422, body = crate::http::error::Problem)))]
@@ -54,7 +43,7 @@ pub async fn list_items(
     let as_of = if f.as_of.trim().is_empty() {
         None
     } else {
-        Some(parse_date("as_of", &f.as_of).map_err(|e| ApiError::Validation(vec![e]))?)
+        Some(FieldError::parse_date("as_of", &f.as_of).map_err(|e| ApiError::Validation(vec![e]))?)
     };
     Ok(Json(store::list(&state.db, &f, as_of).await?))
 }
@@ -114,7 +103,7 @@ fn check_reason_and_date(reason: &str, date: &str, errors: &mut Vec<FieldError>)
     if reason.trim().chars().count() < 2 {
         errors.push(FieldError::required("reason", "调整理由", "A reason"));
     }
-    match parse_date("effective_date", date) {
+    match FieldError::parse_date("effective_date", date) {
         Ok(d) if d < today_in_shanghai() => {
             errors.push(FieldError::new(
                 "effective_date",

@@ -20,7 +20,7 @@ use crate::http::{ApiError, FieldError};
 use crate::identity::authz::{Actor, Role};
 use crate::reference::data::Bundle;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::page::{PageCtx, PageError, UserChip};
+use crate::web::page::{PageCtx, PageError, UserChip, encode_query_value};
 
 /// Display names of departments and e-licence types, in both languages.
 pub struct Names {
@@ -145,17 +145,6 @@ struct ItemsPage {
     query_base: String,
 }
 
-fn encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 pub async fn items(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -190,13 +179,13 @@ pub async fn items(
         .collect();
     let query_base = format!(
         "q={}&audience={}&life_event={}&department={}&level={}&online={}&as_of={}",
-        encode(&f.q),
-        encode(&f.audience),
-        encode(&f.life_event),
-        encode(&f.department),
-        encode(&f.level),
-        encode(&f.online),
-        encode(&f.as_of)
+        encode_query_value(&f.q),
+        encode_query_value(&f.audience),
+        encode_query_value(&f.life_event),
+        encode_query_value(&f.department),
+        encode_query_value(&f.level),
+        encode_query_value(&f.online),
+        encode_query_value(&f.as_of)
     );
     let view = ItemsPage {
         t,

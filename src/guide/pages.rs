@@ -4,10 +4,9 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
 use super::api::{self, AnswerRequest, GuideQuery, HandoffRequest};
@@ -17,7 +16,9 @@ use crate::app::AppState;
 use crate::http::{ApiError, FieldError};
 use crate::identity::authz::{Action, Decision, Resource, decide};
 use crate::web::i18n::Tr;
-use crate::web::page::{PageCtx, PageError, UserChip};
+use crate::web::page::{
+    PageCtx, PageError, UserChip, encode_query_value, private_cookie, see_other_with_cookie,
+};
 
 const HANDOFF_COOKIE: &str = "qb_handoff";
 
@@ -50,15 +51,6 @@ struct GuidePage {
     errors: Vec<FieldError>,
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A follow-up question and its options, ready for the page.
 type FollowUpView = (String, Vec<OptionRow>);
 
@@ -84,7 +76,7 @@ fn rows(t: &Tr, answer: &GuideAnswer) -> (Vec<HitRow>, Option<FollowUpView>, Opt
                 .iter()
                 .map(|o| OptionRow {
                     label: t.pick(&o.label_zh, &o.label_en).to_string(),
-                    href: format!("/guide?q={}", encode(&o.refined_query)),
+                    href: format!("/guide?q={}", encode_query_value(&o.refined_query)),
                 })
                 .collect(),
         )
@@ -161,18 +153,13 @@ pub async fn handoff(
     .await
     {
         Ok((h, token)) => {
-            let cookie = Cookie::build((HANDOFF_COOKIE, format!("{}.{token}", h.id)))
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(state.config.secure_cookies)
-                .path("/guide")
-                .build();
-            let mut resp = Redirect::to(&format!("/guide/handoffs/{}", h.id)).into_response();
-            *resp.status_mut() = StatusCode::SEE_OTHER;
-            if let Ok(v) = cookie.to_string().parse() {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
-            Ok(resp)
+            let cookie = private_cookie(
+                HANDOFF_COOKIE,
+                format!("{}.{token}", h.id),
+                "/guide",
+                state.config.secure_cookies,
+            );
+            Ok(see_other_with_cookie(&format!("/guide/handoffs/{}", h.id), &cookie))
         }
         Err(ApiError::Validation(errors)) => {
             let page = GuidePage {

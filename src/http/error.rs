@@ -25,6 +25,18 @@ impl FieldError {
         FieldError { field: field.into(), code: code.into(), message_zh: zh.into(), message_en: en.into() }
     }
 
+    /// Parses a `YYYY-MM-DD` field, naming it when it is not a real date.
+    pub fn parse_date(field: &str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
+        chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+            FieldError::new(
+                field,
+                "invalid_date",
+                format!("{field} 应为有效日期，格式 YYYY-MM-DD"),
+                format!("{field} must be a valid date as YYYY-MM-DD"),
+            )
+        })
+    }
+
     pub fn required(field: &str, label_zh: &str, label_en: &str) -> FieldError {
         FieldError::new(field, "required", format!("请填写{label_zh}"), format!("{label_en} is required"))
     }

@@ -3,9 +3,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
 use super::service::{self, RegisterInput};
@@ -14,7 +13,7 @@ use super::store::{self, Profile};
 use crate::app::AppState;
 use crate::http::{ApiError, FieldError};
 use crate::web::i18n::Tr;
-use crate::web::page::{PageCtx, PageError, UserChip};
+use crate::web::page::{PageCtx, PageError, UserChip, private_cookie, see_other_with_cookie};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -61,19 +60,8 @@ pub async fn login(
     ctx.check_csrf(&form.csrf)?;
     match service::login(&state, &form.username, &form.password, SessionKind::Web).await {
         Ok(s) => {
-            let cookie = Cookie::build((SESSION_COOKIE, s.token))
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(state.config.secure_cookies)
-                .path("/")
-                .build();
-            let mut resp = Redirect::to("/").into_response();
-            // 303 so the browser follows with a GET.
-            *resp.status_mut() = StatusCode::SEE_OTHER;
-            if let Ok(v) = cookie.to_string().parse() {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
-            Ok(resp)
+            let cookie = private_cookie(SESSION_COOKIE, s.token, "/", state.config.secure_cookies);
+            Ok(see_other_with_cookie("/", &cookie))
         }
         Err(e @ (ApiError::Validation(_) | ApiError::BadCredentials | ApiError::TooManyAttempts { .. })) => {
             let status = e.status();
@@ -217,19 +205,9 @@ pub async fn logout(
         session::destroy(&state.db, c.value()).await.map_err(|e| ctx.error(e.into()))?;
     }
     // Same attributes as the cookie being removed, so every browser matches and drops it.
-    let gone = Cookie::build((SESSION_COOKIE, ""))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.secure_cookies)
-        .path("/")
-        .removal()
-        .build();
-    let mut resp = Redirect::to("/").into_response();
-    *resp.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(v) = gone.to_string().parse() {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(resp)
+    let mut gone = private_cookie(SESSION_COOKIE, String::new(), "/", state.config.secure_cookies);
+    gone.make_removal();
+    Ok(see_other_with_cookie("/", &gone))
 }
 
 #[derive(Template)]

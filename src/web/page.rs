@@ -105,6 +105,36 @@ impl PageCtx {
     }
 }
 
+/// An HttpOnly, SameSite=Lax cookie for `path` (Secure unless configured off).
+pub fn private_cookie(
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    secure: bool,
+) -> Cookie<'static> {
+    Cookie::build((name, value)).http_only(true).same_site(SameSite::Lax).secure(secure).path(path).build()
+}
+
+/// A 303 redirect (the browser follows with a GET) that sets `cookie`.
+pub fn see_other_with_cookie(to: &str, cookie: &Cookie<'_>) -> Response {
+    let mut resp = axum::response::Redirect::to(to).into_response();
+    *resp.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = cookie.to_string().parse() {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Percent-encodes a query-string value (unreserved characters kept).
+pub fn encode_query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// An error shown as an HTML page in the page's language.
 #[derive(Debug)]
 pub struct PageError {
