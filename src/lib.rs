@@ -7,6 +7,7 @@ pub mod app;
 pub mod audit;
 pub mod bench;
 pub mod calendar;
+pub mod cases;
 pub mod catalog;
 pub mod cli;
 pub mod config;
