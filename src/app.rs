@@ -8,20 +8,21 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use axum::Router;
 use axum::routing::{get, post, put};
+use cases::api as case_api;
 use tokio::sync::RwLock;
 
 use crate::calendar::domain::Calendar;
 use crate::config::Config;
 use crate::http::middleware::{self, Metrics};
 use crate::store::{Db, DbOptions};
-use crate::{audit, calendar, catalog, demo, guide, http, identity, reference, web};
+use crate::{audit, calendar, cases, catalog, demo, guide, http, identity, reference, web};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
-    pub calendar: Arc<RwLock<Calendar>>,
+    pub calendar: Arc<RwLock<Arc<Calendar>>>,
     pub metrics: Arc<Metrics>,
     /// Woken when this process changes the catalog, so the search index follows at once (other
     /// processes are followed by polling the catalog revision).
@@ -46,7 +47,7 @@ impl AppState {
         Ok(AppState {
             db,
             config: Arc::new(config),
-            calendar: Arc::new(RwLock::new(calendar)),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
             metrics: Arc::new(Metrics::new()),
             catalog_events: Arc::new(tokio::sync::Notify::new()),
             guide: Arc::new(RwLock::new(None)),
@@ -58,9 +59,14 @@ impl AppState {
         self.catalog_events.notify_waiters();
     }
 
+    /// The working-day calendar in force now (cheap: shares the loaded one).
+    pub async fn calendar(&self) -> Arc<Calendar> {
+        self.calendar.read().await.clone()
+    }
+
     pub async fn reload_calendar(&self) -> anyhow::Result<()> {
         let fresh = calendar::store::load(&self.db).await?;
-        *self.calendar.write().await = fresh;
+        *self.calendar.write().await = Arc::new(fresh);
         Ok(())
     }
 }
@@ -98,6 +104,22 @@ pub fn router(state: AppState) -> Router {
         .route("/guide/handoffs/{id}", get(guide::api::get_handoff))
         .route("/guide/handoffs/{id}/answer", post(guide::api::answer_handoff))
         .route("/guide/inbox", get(guide::api::inbox))
+        .route("/cases", get(case_api::list_cases).post(case_api::create_case))
+        .route("/cases/{case_number}", get(case_api::get_case))
+        .route("/cases/{case_number}/actions/{action}", post(case_api::act))
+        .route("/cases/{case_number}/materials/{index}", get(case_api::material_file))
+        .route("/uploads", post(case_api::upload))
+        .route("/drafts", get(case_api::list_drafts).post(case_api::create_draft))
+        .route(
+            "/drafts/{id}",
+            get(case_api::get_draft).put(case_api::put_draft).delete(case_api::delete_draft),
+        )
+        .route("/notifications", get(case_api::notifications))
+        .route("/notifications/read", post(case_api::mark_read))
+        .route("/post-checks", get(case_api::list_post_checks))
+        .route("/post-checks/{id}/outcome", post(case_api::post_check_outcome))
+        .route("/workbench", get(case_api::workbench))
+        .route("/supervision/lights", get(case_api::lights))
         .route("/openapi.json", get(http::ops::openapi))
         .fallback(http::ops::api_not_found);
 
@@ -158,6 +180,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
     spawn_background(state.clone());
+    cases::notify::spawn_dispatcher(
+        state.db.clone(),
+        Arc::new(cases::notify::FileSender::new(state.config.outbox_path())),
+        Duration::from_secs(1),
+    );
     guide::spawn_refresher(state.clone(), Duration::from_secs(2));
     let db = state.db.clone();
     let app = router(state);

@@ -13,6 +13,9 @@
 //! | `max_body_bytes` | `QUANBAN_MAX_BODY_BYTES` | 1048576 | largest request body accepted |
 //! | `checkpoint_seconds` | `QUANBAN_CHECKPOINT_SECONDS` | 60 | how often audit checkpoints are sealed |
 //! | `log` | `QUANBAN_LOG` | `info` | tracing filter (`RUST_LOG` syntax) |
+//! | `yellow_days` | `QUANBAN_YELLOW_DAYS` | 1 | a case's light turns yellow with at most this many working days left |
+//! | `post_check_days` | `QUANBAN_POST_CHECK_DAYS` | 20 | working days the supervising department has for a post-approval check of a commitment |
+//! | `outbox_file` | `QUANBAN_OUTBOX_FILE` | `<data_dir>/outbox.jsonl` | where the local SMS/e-mail sender writes messages |
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +35,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub checkpoint_seconds: u64,
     pub log: String,
+    pub yellow_days: u32,
+    pub post_check_days: u32,
+    pub outbox_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -47,6 +53,9 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             checkpoint_seconds: 60,
             log: "info".into(),
+            yellow_days: 1,
+            post_check_days: 20,
+            outbox_file: None,
         }
     }
 }
@@ -112,7 +121,21 @@ impl Config {
         if let Some(v) = get("QUANBAN_LOG") {
             self.log = v;
         }
+        if let Some(v) = get("QUANBAN_YELLOW_DAYS") {
+            self.yellow_days = parse("QUANBAN_YELLOW_DAYS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_POST_CHECK_DAYS") {
+            self.post_check_days = parse("QUANBAN_POST_CHECK_DAYS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_OUTBOX_FILE").filter(|v| !v.is_empty()) {
+            self.outbox_file = Some(v.into());
+        }
         Ok(())
+    }
+
+    /// Where the local message sender appends SMS and e-mail (one JSON object per line).
+    pub fn outbox_path(&self) -> PathBuf {
+        self.outbox_file.clone().unwrap_or_else(|| self.data_dir.join("outbox.jsonl"))
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data directory.

@@ -27,9 +27,75 @@ pub enum CaseState {
     Closed,
     Delivered,
     Withdrawn,
+    /// 撤销: the approval was revoked after a post-check found the commitment false.
+    Revoked,
 }
 
 impl CaseState {
+    pub const ALL: [CaseState; 11] = [
+        CaseState::Submitted,
+        CaseState::Accepted,
+        CaseState::NotAccepted,
+        CaseState::UnderReview,
+        CaseState::SupplementRequested,
+        CaseState::Approved,
+        CaseState::Rejected,
+        CaseState::Closed,
+        CaseState::Delivered,
+        CaseState::Withdrawn,
+        CaseState::Revoked,
+    ];
+
+    pub fn parse(s: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "已提交，待受理",
+            CaseState::Accepted => "已受理",
+            CaseState::NotAccepted => "不予受理",
+            CaseState::UnderReview => "审查中",
+            CaseState::SupplementRequested => "待补正材料",
+            CaseState::Approved => "已准予许可",
+            CaseState::Rejected => "不予许可",
+            CaseState::Closed => "已办结，待出件",
+            CaseState::Delivered => "已送达",
+            CaseState::Withdrawn => "已撤回",
+            CaseState::Revoked => "已撤销",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            CaseState::Submitted => "Submitted, awaiting acceptance",
+            CaseState::Accepted => "Accepted",
+            CaseState::NotAccepted => "Not accepted",
+            CaseState::UnderReview => "Under review",
+            CaseState::SupplementRequested => "Supplement requested",
+            CaseState::Approved => "Approved",
+            CaseState::Rejected => "Rejected",
+            CaseState::Closed => "Closed, result ready",
+            CaseState::Delivered => "Result delivered",
+            CaseState::Withdrawn => "Withdrawn",
+            CaseState::Revoked => "Revoked",
+        }
+    }
+
+    /// Whether the case is still being worked on (counts on the workbench and in supervision).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            CaseState::Submitted
+                | CaseState::Accepted
+                | CaseState::UnderReview
+                | CaseState::SupplementRequested
+                | CaseState::Approved
+                | CaseState::Rejected
+                | CaseState::Closed
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::Submitted => "submitted",
@@ -42,12 +108,16 @@ impl CaseState {
             CaseState::Closed => "closed",
             CaseState::Delivered => "delivered",
             CaseState::Withdrawn => "withdrawn",
+            CaseState::Revoked => "revoked",
         }
     }
 
     /// Whether the case is finished (no further action but delivery or nothing).
     pub fn is_final(self) -> bool {
-        matches!(self, CaseState::NotAccepted | CaseState::Delivered | CaseState::Withdrawn)
+        matches!(
+            self,
+            CaseState::NotAccepted | CaseState::Delivered | CaseState::Withdrawn | CaseState::Revoked
+        )
     }
 
     /// Whether the deadline clock runs in this state (it runs from acceptance to decision, and
@@ -109,6 +179,38 @@ impl CaseAction {
         }
     }
 
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CaseAction::Accept => "受理",
+            CaseAction::NotAccept => "不予受理",
+            CaseAction::StartReview => "开始审查",
+            CaseAction::RequestSupplement => "要求补正",
+            CaseAction::Resubmit => "提交补正材料",
+            CaseAction::Approve => "准予许可",
+            CaseAction::Reject => "不予许可",
+            CaseAction::Close => "办结",
+            CaseAction::Deliver => "出件送达",
+            CaseAction::Withdraw => "撤回申请",
+            CaseAction::Transfer => "转办",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            CaseAction::Accept => "Accept",
+            CaseAction::NotAccept => "Do not accept",
+            CaseAction::StartReview => "Start review",
+            CaseAction::RequestSupplement => "Request supplement",
+            CaseAction::Resubmit => "Resubmit materials",
+            CaseAction::Approve => "Approve",
+            CaseAction::Reject => "Reject",
+            CaseAction::Close => "Close",
+            CaseAction::Deliver => "Deliver result",
+            CaseAction::Withdraw => "Withdraw",
+            CaseAction::Transfer => "Transfer",
+        }
+    }
+
     /// Whether the action must carry a reason (refusals, requests and transfers explain themselves).
     pub fn needs_reason(self) -> bool {
         matches!(
@@ -125,6 +227,9 @@ pub struct CaseFlags {
     pub single_approver: bool,
     /// 即办件: decided on the spot at acceptance.
     pub immediate: bool,
+    /// 告知承诺: the applicant signed a commitment instead of some proofs, so the case may be
+    /// approved straight from acceptance (a post-approval check follows).
+    pub commitment: bool,
 }
 
 /// Who performs an action.
@@ -184,7 +289,7 @@ pub fn next_state(
         (S::Accepted | S::UnderReview, A::RequestSupplement) => S::SupplementRequested,
         (S::SupplementRequested, A::Resubmit) => S::UnderReview,
         // A single approver decides straight from acceptance; otherwise a review comes first.
-        (S::Accepted, A::Approve) if flags.single_approver => S::Approved,
+        (S::Accepted, A::Approve) if flags.single_approver || flags.commitment => S::Approved,
         (S::Accepted, A::Reject) if flags.single_approver => S::Rejected,
         (S::UnderReview, A::Approve) => S::Approved,
         (S::UnderReview, A::Reject) => S::Rejected,
@@ -200,6 +305,27 @@ pub fn next_state(
 /// The actions `by` can take now, for the case page's buttons.
 pub fn available_actions(state: CaseState, flags: CaseFlags, by: Performer) -> Vec<CaseAction> {
     CaseAction::ALL.into_iter().filter(|a| next_state(state, *a, flags, by).is_ok()).collect()
+}
+
+/// The state of a bundle (一件事) from the states of its parts: it is finished when every part
+/// is, delivered when every part is delivered (or ended without a result), and in progress
+/// otherwise.
+pub fn bundle_state(parts: &[CaseState]) -> CaseState {
+    use CaseState as S;
+    let all = |f: &dyn Fn(S) -> bool| !parts.is_empty() && parts.iter().all(|s| f(*s));
+    if all(&|s| s == S::Withdrawn) {
+        S::Withdrawn
+    } else if all(&|s| matches!(s, S::NotAccepted | S::Withdrawn)) {
+        S::NotAccepted
+    } else if all(&|s| s == S::Submitted) {
+        S::Submitted
+    } else if all(&|s| s.is_final()) {
+        S::Delivered
+    } else if all(&|s| s.is_final() || s == S::Closed) {
+        S::Closed
+    } else {
+        S::UnderReview
+    }
 }
 
 /// One period during which the clock was stopped (a supplement request until the resubmission;
@@ -332,12 +458,12 @@ mod tests {
 
     #[test]
     fn single_approver_and_immediate_items() {
-        let single = CaseFlags { single_approver: true, immediate: false };
+        let single = CaseFlags { single_approver: true, ..CaseFlags::default() };
         assert_eq!(
             next_state(CaseState::Accepted, CaseAction::Approve, single, APPROVER),
             Ok(CaseState::Approved)
         );
-        let immediate = CaseFlags { single_approver: false, immediate: true };
+        let immediate = CaseFlags { immediate: true, ..CaseFlags::default() };
         assert_eq!(
             next_state(CaseState::Submitted, CaseAction::Accept, immediate, CLERK),
             Ok(CaseState::Approved)
@@ -398,6 +524,36 @@ mod tests {
         assert_eq!(light(&c, CaseState::UnderReview, due, d("2026-10-13"), 1), Light::Yellow);
         assert_eq!(light(&c, CaseState::UnderReview, due, d("2026-10-14"), 1), Light::Red);
         assert_eq!(light(&c, CaseState::SupplementRequested, due, d("2026-10-14"), 1), Light::None);
+    }
+
+    #[test]
+    fn bundles_finish_when_every_part_does() {
+        use CaseState as S;
+        assert_eq!(bundle_state(&[S::Submitted, S::Submitted]), S::Submitted);
+        assert_eq!(bundle_state(&[S::Accepted, S::Submitted]), S::UnderReview);
+        assert_eq!(bundle_state(&[S::Closed, S::UnderReview]), S::UnderReview);
+        assert_eq!(bundle_state(&[S::Closed, S::Delivered]), S::Closed);
+        assert_eq!(bundle_state(&[S::Delivered, S::Delivered, S::Withdrawn]), S::Delivered);
+        assert_eq!(bundle_state(&[S::Withdrawn, S::Withdrawn]), S::Withdrawn);
+        assert_eq!(bundle_state(&[S::NotAccepted, S::Withdrawn]), S::NotAccepted);
+    }
+
+    #[test]
+    fn commitment_cases_are_approved_from_acceptance() {
+        let f = CaseFlags { commitment: true, ..CaseFlags::default() };
+        assert_eq!(
+            next_state(CaseState::Accepted, CaseAction::Approve, f, APPROVER),
+            Ok(CaseState::Approved)
+        );
+        assert_eq!(
+            next_state(CaseState::Accepted, CaseAction::Reject, f, APPROVER),
+            Err(Refusal::WrongState(CaseState::Accepted)),
+            "a refusal still needs a review"
+        );
+        assert!(CaseState::Revoked.is_final());
+        for s in CaseState::ALL {
+            assert_eq!(CaseState::parse(s.as_str()), Some(s));
+        }
     }
 
     #[test]

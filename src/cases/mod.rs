@@ -2,7 +2,18 @@
 //!
 //! - `domain`: the state machine, who may take which action, deadlines in working days with the
 //!   clock paused during supplements (补正), traffic lights, case numbers. Pure and tested.
-//!
-//! Storage, the JSON API and the pages follow in the cases issue.
+//! - `intake`: the application form, materials (upload, commitment, e-licence or shared data) and
+//!   accepted file types. Pure and tested.
+//! - `store`: cases, timeline, materials, uploads, drafts, inbox and outbox, post-checks.
+//! - `service`: applying and acting, shared by the JSON API and the pages (validation and
+//!   authorization happen here).
+//! - `notify`: the outbox dispatcher and its pluggable senders.
+//! - `api`, `pages`: the JSON API and the web pages.
 
+pub mod api;
 pub mod domain;
+pub mod intake;
+pub mod notify;
+pub mod pages;
+pub mod service;
+pub mod store;

@@ -58,6 +58,10 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {code}")]
     Conflict { code: &'static str, zh: String, en: String },
+    /// An action that the record's current state does not allow, or that lost a race; the
+    /// answer carries the current state so that the client can show it.
+    #[error("conflict with state {state}")]
+    StateConflict { code: &'static str, zh: String, en: String, state: String },
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("unsupported media type")]
@@ -86,6 +90,9 @@ pub struct Problem {
     pub detail_zh: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The record's current state, on a 409 about state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 impl ApiError {
@@ -104,7 +111,7 @@ impl ApiError {
             ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -125,9 +132,9 @@ impl ApiError {
                     format!("Some fields are invalid: {en}"),
                 )
             }
-            ApiError::BadRequest { code, zh, en } | ApiError::Conflict { code, zh, en } => {
-                (code, zh.clone(), en.clone())
-            }
+            ApiError::BadRequest { code, zh, en }
+            | ApiError::Conflict { code, zh, en }
+            | ApiError::StateConflict { code, zh, en, .. } => (code, zh.clone(), en.clone()),
             ApiError::Unauthenticated => ("unauthenticated", "请先登录".into(), "Please log in first".into()),
             ApiError::BadCredentials => {
                 ("bad_credentials", "用户名或密码错误".into(), "Wrong username or password".into())
@@ -182,6 +189,10 @@ impl ApiError {
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
                 _ => Vec::new(),
+            },
+            state: match self {
+                ApiError::StateConflict { state, .. } => Some(state.clone()),
+                _ => None,
             },
         }
     }

@@ -31,6 +31,36 @@ where
     }
 }
 
+/// Like [`ApiJson`], but an empty body means `T::default()` (for actions that need no input).
+pub struct ApiJsonOrEmpty<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJsonOrEmpty<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest {
+                    code: "bad_body", zh: "无法读取请求内容".into(), en: e.body_text()
+                }
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiJsonOrEmpty(T::default()));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(ApiJsonOrEmpty(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
 /// Finds the offending field in axum's data-error text: "…target type: <path>: <message>", or
 /// "…target type: missing field `<name>` …".
 fn data_error_field(text: &str) -> String {

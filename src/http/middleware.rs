@@ -17,7 +17,6 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -104,6 +103,33 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     response
 }
 
+/// Paths that take material files get room for a 10 MB file (Base64-inflated when inline in
+/// JSON); everything else keeps the small general limit.
+fn body_limit_for(path: &str, general: usize) -> usize {
+    let uploads = path == "/api/v1/uploads"
+        || path == "/api/v1/cases"
+        || (path.starts_with("/api/v1/cases/") && path.ends_with("/actions/resubmit"))
+        || path.starts_with("/apply/")
+        || (path.starts_with("/cases/") && path.ends_with("/actions"));
+    if uploads { general.max(crate::cases::intake::MAX_UPLOAD_BYTES * 14 / 10 + 256 * 1024) } else { general }
+}
+
+/// Caps the request body per path (see [`body_limit_for`]); a declared length over the cap is
+/// refused before the body is read, a streamed one when it crosses the cap.
+async fn limit_body(State(general): State<usize>, req: Request, next: Next) -> Response {
+    let limit = body_limit_for(req.uri().path(), general);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
+
 /// Turns a body-limit rejection (which arrives as a bare 413) into a problem-details answer.
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
@@ -124,7 +150,7 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
     router
-        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.config.max_body_bytes, limit_body))
         .layer(axum::middleware::from_fn(problem_for_bare_errors))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,

@@ -155,8 +155,9 @@ pub enum Resource {
     Person { user_id: String },
     /// An enterprise's record.
     Enterprise { credit_code: String },
-    /// A case (办件) handled by `department`, applied for by `applicant` (user id).
-    Case { department: String, applicant: String },
+    /// A case (办件) handled by `department`, applied for by `applicant` (user id), for
+    /// `enterprise` when applied for as one (its legal representative and agents see it too).
+    Case { department: String, applicant: String, enterprise: Option<String> },
     /// A staff account in `department`.
     StaffAccount { department: String },
     /// Department-owned configuration (catalog items, windows…).
@@ -204,7 +205,9 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
         (Actor::Person { enterprises, .. }, Resource::Enterprise { credit_code }) => {
             enterprises.contains(credit_code)
         }
-        (Actor::Person { user_id, .. }, Resource::Case { applicant, .. }) => user_id == applicant,
+        (Actor::Person { user_id, enterprises }, Resource::Case { applicant, enterprise, .. }) => {
+            user_id == applicant || enterprise.as_ref().is_some_and(|e| enterprises.contains(e))
+        }
         (Actor::Person { .. }, _) => false,
         (Actor::Staff { .. }, Resource::Case { department, .. }) => {
             // A general window accepts any item, so it sees every case in intake.
@@ -236,8 +239,9 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Person { enterprises, .. }, Resource::Enterprise { credit_code }) => {
             enterprises.contains(credit_code) && action == Action::Update
         }
-        (Actor::Person { user_id, .. }, Resource::Case { applicant, .. }) => {
-            user_id == applicant && matches!(action, Action::Create | Action::Update | Action::Delete)
+        (Actor::Person { user_id, enterprises }, Resource::Case { applicant, enterprise, .. }) => {
+            (user_id == applicant || enterprise.as_ref().is_some_and(|e| enterprises.contains(e)))
+                && matches!(action, Action::Create | Action::Update | Action::Delete)
         }
         (Actor::Person { .. }, _) => false,
         (Actor::Staff { .. }, Resource::Case { department, .. }) => match action {
@@ -288,7 +292,7 @@ mod tests {
     }
 
     fn case(dept: &str, applicant: &str) -> Resource {
-        Resource::Case { department: dept.into(), applicant: applicant.into() }
+        Resource::Case { department: dept.into(), applicant: applicant.into(), enterprise: None }
     }
 
     #[test]

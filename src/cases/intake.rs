@@ -1,0 +1,359 @@
+//! What an application must contain, as pure rules: the form's fields, the materials an item asks
+//! for and how each one is provided (an upload, the signed commitment, or retrieved from an
+//! e-licence or shared data), and which uploaded files are acceptable.
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::FieldError;
+use crate::identity::domain::Phone;
+use crate::reference::data::{Material, MaterialSource};
+
+/// Largest file accepted for one material (bytes). Scans of a few pages fit comfortably.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The file types accepted for materials, recognised by their first bytes (the declared type
+/// alone is not trusted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum FileKind {
+    Pdf,
+    Png,
+    Jpeg,
+    /// OFD (GB/T 33190), China's fixed-layout format: a ZIP container named `.ofd`.
+    Ofd,
+}
+
+impl FileKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Png => "image/png",
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Ofd => "application/ofd",
+        }
+    }
+}
+
+/// The content address of a file: its SM3 hash (GB/T 32905) in lower-case hex.
+pub fn sm3_hex(bytes: &[u8]) -> String {
+    use sm3::{Digest, Sm3};
+    hex::encode(Sm3::digest(bytes))
+}
+
+/// Why a file is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileProblem {
+    Empty,
+    TooLarge,
+    ForbiddenType,
+}
+
+/// Recognises an acceptable file by its content (and, for OFD, its name).
+pub fn check_file(file_name: &str, bytes: &[u8]) -> Result<FileKind, FileProblem> {
+    if bytes.is_empty() {
+        return Err(FileProblem::Empty);
+    }
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(FileProblem::TooLarge);
+    }
+    if bytes.starts_with(b"%PDF-") {
+        Ok(FileKind::Pdf)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Ok(FileKind::Png)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Ok(FileKind::Jpeg)
+    } else if bytes.starts_with(b"PK\x03\x04") && file_name.to_ascii_lowercase().ends_with(".ofd") {
+        Ok(FileKind::Ofd)
+    } else {
+        Err(FileProblem::ForbiddenType)
+    }
+}
+
+/// The field error for a refused file, naming the material it was meant for.
+pub fn file_error(field: &str, material: &str, problem: FileProblem) -> FieldError {
+    let mb = MAX_UPLOAD_BYTES / (1024 * 1024);
+    match problem {
+        FileProblem::Empty => FieldError::new(
+            field,
+            "file_empty",
+            format!("材料“{material}”的文件是空的"),
+            format!("The file for material \"{material}\" is empty"),
+        ),
+        FileProblem::TooLarge => FieldError::new(
+            field,
+            "file_too_large",
+            format!("材料“{material}”的文件超过{mb}MB"),
+            format!("The file for material \"{material}\" is larger than {mb} MB"),
+        ),
+        FileProblem::ForbiddenType => FieldError::new(
+            field,
+            "file_type_forbidden",
+            format!("材料“{material}”只接受 PDF、OFD、JPEG 或 PNG 文件"),
+            format!("Material \"{material}\" accepts PDF, OFD, JPEG or PNG files only"),
+        ),
+    }
+}
+
+/// The application form (申请表) every item shares; the item-specific part is its materials.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ApplicationForm {
+    /// 联系人
+    pub contact_name: String,
+    /// 联系电话 (mainland mobile number)
+    pub contact_phone: String,
+    /// 联系地址 (optional)
+    pub address: String,
+    /// 申请事由 / 补充说明 (optional)
+    pub description: String,
+}
+
+impl ApplicationForm {
+    /// Trims the fields and reports every problem, each naming its field as `form.<name>`.
+    pub fn validate(&mut self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        for f in [&mut self.contact_name, &mut self.contact_phone, &mut self.address, &mut self.description] {
+            *f = f.trim().to_string();
+        }
+        let name_len = self.contact_name.chars().count();
+        if name_len == 0 {
+            errors.push(FieldError::required("form.contact_name", "联系人", "Contact name"));
+        } else if name_len > 50 {
+            errors.push(FieldError::new(
+                "form.contact_name",
+                "too_long",
+                "联系人姓名不能超过50个字",
+                "The contact name is at most 50 characters",
+            ));
+        }
+        if self.contact_phone.is_empty() {
+            errors.push(FieldError::required("form.contact_phone", "联系电话", "Contact phone"));
+        } else {
+            match Phone::parse(&self.contact_phone) {
+                Ok(p) => self.contact_phone = p.as_str().to_string(),
+                Err(e) => errors.push(FieldError::new(
+                    "form.contact_phone",
+                    e.code(),
+                    e.message_zh(),
+                    e.message_en(),
+                )),
+            }
+        }
+        if self.address.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "form.address",
+                "too_long",
+                "联系地址不能超过200个字",
+                "The address is at most 200 characters",
+            ));
+        }
+        if self.description.chars().count() > 2000 {
+            errors.push(FieldError::new(
+                "form.description",
+                "too_long",
+                "申请说明不能超过2000个字",
+                "The description is at most 2000 characters",
+            ));
+        }
+        errors
+    }
+}
+
+/// How one material of a case is provided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvidedAs {
+    /// A file the applicant uploaded.
+    Upload,
+    /// Replaced by the applicant's signed commitment (告知承诺).
+    Commitment,
+    /// To be taken from the applicant's e-licence by the department (免提交; the wallet issue
+    /// connects this to real credentials).
+    ElicencePending,
+    /// To be taken from shared government data by the department.
+    DataPending,
+    /// Not provided: the case may still be accepted with deficiencies (容缺受理) or sent back
+    /// for a supplement.
+    Missing,
+}
+
+impl ProvidedAs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProvidedAs::Upload => "upload",
+            ProvidedAs::Commitment => "commitment",
+            ProvidedAs::ElicencePending => "elicence_pending",
+            ProvidedAs::DataPending => "data_pending",
+            ProvidedAs::Missing => "missing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProvidedAs> {
+        [
+            ProvidedAs::Upload,
+            ProvidedAs::Commitment,
+            ProvidedAs::ElicencePending,
+            ProvidedAs::DataPending,
+            ProvidedAs::Missing,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ProvidedAs::Upload => "已上传",
+            ProvidedAs::Commitment => "以告知承诺替代",
+            ProvidedAs::ElicencePending => "由部门调取电子证照",
+            ProvidedAs::DataPending => "由部门调取共享数据",
+            ProvidedAs::Missing => "未提供",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ProvidedAs::Upload => "Uploaded",
+            ProvidedAs::Commitment => "Replaced by the commitment",
+            ProvidedAs::ElicencePending => "Retrieved from the e-licence by the department",
+            ProvidedAs::DataPending => "Retrieved from shared data by the department",
+            ProvidedAs::Missing => "Not provided",
+        }
+    }
+}
+
+/// An uploaded file offered for material `index` of the item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OfferedFile {
+    pub index: usize,
+    pub hash: String,
+    pub file_name: String,
+    pub size: i64,
+    pub content_type: String,
+}
+
+/// One material as the case records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlannedMaterial {
+    pub index: usize,
+    pub name: String,
+    pub source: String,
+    pub provided_as: ProvidedAs,
+    pub file: Option<OfferedFile>,
+}
+
+/// Decides how each of the item's materials is provided: an upload wins; otherwise the
+/// commitment replaces a material that allows it; otherwise e-licence and shared-data materials
+/// are retrieved by the department; anything else is missing.
+pub fn plan_materials(
+    materials: &[Material],
+    files: &[OfferedFile],
+    with_commitment: bool,
+) -> Vec<PlannedMaterial> {
+    materials
+        .iter()
+        .enumerate()
+        .map(|(index, m)| {
+            let file = files.iter().find(|f| f.index == index).cloned();
+            let provided_as = if file.is_some() {
+                ProvidedAs::Upload
+            } else if with_commitment && m.commitment_ok {
+                ProvidedAs::Commitment
+            } else {
+                match m.parsed_source() {
+                    Some(MaterialSource::Elicence(_)) => ProvidedAs::ElicencePending,
+                    Some(MaterialSource::Data(_)) => ProvidedAs::DataPending,
+                    _ => ProvidedAs::Missing,
+                }
+            };
+            PlannedMaterial { index, name: m.name.clone(), source: m.source.clone(), provided_as, file }
+        })
+        .collect()
+}
+
+/// The commitment text the applicant signs (告知承诺书), naming the proofs it replaces.
+pub fn commitment_text(item_name: &str, replaced: &[&str]) -> String {
+    format!(
+        "本人（本单位）申请办理“{item_name}”，已知晓告知的全部内容，承诺符合办理条件，\
+         以承诺替代提交以下材料：{}。本人（本单位）所填写的信息和承诺内容真实有效，\
+         愿意接受事后核查；如有虚假承诺，愿意承担撤销审批决定、记入信用记录等法律责任。",
+        if replaced.is_empty() { "无".to_string() } else { replaced.join("、") }
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn material(name: &str, source: &str, commitment_ok: bool) -> Material {
+        Material { name: name.into(), source: source.into(), commitment_ok }
+    }
+
+    #[test]
+    fn files_are_recognised_by_content() {
+        assert_eq!(check_file("a.pdf", b"%PDF-1.7 ..."), Ok(FileKind::Pdf));
+        assert_eq!(check_file("a.png", b"\x89PNG\r\n\x1a\n...."), Ok(FileKind::Png));
+        assert_eq!(check_file("a.jpg", &[0xFF, 0xD8, 0xFF, 0xE0]), Ok(FileKind::Jpeg));
+        assert_eq!(check_file("a.ofd", b"PK\x03\x04...."), Ok(FileKind::Ofd));
+        // A ZIP that is not named .ofd, an executable renamed .pdf, and an empty file.
+        assert_eq!(check_file("a.zip", b"PK\x03\x04...."), Err(FileProblem::ForbiddenType));
+        assert_eq!(check_file("a.pdf", b"MZ\x90\x00"), Err(FileProblem::ForbiddenType));
+        assert_eq!(check_file("a.pdf", b""), Err(FileProblem::Empty));
+        let big = vec![b'%'; MAX_UPLOAD_BYTES + 1];
+        assert_eq!(check_file("a.pdf", &big), Err(FileProblem::TooLarge));
+        let e = file_error("materials[1]", "公司章程", FileProblem::ForbiddenType);
+        assert!(e.message_zh.contains("公司章程") && e.field == "materials[1]");
+    }
+
+    #[test]
+    fn form_names_each_bad_field() {
+        let mut f = ApplicationForm {
+            contact_name: "  ".into(),
+            contact_phone: "12345".into(),
+            address: "x".repeat(201),
+            description: String::new(),
+        };
+        let fields: Vec<String> = f.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["form.contact_name", "form.contact_phone", "form.address"]);
+        let mut ok = ApplicationForm {
+            contact_name: " 张三 ".into(),
+            contact_phone: "13800138000".into(),
+            ..Default::default()
+        };
+        assert!(ok.validate().is_empty());
+        assert_eq!(ok.contact_name, "张三");
+    }
+
+    #[test]
+    fn materials_are_planned_by_upload_commitment_and_source() {
+        let ms = [
+            material("申请书", "applicant", false),
+            material("场所证明", "applicant", true),
+            material("身份证", "elicence:id_card", false),
+            material("社保记录", "data:social_insurance", false),
+            material("章程", "applicant", false),
+        ];
+        let file = OfferedFile {
+            index: 0,
+            hash: "h".into(),
+            file_name: "a.pdf".into(),
+            size: 3,
+            content_type: "application/pdf".into(),
+        };
+        let plan = plan_materials(&ms, std::slice::from_ref(&file), true);
+        let got: Vec<ProvidedAs> = plan.iter().map(|p| p.provided_as).collect();
+        assert_eq!(
+            got,
+            [
+                ProvidedAs::Upload,
+                ProvidedAs::Commitment,
+                ProvidedAs::ElicencePending,
+                ProvidedAs::DataPending,
+                ProvidedAs::Missing
+            ]
+        );
+        // Without the commitment the place proof is missing.
+        let plan = plan_materials(&ms, &[file], false);
+        assert_eq!(plan[1].provided_as, ProvidedAs::Missing);
+        assert!(commitment_text("食品经营许可", &["场所证明"]).contains("场所证明"));
+    }
+}

@@ -1,0 +1,87 @@
+//! The outbox dispatcher: messages are queued in the same transaction as the change they report
+//! (so nothing is sent for a change that did not happen, and nothing acknowledged is lost), and a
+//! background task hands them to a [`Sender`]. The real SMS gateway and mail server live outside
+//! the platform; the default sender appends each message to a local file, one JSON object per
+//! line, so that an operator (and the tests) can see exactly what would have gone out.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::store::{self, OutboxMessage};
+use crate::store::Db;
+
+/// Attempts before a message is marked failed.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Delivers one message (SMS or e-mail) or says why it could not.
+pub trait Sender: Send + Sync {
+    fn send(&self, message: &OutboxMessage) -> Result<(), String>;
+}
+
+/// Appends messages to a file (JSON lines): the working local implementation of the gateway.
+pub struct FileSender {
+    path: PathBuf,
+    lock: std::sync::Mutex<()>,
+}
+
+impl FileSender {
+    pub fn new(path: PathBuf) -> FileSender {
+        FileSender { path, lock: std::sync::Mutex::new(()) }
+    }
+}
+
+impl Sender for FileSender {
+    fn send(&self, m: &OutboxMessage) -> Result<(), String> {
+        let _guard = self.lock.lock().map_err(|_| "sender lock poisoned".to_string())?;
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        let line = serde_json::json!({
+            "id": m.id,
+            "channel": m.channel,
+            "to": m.recipient,
+            "body": m.body,
+            "sent_at": crate::store::now_text(),
+        });
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        writeln!(f, "{line}").map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// Sends what is pending once; returns (sent, failed attempts).
+pub async fn dispatch_once(db: &Db, sender: &dyn Sender) -> anyhow::Result<(usize, usize)> {
+    let pending = store::pending_outbox(db, 200).await?;
+    let (mut sent, mut failed) = (0, 0);
+    for m in pending {
+        let result = sender.send(&m);
+        match &result {
+            Ok(()) => sent += 1,
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(outbox.id = %m.id, error = %e, "sending a message failed");
+            }
+        }
+        store::record_delivery(db, &m.id, result.err(), MAX_ATTEMPTS).await?;
+    }
+    Ok((sent, failed))
+}
+
+/// Runs the dispatcher every `every` until the process ends.
+pub fn spawn_dispatcher(db: Db, sender: Arc<dyn Sender>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = dispatch_once(&db, sender.as_ref()).await {
+                tracing::warn!(error = %e, "outbox dispatch failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,671 @@
+//! Applying and acting on cases: validation, authorization and the calls into the store, shared
+//! by the JSON API and the web pages so that both answer the same way.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::domain::{CaseAction, CaseFlags, CaseState, Performer};
+use super::intake::{self, ApplicationForm, OfferedFile};
+use super::store::{self, ActOutcome, ActRequest, CaseRecord, NewBundleCase, NewItemCase, Submission};
+use crate::app::AppState;
+use crate::calendar::domain::today_in_shanghai;
+use crate::catalog;
+use crate::http::{ApiError, ApiResult, Caller, FieldError};
+use crate::identity::authz::{Action, Actor, Decision, Resource, Role, decide};
+use crate::reference::data::CatalogItem;
+
+/// The commitment (告知承诺): `true`, or `{"accepted": true}` / `{"signed": true}`.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CommitmentInput {
+    Flag(bool),
+    Signed {
+        #[serde(default)]
+        accepted: bool,
+        #[serde(default)]
+        signed: bool,
+    },
+}
+
+impl CommitmentInput {
+    pub fn given(&self) -> bool {
+        match self {
+            CommitmentInput::Flag(b) => *b,
+            CommitmentInput::Signed { accepted, signed } => *accepted || *signed,
+        }
+    }
+}
+
+/// One material offered with an application: which one (`index` into the item's — or the
+/// bundle's merged — materials, or its `name`) and the file, either already uploaded (`upload`,
+/// the hash from `POST /api/v1/uploads`) or inline (`content_base64` with `file_name`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MaterialInput {
+    pub index: Option<usize>,
+    pub name: Option<String>,
+    pub upload: Option<String>,
+    pub file_name: Option<String>,
+    pub content_base64: Option<String>,
+}
+
+/// An application for one item (`item_code`) or a bundle (`bundle_code` with `answers`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ApplyRequest {
+    pub item_code: Option<String>,
+    pub bundle_code: Option<String>,
+    /// Bundle question id → yes/no.
+    pub answers: BTreeMap<String, bool>,
+    /// Credit code of the enterprise applied for (the caller must represent it).
+    pub enterprise: Option<String>,
+    pub form: ApplicationForm,
+    pub materials: Vec<MaterialInput>,
+    pub commitment: Option<CommitmentInput>,
+}
+
+/// Material names a request's files are matched against, with the error field prefix.
+struct MaterialSlot<'a> {
+    name: &'a str,
+}
+
+/// Resolves the offered files: stores inline ones, checks uploaded ones exist, and matches each
+/// to a material slot. Problems name `materials[i]` and the material.
+async fn offered_files(
+    state: &AppState,
+    user_id: &str,
+    slots: &[MaterialSlot<'_>],
+    inputs: &[MaterialInput],
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<Vec<OfferedFile>> {
+    let mut out = Vec::new();
+    for (i, m) in inputs.iter().enumerate() {
+        let field = format!("materials[{i}]");
+        let slot = match (&m.index, &m.name) {
+            (Some(ix), _) => slots.get(*ix).map(|_| *ix),
+            (None, Some(n)) => slots.iter().position(|s| s.name == n.trim()),
+            (None, None) => None,
+        };
+        let Some(index) = slot else {
+            errors.push(FieldError::new(
+                &field,
+                "unknown_material",
+                format!("第{}项材料不是本事项要求的材料", i + 1),
+                format!("Material {} is not one this application asks for", i + 1),
+            ));
+            continue;
+        };
+        let material_name = slots[index].name;
+        let file_name = m.file_name.clone().unwrap_or_else(|| format!("{material_name}.pdf"));
+        if let Some(b64) = &m.content_base64 {
+            let bytes = match base64::engine::general_purpose::STANDARD.decode(b64.trim()) {
+                Ok(b) => b,
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        &field,
+                        "bad_base64",
+                        format!("材料“{material_name}”的文件内容不是有效的 Base64"),
+                        format!("The file for material \"{material_name}\" is not valid Base64"),
+                    ));
+                    continue;
+                }
+            };
+            match intake::check_file(&file_name, &bytes) {
+                Ok(kind) => {
+                    let size = bytes.len() as i64;
+                    let hash = store::put_upload(&state.db, bytes, kind.content_type(), user_id).await?;
+                    out.push(OfferedFile {
+                        index,
+                        hash,
+                        file_name,
+                        size,
+                        content_type: kind.content_type().into(),
+                    });
+                }
+                Err(p) => errors.push(intake::file_error(&field, material_name, p)),
+            }
+        } else if let Some(hash) = &m.upload {
+            match store::upload_meta(&state.db, hash.trim()).await? {
+                Some((size, content_type)) => out.push(OfferedFile {
+                    index,
+                    hash: hash.trim().to_string(),
+                    file_name,
+                    size,
+                    content_type,
+                }),
+                None => errors.push(FieldError::new(
+                    &field,
+                    "unknown_upload",
+                    format!("材料“{material_name}”引用的文件不存在，请重新上传"),
+                    format!(
+                        "The file referenced for material \"{material_name}\" does not exist; upload it again"
+                    ),
+                )),
+            }
+        } else {
+            errors.push(FieldError::new(
+                &field,
+                "no_file",
+                format!("材料“{material_name}”没有附上文件"),
+                format!("Material \"{material_name}\" has no file attached"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn flags_of(item: &CatalogItem, with_commitment: bool) -> CaseFlags {
+    CaseFlags {
+        single_approver: item.single_approver,
+        immediate: item.handling == "即办件",
+        commitment: with_commitment && item.commitment,
+    }
+}
+
+/// Submits an application; answers the new case's number and state.
+pub async fn apply(
+    state: &AppState,
+    caller: &Caller,
+    mut req: ApplyRequest,
+) -> ApiResult<(String, CaseState)> {
+    let user_id = caller.require_user()?.to_string();
+    let enterprises = match &caller.actor {
+        Actor::Person { enterprises, .. } => enterprises.clone(),
+        // Staff apply for people through assisted service (帮办代办), not with their own account.
+        _ => return Err(ApiError::Forbidden),
+    };
+    let mut errors = req.form.validate();
+    let profile = crate::identity::store::profile(&state.db, &user_id).await?;
+    let enterprise = req.enterprise.as_ref().map(|e| e.trim().to_uppercase()).filter(|e| !e.is_empty());
+    let mut applicant_name = profile.name.clone();
+    if let Some(code) = &enterprise {
+        match profile.enterprises.iter().find(|e| &e.credit_code == code) {
+            Some(e) if enterprises.contains(code) => applicant_name = e.name.clone(),
+            _ => errors.push(FieldError::new(
+                "enterprise",
+                "not_your_enterprise",
+                "您不是该企业的法定代表人或授权代理人",
+                "You are not the legal representative or an authorised agent of this enterprise",
+            )),
+        }
+    }
+    let wants_commitment = req.commitment.as_ref().is_some_and(CommitmentInput::given);
+    if wants_commitment && store::has_credit_mark(&state.db, &user_id, enterprise.as_deref()).await? {
+        errors.push(FieldError::new(
+            "commitment",
+            "credit_mark",
+            "因存在虚假承诺的失信记录，不能适用告知承诺，请提交全部材料",
+            "A credit mark for a false commitment bars the commitment route; submit every material",
+        ));
+    }
+    let day = today_in_shanghai();
+    let submission = match (req.item_code.take(), req.bundle_code.take()) {
+        (Some(code), None) => {
+            let stored = catalog::store::get(&state.db, code.trim()).await?;
+            let Some(stored) = stored.filter(|s| s.status == "active") else {
+                errors.push(FieldError::new(
+                    "item_code",
+                    "unknown_item",
+                    format!("事项“{code}”不存在或已暂停办理"),
+                    format!("Item {code} does not exist or is suspended"),
+                ));
+                return Err(ApiError::Validation(errors));
+            };
+            let item = stored.item;
+            check_item_for(&item, enterprise.is_some(), "item_code", &mut errors);
+            if wants_commitment && !item.commitment {
+                errors.push(FieldError::new(
+                    "commitment",
+                    "commitment_not_allowed",
+                    "该事项不适用告知承诺",
+                    "This item does not offer the commitment route",
+                ));
+            }
+            let slots: Vec<MaterialSlot> =
+                item.materials.iter().map(|m| MaterialSlot { name: &m.name }).collect();
+            let files = offered_files(state, &user_id, &slots, &req.materials, &mut errors).await?;
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            let with_commitment = wants_commitment && item.commitment;
+            let replaced: Vec<&str> = item
+                .materials
+                .iter()
+                .enumerate()
+                .filter(|(i, m)| m.commitment_ok && !files.iter().any(|f| f.index == *i))
+                .map(|(_, m)| m.name.as_str())
+                .collect();
+            Submission {
+                day,
+                applicant_id: user_id.clone(),
+                applicant_name,
+                enterprise,
+                submitted_by: user_id.clone(),
+                submitted_by_name: profile.name.clone(),
+                commitment_text: with_commitment.then(|| intake::commitment_text(&item.name, &replaced)),
+                form: req.form,
+                bundle: None,
+                items: vec![NewItemCase {
+                    item_code: item.code.clone(),
+                    title: item.name.clone(),
+                    department: item.department.clone(),
+                    promised_days: item.promised_limit_days,
+                    flags: flags_of(&item, with_commitment),
+                    materials: intake::plan_materials(&item.materials, &files, with_commitment),
+                }],
+            }
+        }
+        (None, Some(code)) => {
+            let resolved = match catalog::api::resolve(state, code.trim(), &req.answers).await {
+                Ok(r) => r,
+                Err(ApiError::NotFound) => {
+                    errors.push(FieldError::new(
+                        "bundle_code",
+                        "unknown_bundle",
+                        format!("“一件事”“{code}”不存在"),
+                        format!("Bundle {code} does not exist"),
+                    ));
+                    return Err(ApiError::Validation(errors));
+                }
+                Err(e) => return Err(e),
+            };
+            if !resolved.unavailable.is_empty() {
+                errors.push(FieldError::new(
+                    "bundle_code",
+                    "items_unavailable",
+                    format!("以下事项暂停办理：{}", resolved.unavailable.join("、")),
+                    format!("These items are suspended: {}", resolved.unavailable.join(", ")),
+                ));
+            }
+            let slots: Vec<MaterialSlot> =
+                resolved.materials.iter().map(|m| MaterialSlot { name: &m.name }).collect();
+            let files = offered_files(state, &user_id, &slots, &req.materials, &mut errors).await?;
+            let mut items = Vec::new();
+            for part in &resolved.items {
+                let Some(stored) = catalog::store::get(&state.db, &part.code).await? else { continue };
+                let item = stored.item;
+                check_item_for(&item, enterprise.is_some(), "bundle_code", &mut errors);
+                let with_commitment = wants_commitment && item.commitment;
+                // A file given for a merged material serves every item that asks for it.
+                let item_files: Vec<OfferedFile> = item
+                    .materials
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, m)| {
+                        let merged = resolved.materials.iter().position(|x| x.name == m.name)?;
+                        files
+                            .iter()
+                            .find(|f| f.index == merged)
+                            .map(|f| OfferedFile { index: i, ..f.clone() })
+                    })
+                    .collect();
+                items.push(NewItemCase {
+                    item_code: item.code.clone(),
+                    title: item.name.clone(),
+                    department: item.department.clone(),
+                    promised_days: item.promised_limit_days,
+                    flags: flags_of(&item, with_commitment),
+                    materials: intake::plan_materials(&item.materials, &item_files, with_commitment),
+                });
+            }
+            errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            if items.is_empty() {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "bundle_code",
+                    "empty_bundle",
+                    "按您的回答，该“一件事”没有需要办理的事项",
+                    "With these answers the bundle has nothing to apply for",
+                )]));
+            }
+            let with_commitment = items.iter().any(|i| i.flags.commitment);
+            Submission {
+                day,
+                applicant_id: user_id.clone(),
+                applicant_name,
+                enterprise,
+                submitted_by: user_id.clone(),
+                submitted_by_name: profile.name.clone(),
+                commitment_text: with_commitment.then(|| intake::commitment_text(&resolved.name, &[])),
+                form: req.form,
+                bundle: Some(NewBundleCase {
+                    bundle_code: resolved.code.clone(),
+                    title: resolved.name.clone(),
+                    lead_department: items[0].department.clone(),
+                    promised_days: resolved.promised_limit_days,
+                    answers: json!(req.answers),
+                }),
+                items,
+            }
+        }
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "item_code",
+                "item_or_bundle",
+                "请只填写事项编码或“一件事”编码之一",
+                "Give either item_code or bundle_code, not both",
+            ));
+            return Err(ApiError::Validation(errors));
+        }
+        (None, None) => {
+            errors.push(FieldError::required("item_code", "事项编码", "item_code (or bundle_code)"));
+            return Err(ApiError::Validation(errors));
+        }
+    };
+    let number = store::submit(&state.db, submission).await?;
+    Ok((number, CaseState::Submitted))
+}
+
+fn check_item_for(item: &CatalogItem, as_enterprise: bool, field: &str, errors: &mut Vec<FieldError>) {
+    if !item.online {
+        errors.push(FieldError::new(
+            field,
+            "not_online",
+            format!("“{}”暂不支持网上申请，请到政务服务大厅窗口办理", item.name),
+            format!("\"{}\" cannot be applied for online yet; please visit a service hall", item.name),
+        ));
+    }
+    if item.audience == "enterprise" && !as_enterprise {
+        errors.push(FieldError::new(
+            "enterprise",
+            "enterprise_required",
+            format!("“{}”须以企业名义申请，请选择企业", item.name),
+            format!("\"{}\" is applied for by an enterprise; choose the enterprise", item.name),
+        ));
+    }
+}
+
+/// The resource the authorization rules see for a case.
+pub fn resource(case: &CaseRecord) -> Resource {
+    Resource::Case {
+        department: case.department.clone(),
+        applicant: case.applicant_id.clone(),
+        enterprise: case.enterprise.clone(),
+    }
+}
+
+/// The case if the caller may read it; 404 otherwise (its existence does not leak).
+pub async fn readable(state: &AppState, caller: &Caller, number: &str) -> ApiResult<CaseRecord> {
+    let case = store::get(&state.db, number).await?.ok_or(ApiError::NotFound)?;
+    match decide(&caller.actor, Action::Read, &resource(&case)) {
+        Decision::Allow => Ok(case),
+        Decision::Unauthenticated => Err(ApiError::Unauthenticated),
+        _ => {
+            // Staff of a department that handles a part of a bundle may read the bundle.
+            if case.is_bundle() && matches!(caller.actor, Actor::Staff { .. }) {
+                for part in store::children(&state.db, number).await? {
+                    if decide(&caller.actor, Action::Read, &resource(&part)) == Decision::Allow {
+                        return Ok(case);
+                    }
+                }
+            }
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
+/// The ways `actor` may act on `case`: as its applicant, or with each staff role that applies to
+/// the case's department (a general window's role applies everywhere).
+pub fn performers(actor: &Actor, case: &CaseRecord) -> (Vec<(Performer, Option<&'static str>)>, bool) {
+    match actor {
+        Actor::Person { .. } => {
+            let own = decide(actor, Action::Update, &resource(case)) == Decision::Allow;
+            (if own { vec![(Performer::Applicant, None)] } else { vec![] }, false)
+        }
+        Actor::Staff { grants, .. } => {
+            let mut out = Vec::new();
+            let mut general = false;
+            for g in grants {
+                if g.department == case.department || g.role == Role::GeneralWindowClerk {
+                    out.push((Performer::Staff(g.role), Some(g.role.as_str())));
+                    general |= g.role == Role::GeneralWindowClerk;
+                }
+            }
+            (out, general)
+        }
+        Actor::Anonymous => (vec![], false),
+    }
+}
+
+/// The actions the caller can take on the case now (the page's buttons).
+pub fn available(actor: &Actor, case: &CaseRecord) -> Vec<CaseAction> {
+    if case.is_bundle() {
+        let own = matches!(actor, Actor::Person { .. })
+            && decide(actor, Action::Update, &resource(case)) == Decision::Allow;
+        let can_withdraw = matches!(case.state, CaseState::Submitted | CaseState::UnderReview);
+        return if own && can_withdraw { vec![CaseAction::Withdraw] } else { vec![] };
+    }
+    let (ps, _) = performers(actor, case);
+    let mut out: Vec<CaseAction> = Vec::new();
+    for (p, _) in ps {
+        for a in super::domain::available_actions(case.state, case.flags(), p) {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out.sort_by_key(|a| CaseAction::ALL.iter().position(|x| x == a));
+    out
+}
+
+/// The body of an action.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ActionRequest {
+    /// Why (required for not_accept, request_supplement, reject and transfer).
+    pub reason: Option<String>,
+    /// For `transfer`: the receiving department's code; leave out to return the case to the
+    /// department it came from.
+    pub to_department: Option<String>,
+    /// The case version the caller saw; when given and stale, the answer is 409.
+    pub version: Option<i64>,
+    /// For `resubmit`: the supplied files.
+    pub materials: Vec<MaterialInput>,
+}
+
+/// Takes `action` on case `number` for the caller.
+pub async fn act(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+    action: CaseAction,
+    req: ActionRequest,
+) -> ApiResult<CaseRecord> {
+    let actor_id = caller.require_user()?.to_string();
+    let case = readable(state, caller, number).await?;
+    let (performers, at_general_window) = performers(&caller.actor, &case);
+    if performers.is_empty() && !(case.is_bundle() && action == CaseAction::Withdraw) {
+        return Err(ApiError::Forbidden);
+    }
+    let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+    let mut errors = Vec::new();
+    if action.needs_reason()
+        && reason.is_none()
+        && !(action == CaseAction::Transfer && req.to_department.is_none())
+    {
+        errors.push(FieldError::required("reason", "原因", "A reason"));
+    }
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        errors.push(FieldError::new(
+            "reason",
+            "too_long",
+            "原因不能超过1000个字",
+            "The reason is at most 1000 characters",
+        ));
+    }
+    let to_department =
+        req.to_department.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
+    if let Some(d) = &to_department
+        && !catalog::store::department_codes(&state.db).await?.contains(d)
+    {
+        errors.push(FieldError::new(
+            "to_department",
+            "unknown_department",
+            format!("部门“{d}”不存在"),
+            format!("Unknown department {d}"),
+        ));
+    }
+    let mut new_files = Vec::new();
+    if action == CaseAction::Resubmit && !req.materials.is_empty() {
+        let mats = store::materials(&state.db, number).await?;
+        let slots: Vec<MaterialSlot> = mats.iter().map(|m| MaterialSlot { name: &m.name }).collect();
+        new_files = offered_files(state, &actor_id, &slots, &req.materials, &mut errors).await?;
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let supervising_department = match &case.item_code {
+        Some(code) => catalog::store::get(&state.db, code)
+            .await?
+            .and_then(|s| s.supervising_department)
+            .unwrap_or_else(|| case.owner_department.clone()),
+        None => case.owner_department.clone(),
+    };
+    let actor_name = crate::identity::store::profile(&state.db, &actor_id).await?.name;
+    let outcome = store::act(
+        &state.db,
+        ActRequest {
+            number: number.to_string(),
+            action,
+            performers,
+            actor_id,
+            actor_name,
+            reason,
+            to_department,
+            expected_version: req.version.unwrap_or(case.version),
+            at_general_window,
+            new_files,
+            supervising_department,
+            today: today_in_shanghai(),
+            calendar: state.calendar().await,
+            post_check_days: state.config.post_check_days,
+        },
+    )
+    .await?;
+    match outcome {
+        ActOutcome::Done(c) => Ok(*c),
+        ActOutcome::NotAllowed => Err(ApiError::Forbidden),
+        ActOutcome::WrongState(s) => Err(state_conflict(
+            "action_not_allowed_in_state",
+            format!("办件当前状态为“{}”，不能执行“{}”", s.label_zh(), action.label_zh()),
+            format!(
+                "The case is {}; \"{}\" is not possible now",
+                s.label_en().to_lowercase(),
+                action.label_en()
+            ),
+            s,
+        )),
+        ActOutcome::Stale(s) => Err(state_conflict(
+            "version_conflict",
+            format!("办件已被他人处理，当前状态为“{}”，请刷新后重试", s.label_zh()),
+            format!(
+                "Someone else acted on the case first; it is now {}. Reload and try again",
+                s.label_en().to_lowercase()
+            ),
+            s,
+        )),
+        ActOutcome::BundleParent(s) => Err(state_conflict(
+            "bundle_parent",
+            "“一件事”的各事项分别办理，请在各子办件上操作".into(),
+            "A bundle is processed through its parts; act on the sub-cases".into(),
+            s,
+        )),
+        ActOutcome::NoReturnTarget => Err(ApiError::Validation(vec![FieldError::new(
+            "to_department",
+            "nowhere_to_return",
+            "该办件未经转办，请指定接收部门",
+            "This case was never transferred; name the receiving department",
+        )])),
+        ActOutcome::SameDepartment => Err(ApiError::Validation(vec![FieldError::new(
+            "to_department",
+            "same_department",
+            "接收部门与当前办理部门相同",
+            "The receiving department already handles this case",
+        )])),
+    }
+}
+
+fn state_conflict(code: &'static str, zh: String, en: String, s: CaseState) -> ApiError {
+    ApiError::StateConflict { code, zh, en, state: s.as_str().to_string() }
+}
+
+/// The department whose queue the staff member works (their first grant's department).
+pub fn staff_department(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::Staff { department, .. } => Some(department.clone()),
+        _ => None,
+    }
+}
+
+/// Whether the caller is a general window clerk somewhere.
+pub fn is_general_window(actor: &Actor) -> bool {
+    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::GeneralWindowClerk))
+}
+
+/// Whether the caller supervises city-wide.
+pub fn is_supervisor(actor: &Actor) -> bool {
+    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::Supervisor))
+}
+
+/// Records a post-check outcome: staff of the supervising department (reviewer, approver or
+/// head) decide.
+pub async fn conclude_post_check(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    false_commitment: bool,
+    note: String,
+    version: Option<i64>,
+) -> ApiResult<store::PostCheck> {
+    let actor_id = caller.require_user()?.to_string();
+    let check = store::post_check(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let allowed = matches!(&caller.actor, Actor::Staff { grants, .. }
+        if grants.iter().any(|g| g.department == check.department
+            && matches!(g.role, Role::Reviewer | Role::Approver | Role::DepartmentHead)));
+    if !allowed {
+        return Err(
+            if decide(
+                &caller.actor,
+                Action::Read,
+                &Resource::DepartmentData { department: check.department.clone() },
+            ) == Decision::Allow
+            {
+                ApiError::Forbidden
+            } else {
+                ApiError::NotFound
+            },
+        );
+    }
+    let note = note.trim().to_string();
+    if note.is_empty() {
+        return Err(ApiError::Validation(vec![FieldError::required(
+            "note",
+            "核查意见",
+            "The check's findings",
+        )]));
+    }
+    if check.status != "open" {
+        return Err(ApiError::StateConflict {
+            code: "post_check_concluded",
+            zh: "该核查任务已办结".into(),
+            en: "This post-check is already concluded".into(),
+            state: check.status,
+        });
+    }
+    let actor_name = crate::identity::store::profile(&state.db, &actor_id).await?.name;
+    Ok(store::conclude_post_check(
+        &state.db,
+        id,
+        false_commitment,
+        note,
+        actor_id,
+        actor_name,
+        version.unwrap_or(check.version),
+    )
+    .await?)
+}

@@ -1,0 +1,1734 @@
+//! Cases in the database: submitting (with bundle fan-out), actions with optimistic concurrency,
+//! the timeline, materials and uploads, drafts, the applicant's inbox with its outbox, and
+//! post-approval checks with credit marks. Every change writes its timeline event, the
+//! applicant's notification and the audit entry in the same transaction.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::domain::{self, CaseAction, CaseFlags, CaseState, Pause, Performer, Refusal};
+use super::intake::{ApplicationForm, PlannedMaterial, ProvidedAs};
+use crate::audit::{self, NewEntry};
+use crate::calendar::domain::Calendar;
+use crate::identity::store::new_user_id;
+use crate::store::{Db, StoreError, StoreResult, now_text};
+
+/// A case as stored.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseRecord {
+    pub number: String,
+    pub parent_number: Option<String>,
+    /// `item` or `bundle`.
+    pub kind: String,
+    pub item_code: Option<String>,
+    pub bundle_code: Option<String>,
+    pub title: String,
+    pub department: String,
+    pub owner_department: String,
+    #[serde(skip)]
+    pub applicant_id: String,
+    pub applicant_name: String,
+    pub enterprise: Option<String>,
+    #[serde(skip)]
+    pub submitted_by: String,
+    #[schema(value_type = String)]
+    pub state: CaseState,
+    pub single_approver: bool,
+    pub immediate: bool,
+    pub with_commitment: bool,
+    pub promised_days: i64,
+    pub form: ApplicationForm,
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<Value>,
+    pub commitment_text: Option<String>,
+    /// Whether every material was provided at submission (otherwise accepted with deficiencies).
+    pub complete: bool,
+    #[schema(value_type = Option<String>)]
+    pub accepted_on: Option<NaiveDate>,
+    pub accepted_at_window: bool,
+    #[schema(value_type = Option<String>)]
+    pub paused_since: Option<NaiveDate>,
+    pub paused_days: i64,
+    #[schema(value_type = Option<String>)]
+    pub due_on: Option<NaiveDate>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub decision_document: Option<Value>,
+    pub submitted_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl CaseRecord {
+    pub fn flags(&self) -> CaseFlags {
+        CaseFlags {
+            single_approver: self.single_approver,
+            immediate: self.immediate,
+            commitment: self.with_commitment,
+        }
+    }
+
+    pub fn is_bundle(&self) -> bool {
+        self.kind == "bundle"
+    }
+
+    /// The due date now: while a supplement is awaited the clock is stopped, so the date moves
+    /// on with today.
+    pub fn due_now(&self, cal: &Calendar, today: NaiveDate) -> Option<NaiveDate> {
+        let accepted = self.accepted_on?;
+        let promised = u32::try_from(self.promised_days + self.paused_days).unwrap_or(u32::MAX);
+        let pauses: Vec<Pause> =
+            self.paused_since.map(|from| Pause { from, until: None }).into_iter().collect();
+        Some(domain::due_date(cal, accepted, promised, &pauses, today))
+    }
+
+    pub fn light(&self, cal: &Calendar, today: NaiveDate, yellow_days: u32) -> domain::Light {
+        match self.due_now(cal, today) {
+            Some(due) => domain::light(cal, self.state, due, today, yellow_days),
+            None => domain::Light::None,
+        }
+    }
+}
+
+const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
+    owner_department, applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, \
+    with_commitment, promised_days, form, answers, commitment_text, complete, accepted_on, accepted_at_window, \
+    paused_since, paused_days, due_on, decision, decision_reason, decided_at, decision_document, submitted_at, \
+    updated_at, version";
+
+fn date_col(r: &AnyRow, col: &str) -> StoreResult<Option<NaiveDate>> {
+    let raw: Option<String> = r.try_get(col)?;
+    Ok(raw.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()))
+}
+
+fn json_col(r: &AnyRow, col: &str) -> StoreResult<Option<Value>> {
+    let raw: Option<String> = r.try_get(col)?;
+    Ok(raw.and_then(|s| serde_json::from_str(&s).ok()))
+}
+
+fn case_from_row(r: &AnyRow) -> StoreResult<CaseRecord> {
+    let state: String = r.try_get("state")?;
+    let form: String = r.try_get("form")?;
+    Ok(CaseRecord {
+        number: r.try_get("number")?,
+        parent_number: r.try_get("parent_number")?,
+        kind: r.try_get("kind")?,
+        item_code: r.try_get("item_code")?,
+        bundle_code: r.try_get("bundle_code")?,
+        title: r.try_get("title")?,
+        department: r.try_get("department")?,
+        owner_department: r.try_get("owner_department")?,
+        applicant_id: r.try_get("applicant_id")?,
+        applicant_name: r.try_get("applicant_name")?,
+        enterprise: r.try_get("enterprise")?,
+        submitted_by: r.try_get("submitted_by")?,
+        state: CaseState::parse(&state)
+            .ok_or_else(|| StoreError::Invalid(format!("bad case state {state}")))?,
+        single_approver: r.try_get::<i64, _>("single_approver")? != 0,
+        immediate: r.try_get::<i64, _>("immediate")? != 0,
+        with_commitment: r.try_get::<i64, _>("with_commitment")? != 0,
+        promised_days: r.try_get("promised_days")?,
+        form: serde_json::from_str(&form).unwrap_or_default(),
+        answers: json_col(r, "answers")?,
+        commitment_text: r.try_get("commitment_text")?,
+        complete: r.try_get::<i64, _>("complete")? != 0,
+        accepted_on: date_col(r, "accepted_on")?,
+        accepted_at_window: r.try_get::<i64, _>("accepted_at_window")? != 0,
+        paused_since: date_col(r, "paused_since")?,
+        paused_days: r.try_get("paused_days")?,
+        due_on: date_col(r, "due_on")?,
+        decision: r.try_get("decision")?,
+        decision_reason: r.try_get("decision_reason")?,
+        decided_at: r.try_get("decided_at")?,
+        decision_document: json_col(r, "decision_document")?,
+        submitted_at: r.try_get("submitted_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+/// One entry of a case's timeline.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    pub seq: i64,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_name: String,
+    pub role: Option<String>,
+    pub department: String,
+    pub reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<Value>,
+    pub at: String,
+}
+
+/// One material of a case.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseMaterial {
+    pub index: i64,
+    pub name: String,
+    pub source: String,
+    #[schema(value_type = String)]
+    pub provided_as: ProvidedAs,
+    /// SM3 hash of the uploaded file (hex), when uploaded.
+    pub hash: Option<String>,
+    pub file_name: Option<String>,
+    pub size: Option<i64>,
+    pub content_type: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+pub async fn get(db: &Db, number: &str) -> StoreResult<Option<CaseRecord>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1")))
+        .bind(number)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(case_from_row).transpose()
+}
+
+async fn get_in(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<CaseRecord>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1")))
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(case_from_row).transpose()
+}
+
+pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
+    let rows = sqlx::query(
+        "SELECT seq, action, from_state, to_state, actor_name, role, department, reason, detail, at \
+         FROM case_events WHERE case_number = $1 ORDER BY seq",
+    )
+    .bind(number)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CaseEvent {
+                seq: r.try_get("seq")?,
+                action: r.try_get("action")?,
+                from_state: r.try_get("from_state")?,
+                to_state: r.try_get("to_state")?,
+                actor_name: r.try_get("actor_name")?,
+                role: r.try_get("role")?,
+                department: r.try_get("department")?,
+                reason: r.try_get("reason")?,
+                detail: json_col(r, "detail")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> {
+    let rows = sqlx::query(
+        "SELECT idx, name, source, provided_as, upload_hash, file_name, size, content_type \
+         FROM case_materials WHERE case_number = $1 ORDER BY idx",
+    )
+    .bind(number)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let p: String = r.try_get("provided_as")?;
+            Ok(CaseMaterial {
+                index: r.try_get("idx")?,
+                name: r.try_get("name")?,
+                source: r.try_get("source")?,
+                provided_as: ProvidedAs::parse(&p).unwrap_or(ProvidedAs::Missing),
+                hash: r.try_get("upload_hash")?,
+                file_name: r.try_get("file_name")?,
+                size: r.try_get("size")?,
+                content_type: r.try_get("content_type")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn children(db: &Db, parent: &str) -> StoreResult<Vec<CaseRecord>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE parent_number = $1 ORDER BY number"
+    )))
+    .bind(parent)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(case_from_row).collect()
+}
+
+/// The applicant's own cases and those of the enterprises they act for (top level only: a
+/// bundle shows as one entry).
+pub async fn for_applicant(db: &Db, user_id: &str, enterprises: &[String]) -> StoreResult<Vec<CaseRecord>> {
+    let mut sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE parent_number IS NULL AND (applicant_id = $1 OR submitted_by = $1"
+    );
+    for i in 0..enterprises.len() {
+        sql.push_str(&format!(" OR enterprise = ${}", i + 2));
+    }
+    sql.push_str(") ORDER BY submitted_at DESC LIMIT 200");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id);
+    for e in enterprises {
+        q = q.bind(e);
+    }
+    let rows = q.fetch_all(db.reader()).await?;
+    rows.iter().map(case_from_row).collect()
+}
+
+/// Which cases a staff list shows.
+#[derive(Clone, Debug)]
+pub enum Queue {
+    /// Item cases handled by this department, optionally in one state.
+    Department { department: String, state: Option<CaseState> },
+    /// Every case waiting for acceptance, city-wide (the general window's intake).
+    Intake,
+    /// Closed cases whose result goes back through the general window (统一窗口出件).
+    WindowDelivery,
+    /// All open item cases city-wide (supervision).
+    AllOpen,
+}
+
+pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord>> {
+    let open =
+        "('submitted','accepted','under_review','supplement_requested','approved','rejected','closed')";
+    let (cond, binds): (String, Vec<String>) = match q {
+        Queue::Department { department, state: Some(s) } => {
+            ("department = $1 AND state = $2".into(), vec![department.clone(), s.as_str().into()])
+        }
+        Queue::Department { department, state: None } => {
+            (format!("department = $1 AND state IN {open}"), vec![department.clone()])
+        }
+        Queue::Intake => ("state = 'submitted'".into(), vec![]),
+        Queue::WindowDelivery => ("state = 'closed' AND accepted_at_window = 1".into(), vec![]),
+        Queue::AllOpen => (format!("state IN {open}"), vec![]),
+    };
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE kind = 'item' AND {cond} \
+         ORDER BY CASE WHEN due_on IS NULL THEN 1 ELSE 0 END, due_on, submitted_at LIMIT {limit}"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(db.reader()).await?;
+    rows.iter().map(case_from_row).collect()
+}
+
+/// Number of item cases per state in a department.
+pub async fn counts(db: &Db, department: &str) -> StoreResult<Vec<(CaseState, i64)>> {
+    let rows = sqlx::query(
+        "SELECT state, COUNT(*) AS n FROM cases WHERE department = $1 AND kind = 'item' GROUP BY state",
+    )
+    .bind(department)
+    .fetch_all(db.reader())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let s: String = r.try_get("state")?;
+        if let Some(state) = CaseState::parse(&s) {
+            out.push((state, r.try_get("n")?));
+        }
+    }
+    out.sort_by_key(|(s, _)| CaseState::ALL.iter().position(|x| x == s));
+    Ok(out)
+}
+
+/// Whether the applicant (or the enterprise) has a credit mark for a false commitment, which
+/// bars them from the commitment route.
+pub async fn has_credit_mark(db: &Db, applicant_id: &str, enterprise: Option<&str>) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM credit_marks WHERE (subject_kind = 'person' AND subject = $1) \
+         OR (subject_kind = 'enterprise' AND subject = $2)",
+    )
+    .bind(applicant_id)
+    .bind(enterprise.unwrap_or(""))
+    .fetch_one(db.reader())
+    .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submitting
+// ---------------------------------------------------------------------------------------------
+
+/// One item case to create.
+#[derive(Clone, Debug)]
+pub struct NewItemCase {
+    pub item_code: String,
+    pub title: String,
+    pub department: String,
+    pub promised_days: u32,
+    pub flags: CaseFlags,
+    pub materials: Vec<PlannedMaterial>,
+}
+
+/// The parent of a bundle application.
+#[derive(Clone, Debug)]
+pub struct NewBundleCase {
+    pub bundle_code: String,
+    pub title: String,
+    pub lead_department: String,
+    pub promised_days: u32,
+    pub answers: Value,
+}
+
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub day: NaiveDate,
+    pub applicant_id: String,
+    pub applicant_name: String,
+    pub enterprise: Option<String>,
+    pub submitted_by: String,
+    pub submitted_by_name: String,
+    pub form: ApplicationForm,
+    pub commitment_text: Option<String>,
+    pub bundle: Option<NewBundleCase>,
+    pub items: Vec<NewItemCase>,
+}
+
+/// Creates the case (or the bundle's parent and its sub-cases) and returns the top-level number.
+pub async fn submit(db: &Db, s: Submission) -> StoreResult<String> {
+    db.write(move |conn| Box::pin(async move { submit_in(conn, &s).await })).await
+}
+
+async fn submit_in(conn: &mut AnyConnection, s: &Submission) -> StoreResult<String> {
+    let needed = s.items.len() + usize::from(s.bundle.is_some());
+    let day = s.day.format("%Y-%m-%d").to_string();
+    let last: i64 = sqlx::query(
+        "INSERT INTO case_counters (day, last) VALUES ($1, $2) \
+         ON CONFLICT (day) DO UPDATE SET last = case_counters.last + $2 RETURNING last",
+    )
+    .bind(&day)
+    .bind(needed as i64)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last")?;
+    let first = last - needed as i64 + 1;
+    let mut numbers =
+        (first..=last).map(|n| domain::case_number(s.day, u32::try_from(n).unwrap_or(u32::MAX)));
+    let now = now_text();
+    let form = serde_json::to_string(&s.form).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let actor = format!("user:{}", s.submitted_by);
+    let on_behalf = (s.submitted_by != s.applicant_id).then(|| json!({"submitted_by": s.submitted_by_name}));
+
+    let parent = match &s.bundle {
+        Some(b) => {
+            let number = numbers.next().ok_or(StoreError::Invalid("no case number".into()))?;
+            insert_case(
+                conn,
+                &CaseInsert {
+                    number: &number,
+                    parent: None,
+                    kind: "bundle",
+                    item_code: None,
+                    bundle_code: Some(&b.bundle_code),
+                    title: &b.title,
+                    department: &b.lead_department,
+                    promised_days: b.promised_days,
+                    flags: CaseFlags::default(),
+                    answers: Some(b.answers.to_string()),
+                    complete: true,
+                    now: &now,
+                    form: &form,
+                },
+                s,
+            )
+            .await?;
+            insert_event(
+                conn,
+                &number,
+                1,
+                EventInsert::new(
+                    "submit",
+                    None,
+                    CaseState::Submitted,
+                    &s.submitted_by_name,
+                    &b.lead_department,
+                )
+                .actor_id(&s.submitted_by)
+                .detail(on_behalf.clone()),
+            )
+            .await?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("case:{number}"),
+                    &actor,
+                    "case.submit",
+                    format!("case:{number}"),
+                    format!("bundle {} submitted with {} parts", b.bundle_code, s.items.len()),
+                ),
+            )
+            .await?;
+            Some(number)
+        }
+        None => None,
+    };
+
+    let mut top = parent.clone();
+    for item in &s.items {
+        let number = numbers.next().ok_or(StoreError::Invalid("no case number".into()))?;
+        let complete = item.materials.iter().all(|m| m.provided_as != ProvidedAs::Missing);
+        insert_case(
+            conn,
+            &CaseInsert {
+                number: &number,
+                parent: parent.as_deref(),
+                kind: "item",
+                item_code: Some(&item.item_code),
+                bundle_code: s.bundle.as_ref().map(|b| b.bundle_code.as_str()),
+                title: &item.title,
+                department: &item.department,
+                promised_days: item.promised_days,
+                flags: item.flags,
+                answers: None,
+                complete,
+                now: &now,
+                form: &form,
+            },
+            s,
+        )
+        .await?;
+        for m in &item.materials {
+            sqlx::query(
+                "INSERT INTO case_materials (case_number, idx, name, source, provided_as, upload_hash, file_name, \
+                 size, content_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&number)
+            .bind(m.index as i64)
+            .bind(&m.name)
+            .bind(&m.source)
+            .bind(m.provided_as.as_str())
+            .bind(m.file.as_ref().map(|f| f.hash.clone()))
+            .bind(m.file.as_ref().map(|f| f.file_name.clone()))
+            .bind(m.file.as_ref().map(|f| f.size))
+            .bind(m.file.as_ref().map(|f| f.content_type.clone()))
+            .execute(&mut *conn)
+            .await?;
+        }
+        insert_event(
+            conn,
+            &number,
+            1,
+            EventInsert::new("submit", None, CaseState::Submitted, &s.submitted_by_name, &item.department)
+                .actor_id(&s.submitted_by)
+                .detail(on_behalf.clone()),
+        )
+        .await?;
+        audit::store::append(
+            conn,
+            NewEntry::new(
+                format!("case:{number}"),
+                &actor,
+                "case.submit",
+                format!("case:{number}"),
+                format!("item {} submitted", item.item_code),
+            ),
+        )
+        .await?;
+        if top.is_none() {
+            top = Some(number);
+        }
+    }
+    let top = top.ok_or(StoreError::Invalid("nothing to submit".into()))?;
+    let title = s.bundle.as_ref().map(|b| b.title.as_str()).unwrap_or_else(|| s.items[0].title.as_str());
+    notify(
+        conn,
+        &s.applicant_id,
+        &top,
+        Message {
+            title_zh: format!("申请已提交：{title}"),
+            title_en: format!("Application submitted: {title}"),
+            body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。"),
+            body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
+        },
+        Some(&s.form.contact_phone),
+    )
+    .await?;
+    Ok(top)
+}
+
+struct CaseInsert<'a> {
+    number: &'a str,
+    parent: Option<&'a str>,
+    kind: &'a str,
+    item_code: Option<&'a str>,
+    bundle_code: Option<&'a str>,
+    title: &'a str,
+    department: &'a str,
+    promised_days: u32,
+    flags: CaseFlags,
+    answers: Option<String>,
+    complete: bool,
+    now: &'a str,
+    form: &'a str,
+}
+
+async fn insert_case(conn: &mut AnyConnection, c: &CaseInsert<'_>, s: &Submission) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO cases (number, parent_number, kind, item_code, bundle_code, title, department, owner_department, \
+         applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, with_commitment, \
+         promised_days, form, answers, commitment_text, complete, submitted_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $20, 1)",
+    )
+    .bind(c.number)
+    .bind(c.parent)
+    .bind(c.kind)
+    .bind(c.item_code)
+    .bind(c.bundle_code)
+    .bind(c.title)
+    .bind(c.department)
+    .bind(&s.applicant_id)
+    .bind(&s.applicant_name)
+    .bind(&s.enterprise)
+    .bind(&s.submitted_by)
+    .bind(i64::from(c.flags.single_approver))
+    .bind(i64::from(c.flags.immediate))
+    .bind(i64::from(c.flags.commitment))
+    .bind(i64::from(c.promised_days))
+    .bind(c.form)
+    .bind(&c.answers)
+    .bind(if c.flags.commitment || c.kind == "bundle" { s.commitment_text.clone() } else { None })
+    .bind(i64::from(c.complete))
+    .bind(c.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+struct EventInsert<'a> {
+    action: &'a str,
+    from: Option<CaseState>,
+    to: CaseState,
+    actor_id: Option<&'a str>,
+    actor_name: &'a str,
+    role: Option<&'a str>,
+    department: &'a str,
+    reason: Option<&'a str>,
+    detail: Option<Value>,
+}
+
+impl<'a> EventInsert<'a> {
+    fn new(
+        action: &'a str,
+        from: Option<CaseState>,
+        to: CaseState,
+        actor_name: &'a str,
+        department: &'a str,
+    ) -> Self {
+        EventInsert {
+            action,
+            from,
+            to,
+            actor_id: None,
+            actor_name,
+            role: None,
+            department,
+            reason: None,
+            detail: None,
+        }
+    }
+    fn actor_id(mut self, id: &'a str) -> Self {
+        self.actor_id = Some(id);
+        self
+    }
+    fn detail(mut self, d: Option<Value>) -> Self {
+        self.detail = d;
+        self
+    }
+}
+
+async fn insert_event(
+    conn: &mut AnyConnection,
+    number: &str,
+    seq: i64,
+    e: EventInsert<'_>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO case_events (case_number, seq, action, from_state, to_state, actor_id, actor_name, role, \
+         department, reason, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(number)
+    .bind(seq)
+    .bind(e.action)
+    .bind(e.from.map(|s| s.as_str()))
+    .bind(e.to.as_str())
+    .bind(e.actor_id)
+    .bind(e.actor_name)
+    .bind(e.role)
+    .bind(e.department)
+    .bind(e.reason)
+    .bind(e.detail.map(|d| d.to_string()))
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A message for the applicant, in both languages.
+pub struct Message {
+    pub title_zh: String,
+    pub title_en: String,
+    pub body_zh: String,
+    pub body_en: String,
+}
+
+/// Puts a message in the user's inbox and, when `sms_to` is given, queues an SMS in the outbox
+/// (sent by the dispatcher after the transaction commits, so nothing is sent for a rolled-back
+/// change and nothing acknowledged is lost).
+pub async fn notify(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    case_number: &str,
+    m: Message,
+    sms_to: Option<&str>,
+) -> StoreResult<()> {
+    let id = new_user_id();
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, case_number, title_zh, title_en, body_zh, body_en, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(case_number)
+    .bind(&m.title_zh)
+    .bind(&m.title_en)
+    .bind(&m.body_zh)
+    .bind(&m.body_en)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(phone) = sms_to.filter(|p| !p.is_empty()) {
+        sqlx::query(
+            "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
+             VALUES ($1, $2, 'sms', $3, $4, 'pending', 0, $5)",
+        )
+        .bind(new_user_id())
+        .bind(&id)
+        .bind(phone)
+        .bind(format!("【全办】{}。{}", m.title_zh, m.body_zh))
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acting
+// ---------------------------------------------------------------------------------------------
+
+/// A file offered again with a resubmission (replacing material `index`).
+pub use super::intake::OfferedFile;
+
+pub struct ActRequest {
+    pub number: String,
+    pub action: CaseAction,
+    /// The ways the actor may act on this case (applicant, or staff roles that apply to its
+    /// department); the first that the state machine accepts is used.
+    pub performers: Vec<(Performer, Option<&'static str>)>,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub reason: Option<String>,
+    /// For `transfer`: the department to send the case to; `None` returns it to where it came from.
+    pub to_department: Option<String>,
+    /// The version the actor saw; a different current version answers `Stale`.
+    pub expected_version: i64,
+    /// Whether the actor is acting at a general window (accept there means the result comes
+    /// back to the window for delivery).
+    pub at_general_window: bool,
+    /// Files supplied with a resubmission.
+    pub new_files: Vec<OfferedFile>,
+    /// Who checks a commitment after approval.
+    pub supervising_department: String,
+    pub today: NaiveDate,
+    pub calendar: Arc<Calendar>,
+    pub post_check_days: u32,
+}
+
+#[derive(Debug)]
+pub enum ActOutcome {
+    Done(Box<CaseRecord>),
+    /// Not possible in this state.
+    WrongState(CaseState),
+    /// The actor has no role that may do this.
+    NotAllowed,
+    /// Someone else changed the case first.
+    Stale(CaseState),
+    /// Bundles are acted on through their parts (except withdrawal).
+    BundleParent(CaseState),
+    /// A return transfer for a case that was never transferred.
+    NoReturnTarget,
+    /// A transfer to the department that already has the case.
+    SameDepartment,
+}
+
+pub async fn act(db: &Db, req: ActRequest) -> StoreResult<ActOutcome> {
+    let number = req.number.clone();
+    let outcome = db.write(move |conn| Box::pin(async move { act_in(conn, &req).await })).await?;
+    Ok(match outcome {
+        ActOutcome::Done(_) => {
+            ActOutcome::Done(Box::new(get(db, &number).await?.ok_or(StoreError::NotFound)?))
+        }
+        other => other,
+    })
+}
+
+async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOutcome> {
+    let case = get_in(conn, &req.number).await?.ok_or(StoreError::NotFound)?;
+    if case.version != req.expected_version {
+        return Ok(ActOutcome::Stale(case.state));
+    }
+    if case.is_bundle() {
+        return if req.action == CaseAction::Withdraw
+            && req.performers.iter().any(|(p, _)| *p == Performer::Applicant)
+        {
+            withdraw_bundle(conn, &case, req).await
+        } else {
+            Ok(ActOutcome::BundleParent(case.state))
+        };
+    }
+    let mut refused = ActOutcome::NotAllowed;
+    let mut chosen = None;
+    for (performer, role) in &req.performers {
+        match domain::next_state(case.state, req.action, case.flags(), *performer) {
+            Ok(next) => {
+                chosen = Some((next, *role));
+                break;
+            }
+            Err(Refusal::WrongState(s)) => refused = ActOutcome::WrongState(s),
+            Err(Refusal::NotAllowed) => {}
+        }
+    }
+    let Some((next, role)) = chosen else { return Ok(refused) };
+    let cal = &req.calendar;
+    let today = req.today;
+    let now = now_text();
+    let mut c = case.clone();
+    c.state = next;
+    let mut detail: Option<Value> = None;
+    match req.action {
+        CaseAction::Accept => {
+            c.accepted_on = Some(today);
+            c.accepted_at_window = req.at_general_window;
+            c.due_on = c.due_now(cal, today);
+            if next == CaseState::Approved {
+                decide(conn, &mut c, "approved", req, &now).await?;
+            }
+        }
+        CaseAction::RequestSupplement => c.paused_since = Some(today),
+        CaseAction::Resubmit => {
+            if let Some(from) = c.paused_since.take() {
+                c.paused_days += cal.working_days_between(from, today.max(from));
+            }
+            c.due_on = c.due_now(cal, today);
+            for f in &req.new_files {
+                sqlx::query(
+                    "UPDATE case_materials SET provided_as = 'upload', upload_hash = $1, file_name = $2, size = $3, \
+                     content_type = $4 WHERE case_number = $5 AND idx = $6",
+                )
+                .bind(&f.hash)
+                .bind(&f.file_name)
+                .bind(f.size)
+                .bind(&f.content_type)
+                .bind(&c.number)
+                .bind(f.index as i64)
+                .execute(&mut *conn)
+                .await?;
+            }
+            if !req.new_files.is_empty() {
+                detail =
+                    Some(json!({"files": req.new_files.iter().map(|f| &f.file_name).collect::<Vec<_>>()}));
+                let missing: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM case_materials WHERE case_number = $1 AND provided_as = 'missing'",
+                )
+                .bind(&c.number)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("n")?;
+                c.complete = missing == 0;
+            }
+        }
+        CaseAction::Approve => decide(conn, &mut c, "approved", req, &now).await?,
+        CaseAction::Reject => decide(conn, &mut c, "rejected", req, &now).await?,
+        CaseAction::Withdraw => {
+            c.paused_since = None;
+        }
+        CaseAction::Transfer => {
+            let target = match &req.to_department {
+                Some(d) => d.clone(),
+                None => match last_transfer_source(conn, &c.number).await? {
+                    Some(d) => d,
+                    None => return Ok(ActOutcome::NoReturnTarget),
+                },
+            };
+            if target == c.department {
+                return Ok(ActOutcome::SameDepartment);
+            }
+            detail = Some(json!({
+                "from": c.department,
+                "to": target,
+                "returned": req.to_department.is_none(),
+            }));
+            c.department = target;
+        }
+        CaseAction::NotAccept | CaseAction::StartReview | CaseAction::Close | CaseAction::Deliver => {}
+    }
+    let updated = sqlx::query(
+        "UPDATE cases SET state = $1, department = $2, accepted_on = $3, accepted_by = COALESCE(accepted_by, $4), \
+         accepted_at_window = $5, paused_since = $6, paused_days = $7, due_on = $8, decision = $9, \
+         decision_reason = $10, decided_at = $11, decision_document = $12, complete = $13, updated_at = $14, \
+         version = version + 1 WHERE number = $15 AND version = $16",
+    )
+    .bind(c.state.as_str())
+    .bind(&c.department)
+    .bind(c.accepted_on.map(|d| d.format("%Y-%m-%d").to_string()))
+    .bind(if req.action == CaseAction::Accept { Some(req.actor_id.clone()) } else { None })
+    .bind(i64::from(c.accepted_at_window))
+    .bind(c.paused_since.map(|d| d.format("%Y-%m-%d").to_string()))
+    .bind(c.paused_days)
+    .bind(c.due_on.map(|d| d.format("%Y-%m-%d").to_string()))
+    .bind(&c.decision)
+    .bind(&c.decision_reason)
+    .bind(&c.decided_at)
+    .bind(c.decision_document.as_ref().map(|d| d.to_string()))
+    .bind(i64::from(c.complete))
+    .bind(&now)
+    .bind(&c.number)
+    .bind(case.version)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(ActOutcome::Stale(case.state));
+    }
+    let seq = case.version + 1;
+    let event_department = if req.action == CaseAction::Transfer { &case.department } else { &c.department };
+    insert_event(
+        conn,
+        &c.number,
+        seq,
+        EventInsert {
+            action: req.action.as_str(),
+            from: Some(case.state),
+            to: c.state,
+            actor_id: Some(&req.actor_id),
+            actor_name: &req.actor_name,
+            role,
+            department: event_department,
+            reason: req.reason.as_deref(),
+            detail: detail.clone(),
+        },
+    )
+    .await?;
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            format!("case:{}", c.number),
+            format!("user:{}", req.actor_id),
+            format!("case.{}", req.action.as_str()),
+            format!("case:{}", c.number),
+            format!(
+                "{} -> {}{}",
+                case.state.as_str(),
+                c.state.as_str(),
+                req.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
+        ),
+    )
+    .await?;
+    if req.action == CaseAction::Approve && c.with_commitment
+        || (req.action == CaseAction::Accept && c.state == CaseState::Approved && c.with_commitment)
+    {
+        let due = cal.add_working_days(today, req.post_check_days);
+        sqlx::query(
+            "INSERT INTO post_checks (id, case_number, department, due_on, status, created_at, version) \
+             VALUES ($1, $2, $3, $4, 'open', $5, 1)",
+        )
+        .bind(new_user_id())
+        .bind(&c.number)
+        .bind(&req.supervising_department)
+        .bind(due.format("%Y-%m-%d").to_string())
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let sms = matches!(
+        req.action,
+        CaseAction::Accept
+            | CaseAction::NotAccept
+            | CaseAction::RequestSupplement
+            | CaseAction::Approve
+            | CaseAction::Reject
+            | CaseAction::Close
+    );
+    let reason_zh = req.reason.as_deref().map(|r| format!("原因：{r}。")).unwrap_or_default();
+    let reason_en = req.reason.as_deref().map(|r| format!("Reason: {r}. ")).unwrap_or_default();
+    let next_zh = match c.state {
+        CaseState::SupplementRequested => "请在“我的办件”中补正材料后重新提交。",
+        CaseState::Closed if c.accepted_at_window => "请到受理窗口领取办理结果。",
+        CaseState::Closed => "办理结果可在“我的办件”中查看。",
+        CaseState::Accepted => "承诺办结日期见办件详情。",
+        _ => "",
+    };
+    let next_en = match c.state {
+        CaseState::SupplementRequested => "Please supply the missing materials under My cases and resubmit.",
+        CaseState::Closed if c.accepted_at_window => {
+            "Please collect the result at the window where you applied."
+        }
+        CaseState::Closed => "The result is on the case page under My cases.",
+        CaseState::Accepted => "The promised completion date is on the case page.",
+        _ => "",
+    };
+    let contact = c.form.contact_phone.clone();
+    notify(
+        conn,
+        &c.applicant_id,
+        &c.number,
+        Message {
+            title_zh: format!("{} {}：{}", c.title, c.number, c.state.label_zh()),
+            title_en: format!("{} {}: {}", c.title, c.number, c.state.label_en()),
+            body_zh: format!("{reason_zh}{next_zh}"),
+            body_en: format!("{reason_en}{next_en}"),
+        },
+        sms.then_some(contact.as_str()),
+    )
+    .await?;
+    if let Some(parent) = &c.parent_number {
+        refresh_parent(conn, parent).await?;
+    }
+    Ok(ActOutcome::Done(Box::new(c)))
+}
+
+/// Records the decision and writes its decision document (决定书) into the case.
+async fn decide(
+    conn: &mut AnyConnection,
+    c: &mut CaseRecord,
+    decision: &str,
+    req: &ActRequest,
+    now: &str,
+) -> StoreResult<()> {
+    let dept_name: Option<String> = sqlx::query("SELECT name FROM departments WHERE code = $1")
+        .bind(&c.department)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.try_get("name"))
+        .transpose()?;
+    let dept_name = dept_name.unwrap_or_else(|| c.department.clone());
+    let approved = decision == "approved";
+    let (title_zh, title_en) = if approved {
+        ("准予行政许可决定书", "Decision to grant")
+    } else {
+        ("不予行政许可决定书", "Decision to refuse")
+    };
+    let year = req.today.format("%Y");
+    let text_zh = if approved {
+        format!(
+            "{}：你（单位）于{}提出的“{}”申请，经审查，符合法定条件、标准，根据有关法律法规规定，决定准予许可。",
+            c.applicant_name,
+            &c.submitted_at[..10],
+            c.title
+        )
+    } else {
+        format!(
+            "{}：你（单位）于{}提出的“{}”申请，经审查，{}。根据有关法律法规规定，决定不予许可。如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。",
+            c.applicant_name,
+            &c.submitted_at[..10],
+            c.title,
+            req.reason.as_deref().unwrap_or("不符合法定条件")
+        )
+    };
+    let text_en = if approved {
+        format!(
+            "{}: your application for \"{}\" of {} has been reviewed and meets the statutory conditions; it is granted.",
+            c.applicant_name,
+            c.title,
+            &c.submitted_at[..10]
+        )
+    } else {
+        format!(
+            "{}: your application for \"{}\" of {} has been reviewed and is refused: {}. You may apply for administrative reconsideration within 60 days or bring a lawsuit within six months.",
+            c.applicant_name,
+            c.title,
+            &c.submitted_at[..10],
+            req.reason.as_deref().unwrap_or("the statutory conditions are not met")
+        )
+    };
+    c.decision = Some(decision.to_string());
+    c.decision_reason = req.reason.clone();
+    c.decided_at = Some(now.to_string());
+    c.decision_document = Some(json!({
+        "document_number": format!("济政务决〔{year}〕{}号", &c.number[2..]),
+        "title_zh": title_zh,
+        "title_en": title_en,
+        "case_number": c.number,
+        "item_code": c.item_code,
+        "item_name": c.title,
+        "applicant_name": c.applicant_name,
+        "enterprise": c.enterprise,
+        "decision": decision,
+        "reason": req.reason,
+        "department": c.department,
+        "department_name": dept_name,
+        "decided_by": req.actor_name,
+        "decided_at": now,
+        "date": req.today.format("%Y-%m-%d").to_string(),
+        "text_zh": text_zh,
+        "text_en": text_en,
+        // The e-licence issue seals this document (SM2/Ed25519) and issues the licence.
+        "seal": Value::Null,
+    }));
+    Ok(())
+}
+
+async fn last_transfer_source(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT detail FROM case_events WHERE case_number = $1 AND action = 'transfer' ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let detail: Option<String> = row.try_get("detail")?;
+    Ok(detail
+        .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+        .and_then(|d| d.get("from").and_then(Value::as_str).map(str::to_string)))
+}
+
+/// Recomputes a bundle's state from its parts after one of them changed.
+async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<()> {
+    let rows = sqlx::query("SELECT state FROM cases WHERE parent_number = $1")
+        .bind(parent)
+        .fetch_all(&mut *conn)
+        .await?;
+    let states: Vec<CaseState> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("state").ok().and_then(|s| CaseState::parse(&s)))
+        .collect();
+    let Some(p) = get_in(conn, parent).await? else { return Ok(()) };
+    let next = domain::bundle_state(&states);
+    if next == p.state {
+        return Ok(());
+    }
+    let now = now_text();
+    sqlx::query("UPDATE cases SET state = $1, updated_at = $2, version = version + 1 WHERE number = $3")
+        .bind(next.as_str())
+        .bind(&now)
+        .bind(parent)
+        .execute(&mut *conn)
+        .await?;
+    insert_event(
+        conn,
+        parent,
+        p.version + 1,
+        EventInsert::new("parts_changed", Some(p.state), next, "系统 System", &p.department),
+    )
+    .await?;
+    if matches!(next, CaseState::Closed | CaseState::Delivered) {
+        notify(
+            conn,
+            &p.applicant_id,
+            parent,
+            Message {
+                title_zh: format!("{} {}：{}", p.title, p.number, next.label_zh()),
+                title_en: format!("{} {}: {}", p.title, p.number, next.label_en()),
+                body_zh: "“一件事”的全部事项均已办结，合并结果见办件详情。".into(),
+                body_en: "Every part of this bundle is finished; the combined result is on the case page."
+                    .into(),
+            },
+            Some(&p.form.contact_phone),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn withdraw_bundle(
+    conn: &mut AnyConnection,
+    parent: &CaseRecord,
+    req: &ActRequest,
+) -> StoreResult<ActOutcome> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE parent_number = $1 ORDER BY number"
+    )))
+    .bind(&parent.number)
+    .fetch_all(&mut *conn)
+    .await?;
+    let parts: Vec<CaseRecord> = rows.iter().map(case_from_row).collect::<StoreResult<_>>()?;
+    let withdrawable: Vec<&CaseRecord> = parts
+        .iter()
+        .filter(|c| {
+            domain::next_state(c.state, CaseAction::Withdraw, c.flags(), Performer::Applicant).is_ok()
+        })
+        .collect();
+    if withdrawable.is_empty() {
+        return Ok(ActOutcome::WrongState(parent.state));
+    }
+    let now = now_text();
+    for c in withdrawable {
+        sqlx::query(
+            "UPDATE cases SET state = 'withdrawn', paused_since = NULL, updated_at = $1, version = version + 1 \
+             WHERE number = $2",
+        )
+        .bind(&now)
+        .bind(&c.number)
+        .execute(&mut *conn)
+        .await?;
+        insert_event(
+            conn,
+            &c.number,
+            c.version + 1,
+            EventInsert {
+                action: "withdraw",
+                from: Some(c.state),
+                to: CaseState::Withdrawn,
+                actor_id: Some(&req.actor_id),
+                actor_name: &req.actor_name,
+                role: None,
+                department: &c.department,
+                reason: req.reason.as_deref(),
+                detail: None,
+            },
+        )
+        .await?;
+        audit::store::append(
+            conn,
+            NewEntry::new(
+                format!("case:{}", c.number),
+                format!("user:{}", req.actor_id),
+                "case.withdraw",
+                format!("case:{}", c.number),
+                format!("{} -> withdrawn (with bundle {})", c.state.as_str(), parent.number),
+            ),
+        )
+        .await?;
+    }
+    refresh_parent(conn, &parent.number).await?;
+    Ok(ActOutcome::Done(Box::new(parent.clone())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Post-approval checks (事后核查) and credit marks
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PostCheck {
+    pub id: String,
+    pub case_number: String,
+    pub case_title: String,
+    pub applicant_name: String,
+    pub department: String,
+    pub due_on: String,
+    /// `open`, `confirmed` or `false_commitment`.
+    pub status: String,
+    pub note: Option<String>,
+    pub decided_at: Option<String>,
+    pub created_at: String,
+    pub version: i64,
+}
+
+const POST_CHECK_SQL: &str = "SELECT p.id, p.case_number, c.title, c.applicant_name, p.department, p.due_on, \
+    p.status, p.note, p.decided_at, p.created_at, p.version FROM post_checks p JOIN cases c ON c.number = p.case_number";
+
+fn post_check_from_row(r: &AnyRow) -> StoreResult<PostCheck> {
+    Ok(PostCheck {
+        id: r.try_get("id")?,
+        case_number: r.try_get("case_number")?,
+        case_title: r.try_get("title")?,
+        applicant_name: r.try_get("applicant_name")?,
+        department: r.try_get("department")?,
+        due_on: r.try_get("due_on")?,
+        status: r.try_get("status")?,
+        note: r.try_get("note")?,
+        decided_at: r.try_get("decided_at")?,
+        created_at: r.try_get("created_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn post_checks_for(db: &Db, department: Option<&str>) -> StoreResult<Vec<PostCheck>> {
+    let rows = match department {
+        Some(d) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{POST_CHECK_SQL} WHERE p.department = $1 ORDER BY p.status, p.due_on LIMIT 200"
+            )))
+            .bind(d)
+            .fetch_all(db.reader())
+            .await?
+        }
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{POST_CHECK_SQL} ORDER BY p.status, p.due_on LIMIT 200"
+            )))
+            .fetch_all(db.reader())
+            .await?
+        }
+    };
+    rows.iter().map(post_check_from_row).collect()
+}
+
+pub async fn post_check(db: &Db, id: &str) -> StoreResult<Option<PostCheck>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_CHECK_SQL} WHERE p.id = $1")))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(post_check_from_row).transpose()
+}
+
+pub async fn post_checks_of_case(db: &Db, number: &str) -> StoreResult<Vec<PostCheck>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_CHECK_SQL} WHERE p.case_number = $1")))
+        .bind(number)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(post_check_from_row).collect()
+}
+
+/// Records a post-check's outcome. A false commitment revokes the approval and records a
+/// credit mark against the applicant (the enterprise when it applied as one).
+pub async fn conclude_post_check(
+    db: &Db,
+    id: &str,
+    false_commitment: bool,
+    note: String,
+    actor_id: String,
+    actor_name: String,
+    expected_version: i64,
+) -> StoreResult<PostCheck> {
+    let pid = id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let status = if false_commitment { "false_commitment" } else { "confirmed" };
+            let now = now_text();
+            let done = sqlx::query(
+                "UPDATE post_checks SET status = $1, note = $2, decided_by = $3, decided_at = $4, version = version + 1 \
+                 WHERE id = $5 AND version = $6 AND status = 'open'",
+            )
+            .bind(status)
+            .bind(&note)
+            .bind(&actor_id)
+            .bind(&now)
+            .bind(&pid)
+            .bind(expected_version)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                let exists =
+                    sqlx::query("SELECT id FROM post_checks WHERE id = $1").bind(&pid).fetch_optional(&mut *conn).await?;
+                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
+            }
+            let number: String = sqlx::query("SELECT case_number FROM post_checks WHERE id = $1")
+                .bind(&pid)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("case_number")?;
+            let case = get_in(conn, &number).await?.ok_or(StoreError::NotFound)?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("case:{number}"),
+                    format!("user:{actor_id}"),
+                    format!("case.post_check_{status}"),
+                    format!("post_check:{pid}"),
+                    note.clone(),
+                ),
+            )
+            .await?;
+            if false_commitment {
+                sqlx::query(
+                    "UPDATE cases SET state = 'revoked', decision = 'revoked', decision_reason = $1, updated_at = $2, \
+                     version = version + 1 WHERE number = $3",
+                )
+                .bind(&note)
+                .bind(&now)
+                .bind(&number)
+                .execute(&mut *conn)
+                .await?;
+                insert_event(
+                    conn,
+                    &number,
+                    case.version + 1,
+                    EventInsert {
+                        action: "revoke",
+                        from: Some(case.state),
+                        to: CaseState::Revoked,
+                        actor_id: Some(&actor_id),
+                        actor_name: &actor_name,
+                        role: None,
+                        department: &case.department,
+                        reason: Some(&note),
+                        detail: Some(json!({"post_check": pid})),
+                    },
+                )
+                .await?;
+                let (kind, subject) = match &case.enterprise {
+                    Some(e) => ("enterprise", e.clone()),
+                    None => ("person", case.applicant_id.clone()),
+                };
+                sqlx::query(
+                    "INSERT INTO credit_marks (id, subject_kind, subject, case_number, reason, recorded_by, recorded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(new_user_id())
+                .bind(kind)
+                .bind(&subject)
+                .bind(&number)
+                .bind(format!("虚假承诺 false commitment: {note}"))
+                .bind(&actor_id)
+                .bind(&now)
+                .execute(&mut *conn)
+                .await?;
+                audit::store::append(
+                    conn,
+                    NewEntry::new(
+                        format!("case:{number}"),
+                        format!("user:{actor_id}"),
+                        "credit.mark_recorded",
+                        format!("{kind}:{subject}"),
+                        "false commitment: approval revoked, commitment route barred",
+                    ),
+                )
+                .await?;
+                notify(
+                    conn,
+                    &case.applicant_id,
+                    &number,
+                    Message {
+                        title_zh: format!("{} {}：审批决定已撤销", case.title, number),
+                        title_en: format!("{} {}: the approval is revoked", case.title, number),
+                        body_zh: format!(
+                            "事后核查发现承诺不实：{note}。已记入信用记录，今后不再适用告知承诺。"
+                        ),
+                        body_en: format!(
+                            "The post-approval check found the commitment false: {note}. A credit mark was recorded; the commitment route is no longer available to you."
+                        ),
+                    },
+                    Some(&case.form.contact_phone),
+                )
+                .await?;
+                if let Some(parent) = &case.parent_number {
+                    refresh_parent(conn, parent).await?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    post_check(db, id).await?.ok_or(StoreError::NotFound)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads
+// ---------------------------------------------------------------------------------------------
+
+/// Stores a file under its SM3 hash (once, however often it is uploaded) and returns the hash.
+pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -> StoreResult<String> {
+    let hash = super::intake::sm3_hex(&bytes);
+    let (h, ct, by) = (hash.clone(), content_type.to_string(), by.to_string());
+    let size = bytes.len() as i64;
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO uploads (hash, size, content_type, content, uploaded_by, uploaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(&h)
+            .bind(size)
+            .bind(&ct)
+            .bind(bytes)
+            .bind(&by)
+            .bind(now_text())
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(hash)
+}
+
+/// Size and type of a stored upload.
+pub async fn upload_meta(db: &Db, hash: &str) -> StoreResult<Option<(i64, String)>> {
+    let row = sqlx::query("SELECT size, content_type FROM uploads WHERE hash = $1")
+        .bind(hash)
+        .fetch_optional(db.reader())
+        .await?;
+    row.map(|r| Ok((r.try_get("size")?, r.try_get("content_type")?))).transpose()
+}
+
+pub async fn upload_content(db: &Db, hash: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
+    let row = sqlx::query("SELECT content_type, content FROM uploads WHERE hash = $1")
+        .bind(hash)
+        .fetch_optional(db.reader())
+        .await?;
+    row.map(|r| Ok((r.try_get("content_type")?, r.try_get("content")?))).transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drafts
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Draft {
+    pub id: String,
+    pub item_code: Option<String>,
+    pub bundle_code: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: Value,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    #[serde(skip)]
+    pub owner_id: String,
+}
+
+fn draft_from_row(r: &AnyRow) -> StoreResult<Draft> {
+    let data: String = r.try_get("data")?;
+    Ok(Draft {
+        id: r.try_get("id")?,
+        item_code: r.try_get("item_code")?,
+        bundle_code: r.try_get("bundle_code")?,
+        data: serde_json::from_str(&data).unwrap_or(Value::Null),
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+        owner_id: r.try_get("owner_id")?,
+    })
+}
+
+pub async fn create_draft(
+    db: &Db,
+    owner: &str,
+    item_code: Option<String>,
+    bundle_code: Option<String>,
+    data: Value,
+) -> StoreResult<Draft> {
+    let id = new_user_id();
+    let (did, owner) = (id.clone(), owner.to_string());
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            sqlx::query(
+                "INSERT INTO case_drafts (id, owner_id, item_code, bundle_code, data, created_at, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
+            )
+            .bind(&did)
+            .bind(&owner)
+            .bind(&item_code)
+            .bind(&bundle_code)
+            .bind(data.to_string())
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    get_draft(db, &id).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn get_draft(db: &Db, id: &str) -> StoreResult<Option<Draft>> {
+    let row = sqlx::query(
+        "SELECT id, owner_id, item_code, bundle_code, data, created_at, updated_at, version FROM case_drafts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(draft_from_row).transpose()
+}
+
+pub async fn drafts_of(db: &Db, owner: &str) -> StoreResult<Vec<Draft>> {
+    let rows = sqlx::query(
+        "SELECT id, owner_id, item_code, bundle_code, data, created_at, updated_at, version FROM case_drafts \
+         WHERE owner_id = $1 ORDER BY updated_at DESC LIMIT 50",
+    )
+    .bind(owner)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(draft_from_row).collect()
+}
+
+/// Saves a draft's data (guarded by version: two tabs do not overwrite each other silently).
+pub async fn save_draft(db: &Db, id: &str, data: Value, expected_version: i64) -> StoreResult<Draft> {
+    let did = id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE case_drafts SET data = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4",
+            )
+            .bind(data.to_string())
+            .bind(now_text())
+            .bind(&did)
+            .bind(expected_version)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict);
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    get_draft(db, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn delete_draft(db: &Db, id: &str) -> StoreResult<()> {
+    let did = id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM case_drafts WHERE id = $1").bind(&did).execute(&mut *conn).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbox and outbox
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub case_number: Option<String>,
+    pub title_zh: String,
+    pub title_en: String,
+    pub body_zh: String,
+    pub body_en: String,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+pub async fn inbox(db: &Db, user_id: &str, limit: i64) -> StoreResult<Vec<Notification>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, case_number, title_zh, title_en, body_zh, body_en, created_at, read_at FROM notifications \
+         WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT {limit}"
+    )))
+    .bind(user_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Notification {
+                id: r.try_get("id")?,
+                case_number: r.try_get("case_number")?,
+                title_zh: r.try_get("title_zh")?,
+                title_en: r.try_get("title_en")?,
+                body_zh: r.try_get("body_zh")?,
+                body_en: r.try_get("body_en")?,
+                created_at: r.try_get("created_at")?,
+                read_at: r.try_get("read_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn unread_count(db: &Db, user_id: &str) -> StoreResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user_id)
+        .fetch_one(db.reader())
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// Marks all of a user's notifications read.
+pub async fn mark_all_read(db: &Db, user_id: &str) -> StoreResult<()> {
+    let uid = user_id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+                .bind(now_text())
+                .bind(&uid)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+pub async fn pending_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, channel, recipient, body, attempts FROM outbox WHERE status = 'pending' \
+         ORDER BY created_at LIMIT {limit}"
+    )))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OutboxMessage {
+                id: r.try_get("id")?,
+                channel: r.try_get("channel")?,
+                recipient: r.try_get("recipient")?,
+                body: r.try_get("body")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Records one delivery attempt: sent, or failed (retried until `max_attempts`, then `failed`).
+pub async fn record_delivery(db: &Db, id: &str, error: Option<String>, max_attempts: i64) -> StoreResult<()> {
+    let oid = id.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            match error {
+                None => {
+                    sqlx::query(
+                        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = NULL \
+                         WHERE id = $2 AND status = 'pending'",
+                    )
+                    .bind(&now)
+                    .bind(&oid)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Some(e) => {
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, \
+                         status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END \
+                         WHERE id = $3 AND status = 'pending'",
+                    )
+                    .bind(&e)
+                    .bind(max_attempts)
+                    .bind(&oid)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Delivery status of a case's messages, for the case page.
+pub async fn outbox_of_case(db: &Db, number: &str) -> StoreResult<Vec<(String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT o.channel, o.status, o.created_at FROM outbox o JOIN notifications n ON n.id = o.notification_id \
+         WHERE n.case_number = $1 ORDER BY o.created_at",
+    )
+    .bind(number)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("channel")?, r.try_get("status")?, r.try_get("created_at")?))).collect()
+}

@@ -1,0 +1,590 @@
+//! Case stories over HTTP, on SQLite and PostgreSQL: applying, the full lifecycle with its
+//! timeline and deadline, refusals and races, access, uploads, commitments with post-checks and
+//! credit marks, transfers, the general window, bundles, and the outbox.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use base64::Engine;
+use common::TestApp;
+use serde_json::{Value, json};
+
+stories!(
+    full_lifecycle_with_timeline_deadline_and_decision,
+    review_supplement_and_resubmission,
+    wrong_state_and_concurrent_actions_answer_409,
+    cases_are_private_to_applicant_and_department,
+    bad_forms_and_files_are_refused_naming_the_field,
+    commitment_post_check_false_commitment_and_credit_mark,
+    transfer_and_return_keep_history,
+    general_window_accepts_any_item_and_delivers,
+    bundle_fans_out_into_parts,
+    notifications_and_outbox,
+    drafts_save_and_return,
+);
+
+const PDF: &[u8] = b"%PDF-1.4\n% test material\n";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn form() -> Value {
+    json!({"contact_name": "张伟", "contact_phone": "13800138001", "address": "济南市历下区泉城路1号"})
+}
+
+async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    app.post_json("/api/v1/cases", Some(token), body).await
+}
+
+async fn act(app: &TestApp, token: &str, number: &str, action: &str, body: Value) -> (u16, Value) {
+    app.post_json(&format!("/api/v1/cases/{number}/actions/{action}"), Some(token), body).await
+}
+
+async fn must_act(app: &TestApp, token: &str, number: &str, action: &str, body: Value) -> Value {
+    let (s, b) = act(app, token, number, action, body).await;
+    assert_eq!(s, 200, "{action} on {number}: {b}");
+    b
+}
+
+async fn case(app: &TestApp, token: &str, number: &str) -> Value {
+    let (s, b) = app.get_json(&format!("/api/v1/cases/{number}"), Some(token)).await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+/// A citizen's application for 食品经营许可（新办） (JN-SPJ-0003: 5 promised days, single approver).
+async fn food_licence(app: &TestApp, citizen: &str) -> String {
+    let (s, b) = apply(
+        app,
+        citizen,
+        json!({
+            "item_code": "JN-SPJ-0003",
+            "form": form(),
+            "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": b64(PDF)}],
+        }),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["state"], "submitted");
+    b["case_number"].as_str().unwrap().to_string()
+}
+
+async fn full_lifecycle_with_timeline_deadline_and_decision(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let n = food_licence(app, &citizen).await;
+    assert!(n.starts_with("JN") && n.len() == 16, "{n}");
+
+    let before = case(app, &citizen, &n).await;
+    assert_eq!(before["due_date"], Value::Null, "no deadline before acceptance");
+    assert_eq!(before["light"], "none");
+    assert_eq!(before["available_actions"], json!(["withdraw"]));
+    assert_eq!(before["materials"][0]["provided_as"], "upload");
+    assert_eq!(before["materials"][0]["hash"].as_str().unwrap().len(), 64, "SM3 content address");
+
+    let accepted = must_act(app, &clerk, &n, "accept", json!({})).await;
+    assert_eq!(accepted["state"], "accepted");
+    let due = accepted["due_date"].as_str().unwrap().to_string();
+    // The due date is five working days after today on the shipped calendar.
+    let today = quanban::calendar::domain::today_in_shanghai();
+    let cal = app.state.calendar().await;
+    assert_eq!(due, cal.add_working_days(today, 5).format("%Y-%m-%d").to_string());
+    let seen = case(app, &citizen, &n).await;
+    assert_eq!(seen["light"], "green", "{seen}");
+
+    // Single approver: decided straight from acceptance.
+    assert_eq!(must_act(app, &approver, &n, "approve", json!({})).await["state"], "approved");
+    assert_eq!(must_act(app, &approver, &n, "close", json!({})).await["state"], "closed");
+    assert_eq!(must_act(app, &clerk, &n, "deliver", json!({})).await["state"], "delivered");
+
+    let done = case(app, &citizen, &n).await;
+    let actions: Vec<&str> =
+        done["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["submit", "accept", "approve", "close", "deliver"]);
+    assert_eq!(done["timeline"][1]["actor_name"], "王晓雯");
+    assert_eq!(done["timeline"][1]["role"], "window_clerk");
+    assert_eq!(done["timeline"][2]["from_state"], "accepted");
+    let doc = &done["decision_document"];
+    assert_eq!(doc["decision"], "approved");
+    assert_eq!(doc["title_zh"], "准予行政许可决定书");
+    assert_eq!(doc["applicant_name"], "张伟");
+    assert!(doc["document_number"].as_str().unwrap().contains(&n[2..]));
+    assert_eq!(done["available_actions"], json!([]));
+
+    // Every change is in the audit log and the chain verifies.
+    let trail = quanban::audit::store::recent(&app.state.db, &format!("case:{n}"), 20).await.unwrap();
+    assert_eq!(trail.len(), 5, "one audit entry per change");
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+async fn review_supplement_and_resubmission(app: &TestApp) {
+    // 食品生产许可（新办）: an enterprise item with a review step (no single approver).
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (s, b) = apply(
+        app,
+        &rep,
+        json!({"item_code": "JN-SPJ-0006", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let c = case(app, &rep, &n).await;
+    assert_eq!(c["complete"], false, "accepted with deficiencies (容缺受理) when materials are missing");
+    assert_eq!(c["applicant_name"], "济南泉城小馆餐饮有限公司");
+
+    let clerk = app.demo_token("spj.clerk").await;
+    let reviewer = app.demo_token("spj.reviewer").await;
+    let approver = app.demo_token("spj.approver").await;
+    must_act(app, &clerk, &n, "accept", json!({})).await;
+    // Not single-approver: approving before review is refused with the current state.
+    let (s, b) = act(app, &approver, &n, "approve", json!({})).await;
+    assert_eq!((s, b["state"].as_str()), (409, Some("accepted")), "{b}");
+    must_act(app, &reviewer, &n, "start_review", json!({})).await;
+    // A supplement needs a reason.
+    let (s, b) = act(app, &reviewer, &n, "request_supplement", json!({})).await;
+    assert_eq!(s, 422);
+    assert_eq!(b["errors"][0]["field"], "reason");
+    let b =
+        must_act(app, &reviewer, &n, "request_supplement", json!({"reason": "缺少食品安全管理制度"})).await;
+    assert_eq!(b["state"], "supplement_requested");
+    let paused = case(app, &rep, &n).await;
+    assert_eq!(paused["light"], "none", "the clock is stopped while waiting");
+    assert!(paused["paused_since"].is_string());
+    assert_eq!(paused["available_actions"], json!(["resubmit", "withdraw"]));
+
+    let b = must_act(
+        app,
+        &rep,
+        &n,
+        "resubmit",
+        json!({"materials": [{"index": 0, "file_name": "补正.pdf", "content_base64": b64(b"%PDF-1.7 supplement")}]}),
+    )
+    .await;
+    assert_eq!(b["state"], "under_review");
+    let back = case(app, &rep, &n).await;
+    assert_eq!(back["paused_since"], Value::Null);
+    assert_eq!(back["materials"][0]["provided_as"], "upload");
+    assert_eq!(back["materials"][0]["file_name"], "补正.pdf");
+    let (s, _) = act(app, &reviewer, &n, "approve", json!({})).await;
+    assert_eq!(s, 403, "a reviewer cannot decide");
+    let (s, b) = act(app, &approver, &n, "reject", json!({"reason": "生产场所不符合要求"})).await;
+    assert_eq!(s, 200, "{b}");
+    let rejected = case(app, &rep, &n).await;
+    assert_eq!(rejected["decision_document"]["title_zh"], "不予行政许可决定书");
+    assert!(rejected["decision_document"]["text_zh"].as_str().unwrap().contains("生产场所不符合要求"));
+}
+
+async fn wrong_state_and_concurrent_actions_answer_409(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let general = app.demo_token("spj.general").await;
+    let approver = app.demo_token("spj.approver").await;
+    let n = food_licence(app, &citizen).await;
+    let (s, b) = act(app, &approver, &n, "approve", json!({})).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["state"], "submitted");
+    assert_eq!(b["code"], "action_not_allowed_in_state");
+    let (s, _) = act(app, &approver, &n, "fly", json!({})).await;
+    assert_eq!(s, 404, "unknown action");
+
+    // Two officers accept at once: exactly one wins, the other is told the current state.
+    let (a, b) =
+        tokio::join!(act(app, &clerk, &n, "accept", json!({})), act(app, &general, &n, "accept", json!({})));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let loser = if a.0 == 409 { a.1 } else { b.1 };
+    assert_eq!(loser["state"], "accepted");
+
+    // A stale version is refused even when the action would be possible.
+    let (s, b) = act(app, &approver, &n, "approve", json!({"version": 1})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("version_conflict")), "{b}");
+
+    // Withdrawal after a decision is refused.
+    must_act(app, &approver, &n, "approve", json!({})).await;
+    let (s, b) = act(app, &citizen, &n, "withdraw", json!({})).await;
+    assert_eq!((s, b["state"].as_str()), (409, Some("approved")));
+}
+
+async fn cases_are_private_to_applicant_and_department(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let n = food_licence(app, &citizen).await;
+    let (phone, pw) = app.register_person("李四", 41).await;
+    let other = app.token(&phone, &pw).await;
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&other)).await;
+    assert_eq!(s, 404, "someone else's case does not exist for them");
+    let (s, _) = act(app, &other, &n, "withdraw", json!({})).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), None).await;
+    assert_eq!(s, 401);
+    let scj = app.demo_token("scj.clerk").await;
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&scj)).await;
+    assert_eq!(s, 404, "another department's clerk");
+    let reviewer = app.demo_token("spj.reviewer").await;
+    let (s, _) = act(app, &reviewer, &n, "accept", json!({})).await;
+    assert_eq!(s, 403, "a reviewer of the department sees it but cannot accept");
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&supervisor)).await;
+    assert_eq!(s, 200);
+    let (s, _) = act(app, &supervisor, &n, "accept", json!({})).await;
+    assert_eq!(s, 403, "the supervisor reads and changes nothing");
+    // The applicant's list has it; the other person's does not.
+    let (_, mine) = app.get_json("/api/v1/cases", Some(&citizen)).await;
+    assert!(mine.as_array().unwrap().iter().any(|c| c["case_number"] == n.as_str()));
+    let (_, theirs) = app.get_json("/api/v1/cases", Some(&other)).await;
+    assert!(theirs.as_array().unwrap().is_empty());
+    // Material files: the applicant yes, the stranger no.
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/cases/{n}/materials/0")))
+        .bearer_auth(&citizen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), PDF);
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/cases/{n}/materials/0")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+async fn bad_forms_and_files_are_refused_naming_the_field(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let (s, b) = apply(
+        app,
+        &citizen,
+        json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "", "contact_phone": "12345"},
+               "materials": [{"index": 1, "file_name": "x.pdf", "content_base64": b64(b"MZ\x90\x00 not a pdf")}]}),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["form.contact_name", "form.contact_phone", "materials[0]"]);
+    let file_error = &b["errors"][2];
+    assert_eq!(file_error["code"], "file_type_forbidden");
+    let (_, item) = app.get_json("/api/v1/items/JN-SPJ-0003", None).await;
+    let second = item["item"]["materials"][1]["name"].as_str().unwrap_or_else(|| panic!("{item}"));
+    assert!(file_error["message_zh"].as_str().unwrap().contains(second), "names the material: {file_error}");
+    let (s, b) = apply(app, &citizen, json!({"item_code": "JN-NOPE-0001", "form": form()})).await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("item_code")));
+    let (s, b) = apply(app, &citizen, json!({"item_code": "JN-SPJ-0006", "form": form()})).await;
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("enterprise")),
+        "enterprise items need the enterprise"
+    );
+    let (s, b) =
+        apply(app, &citizen, json!({"item_code": "JN-SPJ-0005", "form": form(), "commitment": true})).await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("commitment")), "{b}");
+    let (s, _) = app.post_json("/api/v1/cases", Some(&citizen), json!({"item_code": 5})).await;
+    assert_eq!(s, 422);
+    // Upload endpoint: too large and forbidden types are 422 naming the file.
+    let big = vec![b'%'; quanban::cases::intake::MAX_UPLOAD_BYTES + 10];
+    let part = reqwest::multipart::Part::bytes(big).file_name("big.pdf");
+    let resp = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "file_too_large");
+    let part = reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("ok.pdf");
+    let resp = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let up: Value = resp.json().await.unwrap();
+    assert_eq!(up["content_type"], "application/pdf");
+    // The uploaded hash can be used as a material; an unknown hash is named.
+    let (s, b) = apply(
+        app,
+        &citizen,
+        json!({"item_code": "JN-SPJ-0003", "form": form(), "materials": [{"name": "食品经营许可申请书", "upload": up["hash"]}, {"index": 1, "upload": "00"}]}),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"materials[1]"), "{b}");
+    // Nothing was created by the refused applications.
+    let (_, mine) = app.get_json("/api/v1/cases", Some(&citizen)).await;
+    assert!(mine.as_array().unwrap().is_empty(), "{mine}");
+}
+
+async fn commitment_post_check_false_commitment_and_credit_mark(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let (s, b) = apply(
+        app,
+        &citizen,
+        json!({"item_code": "JN-SPJ-0003", "form": form(), "commitment": {"accepted": true}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let c = case(app, &citizen, &n).await;
+    assert_eq!(c["with_commitment"], true);
+    assert!(c["commitment_text"].as_str().unwrap().contains("虚假承诺"));
+    assert!(c["materials"].as_array().unwrap().iter().any(|m| m["provided_as"] == "commitment"), "{c}");
+    must_act(app, &clerk, &n, "accept", json!({})).await;
+    must_act(app, &approver, &n, "approve", json!({})).await;
+    let c = case(app, &citizen, &n).await;
+    let check = &c["post_checks"][0];
+    assert_eq!(check["status"], "open");
+    let dept = check["department"].as_str().unwrap().to_string();
+    assert_eq!(dept, "JN-SCJ", "market regulation supervises food business licences");
+    let id = check["id"].as_str().unwrap().to_string();
+
+    // Only the supervising department concludes it.
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/post-checks/{id}/outcome"),
+            Some(&approver),
+            json!({"outcome": "confirmed", "note": "x"}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let scj = app.demo_token("scj.approver").await;
+    let (_, list) = app.get_json("/api/v1/post-checks", Some(&scj)).await;
+    assert!(list.as_array().unwrap().iter().any(|p| p["id"] == id.as_str()));
+    let (s, b) = app
+        .post_json(
+            &format!("/api/v1/post-checks/{id}/outcome"),
+            Some(&scj),
+            json!({"outcome": "maybe", "note": "x"}),
+        )
+        .await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("outcome")));
+    let (s, b) = app
+        .post_json(
+            &format!("/api/v1/post-checks/{id}/outcome"),
+            Some(&scj),
+            json!({"outcome": "false_commitment", "note": "现场核查无经营场所"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let c = case(app, &citizen, &n).await;
+    assert_eq!(c["state"], "revoked");
+    assert_eq!(c["timeline"].as_array().unwrap().last().unwrap()["action"], "revoke");
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/post-checks/{id}/outcome"),
+            Some(&scj),
+            json!({"outcome": "confirmed", "note": "again"}),
+        )
+        .await;
+    assert_eq!(s, 409);
+    // The credit mark bars the commitment route from now on, but not applying with materials.
+    let (s, b) =
+        apply(app, &citizen, json!({"item_code": "JN-SPJ-0003", "form": form(), "commitment": true})).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("credit_mark")), "{b}");
+    food_licence(app, &citizen).await;
+}
+
+async fn transfer_and_return_keep_history(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let scj_clerk = app.demo_token("scj.clerk").await;
+    let n = food_licence(app, &citizen).await;
+    must_act(app, &clerk, &n, "accept", json!({})).await;
+    let (s, b) = act(app, &clerk, &n, "transfer", json!({"to_department": "JN-NOPE", "reason": "x"})).await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("to_department")));
+    let b =
+        must_act(app, &clerk, &n, "transfer", json!({"to_department": "JN-SCJ", "reason": "属市场监管职责"}))
+            .await;
+    assert_eq!(b["department"], "JN-SCJ");
+    assert_eq!(b["state"], "accepted", "the state and the clock follow the case");
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&clerk)).await;
+    assert_eq!(s, 404, "the sending department no longer handles it");
+    // The receiving department returns it: it goes back where it came from.
+    let b = must_act(app, &scj_clerk, &n, "transfer", json!({"reason": "非本部门事项，退回"})).await;
+    assert_eq!(b["department"], "JN-SPJ");
+    let c = case(app, &citizen, &n).await;
+    let transfers: Vec<&Value> =
+        c["timeline"].as_array().unwrap().iter().filter(|e| e["action"] == "transfer").collect();
+    assert_eq!(transfers.len(), 2);
+    assert_eq!(transfers[0]["detail"]["to"], "JN-SCJ");
+    assert_eq!(transfers[1]["detail"]["returned"], true);
+    assert_eq!(c["due_date"], case(app, &citizen, &n).await["due_date"]);
+    let (s, b) = act(app, &clerk, &n, "transfer", json!({"to_department": "JN-SPJ", "reason": "x"})).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("same_department")));
+}
+
+async fn general_window_accepts_any_item_and_delivers(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    // 特种设备使用登记 belongs to market regulation (JN-SCJ).
+    let (s, b) = apply(app, &rep, json!({"item_code": "JN-SCJ-0003", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}})).await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let general = app.demo_token("spj.general").await;
+    let (_, intake) = app.get_json("/api/v1/cases?queue=intake", Some(&general)).await;
+    assert!(intake.as_array().unwrap().iter().any(|c| c["case_number"] == n.as_str()), "{intake}");
+    let b = must_act(app, &general, &n, "accept", json!({})).await;
+    assert_eq!(b["department"], "JN-SCJ", "dispatched to the owning department's back office");
+    let scj = app.demo_token("scj.approver").await;
+    let (_, queue) = app.get_json("/api/v1/cases?state=accepted", Some(&scj)).await;
+    assert!(queue.as_array().unwrap().iter().any(|c| c["case_number"] == n.as_str()));
+    must_act(app, &scj, &n, "start_review", json!({})).await;
+    must_act(app, &scj, &n, "approve", json!({})).await;
+    must_act(app, &scj, &n, "close", json!({})).await;
+    let (_, delivery) = app.get_json("/api/v1/cases?queue=delivery", Some(&general)).await;
+    assert!(delivery.as_array().unwrap().iter().any(|c| c["case_number"] == n.as_str()), "统一窗口出件");
+    assert_eq!(must_act(app, &general, &n, "deliver", json!({})).await["state"], "delivered");
+    // Workbench counts.
+    let (s, wb) = app.get_json("/api/v1/workbench", Some(&scj)).await;
+    assert_eq!(s, 200);
+    assert_eq!(wb["counts"]["delivered"], 1);
+}
+
+async fn bundle_fans_out_into_parts(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (s, b) = apply(
+        app,
+        &rep,
+        json!({"bundle_code": "JN-YJS-001", "answers": {"q2": true}, "enterprise": code,
+               "form": {"contact_name": "刘芳", "contact_phone": "13800138002"},
+               "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": b64(PDF)}]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let parent = b["case_number"].as_str().unwrap().to_string();
+    let view = case(app, &rep, &parent).await;
+    assert_eq!(view["kind"], "bundle");
+    let parts = view["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 9, "7 base items + 2 added by the answer");
+    let departments: std::collections::BTreeSet<&str> =
+        parts.iter().map(|p| p["department"].as_str().unwrap()).collect();
+    assert!(departments.len() >= 5, "{departments:?}");
+    // Staff act on the parts, not on the parent.
+    let clerk = app.demo_token("spj.clerk").await;
+    let (s, b) = act(app, &clerk, &parent, "accept", json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("bundle_parent")), "{b}");
+    let spj_part = parts.iter().find(|p| p["department"] == "JN-SPJ").unwrap()["case_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    must_act(app, &clerk, &spj_part, "accept", json!({})).await;
+    assert_eq!(case(app, &rep, &parent).await["state"], "under_review");
+    // The SPJ part got the shared file for the material it needs.
+    let part = case(app, &rep, &spj_part).await;
+    assert_eq!(part["parent_number"], parent.as_str());
+    // Withdrawing the bundle withdraws every part still open.
+    must_act(app, &rep, &parent, "withdraw", json!({"reason": "改为线下办理"})).await;
+    let after = case(app, &rep, &parent).await;
+    assert_eq!(after["state"], "withdrawn");
+    assert!(after["parts"].as_array().unwrap().iter().all(|p| p["state"] == "withdrawn"));
+    // The applicant's list shows the bundle once.
+    let (_, mine) = app.get_json("/api/v1/cases", Some(&rep)).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+}
+
+async fn notifications_and_outbox(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let n = food_licence(app, &citizen).await;
+    must_act(app, &clerk, &n, "accept", json!({})).await;
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&citizen)).await;
+    assert_eq!(inbox["unread"], 2, "{inbox}");
+    assert!(inbox["notifications"][0]["title_zh"].as_str().unwrap().contains(&n));
+    let (s, _) = app.post_json("/api/v1/notifications/read", Some(&citizen), json!({})).await;
+    assert_eq!(s, 204);
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&citizen)).await;
+    assert_eq!(inbox["unread"], 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.jsonl");
+    let sender = quanban::cases::notify::FileSender::new(path.clone());
+    let (sent, failed) = quanban::cases::notify::dispatch_once(&app.state.db, &sender).await.unwrap();
+    assert_eq!((sent, failed), (2, 0), "submission and acceptance SMS");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.contains("13800138001") && text.contains(&n));
+    assert_eq!(
+        quanban::cases::notify::dispatch_once(&app.state.db, &sender).await.unwrap(),
+        (0, 0),
+        "sent once"
+    );
+
+    struct Down;
+    impl quanban::cases::notify::Sender for Down {
+        fn send(&self, _: &quanban::cases::store::OutboxMessage) -> Result<(), String> {
+            Err("gateway down".into())
+        }
+    }
+    let reviewer = app.demo_token("spj.reviewer").await;
+    must_act(app, &reviewer, &n, "request_supplement", json!({"reason": "缺少照片"})).await;
+    for _ in 0..quanban::cases::notify::MAX_ATTEMPTS {
+        assert_eq!(quanban::cases::notify::dispatch_once(&app.state.db, &Down).await.unwrap(), (0, 1));
+    }
+    assert_eq!(
+        quanban::cases::notify::dispatch_once(&app.state.db, &Down).await.unwrap(),
+        (0, 0),
+        "given up: failed"
+    );
+}
+
+async fn drafts_save_and_return(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let (s, d) = app
+        .post_json(
+            "/api/v1/drafts",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003", "data": {"form": {"contact_name": "张"}}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let (s, d2) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/drafts/{id}"),
+            Some(&citizen),
+            json!({"data": {"form": {"contact_name": "张伟"}}, "version": 1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{d2}");
+    assert_eq!(d2["version"], 2);
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/drafts/{id}"),
+            Some(&citizen),
+            json!({"data": {}, "version": 1}),
+        )
+        .await;
+    assert_eq!(s, 409, "a stale tab does not overwrite");
+    let (phone, pw) = app.register_person("王五", 42).await;
+    let other = app.token(&phone, &pw).await;
+    let (s, _) = app.get_json(&format!("/api/v1/drafts/{id}"), Some(&other)).await;
+    assert_eq!(s, 404);
+    let (_, list) = app.get_json("/api/v1/drafts", Some(&citizen)).await;
+    assert_eq!(list[0]["data"]["form"]["contact_name"], "张伟");
+    let (s, _) =
+        app.request(reqwest::Method::DELETE, &format!("/api/v1/drafts/{id}"), Some(&citizen), None).await;
+    assert_eq!(s, 204);
+}
