@@ -979,3 +979,118 @@ async fn shoot_all(s: &Session) {
         s.log_out().await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cases: apply one topic per screen, then the window, the approver, the applicant's inbox
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_accept_approve_and_read_the_decision() {
+    run("case_journey", |s| Box::pin(case_journey(s))).await;
+}
+
+async fn case_journey(s: &Session) {
+    let citizen = s.app.demo("13800138001").await;
+    let clerk = s.app.demo("spj.clerk").await;
+    let approver = s.app.demo("spj.approver").await;
+    let supervisor = s.app.demo("dsj.supervisor").await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("申请书.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% browser journey\n").unwrap();
+    let exe = dir.path().join("virus.pdf");
+    std::fs::write(&exe, b"MZ\x90\x00 not a pdf").unwrap();
+
+    // Step 1: contact details, with a wrong phone number first.
+    s.log_in(&citizen.username, &citizen.password).await;
+    s.goto("/items/JN-SPJ-0003").await;
+    s.click("#apply-online").await;
+    let contact = s.wait_loaded().await;
+    assert!(contact.starts_with("/drafts/") && contact.ends_with("/contact"), "{contact}");
+    assert_eq!(s.text("#step-indicator").await, "第 1 / 3");
+    assert_eq!(s.value("[name=contact_name]").await, "张伟", "prefilled from the account");
+    s.type_into("[name=contact_phone]", "12345").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact).await;
+    assert!(s.text("#form-errors").await.contains("手机"), "the phone error is named");
+    shoot_both(s, "apply-errors").await;
+    s.type_into("[name=contact_phone]", "13800138001").await;
+    s.click("#next").await;
+    let materials = contact.replace("/contact", "/materials");
+    s.wait_for_path(&materials).await;
+
+    // Step 2: a forbidden file is refused naming the material; then a real PDF and the commitment.
+    s.find("#file_0").await.send_keys(exe.display().to_string()).await.unwrap();
+    s.click("#next").await;
+    s.wait_for_path(&materials).await;
+    assert!(s.text("#form-errors").await.contains("只接受"), "{}", s.text("#form-errors").await);
+    s.find("#file_0").await.send_keys(pdf.display().to_string()).await.unwrap();
+    if !s.find("#commitment").await.is_selected().await.unwrap() {
+        s.find("#commitment").await.click().await.unwrap();
+    }
+    shoot_both(s, "apply-materials").await;
+    s.click("#next").await;
+    let check = contact.replace("/contact", "/check");
+    s.wait_for_path(&check).await;
+    let answers = s.text("#check-answers").await;
+    assert!(answers.contains("13800138001") && answers.contains("张伟"), "{answers}");
+    assert!(s.body_text().await.contains("申请书.pdf"));
+    shoot_both(s, "apply-check").await;
+
+    // Leave and come back: the draft is listed under My cases.
+    s.goto("/my/cases").await;
+    assert!(s.body_text().await.contains("未提交的草稿"));
+    s.goto(&check).await;
+    s.click("#submit-application").await;
+    let confirmation = s.wait_loaded().await;
+    assert!(
+        confirmation.starts_with("/cases/JN") && confirmation.ends_with("?submitted=1"),
+        "{confirmation}"
+    );
+    let number = s.text("#case-number").await;
+    assert!(s.text("#confirmation").await.contains(&number));
+    assert_eq!(s.text("#case-state").await, "已提交，待受理");
+    shoot_both(s, "case-submitted").await;
+    s.log_out().await;
+
+    // The window clerk finds it on the workbench and accepts it.
+    s.log_in(&clerk.username, &clerk.password).await;
+    s.goto("/workbench").await;
+    assert!(s.text("#case-table").await.contains(&number));
+    shoot_both(s, "workbench").await;
+    s.goto(&format!("/cases/{number}")).await;
+    s.click("#do-accept").await;
+    s.wait_for_path(&format!("/cases/{number}?done=accept")).await;
+    assert_eq!(s.text("#case-state").await, "已受理");
+    assert!(s.text("#case-due").await.contains("正常"), "green light: {}", s.text("#case-due").await);
+    s.log_out().await;
+
+    // The approver decides (commitment: straight from acceptance) and the decision is written.
+    s.log_in(&approver.username, &approver.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    s.click("#do-approve").await;
+    s.wait_for_path(&format!("/cases/{number}?done=approve")).await;
+    assert_eq!(s.text("#case-state").await, "已准予许可");
+    shoot_both(s, "case-staff").await;
+    s.click("#decision-link").await;
+    s.wait_for_path(&format!("/cases/{number}/decision")).await;
+    assert!(s.text("#decision-document").await.contains("准予行政许可决定书"));
+    shoot_both(s, "decision").await;
+    s.log_out().await;
+
+    // The applicant sees the news in the inbox and the timeline.
+    s.log_in(&citizen.username, &citizen.password).await;
+    s.goto("/inbox").await;
+    assert!(s.body_text().await.contains("已准予许可"));
+    shoot_both(s, "inbox").await;
+    s.goto(&format!("/cases/{number}")).await;
+    let timeline = s.texts("#timeline li").await;
+    assert_eq!(timeline.len(), 3, "{timeline:?}");
+    assert!(timeline[1].contains("王晓雯"), "who accepted: {timeline:?}");
+    s.log_out().await;
+
+    // The supervisor sees the lights.
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.goto("/supervision").await;
+    assert!(s.exists("#by-department").await);
+    shoot_both(s, "supervision").await;
+}

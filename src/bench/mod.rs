@@ -3,6 +3,7 @@
 
 mod audit;
 mod guide;
+mod lifecycle;
 mod load;
 mod startup;
 
@@ -18,6 +19,9 @@ pub enum BenchCommand {
     Audit(audit::AuditArgs),
     /// Guidance search: index build time, top-1/top-3 on the evaluation set, latency p50/p99
     Guide(guide::GuideArgs),
+    /// Full case lifecycles (submit → accept → approve → close) over HTTP on a fresh database,
+    /// SQLite and PostgreSQL: lifecycles/s, writes/s, p50/p99 per action vs. the bare database
+    Lifecycle(lifecycle::LifecycleArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -35,10 +39,16 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Me(a) => load::run(a).await,
         BenchCommand::Audit(a) => audit::run(a).await,
         BenchCommand::Guide(a) => guide::run(a).await,
+        BenchCommand::Lifecycle(a) => lifecycle::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             load::run(load::LoadArgs::default()).await?;
             guide::run(guide::GuideArgs::default()).await?;
+            lifecycle::run(lifecycle::LifecycleArgs {
+                postgres: a.postgres.clone(),
+                ..lifecycle::LifecycleArgs::default()
+            })
+            .await?;
             audit::run(audit::AuditArgs { postgres: Some(a.postgres), ..audit::AuditArgs::default() }).await
         }
     }

@@ -1,1 +1,1267 @@
-//! Case pages.
+//! Case pages: applying one topic per screen with drafts and a check-your-answers page, my cases
+//! and the inbox, the case page with its timeline and the actions the reader may take, the staff
+//! workbench (department queue, general-window intake and delivery, post-checks), supervision
+//! lights, and the printable decision document.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Multipart;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::{self as case_api, LightCounts, ListQuery, Supervision};
+use super::domain::{CaseAction, CaseState, Light};
+use super::intake::{self, ApplicationForm};
+use super::service::{self, ActionRequest, ApplyRequest, CommitmentInput, MaterialInput};
+use super::store::{self, CaseRecord, Draft, Queue};
+use crate::app::AppState;
+use crate::calendar::domain::today_in_shanghai;
+use crate::catalog;
+use crate::catalog::pages::Names;
+use crate::http::{ApiError, FieldError};
+use crate::identity::authz::Actor;
+use crate::web::i18n::Tr;
+use crate::web::page::{PageCtx, PageError, UserChip};
+
+fn light_class(l: Light) -> &'static str {
+    match l {
+        Light::Green => "light green",
+        Light::Yellow => "light yellow",
+        Light::Red => "light red",
+        Light::None => "light none",
+    }
+}
+
+fn light_label(t: &Tr, l: Light) -> &'static str {
+    match l {
+        Light::Green => t.s("case.light_green"),
+        Light::Yellow => t.s("case.light_yellow"),
+        Light::Red => t.s("case.light_red"),
+        Light::None => t.s("case.light_none"),
+    }
+}
+
+fn state_label(t: &Tr, s: CaseState) -> &'static str {
+    t.pick(s.label_zh(), s.label_en())
+}
+
+/// One line of a case list.
+pub struct CaseLine {
+    number: String,
+    title: String,
+    department: String,
+    applicant: String,
+    state: String,
+    due: String,
+    light_class: &'static str,
+    light: &'static str,
+}
+
+fn lines(
+    t: &Tr,
+    names: &Names,
+    cases: &[CaseRecord],
+    state: &AppState,
+    cal: &crate::calendar::domain::Calendar,
+) -> Vec<CaseLine> {
+    let today = today_in_shanghai();
+    cases
+        .iter()
+        .map(|c| {
+            let l = c.light(cal, today, state.config.yellow_days);
+            CaseLine {
+                number: c.number.clone(),
+                title: c.title.clone(),
+                department: names.department(t, &c.department),
+                applicant: c.applicant_name.clone(),
+                state: state_label(t, c.state).into(),
+                due: c
+                    .due_now(cal, today)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "—".into()),
+                light_class: light_class(l),
+                light: light_label(t, l),
+            }
+        })
+        .collect()
+}
+
+fn require_login(ctx: &PageCtx) -> Result<String, Redirect> {
+    ctx.caller.user_id.clone().ok_or_else(|| Redirect::to("/login"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying
+// ---------------------------------------------------------------------------------------------
+
+/// What is being applied for, as the steps show it.
+struct Target {
+    code: String,
+    name: String,
+    is_bundle: bool,
+    commitment_allowed: bool,
+    needs_enterprise: bool,
+    /// (name, where it comes from, whether a commitment can replace it)
+    materials: Vec<(String, String, bool)>,
+}
+
+async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, ApiError> {
+    let names = Names::load(state).await?;
+    if let Some(code) = &draft.item_code {
+        let s = catalog::store::get(&state.db, code).await?.ok_or(ApiError::NotFound)?;
+        return Ok(Target {
+            code: code.clone(),
+            name: s.item.name.clone(),
+            is_bundle: false,
+            commitment_allowed: s.item.commitment,
+            needs_enterprise: s.item.audience == "enterprise",
+            materials: s
+                .item
+                .materials
+                .iter()
+                .map(|m| (m.name.clone(), names.source(t, &m.source), m.commitment_ok && s.item.commitment))
+                .collect(),
+        });
+    }
+    let code = draft.bundle_code.clone().ok_or(ApiError::NotFound)?;
+    let answers: BTreeMap<String, bool> =
+        serde_json::from_value(draft.data.get("answers").cloned().unwrap_or(json!({}))).unwrap_or_default();
+    let r = catalog::api::resolve(state, &code, &answers).await?;
+    let mut commitment_allowed = false;
+    let mut needs_enterprise = false;
+    for part in &r.items {
+        if let Some(s) = catalog::store::get(&state.db, &part.code).await? {
+            commitment_allowed |= s.item.commitment;
+            needs_enterprise |= s.item.audience == "enterprise";
+        }
+    }
+    Ok(Target {
+        code,
+        name: r.name.clone(),
+        is_bundle: true,
+        commitment_allowed,
+        needs_enterprise,
+        materials: r
+            .materials
+            .iter()
+            .map(|m| (m.name.clone(), names.source(t, &m.source), m.commitment_ok && commitment_allowed))
+            .collect(),
+    })
+}
+
+/// Starts an application: a draft is created and the first step shown.
+pub async fn start_item(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let user = match require_login(&ctx) {
+        Ok(u) => u,
+        Err(r) => return Ok(r.into_response()),
+    };
+    ctx.check_csrf(&f.csrf)?;
+    catalog::store::get(&state.db, &code)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .ok_or(ctx.error(ApiError::NotFound))?;
+    let d = store::create_draft(&state.db, &user, Some(code), None, json!({}))
+        .await
+        .map_err(|e| ctx.error(e.into()))?;
+    Ok(Redirect::to(&format!("/drafts/{}/contact", d.id)).into_response())
+}
+
+/// Starts a bundle application with the questionnaire's answers (`q1=yes` …).
+pub async fn start_bundle(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Result<Response, PageError> {
+    let user = match require_login(&ctx) {
+        Ok(u) => u,
+        Err(r) => return Ok(r.into_response()),
+    };
+    ctx.check_csrf(f.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let answers: BTreeMap<String, bool> =
+        f.iter().filter(|(k, _)| k.starts_with('q')).map(|(k, v)| (k.clone(), v == "yes")).collect();
+    catalog::api::resolve(&state, &code, &answers).await.map_err(|e| ctx.error(e))?;
+    let d = store::create_draft(&state.db, &user, None, Some(code), json!({"answers": answers}))
+        .await
+        .map_err(|e| ctx.error(e.into()))?;
+    Ok(Redirect::to(&format!("/drafts/{}/contact", d.id)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CsrfOnly {
+    pub csrf: String,
+}
+
+async fn own_draft(state: &AppState, ctx: &PageCtx, id: &str) -> Result<Draft, PageError> {
+    let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
+    match store::get_draft(&state.db, id).await.map_err(|e| ctx.error(e.into()))? {
+        Some(d) if d.owner_id == user => Ok(d),
+        _ => Err(ctx.error(ApiError::NotFound)),
+    }
+}
+
+pub struct EnterpriseChoice {
+    code: String,
+    name: String,
+    selected: bool,
+}
+
+pub struct MaterialStep {
+    index: usize,
+    name: String,
+    source: String,
+    commitment_ok: bool,
+    file_name: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "apply.html")]
+struct ApplyPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    draft_id: String,
+    version: i64,
+    step: &'static str,
+    step_no: u8,
+    target_name: String,
+    target_code: String,
+    is_bundle: bool,
+    needs_enterprise: bool,
+    commitment_allowed: bool,
+    enterprises: Vec<EnterpriseChoice>,
+    form: ApplicationForm,
+    enterprise_name: String,
+    commitment: bool,
+    commitment_text: String,
+    materials: Vec<MaterialStep>,
+    answers: Vec<(String, bool)>,
+    errors: Vec<FieldError>,
+}
+
+async fn render_step(
+    state: &AppState,
+    ctx: &PageCtx,
+    draft: &Draft,
+    step: &'static str,
+    errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let target = target_of(state, &t, draft).await.map_err(|e| ctx.error(e))?;
+    let user = ctx.caller.user_id.clone().unwrap_or_default();
+    let profile = crate::identity::store::profile(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
+    let data = &draft.data;
+    let mut form: ApplicationForm =
+        serde_json::from_value(data.get("form").cloned().unwrap_or(json!({}))).unwrap_or_default();
+    if form.contact_name.is_empty() && data.get("form").is_none() {
+        form.contact_name = profile.name.clone();
+    }
+    let chosen = data.get("enterprise").and_then(Value::as_str).unwrap_or("").to_string();
+    let enterprises: Vec<EnterpriseChoice> = profile
+        .enterprises
+        .iter()
+        .map(|e| EnterpriseChoice {
+            code: e.credit_code.clone(),
+            name: e.name.clone(),
+            selected: e.credit_code == chosen,
+        })
+        .collect();
+    let enterprise_name = enterprises.iter().find(|e| e.selected).map(|e| e.name.clone()).unwrap_or_default();
+    let commitment = data.get("commitment").and_then(Value::as_bool).unwrap_or(false);
+    let files = data.get("files").cloned().unwrap_or(json!({}));
+    let materials = target
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(i, (name, source, ok))| MaterialStep {
+            index: i,
+            name: name.clone(),
+            source: source.clone(),
+            commitment_ok: *ok,
+            file_name: files
+                .get(i.to_string())
+                .and_then(|f| f.get("file_name"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+        .collect();
+    let answers = data
+        .get("answers")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false))).collect())
+        .unwrap_or_default();
+    let replaced: Vec<&str> = target.materials.iter().filter(|m| m.2).map(|m| m.0.as_str()).collect();
+    let page = ApplyPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        draft_id: draft.id.clone(),
+        version: draft.version,
+        step,
+        step_no: match step {
+            "contact" => 1,
+            "materials" => 2,
+            _ => 3,
+        },
+        target_name: target.name.clone(),
+        target_code: target.code.clone(),
+        is_bundle: target.is_bundle,
+        needs_enterprise: target.needs_enterprise,
+        commitment_allowed: target.commitment_allowed,
+        enterprises,
+        form,
+        enterprise_name,
+        commitment,
+        commitment_text: intake::commitment_text(&target.name, &replaced),
+        materials,
+        answers,
+        errors,
+    };
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(status, &page))
+}
+
+async fn step_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: &str,
+    step: &'static str,
+) -> Result<Response, PageError> {
+    if let Err(r) = require_login(ctx) {
+        return Ok(r.into_response());
+    }
+    let draft = own_draft(state, ctx, id).await?;
+    render_step(state, ctx, &draft, step, Vec::new()).await
+}
+
+/// Step 1: applicant and contact details.
+pub async fn contact_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    step_page(&state, &ctx, &id, "contact").await
+}
+
+/// Step 2: materials and the commitment.
+pub async fn materials_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    step_page(&state, &ctx, &id, "materials").await
+}
+
+/// Step 3: check your answers.
+pub async fn check_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    step_page(&state, &ctx, &id, "check").await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContactForm {
+    pub csrf: String,
+    pub version: i64,
+    pub enterprise: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub address: String,
+    pub description: String,
+}
+
+/// Step 1 saved: the form is checked now so that mistakes are fixed where they were made.
+pub async fn save_contact(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ContactForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let draft = own_draft(&state, &ctx, &id).await?;
+    let mut form = ApplicationForm {
+        contact_name: f.contact_name,
+        contact_phone: f.contact_phone,
+        address: f.address,
+        description: f.description,
+    };
+    let errors = form.validate();
+    let mut data = draft.data.clone();
+    data["form"] = serde_json::to_value(&form).unwrap_or(json!({}));
+    data["enterprise"] = json!(f.enterprise.trim());
+    let saved = store::save_draft(&state.db, &id, data, f.version).await.map_err(|e| ctx.error(e.into()))?;
+    if !errors.is_empty() {
+        return render_step(&state, &ctx, &saved, "contact", errors).await;
+    }
+    Ok(Redirect::to(&format!("/drafts/{id}/materials")).into_response())
+}
+
+/// Step 2 saved: uploaded files are checked and stored; the commitment choice is kept.
+pub async fn save_materials(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
+    let draft = own_draft(&state, &ctx, &id).await?;
+    let target = target_of(&state, &ctx.t, &draft).await.map_err(|e| ctx.error(e))?;
+    let mut csrf = String::new();
+    let mut version = draft.version;
+    let mut commitment = false;
+    let mut data = draft.data.clone();
+    if !data.get("files").is_some_and(Value::is_object) {
+        data["files"] = json!({});
+    }
+    let mut errors = Vec::new();
+    let mut checked_csrf = false;
+    while let Some(field) = multipart.next_field().await.map_err(|e| ctx.error(multipart_error(e)))? {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "version" => version = field.text().await.unwrap_or_default().parse().unwrap_or(version),
+            "commitment" => commitment = field.text().await.unwrap_or_default() == "yes",
+            n if n.starts_with("file_") => {
+                if !checked_csrf {
+                    // Files are stored as they stream in, so the token is checked first.
+                    ctx.check_csrf(&csrf)?;
+                    checked_csrf = true;
+                }
+                let Ok(index) = n["file_".len()..].parse::<usize>() else { continue };
+                let Some((material, _, _)) = target.materials.get(index) else { continue };
+                let file_name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(|e| ctx.error(multipart_error(e)))?;
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                match intake::check_file(&file_name, &bytes) {
+                    Ok(kind) => {
+                        let size = bytes.len();
+                        let hash = store::put_upload(&state.db, bytes.to_vec(), kind.content_type(), &user)
+                            .await
+                            .map_err(|e| ctx.error(e.into()))?;
+                        data["files"][index.to_string()] = json!({
+                            "hash": hash, "file_name": file_name, "size": size, "content_type": kind.content_type(),
+                        });
+                    }
+                    Err(p) => errors.push(intake::file_error(&format!("file_{index}"), material, p)),
+                }
+            }
+            _ => {}
+        }
+    }
+    if !checked_csrf {
+        ctx.check_csrf(&csrf)?;
+    }
+    data["commitment"] = json!(commitment && target.commitment_allowed);
+    let saved = store::save_draft(&state.db, &id, data, version).await.map_err(|e| ctx.error(e.into()))?;
+    if !errors.is_empty() {
+        return render_step(&state, &ctx, &saved, "materials", errors).await;
+    }
+    Ok(Redirect::to(&format!("/drafts/{id}/check")).into_response())
+}
+
+fn multipart_error(e: axum_extra::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::BadRequest {
+            code: "bad_multipart", zh: "无法读取上传的文件".into(), en: e.body_text()
+        }
+    }
+}
+
+/// Submits the draft: the same rules as the API; problems send the applicant back to the step
+/// where the field is.
+pub async fn submit_draft(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let draft = own_draft(&state, &ctx, &id).await?;
+    let data = &draft.data;
+    let files: Vec<MaterialInput> = data
+        .get("files")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| MaterialInput {
+                    index: k.parse().ok(),
+                    upload: v.get("hash").and_then(Value::as_str).map(str::to_string),
+                    file_name: v.get("file_name").and_then(Value::as_str).map(str::to_string),
+                    ..Default::default()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let req = ApplyRequest {
+        item_code: draft.item_code.clone(),
+        bundle_code: draft.bundle_code.clone(),
+        answers: serde_json::from_value(data.get("answers").cloned().unwrap_or(json!({})))
+            .unwrap_or_default(),
+        enterprise: data
+            .get("enterprise")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        form: serde_json::from_value(data.get("form").cloned().unwrap_or(json!({}))).unwrap_or_default(),
+        materials: files,
+        commitment: data.get("commitment").and_then(Value::as_bool).map(CommitmentInput::Flag),
+    };
+    match service::apply(&state, &ctx.caller, req).await {
+        Ok((number, _)) => {
+            store::delete_draft(&state.db, &id).await.map_err(|e| ctx.error(e.into()))?;
+            Ok(Redirect::to(&format!("/cases/{number}?submitted=1")).into_response())
+        }
+        Err(ApiError::Validation(errors)) => {
+            let step = if errors.iter().any(|e| e.field.starts_with("form.") || e.field == "enterprise") {
+                "contact"
+            } else if errors.iter().any(|e| e.field.starts_with("materials") || e.field == "commitment") {
+                "materials"
+            } else {
+                "check"
+            };
+            render_step(&state, &ctx, &draft, step, errors).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+pub async fn discard_draft(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    own_draft(&state, &ctx, &id).await?;
+    store::delete_draft(&state.db, &id).await.map_err(|e| ctx.error(e.into()))?;
+    Ok(Redirect::to("/my/cases").into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// My cases and the inbox
+// ---------------------------------------------------------------------------------------------
+
+pub struct DraftLine {
+    id: String,
+    title: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "my_cases.html")]
+struct MyCasesPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    cases: Vec<CaseLine>,
+    drafts: Vec<DraftLine>,
+    unread: i64,
+}
+
+pub async fn my_cases(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let user = match require_login(&ctx) {
+        Ok(u) => u,
+        Err(r) => return Ok(r.into_response()),
+    };
+    if matches!(ctx.caller.actor, Actor::Staff { .. }) {
+        return Ok(Redirect::to("/workbench").into_response());
+    }
+    let t = ctx.t;
+    let cases =
+        case_api::list_for(&state, &ctx.caller, &ListQuery::default()).await.map_err(|e| ctx.error(e))?;
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let cal = state.calendar().await;
+    let mut drafts = Vec::new();
+    for d in store::drafts_of(&state.db, &user).await.map_err(|e| ctx.error(e.into()))? {
+        let title = match (&d.item_code, &d.bundle_code) {
+            (Some(c), _) => catalog::store::get(&state.db, c)
+                .await
+                .ok()
+                .flatten()
+                .map(|s| s.item.name)
+                .unwrap_or(c.clone()),
+            (None, Some(b)) => b.clone(),
+            _ => String::new(),
+        };
+        drafts.push(DraftLine {
+            id: d.id,
+            title,
+            updated: d.updated_at.chars().take(16).collect::<String>().replace('T', " "),
+        });
+    }
+    let page = MyCasesPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        cases: lines(&t, &names, &cases, &state, &cal),
+        drafts,
+        unread: store::unread_count(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?,
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+pub struct NoteLine {
+    title: String,
+    body: String,
+    at: String,
+    unread: bool,
+    case_number: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    notes: Vec<NoteLine>,
+}
+
+pub async fn inbox(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    let user = match require_login(&ctx) {
+        Ok(u) => u,
+        Err(r) => return Ok(r.into_response()),
+    };
+    let t = ctx.t;
+    let notes = store::inbox(&state.db, &user, 100)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .into_iter()
+        .map(|n| NoteLine {
+            title: t.pick(&n.title_zh, &n.title_en).to_string(),
+            body: t.pick(&n.body_zh, &n.body_en).to_string(),
+            at: n.created_at.chars().take(16).collect::<String>().replace('T', " "),
+            unread: n.read_at.is_none(),
+            case_number: n.case_number,
+        })
+        .collect();
+    let page = InboxPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), notes };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+pub async fn inbox_read(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
+    store::mark_all_read(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The case page
+// ---------------------------------------------------------------------------------------------
+
+pub struct EventLine {
+    at: String,
+    what: String,
+    who: String,
+    department: String,
+    reason: Option<String>,
+    state: String,
+}
+
+pub struct MaterialLine {
+    index: i64,
+    name: String,
+    how: String,
+    file_name: Option<String>,
+    hash: Option<String>,
+}
+
+pub struct ActionButton {
+    action: &'static str,
+    label: &'static str,
+    needs_reason: bool,
+    is_transfer: bool,
+    is_resubmit: bool,
+    danger: bool,
+}
+
+pub struct CheckLine {
+    id: String,
+    status: String,
+    due: String,
+    note: Option<String>,
+    version: i64,
+    can_conclude: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    submitted: bool,
+    notice: Option<String>,
+    c: CaseRecord,
+    state: String,
+    department: String,
+    due: Option<String>,
+    light_class: &'static str,
+    light: &'static str,
+    events: Vec<EventLine>,
+    materials: Vec<MaterialLine>,
+    parts: Vec<CaseLine>,
+    actions: Vec<ActionButton>,
+    departments: Vec<(String, String)>,
+    checks: Vec<CheckLine>,
+    is_applicant: bool,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CaseQuery {
+    pub submitted: Option<String>,
+    pub done: Option<String>,
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(number): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, PageError> {
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    let notice = q.done.as_deref().and_then(CaseAction::parse).map(|a| {
+        if ctx.t.is_en() { format!("Done: {}", a.label_en()) } else { format!("已{}", a.label_zh()) }
+    });
+    render_case(&state, &ctx, &number, q.submitted.is_some(), notice, Vec::new()).await
+}
+
+async fn render_case(
+    state: &AppState,
+    ctx: &PageCtx,
+    number: &str,
+    submitted: bool,
+    notice: Option<String>,
+    errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let view = case_api::case_view(state, &ctx.caller, number).await.map_err(|e| ctx.error(e))?;
+    let names = Names::load(state).await.map_err(|e| ctx.error(e))?;
+    let cal = state.calendar().await;
+    let c = view.case;
+    let events = view
+        .timeline
+        .iter()
+        .map(|e| {
+            let what = match CaseAction::parse(&e.action) {
+                Some(a) => t.pick(a.label_zh(), a.label_en()).to_string(),
+                None => match e.action.as_str() {
+                    "submit" => t.s("case.ev_submit").into(),
+                    "revoke" => t.s("case.ev_revoke").into(),
+                    "parts_changed" => t.s("case.ev_parts").into(),
+                    other => other.to_string(),
+                },
+            };
+            let mut reason = e.reason.clone();
+            if let Some(d) = &e.detail
+                && let (Some(from), Some(to)) =
+                    (d.get("from").and_then(Value::as_str), d.get("to").and_then(Value::as_str))
+            {
+                let moved = format!("{} → {}", names.department(&t, from), names.department(&t, to));
+                reason = Some(match reason {
+                    Some(r) => format!("{moved}：{r}"),
+                    None => moved,
+                });
+            }
+            if let Some(by) = e.detail.as_ref().and_then(|d| d.get("submitted_by")).and_then(Value::as_str) {
+                reason = Some(format!("{} {by}", t.s("case.submitted_by")));
+            }
+            EventLine {
+                at: e.at.chars().take(16).collect::<String>().replace('T', " "),
+                what,
+                who: e.actor_name.clone(),
+                department: names.department(&t, &e.department),
+                reason,
+                state: CaseState::parse(&e.to_state)
+                    .map(|s| state_label(&t, s).to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let materials = view
+        .materials
+        .iter()
+        .map(|m| MaterialLine {
+            index: m.index,
+            name: m.name.clone(),
+            how: t.pick(m.provided_as.label_zh(), m.provided_as.label_en()).to_string(),
+            file_name: m.file_name.clone(),
+            hash: m.hash.as_ref().map(|h| h.chars().take(12).collect()),
+        })
+        .collect();
+    let parts = if c.is_bundle() {
+        let kids = store::children(&state.db, number).await.map_err(|e| ctx.error(e.into()))?;
+        lines(&t, &names, &kids, state, &cal)
+    } else {
+        Vec::new()
+    };
+    let actions = view
+        .available_actions
+        .iter()
+        .filter_map(|a| CaseAction::parse(a))
+        .filter(|a| *a != CaseAction::Transfer || !c.is_bundle())
+        .map(|a| ActionButton {
+            action: a.as_str(),
+            label: t.pick(a.label_zh(), a.label_en()),
+            needs_reason: a.needs_reason() && a != CaseAction::Transfer,
+            is_transfer: a == CaseAction::Transfer,
+            is_resubmit: a == CaseAction::Resubmit,
+            danger: matches!(a, CaseAction::NotAccept | CaseAction::Reject | CaseAction::Withdraw),
+        })
+        .collect();
+    let mut departments: Vec<(String, String)> = case_api::department_names(state)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_keys()
+        .filter(|code| *code != c.department)
+        .map(|code| (names.department(&t, &code), code))
+        .collect();
+    departments.sort();
+    let staff_dept_roles: Vec<(String, crate::identity::authz::Role)> = match &ctx.caller.actor {
+        Actor::Staff { grants, .. } => grants.iter().map(|g| (g.department.clone(), g.role)).collect(),
+        _ => Vec::new(),
+    };
+    let checks = view
+        .post_checks
+        .iter()
+        .map(|p| CheckLine {
+            id: p.id.clone(),
+            status: match p.status.as_str() {
+                "open" => t.s("case.check_open"),
+                "confirmed" => t.s("case.check_confirmed"),
+                _ => t.s("case.check_false"),
+            }
+            .into(),
+            due: p.due_on.clone(),
+            note: p.note.clone(),
+            version: p.version,
+            can_conclude: p.status == "open"
+                && staff_dept_roles.iter().any(|(d, r)| {
+                    *d == p.department
+                        && matches!(
+                            r,
+                            crate::identity::authz::Role::Reviewer
+                                | crate::identity::authz::Role::Approver
+                                | crate::identity::authz::Role::DepartmentHead
+                        )
+                }),
+        })
+        .collect();
+    let is_applicant = matches!(ctx.caller.actor, Actor::Person { .. });
+    let page = CasePage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        submitted,
+        notice,
+        state: state_label(&t, c.state).into(),
+        department: names.department(&t, &c.department),
+        due: view.due_date.clone(),
+        light_class: light_class(view.light),
+        light: light_label(&t, view.light),
+        events,
+        materials,
+        parts,
+        actions,
+        departments,
+        checks,
+        is_applicant,
+        c,
+        errors,
+    };
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(status, &page))
+}
+
+/// A case action from the page: the same rules as the API. Resubmissions carry files.
+pub async fn act(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(number): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let mut materials = Vec::new();
+    let mut errors = Vec::new();
+    let mut checked = false;
+    while let Some(field) = multipart.next_field().await.map_err(|e| ctx.error(multipart_error(e)))? {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(ix) = name.strip_prefix("file_") {
+            if !checked {
+                ctx.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
+                checked = true;
+            }
+            let Ok(index) = ix.parse::<usize>() else { continue };
+            let file_name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| ctx.error(multipart_error(e)))?;
+            if file_name.is_empty() && bytes.is_empty() {
+                continue;
+            }
+            match intake::check_file(&file_name, &bytes) {
+                Ok(kind) => {
+                    let hash = store::put_upload(&state.db, bytes.to_vec(), kind.content_type(), &user)
+                        .await
+                        .map_err(|e| ctx.error(e.into()))?;
+                    materials.push(MaterialInput {
+                        index: Some(index),
+                        upload: Some(hash),
+                        file_name: Some(file_name),
+                        ..Default::default()
+                    });
+                }
+                Err(p) => errors.push(intake::file_error(&name, &file_name, p)),
+            }
+        } else {
+            fields.insert(name, field.text().await.unwrap_or_default());
+        }
+    }
+    if !checked {
+        ctx.check_csrf(fields.get("csrf").map(String::as_str).unwrap_or(""))?;
+    }
+    let action =
+        fields.get("action").and_then(|a| CaseAction::parse(a)).ok_or(ctx.error(ApiError::NotFound))?;
+    if !errors.is_empty() {
+        return render_case(&state, &ctx, &number, false, None, errors).await;
+    }
+    let req = ActionRequest {
+        reason: fields.get("reason").cloned(),
+        to_department: fields.get("to_department").cloned().filter(|d| !d.is_empty()),
+        version: fields.get("version").and_then(|v| v.parse().ok()),
+        materials,
+    };
+    match service::act(&state, &ctx.caller, &number, action, req).await {
+        Ok(c) => {
+            // After a transfer the sender may no longer see the case: back to the workbench.
+            let readable = service::readable(&state, &ctx.caller, &c.number).await.is_ok();
+            let to = if readable {
+                format!("/cases/{}?done={}", c.number, action.as_str())
+            } else {
+                "/workbench".to_string()
+            };
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(ApiError::Validation(errors)) => render_case(&state, &ctx, &number, false, None, errors).await,
+        Err(e @ ApiError::StateConflict { .. }) => {
+            let (_, zh, en) = e.describe();
+            let msg = if ctx.t.is_en() { en } else { zh };
+            render_case(
+                &state,
+                &ctx,
+                &number,
+                false,
+                None,
+                vec![FieldError::new("action", "conflict", msg.clone(), msg)],
+            )
+            .await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CheckForm {
+    pub csrf: String,
+    pub outcome: String,
+    pub note: String,
+    pub version: Option<i64>,
+    pub case_number: String,
+}
+
+pub async fn conclude_check(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<CheckForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let false_commitment = f.outcome == "false_commitment";
+    match service::conclude_post_check(&state, &ctx.caller, &id, false_commitment, f.note, f.version).await {
+        Ok(p) => Ok(Redirect::to(&format!("/cases/{}", p.case_number)).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            render_case(&state, &ctx, &f.case_number, false, None, errors).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+/// The printable decision document (决定书).
+#[derive(Template)]
+#[template(path = "decision.html")]
+struct DecisionPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    number: String,
+    doc: DecisionView,
+}
+
+pub struct DecisionView {
+    document_number: String,
+    title: String,
+    text: String,
+    department_name: String,
+    date: String,
+    decided_by: String,
+}
+
+pub async fn decision(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    let c = service::readable(&state, &ctx.caller, &number).await.map_err(|e| ctx.error(e))?;
+    let doc = c.decision_document.ok_or(ctx.error(ApiError::NotFound))?;
+    let t = ctx.t;
+    let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let view = DecisionView {
+        document_number: s("document_number"),
+        title: if t.is_en() { s("title_en") } else { s("title_zh") },
+        text: if t.is_en() { s("text_en") } else { s("text_zh") },
+        department_name: s("department_name"),
+        date: s("date"),
+        decided_by: s("decided_by"),
+    };
+    let page = DecisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), number, doc: view };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff workbench and supervision
+// ---------------------------------------------------------------------------------------------
+
+pub struct Tab {
+    href: String,
+    label: String,
+    count: i64,
+    current: bool,
+}
+
+pub struct CheckRow {
+    case_number: String,
+    title: String,
+    applicant: String,
+    due: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "workbench.html")]
+struct WorkbenchPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    department: String,
+    tabs: Vec<Tab>,
+    heading: String,
+    cases: Vec<CaseLine>,
+    lights: LightCounts,
+    checks: Vec<CheckRow>,
+    is_supervisor: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkbenchQuery {
+    pub view: String,
+    pub state: String,
+}
+
+pub async fn workbench(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<WorkbenchQuery>,
+) -> Result<Response, PageError> {
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    let Some(dept) = service::staff_department(&ctx.caller.actor) else {
+        return Ok(Redirect::to("/my/cases").into_response());
+    };
+    let t = ctx.t;
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let cal = state.calendar().await;
+    let wb = case_api::workbench_of(&state, &dept).await.map_err(|e| ctx.error(e))?;
+    let general = service::is_general_window(&ctx.caller.actor);
+    let today = today_in_shanghai();
+    let (heading, cases) = match q.view.as_str() {
+        "intake" if general => (
+            t.s("wb.intake").to_string(),
+            store::queue(&state.db, &Queue::Intake, 200).await.map_err(|e| ctx.error(e.into()))?,
+        ),
+        "delivery" if general => (
+            t.s("wb.delivery").to_string(),
+            store::queue(&state.db, &Queue::WindowDelivery, 200).await.map_err(|e| ctx.error(e.into()))?,
+        ),
+        "nearing" => {
+            let open =
+                store::queue(&state.db, &Queue::Department { department: dept.clone(), state: None }, 2000)
+                    .await
+                    .map_err(|e| ctx.error(e.into()))?;
+            let near = open
+                .into_iter()
+                .filter(|c| {
+                    matches!(c.light(&cal, today, state.config.yellow_days), Light::Yellow | Light::Red)
+                })
+                .collect();
+            (t.s("wb.nearing").to_string(), near)
+        }
+        _ => {
+            let st = CaseState::parse(&q.state);
+            let heading = match st {
+                Some(s) => state_label(&t, s).to_string(),
+                None => t.s("wb.open").to_string(),
+            };
+            (
+                heading,
+                store::queue(&state.db, &Queue::Department { department: dept.clone(), state: st }, 200)
+                    .await
+                    .map_err(|e| ctx.error(e.into()))?,
+            )
+        }
+    };
+    let mut tabs = vec![Tab {
+        href: "/workbench".into(),
+        label: t.s("wb.open").into(),
+        count: wb
+            .counts
+            .iter()
+            .filter(|(s, _)| CaseState::parse(s).is_some_and(CaseState::is_open))
+            .map(|(_, n)| n)
+            .sum(),
+        current: q.view.is_empty() && q.state.is_empty(),
+    }];
+    tabs.push(Tab {
+        href: "/workbench?view=nearing".into(),
+        label: t.s("wb.nearing").into(),
+        count: wb.nearing_deadline.len() as i64,
+        current: q.view == "nearing",
+    });
+    for s in CaseState::ALL {
+        let n = wb.counts.get(s.as_str()).copied().unwrap_or(0);
+        tabs.push(Tab {
+            href: format!("/workbench?state={}", s.as_str()),
+            label: state_label(&t, s).into(),
+            count: n,
+            current: q.state == s.as_str(),
+        });
+    }
+    if general {
+        let intake =
+            store::queue(&state.db, &Queue::Intake, 1000).await.map_err(|e| ctx.error(e.into()))?.len();
+        let delivery = store::queue(&state.db, &Queue::WindowDelivery, 1000)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .len();
+        tabs.insert(
+            0,
+            Tab {
+                href: "/workbench?view=intake".into(),
+                label: t.s("wb.intake").into(),
+                count: intake as i64,
+                current: q.view == "intake",
+            },
+        );
+        tabs.insert(
+            1,
+            Tab {
+                href: "/workbench?view=delivery".into(),
+                label: t.s("wb.delivery").into(),
+                count: delivery as i64,
+                current: q.view == "delivery",
+            },
+        );
+    }
+    let checks = store::post_checks_for(&state.db, Some(&dept))
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .into_iter()
+        .filter(|p| p.status == "open")
+        .map(|p| CheckRow {
+            case_number: p.case_number,
+            title: p.case_title,
+            applicant: p.applicant_name,
+            due: p.due_on,
+            status: t.s("case.check_open").into(),
+        })
+        .collect();
+    let page = WorkbenchPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        department: names.department(&t, &dept),
+        tabs,
+        heading,
+        cases: lines(&t, &names, &cases, &state, &cal),
+        lights: wb.lights,
+        checks,
+        is_supervisor: service::is_supervisor(&ctx.caller.actor),
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    s: Supervision,
+    overdue: Vec<CaseLine>,
+    departments: Vec<(String, LightCounts)>,
+}
+
+pub async fn supervision(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    let t = ctx.t;
+    let mut s = case_api::supervision(&state, &ctx.caller).await.map_err(|e| ctx.error(e))?;
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let departments = std::mem::take(&mut s.by_department)
+        .into_iter()
+        .map(|r| (names.department(&t, &r.code), r.counts))
+        .collect();
+    let cal = state.calendar().await;
+    let overdue_numbers: Vec<String> = s.overdue.iter().map(|r| r.case_number.clone()).collect();
+    let mut overdue_cases = Vec::new();
+    for n in overdue_numbers.iter().take(200) {
+        if let Some(c) = store::get(&state.db, n).await.map_err(|e| ctx.error(e.into()))? {
+            overdue_cases.push(c);
+        }
+    }
+    let overdue = lines(&t, &names, &overdue_cases, &state, &cal);
+    let page = SupervisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), s, overdue, departments };
+    Ok(ctx.render(StatusCode::OK, &page))
+}

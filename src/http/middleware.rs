@@ -109,7 +109,7 @@ fn body_limit_for(path: &str, general: usize) -> usize {
     let uploads = path == "/api/v1/uploads"
         || path == "/api/v1/cases"
         || (path.starts_with("/api/v1/cases/") && path.ends_with("/actions/resubmit"))
-        || path.starts_with("/apply/")
+        || (path.starts_with("/drafts/") && path.ends_with("/materials"))
         || (path.starts_with("/cases/") && path.ends_with("/actions"));
     if uploads { general.max(crate::cases::intake::MAX_UPLOAD_BYTES * 14 / 10 + 256 * 1024) } else { general }
 }

@@ -1,0 +1,448 @@
+//! Full case lifecycles over real HTTP: a `quanban serve` child process on a fresh database
+//! (SQLite in a scratch data directory; a scratch PostgreSQL database when a server answers), the
+//! demo citizen, window clerk and approver logged in, and C concurrent clients each running
+//! submit → accept → approve → close (食品经营许可, JN-SPJ-0003: single approver) until N
+//! lifecycles are done. Beside the figures: the bare database's rate of one-row transactions at
+//! the same durability, measured by this program (SQLite: WAL, synchronous=FULL; PostgreSQL:
+//! synchronous_commit on).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::{Value, json};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, ConnectOptions, Connection};
+use tokio::sync::Mutex;
+
+use super::quantile;
+use super::startup::scratch_dir;
+use crate::store::{Db, DbOptions};
+
+/// What the bench aims for on SQLite on one machine.
+const GOAL_PER_SECOND: f64 = 1000.0;
+const ITEM: &str = "JN-SPJ-0003";
+const CITIZEN: &str = "13800138001";
+const CLERK: &str = "spj.clerk";
+const APPROVER: &str = "spj.approver";
+const ACTIONS: [&str; 4] = ["submit", "accept", "approve", "close"];
+
+#[derive(Args, Debug)]
+pub struct LifecycleArgs {
+    /// Lifecycles to run (after one warm-up lifecycle per client)
+    #[arg(long, env = "QUANBAN_BENCH_LIFECYCLES", default_value_t = 2000)]
+    pub lifecycles: usize,
+    /// Concurrent clients (each one keep-alive connection, one request in flight)
+    #[arg(long, env = "QUANBAN_BENCH_CLIENTS", default_value_t = 64)]
+    pub clients: usize,
+    /// One-row transactions for the bare database's rate
+    #[arg(long, default_value_t = 2000)]
+    pub bare_ops: usize,
+    /// PostgreSQL server for the PostgreSQL figures (a scratch database is created and dropped);
+    /// skipped when it does not answer
+    #[arg(
+        long,
+        env = "QUANBAN_BENCH_POSTGRES",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub postgres: String,
+    /// SQLite only
+    #[arg(long)]
+    pub no_postgres: bool,
+}
+
+impl Default for LifecycleArgs {
+    fn default() -> Self {
+        LifecycleArgs {
+            lifecycles: 2000,
+            clients: 64,
+            bare_ops: 2000,
+            postgres: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            no_postgres: false,
+        }
+    }
+}
+
+pub async fn run(args: LifecycleArgs) -> anyhow::Result<()> {
+    let dir = scratch_dir()?;
+    let result = sqlite(&dir, &args).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result?;
+    if args.no_postgres {
+        println!("lifecycle Postgres skipped (--no-postgres)");
+    } else {
+        match postgres(&args).await {
+            Ok(()) => {}
+            Err(e) => println!("lifecycle Postgres skipped: {e:#}"),
+        }
+    }
+    println!(
+        "          ({} lifecycles, {} clients, server max_connections {}; server and clients share this machine's {} cores)",
+        args.lifecycles,
+        args.clients.max(1),
+        crate::config::Config::default().max_connections,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    Ok(())
+}
+
+async fn sqlite(dir: &std::path::Path, args: &LifecycleArgs) -> anyhow::Result<()> {
+    let data = dir.join("data");
+    let server = Server::start(&data, None).await?;
+    let db_url = format!("sqlite://{}", data.join("quanban.db").display());
+    let figures = measure(&server, &db_url, args).await;
+    server.stop().await;
+    let figures = figures?;
+    let bare = bare_sqlite(&dir.join("bare.db"), args).await?;
+    figures.print("SQLite  ", bare, "bare INSERT, one commit each (WAL, synchronous=FULL)");
+    let verdict = if figures.lifecycles_per_second >= GOAL_PER_SECOND { "met" } else { "NOT met" };
+    println!("          goal: ≥{GOAL_PER_SECOND:.0} lifecycles/s on SQLite — {verdict}");
+    Ok(())
+}
+
+async fn postgres(args: &LifecycleArgs) -> anyhow::Result<()> {
+    sqlx::any::install_default_drivers();
+    let admin = &args.postgres;
+    let mut admin_conn =
+        tokio::time::timeout(Duration::from_secs(5), AnyConnection::connect(admin)).await.map_err(
+            |_| anyhow::anyhow!("{} does not answer", admin.split('@').next_back().unwrap_or(admin)),
+        )??;
+    let name = format!("quanban_bench_lc_{}", &crate::identity::session::random_token()[..10]);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin_conn).await?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_else(|| admin.to_string());
+    let url = format!("{base}/{name}");
+    let dir = scratch_dir()?;
+    let result = async {
+        let server = Server::start(&dir, Some(&url)).await?;
+        let figures = measure(&server, &url, args).await;
+        server.stop().await;
+        let figures = figures?;
+        let bare = bare_postgres(&url, args).await?;
+        figures.print("Postgres", bare, "bare INSERT, one commit each (synchronous_commit on)");
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin_conn)
+        .await;
+    result
+}
+
+/// What one run measured.
+struct Figures {
+    lifecycles: usize,
+    seconds: f64,
+    lifecycles_per_second: f64,
+    writes_per_second: f64,
+    /// Sorted latencies in microseconds, per action in the order of [`ACTIONS`].
+    latencies: [Vec<u64>; 4],
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl Figures {
+    fn print(&self, backend: &str, bare: f64, bare_label: &str) {
+        println!(
+            "lifecycle {backend} {} lifecycles in {:.2} s: {:7.0} lifecycles/s | {:7.0} HTTP writes/s | errors {}",
+            self.lifecycles, self.seconds, self.lifecycles_per_second, self.writes_per_second, self.errors
+        );
+        let per_action: Vec<String> = ACTIONS
+            .iter()
+            .zip(&self.latencies)
+            .map(|(name, l)| {
+                format!(
+                    "{name} p50 {:.2} ms p99 {:.2} ms",
+                    quantile(l, 0.50) as f64 / 1000.0,
+                    quantile(l, 0.99) as f64 / 1000.0
+                )
+            })
+            .collect();
+        println!("          {}", per_action.join(" | "));
+        println!(
+            "          {bare_label}: {bare:7.0} tx/s | HTTP writes/bare {:.2}",
+            self.writes_per_second / bare
+        );
+        if let Some(e) = &self.first_error {
+            println!("          first error: {e}");
+        }
+    }
+}
+
+/// Logs in the three demo accounts, warms up, then runs the lifecycles.
+async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow::Result<Figures> {
+    let db = Db::connect(&DbOptions { url: db_url.to_string(), max_connections: 2, max_group: 1 }).await?;
+    let accounts = crate::demo::list(&db).await;
+    db.close().await;
+    let accounts = accounts?;
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for who in [CITIZEN, CLERK, APPROVER] {
+        let account = accounts
+            .iter()
+            .find(|a| a.username == who)
+            .ok_or_else(|| anyhow::anyhow!("demo account {who} missing"))?;
+        let answer: Value = http
+            .post(format!("{}/api/v1/auth/token", server.base))
+            .json(&json!({"username": account.username, "password": account.password}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = answer["token"].as_str().ok_or_else(|| anyhow::anyhow!("no token for {who}"))?;
+        tokens.push(token.to_string());
+    }
+    let tokens = Arc::new(Tokens {
+        citizen: tokens[0].clone(),
+        clerk: tokens[1].clone(),
+        approver: tokens[2].clone(),
+    });
+    let clients = args.clients.max(1);
+    let mut connections = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        // One client per task: one keep-alive connection each, like separate users.
+        connections.push(reqwest::Client::builder().pool_max_idle_per_host(1).build()?);
+    }
+    // Warm-up: one lifecycle per client, not measured (connections, caches, first pages).
+    let warm = drive(&server.base, &connections, &tokens, clients).await?;
+    anyhow::ensure!(warm.errors == 0, "warm-up failed: {}", warm.first_error.unwrap_or_default());
+    let started = Instant::now();
+    let run = drive(&server.base, &connections, &tokens, args.lifecycles).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut latencies = run.latencies;
+    for l in &mut latencies {
+        l.sort_unstable();
+    }
+    let writes: usize = latencies.iter().map(Vec::len).sum();
+    Ok(Figures {
+        lifecycles: run.completed,
+        seconds,
+        lifecycles_per_second: run.completed as f64 / seconds,
+        writes_per_second: writes as f64 / seconds,
+        latencies,
+        errors: run.errors,
+        first_error: run.first_error,
+    })
+}
+
+struct Tokens {
+    citizen: String,
+    clerk: String,
+    approver: String,
+}
+
+#[derive(Default)]
+struct Run {
+    completed: usize,
+    latencies: [Vec<u64>; 4],
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// Runs `total` lifecycles with one task per connection; each task takes the next lifecycle
+/// until none are left. A failed step ends that lifecycle and counts one error.
+async fn drive(
+    base: &str,
+    connections: &[reqwest::Client],
+    tokens: &Arc<Tokens>,
+    total: usize,
+) -> anyhow::Result<Run> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::with_capacity(connections.len());
+    for client in connections {
+        let (client, tokens, next, base) = (client.clone(), tokens.clone(), next.clone(), base.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::default();
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                match lifecycle(&client, &base, &tokens, &mut run.latencies).await {
+                    Ok(()) => run.completed += 1,
+                    Err(e) => {
+                        run.errors += 1;
+                        run.first_error.get_or_insert(e);
+                    }
+                }
+            }
+            run
+        }));
+    }
+    let mut all = Run::default();
+    for t in tasks {
+        let run = t.await?;
+        all.completed += run.completed;
+        all.errors += run.errors;
+        for (into, from) in all.latencies.iter_mut().zip(run.latencies) {
+            into.extend(from);
+        }
+        if all.first_error.is_none() {
+            all.first_error = run.first_error;
+        }
+    }
+    Ok(all)
+}
+
+/// submit → accept → approve → close, each step's latency recorded when it succeeds.
+async fn lifecycle(
+    client: &reqwest::Client,
+    base: &str,
+    tokens: &Tokens,
+    latencies: &mut [Vec<u64>; 4],
+) -> Result<(), String> {
+    let body = json!({"item_code": ITEM, "form": {"contact_name": "张伟", "contact_phone": CITIZEN}});
+    let created =
+        post(client, format!("{base}/api/v1/cases"), &tokens.citizen, body, 201, &mut latencies[0]).await?;
+    let number = created["case_number"].as_str().ok_or("submit answered no case_number")?.to_string();
+    let steps = [("accept", &tokens.clerk), ("approve", &tokens.approver), ("close", &tokens.approver)];
+    for (i, (action, token)) in steps.into_iter().enumerate() {
+        let url = format!("{base}/api/v1/cases/{number}/actions/{action}");
+        post(client, url, token, json!({}), 200, &mut latencies[i + 1]).await?;
+    }
+    Ok(())
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Value,
+    expect: u16,
+    latencies: &mut Vec<u64>,
+) -> Result<Value, String> {
+    let t0 = Instant::now();
+    let resp =
+        client.post(&url).bearer_auth(token).json(&body).send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await.map_err(|e| format!("{url}: {e}"))?;
+    if status != expect {
+        return Err(format!("{url}: {status} {text}"));
+    }
+    latencies.push(t0.elapsed().as_micros() as u64);
+    serde_json::from_str(&text).map_err(|e| format!("{url}: {e}"))
+}
+
+/// SQLite: one connection in WAL mode with synchronous=FULL (the app's pragmas), one row inserted
+/// and committed per transaction, the writers taking turns on the connection.
+async fn bare_sqlite(path: &std::path::Path, args: &LifecycleArgs) -> anyhow::Result<f64> {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut conn = AnyConnectOptions::from_str(&url)?.disable_statement_logging().connect().await?;
+    sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .execute(&mut conn)
+        .await?;
+    sqlx::raw_sql(CREATE).execute(&mut conn).await?;
+    let conn = Arc::new(Mutex::new(conn));
+    writers(args, move |i| {
+        let conn = conn.clone();
+        async move {
+            let mut c = conn.lock().await;
+            let mut tx = c.begin().await?;
+            insert(&mut tx, i).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// PostgreSQL: a pool as large as the server's, one row per committed transaction.
+async fn bare_postgres(url: &str, args: &LifecycleArgs) -> anyhow::Result<f64> {
+    let size = crate::config::Config::default().max_connections;
+    let pool = AnyPoolOptions::new().max_connections(size).connect(url).await?;
+    sqlx::raw_sql(CREATE).execute(&pool).await?;
+    let rate = writers(args, {
+        let pool = pool.clone();
+        move |i| {
+            let pool = pool.clone();
+            async move {
+                let mut c = pool.acquire().await?;
+                let mut tx = c.begin().await?;
+                insert(&mut tx, i).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    })
+    .await;
+    pool.close().await;
+    rate
+}
+
+const CREATE: &str =
+    "CREATE TABLE bench_bare (id TEXT PRIMARY KEY, n BIGINT NOT NULL, version BIGINT NOT NULL)";
+
+async fn insert(c: &mut AnyConnection, i: usize) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO bench_bare (id, n, version) VALUES ($1, $2, 1)")
+        .bind(format!("b{i}"))
+        .bind(i as i64)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// `bare_ops` operations from as many concurrent writers as the HTTP run has clients; ops/s.
+async fn writers<F, Fut>(args: &LifecycleArgs, op: F) -> anyhow::Result<f64>
+where
+    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let ops = args.bare_ops.max(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients.max(1) {
+        let (next, op) = (next.clone(), op.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= ops {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                op(i).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(ops as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A `quanban serve` child process (this same binary) on a fresh port, killed on drop.
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(data: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Server> {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = tokio::process::Command::new(std::env::current_exe()?);
+        command.args(["serve", "--bind", "127.0.0.1:0", "--data"]).arg(data);
+        if let Some(url) = database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command
+            .env("QUANBAN_LOG", "warn")
+            .env_remove("QUANBAN_DATABASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        while let Some(line) = lines.next_line().await? {
+            if let Some(rest) = line.split("running at ").nth(1) {
+                let base = rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string();
+                // Keep draining stdout so the child never blocks on a full pipe.
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                return Ok(Server { child, base });
+            }
+        }
+        anyhow::bail!("server exited before it was ready")
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
