@@ -126,6 +126,10 @@ CREATE TABLE outbox (
     status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
     attempts        BIGINT NOT NULL DEFAULT 0,
     last_error      TEXT,
+    -- A dispatcher claims a batch before sending, so that several processes never send one
+    -- message twice; a claim older than a few minutes (a crashed sender) is taken over.
+    claimed_by      TEXT,
+    claimed_at      TEXT,
     created_at      TEXT NOT NULL,
     sent_at         TEXT
 );

@@ -679,3 +679,88 @@ pub async fn workbench_of(state: &AppState, dept: &str) -> ApiResult<Workbench> 
     }
     Ok(Workbench { department: dept.into(), counts, lights, nearing_deadline: nearing })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::calendar::domain::parse_holidays_file;
+
+    fn cal() -> Calendar {
+        Calendar::new(parse_holidays_file(include_str!("../../reference/holidays_cn.json")).unwrap()).unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn case(
+        number: &str,
+        dept: &str,
+        item: &str,
+        state: CaseState,
+        accepted: Option<&str>,
+        days: i64,
+    ) -> CaseRecord {
+        CaseRecord {
+            number: number.into(),
+            parent_number: None,
+            kind: "item".into(),
+            item_code: Some(item.into()),
+            bundle_code: None,
+            title: format!("事项{item}"),
+            department: dept.into(),
+            owner_department: dept.into(),
+            applicant_id: "u".into(),
+            applicant_name: "张三".into(),
+            enterprise: None,
+            submitted_by: "u".into(),
+            state,
+            single_approver: false,
+            immediate: false,
+            with_commitment: false,
+            promised_days: days,
+            form: Default::default(),
+            answers: None,
+            commitment_text: None,
+            complete: true,
+            accepted_on: accepted.map(d),
+            accepted_at_window: false,
+            paused_since: None,
+            paused_days: 0,
+            due_on: None,
+            decision: None,
+            decision_reason: None,
+            decided_at: None,
+            decision_document: None,
+            submitted_at: "2026-10-01T00:00:00.000Z".into(),
+            updated_at: "2026-10-01T00:00:00.000Z".into(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn supervision_counts_lights_by_department_and_item_and_lists_overdue() {
+        let today = d("2026-10-14");
+        let cases = vec![
+            // Accepted 09-30 with 5 days: due 10-13 (National Day skipped), so overdue today.
+            case("JN1", "A", "I1", CaseState::UnderReview, Some("2026-09-30"), 5),
+            // Due today (10-10 is a make-up working Saturday): yellow.
+            case("JN2", "A", "I1", CaseState::Accepted, Some("2026-10-08"), 5),
+            // Plenty of time: green.
+            case("JN3", "B", "I2", CaseState::UnderReview, Some("2026-10-13"), 20),
+            // Not accepted yet: no light.
+            case("JN4", "B", "I2", CaseState::Submitted, None, 5),
+        ];
+        let names = BTreeMap::from([("A".to_string(), "甲局".to_string())]);
+        let s = supervision_of(&cases, &names, &cal(), today, 1);
+        assert_eq!((s.total.green, s.total.yellow, s.total.red, s.total.none), (1, 1, 1, 1));
+        assert_eq!(s.by_department[0].code, "A", "the department with red lights first");
+        assert_eq!(s.by_department[0].name, "甲局");
+        assert_eq!(s.by_department[1].name, "B", "unknown names fall back to the code");
+        assert_eq!(s.by_item[0].code, "I1");
+        assert_eq!(s.overdue.len(), 1);
+        assert_eq!(s.overdue[0].case_number, "JN1");
+        assert_eq!(s.overdue[0].due_date.as_deref(), Some("2026-10-13"));
+    }
+}

@@ -105,13 +105,21 @@ pub struct ApplicationForm {
     pub address: String,
     /// 申请事由 / 补充说明 (optional)
     pub description: String,
+    /// 电子邮箱 (optional): progress is also sent there.
+    pub email: String,
 }
 
 impl ApplicationForm {
     /// Trims the fields and reports every problem, each naming its field as `form.<name>`.
     pub fn validate(&mut self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        for f in [&mut self.contact_name, &mut self.contact_phone, &mut self.address, &mut self.description] {
+        for f in [
+            &mut self.contact_name,
+            &mut self.contact_phone,
+            &mut self.address,
+            &mut self.description,
+            &mut self.email,
+        ] {
             *f = f.trim().to_string();
         }
         let name_len = self.contact_name.chars().count();
@@ -146,6 +154,14 @@ impl ApplicationForm {
                 "The address is at most 200 characters",
             ));
         }
+        if !self.email.is_empty() && !plausible_email(&self.email) {
+            errors.push(FieldError::new(
+                "form.email",
+                "invalid_email",
+                "电子邮箱格式不正确，例如 name@example.com",
+                "The e-mail address is not valid, e.g. name@example.com",
+            ));
+        }
         if self.description.chars().count() > 2000 {
             errors.push(FieldError::new(
                 "form.description",
@@ -156,6 +172,19 @@ impl ApplicationForm {
         }
         errors
     }
+}
+
+/// A deliberately modest check: one `@`, a dot in the domain, no spaces, at most 100 characters
+/// (delivery is what really proves an address).
+fn plausible_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    s.len() <= 100
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(char::is_whitespace)
 }
 
 /// How one material of a case is provided.
@@ -310,10 +339,19 @@ mod tests {
             contact_name: "  ".into(),
             contact_phone: "12345".into(),
             address: "x".repeat(201),
-            description: String::new(),
+            ..Default::default()
         };
         let fields: Vec<String> = f.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["form.contact_name", "form.contact_phone", "form.address"]);
+        let mut mail = ApplicationForm {
+            contact_name: "张三".into(),
+            contact_phone: "13800138000".into(),
+            email: "not an address".into(),
+            ..Default::default()
+        };
+        assert_eq!(mail.validate()[0].field, "form.email");
+        mail.email = "zhang@example.cn".into();
+        assert!(mail.validate().is_empty());
         let mut ok = ApplicationForm {
             contact_name: " 张三 ".into(),
             contact_phone: "13800138000".into(),

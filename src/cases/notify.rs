@@ -57,7 +57,7 @@ impl Sender for FileSender {
 
 /// Sends what is pending once; returns (sent, failed attempts).
 pub async fn dispatch_once(db: &Db, sender: &dyn Sender) -> anyhow::Result<(usize, usize)> {
-    let pending = store::pending_outbox(db, 200).await?;
+    let pending = store::claim_outbox(db, 200).await?;
     let (mut sent, mut failed) = (0, 0);
     for m in pending {
         let result = sender.send(&m);

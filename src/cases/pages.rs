@@ -382,6 +382,7 @@ pub struct ContactForm {
     pub contact_phone: String,
     pub address: String,
     pub description: String,
+    pub email: String,
 }
 
 /// Step 1 saved: the form is checked now so that mistakes are fixed where they were made.
@@ -398,6 +399,7 @@ pub async fn save_contact(
         contact_phone: f.contact_phone,
         address: f.address,
         description: f.description,
+        email: f.email,
     };
     let errors = form.validate();
     let mut data = draft.data.clone();

@@ -519,14 +519,16 @@ pub async fn act(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    // Only a commitment case's approval needs it (for the post-check task).
+    let needs_supervisor = case.with_commitment && matches!(action, CaseAction::Approve | CaseAction::Accept);
     let supervising_department = match &case.item_code {
-        Some(code) => catalog::store::get(&state.db, code)
+        Some(code) if needs_supervisor => catalog::store::get(&state.db, code)
             .await?
             .and_then(|s| s.supervising_department)
             .unwrap_or_else(|| case.owner_department.clone()),
-        None => case.owner_department.clone(),
+        _ => case.owner_department.clone(),
     };
-    let actor_name = crate::identity::store::profile(&state.db, &actor_id).await?.name;
+    let actor_name = store::user_name(&state.db, &actor_id).await?;
     let outcome = store::act(
         &state.db,
         ActRequest {
@@ -657,7 +659,7 @@ pub async fn conclude_post_check(
             state: check.status,
         });
     }
-    let actor_name = crate::identity::store::profile(&state.db, &actor_id).await?.name;
+    let actor_name = store::user_name(&state.db, &actor_id).await?;
     Ok(store::conclude_post_check(
         &state.db,
         id,

@@ -205,6 +205,13 @@ async fn get_in(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<Ca
     row.as_ref().map(case_from_row).transpose()
 }
 
+/// A user's display name (for the timeline).
+pub async fn user_name(db: &Db, user_id: &str) -> StoreResult<String> {
+    let row =
+        sqlx::query("SELECT name FROM users WHERE id = $1").bind(user_id).fetch_optional(db.reader()).await?;
+    row.map(|r| r.try_get("name")).transpose()?.ok_or(StoreError::NotFound)
+}
+
 pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
     let rows = sqlx::query(
         "SELECT seq, action, from_state, to_state, actor_name, role, department, reason, detail, at \
@@ -551,7 +558,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission) -> StoreResult<Stri
             body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。"),
             body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
         },
-        Some(&s.form.contact_phone),
+        Some(&s.form),
     )
     .await?;
     Ok(top)
@@ -683,15 +690,16 @@ pub struct Message {
     pub body_en: String,
 }
 
-/// Puts a message in the user's inbox and, when `sms_to` is given, queues an SMS in the outbox
-/// (sent by the dispatcher after the transaction commits, so nothing is sent for a rolled-back
-/// change and nothing acknowledged is lost).
+/// Puts a message in the user's inbox and, when `reach` is given, queues an SMS to its phone
+/// and an e-mail to its address (if any) in the outbox (sent by the dispatcher after the
+/// transaction commits, so nothing is sent for a rolled-back change and nothing acknowledged is
+/// lost).
 pub async fn notify(
     conn: &mut AnyConnection,
     user_id: &str,
     case_number: &str,
     m: Message,
-    sms_to: Option<&str>,
+    reach: Option<&ApplicationForm>,
 ) -> StoreResult<()> {
     let id = new_user_id();
     let now = now_text();
@@ -709,15 +717,25 @@ pub async fn notify(
     .bind(&now)
     .execute(&mut *conn)
     .await?;
-    if let Some(phone) = sms_to.filter(|p| !p.is_empty()) {
+    let Some(form) = reach else { return Ok(()) };
+    let sms = format!("【全办】{}。{}", m.title_zh, m.body_zh);
+    let email = format!(
+        "{}\n\n{}\n\n{}\n{}\n\n全办 · 济南市一体化政务服务平台",
+        m.title_zh, m.body_zh, m.title_en, m.body_en
+    );
+    for (channel, to, body) in [("sms", &form.contact_phone, sms), ("email", &form.email, email)] {
+        if to.is_empty() {
+            continue;
+        }
         sqlx::query(
             "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
-             VALUES ($1, $2, 'sms', $3, $4, 'pending', 0, $5)",
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)",
         )
         .bind(new_user_id())
         .bind(&id)
-        .bind(phone)
-        .bind(format!("【全办】{}。{}", m.title_zh, m.body_zh))
+        .bind(channel)
+        .bind(to)
+        .bind(body)
         .bind(&now)
         .execute(&mut *conn)
         .await?;
@@ -910,7 +928,10 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() == 0 {
-        return Ok(ActOutcome::Stale(case.state));
+        // Someone committed first (PostgreSQL: between our read and our update); report the
+        // state they left, which a fresh statement sees.
+        let now_state = get_in(conn, &c.number).await?.map(|x| x.state).unwrap_or(case.state);
+        return Ok(ActOutcome::Stale(now_state));
     }
     let seq = case.version + 1;
     let event_department = if req.action == CaseAction::Transfer { &case.department } else { &c.department };
@@ -990,7 +1011,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
         CaseState::Accepted => "The promised completion date is on the case page.",
         _ => "",
     };
-    let contact = c.form.contact_phone.clone();
+    let contact = c.form.clone();
     notify(
         conn,
         &c.applicant_id,
@@ -1001,12 +1022,15 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             body_zh: format!("{reason_zh}{next_zh}"),
             body_en: format!("{reason_en}{next_en}"),
         },
-        sms.then_some(contact.as_str()),
+        sms.then_some(&contact),
     )
     .await?;
     if let Some(parent) = &c.parent_number {
         refresh_parent(conn, parent).await?;
     }
+    // The record as written (no second read after the commit).
+    c.version = seq;
+    c.updated_at = now;
     Ok(ActOutcome::Done(Box::new(c)))
 }
 
@@ -1146,7 +1170,7 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
                 body_en: "Every part of this bundle is finished; the combined result is on the case page."
                     .into(),
             },
-            Some(&p.form.contact_phone),
+            Some(&p.form),
         )
         .await?;
     }
@@ -1214,7 +1238,8 @@ async fn withdraw_bundle(
         .await?;
     }
     refresh_parent(conn, &parent.number).await?;
-    Ok(ActOutcome::Done(Box::new(parent.clone())))
+    let fresh = get_in(conn, &parent.number).await?.ok_or(StoreError::NotFound)?;
+    Ok(ActOutcome::Done(Box::new(fresh)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1412,7 +1437,7 @@ pub async fn conclude_post_check(
                             "The post-approval check found the commitment false: {note}. A credit mark was recorded; the commitment route is no longer available to you."
                         ),
                     },
-                    Some(&case.form.contact_phone),
+                    Some(&case.form),
                 )
                 .await?;
                 if let Some(parent) = &case.parent_number {
@@ -1665,11 +1690,37 @@ pub struct OutboxMessage {
     pub attempts: i64,
 }
 
-pub async fn pending_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, channel, recipient, body, attempts FROM outbox WHERE status = 'pending' \
-         ORDER BY created_at LIMIT {limit}"
-    )))
+/// Claims up to `limit` pending messages for this dispatcher (skipping those another live
+/// dispatcher holds) and returns them.
+pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
+    let token = new_user_id();
+    let claim = token.clone();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = chrono::Utc::now();
+            let stale = crate::store::time_text(now - chrono::Duration::minutes(5));
+            // The condition is repeated outside the sub-select so that PostgreSQL re-checks it
+            // on a row another dispatcher claimed meanwhile.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE outbox SET claimed_by = $1, claimed_at = $2 \
+                 WHERE status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3) AND id IN \
+                 (SELECT id FROM outbox WHERE status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3) \
+                 ORDER BY created_at LIMIT {limit})"
+            )))
+            .bind(&claim)
+            .bind(crate::store::time_text(now))
+            .bind(&stale)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    let rows = sqlx::query(
+        "SELECT id, channel, recipient, body, attempts FROM outbox WHERE claimed_by = $1 AND status = 'pending' \
+         ORDER BY created_at",
+    )
+    .bind(&token)
     .fetch_all(db.reader())
     .await?;
     rows.iter()
@@ -1704,8 +1755,8 @@ pub async fn record_delivery(db: &Db, id: &str, error: Option<String>, max_attem
                 }
                 Some(e) => {
                     sqlx::query(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, \
-                         status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END \
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_by = NULL, \
+                         claimed_at = NULL, status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END \
                          WHERE id = $3 AND status = 'pending'",
                     )
                     .bind(&e)

@@ -310,6 +310,28 @@ mod tests {
         let cases: Vec<(&str, &Actor, Action, Resource, Decision)> = vec![
             ("anonymous must log in", &Actor::Anonymous, Read, case("A", "p1"), Unauthenticated),
             ("clerk reads own dept case", &clerk_a, Read, case("A", "p1"), Allow),
+            (
+                "an enterprise's agent reads its case",
+                &me,
+                Read,
+                Resource::Case {
+                    department: "A".into(),
+                    applicant: "p9".into(),
+                    enterprise: Some("E1".into()),
+                },
+                Allow,
+            ),
+            (
+                "another enterprise's case stays hidden",
+                &me,
+                Read,
+                Resource::Case {
+                    department: "A".into(),
+                    applicant: "p9".into(),
+                    enterprise: Some("E2".into()),
+                },
+                Hidden,
+            ),
             ("clerk of A cannot see B's case", &clerk_a, Read, case("B", "p1"), Hidden),
             ("clerk of A cannot accept B's case", &clerk_a, Accept, case("B", "p1"), Hidden),
             ("clerk accepts in own dept", &clerk_a, Accept, case("A", "p1"), Allow),

@@ -364,6 +364,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
         "11位手机号码，用于接收办理进度短信。",
         "An 11-digit mobile number; progress messages are sent to it.",
     ),
+    ("apply.email", "电子邮箱（选填，用于接收办理进度）", "E-mail (optional, for progress messages)"),
     ("apply.address", "联系地址（选填）", "Address (optional)"),
     ("apply.description", "申请说明（选填）", "Notes for the department (optional)"),
     ("apply.save_continue", "保存并继续", "Save and continue"),
