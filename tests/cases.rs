@@ -20,6 +20,7 @@ stories!(
     transfer_and_return_keep_history,
     general_window_accepts_any_item_and_delivers,
     bundle_fans_out_into_parts,
+    bundle_completes_with_one_combined_result,
     notifications_and_outbox,
     drafts_save_and_return,
 );
@@ -587,4 +588,98 @@ async fn drafts_save_and_return(app: &TestApp) {
     let (s, _) =
         app.request(reqwest::Method::DELETE, &format!("/api/v1/drafts/{id}"), Some(&citizen), None).await;
     assert_eq!(s, 204);
+}
+
+/// Drives a case to delivery with whichever of `tokens` can act next.
+async fn drive_to_delivery(app: &TestApp, tokens: &[String], number: &str) {
+    const PREFERENCE: [&str; 5] = ["accept", "start_review", "approve", "close", "deliver"];
+    for _ in 0..10 {
+        let mut acted = false;
+        for t in tokens {
+            let c = case(app, t, number).await;
+            if c["state"] == "delivered" {
+                return;
+            }
+            let available: Vec<&str> =
+                c["available_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+            if let Some(a) = PREFERENCE.iter().find(|p| available.contains(p)) {
+                must_act(app, t, number, a, json!({})).await;
+                acted = true;
+            }
+        }
+        assert!(acted, "nobody can move {number} on");
+    }
+    panic!("{number} not delivered after 10 rounds");
+}
+
+async fn bundle_completes_with_one_combined_result(app: &TestApp) {
+    // 开药店一件事: market regulation, urban management and the approval bureau.
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (s, b) = apply(
+        app,
+        &rep,
+        json!({"bundle_code": "JN-YJS-004", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let parent = b["case_number"].as_str().unwrap().to_string();
+    // Urban management has no demo staff: give it one officer with the three roles.
+    let hash = quanban::identity::password::hash("Cgj-Officer-2026".into()).await.unwrap();
+    quanban::identity::store::create_staff(
+        &app.state.db,
+        "test".into(),
+        quanban::identity::store::NewStaff {
+            username: "cgj.officer".into(),
+            name: "城管办事员".into(),
+            department: "JN-CGJ".into(),
+            roles: vec![
+                quanban::identity::authz::Role::WindowClerk,
+                quanban::identity::authz::Role::Reviewer,
+                quanban::identity::authz::Role::Approver,
+            ],
+            halls: vec![],
+            password_hash: hash,
+        },
+    )
+    .await
+    .unwrap();
+    let mut by_dept: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    by_dept.insert(
+        "JN-SPJ",
+        vec![
+            app.demo_token("spj.clerk").await,
+            app.demo_token("spj.reviewer").await,
+            app.demo_token("spj.approver").await,
+        ],
+    );
+    by_dept.insert("JN-SCJ", vec![app.demo_token("scj.clerk").await, app.demo_token("scj.approver").await]);
+    by_dept.insert("JN-CGJ", vec![app.token("cgj.officer", "Cgj-Officer-2026").await]);
+    let view = case(app, &rep, &parent).await;
+    let parts: Vec<(String, String)> = view["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (p["case_number"].as_str().unwrap().to_string(), p["department"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(parts.len() >= 3);
+    for (i, (number, dept)) in parts.iter().enumerate() {
+        assert_ne!(case(app, &rep, &parent).await["state"], "delivered", "not before the last part");
+        drive_to_delivery(app, &by_dept[dept.as_str()], number).await;
+        let expected = if i + 1 == parts.len() { "delivered" } else { "under_review" };
+        assert_eq!(case(app, &rep, &parent).await["state"], expected);
+    }
+    let done = case(app, &rep, &parent).await;
+    let doc = &done["decision_document"];
+    assert_eq!(doc["kind"], "bundle_result");
+    assert_eq!(doc["parts"].as_array().unwrap().len(), parts.len());
+    assert!(doc["parts"].as_array().unwrap().iter().all(|p| p["state"] == "delivered"));
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&rep)).await;
+    let told = inbox["notifications"].as_array().unwrap().iter().any(|n| {
+        n["case_number"] == parent.as_str() && n["body_zh"].as_str().unwrap().contains("全部事项均已办结")
+    });
+    assert!(told, "the applicant is told the bundle is finished");
 }

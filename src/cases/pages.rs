@@ -1033,6 +1033,8 @@ pub struct DecisionView {
     department_name: String,
     date: String,
     decided_by: String,
+    /// A bundle's combined result: (title, case number, result).
+    parts: Vec<(String, String, String)>,
 }
 
 pub async fn decision(
@@ -1047,13 +1049,40 @@ pub async fn decision(
     let doc = c.decision_document.ok_or(ctx.error(ApiError::NotFound))?;
     let t = ctx.t;
     let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let parts: Vec<(String, String, String)> = doc
+        .get("parts")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let g = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    let result = match p.get("decision").and_then(Value::as_str) {
+                        Some("approved") => t.s("decision.approved").to_string(),
+                        Some("rejected") => t.s("decision.rejected").to_string(),
+                        _ => CaseState::parse(&g("state"))
+                            .map(|st| state_label(&t, st).to_string())
+                            .unwrap_or_default(),
+                    };
+                    (g("title"), g("case_number"), result)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let is_bundle = !parts.is_empty();
     let view = DecisionView {
         document_number: s("document_number"),
         title: if t.is_en() { s("title_en") } else { s("title_zh") },
-        text: if t.is_en() { s("text_en") } else { s("text_zh") },
-        department_name: s("department_name"),
+        text: if is_bundle {
+            format!("{}{}{}", s("applicant_name"), t.s("decision.bundle_text"), s("item_name"))
+        } else if t.is_en() {
+            s("text_en")
+        } else {
+            s("text_zh")
+        },
+        department_name: if is_bundle { t.s("site.full").to_string() } else { s("department_name") },
         date: s("date"),
         decided_by: s("decided_by"),
+        parts,
     };
     let page = DecisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), number, doc: view };
     Ok(ctx.render(StatusCode::OK, &page))

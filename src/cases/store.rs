@@ -1131,10 +1131,12 @@ async fn last_transfer_source(conn: &mut AnyConnection, number: &str) -> StoreRe
 
 /// Recomputes a bundle's state from its parts after one of them changed.
 async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<()> {
-    let rows = sqlx::query("SELECT state FROM cases WHERE parent_number = $1")
-        .bind(parent)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT number, title, state, decision, decision_document FROM cases WHERE parent_number = $1 ORDER BY number",
+    )
+    .bind(parent)
+    .fetch_all(&mut *conn)
+    .await?;
     let states: Vec<CaseState> = rows
         .iter()
         .filter_map(|r| r.try_get::<String, _>("state").ok().and_then(|s| CaseState::parse(&s)))
@@ -1145,12 +1147,45 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
         return Ok(());
     }
     let now = now_text();
-    sqlx::query("UPDATE cases SET state = $1, updated_at = $2, version = version + 1 WHERE number = $3")
-        .bind(next.as_str())
-        .bind(&now)
-        .bind(parent)
-        .execute(&mut *conn)
-        .await?;
+    // Once every part is finished the bundle gets one combined result listing each decision.
+    let combined = if matches!(next, CaseState::Closed | CaseState::Delivered) {
+        let mut parts = Vec::new();
+        for r in &rows {
+            let doc = json_col(r, "decision_document")?;
+            parts.push(json!({
+                "case_number": r.try_get::<String, _>("number")?,
+                "title": r.try_get::<String, _>("title")?,
+                "state": r.try_get::<String, _>("state")?,
+                "decision": r.try_get::<Option<String>, _>("decision")?,
+                "document_number": doc.as_ref().and_then(|d| d.get("document_number")).cloned(),
+            }));
+        }
+        Some(json!({
+            "kind": "bundle_result",
+            "document_number": format!("济政务一件事〔{}〕{}号", &p.number[2..6], &p.number[2..]),
+            "title_zh": "“一件事”办理结果通知书",
+            "title_en": "Combined result of a bundle application",
+            "case_number": p.number,
+            "item_name": p.title,
+            "applicant_name": p.applicant_name,
+            "decision": "combined",
+            "parts": parts,
+            "date": &now[..10],
+            "decided_at": now,
+        }))
+        .map(|d| d.to_string())
+    } else {
+        p.decision_document.as_ref().map(|d| d.to_string())
+    };
+    sqlx::query(
+        "UPDATE cases SET state = $1, decision_document = $2, updated_at = $3, version = version + 1 WHERE number = $4",
+    )
+    .bind(next.as_str())
+    .bind(combined)
+    .bind(&now)
+    .bind(parent)
+    .execute(&mut *conn)
+    .await?;
     insert_event(
         conn,
         parent,

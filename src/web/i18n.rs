@@ -456,6 +456,14 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("case.light_red", "超期", "Overdue"),
     ("case.light_none", "未计时", "Clock stopped"),
     ("case.back", "返回办件", "Back to the case"),
+    ("decision.approved", "准予许可", "Granted"),
+    ("decision.rejected", "不予许可", "Refused"),
+    ("decision.result", "办理结果", "Result"),
+    (
+        "decision.bundle_text",
+        "：您申请的“一件事”已全部办结，各事项办理结果如下。事项名称：",
+        ": every part of your bundle application is finished; the results are below. Bundle: ",
+    ),
     ("decision.decided_by", "承办人", "Decided by"),
     (
         "decision.seal_pending",
