@@ -152,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/my/cases", get(cases::pages::my_cases))
         .route("/inbox", get(cases::pages::inbox))
         .route("/inbox/read", post(cases::pages::inbox_read))
+        .route("/cases/find", get(cases::pages::find_case))
         .route("/cases/{case_number}", get(cases::pages::case_page))
         .route("/cases/{case_number}/actions", post(cases::pages::act))
         .route("/cases/{case_number}/decision", get(cases::pages::decision))

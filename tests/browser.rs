@@ -1094,3 +1094,38 @@ async fn case_journey(s: &Session) {
     assert!(s.exists("#by-department").await);
     shoot_both(s, "supervision").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundle_application_through_the_questionnaire() {
+    run("bundle_application", |s| Box::pin(bundle_application(s))).await;
+}
+
+async fn bundle_application(s: &Session) {
+    let rep = s.app.demo("13800138002").await;
+    s.log_in(&rep.username, &rep.password).await;
+    // 开便利店一件事 asks three questions; a "yes" changes which items are applied for.
+    s.goto("/bundles/JN-YJS-003").await;
+    let boxes = s.find_all("fieldset input[type=checkbox]").await;
+    assert!(!boxes.is_empty(), "the bundle asks questions");
+    boxes[0].click().await.unwrap();
+    s.click("form[action='/bundles/JN-YJS-003'] button[type=submit]").await;
+    s.wait_loaded().await;
+    s.click("#apply-bundle").await;
+    let contact = s.wait_loaded().await;
+    assert!(contact.ends_with("/contact"), "{contact}");
+    // An enterprise is offered as the applicant.
+    assert!(s.text("#enterprise").await.contains("济南泉城小馆餐饮有限公司"));
+    s.type_into("[name=contact_phone]", "13800138002").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/materials")).await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    let answers = s.text("#check-answers").await;
+    assert!(answers.contains('？') || answers.contains('?'), "questions shown as text, not ids: {answers}");
+    s.click("#submit-application").await;
+    let page = s.wait_loaded().await;
+    assert!(page.ends_with("?submitted=1"), "{page}");
+    let parts = s.find_all("#case-table tbody tr").await;
+    assert!(parts.len() >= 3, "one sub-case per item: {}", parts.len());
+    shoot_both(s, "bundle-case").await;
+}

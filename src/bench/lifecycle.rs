@@ -51,6 +51,10 @@ pub struct LifecycleArgs {
     /// SQLite only
     #[arg(long)]
     pub no_postgres: bool,
+    /// After each run, time the parts in this process on the run's database: the bearer-token
+    /// lookup every request makes, and writes of 1 and of 10 statements through the store
+    #[arg(long)]
+    pub breakdown: bool,
 }
 
 impl Default for LifecycleArgs {
@@ -61,6 +65,7 @@ impl Default for LifecycleArgs {
             bare_ops: 2000,
             postgres: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             no_postgres: false,
+            breakdown: false,
         }
     }
 }
@@ -75,14 +80,14 @@ pub async fn run(args: LifecycleArgs) -> anyhow::Result<()> {
     } else {
         match postgres(&args).await {
             Ok(()) => {}
-            Err(e) => println!("lifecycle Postgres skipped: {e:#}"),
+            Err(e) => println!("lifecycle Postgres not measured: {e:#}"),
         }
     }
     println!(
         "          ({} lifecycles, {} clients, server max_connections {}; server and clients share this machine's {} cores)",
         args.lifecycles,
         args.clients.max(1),
-        crate::config::Config::default().max_connections,
+        server_pool_size(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     Ok(())
@@ -99,6 +104,9 @@ async fn sqlite(dir: &std::path::Path, args: &LifecycleArgs) -> anyhow::Result<(
     figures.print("SQLite  ", bare, "bare INSERT, one commit each (WAL, synchronous=FULL)");
     let verdict = if figures.lifecycles_per_second >= GOAL_PER_SECOND { "met" } else { "NOT met" };
     println!("          goal: ≥{GOAL_PER_SECOND:.0} lifecycles/s on SQLite — {verdict}");
+    if args.breakdown {
+        breakdown(&db_url, &figures.token, args).await?;
+    }
     Ok(())
 }
 
@@ -121,6 +129,9 @@ async fn postgres(args: &LifecycleArgs) -> anyhow::Result<()> {
         let figures = figures?;
         let bare = bare_postgres(&url, args).await?;
         figures.print("Postgres", bare, "bare INSERT, one commit each (synchronous_commit on)");
+        if args.breakdown {
+            breakdown(&url, &figures.token, args).await?;
+        }
         Ok::<_, anyhow::Error>(())
     }
     .await;
@@ -141,12 +152,17 @@ struct Figures {
     latencies: [Vec<u64>; 4],
     errors: u64,
     first_error: Option<String>,
+    /// CPU time of the server process and of this process (the clients) during the run, when
+    /// the system tells (Linux).
+    cpu: Option<(Duration, Duration)>,
+    /// The window clerk's bearer token (for the breakdown).
+    token: String,
 }
 
 impl Figures {
     fn print(&self, backend: &str, bare: f64, bare_label: &str) {
         println!(
-            "lifecycle {backend} {} lifecycles in {:.2} s: {:7.0} lifecycles/s | {:7.0} HTTP writes/s | errors {}",
+            "lifecycle {backend} {} lifecycles in {:.2} s: {:7.0} lifecycles/s | {:7.0} HTTP writes/s | failed requests {}",
             self.lifecycles, self.seconds, self.lifecycles_per_second, self.writes_per_second, self.errors
         );
         let per_action: Vec<String> = ACTIONS
@@ -165,6 +181,18 @@ impl Figures {
             "          {bare_label}: {bare:7.0} tx/s | HTTP writes/bare {:.2}",
             self.writes_per_second / bare
         );
+        if let Some((server, clients)) = self.cpu
+            && self.lifecycles > 0
+        {
+            let per = |d: Duration| d.as_secs_f64() * 1000.0 / self.lifecycles as f64;
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+            println!(
+                "          CPU per lifecycle: server {:.2} ms, clients {:.2} ms; machine busy {:.0}% of {cores} cores",
+                per(server),
+                per(clients),
+                (server + clients).as_secs_f64() / self.seconds / cores * 100.0
+            );
+        }
         if let Some(e) = &self.first_error {
             println!("          first error: {e}");
         }
@@ -209,9 +237,14 @@ async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow:
     // Warm-up: one lifecycle per client, not measured (connections, caches, first pages).
     let warm = drive(&server.base, &connections, &tokens, clients).await?;
     anyhow::ensure!(warm.errors == 0, "warm-up failed: {}", warm.first_error.unwrap_or_default());
+    let cpu_before = (process_cpu(server.child.id()), process_cpu(Some(std::process::id())));
     let started = Instant::now();
     let run = drive(&server.base, &connections, &tokens, args.lifecycles).await?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = match (cpu_before, (process_cpu(server.child.id()), process_cpu(Some(std::process::id())))) {
+        ((Some(s0), Some(c0)), (Some(s1), Some(c1))) => Some((s1.saturating_sub(s0), c1.saturating_sub(c0))),
+        _ => None,
+    };
     let mut latencies = run.latencies;
     for l in &mut latencies {
         l.sort_unstable();
@@ -225,7 +258,21 @@ async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow:
         latencies,
         errors: run.errors,
         first_error: run.first_error,
+        cpu,
+        token: tokens.clerk.clone(),
     })
+}
+
+/// CPU time used so far by every live thread of process `pid` (Linux: `/proc/PID/task/*/schedstat`,
+/// nanoseconds on CPU first); `None` where that is not available.
+fn process_cpu(pid: Option<u32>) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", pid?)).ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    }
+    Some(Duration::from_nanos(total))
 }
 
 struct Tokens {
@@ -347,7 +394,7 @@ async fn bare_sqlite(path: &std::path::Path, args: &LifecycleArgs) -> anyhow::Re
 
 /// PostgreSQL: a pool as large as the server's, one row per committed transaction.
 async fn bare_postgres(url: &str, args: &LifecycleArgs) -> anyhow::Result<f64> {
-    let size = crate::config::Config::default().max_connections;
+    let size = server_pool_size();
     let pool = AnyPoolOptions::new().max_connections(size).connect(url).await?;
     sqlx::raw_sql(CREATE).execute(&pool).await?;
     let rate = writers(args, {
@@ -378,6 +425,15 @@ async fn insert(c: &mut AnyConnection, i: usize) -> anyhow::Result<()> {
         .execute(&mut *c)
         .await?;
     Ok(())
+}
+
+/// The server's database pool size: the default unless `QUANBAN_MAX_CONNECTIONS` (which the
+/// child inherits) says otherwise.
+fn server_pool_size() -> u32 {
+    std::env::var("QUANBAN_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::config::Config::default().max_connections)
 }
 
 /// `bare_ops` operations from as many concurrent writers as the HTTP run has clients; ops/s.
@@ -425,6 +481,7 @@ impl Server {
         let mut child = command
             .env("QUANBAN_LOG", "warn")
             .env_remove("QUANBAN_DATABASE_URL")
+            .env_remove("QUANBAN_DATA")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .kill_on_drop(true)
@@ -445,4 +502,78 @@ impl Server {
     async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// The parts of a request timed in this process against the run's database (server stopped), with
+/// as many concurrent callers as the run had clients: the bearer-token lookup (every request makes
+/// one, 2 queries), and writes through `Db::write` of 1 and of 10 statements (a case action's
+/// transaction body is 8–13 statements).
+async fn breakdown(url: &str, token: &str, args: &LifecycleArgs) -> anyhow::Result<()> {
+    let db =
+        Db::connect(&DbOptions { url: url.to_string(), max_connections: server_pool_size(), max_group: 256 })
+            .await?;
+    let ops = args.bare_ops.max(1) * 2;
+    let timed = |name: &'static str, rate: f64| {
+        println!("          breakdown {name:<42} {rate:8.0}/s   {:7.1} µs each", 1e6 / rate);
+    };
+    let (d, t) = (db.clone(), token.to_string());
+    let rate = parts(args.clients, ops, move |_| {
+        let (db, token) = (d.clone(), t.clone());
+        async move {
+            anyhow::ensure!(crate::identity::session::lookup(&db, &token).await?.is_some(), "session gone");
+            Ok(())
+        }
+    })
+    .await?;
+    timed("bearer-token lookup (2 reads)", rate);
+    db.write(|c| {
+        Box::pin(async move {
+            sqlx::raw_sql(
+                "CREATE TABLE IF NOT EXISTS bench_breakdown (id TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+            )
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    for statements in [1usize, 10] {
+        let d = db.clone();
+        let rate = parts(args.clients, ops, move |i| {
+            let db = d.clone();
+            async move {
+                db.write(move |c| {
+                    Box::pin(async move {
+                        let id = format!("s{statements}-{i}");
+                        sqlx::query("INSERT INTO bench_breakdown (id, n) VALUES ($1, 0)")
+                            .bind(&id)
+                            .execute(&mut *c)
+                            .await?;
+                        for _ in 1..statements {
+                            sqlx::query("UPDATE bench_breakdown SET n = n + 1 WHERE id = $1")
+                                .bind(&id)
+                                .execute(&mut *c)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        timed(if statements == 1 { "write, 1 statement" } else { "write, 10 statements" }, rate);
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// `ops` calls of `op` from `clients` concurrent tasks; calls/s.
+async fn parts<F, Fut>(clients: usize, ops: usize, op: F) -> anyhow::Result<f64>
+where
+    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    writers(&LifecycleArgs { clients, bare_ops: ops, ..LifecycleArgs::default() }, op).await
 }

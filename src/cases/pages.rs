@@ -108,6 +108,8 @@ struct Target {
     needs_enterprise: bool,
     /// (name, where it comes from, whether a commitment can replace it)
     materials: Vec<(String, String, bool)>,
+    /// A bundle's questions: id → text.
+    questions: BTreeMap<String, String>,
 }
 
 async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, ApiError> {
@@ -126,12 +128,19 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
                 .iter()
                 .map(|m| (m.name.clone(), names.source(t, &m.source), m.commitment_ok && s.item.commitment))
                 .collect(),
+            questions: BTreeMap::new(),
         });
     }
     let code = draft.bundle_code.clone().ok_or(ApiError::NotFound)?;
     let answers: BTreeMap<String, bool> =
         serde_json::from_value(draft.data.get("answers").cloned().unwrap_or(json!({}))).unwrap_or_default();
     let r = catalog::api::resolve(state, &code, &answers).await?;
+    let questions = catalog::api::load_bundles(state)
+        .await?
+        .into_iter()
+        .find(|b| b.code == code)
+        .map(|b| b.questions.into_iter().map(|q| (q.id, q.text)).collect())
+        .unwrap_or_default();
     let mut commitment_allowed = false;
     let mut needs_enterprise = false;
     for part in &r.items {
@@ -151,6 +160,7 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
             .iter()
             .map(|m| (m.name.clone(), names.source(t, &m.source), m.commitment_ok && commitment_allowed))
             .collect(),
+        questions,
     })
 }
 
@@ -299,7 +309,13 @@ async fn render_step(
     let answers = data
         .get("answers")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (target.questions.get(k).cloned().unwrap_or(k.clone()), v.as_bool().unwrap_or(false))
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let replaced: Vec<&str> = target.materials.iter().filter(|m| m.2).map(|m| m.0.as_str()).collect();
     let page = ApplyPage {
@@ -1295,4 +1311,19 @@ pub async fn supervision(State(state): State<AppState>, ctx: PageCtx) -> Result<
     let overdue = lines(&t, &names, &overdue_cases, &state, &cal);
     let page = SupervisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), s, overdue, departments };
     Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FindQuery {
+    pub number: String,
+}
+
+/// Jumps to a case by its number (the workbench's search box); a malformed number is not found.
+pub async fn find_case(ctx: PageCtx, Query(q): Query<FindQuery>) -> Result<Response, PageError> {
+    let number = q.number.trim().to_uppercase();
+    if super::domain::parse_case_number(&number).is_none() {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    Ok(Redirect::to(&format!("/cases/{number}")).into_response())
 }

@@ -529,6 +529,11 @@ pub async fn act(
         _ => case.owner_department.clone(),
     };
     let actor_name = store::user_name(&state.db, &actor_id).await?;
+    let department_name = if matches!(action, CaseAction::Approve | CaseAction::Reject | CaseAction::Accept) {
+        store::department_name(&state.db, &case.department).await?
+    } else {
+        case.department.clone()
+    };
     let outcome = store::act(
         &state.db,
         ActRequest {
@@ -543,6 +548,8 @@ pub async fn act(
             at_general_window,
             new_files,
             supervising_department,
+            department_name,
+            case,
             today: today_in_shanghai(),
             calendar: state.calendar().await,
             post_check_days: state.config.post_check_days,

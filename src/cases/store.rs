@@ -205,6 +205,15 @@ async fn get_in(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<Ca
     row.as_ref().map(case_from_row).transpose()
 }
 
+/// A department's name (its code when unknown).
+pub async fn department_name(db: &Db, code: &str) -> StoreResult<String> {
+    let row = sqlx::query("SELECT name FROM departments WHERE code = $1")
+        .bind(code)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(row.map(|r| r.try_get("name")).transpose()?.unwrap_or_else(|| code.to_string()))
+}
+
 /// A user's display name (for the timeline).
 pub async fn user_name(db: &Db, user_id: &str) -> StoreResult<String> {
     let row =
@@ -403,22 +412,48 @@ pub struct Submission {
 }
 
 /// Creates the case (or the bundle's parent and its sub-cases) and returns the top-level number.
+///
+/// On PostgreSQL the day's numbers are taken in their own short transaction: the counter row is
+/// one per day, and holding its lock through the whole submission would queue every applicant
+/// behind the slowest. A submission that then fails leaves a gap in the sequence, which is
+/// allowed (numbers are unique, not contiguous). On SQLite the single writer serialises anyway,
+/// so the numbers are taken in the submission's own transaction.
 pub async fn submit(db: &Db, s: Submission) -> StoreResult<String> {
-    db.write(move |conn| Box::pin(async move { submit_in(conn, &s).await })).await
+    let needed = (s.items.len() + usize::from(s.bundle.is_some())) as i64;
+    let day = s.day.format("%Y-%m-%d").to_string();
+    let reserved = if db.backend() == crate::store::Backend::Postgres {
+        let d = day.clone();
+        Some(db.write(move |conn| Box::pin(async move { take_numbers(conn, &d, needed).await })).await?)
+    } else {
+        None
+    };
+    db.write(move |conn| {
+        Box::pin(async move {
+            let last = match reserved {
+                Some(last) => last,
+                None => take_numbers(conn, &day, needed).await?,
+            };
+            submit_in(conn, &s, last).await
+        })
+    })
+    .await
 }
 
-async fn submit_in(conn: &mut AnyConnection, s: &Submission) -> StoreResult<String> {
-    let needed = s.items.len() + usize::from(s.bundle.is_some());
-    let day = s.day.format("%Y-%m-%d").to_string();
-    let last: i64 = sqlx::query(
+/// Takes `needed` numbers from the day's counter; returns the last one.
+async fn take_numbers(conn: &mut AnyConnection, day: &str, needed: i64) -> StoreResult<i64> {
+    Ok(sqlx::query(
         "INSERT INTO case_counters (day, last) VALUES ($1, $2) \
          ON CONFLICT (day) DO UPDATE SET last = case_counters.last + $2 RETURNING last",
     )
-    .bind(&day)
-    .bind(needed as i64)
+    .bind(day)
+    .bind(needed)
     .fetch_one(&mut *conn)
     .await?
-    .try_get("last")?;
+    .try_get("last")?)
+}
+
+async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> StoreResult<String> {
+    let needed = s.items.len() + usize::from(s.bundle.is_some());
     let first = last - needed as i64 + 1;
     let mut numbers =
         (first..=last).map(|n| domain::case_number(s.day, u32::try_from(n).unwrap_or(u32::MAX)));
@@ -505,23 +540,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission) -> StoreResult<Stri
             s,
         )
         .await?;
-        for m in &item.materials {
-            sqlx::query(
-                "INSERT INTO case_materials (case_number, idx, name, source, provided_as, upload_hash, file_name, \
-                 size, content_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&number)
-            .bind(m.index as i64)
-            .bind(&m.name)
-            .bind(&m.source)
-            .bind(m.provided_as.as_str())
-            .bind(m.file.as_ref().map(|f| f.hash.clone()))
-            .bind(m.file.as_ref().map(|f| f.file_name.clone()))
-            .bind(m.file.as_ref().map(|f| f.size))
-            .bind(m.file.as_ref().map(|f| f.content_type.clone()))
-            .execute(&mut *conn)
-            .await?;
-        }
+        insert_materials(conn, &number, &item.materials).await?;
         insert_event(
             conn,
             &number,
@@ -562,6 +581,54 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission) -> StoreResult<Stri
     )
     .await?;
     Ok(top)
+}
+
+/// All of a case's materials in one statement (one trip to the writer, not one per material).
+async fn insert_materials(
+    conn: &mut AnyConnection,
+    number: &str,
+    materials: &[PlannedMaterial],
+) -> StoreResult<()> {
+    if materials.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO case_materials (case_number, idx, name, source, provided_as, upload_hash, file_name, size, \
+         content_type) VALUES ",
+    );
+    for i in 0..materials.len() {
+        let b = i * 9;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 9
+        ));
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for m in materials {
+        q = q
+            .bind(number)
+            .bind(m.index as i64)
+            .bind(&m.name)
+            .bind(&m.source)
+            .bind(m.provided_as.as_str())
+            .bind(m.file.as_ref().map(|f| f.hash.clone()))
+            .bind(m.file.as_ref().map(|f| f.file_name.clone()))
+            .bind(m.file.as_ref().map(|f| f.size))
+            .bind(m.file.as_ref().map(|f| f.content_type.clone()));
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }
 
 struct CaseInsert<'a> {
@@ -770,6 +837,10 @@ pub struct ActRequest {
     pub new_files: Vec<OfferedFile>,
     /// Who checks a commitment after approval.
     pub supervising_department: String,
+    /// The case as read before the write (the version guard proves it current).
+    pub case: CaseRecord,
+    /// The handling department's name, for a decision document.
+    pub department_name: String,
     pub today: NaiveDate,
     pub calendar: Arc<Calendar>,
     pub post_check_days: u32,
@@ -793,18 +864,13 @@ pub enum ActOutcome {
 }
 
 pub async fn act(db: &Db, req: ActRequest) -> StoreResult<ActOutcome> {
-    let number = req.number.clone();
-    let outcome = db.write(move |conn| Box::pin(async move { act_in(conn, &req).await })).await?;
-    Ok(match outcome {
-        ActOutcome::Done(_) => {
-            ActOutcome::Done(Box::new(get(db, &number).await?.ok_or(StoreError::NotFound)?))
-        }
-        other => other,
-    })
+    db.write(move |conn| Box::pin(async move { act_in(conn, &req).await })).await
 }
 
 async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOutcome> {
-    let case = get_in(conn, &req.number).await?.ok_or(StoreError::NotFound)?;
+    // The case as the caller read it; the `UPDATE … WHERE version = …` below proves it is still
+    // current, so the single writer does not read it again.
+    let case = &req.case;
     if case.version != req.expected_version {
         return Ok(ActOutcome::Stale(case.state));
     }
@@ -842,7 +908,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             c.accepted_at_window = req.at_general_window;
             c.due_on = c.due_now(cal, today);
             if next == CaseState::Approved {
-                decide(conn, &mut c, "approved", req, &now).await?;
+                decide(&mut c, "approved", req, &now)?;
             }
         }
         CaseAction::RequestSupplement => c.paused_since = Some(today),
@@ -878,8 +944,8 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
                 c.complete = missing == 0;
             }
         }
-        CaseAction::Approve => decide(conn, &mut c, "approved", req, &now).await?,
-        CaseAction::Reject => decide(conn, &mut c, "rejected", req, &now).await?,
+        CaseAction::Approve => decide(&mut c, "approved", req, &now)?,
+        CaseAction::Reject => decide(&mut c, "rejected", req, &now)?,
         CaseAction::Withdraw => {
             c.paused_since = None;
         }
@@ -1035,20 +1101,8 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
 }
 
 /// Records the decision and writes its decision document (决定书) into the case.
-async fn decide(
-    conn: &mut AnyConnection,
-    c: &mut CaseRecord,
-    decision: &str,
-    req: &ActRequest,
-    now: &str,
-) -> StoreResult<()> {
-    let dept_name: Option<String> = sqlx::query("SELECT name FROM departments WHERE code = $1")
-        .bind(&c.department)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.try_get("name"))
-        .transpose()?;
-    let dept_name = dept_name.unwrap_or_else(|| c.department.clone());
+fn decide(c: &mut CaseRecord, decision: &str, req: &ActRequest, now: &str) -> StoreResult<()> {
+    let dept_name = req.department_name.clone();
     let approved = decision == "approved";
     let (title_zh, title_en) = if approved {
         ("准予行政许可决定书", "Decision to grant")

@@ -118,18 +118,22 @@ async fn writer_loop(mut conn: AnyConnection, mut rx: mpsc::UnboundedReceiver<Ms
 }
 
 async fn run_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>) {
+    // Each control statement pair goes to SQLite as one call (one trip to sqlx's worker thread
+    // instead of two): closing one body's savepoint and opening the next's happen together.
+    let last = group.len().saturating_sub(1);
     let commit = async {
-        exec(conn, "BEGIN IMMEDIATE").await?;
-        for job in group.iter_mut() {
-            exec(conn, "SAVEPOINT body").await?;
-            if job.run(conn).await {
-                exec(conn, "RELEASE body").await?;
-            } else {
-                exec(conn, "ROLLBACK TO body").await?;
-                exec(conn, "RELEASE body").await?;
-            }
+        exec(conn, "BEGIN IMMEDIATE; SAVEPOINT body").await?;
+        for (i, job) in group.iter_mut().enumerate() {
+            let ok = job.run(conn).await;
+            let sql = match (ok, i == last) {
+                (true, false) => "RELEASE body; SAVEPOINT body",
+                (true, true) => "RELEASE body; COMMIT",
+                (false, false) => "ROLLBACK TO body; RELEASE body; SAVEPOINT body",
+                (false, true) => "ROLLBACK TO body; RELEASE body; COMMIT",
+            };
+            exec(conn, sql).await?;
         }
-        exec(conn, "COMMIT").await
+        Ok::<(), sqlx::Error>(())
     }
     .await;
     if let Err(e) = &commit {

@@ -483,6 +483,8 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
         "您还没有办件。可从事项清单开始申请：",
         "You have no cases yet. Start from the service list:",
     ),
+    ("wb.find", "按办件编号查找", "Find a case by number"),
+    ("wb.find_go", "查找", "Find"),
     ("wb.open", "在办", "Open"),
     ("wb.nearing", "临近期限", "Nearing deadline"),
     ("wb.intake", "综合受理", "Intake (all items)"),
