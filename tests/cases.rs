@@ -304,6 +304,19 @@ async fn bad_forms_and_files_are_refused_naming_the_field(app: &TestApp) {
     assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["errors"][0]["code"], "file_too_large");
+    // A scan of several megabytes is fine (well above axum's 2 MB default for extractors).
+    let mut scan = PDF.to_vec();
+    scan.resize(3 * 1024 * 1024, b'0');
+    let part = reqwest::multipart::Part::bytes(scan).file_name("scan.pdf");
+    let resp = app
+        .client
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&citizen)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
     let part = reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("ok.pdf");
     let resp = app
         .client

@@ -300,14 +300,19 @@ pub struct Uploaded {
 
 /// Reads a multipart upload's `file` field into (name, bytes), enforcing the size limit.
 pub async fn read_file_field(mut multipart: Multipart) -> ApiResult<(String, Vec<u8>)> {
+    let mut file = None;
+    // The whole body is read before answering: answering while the client is still sending the
+    // closing boundary would reset its connection instead of showing it the error.
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        if field.name() == Some("file") {
+        if field.name() == Some("file") && file.is_none() {
             let name = field.file_name().unwrap_or("file").to_string();
             let bytes = field.bytes().await.map_err(multipart_error)?;
-            return Ok((name, bytes.to_vec()));
+            file = Some((name, bytes.to_vec()));
+        } else {
+            field.bytes().await.map_err(multipart_error)?;
         }
     }
-    Err(ApiError::Validation(vec![FieldError::required("file", "文件", "A file")]))
+    file.ok_or_else(|| ApiError::Validation(vec![FieldError::required("file", "文件", "A file")]))
 }
 
 fn multipart_error(e: axum_extra::extract::multipart::MultipartError) -> ApiError {

@@ -178,12 +178,15 @@ pub async fn apply(
         _ => return Err(ApiError::Forbidden),
     };
     let mut errors = req.form.validate();
-    let profile = crate::identity::store::profile(&state.db, &user_id).await?;
+    let person_name = match &caller.name {
+        Some(n) => n.clone(),
+        None => store::user_name(&state.db, &user_id).await?,
+    };
     let enterprise = req.enterprise.as_ref().map(|e| e.trim().to_uppercase()).filter(|e| !e.is_empty());
-    let mut applicant_name = profile.name.clone();
+    let mut applicant_name = person_name.clone();
     if let Some(code) = &enterprise {
-        match profile.enterprises.iter().find(|e| &e.credit_code == code) {
-            Some(e) if enterprises.contains(code) => applicant_name = e.name.clone(),
+        match store::enterprise_name(&state.db, code).await? {
+            Some(name) if enterprises.contains(code) => applicant_name = name,
             _ => errors.push(FieldError::new(
                 "enterprise",
                 "not_your_enterprise",
@@ -244,7 +247,7 @@ pub async fn apply(
                 applicant_name,
                 enterprise,
                 submitted_by: user_id.clone(),
-                submitted_by_name: profile.name.clone(),
+                submitted_by_name: person_name.clone(),
                 commitment_text: with_commitment.then(|| intake::commitment_text(&item.name, &replaced)),
                 form: req.form,
                 bundle: None,
@@ -330,7 +333,7 @@ pub async fn apply(
                 applicant_name,
                 enterprise,
                 submitted_by: user_id.clone(),
-                submitted_by_name: profile.name.clone(),
+                submitted_by_name: person_name.clone(),
                 commitment_text: with_commitment.then(|| intake::commitment_text(&resolved.name, &[])),
                 form: req.form,
                 bundle: Some(NewBundleCase {
@@ -528,7 +531,10 @@ pub async fn act(
             .unwrap_or_else(|| case.owner_department.clone()),
         _ => case.owner_department.clone(),
     };
-    let actor_name = store::user_name(&state.db, &actor_id).await?;
+    let actor_name = match &caller.name {
+        Some(n) => n.clone(),
+        None => store::user_name(&state.db, &actor_id).await?,
+    };
     let department_name = if matches!(action, CaseAction::Approve | CaseAction::Reject | CaseAction::Accept) {
         store::department_name(&state.db, &case.department).await?
     } else {

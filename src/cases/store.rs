@@ -214,6 +214,15 @@ pub async fn department_name(db: &Db, code: &str) -> StoreResult<String> {
     Ok(row.map(|r| r.try_get("name")).transpose()?.unwrap_or_else(|| code.to_string()))
 }
 
+/// An enterprise's registered name.
+pub async fn enterprise_name(db: &Db, credit_code: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT name FROM enterprises WHERE credit_code = $1")
+        .bind(credit_code)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(row.map(|r| r.try_get("name")).transpose()?)
+}
+
 /// A user's display name (for the timeline).
 pub async fn user_name(db: &Db, user_id: &str) -> StoreResult<String> {
     let row =
@@ -878,7 +887,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
         return if req.action == CaseAction::Withdraw
             && req.performers.iter().any(|(p, _)| *p == Performer::Applicant)
         {
-            withdraw_bundle(conn, &case, req).await
+            withdraw_bundle(conn, case, req).await
         } else {
             Ok(ActOutcome::BundleParent(case.state))
         };

@@ -107,6 +107,8 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 pub struct Caller {
     pub actor: Actor,
     pub user_id: Option<String>,
+    /// The signed-in user's display name.
+    pub name: Option<String>,
     /// The session's CSRF token (web sessions), to check forms against.
     pub csrf: Option<String>,
 }
@@ -139,9 +141,12 @@ impl FromRequestParts<AppState> for Caller {
         };
         let caller = match token {
             Some(token) => match session::lookup(&state.db, &token).await? {
-                Some(found) => {
-                    Caller { actor: found.actor, user_id: Some(found.user_id), csrf: Some(found.csrf) }
-                }
+                Some(found) => Caller {
+                    actor: found.actor,
+                    user_id: Some(found.user_id),
+                    name: Some(found.name),
+                    csrf: Some(found.csrf),
+                },
                 None => anonymous(),
             },
             None => anonymous(),
@@ -152,7 +157,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 fn anonymous() -> Caller {
-    Caller { actor: Actor::Anonymous, user_id: None, csrf: None }
+    Caller { actor: Actor::Anonymous, user_id: None, name: None, csrf: None }
 }
 
 #[cfg(test)]

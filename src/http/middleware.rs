@@ -150,6 +150,9 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
     router
+        // Our per-path cap (`limit_body`) is the one limit; axum's own 2 MB default for extractors
+        // would otherwise cut material files short.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(state.config.max_body_bytes, limit_body))
         .layer(axum::middleware::from_fn(problem_for_bare_errors))
         .layer(SetResponseHeaderLayer::overriding(

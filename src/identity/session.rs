@@ -126,6 +126,8 @@ pub async fn purge_expired(db: &Db) -> StoreResult<u64> {
 
 pub struct SessionInfo {
     pub user_id: String,
+    /// The user's display name (timelines and audit show it).
+    pub name: String,
     pub csrf: String,
     pub actor: Actor,
 }
@@ -133,7 +135,7 @@ pub struct SessionInfo {
 /// The live session for `token`, with the actor's roles, or `None` if unknown or expired.
 pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<SessionInfo>> {
     let row = sqlx::query(
-        "SELECT s.user_id, s.csrf, s.expires_at, u.kind, u.department, u.status FROM sessions s \
+        "SELECT s.user_id, s.csrf, s.expires_at, u.kind, u.department, u.status, u.name FROM sessions s \
          JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash(token))
@@ -149,8 +151,9 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<SessionInfo>> {
     let csrf: String = row.try_get("csrf")?;
     let kind: String = row.try_get("kind")?;
     let department: Option<String> = row.try_get("department")?;
+    let name: String = row.try_get("name")?;
     let actor = load_actor(db, &user_id, &kind, department).await?;
-    Ok(Some(SessionInfo { user_id, csrf, actor }))
+    Ok(Some(SessionInfo { user_id, name, csrf, actor }))
 }
 
 pub async fn load_actor(

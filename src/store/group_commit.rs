@@ -108,7 +108,7 @@ async fn writer_loop(mut conn: AnyConnection, mut rx: mpsc::UnboundedReceiver<Ms
             }
         }
         if !group.is_empty() {
-            run_group(&mut conn, &mut group).await;
+            run_group(&mut conn, &mut group, &mut rx, max, &mut stop).await;
         }
         if let Some(done) = stop {
             let _ = done.send(());
@@ -117,23 +117,42 @@ async fn writer_loop(mut conn: AnyConnection, mut rx: mpsc::UnboundedReceiver<Ms
     }
 }
 
-async fn run_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>) {
+async fn run_group(
+    conn: &mut AnyConnection,
+    group: &mut Vec<Box<dyn Job>>,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    max: usize,
+    stop: &mut Option<oneshot::Sender<()>>,
+) {
     // Each control statement pair goes to SQLite as one call (one trip to sqlx's worker thread
     // instead of two): closing one body's savepoint and opening the next's happen together.
-    let last = group.len().saturating_sub(1);
     let commit = async {
         exec(conn, "BEGIN IMMEDIATE; SAVEPOINT body").await?;
-        for (i, job) in group.iter_mut().enumerate() {
-            let ok = job.run(conn).await;
-            let sql = match (ok, i == last) {
+        let mut i = 0;
+        loop {
+            let ok = group[i].run(conn).await;
+            // Writes that arrived meanwhile join this transaction, so that one fsync serves them
+            // all instead of each waiting for the next group.
+            while stop.is_none() && group.len() < max {
+                match rx.try_recv() {
+                    Ok(Msg::Job(job)) => group.push(job),
+                    Ok(Msg::Shutdown(done)) => *stop = Some(done),
+                    Err(_) => break,
+                }
+            }
+            let last = i + 1 == group.len();
+            let sql = match (ok, last) {
                 (true, false) => "RELEASE body; SAVEPOINT body",
                 (true, true) => "RELEASE body; COMMIT",
                 (false, false) => "ROLLBACK TO body; RELEASE body; SAVEPOINT body",
                 (false, true) => "ROLLBACK TO body; RELEASE body; COMMIT",
             };
             exec(conn, sql).await?;
+            if last {
+                return Ok::<(), sqlx::Error>(());
+            }
+            i += 1;
         }
-        Ok::<(), sqlx::Error>(())
     }
     .await;
     if let Err(e) = &commit {
