@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{case_number}/materials/{index}", get(case_api::material_file))
         .route("/post-checks/{id}", post(cases::pages::conclude_check))
         .route("/workbench", get(cases::pages::workbench))
+        .route("/workbench/walk-in", post(cases::pages::register_walk_in))
         .route("/supervision", get(cases::pages::supervision))
         .route("/lang/{lang}", get(web::pages::set_language))
         .route("/static/{*path}", get(web::assets::serve));

@@ -1129,3 +1129,36 @@ async fn bundle_application(s: &Session) {
     assert!(parts.len() >= 3, "one sub-case per item: {}", parts.len());
     shoot_both(s, "bundle-case").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn general_window_registers_a_walk_in() {
+    run("walk_in", |s| Box::pin(walk_in(s))).await;
+}
+
+async fn walk_in(s: &Session) {
+    let general = s.app.demo("spj.general").await;
+    s.log_in(&general.username, &general.password).await;
+    s.goto("/workbench").await;
+    s.find("#walk-in-panel summary").await.click().await.unwrap();
+    s.type_into("#walk-in-phone", "13800138001").await;
+    s.type_into("#walk-in-item", "JN-SPJ-0003").await;
+    s.click("#walk-in-start").await;
+    let contact = s.wait_loaded().await;
+    assert!(contact.ends_with("/contact"), "{contact}");
+    assert!(s.text("#walk-in").await.contains("张伟"), "the applicant is named");
+    assert_eq!(s.value("[name=contact_name]").await, "张伟");
+    s.type_into("[name=contact_phone]", "13800138001").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/materials")).await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    s.click("#submit-application").await;
+    let page = s.wait_loaded().await;
+    assert!(page.ends_with("?submitted=1"), "{page}");
+    let timeline = s.texts("#timeline li").await;
+    assert!(timeline[0].contains("李建国"), "submitted by the clerk for the applicant: {timeline:?}");
+    // The clerk accepts it on the spot.
+    s.click("#do-accept").await;
+    s.wait_loaded().await;
+    assert_eq!(s.text("#case-state").await, "已受理");
+}

@@ -19,6 +19,7 @@ stories!(
     commitment_post_check_false_commitment_and_credit_mark,
     transfer_and_return_keep_history,
     general_window_accepts_any_item_and_delivers,
+    window_registers_a_walk_in_application,
     bundle_fans_out_into_parts,
     bundle_completes_with_one_combined_result,
     notifications_and_outbox,
@@ -695,4 +696,49 @@ async fn bundle_completes_with_one_combined_result(app: &TestApp) {
         n["case_number"] == parent.as_str() && n["body_zh"].as_str().unwrap().contains("全部事项均已办结")
     });
     assert!(told, "the applicant is told the bundle is finished");
+}
+
+async fn window_registers_a_walk_in_application(app: &TestApp) {
+    let general = app.demo_token("spj.general").await;
+    let citizen = app.demo_token("13800138001").await;
+    // Without a registered applicant the clerk is told which field is wrong.
+    let (s, b) = apply(
+        app,
+        &general,
+        json!({"item_code": "JN-SPJ-0003", "form": form(), "applicant_phone": "13900000000"}),
+    )
+    .await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("applicant_phone")), "{b}");
+    let (s, b) = apply(
+        app,
+        &general,
+        json!({"item_code": "JN-SPJ-0003", "form": form(), "applicant_phone": "13800138001"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    // It is the citizen's case: in their list, with the clerk named as the one who submitted it.
+    let c = case(app, &citizen, &n).await;
+    assert_eq!(c["applicant_name"], "张伟");
+    assert_eq!(c["timeline"][0]["detail"]["submitted_by"], "李建国");
+    let (_, mine) = app.get_json("/api/v1/cases", Some(&citizen)).await;
+    assert!(mine.as_array().unwrap().iter().any(|x| x["case_number"] == n.as_str()));
+    // Another department's window does not take this item; a general window takes any.
+    let scj = app.demo_token("scj.clerk").await;
+    let (s, b) = apply(
+        app,
+        &scj,
+        json!({"item_code": "JN-SPJ-0003", "form": form(), "applicant_phone": "13800138001"}),
+    )
+    .await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("not_this_window")), "{b}");
+    // A reviewer has no window role and cannot register applications.
+    let reviewer = app.demo_token("spj.reviewer").await;
+    let (s, _) = apply(
+        app,
+        &reviewer,
+        json!({"item_code": "JN-SPJ-0003", "form": form(), "applicant_phone": "13800138001"}),
+    )
+    .await;
+    assert_eq!(s, 403);
 }

@@ -257,6 +257,8 @@ struct ApplyPage {
     commitment_text: String,
     materials: Vec<MaterialStep>,
     answers: Vec<(String, bool)>,
+    /// Set when a window clerk registers this application for a walk-in applicant.
+    walk_in: Option<String>,
     errors: Vec<FieldError>,
 }
 
@@ -269,7 +271,15 @@ async fn render_step(
 ) -> Result<Response, PageError> {
     let t = ctx.t;
     let target = target_of(state, &t, draft).await.map_err(|e| ctx.error(e))?;
-    let user = ctx.caller.user_id.clone().unwrap_or_default();
+    let walk_in_phone = draft.data.get("applicant_phone").and_then(Value::as_str).map(str::to_string);
+    let user = match &walk_in_phone {
+        // A window clerk registering a walk-in works with the applicant's details.
+        Some(phone) => crate::identity::store::person_by_phone(&state.db, phone)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .ok_or(ctx.error(ApiError::NotFound))?,
+        None => ctx.caller.user_id.clone().unwrap_or_default(),
+    };
     let profile = crate::identity::store::profile(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
     let data = &draft.data;
     let mut form: ApplicationForm =
@@ -342,6 +352,7 @@ async fn render_step(
         commitment_text: intake::commitment_text(&target.name, &replaced),
         materials,
         answers,
+        walk_in: walk_in_phone.map(|p| format!("{}（{}）", profile.name, p)),
         errors,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -541,6 +552,7 @@ pub async fn submit_draft(
         form: serde_json::from_value(data.get("form").cloned().unwrap_or(json!({}))).unwrap_or_default(),
         materials: files,
         commitment: data.get("commitment").and_then(Value::as_bool).map(CommitmentInput::Flag),
+        applicant_phone: data.get("applicant_phone").and_then(Value::as_str).map(str::to_string),
     };
     match service::apply(&state, &ctx.caller, req).await {
         Ok((number, _)) => {
@@ -1136,6 +1148,7 @@ struct WorkbenchPage {
     lights: LightCounts,
     checks: Vec<CheckRow>,
     is_supervisor: bool,
+    is_window: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1274,6 +1287,8 @@ pub async fn workbench(
         lights: wb.lights,
         checks,
         is_supervisor: service::is_supervisor(&ctx.caller.actor),
+        is_window: matches!(&ctx.caller.actor, Actor::Staff { grants, .. }
+            if grants.iter().any(|g| matches!(g.role, crate::identity::authz::Role::WindowClerk | crate::identity::authz::Role::GeneralWindowClerk))),
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }
@@ -1326,4 +1341,62 @@ pub async fn find_case(ctx: PageCtx, Query(q): Query<FindQuery>) -> Result<Respo
         return Err(ctx.error(ApiError::NotFound));
     }
     Ok(Redirect::to(&format!("/cases/{number}")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WalkInForm {
+    pub csrf: String,
+    pub item_code: String,
+    pub applicant_phone: String,
+}
+
+/// 一窗受理 at the counter: a window clerk starts an application for a registered walk-in
+/// applicant; the same three screens follow, and the case is the applicant's.
+pub async fn register_walk_in(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<WalkInForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
+    let is_window = matches!(&ctx.caller.actor, Actor::Staff { grants, .. }
+        if grants.iter().any(|g| matches!(g.role, crate::identity::authz::Role::WindowClerk | crate::identity::authz::Role::GeneralWindowClerk)));
+    if !is_window {
+        return Err(ctx.error(ApiError::Forbidden));
+    }
+    let mut errors = Vec::new();
+    let code = f.item_code.trim().to_uppercase();
+    if catalog::store::get(&state.db, &code).await.map_err(|e| ctx.error(e.into()))?.is_none() {
+        errors.push(FieldError::new(
+            "item_code",
+            "unknown_item",
+            format!("事项“{code}”不存在"),
+            format!("Item {code} does not exist"),
+        ));
+    }
+    let phone = crate::identity::domain::Phone::parse(&f.applicant_phone).map(|p| p.as_str().to_string());
+    let person = match &phone {
+        Ok(p) => {
+            crate::identity::store::person_by_phone(&state.db, p).await.map_err(|e| ctx.error(e.into()))?
+        }
+        Err(_) => None,
+    };
+    if person.is_none() {
+        errors.push(FieldError::new(
+            "applicant_phone",
+            "unknown_applicant",
+            "请填写已实名注册的申请人手机号码",
+            "Give the mobile number of a registered applicant",
+        ));
+    }
+    if !errors.is_empty() {
+        let (_, zh, en) = ApiError::Validation(errors).describe();
+        return Err(ctx.error(ApiError::BadRequest { code: "walk_in_invalid", zh, en }));
+    }
+    let phone = phone.unwrap_or_default();
+    let d = store::create_draft(&state.db, &user, Some(code), None, json!({"applicant_phone": phone}))
+        .await
+        .map_err(|e| ctx.error(e.into()))?;
+    Ok(Redirect::to(&format!("/drafts/{}/contact", d.id)).into_response())
 }

@@ -65,6 +65,9 @@ pub struct ApplyRequest {
     pub form: ApplicationForm,
     pub materials: Vec<MaterialInput>,
     pub commitment: Option<CommitmentInput>,
+    /// Window registration only (a window clerk submitting a walk-in's application): the
+    /// registered applicant's mobile number.
+    pub applicant_phone: Option<String>,
 }
 
 /// Material names a request's files are matched against, with the error field prefix.
@@ -171,16 +174,43 @@ pub async fn apply(
     caller: &Caller,
     mut req: ApplyRequest,
 ) -> ApiResult<(String, CaseState)> {
-    let user_id = caller.require_user()?.to_string();
-    let enterprises = match &caller.actor {
-        Actor::Person { enterprises, .. } => enterprises.clone(),
-        // Staff apply for people through assisted service (帮办代办), not with their own account.
-        _ => return Err(ApiError::Forbidden),
+    let submitter_id = caller.require_user()?.to_string();
+    let submitter_name = match &caller.name {
+        Some(n) => n.clone(),
+        None => store::user_name(&state.db, &submitter_id).await?,
     };
     let mut errors = req.form.validate();
-    let person_name = match &caller.name {
-        Some(n) => n.clone(),
-        None => store::user_name(&state.db, &user_id).await?,
+    // Online, the applicant is the caller. At a window (一窗受理) a clerk registers a walk-in
+    // applicant's paper application for the registered person with that mobile number.
+    let (user_id, person_name, enterprises) = match &caller.actor {
+        Actor::Person { enterprises, .. } => {
+            (submitter_id.clone(), submitter_name.clone(), enterprises.clone())
+        }
+        Actor::Staff { grants, .. }
+            if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)) =>
+        {
+            let phone = req.applicant_phone.as_deref().map(str::trim).unwrap_or("");
+            let found = match crate::identity::domain::Phone::parse(phone) {
+                Ok(p) => crate::identity::store::person_by_phone(&state.db, p.as_str()).await?,
+                Err(_) => None,
+            };
+            let Some(person) = found else {
+                errors.push(FieldError::new(
+                    "applicant_phone",
+                    "unknown_applicant",
+                    "请填写已实名注册的申请人手机号码",
+                    "Give the mobile number of a registered applicant",
+                ));
+                return Err(ApiError::Validation(errors));
+            };
+            let actor = crate::identity::session::load_actor(&state.db, &person, "person", None).await?;
+            let enterprises = match actor {
+                Actor::Person { enterprises, .. } => enterprises,
+                _ => Vec::new(),
+            };
+            (person.clone(), store::user_name(&state.db, &person).await?, enterprises)
+        }
+        _ => return Err(ApiError::Forbidden),
     };
     let enterprise = req.enterprise.as_ref().map(|e| e.trim().to_uppercase()).filter(|e| !e.is_empty());
     let mut applicant_name = person_name.clone();
@@ -219,6 +249,21 @@ pub async fn apply(
             };
             let item = stored.item;
             check_item_for(&item, enterprise.is_some(), "item_code", &mut errors);
+            if let Actor::Staff { grants, .. } = &caller.actor {
+                // A department's own window registers its own items; a general window any item.
+                let may = grants.iter().any(|g| {
+                    g.role == Role::GeneralWindowClerk
+                        || (g.role == Role::WindowClerk && g.department == item.department)
+                });
+                if !may {
+                    errors.push(FieldError::new(
+                        "item_code",
+                        "not_this_window",
+                        "本窗口不受理该事项，请到综合窗口或该部门窗口办理",
+                        "This window does not take this item; use a general window or the department's own",
+                    ));
+                }
+            }
             if wants_commitment && !item.commitment {
                 errors.push(FieldError::new(
                     "commitment",
@@ -229,7 +274,7 @@ pub async fn apply(
             }
             let slots: Vec<MaterialSlot> =
                 item.materials.iter().map(|m| MaterialSlot { name: &m.name }).collect();
-            let files = offered_files(state, &user_id, &slots, &req.materials, &mut errors).await?;
+            let files = offered_files(state, &submitter_id, &slots, &req.materials, &mut errors).await?;
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
@@ -246,8 +291,8 @@ pub async fn apply(
                 applicant_id: user_id.clone(),
                 applicant_name,
                 enterprise,
-                submitted_by: user_id.clone(),
-                submitted_by_name: person_name.clone(),
+                submitted_by: submitter_id.clone(),
+                submitted_by_name: submitter_name.clone(),
                 commitment_text: with_commitment.then(|| intake::commitment_text(&item.name, &replaced)),
                 form: req.form,
                 bundle: None,
@@ -262,6 +307,15 @@ pub async fn apply(
             }
         }
         (None, Some(code)) => {
+            if matches!(&caller.actor, Actor::Staff { .. }) && !is_general_window(&caller.actor) {
+                errors.push(FieldError::new(
+                    "bundle_code",
+                    "not_this_window",
+                    "“一件事”由综合窗口统一收件",
+                    "Bundles are taken in at a general window",
+                ));
+                return Err(ApiError::Validation(errors));
+            }
             let resolved = match catalog::api::resolve(state, code.trim(), &req.answers).await {
                 Ok(r) => r,
                 Err(ApiError::NotFound) => {
@@ -285,7 +339,7 @@ pub async fn apply(
             }
             let slots: Vec<MaterialSlot> =
                 resolved.materials.iter().map(|m| MaterialSlot { name: &m.name }).collect();
-            let files = offered_files(state, &user_id, &slots, &req.materials, &mut errors).await?;
+            let files = offered_files(state, &submitter_id, &slots, &req.materials, &mut errors).await?;
             let mut items = Vec::new();
             for part in &resolved.items {
                 let Some(stored) = catalog::store::get(&state.db, &part.code).await? else { continue };
@@ -332,8 +386,8 @@ pub async fn apply(
                 applicant_id: user_id.clone(),
                 applicant_name,
                 enterprise,
-                submitted_by: user_id.clone(),
-                submitted_by_name: person_name.clone(),
+                submitted_by: submitter_id.clone(),
+                submitted_by_name: submitter_name.clone(),
                 commitment_text: with_commitment.then(|| intake::commitment_text(&resolved.name, &[])),
                 form: req.form,
                 bundle: Some(NewBundleCase {
