@@ -696,6 +696,11 @@ async fn bundle_completes_with_one_combined_result(app: &TestApp) {
         n["case_number"] == parent.as_str() && n["body_zh"].as_str().unwrap().contains("全部事项均已办结")
     });
     assert!(told, "the applicant is told the bundle is finished");
+    assert_eq!(
+        inbox["notifications"][0]["case_number"],
+        parent.as_str(),
+        "the bundle's message, written after its last part's in the same transaction, lists first"
+    );
 }
 
 async fn window_registers_a_walk_in_application(app: &TestApp) {

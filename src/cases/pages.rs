@@ -1133,6 +1133,8 @@ pub struct CheckRow {
     applicant: String,
     due: String,
     status: String,
+    light_class: &'static str,
+    light: &'static str,
 }
 
 #[derive(Template)]
@@ -1268,12 +1270,22 @@ pub async fn workbench(
         .map_err(|e| ctx.error(e.into()))?
         .into_iter()
         .filter(|p| p.status == "open")
-        .map(|p| CheckRow {
-            case_number: p.case_number,
-            title: p.case_title,
-            applicant: p.applicant_name,
-            due: p.due_on,
-            status: t.s("case.check_open").into(),
+        .map(|p| {
+            // A post-check's deadline gets the same lights as a case's.
+            let l = chrono::NaiveDate::parse_from_str(&p.due_on, "%Y-%m-%d")
+                .map(|due| {
+                    super::domain::light(&cal, CaseState::UnderReview, due, today, state.config.yellow_days)
+                })
+                .unwrap_or(Light::None);
+            CheckRow {
+                case_number: p.case_number,
+                title: p.case_title,
+                applicant: p.applicant_name,
+                due: p.due_on,
+                status: t.s("case.check_open").into(),
+                light_class: light_class(l),
+                light: light_label(&t, l),
+            }
         })
         .collect();
     let page = WorkbenchPage {

@@ -778,7 +778,9 @@ pub async fn notify(
     reach: Option<&ApplicationForm>,
 ) -> StoreResult<()> {
     let id = new_user_id();
-    let now = now_text();
+    // Microseconds: several notifications written by one transaction (a part and its bundle)
+    // still list in the order they were made.
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     sqlx::query(
         "INSERT INTO notifications (id, user_id, case_number, title_zh, title_en, body_zh, body_en, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
