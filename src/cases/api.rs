@@ -315,7 +315,7 @@ pub async fn read_file_field(mut multipart: Multipart) -> ApiResult<(String, Vec
     file.ok_or_else(|| ApiError::Validation(vec![FieldError::required("file", "文件", "A file")]))
 }
 
-fn multipart_error(e: axum_extra::extract::multipart::MultipartError) -> ApiError {
+pub fn multipart_error(e: axum_extra::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::Validation(vec![intake::file_error(
             "file",
@@ -340,10 +340,10 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     let user = caller.require_user()?.to_string();
     let (file_name, bytes) = read_file_field(multipart).await?;
-    let kind = intake::check_file(&file_name, &bytes)
-        .map_err(|p| ApiError::Validation(vec![intake::file_error("file", &file_name, p)]))?;
     let size = bytes.len() as i64;
-    let hash = store::put_upload(&state.db, bytes, kind.content_type(), &user).await?;
+    let (hash, kind) = service::store_file(&state, &user, &file_name, bytes)
+        .await?
+        .map_err(|p| ApiError::Validation(vec![intake::file_error("file", &file_name, p)]))?;
     Ok((
         StatusCode::CREATED,
         Json(Uploaded { hash, size, content_type: kind.content_type().into(), file_name }),
@@ -623,27 +623,24 @@ pub async fn department_names(state: &AppState) -> ApiResult<BTreeMap<String, St
         .collect())
 }
 
-pub async fn supervision(state: &AppState, caller: &Caller) -> ApiResult<Supervision> {
+/// The supervision figures and the open cases they were computed from.
+pub async fn supervision(state: &AppState, caller: &Caller) -> ApiResult<(Supervision, Vec<CaseRecord>)> {
     caller.require_user()?;
     if !service::is_supervisor(&caller.actor) {
         return Err(ApiError::NotFound);
     }
     let cases = store::queue(&state.db, &Queue::AllOpen, 100_000).await?;
     let cal = state.calendar().await;
-    Ok(supervision_of(
-        &cases,
-        &department_names(state).await?,
-        &cal,
-        today_in_shanghai(),
-        state.config.yellow_days,
-    ))
+    let names = department_names(state).await?;
+    let figures = supervision_of(&cases, &names, &cal, today_in_shanghai(), state.config.yellow_days);
+    Ok((figures, cases))
 }
 
 /// Supervision (督查): lights by department and by item, and the overdue list, city-wide.
 #[utoipa::path(get, path = "/api/v1/supervision/lights", tag = "cases", security(("bearer" = [])),
     responses((status = 200, body = Supervision), (status = 404, body = crate::http::error::Problem)))]
 pub async fn lights(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Supervision>> {
-    Ok(Json(supervision(&state, &caller).await?))
+    Ok(Json(supervision(&state, &caller).await?.0))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -14,7 +14,7 @@ use axum_extra::extract::Multipart;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{self as case_api, LightCounts, ListQuery, Supervision};
+use super::api::{self as case_api, LightCounts, ListQuery, Supervision, multipart_error};
 use super::domain::{CaseAction, CaseState, Light};
 use super::intake::{self, ApplicationForm};
 use super::service::{self, ActionRequest, ApplyRequest, CommitmentInput, MaterialInput};
@@ -477,12 +477,12 @@ pub async fn save_materials(
                 if file_name.is_empty() && bytes.is_empty() {
                     continue;
                 }
-                match intake::check_file(&file_name, &bytes) {
-                    Ok(kind) => {
-                        let size = bytes.len();
-                        let hash = store::put_upload(&state.db, bytes.to_vec(), kind.content_type(), &user)
-                            .await
-                            .map_err(|e| ctx.error(e.into()))?;
+                let size = bytes.len();
+                match service::store_file(&state, &user, &file_name, bytes.to_vec())
+                    .await
+                    .map_err(|e| ctx.error(e))?
+                {
+                    Ok((hash, kind)) => {
                         data["files"][index.to_string()] = json!({
                             "hash": hash, "file_name": file_name, "size": size, "content_type": kind.content_type(),
                         });
@@ -502,16 +502,6 @@ pub async fn save_materials(
         return render_step(&state, &ctx, &saved, "materials", errors).await;
     }
     Ok(Redirect::to(&format!("/drafts/{id}/check")).into_response())
-}
-
-fn multipart_error(e: axum_extra::extract::multipart::MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
-    } else {
-        ApiError::BadRequest {
-            code: "bad_multipart", zh: "无法读取上传的文件".into(), en: e.body_text()
-        }
-    }
 }
 
 /// Submits the draft: the same rules as the API; problems send the applicant back to the step
@@ -955,11 +945,11 @@ pub async fn act(
             if file_name.is_empty() && bytes.is_empty() {
                 continue;
             }
-            match intake::check_file(&file_name, &bytes) {
-                Ok(kind) => {
-                    let hash = store::put_upload(&state.db, bytes.to_vec(), kind.content_type(), &user)
-                        .await
-                        .map_err(|e| ctx.error(e.into()))?;
+            match service::store_file(&state, &user, &file_name, bytes.to_vec())
+                .await
+                .map_err(|e| ctx.error(e))?
+            {
+                Ok((hash, _)) => {
                     materials.push(MaterialInput {
                         index: Some(index),
                         upload: Some(hash),
@@ -1240,18 +1230,15 @@ pub async fn workbench(
         });
     }
     if general {
-        let intake =
-            store::queue(&state.db, &Queue::Intake, 1000).await.map_err(|e| ctx.error(e.into()))?.len();
-        let delivery = store::queue(&state.db, &Queue::WindowDelivery, 1000)
-            .await
-            .map_err(|e| ctx.error(e.into()))?
-            .len();
+        let intake = store::queue_count(&state.db, &Queue::Intake).await.map_err(|e| ctx.error(e.into()))?;
+        let delivery =
+            store::queue_count(&state.db, &Queue::WindowDelivery).await.map_err(|e| ctx.error(e.into()))?;
         tabs.insert(
             0,
             Tab {
                 href: "/workbench?view=intake".into(),
                 label: t.s("wb.intake").into(),
-                count: intake as i64,
+                count: intake,
                 current: q.view == "intake",
             },
         );
@@ -1260,7 +1247,7 @@ pub async fn workbench(
             Tab {
                 href: "/workbench?view=delivery".into(),
                 label: t.s("wb.delivery").into(),
-                count: delivery as i64,
+                count: delivery,
                 current: q.view == "delivery",
             },
         );
@@ -1299,8 +1286,7 @@ pub async fn workbench(
         lights: wb.lights,
         checks,
         is_supervisor: service::is_supervisor(&ctx.caller.actor),
-        is_window: matches!(&ctx.caller.actor, Actor::Staff { grants, .. }
-            if grants.iter().any(|g| matches!(g.role, crate::identity::authz::Role::WindowClerk | crate::identity::authz::Role::GeneralWindowClerk))),
+        is_window: service::is_window_clerk(&ctx.caller.actor),
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }
@@ -1321,20 +1307,19 @@ pub async fn supervision(State(state): State<AppState>, ctx: PageCtx) -> Result<
         return Ok(r.into_response());
     }
     let t = ctx.t;
-    let mut s = case_api::supervision(&state, &ctx.caller).await.map_err(|e| ctx.error(e))?;
+    let (mut s, open) = case_api::supervision(&state, &ctx.caller).await.map_err(|e| ctx.error(e))?;
     let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
     let departments = std::mem::take(&mut s.by_department)
         .into_iter()
         .map(|r| (names.department(&t, &r.code), r.counts))
         .collect();
     let cal = state.calendar().await;
-    let overdue_numbers: Vec<String> = s.overdue.iter().map(|r| r.case_number.clone()).collect();
-    let mut overdue_cases = Vec::new();
-    for n in overdue_numbers.iter().take(200) {
-        if let Some(c) = store::get(&state.db, n).await.map_err(|e| ctx.error(e.into()))? {
-            overdue_cases.push(c);
-        }
-    }
+    // The overdue list, from the cases the figures were computed from (most overdue first).
+    let today = today_in_shanghai();
+    let mut overdue_cases: Vec<CaseRecord> =
+        open.into_iter().filter(|c| c.light(&cal, today, state.config.yellow_days) == Light::Red).collect();
+    overdue_cases.sort_by_key(|c| c.due_now(&cal, today));
+    overdue_cases.truncate(200);
     let overdue = lines(&t, &names, &overdue_cases, &state, &cal);
     let page = SupervisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), s, overdue, departments };
     Ok(ctx.render(StatusCode::OK, &page))
@@ -1372,9 +1357,7 @@ pub async fn register_walk_in(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&f.csrf)?;
     let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
-    let is_window = matches!(&ctx.caller.actor, Actor::Staff { grants, .. }
-        if grants.iter().any(|g| matches!(g.role, crate::identity::authz::Role::WindowClerk | crate::identity::authz::Role::GeneralWindowClerk)));
-    if !is_window {
+    if !service::is_window_clerk(&ctx.caller.actor) {
         return Err(ctx.error(ApiError::Forbidden));
     }
     let mut errors = Vec::new();

@@ -116,18 +116,15 @@ async fn offered_files(
                     continue;
                 }
             };
-            match intake::check_file(&file_name, &bytes) {
-                Ok(kind) => {
-                    let size = bytes.len() as i64;
-                    let hash = store::put_upload(&state.db, bytes, kind.content_type(), user_id).await?;
-                    out.push(OfferedFile {
-                        index,
-                        hash,
-                        file_name,
-                        size,
-                        content_type: kind.content_type().into(),
-                    });
-                }
+            let size = bytes.len() as i64;
+            match store_file(state, user_id, &file_name, bytes).await? {
+                Ok((hash, kind)) => out.push(OfferedFile {
+                    index,
+                    hash,
+                    file_name,
+                    size,
+                    content_type: kind.content_type().into(),
+                }),
                 Err(p) => errors.push(intake::file_error(&field, material_name, p)),
             }
         } else if let Some(hash) = &m.upload {
@@ -186,9 +183,7 @@ pub async fn apply(
         Actor::Person { enterprises, .. } => {
             (submitter_id.clone(), submitter_name.clone(), enterprises.clone())
         }
-        Actor::Staff { grants, .. }
-            if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)) =>
-        {
+        Actor::Staff { grants, .. } if is_window_clerk(&caller.actor) => {
             let phone = req.applicant_phone.as_deref().map(str::trim).unwrap_or("");
             let found = match crate::identity::domain::Phone::parse(phone) {
                 Ok(p) => crate::identity::store::person_by_phone(&state.db, p.as_str()).await?,
@@ -674,6 +669,28 @@ pub fn staff_department(actor: &Actor) -> Option<String> {
 /// Whether the caller is a general window clerk somewhere.
 pub fn is_general_window(actor: &Actor) -> bool {
     matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::GeneralWindowClerk))
+}
+
+/// Whether the caller works at a window (a department's own or a general one).
+pub fn is_window_clerk(actor: &Actor) -> bool {
+    matches!(actor, Actor::Staff { grants, .. }
+        if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)))
+}
+
+/// Checks an uploaded file and stores it under its hash: the one path every upload takes
+/// (API, inline Base64, the application pages, resubmissions).
+pub async fn store_file(
+    state: &AppState,
+    user_id: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> ApiResult<Result<(String, intake::FileKind), intake::FileProblem>> {
+    let kind = match intake::check_file(file_name, &bytes) {
+        Ok(kind) => kind,
+        Err(p) => return Ok(Err(p)),
+    };
+    let hash = store::put_upload(&state.db, bytes, kind.content_type(), user_id).await?;
+    Ok(Ok((hash, kind)))
 }
 
 /// Whether the caller supervises city-wide.

@@ -322,10 +322,11 @@ pub enum Queue {
     AllOpen,
 }
 
-pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord>> {
+/// The `WHERE` condition (after `kind = 'item'`) and its bind values for a queue.
+fn queue_condition(q: &Queue) -> (String, Vec<String>) {
     let open =
         "('submitted','accepted','under_review','supplement_requested','approved','rejected','closed')";
-    let (cond, binds): (String, Vec<String>) = match q {
+    match q {
         Queue::Department { department, state: Some(s) } => {
             ("department = $1 AND state = $2".into(), vec![department.clone(), s.as_str().into()])
         }
@@ -335,7 +336,11 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
         Queue::Intake => ("state = 'submitted'".into(), vec![]),
         Queue::WindowDelivery => ("state = 'closed' AND accepted_at_window = 1".into(), vec![]),
         Queue::AllOpen => (format!("state IN {open}"), vec![]),
-    };
+    }
+}
+
+pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord>> {
+    let (cond, binds) = queue_condition(q);
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases WHERE kind = 'item' AND {cond} \
          ORDER BY CASE WHEN due_on IS NULL THEN 1 ELSE 0 END, due_on, submitted_at LIMIT {limit}"
@@ -346,6 +351,17 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
     }
     let rows = query.fetch_all(db.reader()).await?;
     rows.iter().map(case_from_row).collect()
+}
+
+/// How many cases a queue holds (for the workbench's tabs).
+pub async fn queue_count(db: &Db, q: &Queue) -> StoreResult<i64> {
+    let (cond, binds) = queue_condition(q);
+    let sql = format!("SELECT COUNT(*) AS n FROM cases WHERE kind = 'item' AND {cond}");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    Ok(query.fetch_one(db.reader()).await?.try_get("n")?)
 }
 
 /// Number of item cases per state in a department.

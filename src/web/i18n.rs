@@ -415,6 +415,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
         "部门受理后，将按承诺时限办理。每一步进展都会通知您（站内消息和短信），您也可以随时在“我的办件”中查看。",
         "Once the department accepts your case it is handled within the promised time. You will be told of every step (inbox and SMS), and can check My cases any time.",
     ),
+    ("case.lead_department", "牵头部门", "Lead department"),
     ("case.bundle", "一件事", "Bundle"),
     ("case.item", "办件", "Case"),
     ("case.number", "办件编号", "Case number"),
