@@ -29,6 +29,8 @@ pub struct AppState {
     pub catalog_events: Arc<tokio::sync::Notify>,
     /// The guidance search index and the catalog revision it was built from.
     pub guide: Arc<RwLock<crate::guide::BuiltIndex>>,
+    /// The seal key, the unlocked seals and the public URLs of e-licences.
+    pub licensing: Arc<crate::licences::service::Licensing>,
 }
 
 impl AppState {
@@ -44,6 +46,12 @@ impl AppState {
         reference::seed::seed(&db).await?;
         demo::ensure(&db, config.production).await?;
         let calendar = calendar::store::load(&db).await?;
+        let secret = crate::licences::service::seal_secret(&db, &config).await?;
+        let licensing = crate::licences::service::Licensing::new(&secret, &config.public_url);
+        crate::licences::service::ensure_seals(&db, &licensing).await?;
+        if !config.production {
+            crate::licences::service::ensure_demo_cards(&db, &licensing).await?;
+        }
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -51,6 +59,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             catalog_events: Arc::new(tokio::sync::Notify::new()),
             guide: Arc::new(RwLock::new(None)),
+            licensing: Arc::new(licensing),
         })
     }
 
@@ -120,6 +129,19 @@ pub fn router(state: AppState) -> Router {
         .route("/post-checks/{id}/outcome", post(case_api::post_check_outcome))
         .route("/workbench", get(case_api::workbench))
         .route("/supervision/lights", get(case_api::lights))
+        .route("/wallet", get(crate::licences::api::wallet))
+        .route(
+            "/credentials",
+            get(crate::licences::api::list_credentials).post(crate::licences::api::issue_credential),
+        )
+        .route("/credentials/verify", post(crate::licences::api::verify_credential))
+        .route("/credentials/{id}", get(crate::licences::api::get_credential))
+        .route("/credentials/{id}/qr.svg", get(crate::licences::api::credential_qr))
+        .route("/credentials/{id}/{action}", post(crate::licences::api::change_status))
+        .route("/seals", get(crate::licences::api::list_seals))
+        .route("/seals/verify", post(crate::licences::api::verify_seal))
+        .route("/seals/rotate/{department}", post(crate::licences::api::rotate_seal))
+        .route("/seals/{id}/revoke", post(crate::licences::api::revoke_seal))
         .route("/openapi.json", get(http::ops::openapi))
         .fallback(http::ops::api_not_found);
 
@@ -161,6 +183,20 @@ pub fn router(state: AppState) -> Router {
         .route("/workbench", get(cases::pages::workbench))
         .route("/workbench/walk-in", post(cases::pages::register_walk_in))
         .route("/supervision", get(cases::pages::supervision))
+        .route("/wallet", get(crate::licences::pages::wallet))
+        .route("/wallet/{id}", get(crate::licences::pages::card))
+        .route("/wallet/{id}/download", get(crate::licences::pages::download))
+        .route(
+            "/verify",
+            get(crate::licences::pages::verify_form).post(crate::licences::pages::verify_submit),
+        )
+        .route("/licences", get(crate::licences::pages::desk))
+        .route("/licences/issue", post(crate::licences::pages::issue))
+        .route("/licences/status", post(crate::licences::pages::change_status))
+        .route("/seals", get(crate::licences::pages::seals).post(crate::licences::pages::rotate))
+        .route("/seals/{file}", get(crate::licences::api::seal_image))
+        .route("/credentials/issuers/{department}", get(crate::licences::api::issuer_document))
+        .route("/credentials/status/{department}/{purpose}", get(crate::licences::api::status_list))
         .route("/lang/{lang}", get(web::pages::set_language))
         .route("/static/{*path}", get(web::assets::serve));
 

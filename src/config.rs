@@ -16,6 +16,8 @@
 //! | `yellow_days` | `QUANBAN_YELLOW_DAYS` | 1 | a case's light turns yellow with at most this many working days left |
 //! | `post_check_days` | `QUANBAN_POST_CHECK_DAYS` | 20 | working days the supervising department has for a post-approval check of a commitment |
 //! | `outbox_file` | `QUANBAN_OUTBOX_FILE` | `<data_dir>/outbox.jsonl` | where the local SMS/e-mail sender writes messages |
+//! | `public_url` | `QUANBAN_PUBLIC_URL` | `http://127.0.0.1:8080` | the address people and verifiers reach the platform at; e-licence issuer ids, status lists and QR codes use it |
+//! | `seal_key` | `QUANBAN_SEAL_KEY` | none | secret (≥ 32 characters) that wraps the seals' private keys; required with `production` |
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +40,25 @@ pub struct Config {
     pub yellow_days: u32,
     pub post_check_days: u32,
     pub outbox_file: Option<PathBuf>,
+    pub public_url: String,
+    pub seal_key: Option<Secret>,
+}
+
+/// A configured secret: never printed by `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Default for Config {
@@ -56,6 +77,8 @@ impl Default for Config {
             yellow_days: 1,
             post_check_days: 20,
             outbox_file: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            seal_key: None,
         }
     }
 }
@@ -129,6 +152,12 @@ impl Config {
         }
         if let Some(v) = get("QUANBAN_OUTBOX_FILE").filter(|v| !v.is_empty()) {
             self.outbox_file = Some(v.into());
+        }
+        if let Some(v) = get("QUANBAN_PUBLIC_URL").filter(|v| !v.is_empty()) {
+            self.public_url = v;
+        }
+        if let Some(v) = get("QUANBAN_SEAL_KEY").filter(|v| !v.is_empty()) {
+            self.seal_key = Some(Secret(v));
         }
         Ok(())
     }

@@ -32,6 +32,7 @@ const STAFF: &[StaffSeed] = &[
     ("spj.head", "周丽华", "JN-SPJ", &[Role::DepartmentHead], &[]),
     ("spj.catalog", "吴俊", "JN-SPJ", &[Role::CatalogOfficer], &[]),
     ("spj.guide", "何晓琳", "JN-SPJ", &[Role::GuideOfficer], &["JN-H-0001"]),
+    ("spj.licence", "钱文博", "JN-SPJ", &[Role::LicenceOfficer], &[]),
     ("scj.clerk", "郑海燕", "JN-SCJ", &[Role::WindowClerk], &[]),
     ("scj.approver", "冯磊", "JN-SCJ", &[Role::Approver], &[]),
     ("dsj.supervisor", "陈静", "JN-DSJ", &[Role::Supervisor], &[]),

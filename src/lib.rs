@@ -15,6 +15,7 @@ pub mod demo;
 pub mod guide;
 pub mod http;
 pub mod identity;
+pub mod licences;
 pub mod reference;
 pub mod store;
 pub mod web;

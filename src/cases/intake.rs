@@ -195,8 +195,10 @@ pub enum ProvidedAs {
     Upload,
     /// Replaced by the applicant's signed commitment (告知承诺).
     Commitment,
-    /// To be taken from the applicant's e-licence by the department (免提交; the wallet issue
-    /// connects this to real credentials).
+    /// Proven by a credential from the applicant's wallet, with their consent (免提交).
+    Credential,
+    /// To be taken from the applicant's e-licence by the department (免提交) when the wallet
+    /// offered none.
     ElicencePending,
     /// To be taken from shared government data by the department.
     DataPending,
@@ -210,6 +212,7 @@ impl ProvidedAs {
         match self {
             ProvidedAs::Upload => "upload",
             ProvidedAs::Commitment => "commitment",
+            ProvidedAs::Credential => "credential",
             ProvidedAs::ElicencePending => "elicence_pending",
             ProvidedAs::DataPending => "data_pending",
             ProvidedAs::Missing => "missing",
@@ -220,6 +223,7 @@ impl ProvidedAs {
         [
             ProvidedAs::Upload,
             ProvidedAs::Commitment,
+            ProvidedAs::Credential,
             ProvidedAs::ElicencePending,
             ProvidedAs::DataPending,
             ProvidedAs::Missing,
@@ -232,6 +236,7 @@ impl ProvidedAs {
         match self {
             ProvidedAs::Upload => "已上传",
             ProvidedAs::Commitment => "以告知承诺替代",
+            ProvidedAs::Credential => "已从卡包调取电子证照（经本人同意）",
             ProvidedAs::ElicencePending => "由部门调取电子证照",
             ProvidedAs::DataPending => "由部门调取共享数据",
             ProvidedAs::Missing => "未提供",
@@ -242,6 +247,7 @@ impl ProvidedAs {
         match self {
             ProvidedAs::Upload => "Uploaded",
             ProvidedAs::Commitment => "Replaced by the commitment",
+            ProvidedAs::Credential => "Taken from your wallet's e-licence (with your consent)",
             ProvidedAs::ElicencePending => "Retrieved from the e-licence by the department",
             ProvidedAs::DataPending => "Retrieved from shared data by the department",
             ProvidedAs::Missing => "Not provided",
@@ -259,6 +265,17 @@ pub struct OfferedFile {
     pub content_type: String,
 }
 
+/// A wallet credential the applicant offered for material `index`, with what verification
+/// said at submission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OfferedCredential {
+    pub index: usize,
+    pub credential_id: String,
+    pub identifier: String,
+    /// The verification result (JSON) recorded with the case.
+    pub check: String,
+}
+
 /// One material as the case records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PlannedMaterial {
@@ -267,14 +284,17 @@ pub struct PlannedMaterial {
     pub source: String,
     pub provided_as: ProvidedAs,
     pub file: Option<OfferedFile>,
+    pub credential: Option<OfferedCredential>,
 }
 
-/// Decides how each of the item's materials is provided: an upload wins; otherwise the
-/// commitment replaces a material that allows it; otherwise e-licence and shared-data materials
-/// are retrieved by the department; anything else is missing.
+/// Decides how each of the item's materials is provided: an upload wins; then a wallet
+/// credential the applicant consented to; otherwise the commitment replaces a material that
+/// allows it; otherwise e-licence and shared-data materials are retrieved by the department;
+/// anything else is missing.
 pub fn plan_materials(
     materials: &[Material],
     files: &[OfferedFile],
+    credentials: &[OfferedCredential],
     with_commitment: bool,
 ) -> Vec<PlannedMaterial> {
     materials
@@ -282,8 +302,12 @@ pub fn plan_materials(
         .enumerate()
         .map(|(index, m)| {
             let file = files.iter().find(|f| f.index == index).cloned();
+            let credential =
+                if file.is_none() { credentials.iter().find(|c| c.index == index).cloned() } else { None };
             let provided_as = if file.is_some() {
                 ProvidedAs::Upload
+            } else if credential.is_some() {
+                ProvidedAs::Credential
             } else if with_commitment && m.commitment_ok {
                 ProvidedAs::Commitment
             } else {
@@ -293,7 +317,14 @@ pub fn plan_materials(
                     _ => ProvidedAs::Missing,
                 }
             };
-            PlannedMaterial { index, name: m.name.clone(), source: m.source.clone(), provided_as, file }
+            PlannedMaterial {
+                index,
+                name: m.name.clone(),
+                source: m.source.clone(),
+                provided_as,
+                file,
+                credential,
+            }
         })
         .collect()
 }
@@ -377,7 +408,7 @@ mod tests {
             size: 3,
             content_type: "application/pdf".into(),
         };
-        let plan = plan_materials(&ms, std::slice::from_ref(&file), true);
+        let plan = plan_materials(&ms, std::slice::from_ref(&file), &[], true);
         let got: Vec<ProvidedAs> = plan.iter().map(|p| p.provided_as).collect();
         assert_eq!(
             got,
@@ -390,8 +421,22 @@ mod tests {
             ]
         );
         // Without the commitment the place proof is missing.
-        let plan = plan_materials(&ms, &[file], false);
+        let plan = plan_materials(&ms, std::slice::from_ref(&file), &[], false);
         assert_eq!(plan[1].provided_as, ProvidedAs::Missing);
+        // A wallet credential proves the ID card; an upload still wins over one.
+        let id_card = OfferedCredential {
+            index: 2,
+            credential_id: "urn:uuid:x".into(),
+            identifier: "1.2.156.3005.2.x".into(),
+            check: "{}".into(),
+        };
+        let plan = plan_materials(&ms, std::slice::from_ref(&file), std::slice::from_ref(&id_card), false);
+        assert_eq!(plan[2].provided_as, ProvidedAs::Credential);
+        assert_eq!(plan[2].credential.as_ref().map(|c| c.credential_id.as_str()), Some("urn:uuid:x"));
+        let on_upload = OfferedCredential { index: 0, ..id_card };
+        let plan = plan_materials(&ms, &[file], &[on_upload], false);
+        assert_eq!(plan[0].provided_as, ProvidedAs::Upload);
+        assert!(plan[0].credential.is_none());
         assert!(commitment_text("食品经营许可", &["场所证明"]).contains("场所证明"));
     }
 }

@@ -1053,6 +1053,11 @@ pub struct DecisionView {
     decided_by: String,
     /// A bundle's combined result: (title, case number, result).
     parts: Vec<(String, String, String)>,
+    seal_image: Option<String>,
+    /// The seal checked now: (valid, message).
+    seal_check: Option<(bool, String)>,
+    /// The e-licence the approval issued: (wallet link, identifier).
+    licence: Option<(String, String)>,
 }
 
 pub async fn decision(
@@ -1066,6 +1071,23 @@ pub async fn decision(
     let c = service::readable(&state, &ctx.caller, &number).await.map_err(|e| ctx.error(e))?;
     let doc = c.decision_document.ok_or(ctx.error(ApiError::NotFound))?;
     let t = ctx.t;
+    // The page checks its own seal, so a printed copy's reader knows what the platform says.
+    let seal_check = if doc.get("seal").is_some_and(Value::is_object) {
+        Some(
+            crate::licences::service::verify_sealed(&state.db, &doc)
+                .await
+                .map_err(|e| ctx.error(e.into()))?,
+        )
+    } else {
+        None
+    };
+    let licence = match doc.get("licence_identifier").and_then(Value::as_str) {
+        Some(identifier) => crate::licences::store::id_by_identifier(&state.db, identifier)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .map(|id| (id, identifier.to_string())),
+        None => None,
+    };
     let s = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let parts: Vec<(String, String, String)> = doc
         .get("parts")
@@ -1101,6 +1123,9 @@ pub async fn decision(
         date: s("date"),
         decided_by: s("decided_by"),
         parts,
+        seal_image: doc.get("seal").and_then(|b| b.get("image")).and_then(Value::as_str).map(str::to_string),
+        seal_check: seal_check.map(|v| (v.valid, t.pick(&v.message_zh, &v.message_en).to_string())),
+        licence: licence.map(|(id, identifier)| (format!("/wallet/{id}"), identifier)),
     };
     let page = DecisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), number, doc: view };
     Ok(ctx.render(StatusCode::OK, &page))

@@ -2,6 +2,7 @@
 //! by the JSON API and the web pages so that both answer the same way.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,9 @@ pub struct MaterialInput {
     pub upload: Option<String>,
     pub file_name: Option<String>,
     pub content_base64: Option<String>,
+    /// The id of a credential in the applicant's wallet that proves this material (免提交);
+    /// naming it is the holder's consent to its use for this case.
+    pub credential: Option<String>,
 }
 
 /// An application for one item (`item_code`) or a bundle (`bundle_code` with `answers`).
@@ -73,6 +77,8 @@ pub struct ApplyRequest {
 /// Material names a request's files are matched against, with the error field prefix.
 struct MaterialSlot<'a> {
     name: &'a str,
+    /// `applicant`, `elicence:<type>` or `data:<dataset>`.
+    source: &'a str,
 }
 
 /// Resolves the offered files: stores inline ones, checks uploaded ones exist, and matches each
@@ -86,6 +92,10 @@ async fn offered_files(
 ) -> ApiResult<Vec<OfferedFile>> {
     let mut out = Vec::new();
     for (i, m) in inputs.iter().enumerate() {
+        if m.credential.is_some() {
+            // Handled by `offered_credentials`.
+            continue;
+        }
         let field = format!("materials[{i}]");
         let slot = match (&m.index, &m.name) {
             (Some(ix), _) => slots.get(*ix).map(|_| *ix),
@@ -153,6 +163,88 @@ async fn offered_files(
                 format!("Material \"{material_name}\" has no file attached"),
             ));
         }
+    }
+    Ok(out)
+}
+
+/// Resolves wallet credentials offered for materials: each must be the applicant's (or the
+/// enterprise's applied for), of the e-licence type the material asks for, and verify now. The
+/// verification result is recorded with the case.
+async fn offered_credentials(
+    state: &AppState,
+    applicant_id: &str,
+    enterprise: Option<&str>,
+    slots: &[MaterialSlot<'_>],
+    inputs: &[MaterialInput],
+    errors: &mut Vec<FieldError>,
+) -> ApiResult<Vec<intake::OfferedCredential>> {
+    use crate::licences::{service as lservice, store as lstore};
+    let mut out = Vec::new();
+    for (i, m) in inputs.iter().enumerate() {
+        let Some(id) = m.credential.as_deref().map(str::trim) else { continue };
+        let field = format!("materials[{i}]");
+        let slot = match (&m.index, &m.name) {
+            (Some(ix), _) => slots.get(*ix).map(|_| *ix),
+            (None, Some(n)) => slots.iter().position(|s| s.name == n.trim()),
+            (None, None) => None,
+        };
+        let Some(index) = slot else {
+            errors.push(FieldError::new(
+                &field,
+                "unknown_material",
+                format!("第{}项材料不是本事项要求的材料", i + 1),
+                format!("Material {} is not one this application asks for", i + 1),
+            ));
+            continue;
+        };
+        let material = slots[index].name;
+        let wanted = slots[index].source.strip_prefix("elicence:");
+        let found = lstore::credential(&state.db, id).await?;
+        let owned = found.as_ref().is_some_and(|c| match (&c.holder_credit_code, &c.holder_user_id) {
+            (Some(code), _) => enterprise == Some(code.as_str()),
+            (None, Some(user)) => user == applicant_id,
+            _ => false,
+        });
+        let Some(c) = found.filter(|_| owned) else {
+            errors.push(FieldError::new(
+                &field,
+                "unknown_credential",
+                format!("材料“{material}”引用的电子证照不在申请人的卡包中"),
+                format!("The e-licence offered for \"{material}\" is not in the applicant's wallet"),
+            ));
+            continue;
+        };
+        if wanted != Some(c.type_code.as_str()) {
+            errors.push(FieldError::new(
+                &field,
+                "wrong_credential_type",
+                format!("材料“{material}”不能用该类电子证照代替"),
+                format!("This kind of e-licence cannot stand in for \"{material}\""),
+            ));
+            continue;
+        }
+        let verdict = lservice::verify(&state.db, &state.licensing, &c.document).await?;
+        if !verdict.valid {
+            errors.push(FieldError::new(
+                &field,
+                "credential_invalid",
+                format!("材料“{material}”的电子证照未通过核验：{}", verdict.message_zh),
+                format!("The e-licence for \"{material}\" did not verify: {}", verdict.message_en),
+            ));
+            continue;
+        }
+        out.push(intake::OfferedCredential {
+            index,
+            credential_id: c.id.clone(),
+            identifier: c.identifier.clone(),
+            check: json!({
+                "valid": verdict.valid,
+                "reason": verdict.reason,
+                "suites": verdict.suites,
+                "checked_at": crate::store::now_text(),
+            })
+            .to_string(),
+        });
     }
     Ok(out)
 }
@@ -268,8 +360,17 @@ pub async fn apply(
                 ));
             }
             let slots: Vec<MaterialSlot> =
-                item.materials.iter().map(|m| MaterialSlot { name: &m.name }).collect();
+                item.materials.iter().map(|m| MaterialSlot { name: &m.name, source: &m.source }).collect();
             let files = offered_files(state, &submitter_id, &slots, &req.materials, &mut errors).await?;
+            let credentials = offered_credentials(
+                state,
+                &user_id,
+                enterprise.as_deref(),
+                &slots,
+                &req.materials,
+                &mut errors,
+            )
+            .await?;
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
@@ -297,7 +398,7 @@ pub async fn apply(
                     department: item.department.clone(),
                     promised_days: item.promised_limit_days,
                     flags: flags_of(&item, with_commitment),
-                    materials: intake::plan_materials(&item.materials, &files, with_commitment),
+                    materials: intake::plan_materials(&item.materials, &files, &credentials, with_commitment),
                 }],
             }
         }
@@ -332,9 +433,21 @@ pub async fn apply(
                     format!("These items are suspended: {}", resolved.unavailable.join(", ")),
                 ));
             }
-            let slots: Vec<MaterialSlot> =
-                resolved.materials.iter().map(|m| MaterialSlot { name: &m.name }).collect();
+            let slots: Vec<MaterialSlot> = resolved
+                .materials
+                .iter()
+                .map(|m| MaterialSlot { name: &m.name, source: &m.source })
+                .collect();
             let files = offered_files(state, &submitter_id, &slots, &req.materials, &mut errors).await?;
+            let credentials = offered_credentials(
+                state,
+                &user_id,
+                enterprise.as_deref(),
+                &slots,
+                &req.materials,
+                &mut errors,
+            )
+            .await?;
             let mut items = Vec::new();
             for part in &resolved.items {
                 let Some(stored) = catalog::store::get(&state.db, &part.code).await? else { continue };
@@ -354,13 +467,30 @@ pub async fn apply(
                             .map(|f| OfferedFile { index: i, ..f.clone() })
                     })
                     .collect();
+                let item_credentials: Vec<intake::OfferedCredential> = item
+                    .materials
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, m)| {
+                        let merged = resolved.materials.iter().position(|x| x.name == m.name)?;
+                        credentials
+                            .iter()
+                            .find(|c| c.index == merged)
+                            .map(|c| intake::OfferedCredential { index: i, ..c.clone() })
+                    })
+                    .collect();
                 items.push(NewItemCase {
                     item_code: item.code.clone(),
                     title: item.name.clone(),
                     department: item.department.clone(),
                     promised_days: item.promised_limit_days,
                     flags: flags_of(&item, with_commitment),
-                    materials: intake::plan_materials(&item.materials, &item_files, with_commitment),
+                    materials: intake::plan_materials(
+                        &item.materials,
+                        &item_files,
+                        &item_credentials,
+                        with_commitment,
+                    ),
                 });
             }
             errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
@@ -565,7 +695,8 @@ pub async fn act(
     let mut new_files = Vec::new();
     if action == CaseAction::Resubmit && !req.materials.is_empty() {
         let mats = store::materials(&state.db, number).await?;
-        let slots: Vec<MaterialSlot> = mats.iter().map(|m| MaterialSlot { name: &m.name }).collect();
+        let slots: Vec<MaterialSlot> =
+            mats.iter().map(|m| MaterialSlot { name: &m.name, source: &m.source }).collect();
         new_files = offered_files(state, &actor_id, &slots, &req.materials, &mut errors).await?;
     }
     if !errors.is_empty() {
@@ -589,6 +720,20 @@ pub async fn act(
     } else {
         case.department.clone()
     };
+    // A decision is sealed, and an approval of a licence-producing item issues the licence in the
+    // same transaction; both need the department's unlocked seal.
+    let may_decide = matches!(action, CaseAction::Approve | CaseAction::Reject | CaseAction::Accept);
+    let seal = if may_decide {
+        state.licensing.active(&state.db, &case.department).await.map_err(ApiError::Internal)?
+    } else {
+        None
+    };
+    let licence = match (&seal, &case.item_code) {
+        (Some(seal), Some(item)) if matches!(action, CaseAction::Approve | CaseAction::Accept) => {
+            licence_for_case(state, seal.clone(), item, &case, &actor_id).await?
+        }
+        _ => None,
+    };
     let outcome = store::act(
         &state.db,
         ActRequest {
@@ -608,6 +753,8 @@ pub async fn act(
             today: today_in_shanghai(),
             calendar: state.calendar().await,
             post_check_days: state.config.post_check_days,
+            seal,
+            licence,
         },
     )
     .await?;
@@ -652,6 +799,40 @@ pub async fn act(
             "The receiving department already handles this case",
         )])),
     }
+}
+
+/// The e-licence an approval of `item` would issue to the case's applicant (the enterprise when
+/// applied for as one).
+async fn licence_for_case(
+    state: &AppState,
+    seal: Arc<crate::licences::sealing::ActiveSeal>,
+    item: &str,
+    case: &CaseRecord,
+    actor_id: &str,
+) -> ApiResult<Option<crate::licences::service::LicenceIssue>> {
+    use crate::licences::{domain as ldomain, service as lservice};
+    let Some(type_code) = ldomain::output_for_item(item) else { return Ok(None) };
+    let holder = match &case.enterprise {
+        Some(code) => lservice::enterprise_holder(&state.db, code).await?,
+        None => lservice::person_holder(&state.db, &case.applicant_id).await?,
+    };
+    let mut fields = serde_json::Map::new();
+    if !case.form.address.is_empty() {
+        for key in ["address", "business_address", "premises_address", "residence_address", "location"] {
+            fields.insert(key.into(), serde_json::Value::String(case.form.address.clone()));
+        }
+    }
+    Ok(lservice::plan_issue(
+        &state.licensing,
+        seal,
+        type_code,
+        &holder,
+        &fields,
+        today_in_shanghai(),
+        None,
+        Some(case.number.clone()),
+        Some(actor_id.to_string()),
+    ))
 }
 
 fn state_conflict(code: &'static str, zh: String, en: String, s: CaseState) -> ApiError {

@@ -183,6 +183,12 @@ pub struct CaseMaterial {
     pub file_name: Option<String>,
     pub size: Option<i64>,
     pub content_type: Option<String>,
+    /// The wallet credential that proves this material (免提交), when the applicant offered one.
+    pub credential_id: Option<String>,
+    pub credential_identifier: Option<String>,
+    /// What verification said when the applicant consented: `{valid, reason, checked_at}`.
+    #[schema(value_type = Option<Object>)]
+    pub credential_check: Option<Value>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,8 +264,9 @@ pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
 
 pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> {
     let rows = sqlx::query(
-        "SELECT idx, name, source, provided_as, upload_hash, file_name, size, content_type \
-         FROM case_materials WHERE case_number = $1 ORDER BY idx",
+        "SELECT m.idx, m.name, m.source, m.provided_as, m.upload_hash, m.file_name, m.size, m.content_type, \
+         m.credential_id, m.credential_check, c.identifier FROM case_materials m \
+         LEFT JOIN credentials c ON c.id = m.credential_id WHERE m.case_number = $1 ORDER BY m.idx",
     )
     .bind(number)
     .fetch_all(db.reader())
@@ -276,6 +283,11 @@ pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> 
                 file_name: r.try_get("file_name")?,
                 size: r.try_get("size")?,
                 content_type: r.try_get("content_type")?,
+                credential_id: r.try_get("credential_id")?,
+                credential_identifier: r.try_get("identifier")?,
+                credential_check: r
+                    .try_get::<Option<String>, _>("credential_check")?
+                    .and_then(|s| serde_json::from_str(&s).ok()),
             })
         })
         .collect()
@@ -566,6 +578,18 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
         )
         .await?;
         insert_materials(conn, &number, &item.materials).await?;
+        for m in &item.materials {
+            if let Some(c) = &m.credential {
+                crate::licences::store::audit_consent(
+                    conn,
+                    &s.applicant_id,
+                    &c.credential_id,
+                    &number,
+                    &m.name,
+                )
+                .await?;
+            }
+        }
         insert_event(
             conn,
             &number,
@@ -617,27 +641,17 @@ async fn insert_materials(
     if materials.is_empty() {
         return Ok(());
     }
+    const COLUMNS: usize = 11;
     let mut sql = String::from(
         "INSERT INTO case_materials (case_number, idx, name, source, provided_as, upload_hash, file_name, size, \
-         content_type) VALUES ",
+         content_type, credential_id, credential_check) VALUES ",
     );
     for i in 0..materials.len() {
-        let b = i * 9;
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9
-        ));
+        let params: Vec<String> = (1..=COLUMNS).map(|k| format!("${}", i * COLUMNS + k)).collect();
+        sql.push_str(&format!("({})", params.join(", ")));
     }
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for m in materials {
@@ -650,7 +664,9 @@ async fn insert_materials(
             .bind(m.file.as_ref().map(|f| f.hash.clone()))
             .bind(m.file.as_ref().map(|f| f.file_name.clone()))
             .bind(m.file.as_ref().map(|f| f.size))
-            .bind(m.file.as_ref().map(|f| f.content_type.clone()));
+            .bind(m.file.as_ref().map(|f| f.content_type.clone()))
+            .bind(m.credential.as_ref().map(|c| c.credential_id.clone()))
+            .bind(m.credential.as_ref().map(|c| c.check.clone()));
     }
     q.execute(&mut *conn).await?;
     Ok(())
@@ -871,6 +887,10 @@ pub struct ActRequest {
     pub today: NaiveDate,
     pub calendar: Arc<Calendar>,
     pub post_check_days: u32,
+    /// The handling department's seal, to seal a decision document with.
+    pub seal: Option<Arc<crate::licences::sealing::ActiveSeal>>,
+    /// The e-licence an approval issues (items that produce one), signed inside this transaction.
+    pub licence: Option<crate::licences::service::LicenceIssue>,
 }
 
 #[derive(Debug)]
@@ -935,7 +955,8 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             c.accepted_at_window = req.at_general_window;
             c.due_on = c.due_now(cal, today);
             if next == CaseState::Approved {
-                decide(&mut c, "approved", req, &now)?;
+                let licence = issue_licence(conn, req).await?;
+                decide(&mut c, "approved", req, &now, licence)?;
             }
         }
         CaseAction::RequestSupplement => c.paused_since = Some(today),
@@ -971,8 +992,11 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
                 c.complete = missing == 0;
             }
         }
-        CaseAction::Approve => decide(&mut c, "approved", req, &now)?,
-        CaseAction::Reject => decide(&mut c, "rejected", req, &now)?,
+        CaseAction::Approve => {
+            let licence = issue_licence(conn, req).await?;
+            decide(&mut c, "approved", req, &now, licence)?
+        }
+        CaseAction::Reject => decide(&mut c, "rejected", req, &now, None)?,
         CaseAction::Withdraw => {
             c.paused_since = None;
         }
@@ -1127,8 +1151,24 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     Ok(ActOutcome::Done(Box::new(c)))
 }
 
-/// Records the decision and writes its decision document (决定书) into the case.
-fn decide(c: &mut CaseRecord, decision: &str, req: &ActRequest, now: &str) -> StoreResult<()> {
+/// Issues the approval's e-licence, if the item produces one; its identifier goes into the
+/// decision document.
+async fn issue_licence(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<Option<String>> {
+    match &req.licence {
+        Some(l) => crate::licences::store::issue_in(conn, &l.new, &l.make).await,
+        None => Ok(None),
+    }
+}
+
+/// Records the decision and writes its decision document (决定书) into the case, sealed with the
+/// department's seal.
+fn decide(
+    c: &mut CaseRecord,
+    decision: &str,
+    req: &ActRequest,
+    now: &str,
+    licence: Option<String>,
+) -> StoreResult<()> {
     let dept_name = req.department_name.clone();
     let approved = decision == "approved";
     let (title_zh, title_en) = if approved {
@@ -1190,9 +1230,13 @@ fn decide(c: &mut CaseRecord, decision: &str, req: &ActRequest, now: &str) -> St
         "date": req.today.format("%Y-%m-%d").to_string(),
         "text_zh": text_zh,
         "text_en": text_en,
-        // The e-licence issue seals this document (SM2/Ed25519) and issues the licence.
+        "licence_identifier": licence,
         "seal": Value::Null,
     }));
+    if let (Some(seal), Some(doc)) = (&req.seal, c.decision_document.as_mut()) {
+        let block = seal.seal(doc, chrono::Utc::now());
+        doc["seal"] = block;
+    }
     Ok(())
 }
 
@@ -1490,6 +1534,16 @@ pub async fn conclude_post_check(
                      version = version + 1 WHERE number = $3",
                 )
                 .bind(&note)
+                .bind(&now)
+                .bind(&number)
+                .execute(&mut *conn)
+                .await?;
+                // The licence the approval issued goes with it (status lists show it revoked).
+                sqlx::query(
+                    "UPDATE credentials SET status = 'revoked', status_reason = $1, updated_at = $2, \
+                     version = version + 1 WHERE case_number = $3 AND status <> 'revoked'",
+                )
+                .bind(format!("虚假承诺，审批决定已撤销 / false commitment, approval revoked: {note}"))
                 .bind(&now)
                 .bind(&number)
                 .execute(&mut *conn)

@@ -106,6 +106,17 @@ pub async fn api_not_found() -> ApiError {
         crate::cases::api::post_check_outcome,
         crate::cases::api::workbench,
         crate::cases::api::lights,
+        crate::licences::api::verify_credential,
+        crate::licences::api::verify_seal,
+        crate::licences::api::wallet,
+        crate::licences::api::get_credential,
+        crate::licences::api::credential_qr,
+        crate::licences::api::issue_credential,
+        crate::licences::api::list_credentials,
+        crate::licences::api::change_status,
+        crate::licences::api::list_seals,
+        crate::licences::api::rotate_seal,
+        crate::licences::api::revoke_seal,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
@@ -115,6 +126,7 @@ pub async fn api_not_found() -> ApiError {
         (name = "catalog", description = "Service catalog, bundles, responsibility boundaries (事项清单、一件事、职责边界)"),
         (name = "guide", description = "Guidance assistant and human hand-off (人工+智能导引)"),
         (name = "cases", description = "Cases: applying, processing, deadlines, notifications (办件)"),
+        (name = "licences", description = "E-licences, e-seals and the wallet (电子证照、电子印章、一部手机走泉城)"),
         (name = "ops", description = "Health and operations")
     )
 )]

@@ -29,10 +29,12 @@ pub enum Role {
     SystemAdmin,
     /// 导办员: answers the guidance hand-off queue.
     GuideOfficer,
+    /// 证照管理: issues, suspends and revokes the department's e-licences and keeps its seals.
+    LicenceOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::WindowClerk,
         Role::GeneralWindowClerk,
         Role::Reviewer,
@@ -42,6 +44,7 @@ impl Role {
         Role::CatalogOfficer,
         Role::SystemAdmin,
         Role::GuideOfficer,
+        Role::LicenceOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Role {
             Role::CatalogOfficer => "catalog_officer",
             Role::SystemAdmin => "system_admin",
             Role::GuideOfficer => "guide_officer",
+            Role::LicenceOfficer => "licence_officer",
         }
     }
 
@@ -73,6 +77,7 @@ impl Role {
             Role::CatalogOfficer => "事项管理",
             Role::SystemAdmin => "系统管理员",
             Role::GuideOfficer => "导办员",
+            Role::LicenceOfficer => "证照管理",
         }
     }
 
@@ -87,6 +92,7 @@ impl Role {
             Role::CatalogOfficer => "Catalog officer",
             Role::SystemAdmin => "System administrator",
             Role::GuideOfficer => "Guidance officer",
+            Role::LicenceOfficer => "Licence officer",
         }
     }
 }

@@ -1,0 +1,540 @@
+//! Seals and credentials in the database.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{self, NewEntry};
+use crate::store::{Db, StoreError, StoreResult, now_text};
+
+/// A seal as stored (private keys still wrapped).
+#[derive(Clone, Debug)]
+pub struct SealRow {
+    pub id: String,
+    pub department: String,
+    pub department_name: String,
+    pub name: String,
+    pub serial: String,
+    pub ed25519_public: String,
+    pub sm2_public: String,
+    pub ed25519_secret: String,
+    pub sm2_secret: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const SEAL_COLUMNS: &str = "s.id, s.department, d.name AS department_name, s.name, s.serial, s.ed25519_public, \
+    s.sm2_public, s.ed25519_secret, s.sm2_secret, s.status, s.status_reason, s.valid_from, s.valid_until, \
+    s.created_at, s.updated_at";
+
+fn seal_from_row(r: &AnyRow) -> StoreResult<SealRow> {
+    Ok(SealRow {
+        id: r.try_get("id")?,
+        department: r.try_get("department")?,
+        department_name: r.try_get("department_name")?,
+        name: r.try_get("name")?,
+        serial: r.try_get("serial")?,
+        ed25519_public: r.try_get("ed25519_public")?,
+        sm2_public: r.try_get("sm2_public")?,
+        ed25519_secret: r.try_get("ed25519_secret")?,
+        sm2_secret: r.try_get("sm2_secret")?,
+        status: r.try_get("status")?,
+        status_reason: r.try_get("status_reason")?,
+        valid_from: r.try_get("valid_from")?,
+        valid_until: r.try_get("valid_until")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn seal(db: &Db, id: &str) -> StoreResult<Option<SealRow>> {
+    let sql = format!(
+        "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department WHERE s.id = $1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?
+        .as_ref()
+        .map(seal_from_row)
+        .transpose()
+}
+
+pub async fn active_seal(db: &Db, department: &str) -> StoreResult<Option<SealRow>> {
+    let sql = format!(
+        "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department \
+         WHERE s.department = $1 AND s.status = 'active'"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(department)
+        .fetch_optional(db.reader())
+        .await?
+        .as_ref()
+        .map(seal_from_row)
+        .transpose()
+}
+
+/// All seals, or one department's, newest first.
+pub async fn seals(db: &Db, department: Option<&str>) -> StoreResult<Vec<SealRow>> {
+    let sql = format!(
+        "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department \
+         WHERE (CAST($1 AS TEXT) IS NULL OR s.department = $1) ORDER BY s.department, s.created_at DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(department).fetch_all(db.reader()).await?;
+    rows.iter().map(seal_from_row).collect()
+}
+
+/// Departments without an active seal.
+pub async fn departments_without_seal(db: &Db) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT code, name FROM departments d WHERE NOT EXISTS \
+         (SELECT 1 FROM seals s WHERE s.department = d.code AND s.status = 'active') ORDER BY code",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("name")?))).collect()
+}
+
+/// A new seal, ready to store.
+#[derive(Clone, Debug)]
+pub struct NewSeal {
+    pub id: String,
+    pub department: String,
+    pub name: String,
+    pub serial: String,
+    pub ed25519_public: String,
+    pub sm2_public: String,
+    pub ed25519_secret: String,
+    pub sm2_secret: String,
+    pub created_by: Option<String>,
+}
+
+async fn insert_seal(conn: &mut AnyConnection, s: &NewSeal, now: &str) -> StoreResult<u64> {
+    // ON CONFLICT DO NOTHING: two processes seeding at once race on the one-active-seal index.
+    let done = sqlx::query(
+        "INSERT INTO seals (id, department, name, serial, ed25519_public, sm2_public, ed25519_secret, sm2_secret, \
+         status, valid_from, created_at, created_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9, $10, $9) ON CONFLICT DO NOTHING",
+    )
+    .bind(&s.id)
+    .bind(&s.department)
+    .bind(&s.name)
+    .bind(&s.serial)
+    .bind(&s.ed25519_public)
+    .bind(&s.sm2_public)
+    .bind(&s.ed25519_secret)
+    .bind(&s.sm2_secret)
+    .bind(now)
+    .bind(&s.created_by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Stores first seals for departments that have none (seeding); returns how many were added.
+pub async fn add_first_seals(db: &Db, seals: Vec<NewSeal>) -> StoreResult<u64> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let mut added = 0;
+            for s in &seals {
+                let n = insert_seal(conn, s, &now).await?;
+                if n > 0 {
+                    audit::store::append(
+                        conn,
+                        NewEntry::new(
+                            format!("seal:{}", s.department),
+                            "system",
+                            "seal.create",
+                            format!("seal:{}", s.id),
+                            format!("{} {}", s.name, s.serial),
+                        ),
+                    )
+                    .await?;
+                }
+                added += n;
+            }
+            Ok(added)
+        })
+    })
+    .await
+}
+
+/// Retires the department's active seal and makes `new` the active one, in one transaction.
+/// Signatures made with the retired seal stay verifiable.
+pub async fn rotate(db: &Db, new: NewSeal, actor: String) -> StoreResult<Option<String>> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let old: Option<String> =
+                sqlx::query("SELECT id FROM seals WHERE department = $1 AND status = 'active'")
+                    .bind(&new.department)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .map(|r| r.try_get("id"))
+                    .transpose()?;
+            sqlx::query(
+                "UPDATE seals SET status = 'retired', valid_until = $1, updated_at = $1, version = version + 1 \
+                 WHERE department = $2 AND status = 'active'",
+            )
+            .bind(&now)
+            .bind(&new.department)
+            .execute(&mut *conn)
+            .await?;
+            if insert_seal(conn, &new, &now).await? == 0 {
+                return Err(StoreError::Conflict);
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("seal:{}", new.department),
+                    format!("user:{actor}"),
+                    "seal.rotate",
+                    format!("seal:{}", new.id),
+                    format!("{} replaces {}", new.id, old.as_deref().unwrap_or("-")),
+                ),
+            )
+            .await?;
+            Ok(old)
+        })
+    })
+    .await
+}
+
+/// Revokes a seal (a compromised key): what it signed no longer verifies.
+pub async fn revoke_seal(db: &Db, id: String, reason: String, actor: String) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let row = sqlx::query(
+                "UPDATE seals SET status = 'revoked', status_reason = $1, valid_until = COALESCE(valid_until, $2), \
+                 updated_at = $2, version = version + 1 WHERE id = $3 AND status <> 'revoked' RETURNING department",
+            )
+            .bind(&reason)
+            .bind(&now)
+            .bind(&id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let department: String = row.try_get("department")?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("seal:{department}"),
+                    format!("user:{actor}"),
+                    "seal.revoke",
+                    format!("seal:{id}"),
+                    reason,
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+pub struct CredentialRecord {
+    pub id: String,
+    pub identifier: String,
+    pub type_code: String,
+    pub issuer: String,
+    pub issuer_name: String,
+    pub seal_id: String,
+    pub holder_kind: String,
+    pub holder_user_id: Option<String>,
+    pub holder_credit_code: Option<String>,
+    pub holder_name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub status_index: i64,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub case_number: Option<String>,
+    pub document: Value,
+    pub issued_by: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+const CREDENTIAL_COLUMNS: &str = "c.id, c.identifier, c.type_code, c.issuer, d.name AS issuer_name, c.seal_id, \
+    c.holder_kind, c.holder_user_id, c.holder_credit_code, c.holder_name, c.status, c.status_reason, c.status_index, \
+    c.valid_from, c.valid_until, c.case_number, c.document, c.issued_by, c.created_at, c.updated_at, c.version";
+
+fn credential_from_row(r: &AnyRow) -> StoreResult<CredentialRecord> {
+    let doc: String = r.try_get("document")?;
+    Ok(CredentialRecord {
+        id: r.try_get("id")?,
+        identifier: r.try_get("identifier")?,
+        type_code: r.try_get("type_code")?,
+        issuer: r.try_get("issuer")?,
+        issuer_name: r.try_get("issuer_name")?,
+        seal_id: r.try_get("seal_id")?,
+        holder_kind: r.try_get("holder_kind")?,
+        holder_user_id: r.try_get("holder_user_id")?,
+        holder_credit_code: r.try_get("holder_credit_code")?,
+        holder_name: r.try_get("holder_name")?,
+        status: r.try_get("status")?,
+        status_reason: r.try_get("status_reason")?,
+        status_index: r.try_get("status_index")?,
+        valid_from: r.try_get("valid_from")?,
+        valid_until: r.try_get("valid_until")?,
+        case_number: r.try_get("case_number")?,
+        document: serde_json::from_str(&doc).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        issued_by: r.try_get("issued_by")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn credential(db: &Db, id: &str) -> StoreResult<Option<CredentialRecord>> {
+    let sql = format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM credentials c JOIN departments d ON d.code = c.issuer WHERE c.id = $1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?
+        .as_ref()
+        .map(credential_from_row)
+        .transpose()
+}
+
+pub async fn id_by_identifier(db: &Db, identifier: &str) -> StoreResult<Option<String>> {
+    Ok(sqlx::query("SELECT id FROM credentials WHERE identifier = $1")
+        .bind(identifier)
+        .fetch_optional(db.reader())
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()?)
+}
+
+/// A person's own credentials and those of the enterprises they act for, newest first.
+pub async fn for_holder(db: &Db, user_id: &str) -> StoreResult<Vec<CredentialRecord>> {
+    let sql = format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM credentials c JOIN departments d ON d.code = c.issuer \
+         WHERE c.holder_user_id = $1 OR c.holder_credit_code IN \
+         (SELECT credit_code FROM enterprise_members WHERE user_id = $1) \
+         ORDER BY c.holder_kind DESC, c.created_at DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(db.reader()).await?;
+    rows.iter().map(credential_from_row).collect()
+}
+
+/// An issuer's credentials, newest first, optionally only one type or matching a holder name.
+pub async fn for_issuer(
+    db: &Db,
+    issuer: Option<&str>,
+    query: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<CredentialRecord>> {
+    let pattern = query.map(|q| format!("%{q}%"));
+    let sql = format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM credentials c JOIN departments d ON d.code = c.issuer \
+         WHERE (CAST($1 AS TEXT) IS NULL OR c.issuer = $1) AND (CAST($2 AS TEXT) IS NULL OR c.holder_name LIKE $2 OR c.identifier LIKE $2 \
+         OR c.case_number LIKE $2 OR c.holder_credit_code LIKE $2) ORDER BY c.created_at DESC LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(issuer)
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(credential_from_row).collect()
+}
+
+/// Indexes set in an issuer's list for one purpose (`revocation`: revoked; `suspension`: suspended).
+pub async fn flagged_indexes(db: &Db, issuer: &str, purpose: &str) -> StoreResult<Vec<usize>> {
+    let status = if purpose == "suspension" { "suspended" } else { "revoked" };
+    let rows = sqlx::query("SELECT status_index FROM credentials WHERE issuer = $1 AND status = $2")
+        .bind(issuer)
+        .bind(status)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>("status_index")? as usize)).collect()
+}
+
+/// The status at one list position, if a credential holds it.
+pub async fn status_at(db: &Db, issuer: &str, index: i64) -> StoreResult<Option<String>> {
+    Ok(sqlx::query("SELECT status FROM credentials WHERE issuer = $1 AND status_index = $2")
+        .bind(issuer)
+        .bind(index)
+        .fetch_optional(db.reader())
+        .await?
+        .map(|r| r.try_get("status"))
+        .transpose()?)
+}
+
+/// Who the credential is for and what it is, before the document is made.
+#[derive(Clone, Debug)]
+pub struct NewCredential {
+    pub id: String,
+    pub type_code: String,
+    pub issuer: String,
+    pub seal_id: String,
+    pub holder_kind: String,
+    pub holder_user_id: Option<String>,
+    pub holder_credit_code: Option<String>,
+    pub holder_name: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub case_number: Option<String>,
+    pub issued_by: Option<String>,
+    pub actor: String,
+}
+
+/// Makes the signed document once the status index and serial are known.
+pub type DocumentMaker = std::sync::Arc<dyn Fn(u64) -> Option<(String, Value)> + Send + Sync>;
+
+/// Issues a credential inside the caller's transaction: takes the next status index of the
+/// issuer, lets `make` build and sign the document, stores it and audits it. Returns the
+/// identifier, or `None` when the case already has this licence.
+pub async fn issue_in(
+    conn: &mut AnyConnection,
+    c: &NewCredential,
+    make: &DocumentMaker,
+) -> StoreResult<Option<String>> {
+    if let Some(case) = &c.case_number {
+        let exists = sqlx::query("SELECT 1 AS x FROM credentials WHERE case_number = $1 AND type_code = $2")
+            .bind(case)
+            .bind(&c.type_code)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if exists.is_some() {
+            return Ok(None);
+        }
+    }
+    let index: i64 = sqlx::query(
+        "INSERT INTO credential_counters (issuer, last) VALUES ($1, 0) \
+         ON CONFLICT (issuer) DO UPDATE SET last = credential_counters.last + 1 RETURNING last",
+    )
+    .bind(&c.issuer)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last")?;
+    let (identifier, document) = make(index as u64)
+        .ok_or_else(|| StoreError::Invalid(format!("unknown licence type {}", c.type_code)))?;
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO credentials (id, identifier, type_code, issuer, seal_id, holder_kind, holder_user_id, \
+         holder_credit_code, holder_name, status, status_index, valid_from, valid_until, case_number, document, \
+         issued_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $14, $15, $16, $16)",
+    )
+    .bind(&c.id)
+    .bind(&identifier)
+    .bind(&c.type_code)
+    .bind(&c.issuer)
+    .bind(&c.seal_id)
+    .bind(&c.holder_kind)
+    .bind(&c.holder_user_id)
+    .bind(&c.holder_credit_code)
+    .bind(&c.holder_name)
+    .bind(index)
+    .bind(&c.valid_from)
+    .bind(&c.valid_until)
+    .bind(&c.case_number)
+    .bind(document.to_string())
+    .bind(&c.issued_by)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?;
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            format!("credential:{}", c.issuer),
+            c.actor.clone(),
+            "credential.issue",
+            format!("credential:{}", c.id),
+            format!(
+                "{} {} for {}{}",
+                c.type_code,
+                identifier,
+                c.holder_name,
+                c.case_number.as_deref().map(|n| format!(" (case {n})")).unwrap_or_default()
+            ),
+        ),
+    )
+    .await?;
+    Ok(Some(identifier))
+}
+
+pub async fn issue(db: &Db, c: NewCredential, make: DocumentMaker) -> StoreResult<Option<String>> {
+    db.write(move |conn| Box::pin(async move { issue_in(conn, &c, &make).await })).await
+}
+
+/// Changes a credential's status (`active`, `suspended`, `revoked`) if it is at `version`.
+/// Revocation is final.
+pub async fn set_status(
+    db: &Db,
+    id: String,
+    status: &'static str,
+    reason: Option<String>,
+    version: i64,
+    actor: String,
+) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let row = sqlx::query(
+                "UPDATE credentials SET status = $1, status_reason = $2, updated_at = $3, version = version + 1 \
+                 WHERE id = $4 AND version = $5 AND status <> 'revoked' RETURNING issuer",
+            )
+            .bind(status)
+            .bind(&reason)
+            .bind(&now)
+            .bind(&id)
+            .bind(version)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::Conflict)?;
+            let issuer: String = row.try_get("issuer")?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("credential:{issuer}"),
+                    format!("user:{actor}"),
+                    format!("credential.{status}"),
+                    format!("credential:{id}"),
+                    reason.unwrap_or_default(),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Records that a holder let a case use one of their credentials (the consent is audited).
+pub async fn audit_consent(
+    conn: &mut AnyConnection,
+    actor: &str,
+    credential_id: &str,
+    case_number: &str,
+    material: &str,
+) -> StoreResult<()> {
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            format!("case:{case_number}"),
+            format!("user:{actor}"),
+            "credential.consent",
+            format!("credential:{credential_id}"),
+            format!("used for material “{material}” of case {case_number}"),
+        ),
+    )
+    .await
+    .map(|_| ())
+}
