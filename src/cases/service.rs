@@ -200,10 +200,11 @@ async fn offered_credentials(
         let material = slots[index].name;
         let wanted = slots[index].source.strip_prefix("elicence:");
         let found = lstore::credential(&state.db, id).await?;
-        let owned = found.as_ref().is_some_and(|c| match (&c.holder_credit_code, &c.holder_user_id) {
-            (Some(code), _) => enterprise == Some(code.as_str()),
-            (None, Some(user)) => user == applicant_id,
-            _ => false,
+        // The applicant's own cards (a legal representative's ID card, say) and the licences of
+        // the enterprise applied for.
+        let owned = found.as_ref().is_some_and(|c| {
+            c.holder_user_id.as_deref() == Some(applicant_id)
+                || (c.holder_credit_code.is_some() && c.holder_credit_code.as_deref() == enterprise)
         });
         let Some(c) = found.filter(|_| owned) else {
             errors.push(FieldError::new(

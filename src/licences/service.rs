@@ -449,7 +449,7 @@ fn subject_fields(
     let mut known: HashMap<&str, String> = HashMap::new();
     match holder {
         Holder::Person { name, id_number, .. } => {
-            for k in ["name", "member_name", "holder_name", "insured_name"] {
+            for k in ["name", "member_name", "holder_name", "owner"] {
                 known.insert(k, name.clone());
             }
             if let Some(id) = id_number {
@@ -463,7 +463,17 @@ fn subject_fields(
         }
         Holder::Enterprise { credit_code, name, legal_representative } => {
             known.insert("unified_social_credit_code", credit_code.clone());
-            for k in ["entity_name", "operator_name", "holder_name", "company_name", "name"] {
+            for k in [
+                "entity_name",
+                "operator_name",
+                "holder_name",
+                "unit_name",
+                "enterprise_name",
+                "developer",
+                "land_user",
+                "owner",
+                "name",
+            ] {
                 known.insert(k, name.clone());
             }
             known.insert("legal_representative", legal_representative.clone());

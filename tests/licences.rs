@@ -1,0 +1,344 @@
+//! E-licence and e-seal stories over HTTP, on SQLite and PostgreSQL: a licence issued on approval
+//! with the decision sealed and materials reused from the wallet; every verification failure named;
+//! seal rotation and revocation; privacy of the wallet and the officers' checks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use base64::Engine;
+use common::TestApp;
+use quanban::licences::domain;
+use serde_json::{Value, json};
+
+stories!(
+    approval_issues_a_licence_and_seals_the_decision,
+    every_verification_failure_is_named,
+    status_changes_reach_the_status_list,
+    seal_rotation_keeps_old_signatures_and_revocation_ends_them,
+    wallet_is_private_and_bad_requests_name_the_field,
+);
+
+const PDF: &[u8] = b"%PDF-1.4\n% test material\n";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+async fn wallet(app: &TestApp, token: &str) -> Vec<Value> {
+    let (s, b) = app.get_json("/api/v1/wallet", Some(token)).await;
+    assert_eq!(s, 200, "{b}");
+    b.as_array().unwrap().clone()
+}
+
+fn of_type<'a>(cards: &'a [Value], code: &str) -> &'a Value {
+    cards.iter().find(|c| c["licenceType"] == code).unwrap_or_else(|| panic!("no {code} in {cards:?}"))
+}
+
+async fn verify(app: &TestApp, doc: &Value) -> Value {
+    let (s, b) = app.post_json("/api/v1/credentials/verify", None, doc.clone()).await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+async fn approval_issues_a_licence_and_seals_the_decision(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let cards = wallet(app, &rep).await;
+    let business = of_type(&cards, "business_licence")["id"].as_str().unwrap().to_string();
+    let id_card = of_type(&cards, "id_card")["id"].as_str().unwrap().to_string();
+
+    // 食品经营许可（新办） for the enterprise: the business licence and the representative's ID
+    // card come from the wallet (免提交), with consent.
+    let (s, b) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&rep),
+            json!({
+                "item_code": "JN-SPJ-0003", "enterprise": code,
+                "form": {"contact_name": "刘芳", "contact_phone": "13800138002", "address": "济南市历下区泉城路88号"},
+                "materials": [
+                    {"index": 0, "file_name": "申请书.pdf", "content_base64": b64(PDF)},
+                    {"name": "营业执照", "credential": business},
+                    {"index": 2, "credential": id_card},
+                ],
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let (_, c) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&rep)).await;
+    assert_eq!(c["materials"][1]["provided_as"], "credential");
+    assert_eq!(c["materials"][1]["credential_id"], business.as_str());
+    assert_eq!(c["materials"][1]["credential_check"]["valid"], true);
+    assert_eq!(c["materials"][2]["provided_as"], "credential");
+    let trail = quanban::audit::store::recent(&app.state.db, &format!("case:{n}"), 20).await.unwrap();
+    assert_eq!(trail.iter().filter(|e| e.action == "credential.consent").count(), 2, "{trail:?}");
+
+    for (who, action) in [(&clerk, "accept"), (&approver, "approve")] {
+        let (s, b) =
+            app.post_json(&format!("/api/v1/cases/{n}/actions/{action}"), Some(who), json!({})).await;
+        assert_eq!(s, 200, "{action}: {b}");
+    }
+    let (_, c) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&rep)).await;
+    let decision = c["decision_document"].clone();
+    let identifier = decision["licence_identifier"].as_str().unwrap().to_string();
+    assert!(domain::identifier_is_valid(&identifier), "{identifier}");
+    assert_eq!(decision["seal"]["department"], "JN-SPJ");
+
+    // The sealed decision verifies; any change is detected.
+    let (s, v) = app.post_json("/api/v1/seals/verify", None, decision.clone()).await;
+    assert_eq!((s, v["valid"].clone()), (200, json!(true)), "{v}");
+    let mut forged = decision.clone();
+    forged["decision"] = json!("rejected");
+    let (_, v) = app.post_json("/api/v1/seals/verify", None, forged).await;
+    assert_eq!(v["reason"], "altered");
+
+    // The licence is in the representative's wallet, held by the enterprise, and verifies with
+    // both proofs.
+    let cards = wallet(app, &rep).await;
+    let licence = of_type(&cards, "food_business_licence").clone();
+    assert_eq!(licence["identifier"], identifier.as_str());
+    assert_eq!(licence["credentialSubject"]["unified_social_credit_code"], code.as_str());
+    assert_eq!(licence["credentialSubject"]["business_address"], "济南市历下区泉城路88号");
+    assert_eq!(licence["credentialSubject"]["operator_name"], "济南泉城小馆餐饮有限公司");
+    assert_eq!(licence["@context"][0], "https://www.w3.org/ns/credentials/v2");
+    assert!(licence["validUntil"].is_string(), "food business licences run five years");
+    let v = verify(app, &licence).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["suites"], json!(["eddsa-jcs-2022", "quanban-sm2-jcs-2026"]));
+    assert!(v["checks"].as_array().unwrap().iter().all(|c| c["outcome"] == "passed"));
+    // Its QR code opens the verification page, which says it is genuine.
+    let id = licence["id"].as_str().unwrap();
+    let (s, qr) = app.get_json(&format!("/api/v1/credentials/{id}/qr.svg"), Some(&rep)).await;
+    assert_eq!(s, 200);
+    assert!(qr.as_str().unwrap().starts_with("<svg"));
+    let page =
+        reqwest::get(app.url(&format!("/verify?credential={id}"))).await.unwrap().text().await.unwrap();
+    assert!(page.contains("核验通过"), "the QR link's page shows the result");
+    // Approving again is impossible, so the licence is issued exactly once.
+    let issued = quanban::audit::store::recent(&app.state.db, "credential:JN-SPJ", 50).await.unwrap();
+    assert_eq!(issued.iter().filter(|e| e.summary.contains(&n)).count(), 1);
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+async fn every_verification_failure_is_named(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let cards = wallet(app, &citizen).await;
+    let card = of_type(&cards, "id_card").clone();
+    assert_eq!(verify(app, &card).await["valid"], true);
+    let reason = |v: Value| v["reason"].as_str().unwrap_or("none").to_string();
+
+    let mut altered = card.clone();
+    altered["credentialSubject"]["name"] = json!("李四");
+    assert_eq!(reason(verify(app, &altered).await), "altered");
+
+    // Re-signed with a key that is not the issuer's, under the issuer's key ids.
+    let mut unsigned = card.clone();
+    let proofs = unsigned.as_object_mut().unwrap().remove("proof").unwrap();
+    let key = quanban::licences::proof::SigningKey::generate(quanban::licences::proof::Suite::EddsaJcs2022);
+    let vm = proofs[0]["verificationMethod"].as_str().unwrap().to_string();
+    let mut wrong = unsigned.clone();
+    wrong["id"] = json!("urn:uuid:00000000-0000-4000-8000-000000000000");
+    let wrong = domain::secure(&wrong, &[(vm, &key)], chrono::Utc::now());
+    assert_eq!(reason(verify(app, &wrong).await), "signature");
+
+    let mut ctx = card.clone();
+    ctx["@context"] = json!(["https://www.w3.org/ns/credentials/v2", "https://example.org/unknown/v1"]);
+    assert_eq!(reason(verify(app, &ctx).await), "unknown_context");
+    let mut suite = card.clone();
+    suite["proof"][0]["cryptosuite"] = json!("ecdsa-rdfc-2019");
+    assert_eq!(reason(verify(app, &suite).await), "unknown_cryptosuite");
+    let mut issuer = card.clone();
+    issuer["issuer"]["id"] = json!("https://elsewhere.example/credentials/issuers/NO-SUCH");
+    assert_eq!(reason(verify(app, &issuer).await), "unknown_issuer");
+    for junk in [
+        json!({}),
+        json!([1, 2]),
+        json!("text"),
+        json!({"@context": ["https://www.w3.org/ns/credentials/v2"]}),
+    ] {
+        assert_eq!(reason(verify(app, &junk).await), "malformed", "{junk}");
+    }
+    // Not JSON at all: 422 that still reads as a failed verification.
+    let resp = reqwest::Client::new()
+        .post(app.url("/api/v1/credentials/verify"))
+        .header("content-type", "application/json")
+        .body("{\"@context\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!((b["valid"].clone(), b["reason"].clone()), (json!(false), json!("malformed")));
+    // Wrapped as the VC API does.
+    assert_eq!(verify(app, &json!({"verifiableCredential": card})).await["valid"], true);
+
+    // Expired: issued by an officer for a period that is over.
+    let officer = app.demo_token("spj.licence").await;
+    let (s, old) = app
+        .post_json(
+            "/api/v1/credentials",
+            Some(&officer),
+            json!({"type": "public_place_hygiene_permit", "holder_phone": "13800138001",
+                   "valid_from": "2020-01-01", "valid_until": "2020-12-31"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{old}");
+    assert_eq!(old["status"], "expired");
+    assert_eq!(reason(verify(app, &old["credential"]).await), "expired");
+}
+
+async fn status_changes_reach_the_status_list(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let officer = app.demo_token("spj.licence").await;
+    let cards = wallet(app, &rep).await;
+    let licence = of_type(&cards, "business_licence").clone();
+    let id = licence["id"].as_str().unwrap().to_string();
+    let index: usize = licence["credentialStatus"][1]["statusListIndex"].as_str().unwrap().parse().unwrap();
+    let list_url = licence["credentialStatus"][1]["statusListCredential"].as_str().unwrap().to_string();
+    let path = &list_url[list_url.find("/credentials/status/").unwrap()..];
+    let bit = |list: &Value| {
+        let bits =
+            domain::decode_status_list(list["credentialSubject"]["encodedList"].as_str().unwrap()).unwrap();
+        assert_eq!(bits.len() * 8, domain::STATUS_LIST_BITS);
+        domain::status_bit(&bits, index).unwrap()
+    };
+    let (_, list) = app.get_json(path, None).await;
+    assert!(!bit(&list));
+
+    let post = |action: &'static str, body: Value| {
+        let officer = officer.clone();
+        let id = id.clone();
+        async move { app.post_json(&format!("/api/v1/credentials/{id}/{action}"), Some(&officer), body).await }
+    };
+    let (s, b) = post("suspend", json!({})).await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("reason")), "a reason is required");
+    let (s, b) = post("suspend", json!({"reason": "经营场所检查中"})).await;
+    assert_eq!((s, b["status"].clone()), (200, json!("suspended")), "{b}");
+    let (_, list) = app.get_json(path, None).await;
+    assert!(bit(&list), "the suspension list has the bit set");
+    // The list itself is a signed credential that verifies.
+    assert_eq!(verify(app, &list).await["valid"], true);
+    assert_eq!(verify(app, &licence).await["reason"], "suspended");
+
+    let (s, _) = post("reinstate", json!({})).await;
+    assert_eq!(s, 200);
+    assert_eq!(verify(app, &licence).await["valid"], true);
+    let (s, b) = post("revoke", json!({"reason": "企业注销"})).await;
+    assert_eq!((s, b["status"].clone()), (200, json!("revoked")));
+    assert_eq!(verify(app, &licence).await["reason"], "revoked");
+    let (s, b) = post("reinstate", json!({})).await;
+    assert_eq!((s, b["state"].clone()), (409, json!("revoked")), "revocation is final: {b}");
+    // The holder cannot change the status.
+    let (s, _) = app.post_json(&format!("/api/v1/credentials/{id}/reinstate"), Some(&rep), json!({})).await;
+    assert_eq!(s, 403);
+}
+
+async fn seal_rotation_keeps_old_signatures_and_revocation_ends_them(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let officer = app.demo_token("spj.licence").await;
+    let licence = of_type(&wallet(app, &rep).await, "business_licence").clone();
+    let old_vm = licence["proof"][0]["verificationMethod"].as_str().unwrap().to_string();
+
+    // Private keys are stored wrapped, never in the clear.
+    let seals = quanban::licences::store::seals(&app.state.db, Some("JN-SPJ")).await.unwrap();
+    assert_eq!(seals.len(), 1);
+    assert!(seals[0].ed25519_secret.starts_with("sm4gcm:") && seals[0].sm2_secret.starts_with("sm4gcm:"));
+    let old_seal = seals[0].id.clone();
+
+    let (s, b) = app.post_json("/api/v1/seals/rotate/JN-SPJ", Some(&officer), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let new_seal = b["seal_id"].as_str().unwrap().to_string();
+    assert_ne!(new_seal, old_seal);
+    assert_eq!(verify(app, &licence).await["valid"], true, "signed by the retired seal: still valid");
+
+    // New licences carry the new seal's keys; the issuer document publishes both.
+    let (s, fresh) = app
+        .post_json(
+            "/api/v1/credentials",
+            Some(&officer),
+            json!({"type": "food_business_licence", "holder_credit_code": licence["credentialSubject"]["unified_social_credit_code"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{fresh}");
+    assert!(fresh["credential"]["proof"][0]["verificationMethod"].as_str().unwrap().contains(&new_seal));
+    assert_eq!(verify(app, &fresh["credential"]).await["valid"], true);
+    let (_, issuer) = app.get_json("/credentials/issuers/JN-SPJ", None).await;
+    let methods = issuer["verificationMethod"].as_array().unwrap();
+    assert_eq!(methods.len(), 4, "two seals × (Ed25519, SM2)");
+    assert!(methods.iter().any(|m| m["id"] == old_vm.as_str()));
+
+    // Revoking the old seal (a compromised key) ends what it signed.
+    let (s, _) = app.post_json(&format!("/api/v1/seals/{old_seal}/revoke"), Some(&officer), json!({})).await;
+    assert_eq!(s, 422, "a reason is required");
+    let (s, _) = app
+        .post_json(&format!("/api/v1/seals/{old_seal}/revoke"), Some(&officer), json!({"reason": "密钥泄露"}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(verify(app, &licence).await["reason"], "signature");
+    assert_eq!(verify(app, &fresh["credential"]).await["valid"], true);
+    let (_, issuer) = app.get_json("/credentials/issuers/JN-SPJ", None).await;
+    assert_eq!(issuer["assertionMethod"].as_array().unwrap().len(), 2);
+    // Another department's officer may not touch this one's seals.
+    let scj = app.demo_token("scj.approver").await;
+    let (s, _) = app.post_json("/api/v1/seals/rotate/JN-SPJ", Some(&scj), json!({})).await;
+    assert_eq!(s, 403);
+}
+
+async fn wallet_is_private_and_bad_requests_name_the_field(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let rep = app.demo_token("13800138002").await;
+    let officer = app.demo_token("spj.licence").await;
+    let mine = wallet(app, &citizen).await;
+    let types: Vec<&str> = mine.iter().map(|c| c["licenceType"].as_str().unwrap()).collect();
+    for t in
+        ["id_card", "social_security_card", "medical_insurance_code", "driving_licence", "residence_permit"]
+    {
+        assert!(types.contains(&t), "{t} in {types:?}");
+    }
+    // No full ID number anywhere in a card.
+    let text = serde_json::to_string(&mine).unwrap();
+    assert!(
+        of_type(&mine, "id_card")["credentialSubject"]["id_number"].as_str().unwrap().contains("**********")
+    );
+    let full = quanban::demo::id_number("37010219900307123").unwrap();
+    assert!(!text.contains(&full), "the demo citizen's full ID number leaks");
+    // Someone else's card is not found, and without a login there is no wallet.
+    let other = mine[0]["id"].as_str().unwrap();
+    let (s, _) = app.get_json(&format!("/api/v1/credentials/{other}"), Some(&rep)).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.get_json("/api/v1/wallet", None).await;
+    assert_eq!(s, 401);
+    // A citizen cannot issue; an officer's bad request names each field.
+    let (s, _) = app.post_json("/api/v1/credentials", Some(&citizen), json!({"type": "id_card"})).await;
+    assert_eq!(s, 403);
+    let (s, b) = app
+        .post_json(
+            "/api/v1/credentials",
+            Some(&officer),
+            json!({"type": "no_such", "holder_credit_code": "91370100MA3C00001X", "valid_until": "soon"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["type", "holder_credit_code", "valid_until"], "{b}");
+    // A wallet card offered for the wrong material is refused, naming the material.
+    let id_card = of_type(&mine, "id_card")["id"].as_str().unwrap().to_string();
+    let (s, b) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003",
+                   "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                   "materials": [{"name": "营业执照", "credential": id_card}]}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["errors"][0]["code"], "wrong_credential_type");
+    assert_eq!(b["errors"][0]["field"], "materials[0]");
+}
