@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use common::{Backend, TestApp};
 use futures::FutureExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 use thirtyfour::{ChromeCapabilities, ChromiumLikeCapabilities};
 
@@ -1074,6 +1074,8 @@ async fn case_journey(s: &Session) {
     s.click("#decision-link").await;
     s.wait_for_path(&format!("/cases/{number}/decision")).await;
     assert!(s.text("#decision-document").await.contains("准予行政许可决定书"));
+    assert!(s.exists("img#decision-seal").await, "the decision carries the seal image");
+    assert!(s.text("#seal-check").await.contains("印章核验通过"), "{}", s.text("#seal-check").await);
     shoot_both(s, "decision").await;
     s.log_out().await;
 
@@ -1161,4 +1163,112 @@ async fn walk_in(s: &Session) {
     s.click("#do-accept").await;
     s.wait_loaded().await;
     assert_eq!(s.text("#case-state").await, "已受理");
+}
+
+// ---------------------------------------------------------------------------------------------
+// E-licences: reuse from the wallet, the licence card with its QR code, verification, the desk
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_reuse_licence_card_and_verification() {
+    run("wallet_journey", |s| Box::pin(wallet_journey(s))).await;
+}
+
+async fn wallet_journey(s: &Session) {
+    let rep = s.app.demo("13800138002").await;
+    let officer = s.app.demo("spj.licence").await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("申请书.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n% wallet journey\n").unwrap();
+
+    // The enterprise representative applies; the business licence and her ID card come from the
+    // wallet with a tick each (consent), instead of uploads.
+    s.log_in(&rep.username, &rep.password).await;
+    s.goto("/wallet").await;
+    assert!(s.card("营业执照").await.text().await.unwrap().contains("济南泉城小馆餐饮有限公司"));
+    shoot_both(s, "wallet").await;
+    s.goto("/items/JN-SPJ-0003").await;
+    s.click("#apply-online").await;
+    let contact = s.wait_loaded().await;
+    // Apply as the enterprise (the first option is "as myself").
+    s.script("document.getElementById('enterprise').selectedIndex = 1; return null").await;
+    s.type_into("[name=contact_phone]", "13800138002").await;
+    s.click("#next").await;
+    let materials = contact.replace("/contact", "/materials");
+    s.wait_for_path(&materials).await;
+    s.find("#file_0").await.send_keys(pdf.display().to_string()).await.unwrap();
+    for id in ["#credential_1", "#credential_2"] {
+        let tick = s.find(id).await;
+        if !tick.is_selected().await.unwrap() {
+            tick.click().await.unwrap();
+        }
+    }
+    shoot_both(s, "apply-wallet").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    assert_eq!(s.body_text().await.matches("从卡包调取电子证照（已同意）").count(), 2);
+    s.click("#submit-application").await;
+    s.wait_loaded().await;
+    let number = s.text("#case-number").await;
+
+    // Accepted and approved (through the API, as the staff journeys cover the pages).
+    for (who, action) in [("spj.clerk", "accept"), ("spj.approver", "approve")] {
+        let token = s.app.demo_token(who).await;
+        let (status, b) = s
+            .app
+            .post_json(&format!("/api/v1/cases/{number}/actions/{action}"), Some(&token), json!({}))
+            .await;
+        assert_eq!(status, 200, "{b}");
+    }
+
+    // The new licence is in the wallet; its card has the fields and a QR code.
+    s.goto("/wallet").await;
+    s.mark_page().await;
+    s.card("食品经营许可证").await.find(By::Css("a")).await.unwrap().click().await.unwrap();
+    let card_path = s.wait_loaded().await;
+    assert!(card_path.starts_with("/wallet/urn:uuid:"), "{card_path}");
+    assert_eq!(s.fact("经营者名称").await, "济南泉城小馆餐饮有限公司");
+    assert!(s.exists(".qr svg").await, "a QR code to scan");
+    assert_eq!(s.text("#credential-status").await, "有效");
+    shoot_both(s, "licence-card").await;
+    let id = card_path.trim_start_matches("/wallet/").to_string();
+    s.log_out().await;
+
+    // A window clerk (anyone) opens the QR link: genuine.
+    s.goto(&format!("/verify?credential={id}")).await;
+    assert!(s.text("#verdict").await.contains("核验通过"), "{}", s.text("#verdict").await);
+    shoot_both(s, "verify-ok").await;
+    // A pasted copy with the operator's name changed: the page says it was altered.
+    let token = s.app.demo_token(&rep.username).await;
+    let (_, record) = s.app.get_json(&format!("/api/v1/credentials/{id}"), Some(&token)).await;
+    let mut forged = record["credential"].clone();
+    forged["credentialSubject"]["operator_name"] = json!("别人家的餐馆");
+    s.goto("/verify").await;
+    s.driver
+        .execute(
+            "document.getElementById('credential').value = arguments[0]; return null",
+            vec![json!(forged.to_string())],
+        )
+        .await
+        .unwrap();
+    s.click("#verify-submit").await;
+    s.wait_for_path("/verify").await;
+    let verdict = s.text("#verdict").await;
+    assert!(verdict.contains("核验未通过") && verdict.contains("篡改"), "{verdict}");
+    shoot_both(s, "verify-altered").await;
+
+    // The licence officer suspends it at the desk; verification then says so.
+    s.log_in(&officer.username, &officer.password).await;
+    s.goto(&format!("/licences?q={number}")).await;
+    s.type_into("#reason-1", "现场核查期间暂停").await;
+    s.click("button[name=action][value=suspend]").await;
+    s.wait_loaded().await;
+    assert!(s.body_text().await.contains("已暂停"));
+    shoot_both(s, "licence-desk").await;
+    s.goto("/seals").await;
+    assert!(s.exists(".seal-card img").await);
+    shoot_both(s, "seals").await;
+    s.log_out().await;
+    s.goto(&format!("/verify?credential={id}")).await;
+    assert!(s.text("#verdict").await.contains("暂停"), "{}", s.text("#verdict").await);
 }

@@ -2,6 +2,7 @@
 //! on a release build: `cargo run --release -- bench all`.
 
 mod audit;
+mod credentials;
 mod guide;
 mod lifecycle;
 mod load;
@@ -22,6 +23,9 @@ pub enum BenchCommand {
     /// Full case lifecycles (submit → accept → approve → close) over HTTP on a fresh database,
     /// SQLite and PostgreSQL: lifecycles/s, writes/s, p50/p99 per action vs. the bare database
     Lifecycle(lifecycle::LifecycleArgs),
+    /// E-licences issued and verified per second on one core, Ed25519 and SM2, next to the bare
+    /// signature rates
+    Credentials(credentials::CredentialArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -40,8 +44,10 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Audit(a) => audit::run(a).await,
         BenchCommand::Guide(a) => guide::run(a).await,
         BenchCommand::Lifecycle(a) => lifecycle::run(a).await,
+        BenchCommand::Credentials(a) => credentials::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
+            credentials::run(credentials::CredentialArgs::default()).await?;
             load::run(load::LoadArgs::default()).await?;
             guide::run(guide::GuideArgs::default()).await?;
             lifecycle::run(lifecycle::LifecycleArgs {

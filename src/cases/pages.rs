@@ -106,8 +106,9 @@ struct Target {
     is_bundle: bool,
     commitment_allowed: bool,
     needs_enterprise: bool,
-    /// (name, where it comes from, whether a commitment can replace it)
-    materials: Vec<(String, String, bool)>,
+    /// (name, where it comes from, whether a commitment can replace it, the raw source such as
+    /// `elicence:id_card`)
+    materials: Vec<(String, String, bool, String)>,
     /// A bundle's questions: id → text.
     questions: BTreeMap<String, String>,
 }
@@ -126,7 +127,14 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
                 .item
                 .materials
                 .iter()
-                .map(|m| (m.name.clone(), names.source(t, &m.source), m.commitment_ok && s.item.commitment))
+                .map(|m| {
+                    (
+                        m.name.clone(),
+                        names.source(t, &m.source),
+                        m.commitment_ok && s.item.commitment,
+                        m.source.clone(),
+                    )
+                })
                 .collect(),
             questions: BTreeMap::new(),
         });
@@ -158,7 +166,14 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
         materials: r
             .materials
             .iter()
-            .map(|m| (m.name.clone(), names.source(t, &m.source), m.commitment_ok && commitment_allowed))
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    names.source(t, &m.source),
+                    m.commitment_ok && commitment_allowed,
+                    m.source.clone(),
+                )
+            })
             .collect(),
         questions,
     })
@@ -233,6 +248,16 @@ pub struct MaterialStep {
     source: String,
     commitment_ok: bool,
     file_name: Option<String>,
+    /// A wallet card that can prove this material, if the applicant holds one.
+    wallet: Option<WalletOffer>,
+    wallet_chosen: bool,
+}
+
+pub struct WalletOffer {
+    id: String,
+    label: String,
+    /// The applicant ticked it (consent to use it for this application).
+    chosen: bool,
 }
 
 #[derive(Template)]
@@ -300,20 +325,45 @@ async fn render_step(
     let enterprise_name = enterprises.iter().find(|e| e.selected).map(|e| e.name.clone()).unwrap_or_default();
     let commitment = data.get("commitment").and_then(Value::as_bool).unwrap_or(false);
     let files = data.get("files").cloned().unwrap_or(json!({}));
+    // Cards from the applicant's wallet that can stand in for a material (免提交).
+    let wallet = crate::licences::service::wallet(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
+    let chosen_credentials = data.get("credentials").cloned().unwrap_or(json!({}));
     let materials = target
         .materials
         .iter()
         .enumerate()
-        .map(|(i, (name, source, ok))| MaterialStep {
+        .map(|(i, (name, source, ok, raw))| MaterialStep {
             index: i,
             name: name.clone(),
             source: source.clone(),
             commitment_ok: *ok,
+            wallet: raw
+                .strip_prefix("elicence:")
+                .and_then(|ty| {
+                    wallet.iter().find(|c| {
+                        c.type_code == ty
+                            && crate::licences::service::shown_status(c) == "active"
+                            && (c.holder_user_id.as_deref() == Some(user.as_str())
+                                || (c.holder_credit_code.is_some()
+                                    && c.holder_credit_code.as_deref() == Some(chosen.as_str())))
+                    })
+                })
+                .map(|c| WalletOffer {
+                    id: c.id.clone(),
+                    label: format!("{}（{}）", c.holder_name, c.identifier),
+                    chosen: chosen_credentials.get(i.to_string()).and_then(Value::as_str)
+                        == Some(c.id.as_str()),
+                }),
+            wallet_chosen: false,
             file_name: files
                 .get(i.to_string())
                 .and_then(|f| f.get("file_name"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
+        })
+        .map(|mut m: MaterialStep| {
+            m.wallet_chosen = m.wallet.as_ref().is_some_and(|w| w.chosen);
+            m
         })
         .collect();
     let answers = data
@@ -458,12 +508,23 @@ pub async fn save_materials(
     }
     let mut errors = Vec::new();
     let mut checked_csrf = false;
+    // Unticked boxes are not sent: the credentials chosen are exactly the ones in this form.
+    let mut credentials = serde_json::Map::new();
     while let Some(field) = multipart.next_field().await.map_err(|e| ctx.error(multipart_error(e)))? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "csrf" => csrf = field.text().await.unwrap_or_default(),
             "version" => version = field.text().await.unwrap_or_default().parse().unwrap_or(version),
             "commitment" => commitment = field.text().await.unwrap_or_default() == "yes",
+            n if n.starts_with("credential_") => {
+                let id = field.text().await.unwrap_or_default();
+                if let Ok(index) = n["credential_".len()..].parse::<usize>()
+                    && index < target.materials.len()
+                    && !id.is_empty()
+                {
+                    credentials.insert(index.to_string(), json!(id));
+                }
+            }
             n if n.starts_with("file_") => {
                 if !checked_csrf {
                     // Files are stored as they stream in, so the token is checked first.
@@ -471,7 +532,7 @@ pub async fn save_materials(
                     checked_csrf = true;
                 }
                 let Ok(index) = n["file_".len()..].parse::<usize>() else { continue };
-                let Some((material, _, _)) = target.materials.get(index) else { continue };
+                let Some((material, _, _, _)) = target.materials.get(index) else { continue };
                 let file_name = field.file_name().unwrap_or("").to_string();
                 let bytes = field.bytes().await.map_err(|e| ctx.error(multipart_error(e)))?;
                 if file_name.is_empty() && bytes.is_empty() {
@@ -497,6 +558,7 @@ pub async fn save_materials(
         ctx.check_csrf(&csrf)?;
     }
     data["commitment"] = json!(commitment && target.commitment_allowed);
+    data["credentials"] = Value::Object(credentials);
     let saved = store::save_draft(&state.db, &id, data, version).await.map_err(|e| ctx.error(e.into()))?;
     if !errors.is_empty() {
         return render_step(&state, &ctx, &saved, "materials", errors).await;
@@ -529,6 +591,21 @@ pub async fn submit_draft(
                 .collect()
         })
         .unwrap_or_default();
+    let mut files = files;
+    if let Some(chosen) = data.get("credentials").and_then(Value::as_object) {
+        for (k, v) in chosen {
+            let Ok(index) = k.parse::<usize>() else { continue };
+            // An uploaded file wins over a wallet card for the same material.
+            if files.iter().any(|f| f.index == Some(index)) {
+                continue;
+            }
+            files.push(MaterialInput {
+                index: Some(index),
+                credential: v.as_str().map(str::to_string),
+                ..Default::default()
+            });
+        }
+    }
     let req = ApplyRequest {
         item_code: draft.item_code.clone(),
         bundle_code: draft.bundle_code.clone(),

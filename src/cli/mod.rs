@@ -2,7 +2,7 @@
 //! `user create`, `bench …`.
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -95,6 +95,22 @@ pub enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Verify an e-licence (a Verifiable Credential JSON file) offline, from the issuers' published
+    /// keys (`/credentials/issuers/<dept>`) and, optionally, their status lists
+    /// (`/credentials/status/<dept>/<purpose>`). Exit code 0: valid; 1: not valid
+    Verify {
+        /// The credential (JSON)
+        file: PathBuf,
+        /// An issuer's published key document (repeatable)
+        #[arg(long = "keys", required = true)]
+        keys: Vec<PathBuf>,
+        /// A status list credential (repeatable); without one, revocation is not checked
+        #[arg(long = "status")]
+        status: Vec<PathBuf>,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Benchmarks that print figures
     Bench {
@@ -313,8 +329,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return import_catalog(file, reason, effective_date, data).await;
         }
         Command::Bench { command } => bench::run(command).await?,
+        Command::Verify { file, keys, status, json } => return verify_offline(&file, &keys, &status, json),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+/// `quanban verify`: no database, no network; only the files given.
+fn verify_offline(file: &Path, keys: &[PathBuf], status: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    use crate::licences::domain;
+    let credential = read_json(file)?;
+    let issuer_docs = keys.iter().map(|k| read_json(k)).collect::<anyhow::Result<Vec<_>>>()?;
+    let lists = status.iter().map(|k| read_json(k)).collect::<anyhow::Result<Vec<_>>>()?;
+    let (ev, usable) = domain::published_evidence(&issuer_docs, &lists, chrono::Utc::now());
+    let verdict = domain::verify(&credential, &ev);
+    let unchecked: Vec<String> = domain::references(&credential)
+        .statuses
+        .into_iter()
+        .map(|(_, url, _)| url)
+        .filter(|url| !usable.contains(url))
+        .collect();
+    if json {
+        let mut out = serde_json::to_value(&verdict)?;
+        out["status_lists_not_checked"] = serde_json::json!(unchecked);
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} {} / {}",
+            if verdict.valid { "VALID" } else { "INVALID" },
+            verdict.message_zh,
+            verdict.message_en
+        );
+        for c in &verdict.checks {
+            println!("  {:<10} {:?}: {}", c.check.label_en(), c.outcome, c.message_en);
+        }
+        for url in &unchecked {
+            println!("  note: status list {url} was not given (or did not verify); revocation not checked");
+        }
+    }
+    Ok(if verdict.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn import_catalog(

@@ -638,6 +638,65 @@ fn run_checks(doc: &Value, ev: &Evidence) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Evidence for verifying offline from what issuers publish: their key documents
+/// (`/credentials/issuers/<dept>`) and, optionally, status list credentials
+/// (`/credentials/status/<dept>/<purpose>`). A status list is used only if it verifies itself.
+/// Returns the evidence and the status list URLs that were usable.
+pub fn published_evidence(
+    issuer_docs: &[Value],
+    status_lists: &[Value],
+    now: DateTime<Utc>,
+) -> (Evidence, Vec<String>) {
+    let mut ev = Evidence { now, ..Default::default() };
+    for doc in issuer_docs {
+        let Some(department) = doc.get("id").and_then(Value::as_str).and_then(issuer_department) else {
+            continue;
+        };
+        ev.issuers.push(department.to_string());
+        for m in doc.get("verificationMethod").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(id), Some(key)) = (
+                m.get("id").and_then(Value::as_str),
+                m.get("publicKeyMultibase")
+                    .and_then(Value::as_str)
+                    .and_then(|k| PublicKey::from_multibase(k).ok()),
+            ) else {
+                continue;
+            };
+            ev.keys.insert(
+                id.to_string(),
+                KnownKey {
+                    key,
+                    issuer_department: department.to_string(),
+                    revoked: m.get("revoked").is_some(),
+                },
+            );
+        }
+    }
+    let mut usable = Vec::new();
+    let mut statuses = HashMap::new();
+    for list in status_lists {
+        if !verify(list, &ev).valid {
+            continue;
+        }
+        let subject = &list["credentialSubject"];
+        let (Some(url), Some(purpose), Some(bits)) = (
+            list.get("id").and_then(Value::as_str),
+            subject.get("statusPurpose").and_then(Value::as_str),
+            subject.get("encodedList").and_then(Value::as_str).and_then(decode_status_list),
+        ) else {
+            continue;
+        };
+        for i in 0..bits.len() * 8 {
+            if status_bit(&bits, i) == Some(true) {
+                statuses.insert((purpose.to_string(), url.to_string(), i as u64), true);
+            }
+        }
+        usable.push(url.to_string());
+    }
+    ev.statuses = statuses;
+    (ev, usable)
+}
+
 /// Masks all but the first four and the last four characters (`3701**********1234`).
 pub fn mask_middle(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();

@@ -347,6 +347,12 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("nav.workbench", "办件工作台", "Case workbench"),
     ("nav.supervision", "督查督办", "Supervision"),
     ("nav.wallet", "我的卡包", "My wallet"),
+    (
+        "apply.use_wallet",
+        "同意从我的卡包调取电子证照，免交此材料",
+        "Use the e-licence in my wallet instead (I consent)",
+    ),
+    ("apply.from_wallet", "从卡包调取电子证照（已同意）", "From your wallet's e-licence (consented)"),
     ("nav.verify", "证照核验", "Verify a licence"),
     ("nav.licences", "证照管理", "Licence desk"),
     ("nav.seals", "电子印章", "E-seals"),
