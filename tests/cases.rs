@@ -365,6 +365,13 @@ async fn commitment_post_check_false_commitment_and_credit_mark(app: &TestApp) {
     must_act(app, &clerk, &n, "accept", json!({})).await;
     must_act(app, &approver, &n, "approve", json!({})).await;
     let c = case(app, &citizen, &n).await;
+    // The approval issued the food business licence to the applicant.
+    let identifier = c["decision_document"]["licence_identifier"].as_str().unwrap().to_string();
+    let (_, cards) = app.get_json("/api/v1/wallet", Some(&citizen)).await;
+    let licence =
+        cards.as_array().unwrap().iter().find(|v| v["identifier"] == identifier.as_str()).unwrap().clone();
+    let (_, v) = app.post_json("/api/v1/credentials/verify", None, licence.clone()).await;
+    assert_eq!(v["valid"], true, "{v}");
     let check = &c["post_checks"][0];
     assert_eq!(check["status"], "open");
     let dept = check["department"].as_str().unwrap().to_string();
@@ -402,6 +409,9 @@ async fn commitment_post_check_false_commitment_and_credit_mark(app: &TestApp) {
     let c = case(app, &citizen, &n).await;
     assert_eq!(c["state"], "revoked");
     assert_eq!(c["timeline"].as_array().unwrap().last().unwrap()["action"], "revoke");
+    // The licence goes with the approval.
+    let (_, v) = app.post_json("/api/v1/credentials/verify", None, licence).await;
+    assert_eq!(v["reason"], "revoked", "{v}");
     let (s, _) = app
         .post_json(
             &format!("/api/v1/post-checks/{id}/outcome"),

@@ -342,3 +342,67 @@ async fn wallet_is_private_and_bad_requests_name_the_field(app: &TestApp) {
     assert_eq!(b["errors"][0]["code"], "wrong_credential_type");
     assert_eq!(b["errors"][0]["field"], "materials[0]");
 }
+
+/// `quanban verify` works offline: only the credential, the issuer's published keys and (for
+/// revocation) its status list, fetched beforehand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_verify_command() {
+    let app = TestApp::start(common::Backend::Sqlite).await.expect("app");
+    let rep = app.demo_token("13800138002").await;
+    let officer = app.demo_token("spj.licence").await;
+    let licence = of_type(&wallet(&app, &rep).await, "business_licence").clone();
+    let (_, keys) = app.get_json("/credentials/issuers/JN-SPJ", None).await;
+    let list_url = licence["credentialStatus"][0]["statusListCredential"].as_str().unwrap().to_string();
+    let list_path = list_url[list_url.find("/credentials/status/").unwrap()..].to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, v: &Value| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+        p
+    };
+    let cred = write("licence.json", &licence);
+    let keys_file = write("issuer.json", &keys);
+    let run = |args: &[&std::path::Path]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .arg("verify")
+            .args(args.iter().map(|p| p.as_os_str()))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let keys_flag = std::path::Path::new("--keys");
+    let status_flag = std::path::Path::new("--status");
+
+    let (code, out) = run(&[&cred, keys_flag, &keys_file]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("VALID") && out.contains("revocation not checked"), "{out}");
+
+    // Revoked on the platform: the fresh status list tells the offline verifier.
+    let id = licence["id"].as_str().unwrap();
+    let (s, _) = app
+        .post_json(&format!("/api/v1/credentials/{id}/revoke"), Some(&officer), json!({"reason": "注销"}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, list) = app.get_json(&list_path, None).await;
+    let list_file = write("revocation.json", &list);
+    let (code, out) = run(&[&cred, keys_flag, &keys_file, status_flag, &list_file]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.starts_with("INVALID") && out.contains("revoked"), "{out}");
+
+    // A forged status list (not signed by the issuer) is ignored, not trusted.
+    let mut forged = list.clone();
+    forged["credentialSubject"]["encodedList"] =
+        json!(domain::encode_status_list([], domain::STATUS_LIST_BITS));
+    let forged_file = write("forged.json", &forged);
+    let (code, out) = run(&[&cred, keys_flag, &keys_file, status_flag, &forged_file]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("revocation not checked"), "{out}");
+
+    // Without the issuer's keys nothing can be trusted.
+    let empty =
+        write("empty.json", &json!({"id": "https://x/credentials/issuers/JN-GAJ", "verificationMethod": []}));
+    let (code, out) = run(&[&cred, keys_flag, &empty]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Unknown issuer"), "{out}");
+    app.stop().await;
+}

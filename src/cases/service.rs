@@ -2,7 +2,6 @@
 //! by the JSON API and the web pages so that both answer the same way.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -722,19 +721,36 @@ pub async fn act(
         case.department.clone()
     };
     // A decision is sealed, and an approval of a licence-producing item issues the licence in the
-    // same transaction; both need the department's unlocked seal.
-    let may_decide = matches!(action, CaseAction::Approve | CaseAction::Reject | CaseAction::Accept);
-    let seal = if may_decide {
-        state.licensing.active(&state.db, &case.department).await.map_err(ApiError::Internal)?
-    } else {
-        None
+    // same transaction. Both are signed here, before the write, so the writer never signs.
+    let today = today_in_shanghai();
+    let decision = decision_of(action, &case, &performers);
+    let seal = match decision {
+        Some(_) => state.licensing.active(&state.db, &case.department).await.map_err(ApiError::Internal)?,
+        None => None,
     };
-    let licence = match (&seal, &case.item_code) {
-        (Some(seal), Some(item)) if matches!(action, CaseAction::Approve | CaseAction::Accept) => {
-            licence_for_case(state, seal.clone(), item, &case, &actor_id).await?
+    let licence = match (&seal, &case.item_code, decision) {
+        (Some(seal), Some(item), Some("approved")) => {
+            licence_for_case(state, seal, item, &case, &actor_id).await?
         }
         _ => None,
     };
+    let now = crate::store::now_text();
+    let prepared_decision = decision.map(|d| {
+        let facts = store::DecisionFacts {
+            decision: d,
+            reason: reason.as_deref(),
+            actor_name: &actor_name,
+            department_name: &department_name,
+            today,
+            now: &now,
+            licence_identifier: licence.as_ref().map(|l| l.identifier.as_str()),
+        };
+        let mut doc = store::decision_document(&case, &facts);
+        if let Some(seal) = &seal {
+            doc["seal"] = seal.seal(&doc, chrono::Utc::now());
+        }
+        doc
+    });
     let outcome = store::act(
         &state.db,
         ActRequest {
@@ -751,10 +767,10 @@ pub async fn act(
             supervising_department,
             department_name,
             case,
-            today: today_in_shanghai(),
+            today,
             calendar: state.calendar().await,
             post_check_days: state.config.post_check_days,
-            seal,
+            prepared_decision,
             licence,
         },
     )
@@ -802,15 +818,35 @@ pub async fn act(
     }
 }
 
+/// The decision `action` would take on `case` for these performers, if any: approving and
+/// refusing do; accepting does for items approved at acceptance (即办件, commitments).
+fn decision_of(
+    action: CaseAction,
+    case: &CaseRecord,
+    performers: &[(Performer, Option<&'static str>)],
+) -> Option<&'static str> {
+    match action {
+        CaseAction::Approve => Some("approved"),
+        CaseAction::Reject => Some("rejected"),
+        CaseAction::Accept if !case.is_bundle() => performers
+            .iter()
+            .any(|(p, _)| {
+                super::domain::next_state(case.state, action, case.flags(), *p) == Ok(CaseState::Approved)
+            })
+            .then_some("approved"),
+        _ => None,
+    }
+}
+
 /// The e-licence an approval of `item` would issue to the case's applicant (the enterprise when
-/// applied for as one).
+/// applied for as one), signed now.
 async fn licence_for_case(
     state: &AppState,
-    seal: Arc<crate::licences::sealing::ActiveSeal>,
+    seal: &crate::licences::sealing::ActiveSeal,
     item: &str,
     case: &CaseRecord,
     actor_id: &str,
-) -> ApiResult<Option<crate::licences::service::LicenceIssue>> {
+) -> ApiResult<Option<crate::licences::store::NewCredential>> {
     use crate::licences::{domain as ldomain, service as lservice};
     let Some(type_code) = ldomain::output_for_item(item) else { return Ok(None) };
     let holder = match &case.enterprise {
@@ -823,7 +859,8 @@ async fn licence_for_case(
             fields.insert(key.into(), serde_json::Value::String(case.form.address.clone()));
         }
     }
-    Ok(lservice::plan_issue(
+    Ok(lservice::prepare_issue(
+        &state.db,
         &state.licensing,
         seal,
         type_code,
@@ -833,7 +870,8 @@ async fn licence_for_case(
         None,
         Some(case.number.clone()),
         Some(actor_id.to_string()),
-    ))
+    )
+    .await?)
 }
 
 fn state_conflict(code: &'static str, zh: String, en: String, s: CaseState) -> ApiError {

@@ -887,10 +887,12 @@ pub struct ActRequest {
     pub today: NaiveDate,
     pub calendar: Arc<Calendar>,
     pub post_check_days: u32,
-    /// The handling department's seal, to seal a decision document with.
-    pub seal: Option<Arc<crate::licences::sealing::ActiveSeal>>,
-    /// The e-licence an approval issues (items that produce one), signed inside this transaction.
-    pub licence: Option<crate::licences::service::LicenceIssue>,
+    /// The decision document this action would write, built and sealed before the write (see
+    /// [`decision_document`]); used when the action's decision matches it.
+    pub prepared_decision: Option<Value>,
+    /// The signed e-licence an approval issues (items that produce one), stored in this
+    /// transaction.
+    pub licence: Option<crate::licences::store::NewCredential>,
 }
 
 #[derive(Debug)]
@@ -955,8 +957,8 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             c.accepted_at_window = req.at_general_window;
             c.due_on = c.due_now(cal, today);
             if next == CaseState::Approved {
-                let licence = issue_licence(conn, req).await?;
-                decide(&mut c, "approved", req, &now, licence)?;
+                issue_licence(conn, req).await?;
+                decide(&mut c, "approved", req, &now)?;
             }
         }
         CaseAction::RequestSupplement => c.paused_since = Some(today),
@@ -993,10 +995,10 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             }
         }
         CaseAction::Approve => {
-            let licence = issue_licence(conn, req).await?;
-            decide(&mut c, "approved", req, &now, licence)?
+            issue_licence(conn, req).await?;
+            decide(&mut c, "approved", req, &now)?
         }
-        CaseAction::Reject => decide(&mut c, "rejected", req, &now, None)?,
+        CaseAction::Reject => decide(&mut c, "rejected", req, &now)?,
         CaseAction::Withdraw => {
             c.paused_since = None;
         }
@@ -1151,69 +1153,66 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     Ok(ActOutcome::Done(Box::new(c)))
 }
 
-/// Issues the approval's e-licence, if the item produces one; its identifier goes into the
-/// decision document.
-async fn issue_licence(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<Option<String>> {
-    match &req.licence {
-        Some(l) => crate::licences::store::issue_in(conn, &l.new, &l.make).await,
-        None => Ok(None),
+/// Stores the approval's e-licence (signed before the write), if the item produces one.
+async fn issue_licence(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<()> {
+    if let Some(l) = &req.licence {
+        crate::licences::store::issue_in(conn, l).await?;
     }
+    Ok(())
 }
 
-/// Records the decision and writes its decision document (决定书) into the case, sealed with the
-/// department's seal.
-fn decide(
-    c: &mut CaseRecord,
-    decision: &str,
-    req: &ActRequest,
-    now: &str,
-    licence: Option<String>,
-) -> StoreResult<()> {
-    let dept_name = req.department_name.clone();
-    let approved = decision == "approved";
+/// What a decision document says (who decides, when, on what reason).
+pub struct DecisionFacts<'a> {
+    pub decision: &'a str,
+    pub reason: Option<&'a str>,
+    pub actor_name: &'a str,
+    pub department_name: &'a str,
+    pub today: NaiveDate,
+    pub now: &'a str,
+    pub licence_identifier: Option<&'a str>,
+}
+
+/// The decision document (决定书) of a decision on `c`, unsealed (`seal: null`). Pure: the
+/// service builds and seals it before the write, so that no signing happens in the writer.
+pub fn decision_document(c: &CaseRecord, f: &DecisionFacts<'_>) -> Value {
+    let approved = f.decision == "approved";
     let (title_zh, title_en) = if approved {
         ("准予行政许可决定书", "Decision to grant")
     } else {
         ("不予行政许可决定书", "Decision to refuse")
     };
-    let year = req.today.format("%Y");
+    let year = f.today.format("%Y");
+    let submitted = c.submitted_at.get(..10).unwrap_or(&c.submitted_at);
     let text_zh = if approved {
         format!(
             "{}：你（单位）于{}提出的“{}”申请，经审查，符合法定条件、标准，根据有关法律法规规定，决定准予许可。",
-            c.applicant_name,
-            &c.submitted_at[..10],
-            c.title
+            c.applicant_name, submitted, c.title
         )
     } else {
         format!(
             "{}：你（单位）于{}提出的“{}”申请，经审查，{}。根据有关法律法规规定，决定不予许可。如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。",
             c.applicant_name,
-            &c.submitted_at[..10],
+            submitted,
             c.title,
-            req.reason.as_deref().unwrap_or("不符合法定条件")
+            f.reason.unwrap_or("不符合法定条件")
         )
     };
     let text_en = if approved {
         format!(
             "{}: your application for \"{}\" of {} has been reviewed and meets the statutory conditions; it is granted.",
-            c.applicant_name,
-            c.title,
-            &c.submitted_at[..10]
+            c.applicant_name, c.title, submitted
         )
     } else {
         format!(
             "{}: your application for \"{}\" of {} has been reviewed and is refused: {}. You may apply for administrative reconsideration within 60 days or bring a lawsuit within six months.",
             c.applicant_name,
             c.title,
-            &c.submitted_at[..10],
-            req.reason.as_deref().unwrap_or("the statutory conditions are not met")
+            submitted,
+            f.reason.unwrap_or("the statutory conditions are not met")
         )
     };
-    c.decision = Some(decision.to_string());
-    c.decision_reason = req.reason.clone();
-    c.decided_at = Some(now.to_string());
-    c.decision_document = Some(json!({
-        "document_number": format!("济政务决〔{year}〕{}号", &c.number[2..]),
+    json!({
+        "document_number": format!("济政务决〔{year}〕{}号", c.number.get(2..).unwrap_or(&c.number)),
         "title_zh": title_zh,
         "title_en": title_en,
         "case_number": c.number,
@@ -1221,21 +1220,43 @@ fn decide(
         "item_name": c.title,
         "applicant_name": c.applicant_name,
         "enterprise": c.enterprise,
-        "decision": decision,
-        "reason": req.reason,
+        "decision": f.decision,
+        "reason": f.reason,
         "department": c.department,
-        "department_name": dept_name,
-        "decided_by": req.actor_name,
-        "decided_at": now,
-        "date": req.today.format("%Y-%m-%d").to_string(),
+        "department_name": f.department_name,
+        "decided_by": f.actor_name,
+        "decided_at": f.now,
+        "date": f.today.format("%Y-%m-%d").to_string(),
         "text_zh": text_zh,
         "text_en": text_en,
-        "licence_identifier": licence,
+        "licence_identifier": f.licence_identifier,
         "seal": Value::Null,
-    }));
-    if let (Some(seal), Some(doc)) = (&req.seal, c.decision_document.as_mut()) {
-        let block = seal.seal(doc, chrono::Utc::now());
-        doc["seal"] = block;
+    })
+}
+
+/// Records the decision in the case with its document: the one the service prepared (and
+/// sealed) for this decision, or an unsealed one when there is none.
+fn decide(c: &mut CaseRecord, decision: &str, req: &ActRequest, now: &str) -> StoreResult<()> {
+    c.decision = Some(decision.to_string());
+    c.decision_reason = req.reason.clone();
+    match req.prepared_decision.as_ref().filter(|d| d["decision"] == decision) {
+        Some(doc) => {
+            c.decided_at = Some(doc["decided_at"].as_str().unwrap_or(now).to_string());
+            c.decision_document = Some(doc.clone());
+        }
+        None => {
+            c.decided_at = Some(now.to_string());
+            let facts = DecisionFacts {
+                decision,
+                reason: req.reason.as_deref(),
+                actor_name: &req.actor_name,
+                department_name: &req.department_name,
+                today: req.today,
+                now,
+                licence_identifier: None,
+            };
+            c.decision_document = Some(decision_document(c, &facts));
+        }
     }
     Ok(())
 }

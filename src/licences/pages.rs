@@ -120,6 +120,8 @@ struct CardPage {
     qr: String,
     verify_url: String,
     status_reason: Option<String>,
+    /// The issuing seal's image (the printed licence shows it).
+    seal_image: String,
 }
 
 async fn readable(state: &AppState, ctx: &PageCtx, id: &str) -> Result<CredentialRecord, PageError> {
@@ -163,6 +165,7 @@ pub async fn card(
         qr: licence_api::qr_svg(&verify_url).unwrap_or_default(),
         verify_url,
         status_reason: c.status_reason.clone(),
+        seal_image: format!("/seals/{}.svg", c.seal_id),
         card: card_line(ctx.t, &c),
     };
     Ok(ctx.render(StatusCode::OK, &page))

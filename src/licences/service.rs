@@ -12,7 +12,7 @@ use super::domain::{self, CredentialDraft, Evidence, KnownKey, Urls, Verdict};
 use super::keys::KeyWrap;
 use super::proof::{PublicKey, SigningKey, Suite};
 use super::sealing::{self, ActiveSeal, SealFailure, SealKeys};
-use super::store::{self, CredentialRecord, DocumentMaker, NewCredential, NewSeal, SealRow};
+use super::store::{self, CredentialRecord, NewCredential, NewSeal, SealRow};
 use crate::config::Config;
 use crate::identity::authz::{Actor, Role};
 use crate::identity::store::new_user_id;
@@ -27,6 +27,8 @@ pub struct Licensing {
     pub urls: Urls,
     wrap: KeyWrap,
     unlocked: Mutex<HashMap<String, (Instant, Arc<ActiveSeal>)>>,
+    /// Per issuer: the next reserved status list position and the last one reserved.
+    index_blocks: Mutex<HashMap<String, (i64, i64)>>,
 }
 
 impl std::fmt::Debug for Licensing {
@@ -74,6 +76,7 @@ impl Licensing {
             urls: Urls { base: public_url.trim_end_matches('/').to_string() },
             wrap: KeyWrap::from_secret(secret),
             unlocked: Mutex::new(HashMap::new()),
+            index_blocks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -424,19 +427,6 @@ pub async fn enterprise_holder(db: &Db, credit_code: &str) -> StoreResult<Holder
     })
 }
 
-/// A licence ready to issue inside a transaction (the cases area issues on approval).
-#[derive(Clone)]
-pub struct LicenceIssue {
-    pub new: NewCredential,
-    pub make: DocumentMaker,
-}
-
-impl std::fmt::Debug for LicenceIssue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LicenceIssue").field("new", &self.new).finish_non_exhaustive()
-    }
-}
-
 /// Fills the type's fields from what the platform knows; officers' values win.
 fn subject_fields(
     type_code: &str,
@@ -525,12 +515,35 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
-/// Prepares a credential for `holder`: the document is made and signed once the transaction has
-/// given it a status index.
+/// Status list positions are reserved this many at a time, so that issuing rarely needs a
+/// write of its own.
+const INDEX_BLOCK: i64 = 32;
+
+impl Licensing {
+    /// The next status list position of `issuer` (from this process's reserved block).
+    pub async fn next_index(&self, db: &Db, issuer: &str) -> StoreResult<i64> {
+        if let Ok(mut blocks) = self.index_blocks.lock()
+            && let Some((next, end)) = blocks.get_mut(issuer)
+            && *next <= *end
+        {
+            *next += 1;
+            return Ok(*next - 1);
+        }
+        let first = store::reserve_indexes(db, issuer.to_string(), INDEX_BLOCK).await?;
+        if let Ok(mut blocks) = self.index_blocks.lock() {
+            blocks.insert(issuer.to_string(), (first + 1, first + INDEX_BLOCK - 1));
+        }
+        Ok(first)
+    }
+}
+
+/// Builds and signs a credential for `holder` with the department's unlocked seal, before any
+/// write transaction (signing never runs in the writer). `None` for an unknown type.
 #[allow(clippy::too_many_arguments)]
-pub fn plan_issue(
+pub async fn prepare_issue(
+    db: &Db,
     lic: &Licensing,
-    seal: Arc<ActiveSeal>,
+    seal: &ActiveSeal,
     type_code: &str,
     holder: &Holder,
     fields: &Map<String, Value>,
@@ -538,21 +551,46 @@ pub fn plan_issue(
     valid_until: Option<NaiveDate>,
     case_number: Option<String>,
     actor_id: Option<String>,
-) -> Option<LicenceIssue> {
-    let t = domain::find_type(type_code)?;
+) -> StoreResult<Option<NewCredential>> {
+    let Some(t) = domain::find_type(type_code) else { return Ok(None) };
     let until = valid_until.or_else(|| {
         t.validity_years.and_then(|y| {
             valid_from.checked_add_months(Months::new(12 * y)).map(|d| d.pred_opt().unwrap_or(d))
         })
     });
-    let subject = subject_fields(type_code, holder, fields, &seal.department_name, valid_from, until);
+    let index = lic.next_index(db, &seal.department).await?;
+    let Some(identifier) = domain::identifier(type_code, &seal.department, index as u64, 1) else {
+        return Ok(None);
+    };
+    let mut subject = subject_fields(type_code, holder, fields, &seal.department_name, valid_from, until);
+    if let Some(o) = subject.as_object_mut() {
+        for key in ["licence_number", "certificate_number", "permit_number", "card_number"] {
+            if t.fields.iter().any(|f| f.name == key) && !o.contains_key(key) {
+                o.insert(key.into(), Value::String(format!("{}{:08}", &seal.serial[..4], index)));
+            }
+        }
+    }
     let id = format!("urn:uuid:{}", uuid_v4());
+    let draft = CredentialDraft {
+        id: id.clone(),
+        identifier: identifier.clone(),
+        type_code: type_code.to_string(),
+        issuer_department: seal.department.clone(),
+        issuer_name: seal.department_name.clone(),
+        valid_from: midnight(valid_from),
+        valid_until: until.map(|u| midnight(u + chrono::Duration::days(1))),
+        subject,
+        holder_id: holder.subject_id(),
+        status_index: index as u64,
+    };
+    let unsigned = domain::unsigned_credential(&draft, &lic.urls);
+    let document = domain::secure(&unsigned, &seal.proof_keys(&lic.urls), Utc::now());
     let (holder_user_id, holder_credit_code, holder_kind) = match holder {
         Holder::Person { user_id, .. } => (Some(user_id.clone()), None, "person"),
         Holder::Enterprise { credit_code, .. } => (None, Some(credit_code.clone()), "enterprise"),
     };
-    let new = NewCredential {
-        id: id.clone(),
+    Ok(Some(NewCredential {
+        id,
         type_code: type_code.to_string(),
         issuer: seal.department.clone(),
         seal_id: seal.id.clone(),
@@ -560,42 +598,15 @@ pub fn plan_issue(
         holder_user_id,
         holder_credit_code,
         holder_name: holder.name().to_string(),
-        valid_from: domain::rfc3339(midnight(valid_from)),
-        valid_until: until.map(|u| domain::rfc3339(midnight(u + chrono::Duration::days(1)))),
+        valid_from: domain::rfc3339(draft.valid_from),
+        valid_until: draft.valid_until.map(domain::rfc3339),
         case_number,
         issued_by: actor_id.clone(),
         actor: actor_id.map(|a| format!("user:{a}")).unwrap_or_else(|| "system".into()),
-    };
-    let urls = lic.urls.clone();
-    let holder_id = holder.subject_id();
-    let type_code = type_code.to_string();
-    let make: DocumentMaker = Arc::new(move |index: u64| {
-        let identifier = domain::identifier(&type_code, &seal.department, index, 1)?;
-        let mut subject = subject.clone();
-        for key in ["licence_number", "certificate_number", "permit_number", "card_number"] {
-            if let Some(o) = subject.as_object_mut()
-                && domain::find_type(&type_code).is_some_and(|t| t.fields.iter().any(|f| f.name == key))
-                && !o.contains_key(key)
-            {
-                o.insert(key.into(), Value::String(format!("{}{:08}", &seal.serial[..4], index)));
-            }
-        }
-        let draft = CredentialDraft {
-            id: id.clone(),
-            identifier: identifier.clone(),
-            type_code: type_code.clone(),
-            issuer_department: seal.department.clone(),
-            issuer_name: seal.department_name.clone(),
-            valid_from: midnight(valid_from),
-            valid_until: until.map(|u| midnight(u + chrono::Duration::days(1))),
-            subject,
-            holder_id: holder_id.clone(),
-            status_index: index,
-        };
-        let unsigned = domain::unsigned_credential(&draft, &urls);
-        Some((identifier, domain::secure(&unsigned, &seal.proof_keys(&urls), Utc::now())))
-    });
-    Some(LicenceIssue { new, make })
+        status_index: index,
+        identifier,
+        document,
+    }))
 }
 
 /// A random RFC 4122 version-4 UUID.
@@ -607,10 +618,10 @@ pub fn uuid_v4() -> String {
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
-/// Issues right away (officers, demo cards).
-pub async fn issue(db: &Db, plan: LicenceIssue) -> StoreResult<Option<CredentialRecord>> {
-    let id = plan.new.id.clone();
-    store::issue(db, plan.new, plan.make).await?;
+/// Stores a prepared credential right away (officers, demo cards).
+pub async fn issue(db: &Db, new: NewCredential) -> StoreResult<Option<CredentialRecord>> {
+    let id = new.id.clone();
+    store::issue(db, new).await?;
     store::credential(db, &id).await
 }
 
@@ -691,8 +702,10 @@ async fn issue_demo(
     let Some(t) = domain::find_type(type_code) else { return Ok(()) };
     let Some(seal) = lic.active(db, &t.issuer).await? else { return Ok(()) };
     let fields: Map<String, Value> = extra.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
-    if let Some(plan) = plan_issue(lic, seal, type_code, holder, &fields, start, None, None, None) {
-        issue(db, plan).await?;
+    if let Some(new) =
+        prepare_issue(db, lic, &seal, type_code, holder, &fields, start, None, None, None).await?
+    {
+        issue(db, new).await?;
     }
     Ok(())
 }
@@ -854,10 +867,21 @@ pub async fn issue_by_officer(
         zh: "本部门没有有效的电子印章".into(),
         en: "The department has no active seal".into(),
     })?;
-    let plan =
-        plan_issue(&state.licensing, seal, type_code, &holder, &req.fields, from, until, None, Some(actor))
-            .ok_or(ApiError::NotFound)?;
-    issue(&state.db, plan).await?.ok_or(ApiError::NotFound)
+    let new = prepare_issue(
+        &state.db,
+        &state.licensing,
+        &seal,
+        type_code,
+        &holder,
+        &req.fields,
+        from,
+        until,
+        None,
+        Some(actor),
+    )
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    issue(&state.db, new).await?.ok_or(ApiError::NotFound)
 }
 
 /// Suspends, reinstates or revokes a credential on an officer's word.

@@ -392,19 +392,36 @@ pub struct NewCredential {
     pub case_number: Option<String>,
     pub issued_by: Option<String>,
     pub actor: String,
+    /// Its position in the issuer's status lists (from [`reserve_indexes`]).
+    pub status_index: i64,
+    pub identifier: String,
+    /// The signed Verifiable Credential.
+    pub document: Value,
 }
 
-/// Makes the signed document once the status index and serial are known.
-pub type DocumentMaker = std::sync::Arc<dyn Fn(u64) -> Option<(String, Value)> + Send + Sync>;
+/// Reserves `n` status list positions of an issuer; answers the first. Positions reserved but
+/// never used stay zero in the lists, which is harmless.
+pub async fn reserve_indexes(db: &Db, issuer: String, n: i64) -> StoreResult<i64> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let last: i64 = sqlx::query(
+                "INSERT INTO credential_counters (issuer, last) VALUES ($1, $2) \
+                 ON CONFLICT (issuer) DO UPDATE SET last = credential_counters.last + $2 RETURNING last",
+            )
+            .bind(&issuer)
+            .bind(n)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("last")?;
+            Ok(last - n + 1)
+        })
+    })
+    .await
+}
 
-/// Issues a credential inside the caller's transaction: takes the next status index of the
-/// issuer, lets `make` build and sign the document, stores it and audits it. Returns the
-/// identifier, or `None` when the case already has this licence.
-pub async fn issue_in(
-    conn: &mut AnyConnection,
-    c: &NewCredential,
-    make: &DocumentMaker,
-) -> StoreResult<Option<String>> {
+/// Stores a signed credential inside the caller's transaction and audits it. Returns `false`
+/// (and stores nothing) when the case already has this licence.
+pub async fn issue_in(conn: &mut AnyConnection, c: &NewCredential) -> StoreResult<bool> {
     if let Some(case) = &c.case_number {
         let exists = sqlx::query("SELECT 1 AS x FROM credentials WHERE case_number = $1 AND type_code = $2")
             .bind(case)
@@ -412,19 +429,9 @@ pub async fn issue_in(
             .fetch_optional(&mut *conn)
             .await?;
         if exists.is_some() {
-            return Ok(None);
+            return Ok(false);
         }
     }
-    let index: i64 = sqlx::query(
-        "INSERT INTO credential_counters (issuer, last) VALUES ($1, 0) \
-         ON CONFLICT (issuer) DO UPDATE SET last = credential_counters.last + 1 RETURNING last",
-    )
-    .bind(&c.issuer)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("last")?;
-    let (identifier, document) = make(index as u64)
-        .ok_or_else(|| StoreError::Invalid(format!("unknown licence type {}", c.type_code)))?;
     let now = now_text();
     sqlx::query(
         "INSERT INTO credentials (id, identifier, type_code, issuer, seal_id, holder_kind, holder_user_id, \
@@ -433,7 +440,7 @@ pub async fn issue_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $14, $15, $16, $16)",
     )
     .bind(&c.id)
-    .bind(&identifier)
+    .bind(&c.identifier)
     .bind(&c.type_code)
     .bind(&c.issuer)
     .bind(&c.seal_id)
@@ -441,11 +448,11 @@ pub async fn issue_in(
     .bind(&c.holder_user_id)
     .bind(&c.holder_credit_code)
     .bind(&c.holder_name)
-    .bind(index)
+    .bind(c.status_index)
     .bind(&c.valid_from)
     .bind(&c.valid_until)
     .bind(&c.case_number)
-    .bind(document.to_string())
+    .bind(c.document.to_string())
     .bind(&c.issued_by)
     .bind(&now)
     .execute(&mut *conn)
@@ -460,18 +467,18 @@ pub async fn issue_in(
             format!(
                 "{} {} for {}{}",
                 c.type_code,
-                identifier,
+                c.identifier,
                 c.holder_name,
                 c.case_number.as_deref().map(|n| format!(" (case {n})")).unwrap_or_default()
             ),
         ),
     )
     .await?;
-    Ok(Some(identifier))
+    Ok(true)
 }
 
-pub async fn issue(db: &Db, c: NewCredential, make: DocumentMaker) -> StoreResult<Option<String>> {
-    db.write(move |conn| Box::pin(async move { issue_in(conn, &c, &make).await })).await
+pub async fn issue(db: &Db, c: NewCredential) -> StoreResult<bool> {
+    db.write(move |conn| Box::pin(async move { issue_in(conn, &c).await })).await
 }
 
 /// Changes a credential's status (`active`, `suspended`, `revoked`) if it is at `version`.
