@@ -80,6 +80,30 @@ struct MaterialSlot<'a> {
     source: &'a str,
 }
 
+/// Which material slot an offered material names (by index or name); an error naming
+/// `materials[i]` when none.
+fn material_slot(
+    i: usize,
+    m: &MaterialInput,
+    slots: &[MaterialSlot<'_>],
+    errors: &mut Vec<FieldError>,
+) -> Option<usize> {
+    let slot = match (&m.index, &m.name) {
+        (Some(ix), _) => slots.get(*ix).map(|_| *ix),
+        (None, Some(n)) => slots.iter().position(|s| s.name == n.trim()),
+        (None, None) => None,
+    };
+    if slot.is_none() {
+        errors.push(FieldError::new(
+            &format!("materials[{i}]"),
+            "unknown_material",
+            format!("第{}项材料不是本事项要求的材料", i + 1),
+            format!("Material {} is not one this application asks for", i + 1),
+        ));
+    }
+    slot
+}
+
 /// Resolves the offered files: stores inline ones, checks uploaded ones exist, and matches each
 /// to a material slot. Problems name `materials[i]` and the material.
 async fn offered_files(
@@ -96,20 +120,7 @@ async fn offered_files(
             continue;
         }
         let field = format!("materials[{i}]");
-        let slot = match (&m.index, &m.name) {
-            (Some(ix), _) => slots.get(*ix).map(|_| *ix),
-            (None, Some(n)) => slots.iter().position(|s| s.name == n.trim()),
-            (None, None) => None,
-        };
-        let Some(index) = slot else {
-            errors.push(FieldError::new(
-                &field,
-                "unknown_material",
-                format!("第{}项材料不是本事项要求的材料", i + 1),
-                format!("Material {} is not one this application asks for", i + 1),
-            ));
-            continue;
-        };
+        let Some(index) = material_slot(i, m, slots, errors) else { continue };
         let material_name = slots[index].name;
         let file_name = m.file_name.clone().unwrap_or_else(|| format!("{material_name}.pdf"));
         if let Some(b64) = &m.content_base64 {
@@ -182,20 +193,7 @@ async fn offered_credentials(
     for (i, m) in inputs.iter().enumerate() {
         let Some(id) = m.credential.as_deref().map(str::trim) else { continue };
         let field = format!("materials[{i}]");
-        let slot = match (&m.index, &m.name) {
-            (Some(ix), _) => slots.get(*ix).map(|_| *ix),
-            (None, Some(n)) => slots.iter().position(|s| s.name == n.trim()),
-            (None, None) => None,
-        };
-        let Some(index) = slot else {
-            errors.push(FieldError::new(
-                &field,
-                "unknown_material",
-                format!("第{}项材料不是本事项要求的材料", i + 1),
-                format!("Material {} is not one this application asks for", i + 1),
-            ));
-            continue;
-        };
+        let Some(index) = material_slot(i, m, slots, errors) else { continue };
         let material = slots[index].name;
         let wanted = slots[index].source.strip_prefix("elicence:");
         let found = lstore::credential(&state.db, id).await?;
