@@ -31,6 +31,8 @@ pub struct AppState {
     pub guide: Arc<RwLock<crate::guide::BuiltIndex>>,
     /// The seal key, the unlocked seals and the public URLs of e-licences.
     pub licensing: Arc<crate::licences::service::Licensing>,
+    /// The halls with their spatial index (reference data: fixed while running).
+    pub halls: Arc<crate::halls::service::HallsIndex>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
         if !config.production {
             crate::licences::service::ensure_demo_cards(&db, &licensing).await?;
         }
+        let halls = crate::halls::service::HallsIndex::load(&db).await?;
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -60,6 +63,7 @@ impl AppState {
             catalog_events: Arc::new(tokio::sync::Notify::new()),
             guide: Arc::new(RwLock::new(None)),
             licensing: Arc::new(licensing),
+            halls: Arc::new(halls),
         })
     }
 
@@ -130,6 +134,16 @@ pub fn router(state: AppState) -> Router {
         .route("/workbench", get(case_api::workbench))
         .route("/supervision/lights", get(case_api::lights))
         .route("/wallet", get(crate::licences::api::wallet))
+        .route("/halls", get(crate::halls::api::list_halls))
+        .route("/halls.geojson", get(crate::halls::api::geojson))
+        .route("/halls/nearest", get(crate::halls::api::nearest))
+        .route("/halls/{code}", get(crate::halls::api::get_hall))
+        .route("/halls/{code}/slots", get(crate::halls::api::slots))
+        .route("/halls/{code}/items/{item}", put(crate::halls::api::set_coverage))
+        .route("/appointments", get(crate::halls::api::my_appointments).post(crate::halls::api::book))
+        .route("/appointments/{id}/cancel", post(crate::halls::api::cancel))
+        .route("/appointments/{id}/visit", post(crate::halls::api::visit))
+        .route("/appointments/{id}/ics", get(crate::halls::api::ics))
         .route(
             "/credentials",
             get(crate::licences::api::list_credentials).post(crate::licences::api::issue_credential),

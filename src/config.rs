@@ -17,6 +17,12 @@
 //! | `post_check_days` | `QUANBAN_POST_CHECK_DAYS` | 20 | working days the supervising department has for a post-approval check of a commitment |
 //! | `outbox_file` | `QUANBAN_OUTBOX_FILE` | `<data_dir>/outbox.jsonl` | where the local SMS/e-mail sender writes messages |
 //! | `public_url` | `QUANBAN_PUBLIC_URL` | `http://127.0.0.1:8080` | the address people and verifiers reach the platform at; e-licence issuer ids, status lists and QR codes use it |
+//! | `slot_minutes` | `QUANBAN_SLOT_MINUTES` | 30 | length of an appointment slot |
+//! | `slot_capacity` | `QUANBAN_SLOT_CAPACITY` | 0 | people per slot; 0 means a quarter of the hall's windows (1 to 20) |
+//! | `booking_days` | `QUANBAN_BOOKING_DAYS` | 10 | how many working days ahead one can book |
+//! | `cancel_minutes` | `QUANBAN_CANCEL_MINUTES` | 60 | cancelling is possible until this long before the slot |
+//! | `no_show_limit` | `QUANBAN_NO_SHOW_LIMIT` | 3 | no-shows within 90 days that pause booking |
+//! | `no_show_pause_days` | `QUANBAN_NO_SHOW_PAUSE_DAYS` | 30 | how long booking is paused after that |
 //! | `seal_key` | `QUANBAN_SEAL_KEY` | none | secret (≥ 32 characters) that wraps the seals' private keys; required with `production` |
 
 use std::path::{Path, PathBuf};
@@ -42,6 +48,12 @@ pub struct Config {
     pub outbox_file: Option<PathBuf>,
     pub public_url: String,
     pub seal_key: Option<Secret>,
+    pub slot_minutes: u32,
+    pub slot_capacity: u32,
+    pub booking_days: u32,
+    pub cancel_minutes: u32,
+    pub no_show_limit: u32,
+    pub no_show_pause_days: u32,
 }
 
 /// A configured secret: never printed by `Debug`.
@@ -79,6 +91,12 @@ impl Default for Config {
             outbox_file: None,
             public_url: "http://127.0.0.1:8080".into(),
             seal_key: None,
+            slot_minutes: 30,
+            slot_capacity: 0,
+            booking_days: 10,
+            cancel_minutes: 60,
+            no_show_limit: 3,
+            no_show_pause_days: 30,
         }
     }
 }
@@ -155,6 +173,18 @@ impl Config {
         }
         if let Some(v) = get("QUANBAN_PUBLIC_URL").filter(|v| !v.is_empty()) {
             self.public_url = v;
+        }
+        for (key, field) in [
+            ("QUANBAN_SLOT_MINUTES", &mut self.slot_minutes),
+            ("QUANBAN_SLOT_CAPACITY", &mut self.slot_capacity),
+            ("QUANBAN_BOOKING_DAYS", &mut self.booking_days),
+            ("QUANBAN_CANCEL_MINUTES", &mut self.cancel_minutes),
+            ("QUANBAN_NO_SHOW_LIMIT", &mut self.no_show_limit),
+            ("QUANBAN_NO_SHOW_PAUSE_DAYS", &mut self.no_show_pause_days),
+        ] {
+            if let Some(v) = get(key) {
+                *field = parse(key, v)?;
+            }
         }
         if let Some(v) = get("QUANBAN_SEAL_KEY").filter(|v| !v.is_empty()) {
             self.seal_key = Some(Secret(v));

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod guide;
+pub mod halls;
 pub mod http;
 pub mod identity;
 pub mod licences;

@@ -368,6 +368,12 @@ impl Calendar {
         self.years.contains_key(&date.year())
     }
 
+    /// Whether `date` is listed as a statutory day off, weekends folded into a holiday block
+    /// included (a hall's weekend hours do not apply on those).
+    pub fn is_statutory_day_off(&self, date: NaiveDate) -> bool {
+        self.years.get(&date.year()).is_some_and(|y| y.off.contains(&date))
+    }
+
     /// Whether `date` is a working day.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         let k = day_number(date);
@@ -465,6 +471,11 @@ fn date_from_day_number(k: i64) -> Option<NaiveDate> {
 /// Today's date in China (Asia/Shanghai).
 pub fn today_in_shanghai() -> NaiveDate {
     shanghai_date(Utc::now())
+}
+
+/// The wall-clock time in China now (UTC+8, no daylight saving time since 1991).
+pub fn now_in_shanghai() -> chrono::NaiveDateTime {
+    (Utc::now() + chrono::Duration::hours(8)).naive_utc()
 }
 
 /// The calendar date in China at the given instant.

@@ -117,6 +117,17 @@ pub async fn api_not_found() -> ApiError {
         crate::licences::api::list_seals,
         crate::licences::api::rotate_seal,
         crate::licences::api::revoke_seal,
+        crate::halls::api::list_halls,
+        crate::halls::api::geojson,
+        crate::halls::api::nearest,
+        crate::halls::api::get_hall,
+        crate::halls::api::slots,
+        crate::halls::api::set_coverage,
+        crate::halls::api::book,
+        crate::halls::api::my_appointments,
+        crate::halls::api::cancel,
+        crate::halls::api::visit,
+        crate::halls::api::ics,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
@@ -127,6 +138,7 @@ pub async fn api_not_found() -> ApiError {
         (name = "guide", description = "Guidance assistant and human hand-off (人工+智能导引)"),
         (name = "cases", description = "Cases: applying, processing, deadlines, notifications (办件)"),
         (name = "licences", description = "E-licences, e-seals and the wallet (电子证照、电子印章、一部手机走泉城)"),
+        (name = "halls", description = "Halls, the service map, nearest halls and appointments (四级政务服务网上地图、预约服务)"),
         (name = "ops", description = "Health and operations")
     )
 )]

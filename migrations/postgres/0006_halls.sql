@@ -1,0 +1,41 @@
+-- Halls: which items a hall handles (administrators' changes to the default), appointment
+-- slots and appointments.
+
+CREATE TABLE hall_items (
+    hall_code  TEXT NOT NULL REFERENCES halls(code),
+    item_code  TEXT NOT NULL,
+    handles    BIGINT NOT NULL,
+    updated_by TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (hall_code, item_code)
+);
+
+-- One row per booked slot. `booked <= capacity` is checked by the database itself, and every
+-- booking increments `booked` with a guarded upsert, so no slot is ever overbooked, whatever
+-- the number of app processes.
+CREATE TABLE appointment_slots (
+    hall_code  TEXT NOT NULL REFERENCES halls(code),
+    slot_start TEXT NOT NULL,
+    capacity   BIGINT NOT NULL CHECK (capacity > 0),
+    booked     BIGINT NOT NULL CHECK (booked >= 0),
+    PRIMARY KEY (hall_code, slot_start),
+    CHECK (booked <= capacity)
+);
+
+CREATE TABLE appointments (
+    id           TEXT PRIMARY KEY,
+    hall_code    TEXT NOT NULL REFERENCES halls(code),
+    item_code    TEXT NOT NULL,
+    user_id      TEXT NOT NULL REFERENCES users(id),
+    slot_start   TEXT NOT NULL,
+    slot_end     TEXT NOT NULL,
+    -- booked | cancelled | arrived | no_show
+    status       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    version      BIGINT NOT NULL DEFAULT 1
+);
+-- The same person at most once in a slot.
+CREATE UNIQUE INDEX appointments_once ON appointments(user_id, hall_code, slot_start) WHERE status = 'booked';
+CREATE INDEX appointments_user ON appointments(user_id, slot_start);
+CREATE INDEX appointments_hall ON appointments(hall_code, slot_start);

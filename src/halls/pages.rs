@@ -1,0 +1,1 @@
+//! Pages: the service map and list, a hall with its slots, and my appointments.

@@ -1,0 +1,446 @@
+//! Finding halls, their slots, and booking: shared by the JSON API and the pages.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::domain::{self, Directory, HallEntry};
+use super::store::{self, Appointment, Booking, NewAppointment};
+use crate::app::AppState;
+use crate::calendar::domain::now_in_shanghai;
+use crate::catalog;
+use crate::config::Config;
+use crate::http::{ApiError, ApiResult, Caller, FieldError};
+use crate::identity::authz::{Actor, Role};
+use crate::reference::data::CatalogItem;
+use crate::store::{Db, StoreError};
+
+/// The halls and what is needed to decide which items they handle (loaded once: halls come
+/// from the reference data and do not change while running).
+pub struct HallsIndex {
+    pub directory: Directory,
+    department_districts: HashMap<String, Option<String>>,
+}
+
+impl HallsIndex {
+    pub async fn load(db: &Db) -> anyhow::Result<HallsIndex> {
+        Ok(HallsIndex {
+            directory: Directory::new(store::halls(db).await?),
+            department_districts: store::department_districts(db).await?,
+        })
+    }
+
+    /// Whether `hall` handles `item`: the administrator's word if given, else the default.
+    pub fn handles(&self, hall: &HallEntry, item: &CatalogItem, overrides: &HashMap<String, bool>) -> bool {
+        overrides.get(&hall.hall.code).copied().unwrap_or_else(|| {
+            domain::handles_by_default(
+                &hall.hall.level,
+                &hall.hall.district,
+                &item.level,
+                self.department_districts.get(&item.department).and_then(|d| d.as_deref()),
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for HallsIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HallsIndex({} halls)", self.directory.halls.len())
+    }
+}
+
+/// People per slot in a hall.
+pub fn capacity(config: &Config, hall: &HallEntry) -> i64 {
+    if config.slot_capacity > 0 {
+        i64::from(config.slot_capacity)
+    } else {
+        i64::from((hall.hall.windows / 4).clamp(1, 20))
+    }
+}
+
+async fn active_item(state: &AppState, field: &str, code: &str) -> ApiResult<CatalogItem> {
+    match catalog::store::get(&state.db, code.trim()).await? {
+        Some(s) if s.status == "active" => Ok(s.item),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            field,
+            "unknown_item",
+            format!("事项“{code}”不存在或已暂停办理"),
+            format!("Item {code} does not exist or is suspended"),
+        )])),
+    }
+}
+
+/// A hall near a point.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NearHall {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub district: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Great-circle distance in metres.
+    pub distance_m: f64,
+    pub open_now: bool,
+    pub hours: String,
+    pub phone: Option<String>,
+}
+
+pub fn coordinates(lat: Option<f64>, lon: Option<f64>) -> ApiResult<(f64, f64)> {
+    let mut errors = Vec::new();
+    for (field, v, max, zh) in [("lat", lat, 90.0, "纬度"), ("lon", lon, 180.0, "经度")] {
+        match v {
+            Some(x) if x.is_finite() && x.abs() <= max => {}
+            Some(_) => errors.push(FieldError::new(
+                field,
+                "out_of_range",
+                format!("{zh}应在 -{max} 到 {max} 之间"),
+                format!("{field} must be between -{max} and {max}"),
+            )),
+            None => errors.push(FieldError::required(field, zh, field)),
+        }
+    }
+    match (lat, lon) {
+        (Some(a), Some(b)) if errors.is_empty() => Ok((a, b)),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+/// Halls that handle `item` (all halls without one), nearest first, with their opening state.
+pub async fn nearest(
+    state: &AppState,
+    lat: f64,
+    lon: f64,
+    item: Option<&str>,
+    limit: usize,
+) -> ApiResult<Vec<NearHall>> {
+    let filter = match item.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => {
+            let item = active_item(state, "item", code).await?;
+            Some((store::overrides_for_item(&state.db, &item.code).await?, item))
+        }
+        None => None,
+    };
+    let cal = state.calendar().await;
+    let now = now_in_shanghai();
+    let idx = &state.halls;
+    Ok(idx
+        .directory
+        .nearest(lat, lon, limit.clamp(1, 50), |h| {
+            filter.as_ref().is_none_or(|(o, item)| idx.handles(h, item, o))
+        })
+        .into_iter()
+        .map(|(h, d)| NearHall {
+            code: h.hall.code.clone(),
+            name: h.hall.name.clone(),
+            level: h.hall.level.clone(),
+            district: h.hall.district.clone(),
+            address: h.hall.address.clone(),
+            lat: h.hall.lat,
+            lon: h.hall.lon,
+            distance_m: d.round(),
+            open_now: domain::is_open(&h.hours, &cal, now),
+            hours: h.hall.hours.clone(),
+            phone: h.hall.phone.clone(),
+        })
+        .collect())
+}
+
+/// A slot with its places.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SlotView {
+    /// `2026-12-01T09:00` (Beijing time).
+    pub start: String,
+    pub end: String,
+    pub capacity: i64,
+    pub remaining: i64,
+}
+
+/// The slots of a day, or why there are none.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DaySlots {
+    pub hall_code: String,
+    pub date: String,
+    /// False on holidays and days the hall is closed.
+    pub open: bool,
+    /// The last day one can book now.
+    pub bookable_until: String,
+    pub slots: Vec<SlotView>,
+}
+
+fn hall_or_404<'a>(state: &'a AppState, code: &str) -> ApiResult<&'a HallEntry> {
+    state.halls.directory.get(code).ok_or(ApiError::NotFound)
+}
+
+/// The last day bookable from `today`.
+pub fn bookable_until(
+    config: &Config,
+    cal: &crate::calendar::domain::Calendar,
+    today: NaiveDate,
+) -> NaiveDate {
+    cal.add_working_days(today, config.booking_days)
+}
+
+async fn check_item_at(
+    state: &AppState,
+    hall: &HallEntry,
+    field: &str,
+    code: &str,
+) -> ApiResult<CatalogItem> {
+    let item = active_item(state, field, code).await?;
+    let overrides = store::overrides_for_item(&state.db, &item.code).await?;
+    if !state.halls.handles(hall, &item, &overrides) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            field,
+            "not_handled_here",
+            format!("{}不办理“{}”，请选择其他大厅", hall.hall.name, item.name),
+            format!("{} does not handle \"{}\"; choose another hall", hall.hall.name, item.name),
+        )]));
+    }
+    Ok(item)
+}
+
+pub async fn day_slots(
+    state: &AppState,
+    hall_code: &str,
+    date: &str,
+    item: Option<&str>,
+) -> ApiResult<DaySlots> {
+    let hall = hall_or_404(state, hall_code)?;
+    let day = FieldError::parse_date("date", date).map_err(|e| ApiError::Validation(vec![e]))?;
+    if let Some(code) = item.map(str::trim).filter(|s| !s.is_empty()) {
+        check_item_at(state, hall, "item", code).await?;
+    }
+    let cal = state.calendar().await;
+    let now = now_in_shanghai();
+    let until = bookable_until(&state.config, &cal, now.date());
+    let capacity = capacity(&state.config, hall);
+    let day_text = day.format("%Y-%m-%d").to_string();
+    let booked = store::booked_on(&state.db, hall_code, &day_text).await?;
+    let slots: Vec<SlotView> = domain::slots_on(&hall.hours, &cal, day, state.config.slot_minutes)
+        .into_iter()
+        .filter(|s| s.start > now && day <= until)
+        .map(|s| {
+            let start = domain::slot_text(s.start);
+            let taken = booked.get(&start).copied().unwrap_or(0);
+            SlotView { end: domain::slot_text(s.end), capacity, remaining: (capacity - taken).max(0), start }
+        })
+        .collect();
+    Ok(DaySlots {
+        hall_code: hall_code.to_string(),
+        open: !domain::periods_on(&hall.hours, &cal, day).is_empty(),
+        date: day_text,
+        bookable_until: until.format("%Y-%m-%d").to_string(),
+        slots,
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct BookRequest {
+    pub hall_code: String,
+    pub item_code: String,
+    /// `2026-12-01T09:00` (Beijing time), or RFC 3339 with an offset.
+    pub slot_start: String,
+}
+
+fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
+}
+
+/// Books a slot for the signed-in person.
+pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiResult<Appointment> {
+    let user = caller.require_user()?.to_string();
+    if !matches!(caller.actor, Actor::Person { .. }) {
+        return Err(ApiError::Forbidden);
+    }
+    let hall = match state.halls.directory.get(req.hall_code.trim()) {
+        Some(h) => h,
+        None => {
+            return Err(invalid(
+                "hall_code",
+                "unknown_hall",
+                format!("大厅“{}”不存在", req.hall_code),
+                format!("No hall {}", req.hall_code),
+            ));
+        }
+    };
+    let item = check_item_at(state, hall, "item_code", &req.item_code).await?;
+    let Some(start) = domain::parse_slot_start(&req.slot_start) else {
+        return Err(invalid(
+            "slot_start",
+            "invalid_time",
+            "预约时间格式应为 YYYY-MM-DDTHH:MM",
+            "slot_start must look like 2026-12-01T09:00",
+        ));
+    };
+    let cal = state.calendar().await;
+    let now = now_in_shanghai();
+    if start <= now {
+        return Err(invalid("slot_start", "in_the_past", "不能预约已过去的时段", "That time is in the past"));
+    }
+    if start.date() > bookable_until(&state.config, &cal, now.date()) {
+        return Err(invalid(
+            "slot_start",
+            "too_far_ahead",
+            format!("最多可预约{}个工作日内的时段", state.config.booking_days),
+            format!("Slots can be booked up to {} working days ahead", state.config.booking_days),
+        ));
+    }
+    let slots = domain::slots_on(&hall.hours, &cal, start.date(), state.config.slot_minutes);
+    let Some(slot) = slots.iter().find(|s| s.start == start) else {
+        let closed = slots.is_empty();
+        return Err(invalid(
+            "slot_start",
+            if closed { "hall_closed" } else { "not_a_slot" },
+            if closed {
+                "大厅当天不办公（节假日或休息日）"
+            } else {
+                "该时间不是大厅的预约时段（不在办公时间内）"
+            },
+            if closed {
+                "The hall is closed that day (holiday or rest day)"
+            } else {
+                "That time is not one of the hall's slots (outside opening hours)"
+            },
+        ));
+    };
+    if let Some(paused_until) = booking_paused_until(state, &user, now).await? {
+        return Err(ApiError::Conflict {
+            code: "booking_paused",
+            zh: format!("因多次预约未到，预约功能暂停至{}", domain::slot_text(paused_until)),
+            en: format!(
+                "Booking is paused until {} after repeated no-shows",
+                domain::slot_text(paused_until)
+            ),
+        });
+    }
+    let id = crate::licences::service::uuid_v4();
+    let outcome = store::book(
+        &state.db,
+        NewAppointment {
+            id: id.clone(),
+            hall_code: hall.hall.code.clone(),
+            item_code: item.code.clone(),
+            user_id: user,
+            slot_start: domain::slot_text(slot.start),
+            slot_end: domain::slot_text(slot.end),
+            capacity: capacity(&state.config, hall),
+        },
+    )
+    .await;
+    match outcome {
+        Ok(Booking::Booked) => store::appointment(&state.db, &id).await?.ok_or(ApiError::NotFound),
+        Ok(Booking::Full) => Err(ApiError::Conflict {
+            code: "slot_full",
+            zh: "该时段已约满，请选择其他时段".into(),
+            en: "This slot is fully booked; choose another".into(),
+        }),
+        Ok(Booking::Twice) | Err(StoreError::Duplicate(_)) => Err(ApiError::Conflict {
+            code: "already_booked",
+            zh: "您已预约该时段".into(),
+            en: "You already hold a place in this slot".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Until when repeated no-shows pause this person's booking, if they do now.
+async fn booking_paused_until(
+    state: &AppState,
+    user: &str,
+    now: NaiveDateTime,
+) -> ApiResult<Option<NaiveDateTime>> {
+    if state.config.no_show_limit == 0 {
+        return Ok(None);
+    }
+    let since = domain::slot_text(now - Duration::days(90));
+    if store::no_shows_since(&state.db, user, &since).await? < i64::from(state.config.no_show_limit) {
+        return Ok(None);
+    }
+    let Some(last) = store::last_no_show(&state.db, user).await?.and_then(|s| domain::parse_slot_start(&s))
+    else {
+        return Ok(None);
+    };
+    let until = last + Duration::days(i64::from(state.config.no_show_pause_days));
+    Ok((until > now).then_some(until))
+}
+
+/// Cancels the caller's own appointment, up to `cancel_minutes` before it.
+pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Appointment> {
+    let user = caller.require_user()?.to_string();
+    let a =
+        store::appointment(&state.db, id).await?.filter(|a| a.user_id == user).ok_or(ApiError::NotFound)?;
+    let start = domain::parse_slot_start(&a.slot_start).ok_or(ApiError::NotFound)?;
+    if a.status != "booked" {
+        return Err(ApiError::StateConflict {
+            code: "not_booked",
+            zh: "该预约已取消或已结束".into(),
+            en: "This appointment is no longer booked".into(),
+            state: a.status,
+        });
+    }
+    if start - Duration::minutes(i64::from(state.config.cancel_minutes)) < now_in_shanghai() {
+        return Err(ApiError::Conflict {
+            code: "too_late_to_cancel",
+            zh: format!("预约时段开始前{}分钟内不能取消", state.config.cancel_minutes),
+            en: format!(
+                "Appointments cannot be cancelled within {} minutes of the slot",
+                state.config.cancel_minutes
+            ),
+        });
+    }
+    if !store::finish(&state.db, a.id.clone(), "cancelled", a.version, user).await? {
+        return Err(ApiError::Conflict {
+            code: "version_conflict",
+            zh: "预约已变化，请刷新后重试".into(),
+            en: "The appointment changed; reload and try again".into(),
+        });
+    }
+    store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// A window clerk records that the person came (`arrived`) or did not (`no_show`).
+pub async fn record_visit(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    status: &str,
+) -> ApiResult<Appointment> {
+    let actor = caller.require_user()?.to_string();
+    let is_clerk = matches!(&caller.actor, Actor::Staff { grants, .. }
+        if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)));
+    if !is_clerk {
+        return Err(ApiError::Forbidden);
+    }
+    let status: &'static str = match status {
+        "arrived" => "arrived",
+        "no_show" => "no_show",
+        _ => return Err(ApiError::NotFound),
+    };
+    let a = store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    if !store::finish(&state.db, a.id.clone(), status, a.version, actor).await? {
+        return Err(ApiError::StateConflict {
+            code: "not_booked",
+            zh: "该预约已取消或已结束".into(),
+            en: "This appointment is no longer booked".into(),
+            state: a.status,
+        });
+    }
+    store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// The appointment as an `.ics` file (the owner only).
+pub async fn ics(state: &AppState, caller: &Caller, id: &str) -> ApiResult<String> {
+    let user = caller.require_user()?;
+    let a =
+        store::appointment(&state.db, id).await?.filter(|a| a.user_id == user).ok_or(ApiError::NotFound)?;
+    let hall = hall_or_404(state, &a.hall_code)?;
+    let (Some(start), Some(end)) =
+        (domain::parse_slot_start(&a.slot_start), domain::parse_slot_start(&a.slot_end))
+    else {
+        return Err(ApiError::NotFound);
+    };
+    Ok(domain::ics(&a.id, &hall.hall, &a.item_name, start, end, now_in_shanghai()))
+}

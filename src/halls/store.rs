@@ -1,0 +1,318 @@
+//! Halls, the items they handle, appointment slots and appointments in the database.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::{self, NewEntry};
+use crate::reference::data::Hall;
+use crate::store::{Db, StoreError, StoreResult, now_text};
+
+/// Every hall as seeded from the reference data.
+pub async fn halls(db: &Db) -> StoreResult<Vec<Hall>> {
+    let rows = sqlx::query("SELECT data FROM halls ORDER BY code").fetch_all(db.reader()).await?;
+    rows.iter()
+        .map(|r| {
+            let data: String = r.try_get("data")?;
+            serde_json::from_str(&data).map_err(|e| StoreError::Invalid(e.to_string()))
+        })
+        .collect()
+}
+
+/// Departments' districts (`None` for city-wide departments).
+pub async fn department_districts(db: &Db) -> StoreResult<HashMap<String, Option<String>>> {
+    let rows = sqlx::query("SELECT code, district FROM departments").fetch_all(db.reader()).await?;
+    rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("district")?))).collect()
+}
+
+/// Administrators' changes to the default coverage of one item: hall → handles.
+pub async fn overrides_for_item(db: &Db, item: &str) -> StoreResult<HashMap<String, bool>> {
+    let rows = sqlx::query("SELECT hall_code, handles FROM hall_items WHERE item_code = $1")
+        .bind(item)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("hall_code")?, r.try_get::<i64, _>("handles")? != 0))).collect()
+}
+
+/// Administrators' changes for one hall: item → handles.
+pub async fn overrides_for_hall(db: &Db, hall: &str) -> StoreResult<HashMap<String, bool>> {
+    let rows = sqlx::query("SELECT item_code, handles FROM hall_items WHERE hall_code = $1")
+        .bind(hall)
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("item_code")?, r.try_get::<i64, _>("handles")? != 0))).collect()
+}
+
+/// Sets whether a hall handles an item (an administrator's decision), audited.
+pub async fn set_coverage(
+    db: &Db,
+    hall: String,
+    item: String,
+    handles: bool,
+    actor: String,
+) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            sqlx::query(
+                "INSERT INTO hall_items (hall_code, item_code, handles, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (hall_code, item_code) DO UPDATE SET handles = $3, updated_by = $4, updated_at = $5",
+            )
+            .bind(&hall)
+            .bind(&item)
+            .bind(i64::from(handles))
+            .bind(&actor)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("hall:{hall}"),
+                    format!("user:{actor}"),
+                    "hall.coverage",
+                    format!("hall:{hall}"),
+                    format!("{item} {}", if handles { "handled" } else { "not handled" }),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Booked counts of a hall's slots on a day: slot start → booked.
+pub async fn booked_on(db: &Db, hall: &str, day: &str) -> StoreResult<HashMap<String, i64>> {
+    let rows = sqlx::query(
+        "SELECT slot_start, booked FROM appointment_slots WHERE hall_code = $1 AND slot_start >= $2 AND slot_start < $3",
+    )
+    .bind(hall)
+    .bind(format!("{day}T00:00"))
+    .bind(format!("{day}T99"))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("slot_start")?, r.try_get("booked")?))).collect()
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Appointment {
+    pub id: String,
+    pub hall_code: String,
+    pub hall_name: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub user_id: String,
+    pub slot_start: String,
+    pub slot_end: String,
+    /// `booked`, `cancelled`, `arrived` or `no_show`.
+    pub status: String,
+    pub created_at: String,
+    pub version: i64,
+}
+
+const APPOINTMENT_COLUMNS: &str = "a.id, a.hall_code, h.name AS hall_name, a.item_code, \
+    COALESCE(c.name, a.item_code) AS item_name, a.user_id, a.slot_start, a.slot_end, a.status, a.created_at, a.version";
+
+fn appointment_from_row(r: &AnyRow) -> StoreResult<Appointment> {
+    Ok(Appointment {
+        id: r.try_get("id")?,
+        hall_code: r.try_get("hall_code")?,
+        hall_name: r.try_get("hall_name")?,
+        item_code: r.try_get("item_code")?,
+        item_name: r.try_get("item_name")?,
+        user_id: r.try_get("user_id")?,
+        slot_start: r.try_get("slot_start")?,
+        slot_end: r.try_get("slot_end")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn appointment(db: &Db, id: &str) -> StoreResult<Option<Appointment>> {
+    let sql = format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN halls h ON h.code = a.hall_code \
+         LEFT JOIN catalog_items c ON c.code = a.item_code WHERE a.id = $1"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?
+        .as_ref()
+        .map(appointment_from_row)
+        .transpose()
+}
+
+pub async fn appointments_of(db: &Db, user: &str) -> StoreResult<Vec<Appointment>> {
+    let sql = format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN halls h ON h.code = a.hall_code \
+         LEFT JOIN catalog_items c ON c.code = a.item_code WHERE a.user_id = $1 ORDER BY a.slot_start DESC LIMIT 100"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).fetch_all(db.reader()).await?;
+    rows.iter().map(appointment_from_row).collect()
+}
+
+/// No-shows of a person since `since`.
+pub async fn no_shows_since(db: &Db, user: &str, since: &str) -> StoreResult<i64> {
+    Ok(sqlx::query(
+        "SELECT COUNT(*) AS n FROM appointments WHERE user_id = $1 AND status = 'no_show' AND slot_start >= $2",
+    )
+    .bind(user)
+    .bind(since)
+    .fetch_one(db.reader())
+    .await?
+    .try_get("n")?)
+}
+
+/// The most recent no-show's slot, if any.
+pub async fn last_no_show(db: &Db, user: &str) -> StoreResult<Option<String>> {
+    Ok(sqlx::query(
+        "SELECT MAX(slot_start) AS last FROM appointments WHERE user_id = $1 AND status = 'no_show'",
+    )
+    .bind(user)
+    .fetch_one(db.reader())
+    .await?
+    .try_get("last")?)
+}
+
+pub struct NewAppointment {
+    pub id: String,
+    pub hall_code: String,
+    pub item_code: String,
+    pub user_id: String,
+    pub slot_start: String,
+    pub slot_end: String,
+    pub capacity: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Booking {
+    Booked,
+    /// Every place in the slot is taken.
+    Full,
+    /// This person already holds a place in the slot.
+    Twice,
+}
+
+/// Books a place: a guarded upsert takes one place only while `booked < capacity` (the row lock
+/// serialises concurrent bookings of one slot on PostgreSQL; SQLite has one writer), and the
+/// appointment's partial unique index refuses the same person twice. Either refusal rolls back
+/// the whole booking.
+pub async fn book(db: &Db, a: NewAppointment) -> StoreResult<Booking> {
+    db.write(move |conn| Box::pin(async move { book_in(conn, &a).await })).await
+}
+
+async fn book_in(conn: &mut AnyConnection, a: &NewAppointment) -> StoreResult<Booking> {
+    let already = sqlx::query(
+        "SELECT 1 AS x FROM appointments WHERE user_id = $1 AND hall_code = $2 AND slot_start = $3 AND status = 'booked'",
+    )
+    .bind(&a.user_id)
+    .bind(&a.hall_code)
+    .bind(&a.slot_start)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if already.is_some() {
+        return Ok(Booking::Twice);
+    }
+    let taken = sqlx::query(
+        "INSERT INTO appointment_slots (hall_code, slot_start, capacity, booked) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT (hall_code, slot_start) DO UPDATE SET booked = appointment_slots.booked + 1 \
+         WHERE appointment_slots.booked < appointment_slots.capacity RETURNING booked",
+    )
+    .bind(&a.hall_code)
+    .bind(&a.slot_start)
+    .bind(a.capacity)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if taken.is_none() {
+        return Ok(Booking::Full);
+    }
+    let now = now_text();
+    let inserted = sqlx::query(
+        "INSERT INTO appointments (id, hall_code, item_code, user_id, slot_start, slot_end, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $7)",
+    )
+    .bind(&a.id)
+    .bind(&a.hall_code)
+    .bind(&a.item_code)
+    .bind(&a.user_id)
+    .bind(&a.slot_start)
+    .bind(&a.slot_end)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        // A concurrent booking by the same person on PostgreSQL: undo our place.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StoreError::Duplicate("appointment"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    audit::store::append(
+        conn,
+        NewEntry::new(
+            format!("hall:{}", a.hall_code),
+            format!("user:{}", a.user_id),
+            "appointment.book",
+            format!("appointment:{}", a.id),
+            format!("{} {} {}", a.item_code, a.hall_code, a.slot_start),
+        ),
+    )
+    .await?;
+    Ok(Booking::Booked)
+}
+
+/// Changes a booked appointment's status (`cancelled`, `arrived`, `no_show`), giving the place
+/// back when cancelled. `false` when it is no longer booked at `version`.
+pub async fn finish(
+    db: &Db,
+    id: String,
+    status: &'static str,
+    version: i64,
+    actor: String,
+) -> StoreResult<bool> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let row = sqlx::query(
+                "UPDATE appointments SET status = $1, updated_at = $2, version = version + 1 \
+                 WHERE id = $3 AND status = 'booked' AND version = $4 RETURNING hall_code, slot_start",
+            )
+            .bind(status)
+            .bind(&now)
+            .bind(&id)
+            .bind(version)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(row) = row else { return Ok(false) };
+            let hall: String = row.try_get("hall_code")?;
+            let slot: String = row.try_get("slot_start")?;
+            if status == "cancelled" {
+                sqlx::query(
+                    "UPDATE appointment_slots SET booked = booked - 1 WHERE hall_code = $1 AND slot_start = $2 AND booked > 0",
+                )
+                .bind(&hall)
+                .bind(&slot)
+                .execute(&mut *conn)
+                .await?;
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("hall:{hall}"),
+                    format!("user:{actor}"),
+                    format!("appointment.{status}"),
+                    format!("appointment:{id}"),
+                    slot,
+                ),
+            )
+            .await?;
+            Ok(true)
+        })
+    })
+    .await
+}

@@ -1,0 +1,274 @@
+//! Halls, the service map and appointments over HTTP, on SQLite and PostgreSQL: GeoJSON, nearest
+//! halls, slots by opening hours and the calendar, booking with every refusal, the iCalendar
+//! file, no-shows pausing booking, and a crowd racing for one slot.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use common::{Backend, TestApp};
+use serde_json::json;
+
+stories!(
+    the_map_data_is_valid_geojson,
+    nearest_halls_by_distance_for_an_item,
+    booking_refusals_cancel_and_calendar_file,
+    no_shows_pause_booking,
+);
+
+/// The next working day after today (by the shipped calendar) that is Monday to Friday.
+async fn next_working_weekday(app: &TestApp) -> NaiveDate {
+    let cal = app.state.calendar().await;
+    let mut d = quanban::calendar::domain::today_in_shanghai() + Duration::days(1);
+    while !cal.is_working_day(d) || matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d += Duration::days(1);
+    }
+    d
+}
+
+async fn the_map_data_is_valid_geojson(app: &TestApp) {
+    let (s, g) = app.get_json("/api/v1/halls.geojson", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(g["type"], "FeatureCollection");
+    let features = g["features"].as_array().unwrap();
+    assert_eq!(features.len(), 51);
+    for f in features {
+        assert_eq!(f["type"], "Feature");
+        assert_eq!(f["geometry"]["type"], "Point");
+        let c = f["geometry"]["coordinates"].as_array().unwrap();
+        let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        assert!((116.0..118.5).contains(&lon) && (36.0..37.8).contains(&lat), "[lon, lat] in Jinan: {c:?}");
+        assert!(f["properties"]["name"].is_string());
+    }
+    let (_, city) = app.get_json("/api/v1/halls.geojson?level=city", None).await;
+    assert_eq!(city["features"].as_array().unwrap().len(), 1);
+    // A district department's item is handled only in its district's centre.
+    let (_, lixia) = app.get_json("/api/v1/halls?item=JN-LXSPJ-0001", None).await;
+    let codes: Vec<&str> = lixia.as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["JN-H-0002"]);
+    let (s, b) = app.get_json("/api/v1/halls.geojson?level=province", None).await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("level")));
+    // An administrator adds the item to another hall.
+    let admin = app.demo_token("dsj.admin").await;
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/halls/JN-H-0003/items/JN-LXSPJ-0001",
+            Some(&admin),
+            json!({"handles": true}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, now) = app.get_json("/api/v1/halls?item=JN-LXSPJ-0001", None).await;
+    assert_eq!(now.as_array().unwrap().len(), 2);
+    let clerk = app.demo_token("spj.clerk").await;
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/halls/JN-H-0003/items/JN-LXSPJ-0001",
+            Some(&clerk),
+            json!({"handles": false}),
+        )
+        .await;
+    assert_eq!(s, 403);
+}
+
+async fn nearest_halls_by_distance_for_an_item(app: &TestApp) {
+    // 泉城广场. 食品经营许可 (a district-level item of a city department) is handled by every
+    // district centre.
+    let (s, near) =
+        app.get_json("/api/v1/halls/nearest?lat=36.6611&lon=117.0216&item=JN-SPJ-0003&limit=5", None).await;
+    assert_eq!(s, 200, "{near}");
+    let near = near.as_array().unwrap();
+    assert_eq!(near.len(), 5);
+    let distances: Vec<f64> = near.iter().map(|h| h["distance_m"].as_f64().unwrap()).collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    assert!(near.iter().all(|h| h["level"] == "district" && h["open_now"].is_boolean()));
+    // Without an item, the closest hall of any level comes first.
+    let (_, any) = app.get_json("/api/v1/halls/nearest?lat=36.6611&lon=117.0216", None).await;
+    assert!(any[0]["distance_m"].as_f64().unwrap() <= distances[0]);
+    for (q, field) in [
+        ("lat=91&lon=117", "lat"),
+        ("lat=36.6&lon=-181", "lon"),
+        ("lat=abc&lon=117", "lat"),
+        ("lon=117", "lat"),
+    ] {
+        let (s, b) = app.get_json(&format!("/api/v1/halls/nearest?{q}"), None).await;
+        assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!(field)), "{q}: {b}");
+    }
+    let (s, b) = app.get_json("/api/v1/halls/nearest?lat=36.6&lon=117&item=NOPE", None).await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("item")));
+}
+
+async fn booking_refusals_cancel_and_calendar_file(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let day = next_working_weekday(app).await;
+    let date = day.format("%Y-%m-%d");
+    let (s, slots) =
+        app.get_json(&format!("/api/v1/halls/JN-H-0002/slots?date={date}&item=JN-SPJ-0003"), None).await;
+    assert_eq!(s, 200, "{slots}");
+    assert_eq!(slots["open"], true);
+    let list = slots["slots"].as_array().unwrap();
+    assert_eq!(list[0]["start"], format!("{date}T09:00"));
+    let capacity = list[0]["capacity"].as_i64().unwrap();
+    assert_eq!(list[0]["remaining"].as_i64().unwrap(), capacity);
+    let slot = format!("{date}T09:30");
+    let body = json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": slot});
+    let (s, a) = app.post_json("/api/v1/appointments", Some(&citizen), body.clone()).await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(a["status"], "booked");
+    let (s, b) = app.post_json("/api/v1/appointments", Some(&citizen), body.clone()).await;
+    assert_eq!((s, b["code"].clone()), (409, json!("already_booked")), "{b}");
+    let (_, after) = app.get_json(&format!("/api/v1/halls/JN-H-0002/slots?date={date}"), None).await;
+    let place =
+        after["slots"].as_array().unwrap().iter().find(|x| x["start"] == slot.as_str()).unwrap().clone();
+    assert_eq!(place["remaining"].as_i64().unwrap(), capacity - 1);
+
+    // The calendar file.
+    let id = a["id"].as_str().unwrap();
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/appointments/{id}/ics")))
+        .bearer_auth(&citizen)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    let ics = resp.text().await.unwrap();
+    assert!(ics.contains(&format!("DTSTART;TZID=Asia/Shanghai:{}T093000", day.format("%Y%m%d"))), "{ics}");
+
+    // Refusals, each naming the field; nothing is stored.
+    let sunday = {
+        let mut d = day;
+        while d.weekday() != Weekday::Sun {
+            d += Duration::days(1);
+        }
+        d
+    };
+    let cases = [
+        (
+            json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": "2020-01-06T09:00"}),
+            "in_the_past",
+        ),
+        (
+            json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": format!("{date}T12:30")}),
+            "not_a_slot",
+        ),
+        (
+            json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": format!("{}T09:00", sunday.format("%Y-%m-%d"))}),
+            "hall_closed",
+        ),
+        (
+            json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": "2099-01-05T09:00"}),
+            "too_far_ahead",
+        ),
+        (json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": "soon"}), "invalid_time"),
+        (
+            json!({"hall_code": "JN-H-0001", "item_code": "JN-SPJ-0003", "slot_start": slot}),
+            "not_handled_here",
+        ),
+        (json!({"hall_code": "JN-H-9999", "item_code": "JN-SPJ-0003", "slot_start": slot}), "unknown_hall"),
+    ];
+    for (body, code) in cases {
+        let (s, b) = app.post_json("/api/v1/appointments", Some(&citizen), body).await;
+        assert_eq!((s, b["errors"][0]["code"].clone()), (422, json!(code)), "{b}");
+    }
+    let (_, mine) = app.get_json("/api/v1/appointments", Some(&citizen)).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "refusals stored nothing");
+
+    // Cancelling frees the place; a second cancel is refused.
+    let (s, c) = app.post_json(&format!("/api/v1/appointments/{id}/cancel"), Some(&citizen), json!({})).await;
+    assert_eq!((s, c["status"].clone()), (200, json!("cancelled")));
+    let (s, _) = app.post_json(&format!("/api/v1/appointments/{id}/cancel"), Some(&citizen), json!({})).await;
+    assert_eq!(s, 409);
+    let (_, after) = app.get_json(&format!("/api/v1/halls/JN-H-0002/slots?date={date}"), None).await;
+    let place =
+        after["slots"].as_array().unwrap().iter().find(|x| x["start"] == slot.as_str()).unwrap().clone();
+    assert_eq!(place["remaining"].as_i64().unwrap(), capacity);
+    // Someone else's appointment is not found; without a login there is nothing.
+    let rep = app.demo_token("13800138002").await;
+    let (s, _) = app.post_json(&format!("/api/v1/appointments/{id}/cancel"), Some(&rep), json!({})).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.post_json("/api/v1/appointments", None, body).await;
+    assert_eq!(s, 401);
+}
+
+async fn no_shows_pause_booking(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let day = next_working_weekday(app).await;
+    let date = day.format("%Y-%m-%d");
+    for t in ["09:00", "09:30", "10:00"] {
+        let (s, a) = app
+            .post_json(
+                "/api/v1/appointments",
+                Some(&citizen),
+                json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": format!("{date}T{t}")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{a}");
+        let id = a["id"].as_str().unwrap();
+        let (s, v) = app
+            .post_json(
+                &format!("/api/v1/appointments/{id}/visit"),
+                Some(&clerk),
+                json!({"status": "no_show"}),
+            )
+            .await;
+        assert_eq!((s, v["status"].clone()), (200, json!("no_show")), "{v}");
+    }
+    let (s, b) = app
+        .post_json(
+            "/api/v1/appointments",
+            Some(&citizen),
+            json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": format!("{date}T10:30")}),
+        )
+        .await;
+    assert_eq!((s, b["code"].clone()), (409, json!("booking_paused")), "{b}");
+    // A citizen cannot record visits.
+    let (_, mine) = app.get_json("/api/v1/appointments", Some(&citizen)).await;
+    let id = mine[0]["id"].as_str().unwrap();
+    let (s, _) = app
+        .post_json(&format!("/api/v1/appointments/{id}/visit"), Some(&citizen), json!({"status": "arrived"}))
+        .await;
+    assert_eq!(s, 403);
+}
+
+/// 25 people race for one slot of capacity 10: exactly 10 get it, on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_crowd_never_overbooks_a_slot() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = TestApp::start_with(backend, |c| c.slot_capacity = 10).await else { continue };
+        let day = next_working_weekday(&app).await;
+        let slot = format!("{}T14:00", day.format("%Y-%m-%d"));
+        let mut tokens = Vec::new();
+        for i in 0..25 {
+            let name: String =
+                ["排队", &"甲乙丙丁戊己庚辛壬癸".chars().nth((i % 10) as usize).unwrap().to_string()]
+                    .concat();
+            let (phone, password) = app.register_person(&name, 500 + i).await;
+            tokens.push(app.token(&phone, &password).await);
+        }
+        let body = json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": slot});
+        let results = futures::future::join_all(
+            tokens.iter().map(|t| app.post_json("/api/v1/appointments", Some(t), body.clone())),
+        )
+        .await;
+        let won = results.iter().filter(|(s, _)| *s == 201).count();
+        let full = results.iter().filter(|(s, b)| *s == 409 && b["code"] == "slot_full").count();
+        assert_eq!(
+            (won, full),
+            (10, 15),
+            "{backend:?}: {:?}",
+            results.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        let (_, slots) = app
+            .get_json(&format!("/api/v1/halls/JN-H-0002/slots?date={}", day.format("%Y-%m-%d")), None)
+            .await;
+        let s =
+            slots["slots"].as_array().unwrap().iter().find(|x| x["start"] == slot.as_str()).unwrap().clone();
+        assert_eq!(s["remaining"], 0);
+        app.stop().await;
+    }
+}
