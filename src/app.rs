@@ -198,6 +198,11 @@ pub fn router(state: AppState) -> Router {
         .route("/workbench/walk-in", post(cases::pages::register_walk_in))
         .route("/supervision", get(cases::pages::supervision))
         .route("/wallet", get(crate::licences::pages::wallet))
+        .route("/halls", get(crate::halls::pages::map))
+        .route("/halls/{code}", get(crate::halls::pages::hall))
+        .route("/halls/{code}/book", post(crate::halls::pages::book))
+        .route("/my/appointments", get(crate::halls::pages::my_appointments))
+        .route("/my/appointments/{id}/cancel", post(crate::halls::pages::cancel))
         .route("/wallet/{id}", get(crate::licences::pages::card))
         .route("/wallet/{id}/download", get(crate::licences::pages::download))
         .route(

@@ -1272,3 +1272,48 @@ async fn wallet_journey(s: &Session) {
     s.goto(&format!("/verify?credential={id}")).await;
     assert!(s.text("#verdict").await.contains("暂停"), "{}", s.text("#verdict").await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Halls: the map and its list, nearest halls, a hall's slots, booking and cancelling
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_a_hall_and_book_a_slot() {
+    run("halls_journey", |s| Box::pin(halls_journey(s))).await;
+}
+
+async fn halls_journey(s: &Session) {
+    let citizen = s.app.demo("13800138001").await;
+    s.goto("/halls").await;
+    assert_eq!(s.find_all("svg.hall-map circle").await.len(), 51, "every hall on the map");
+    assert_eq!(s.find_all("#hall-list tbody tr").await.len(), 51, "and in the list");
+    shoot_both(s, "halls-map").await;
+    // Nearest district centres handling 食品经营许可 from 泉城广场.
+    s.goto("/halls?item=JN-SPJ-0003&lat=36.6611&lon=117.0216").await;
+    let rows = s.texts("#hall-list tbody tr").await;
+    assert_eq!(rows.len(), 12, "the twelve district centres: {rows:?}");
+    assert!(rows[0].contains("km") || rows[0].contains(" m"), "{}", rows[0]);
+    shoot_both(s, "halls-nearest").await;
+
+    // Book the first slot of the next working weekday at the 历下区 centre.
+    s.log_in(&citizen.username, &citizen.password).await;
+    let cal = s.app.state.calendar().await;
+    let mut day = quanban::calendar::domain::today_in_shanghai() + chrono::Duration::days(1);
+    while !cal.is_working_day(day) || chrono::Datelike::weekday(&day).number_from_monday() > 5 {
+        day += chrono::Duration::days(1);
+    }
+    let date = day.format("%Y-%m-%d").to_string();
+    s.goto(&format!("/halls/JN-H-0002?item=JN-SPJ-0003&date={date}")).await;
+    assert!(s.exists("#slots button").await, "slots are offered");
+    shoot_both(s, "hall-slots").await;
+    s.click("#slots li:first-child button").await;
+    let landed = s.wait_loaded().await;
+    assert!(landed.starts_with("/my/appointments?booked="), "{landed}");
+    assert!(s.text("#booked").await.contains("预约成功"));
+    assert!(s.body_text().await.contains(&format!("{date} 09:00")));
+    shoot_both(s, "appointments").await;
+    // Cancel it.
+    s.click("form[action$='/cancel'] button").await;
+    s.wait_for_path("/my/appointments").await;
+    assert!(s.body_text().await.contains("已取消"));
+}

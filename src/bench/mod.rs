@@ -2,6 +2,7 @@
 //! on a release build: `cargo run --release -- bench all`.
 
 mod audit;
+mod booking;
 mod credentials;
 mod guide;
 mod lifecycle;
@@ -26,6 +27,9 @@ pub enum BenchCommand {
     /// E-licences issued and verified per second on one core, Ed25519 and SM2, next to the bare
     /// signature rates
     Credentials(credentials::CredentialArgs),
+    /// 1,000 people racing for one appointment slot of capacity 10 (SQLite; PostgreSQL with two
+    /// processes), and nearest-hall queries per second
+    Booking(booking::BookingArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -45,6 +49,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Guide(a) => guide::run(a).await,
         BenchCommand::Lifecycle(a) => lifecycle::run(a).await,
         BenchCommand::Credentials(a) => credentials::run(a).await,
+        BenchCommand::Booking(a) => booking::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             credentials::run(credentials::CredentialArgs::default()).await?;
@@ -78,14 +83,28 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts this same binary with `serve` and waits for its "running at" line.
     pub async fn start(data: &std::path::Path) -> anyhow::Result<(ServerProcess, std::time::Duration)> {
+        let started = std::time::Instant::now();
+        let server = ServerProcess::start_with(data, None, &[]).await?;
+        Ok((server, started.elapsed()))
+    }
+
+    /// Like [`ServerProcess::start`], on `database_url` when given, with extra environment.
+    pub async fn start_with(
+        data: &std::path::Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<ServerProcess> {
         use tokio::io::AsyncBufReadExt;
         let exe = std::env::current_exe()?;
-        let started = std::time::Instant::now();
-        let mut child = tokio::process::Command::new(exe)
-            .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-            .arg(data)
+        let mut command = tokio::process::Command::new(exe);
+        command.args(["serve", "--bind", "127.0.0.1:0", "--data"]).arg(data);
+        if let Some(url) = database_url {
+            command.args(["--database-url", url]);
+        }
+        let mut child = command
             .env("QUANBAN_LOG", "warn")
             .env_remove("QUANBAN_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .kill_on_drop(true)
@@ -95,10 +114,9 @@ impl ServerProcess {
         while let Some(line) = lines.next_line().await? {
             if let Some(rest) = line.split("running at ").nth(1) {
                 let base = rest.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string();
-                let elapsed = started.elapsed();
                 // Keep draining stdout so the child never blocks on a full pipe.
                 tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-                return Ok((ServerProcess { child, base }, elapsed));
+                return Ok(ServerProcess { child, base });
             }
         }
         anyhow::bail!("server exited before it was ready")

@@ -1,1 +1,422 @@
-//! Pages: the service map and list, a hall with its slots, and my appointments.
+//! Pages: the service map (an SVG drawn from the halls' coordinates, no tile server) with the
+//! same content as a list, nearest halls, a hall with its slots and booking, and my appointments.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::api::{HallFilter, select};
+use super::domain::{self, HallEntry};
+use super::service::{self, BookRequest};
+use super::store;
+use crate::app::AppState;
+use crate::calendar::domain::{now_in_shanghai, today_in_shanghai};
+use crate::http::{ApiError, FieldError};
+use crate::web::i18n::Tr;
+use crate::web::page::{PageCtx, PageError, UserChip};
+
+pub fn level_label(t: Tr, level: &str) -> &'static str {
+    match level {
+        "city" => t.pick("市级", "City"),
+        "district" => t.pick("区县级", "District"),
+        "street" => t.pick("街道（镇）级", "Street/town"),
+        _ => t.pick("社区（村）级", "Community"),
+    }
+}
+
+/// A hall drawn on the map and listed.
+pub struct MapHall {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub level_label: String,
+    pub district: String,
+    pub address: String,
+    pub hours: String,
+    pub phone: String,
+    pub x: String,
+    pub y: String,
+    pub r: u32,
+    pub label: bool,
+    pub distance: Option<String>,
+    pub open_now: bool,
+}
+
+const MAP_W: f64 = 800.0;
+const MAP_H: f64 = 560.0;
+
+/// Projects the halls onto the map (equirectangular, longitudes shrunk by cos(latitude) so
+/// that distances look right at Jinan's latitude), with a scale bar length for 10 km.
+fn project(halls: &[&HallEntry]) -> (Vec<(f64, f64)>, f64) {
+    let (mut min_lat, mut max_lat, mut min_lon, mut max_lon) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+    for h in halls {
+        min_lat = min_lat.min(h.hall.lat);
+        max_lat = max_lat.max(h.hall.lat);
+        min_lon = min_lon.min(h.hall.lon);
+        max_lon = max_lon.max(h.hall.lon);
+    }
+    let k = ((min_lat + max_lat) / 2.0).to_radians().cos();
+    let span_x = ((max_lon - min_lon) * k).max(0.02);
+    let span_y = (max_lat - min_lat).max(0.02);
+    let pad = 40.0;
+    let scale = ((MAP_W - 2.0 * pad) / span_x).min((MAP_H - 2.0 * pad) / span_y);
+    let points = halls
+        .iter()
+        .map(|h| (pad + (h.hall.lon - min_lon) * k * scale, MAP_H - pad - (h.hall.lat - min_lat) * scale))
+        .collect();
+    // One degree of latitude is about 111.2 km.
+    (points, scale * 10.0 / 111.2)
+}
+
+/// Labels the city and district halls where a label does not cover another one (greedy, the
+/// city hall first): in the dense centre only some names are written; every dot still has its
+/// name as a tooltip and in the list.
+fn place_labels(halls: &mut [MapHall]) {
+    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut order: Vec<usize> = (0..halls.len()).filter(|&i| halls[i].label).collect();
+    order.sort_by_key(|&i| if halls[i].level == "city" { 0 } else { 1 });
+    for h in halls.iter_mut() {
+        h.label = false;
+    }
+    for i in order {
+        let (Ok(x), Ok(y)) = (halls[i].x.parse::<f64>(), halls[i].y.parse::<f64>()) else { continue };
+        let width = 13.0 * halls[i].name.chars().count() as f64;
+        let bx = (x + 10.0, y - 10.0, x + 12.0 + width, y + 6.0);
+        let overlaps = placed.iter().any(|p| bx.0 < p.2 && p.0 < bx.2 && bx.1 < p.3 && p.1 < bx.3);
+        if !overlaps && bx.2 <= MAP_W {
+            placed.push(bx);
+            halls[i].label = true;
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "halls.html")]
+struct HallsPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    halls: Vec<MapHall>,
+    level: String,
+    item: String,
+    lat: String,
+    lon: String,
+    nearest: bool,
+    levels: Vec<(String, String)>,
+    scale_10km: String,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct MapQuery {
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
+}
+
+pub async fn map(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<MapQuery>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let filter = HallFilter {
+        level: Some(q.level.clone()).filter(|s| !s.is_empty()),
+        item: Some(q.item.trim().to_string()).filter(|s| !s.is_empty()),
+    };
+    let mut errors = Vec::new();
+    let selected = match select(&state, &filter).await {
+        Ok(h) => h,
+        Err(ApiError::Validation(e)) => {
+            errors = e;
+            state.halls.directory.halls.iter().collect()
+        }
+        Err(e) => return Err(ctx.error(e)),
+    };
+    let cal = state.calendar().await;
+    let now = now_in_shanghai();
+    // Nearest first when a position is given.
+    let mut distances = std::collections::HashMap::new();
+    let wants_nearest = !q.lat.trim().is_empty() || !q.lon.trim().is_empty();
+    if wants_nearest {
+        let lat = q.lat.trim().parse::<f64>().ok();
+        let lon = q.lon.trim().parse::<f64>().ok();
+        match service::coordinates(lat, lon) {
+            Ok((lat, lon)) => {
+                for h in &selected {
+                    distances
+                        .insert(h.hall.code.clone(), domain::distance_m(lat, lon, h.hall.lat, h.hall.lon));
+                }
+            }
+            Err(ApiError::Validation(e)) => errors.extend(e),
+            Err(e) => return Err(ctx.error(e)),
+        }
+    }
+    let (points, scale) = project(&selected);
+    let mut halls: Vec<MapHall> = selected
+        .iter()
+        .zip(points)
+        .map(|(h, (x, y))| MapHall {
+            code: h.hall.code.clone(),
+            name: h.hall.name.clone(),
+            level: h.hall.level.clone(),
+            level_label: level_label(t, &h.hall.level).to_string(),
+            district: h.hall.district.clone(),
+            address: h.hall.address.clone(),
+            hours: h.hall.hours.clone(),
+            phone: h.hall.phone.clone().unwrap_or_default(),
+            x: format!("{x:.1}"),
+            y: format!("{y:.1}"),
+            r: match h.hall.level.as_str() {
+                "city" => 11,
+                "district" => 8,
+                "street" => 5,
+                _ => 4,
+            },
+            label: matches!(h.hall.level.as_str(), "city" | "district"),
+            distance: distances
+                .get(&h.hall.code)
+                .map(|d| if *d < 1000.0 { format!("{d:.0} m") } else { format!("{:.1} km", d / 1000.0) }),
+            open_now: domain::is_open(&h.hours, &cal, now),
+        })
+        .collect();
+    place_labels(&mut halls);
+    if !distances.is_empty() {
+        halls.sort_by(|a, b| distances[&a.code].total_cmp(&distances[&b.code]));
+    }
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = HallsPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        nearest: !distances.is_empty(),
+        levels: domain::LEVELS.iter().map(|l| (l.to_string(), level_label(t, l).to_string())).collect(),
+        halls,
+        level: q.level,
+        item: q.item,
+        lat: q.lat,
+        lon: q.lon,
+        scale_10km: format!("{scale:.1}"),
+        errors,
+    };
+    Ok(ctx.render(status, &page))
+}
+
+pub struct SlotLine {
+    pub start: String,
+    pub time: String,
+    pub remaining: i64,
+    pub capacity: i64,
+}
+
+#[derive(Template)]
+#[template(path = "hall.html")]
+struct HallPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    hall: MapHall,
+    windows: u32,
+    date: String,
+    item: String,
+    open: bool,
+    bookable_until: String,
+    slots: Vec<SlotLine>,
+    items: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HallQuery {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    item: String,
+}
+
+async fn render_hall(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    q: HallQuery,
+    mut errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    let t = ctx.t;
+    let h = state.halls.directory.get(code).ok_or(ctx.error(ApiError::NotFound))?;
+    let date = Some(q.date.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| (today_in_shanghai() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
+    let item = q.item.trim().to_string();
+    let (open, until, slots) = match service::day_slots(
+        state,
+        code,
+        &date,
+        Some(&item).filter(|s| !s.is_empty()).map(String::as_str),
+    )
+    .await
+    {
+        Ok(d) => (
+            d.open,
+            d.bookable_until,
+            d.slots
+                .into_iter()
+                .map(|s| SlotLine {
+                    time: format!("{}–{}", &s.start[11..], &s.end[11..]),
+                    start: s.start,
+                    remaining: s.remaining,
+                    capacity: s.capacity,
+                })
+                .collect(),
+        ),
+        Err(ApiError::Validation(e)) => {
+            errors.extend(e);
+            (false, String::new(), Vec::new())
+        }
+        Err(e) => return Err(ctx.error(e)),
+    };
+    // The items handled here, for the item picker.
+    let overrides = store::overrides_for_hall(&state.db, code).await.map_err(|e| ctx.error(e.into()))?;
+    let items = crate::catalog::store::all_active(&state.db)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .into_iter()
+        .map(|s| s.item)
+        .filter(|it| {
+            let o: std::collections::HashMap<String, bool> =
+                overrides.get(&it.code).map(|v| [(code.to_string(), *v)].into()).unwrap_or_default();
+            state.halls.handles(h, it, &o)
+        })
+        .map(|it| (it.code, it.name))
+        .collect();
+    let cal = state.calendar().await;
+    let hall = MapHall {
+        code: h.hall.code.clone(),
+        name: h.hall.name.clone(),
+        level: h.hall.level.clone(),
+        level_label: level_label(t, &h.hall.level).to_string(),
+        district: h.hall.district.clone(),
+        address: h.hall.address.clone(),
+        hours: h.hall.hours.clone(),
+        phone: h.hall.phone.clone().unwrap_or_default(),
+        x: String::new(),
+        y: String::new(),
+        r: 0,
+        label: false,
+        distance: None,
+        open_now: domain::is_open(&h.hours, &cal, now_in_shanghai()),
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = HallPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        windows: h.hall.windows,
+        hall,
+        date,
+        item,
+        open,
+        bookable_until: until,
+        slots,
+        items,
+        errors,
+    };
+    Ok(ctx.render(status, &page))
+}
+
+pub async fn hall(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Query(q): Query<HallQuery>,
+) -> Result<Response, PageError> {
+    render_hall(&state, &ctx, &code, q, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct BookForm {
+    csrf: String,
+    item: String,
+    slot_start: String,
+    #[serde(default)]
+    date: String,
+}
+
+pub async fn book(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(f): Form<BookForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    if ctx.caller.user_id.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let req = BookRequest { hall_code: code.clone(), item_code: f.item.clone(), slot_start: f.slot_start };
+    match service::book(&state, &ctx.caller, req).await {
+        Ok(a) => Ok(Redirect::to(&format!("/my/appointments?booked={}", a.id)).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            render_hall(&state, &ctx, &code, HallQuery { date: f.date, item: f.item }, errors).await
+        }
+        Err(ApiError::Conflict { code: c, zh, en }) => {
+            let errors = vec![FieldError::new("slot_start", c, zh, en)];
+            render_hall(&state, &ctx, &code, HallQuery { date: f.date, item: f.item }, errors).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "my_appointments.html")]
+struct AppointmentsPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    appointments: Vec<store::Appointment>,
+    booked: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct BookedQuery {
+    booked: Option<String>,
+}
+
+pub async fn my_appointments(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<BookedQuery>,
+) -> Result<Response, PageError> {
+    let Some(user) = ctx.caller.user_id.clone() else { return Ok(Redirect::to("/login").into_response()) };
+    let appointments = store::appointments_of(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
+    let page = AppointmentsPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        appointments,
+        booked: q.booked,
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    csrf: String,
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<CancelForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    service::cancel(&state, &ctx.caller, &id).await.map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/my/appointments").into_response())
+}

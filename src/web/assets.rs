@@ -5,8 +5,10 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-const ASSETS: &[(&str, &str, &str)] =
-    &[("quanban.css", "text/css; charset=utf-8", include_str!("../../static/quanban.css"))];
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("quanban.css", "text/css; charset=utf-8", include_str!("../../static/quanban.css")),
+    ("halls.js", "text/javascript; charset=utf-8", include_str!("../../static/halls.js")),
+];
 
 pub async fn serve(Path(path): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == path) {

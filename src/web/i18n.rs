@@ -347,6 +347,8 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("nav.workbench", "办件工作台", "Case workbench"),
     ("nav.supervision", "督查督办", "Supervision"),
     ("nav.wallet", "我的卡包", "My wallet"),
+    ("nav.halls", "服务地图", "Service map"),
+    ("nav.appointments", "我的预约", "My appointments"),
     (
         "apply.use_wallet",
         "同意从我的卡包调取电子证照，免交此材料",
