@@ -1316,4 +1316,23 @@ async fn halls_journey(s: &Session) {
     s.click("form[action$='/cancel'] button").await;
     s.wait_for_path("/my/appointments").await;
     assert!(s.body_text().await.contains("已取消"));
+    s.log_out().await;
+
+    // A walk-in takes a number at the hall; a window clerk calls it on the display.
+    s.goto("/halls/JN-H-0002").await;
+    s.click("#take-number").await;
+    let ticket = s.wait_loaded().await;
+    assert!(ticket.starts_with("/queue/"), "{ticket}");
+    assert_eq!(s.text("#ticket-number").await, "A001");
+    assert!(s.text("#ticket-ahead").await.contains('0'));
+    shoot_both(s, "queue-ticket").await;
+    let clerk = s.app.demo("spj.clerk").await;
+    s.log_in(&clerk.username, &clerk.password).await;
+    s.goto("/halls/JN-H-0002/display").await;
+    s.type_into("#window", "3号窗口").await;
+    s.click("#call-next").await;
+    s.wait_for_path("/halls/JN-H-0002/display").await;
+    let called = s.text("#called").await;
+    assert!(called.contains("A001") && called.contains("3号窗口"), "{called}");
+    shoot_both(s, "queue-display").await;
 }

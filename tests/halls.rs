@@ -15,6 +15,7 @@ stories!(
     nearest_halls_by_distance_for_an_item,
     booking_refusals_cancel_and_calendar_file,
     no_shows_pause_booking,
+    queue_numbers_are_called_in_order,
 );
 
 /// The next working day after today (by the shipped calendar) that is Monday to Friday.
@@ -271,4 +272,87 @@ async fn a_crowd_never_overbooks_a_slot() {
         assert_eq!(s["remaining"], 0);
         app.stop().await;
     }
+}
+
+async fn queue_numbers_are_called_in_order(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let general = app.demo_token("spj.general").await;
+    // Two walk-ins (no login needed) and an appointment holder arriving today.
+    let (s, a1) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({})).await;
+    assert_eq!((s, a1["label"].clone()), (201, json!("A001")), "{a1}");
+    let (_, a2) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({})).await;
+    assert_eq!(a2["label"], "A002");
+    assert_eq!(a2["ahead"], 1);
+    let today = quanban::calendar::domain::today_in_shanghai().format("%Y-%m-%d").to_string();
+    let (_, me) = app.get_json("/api/v1/me", Some(&citizen)).await;
+    let user = me["id"].as_str().unwrap().to_string();
+    let booked = quanban::halls::store::book(
+        &app.state.db,
+        quanban::halls::store::NewAppointment {
+            id: "appt-today".into(),
+            hall_code: "JN-H-0002".into(),
+            item_code: "JN-SPJ-0003".into(),
+            user_id: user,
+            slot_start: format!("{today}T23:00"),
+            slot_end: format!("{today}T23:30"),
+            capacity: 5,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(booked, quanban::halls::store::Booking::Booked);
+    let (s, b1) = app
+        .post_json("/api/v1/halls/JN-H-0002/queue", Some(&citizen), json!({"appointment_id": "appt-today"}))
+        .await;
+    assert_eq!((s, b1["label"].clone()), (201, json!("B001")), "{b1}");
+    let (_, mine) = app.get_json("/api/v1/appointments", Some(&citizen)).await;
+    assert_eq!(mine[0]["status"], "arrived");
+    let (s, again) = app
+        .post_json("/api/v1/halls/JN-H-0002/queue", Some(&citizen), json!({"appointment_id": "appt-today"}))
+        .await;
+    assert_eq!(s, 409, "{again}");
+
+    // Appointments first, then walk-ins in order; two clerks never get the same number.
+    let call = |token: &str, window: &str| {
+        let token = token.to_string();
+        let body = json!({"window": window});
+        async move { app.post_json("/api/v1/halls/JN-H-0002/queue/call", Some(&token), body).await }
+    };
+    let (s, first) = call(&clerk, "1号窗口").await;
+    assert_eq!((s, first["ticket"]["label"].clone()), (200, json!("B001")), "{first}");
+    let ((_, x), (_, y)) = tokio::join!(call(&clerk, "1号窗口"), call(&general, "2号窗口"));
+    let mut labels = vec![
+        x["ticket"]["label"].as_str().unwrap().to_string(),
+        y["ticket"]["label"].as_str().unwrap().to_string(),
+    ];
+    labels.sort();
+    assert_eq!(labels, ["A001", "A002"]);
+    let (_, none) = call(&clerk, "1号窗口").await;
+    assert_eq!(none["ticket"], json!(null), "nobody waiting");
+    let (_, status) = app.get_json("/api/v1/halls/JN-H-0002/queue", None).await;
+    assert_eq!(status["issued_today"], 3);
+    assert_eq!(status["served_today"], 3);
+    assert!(status["mean_wait_minutes"].as_f64().unwrap() >= 0.0);
+    let id = a1["id"].as_str().unwrap();
+    let (_, t) = app.get_json(&format!("/api/v1/queue/tickets/{id}"), None).await;
+    // Called to a window (and done if that window has called again since).
+    assert!(t["status"] == "called" || t["status"] == "done", "{t}");
+    assert!(t["window_label"].is_string());
+    // Citizens cannot call; bad input names the field.
+    let (s, _) =
+        app.post_json("/api/v1/halls/JN-H-0002/queue/call", Some(&citizen), json!({"window": "1"})).await;
+    assert_eq!(s, 403);
+    let (s, b) = app
+        .post_json(
+            "/api/v1/halls/JN-H-0002/queue/call",
+            Some(&clerk),
+            json!({"window": "1", "groups": ["Z"]}),
+        )
+        .await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("groups")));
+    let (s, b) = app
+        .post_json("/api/v1/halls/JN-H-0002/queue", Some(&citizen), json!({"appointment_id": "nope"}))
+        .await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("appointment_id")));
 }

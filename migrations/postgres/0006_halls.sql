@@ -39,3 +39,31 @@ CREATE TABLE appointments (
 CREATE UNIQUE INDEX appointments_once ON appointments(user_id, hall_code, slot_start) WHERE status = 'booked';
 CREATE INDEX appointments_user ON appointments(user_id, slot_start);
 CREATE INDEX appointments_hall ON appointments(hall_code, slot_start);
+
+-- Queue numbers (取号): a number per hall, day and window group, from a counter.
+CREATE TABLE queue_counters (
+    hall_code  TEXT NOT NULL REFERENCES halls(code),
+    day        TEXT NOT NULL,
+    group_code TEXT NOT NULL,
+    last       BIGINT NOT NULL,
+    PRIMARY KEY (hall_code, day, group_code)
+);
+
+CREATE TABLE queue_tickets (
+    id             TEXT PRIMARY KEY,
+    hall_code      TEXT NOT NULL REFERENCES halls(code),
+    day            TEXT NOT NULL,
+    group_code     TEXT NOT NULL,
+    number         BIGINT NOT NULL,
+    label          TEXT NOT NULL,
+    appointment_id TEXT REFERENCES appointments(id),
+    user_id        TEXT REFERENCES users(id),
+    -- waiting | called | done | skipped
+    status         TEXT NOT NULL,
+    window_label   TEXT,
+    issued_at      TEXT NOT NULL,
+    called_at      TEXT,
+    called_by      TEXT,
+    UNIQUE (hall_code, day, group_code, number)
+);
+CREATE INDEX queue_tickets_waiting ON queue_tickets(hall_code, day, status, group_code, number);

@@ -274,3 +274,49 @@ pub async fn ics(
     )
         .into_response())
 }
+
+/// Takes a queue number on arrival: with `appointment_id` (yours, here, today) in the
+/// appointments group B; otherwise a walk-in number in group A (no login needed).
+#[utoipa::path(post, path = "/api/v1/halls/{code}/queue", tag = "halls", request_body = service::TakeNumber,
+    params(("code" = String, Path, description = "Hall code")),
+    responses((status = 201, body = store::Ticket), (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn take_number(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    crate::http::extract::ApiJsonOrEmpty(req): crate::http::extract::ApiJsonOrEmpty<service::TakeNumber>,
+) -> ApiResult<(StatusCode, Json<store::Ticket>)> {
+    Ok((StatusCode::CREATED, Json(service::take_number(&state, &caller, &code, req).await?)))
+}
+
+/// The hall's queue: waiting per group, the latest calls, today's waiting times.
+#[utoipa::path(get, path = "/api/v1/halls/{code}/queue", tag = "halls", params(("code" = String, Path, description = "Hall code")),
+    responses((status = 200, body = service::QueueStatus), (status = 404, body = crate::http::error::Problem)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<service::QueueStatus>> {
+    Ok(Json(service::queue_status(&state, &code).await?))
+}
+
+/// A window clerk calls the next number (`{"ticket": null}` when nobody is waiting).
+#[utoipa::path(post, path = "/api/v1/halls/{code}/queue/call", tag = "halls", request_body = service::CallRequest,
+    security(("bearer" = [])), params(("code" = String, Path, description = "Hall code")),
+    responses((status = 200, description = "{ticket}"), (status = 403, body = crate::http::error::Problem)))]
+pub async fn call_next(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<service::CallRequest>,
+) -> ApiResult<Json<Value>> {
+    let t = service::call_next(&state, &caller, &code, req).await?;
+    Ok(Json(json!({"ticket": t})))
+}
+
+/// One ticket, with how many are waiting before it.
+#[utoipa::path(get, path = "/api/v1/queue/tickets/{id}", tag = "halls", params(("id" = String, Path, description = "Ticket id")),
+    responses((status = 200, body = store::Ticket), (status = 404, body = crate::http::error::Problem)))]
+pub async fn ticket(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<store::Ticket>> {
+    Ok(Json(store::ticket(&state.db, &id).await?.ok_or(ApiError::NotFound)?))
+}

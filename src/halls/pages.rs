@@ -381,6 +381,7 @@ struct AppointmentsPage {
     csrf: String,
     appointments: Vec<store::Appointment>,
     booked: Option<String>,
+    today: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -401,6 +402,7 @@ pub async fn my_appointments(
         csrf: ctx.csrf.clone(),
         appointments,
         booked: q.booked,
+        today: today_in_shanghai().format("%Y-%m-%d").to_string(),
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }
@@ -419,4 +421,111 @@ pub async fn cancel(
     ctx.check_csrf(&f.csrf)?;
     service::cancel(&state, &ctx.caller, &id).await.map_err(|e| ctx.error(e))?;
     Ok(Redirect::to("/my/appointments").into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue numbers
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct TakeForm {
+    csrf: String,
+    #[serde(default)]
+    appointment_id: String,
+}
+
+/// Takes a number (walk-in, or with today's appointment) and shows the ticket.
+pub async fn take_number(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(f): Form<TakeForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let req = service::TakeNumber { appointment_id: Some(f.appointment_id).filter(|s| !s.is_empty()) };
+    let t = service::take_number(&state, &ctx.caller, &code, req).await.map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&format!("/queue/{}", t.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    ticket: store::Ticket,
+    hall_name: String,
+    group_name: String,
+}
+
+pub async fn ticket(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let ticket = store::ticket(&state.db, &id)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .ok_or(ctx.error(ApiError::NotFound))?;
+    let hall_name =
+        state.halls.directory.get(&ticket.hall_code).map(|h| h.hall.name.clone()).unwrap_or_default();
+    let group_name = service::GROUPS
+        .iter()
+        .find(|(g, _, _)| *g == ticket.group_code)
+        .map(|(_, zh, en)| ctx.t.pick(zh, en).to_string())
+        .unwrap_or_default();
+    let page =
+        TicketPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), ticket, hall_name, group_name };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "queue_display.html")]
+struct DisplayPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    hall_name: String,
+    code: String,
+    status: service::QueueStatus,
+    is_clerk: bool,
+}
+
+/// The hall's display (refreshes itself); window clerks get the call form on it too.
+pub async fn display(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let status = service::queue_status(&state, &code).await.map_err(|e| ctx.error(e))?;
+    let hall_name = state.halls.directory.get(&code).map(|h| h.hall.name.clone()).unwrap_or_default();
+    let is_clerk = matches!(&ctx.caller.actor, crate::identity::authz::Actor::Staff { grants, .. }
+        if grants.iter().any(|g| matches!(g.role, crate::identity::authz::Role::WindowClerk | crate::identity::authz::Role::GeneralWindowClerk)));
+    let page =
+        DisplayPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), hall_name, code, status, is_clerk };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CallForm {
+    csrf: String,
+    window: String,
+}
+
+pub async fn call_next(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(f): Form<CallForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    service::call_next(
+        &state,
+        &ctx.caller,
+        &code,
+        service::CallRequest { window: f.window, groups: Vec::new() },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&format!("/halls/{code}/display")).into_response())
 }

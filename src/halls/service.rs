@@ -444,3 +444,200 @@ pub async fn ics(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Strin
     };
     Ok(domain::ics(&a.id, &hall.hall, &a.item_name, start, end, now_in_shanghai()))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Queue numbers (取号)
+// ---------------------------------------------------------------------------------------------
+
+/// Window groups: walk-ins (A) and appointment holders (B), each with its own numbers.
+pub const GROUPS: [(&str, &str, &str); 2] = [("A", "综合业务", "General"), ("B", "预约办理", "Appointments")];
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct TakeNumber {
+    /// Your appointment at this hall today: a number in the appointments group (B), and the
+    /// appointment is marked arrived. Without it, a walk-in number (A).
+    #[serde(default)]
+    pub appointment_id: Option<String>,
+}
+
+/// Issues a queue number on arrival (a walk-in needs no login: kiosks issue them too).
+pub async fn take_number(
+    state: &AppState,
+    caller: &Caller,
+    hall_code: &str,
+    req: TakeNumber,
+) -> ApiResult<store::Ticket> {
+    let hall = hall_or_404(state, hall_code)?;
+    let today = now_in_shanghai().date();
+    let (group, appointment) = match req.appointment_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => {
+            let user = caller.require_user()?;
+            let a =
+                store::appointment(&state.db, id).await?.filter(|a| a.user_id == user).ok_or_else(|| {
+                    invalid(
+                        "appointment_id",
+                        "unknown_appointment",
+                        "未找到您的这项预约",
+                        "No such appointment of yours",
+                    )
+                })?;
+            if a.hall_code != hall.hall.code
+                || !a.slot_start.starts_with(&today.format("%Y-%m-%d").to_string())
+            {
+                return Err(invalid(
+                    "appointment_id",
+                    "not_here_today",
+                    "该预约不是本大厅今天的预约",
+                    "That appointment is not at this hall today",
+                ));
+            }
+            if a.status != "booked" {
+                return Err(ApiError::StateConflict {
+                    code: "not_booked",
+                    zh: "该预约已取号、取消或结束".into(),
+                    en: "That appointment already has a number, or was cancelled".into(),
+                    state: a.status,
+                });
+            }
+            ("B", Some(a.id))
+        }
+        None => ("A", None),
+    };
+    let ticket = store::issue_ticket(
+        &state.db,
+        store::NewTicket {
+            id: crate::licences::service::uuid_v4(),
+            hall_code: hall.hall.code.clone(),
+            day: today.format("%Y-%m-%d").to_string(),
+            group_code: group.into(),
+            appointment_id: appointment,
+            user_id: caller.user_id.clone(),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict => ApiError::Conflict {
+            code: "not_booked",
+            zh: "该预约已取号".into(),
+            en: "That appointment already has a number".into(),
+        },
+        other => other.into(),
+    })?;
+    store::ticket(&state.db, &ticket.id).await?.ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CallRequest {
+    /// The window calling, e.g. `5号窗口`.
+    pub window: String,
+    /// Groups this window serves, in order (default: appointments first, then walk-ins).
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// A window clerk calls the next number.
+pub async fn call_next(
+    state: &AppState,
+    caller: &Caller,
+    hall_code: &str,
+    req: CallRequest,
+) -> ApiResult<Option<store::Ticket>> {
+    let actor = caller.require_user()?.to_string();
+    let is_clerk = matches!(&caller.actor, Actor::Staff { grants, .. }
+        if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)));
+    if !is_clerk {
+        return Err(ApiError::Forbidden);
+    }
+    hall_or_404(state, hall_code)?;
+    let window = req.window.trim().to_string();
+    if window.is_empty() || window.chars().count() > 20 {
+        return Err(invalid(
+            "window",
+            "required",
+            "请填写窗口号（不超过20字）",
+            "Give the window (at most 20 characters)",
+        ));
+    }
+    let mut groups: Vec<String> = req.groups.iter().map(|g| g.trim().to_uppercase()).collect();
+    if groups.is_empty() {
+        groups = vec!["B".into(), "A".into()];
+    }
+    if let Some(bad) = groups.iter().find(|g| !GROUPS.iter().any(|(c, _, _)| c == *g)) {
+        return Err(invalid(
+            "groups",
+            "unknown_group",
+            format!("窗口分组“{bad}”不存在（A 综合业务，B 预约办理）"),
+            format!("Unknown group {bad} (A general, B appointments)"),
+        ));
+    }
+    let day = now_in_shanghai().date().format("%Y-%m-%d").to_string();
+    // A lost race with another process's clerk: try again (the ticket it took is gone).
+    for _ in 0..5 {
+        match store::call_next(
+            &state.db,
+            hall_code.into(),
+            day.clone(),
+            groups.clone(),
+            window.clone(),
+            actor.clone(),
+        )
+        .await
+        {
+            Err(StoreError::Conflict) => continue,
+            other => return Ok(other?),
+        }
+    }
+    Err(ApiError::Unavailable)
+}
+
+/// A hall's queue now: waiting per group, the latest calls, and today's waiting times.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueStatus {
+    pub hall_code: String,
+    pub day: String,
+    /// (group, name, waiting).
+    pub waiting: Vec<(String, String, i64)>,
+    /// The most recent calls, newest first.
+    pub called: Vec<store::Ticket>,
+    pub issued_today: i64,
+    pub served_today: i64,
+    /// Mean and median minutes from taking a number to being called, today.
+    pub mean_wait_minutes: Option<f64>,
+    pub median_wait_minutes: Option<f64>,
+}
+
+pub async fn queue_status(state: &AppState, hall_code: &str) -> ApiResult<QueueStatus> {
+    hall_or_404(state, hall_code)?;
+    let day = now_in_shanghai().date().format("%Y-%m-%d").to_string();
+    let tickets = store::tickets_of_day(&state.db, hall_code, &day).await?;
+    let waiting = GROUPS
+        .iter()
+        .map(|(g, zh, _)| {
+            let n = tickets.iter().filter(|t| t.group_code == *g && t.status == "waiting").count() as i64;
+            (g.to_string(), zh.to_string(), n)
+        })
+        .collect();
+    let mut called: Vec<store::Ticket> = tickets.iter().filter(|t| t.called_at.is_some()).cloned().collect();
+    called.sort_by(|a, b| b.called_at.cmp(&a.called_at));
+    let mut waits: Vec<f64> = called
+        .iter()
+        .filter_map(|t| {
+            let issued = chrono::DateTime::parse_from_rfc3339(&t.issued_at).ok()?;
+            let at = chrono::DateTime::parse_from_rfc3339(t.called_at.as_deref()?).ok()?;
+            Some((at - issued).num_milliseconds() as f64 / 60_000.0)
+        })
+        .collect();
+    waits.sort_by(f64::total_cmp);
+    let mean = (!waits.is_empty()).then(|| waits.iter().sum::<f64>() / waits.len() as f64);
+    let median = (!waits.is_empty()).then(|| waits[waits.len() / 2]);
+    Ok(QueueStatus {
+        hall_code: hall_code.into(),
+        day,
+        waiting,
+        served_today: called.len() as i64,
+        called: called.into_iter().take(8).collect(),
+        issued_today: tickets.len() as i64,
+        mean_wait_minutes: mean.map(|m| (m * 10.0).round() / 10.0),
+        median_wait_minutes: median.map(|m| (m * 10.0).round() / 10.0),
+    })
+}

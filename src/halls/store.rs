@@ -316,3 +316,224 @@ pub async fn finish(
     })
     .await
 }
+
+// ---------------------------------------------------------------------------------------------
+// Queue numbers (取号)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Ticket {
+    pub id: String,
+    pub hall_code: String,
+    pub day: String,
+    pub group_code: String,
+    /// `A001`.
+    pub label: String,
+    pub appointment_id: Option<String>,
+    /// `waiting`, `called`, `done` or `skipped`.
+    pub status: String,
+    pub window_label: Option<String>,
+    pub issued_at: String,
+    pub called_at: Option<String>,
+    /// People waiting before this ticket in its group (when waiting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<i64>,
+}
+
+const TICKET_COLUMNS: &str =
+    "id, hall_code, day, group_code, label, appointment_id, status, window_label, issued_at, called_at";
+
+fn ticket_from_row(r: &AnyRow) -> StoreResult<Ticket> {
+    Ok(Ticket {
+        id: r.try_get("id")?,
+        hall_code: r.try_get("hall_code")?,
+        day: r.try_get("day")?,
+        group_code: r.try_get("group_code")?,
+        label: r.try_get("label")?,
+        appointment_id: r.try_get("appointment_id")?,
+        status: r.try_get("status")?,
+        window_label: r.try_get("window_label")?,
+        issued_at: r.try_get("issued_at")?,
+        called_at: r.try_get("called_at")?,
+        ahead: None,
+    })
+}
+
+pub struct NewTicket {
+    pub id: String,
+    pub hall_code: String,
+    pub day: String,
+    pub group_code: String,
+    pub appointment_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// Issues the next number of the group today; an appointment holder's booking is marked arrived
+/// in the same transaction.
+pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let number: i64 = sqlx::query(
+                "INSERT INTO queue_counters (hall_code, day, group_code, last) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (hall_code, day, group_code) DO UPDATE SET last = queue_counters.last + 1 RETURNING last",
+            )
+            .bind(&t.hall_code)
+            .bind(&t.day)
+            .bind(&t.group_code)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("last")?;
+            let label = format!("{}{number:03}", t.group_code);
+            let now = now_text();
+            sqlx::query(
+                "INSERT INTO queue_tickets (id, hall_code, day, group_code, number, label, appointment_id, user_id, \
+                 status, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9)",
+            )
+            .bind(&t.id)
+            .bind(&t.hall_code)
+            .bind(&t.day)
+            .bind(&t.group_code)
+            .bind(number)
+            .bind(&label)
+            .bind(&t.appointment_id)
+            .bind(&t.user_id)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?;
+            if let Some(a) = &t.appointment_id {
+                let arrived = sqlx::query(
+                    "UPDATE appointments SET status = 'arrived', updated_at = $1, version = version + 1 \
+                     WHERE id = $2 AND status = 'booked'",
+                )
+                .bind(&now)
+                .bind(a)
+                .execute(&mut *conn)
+                .await?;
+                if arrived.rows_affected() == 0 {
+                    return Err(StoreError::Conflict);
+                }
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("hall:{}", t.hall_code),
+                    t.user_id.as_deref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into()),
+                    "queue.issue",
+                    format!("ticket:{}", t.id),
+                    label.clone(),
+                ),
+            )
+            .await?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")))
+                .bind(&t.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            ticket_from_row(&row)
+        })
+    })
+    .await
+}
+
+/// Calls the next waiting ticket of the groups (in the order given, oldest first) to a window.
+/// Two clerks calling at once never get the same ticket: the update is guarded by the status.
+pub async fn call_next(
+    db: &Db,
+    hall: String,
+    day: String,
+    groups: Vec<String>,
+    window: String,
+    actor: String,
+) -> StoreResult<Option<Ticket>> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            // The previous ticket at this window is done.
+            let now = now_text();
+            sqlx::query(
+                "UPDATE queue_tickets SET status = 'done' WHERE hall_code = $1 AND day = $2 AND window_label = $3 \
+                 AND status = 'called'",
+            )
+            .bind(&hall)
+            .bind(&day)
+            .bind(&window)
+            .execute(&mut *conn)
+            .await?;
+            for group in &groups {
+                let next = sqlx::query(
+                    "SELECT id FROM queue_tickets WHERE hall_code = $1 AND day = $2 AND group_code = $3 \
+                     AND status = 'waiting' ORDER BY number LIMIT 1",
+                )
+                .bind(&hall)
+                .bind(&day)
+                .bind(group)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(next) = next else { continue };
+                let id: String = next.try_get("id")?;
+                let called = sqlx::query(
+                    "UPDATE queue_tickets SET status = 'called', window_label = $1, called_at = $2, called_by = $3 \
+                     WHERE id = $4 AND status = 'waiting'",
+                )
+                .bind(&window)
+                .bind(&now)
+                .bind(&actor)
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+                if called.rows_affected() == 0 {
+                    // Another process called it between our read and update: the caller retries.
+                    return Err(StoreError::Conflict);
+                }
+                audit::store::append(
+                    conn,
+                    NewEntry::new(format!("hall:{hall}"), format!("user:{actor}"), "queue.call", format!("ticket:{id}"), window.clone()),
+                )
+                .await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")))
+                    .bind(&id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                return Ok(Some(ticket_from_row(&row)?));
+            }
+            Ok(None)
+        })
+    })
+    .await
+}
+
+pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut t = ticket_from_row(&row)?;
+    if t.status == "waiting" {
+        let ahead: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM queue_tickets WHERE hall_code = $1 AND day = $2 AND group_code = $3 \
+             AND status = 'waiting' AND number < (SELECT number FROM queue_tickets WHERE id = $4)",
+        )
+        .bind(&t.hall_code)
+        .bind(&t.day)
+        .bind(&t.group_code)
+        .bind(id)
+        .fetch_one(db.reader())
+        .await?
+        .try_get("n")?;
+        t.ahead = Some(ahead);
+    }
+    Ok(Some(t))
+}
+
+/// The day's tickets of a hall, most recently called first, then waiting in order.
+pub async fn tickets_of_day(db: &Db, hall: &str, day: &str) -> StoreResult<Vec<Ticket>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE hall_code = $1 AND day = $2 \
+         ORDER BY group_code, number"
+    )))
+    .bind(hall)
+    .bind(day)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(ticket_from_row).collect()
+}
