@@ -1335,4 +1335,22 @@ async fn halls_journey(s: &Session) {
     let called = s.text("#called").await;
     assert!(called.contains("A001") && called.contains("3号窗口"), "{called}");
     shoot_both(s, "queue-display").await;
+    s.log_out().await;
+
+    // A kiosk in the hall: large touch targets; a number from its tile.
+    let admin = s.app.demo_token("dsj.admin").await;
+    let (_, k) = s
+        .app
+        .post_json("/api/v1/kiosks", Some(&admin), json!({"hall_code": "JN-H-0002", "name": "一楼1号机"}))
+        .await;
+    let (id, token) = (k["kiosk"]["id"].as_str().unwrap(), k["token"].as_str().unwrap());
+    s.goto(&format!("/kiosk/{id}?token={token}")).await;
+    assert_eq!(s.attr("body", "class").await.as_deref(), Some("kiosk"));
+    let height =
+        s.script("return document.getElementById('kiosk-take-number').getBoundingClientRect().height").await;
+    assert!(height.as_f64().unwrap() >= 64.0, "touch target {height}");
+    shoot_both(s, "kiosk").await;
+    s.click("#kiosk-take-number").await;
+    s.wait_loaded().await;
+    assert_eq!(s.text("#ticket-number").await, "A002");
 }

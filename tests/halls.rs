@@ -16,6 +16,7 @@ stories!(
     booking_refusals_cancel_and_calendar_file,
     no_shows_pause_booking,
     queue_numbers_are_called_in_order,
+    kiosks_register_beat_and_fall_silent,
 );
 
 /// The next working day after today (by the shipped calendar) that is Monday to Friday.
@@ -355,4 +356,41 @@ async fn queue_numbers_are_called_in_order(app: &TestApp) {
         .post_json("/api/v1/halls/JN-H-0002/queue", Some(&citizen), json!({"appointment_id": "nope"}))
         .await;
     assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("appointment_id")));
+}
+
+async fn kiosks_register_beat_and_fall_silent(app: &TestApp) {
+    let admin = app.demo_token("dsj.admin").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let body = json!({"hall_code": "JN-H-0002", "name": "一楼大厅 1 号机"});
+    let (s, _) = app.post_json("/api/v1/kiosks", Some(&clerk), body.clone()).await;
+    assert_eq!(s, 403);
+    let (s, b) =
+        app.post_json("/api/v1/kiosks", Some(&admin), json!({"hall_code": "NOPE", "name": ""})).await;
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!((s, fields), (422, vec!["hall_code", "name"]));
+    let (s, k) = app.post_json("/api/v1/kiosks", Some(&admin), body).await;
+    assert_eq!(s, 201, "{k}");
+    let id = k["kiosk"]["id"].as_str().unwrap().to_string();
+    let token = k["token"].as_str().unwrap().to_string();
+    assert!(k["url"].as_str().unwrap().ends_with(&format!("/kiosk/{id}?token={token}")));
+    let silent = |list: &serde_json::Value| {
+        list.as_array().unwrap().iter().find(|x| x["id"] == id.as_str()).unwrap()["silent"].clone()
+    };
+    let (_, list) = app.get_json("/api/v1/kiosks", Some(&clerk)).await;
+    assert_eq!(silent(&list), true, "never heard from");
+    let (s, _) = app.post_json("/api/v1/kiosks/heartbeat", None, json!({"id": id, "token": "wrong"})).await;
+    assert_eq!(s, 401);
+    let (s, _) = app.post_json("/api/v1/kiosks/heartbeat", None, json!({"id": id, "token": token})).await;
+    assert_eq!(s, 204);
+    let (_, list) = app.get_json("/api/v1/kiosks", Some(&clerk)).await;
+    assert_eq!(silent(&list), false);
+    // The kiosk page switches the browser into kiosk mode; a wrong token finds nothing.
+    let page = app.client.get(app.url(&format!("/kiosk/{id}?token={token}"))).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("<body class=\"kiosk\">"));
+    let home = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/static/kiosk.js"), "every page in kiosk mode has the idle timeout");
+    let wrong = app.client.get(app.url(&format!("/kiosk/{id}?token=nope"))).send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 404);
 }

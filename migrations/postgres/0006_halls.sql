@@ -67,3 +67,14 @@ CREATE TABLE queue_tickets (
     UNIQUE (hall_code, day, group_code, number)
 );
 CREATE INDEX queue_tickets_waiting ON queue_tickets(hall_code, day, status, group_code, number);
+
+-- Self-service kiosks (自助终端): a registered device per hall, with its last heartbeat.
+CREATE TABLE kiosks (
+    id            TEXT PRIMARY KEY,
+    hall_code     TEXT NOT NULL REFERENCES halls(code),
+    name          TEXT NOT NULL,
+    token_hash    TEXT NOT NULL,
+    registered_by TEXT,
+    registered_at TEXT NOT NULL,
+    last_seen_at  TEXT
+);

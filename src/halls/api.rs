@@ -320,3 +320,48 @@ pub async fn call_next(
 pub async fn ticket(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<store::Ticket>> {
     Ok(Json(store::ticket(&state.db, &id).await?.ok_or(ApiError::NotFound)?))
 }
+
+/// Registers a self-service kiosk (system administrators). The token is shown once: the device
+/// opens `/kiosk/{id}?token=…` and sends heartbeats with it.
+#[utoipa::path(post, path = "/api/v1/kiosks", tag = "halls", request_body = service::RegisterKiosk,
+    security(("bearer" = [])),
+    responses((status = 201, description = "{kiosk, token, url}"), (status = 403, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn register_kiosk(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<service::RegisterKiosk>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (k, token) = service::register_kiosk(&state, &caller, req).await?;
+    let url = format!("{}/kiosk/{}?token={token}", state.config.public_url.trim_end_matches('/'), k.id);
+    Ok((StatusCode::CREATED, Json(json!({"kiosk": k, "token": token, "url": url}))))
+}
+
+/// Kiosks with their last heartbeat; `silent` ones have not been heard from for 5 minutes.
+#[utoipa::path(get, path = "/api/v1/kiosks", tag = "halls", security(("bearer" = [])),
+    responses((status = 200, body = [service::KioskView]), (status = 403, body = crate::http::error::Problem)))]
+pub async fn kiosks(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<service::KioskView>>> {
+    Ok(Json(service::kiosks(&state, &caller).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Heartbeat {
+    pub id: String,
+    pub token: String,
+}
+
+/// A kiosk's heartbeat (204; 401 for a wrong id or token).
+#[utoipa::path(post, path = "/api/v1/kiosks/heartbeat", tag = "halls", request_body = Heartbeat,
+    responses((status = 204), (status = 401, body = crate::http::error::Problem)))]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<Heartbeat>,
+) -> ApiResult<StatusCode> {
+    match service::kiosk_heartbeat(&state, &req.id, &req.token).await? {
+        Some(_) => Ok(StatusCode::NO_CONTENT),
+        None => Err(ApiError::Unauthenticated),
+    }
+}

@@ -529,3 +529,98 @@ pub async fn call_next(
     .map_err(|e| ctx.error(e))?;
     Ok(Redirect::to(&format!("/halls/{code}/display")).into_response())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Self-service kiosks
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "kiosk.html")]
+struct KioskPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    hall_code: String,
+    hall_name: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct KioskQuery {
+    #[serde(default)]
+    token: String,
+}
+
+fn kiosk_cookie(value: String, secure: bool) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((crate::web::page::KIOSK_COOKIE, value))
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
+/// The kiosk's home: `/kiosk/{id}?token=…` (as registered) switches this browser into kiosk mode.
+pub async fn kiosk(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<KioskQuery>,
+) -> Result<Response, PageError> {
+    let jar = axum_extra::extract::CookieJar::from_headers(&headers);
+    let token = match q.token.trim() {
+        "" => jar
+            .get(crate::web::page::KIOSK_COOKIE)
+            .and_then(|c| c.value().split_once('.').filter(|(i, _)| *i == id).map(|(_, t)| t.to_string()))
+            .unwrap_or_default(),
+        t => t.to_string(),
+    };
+    let hall = service::kiosk_heartbeat(&state, &id, &token)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .ok_or(ctx.error(ApiError::NotFound))?;
+    let hall_name = state.halls.directory.get(&hall).map(|h| h.hall.name.clone()).unwrap_or_default();
+    let t = Tr { kiosk: true, ..ctx.t };
+    let page = KioskPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), hall_code: hall, hall_name };
+    let mut resp = ctx.render(StatusCode::OK, &page);
+    if let Ok(v) = kiosk_cookie(format!("{id}.{token}"), state.config.secure_cookies).to_string().parse() {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+/// The idle timeout's target: ends the session and returns to the kiosk's home.
+pub async fn kiosk_leave(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    use crate::identity::session::{self, SESSION_COOKIE};
+    let jar = axum_extra::extract::CookieJar::from_headers(&headers);
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        let _ = session::destroy(&state.db, c.value()).await;
+    }
+    let home = jar
+        .get(crate::web::page::KIOSK_COOKIE)
+        .and_then(|c| c.value().split_once('.').map(|(id, _)| format!("/kiosk/{id}")))
+        .unwrap_or_else(|| "/".into());
+    let mut gone =
+        crate::web::page::private_cookie(SESSION_COOKIE, String::new(), "/", state.config.secure_cookies);
+    gone.make_removal();
+    crate::web::page::see_other_with_cookie(&home, &gone)
+}
+
+/// The kiosk page's heartbeat (its cookie names the device; the header keeps other sites out).
+pub async fn kiosk_heartbeat(State(state): State<AppState>, headers: axum::http::HeaderMap) -> StatusCode {
+    let jar = axum_extra::extract::CookieJar::from_headers(&headers);
+    let Some((id, token)) = jar
+        .get(crate::web::page::KIOSK_COOKIE)
+        .and_then(|c| c.value().split_once('.').map(|(i, t)| (i.to_string(), t.to_string())))
+    else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    if headers.get("x-kiosk").is_none() {
+        return StatusCode::FORBIDDEN;
+    }
+    match service::kiosk_heartbeat(&state, &id, &token).await {
+        Ok(Some(_)) => StatusCode::NO_CONTENT,
+        Ok(None) => StatusCode::UNAUTHORIZED,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}

@@ -641,3 +641,90 @@ pub async fn queue_status(state: &AppState, hall_code: &str) -> ApiResult<QueueS
         median_wait_minutes: median.map(|m| (m * 10.0).round() / 10.0),
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kiosks (自助终端)
+// ---------------------------------------------------------------------------------------------
+
+/// A kiosk that has not been heard from for this long is flagged silent.
+pub const KIOSK_SILENT_MINUTES: i64 = 5;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RegisterKiosk {
+    pub hall_code: String,
+    /// e.g. `一楼大厅 2 号机`.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KioskView {
+    #[serde(flatten)]
+    pub kiosk: store::Kiosk,
+    /// No heartbeat within [`KIOSK_SILENT_MINUTES`] (or never).
+    pub silent: bool,
+}
+
+/// Registers a device (system administrators); answers it with its secret token, shown once.
+pub async fn register_kiosk(
+    state: &AppState,
+    caller: &Caller,
+    req: RegisterKiosk,
+) -> ApiResult<(store::Kiosk, String)> {
+    let actor = caller.require_user()?.to_string();
+    let admin = matches!(&caller.actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::SystemAdmin));
+    if !admin {
+        return Err(ApiError::Forbidden);
+    }
+    let mut errors = Vec::new();
+    if state.halls.directory.get(req.hall_code.trim()).is_none() {
+        errors.push(FieldError::new("hall_code", "unknown_hall", "大厅不存在", "No such hall"));
+    }
+    let name = req.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 50 {
+        errors.push(FieldError::new(
+            "name",
+            "required",
+            "请填写终端名称（不超过50字）",
+            "Give the device a name (at most 50 characters)",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let token = crate::identity::session::random_token();
+    let kiosk = store::Kiosk {
+        id: format!("K-{}", &crate::identity::session::random_token()[..10]),
+        hall_code: req.hall_code.trim().to_string(),
+        name,
+        registered_at: crate::store::now_text(),
+        last_seen_at: None,
+    };
+    store::register_kiosk(&state.db, kiosk.clone(), crate::identity::session::token_hash(&token), actor)
+        .await?;
+    Ok((kiosk, token))
+}
+
+pub async fn kiosks(state: &AppState, caller: &Caller) -> ApiResult<Vec<KioskView>> {
+    caller.require_user()?;
+    if !matches!(caller.actor, Actor::Staff { .. }) {
+        return Err(ApiError::Forbidden);
+    }
+    let cutoff = chrono::Utc::now() - Duration::minutes(KIOSK_SILENT_MINUTES);
+    Ok(store::kiosks(&state.db)
+        .await?
+        .into_iter()
+        .map(|k| {
+            let seen = k
+                .last_seen_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc));
+            KioskView { silent: seen.is_none_or(|t| t < cutoff), kiosk: k }
+        })
+        .collect())
+}
+
+/// A device's heartbeat; answers its hall, or `None` for a wrong id or token.
+pub async fn kiosk_heartbeat(state: &AppState, id: &str, token: &str) -> ApiResult<Option<String>> {
+    Ok(store::heartbeat(&state.db, id.to_string(), crate::identity::session::token_hash(token)).await?)
+}

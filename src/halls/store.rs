@@ -537,3 +537,87 @@ pub async fn tickets_of_day(db: &Db, hall: &str, day: &str) -> StoreResult<Vec<T
     .await?;
     rows.iter().map(ticket_from_row).collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kiosks (自助终端)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Kiosk {
+    pub id: String,
+    pub hall_code: String,
+    pub name: String,
+    pub registered_at: String,
+    pub last_seen_at: Option<String>,
+}
+
+pub async fn register_kiosk(db: &Db, k: Kiosk, token_hash: String, actor: String) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO kiosks (id, hall_code, name, token_hash, registered_by, registered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&k.id)
+            .bind(&k.hall_code)
+            .bind(&k.name)
+            .bind(&token_hash)
+            .bind(&actor)
+            .bind(&k.registered_at)
+            .execute(&mut *conn)
+            .await?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("hall:{}", k.hall_code),
+                    format!("user:{actor}"),
+                    "kiosk.register",
+                    format!("kiosk:{}", k.id),
+                    k.name.clone(),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn kiosks(db: &Db) -> StoreResult<Vec<Kiosk>> {
+    let rows = sqlx::query(
+        "SELECT id, hall_code, name, registered_at, last_seen_at FROM kiosks ORDER BY hall_code, name",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Kiosk {
+                id: r.try_get("id")?,
+                hall_code: r.try_get("hall_code")?,
+                name: r.try_get("name")?,
+                registered_at: r.try_get("registered_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Records a heartbeat if the device's token matches; answers whether it did. (Not audited: a
+/// heartbeat changes only the device's last-seen time.)
+pub async fn heartbeat(db: &Db, id: String, token_hash: String) -> StoreResult<Option<String>> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            Ok(sqlx::query(
+                "UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND token_hash = $3 RETURNING hall_code",
+            )
+            .bind(now_text())
+            .bind(&id)
+            .bind(&token_hash)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| r.try_get("hall_code"))
+            .transpose()?)
+        })
+    })
+    .await
+}

@@ -56,10 +56,13 @@ impl Lang {
     }
 }
 
-/// Translator handed to templates: `{{ t.s("nav.home") }}`.
+/// Translator handed to templates: `{{ t.s("nav.home") }}`. It also carries the display mode
+/// (self-service kiosk or not), because every template already receives it.
 #[derive(Clone, Copy, Debug)]
 pub struct Tr {
     pub lang: Lang,
+    /// Large type and touch targets, an idle timeout (see `halls::pages::kiosk`).
+    pub kiosk: bool,
 }
 
 impl Tr {

@@ -15,6 +15,8 @@ use crate::identity::authz::Actor;
 use crate::identity::session::random_token;
 
 pub const CSRF_COOKIE: &str = "qb_csrf";
+/// Set on a self-service kiosk (`<device id>.<device token>`): pages use kiosk mode.
+pub const KIOSK_COOKIE: &str = "qb_kiosk";
 
 /// The signed-in user as the layout shows them.
 #[derive(Clone, Debug)]
@@ -51,7 +53,7 @@ impl FromRequestParts<AppState> for PageCtx {
             }
         };
         Ok(PageCtx {
-            t: Tr { lang },
+            t: Tr { lang, kiosk: jar.get(KIOSK_COOKIE).is_some() },
             caller,
             csrf,
             new_cookie,
@@ -160,7 +162,7 @@ impl IntoResponse for PageError {
         }
         let status = self.error.status();
         let (code, zh, en) = self.error.describe();
-        let t = Tr { lang: self.lang };
+        let t = Tr { lang: self.lang, kiosk: false };
         let page = ErrorPage {
             t,
             user: None,
