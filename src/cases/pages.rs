@@ -620,6 +620,7 @@ pub async fn submit_draft(
         materials: files,
         commitment: data.get("commitment").and_then(Value::as_bool).map(CommitmentInput::Flag),
         applicant_phone: data.get("applicant_phone").and_then(Value::as_str).map(str::to_string),
+        assistance_id: None,
     };
     match service::apply(&state, &ctx.caller, req).await {
         Ok((number, _)) => {

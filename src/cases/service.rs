@@ -71,6 +71,9 @@ pub struct ApplyRequest {
     /// Window registration only (a window clerk submitting a walk-in's application): the
     /// registered applicant's mobile number.
     pub applicant_phone: Option<String>,
+    /// Assisted service (帮办代办): the request under which the assigned officer, holding the
+    /// applicant's power of attorney, submits for them.
+    pub assistance_id: Option<String>,
 }
 
 /// Material names a request's files are matched against, with the error field prefix.
@@ -267,11 +270,33 @@ pub async fn apply(
         None => store::user_name(&state.db, &submitter_id).await?,
     };
     let mut errors = req.form.validate();
+    let assisted = matches!(caller.actor, Actor::Staff { .. })
+        && req.assistance_id.as_deref().is_some_and(|s| !s.trim().is_empty());
+    // The timeline says who submitted for whom.
+    let submitter_name = if assisted {
+        format!("{submitter_name}（帮办代办 / assisted service）")
+    } else {
+        submitter_name
+    };
     // Online, the applicant is the caller. At a window (一窗受理) a clerk registers a walk-in
     // applicant's paper application for the registered person with that mobile number.
     let (user_id, person_name, enterprises) = match &caller.actor {
         Actor::Person { enterprises, .. } => {
             (submitter_id.clone(), submitter_name.clone(), enterprises.clone())
+        }
+        Actor::Staff { .. } if req.assistance_id.as_deref().is_some_and(|s| !s.trim().is_empty()) => {
+            let id = req.assistance_id.as_deref().unwrap_or_default().trim().to_string();
+            let r = crate::assistance::service::principal_for(state, &submitter_id, &id).await?;
+            if req.enterprise.is_none() {
+                req.enterprise = r.enterprise.clone();
+            }
+            let actor =
+                crate::identity::session::load_actor(&state.db, &r.requester_id, "person", None).await?;
+            let enterprises = match actor {
+                Actor::Person { enterprises, .. } => enterprises,
+                _ => Vec::new(),
+            };
+            (r.requester_id.clone(), r.requester_name.clone(), enterprises)
         }
         Actor::Staff { grants, .. } if is_window_clerk(&caller.actor) => {
             let phone = req.applicant_phone.as_deref().map(str::trim).unwrap_or("");
@@ -334,7 +359,9 @@ pub async fn apply(
             };
             let item = stored.item;
             check_item_for(&item, enterprise.is_some(), "item_code", &mut errors);
-            if let Actor::Staff { grants, .. } = &caller.actor {
+            if let Actor::Staff { grants, .. } = &caller.actor
+                && !assisted
+            {
                 // A department's own window registers its own items; a general window any item.
                 let may = grants.iter().any(|g| {
                     g.role == Role::GeneralWindowClerk
@@ -401,7 +428,8 @@ pub async fn apply(
             }
         }
         (None, Some(code)) => {
-            if matches!(&caller.actor, Actor::Staff { .. }) && !is_general_window(&caller.actor) {
+            if matches!(&caller.actor, Actor::Staff { .. }) && !assisted && !is_general_window(&caller.actor)
+            {
                 errors.push(FieldError::new(
                     "bundle_code",
                     "not_this_window",

@@ -135,6 +135,10 @@ pub async fn api_not_found() -> ApiError {
         crate::halls::api::register_kiosk,
         crate::halls::api::kiosks,
         crate::halls::api::heartbeat,
+        crate::assistance::api::ask,
+        crate::assistance::api::list,
+        crate::assistance::api::get,
+        crate::assistance::api::step,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
@@ -146,6 +150,7 @@ pub async fn api_not_found() -> ApiError {
         (name = "cases", description = "Cases: applying, processing, deadlines, notifications (办件)"),
         (name = "licences", description = "E-licences, e-seals and the wallet (电子证照、电子印章、一部手机走泉城)"),
         (name = "halls", description = "Halls, the service map, nearest halls and appointments (四级政务服务网上地图、预约服务)"),
+        (name = "assistance", description = "Assisted service, free of charge (帮办代办)"),
         (name = "ops", description = "Health and operations")
     )
 )]

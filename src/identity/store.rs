@@ -444,3 +444,26 @@ pub async fn record_read(db: &Db, actor: String, resource: String, what: &'stati
     })
     .await
 }
+
+/// A staff account's id by login name.
+pub async fn staff_by_username(db: &Db, username: &str) -> StoreResult<Option<String>> {
+    let row =
+        sqlx::query("SELECT id FROM users WHERE username = $1 AND kind = 'staff' AND status = 'active'")
+            .bind(username)
+            .fetch_optional(db.reader())
+            .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+/// A staff member's name and department name.
+pub async fn staff_name_and_department(db: &Db, user_id: &str) -> StoreResult<(String, String)> {
+    let row = sqlx::query(
+        "SELECT u.name, COALESCE(d.name, '') AS department FROM users u LEFT JOIN departments d ON d.code = u.department \
+         WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.reader())
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok((row.try_get("name")?, row.try_get("department")?))
+}

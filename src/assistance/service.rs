@@ -1,0 +1,298 @@
+//! Who may do what with an assistance request, and the power of attorney.
+
+use serde::Deserialize;
+
+use super::store::{self, Change, NewRequest, Request};
+use crate::app::AppState;
+use crate::http::{ApiError, ApiResult, Caller, FieldError};
+use crate::identity::authz::{Actor, Role};
+
+/// Coordinators assign officers: department heads, supervisors and general window clerks.
+fn coordinates(actor: &Actor) -> bool {
+    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g|
+        matches!(g.role, Role::DepartmentHead | Role::Supervisor | Role::GeneralWindowClerk)))
+}
+
+fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AskRequest {
+    /// The item to get help with (optional: a project may need several).
+    pub item_code: Option<String>,
+    /// For an enterprise you represent.
+    pub enterprise: Option<String>,
+    /// A project's name (重点项目帮办).
+    pub project_name: Option<String>,
+    pub description: String,
+    pub contact_phone: String,
+}
+
+pub async fn ask(state: &AppState, caller: &Caller, req: AskRequest) -> ApiResult<Request> {
+    let user = caller.require_user()?.to_string();
+    let Actor::Person { enterprises, .. } = &caller.actor else { return Err(ApiError::Forbidden) };
+    let mut errors = Vec::new();
+    let description = req.description.trim().to_string();
+    if description.is_empty() || description.chars().count() > 1000 {
+        errors.push(FieldError::new(
+            "description",
+            "required",
+            "请说明需要帮办的事项（不超过1000字）",
+            "Describe what you need help with (at most 1000 characters)",
+        ));
+    }
+    if crate::identity::domain::Phone::parse(req.contact_phone.trim()).is_err() {
+        errors.push(FieldError::new(
+            "contact_phone",
+            "invalid_phone",
+            "请填写11位手机号码",
+            "Give an 11-digit mobile number",
+        ));
+    }
+    let item = req.item_code.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(code) = &item
+        && crate::catalog::store::get(&state.db, code).await?.is_none()
+    {
+        errors.push(FieldError::new(
+            "item_code",
+            "unknown_item",
+            format!("事项“{code}”不存在"),
+            format!("No item {code}"),
+        ));
+    }
+    let enterprise =
+        req.enterprise.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_uppercase);
+    if let Some(e) = &enterprise
+        && !enterprises.contains(e)
+    {
+        errors.push(FieldError::new(
+            "enterprise",
+            "not_your_enterprise",
+            "您不是该企业的法定代表人或授权代理人",
+            "You do not represent this enterprise",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let id = crate::licences::service::uuid_v4();
+    store::create(
+        &state.db,
+        NewRequest {
+            id: id.clone(),
+            requester_id: user,
+            enterprise,
+            item_code: item,
+            project_name: req
+                .project_name
+                .map(|p| p.trim().chars().take(200).collect())
+                .filter(|p: &String| !p.is_empty()),
+            description,
+            contact_phone: req.contact_phone.trim().to_string(),
+        },
+    )
+    .await?;
+    store::get(&state.db, &id).await?.ok_or(ApiError::NotFound)
+}
+
+/// The request if the caller may see it: its requester, its officer, or a coordinator.
+pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Request> {
+    let user = caller.require_user()?;
+    let r = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    if r.requester_id == user || r.officer_id.as_deref() == Some(user) || coordinates(&caller.actor) {
+        Ok(r)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<Request>> {
+    let user = caller.require_user()?;
+    Ok(match &caller.actor {
+        Actor::Person { .. } => store::list(&state.db, Some(user), None, false).await?,
+        a if coordinates(a) => store::list(&state.db, None, None, false).await?,
+        _ => store::list(&state.db, None, Some(user), false).await?,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct StepRequest {
+    /// `assign`: the officer's login name.
+    pub officer: Option<String>,
+    /// `authorize`: must be true (the applicant signs the power of attorney).
+    pub accepted: Option<bool>,
+    /// `note`: a progress note; optional on the other steps.
+    pub note: Option<String>,
+    /// `rate`: 1–5.
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// The power of attorney's text (委托书), signed by the applicant.
+pub fn power_of_attorney(r: &Request, officer: &str, department: &str) -> String {
+    format!(
+        "本人{}{}委托{}（{}）为帮办代办人员，代为办理{}的申请、材料提交、补正和结果领取等事项。\
+         帮办代办全程免费，代办人员不得收取任何费用。本委托自签署之日起至该事项办结时止。",
+        r.requester_name,
+        r.enterprise.as_deref().map(|e| format!("（代表统一社会信用代码为{e}的企业）")).unwrap_or_default(),
+        officer,
+        department,
+        r.item_code
+            .as_deref()
+            .or(r.project_name.as_deref())
+            .map(|x| format!("“{x}”"))
+            .unwrap_or_else(|| "所述事项".into())
+    )
+}
+
+/// One step of the loop: `assign`, `authorize`, `note`, `complete`, `cancel`, `rate`.
+pub async fn step(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    req: StepRequest,
+) -> ApiResult<Request> {
+    let actor = caller.require_user()?.to_string();
+    let r = readable(state, caller, id).await?;
+    let actor_name = match &caller.name {
+        Some(n) => n.clone(),
+        None => crate::cases::store::user_name(&state.db, &actor).await?,
+    };
+    let is_requester = r.requester_id == actor;
+    let is_officer = r.officer_id.as_deref() == Some(actor.as_str());
+    let note =
+        req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(1000).collect());
+    let conflict = |state: &str| ApiError::StateConflict {
+        code: "action_not_allowed_in_state",
+        zh: format!("帮办申请当前状态为“{state}”，不能执行此操作"),
+        en: format!("The request is {state}; this is not possible now"),
+        state: state.to_string(),
+    };
+    let mut c = Change {
+        id: r.id.clone(),
+        version: req.version.unwrap_or(r.version),
+        action: "note",
+        actor_id: actor.clone(),
+        actor_name,
+        status: None,
+        officer_id: None,
+        assigned_by: None,
+        poa_text: None,
+        rating: None,
+        note,
+    };
+    match action {
+        "assign" => {
+            if !coordinates(&caller.actor) {
+                return Err(ApiError::Forbidden);
+            }
+            if !matches!(r.status.as_str(), "requested" | "assigned") {
+                return Err(conflict(&r.status));
+            }
+            let username = req.officer.as_deref().map(str::trim).unwrap_or("");
+            let officer =
+                crate::identity::store::staff_by_username(&state.db, username).await?.ok_or_else(|| {
+                    invalid("officer", "unknown_officer", "未找到该工作人员", "No such staff member")
+                })?;
+            c.action = "assign";
+            c.status = Some("assigned");
+            c.officer_id = Some(officer);
+            c.assigned_by = Some(actor.clone());
+        }
+        "authorize" => {
+            if !is_requester {
+                return Err(ApiError::Forbidden);
+            }
+            if r.status != "assigned" {
+                return Err(conflict(&r.status));
+            }
+            if req.accepted != Some(true) {
+                return Err(invalid(
+                    "accepted",
+                    "required",
+                    "请确认签署委托书",
+                    "Confirm the power of attorney",
+                ));
+            }
+            let officer = r.officer_id.clone().unwrap_or_default();
+            let (name, department) =
+                crate::identity::store::staff_name_and_department(&state.db, &officer).await?;
+            c.action = "authorize";
+            c.status = Some("authorized");
+            c.poa_text = Some(power_of_attorney(&r, &name, &department));
+        }
+        "note" => {
+            if !is_requester && !is_officer {
+                return Err(ApiError::Forbidden);
+            }
+            if c.note.is_none() {
+                return Err(invalid("note", "required", "请填写进展说明", "Write the note"));
+            }
+        }
+        "complete" => {
+            if !is_officer {
+                return Err(ApiError::Forbidden);
+            }
+            if r.status != "authorized" {
+                return Err(conflict(&r.status));
+            }
+            c.action = "complete";
+            c.status = Some("done");
+        }
+        "cancel" => {
+            if !is_requester {
+                return Err(ApiError::Forbidden);
+            }
+            if matches!(r.status.as_str(), "done" | "cancelled") {
+                return Err(conflict(&r.status));
+            }
+            c.action = "cancel";
+            c.status = Some("cancelled");
+        }
+        "rate" => {
+            if !is_requester {
+                return Err(ApiError::Forbidden);
+            }
+            if r.status != "done" || r.rating.is_some() {
+                return Err(conflict(&r.status));
+            }
+            let score = req
+                .score
+                .filter(|s| (1..=5).contains(s))
+                .ok_or_else(|| invalid("score", "out_of_range", "评分应为1到5", "score must be 1 to 5"))?;
+            c.action = "rate";
+            c.rating = Some((score, req.comment.map(|x| x.trim().chars().take(500).collect())));
+        }
+        _ => return Err(ApiError::NotFound),
+    }
+    if !store::change(&state.db, c).await? {
+        return Err(ApiError::StateConflict {
+            code: "version_conflict",
+            zh: "帮办申请已被他人更新，请刷新后重试".into(),
+            en: "Someone else changed the request first; reload and try again".into(),
+            state: r.status,
+        });
+    }
+    store::get(&state.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// For the cases area: the applicant (and enterprise) an officer may submit for under `id`.
+pub async fn principal_for(state: &AppState, officer: &str, id: &str) -> ApiResult<Request> {
+    let r = store::get(&state.db, id).await?.ok_or_else(|| {
+        invalid("assistance_id", "unknown_assistance", "帮办申请不存在", "No such assistance request")
+    })?;
+    if r.officer_id.as_deref() != Some(officer) || r.status != "authorized" {
+        return Err(invalid(
+            "assistance_id",
+            "not_authorized",
+            "您不是该申请人授权的帮办代办人员（须先签署委托书）",
+            "You hold no power of attorney from this applicant",
+        ));
+    }
+    Ok(r)
+}
