@@ -216,6 +216,8 @@ pub fn router(state: AppState) -> Router {
         .route("/kiosk/leave", get(crate::halls::pages::kiosk_leave))
         .route("/kiosk/heartbeat", post(crate::halls::pages::kiosk_heartbeat))
         .route("/kiosk/{id}", get(crate::halls::pages::kiosk))
+        .route("/assistance", get(crate::assistance::pages::page).post(crate::assistance::pages::ask))
+        .route("/assistance/{id}/{action}", post(crate::assistance::pages::step))
         .route("/my/appointments", get(crate::halls::pages::my_appointments))
         .route("/my/appointments/{id}/cancel", post(crate::halls::pages::cancel))
         .route("/wallet/{id}", get(crate::licences::pages::card))

@@ -1354,3 +1354,43 @@ async fn halls_journey(s: &Session) {
     s.wait_loaded().await;
     assert_eq!(s.text("#ticket-number").await, "A002");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Assisted service: ask, assign, sign the power of attorney
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_for_assisted_service() {
+    run("assistance_journey", |s| Box::pin(assistance_journey(s))).await;
+}
+
+async fn assistance_journey(s: &Session) {
+    let citizen = s.app.demo("13800138001").await;
+    let head = s.app.demo("spj.head").await;
+    s.log_in(&citizen.username, &citizen.password).await;
+    s.goto("/assistance").await;
+    s.type_into("#item_code", "JN-SPJ-0003").await;
+    s.type_into("#description", "第一次开饭馆，请帮我代办食品经营许可").await;
+    s.type_into("#contact_phone", "13800138001").await;
+    s.click("#ask-submit").await;
+    s.wait_for_path("/assistance").await;
+    assert!(s.text("#request-1").await.contains("待分派"));
+    s.log_out().await;
+
+    s.log_in(&head.username, &head.password).await;
+    s.goto("/assistance").await;
+    s.type_into("#officer-1", "spj.general").await;
+    s.click("form[action$='/assign'] button").await;
+    s.wait_for_path("/assistance").await;
+    assert!(s.text("#request-1").await.contains("李建国"));
+    s.log_out().await;
+
+    s.log_in(&citizen.username, &citizen.password).await;
+    s.goto("/assistance").await;
+    s.find("#accept-1").await.click().await.unwrap();
+    s.click("form[action$='/authorize'] button").await;
+    s.wait_for_path("/assistance").await;
+    let card = s.text("#request-1").await;
+    assert!(card.contains("代办中") && card.contains("委托书"), "{card}");
+    shoot_both(s, "assistance").await;
+}

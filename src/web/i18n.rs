@@ -351,6 +351,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("nav.supervision", "督查督办", "Supervision"),
     ("nav.wallet", "我的卡包", "My wallet"),
     ("nav.halls", "服务地图", "Service map"),
+    ("nav.assistance", "帮办代办", "Assisted service"),
     ("nav.appointments", "我的预约", "My appointments"),
     (
         "apply.use_wallet",
