@@ -68,6 +68,16 @@ async fn assisted_service_from_request_to_rating(app: &TestApp) {
     assert_eq!(case["applicant_name"], "张伟");
     let who = case["timeline"][0]["actor_name"].as_str().unwrap();
     assert!(who.contains("李建国") && who.contains("帮办代办"), "{who}");
+    // Under the power of attorney the officer also acts as the applicant (here: withdraws); staff
+    // elsewhere see nothing.
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&officer)).await;
+    assert_eq!(s, 200);
+    let (s, w) =
+        app.post_json(&format!("/api/v1/cases/{n}/actions/withdraw"), Some(&officer), json!({})).await;
+    assert_eq!((s, w["state"].clone()), (200, json!("withdrawn")), "{w}");
+    let scj = app.demo_token("scj.clerk").await;
+    let (s, _) = app.get_json(&format!("/api/v1/cases/{n}"), Some(&scj)).await;
+    assert_eq!(s, 404);
 
     // Progress, completion, rating (once).
     let (s, b) = step(&officer, "note", json!({"note": "已代为提交申请，等待受理"})).await;

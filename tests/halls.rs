@@ -49,6 +49,19 @@ async fn the_map_data_is_valid_geojson(app: &TestApp) {
     let (_, lixia) = app.get_json("/api/v1/halls?item=JN-LXSPJ-0001", None).await;
     let codes: Vec<&str> = lixia.as_array().unwrap().iter().map(|h| h["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["JN-H-0002"]);
+    // Opening by the statutory calendar: a holiday weekday and a Saturday inside the National
+    // Day block are closed; the city centre opens on ordinary Saturdays; a 调休 Saturday opens
+    // on the weekday hours even where weekends are closed.
+    for (hall, date, open) in [
+        ("JN-H-0001", "2026-10-01", false),
+        ("JN-H-0001", "2026-10-03", false),
+        ("JN-H-0001", "2026-11-28", true),
+        ("JN-H-0002", "2026-11-29", false),
+        ("JN-H-0003", "2026-10-10", true),
+    ] {
+        let (s, d) = app.get_json(&format!("/api/v1/halls/{hall}/slots?date={date}"), None).await;
+        assert_eq!((s, d["open"].clone()), (200, json!(open)), "{hall} {date}: {d}");
+    }
     let (s, b) = app.get_json("/api/v1/halls.geojson?level=province", None).await;
     assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("level")));
     // An administrator adds the item to another hall.

@@ -239,3 +239,15 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<bool> {
     })
     .await
 }
+
+/// Whether `officer` holds a power of attorney from `requester` (an authorised, open request).
+pub async fn holds_attorney(db: &Db, officer: &str, requester: &str) -> StoreResult<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 AS x FROM assistance_requests WHERE officer_id = $1 AND requester_id = $2 AND status = 'authorized'",
+    )
+    .bind(officer)
+    .bind(requester)
+    .fetch_optional(db.reader())
+    .await?
+    .is_some())
+}

@@ -612,8 +612,22 @@ pub async fn readable(state: &AppState, caller: &Caller, number: &str) -> ApiRes
                     }
                 }
             }
+            // An assisted-service officer holding the applicant's power of attorney.
+            if assisting(state, caller, &case).await? {
+                return Ok(case);
+            }
             Err(ApiError::NotFound)
         }
+    }
+}
+
+/// Whether the caller is an assisted-service officer with the case applicant's power of attorney.
+async fn assisting(state: &AppState, caller: &Caller, case: &CaseRecord) -> ApiResult<bool> {
+    match (&caller.actor, &caller.user_id) {
+        (Actor::Staff { .. }, Some(officer)) => {
+            Ok(crate::assistance::store::holds_attorney(&state.db, officer, &case.applicant_id).await?)
+        }
+        _ => Ok(false),
     }
 }
 
@@ -686,7 +700,12 @@ pub async fn act(
 ) -> ApiResult<CaseRecord> {
     let actor_id = caller.require_user()?.to_string();
     let case = readable(state, caller, number).await?;
-    let (performers, at_general_window) = performers(&caller.actor, &case);
+    let (mut performers, at_general_window) = performers(&caller.actor, &case);
+    // An assisted-service officer acts as the applicant (withdraw, resubmit) under their power of
+    // attorney.
+    if assisting(state, caller, &case).await? {
+        performers.push((Performer::Applicant, Some("assistance_officer")));
+    }
     if performers.is_empty() && !(case.is_bundle() && action == CaseAction::Withdraw) {
         return Err(ApiError::Forbidden);
     }
