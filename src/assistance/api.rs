@@ -21,7 +21,7 @@ pub async fn ask(
     Ok((StatusCode::CREATED, Json(service::ask(&state, &caller, req).await?)))
 }
 
-/// Your requests (people), the ones assigned to you (officers), or all open ones (coordinators).
+/// Your requests (people), the ones assigned to you (officers), or all of them (coordinators).
 #[utoipa::path(get, path = "/api/v1/assistance", tag = "assistance", security(("bearer" = [])),
     responses((status = 200, body = [Request])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Request>>> {

@@ -111,9 +111,9 @@ pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<Request>> {
     let user = caller.require_user()?;
     Ok(match &caller.actor {
-        Actor::Person { .. } => store::list(&state.db, Some(user), None, false).await?,
-        a if coordinates(a) => store::list(&state.db, None, None, false).await?,
-        _ => store::list(&state.db, None, Some(user), false).await?,
+        Actor::Person { .. } => store::list(&state.db, Some(user), None).await?,
+        a if coordinates(a) => store::list(&state.db, None, None).await?,
+        _ => store::list(&state.db, None, Some(user)).await?,
     })
 }
 

@@ -94,21 +94,15 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Request>> {
     Ok(Some(r))
 }
 
-/// A requester's own requests, an officer's assigned ones, or (for coordinators) all open ones.
-pub async fn list(
-    db: &Db,
-    requester: Option<&str>,
-    officer: Option<&str>,
-    open_only: bool,
-) -> StoreResult<Vec<Request>> {
+/// A requester's own requests, an officer's assigned ones, or (neither given) all of them.
+pub async fn list(db: &Db, requester: Option<&str>, officer: Option<&str>) -> StoreResult<Vec<Request>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} {FROM} WHERE (CAST($1 AS TEXT) IS NULL OR r.requester_id = $1) \
-         AND (CAST($2 AS TEXT) IS NULL OR r.officer_id = $2) AND ($3 = 0 OR r.status IN ('requested', 'assigned', 'authorized')) \
+         AND (CAST($2 AS TEXT) IS NULL OR r.officer_id = $2) \
          ORDER BY r.created_at DESC LIMIT 200"
     )))
     .bind(requester)
     .bind(officer)
-    .bind(i64::from(open_only))
     .fetch_all(db.reader())
     .await?;
     rows.iter().map(from_row).collect()

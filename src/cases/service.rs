@@ -702,8 +702,10 @@ pub async fn act(
     let case = readable(state, caller, number).await?;
     let (mut performers, at_general_window) = performers(&caller.actor, &case);
     // An assisted-service officer acts as the applicant (withdraw, resubmit) under their power of
-    // attorney.
-    if assisting(state, caller, &case).await? {
+    // attorney; only those actions look it up, so staff actions cost no extra query.
+    if matches!(action, CaseAction::Withdraw | CaseAction::Resubmit)
+        && assisting(state, caller, &case).await?
+    {
         performers.push((Performer::Applicant, Some("assistance_officer")));
     }
     if performers.is_empty() && !(case.is_bundle() && action == CaseAction::Withdraw) {

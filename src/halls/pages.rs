@@ -499,8 +499,7 @@ pub async fn display(
 ) -> Result<Response, PageError> {
     let status = service::queue_status(&state, &code).await.map_err(|e| ctx.error(e))?;
     let hall_name = state.halls.directory.get(&code).map(|h| h.hall.name.clone()).unwrap_or_default();
-    let is_clerk = matches!(&ctx.caller.actor, crate::identity::authz::Actor::Staff { grants, .. }
-        if grants.iter().any(|g| matches!(g.role, crate::identity::authz::Role::WindowClerk | crate::identity::authz::Role::GeneralWindowClerk)));
+    let is_clerk = crate::cases::service::is_window_clerk(&ctx.caller.actor);
     let page =
         DisplayPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), hall_name, code, status, is_clerk };
     Ok(ctx.render(StatusCode::OK, &page))
@@ -550,6 +549,12 @@ pub struct KioskQuery {
     token: String,
 }
 
+/// The device id and token the kiosk cookie carries.
+fn kiosk_device(jar: &axum_extra::extract::CookieJar) -> Option<(String, String)> {
+    let c = jar.get(crate::web::page::KIOSK_COOKIE)?;
+    c.value().split_once('.').map(|(id, token)| (id.to_string(), token.to_string()))
+}
+
 fn kiosk_cookie(value: String, secure: bool) -> axum_extra::extract::cookie::Cookie<'static> {
     axum_extra::extract::cookie::Cookie::build((crate::web::page::KIOSK_COOKIE, value))
         .http_only(true)
@@ -569,10 +574,7 @@ pub async fn kiosk(
 ) -> Result<Response, PageError> {
     let jar = axum_extra::extract::CookieJar::from_headers(&headers);
     let token = match q.token.trim() {
-        "" => jar
-            .get(crate::web::page::KIOSK_COOKIE)
-            .and_then(|c| c.value().split_once('.').filter(|(i, _)| *i == id).map(|(_, t)| t.to_string()))
-            .unwrap_or_default(),
+        "" => kiosk_device(&jar).filter(|(i, _)| *i == id).map(|(_, t)| t).unwrap_or_default(),
         t => t.to_string(),
     };
     let hall = service::kiosk_heartbeat(&state, &id, &token)
@@ -596,10 +598,7 @@ pub async fn kiosk_leave(State(state): State<AppState>, headers: axum::http::Hea
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let _ = session::destroy(&state.db, c.value()).await;
     }
-    let home = jar
-        .get(crate::web::page::KIOSK_COOKIE)
-        .and_then(|c| c.value().split_once('.').map(|(id, _)| format!("/kiosk/{id}")))
-        .unwrap_or_else(|| "/".into());
+    let home = kiosk_device(&jar).map(|(id, _)| format!("/kiosk/{id}")).unwrap_or_else(|| "/".into());
     let mut gone =
         crate::web::page::private_cookie(SESSION_COOKIE, String::new(), "/", state.config.secure_cookies);
     gone.make_removal();
@@ -609,10 +608,7 @@ pub async fn kiosk_leave(State(state): State<AppState>, headers: axum::http::Hea
 /// The kiosk page's heartbeat (its cookie names the device; the header keeps other sites out).
 pub async fn kiosk_heartbeat(State(state): State<AppState>, headers: axum::http::HeaderMap) -> StatusCode {
     let jar = axum_extra::extract::CookieJar::from_headers(&headers);
-    let Some((id, token)) = jar
-        .get(crate::web::page::KIOSK_COOKIE)
-        .and_then(|c| c.value().split_once('.').map(|(i, t)| (i.to_string(), t.to_string())))
-    else {
+    let Some((id, token)) = kiosk_device(&jar) else {
         return StatusCode::UNAUTHORIZED;
     };
     if headers.get("x-kiosk").is_none() {

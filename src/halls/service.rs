@@ -409,9 +409,7 @@ pub async fn record_visit(
     status: &str,
 ) -> ApiResult<Appointment> {
     let actor = caller.require_user()?.to_string();
-    let is_clerk = matches!(&caller.actor, Actor::Staff { grants, .. }
-        if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)));
-    if !is_clerk {
+    if !crate::cases::service::is_window_clerk(&caller.actor) {
         return Err(ApiError::Forbidden);
     }
     let status: &'static str = match status {
@@ -543,9 +541,7 @@ pub async fn call_next(
     req: CallRequest,
 ) -> ApiResult<Option<store::Ticket>> {
     let actor = caller.require_user()?.to_string();
-    let is_clerk = matches!(&caller.actor, Actor::Staff { grants, .. }
-        if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)));
-    if !is_clerk {
+    if !crate::cases::service::is_window_clerk(&caller.actor) {
         return Err(ApiError::Forbidden);
     }
     hall_or_404(state, hall_code)?;
