@@ -33,6 +33,10 @@ pub struct AppState {
     pub licensing: Arc<crate::licences::service::Licensing>,
     /// The halls with their spatial index (reference data: fixed while running).
     pub halls: Arc<crate::halls::service::HallsIndex>,
+    /// The complaint taxonomy and the routing classifier.
+    pub complaints: Arc<crate::complaints::service::Model>,
+    /// Keys the one-tap rating links (HMAC-SM3); derived from the seal secret.
+    pub link_secret: Arc<[u8; 32]>,
 }
 
 impl AppState {
@@ -55,6 +59,14 @@ impl AppState {
             crate::licences::service::ensure_demo_cards(&db, &licensing).await?;
         }
         let halls = crate::halls::service::HallsIndex::load(&db).await?;
+        let complaints = crate::complaints::service::Model::load(&db).await?;
+        let link_secret: [u8; 32] = {
+            use sm3::Digest;
+            let mut h = sm3::Sm3::new();
+            h.update(b"quanban rating links\0");
+            h.update(secret.as_bytes());
+            h.finalize().into()
+        };
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -64,6 +76,8 @@ impl AppState {
             guide: Arc::new(RwLock::new(None)),
             licensing: Arc::new(licensing),
             halls: Arc::new(halls),
+            complaints: Arc::new(complaints),
+            link_secret: Arc::new(link_secret),
         })
     }
 
@@ -164,6 +178,25 @@ pub fn router(state: AppState) -> Router {
         .route("/seals/verify", post(crate::licences::api::verify_seal))
         .route("/seals/rotate/{department}", post(crate::licences::api::rotate_seal))
         .route("/seals/{id}/revoke", post(crate::licences::api::revoke_seal))
+        .route("/ratings", post(crate::feedback::api::rate))
+        .route("/ratings/mine", get(crate::feedback::api::mine))
+        .route("/ratings/stats", get(crate::feedback::api::stats))
+        .route("/bad-reviews", get(crate::feedback::api::loops))
+        .route("/bad-reviews/{id}", get(crate::feedback::api::get_loop))
+        .route("/bad-reviews/{id}/{action}", post(crate::feedback::api::step))
+        .route("/complaints", get(crate::complaints::api::list).post(crate::complaints::api::create))
+        .route(
+            "/complaints/categories",
+            get(crate::complaints::api::categories).put(crate::complaints::api::put_categories),
+        )
+        .route("/complaints/rates", get(crate::complaints::api::rates))
+        .route("/complaints/monthly-topics", get(crate::complaints::api::monthly_topics))
+        .route("/complaints/{id}", get(crate::complaints::api::get))
+        .route("/complaints/{id}/photos/{n}", get(crate::complaints::api::photo))
+        .route("/complaints/{id}/{action}", post(crate::complaints::api::act))
+        .route("/proactive-tasks", get(crate::complaints::api::tasks))
+        .route("/proactive-tasks/scan", post(crate::complaints::api::scan))
+        .route("/proactive-tasks/{id}/done", post(crate::complaints::api::finish_task))
         .route("/openapi.json", get(http::ops::openapi))
         .fallback(http::ops::api_not_found);
 
@@ -239,6 +272,12 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api/v1", api)
         .merge(pages)
+        .route(
+            "/open311/v2/{file}",
+            get(crate::complaints::open311::get_collection).post(crate::complaints::open311::post_request),
+        )
+        .route("/open311/v2/services/{file}", get(crate::complaints::open311::service_definition))
+        .route("/open311/v2/requests/{file}", get(crate::complaints::open311::get_request))
         .route("/healthz", get(http::ops::healthz))
         .route("/readyz", get(http::ops::readyz))
         .route("/metrics", get(http::ops::metrics))
@@ -277,6 +316,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Duration::from_secs(1),
     );
     guide::spawn_refresher(state.clone(), Duration::from_secs(2));
+    {
+        // The classifier learns from routing that stood (complaints answered where sent).
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.complaints.retrain(&state.db).await {
+                    tracing::warn!(error = %e, "retraining the complaint classifier failed");
+                }
+            }
+        });
+    }
     let db = state.db.clone();
     let app = router(state);
     tracing::info!(duration_ms = started.elapsed().as_millis() as u64, %addr, "ready");
@@ -308,6 +361,10 @@ fn spawn_background(state: AppState) {
             }
             if let Err(e) = identity::session::purge_expired(&state.db).await {
                 tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+            // 未诉先办: look for clusters of similar complaints.
+            if let Err(e) = crate::complaints::service::scan_clusters(&state).await {
+                tracing::warn!(error = %e, "cluster scan failed");
             }
             // Other processes on the same PostgreSQL may have added a holiday year.
             if let Err(e) = state.reload_calendar().await {

@@ -24,6 +24,11 @@
 //! | `no_show_limit` | `QUANBAN_NO_SHOW_LIMIT` | 3 | no-shows within 90 days that pause booking |
 //! | `no_show_pause_days` | `QUANBAN_NO_SHOW_PAUSE_DAYS` | 30 | how long booking is paused after that |
 //! | `seal_key` | `QUANBAN_SEAL_KEY` | none | secret (≥ 32 characters) that wraps the seals' private keys; required with `production` |
+//! | `rating_window_days` | `QUANBAN_RATING_WINDOW_DAYS` | 5 | working days after a service in which it can still be rated |
+//! | `rectify_days` | `QUANBAN_RECTIFY_DAYS` | 5 | working days a department has to rectify a bad review and answer |
+//! | `cluster_radius_m` | `QUANBAN_CLUSTER_RADIUS_M` | 500 | 未诉先办: complaints this close (metres, chained) form a cluster |
+//! | `cluster_days` | `QUANBAN_CLUSTER_DAYS` | 7 | 未诉先办: the window of days a cluster is looked for in |
+//! | `cluster_min` | `QUANBAN_CLUSTER_MIN` | 3 | 未诉先办: complaints needed to raise a proactive task |
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +59,11 @@ pub struct Config {
     pub cancel_minutes: u32,
     pub no_show_limit: u32,
     pub no_show_pause_days: u32,
+    pub rating_window_days: u32,
+    pub rectify_days: u32,
+    pub cluster_radius_m: u32,
+    pub cluster_days: u32,
+    pub cluster_min: u32,
 }
 
 /// A configured secret: never printed by `Debug`.
@@ -97,6 +107,11 @@ impl Default for Config {
             cancel_minutes: 60,
             no_show_limit: 3,
             no_show_pause_days: 30,
+            rating_window_days: 5,
+            rectify_days: 5,
+            cluster_radius_m: 500,
+            cluster_days: 7,
+            cluster_min: 3,
         }
     }
 }
@@ -181,6 +196,11 @@ impl Config {
             ("QUANBAN_CANCEL_MINUTES", &mut self.cancel_minutes),
             ("QUANBAN_NO_SHOW_LIMIT", &mut self.no_show_limit),
             ("QUANBAN_NO_SHOW_PAUSE_DAYS", &mut self.no_show_pause_days),
+            ("QUANBAN_RATING_WINDOW_DAYS", &mut self.rating_window_days),
+            ("QUANBAN_RECTIFY_DAYS", &mut self.rectify_days),
+            ("QUANBAN_CLUSTER_RADIUS_M", &mut self.cluster_radius_m),
+            ("QUANBAN_CLUSTER_DAYS", &mut self.cluster_days),
+            ("QUANBAN_CLUSTER_MIN", &mut self.cluster_min),
         ] {
             if let Some(v) = get(key) {
                 *field = parse(key, v)?;

@@ -36,6 +36,7 @@ const STAFF: &[StaffSeed] = &[
     ("scj.clerk", "郑海燕", "JN-SCJ", &[Role::WindowClerk], &[]),
     ("scj.approver", "冯磊", "JN-SCJ", &[Role::Approver], &[]),
     ("dsj.supervisor", "陈静", "JN-DSJ", &[Role::Supervisor], &[]),
+    ("hotline.operator", "马丽", "JN-12345", &[Role::HotlineOperator], &[]),
     ("dsj.admin", "刘洋", "JN-DSJ", &[Role::SystemAdmin], &[]),
 ];
 
@@ -126,6 +127,7 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
             password: pw,
         });
     }
+    let open311_key = crate::complaints::open311::new_key();
     db.write(move |conn| {
         Box::pin(async move {
             let claimed = sqlx::query(
@@ -158,6 +160,17 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
                 .execute(&mut *conn)
                 .await?;
             }
+            // A working Open311 key for the demo client (only its digest is a credential).
+            sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_open311_key', $1)")
+                .bind(&open311_key)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)")
+                .bind(crate::complaints::open311::key_hash(&open311_key))
+                .bind("演示客户端 Demo client")
+                .bind(now_text())
+                .execute(&mut *conn)
+                .await?;
             let summary = format!("{} demo accounts", accounts.len());
             audit::store::append(
                 conn,
@@ -196,4 +209,13 @@ pub async fn list(db: &Db) -> StoreResult<Vec<DemoAccount>> {
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// The demo Open311 client's key, if the demo accounts were created.
+pub async fn open311_key(db: &Db) -> StoreResult<Option<String>> {
+    Ok(sqlx::query("SELECT value FROM settings WHERE key = 'demo_open311_key'")
+        .fetch_optional(db.reader())
+        .await?
+        .map(|r| r.try_get("value"))
+        .transpose()?)
 }

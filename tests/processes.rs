@@ -28,7 +28,7 @@ async fn two_apps_share_one_postgres_database() {
     };
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
-    assert_eq!(quanban::demo::list(&a.db).await.unwrap().len(), 14);
+    assert_eq!(quanban::demo::list(&a.db).await.unwrap().len(), 15);
     let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
     assert!(counts.contains(&("departments".to_string(), 34)));
 
@@ -321,8 +321,11 @@ fn calendar_and_demo_commands() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 14);
-    for l in &lines {
+    // 15 accounts and the demo Open311 client's key.
+    assert_eq!(lines.len(), 16);
+    let key_line = lines.iter().find(|l| l["role"] == "open311_client").expect("open311 client line");
+    assert!(key_line["api_key"].as_str().is_some_and(|k| k.len() >= 32), "{key_line}");
+    for l in lines.iter().filter(|l| l["role"] != "open311_client") {
         for key in ["role", "department", "username", "password"] {
             assert!(l.get(key).is_some(), "{key} missing in {l}");
         }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod booking;
+mod complaints;
 mod credentials;
 mod guide;
 mod lifecycle;
@@ -30,6 +31,9 @@ pub enum BenchCommand {
     /// 1,000 people racing for one appointment slot of capacity 10 (SQLite; PostgreSQL with two
     /// processes), and nearest-hall queries per second
     Booking(booking::BookingArgs),
+    /// Complaints: the classifier's accuracy on 304 labelled complaints (cold and 5-fold warm),
+    /// and intake with routing per second on SQLite
+    Complaints(complaints::ComplaintArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -50,11 +54,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Lifecycle(a) => lifecycle::run(a).await,
         BenchCommand::Credentials(a) => credentials::run(a).await,
         BenchCommand::Booking(a) => booking::run(a).await,
+        BenchCommand::Complaints(a) => complaints::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             credentials::run(credentials::CredentialArgs::default()).await?;
             load::run(load::LoadArgs::default()).await?;
             guide::run(guide::GuideArgs::default()).await?;
+            complaints::run(complaints::ComplaintArgs::default()).await?;
             lifecycle::run(lifecycle::LifecycleArgs {
                 postgres: a.postgres.clone(),
                 ..lifecycle::LifecycleArgs::default()

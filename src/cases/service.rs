@@ -819,6 +819,7 @@ pub async fn act(
             post_check_days: state.config.post_check_days,
             prepared_decision,
             licence,
+            rating_link: Some(crate::feedback::service::rating_link(state, number).await),
         },
     )
     .await?;

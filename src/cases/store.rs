@@ -893,6 +893,8 @@ pub struct ActRequest {
     /// The signed e-licence an approval issues (items that produce one), stored in this
     /// transaction.
     pub licence: Option<crate::licences::store::NewCredential>,
+    /// The one-tap rating link (好差评) sent when the case finishes.
+    pub rating_link: Option<String>,
 }
 
 #[derive(Debug)]
@@ -1131,6 +1133,14 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
         _ => "",
     };
     let contact = c.form.clone();
+    // 一事一评: a finished case asks its applicant for a rating, with a link that needs no login.
+    let (rate_zh, rate_en) = match (&req.rating_link, c.state) {
+        (Some(link), CaseState::Closed | CaseState::NotAccepted) => (
+            format!("请为本次服务评价（5个工作日内有效）：{link}"),
+            format!(" Please rate this service (valid for 5 working days): {link}"),
+        ),
+        _ => (String::new(), String::new()),
+    };
     notify(
         conn,
         &c.applicant_id,
@@ -1138,8 +1148,8 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
         Message {
             title_zh: format!("{} {}：{}", c.title, c.number, c.state.label_zh()),
             title_en: format!("{} {}: {}", c.title, c.number, c.state.label_en()),
-            body_zh: format!("{reason_zh}{next_zh}"),
-            body_en: format!("{reason_en}{next_en}"),
+            body_zh: format!("{reason_zh}{next_zh}{rate_zh}"),
+            body_en: format!("{reason_en}{next_en}{rate_en}"),
         },
         sms.then_some(&contact),
     )

@@ -264,6 +264,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for a in demo::list(&state.db).await? {
                 println!("{}", serde_json::to_string(&a)?);
             }
+            if let Some(key) = demo::open311_key(&state.db).await? {
+                println!("{}", serde_json::json!({"role": "open311_client", "api_key": key}));
+            }
             state.db.close().await;
         }
         Command::Audit { command: AuditCommand::Verify { data } } => {

@@ -31,10 +31,13 @@ pub enum Role {
     GuideOfficer,
     /// 证照管理: issues, suspends and revokes the department's e-licences and keeps its seals.
     LicenceOfficer,
+    /// 12345 热线话务员: takes complaints by phone, dispatches, re-dispatches returned ones,
+    /// approves extensions and makes the callbacks.
+    HotlineOperator,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::WindowClerk,
         Role::GeneralWindowClerk,
         Role::Reviewer,
@@ -45,6 +48,7 @@ impl Role {
         Role::SystemAdmin,
         Role::GuideOfficer,
         Role::LicenceOfficer,
+        Role::HotlineOperator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl Role {
             Role::SystemAdmin => "system_admin",
             Role::GuideOfficer => "guide_officer",
             Role::LicenceOfficer => "licence_officer",
+            Role::HotlineOperator => "hotline_operator",
         }
     }
 
@@ -78,6 +83,7 @@ impl Role {
             Role::SystemAdmin => "系统管理员",
             Role::GuideOfficer => "导办员",
             Role::LicenceOfficer => "证照管理",
+            Role::HotlineOperator => "12345话务员",
         }
     }
 
@@ -93,6 +99,7 @@ impl Role {
             Role::SystemAdmin => "System administrator",
             Role::GuideOfficer => "Guidance officer",
             Role::LicenceOfficer => "Licence officer",
+            Role::HotlineOperator => "12345 hotline operator",
         }
     }
 }

@@ -467,3 +467,12 @@ pub async fn staff_name_and_department(db: &Db, user_id: &str) -> StoreResult<(S
     .ok_or(StoreError::NotFound)?;
     Ok((row.try_get("name")?, row.try_get("department")?))
 }
+
+/// A person's mobile number (for complaints and callbacks filed under their account).
+pub async fn phone_of(db: &Db, user_id: &str) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT phone FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(row.map(|r| r.try_get::<Option<String>, _>("phone")).transpose()?.flatten())
+}

@@ -84,6 +84,8 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        // Server-side errors (a 500's cause) appear in the failing test's output.
+        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
         let mut config =
             Config { data_dir: dir.path().to_path_buf(), secure_cookies: false, ..Config::default() };
@@ -201,6 +203,28 @@ impl TestApp {
             .await;
         assert_eq!(status, 201, "registration failed: {body}");
         (phone, password)
+    }
+
+    /// The demo Open311 client's key.
+    #[allow(dead_code)]
+    pub async fn open311_key(&self) -> String {
+        quanban::demo::open311_key(&self.state.db).await.unwrap().expect("demo open311 key")
+    }
+
+    /// Creates a window clerk in `department` (by the system administrator) and signs in.
+    #[allow(dead_code)]
+    pub async fn token_for_new_staff(&self, username: &str, department: &str) -> String {
+        let admin = self.demo_token("dsj.admin").await;
+        let (status, body) = self
+            .post_json(
+                "/api/v1/staff",
+                Some(&admin),
+                serde_json::json!({"username": username, "name": "测试员", "department": department,
+                                   "roles": ["window_clerk"], "password": "Spring-City-2026"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        self.token(username, "Spring-City-2026").await
     }
 
     pub async fn stop(self) {

@@ -1,0 +1,1299 @@
+//! Complaint intake, routing, the departments' and operators' actions, the callback, the three
+//! rates, duplicates and 未诉先办 clusters.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::domain::{
+    self, Card, Classifier, ClusterRules, DeadlineRules, DuplicateCandidate, Suggestion, Taxonomy, ThreeRates,
+};
+use super::store::{self, Complaint, Event, Filter, NewComplaint, ProactiveTask, Save};
+use crate::app::AppState;
+use crate::http::{ApiError, ApiResult, Caller, FieldError};
+use crate::identity::authz::{Actor, Role};
+use crate::store::{Db, time_text};
+
+/// The taxonomy and the classifier trained on it, shared by the handlers and retrained as
+/// routing history grows.
+#[derive(Default)]
+pub struct Model {
+    taxonomy: RwLock<Arc<Taxonomy>>,
+    classifier: RwLock<Arc<Classifier>>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "complaints::Model({} categories)", self.taxonomy().categories.len())
+    }
+}
+
+/// The shipped taxonomy (loaded into the database on first start; edited there afterwards).
+pub const DEFAULT_TAXONOMY: &str = include_str!("../../reference/complaint_categories.json");
+
+pub fn default_taxonomy() -> anyhow::Result<Taxonomy> {
+    Ok(serde_json::from_str(DEFAULT_TAXONOMY)?)
+}
+
+impl Model {
+    /// Seeds the taxonomy on a fresh database, then trains.
+    pub async fn load(db: &Db) -> anyhow::Result<Model> {
+        if store::taxonomy(db).await?.categories.is_empty() {
+            store::put_taxonomy(db, default_taxonomy()?, "system:seed".into()).await?;
+        }
+        let model = Model::default();
+        model.retrain(db).await?;
+        Ok(model)
+    }
+
+    /// Reloads the taxonomy and retrains from it, the duties and up to 20,000 past routings.
+    pub async fn retrain(&self, db: &Db) -> anyhow::Result<()> {
+        let taxonomy = store::taxonomy(db).await?;
+        let duties = store::duties(db).await?;
+        let mut examples = domain::seed_examples(&taxonomy, &duties);
+        examples.extend(store::routing_history(db, 20_000).await?);
+        let codes: Vec<String> = taxonomy.categories.iter().map(|c| c.code.clone()).collect();
+        let classifier = Classifier::train(&codes, &examples);
+        *self.taxonomy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(taxonomy);
+        *self.classifier.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(classifier);
+        Ok(())
+    }
+
+    pub fn taxonomy(&self) -> Arc<Taxonomy> {
+        self.taxonomy.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn classifier(&self) -> Arc<Classifier> {
+        self.classifier.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Below this probability the classifier's choice is left for an operator to confirm.
+pub const MIN_CONFIDENCE: f64 = 0.3;
+
+fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
+}
+
+fn has_role(actor: &Actor, roles: &[Role]) -> bool {
+    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| roles.contains(&g.role)))
+}
+
+/// Operators dispatch, approve extensions, merge and call back; supervisors may too.
+pub fn is_operator(actor: &Actor) -> bool {
+    has_role(actor, &[Role::HotlineOperator, Role::Supervisor])
+}
+
+/// Staff of the department a complaint is with act on it.
+fn works_in(actor: &Actor, department: Option<&str>) -> bool {
+    match (actor, department) {
+        (Actor::Staff { department: own, grants, .. }, Some(d)) => {
+            own == d || grants.iter().any(|g| g.department == d)
+        }
+        _ => false,
+    }
+}
+
+pub fn rules() -> DeadlineRules {
+    DeadlineRules::default()
+}
+
+pub fn cluster_rules(state: &AppState) -> ClusterRules {
+    ClusterRules {
+        radius_m: f64::from(state.config.cluster_radius_m.max(10)),
+        days: state.config.cluster_days.max(1),
+        min_size: state.config.cluster_min.max(2) as usize,
+    }
+}
+
+/// The district a point lies in: that of the nearest district, street or community hall.
+pub fn district_at(state: &AppState, lat: f64, lon: f64) -> Option<String> {
+    state
+        .halls
+        .directory
+        .nearest(lat, lon, 1, |h| h.hall.level != "city")
+        .first()
+        .map(|(h, _)| h.hall.district.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+// ---------------------------------------------------------------------------------------------
+
+/// A complaint with what people need to read it: names, the card and the current deadline.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ComplaintView {
+    #[serde(flatten)]
+    pub complaint: Complaint,
+    pub category_name: Option<String>,
+    pub category_name_en: Option<String>,
+    pub department_name: Option<String>,
+    /// `none`, `yellow` or `red` (督办黄牌 / 红牌).
+    pub card: Card,
+    /// The deadline now running (response, then resolution), if any.
+    pub due: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
+}
+
+pub async fn department_names(db: &Db) -> ApiResult<HashMap<String, String>> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT code, name FROM departments")
+        .fetch_all(db.reader())
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
+    Ok(rows.iter().filter_map(|r| Some((r.try_get("code").ok()?, r.try_get("name").ok()?))).collect())
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+}
+
+pub fn view(
+    state: &AppState,
+    cal: &crate::calendar::domain::Calendar,
+    names: &HashMap<String, String>,
+    c: Complaint,
+    now: DateTime<Utc>,
+) -> ComplaintView {
+    let taxonomy = state.complaints.taxonomy();
+    let category = c.category.as_deref().and_then(|code| taxonomy.category(code));
+    let running = match c.status.as_str() {
+        "dispatched" => Some(&c.respond_due),
+        "responded" => Some(&c.resolve_due),
+        _ => None,
+    };
+    let card = match running.and_then(|d| parse_time(d)) {
+        Some(due) => {
+            let start = parse_time(&c.dispatched_at).unwrap_or(now);
+            domain::card(cal, start, due, now)
+        }
+        None => Card::None,
+    };
+    ComplaintView {
+        category_name: category.map(|x| x.name.clone()),
+        category_name_en: category.map(|x| x.name_en.clone()),
+        department_name: c.department.as_ref().and_then(|d| names.get(d).cloned()),
+        card,
+        due: running.cloned(),
+        events: Vec::new(),
+        complaint: c,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IntakeRequest {
+    /// What happened, in the complainant's words (required, at most 4000 characters).
+    pub description: String,
+    /// A category code; chosen by the classifier when left out.
+    pub category: Option<String>,
+    /// Operators only: send to this department (overrides the rules).
+    pub department: Option<String>,
+    /// A text address (地址).
+    pub address: Option<String>,
+    /// WGS84 coordinates, both or neither, inside the city.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Upload hashes from `POST /api/v1/uploads` (at most 6 photos).
+    pub photos: Vec<String>,
+    /// Hotline and Open311: the caller's name and phone.
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    /// `web` (default) or `app` for citizens.
+    pub channel: Option<String>,
+    /// Open311: a photo elsewhere (http or https).
+    #[serde(skip)]
+    pub media_url: Option<String>,
+}
+
+/// Who a complaint comes from.
+pub enum Source<'a> {
+    Caller(&'a Caller),
+    Open311 { client: String },
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Intake {
+    pub complaint: ComplaintView,
+    /// The classifier's top suggestions (for the operator to override).
+    pub suggestions: Vec<Suggestion>,
+    /// Open complaints that look like the same problem (can be merged).
+    pub possible_duplicates: Vec<DuplicateCandidate>,
+}
+
+pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) -> ApiResult<Intake> {
+    let taxonomy = state.complaints.taxonomy();
+    let (source_name, actor_id, actor_name, complainant_id, operator) = match &source {
+        Source::Caller(caller) => {
+            let user = caller.require_user()?.to_string();
+            let name = caller.name.clone().unwrap_or_default();
+            match &caller.actor {
+                Actor::Person { .. } => {
+                    let channel = match req.channel.as_deref().unwrap_or("web") {
+                        "app" => "app",
+                        "web" | "" => "web",
+                        other => {
+                            return Err(invalid(
+                                "channel",
+                                "unknown_channel",
+                                format!("渠道“{other}”无效，应为 web 或 app"),
+                                format!("Unknown channel {other}: use web or app"),
+                            ));
+                        }
+                    };
+                    (channel, user.clone(), name, Some(user), false)
+                }
+                a if has_role(a, &[Role::HotlineOperator]) => ("hotline", user, name, None, true),
+                _ => return Err(ApiError::Forbidden),
+            }
+        }
+        Source::Open311 { client } => ("open311", format!("open311:{client}"), client.clone(), None, false),
+    };
+    let mut errors = Vec::new();
+    let description = req.description.trim().to_string();
+    if description.is_empty() {
+        errors.push(FieldError::new(
+            "description",
+            "required",
+            "请描述您反映的问题",
+            "Describe the problem (description is required)",
+        ));
+    } else if description.chars().count() > 4000 {
+        errors.push(FieldError::new(
+            "description",
+            "too_long",
+            "问题描述不能超过4000字",
+            "The description must be at most 4000 characters",
+        ));
+    }
+    let point = match (req.lat, req.lon) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) if domain::inside_city(lat, lon) => Some((lat, lon)),
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "lat",
+                "outside_city",
+                "位置不在济南市范围内，请在地图上重新选择或填写地址",
+                "The location is outside Jinan; pick it again on the map or give an address",
+            ));
+            None
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            let missing = if req.lat.is_none() { "lat" } else { "lon" };
+            errors.push(FieldError::new(
+                missing,
+                "required",
+                "经纬度须同时提供",
+                "Give both latitude and longitude, or neither",
+            ));
+            None
+        }
+    };
+    let address = req
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| a.chars().take(300).collect::<String>());
+    let category = req.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    if let Some(code) = &category
+        && taxonomy.category(code).is_none()
+    {
+        errors.push(FieldError::new(
+            "category",
+            "unknown_category",
+            format!("诉求分类“{code}”不存在"),
+            format!("No complaint category {code}"),
+        ));
+    }
+    let department = req.department.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_string);
+    let names = department_names(&state.db).await?;
+    if let Some(d) = &department {
+        if !operator {
+            errors.push(FieldError::new(
+                "department",
+                "not_allowed",
+                "只有12345话务员可以直接指定承办部门",
+                "Only hotline operators choose the department directly",
+            ));
+        } else if !names.contains_key(d) {
+            errors.push(FieldError::new(
+                "department",
+                "unknown_department",
+                format!("部门“{d}”不存在"),
+                format!("No department {d}"),
+            ));
+        }
+    }
+    if req.photos.len() > 6 {
+        errors.push(FieldError::new("photos", "too_many", "最多上传6张照片", "At most 6 photos"));
+    }
+    for (i, p) in req.photos.iter().enumerate() {
+        let known = crate::cases::store::upload_meta(&state.db, p).await?;
+        if !known.is_some_and(|(_, t)| t.starts_with("image/")) {
+            errors.push(FieldError::new(
+                &format!("photos[{i}]"),
+                "unknown_photo",
+                "照片不存在或不是图片，请重新上传",
+                "The photo was not uploaded or is not an image; upload it again",
+            ));
+        }
+    }
+    let phone = req.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
+    if let Some(p) = &phone
+        && !(p.len() >= 7 && p.len() <= 20 && p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+'))
+    {
+        errors.push(FieldError::new(
+            "phone",
+            "invalid_phone",
+            "电话号码格式不正确",
+            "The phone number is not valid",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+
+    let district = point
+        .and_then(|(lat, lon)| district_at(state, lat, lon))
+        .or_else(|| address.as_deref().and_then(domain::district_in_text).map(str::to_string));
+    let suggestions: Vec<Suggestion> =
+        state.complaints.classifier().classify(&description).into_iter().take(3).collect();
+    let (category, routed_by, confidence) = match (category, department.is_some()) {
+        (Some(c), true) => (Some(c), "operator", None),
+        (Some(c), false) => (Some(c), "rule", None),
+        (None, _) => match suggestions.first() {
+            Some(s) => (
+                Some(s.category.clone()),
+                if department.is_some() { "operator" } else { "classifier" },
+                Some(s.probability),
+            ),
+            None => (None, if department.is_some() { "operator" } else { "classifier" }, None),
+        },
+    };
+    let target = department.clone().or_else(|| {
+        let confident = routed_by == "rule" || confidence.is_some_and(|p| p >= MIN_CONFIDENCE);
+        if confident {
+            category.as_deref().and_then(|c| taxonomy.department_for(c, district.as_deref()))
+        } else {
+            None
+        }
+    });
+    let now = Utc::now();
+    let cal = state.calendar().await;
+    let (respond_due, resolve_due) =
+        domain::deadlines(&rules(), &cal, category.as_deref().and_then(|c| taxonomy.category(c)), now);
+    let status = if target.is_some() { "dispatched" } else { "pending" };
+    let complainant_name = match &source {
+        Source::Caller(c) if matches!(c.actor, Actor::Person { .. }) => c.name.clone(),
+        _ => {
+            req.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(50).collect())
+        }
+    };
+    let complainant_phone = match &source {
+        Source::Caller(c) if matches!(c.actor, Actor::Person { .. }) && phone.is_none() => {
+            let user = c.require_user()?;
+            crate::identity::store::phone_of(&state.db, user).await?
+        }
+        _ => phone,
+    };
+    let now_s = time_text(now);
+    let mut events = vec![(
+        actor_name.clone(),
+        "received".to_string(),
+        None,
+        Some(format!("{}受理 / received by {source_name}", source_label(source_name))),
+    )];
+    match &target {
+        Some(d) => events.push((
+            "系统 System".into(),
+            "dispatched".into(),
+            Some(d.clone()),
+            Some(match routed_by {
+                "operator" => "话务员指定 / chosen by the operator".to_string(),
+                "rule" => "按分类规则派单 / by the category rule".to_string(),
+                _ => format!(
+                    "智能分类派单（置信度 {:.0}%） / by the classifier ({:.0}% confident)",
+                    confidence.unwrap_or(0.0) * 100.0,
+                    confidence.unwrap_or(0.0) * 100.0
+                ),
+            }),
+        )),
+        None => events.push((
+            "系统 System".into(),
+            "awaiting_dispatch".into(),
+            None,
+            Some("待话务员确认分类后派单 / awaiting the operator's dispatch".into()),
+        )),
+    }
+    let complaint = Complaint {
+        id: String::new(),
+        source: source_name.to_string(),
+        category,
+        department: target,
+        district,
+        description,
+        address,
+        lat: point.map(|p| p.0),
+        lon: point.map(|p| p.1),
+        photos: req.media_url.iter().cloned().chain(req.photos.iter().cloned()).collect(),
+        complainant_id,
+        complainant_name,
+        complainant_phone,
+        open311_client: match &source {
+            Source::Open311 { client } => Some(client.clone()),
+            _ => None,
+        },
+        status: status.into(),
+        routed_by: routed_by.into(),
+        confidence: confidence.map(|p| (p * 1000.0).round() / 1000.0),
+        returned_by: Vec::new(),
+        dispatched_at: now_s.clone(),
+        respond_due: time_text(respond_due),
+        resolve_due: time_text(resolve_due),
+        extension_days: 0,
+        extension_request: None,
+        extension_reason: None,
+        responded_at: None,
+        responded_on_time: None,
+        resolved_at: None,
+        answer: None,
+        callback_at: None,
+        callback_resolved: None,
+        callback_satisfied: None,
+        reopened: false,
+        merged_into: None,
+        proactive_task: None,
+        created_at: now_s.clone(),
+        updated_at: now_s,
+        version: 1,
+    };
+    let day = domain::beijing_day(now).to_string();
+    let stored = store::create(&state.db, NewComplaint { complaint, events, actor: actor_id, day }).await?;
+    let possible_duplicates = duplicates_of(state, &stored).await?;
+    Ok(Intake { complaint: view(state, &cal, &names, stored, now), suggestions, possible_duplicates })
+}
+
+fn source_label(source: &str) -> &'static str {
+    match source {
+        "hotline" => "12345热线",
+        "app" => "手机App",
+        "open311" => "Open311接口",
+        _ => "网站",
+    }
+}
+
+async fn duplicates_of(state: &AppState, c: &Complaint) -> ApiResult<Vec<DuplicateCandidate>> {
+    let since = time_text(Utc::now() - chrono::Duration::days(30));
+    // Only the same category, or anything within the radius (a box of ±0.01° ≈ 1 km).
+    let bbox = c.lat.zip(c.lon).map(|(lat, lon)| (lat, lon, 0.01));
+    let open = store::located_open(&state.db, &since, false, Some((c.category.as_deref(), bbox))).await?;
+    let me = domain::Located {
+        id: c.id.clone(),
+        category: c.category.clone(),
+        description: c.description.clone(),
+        lat: c.lat,
+        lon: c.lon,
+        created_at: Utc::now(),
+    };
+    Ok(domain::duplicates(&me, &open, f64::from(state.config.cluster_radius_m.max(10))))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+/// The complaint if the caller may see it: its complainant, the department it is with (or
+/// that returned it), operators and supervisors.
+pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ComplaintView> {
+    let user = caller.require_user()?;
+    let c = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let allowed = c.complainant_id.as_deref() == Some(user)
+        || is_operator(&caller.actor)
+        || works_in(&caller.actor, c.department.as_deref())
+        || c.returned_by.iter().any(|d| works_in(&caller.actor, Some(d)));
+    if !allowed {
+        return Err(ApiError::NotFound);
+    }
+    let cal = state.calendar().await;
+    let names = department_names(&state.db).await?;
+    let events = store::events(&state.db, id).await?;
+    let mut v = view(state, &cal, &names, c, Utc::now());
+    v.events = events;
+    Ok(v)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct ListQuery {
+    /// Filter by status (comma-separated).
+    pub status: Option<String>,
+    pub category: Option<String>,
+    /// Operators and supervisors: one department.
+    pub department: Option<String>,
+}
+
+/// The caller's own complaints (people), the department's (staff), or all (operators).
+pub async fn list(state: &AppState, caller: &Caller, q: &ListQuery) -> ApiResult<Vec<ComplaintView>> {
+    let user = caller.require_user()?;
+    let mut f = Filter {
+        statuses: q
+            .status
+            .as_deref()
+            .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default(),
+        category: q.category.clone().filter(|c| !c.is_empty()),
+        limit: 500,
+        ..Filter::default()
+    };
+    match &caller.actor {
+        Actor::Person { .. } => f.complainant = Some(user.to_string()),
+        a if is_operator(a) => f.department = q.department.clone().filter(|d| !d.is_empty()),
+        Actor::Staff { department, .. } => f.department = Some(department.clone()),
+        Actor::Anonymous => return Err(ApiError::Unauthenticated),
+    }
+    let rows = store::list(&state.db, &f).await?;
+    let cal = state.calendar().await;
+    let names = department_names(&state.db).await?;
+    let now = Utc::now();
+    Ok(rows.into_iter().map(|c| view(state, &cal, &names, c, now)).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acting
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ActRequest {
+    /// The version you saw (optional; a stale one answers 409).
+    pub version: Option<i64>,
+    /// `dispatch`: the department (and optionally a corrected category).
+    pub department: Option<String>,
+    pub category: Option<String>,
+    /// `return`, `extend`, `dispatch`: why.
+    pub reason: Option<String>,
+    /// `respond`: an optional first note.
+    pub note: Option<String>,
+    /// `resolve`: the written answer to the complainant (办理结果).
+    pub answer: Option<String>,
+    /// `extend`: working days asked for (1–10 in all).
+    pub days: Option<u32>,
+    /// `decide_extension`: approve or not.
+    pub approve: Option<bool>,
+    /// `callback`: was it resolved, and is the complainant satisfied?
+    pub resolved: Option<bool>,
+    pub satisfied: Option<bool>,
+    /// `merge`: the complaint this one duplicates.
+    pub into: Option<String>,
+}
+
+fn text(v: &Option<String>, max: usize) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(max).collect())
+}
+
+fn wrong_state(status: &str) -> ApiError {
+    ApiError::StateConflict {
+        code: "action_not_allowed_in_state",
+        zh: format!("诉求当前状态为“{}”，不能执行此操作", status_label(status).0),
+        en: format!("The complaint is {}; this is not possible now", status_label(status).1),
+        state: status.to_string(),
+    }
+}
+
+pub fn status_label(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "pending" => ("待派单", "awaiting dispatch"),
+        "dispatched" => ("已派单", "dispatched"),
+        "responded" => ("办理中", "in progress"),
+        "resolved" => ("已答复待回访", "answered, awaiting callback"),
+        "closed" => ("已办结", "closed"),
+        "returned" => ("已退回待重派", "returned, awaiting re-dispatch"),
+        "merged" => ("已合并", "merged"),
+        _ => ("未知", "unknown"),
+    }
+}
+
+/// One action on a complaint: `respond`, `resolve`, `return`, `extend` (the department);
+/// `dispatch`, `decide_extension`, `merge` (operators); `callback` (operators, or the
+/// complainant).
+pub async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    req: ActRequest,
+) -> ApiResult<ComplaintView> {
+    let user = caller.require_user()?.to_string();
+    let before = readable(state, caller, id).await?.complaint;
+    let mut c = before.clone();
+    let actor_name = caller.name.clone().unwrap_or_else(|| user.clone());
+    let now = Utc::now();
+    let now_s = time_text(now);
+    let cal = state.calendar().await;
+    let taxonomy = state.complaints.taxonomy();
+    let in_department =
+        works_in(&caller.actor, c.department.as_deref()) && !matches!(c.status.as_str(), "returned");
+    let operator = is_operator(&caller.actor);
+    let is_complainant = c.complainant_id.as_deref() == Some(user.as_str());
+    let mut also = None;
+    let event_department = c.department.clone();
+    let note: Option<String>;
+    match action {
+        "respond" => {
+            if !in_department {
+                return Err(ApiError::Forbidden);
+            }
+            if c.status != "dispatched" {
+                return Err(wrong_state(&c.status));
+            }
+            c.status = "responded".into();
+            c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
+            c.responded_at = Some(now_s.clone());
+            note = text(&req.note, 1000).or(Some("已签收，正在办理 / accepted, working on it".into()));
+        }
+        "resolve" => {
+            if !in_department {
+                return Err(ApiError::Forbidden);
+            }
+            if !matches!(c.status.as_str(), "dispatched" | "responded") {
+                return Err(wrong_state(&c.status));
+            }
+            let Some(answer) = text(&req.answer, 4000) else {
+                return Err(invalid(
+                    "answer",
+                    "required",
+                    "请填写办理结果（答复诉求人的内容）",
+                    "Write the answer to the complainant",
+                ));
+            };
+            if c.responded_at.is_none() {
+                c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
+                c.responded_at = Some(now_s.clone());
+            }
+            c.status = "resolved".into();
+            c.resolved_at = Some(now_s.clone());
+            c.answer = Some(answer.clone());
+            note = Some(answer);
+        }
+        "return" => {
+            if !in_department {
+                return Err(ApiError::Forbidden);
+            }
+            if !matches!(c.status.as_str(), "dispatched" | "responded") {
+                return Err(wrong_state(&c.status));
+            }
+            let Some(reason) = text(&req.reason, 1000) else {
+                return Err(invalid(
+                    "reason",
+                    "required",
+                    "请说明退回理由（为何不属本单位职责）",
+                    "Say why this is not your department's duty",
+                ));
+            };
+            let dispatched = parse_time(&c.dispatched_at).unwrap_or(now);
+            if cal.working_days_between(domain::beijing_day(dispatched), domain::beijing_day(now))
+                > i64::from(rules().return_working_days)
+            {
+                return Err(ApiError::StateConflict {
+                    code: "return_window_passed",
+                    zh: format!(
+                        "派单已超过{}个工作日，不能再退回，请办理或申请延期",
+                        rules().return_working_days
+                    ),
+                    en: format!(
+                        "More than {} working days since dispatch: it can no longer be returned; handle it or ask for an extension",
+                        rules().return_working_days
+                    ),
+                    state: c.status.clone(),
+                });
+            }
+            if let Some(d) = &c.department
+                && !c.returned_by.contains(d)
+            {
+                c.returned_by.push(d.clone());
+            }
+            c.status = "returned".into();
+            note = Some(reason);
+        }
+        "extend" => {
+            if !in_department {
+                return Err(ApiError::Forbidden);
+            }
+            if !matches!(c.status.as_str(), "dispatched" | "responded") || c.extension_request.is_some() {
+                return Err(wrong_state(&c.status));
+            }
+            let left = rules().max_extension_days.saturating_sub(c.extension_days.max(0) as u32);
+            let days = req.days.unwrap_or(0);
+            if days == 0 || days > left {
+                return Err(invalid(
+                    "days",
+                    "out_of_range",
+                    format!("延期天数应为1至{left}个工作日（累计不超过{}个）", rules().max_extension_days),
+                    format!(
+                        "Ask for 1 to {left} working days (at most {} in all)",
+                        rules().max_extension_days
+                    ),
+                ));
+            }
+            let Some(reason) = text(&req.reason, 1000) else {
+                return Err(invalid("reason", "required", "请说明延期理由", "Say why more time is needed"));
+            };
+            c.extension_request = Some(i64::from(days));
+            c.extension_reason = Some(reason.clone());
+            note = Some(format!("申请延期{days}个工作日：{reason} / asks for {days} more working days"));
+        }
+        "decide_extension" => {
+            if !operator {
+                return Err(ApiError::Forbidden);
+            }
+            let Some(days) = c.extension_request else { return Err(wrong_state(&c.status)) };
+            let Some(approve) = req.approve else {
+                return Err(invalid(
+                    "approve",
+                    "required",
+                    "请选择同意或不同意延期",
+                    "Say whether the extension is approved",
+                ));
+            };
+            if approve {
+                let due = parse_time(&c.resolve_due).unwrap_or(now);
+                c.resolve_due = time_text(domain::end_of_working_days(&cal, due, days as u32));
+                c.extension_days += days;
+            }
+            c.extension_request = None;
+            note = Some(if approve {
+                format!("同意延期{days}个工作日 / extension of {days} working days approved")
+            } else {
+                format!(
+                    "不同意延期 / extension refused{}",
+                    text(&req.reason, 500).map(|r| format!("：{r}")).unwrap_or_default()
+                )
+            });
+        }
+        "dispatch" => {
+            if !operator {
+                return Err(ApiError::Forbidden);
+            }
+            if matches!(c.status.as_str(), "resolved" | "closed" | "merged") {
+                return Err(wrong_state(&c.status));
+            }
+            if let Some(code) = text(&req.category, 100) {
+                if taxonomy.category(&code).is_none() {
+                    return Err(invalid(
+                        "category",
+                        "unknown_category",
+                        format!("诉求分类“{code}”不存在"),
+                        format!("No complaint category {code}"),
+                    ));
+                }
+                c.category = Some(code);
+            }
+            let names = department_names(&state.db).await?;
+            let department = match text(&req.department, 50) {
+                Some(d) => d,
+                None => c
+                    .category
+                    .as_deref()
+                    .and_then(|cat| taxonomy.department_for(cat, c.district.as_deref()))
+                    .ok_or_else(|| {
+                        invalid("department", "required", "请选择承办部门", "Choose the department")
+                    })?,
+            };
+            if !names.contains_key(&department) {
+                return Err(invalid(
+                    "department",
+                    "unknown_department",
+                    format!("部门“{department}”不存在"),
+                    format!("No department {department}"),
+                ));
+            }
+            if c.department.as_deref() == Some(department.as_str())
+                && matches!(c.status.as_str(), "dispatched" | "responded")
+            {
+                return Err(invalid(
+                    "department",
+                    "same_department",
+                    "诉求已在该部门办理",
+                    "The complaint is already with this department",
+                ));
+            }
+            let (respond, resolve) = domain::deadlines(
+                &rules(),
+                &cal,
+                c.category.as_deref().and_then(|x| taxonomy.category(x)),
+                now,
+            );
+            c.department = Some(department.clone());
+            c.status = "dispatched".into();
+            c.routed_by = "operator".into();
+            c.dispatched_at = now_s.clone();
+            c.respond_due = time_text(respond);
+            c.resolve_due = time_text(resolve);
+            c.responded_at = None;
+            c.responded_on_time = None;
+            note = Some(format!(
+                "派至{}{}",
+                names.get(&department).cloned().unwrap_or(department),
+                text(&req.reason, 500).map(|r| format!("：{r}")).unwrap_or_default()
+            ));
+        }
+        "callback" => {
+            if !(operator || is_complainant) {
+                return Err(ApiError::Forbidden);
+            }
+            if c.status != "resolved" {
+                return Err(wrong_state(&c.status));
+            }
+            let (Some(resolved), Some(satisfied)) = (req.resolved, req.satisfied) else {
+                let field = if req.resolved.is_none() { "resolved" } else { "satisfied" };
+                return Err(invalid(
+                    field,
+                    "required",
+                    "请回答问题是否解决、是否满意",
+                    "Say whether it was resolved and whether you are satisfied",
+                ));
+            };
+            c.callback_at = Some(now_s.clone());
+            c.callback_resolved = Some(resolved);
+            c.callback_satisfied = Some(satisfied);
+            let verdict = format!(
+                "{}、{} / {}, {}",
+                if resolved { "已解决" } else { "未解决" },
+                if satisfied { "满意" } else { "不满意" },
+                if resolved { "resolved" } else { "not resolved" },
+                if satisfied { "satisfied" } else { "not satisfied" }
+            );
+            if !resolved && !c.reopened {
+                // 重办: once, back to the same department with a fresh deadline.
+                c.reopened = true;
+                c.status = "dispatched".into();
+                c.dispatched_at = now_s.clone();
+                let (respond, resolve) = domain::deadlines(
+                    &rules(),
+                    &cal,
+                    c.category.as_deref().and_then(|x| taxonomy.category(x)),
+                    now,
+                );
+                c.respond_due = time_text(respond);
+                c.resolve_due = time_text(resolve);
+                c.responded_at = None;
+                c.responded_on_time = None;
+                note = Some(format!("回访：{verdict}；转原部门重办 / reopened for the department"));
+            } else {
+                c.status = "closed".into();
+                note = Some(format!("回访：{verdict}；办结 / closed"));
+            }
+        }
+        "merge" => {
+            if !operator {
+                return Err(ApiError::Forbidden);
+            }
+            if matches!(c.status.as_str(), "closed" | "merged") {
+                return Err(wrong_state(&c.status));
+            }
+            let Some(into) = text(&req.into, 40) else {
+                return Err(invalid(
+                    "into",
+                    "required",
+                    "请填写要合并到的诉求编号",
+                    "Give the number of the complaint to merge into",
+                ));
+            };
+            let target = store::get(&state.db, &into)
+                .await?
+                .filter(|t| t.id != c.id && !matches!(t.status.as_str(), "closed" | "merged"));
+            let Some(target) = target else {
+                return Err(invalid(
+                    "into",
+                    "unknown_complaint",
+                    "要合并到的诉求不存在或已办结",
+                    "No open complaint with that number",
+                ));
+            };
+            c.status = "merged".into();
+            c.merged_into = Some(target.id.clone());
+            note = Some(format!("与{}为重复诉求，合并办理 / merged into {}", target.id, target.id));
+            also = Some((
+                target.clone(),
+                (
+                    actor_name.clone(),
+                    "duplicate_merged".to_string(),
+                    target.department.clone(),
+                    Some(format!("合并重复诉求 {} / merged duplicate {}", c.id, c.id)),
+                ),
+            ));
+        }
+        _ => return Err(ApiError::NotFound),
+    }
+    let saved = store::save(
+        &state.db,
+        Save {
+            expected_version: req.version.unwrap_or(before.version),
+            actor_id: user.clone(),
+            event: (
+                actor_name,
+                action.to_string(),
+                if action == "dispatch" { c.department.clone() } else { event_department },
+                note,
+            ),
+            complaint: c,
+            also,
+        },
+    )
+    .await?;
+    if !saved {
+        return Err(ApiError::conflict_stale());
+    }
+    readable(state, caller, id).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DepartmentRates {
+    pub department: String,
+    pub department_name: String,
+    #[serde(flatten)]
+    pub rates: ThreeRates,
+    pub open: usize,
+    pub yellow_cards: usize,
+    pub red_cards: usize,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RatesReport {
+    pub from: String,
+    pub to: String,
+    pub overall: ThreeRates,
+    pub departments: Vec<DepartmentRates>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct PeriodQuery {
+    /// First day (YYYY-MM-DD, Beijing time); default 30 days ago.
+    pub from: Option<String>,
+    /// Last day, inclusive; default today.
+    pub to: Option<String>,
+    /// `month` for 每月一题: YYYY-MM.
+    pub month: Option<String>,
+}
+
+/// The period as UTC bounds of Beijing days.
+pub fn period(q: &PeriodQuery) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let today = crate::calendar::domain::today_in_shanghai();
+    let from = match q.from.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => FieldError::parse_date("from", s).map_err(|e| ApiError::Validation(vec![e]))?,
+        None => today - chrono::Duration::days(30),
+    };
+    let to = match q.to.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => FieldError::parse_date("to", s).map_err(|e| ApiError::Validation(vec![e]))?,
+        None => today,
+    };
+    if to < from {
+        return Err(invalid("to", "before_from", "结束日期不能早于开始日期", "to must not be before from"));
+    }
+    Ok((from, to))
+}
+
+pub fn day_start_utc(d: chrono::NaiveDate) -> String {
+    time_text(domain::end_of_day(d - chrono::Duration::days(1)) + chrono::Duration::seconds(1))
+}
+
+/// The three rates per department for complaints received in the period.
+pub async fn rates(state: &AppState, q: &PeriodQuery) -> ApiResult<RatesReport> {
+    let (from, to) = period(q)?;
+    let rows = store::list(
+        &state.db,
+        &Filter {
+            since: Some(day_start_utc(from)),
+            until: Some(day_start_utc(to + chrono::Duration::days(1))),
+            limit: 5000,
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let names = department_names(&state.db).await?;
+    let cal = state.calendar().await;
+    let now = Utc::now();
+    let mut by: HashMap<String, Vec<Complaint>> = HashMap::new();
+    for c in rows.iter().filter(|c| c.status != "merged") {
+        if let Some(d) = &c.department {
+            by.entry(d.clone()).or_default().push(c.clone());
+        }
+    }
+    let input = |c: &Complaint| domain::RateInput {
+        responded_on_time: c.responded_on_time == Some(true),
+        called_back: c.callback_at.is_some(),
+        resolved: c.callback_resolved == Some(true),
+        satisfied: c.callback_satisfied == Some(true),
+    };
+    let overall = domain::three_rates(
+        &rows
+            .iter()
+            .filter(|c| c.department.is_some() && c.status != "merged")
+            .map(input)
+            .collect::<Vec<_>>(),
+    );
+    let mut departments: Vec<DepartmentRates> = by
+        .into_iter()
+        .map(|(d, list)| {
+            let cards: Vec<Card> =
+                list.iter().map(|c| view(state, &cal, &names, c.clone(), now).card).collect();
+            DepartmentRates {
+                department_name: names.get(&d).cloned().unwrap_or_else(|| d.clone()),
+                rates: domain::three_rates(&list.iter().map(input).collect::<Vec<_>>()),
+                open: list.iter().filter(|c| matches!(c.status.as_str(), "dispatched" | "responded")).count(),
+                yellow_cards: cards.iter().filter(|c| **c == Card::Yellow).count(),
+                red_cards: cards.iter().filter(|c| **c == Card::Red).count(),
+                department: d,
+            }
+        })
+        .collect();
+    departments
+        .sort_by(|a, b| b.rates.complaints.cmp(&a.rates.complaints).then(a.department.cmp(&b.department)));
+    Ok(RatesReport { from: from.to_string(), to: to.to_string(), overall, departments })
+}
+
+/// 每月一题: the month's most recurring problems (category and district), most frequent first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Topic {
+    pub category: String,
+    pub category_name: String,
+    pub district: Option<String>,
+    pub department: String,
+    pub complaints: usize,
+}
+
+pub async fn monthly_topics(state: &AppState, month: Option<&str>) -> ApiResult<Vec<Topic>> {
+    let first = match month.filter(|m| !m.is_empty()) {
+        Some(m) => chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
+            invalid("month", "invalid_month", "月份格式应为 YYYY-MM", "month must be YYYY-MM")
+        })?,
+        None => {
+            let t = crate::calendar::domain::today_in_shanghai();
+            chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&t), chrono::Datelike::month(&t), 1)
+                .unwrap_or(t)
+        }
+    };
+    let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
+    let rows = store::list(
+        &state.db,
+        &Filter {
+            since: Some(day_start_utc(first)),
+            until: Some(day_start_utc(next)),
+            limit: 5000,
+            ..Filter::default()
+        },
+    )
+    .await?;
+    let taxonomy = state.complaints.taxonomy();
+    let mut counts: HashMap<(String, Option<String>), usize> = HashMap::new();
+    for c in rows.iter().filter(|c| c.status != "merged") {
+        if let Some(cat) = &c.category {
+            *counts.entry((cat.clone(), c.district.clone())).or_default() += 1;
+        }
+    }
+    let mut topics: Vec<Topic> = counts
+        .into_iter()
+        .map(|((cat, district), n)| Topic {
+            category_name: taxonomy.category(&cat).map(|x| x.name.clone()).unwrap_or_else(|| cat.clone()),
+            department: taxonomy.department_for(&cat, district.as_deref()).unwrap_or_default(),
+            category: cat,
+            district,
+            complaints: n,
+        })
+        .collect();
+    topics.sort_by(|a, b| b.complaints.cmp(&a.complaints).then(a.category.cmp(&b.category)));
+    topics.truncate(10);
+    Ok(topics)
+}
+
+/// 未诉先办: finds clusters and raises (or grows) a proactive task for each. Returns the tasks
+/// raised or grown in this run.
+pub async fn scan_clusters(state: &AppState) -> ApiResult<Vec<ProactiveTask>> {
+    let rules = cluster_rules(state);
+    let now = Utc::now();
+    let since = time_text(now - chrono::Duration::days(i64::from(rules.days)));
+    let items = store::located_open(&state.db, &since, true, None).await?;
+    let found = domain::clusters(&items, &rules, now);
+    let open = store::tasks(&state.db, None, true).await?;
+    let taxonomy = state.complaints.taxonomy();
+    let mut changed = Vec::new();
+    for cluster in found {
+        let continues = open.iter().find(|t| {
+            t.category == cluster.category
+                && (t.members.iter().any(|m| cluster.members.contains(m))
+                    || crate::halls::domain::distance_m(t.lat, t.lon, cluster.lat, cluster.lon)
+                        <= rules.radius_m)
+        });
+        let district = district_at(state, cluster.lat, cluster.lon);
+        match continues {
+            Some(t) if t.size as usize >= cluster.members.len() => {}
+            Some(t) => {
+                let mut members = t.members.clone();
+                for m in &cluster.members {
+                    if !members.contains(m) {
+                        members.push(m.clone());
+                    }
+                }
+                let grown = ProactiveTask {
+                    size: members.len() as i64,
+                    members,
+                    lat: cluster.lat,
+                    lon: cluster.lon,
+                    radius_m: cluster.radius_m,
+                    ..t.clone()
+                };
+                store::upsert_task(&state.db, grown.clone(), true).await?;
+                changed.push(grown);
+            }
+            None => {
+                let now_s = time_text(now);
+                let task = ProactiveTask {
+                    id: crate::licences::service::uuid_v4(),
+                    department: taxonomy
+                        .department_for(&cluster.category, district.as_deref())
+                        .unwrap_or_default(),
+                    category: cluster.category.clone(),
+                    district,
+                    lat: cluster.lat,
+                    lon: cluster.lon,
+                    radius_m: cluster.radius_m,
+                    size: cluster.members.len() as i64,
+                    members: cluster.members.clone(),
+                    status: "open".into(),
+                    note: None,
+                    created_at: now_s.clone(),
+                    updated_at: now_s,
+                    version: 1,
+                };
+                store::upsert_task(&state.db, task.clone(), false).await?;
+                changed.push(task);
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// Proactive tasks the caller may see: a department's own, or all for operators and supervisors.
+pub async fn tasks(state: &AppState, caller: &Caller) -> ApiResult<Vec<ProactiveTask>> {
+    caller.require_user()?;
+    match &caller.actor {
+        a if is_operator(a) => Ok(store::tasks(&state.db, None, false).await?),
+        Actor::Staff { department, .. } => Ok(store::tasks(&state.db, Some(department), false).await?),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+pub async fn finish_task(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    note: Option<String>,
+    version: Option<i64>,
+) -> ApiResult<ProactiveTask> {
+    let user = caller.require_user()?.to_string();
+    let t = store::task(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    if !(works_in(&caller.actor, Some(&t.department)) || is_operator(&caller.actor)) {
+        return Err(ApiError::NotFound);
+    }
+    let Some(note) = text(&note, 2000) else {
+        return Err(invalid("note", "required", "请说明主动治理的措施和结果", "Say what was done about it"));
+    };
+    if !store::finish_task(
+        &state.db,
+        id.to_string(),
+        version.unwrap_or(t.version),
+        note,
+        format!("user:{user}"),
+    )
+    .await?
+    {
+        return Err(wrong_state(&t.status));
+    }
+    store::task(&state.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// Staff only (figures are internal until published).
+pub fn require_staff(caller: &Caller) -> ApiResult<()> {
+    match &caller.actor {
+        Actor::Staff { .. } => Ok(()),
+        Actor::Anonymous => Err(ApiError::Unauthenticated),
+        Actor::Person { .. } => Err(ApiError::Forbidden),
+    }
+}
+
+/// Replaces the taxonomy after checking it (system administrators).
+pub async fn put_taxonomy(state: &AppState, caller: &Caller, t: Taxonomy) -> ApiResult<Taxonomy> {
+    let user = caller.require_user()?.to_string();
+    if !has_role(&caller.actor, &[Role::SystemAdmin]) {
+        return Err(ApiError::Forbidden);
+    }
+    let names = department_names(&state.db).await?;
+    let mut errors = Vec::new();
+    if t.categories.is_empty() {
+        errors.push(FieldError::new(
+            "categories",
+            "required",
+            "至少需要一个诉求分类",
+            "At least one category is needed",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in t.categories.iter().enumerate() {
+        if c.code.trim().is_empty() || !seen.insert(c.code.clone()) {
+            errors.push(FieldError::new(
+                &format!("categories[{i}].code"),
+                "invalid_code",
+                "分类代码为空或重复",
+                "The code is empty or repeated",
+            ));
+        }
+        if c.name.trim().is_empty() {
+            errors.push(FieldError::required(&format!("categories[{i}].name"), "分类名称", "name"));
+        }
+        if !names.contains_key(&c.department) {
+            errors.push(FieldError::new(
+                &format!("categories[{i}].department"),
+                "unknown_department",
+                format!("部门“{}”不存在", c.department),
+                format!("No department {}", c.department),
+            ));
+        }
+    }
+    for (i, r) in t.district_rules.iter().enumerate() {
+        if !seen.contains(&r.category) {
+            errors.push(FieldError::new(
+                &format!("district_rules[{i}].category"),
+                "unknown_category",
+                "规则引用的分类不存在",
+                "The rule names an unknown category",
+            ));
+        }
+        if !names.contains_key(&r.department) {
+            errors.push(FieldError::new(
+                &format!("district_rules[{i}].department"),
+                "unknown_department",
+                "规则引用的部门不存在",
+                "The rule names an unknown department",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    store::put_taxonomy(&state.db, t, format!("user:{user}")).await?;
+    state.complaints.retrain(&state.db).await?;
+    Ok((*state.complaints.taxonomy()).clone())
+}

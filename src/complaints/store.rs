@@ -1,0 +1,789 @@
+//! Complaints, their history, the taxonomy, proactive tasks and Open311 clients in the database.
+
+use serde::Serialize;
+use sqlx::AnyConnection;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::domain::{Category, DistrictRule, Example, Located, Taxonomy};
+use crate::audit::{self, NewEntry};
+use crate::store::{Db, StoreError, StoreResult, now_text};
+
+/// A complaint as stored (the complainant's phone is never shown to the public or Open311).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Complaint {
+    pub id: String,
+    /// `hotline`, `web`, `app` or `open311`.
+    pub source: String,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub district: Option<String>,
+    pub description: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Upload hashes of the photos (see `/api/v1/complaints/{id}/photos/{n}`).
+    pub photos: Vec<String>,
+    #[serde(skip)]
+    pub complainant_id: Option<String>,
+    pub complainant_name: Option<String>,
+    pub complainant_phone: Option<String>,
+    #[serde(skip)]
+    pub open311_client: Option<String>,
+    /// `pending` (awaiting dispatch), `dispatched`, `responded`, `resolved`, `closed`,
+    /// `returned` (by a department, awaiting re-dispatch) or `merged`.
+    pub status: String,
+    /// `rule`, `classifier` or `operator`.
+    pub routed_by: String,
+    pub confidence: Option<f64>,
+    /// Departments that returned it as not theirs.
+    pub returned_by: Vec<String>,
+    pub dispatched_at: String,
+    pub respond_due: String,
+    pub resolve_due: String,
+    pub extension_days: i64,
+    /// Working days asked for and not yet decided.
+    pub extension_request: Option<i64>,
+    pub extension_reason: Option<String>,
+    pub responded_at: Option<String>,
+    pub responded_on_time: Option<bool>,
+    pub resolved_at: Option<String>,
+    pub answer: Option<String>,
+    pub callback_at: Option<String>,
+    pub callback_resolved: Option<bool>,
+    pub callback_satisfied: Option<bool>,
+    pub reopened: bool,
+    pub merged_into: Option<String>,
+    pub proactive_task: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub at: String,
+    pub actor_name: String,
+    pub action: String,
+    pub department: Option<String>,
+    pub note: Option<String>,
+}
+
+const COLUMNS: &str = "id, source, category, department, district, description, address, lat, lon, photos, \
+    complainant_id, complainant_name, complainant_phone, open311_client, status, routed_by, confidence, returned_by, \
+    dispatched_at, respond_due, resolve_due, extension_days, extension_request, extension_reason, responded_at, \
+    responded_on_time, resolved_at, answer, callback_at, callback_resolved, callback_satisfied, reopened, merged_into, \
+    proactive_task, created_at, updated_at, version";
+
+fn flag(r: &AnyRow, col: &str) -> StoreResult<Option<bool>> {
+    Ok(r.try_get::<Option<i64>, _>(col)?.map(|v| v != 0))
+}
+
+fn json_list(r: &AnyRow, col: &str) -> StoreResult<Vec<String>> {
+    let raw: String = r.try_get(col)?;
+    serde_json::from_str(&raw).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn from_row(r: &AnyRow) -> StoreResult<Complaint> {
+    Ok(Complaint {
+        id: r.try_get("id")?,
+        source: r.try_get("source")?,
+        category: r.try_get("category")?,
+        department: r.try_get("department")?,
+        district: r.try_get("district")?,
+        description: r.try_get("description")?,
+        address: r.try_get("address")?,
+        lat: r.try_get("lat")?,
+        lon: r.try_get("lon")?,
+        photos: json_list(r, "photos")?,
+        complainant_id: r.try_get("complainant_id")?,
+        complainant_name: r.try_get("complainant_name")?,
+        complainant_phone: r.try_get("complainant_phone")?,
+        open311_client: r.try_get("open311_client")?,
+        status: r.try_get("status")?,
+        routed_by: r.try_get("routed_by")?,
+        confidence: r.try_get("confidence")?,
+        returned_by: json_list(r, "returned_by")?,
+        dispatched_at: r.try_get("dispatched_at")?,
+        respond_due: r.try_get("respond_due")?,
+        resolve_due: r.try_get("resolve_due")?,
+        extension_days: r.try_get("extension_days")?,
+        extension_request: r.try_get("extension_request")?,
+        extension_reason: r.try_get("extension_reason")?,
+        responded_at: r.try_get("responded_at")?,
+        responded_on_time: flag(r, "responded_on_time")?,
+        resolved_at: r.try_get("resolved_at")?,
+        answer: r.try_get("answer")?,
+        callback_at: r.try_get("callback_at")?,
+        callback_resolved: flag(r, "callback_resolved")?,
+        callback_satisfied: flag(r, "callback_satisfied")?,
+        reopened: r.try_get::<i64, _>("reopened")? != 0,
+        merged_into: r.try_get("merged_into")?,
+        proactive_task: r.try_get("proactive_task")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Complaint>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM complaints WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn events(db: &Db, id: &str) -> StoreResult<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT at, actor_name, action, department, note FROM complaint_events WHERE complaint_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                at: r.try_get("at")?,
+                actor_name: r.try_get("actor_name")?,
+                action: r.try_get("action")?,
+                department: r.try_get("department")?,
+                note: r.try_get("note")?,
+            })
+        })
+        .collect()
+}
+
+/// Which complaints to list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub complainant: Option<String>,
+    pub department: Option<String>,
+    /// Any of these statuses (all when empty).
+    pub statuses: Vec<String>,
+    pub category: Option<String>,
+    pub ids: Vec<String>,
+    /// Received at or after (RFC 3339, UTC).
+    pub since: Option<String>,
+    /// Received before.
+    pub until: Option<String>,
+    pub open311_only: bool,
+    pub limit: i64,
+}
+
+pub async fn list(db: &Db, f: &Filter) -> StoreResult<Vec<Complaint>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM complaints WHERE 1 = 1");
+    let mut binds: Vec<String> = Vec::new();
+    let mut param = |sql: &mut String, cond: &str, v: String| {
+        binds.push(v);
+        sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(c) = &f.complainant {
+        param(&mut sql, " AND complainant_id = ?", c.clone());
+    }
+    if let Some(d) = &f.department {
+        param(&mut sql, " AND department = ?", d.clone());
+    }
+    if let Some(c) = &f.category {
+        param(&mut sql, " AND category = ?", c.clone());
+    }
+    if let Some(s) = &f.since {
+        param(&mut sql, " AND created_at >= ?", s.clone());
+    }
+    if let Some(s) = &f.until {
+        param(&mut sql, " AND created_at < ?", s.clone());
+    }
+    if !f.statuses.is_empty() {
+        sql.push_str(" AND status IN (");
+        for (i, s) in f.statuses.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            param(&mut sql, "?", s.clone());
+        }
+        sql.push(')');
+    }
+    if !f.ids.is_empty() {
+        sql.push_str(" AND id IN (");
+        for (i, s) in f.ids.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            param(&mut sql, "?", s.clone());
+        }
+        sql.push(')');
+    }
+    if f.open311_only {
+        sql.push_str(" AND status <> 'merged'");
+    }
+    sql.push_str(&format!(" ORDER BY created_at DESC LIMIT {}", f.limit.clamp(1, 5000)));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(db.reader()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A history entry to write: (actor name, action, department, note).
+pub type EventRow = (String, String, Option<String>, Option<String>);
+
+/// Where to look for near complaints: the category, and a box (lat, lon, ± degrees).
+pub type Near<'a> = (Option<&'a str>, Option<(f64, f64, f64)>);
+
+/// A new complaint, routed (or pending) with its deadlines.
+pub struct NewComplaint {
+    pub complaint: Complaint,
+    /// The history's first entries: received, and dispatched (or left for the operator).
+    pub events: Vec<(String, String, Option<String>, Option<String>)>,
+    pub actor: String,
+    /// The Beijing-time day, for the number.
+    pub day: String,
+}
+
+async fn next_number(conn: &mut AnyConnection, day: &str) -> StoreResult<String> {
+    let n: i64 = sqlx::query(
+        "INSERT INTO complaint_counters (day, n) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET n = complaint_counters.n + 1 \
+         RETURNING n",
+    )
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("n")?;
+    Ok(format!("12345-{}-{n:05}", day.replace('-', "")))
+}
+
+async fn insert_event(
+    conn: &mut AnyConnection,
+    id: &str,
+    (actor, action, department, note): &(String, String, Option<String>, Option<String>),
+) -> StoreResult<()> {
+    let seq: i64 =
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaint_events WHERE complaint_id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("n")?;
+    sqlx::query(
+        "INSERT INTO complaint_events (complaint_id, seq, at, actor_name, action, department, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(now_text())
+    .bind(actor)
+    .bind(action)
+    .bind(department)
+    .bind(note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An optional number bound as text and cast in SQL: PostgreSQL caches a statement with the
+/// parameter types of its first use, and the Any driver types a NULL differently from a number,
+/// so a nullable DOUBLE PRECISION bound directly fails once both have been seen.
+fn real_text(v: Option<f64>) -> Option<String> {
+    v.map(|x| x.to_string())
+}
+
+fn opt_flag(v: Option<bool>) -> Option<i64> {
+    v.map(i64::from)
+}
+
+/// Stores a new complaint and returns it with its number.
+pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let mut c = new.complaint.clone();
+            c.id = next_number(conn, &new.day).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO complaints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
+                 CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, $15, $16, CAST($17 AS DOUBLE PRECISION), $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
+                 $34, $35, $36, $37)"
+            )))
+            .bind(&c.id)
+            .bind(&c.source)
+            .bind(&c.category)
+            .bind(&c.department)
+            .bind(&c.district)
+            .bind(&c.description)
+            .bind(&c.address)
+            .bind(real_text(c.lat))
+            .bind(real_text(c.lon))
+            .bind(serde_json::to_string(&c.photos).unwrap_or_else(|_| "[]".into()))
+            .bind(&c.complainant_id)
+            .bind(&c.complainant_name)
+            .bind(&c.complainant_phone)
+            .bind(&c.open311_client)
+            .bind(&c.status)
+            .bind(&c.routed_by)
+            .bind(real_text(c.confidence))
+            .bind(serde_json::to_string(&c.returned_by).unwrap_or_else(|_| "[]".into()))
+            .bind(&c.dispatched_at)
+            .bind(&c.respond_due)
+            .bind(&c.resolve_due)
+            .bind(c.extension_days)
+            .bind(c.extension_request)
+            .bind(&c.extension_reason)
+            .bind(&c.responded_at)
+            .bind(opt_flag(c.responded_on_time))
+            .bind(&c.resolved_at)
+            .bind(&c.answer)
+            .bind(&c.callback_at)
+            .bind(opt_flag(c.callback_resolved))
+            .bind(opt_flag(c.callback_satisfied))
+            .bind(i64::from(c.reopened))
+            .bind(&c.merged_into)
+            .bind(&c.proactive_task)
+            .bind(&c.created_at)
+            .bind(&c.updated_at)
+            .bind(c.version)
+            .execute(&mut *conn)
+            .await?;
+            for e in &new.events {
+                insert_event(conn, &c.id, e).await?;
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("complaint:{}", c.id),
+                    new.actor.clone(),
+                    "complaint.received",
+                    format!("complaint:{}", c.id),
+                    format!("{} → {}", c.category.clone().unwrap_or_default(), c.department.clone().unwrap_or_default()),
+                ),
+            )
+            .await?;
+            Ok(c)
+        })
+    })
+    .await
+}
+
+/// One recorded change: the complaint as it becomes (written only if its version is still
+/// `expected_version`), the history entry and the audit entry, in one transaction. Extra
+/// complaints (a merge touches two) are written with it.
+pub struct Save {
+    pub complaint: Complaint,
+    pub expected_version: i64,
+    pub actor_id: String,
+    pub event: (String, String, Option<String>, Option<String>),
+    pub also: Option<(Complaint, EventRow)>,
+}
+
+async fn update_row(conn: &mut AnyConnection, c: &Complaint, expected: i64) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE complaints SET category = $1, department = $2, district = $3, status = $4, routed_by = $5, \
+         confidence = CAST($6 AS DOUBLE PRECISION), returned_by = $7, dispatched_at = $8, respond_due = $9, resolve_due = $10, \
+         extension_days = $11, extension_request = $12, extension_reason = $13, responded_at = $14, \
+         responded_on_time = $15, resolved_at = $16, answer = $17, callback_at = $18, callback_resolved = $19, \
+         callback_satisfied = $20, reopened = $21, merged_into = $22, proactive_task = $23, updated_at = $24, \
+         version = version + 1 WHERE id = $25 AND version = $26",
+    )
+    .bind(&c.category)
+    .bind(&c.department)
+    .bind(&c.district)
+    .bind(&c.status)
+    .bind(&c.routed_by)
+    .bind(real_text(c.confidence))
+    .bind(serde_json::to_string(&c.returned_by).unwrap_or_else(|_| "[]".into()))
+    .bind(&c.dispatched_at)
+    .bind(&c.respond_due)
+    .bind(&c.resolve_due)
+    .bind(c.extension_days)
+    .bind(c.extension_request)
+    .bind(&c.extension_reason)
+    .bind(&c.responded_at)
+    .bind(opt_flag(c.responded_on_time))
+    .bind(&c.resolved_at)
+    .bind(&c.answer)
+    .bind(&c.callback_at)
+    .bind(opt_flag(c.callback_resolved))
+    .bind(opt_flag(c.callback_satisfied))
+    .bind(i64::from(c.reopened))
+    .bind(&c.merged_into)
+    .bind(&c.proactive_task)
+    .bind(now_text())
+    .bind(&c.id)
+    .bind(expected)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// `false` when someone changed the complaint first.
+pub async fn save(db: &Db, s: Save) -> StoreResult<bool> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            if !update_row(conn, &s.complaint, s.expected_version).await? {
+                return Ok(false);
+            }
+            insert_event(conn, &s.complaint.id, &s.event).await?;
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("complaint:{}", s.complaint.id),
+                    format!("user:{}", s.actor_id),
+                    format!("complaint.{}", s.event.1),
+                    format!("complaint:{}", s.complaint.id),
+                    s.event.3.clone().unwrap_or_default(),
+                ),
+            )
+            .await?;
+            if let Some((other, event)) = &s.also {
+                if !update_row(conn, other, other.version).await? {
+                    return Err(StoreError::Conflict);
+                }
+                insert_event(conn, &other.id, event).await?;
+            }
+            Ok(true)
+        })
+    })
+    .await
+}
+
+/// Complaints not yet closed or merged, received since `since`, for duplicates and clusters;
+/// with `near`, only those of the category or inside the box (lat, lon ± degrees).
+pub async fn located_open(
+    db: &Db,
+    since: &str,
+    include_closed: bool,
+    near: Option<Near<'_>>,
+) -> StoreResult<Vec<Located>> {
+    let statuses = if include_closed { "'merged'" } else { "'closed', 'merged'" };
+    let (category, (lat, lon, d)) = match near {
+        Some((c, b)) => (c, b.unwrap_or((0.0, 0.0, -1.0))),
+        None => (None, (0.0, 0.0, 1000.0)),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, category, description, lat, lon, created_at FROM complaints \
+         WHERE created_at >= $1 AND status NOT IN ({statuses}) \
+         AND (category = $2 OR (lat BETWEEN $3 AND $4 AND lon BETWEEN $5 AND $6)) \
+         ORDER BY created_at DESC LIMIT 20000"
+    )))
+    .bind(since)
+    .bind(category.unwrap_or("-"))
+    .bind(lat - d)
+    .bind(lat + d)
+    .bind(lon - d)
+    .bind(lon + d)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let at: String = r.try_get("created_at")?;
+            Ok(Located {
+                id: r.try_get("id")?,
+                category: r.try_get("category")?,
+                description: r.try_get("description")?,
+                lat: r.try_get("lat")?,
+                lon: r.try_get("lon")?,
+                created_at: chrono::DateTime::parse_from_rfc3339(&at)
+                    .map(|d| d.with_timezone(&chrono::Utc))
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+/// Past routing the classifier learns from: complaints that were answered where they were
+/// sent (never returned), newest first.
+pub async fn routing_history(db: &Db, limit: i64) -> StoreResult<Vec<Example>> {
+    let rows = sqlx::query(
+        "SELECT category, description FROM complaints WHERE category IS NOT NULL AND returned_by = '[]' \
+         AND status IN ('resolved', 'closed') ORDER BY created_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Example { category: r.try_get("category")?, text: r.try_get("description")?, weight: 1.0 })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Taxonomy
+// ---------------------------------------------------------------------------------------------
+
+pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
+    let rows =
+        sqlx::query("SELECT body FROM complaint_categories ORDER BY position").fetch_all(db.reader()).await?;
+    let categories = rows
+        .iter()
+        .map(|r| {
+            let body: String = r.try_get("body")?;
+            serde_json::from_str::<Category>(&body).map_err(|e| StoreError::Invalid(e.to_string()))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let rules = sqlx::query(
+        "SELECT category, district, department FROM complaint_district_rules ORDER BY category, district",
+    )
+    .fetch_all(db.reader())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(DistrictRule {
+            category: r.try_get("category")?,
+            district: r.try_get("district")?,
+            department: r.try_get("department")?,
+        })
+    })
+    .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Taxonomy { categories, district_rules: rules })
+}
+
+/// Replaces the taxonomy (categories no longer listed stay on old complaints by code).
+pub async fn put_taxonomy(db: &Db, t: Taxonomy, actor: String) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM complaint_categories").execute(&mut *conn).await?;
+            sqlx::query("DELETE FROM complaint_district_rules").execute(&mut *conn).await?;
+            for (i, c) in t.categories.iter().enumerate() {
+                sqlx::query("INSERT INTO complaint_categories (code, body, position) VALUES ($1, $2, $3)")
+                    .bind(&c.code)
+                    .bind(serde_json::to_string(c).map_err(|e| StoreError::Invalid(e.to_string()))?)
+                    .bind(i as i64)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for r in &t.district_rules {
+                sqlx::query(
+                    "INSERT INTO complaint_district_rules (category, district, department) VALUES ($1, $2, $3)",
+                )
+                .bind(&r.category)
+                .bind(&r.district)
+                .bind(&r.department)
+                .execute(&mut *conn)
+                .await?;
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    "complaints:taxonomy",
+                    actor.clone(),
+                    "complaint.taxonomy_changed",
+                    "complaint_categories",
+                    format!("{} categories, {} district rules", t.categories.len(), t.district_rules.len()),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Departments' duties (from the reference data), for the classifier.
+pub async fn duties(db: &Db) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
+    let rows = sqlx::query("SELECT code, data FROM departments").fetch_all(db.reader()).await?;
+    rows.iter()
+        .map(|r| {
+            let data: String = r.try_get("data")?;
+            let v: serde_json::Value =
+                serde_json::from_str(&data).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let duties = v["duties"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            Ok((r.try_get("code")?, duties))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proactive tasks (未诉先办)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProactiveTask {
+    pub id: String,
+    pub category: String,
+    pub department: String,
+    pub district: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    pub members: Vec<String>,
+    pub size: i64,
+    /// `open` or `done`.
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+fn task_from_row(r: &AnyRow) -> StoreResult<ProactiveTask> {
+    Ok(ProactiveTask {
+        id: r.try_get("id")?,
+        category: r.try_get("category")?,
+        department: r.try_get("department")?,
+        district: r.try_get("district")?,
+        lat: r.try_get("lat")?,
+        lon: r.try_get("lon")?,
+        radius_m: r.try_get("radius_m")?,
+        members: json_list(r, "members")?,
+        size: r.try_get("size")?,
+        status: r.try_get("status")?,
+        note: r.try_get("note")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, category, department, district, lat, lon, radius_m, members, size, status, note, created_at, updated_at, version";
+
+pub async fn tasks(db: &Db, department: Option<&str>, open_only: bool) -> StoreResult<Vec<ProactiveTask>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE (CAST($1 AS TEXT) IS NULL OR department = $1) \
+         AND ($2 = 0 OR status = 'open') ORDER BY created_at DESC LIMIT 500"
+    )))
+    .bind(department)
+    .bind(i64::from(open_only))
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(task_from_row).collect()
+}
+
+pub async fn task(db: &Db, id: &str) -> StoreResult<Option<ProactiveTask>> {
+    let row =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?;
+    row.as_ref().map(task_from_row).transpose()
+}
+
+/// Creates a task, or grows the open one it continues (`existing`), and links the members.
+pub async fn upsert_task(db: &Db, t: ProactiveTask, existing: bool) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let now = now_text();
+            let members = serde_json::to_string(&t.members).unwrap_or_else(|_| "[]".into());
+            if existing {
+                sqlx::query(
+                    "UPDATE proactive_tasks SET members = $1, size = $2, lat = $3, lon = $4, radius_m = $5, \
+                     updated_at = $6, version = version + 1 WHERE id = $7",
+                )
+                .bind(&members)
+                .bind(t.size)
+                .bind(t.lat)
+                .bind(t.lon)
+                .bind(t.radius_m)
+                .bind(&now)
+                .bind(&t.id)
+                .execute(&mut *conn)
+                .await?;
+            } else {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO proactive_tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', \
+                     NULL, $10, $10, 1)"
+                )))
+                .bind(&t.id)
+                .bind(&t.category)
+                .bind(&t.department)
+                .bind(&t.district)
+                .bind(t.lat)
+                .bind(t.lon)
+                .bind(t.radius_m)
+                .bind(&members)
+                .bind(t.size)
+                .bind(&now)
+                .execute(&mut *conn)
+                .await?;
+            }
+            for m in &t.members {
+                sqlx::query("UPDATE complaints SET proactive_task = $1 WHERE id = $2 AND proactive_task IS NULL")
+                    .bind(&t.id)
+                    .bind(m)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(
+                    format!("proactive:{}", t.id),
+                    "system:clusters",
+                    if existing { "proactive.grown" } else { "proactive.raised" },
+                    format!("proactive:{}", t.id),
+                    format!("{} × {} ({})", t.category, t.size, t.department),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn finish_task(
+    db: &Db,
+    id: String,
+    version: i64,
+    note: String,
+    actor: String,
+) -> StoreResult<bool> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            let done = sqlx::query(
+                "UPDATE proactive_tasks SET status = 'done', note = $1, updated_at = $2, version = version + 1 \
+                 WHERE id = $3 AND version = $4 AND status = 'open'",
+            )
+            .bind(&note)
+            .bind(now_text())
+            .bind(&id)
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            audit::store::append(
+                conn,
+                NewEntry::new(format!("proactive:{id}"), actor.clone(), "proactive.done", format!("proactive:{id}"), note),
+            )
+            .await?;
+            Ok(true)
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open311 clients
+// ---------------------------------------------------------------------------------------------
+
+pub async fn add_client(db: &Db, key_hash: String, name: String) -> StoreResult<()> {
+    db.write(move |conn| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)",
+            )
+            .bind(&key_hash)
+            .bind(&name)
+            .bind(now_text())
+            .execute(&mut *conn)
+            .await?;
+            audit::store::append(
+                conn,
+                NewEntry::new("open311", "system", "open311.client_added", "open311_clients", name.clone()),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn client_name(db: &Db, key_hash: &str) -> StoreResult<Option<String>> {
+    Ok(sqlx::query("SELECT name FROM open311_clients WHERE key_hash = $1 AND active = 1")
+        .bind(key_hash)
+        .fetch_optional(db.reader())
+        .await?
+        .map(|r| r.try_get("name"))
+        .transpose()?)
+}

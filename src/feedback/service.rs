@@ -1,0 +1,732 @@
+//! Giving a rating (by account or by the one-tap link), the bad-review loop and the figures.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::domain::{self, Figures, Setting};
+use super::store::{self, NewRating, Rating, Rectification};
+use crate::app::AppState;
+use crate::calendar::domain::today_in_shanghai;
+use crate::cases::domain::CaseState;
+use crate::http::{ApiError, ApiResult, Caller, FieldError};
+use crate::identity::authz::{Actor, Role};
+use crate::store::{StoreError, now_text};
+
+fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
+}
+
+/// The one-tap link for a case, valid for the rating window from today.
+pub async fn rating_link(state: &AppState, case_number: &str) -> String {
+    let cal = state.calendar().await;
+    let until = cal.add_working_days(today_in_shanghai(), state.config.rating_window_days);
+    format!(
+        "{}/rate/{}",
+        state.config.public_url.trim_end_matches('/'),
+        domain::rating_token(&state.link_secret[..], case_number, until)
+    )
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RateRequest {
+    /// 一事一评: the finished case's number.
+    pub case_number: Option<String>,
+    /// 一次一评: the queue ticket of a hall visit.
+    pub ticket_id: Option<String>,
+    /// A closed complaint's number.
+    pub complaint_id: Option<String>,
+    /// 1 非常不满意 … 5 非常满意.
+    #[schema(value_type = i64)]
+    pub score: Value,
+    /// Sub-indicators: `{"办事效率": 5, …}` or codes (`efficiency`, `guide_accuracy`,
+    /// `convenience`, `usability`; in the hall `service_efficiency`, `service_level`,
+    /// `service_attitude`), or a list of names.
+    #[schema(value_type = Object)]
+    pub indicators: Value,
+    /// Required for a bad review (1–2): the reason.
+    pub comment: Option<String>,
+    /// `web`, `app`, `pad`, `kiosk`, `sms` or `hotline`.
+    pub channel: Option<String>,
+    /// Rate without your name (匿名): the department does not see who rated.
+    pub anonymous: Option<bool>,
+    /// The one-tap link's token (instead of signing in).
+    pub token: Option<String>,
+}
+
+/// A rating as the rater sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RatingView {
+    #[serde(flatten)]
+    pub rating: Rating,
+    pub level_zh: &'static str,
+    pub level_en: &'static str,
+    /// Bad reviews: where the rectification loop is.
+    pub rectification: Option<Rectification>,
+}
+
+fn rating_view(rating: Rating, rectification: Option<Rectification>) -> RatingView {
+    let (zh, en) = domain::level_label(rating.score);
+    RatingView { rating, level_zh: zh, level_en: en, rectification }
+}
+
+/// What is being rated, resolved and checked.
+struct Target {
+    kind: &'static str,
+    id: String,
+    department: String,
+    item_code: Option<String>,
+    hall_code: Option<String>,
+    officer_id: Option<String>,
+    served_on: NaiveDate,
+    default_channel: &'static str,
+}
+
+fn not_yours(field: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "not_yours",
+        zh: format!("{field}：只有办事人本人可以评价"),
+        en: format!("{field}: only the person served can rate it"),
+    }
+}
+
+fn date_of(text: &str) -> NaiveDate {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|d| crate::complaints::domain::beijing_day(d.with_timezone(&chrono::Utc)))
+        .or_else(|_| NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d"))
+        .unwrap_or_else(|_| today_in_shanghai())
+}
+
+/// Gives a rating. By account (the case's applicant, the ticket's holder, the complainant) or
+/// with the one-tap link's token for a case.
+pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiResult<RatingView> {
+    let mut errors = Vec::new();
+    let score = match req.score.as_i64() {
+        Some(s) if (1..=5).contains(&s) => s,
+        _ => {
+            errors.push(FieldError::new(
+                "score",
+                "invalid_score",
+                "评分应为1（非常不满意）至5（非常满意）的整数",
+                "score must be a whole number from 1 (very dissatisfied) to 5 (very satisfied)",
+            ));
+            0
+        }
+    };
+    let channel_default = if req.token.is_some() { "sms" } else { "web" };
+    let channel =
+        domain::parse_channel(req.channel.as_deref(), channel_default).map_err(|e| errors.push(e)).ok();
+    let indicators = domain::parse_indicators(&req.indicators, score.max(1)).map_err(|e| errors.push(e)).ok();
+    let comment = req
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| c.chars().take(1000).collect::<String>());
+    if score > 0 && domain::is_bad(score) && comment.is_none() {
+        errors.push(FieldError::new(
+            "comment",
+            "reason_required",
+            "差评请写明原因，以便责任部门核实整改",
+            "A bad review needs a reason so that the department can verify and put it right",
+        ));
+    }
+    let objects = [req.case_number.is_some(), req.ticket_id.is_some(), req.complaint_id.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
+    if objects != 1 {
+        errors.push(FieldError::new(
+            "case_number",
+            "required",
+            "请指明评价对象：办件编号、排队号或诉求编号之一",
+            "Say what you rate: one of case_number, ticket_id or complaint_id",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let today = today_in_shanghai();
+    // Who rates: the signed-in user, or nobody (a token, a kiosk ticket).
+    let mut rater = caller.user_id.clone();
+    let target = if let Some(number) = req.case_number.as_deref().map(str::trim) {
+        let case = crate::cases::store::get(&state.db, number).await?.ok_or_else(|| {
+            invalid(
+                "case_number",
+                "unknown_case",
+                format!("办件“{number}”不存在"),
+                format!("No case {number}"),
+            )
+        })?;
+        match req.token.as_deref() {
+            Some(token) => match domain::check_token(&state.link_secret[..], token, today) {
+                Ok(for_case) if for_case == case.number => rater = Some(case.applicant_id.clone()),
+                Ok(_) | Err(domain::TokenError::Forged | domain::TokenError::Malformed) => {
+                    return Err(invalid(
+                        "token",
+                        "invalid_token",
+                        "评价链接无效",
+                        "The rating link is not valid",
+                    ));
+                }
+                Err(domain::TokenError::Expired) => {
+                    return Err(invalid(
+                        "token",
+                        "rating_window_closed",
+                        "评价链接已过期（办结后5个工作日内可评价）",
+                        "The rating link has expired (ratings are possible for 5 working days)",
+                    ));
+                }
+            },
+            None => {
+                let user = caller.require_user()?;
+                if case.applicant_id != user {
+                    return Err(not_yours("case_number"));
+                }
+            }
+        }
+        let finished = matches!(
+            case.state,
+            CaseState::Approved
+                | CaseState::Rejected
+                | CaseState::Closed
+                | CaseState::Delivered
+                | CaseState::NotAccepted
+                | CaseState::Revoked
+        );
+        if !finished {
+            return Err(ApiError::StateConflict {
+                code: "case_not_finished",
+                zh: format!("办件尚未办结（当前：{}），办结后才能评价", case.state.label_zh()),
+                en: format!(
+                    "The case is not finished yet ({}); rate it once it is",
+                    case.state.label_en().to_lowercase()
+                ),
+                state: case.state.as_str().to_string(),
+            });
+        }
+        Target {
+            kind: "case",
+            department: case.department.clone(),
+            item_code: case.item_code.clone(),
+            hall_code: None,
+            officer_id: store::deciding_officer(&state.db, &case.number).await?,
+            served_on: date_of(case.decided_at.as_deref().unwrap_or(&case.updated_at)),
+            default_channel: "web",
+            id: case.number,
+        }
+    } else if let Some(ticket) = req.ticket_id.as_deref().map(str::trim) {
+        let t = store::ticket(&state.db, ticket)
+            .await?
+            .ok_or_else(|| invalid("ticket_id", "unknown_ticket", "排队号不存在", "No such queue ticket"))?;
+        if let (Some(holder), Some(user)) = (&t.user_id, &caller.user_id)
+            && holder != user
+        {
+            return Err(not_yours("ticket_id"));
+        }
+        if t.status == "waiting" || t.called_by.is_none() {
+            return Err(ApiError::StateConflict {
+                code: "not_served_yet",
+                zh: "尚未叫号办理，办理后才能评价".into(),
+                en: "You have not been served yet; rate the visit afterwards".into(),
+                state: t.status.clone(),
+            });
+        }
+        let hall = state.halls.directory.get(&t.hall_code);
+        Target {
+            kind: "visit",
+            id: ticket.to_string(),
+            department: t.officer_department.clone().unwrap_or_default(),
+            item_code: None,
+            hall_code: Some(t.hall_code.clone()),
+            officer_id: t.called_by.clone(),
+            served_on: NaiveDate::parse_from_str(&t.day, "%Y-%m-%d").unwrap_or(today),
+            default_channel: if hall.is_some() { "pad" } else { "web" },
+        }
+    } else {
+        let id = req.complaint_id.as_deref().map(str::trim).unwrap_or_default();
+        let c = crate::complaints::store::get(&state.db, id)
+            .await?
+            .ok_or_else(|| invalid("complaint_id", "unknown_complaint", "诉求不存在", "No such complaint"))?;
+        let user = caller.require_user()?;
+        if c.complainant_id.as_deref() != Some(user) {
+            return Err(not_yours("complaint_id"));
+        }
+        if c.status != "closed" {
+            return Err(ApiError::StateConflict {
+                code: "complaint_not_closed",
+                zh: "诉求尚未办结，办结后才能评价".into(),
+                en: "The complaint is not closed yet".into(),
+                state: c.status.clone(),
+            });
+        }
+        Target {
+            kind: "complaint",
+            department: c.department.clone().unwrap_or_default(),
+            item_code: None,
+            hall_code: None,
+            officer_id: None,
+            served_on: date_of(c.resolved_at.as_deref().unwrap_or(&c.updated_at)),
+            default_channel: "hotline",
+            id: c.id,
+        }
+    };
+    let _ = target.default_channel;
+    let cal = state.calendar().await;
+    let window = state.config.rating_window_days;
+    if cal.working_days_between(target.served_on, today) > i64::from(window) {
+        return Err(invalid(
+            "case_number",
+            "rating_window_closed",
+            format!("已超过评价期限（办结后{window}个工作日内可评价）"),
+            format!("Too late to rate: ratings are possible for {window} working days after the service"),
+        ));
+    }
+    if store::rating_of(&state.db, target.kind, &target.id).await?.is_some() {
+        return Err(already_rated());
+    }
+    let channel = channel.unwrap_or("web");
+    let anonymous = req.anonymous.unwrap_or(false) || rater.is_none();
+    let id = crate::licences::service::uuid_v4();
+    let rating = Rating {
+        id: id.clone(),
+        object_kind: target.kind.into(),
+        object_id: target.id.clone(),
+        department: target.department.clone(),
+        item_code: target.item_code,
+        hall_code: target.hall_code,
+        officer_id: target.officer_id,
+        rater_id: rater,
+        real_name: !anonymous,
+        score,
+        indicators: serde_json::to_value(indicators.unwrap_or_default()).unwrap_or(Value::Null),
+        comment,
+        channel: channel.into(),
+        served_on: target.served_on.to_string(),
+        created_at: now_text(),
+        excluded: false,
+    };
+    let loop_dues = domain::is_bad(score).then(|| {
+        (
+            cal.add_working_days(today, 1).to_string(),
+            cal.add_working_days(today, state.config.rectify_days.max(1)).to_string(),
+        )
+    });
+    match store::add(&state.db, NewRating { rating, loop_dues }).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate(_)) => return Err(already_rated()),
+        Err(e) => return Err(e.into()),
+    }
+    let rating = store::rating(&state.db, &id).await?.ok_or(ApiError::NotFound)?;
+    let rectification = store::rectification(&state.db, &id).await?;
+    Ok(rating_view(rating, rectification))
+}
+
+fn already_rated() -> ApiError {
+    ApiError::Conflict {
+        code: "already_rated",
+        zh: "已评价，无需重复评价（一事一评）".into(),
+        en: "Already rated: each service is rated once".into(),
+    }
+}
+
+/// The one-tap link's case, if the token is genuine and current.
+pub fn case_of_token(state: &AppState, token: &str) -> Result<String, domain::TokenError> {
+    domain::check_token(&state.link_secret[..], token, today_in_shanghai())
+}
+
+pub fn setting_for(kind: &str, channel: &str) -> Setting {
+    if kind == "visit" { Setting::Hall } else { domain::setting_of(channel) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bad-review loop
+// ---------------------------------------------------------------------------------------------
+
+fn staff_of(actor: &Actor, department: &str) -> bool {
+    matches!(actor, Actor::Staff { department: own, grants, .. } if own == department || grants.iter().any(|g| g.department == department))
+}
+
+fn supervises(actor: &Actor) -> bool {
+    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| matches!(g.role, Role::Supervisor)))
+}
+
+/// A bad review and its loop, with the light for the step now due.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoopView {
+    pub rating: Rating,
+    pub rectification: Rectification,
+    pub status_zh: &'static str,
+    pub status_en: &'static str,
+    /// `green`, `yellow`, `red` or `none`.
+    pub light: &'static str,
+    pub due: Option<String>,
+}
+
+fn loop_view(cal: &crate::calendar::domain::Calendar, rating: Rating, r: Rectification) -> LoopView {
+    let today = today_in_shanghai();
+    let due = match r.status.as_str() {
+        "assigned" => Some(r.verify_due.clone()),
+        "verified" => Some(r.rectify_due.clone()),
+        _ => None,
+    };
+    let light = match due.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+        Some(d) if today > d => "red",
+        Some(d) if cal.working_days_between(today, d) <= 1 => "yellow",
+        Some(_) => "green",
+        None => "none",
+    };
+    let (zh, en) = domain::loop_label(&r.status);
+    let mut rating = rating;
+    if !rating.real_name {
+        rating.rater_id = None;
+    }
+    LoopView { rating, rectification: r, status_zh: zh, status_en: en, light, due }
+}
+
+/// Bad reviews for the caller's department (supervisors: all).
+pub async fn loops(state: &AppState, caller: &Caller) -> ApiResult<Vec<LoopView>> {
+    caller.require_user()?;
+    let department = match &caller.actor {
+        a if supervises(a) => None,
+        Actor::Staff { department, .. } => Some(department.clone()),
+        _ => return Err(ApiError::Forbidden),
+    };
+    let cal = state.calendar().await;
+    let mut out = Vec::new();
+    for r in store::rectifications(&state.db, department.as_deref()).await? {
+        if let Some(rating) = store::rating(&state.db, &r.rating_id).await? {
+            out.push(loop_view(&cal, rating, r));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn get_loop(state: &AppState, caller: &Caller, id: &str) -> ApiResult<LoopView> {
+    let user = caller.require_user()?;
+    let rating = store::rating(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let r = store::rectification(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let rater = rating.rater_id.as_deref() == Some(user);
+    if !(rater || staff_of(&caller.actor, &r.department) || supervises(&caller.actor)) {
+        return Err(ApiError::NotFound);
+    }
+    let cal = state.calendar().await;
+    Ok(loop_view(&cal, rating, r))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct LoopRequest {
+    /// `verify`: what was found (核实情况).
+    pub note: Option<String>,
+    /// `rectify`: the written answer to the rater (整改答复).
+    pub answer: Option<String>,
+    /// `revisit`: whether the rater is satisfied (回访).
+    pub satisfied: Option<bool>,
+    /// `appeal`: why the review is malicious or mistaken (申诉理由).
+    pub reason: Option<String>,
+    /// `decide_appeal`: uphold (excluded from statistics) or reject.
+    pub uphold: Option<bool>,
+    pub version: Option<i64>,
+}
+
+/// A step of the loop: `verify`, `rectify`, `revisit` (the department records the revisit, or
+/// the rater answers it), `appeal` (the department), `decide_appeal` (a supervisor).
+pub async fn step(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    req: LoopRequest,
+) -> ApiResult<LoopView> {
+    let user = caller.require_user()?.to_string();
+    let view = get_loop(state, caller, id).await?;
+    let rating = store::rating(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let mut r = view.rectification;
+    let is_rater = rating.rater_id.as_deref() == Some(user.as_str());
+    let department = staff_of(&caller.actor, &r.department);
+    let allowed = match action {
+        "verify" | "rectify" | "appeal" => department,
+        "revisit" => department || is_rater,
+        "decide_appeal" => supervises(&caller.actor),
+        _ => return Err(ApiError::NotFound),
+    };
+    if !allowed {
+        return Err(ApiError::Forbidden);
+    }
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(2000).collect::<String>())
+    };
+    let Some(next) = domain::next_status(
+        &r.status,
+        action,
+        rating.real_name,
+        req.satisfied,
+        r.reopened,
+        req.uphold,
+        r.appeal_from.as_deref(),
+    ) else {
+        if action == "revisit" && req.satisfied.is_none() && r.status == "rectified" {
+            return Err(invalid(
+                "satisfied",
+                "required",
+                "请回答是否满意",
+                "Say whether the rater is satisfied",
+            ));
+        }
+        if action == "decide_appeal" && req.uphold.is_none() && r.status == "appealed" {
+            return Err(invalid(
+                "uphold",
+                "required",
+                "请选择申诉成立或不成立",
+                "Say whether the appeal is upheld",
+            ));
+        }
+        let (zh, en) = domain::loop_label(&r.status);
+        return Err(ApiError::StateConflict {
+            code: "action_not_allowed_in_state",
+            zh: format!("差评当前为“{zh}”，不能执行此操作"),
+            en: format!("The bad review is {en}; this is not possible now"),
+            state: r.status.clone(),
+        });
+    };
+    let now = now_text();
+    let today = today_in_shanghai();
+    let cal = state.calendar().await;
+    let note = match action {
+        "verify" => {
+            let Some(n) = text(&req.note) else {
+                return Err(invalid(
+                    "note",
+                    "required",
+                    "请填写核实情况",
+                    "Write what the verification found",
+                ));
+            };
+            r.verified_at = Some(now.clone());
+            r.verify_note = Some(n.clone());
+            n
+        }
+        "rectify" => {
+            let Some(a) = text(&req.answer) else {
+                return Err(invalid(
+                    "answer",
+                    "required",
+                    "请填写整改情况和给评价人的答复",
+                    "Write the rectification and the answer to the rater",
+                ));
+            };
+            r.answer = Some(a.clone());
+            r.rectified_at = Some(now.clone());
+            r.on_time = Some(NaiveDate::parse_from_str(&r.rectify_due, "%Y-%m-%d").is_ok_and(|d| today <= d));
+            a
+        }
+        "revisit" => {
+            let satisfied = req.satisfied.unwrap_or(false);
+            r.revisited_at = Some(now.clone());
+            r.satisfied = Some(satisfied);
+            if next == "assigned" {
+                // Reopened once: a fresh round with fresh deadlines.
+                r.reopened = true;
+                r.verify_due = cal.add_working_days(today, 1).to_string();
+                r.rectify_due = cal.add_working_days(today, state.config.rectify_days.max(1)).to_string();
+            }
+            format!(
+                "{}{}",
+                if satisfied { "回访：满意 / satisfied" } else { "回访：不满意 / not satisfied" },
+                text(&req.note).map(|n| format!("；{n}")).unwrap_or_default()
+            )
+        }
+        "appeal" => {
+            let Some(reason) = text(&req.reason) else {
+                return Err(invalid(
+                    "reason",
+                    "required",
+                    "请写明申诉理由（恶意或误评的依据）",
+                    "Say why the review is malicious or mistaken",
+                ));
+            };
+            r.appeal_from = Some(r.status.clone());
+            r.appeal_reason = Some(reason.clone());
+            reason
+        }
+        _ => {
+            let uphold = req.uphold.unwrap_or(false);
+            r.appeal_decision = Some(if uphold { "upheld" } else { "rejected" }.into());
+            format!(
+                "{}{}",
+                if uphold {
+                    "申诉成立，不计入统计 / appeal upheld"
+                } else {
+                    "申诉不成立 / appeal rejected"
+                },
+                text(&req.note).map(|n| format!("：{n}")).unwrap_or_default()
+            )
+        }
+    };
+    r.status = next.to_string();
+    if matches!(next, "closed" | "excluded") {
+        r.closed_at = Some(now.clone());
+    }
+    let expected = req.version.unwrap_or(r.version);
+    let actor_name = caller.name.clone().unwrap_or_else(|| user.clone());
+    if !store::save_loop(&state.db, r, expected, user.clone(), actor_name, action.to_string(), Some(note))
+        .await?
+    {
+        return Err(ApiError::conflict_stale());
+    }
+    get_loop(state, caller, id).await
+}
+
+/// The caller's own ratings with their loops.
+pub async fn mine(state: &AppState, caller: &Caller) -> ApiResult<Vec<RatingView>> {
+    let user = caller.require_user()?;
+    let mut out = Vec::new();
+    for r in store::ratings_by(&state.db, user).await? {
+        let loop_ = store::rectification(&state.db, &r.id).await?;
+        out.push(rating_view(r, loop_));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct StatsQuery {
+    /// `department` (default), `item`, `hall` or `officer` (staff only).
+    pub by: Option<String>,
+    /// First day, YYYY-MM-DD (default: 30 days ago).
+    pub from: Option<String>,
+    /// Last day, inclusive (default: today).
+    pub to: Option<String>,
+    /// `csv` for a spreadsheet.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatsRow {
+    pub key: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stats {
+    pub by: String,
+    pub from: String,
+    pub to: String,
+    pub overall: Figures,
+    pub rows: Vec<StatsRow>,
+}
+
+pub async fn stats(state: &AppState, caller: &Caller, q: &StatsQuery) -> ApiResult<Stats> {
+    let by = q.by.as_deref().unwrap_or("department");
+    if !matches!(by, "department" | "item" | "hall" | "officer") {
+        return Err(invalid(
+            "by",
+            "invalid_grouping",
+            "by 应为 department、item、hall 或 officer",
+            "by must be department, item, hall or officer",
+        ));
+    }
+    if by == "officer" && !matches!(caller.actor, Actor::Staff { .. }) {
+        return Err(if caller.user_id.is_some() { ApiError::Forbidden } else { ApiError::Unauthenticated });
+    }
+    let (from, to) = crate::complaints::service::period(&crate::complaints::service::PeriodQuery {
+        from: q.from.clone(),
+        to: q.to.clone(),
+        month: None,
+    })?;
+    let facts = store::facts(
+        &state.db,
+        &crate::complaints::service::day_start_utc(from),
+        &crate::complaints::service::day_start_utc(to + chrono::Duration::days(1)),
+    )
+    .await?;
+    let mut groups: HashMap<String, Vec<domain::RatingFacts>> = HashMap::new();
+    for f in &facts {
+        let key = match by {
+            "item" => f.item_code.clone(),
+            "hall" => f.hall_code.clone(),
+            "officer" => f.officer_id.clone(),
+            _ => Some(f.department.clone()),
+        };
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            groups.entry(k).or_default().push(f.facts.clone());
+        }
+    }
+    let departments = crate::complaints::service::department_names(&state.db).await?;
+    let mut rows = Vec::new();
+    for (key, items) in groups {
+        let name = match by {
+            "department" => departments.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            "hall" => {
+                state.halls.directory.get(&key).map(|h| h.hall.name.clone()).unwrap_or_else(|| key.clone())
+            }
+            "item" => crate::catalog::store::get(&state.db, &key)
+                .await?
+                .map(|s| s.item.name)
+                .unwrap_or_else(|| key.clone()),
+            _ => crate::cases::store::user_name(&state.db, &key).await.unwrap_or_else(|_| key.clone()),
+        };
+        rows.push(StatsRow { figures: domain::figures(&items), key, name });
+    }
+    rows.sort_by(|a, b| b.figures.ratings.cmp(&a.figures.ratings).then(a.key.cmp(&b.key)));
+    let all: Vec<domain::RatingFacts> = facts.into_iter().map(|f| f.facts).collect();
+    Ok(Stats {
+        by: by.into(),
+        from: from.to_string(),
+        to: to.to_string(),
+        overall: domain::figures(&all),
+        rows,
+    })
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.2}", x * 100.0)).unwrap_or_default()
+}
+
+/// The figures as CSV (UTF-8 with a byte-order mark so that spreadsheet programs read Chinese).
+pub fn stats_csv(s: &Stats) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    w.write_record([
+        "分组 key",
+        "名称 name",
+        "评价数 ratings",
+        "好评 good",
+        "差评 bad",
+        "平均分 average",
+        "好评率% good rate",
+        "差评率% bad rate",
+        "整改率% rectification rate",
+        "回访率% revisit rate",
+        "按期整改率% on-time rate",
+    ])?;
+    for r in &s.rows {
+        let f = &r.figures;
+        w.write_record([
+            r.key.clone(),
+            r.name.clone(),
+            f.ratings.to_string(),
+            f.good.to_string(),
+            f.bad.to_string(),
+            f.average.map(|a| format!("{a:.2}")).unwrap_or_default(),
+            pct(f.good_rate),
+            pct(f.bad_rate),
+            pct(f.rectification_rate),
+            pct(f.revisit_rate),
+            pct(f.on_time_rate),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
