@@ -251,6 +251,20 @@ pub fn router(state: AppState) -> Router {
         .route("/kiosk/{id}", get(crate::halls::pages::kiosk))
         .route("/assistance", get(crate::assistance::pages::page).post(crate::assistance::pages::ask))
         .route("/assistance/{id}/{action}", post(crate::assistance::pages::step))
+        .route("/complaints", get(crate::complaints::pages::citizen).post(crate::complaints::pages::file))
+        .route("/complaints/desk", get(crate::complaints::pages::desk))
+        .route("/complaints/desk/intake", post(crate::complaints::pages::hotline_intake))
+        .route("/complaints/dashboard", get(crate::complaints::pages::dashboard))
+        .route("/complaints/dashboard/scan", post(crate::complaints::pages::scan))
+        .route("/complaints/{id}/act", post(crate::complaints::pages::act))
+        .route("/proactive-tasks/{id}/done", post(crate::complaints::pages::finish_task))
+        .route(
+            "/rate/{token}",
+            get(crate::feedback::pages::rate_form).post(crate::feedback::pages::rate_submit),
+        )
+        .route("/ratings", get(crate::feedback::pages::public))
+        .route("/ratings/desk", get(crate::feedback::pages::desk))
+        .route("/ratings/desk/{id}", post(crate::feedback::pages::step))
         .route("/my/appointments", get(crate::halls::pages::my_appointments))
         .route("/my/appointments/{id}/cancel", post(crate::halls::pages::cancel))
         .route("/wallet/{id}", get(crate::licences::pages::card))

@@ -21,6 +21,7 @@ use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use common::{Backend, TestApp};
 use futures::FutureExt;
 use serde_json::{Value, json};
@@ -1393,4 +1394,156 @@ async fn assistance_journey(s: &Session) {
     let card = s.text("#request-1").await;
     assert!(card.contains("代办中") && card.contains("委托书"), "{card}");
     shoot_both(s, "assistance").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_a_problem_and_follow_it() {
+    run("complaint_journey", |s| Box::pin(complaint_journey(s))).await;
+}
+
+/// A citizen reports a food-safety problem with a place tapped on the map; 市场监管 accepts and
+/// answers it; the citizen confirms at the callback; the hotline operator takes a call and the
+/// dashboard shows the three rates.
+async fn complaint_journey(s: &Session) {
+    let citizen = s.app.demo("13800138001").await;
+    let clerk = s.app.demo("scj.clerk").await;
+    let operator = s.app.demo("hotline.operator").await;
+    s.log_in(&citizen.username, &citizen.password).await;
+    s.goto("/complaints").await;
+    assert_eq!(s.text("main h1").await, "我要反映");
+    // An empty report names the field and keeps the page.
+    s.script("document.getElementById('description').removeAttribute('required'); return null").await;
+    s.click("#complaint-submit").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("请描述您反映的问题"));
+    s.type_into("#description", "在泉城路一家饭店吃饭，菜里吃出苍蝇，店家不认账").await;
+    s.find("#category option[value='market.food_safety']").await.click().await.unwrap();
+    s.type_into("#address", "历下区泉城路").await;
+    // Tapping the sketch map fills the coordinates (inside the city).
+    s.find("#pick-map").await.click().await.unwrap();
+    let lat: f64 = s.value("#lat").await.parse().expect("latitude filled by the map");
+    let lon: f64 = s.value("#lon").await.parse().expect("longitude filled by the map");
+    assert!((35.9..37.7).contains(&lat) && (116.1..118.1).contains(&lon), "{lat},{lon}");
+    shoot_both(s, "complaint-form").await;
+    s.click("#complaint-submit").await;
+    s.wait_loaded().await;
+    assert!(s.text("#filed").await.contains("已收到您的诉求"));
+    let card = s.text("ul.list li.card").await;
+    assert!(
+        card.contains("已派单") && card.contains("济南市市场监督管理局") && card.contains("食品安全"),
+        "{card}"
+    );
+    shoot_both(s, "complaints").await;
+    s.log_out().await;
+
+    s.log_in(&clerk.username, &clerk.password).await;
+    s.goto("/complaints/desk").await;
+    shoot_both(s, "complaint-desk").await;
+    s.click("#respond-1").await;
+    s.wait_loaded().await;
+    assert!(s.text("ul.list li.card").await.contains("办理中"));
+    s.type_into("#answer-1", "已到店核查，责令整改并对店家立案调查").await;
+    s.click("form:has(#answer-1) button[type=submit]").await;
+    s.wait_loaded().await;
+    s.log_out().await;
+
+    s.log_in(&citizen.username, &citizen.password).await;
+    s.goto("/complaints").await;
+    assert!(s.text("ul.list li.card").await.contains("已到店核查"));
+    s.find("form.callback input[name=resolved][value=yes]").await.click().await.unwrap();
+    s.find("form.callback input[name=satisfied][value=yes]").await.click().await.unwrap();
+    s.click("form.callback button[type=submit]").await;
+    s.wait_loaded().await;
+    assert!(s.text("ul.list li.card").await.contains("已办结"));
+    s.log_out().await;
+
+    s.log_in(&operator.username, &operator.password).await;
+    s.goto("/complaints/desk").await;
+    s.find("#intake-panel summary").await.click().await.unwrap();
+    s.type_into("#name", "李女士").await;
+    s.type_into("#phone", "13912345678").await;
+    s.type_into("#description", "小区从昨晚开始停水，到现在还没来水，家里有老人").await;
+    s.type_into("#address", "槐荫区经十路").await;
+    s.click("#intake-submit").await;
+    s.wait_loaded().await;
+    let filed = s.text("#filed").await;
+    assert!(filed.contains("已登记诉求") && filed.contains("济南市水务局"), "{filed}");
+    s.goto("/complaints/dashboard").await;
+    let table = s.text("#rates-table").await;
+    assert!(table.contains("济南市市场监督管理局") && table.contains("100.0%"), "{table}");
+    shoot_both(s, "complaint-dashboard").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_a_case_from_the_link_and_put_it_right() {
+    run("rating_journey", |s| Box::pin(rating_journey(s))).await;
+}
+
+/// The one-tap link from the closing message rates the case without logging in (a bad review
+/// needs a reason); the department verifies and answers it on the bad-review desk; the public
+/// page shows the figures.
+async fn rating_journey(s: &Session) {
+    let citizen = s.app.demo_token("13800138001").await;
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n");
+    let (status, b) = s
+        .app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                   "materials": [{"index": 0, "file_name": "a.pdf", "content_base64": pdf}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let number = b["case_number"].as_str().unwrap().to_string();
+    for (who, action) in [("spj.clerk", "accept"), ("spj.approver", "approve"), ("spj.approver", "close")] {
+        let token = s.app.demo_token(who).await;
+        let (status, b) = s
+            .app
+            .post_json(&format!("/api/v1/cases/{number}/actions/{action}"), Some(&token), json!({}))
+            .await;
+        assert_eq!(status, 200, "{action}: {b}");
+    }
+    let (_, inbox) = s.app.get_json("/api/v1/notifications", Some(&citizen)).await;
+    let text = inbox.to_string();
+    let start = text.find("/rate/").expect("the closing message carries the link");
+    let link: String =
+        text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "/-_.".contains(*c)).collect();
+    let link = link.trim_end_matches('.').to_string();
+
+    s.goto(&link).await;
+    assert!(s.text("main").await.contains(&number));
+    s.find("input[name=score][value='2']").await.click().await.unwrap();
+    s.find("#ind_guide_accuracy option[value='1']").await.click().await.unwrap();
+    s.click("#rate-submit").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("差评请写明原因"));
+    shoot_both(s, "rate").await;
+    s.find("input[name=score][value='2']").await.click().await.unwrap();
+    s.type_into("#comment", "办事指南上的材料和窗口要求不一致，多跑了一趟").await;
+    s.click("#rate-submit").await;
+    s.wait_loaded().await;
+    assert!(s.text("#rated").await.contains("感谢您的评价"));
+    // The link rates once.
+    s.goto(&link).await;
+    assert!(s.exists("#rated").await && !s.exists("#rate-form").await);
+
+    let head = s.app.demo("spj.head").await;
+    s.log_in(&head.username, &head.password).await;
+    s.goto("/ratings/desk").await;
+    let card = s.text("ul.list li.card").await;
+    assert!(card.contains("待核实") && card.contains("多跑了一趟"), "{card}");
+    s.type_into("#note-1", "经核实，指南材料清单未及时更新").await;
+    s.click("form:has(#note-1) button[type=submit]").await;
+    s.wait_loaded().await;
+    s.type_into("#answer-1", "已更新办事指南，并向您致歉").await;
+    s.click("form:has(#answer-1) button[type=submit]").await;
+    s.wait_loaded().await;
+    assert!(s.text("ul.list li.card").await.contains("待回访"));
+    shoot_both(s, "bad-reviews").await;
+
+    s.goto("/ratings").await;
+    let table = s.text("#ratings-table").await;
+    assert!(table.contains("济南市行政审批服务局") && table.contains("100.0%"), "{table}");
+    shoot_both(s, "ratings-public").await;
 }

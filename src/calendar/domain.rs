@@ -45,7 +45,7 @@ pub const MAX_YEAR: i32 = 2200;
 /// A fixed offset is exact: the PRC has observed no daylight saving time since
 /// 1991, and the whole country uses Beijing time. Evaluated at compile time, so
 /// the impossible `None` branch is a build failure rather than a runtime panic.
-const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     Some(offset) => offset,
     None => panic!("UTC+8 is a valid fixed offset"),
 };

@@ -5,19 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz_shanghai::SHANGHAI;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::domain::Calendar;
+use crate::calendar::domain::{CHINA_STANDARD_TIME as SHANGHAI, Calendar};
 use crate::halls::domain::distance_m;
-
-/// Beijing time without a time-zone database: China has kept UTC+8 without daylight saving since 1991.
-mod chrono_tz_shanghai {
-    pub static SHANGHAI: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(o) => o,
-        None => panic!("UTC+8 is a valid offset"),
-    };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Taxonomy
@@ -148,6 +139,11 @@ pub fn end_of_working_days(cal: &Calendar, at: DateTime<Utc>, n: u32) -> DateTim
     let local_day = at.with_timezone(&SHANGHAI).date_naive();
     let due_day = cal.add_working_days(local_day, n);
     end_of_day(due_day)
+}
+
+/// An instant in Beijing time.
+pub fn beijing(t: DateTime<Utc>) -> DateTime<chrono::FixedOffset> {
+    t.with_timezone(&SHANGHAI)
 }
 
 /// The Beijing-time calendar day of an instant.

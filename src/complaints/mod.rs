@@ -10,6 +10,6 @@
 pub mod api;
 pub mod domain;
 pub mod open311;
-
+pub mod pages;
 pub mod service;
 pub mod store;

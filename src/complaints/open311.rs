@@ -215,7 +215,7 @@ pub struct RequestsQuery {
 fn iso(s: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|d| {
-            d.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(*d.offset()))
+            d.with_timezone(&crate::calendar::domain::CHINA_STANDARD_TIME)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
         })
         .unwrap_or_else(|_| s.to_string())

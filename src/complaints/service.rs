@@ -138,6 +138,38 @@ pub struct ComplaintView {
     pub events: Vec<Event>,
 }
 
+impl ComplaintView {
+    pub fn status_text(&self, t: &crate::web::i18n::Tr) -> &'static str {
+        let (zh, en) = status_label(&self.complaint.status);
+        t.pick(zh, en)
+    }
+
+    /// The deadline now running, as Beijing time `MM-DD HH:MM`.
+    pub fn due_text(&self) -> String {
+        self.due
+            .as_deref()
+            .and_then(parse_time)
+            .map(|d| domain::beijing(d).format("%m-%d %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
+    pub fn card_text(&self, t: &crate::web::i18n::Tr) -> &'static str {
+        match self.card {
+            Card::None => t.pick("正常", "On time"),
+            Card::Yellow => t.pick("黄牌：临近时限", "Yellow card: due soon"),
+            Card::Red => t.pick("红牌：已超时", "Red card: overdue"),
+        }
+    }
+
+    pub fn card_class(&self) -> &'static str {
+        match self.card {
+            Card::None => "green",
+            Card::Yellow => "yellow",
+            Card::Red => "red",
+        }
+    }
+}
+
 pub async fn department_names(db: &Db) -> ApiResult<HashMap<String, String>> {
     use sqlx::Row;
     let rows = sqlx::query("SELECT code, name FROM departments")

@@ -4,9 +4,10 @@
 //! figures are published per department, item, hall and officer.
 //!
 //! - `domain`: levels, channels, indicators, the one-tap link's token, the loop, the figures.
-//! - `store`: ratings and loops; `service`: who may do what; `api`.
+//! - `store`: ratings and loops; `service`: who may do what; `api`, `pages`.
 
 pub mod api;
 pub mod domain;
+pub mod pages;
 pub mod service;
 pub mod store;

@@ -353,6 +353,11 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("nav.halls", "服务地图", "Service map"),
     ("nav.assistance", "帮办代办", "Assisted service"),
     ("nav.appointments", "我的预约", "My appointments"),
+    ("nav.complaints", "我要反映", "Report a problem"),
+    ("nav.complaint_desk", "接诉即办", "Complaints desk"),
+    ("nav.complaint_dashboard", "诉求督办看板", "Complaints dashboard"),
+    ("nav.ratings", "好差评公开", "Service ratings"),
+    ("nav.bad_reviews", "差评整改", "Bad reviews to put right"),
     (
         "apply.use_wallet",
         "同意从我的卡包调取电子证照，免交此材料",

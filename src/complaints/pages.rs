@@ -1,0 +1,610 @@
+//! Pages of 接诉即办: the citizen's complaint form and "my complaints"; the hotline operator's
+//! intake and dispatch queue and the department's inbox (one desk); the supervisor's dashboard
+//! with the three rates, the cluster map, proactive tasks and 每月一题.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Multipart;
+use serde::Deserialize;
+
+use super::domain::{self, CITY_BOUNDS};
+use super::service::{
+    self, ActRequest, ComplaintView, IntakeRequest, PeriodQuery, RatesReport, Source, Topic,
+};
+use super::store::ProactiveTask;
+use crate::app::AppState;
+use crate::http::{ApiError, FieldError};
+use crate::identity::authz::Actor;
+use crate::web::i18n::Tr;
+use crate::web::page::{PageCtx, PageError, UserChip};
+
+/// A category for a select box.
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+}
+
+fn categories(state: &AppState, t: &Tr) -> Vec<Choice> {
+    state
+        .complaints
+        .taxonomy()
+        .categories
+        .iter()
+        .map(|c| Choice {
+            code: c.code.clone(),
+            label: format!("{} · {}", t.pick(&c.group, &c.group_en), t.pick(&c.name, &c.name_en)),
+        })
+        .collect()
+}
+
+async fn departments(state: &AppState) -> Result<Vec<Choice>, ApiError> {
+    let mut d: Vec<Choice> = service::department_names(&state.db)
+        .await?
+        .into_iter()
+        .map(|(code, name)| Choice { code, label: name })
+        .collect();
+    d.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The map: the city's extent projected onto an SVG, districts marked by their halls
+// ---------------------------------------------------------------------------------------------
+
+const MAP_W: f64 = 640.0;
+const MAP_H: f64 = 480.0;
+
+/// Equirectangular projection of the city's bounds, longitudes shrunk by cos(latitude).
+pub struct Projection {
+    scale: f64,
+    k: f64,
+}
+
+impl Projection {
+    fn new() -> Projection {
+        let (lat_min, lat_max, lon_min, lon_max) = CITY_BOUNDS;
+        let k = ((lat_min + lat_max) / 2.0).to_radians().cos();
+        let scale = (MAP_W / ((lon_max - lon_min) * k)).min(MAP_H / (lat_max - lat_min));
+        Projection { scale, k }
+    }
+
+    fn point(&self, lat: f64, lon: f64) -> (String, String) {
+        let (_, lat_max, lon_min, _) = CITY_BOUNDS;
+        (
+            format!("{:.1}", (lon - lon_min) * self.k * self.scale),
+            format!("{:.1}", (lat_max - lat) * self.scale),
+        )
+    }
+
+    fn metres(&self, m: f64) -> String {
+        format!("{:.1}", (m / 111_200.0 * self.scale).max(6.0))
+    }
+}
+
+pub struct MapMark {
+    pub x: String,
+    pub y: String,
+    pub r: String,
+    pub label: String,
+}
+
+/// The district halls as landmarks (one per district). In the dense city centre a name that
+/// would cover another is left out (its dot stays, with the name as a tooltip).
+fn landmarks(state: &AppState, p: &Projection) -> Vec<MapMark> {
+    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut out = Vec::new();
+    for h in state.halls.directory.halls.iter().filter(|h| h.hall.level == "district") {
+        let (x, y) = p.point(h.hall.lat, h.hall.lon);
+        let (fx, fy) = (x.parse::<f64>().unwrap_or(0.0), y.parse::<f64>().unwrap_or(0.0));
+        let bx = (fx + 4.0, fy - 10.0, fx + 8.0 + 13.0 * h.hall.district.chars().count() as f64, fy + 6.0);
+        let free = !placed.iter().any(|q| bx.0 < q.2 && q.0 < bx.2 && bx.1 < q.3 && q.1 < bx.3);
+        if free {
+            placed.push(bx);
+        }
+        out.push(MapMark {
+            x,
+            y,
+            r: "3".into(),
+            label: if free { h.hall.district.clone() } else { String::new() },
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The citizen's page
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "complaints.html")]
+struct CitizenPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    categories: Vec<Choice>,
+    complaints: Vec<ComplaintView>,
+    landmarks: Vec<MapMark>,
+    bounds: String,
+    errors: Vec<FieldError>,
+    form: IntakeForm,
+    filed: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+pub struct IntakeForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub lat: String,
+    #[serde(default)]
+    pub lon: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct FiledQuery {
+    #[serde(default)]
+    filed: Option<String>,
+}
+
+async fn citizen_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: IntakeForm,
+    errors: Vec<FieldError>,
+    filed: Option<String>,
+) -> Result<Response, PageError> {
+    let complaints =
+        service::list(state, &ctx.caller, &service::ListQuery::default()).await.map_err(|e| ctx.error(e))?;
+    let p = Projection::new();
+    let (lat_min, lat_max, lon_min, lon_max) = CITY_BOUNDS;
+    let page = CitizenPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        categories: categories(state, &ctx.t),
+        complaints,
+        landmarks: landmarks(state, &p),
+        bounds: format!("{lat_min},{lat_max},{lon_min},{lon_max},{}", p.k),
+        errors,
+        form,
+        filed,
+    };
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(status, &page))
+}
+
+pub async fn citizen(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<FiledQuery>,
+) -> Result<Response, PageError> {
+    match &ctx.caller.actor {
+        Actor::Anonymous => Ok(Redirect::to("/login").into_response()),
+        Actor::Staff { .. } => Ok(Redirect::to("/complaints/desk").into_response()),
+        Actor::Person { .. } => citizen_page(&state, &ctx, IntakeForm::default(), Vec::new(), q.filed).await,
+    }
+}
+
+fn number(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<f64> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    match raw.parse::<f64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.push(FieldError::new(
+                field,
+                "not_a_number",
+                "请填写数字，如 36.6512",
+                "Enter a number, e.g. 36.6512",
+            ));
+            None
+        }
+    }
+}
+
+/// A citizen files a complaint (multipart: the fields and up to 6 photos).
+pub async fn file(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
+    let mut form = IntakeForm::default();
+    let mut photos = Vec::new();
+    let mut errors = Vec::new();
+    let mut checked = false;
+    while let Some(field) =
+        multipart.next_field().await.map_err(|e| ctx.error(crate::cases::api::multipart_error(e)))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "photos" {
+            if !checked {
+                // Files are stored as they stream in, so the token is checked first.
+                ctx.check_csrf(&form.csrf)?;
+                checked = true;
+            }
+            let file_name = field.file_name().unwrap_or("photo").to_string();
+            let bytes = field.bytes().await.map_err(|e| ctx.error(crate::cases::api::multipart_error(e)))?;
+            if bytes.is_empty() {
+                continue;
+            }
+            match crate::cases::intake::check_file(&file_name, &bytes) {
+                Ok(kind @ (crate::cases::intake::FileKind::Png | crate::cases::intake::FileKind::Jpeg)) => {
+                    let hash = crate::cases::store::put_upload(
+                        &state.db,
+                        bytes.to_vec(),
+                        kind.content_type(),
+                        &user,
+                    )
+                    .await
+                    .map_err(|e| ctx.error(e.into()))?;
+                    photos.push(hash);
+                }
+                _ => errors.push(FieldError::new(
+                    "photos",
+                    "not_a_photo",
+                    format!("“{file_name}”不是JPEG或PNG照片（不超过10MB）"),
+                    format!("{file_name} is not a JPEG or PNG photo (at most 10 MB)"),
+                )),
+            }
+            continue;
+        }
+        let text = field.text().await.unwrap_or_default();
+        match name.as_str() {
+            "csrf" => form.csrf = text,
+            "description" => form.description = text,
+            "category" => form.category = text,
+            "address" => form.address = text,
+            "lat" => form.lat = text,
+            "lon" => form.lon = text,
+            _ => {}
+        }
+    }
+    ctx.check_csrf(&form.csrf)?;
+    let lat = number("lat", &form.lat, &mut errors);
+    let lon = number("lon", &form.lon, &mut errors);
+    if !errors.is_empty() {
+        return citizen_page(&state, &ctx, form, errors, None).await;
+    }
+    let req = IntakeRequest {
+        description: form.description.clone(),
+        category: Some(form.category.clone()),
+        address: Some(form.address.clone()),
+        lat,
+        lon,
+        photos,
+        channel: Some("web".into()),
+        ..IntakeRequest::default()
+    };
+    match service::intake(&state, Source::Caller(&ctx.caller), req).await {
+        Ok(done) => {
+            Ok(Redirect::to(&format!("/complaints?filed={}", done.complaint.complaint.id)).into_response())
+        }
+        Err(ApiError::Validation(errors)) => citizen_page(&state, &ctx, form, errors, None).await,
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acting from a page (any role: the service decides)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    days: Option<u32>,
+    #[serde(default)]
+    approve: Option<String>,
+    #[serde(default)]
+    resolved: Option<String>,
+    #[serde(default)]
+    satisfied: Option<String>,
+    #[serde(default)]
+    into: String,
+}
+
+fn yes(v: &Option<String>) -> Option<bool> {
+    v.as_deref().map(|s| s == "yes")
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ActForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+    let req = ActRequest {
+        version: f.version,
+        department: some(&f.department),
+        category: some(&f.category),
+        reason: some(&f.reason),
+        note: some(&f.note),
+        answer: some(&f.answer),
+        days: f.days,
+        approve: yes(&f.approve),
+        resolved: yes(&f.resolved),
+        satisfied: yes(&f.satisfied),
+        into: some(&f.into),
+    };
+    let back = match f.back.as_str() {
+        "desk" => "/complaints/desk",
+        _ => "/complaints",
+    };
+    match service::act(&state, &ctx.caller, &id, &f.action, req).await {
+        Ok(_) => Ok(Redirect::to(&format!("{back}#c-{id}")).into_response()),
+        Err(ApiError::Validation(errors)) if back == "/complaints/desk" => {
+            desk_page(&state, &ctx, IntakeForm::default(), errors, None).await
+        }
+        Err(ApiError::Validation(errors)) => {
+            citizen_page(&state, &ctx, IntakeForm::default(), errors, None).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The staff desk: the operator's intake and queue, the department's inbox
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "complaint_desk.html")]
+struct DeskPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    operator: bool,
+    categories: Vec<Choice>,
+    departments: Vec<Choice>,
+    /// Operators: waiting for dispatch (pending, returned), for a callback, extension requests.
+    queue: Vec<ComplaintView>,
+    /// Everything else on the desk (the department's open complaints, or all open ones).
+    open: Vec<ComplaintView>,
+    yellow: usize,
+    red: usize,
+    errors: Vec<FieldError>,
+    form: IntakeForm,
+    filed: Option<service::Intake>,
+}
+
+async fn desk_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: IntakeForm,
+    errors: Vec<FieldError>,
+    filed: Option<service::Intake>,
+) -> Result<Response, PageError> {
+    if !matches!(ctx.caller.actor, Actor::Staff { .. }) {
+        return Err(ctx.error(if ctx.caller.user_id.is_some() {
+            ApiError::NotFound
+        } else {
+            ApiError::Unauthenticated
+        }));
+    }
+    let operator = service::is_operator(&ctx.caller.actor);
+    let q = service::ListQuery {
+        status: Some("pending,dispatched,responded,resolved,returned".into()),
+        ..service::ListQuery::default()
+    };
+    let all = service::list(state, &ctx.caller, &q).await.map_err(|e| ctx.error(e))?;
+    let (queue, open): (Vec<ComplaintView>, Vec<ComplaintView>) = all.into_iter().partition(|c| {
+        operator
+            && (matches!(c.complaint.status.as_str(), "pending" | "returned" | "resolved")
+                || c.complaint.extension_request.is_some())
+    });
+    let page = DeskPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        operator,
+        categories: categories(state, &ctx.t),
+        departments: departments(state).await.map_err(|e| ctx.error(e))?,
+        yellow: open.iter().filter(|c| c.card == domain::Card::Yellow).count(),
+        red: open.iter().filter(|c| c.card == domain::Card::Red).count(),
+        queue,
+        open,
+        errors,
+        form,
+        filed,
+    };
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(status, &page))
+}
+
+pub async fn desk(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    if ctx.caller.user_id.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    desk_page(&state, &ctx, IntakeForm::default(), Vec::new(), None).await
+}
+
+/// The operator takes a complaint by phone.
+pub async fn hotline_intake(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<IntakeForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let mut errors = Vec::new();
+    let lat = number("lat", &f.lat, &mut errors);
+    let lon = number("lon", &f.lon, &mut errors);
+    if !errors.is_empty() {
+        return desk_page(&state, &ctx, f, errors, None).await;
+    }
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+    let req = IntakeRequest {
+        description: f.description.clone(),
+        category: some(&f.category),
+        department: some(&f.department),
+        address: some(&f.address),
+        lat,
+        lon,
+        name: some(&f.name),
+        phone: some(&f.phone),
+        ..IntakeRequest::default()
+    };
+    match service::intake(&state, Source::Caller(&ctx.caller), req).await {
+        Ok(done) => desk_page(&state, &ctx, IntakeForm::default(), Vec::new(), Some(done)).await,
+        Err(ApiError::Validation(errors)) => desk_page(&state, &ctx, f, errors, None).await,
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard
+// ---------------------------------------------------------------------------------------------
+
+pub struct TaskMark {
+    pub task: ProactiveTask,
+    pub category_name: String,
+    pub x: String,
+    pub y: String,
+    pub r: String,
+}
+
+#[derive(Template)]
+#[template(path = "complaint_dashboard.html")]
+struct DashboardPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    operator: bool,
+    report: RatesReport,
+    topics: Vec<Topic>,
+    tasks: Vec<TaskMark>,
+    dots: Vec<MapMark>,
+    landmarks: Vec<MapMark>,
+    from: String,
+    to: String,
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
+    if ctx.caller.user_id.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    service::require_staff(&ctx.caller).map_err(|e| ctx.error(e))?;
+    let report = service::rates(&state, &q).await.map_err(|e| ctx.error(e))?;
+    let topics = service::monthly_topics(&state, None).await.map_err(|e| ctx.error(e))?;
+    let p = Projection::new();
+    let taxonomy = state.complaints.taxonomy();
+    let tasks = service::tasks(&state, &ctx.caller)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|task| {
+            let (x, y) = p.point(task.lat, task.lon);
+            TaskMark {
+                category_name: taxonomy
+                    .category(&task.category)
+                    .map(|c| ctx.t.pick(&c.name, &c.name_en).to_string())
+                    .unwrap_or_default(),
+                r: p.metres(task.radius_m.max(200.0)),
+                task,
+                x,
+                y,
+            }
+        })
+        .collect();
+    let since = crate::store::time_text(chrono::Utc::now() - chrono::Duration::days(30));
+    let dots = super::store::located_open(&state.db, &since, true, None)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .into_iter()
+        .filter_map(|c| {
+            let (x, y) = p.point(c.lat?, c.lon?);
+            Some(MapMark { x, y, r: "3".into(), label: c.id })
+        })
+        .collect();
+    let page = DashboardPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        operator: service::is_operator(&ctx.caller.actor),
+        from: report.from.clone(),
+        to: report.to.clone(),
+        report,
+        topics,
+        tasks,
+        dots,
+        landmarks: landmarks(&state, &p),
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn scan(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    if !service::is_operator(&ctx.caller.actor) {
+        return Err(ctx.error(ApiError::Forbidden));
+    }
+    service::scan_clusters(&state).await.map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/complaints/dashboard#tasks").into_response())
+}
+
+pub async fn finish_task(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    service::finish_task(&state, &ctx.caller, &id, Some(f.note), None).await.map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/complaints/dashboard#tasks").into_response())
+}
+
+/// Used by the templates.
+pub fn rate_text(v: &Option<f64>) -> String {
+    percent(*v)
+}
