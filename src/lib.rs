@@ -15,6 +15,7 @@ pub mod complaints;
 pub mod config;
 pub mod demo;
 pub mod feedback;
+pub mod figures;
 pub mod guide;
 pub mod halls;
 pub mod http;

@@ -222,6 +222,34 @@ async fn rating_a_case_and_the_bad_review_loop(app: &TestApp) {
     let (_, st) = app.get_json("/api/v1/ratings/stats", None).await;
     let spj = st["rows"].as_array().unwrap().iter().find(|r| r["key"] == "JN-SPJ").unwrap();
     assert_eq!(spj["ratings"], 1, "the upheld appeal is left out: {spj}");
+
+    // 一次一评: a hall visit rated by its queue ticket, once it was served, on the window pad.
+    let clerk = app.demo_token("spj.clerk").await;
+    let (s, ticket) = app.post_json("/api/v1/halls/JN-H-0001/queue", Some(&citizen), json!({})).await;
+    assert_eq!(s, 201, "{ticket}");
+    let ticket_id = ticket["id"].as_str().unwrap().to_string();
+    let visit = json!({"ticket_id": ticket_id, "score": 5, "channel": "pad", "indicators": {"服务态度": 5, "服务效率": 4}});
+    let (s, b) = app.post_json("/api/v1/ratings", Some(&citizen), visit.clone()).await;
+    assert_eq!((s, b["code"].clone()), (409, json!("not_served_yet")), "{b}");
+    let (s, called) =
+        app.post_json("/api/v1/halls/JN-H-0001/queue/call", Some(&clerk), json!({"window": "3号窗口"})).await;
+    assert_eq!(s, 200, "{called}");
+    let (s, b) = app.post_json("/api/v1/ratings", Some(&rep), visit.clone()).await;
+    assert_eq!((s, b["code"].clone()), (409, json!("not_yours")), "another person's ticket: {b}");
+    let (s, r) = app.post_json("/api/v1/ratings", Some(&citizen), visit.clone()).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(
+        (r["object_kind"].clone(), r["hall_code"].clone(), r["department"].clone()),
+        (json!("visit"), json!("JN-H-0001"), json!("JN-SPJ"))
+    );
+    assert_eq!((r["indicators"]["service_attitude"].clone(), r["channel"].clone()), (json!(5), json!("pad")));
+    assert!(r["officer_id"].is_string(), "the calling clerk is rated: {r}");
+    let (s, _) = app.post_json("/api/v1/ratings", Some(&citizen), visit).await;
+    assert_eq!(s, 409, "once per visit");
+    let (_, st) = app.get_json("/api/v1/ratings/stats?by=hall", None).await;
+    let hall = st["rows"].as_array().unwrap().iter().find(|r| r["key"] == "JN-H-0001").expect("hall row");
+    assert_eq!((hall["ratings"].clone(), hall["good_rate"].clone()), (json!(1), json!(1.0)), "{hall}");
+
     let (_, ok) = app.get_json("/api/v1/audit/verify", Some(&app.demo_token("dsj.admin").await)).await;
     assert_eq!(ok["ok"], true, "{ok}");
 }

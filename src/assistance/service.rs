@@ -13,10 +13,6 @@ fn coordinates(actor: &Actor) -> bool {
         matches!(g.role, Role::DepartmentHead | Role::Supervisor | Role::GeneralWindowClerk)))
 }
 
-fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
-}
-
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AskRequest {
@@ -197,7 +193,12 @@ pub async fn step(
             let username = req.officer.as_deref().map(str::trim).unwrap_or("");
             let officer =
                 crate::identity::store::staff_by_username(&state.db, username).await?.ok_or_else(|| {
-                    invalid("officer", "unknown_officer", "未找到该工作人员", "No such staff member")
+                    ApiError::invalid(
+                        "officer",
+                        "unknown_officer",
+                        "未找到该工作人员",
+                        "No such staff member",
+                    )
                 })?;
             c.action = "assign";
             c.status = Some("assigned");
@@ -212,7 +213,7 @@ pub async fn step(
                 return Err(conflict(&r.status));
             }
             if req.accepted != Some(true) {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "accepted",
                     "required",
                     "请确认签署委托书",
@@ -231,7 +232,7 @@ pub async fn step(
                 return Err(ApiError::Forbidden);
             }
             if c.note.is_none() {
-                return Err(invalid("note", "required", "请填写进展说明", "Write the note"));
+                return Err(ApiError::invalid("note", "required", "请填写进展说明", "Write the note"));
             }
         }
         "complete" => {
@@ -261,10 +262,9 @@ pub async fn step(
             if r.status != "done" || r.rating.is_some() {
                 return Err(conflict(&r.status));
             }
-            let score = req
-                .score
-                .filter(|s| (1..=5).contains(s))
-                .ok_or_else(|| invalid("score", "out_of_range", "评分应为1到5", "score must be 1 to 5"))?;
+            let score = req.score.filter(|s| (1..=5).contains(s)).ok_or_else(|| {
+                ApiError::invalid("score", "out_of_range", "评分应为1到5", "score must be 1 to 5")
+            })?;
             c.action = "rate";
             c.rating = Some((score, req.comment.map(|x| x.trim().chars().take(500).collect())));
         }
@@ -284,10 +284,15 @@ pub async fn step(
 /// For the cases area: the applicant (and enterprise) an officer may submit for under `id`.
 pub async fn principal_for(state: &AppState, officer: &str, id: &str) -> ApiResult<Request> {
     let r = store::get(&state.db, id).await?.ok_or_else(|| {
-        invalid("assistance_id", "unknown_assistance", "帮办申请不存在", "No such assistance request")
+        ApiError::invalid(
+            "assistance_id",
+            "unknown_assistance",
+            "帮办申请不存在",
+            "No such assistance request",
+        )
     })?;
     if r.officer_id.as_deref() != Some(officer) || r.status != "authorized" {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "assistance_id",
             "not_authorized",
             "您不是该申请人授权的帮办代办人员（须先签署委托书）",

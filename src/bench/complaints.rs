@@ -44,14 +44,8 @@ fn labelled() -> anyhow::Result<Vec<Labelled>> {
 }
 
 fn duties() -> anyhow::Result<HashMap<String, Vec<String>>> {
-    let v: Vec<serde_json::Value> = serde_json::from_str(include_str!("../../reference/departments.json"))?;
-    Ok(v.iter()
-        .map(|d| {
-            let duties =
-                d["duties"].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(String::from));
-            (d["code"].as_str().unwrap_or_default().to_string(), duties.collect())
-        })
-        .collect())
+    let shipped = crate::reference::data::RawFiles::SHIPPED.departments;
+    Ok(domain::duties_of(&serde_json::from_str::<Vec<crate::reference::data::Department>>(shipped)?))
 }
 
 /// (top-1 category, top-3 category, department) hits.

@@ -465,6 +465,11 @@ pub fn seed_examples(taxonomy: &Taxonomy, duties: &HashMap<String, Vec<String>>)
     out
 }
 
+/// Each department's duties (what the classifier learns departments by).
+pub fn duties_of(departments: &[crate::reference::data::Department]) -> HashMap<String, Vec<String>> {
+    departments.iter().map(|d| (d.code.clone(), d.duties.clone())).collect()
+}
+
 /// Word overlap of two texts (Jaccard over jieba words), 0 to 1.
 pub fn similarity(a: &str, b: &str) -> f64 {
     let a: HashSet<String> = tokens(a).into_iter().collect();
@@ -645,14 +650,12 @@ pub struct ThreeRates {
 pub fn three_rates(items: &[RateInput]) -> ThreeRates {
     let n = items.len();
     let back: Vec<&RateInput> = items.iter().filter(|i| i.called_back).collect();
-    let frac =
-        |num: usize, den: usize| (den > 0).then(|| ((num as f64 / den as f64) * 10000.0).round() / 10000.0);
     ThreeRates {
         complaints: n,
         called_back: back.len(),
-        response_rate: frac(items.iter().filter(|i| i.responded_on_time).count(), n),
-        resolution_rate: frac(back.iter().filter(|i| i.resolved).count(), back.len()),
-        satisfaction_rate: frac(back.iter().filter(|i| i.satisfied).count(), back.len()),
+        response_rate: crate::figures::share(items.iter().filter(|i| i.responded_on_time).count(), n),
+        resolution_rate: crate::figures::share(back.iter().filter(|i| i.resolved).count(), back.len()),
+        satisfaction_rate: crate::figures::share(back.iter().filter(|i| i.satisfied).count(), back.len()),
     }
 }
 
@@ -744,15 +747,10 @@ mod tests {
     }
 
     fn duties() -> HashMap<String, Vec<String>> {
-        let v: Vec<serde_json::Value> =
-            serde_json::from_str(include_str!("../../reference/departments.json")).expect("departments");
-        v.iter()
-            .map(|d| {
-                let duties =
-                    d["duties"].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(String::from));
-                (d["code"].as_str().unwrap_or_default().to_string(), duties.collect())
-            })
-            .collect()
+        let shipped = crate::reference::data::RawFiles::SHIPPED.departments;
+        duties_of(
+            &serde_json::from_str::<Vec<crate::reference::data::Department>>(shipped).expect("departments"),
+        )
     }
 
     #[test]

@@ -512,10 +512,6 @@ struct DashboardPage {
     to: String,
 }
 
-fn percent(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
-}
-
 pub async fn dashboard(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -602,9 +598,4 @@ pub async fn finish_task(
     ctx.check_csrf(&f.csrf)?;
     service::finish_task(&state, &ctx.caller, &id, Some(f.note), None).await.map_err(|e| ctx.error(e))?;
     Ok(Redirect::to("/complaints/dashboard#tasks").into_response())
-}
-
-/// Used by the templates.
-pub fn rate_text(v: &Option<f64>) -> String {
-    percent(*v)
 }

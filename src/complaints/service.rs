@@ -73,27 +73,14 @@ impl Model {
 /// Below this probability the classifier's choice is left for an operator to confirm.
 pub const MIN_CONFIDENCE: f64 = 0.3;
 
-fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
-}
-
-fn has_role(actor: &Actor, roles: &[Role]) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| roles.contains(&g.role)))
-}
-
 /// Operators dispatch, approve extensions, merge and call back; supervisors may too.
 pub fn is_operator(actor: &Actor) -> bool {
-    has_role(actor, &[Role::HotlineOperator, Role::Supervisor])
+    actor.has_any_role(&[Role::HotlineOperator, Role::Supervisor])
 }
 
 /// Staff of the department a complaint is with act on it.
 fn works_in(actor: &Actor, department: Option<&str>) -> bool {
-    match (actor, department) {
-        (Actor::Staff { department: own, grants, .. }, Some(d)) => {
-            own == d || grants.iter().any(|g| g.department == d)
-        }
-        _ => false,
-    }
+    department.is_some_and(|d| actor.works_in(d))
 }
 
 pub fn rules() -> DeadlineRules {
@@ -272,7 +259,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
                         "app" => "app",
                         "web" | "" => "web",
                         other => {
-                            return Err(invalid(
+                            return Err(ApiError::invalid(
                                 "channel",
                                 "unknown_channel",
                                 format!("渠道“{other}”无效，应为 web 或 app"),
@@ -282,7 +269,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
                     };
                     (channel, user.clone(), name, Some(user), false)
                 }
-                a if has_role(a, &[Role::HotlineOperator]) => ("hotline", user, name, None, true),
+                a if a.has_any_role(&[Role::HotlineOperator]) => ("hotline", user, name, None, true),
                 _ => return Err(ApiError::Forbidden),
             }
         }
@@ -699,7 +686,7 @@ pub async fn act(
                 return Err(wrong_state(&c.status));
             }
             let Some(answer) = text(&req.answer, 4000) else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "answer",
                     "required",
                     "请填写办理结果（答复诉求人的内容）",
@@ -723,7 +710,7 @@ pub async fn act(
                 return Err(wrong_state(&c.status));
             }
             let Some(reason) = text(&req.reason, 1000) else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "reason",
                     "required",
                     "请说明退回理由（为何不属本单位职责）",
@@ -765,7 +752,7 @@ pub async fn act(
             let left = rules().max_extension_days.saturating_sub(c.extension_days.max(0) as u32);
             let days = req.days.unwrap_or(0);
             if days == 0 || days > left {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "days",
                     "out_of_range",
                     format!("延期天数应为1至{left}个工作日（累计不超过{}个）", rules().max_extension_days),
@@ -776,7 +763,12 @@ pub async fn act(
                 ));
             }
             let Some(reason) = text(&req.reason, 1000) else {
-                return Err(invalid("reason", "required", "请说明延期理由", "Say why more time is needed"));
+                return Err(ApiError::invalid(
+                    "reason",
+                    "required",
+                    "请说明延期理由",
+                    "Say why more time is needed",
+                ));
             };
             c.extension_request = Some(i64::from(days));
             c.extension_reason = Some(reason.clone());
@@ -788,7 +780,7 @@ pub async fn act(
             }
             let Some(days) = c.extension_request else { return Err(wrong_state(&c.status)) };
             let Some(approve) = req.approve else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "approve",
                     "required",
                     "请选择同意或不同意延期",
@@ -819,7 +811,7 @@ pub async fn act(
             }
             if let Some(code) = text(&req.category, 100) {
                 if taxonomy.category(&code).is_none() {
-                    return Err(invalid(
+                    return Err(ApiError::invalid(
                         "category",
                         "unknown_category",
                         format!("诉求分类“{code}”不存在"),
@@ -836,11 +828,11 @@ pub async fn act(
                     .as_deref()
                     .and_then(|cat| taxonomy.department_for(cat, c.district.as_deref()))
                     .ok_or_else(|| {
-                        invalid("department", "required", "请选择承办部门", "Choose the department")
+                        ApiError::invalid("department", "required", "请选择承办部门", "Choose the department")
                     })?,
             };
             if !names.contains_key(&department) {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "department",
                     "unknown_department",
                     format!("部门“{department}”不存在"),
@@ -850,7 +842,7 @@ pub async fn act(
             if c.department.as_deref() == Some(department.as_str())
                 && matches!(c.status.as_str(), "dispatched" | "responded")
             {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "department",
                     "same_department",
                     "诉求已在该部门办理",
@@ -886,7 +878,7 @@ pub async fn act(
             }
             let (Some(resolved), Some(satisfied)) = (req.resolved, req.satisfied) else {
                 let field = if req.resolved.is_none() { "resolved" } else { "satisfied" };
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     field,
                     "required",
                     "请回答问题是否解决、是否满意",
@@ -932,7 +924,7 @@ pub async fn act(
                 return Err(wrong_state(&c.status));
             }
             let Some(into) = text(&req.into, 40) else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "into",
                     "required",
                     "请填写要合并到的诉求编号",
@@ -943,7 +935,7 @@ pub async fn act(
                 .await?
                 .filter(|t| t.id != c.id && !matches!(t.status.as_str(), "closed" | "merged"));
             let Some(target) = target else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "into",
                     "unknown_complaint",
                     "要合并到的诉求不存在或已办结",
@@ -1033,7 +1025,12 @@ pub fn period(q: &PeriodQuery) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDat
         None => today,
     };
     if to < from {
-        return Err(invalid("to", "before_from", "结束日期不能早于开始日期", "to must not be before from"));
+        return Err(ApiError::invalid(
+            "to",
+            "before_from",
+            "结束日期不能早于开始日期",
+            "to must not be before from",
+        ));
     }
     Ok((from, to))
 }
@@ -1110,7 +1107,7 @@ pub struct Topic {
 pub async fn monthly_topics(state: &AppState, month: Option<&str>) -> ApiResult<Vec<Topic>> {
     let first = match month.filter(|m| !m.is_empty()) {
         Some(m) => chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
-            invalid("month", "invalid_month", "月份格式应为 YYYY-MM", "month must be YYYY-MM")
+            ApiError::invalid("month", "invalid_month", "月份格式应为 YYYY-MM", "month must be YYYY-MM")
         })?,
         None => {
             let t = crate::calendar::domain::today_in_shanghai();
@@ -1241,7 +1238,12 @@ pub async fn finish_task(
         return Err(ApiError::NotFound);
     }
     let Some(note) = text(&note, 2000) else {
-        return Err(invalid("note", "required", "请说明主动治理的措施和结果", "Say what was done about it"));
+        return Err(ApiError::invalid(
+            "note",
+            "required",
+            "请说明主动治理的措施和结果",
+            "Say what was done about it",
+        ));
     };
     if !store::finish_task(
         &state.db,
@@ -1269,7 +1271,7 @@ pub fn require_staff(caller: &Caller) -> ApiResult<()> {
 /// Replaces the taxonomy after checking it (system administrators).
 pub async fn put_taxonomy(state: &AppState, caller: &Caller, t: Taxonomy) -> ApiResult<Taxonomy> {
     let user = caller.require_user()?.to_string();
-    if !has_role(&caller.actor, &[Role::SystemAdmin]) {
+    if !caller.actor.has_any_role(&[Role::SystemAdmin]) {
         return Err(ApiError::Forbidden);
     }
     let names = department_names(&state.db).await?;

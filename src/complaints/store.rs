@@ -578,19 +578,15 @@ pub async fn put_taxonomy(db: &Db, t: Taxonomy, actor: String) -> StoreResult<()
 
 /// Departments' duties (from the reference data), for the classifier.
 pub async fn duties(db: &Db) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
-    let rows = sqlx::query("SELECT code, data FROM departments").fetch_all(db.reader()).await?;
-    rows.iter()
+    let rows = sqlx::query("SELECT data FROM departments").fetch_all(db.reader()).await?;
+    let departments = rows
+        .iter()
         .map(|r| {
             let data: String = r.try_get("data")?;
-            let v: serde_json::Value =
-                serde_json::from_str(&data).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let duties = v["duties"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
-                .unwrap_or_default();
-            Ok((r.try_get("code")?, duties))
+            serde_json::from_str(&data).map_err(|e| StoreError::Invalid(e.to_string()))
         })
-        .collect()
+        .collect::<StoreResult<Vec<crate::reference::data::Department>>>()?;
+    Ok(super::domain::duties_of(&departments))
 }
 
 // ---------------------------------------------------------------------------------------------

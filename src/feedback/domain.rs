@@ -7,6 +7,7 @@ use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::figures::share;
 use crate::http::FieldError;
 
 /// 5 非常满意 … 1 非常不满意; 1 and 2 are bad reviews (差评).
@@ -51,13 +52,7 @@ pub fn parse_channel(raw: Option<&str>, default: &'static str) -> Result<&'stati
     })
 }
 
-/// Whether the sub-indicators are the hall's (现场) or the online set (网上).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Setting {
-    Online,
-    Hall,
-}
-
+/// The sub-indicators of online services (网上办事).
 pub const ONLINE_INDICATORS: [(&str, &str, &str); 4] = [
     ("efficiency", "办事效率", "Efficiency"),
     ("guide_accuracy", "办事指南精确度", "Accuracy of the guide"),
@@ -65,26 +60,12 @@ pub const ONLINE_INDICATORS: [(&str, &str, &str); 4] = [
     ("usability", "平台操作性", "Ease of use of the platform"),
 ];
 
+/// The sub-indicators of hall and window services (现场服务).
 pub const HALL_INDICATORS: [(&str, &str, &str); 3] = [
     ("service_efficiency", "服务效率", "Service efficiency"),
     ("service_level", "服务水平", "Service quality"),
     ("service_attitude", "服务态度", "Staff attitude"),
 ];
-
-pub fn indicators_for(setting: Setting) -> &'static [(&'static str, &'static str, &'static str)] {
-    match setting {
-        Setting::Online => &ONLINE_INDICATORS,
-        Setting::Hall => &HALL_INDICATORS,
-    }
-}
-
-/// The channel's setting: window pads, kiosks and the hotline rate a visit or call in person.
-pub fn setting_of(channel: &str) -> Setting {
-    match channel {
-        "pad" | "kiosk" => Setting::Hall,
-        _ => Setting::Online,
-    }
-}
 
 /// Reads the sub-indicators: an object `{code or Chinese name: 1..5}`, or a list of codes or
 /// names (the ones ticked; they take the overall score). Either set is accepted (a case done at
@@ -268,10 +249,6 @@ pub struct Figures {
     pub on_time_rate: Option<f64>,
 }
 
-fn frac(n: usize, d: usize) -> Option<f64> {
-    (d > 0).then(|| ((n as f64 / d as f64) * 10000.0).round() / 10000.0)
-}
-
 pub fn figures(items: &[RatingFacts]) -> Figures {
     let counted: Vec<&RatingFacts> = items.iter().filter(|r| !r.excluded).collect();
     let bad: Vec<&&RatingFacts> = counted.iter().filter(|r| is_bad(r.score)).collect();
@@ -284,11 +261,11 @@ pub fn figures(items: &[RatingFacts]) -> Figures {
         bad: bad.len(),
         average: (!counted.is_empty())
             .then(|| ((total as f64 / counted.len() as f64) * 100.0).round() / 100.0),
-        good_rate: frac(counted.len() - bad.len(), counted.len()),
-        bad_rate: frac(bad.len(), counted.len()),
-        rectification_rate: frac(rectified, bad.len()),
-        revisit_rate: frac(real_bad.iter().filter(|r| r.revisited).count(), real_bad.len()),
-        on_time_rate: frac(bad.iter().filter(|r| r.rectified && r.on_time).count(), rectified),
+        good_rate: share(counted.len() - bad.len(), counted.len()),
+        bad_rate: share(bad.len(), counted.len()),
+        rectification_rate: share(rectified, bad.len()),
+        revisit_rate: share(real_bad.iter().filter(|r| r.revisited).count(), real_bad.len()),
+        on_time_rate: share(bad.iter().filter(|r| r.rectified && r.on_time).count(), rectified),
     }
 }
 

@@ -168,11 +168,6 @@ pub fn channel_text(t: &Tr, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// Used by the templates.
-pub fn pct(v: &Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
-}
-
 pub async fn public(
     State(state): State<AppState>,
     ctx: PageCtx,

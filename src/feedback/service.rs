@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::domain::{self, Figures, Setting};
+use super::domain::{self, Figures};
 use super::store::{self, NewRating, Rating, Rectification};
 use crate::app::AppState;
 use crate::calendar::domain::today_in_shanghai;
@@ -14,10 +14,6 @@ use crate::cases::domain::CaseState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Actor, Role};
 use crate::store::{StoreError, now_text};
-
-fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
-}
 
 /// The one-tap link for a case, valid for the rating window from today.
 pub async fn rating_link(state: &AppState, case_number: &str) -> String {
@@ -82,7 +78,6 @@ struct Target {
     hall_code: Option<String>,
     officer_id: Option<String>,
     served_on: NaiveDate,
-    default_channel: &'static str,
 }
 
 fn not_yours(field: &str) -> ApiError {
@@ -154,7 +149,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
     let mut rater = caller.user_id.clone();
     let target = if let Some(number) = req.case_number.as_deref().map(str::trim) {
         let case = crate::cases::store::get(&state.db, number).await?.ok_or_else(|| {
-            invalid(
+            ApiError::invalid(
                 "case_number",
                 "unknown_case",
                 format!("办件“{number}”不存在"),
@@ -165,7 +160,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             Some(token) => match domain::check_token(&state.link_secret[..], token, today) {
                 Ok(for_case) if for_case == case.number => rater = Some(case.applicant_id.clone()),
                 Ok(_) | Err(domain::TokenError::Forged | domain::TokenError::Malformed) => {
-                    return Err(invalid(
+                    return Err(ApiError::invalid(
                         "token",
                         "invalid_token",
                         "评价链接无效",
@@ -173,7 +168,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
                     ));
                 }
                 Err(domain::TokenError::Expired) => {
-                    return Err(invalid(
+                    return Err(ApiError::invalid(
                         "token",
                         "rating_window_closed",
                         "评价链接已过期（办结后5个工作日内可评价）",
@@ -215,13 +210,12 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             hall_code: None,
             officer_id: store::deciding_officer(&state.db, &case.number).await?,
             served_on: date_of(case.decided_at.as_deref().unwrap_or(&case.updated_at)),
-            default_channel: "web",
             id: case.number,
         }
     } else if let Some(ticket) = req.ticket_id.as_deref().map(str::trim) {
-        let t = store::ticket(&state.db, ticket)
-            .await?
-            .ok_or_else(|| invalid("ticket_id", "unknown_ticket", "排队号不存在", "No such queue ticket"))?;
+        let t = store::ticket(&state.db, ticket).await?.ok_or_else(|| {
+            ApiError::invalid("ticket_id", "unknown_ticket", "排队号不存在", "No such queue ticket")
+        })?;
         if let (Some(holder), Some(user)) = (&t.user_id, &caller.user_id)
             && holder != user
         {
@@ -235,7 +229,6 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
                 state: t.status.clone(),
             });
         }
-        let hall = state.halls.directory.get(&t.hall_code);
         Target {
             kind: "visit",
             id: ticket.to_string(),
@@ -244,13 +237,12 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             hall_code: Some(t.hall_code.clone()),
             officer_id: t.called_by.clone(),
             served_on: NaiveDate::parse_from_str(&t.day, "%Y-%m-%d").unwrap_or(today),
-            default_channel: if hall.is_some() { "pad" } else { "web" },
         }
     } else {
         let id = req.complaint_id.as_deref().map(str::trim).unwrap_or_default();
-        let c = crate::complaints::store::get(&state.db, id)
-            .await?
-            .ok_or_else(|| invalid("complaint_id", "unknown_complaint", "诉求不存在", "No such complaint"))?;
+        let c = crate::complaints::store::get(&state.db, id).await?.ok_or_else(|| {
+            ApiError::invalid("complaint_id", "unknown_complaint", "诉求不存在", "No such complaint")
+        })?;
         let user = caller.require_user()?;
         if c.complainant_id.as_deref() != Some(user) {
             return Err(not_yours("complaint_id"));
@@ -270,15 +262,13 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             hall_code: None,
             officer_id: None,
             served_on: date_of(c.resolved_at.as_deref().unwrap_or(&c.updated_at)),
-            default_channel: "hotline",
             id: c.id,
         }
     };
-    let _ = target.default_channel;
     let cal = state.calendar().await;
     let window = state.config.rating_window_days;
     if cal.working_days_between(target.served_on, today) > i64::from(window) {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "case_number",
             "rating_window_closed",
             format!("已超过评价期限（办结后{window}个工作日内可评价）"),
@@ -338,20 +328,12 @@ pub fn case_of_token(state: &AppState, token: &str) -> Result<String, domain::To
     domain::check_token(&state.link_secret[..], token, today_in_shanghai())
 }
 
-pub fn setting_for(kind: &str, channel: &str) -> Setting {
-    if kind == "visit" { Setting::Hall } else { domain::setting_of(channel) }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The bad-review loop
 // ---------------------------------------------------------------------------------------------
 
-fn staff_of(actor: &Actor, department: &str) -> bool {
-    matches!(actor, Actor::Staff { department: own, grants, .. } if own == department || grants.iter().any(|g| g.department == department))
-}
-
 fn supervises(actor: &Actor) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| matches!(g.role, Role::Supervisor)))
+    actor.has_any_role(&[Role::Supervisor])
 }
 
 /// A bad review and its loop, with the light for the step now due.
@@ -396,13 +378,11 @@ pub async fn loops(state: &AppState, caller: &Caller) -> ApiResult<Vec<LoopView>
         _ => return Err(ApiError::Forbidden),
     };
     let cal = state.calendar().await;
-    let mut out = Vec::new();
-    for r in store::rectifications(&state.db, department.as_deref()).await? {
-        if let Some(rating) = store::rating(&state.db, &r.rating_id).await? {
-            out.push(loop_view(&cal, rating, r));
-        }
-    }
-    Ok(out)
+    Ok(store::rectifications(&state.db, department.as_deref())
+        .await?
+        .into_iter()
+        .map(|(rating, r)| loop_view(&cal, rating, r))
+        .collect())
 }
 
 pub async fn get_loop(state: &AppState, caller: &Caller, id: &str) -> ApiResult<LoopView> {
@@ -410,7 +390,7 @@ pub async fn get_loop(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
     let rating = store::rating(&state.db, id).await?.ok_or(ApiError::NotFound)?;
     let r = store::rectification(&state.db, id).await?.ok_or(ApiError::NotFound)?;
     let rater = rating.rater_id.as_deref() == Some(user);
-    if !(rater || staff_of(&caller.actor, &r.department) || supervises(&caller.actor)) {
+    if !(rater || caller.actor.works_in(&r.department) || supervises(&caller.actor)) {
         return Err(ApiError::NotFound);
     }
     let cal = state.calendar().await;
@@ -447,7 +427,7 @@ pub async fn step(
     let rating = store::rating(&state.db, id).await?.ok_or(ApiError::NotFound)?;
     let mut r = view.rectification;
     let is_rater = rating.rater_id.as_deref() == Some(user.as_str());
-    let department = staff_of(&caller.actor, &r.department);
+    let department = caller.actor.works_in(&r.department);
     let allowed = match action {
         "verify" | "rectify" | "appeal" => department,
         "revisit" => department || is_rater,
@@ -473,7 +453,7 @@ pub async fn step(
         r.appeal_from.as_deref(),
     ) else {
         if action == "revisit" && req.satisfied.is_none() && r.status == "rectified" {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "satisfied",
                 "required",
                 "请回答是否满意",
@@ -481,7 +461,7 @@ pub async fn step(
             ));
         }
         if action == "decide_appeal" && req.uphold.is_none() && r.status == "appealed" {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "uphold",
                 "required",
                 "请选择申诉成立或不成立",
@@ -502,7 +482,7 @@ pub async fn step(
     let note = match action {
         "verify" => {
             let Some(n) = text(&req.note) else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "note",
                     "required",
                     "请填写核实情况",
@@ -515,7 +495,7 @@ pub async fn step(
         }
         "rectify" => {
             let Some(a) = text(&req.answer) else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "answer",
                     "required",
                     "请填写整改情况和给评价人的答复",
@@ -545,7 +525,7 @@ pub async fn step(
         }
         "appeal" => {
             let Some(reason) = text(&req.reason) else {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "reason",
                     "required",
                     "请写明申诉理由（恶意或误评的依据）",
@@ -632,7 +612,7 @@ pub struct Stats {
 pub async fn stats(state: &AppState, caller: &Caller, q: &StatsQuery) -> ApiResult<Stats> {
     let by = q.by.as_deref().unwrap_or("department");
     if !matches!(by, "department" | "item" | "hall" | "officer") {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "by",
             "invalid_grouping",
             "by 应为 department、item、hall 或 officer",

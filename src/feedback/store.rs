@@ -269,16 +269,24 @@ pub async fn rectification(db: &Db, rating_id: &str) -> StoreResult<Option<Recti
     Ok(Some(r))
 }
 
-/// Bad reviews of a department (all departments for `None`), open ones first.
-pub async fn rectifications(db: &Db, department: Option<&str>) -> StoreResult<Vec<Rectification>> {
+/// Bad reviews of a department (all departments for `None`) with their ratings, open ones
+/// first (one query: the desk lists up to 500).
+pub async fn rectifications(db: &Db, department: Option<&str>) -> StoreResult<Vec<(Rating, Rectification)>> {
+    let columns = |prefix: &str, list: &str| {
+        list.split(',').map(|c| format!("{prefix}.{}", c.trim())).collect::<Vec<_>>().join(", ")
+    };
+    let loop_columns = LOOP_COLUMNS.replace("department, ", "");
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {LOOP_COLUMNS} FROM rectifications WHERE (CAST($1 AS TEXT) IS NULL OR department = $1) \
-         ORDER BY CASE WHEN status IN ('closed', 'excluded') THEN 1 ELSE 0 END, created_at DESC LIMIT 500"
+        "SELECT {}, {} FROM rectifications l JOIN ratings r ON r.id = l.rating_id \
+         WHERE (CAST($1 AS TEXT) IS NULL OR l.department = $1) \
+         ORDER BY CASE WHEN l.status IN ('closed', 'excluded') THEN 1 ELSE 0 END, l.created_at DESC LIMIT 500",
+        columns("r", RATING_COLUMNS),
+        columns("l", &loop_columns)
     )))
     .bind(department)
     .fetch_all(db.reader())
     .await?;
-    rows.iter().map(loop_from_row).collect()
+    rows.iter().map(|r| Ok((rating_from_row(r)?, loop_from_row(r)?))).collect()
 }
 
 /// Writes the loop as it becomes (if its version is still `expected`), with the history entry,

@@ -245,10 +245,6 @@ pub struct BookRequest {
     pub slot_start: String,
 }
 
-fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-    ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
-}
-
 /// Books a slot for the signed-in person.
 pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiResult<Appointment> {
     let user = caller.require_user()?.to_string();
@@ -258,7 +254,7 @@ pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiRes
     let hall = match state.halls.directory.get(req.hall_code.trim()) {
         Some(h) => h,
         None => {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "hall_code",
                 "unknown_hall",
                 format!("大厅“{}”不存在", req.hall_code),
@@ -268,7 +264,7 @@ pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiRes
     };
     let item = check_item_at(state, hall, "item_code", &req.item_code).await?;
     let Some(start) = domain::parse_slot_start(&req.slot_start) else {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "slot_start",
             "invalid_time",
             "预约时间格式应为 YYYY-MM-DDTHH:MM",
@@ -278,10 +274,15 @@ pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiRes
     let cal = state.calendar().await;
     let now = now_in_shanghai();
     if start <= now {
-        return Err(invalid("slot_start", "in_the_past", "不能预约已过去的时段", "That time is in the past"));
+        return Err(ApiError::invalid(
+            "slot_start",
+            "in_the_past",
+            "不能预约已过去的时段",
+            "That time is in the past",
+        ));
     }
     if start.date() > bookable_until(&state.config, &cal, now.date()) {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "slot_start",
             "too_far_ahead",
             format!("最多可预约{}个工作日内的时段", state.config.booking_days),
@@ -291,7 +292,7 @@ pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiRes
     let slots = domain::slots_on(&hall.hours, &cal, start.date(), state.config.slot_minutes);
     let Some(slot) = slots.iter().find(|s| s.start == start) else {
         let closed = slots.is_empty();
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "slot_start",
             if closed { "hall_closed" } else { "not_a_slot" },
             if closed {
@@ -472,7 +473,7 @@ pub async fn take_number(
             let user = caller.require_user()?;
             let a =
                 store::appointment(&state.db, id).await?.filter(|a| a.user_id == user).ok_or_else(|| {
-                    invalid(
+                    ApiError::invalid(
                         "appointment_id",
                         "unknown_appointment",
                         "未找到您的这项预约",
@@ -482,7 +483,7 @@ pub async fn take_number(
             if a.hall_code != hall.hall.code
                 || !a.slot_start.starts_with(&today.format("%Y-%m-%d").to_string())
             {
-                return Err(invalid(
+                return Err(ApiError::invalid(
                     "appointment_id",
                     "not_here_today",
                     "该预约不是本大厅今天的预约",
@@ -547,7 +548,7 @@ pub async fn call_next(
     hall_or_404(state, hall_code)?;
     let window = req.window.trim().to_string();
     if window.is_empty() || window.chars().count() > 20 {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "window",
             "required",
             "请填写窗口号（不超过20字）",
@@ -559,7 +560,7 @@ pub async fn call_next(
         groups = vec!["B".into(), "A".into()];
     }
     if let Some(bad) = groups.iter().find(|g| !GROUPS.iter().any(|(c, _, _)| c == *g)) {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "groups",
             "unknown_group",
             format!("窗口分组“{bad}”不存在（A 综合业务，B 预约办理）"),

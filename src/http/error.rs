@@ -96,6 +96,11 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// A validation error on one field.
+    pub fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(field, code, zh, en)])
+    }
+
     pub fn conflict_stale() -> ApiError {
         ApiError::Conflict {
             code: "version_conflict",

@@ -133,6 +133,17 @@ impl Actor {
         matches!(self, Actor::Staff { grants, .. } if grants.iter().any(|g| g.department == department))
     }
 
+    /// Staff of `department` (their own, or one they hold a role in).
+    pub fn works_in(&self, department: &str) -> bool {
+        matches!(self, Actor::Staff { department: own, .. } if own == department)
+            || self.any_role_in(department)
+    }
+
+    /// Staff holding any of `roles`, in any department.
+    pub fn has_any_role(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has_anywhere(*r))
+    }
+
     /// The audit log's name for this actor.
     pub fn audit_name(&self) -> String {
         match self {
