@@ -257,6 +257,7 @@ pub fn router(state: AppState) -> Router {
         .route("/complaints/dashboard", get(crate::complaints::pages::dashboard))
         .route("/complaints/dashboard/scan", post(crate::complaints::pages::scan))
         .route("/complaints/{id}/act", post(crate::complaints::pages::act))
+        .route("/complaints/{id}/rate", post(crate::complaints::pages::rate))
         .route("/proactive-tasks/{id}/done", post(crate::complaints::pages::finish_task))
         .route(
             "/rate/{token}",

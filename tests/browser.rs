@@ -1455,6 +1455,10 @@ async fn complaint_journey(s: &Session) {
     s.click("form.callback button[type=submit]").await;
     s.wait_loaded().await;
     assert!(s.text("ul.list li.card").await.contains("已办结"));
+    // Then rates how it was handled (once: the form goes away).
+    s.click("form.rate-complaint button[type=submit]").await;
+    s.wait_loaded().await;
+    assert!(!s.exists("form.rate-complaint").await);
     s.log_out().await;
 
     s.log_in(&operator.username, &operator.password).await;

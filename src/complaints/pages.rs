@@ -126,6 +126,8 @@ struct CitizenPage {
     csrf: String,
     categories: Vec<Choice>,
     complaints: Vec<ComplaintView>,
+    /// Closed complaints the citizen has already rated.
+    rated: std::collections::HashSet<String>,
     landmarks: Vec<MapMark>,
     bounds: String,
     errors: Vec<FieldError>,
@@ -170,6 +172,13 @@ async fn citizen_page(
 ) -> Result<Response, PageError> {
     let complaints =
         service::list(state, &ctx.caller, &service::ListQuery::default()).await.map_err(|e| ctx.error(e))?;
+    let rated = crate::feedback::service::mine(state, &ctx.caller)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .filter(|r| r.rating.object_kind == "complaint")
+        .map(|r| r.rating.object_id)
+        .collect();
     let p = Projection::new();
     let (lat_min, lat_max, lon_min, lon_max) = CITY_BOUNDS;
     let page = CitizenPage {
@@ -178,6 +187,7 @@ async fn citizen_page(
         csrf: ctx.csrf.clone(),
         categories: categories(state, &ctx.t),
         complaints,
+        rated,
         landmarks: landmarks(state, &p),
         bounds: format!("{lat_min},{lat_max},{lon_min},{lon_max},{}", p.k),
         errors,
@@ -598,4 +608,37 @@ pub async fn finish_task(
     ctx.check_csrf(&f.csrf)?;
     service::finish_task(&state, &ctx.caller, &id, Some(f.note), None).await.map_err(|e| ctx.error(e))?;
     Ok(Redirect::to("/complaints/dashboard#tasks").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RateForm {
+    csrf: String,
+    #[serde(default)]
+    score: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// The complainant rates how a closed complaint was handled.
+pub async fn rate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<RateForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let req = crate::feedback::service::RateRequest {
+        complaint_id: Some(id.clone()),
+        score: f.score.parse::<i64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
+        comment: Some(f.comment),
+        channel: Some("web".into()),
+        ..Default::default()
+    };
+    match crate::feedback::service::rate(&state, &ctx.caller, req).await {
+        Ok(_) => Ok(Redirect::to(&format!("/complaints#c-{id}")).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            citizen_page(&state, &ctx, IntakeForm::default(), errors, None).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
 }
