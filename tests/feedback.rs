@@ -394,6 +394,8 @@ async fn complaint_from_intake_to_callback(app: &TestApp) {
         )
         .await;
     assert_eq!(b["status"], "resolved", "{b}");
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&citizen)).await;
+    assert!(inbox.to_string().contains("系统故障已修复"), "the complainant receives the answer: {inbox}");
     let (_, b) = app
         .post_json(
             &format!("/api/v1/complaints/{own}/callback"),

@@ -721,7 +721,10 @@ pub struct NoteLine {
     body: String,
     at: String,
     unread: bool,
-    case_number: Option<String>,
+    /// What the message is about: a case, or a complaint.
+    link: Option<String>,
+    /// The one-tap rating link a finished case's message carries.
+    rate_link: Option<String>,
 }
 
 #[derive(Template)]
@@ -748,7 +751,19 @@ pub async fn inbox(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
             body: t.pick(&n.body_zh, &n.body_en).to_string(),
             at: n.created_at.chars().take(16).collect::<String>().replace('T', " "),
             unread: n.read_at.is_none(),
-            case_number: n.case_number,
+            rate_link: n.body_zh.find("/rate/").map(|at| {
+                n.body_zh[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || "/-_.".contains(*c))
+                    .collect()
+            }),
+            link: n.case_number.map(|c| {
+                if crate::complaints::domain::is_complaint_number(&c) {
+                    format!("/complaints#c-{c}")
+                } else {
+                    format!("/cases/{c}")
+                }
+            }),
         })
         .collect();
     let page = InboxPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), notes };

@@ -619,7 +619,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
     notify(
         conn,
         &s.applicant_id,
-        &top,
+        Some(&top),
         Message {
             title_zh: format!("申请已提交：{title}"),
             title_en: format!("Application submitted: {title}"),
@@ -798,14 +798,15 @@ pub struct Message {
     pub body_en: String,
 }
 
-/// Puts a message in the user's inbox and, when `reach` is given, queues an SMS to its phone
+/// Puts a message in the user's inbox (`subject`: the case or complaint number it links to) and,
+/// when `reach` is given, queues an SMS to its phone
 /// and an e-mail to its address (if any) in the outbox (sent by the dispatcher after the
 /// transaction commits, so nothing is sent for a rolled-back change and nothing acknowledged is
 /// lost).
 pub async fn notify(
     conn: &mut AnyConnection,
     user_id: &str,
-    case_number: &str,
+    subject: Option<&str>,
     m: Message,
     reach: Option<&ApplicationForm>,
 ) -> StoreResult<()> {
@@ -819,7 +820,7 @@ pub async fn notify(
     )
     .bind(&id)
     .bind(user_id)
-    .bind(case_number)
+    .bind(subject)
     .bind(&m.title_zh)
     .bind(&m.title_en)
     .bind(&m.body_zh)
@@ -1144,7 +1145,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     notify(
         conn,
         &c.applicant_id,
-        &c.number,
+        Some(&c.number),
         Message {
             title_zh: format!("{} {}：{}", c.title, c.number, c.state.label_zh()),
             title_en: format!("{} {}: {}", c.title, c.number, c.state.label_en()),
@@ -1353,7 +1354,7 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
         notify(
             conn,
             &p.applicant_id,
-            parent,
+            Some(parent),
             Message {
                 title_zh: format!("{} {}：{}", p.title, p.number, next.label_zh()),
                 title_en: format!("{} {}: {}", p.title, p.number, next.label_en()),
@@ -1627,7 +1628,7 @@ pub async fn conclude_post_check(
                 notify(
                     conn,
                     &case.applicant_id,
-                    &number,
+                    Some(&number),
                     Message {
                         title_zh: format!("{} {}：审批决定已撤销", case.title, number),
                         title_en: format!("{} {}: the approval is revoked", case.title, number),

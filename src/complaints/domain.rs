@@ -66,6 +66,11 @@ impl Taxonomy {
     }
 }
 
+/// Complaint numbers read `12345-YYYYMMDD-NNNNN` (case numbers start with the city's code).
+pub fn is_complaint_number(s: &str) -> bool {
+    s.starts_with("12345-")
+}
+
 /// The districts and counties of the city, as they appear in addresses.
 pub const DISTRICTS: [&str; 12] = [
     "历下区",

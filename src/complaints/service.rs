@@ -957,6 +957,25 @@ pub async fn act(
         }
         _ => return Err(ApiError::NotFound),
     }
+    // The complainant hears of the answer, and of a reopening (重办), in the inbox.
+    let notify = match (&c.complainant_id, action, c.status.as_str()) {
+        (Some(user), "resolve", _) => Some((
+            user.clone(),
+            crate::cases::store::Message {
+                title_zh: format!("您的诉求 {} 已办理", c.id),
+                title_en: format!("Your complaint {} has been answered", c.id),
+                body_zh: format!(
+                    "办理结果：{}。请在“我要反映”中确认是否解决、是否满意。",
+                    c.answer.clone().unwrap_or_default()
+                ),
+                body_en: format!(
+                    "Answer: {}. Please say under Report a problem whether it was resolved and whether you are satisfied.",
+                    c.answer.clone().unwrap_or_default()
+                ),
+            },
+        )),
+        _ => None,
+    };
     let saved = store::save(
         &state.db,
         Save {
@@ -970,6 +989,7 @@ pub async fn act(
             ),
             complaint: c,
             also,
+            notify,
         },
     )
     .await?;

@@ -370,6 +370,8 @@ pub struct Save {
     pub actor_id: String,
     pub event: (String, String, Option<String>, Option<String>),
     pub also: Option<(Complaint, EventRow)>,
+    /// A message for the complainant's inbox (people who filed with an account).
+    pub notify: Option<(String, crate::cases::store::Message)>,
 }
 
 async fn update_row(conn: &mut AnyConnection, c: &Complaint, expected: i64) -> StoreResult<bool> {
@@ -413,7 +415,7 @@ async fn update_row(conn: &mut AnyConnection, c: &Complaint, expected: i64) -> S
 }
 
 /// `false` when someone changed the complaint first.
-pub async fn save(db: &Db, s: Save) -> StoreResult<bool> {
+pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
     db.write(move |conn| {
         Box::pin(async move {
             if !update_row(conn, &s.complaint, s.expected_version).await? {
@@ -431,6 +433,9 @@ pub async fn save(db: &Db, s: Save) -> StoreResult<bool> {
                 ),
             )
             .await?;
+            if let Some((user, message)) = s.notify.take() {
+                crate::cases::store::notify(conn, &user, Some(&s.complaint.id), message, None).await?;
+            }
             if let Some((other, event)) = &s.also {
                 if !update_row(conn, other, other.version).await? {
                     return Err(StoreError::Conflict);

@@ -556,9 +556,33 @@ pub async fn step(
     }
     let expected = req.version.unwrap_or(r.version);
     let actor_name = caller.name.clone().unwrap_or_else(|| user.clone());
-    if !store::save_loop(&state.db, r, expected, user.clone(), actor_name, action.to_string(), Some(note))
-        .await?
-    {
+    // The rater hears the answer (a real-name rater: anonymous ones cannot be reached).
+    let notify = match (action, rating.real_name, &rating.rater_id) {
+        ("rectify", true, Some(rater)) => Some((
+            rater.clone(),
+            (rating.object_kind != "visit").then(|| rating.object_id.clone()),
+            crate::cases::store::Message {
+                title_zh: "您的评价已整改答复".into(),
+                title_en: "Your rating has been answered".into(),
+                body_zh: format!("{}。相关部门将回访您是否满意。", r.answer.clone().unwrap_or_default()),
+                body_en: format!(
+                    "{}. The department will ask you whether you are satisfied.",
+                    r.answer.clone().unwrap_or_default()
+                ),
+            },
+        )),
+        _ => None,
+    };
+    let change = store::LoopChange {
+        rectification: r,
+        expected,
+        actor_id: user.clone(),
+        actor_name,
+        action: action.to_string(),
+        note: Some(note),
+        notify,
+    };
+    if !store::save_loop(&state.db, change).await? {
         return Err(ApiError::conflict_stale());
     }
     get_loop(state, caller, id).await

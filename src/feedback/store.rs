@@ -289,19 +289,26 @@ pub async fn rectifications(db: &Db, department: Option<&str>) -> StoreResult<Ve
     rows.iter().map(|r| Ok((rating_from_row(r)?, loop_from_row(r)?))).collect()
 }
 
+/// One step of a bad review's loop, as it is to be written.
+pub struct LoopChange {
+    /// The loop as it becomes.
+    pub rectification: Rectification,
+    /// The version the actor saw.
+    pub expected: i64,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub action: String,
+    pub note: Option<String>,
+    /// A message for the rater's inbox: (user, what it is about, the message).
+    pub notify: Option<(String, Option<String>, crate::cases::store::Message)>,
+}
+
 /// Writes the loop as it becomes (if its version is still `expected`), with the history entry,
-/// an upheld appeal's exclusion and the audit entry.
-pub async fn save_loop(
-    db: &Db,
-    r: Rectification,
-    expected: i64,
-    actor_id: String,
-    actor_name: String,
-    action: String,
-    note: Option<String>,
-) -> StoreResult<bool> {
+/// an upheld appeal's exclusion, the rater's message and the audit entry.
+pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
     db.write(move |conn| {
         Box::pin(async move {
+            let LoopChange { rectification: r, expected, actor_id, actor_name, action, note, notify } = change;
             let b = |v: Option<bool>| v.map(i64::from);
             let done = sqlx::query(
                 "UPDATE rectifications SET status = $1, appeal_from = $2, verify_due = $3, rectify_due = $4, \
@@ -336,6 +343,9 @@ pub async fn save_loop(
                 sqlx::query("UPDATE ratings SET excluded = 1 WHERE id = $1").bind(&r.rating_id).execute(&mut *conn).await?;
             }
             event(conn, &r.rating_id, &actor_name, &action, note.clone()).await?;
+            if let Some((user, subject, message)) = notify {
+                crate::cases::store::notify(conn, &user, subject.as_deref(), message, None).await?;
+            }
             audit::store::append(
                 conn,
                 NewEntry::new(
