@@ -301,8 +301,16 @@ impl Session {
 
     async fn set_width(&self, width: u32, height: u32) {
         self.driver.set_window_rect(0, 0, width, height).await.unwrap();
-        let inner = self.script("return window.innerWidth").await;
-        assert_eq!(inner.as_u64(), Some(u64::from(width)), "viewport width after resizing to {width}");
+        // The page sees the new size a moment later on a busy machine.
+        let started = Instant::now();
+        loop {
+            let inner = self.script("return window.innerWidth").await;
+            if inner.as_u64() == Some(u64::from(width)) {
+                return;
+            }
+            assert!(started.elapsed() < WAIT, "viewport width {inner} after resizing to {width}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
