@@ -129,6 +129,9 @@ CREATE INDEX complaints_department ON complaints(department, status);
 CREATE INDEX complaints_created ON complaints(created_at);
 CREATE INDEX complaints_complainant ON complaints(complainant_id);
 CREATE INDEX complaints_status ON complaints(status, created_at);
+-- Duplicate candidates: near a point, or of a category.
+CREATE INDEX complaints_place ON complaints(lat, lon);
+CREATE INDEX complaints_category ON complaints(category, created_at);
 
 -- The history of a complaint: dispatch, return, re-dispatch, response, answer, callback …
 CREATE TABLE complaint_events (

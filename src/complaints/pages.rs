@@ -554,7 +554,7 @@ pub async fn dashboard(
         })
         .collect();
     let since = crate::store::time_text(chrono::Utc::now() - chrono::Duration::days(30));
-    let dots = super::store::located_open(&state.db, &since, true, None)
+    let dots = super::store::located_open(&state.db, &since, true, super::store::Around::Everywhere)
         .await
         .map_err(|e| ctx.error(e.into()))?
         .into_iter()

@@ -511,9 +511,14 @@ fn source_label(source: &str) -> &'static str {
 
 async fn duplicates_of(state: &AppState, c: &Complaint) -> ApiResult<Vec<DuplicateCandidate>> {
     let since = time_text(Utc::now() - chrono::Duration::days(30));
-    // Only the same category, or anything within the radius (a box of ±0.01° ≈ 1 km).
-    let bbox = c.lat.zip(c.lon).map(|(lat, lon)| (lat, lon, 0.01));
-    let open = store::located_open(&state.db, &since, false, Some((c.category.as_deref(), bbox))).await?;
+    // Anything within the radius (a box of ±0.01° ≈ 1 km), or, without a location, the same
+    // category.
+    let around = match (c.lat, c.lon, c.category.as_deref()) {
+        (Some(lat), Some(lon), category) => store::Around::Near { category, lat, lon, degrees: 0.01 },
+        (_, _, Some(category)) => store::Around::Category(category),
+        _ => return Ok(Vec::new()),
+    };
+    let open = store::located_open(&state.db, &since, false, around).await?;
     let me = domain::Located {
         id: c.id.clone(),
         category: c.category.clone(),
@@ -1174,7 +1179,7 @@ pub async fn scan_clusters(state: &AppState) -> ApiResult<Vec<ProactiveTask>> {
     let rules = cluster_rules(state);
     let now = Utc::now();
     let since = time_text(now - chrono::Duration::days(i64::from(rules.days)));
-    let items = store::located_open(&state.db, &since, true, None).await?;
+    let items = store::located_open(&state.db, &since, true, store::Around::Everywhere).await?;
     let found = domain::clusters(&items, &rules, now);
     let open = store::tasks(&state.db, None, true).await?;
     let taxonomy = state.complaints.taxonomy();

@@ -228,8 +228,16 @@ pub async fn list(db: &Db, f: &Filter) -> StoreResult<Vec<Complaint>> {
 /// A history entry to write: (actor name, action, department, note).
 pub type EventRow = (String, String, Option<String>, Option<String>);
 
-/// Where to look for near complaints: the category, and a box (lat, lon, ± degrees).
-pub type Near<'a> = (Option<&'a str>, Option<(f64, f64, f64)>);
+/// Which open complaints to look at.
+pub enum Around<'a> {
+    /// Every located one (clusters).
+    Everywhere,
+    /// Duplicate candidates for a complaint at a point: anything in the box (± degrees), and
+    /// ones of its category that have no location.
+    Near { category: Option<&'a str>, lat: f64, lon: f64, degrees: f64 },
+    /// Duplicate candidates for a complaint without a location: the latest of its category.
+    Category(&'a str),
+}
 
 /// A new complaint, routed (or pending) with its deadlines.
 pub struct NewComplaint {
@@ -448,33 +456,49 @@ pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
     .await
 }
 
-/// Complaints not yet closed or merged, received since `since`, for duplicates and clusters;
-/// with `near`, only those of the category or inside the box (lat, lon ± degrees).
+/// Complaints not yet closed (or, with `include_closed`, also closed) and not merged, received
+/// since `since`, around a place: for duplicates and clusters. Bounded, so that intake does not
+/// slow down as complaints accumulate.
 pub async fn located_open(
     db: &Db,
     since: &str,
     include_closed: bool,
-    near: Option<Near<'_>>,
+    around: Around<'_>,
 ) -> StoreResult<Vec<Located>> {
     let statuses = if include_closed { "'merged'" } else { "'closed', 'merged'" };
-    let (category, (lat, lon, d)) = match near {
-        Some((c, b)) => (c, b.unwrap_or((0.0, 0.0, -1.0))),
-        None => (None, (0.0, 0.0, 1000.0)),
-    };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let base = format!(
         "SELECT id, category, description, lat, lon, created_at FROM complaints \
-         WHERE created_at >= $1 AND status NOT IN ({statuses}) \
-         AND (category = $2 OR (lat BETWEEN $3 AND $4 AND lon BETWEEN $5 AND $6)) \
-         ORDER BY created_at DESC LIMIT 20000"
-    )))
-    .bind(since)
-    .bind(category.unwrap_or("-"))
-    .bind(lat - d)
-    .bind(lat + d)
-    .bind(lon - d)
-    .bind(lon + d)
-    .fetch_all(db.reader())
-    .await?;
+         WHERE created_at >= $1 AND status NOT IN ({statuses})"
+    );
+    let rows = match around {
+        Around::Everywhere => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND lat IS NOT NULL ORDER BY created_at DESC LIMIT 20000")))
+                .bind(since)
+                .fetch_all(db.reader())
+                .await?
+        }
+        Around::Near { category, lat, lon, degrees } => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} AND ((lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5) OR (category = $6 AND lat IS NULL)) \
+                 ORDER BY created_at DESC LIMIT 500"
+            )))
+            .bind(since)
+            .bind(lat - degrees)
+            .bind(lat + degrees)
+            .bind(lon - degrees)
+            .bind(lon + degrees)
+            .bind(category.unwrap_or("-"))
+            .fetch_all(db.reader())
+            .await?
+        }
+        Around::Category(category) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND category = $2 ORDER BY created_at DESC LIMIT 200")))
+                .bind(since)
+                .bind(category)
+                .fetch_all(db.reader())
+                .await?
+        }
+    };
     rows.iter()
         .map(|r| {
             let at: String = r.try_get("created_at")?;
