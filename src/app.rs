@@ -46,6 +46,7 @@ impl AppState {
             url: config.database_url(),
             max_connections: config.max_connections,
             max_group: 256,
+            clock: config.clock()?,
         })
         .await
         .with_context(|| format!("opening database {}", config.database_url_redacted()))?;
@@ -84,6 +85,11 @@ impl AppState {
     /// Tells this process's listeners (the guide index) that the catalog changed.
     pub fn catalog_changed(&self) {
         self.catalog_events.notify_waiters();
+    }
+
+    /// The application's one clock (see [`crate::platform::clock`]).
+    pub fn clock(&self) -> &crate::platform::clock::Clock {
+        self.db.clock()
     }
 
     /// The working-day calendar in force now (cheap: shares the loaded one).
@@ -327,7 +333,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     spawn_background(state.clone());
     cases::notify::spawn_dispatcher(
         state.db.clone(),
-        Arc::new(cases::notify::FileSender::new(state.config.outbox_path())),
+        Arc::new(cases::notify::FileSender::new(state.config.outbox_path(), state.clock().clone())),
         Duration::from_secs(1),
     );
     guide::spawn_refresher(state.clone(), Duration::from_secs(2));
@@ -363,7 +369,7 @@ fn spawn_background(state: AppState) {
         loop {
             tick.tick().await;
             // Approved catalog changes whose date has come take effect.
-            match catalog::store::apply_due(&state.db, crate::calendar::domain::today_in_shanghai()).await {
+            match catalog::store::apply_due(&state.db, state.clock().today()).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(catalog.applied = n, "catalog changes took effect");

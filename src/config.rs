@@ -29,6 +29,7 @@
 //! | `cluster_radius_m` | `QUANBAN_CLUSTER_RADIUS_M` | 500 | 未诉先办: complaints this close (metres, chained) form a cluster |
 //! | `cluster_days` | `QUANBAN_CLUSTER_DAYS` | 7 | 未诉先办: the window of days a cluster is looked for in |
 //! | `cluster_min` | `QUANBAN_CLUSTER_MIN` | 3 | 未诉先办: complaints needed to raise a proactive task |
+//! | `clock` | `QUANBAN_CLOCK` | the system clock | an RFC 3339 instant to run on a fixed clock (tests, demonstrations, rehearsing a date); refused with `production` |
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +65,8 @@ pub struct Config {
     pub cluster_radius_m: u32,
     pub cluster_days: u32,
     pub cluster_min: u32,
+    /// A fixed instant to run at instead of the system clock (RFC 3339).
+    pub clock: Option<String>,
 }
 
 /// A configured secret: never printed by `Debug`.
@@ -112,6 +115,7 @@ impl Default for Config {
             cluster_radius_m: 500,
             cluster_days: 7,
             cluster_min: 3,
+            clock: None,
         }
     }
 }
@@ -206,6 +210,9 @@ impl Config {
                 *field = parse(key, v)?;
             }
         }
+        if let Some(v) = get("QUANBAN_CLOCK").filter(|v| !v.is_empty()) {
+            self.clock = Some(v);
+        }
         if let Some(v) = get("QUANBAN_SEAL_KEY").filter(|v| !v.is_empty()) {
             self.seal_key = Some(Secret(v));
         }
@@ -215,6 +222,21 @@ impl Config {
     /// Where the local message sender appends SMS and e-mail (one JSON object per line).
     pub fn outbox_path(&self) -> PathBuf {
         self.outbox_file.clone().unwrap_or_else(|| self.data_dir.join("outbox.jsonl"))
+    }
+
+    /// The clock to run on: the system's, or a fixed one at the configured instant. A production
+    /// platform always follows the system clock.
+    pub fn clock(&self) -> anyhow::Result<crate::platform::clock::Clock> {
+        use crate::platform::clock::Clock;
+        match &self.clock {
+            None => Ok(Clock::system()),
+            Some(_) if self.production => {
+                anyhow::bail!("clock: a production platform runs on the system clock; remove QUANBAN_CLOCK")
+            }
+            Some(at) => Clock::fixed_at(at).with_context(|| {
+                format!("clock: expected an RFC 3339 instant such as 2026-12-05T20:30:00+08:00, got {at:?}")
+            }),
+        }
     }
 
     /// The database URL in force: the configured one, or the SQLite file in the data directory.
@@ -282,6 +304,21 @@ mod tests {
         assert_eq!(cfg.bind, "127.0.0.1:1");
         assert_eq!(cfg.session_hours, 2);
         assert!(toml::from_str::<Config>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_fixed_clock_is_for_everything_but_production() {
+        let mut cfg = Config::default();
+        assert!(!cfg.clock().unwrap().is_fixed());
+        cfg.apply_env(|k| (k == "QUANBAN_CLOCK").then(|| "2026-12-05T20:30:00+08:00".to_string())).unwrap();
+        let clock = cfg.clock().unwrap();
+        assert!(clock.is_fixed());
+        assert_eq!(clock.today().to_string(), "2026-12-05");
+        cfg.clock = Some("Saturday evening".into());
+        assert!(cfg.clock().is_err());
+        cfg.clock = Some("2026-12-05T20:30:00+08:00".into());
+        cfg.production = true;
+        assert!(cfg.clock().is_err());
     }
 
     #[test]

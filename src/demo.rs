@@ -11,7 +11,7 @@ use crate::identity::authz::Role;
 use crate::identity::domain::{IdNumber, Phone, credit_code_check_char, id_number_check_char};
 use crate::identity::password;
 use crate::identity::store::{self, NewEnterprise, NewPerson, NewStaff};
-use crate::store::{Db, StoreResult, now_text};
+use crate::store::{Db, StoreResult};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DemoAccount {
@@ -102,7 +102,7 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
         let id = id_number(body).ok_or_else(|| anyhow::anyhow!("bad demo id body"))?;
         let person = NewPerson {
             name: (*name).into(),
-            id_number_masked: IdNumber::parse(&id)?.masked(),
+            id_number_masked: IdNumber::parse_as_of(&id, db.clock().today())?.masked(),
             id_number: id,
             phone: (*phone).into(),
             phone_masked: Phone::parse(phone)?.masked(),
@@ -128,25 +128,20 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
         });
     }
     let open311_key = crate::complaints::open311::new_key();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let claimed = sqlx::query(
-                "INSERT INTO settings (key, value) VALUES ('demo_seeded', $1) ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(now_text())
-            .execute(&mut *conn)
-            .await?;
-            if claimed.rows_affected() == 0 {
+            if !crate::store::claim_once(conn, "demo_seeded", &now).await? {
                 return Ok(());
             }
             for s in &staff {
-                store::create_staff_in(conn, "system:demo", &store::new_user_id(), s).await?;
+                store::create_staff_in(conn, &now, "system:demo", &store::new_user_id(), s).await?;
             }
             for (person, enterprise) in &people {
                 let uid = store::new_user_id();
-                store::create_person_in(conn, &uid, person).await?;
+                store::create_person_in(conn, &now, &uid, person).await?;
                 if let Some(e) = enterprise {
-                    store::create_enterprise_in(conn, &uid, e).await?;
+                    store::create_enterprise_in(conn, &now, &uid, e).await?;
                 }
             }
             for a in &accounts {
@@ -168,12 +163,13 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
             sqlx::query("INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)")
                 .bind(crate::complaints::open311::key_hash(&open311_key))
                 .bind("演示客户端 Demo client")
-                .bind(now_text())
+                .bind(&now)
                 .execute(&mut *conn)
                 .await?;
             let summary = format!("{} demo accounts", accounts.len());
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new("system", "system:demo", "demo.accounts_created", "demo_accounts", summary),
             )
             .await?;

@@ -21,6 +21,7 @@ pub mod halls;
 pub mod http;
 pub mod identity;
 pub mod licences;
+pub mod platform;
 pub mod reference;
 pub mod store;
 pub mod web;

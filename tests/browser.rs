@@ -727,7 +727,7 @@ async fn catalog_adjustment(s: &Session) {
         .await,
     )
     .unwrap();
-    let today = quanban::calendar::domain::today_in_shanghai().to_string();
+    let today = s.app.clock().today().to_string();
 
     let officer = s.app.demo("spj.catalog").await;
     s.log_in(&officer.username, &officer.password).await;
@@ -1307,7 +1307,7 @@ async fn halls_journey(s: &Session) {
     // Book the first slot of the next working weekday at the 历下区 centre.
     s.log_in(&citizen.username, &citizen.password).await;
     let cal = s.app.state.calendar().await;
-    let mut day = quanban::calendar::domain::today_in_shanghai() + chrono::Duration::days(1);
+    let mut day = s.app.clock().today() + chrono::Duration::days(1);
     while !cal.is_working_day(day) || chrono::Datelike::weekday(&day).number_from_monday() > 5 {
         day += chrono::Duration::days(1);
     }

@@ -91,7 +91,7 @@ async fn full_lifecycle_with_timeline_deadline_and_decision(app: &TestApp) {
     assert_eq!(accepted["state"], "accepted");
     let due = accepted["due_date"].as_str().unwrap().to_string();
     // The due date is five working days after today on the shipped calendar.
-    let today = quanban::calendar::domain::today_in_shanghai();
+    let today = app.clock().today();
     let cal = app.state.calendar().await;
     assert_eq!(due, cal.add_working_days(today, 5).format("%Y-%m-%d").to_string());
     let seen = case(app, &citizen, &n).await;
@@ -543,7 +543,7 @@ async fn notifications_and_outbox(app: &TestApp) {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("outbox.jsonl");
-    let sender = quanban::cases::notify::FileSender::new(path.clone());
+    let sender = quanban::cases::notify::FileSender::new(path.clone(), app.clock().clone());
     let (sent, failed) = quanban::cases::notify::dispatch_once(&app.state.db, &sender).await.unwrap();
     assert_eq!((sent, failed), (2, 0), "submission and acceptance SMS");
     let text = std::fs::read_to_string(&path).unwrap();

@@ -22,8 +22,8 @@ stories!(
     boundary_report_lists_findings,
 );
 
-fn today() -> String {
-    quanban::calendar::domain::today_in_shanghai().to_string()
+fn today(app: &TestApp) -> String {
+    app.clock().today().to_string()
 }
 
 async fn items_are_listed_filtered_and_paged(app: &TestApp) {
@@ -72,6 +72,10 @@ async fn propose(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
 }
 
 async fn change_goes_through_proposal_and_approval(app: &TestApp) {
+    // The catalog was loaded today; the changes below happen three days later, so that "as of
+    // the day it was loaded" shows the original whatever the date.
+    let loaded = today(app);
+    app.clock().advance(chrono::Duration::days(3)).unwrap();
     let officer = app.demo_token("spj.catalog").await;
     let approver = app.demo_token("spj.approver").await;
     let (_, current) = app.get_json("/api/v1/items/JN-SPJ-0001", None).await;
@@ -81,7 +85,7 @@ async fn change_goes_through_proposal_and_approval(app: &TestApp) {
     let (status, p) = propose(
         app,
         &officer,
-        json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "材料精简", "effective_date": today()}),
+        json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "材料精简", "effective_date": today(app)}),
     )
     .await;
     assert_eq!(status, 201, "{p}");
@@ -122,7 +126,7 @@ async fn change_goes_through_proposal_and_approval(app: &TestApp) {
     let (_, p) = propose(
         app,
         &officer,
-        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "系统升级", "effective_date": today()}),
+        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "系统升级", "effective_date": today(app)}),
     )
     .await;
     let id = p["id"].as_str().unwrap();
@@ -135,7 +139,8 @@ async fn change_goes_through_proposal_and_approval(app: &TestApp) {
     let (_, page) = app.get_json("/api/v1/items?per_page=200&department=JN-SPJ", None).await;
     assert!(!page["items"].as_array().unwrap().iter().any(|i| i["item"]["code"] == "JN-SPJ-0001"));
     // As of the first version's date, the original item is shown.
-    let (_, then) = app.get_json("/api/v1/items?as_of=2026-11-15&department=JN-SPJ&per_page=200", None).await;
+    let (_, then) =
+        app.get_json(&format!("/api/v1/items?as_of={loaded}&department=JN-SPJ&per_page=200"), None).await;
     let old = then["items"].as_array().unwrap().iter().find(|i| i["item"]["code"] == "JN-SPJ-0001").unwrap();
     assert_eq!(old["item"]["fee"], "不收费");
     // The browse page shows the same history.
@@ -144,7 +149,7 @@ async fn change_goes_through_proposal_and_approval(app: &TestApp) {
     assert!(!now_page.text().await.unwrap().contains("JN-SPJ-0001"));
     let then_page = app
         .client
-        .get(app.url("/items?department=JN-SPJ&q=%E6%9C%89%E9%99%90&as_of=2026-11-15"))
+        .get(app.url(&format!("/items?department=JN-SPJ&q=%E6%9C%89%E9%99%90&as_of={loaded}")))
         .send()
         .await
         .unwrap();
@@ -161,7 +166,7 @@ async fn future_change_waits_for_its_date(app: &TestApp) {
     let (_, current) = app.get_json("/api/v1/items/JN-SPJ-0002", None).await;
     let mut item = current["item"].clone();
     item["fee"] = json!("按新标准收费");
-    let future = (quanban::calendar::domain::today_in_shanghai() + chrono::Duration::days(30)).to_string();
+    let future = (app.clock().today() + chrono::Duration::days(30)).to_string();
     let (_, p) = propose(app, &officer, json!({"op": "change", "code": "JN-SPJ-0002", "item": item, "reason": "新规", "effective_date": future})).await;
     let id = p["id"].as_str().unwrap();
     let (_, decided) = app
@@ -174,10 +179,7 @@ async fn future_change_waits_for_its_date(app: &TestApp) {
     assert_eq!(decided["status"], "approved");
     let (_, still) = app.get_json("/api/v1/items/JN-SPJ-0002", None).await;
     assert_eq!(still["version"], 1, "not before its date");
-    let applied =
-        quanban::catalog::store::apply_due(&app.state.db, quanban::calendar::domain::today_in_shanghai())
-            .await
-            .unwrap();
+    let applied = quanban::catalog::store::apply_due(&app.state.db, app.clock().today()).await.unwrap();
     assert_eq!(applied, 0);
     let day = chrono::NaiveDate::parse_from_str(&future, "%Y-%m-%d").unwrap();
     let applied = quanban::catalog::store::apply_due(&app.state.db, day).await.unwrap();
@@ -196,7 +198,7 @@ async fn bad_proposals_name_the_field(app: &TestApp) {
     item["department"] = json!("");
     item["legal_limit_days"] = json!(99999);
     let (status, body) =
-        propose(app, &officer, json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today()})).await;
+        propose(app, &officer, json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today(app)})).await;
     assert_eq!(status, 422, "{body}");
     let fields: Vec<&str> =
         body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -204,7 +206,7 @@ async fn bad_proposals_name_the_field(app: &TestApp) {
     let mut item = current["item"].clone();
     item["materials"][0]["source"] = json!("elicence:dragon_licence");
     let (status, body) =
-        propose(app, &officer, json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today()})).await;
+        propose(app, &officer, json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today(app)})).await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"][0]["field"], "materials[0].source");
     assert_eq!(body["errors"][0]["code"], "unknown_elicence_type");
@@ -223,12 +225,12 @@ async fn bad_proposals_name_the_field(app: &TestApp) {
     let (status, body) = propose(
         app,
         &officer,
-        json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today()}),
+        json!({"op": "change", "code": "JN-SPJ-0001", "item": item, "reason": "测试", "effective_date": today(app)}),
     )
     .await;
     assert_eq!(status, 422, "a negative limit: {body}");
     assert_eq!(body["errors"][0]["field"], "item.legal_limit_days");
-    let (status, _) = propose(app, &officer, json!({"op": "add", "code": "JN-SPJ-0001", "item": current["item"], "reason": "重复", "effective_date": today()})).await;
+    let (status, _) = propose(app, &officer, json!({"op": "add", "code": "JN-SPJ-0001", "item": current["item"], "reason": "重复", "effective_date": today(app)})).await;
     assert_eq!(status, 422, "adding an existing code");
     let (_, after) = app.get_json("/api/v1/items/JN-SPJ-0001", None).await;
     assert_eq!(after["version"], 1, "nothing changed");
@@ -239,7 +241,7 @@ async fn only_the_right_roles_propose_and_approve(app: &TestApp) {
     let (status, _) = propose(
         app,
         &scj,
-        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "越权", "effective_date": today()}),
+        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "越权", "effective_date": today(app)}),
     )
     .await;
     assert_eq!(status, 404, "another department's item");
@@ -247,7 +249,7 @@ async fn only_the_right_roles_propose_and_approve(app: &TestApp) {
     let (status, _) = propose(
         app,
         &clerk,
-        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "无权", "effective_date": today()}),
+        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "无权", "effective_date": today(app)}),
     )
     .await;
     assert_eq!(status, 403);
@@ -255,7 +257,7 @@ async fn only_the_right_roles_propose_and_approve(app: &TestApp) {
     let (_, p) = propose(
         app,
         &officer,
-        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "维护", "effective_date": today()}),
+        json!({"op": "suspend", "code": "JN-SPJ-0001", "reason": "维护", "effective_date": today(app)}),
     )
     .await;
     let id = p["id"].as_str().unwrap();
@@ -323,7 +325,7 @@ async fn export_then_import_round_trip(app: &TestApp) {
     let officer = app.demo_token("dsj.admin").await;
     let resp = app
         .client
-        .post(app.url(&format!("/api/v1/catalog/import?reason=%E5%B9%B4%E5%BA%A6%E6%A2%B3%E7%90%86&effective_date={}&filename=gjj.xlsx", today())))
+        .post(app.url(&format!("/api/v1/catalog/import?reason=%E5%B9%B4%E5%BA%A6%E6%A2%B3%E7%90%86&effective_date={}&filename=gjj.xlsx", today(app))))
         .bearer_auth(&officer)
         .body(xlsx.clone())
         .send()
@@ -337,7 +339,7 @@ async fn export_then_import_round_trip(app: &TestApp) {
     let gjj_approver = create_staff(app, "gjj.approver", "JN-GJJ", "approver").await;
     let resp = app
         .client
-        .post(app.url(&format!("/api/v1/catalog/import?reason=%E5%B9%B4%E5%BA%A6%E6%A2%B3%E7%90%86&effective_date={}&filename=gjj.xlsx", today())))
+        .post(app.url(&format!("/api/v1/catalog/import?reason=%E5%B9%B4%E5%BA%A6%E6%A2%B3%E7%90%86&effective_date={}&filename=gjj.xlsx", today(app))))
         .bearer_auth(&gjj_officer)
         .body(xlsx)
         .send()
@@ -392,7 +394,7 @@ JN-SPJ-0903,测试事项三,JN-SPJ,市级,行政许可,法人,开办,承诺件,5
         .client
         .post(app.url(&format!(
             "/api/v1/catalog/import?reason=%E6%B5%8B%E8%AF%95&effective_date={}&format=csv",
-            today()
+            today(app)
         )))
         .bearer_auth(&officer)
         .body(csv)
@@ -462,7 +464,7 @@ async fn boundary_report_lists_findings(app: &TestApp) {
         let dept = current["item"]["department"].as_str().unwrap().to_string();
         let officer = create_staff(app, "b.officer", &dept, "catalog_officer").await;
         let approver = create_staff(app, "b.approver", &dept, "approver").await;
-        let (status, p) = propose(app, &officer, json!({"op": "change", "code": code, "item": current["item"], "supervising_department": "JN-SCJ", "reason": "明确监管", "effective_date": today()})).await;
+        let (status, p) = propose(app, &officer, json!({"op": "change", "code": code, "item": current["item"], "supervising_department": "JN-SCJ", "reason": "明确监管", "effective_date": today(app)})).await;
         assert_eq!(status, 201, "{p}");
         let id = p["id"].as_str().unwrap();
         app.post_json(

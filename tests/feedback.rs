@@ -132,13 +132,31 @@ async fn rating_a_case_and_the_bad_review_loop(app: &TestApp) {
         let (token, path) = (token.to_string(), format!("/api/v1/bad-reviews/{id}/{action}"));
         async move { app.post_json(&path, Some(&token), body).await }
     };
-    let (_, list) = app.get_json("/api/v1/bad-reviews", Some(&head)).await;
-    let mine = list.as_array().unwrap().iter().find(|l| l["rating"]["id"] == id.as_str()).expect("listed");
-    assert_eq!(
-        (mine["light"].clone(), mine["status_zh"].clone()),
-        (json!("yellow"), json!("待核实")),
-        "{mine}"
-    );
+    // One working day to verify: green when it arrives (never yellow at its start, whenever the
+    // review came in), yellow in the last quarter of the due day, red after it.
+    // Sessions last 8 hours, so each look at a later hour signs in again.
+    let id_ref = id.as_str();
+    let light = |token: String| async move {
+        let (s, list) = app.get_json("/api/v1/bad-reviews", Some(&token)).await;
+        assert_eq!(s, 200, "{list}");
+        let mine =
+            list.as_array().unwrap().iter().find(|l| l["rating"]["id"] == id_ref).expect("listed").clone();
+        (
+            mine["light"].as_str().unwrap().to_string(),
+            mine["status_zh"].clone(),
+            mine["due"].as_str().unwrap().to_string(),
+        )
+    };
+    let (first, status, due) = light(head.clone()).await;
+    assert_eq!((first.as_str(), status), ("green", json!("待核实")));
+    let arrived = app.clock().now();
+    let at =
+        |time: &str| chrono::DateTime::parse_from_rfc3339(&format!("{due}T{time}+08:00")).unwrap().to_utc();
+    app.clock().set(at("20:00:00")).unwrap();
+    assert_eq!(light(app.demo_token("spj.head").await).await.0, "yellow");
+    app.clock().set(at("23:59:59") + chrono::Duration::seconds(1)).unwrap();
+    assert_eq!(light(app.demo_token("spj.head").await).await.0, "red");
+    app.clock().set(arrived).unwrap();
     let (s, _) = step(&head, "rectify", json!({"answer": "x"})).await;
     assert_eq!(s, 409, "verification comes first");
     let (s, _) = step(&rep, "verify", json!({"note": "x"})).await;

@@ -143,7 +143,7 @@ async fn index_follows_a_catalog_change(app: &TestApp) {
     item["code"] = json!("JN-SPJ-0999");
     item["name"] = json!("民用无人机飞行活动登记");
     item["keywords"] = json!(["无人机", "航拍", "飞无人机"]);
-    let today = quanban::calendar::domain::today_in_shanghai().to_string();
+    let today = app.clock().today().to_string();
     let (status, p) = app
         .post_json(
             "/api/v1/catalog/proposals",

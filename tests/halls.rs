@@ -22,7 +22,7 @@ stories!(
 /// The next working day after today (by the shipped calendar) that is Monday to Friday.
 async fn next_working_weekday(app: &TestApp) -> NaiveDate {
     let cal = app.state.calendar().await;
-    let mut d = quanban::calendar::domain::today_in_shanghai() + Duration::days(1);
+    let mut d = app.clock().today() + Duration::days(1);
     while !cal.is_working_day(d) || matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
         d += Duration::days(1);
     }
@@ -298,7 +298,7 @@ async fn queue_numbers_are_called_in_order(app: &TestApp) {
     let (_, a2) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({})).await;
     assert_eq!(a2["label"], "A002");
     assert_eq!(a2["ahead"], 1);
-    let today = quanban::calendar::domain::today_in_shanghai().format("%Y-%m-%d").to_string();
+    let today = app.clock().today().format("%Y-%m-%d").to_string();
     let (_, me) = app.get_json("/api/v1/me", Some(&citizen)).await;
     let user = me["id"].as_str().unwrap().to_string();
     let booked = quanban::halls::store::book(

@@ -143,7 +143,7 @@ async fn every_verification_failure_is_named(app: &TestApp) {
     let vm = proofs[0]["verificationMethod"].as_str().unwrap().to_string();
     let mut wrong = unsigned.clone();
     wrong["id"] = json!("urn:uuid:00000000-0000-4000-8000-000000000000");
-    let wrong = domain::secure(&wrong, &[(vm, &key)], chrono::Utc::now());
+    let wrong = domain::secure(&wrong, &[(vm, &key)], quanban::platform::clock::test_instant());
     assert_eq!(reason(verify(app, &wrong).await), "signature");
 
     let mut ctx = card.clone();
@@ -364,6 +364,7 @@ async fn offline_verify_command() {
     let keys_file = write("issuer.json", &keys);
     let run = |args: &[&std::path::Path]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .env("QUANBAN_CLOCK", common::test_clock_instant())
             .arg("verify")
             .args(args.iter().map(|p| p.as_os_str()))
             .output()

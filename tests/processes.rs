@@ -60,6 +60,111 @@ async fn two_apps_share_one_postgres_database() {
     assert!(report.entries > 0);
 }
 
+/// Start-up cannot race: two `quanban serve` processes started together on one fresh PostgreSQL
+/// database, `QUANBAN_STARTUP_RUNS` times (20 unless set). Every run both come up, and every
+/// once-only piece of start-up work (reference data, complaint taxonomy, demo accounts, seals,
+/// demo cards) exists exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_start_together_twenty_times() {
+    let runs: usize = std::env::var("QUANBAN_STARTUP_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let mut failures = Vec::new();
+    for run in 1..=runs {
+        let Some((url, _name)) = fresh_pg_database().await else { return };
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let spawn = |dir: &std::path::Path| {
+            Command::new(env!("CARGO_BIN_EXE_quanban"))
+                .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+                .arg(dir)
+                .env("QUANBAN_LOG", "warn")
+                .env("QUANBAN_CLOCK", common::test_clock_instant())
+                .env("QUANBAN_DATABASE_URL", &url)
+                .env("QUANBAN_MAX_CONNECTIONS", "4")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("binary starts")
+        };
+        let children = [spawn(dirs[0].path()), spawn(dirs[1].path())];
+        let waits: Vec<_> = children
+            .into_iter()
+            .map(|mut child| {
+                std::thread::spawn(move || {
+                    let stdout = child.stdout.take().unwrap();
+                    let up = BufReader::new(stdout)
+                        .lines()
+                        .map_while(Result::ok)
+                        .any(|l| l.contains("running at "));
+                    if !up {
+                        let mut err = String::new();
+                        let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+                        let _ = child.wait();
+                        return Err(err);
+                    }
+                    Ok(Killed(child))
+                })
+            })
+            .collect();
+        let started: Vec<Result<Killed, String>> = waits.into_iter().map(|w| w.join().unwrap()).collect();
+        for (i, r) in started.iter().enumerate() {
+            if let Err(e) = r {
+                failures.push(format!("run {run}, process {}: {}", i + 1, e.lines().last().unwrap_or("")));
+            }
+        }
+        if started.iter().all(Result::is_ok) {
+            let db = quanban::store::Db::connect(&quanban::store::DbOptions {
+                url: url.clone(),
+                max_connections: 2,
+                max_group: 1,
+                clock: quanban::platform::clock::Clock::fixed(quanban::platform::clock::test_instant()),
+            })
+            .await
+            .unwrap();
+            let count = |sql: &'static str| {
+                let db = db.clone();
+                async move {
+                    let row = sqlx::query(sql).fetch_one(db.reader()).await.unwrap();
+                    sqlx::Row::try_get::<i64, _>(&row, 0).unwrap()
+                }
+            };
+            assert_eq!(
+                count("SELECT COUNT(*) FROM demo_accounts").await,
+                15,
+                "run {run}: demo accounts once"
+            );
+            assert_eq!(
+                count("SELECT COUNT(*) FROM complaint_categories").await,
+                quanban::complaints::service::default_taxonomy().unwrap().categories.len() as i64,
+                "run {run}: the taxonomy once"
+            );
+            assert_eq!(
+                count("SELECT COUNT(*) FROM seals WHERE status = 'active'").await,
+                count("SELECT COUNT(*) FROM departments").await,
+                "run {run}: one seal per department"
+            );
+            assert_eq!(
+                count("SELECT COUNT(*) FROM audit_log WHERE action = 'demo.accounts_created'").await,
+                1,
+                "run {run}: demo accounts created by one process"
+            );
+            assert_eq!(
+                count("SELECT COUNT(*) FROM audit_log WHERE action = 'complaint.taxonomy_changed'").await,
+                1,
+                "run {run}: taxonomy seeded by one process"
+            );
+            assert_eq!(
+                count("SELECT COUNT(*) FROM audit_log WHERE action = 'reference.seeded'").await,
+                1,
+                "run {run}: reference data loaded by one process"
+            );
+            // The demo citizen's five cards, the representative's three and her business licence.
+            assert_eq!(count("SELECT COUNT(*) FROM credentials").await, 9, "run {run}: demo cards once");
+            db.close().await;
+        }
+        drop(started);
+    }
+    assert!(failures.is_empty(), "{} of {runs} start-ups failed: {failures:#?}", failures.len());
+}
+
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -74,6 +179,7 @@ fn start_binary(data: &std::path::Path) -> (Killed, String) {
         .args(["serve", "--bind", "127.0.0.1:0", "--data"])
         .arg(data)
         .env("QUANBAN_LOG", "warn")
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .env_remove("QUANBAN_DATABASE_URL")
         .stdout(Stdio::piped())
         .spawn()
@@ -123,6 +229,7 @@ async fn acknowledged_write_survives_a_crash() {
         assert_eq!(resp.status(), 200, "registration of {phone} was lost");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["audit", "verify", "--data"])
         .arg(dir.path())
         .output()
@@ -133,6 +240,7 @@ async fn acknowledged_write_survives_a_crash() {
 /// The demo citizen's password on `data`, from `quanban demo accounts` (as an operator reads it).
 fn demo_password(data: &std::path::Path, username: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["demo", "accounts", "--data"])
         .arg(data)
         .env_remove("QUANBAN_DATABASE_URL")
@@ -255,6 +363,7 @@ async fn acknowledged_cases_survive_a_kill_during_a_burst() {
     }
     drop(server);
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["audit", "verify", "--data"])
         .arg(dir.path())
         .env_remove("QUANBAN_DATABASE_URL")
@@ -288,6 +397,7 @@ async fn audit_verify_command_names_the_broken_entry() {
         .unwrap();
     let data = app.state.config.data_dir.clone();
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["audit", "verify", "--data"])
         .arg(&data)
         .output()
@@ -302,18 +412,21 @@ async fn audit_verify_command_names_the_broken_entry() {
 #[test]
 fn calendar_and_demo_commands() {
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["calendar", "add", "2026-09-30", "5"])
         .output()
         .unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2026-10-13");
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["calendar", "count", "2026-09-30", "2026-10-13"])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5");
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
         .args(["demo", "accounts", "--data"])
         .arg(dir.path())
         .output()
@@ -349,6 +462,7 @@ async fn user_create_command() {
     let data = app.state.config.data_dir.clone();
     let create = |username: &str, password: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .env("QUANBAN_CLOCK", common::test_clock_instant())
             .args([
                 "user",
                 "create",
@@ -407,7 +521,7 @@ async fn guide_index_follows_changes_made_by_another_process() {
     item.code = "JN-SPJ-0998".into();
     item.name = "民用无人机飞行活动登记".into();
     item.keywords = vec!["无人机".into(), "航拍".into()];
-    let today = quanban::calendar::domain::today_in_shanghai();
+    let today = a.clock().today();
     let p = quanban::catalog::store::propose(
         &a.db,
         "test:officer".into(),
@@ -468,6 +582,7 @@ async fn import_catalog_command() {
     std::fs::write(&good, export(Format::Xlsx, &items).unwrap()).unwrap();
     let run = |file: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .env("QUANBAN_CLOCK", common::test_clock_instant())
             .args(["import", "catalog"])
             .arg(file)
             .args(["--reason", "年度梳理", "--data"])

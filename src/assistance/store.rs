@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreResult, now_text};
+use crate::store::{Db, StoreResult};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Request {
@@ -119,9 +119,9 @@ pub struct NewRequest {
 }
 
 pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             sqlx::query(
                 "INSERT INTO assistance_requests (id, requester_id, enterprise, item_code, project_name, description, \
                  contact_phone, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $8)",
@@ -138,6 +138,7 @@ pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
             .await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("assistance:{}", r.id),
                     format!("user:{}", r.requester_id),
@@ -170,9 +171,9 @@ pub struct Change {
 }
 
 pub async fn change(db: &Db, c: Change) -> StoreResult<bool> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let (rating, comment) = match &c.rating {
                 Some((r, comment)) => (Some(*r), comment.clone()),
                 None => (None, None),
@@ -219,6 +220,7 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<bool> {
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("assistance:{}", c.id),
                     format!("user:{}", c.actor_id),

@@ -6,11 +6,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::domain::{Break, Entry, GENESIS, NewEntry, checkpoint_hash, verify_stream};
-use crate::store::{Db, StoreResult, now_text};
+use crate::store::{Db, StoreResult};
 
-/// Appends `entry` to its stream. Call it with the connection of the transaction that makes the
-/// change, so both commit or neither does.
-pub async fn append(conn: &mut AnyConnection, entry: NewEntry) -> StoreResult<Entry> {
+/// Appends `entry` to its stream at `at` (stored time text, the change's own time). Call it with
+/// the connection of the transaction that makes the change, so both commit or neither does.
+pub async fn append(conn: &mut AnyConnection, at: &str, entry: NewEntry) -> StoreResult<Entry> {
     // Create or bump the stream head in one statement. The row lock this takes on PostgreSQL makes
     // writers of one stream queue here while other streams go ahead in parallel. RETURNING gives
     // the new seq and the hash it still holds: the previous entry's (or GENESIS for a new stream).
@@ -27,7 +27,7 @@ pub async fn append(conn: &mut AnyConnection, entry: NewEntry) -> StoreResult<En
     let mut stored = Entry {
         stream: entry.stream,
         seq,
-        at: now_text(),
+        at: at.to_string(),
         actor: entry.actor,
         action: entry.action,
         resource: entry.resource,
@@ -58,7 +58,8 @@ pub async fn append(conn: &mut AnyConnection, entry: NewEntry) -> StoreResult<En
 /// Seals the heads of every stream that moved since the last checkpoint. Returns the new
 /// checkpoint id, or `None` when nothing moved.
 pub async fn checkpoint(db: &Db) -> StoreResult<Option<i64>> {
-    db.write(|conn| {
+    let at = db.now_text();
+    db.write(move |conn| {
         Box::pin(async move {
             let moved = sqlx::query(
                 "SELECT stream, seq, hash FROM audit_heads WHERE seq > checkpointed_seq ORDER BY stream",
@@ -79,7 +80,6 @@ pub async fn checkpoint(db: &Db) -> StoreResult<Option<i64>> {
                 Some(r) => (r.try_get::<i64, _>("id")? + 1, r.try_get::<String, _>("hash")?),
                 None => (1, GENESIS.to_string()),
             };
-            let at = now_text();
             let hash = checkpoint_hash(&prev, id, &at, &heads);
             sqlx::query(
                 "INSERT INTO audit_checkpoints (id, at, prev_hash, hash, streams) VALUES ($1, $2, $3, $4, $5)",

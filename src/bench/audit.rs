@@ -40,7 +40,13 @@ const CREATE: &str =
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
     let dir = scratch_dir()?;
     let url = format!("sqlite://{}", dir.join("audited.db").display());
-    let db = Db::connect(&DbOptions { url, max_connections: 4, max_group: 256 }).await?;
+    let db = Db::connect(&DbOptions {
+        url,
+        max_connections: 4,
+        max_group: 256,
+        clock: crate::bench::bench_clock(),
+    })
+    .await?;
     let audited = audited_rate(&db, &args).await?;
     db.close().await;
 
@@ -84,6 +90,7 @@ async fn audited_rate(db: &Db, args: &AuditArgs) -> anyhow::Result<f64> {
     run_writers(args, move |i| {
         let db = db.clone();
         async move {
+            let now = db.now_text();
             db.write(move |c| {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO bench_records (id, n, version) VALUES ($1, $2, 1)")
@@ -94,6 +101,7 @@ async fn audited_rate(db: &Db, args: &AuditArgs) -> anyhow::Result<f64> {
                     let stream = format!("bench:{}", i % 1000);
                     audit::store::append(
                         c,
+                        &now,
                         NewEntry::new(stream, "bench", "bench.write", format!("r{i}"), "bench"),
                     )
                     .await?;
@@ -174,7 +182,13 @@ async fn postgres(admin: &str, args: &AuditArgs) -> anyhow::Result<(f64, f64)> {
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_else(|| admin.to_string());
     let url = format!("{base}/{name}");
     let result = async {
-        let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 32, max_group: 256 }).await?;
+        let db = Db::connect(&DbOptions {
+            url: url.clone(),
+            max_connections: 32,
+            max_group: 256,
+            clock: crate::bench::bench_clock(),
+        })
+        .await?;
         let audited = audited_rate(&db, args).await?;
         db.close().await;
         let pool = AnyPoolOptions::new().max_connections(32).connect(&url).await?;

@@ -90,7 +90,7 @@ async fn scratch_pg(admin: &str) -> anyhow::Result<(String, String, AnyConnectio
 
 /// The next Monday-to-Friday working day after today, by the shipped calendar.
 fn next_working_weekday(cal: &crate::calendar::domain::Calendar) -> chrono::NaiveDate {
-    let mut d = crate::calendar::domain::today_in_shanghai() + chrono::Duration::days(1);
+    let mut d = crate::bench::bench_clock().today() + chrono::Duration::days(1);
     while !cal.is_working_day(d) || d.weekday().number_from_monday() > 5 {
         d += chrono::Duration::days(1);
     }
@@ -109,7 +109,13 @@ async fn race(
     let first = ServerProcess::start_with(data, url, &env).await?;
     let db_url =
         url.map(str::to_string).unwrap_or_else(|| format!("sqlite://{}", data.join("quanban.db").display()));
-    let db = Db::connect(&DbOptions { url: db_url, max_connections: 4, max_group: 256 }).await?;
+    let db = Db::connect(&DbOptions {
+        url: db_url,
+        max_connections: 4,
+        max_group: 256,
+        clock: crate::bench::bench_clock(),
+    })
+    .await?;
     let cal = crate::calendar::store::load(&db).await?;
     let slot = format!("{}T09:00", next_working_weekday(&cal).format("%Y-%m-%d"));
     let mut tokens = Vec::with_capacity(args.attempts);
@@ -203,6 +209,7 @@ async fn nearest(_args: &BookingArgs) -> anyhow::Result<()> {
         url: format!("sqlite://{}", data.join("quanban.db").display()),
         max_connections: 2,
         max_group: 16,
+        clock: crate::bench::bench_clock(),
     })
     .await?;
     let index = crate::halls::service::HallsIndex::load(&db).await?;

@@ -126,7 +126,8 @@ pub async fn run(args: ComplaintArgs) -> anyhow::Result<()> {
     // Intake with routing: validation, district from the location, classification, deadlines,
     // the write (complaint, history, audit) and the duplicate check, on a fresh SQLite database.
     let dir = super::startup::scratch_dir()?;
-    let config = crate::config::Config::load(None, Some(&dir))?;
+    let mut config = crate::config::Config::load(None, Some(&dir))?;
+    config.clock = Some(crate::platform::clock::TEST_INSTANT.into());
     let state = crate::app::AppState::open(config).await?;
     let count = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use clap::Args;
 use serde_json::json;
 
@@ -49,8 +48,8 @@ fn draft(index: u64) -> CredentialDraft {
         type_code: "food_business_licence".into(),
         issuer_department: "JN-SPJ".into(),
         issuer_name: "济南市行政审批服务局".into(),
-        valid_from: Utc::now(),
-        valid_until: Some(Utc::now() + chrono::Duration::days(5 * 365)),
+        valid_from: crate::platform::clock::test_instant(),
+        valid_until: Some(crate::platform::clock::test_instant() + chrono::Duration::days(5 * 365)),
         subject: json!({
             "licence_number": "JY23701020012345",
             "operator_name": "济南泉城小馆餐饮有限公司",
@@ -95,10 +94,17 @@ pub async fn run(args: CredentialArgs) -> anyhow::Result<()> {
         let issued = rate(budget, || {
             i += 1;
             let unsigned = domain::unsigned_credential(&draft(i), &urls);
-            std::hint::black_box(domain::secure(&unsigned, &[(vm.clone(), &key)], Utc::now()));
+            std::hint::black_box(domain::secure(
+                &unsigned,
+                &[(vm.clone(), &key)],
+                crate::platform::clock::test_instant(),
+            ));
         });
-        let doc =
-            domain::secure(&domain::unsigned_credential(&draft(1), &urls), &[(vm.clone(), &key)], Utc::now());
+        let doc = domain::secure(
+            &domain::unsigned_credential(&draft(1), &urls),
+            &[(vm.clone(), &key)],
+            crate::platform::clock::test_instant(),
+        );
         let ev = Evidence {
             keys: HashMap::from([(
                 vm.clone(),
@@ -107,7 +113,7 @@ pub async fn run(args: CredentialArgs) -> anyhow::Result<()> {
             issuers: vec!["JN-SPJ".into()],
             statuses: HashMap::new(),
             original: None,
-            now: Utc::now(),
+            now: crate::platform::clock::test_instant(),
         };
         anyhow::ensure!(domain::verify(&doc, &ev).valid, "the benchmark credential does not verify");
         let verified = rate(budget, || {

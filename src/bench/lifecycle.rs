@@ -201,7 +201,13 @@ impl Figures {
 
 /// Logs in the three demo accounts, warms up, then runs the lifecycles.
 async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow::Result<Figures> {
-    let db = Db::connect(&DbOptions { url: db_url.to_string(), max_connections: 2, max_group: 1 }).await?;
+    let db = Db::connect(&DbOptions {
+        url: db_url.to_string(),
+        max_connections: 2,
+        max_group: 1,
+        clock: crate::bench::bench_clock(),
+    })
+    .await?;
     let accounts = crate::demo::list(&db).await;
     db.close().await;
     let accounts = accounts?;
@@ -480,6 +486,7 @@ impl Server {
         }
         let mut child = command
             .env("QUANBAN_LOG", "warn")
+            .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
             .env_remove("QUANBAN_DATABASE_URL")
             .env_remove("QUANBAN_DATA")
             .stdout(std::process::Stdio::piped())
@@ -509,9 +516,13 @@ impl Server {
 /// one, 2 queries), and writes through `Db::write` of 1 and of 10 statements (a case action's
 /// transaction body is 8–13 statements).
 async fn breakdown(url: &str, token: &str, args: &LifecycleArgs) -> anyhow::Result<()> {
-    let db =
-        Db::connect(&DbOptions { url: url.to_string(), max_connections: server_pool_size(), max_group: 256 })
-            .await?;
+    let db = Db::connect(&DbOptions {
+        url: url.to_string(),
+        max_connections: server_pool_size(),
+        max_group: 256,
+        clock: crate::bench::bench_clock(),
+    })
+    .await?;
     let ops = args.bare_ops.max(1) * 2;
     let timed = |name: &'static str, rate: f64| {
         println!("          breakdown {name:<42} {rate:8.0}/s   {:7.1} µs each", 1e6 / rate);

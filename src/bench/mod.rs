@@ -12,6 +12,13 @@ mod startup;
 
 use clap::{Args, Subcommand};
 
+/// The clock every benchmark runs on, in process and in the `serve` children it starts: a
+/// working morning, so that figures do not depend on when the benchmark is run (halls are open,
+/// slots bookable) and runs compare.
+pub fn bench_clock() -> crate::platform::clock::Clock {
+    crate::platform::clock::Clock::fixed(crate::platform::clock::test_instant())
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
     /// Start-up to ready on SQLite with the reference data: fresh data directory and restart
@@ -109,6 +116,7 @@ impl ServerProcess {
         }
         let mut child = command
             .env("QUANBAN_LOG", "warn")
+            .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
             .env_remove("QUANBAN_DATABASE_URL")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())

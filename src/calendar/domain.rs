@@ -27,12 +27,12 @@
 //! (e.g. New Year 2024 bridged to 2023-12-30/31, which would belong to 2023).
 //! Extra keys (notice numbers, sources, per-holiday breakdowns) are ignored.
 //!
-//! All functions here are pure and time-zone-free except
-//! [`today_in_shanghai`], which reads the system clock.
+//! All functions here are pure and time-zone-free: "today" is always an
+//! argument (see `platform::clock`).
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 /// Earliest year accepted in holiday data.
@@ -40,15 +40,7 @@ pub const MIN_YEAR: i32 = 1900;
 /// Latest year accepted in holiday data.
 pub const MAX_YEAR: i32 = 2200;
 
-/// China Standard Time, UTC+08:00.
-///
-/// A fixed offset is exact: the PRC has observed no daylight saving time since
-/// 1991, and the whole country uses Beijing time. Evaluated at compile time, so
-/// the impossible `None` branch is a build failure rather than a runtime panic.
-pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid fixed offset"),
-};
+pub use crate::platform::clock::{BEIJING as CHINA_STANDARD_TIME, beijing_date as shanghai_date};
 
 /// Errors raised while loading or validating holiday data.
 ///
@@ -420,6 +412,29 @@ impl Calendar {
         date_from_day_number(hi)
     }
 
+    /// The time between two instants that falls on working days (Beijing time, whole days);
+    /// zero when `to` is not after `from`. Deadline warnings measure time left with it.
+    pub fn working_time_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> chrono::Duration {
+        use crate::platform::clock::beijing_local;
+        if to <= from {
+            return chrono::Duration::zero();
+        }
+        let (a, b) = (beijing_local(from), beijing_local(to));
+        let (first, last) = (a.date(), b.date());
+        let on = |day: NaiveDate, span: chrono::Duration| {
+            if self.is_working_day(day) { span } else { chrono::Duration::zero() }
+        };
+        if first == last {
+            return on(first, b - a);
+        }
+        let midnight = |day: NaiveDate| day.and_time(chrono::NaiveTime::MIN);
+        let head = on(first, midnight(first) + chrono::Duration::days(1) - a);
+        let tail = on(last, b - midnight(last));
+        // Whole days strictly between: the working days in (first, last] less `last` itself.
+        let middle = self.working_days_between(first, last) - i64::from(self.is_working_day(last));
+        head + tail + chrono::Duration::days(middle)
+    }
+
     /// Number of working days `d` with `from < d <= to`; if `to < from`, the
     /// negation of `working_days_between(to, from)`.
     ///
@@ -466,24 +481,6 @@ impl Calendar {
 
 fn date_from_day_number(k: i64) -> Option<NaiveDate> {
     i32::try_from(k).ok().and_then(NaiveDate::from_num_days_from_ce_opt)
-}
-
-/// Today's date in China (Asia/Shanghai).
-pub fn today_in_shanghai() -> NaiveDate {
-    shanghai_date(Utc::now())
-}
-
-/// The wall-clock time in China now (UTC+8, no daylight saving time since 1991).
-pub fn now_in_shanghai() -> chrono::NaiveDateTime {
-    (Utc::now() + chrono::Duration::hours(8)).naive_utc()
-}
-
-/// The calendar date in China at the given instant.
-///
-/// Uses a fixed UTC+8 offset, which is exact because China has observed no
-/// daylight saving time since 1991; this avoids depending on a tz database.
-pub fn shanghai_date(instant: DateTime<Utc>) -> NaiveDate {
-    instant.with_timezone(&CHINA_STANDARD_TIME).date_naive()
 }
 
 #[cfg(test)]
@@ -764,8 +761,6 @@ mod tests {
         // Summer: no DST shift, still +8.
         assert_eq!(shanghai_date(at("2026-07-01T15:59:59Z")), d("2026-07-01"));
         assert_eq!(shanghai_date(at("2026-07-01T16:00:00Z")), d("2026-07-02"));
-        let today = today_in_shanghai();
-        assert!(today.year() >= 2024);
     }
 
     #[test]

@@ -3,5 +3,6 @@
 //! one (2027 is not published yet) without a new release.
 
 pub mod api;
+pub mod deadline;
 pub mod domain;
 pub mod store;

@@ -4,9 +4,14 @@ use sqlx::{AnyConnection, Row};
 
 use super::domain::{Calendar, CalendarError, HolidayYear};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
-pub async fn upsert_year(conn: &mut AnyConnection, year: &HolidayYear, source: &str) -> StoreResult<()> {
+pub async fn upsert_year(
+    conn: &mut AnyConnection,
+    now: &str,
+    year: &HolidayYear,
+    source: &str,
+) -> StoreResult<()> {
     let off = serde_json::to_string(&year.off).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let work = serde_json::to_string(&year.work).map_err(|e| StoreError::Invalid(e.to_string()))?;
     sqlx::query(
@@ -18,7 +23,7 @@ pub async fn upsert_year(conn: &mut AnyConnection, year: &HolidayYear, source: &
     .bind(off)
     .bind(work)
     .bind(source)
-    .bind(now_text())
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -27,11 +32,13 @@ pub async fn upsert_year(conn: &mut AnyConnection, year: &HolidayYear, source: &
 /// Adds or replaces one year, audited, after validating it.
 pub async fn put_year(db: &Db, actor: String, year: HolidayYear) -> Result<(), PutYearError> {
     year.validate().map_err(PutYearError::Invalid)?;
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            upsert_year(conn, &year, "administrator").await?;
+            upsert_year(conn, &now, &year, "administrator").await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     "calendar",
                     actor,

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Multipart;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -18,7 +18,7 @@ use super::intake;
 use super::service::{self, ActionRequest, ApplyRequest};
 use super::store::{self, CaseEvent, CaseMaterial, CaseRecord, Draft, Notification, PostCheck, Queue};
 use crate::app::AppState;
-use crate::calendar::domain::{Calendar, today_in_shanghai};
+use crate::calendar::domain::Calendar;
 use crate::http::extract::ApiJsonOrEmpty;
 use crate::http::{ApiError, ApiJson, ApiResult, Caller, FieldError};
 use crate::identity::authz::Actor;
@@ -82,7 +82,8 @@ fn fmt_date(d: Option<NaiveDate>) -> Option<String> {
 pub async fn case_view(state: &AppState, caller: &Caller, number: &str) -> ApiResult<CaseView> {
     let case = service::readable(state, caller, number).await?;
     let cal = state.calendar().await;
-    let today = today_in_shanghai();
+    let now = state.clock().now();
+    let today = crate::platform::clock::beijing_date(now);
     let yellow = state.config.yellow_days;
     let parts = if case.is_bundle() {
         store::children(&state.db, number)
@@ -90,7 +91,7 @@ pub async fn case_view(state: &AppState, caller: &Caller, number: &str) -> ApiRe
             .into_iter()
             .map(|c| PartView {
                 due_date: fmt_date(c.due_now(&cal, today)),
-                light: c.light(&cal, today, yellow),
+                light: c.light(&cal, now, yellow),
                 case_number: c.number,
                 title: c.title,
                 department: c.department,
@@ -114,7 +115,7 @@ pub async fn case_view(state: &AppState, caller: &Caller, number: &str) -> ApiRe
     }
     Ok(CaseView {
         due_date: fmt_date(case.due_now(&cal, today)),
-        light: case.light(&cal, today, yellow),
+        light: case.light(&cal, now, yellow),
         state_zh: case.state.label_zh().into(),
         state_en: case.state.label_en().into(),
         timeline: store::events(&state.db, number).await?,
@@ -170,7 +171,7 @@ pub async fn act(
     let case = service::act(&state, &caller, &number, action, req).await?;
     let cal = state.calendar().await;
     Ok(Json(ActionDone {
-        due_date: fmt_date(case.due_now(&cal, today_in_shanghai())),
+        due_date: fmt_date(case.due_now(&cal, state.clock().today())),
         case_number: case.number,
         state: case.state.as_str().into(),
         version: case.version,
@@ -202,7 +203,8 @@ pub struct CaseRow {
     pub submitted_at: String,
 }
 
-pub fn row(c: &CaseRecord, cal: &Calendar, today: NaiveDate, yellow: u32) -> CaseRow {
+pub fn row(c: &CaseRecord, cal: &Calendar, now: DateTime<Utc>, yellow: u32) -> CaseRow {
+    let today = crate::platform::clock::beijing_date(now);
     CaseRow {
         case_number: c.number.clone(),
         kind: c.kind.clone(),
@@ -211,7 +213,7 @@ pub fn row(c: &CaseRecord, cal: &Calendar, today: NaiveDate, yellow: u32) -> Cas
         applicant_name: c.applicant_name.clone(),
         state: c.state.as_str().into(),
         due_date: fmt_date(c.due_now(cal, today)),
-        light: c.light(cal, today, yellow),
+        light: c.light(cal, now, yellow),
         submitted_at: c.submitted_at.clone(),
     }
 }
@@ -258,8 +260,8 @@ pub async fn list_cases(
 ) -> ApiResult<Json<Vec<CaseRow>>> {
     let cases = list_for(&state, &caller, &q).await?;
     let cal = state.calendar().await;
-    let today = today_in_shanghai();
-    Ok(Json(cases.iter().map(|c| row(c, &cal, today, state.config.yellow_days)).collect()))
+    let now = state.clock().now();
+    Ok(Json(cases.iter().map(|c| row(c, &cal, now, state.config.yellow_days)).collect()))
 }
 
 /// Downloads one material's file (for whoever may read the case).
@@ -579,7 +581,7 @@ pub fn supervision_of(
     cases: &[CaseRecord],
     departments: &BTreeMap<String, String>,
     cal: &Calendar,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     yellow: u32,
 ) -> Supervision {
     let mut total = LightCounts::default();
@@ -587,12 +589,12 @@ pub fn supervision_of(
     let mut by_item: BTreeMap<(String, String), LightCounts> = BTreeMap::new();
     let mut overdue = Vec::new();
     for c in cases {
-        let l = c.light(cal, today, yellow);
+        let l = c.light(cal, now, yellow);
         total.add(l);
         by_dept.entry(c.department.clone()).or_default().add(l);
         by_item.entry((c.item_code.clone().unwrap_or_default(), c.title.clone())).or_default().add(l);
         if l == Light::Red {
-            overdue.push(row(c, cal, today, yellow));
+            overdue.push(row(c, cal, now, yellow));
         }
     }
     overdue.sort_by(|a, b| a.due_date.cmp(&b.due_date));
@@ -608,6 +610,7 @@ pub fn supervision_of(
         })
         .collect();
     by_department.sort_by_key(|r| std::cmp::Reverse((r.counts.red, r.counts.yellow)));
+    let today = crate::platform::clock::beijing_date(now);
     Supervision { today: today.format("%Y-%m-%d").to_string(), total, by_department, by_item, overdue }
 }
 
@@ -632,7 +635,7 @@ pub async fn supervision(state: &AppState, caller: &Caller) -> ApiResult<(Superv
     let cases = store::queue(&state.db, &Queue::AllOpen, 100_000).await?;
     let cal = state.calendar().await;
     let names = department_names(state).await?;
-    let figures = supervision_of(&cases, &names, &cal, today_in_shanghai(), state.config.yellow_days);
+    let figures = supervision_of(&cases, &names, &cal, state.clock().now(), state.config.yellow_days);
     Ok((figures, cases))
 }
 
@@ -668,15 +671,15 @@ pub async fn workbench_of(state: &AppState, dept: &str) -> ApiResult<Workbench> 
     let open =
         store::queue(&state.db, &Queue::Department { department: dept.into(), state: None }, 5000).await?;
     let cal = state.calendar().await;
-    let today = today_in_shanghai();
+    let now = state.clock().now();
     let yellow = state.config.yellow_days;
     let mut lights = LightCounts::default();
     let mut nearing = Vec::new();
     for c in &open {
-        let l = c.light(&cal, today, yellow);
+        let l = c.light(&cal, now, yellow);
         lights.add(l);
         if matches!(l, Light::Yellow | Light::Red) {
-            nearing.push(row(c, &cal, today, yellow));
+            nearing.push(row(c, &cal, now, yellow));
         }
     }
     Ok(Workbench { department: dept.into(), counts, lights, nearing_deadline: nearing })
@@ -743,11 +746,11 @@ mod tests {
 
     #[test]
     fn supervision_counts_lights_by_department_and_item_and_lists_overdue() {
-        let today = d("2026-10-14");
+        let now = DateTime::parse_from_rfc3339("2026-10-14T10:00:00+08:00").unwrap().with_timezone(&Utc);
         let cases = vec![
             // Accepted 09-30 with 5 days: due 10-13 (National Day skipped), so overdue today.
             case("JN1", "A", "I1", CaseState::UnderReview, Some("2026-09-30"), 5),
-            // Due today (10-10 is a make-up working Saturday): yellow.
+            // Due at the end of today (10-10 is a make-up working Saturday): yellow.
             case("JN2", "A", "I1", CaseState::Accepted, Some("2026-10-08"), 5),
             // Plenty of time: green.
             case("JN3", "B", "I2", CaseState::UnderReview, Some("2026-10-13"), 20),
@@ -755,7 +758,7 @@ mod tests {
             case("JN4", "B", "I2", CaseState::Submitted, None, 5),
         ];
         let names = BTreeMap::from([("A".to_string(), "甲局".to_string())]);
-        let s = supervision_of(&cases, &names, &cal(), today, 1);
+        let s = supervision_of(&cases, &names, &cal(), now, 1);
         assert_eq!((s.total.green, s.total.yellow, s.total.red, s.total.none), (1, 1, 1, 1));
         assert_eq!(s.by_department[0].code, "A", "the department with red lights first");
         assert_eq!(s.by_department[0].name, "甲局");

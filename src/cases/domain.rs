@@ -7,9 +7,10 @@
 //!  (withdraw allowed before a decision; transfer keeps the state and moves the department)
 //! ```
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::deadline::{Deadline, Signal};
 use crate::calendar::domain::Calendar;
 use crate::identity::authz::Role;
 
@@ -357,7 +358,7 @@ pub fn due_date(
 #[serde(rename_all = "snake_case")]
 pub enum Light {
     Green,
-    /// 预警: at most `yellow_days` working days left.
+    /// 预警: little time left (the platform's one deadline rule, `calendar::deadline`).
     Yellow,
     /// 超期: past the due date.
     Red,
@@ -365,16 +366,31 @@ pub enum Light {
     None,
 }
 
-/// The light of a case whose clock runs, given its due date.
-pub fn light(cal: &Calendar, state: CaseState, due: NaiveDate, today: NaiveDate, yellow_days: u32) -> Light {
+impl From<Signal> for Light {
+    fn from(s: Signal) -> Light {
+        match s {
+            Signal::Green => Light::Green,
+            Signal::Yellow => Light::Yellow,
+            Signal::Red => Light::Red,
+        }
+    }
+}
+
+/// The light of a case whose clock runs: due at the end of `due`, after `promised_days` working
+/// days; yellow with at most `yellow_days` working days of time left (never more than the last
+/// quarter of the promised time, never on the day it was accepted), red after the due date.
+pub fn light(
+    cal: &Calendar,
+    state: CaseState,
+    due: NaiveDate,
+    promised_days: u32,
+    now: DateTime<Utc>,
+    yellow_days: u32,
+) -> Light {
     if !state.clock_runs() {
         return Light::None;
     }
-    if today > due {
-        return Light::Red;
-    }
-    let left = cal.working_days_between(today, due);
-    if left <= i64::from(yellow_days) { Light::Yellow } else { Light::Green }
+    Deadline::working_days(due, promised_days).signal(cal, now, yellow_days).into()
 }
 
 /// Case numbers: `JN` + date (YYYYMMDD, Asia/Shanghai) + a six-digit daily sequence.
@@ -518,12 +534,28 @@ mod tests {
     #[test]
     fn lights() {
         let c = cal();
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let due = d("2026-10-13");
-        assert_eq!(light(&c, CaseState::UnderReview, due, d("2026-10-09"), 1), Light::Green);
-        assert_eq!(light(&c, CaseState::UnderReview, due, d("2026-10-12"), 1), Light::Yellow);
-        assert_eq!(light(&c, CaseState::UnderReview, due, d("2026-10-13"), 1), Light::Yellow);
-        assert_eq!(light(&c, CaseState::UnderReview, due, d("2026-10-14"), 1), Light::Red);
-        assert_eq!(light(&c, CaseState::SupplementRequested, due, d("2026-10-14"), 1), Light::None);
+        let at = |s| light(&c, CaseState::UnderReview, due, 5, t(s), 1);
+        assert_eq!(at("2026-10-09T10:00:00+08:00"), Light::Green);
+        // Monday has the rest of its day and all of Tuesday: more than a working day left.
+        assert_eq!(at("2026-10-12T10:00:00+08:00"), Light::Green);
+        assert_eq!(at("2026-10-13T00:00:00+08:00"), Light::Yellow);
+        assert_eq!(at("2026-10-13T23:59:59+08:00"), Light::Yellow);
+        assert_eq!(at("2026-10-14T00:00:00+08:00"), Light::Red);
+        // A one-day case warns only in the last quarter of its day.
+        assert_eq!(
+            light(&c, CaseState::UnderReview, due, 1, t("2026-10-13T17:00:00+08:00"), 1),
+            Light::Green
+        );
+        assert_eq!(
+            light(&c, CaseState::UnderReview, due, 1, t("2026-10-13T19:00:00+08:00"), 1),
+            Light::Yellow
+        );
+        assert_eq!(
+            light(&c, CaseState::SupplementRequested, due, 5, t("2026-10-14T10:00:00+08:00"), 1),
+            Light::None
+        );
     }
 
     #[test]

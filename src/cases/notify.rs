@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::store::{self, OutboxMessage};
+use crate::platform::clock::Clock;
 use crate::store::Db;
 
 /// Attempts before a message is marked failed.
@@ -23,12 +24,13 @@ pub trait Sender: Send + Sync {
 /// Appends messages to a file (JSON lines): the working local implementation of the gateway.
 pub struct FileSender {
     path: PathBuf,
+    clock: Clock,
     lock: std::sync::Mutex<()>,
 }
 
 impl FileSender {
-    pub fn new(path: PathBuf) -> FileSender {
-        FileSender { path, lock: std::sync::Mutex::new(()) }
+    pub fn new(path: PathBuf, clock: Clock) -> FileSender {
+        FileSender { path, clock, lock: std::sync::Mutex::new(()) }
     }
 }
 
@@ -43,7 +45,7 @@ impl Sender for FileSender {
             "channel": m.channel,
             "to": m.recipient,
             "body": m.body,
-            "sent_at": crate::store::now_text(),
+            "sent_at": crate::store::time_text(self.clock.now()),
         });
         let mut f = std::fs::OpenOptions::new()
             .create(true)

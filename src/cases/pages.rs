@@ -20,7 +20,6 @@ use super::intake::{self, ApplicationForm};
 use super::service::{self, ActionRequest, ApplyRequest, CommitmentInput, MaterialInput};
 use super::store::{self, CaseRecord, Draft, Queue};
 use crate::app::AppState;
-use crate::calendar::domain::today_in_shanghai;
 use crate::catalog;
 use crate::catalog::pages::Names;
 use crate::http::{ApiError, FieldError};
@@ -69,11 +68,12 @@ fn lines(
     state: &AppState,
     cal: &crate::calendar::domain::Calendar,
 ) -> Vec<CaseLine> {
-    let today = today_in_shanghai();
+    let now = state.clock().now();
+    let today = crate::platform::clock::beijing_date(now);
     cases
         .iter()
         .map(|c| {
-            let l = c.light(cal, today, state.config.yellow_days);
+            let l = c.light(cal, now, state.config.yellow_days);
             CaseLine {
                 number: c.number.clone(),
                 title: c.title.clone(),
@@ -342,7 +342,7 @@ async fn render_step(
                 .and_then(|ty| {
                     wallet.iter().find(|c| {
                         c.type_code == ty
-                            && crate::licences::service::shown_status(c) == "active"
+                            && crate::licences::service::shown_status(c, state.clock().now()) == "active"
                             && (c.holder_user_id.as_deref() == Some(user.as_str())
                                 || (c.holder_credit_code.is_some()
                                     && c.holder_credit_code.as_deref() == Some(chosen.as_str())))
@@ -1284,7 +1284,7 @@ pub async fn workbench(
     let cal = state.calendar().await;
     let wb = case_api::workbench_of(&state, &dept).await.map_err(|e| ctx.error(e))?;
     let general = service::is_general_window(&ctx.caller.actor);
-    let today = today_in_shanghai();
+    let now = state.clock().now();
     let (heading, cases) = match q.view.as_str() {
         "intake" if general => (
             t.s("wb.intake").to_string(),
@@ -1302,7 +1302,7 @@ pub async fn workbench(
             let near = open
                 .into_iter()
                 .filter(|c| {
-                    matches!(c.light(&cal, today, state.config.yellow_days), Light::Yellow | Light::Red)
+                    matches!(c.light(&cal, now, state.config.yellow_days), Light::Yellow | Light::Red)
                 })
                 .collect();
             (t.s("wb.nearing").to_string(), near)
@@ -1376,10 +1376,12 @@ pub async fn workbench(
         .into_iter()
         .filter(|p| p.status == "open")
         .map(|p| {
-            // A post-check's deadline gets the same lights as a case's.
+            // A post-check's deadline gets the same rule as a case's.
             let l = chrono::NaiveDate::parse_from_str(&p.due_on, "%Y-%m-%d")
                 .map(|due| {
-                    super::domain::light(&cal, CaseState::UnderReview, due, today, state.config.yellow_days)
+                    crate::calendar::deadline::Deadline::working_days(due, state.config.post_check_days)
+                        .signal(&cal, now, state.config.yellow_days)
+                        .into()
                 })
                 .unwrap_or(Light::None);
             CheckRow {
@@ -1433,9 +1435,10 @@ pub async fn supervision(State(state): State<AppState>, ctx: PageCtx) -> Result<
         .collect();
     let cal = state.calendar().await;
     // The overdue list, from the cases the figures were computed from (most overdue first).
-    let today = today_in_shanghai();
+    let now = state.clock().now();
+    let today = crate::platform::clock::beijing_date(now);
     let mut overdue_cases: Vec<CaseRecord> =
-        open.into_iter().filter(|c| c.light(&cal, today, state.config.yellow_days) == Light::Red).collect();
+        open.into_iter().filter(|c| c.light(&cal, now, state.config.yellow_days) == Light::Red).collect();
     overdue_cases.sort_by_key(|c| c.due_now(&cal, today));
     overdue_cases.truncate(200);
     let overdue = lines(&t, &names, &overdue_cases, &state, &cal);

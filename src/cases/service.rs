@@ -11,7 +11,6 @@ use super::domain::{CaseAction, CaseFlags, CaseState, Performer};
 use super::intake::{self, ApplicationForm, OfferedFile};
 use super::store::{self, ActOutcome, ActRequest, CaseRecord, NewBundleCase, NewItemCase, Submission};
 use crate::app::AppState;
-use crate::calendar::domain::today_in_shanghai;
 use crate::catalog;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Action, Actor, Decision, Resource, Role, decide};
@@ -242,7 +241,7 @@ async fn offered_credentials(
                 "valid": verdict.valid,
                 "reason": verdict.reason,
                 "suites": verdict.suites,
-                "checked_at": crate::store::now_text(),
+                "checked_at": state.db.now_text(),
             })
             .to_string(),
         });
@@ -344,7 +343,7 @@ pub async fn apply(
             "A credit mark for a false commitment bars the commitment route; submit every material",
         ));
     }
-    let day = today_in_shanghai();
+    let day = state.clock().today();
     let submission = match (req.item_code.take(), req.bundle_code.take()) {
         (Some(code), None) => {
             let stored = catalog::store::get(&state.db, code.trim()).await?;
@@ -769,7 +768,7 @@ pub async fn act(
     };
     // A decision is sealed, and an approval of a licence-producing item issues the licence in the
     // same transaction. Both are signed here, before the write, so the writer never signs.
-    let today = today_in_shanghai();
+    let today = state.clock().today();
     let decision = decision_of(action, &case, &performers);
     let seal = match decision {
         Some(_) => state.licensing.active(&state.db, &case.department).await.map_err(ApiError::Internal)?,
@@ -781,7 +780,7 @@ pub async fn act(
         }
         _ => None,
     };
-    let now = crate::store::now_text();
+    let now = state.db.now_text();
     let prepared_decision = decision.map(|d| {
         let facts = store::DecisionFacts {
             decision: d,
@@ -794,7 +793,7 @@ pub async fn act(
         };
         let mut doc = store::decision_document(&case, &facts);
         if let Some(seal) = &seal {
-            doc["seal"] = seal.seal(&doc, chrono::Utc::now());
+            doc["seal"] = seal.seal(&doc, state.clock().now());
         }
         doc
     });
@@ -914,7 +913,7 @@ async fn licence_for_case(
         type_code,
         &holder,
         &fields,
-        today_in_shanghai(),
+        state.clock().today(),
         None,
         Some(case.number.clone()),
         Some(actor_id.to_string()),

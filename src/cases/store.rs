@@ -16,7 +16,7 @@ use super::intake::{ApplicationForm, PlannedMaterial, ProvidedAs};
 use crate::audit::{self, NewEntry};
 use crate::calendar::domain::Calendar;
 use crate::identity::store::new_user_id;
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// A case as stored.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -89,9 +89,18 @@ impl CaseRecord {
         Some(domain::due_date(cal, accepted, promised, &pauses, today))
     }
 
-    pub fn light(&self, cal: &Calendar, today: NaiveDate, yellow_days: u32) -> domain::Light {
+    pub fn light(
+        &self,
+        cal: &Calendar,
+        now: chrono::DateTime<chrono::Utc>,
+        yellow_days: u32,
+    ) -> domain::Light {
+        let today = crate::platform::clock::beijing_date(now);
         match self.due_now(cal, today) {
-            Some(due) => domain::light(cal, self.state, due, today, yellow_days),
+            Some(due) => {
+                let promised = u32::try_from(self.promised_days).unwrap_or(0);
+                domain::light(cal, self.state, due, promised, now, yellow_days)
+            }
             None => domain::Light::None,
         }
     }
@@ -464,13 +473,14 @@ pub async fn submit(db: &Db, s: Submission) -> StoreResult<String> {
     } else {
         None
     };
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let last = match reserved {
                 Some(last) => last,
                 None => take_numbers(conn, &day, needed).await?,
             };
-            submit_in(conn, &s, last).await
+            submit_in(conn, &now, &s, last).await
         })
     })
     .await
@@ -489,12 +499,12 @@ async fn take_numbers(conn: &mut AnyConnection, day: &str, needed: i64) -> Store
     .try_get("last")?)
 }
 
-async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> StoreResult<String> {
+async fn submit_in(conn: &mut AnyConnection, now: &str, s: &Submission, last: i64) -> StoreResult<String> {
     let needed = s.items.len() + usize::from(s.bundle.is_some());
     let first = last - needed as i64 + 1;
     let mut numbers =
         (first..=last).map(|n| domain::case_number(s.day, u32::try_from(n).unwrap_or(u32::MAX)));
-    let now = now_text();
+    let now = now.to_string();
     let form = serde_json::to_string(&s.form).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let actor = format!("user:{}", s.submitted_by);
     let on_behalf = (s.submitted_by != s.applicant_id).then(|| json!({"submitted_by": s.submitted_by_name}));
@@ -524,6 +534,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
             .await?;
             insert_event(
                 conn,
+                &now,
                 &number,
                 1,
                 EventInsert::new(
@@ -539,6 +550,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
             .await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("case:{number}"),
                     &actor,
@@ -582,6 +594,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
             if let Some(c) = &m.credential {
                 crate::licences::store::audit_consent(
                     conn,
+                    &now,
                     &s.applicant_id,
                     &c.credential_id,
                     &number,
@@ -592,6 +605,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
         }
         insert_event(
             conn,
+            &now,
             &number,
             1,
             EventInsert::new("submit", None, CaseState::Submitted, &s.submitted_by_name, &item.department)
@@ -601,6 +615,7 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
         .await?;
         audit::store::append(
             conn,
+            &now,
             NewEntry::new(
                 format!("case:{number}"),
                 &actor,
@@ -618,6 +633,8 @@ async fn submit_in(conn: &mut AnyConnection, s: &Submission, last: i64) -> Store
     let title = s.bundle.as_ref().map(|b| b.title.as_str()).unwrap_or_else(|| s.items[0].title.as_str());
     notify(
         conn,
+        &now,
+        0,
         &s.applicant_id,
         Some(&top),
         Message {
@@ -765,6 +782,7 @@ impl<'a> EventInsert<'a> {
 
 async fn insert_event(
     conn: &mut AnyConnection,
+    now: &str,
     number: &str,
     seq: i64,
     e: EventInsert<'_>,
@@ -784,7 +802,7 @@ async fn insert_event(
     .bind(e.department)
     .bind(e.reason)
     .bind(e.detail.map(|d| d.to_string()))
-    .bind(now_text())
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -803,17 +821,21 @@ pub struct Message {
 /// and an e-mail to its address (if any) in the outbox (sent by the dispatcher after the
 /// transaction commits, so nothing is sent for a rolled-back change and nothing acknowledged is
 /// lost).
+///
+/// `now` is the change's time; `order` puts messages written by one transaction in the order
+/// they were made (a part's before its bundle's), in the stamp's microseconds.
+#[expect(clippy::too_many_arguments, reason = "one message with its stamp and where it goes")]
 pub async fn notify(
     conn: &mut AnyConnection,
+    now: &str,
+    order: u32,
     user_id: &str,
     subject: Option<&str>,
     m: Message,
     reach: Option<&ApplicationForm>,
 ) -> StoreResult<()> {
     let id = new_user_id();
-    // Microseconds: several notifications written by one transaction (a part and its bundle)
-    // still list in the order they were made.
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let stamp = format!("{}{:03}Z", now.trim_end_matches('Z'), order.min(999));
     sqlx::query(
         "INSERT INTO notifications (id, user_id, case_number, title_zh, title_en, body_zh, body_en, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -825,7 +847,7 @@ pub async fn notify(
     .bind(&m.title_en)
     .bind(&m.body_zh)
     .bind(&m.body_en)
-    .bind(&now)
+    .bind(&stamp)
     .execute(&mut *conn)
     .await?;
     let Some(form) = reach else { return Ok(()) };
@@ -916,10 +938,11 @@ pub enum ActOutcome {
 }
 
 pub async fn act(db: &Db, req: ActRequest) -> StoreResult<ActOutcome> {
-    db.write(move |conn| Box::pin(async move { act_in(conn, &req).await })).await
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { act_in(conn, &now, &req).await })).await
 }
 
-async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOutcome> {
+async fn act_in(conn: &mut AnyConnection, now: &str, req: &ActRequest) -> StoreResult<ActOutcome> {
     // The case as the caller read it; the `UPDATE … WHERE version = …` below proves it is still
     // current, so the single writer does not read it again.
     let case = &req.case;
@@ -930,7 +953,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
         return if req.action == CaseAction::Withdraw
             && req.performers.iter().any(|(p, _)| *p == Performer::Applicant)
         {
-            withdraw_bundle(conn, case, req).await
+            withdraw_bundle(conn, now, case, req).await
         } else {
             Ok(ActOutcome::BundleParent(case.state))
         };
@@ -950,7 +973,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     let Some((next, role)) = chosen else { return Ok(refused) };
     let cal = &req.calendar;
     let today = req.today;
-    let now = now_text();
+    let now = now.to_string();
     let mut c = case.clone();
     c.state = next;
     let mut detail: Option<Value> = None;
@@ -960,7 +983,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             c.accepted_at_window = req.at_general_window;
             c.due_on = c.due_now(cal, today);
             if next == CaseState::Approved {
-                issue_licence(conn, req).await?;
+                issue_licence(conn, &now, req).await?;
                 decide(&mut c, "approved", req, &now)?;
             }
         }
@@ -998,7 +1021,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
             }
         }
         CaseAction::Approve => {
-            issue_licence(conn, req).await?;
+            issue_licence(conn, &now, req).await?;
             decide(&mut c, "approved", req, &now)?
         }
         CaseAction::Reject => decide(&mut c, "rejected", req, &now)?,
@@ -1059,6 +1082,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     let event_department = if req.action == CaseAction::Transfer { &case.department } else { &c.department };
     insert_event(
         conn,
+        &now,
         &c.number,
         seq,
         EventInsert {
@@ -1076,6 +1100,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     .await?;
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             format!("case:{}", c.number),
             format!("user:{}", req.actor_id),
@@ -1144,6 +1169,8 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     };
     notify(
         conn,
+        &now,
+        0,
         &c.applicant_id,
         Some(&c.number),
         Message {
@@ -1156,7 +1183,7 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
     )
     .await?;
     if let Some(parent) = &c.parent_number {
-        refresh_parent(conn, parent).await?;
+        refresh_parent(conn, &now, parent).await?;
     }
     // The record as written (no second read after the commit).
     c.version = seq;
@@ -1165,9 +1192,9 @@ async fn act_in(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<ActOu
 }
 
 /// Stores the approval's e-licence (signed before the write), if the item produces one.
-async fn issue_licence(conn: &mut AnyConnection, req: &ActRequest) -> StoreResult<()> {
+async fn issue_licence(conn: &mut AnyConnection, now: &str, req: &ActRequest) -> StoreResult<()> {
     if let Some(l) = &req.licence {
-        crate::licences::store::issue_in(conn, l).await?;
+        crate::licences::store::issue_in(conn, now, l).await?;
     }
     Ok(())
 }
@@ -1287,7 +1314,7 @@ async fn last_transfer_source(conn: &mut AnyConnection, number: &str) -> StoreRe
 }
 
 /// Recomputes a bundle's state from its parts after one of them changed.
-async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<()> {
+async fn refresh_parent(conn: &mut AnyConnection, now: &str, parent: &str) -> StoreResult<()> {
     let rows = sqlx::query(
         "SELECT number, title, state, decision, decision_document FROM cases WHERE parent_number = $1 ORDER BY number",
     )
@@ -1303,7 +1330,7 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
     if next == p.state {
         return Ok(());
     }
-    let now = now_text();
+    let now = now.to_string();
     // Once every part is finished the bundle gets one combined result listing each decision.
     let combined = if matches!(next, CaseState::Closed | CaseState::Delivered) {
         let mut parts = Vec::new();
@@ -1345,6 +1372,7 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
     .await?;
     insert_event(
         conn,
+        &now,
         parent,
         p.version + 1,
         EventInsert::new("parts_changed", Some(p.state), next, "系统 System", &p.department),
@@ -1353,6 +1381,8 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
     if matches!(next, CaseState::Closed | CaseState::Delivered) {
         notify(
             conn,
+            &now,
+            1,
             &p.applicant_id,
             Some(parent),
             Message {
@@ -1371,6 +1401,7 @@ async fn refresh_parent(conn: &mut AnyConnection, parent: &str) -> StoreResult<(
 
 async fn withdraw_bundle(
     conn: &mut AnyConnection,
+    now: &str,
     parent: &CaseRecord,
     req: &ActRequest,
 ) -> StoreResult<ActOutcome> {
@@ -1390,7 +1421,7 @@ async fn withdraw_bundle(
     if withdrawable.is_empty() {
         return Ok(ActOutcome::WrongState(parent.state));
     }
-    let now = now_text();
+    let now = now.to_string();
     for c in withdrawable {
         sqlx::query(
             "UPDATE cases SET state = 'withdrawn', paused_since = NULL, updated_at = $1, version = version + 1 \
@@ -1402,6 +1433,7 @@ async fn withdraw_bundle(
         .await?;
         insert_event(
             conn,
+            &now,
             &c.number,
             c.version + 1,
             EventInsert {
@@ -1419,6 +1451,7 @@ async fn withdraw_bundle(
         .await?;
         audit::store::append(
             conn,
+            &now,
             NewEntry::new(
                 format!("case:{}", c.number),
                 format!("user:{}", req.actor_id),
@@ -1429,7 +1462,7 @@ async fn withdraw_bundle(
         )
         .await?;
     }
-    refresh_parent(conn, &parent.number).await?;
+    refresh_parent(conn, &now, &parent.number).await?;
     let fresh = get_in(conn, &parent.number).await?.ok_or(StoreError::NotFound)?;
     Ok(ActOutcome::Done(Box::new(fresh)))
 }
@@ -1522,10 +1555,10 @@ pub async fn conclude_post_check(
     expected_version: i64,
 ) -> StoreResult<PostCheck> {
     let pid = id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let status = if false_commitment { "false_commitment" } else { "confirmed" };
-            let now = now_text();
             let done = sqlx::query(
                 "UPDATE post_checks SET status = $1, note = $2, decided_by = $3, decided_at = $4, version = version + 1 \
                  WHERE id = $5 AND version = $6 AND status = 'open'",
@@ -1551,6 +1584,7 @@ pub async fn conclude_post_check(
             let case = get_in(conn, &number).await?.ok_or(StoreError::NotFound)?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("case:{number}"),
                     format!("user:{actor_id}"),
@@ -1582,6 +1616,7 @@ pub async fn conclude_post_check(
                 .await?;
                 insert_event(
                     conn,
+                    &now,
                     &number,
                     case.version + 1,
                     EventInsert {
@@ -1616,6 +1651,7 @@ pub async fn conclude_post_check(
                 .await?;
                 audit::store::append(
                     conn,
+                    &now,
                     NewEntry::new(
                         format!("case:{number}"),
                         format!("user:{actor_id}"),
@@ -1627,6 +1663,8 @@ pub async fn conclude_post_check(
                 .await?;
                 notify(
                     conn,
+                    &now,
+                    0,
                     &case.applicant_id,
                     Some(&number),
                     Message {
@@ -1643,7 +1681,7 @@ pub async fn conclude_post_check(
                 )
                 .await?;
                 if let Some(parent) = &case.parent_number {
-                    refresh_parent(conn, parent).await?;
+                    refresh_parent(conn, &now, parent).await?;
                 }
             }
             Ok(())
@@ -1662,6 +1700,7 @@ pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -
     let hash = super::intake::sm3_hex(&bytes);
     let (h, ct, by) = (hash.clone(), content_type.to_string(), by.to_string());
     let size = bytes.len() as i64;
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -1673,7 +1712,7 @@ pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -
             .bind(&ct)
             .bind(bytes)
             .bind(&by)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *conn)
             .await?;
             Ok(())
@@ -1741,9 +1780,9 @@ pub async fn create_draft(
 ) -> StoreResult<Draft> {
     let id = new_user_id();
     let (did, owner) = (id.clone(), owner.to_string());
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             sqlx::query(
                 "INSERT INTO case_drafts (id, owner_id, item_code, bundle_code, data, created_at, updated_at, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
@@ -1787,13 +1826,14 @@ pub async fn drafts_of(db: &Db, owner: &str) -> StoreResult<Vec<Draft>> {
 /// Saves a draft's data (guarded by version: two tabs do not overwrite each other silently).
 pub async fn save_draft(db: &Db, id: &str, data: Value, expected_version: i64) -> StoreResult<Draft> {
     let did = id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let done = sqlx::query(
                 "UPDATE case_drafts SET data = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4",
             )
             .bind(data.to_string())
-            .bind(now_text())
+            .bind(&now)
             .bind(&did)
             .bind(expected_version)
             .execute(&mut *conn)
@@ -1870,10 +1910,11 @@ pub async fn unread_count(db: &Db, user_id: &str) -> StoreResult<i64> {
 /// Marks all of a user's notifications read.
 pub async fn mark_all_read(db: &Db, user_id: &str) -> StoreResult<()> {
     let uid = user_id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-                .bind(now_text())
+                .bind(&now)
                 .bind(&uid)
                 .execute(&mut *conn)
                 .await?;
@@ -1897,9 +1938,9 @@ pub struct OutboxMessage {
 pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
     let token = new_user_id();
     let claim = token.clone();
+    let now = db.now();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = chrono::Utc::now();
             let stale = crate::store::time_text(now - chrono::Duration::minutes(5));
             // The condition is repeated outside the sub-select so that PostgreSQL re-checks it
             // on a row another dispatcher claimed meanwhile.
@@ -1941,9 +1982,9 @@ pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>
 /// Records one delivery attempt: sent, or failed (retried until `max_attempts`, then `failed`).
 pub async fn record_delivery(db: &Db, id: &str, error: Option<String>, max_attempts: i64) -> StoreResult<()> {
     let oid = id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             match error {
                 None => {
                     sqlx::query(

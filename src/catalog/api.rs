@@ -18,7 +18,6 @@ use super::domain::{
 use super::store::{self, Change, ItemFilter, ItemPage, NewProposal, Proposal, StoredItem, VersionEntry};
 use super::transfer::{self, Format};
 use crate::app::AppState;
-use crate::calendar::domain::today_in_shanghai;
 use crate::http::{ApiError, ApiJson, ApiResult, Caller, FieldError};
 use crate::identity::api::require;
 use crate::identity::authz::{Action, Actor, Resource, Role, decide};
@@ -99,12 +98,17 @@ fn parse_op(raw: &str) -> Option<ChangeOp> {
 }
 
 /// Checks reason and date, shared by single proposals and imports.
-fn check_reason_and_date(reason: &str, date: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+fn check_reason_and_date(
+    reason: &str,
+    date: &str,
+    today: NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
     if reason.trim().chars().count() < 2 {
         errors.push(FieldError::required("reason", "调整理由", "A reason"));
     }
     match FieldError::parse_date("effective_date", date) {
-        Ok(d) if d < today_in_shanghai() => {
+        Ok(d) if d < today => {
             errors.push(FieldError::new(
                 "effective_date",
                 "date_in_past",
@@ -142,7 +146,7 @@ pub async fn create_proposal(
             "op must be add, change, suspend, resume or remove",
         ));
     }
-    let date = check_reason_and_date(&req.reason, &req.effective_date, &mut errors);
+    let date = check_reason_and_date(&req.reason, &req.effective_date, state.clock().today(), &mut errors);
     let code = req.item.as_ref().map(|i| i.code.clone()).unwrap_or_else(|| req.code.trim().to_string());
     if code.is_empty() {
         errors.push(FieldError::required("code", "事项编码", "The item code"));
@@ -323,7 +327,7 @@ async fn decide_proposal(
         approve,
         req.note.trim().to_string(),
         req.version,
-        today_in_shanghai(),
+        state.clock().today(),
     )
     .await?;
     if decided.status == "applied" {
@@ -462,7 +466,7 @@ pub async fn import(
     on_row: &mut (dyn FnMut(usize, usize) + Send),
 ) -> ApiResult<Result<Proposal, ImportRejected>> {
     let mut errors = Vec::new();
-    let date = check_reason_and_date(&q.reason, &q.effective_date, &mut errors);
+    let date = check_reason_and_date(&q.reason, &q.effective_date, state.clock().today(), &mut errors);
     let Some(date) = date.filter(|_| errors.is_empty()) else { return Err(ApiError::Validation(errors)) };
     let Some(format) = format else {
         return Ok(Err(rejected(vec![transfer::RowProblem::file(

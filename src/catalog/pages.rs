@@ -15,7 +15,6 @@ use super::domain::ResolvedBundle;
 use super::store::{self, ItemFilter, Proposal, StoredItem, VersionEntry};
 use super::transfer::Format;
 use crate::app::AppState;
-use crate::calendar::domain::today_in_shanghai;
 use crate::http::{ApiError, FieldError};
 use crate::identity::authz::{Actor, Role};
 use crate::reference::data::Bundle;
@@ -455,7 +454,7 @@ async fn admin_page(
         can_propose: roles.iter().any(|r| matches!(r, Role::CatalogOfficer | Role::DepartmentHead)),
         can_approve: roles.contains(&Role::Approver),
         my_name: ctx.caller.actor.audit_name(),
-        today: today_in_shanghai().to_string(),
+        today: state.clock().today().to_string(),
         x,
     };
     Ok(ctx.render(status, &view))

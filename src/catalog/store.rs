@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use super::domain::{ChangeOp, FieldChange, ItemStatus, diff, op_allowed};
 use crate::audit::{self, NewEntry};
 use crate::reference::data::{CatalogItem, Department};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// An item as it stands (now, or on a past date).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -201,6 +201,7 @@ pub async fn history(db: &Db, code: &str) -> StoreResult<Vec<VersionEntry>> {
 #[expect(clippy::too_many_arguments, reason = "one row of the version table, field by field")]
 async fn write_version(
     conn: &mut AnyConnection,
+    now: &str,
     op: ChangeOp,
     item: &CatalogItem,
     supervising: Option<&str>,
@@ -211,7 +212,7 @@ async fn write_version(
 ) -> StoreResult<()> {
     let data = serde_json::to_string(item).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let status = op.resulting_status().as_str();
-    let now = now_text();
+    let now = now.to_string();
     let online = i64::from(item.online);
     sqlx::query(
         "INSERT INTO catalog_items (code, name, department, supervising_department, level, audience, life_event, \
@@ -290,6 +291,7 @@ pub async fn revision(db: &Db) -> StoreResult<i64> {
 /// Loads the shipped catalog as version 1 of every item, once (when the catalog is empty).
 pub async fn seed_initial(
     conn: &mut AnyConnection,
+    now: &str,
     items: &[CatalogItem],
     departments: &[Department],
     effective_date: &str,
@@ -302,12 +304,23 @@ pub async fn seed_initial(
     for item in items {
         let supervising = super::domain::infer_supervisor(item, departments);
         let changes = diff(&serde_json::Value::Null, &serde_json::to_value(item).unwrap_or_default());
-        write_version(conn, ChangeOp::Add, item, supervising.as_deref(), 1, effective_date, None, &changes)
-            .await?;
+        write_version(
+            conn,
+            now,
+            ChangeOp::Add,
+            item,
+            supervising.as_deref(),
+            1,
+            effective_date,
+            None,
+            &changes,
+        )
+        .await?;
     }
     bump_revision(conn).await?;
     audit::store::append(
         conn,
+        now,
         NewEntry::new(
             "catalog",
             "system",
@@ -409,6 +422,7 @@ async fn current_status(conn: &mut AnyConnection, code: &str) -> StoreResult<Opt
 pub async fn propose(db: &Db, actor: String, p: NewProposal) -> StoreResult<Proposal> {
     let id = crate::identity::store::new_user_id();
     let pid = id.clone();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             for c in &p.changes {
@@ -429,13 +443,14 @@ pub async fn propose(db: &Db, actor: String, p: NewProposal) -> StoreResult<Prop
             .bind(&changes)
             .bind(p.changes.len() as i64)
             .bind(&actor)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *conn)
             .await?;
             let ops: Vec<String> = p.changes.iter().take(5).map(|c| format!("{} {}", c.op.as_str(), c.code)).collect();
             let more = if p.changes.len() > 5 { format!(" (+{} more)", p.changes.len() - 5) } else { String::new() };
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("catalog_proposal:{pid}"),
                     &actor,
@@ -491,6 +506,7 @@ pub async fn decide(
     today: NaiveDate,
 ) -> StoreResult<Proposal> {
     let pid = id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let status = if approve { "approved" } else { "rejected" };
@@ -500,7 +516,7 @@ pub async fn decide(
             )
             .bind(status)
             .bind(&actor)
-            .bind(now_text())
+            .bind(&now)
             .bind(&note)
             .bind(&pid)
             .bind(expected_version)
@@ -513,6 +529,7 @@ pub async fn decide(
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("catalog_proposal:{pid}"),
                     &actor,
@@ -523,7 +540,7 @@ pub async fn decide(
             )
             .await?;
             if approve {
-                apply_if_due(conn, &pid, today).await?;
+                apply_if_due(conn, &now, &pid, today).await?;
             }
             Ok(())
         })
@@ -544,7 +561,9 @@ pub async fn apply_due(db: &Db, today: NaiveDate) -> StoreResult<usize> {
     let mut applied = 0;
     for row in due {
         let id: String = row.try_get("id")?;
-        let did = db.write(move |conn| Box::pin(async move { apply_if_due(conn, &id, today).await })).await?;
+        let now = db.now_text();
+        let did =
+            db.write(move |conn| Box::pin(async move { apply_if_due(conn, &now, &id, today).await })).await?;
         applied += usize::from(did);
     }
     Ok(applied)
@@ -552,12 +571,12 @@ pub async fn apply_due(db: &Db, today: NaiveDate) -> StoreResult<usize> {
 
 /// Applies proposal `id` if it is approved and due; the status check inside the transaction
 /// makes this idempotent when several processes run the job at once.
-async fn apply_if_due(conn: &mut AnyConnection, id: &str, today: NaiveDate) -> StoreResult<bool> {
+async fn apply_if_due(conn: &mut AnyConnection, now: &str, id: &str, today: NaiveDate) -> StoreResult<bool> {
     let claimed = sqlx::query(
         "UPDATE catalog_proposals SET status = 'applied', applied_at = $1 \
          WHERE id = $2 AND status = 'approved' AND effective_date <= $3",
     )
-    .bind(now_text())
+    .bind(now)
     .bind(id)
     .bind(today.to_string())
     .execute(&mut *conn)
@@ -623,6 +642,7 @@ async fn apply_if_due(conn: &mut AnyConnection, id: &str, today: NaiveDate) -> S
         let changes = diff(&before_json, &after_json);
         write_version(
             conn,
+            now,
             c.op,
             &after,
             supervising.as_deref(),
@@ -634,6 +654,7 @@ async fn apply_if_due(conn: &mut AnyConnection, id: &str, today: NaiveDate) -> S
         .await?;
         audit::store::append(
             conn,
+            &now,
             NewEntry::new(
                 format!("item:{}", c.code),
                 proposal.decided_by.clone().unwrap_or_else(|| "system".into()),

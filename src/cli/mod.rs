@@ -231,9 +231,14 @@ fn init_tracing(filter: &str) {
 }
 
 async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
-    Db::connect(&DbOptions { url: cfg.database_url(), max_connections: cfg.max_connections, max_group: 256 })
-        .await
-        .with_context(|| format!("opening database {}", cfg.database_url_redacted()))
+    Db::connect(&DbOptions {
+        url: cfg.database_url(),
+        max_connections: cfg.max_connections,
+        max_group: 256,
+        clock: cfg.clock()?,
+    })
+    .await
+    .with_context(|| format!("opening database {}", cfg.database_url_redacted()))
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -332,7 +337,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return import_catalog(file, reason, effective_date, data).await;
         }
         Command::Bench { command } => bench::run(command).await?,
-        Command::Verify { file, keys, status, json } => return verify_offline(&file, &keys, &status, json),
+        Command::Verify { file, keys, status, json } => {
+            // Verified as of now by the configured clock (the system's unless QUANBAN_CLOCK says).
+            let now = Config::load(None, None)?.clock()?.now();
+            return verify_offline(&file, &keys, &status, json, now);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -343,12 +352,18 @@ fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
 }
 
 /// `quanban verify`: no database, no network; only the files given.
-fn verify_offline(file: &Path, keys: &[PathBuf], status: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+fn verify_offline(
+    file: &Path,
+    keys: &[PathBuf],
+    status: &[PathBuf],
+    json: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ExitCode> {
     use crate::licences::domain;
     let credential = read_json(file)?;
     let issuer_docs = keys.iter().map(|k| read_json(k)).collect::<anyhow::Result<Vec<_>>>()?;
     let lists = status.iter().map(|k| read_json(k)).collect::<anyhow::Result<Vec<_>>>()?;
-    let (ev, usable) = domain::published_evidence(&issuer_docs, &lists, chrono::Utc::now());
+    let (ev, usable) = domain::published_evidence(&issuer_docs, &lists, now);
     let verdict = domain::verify(&credential, &ev);
     let unchecked: Vec<String> = domain::references(&credential)
         .statuses
@@ -397,8 +412,7 @@ async fn import_catalog(
     bar.set_message("checking");
     let q = ImportQuery {
         reason,
-        effective_date: effective_date
-            .unwrap_or_else(|| crate::calendar::domain::today_in_shanghai().to_string()),
+        effective_date: effective_date.unwrap_or_else(|| state.clock().today().to_string()),
         format: String::new(),
         filename,
     };

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::domain::{CHINA_STANDARD_TIME as SHANGHAI, Calendar};
@@ -157,8 +157,7 @@ pub fn beijing_day(t: DateTime<Utc>) -> NaiveDate {
 }
 
 pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
-    let t = day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN));
-    SHANGHAI.from_local_datetime(&t).single().map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now)
+    crate::platform::clock::end_of_beijing_day(day)
 }
 
 /// The two deadlines of a new complaint.
@@ -180,8 +179,9 @@ pub fn deadlines(
     }
 }
 
-/// 督办 cards: none while there is time, yellow one working day before the deadline (a
-/// quarter of the time for hour deadlines), red once overdue.
+/// 督办 cards: none while there is time, yellow near the deadline, red once overdue — the
+/// platform's one deadline rule (`calendar::deadline`): yellow with at most a working day left,
+/// never more than the last quarter of the time given and never at filing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Card {
@@ -200,19 +200,21 @@ impl Card {
     }
 }
 
-pub fn card(cal: &Calendar, start: DateTime<Utc>, due: DateTime<Utc>, now: DateTime<Utc>) -> Card {
-    if now > due {
-        return Card::Red;
+/// The card of a deadline running from `start` to `due`; `urgent` deadlines run in clock hours.
+pub fn card(
+    cal: &Calendar,
+    start: DateTime<Utc>,
+    due: DateTime<Utc>,
+    urgent: bool,
+    now: DateTime<Utc>,
+) -> Card {
+    use crate::calendar::deadline::{Deadline, Measure, Signal};
+    let measure = if urgent { Measure::ClockTime } else { Measure::WorkingTime };
+    match Deadline::between(cal, start, due, measure).signal(cal, now, 1) {
+        Signal::Green => Card::None,
+        Signal::Yellow => Card::Yellow,
+        Signal::Red => Card::Red,
     }
-    let span = due - start;
-    if span <= Duration::hours(48) {
-        // An hour deadline (urgent): the last quarter is the warning.
-        return if due - now <= span / 4 { Card::Yellow } else { Card::None };
-    }
-    let today = now.with_timezone(&SHANGHAI).date_naive();
-    let due_day = due.with_timezone(&SHANGHAI).date_naive();
-    // Yellow from the working day before the due day.
-    if cal.working_days_between(today, due_day) <= 1 { Card::Yellow } else { Card::None }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -717,19 +719,33 @@ mod tests {
     }
 
     #[test]
-    fn cards_turn_yellow_a_working_day_before_and_red_after() {
+    fn cards_turn_yellow_with_a_working_day_left_and_red_after() {
         let cal = cal();
         let start = at("2026-11-23T01:00:00Z"); // Monday
         let due = end_of_working_days(&cal, start, 5); // end of Monday 30th
-        assert_eq!(card(&cal, start, due, at("2026-11-25T02:00:00Z")), Card::None);
-        // Friday 27th is one working day before Monday (the weekend does not count).
-        assert_eq!(card(&cal, start, due, at("2026-11-27T02:00:00Z")), Card::Yellow);
-        assert_eq!(card(&cal, start, due, at("2026-11-30T10:00:00Z")), Card::Yellow);
-        assert_eq!(card(&cal, start, due, at("2026-11-30T16:00:01Z")), Card::Red);
+        assert_eq!(card(&cal, start, due, false, start), Card::None);
+        assert_eq!(card(&cal, start, due, false, at("2026-11-25T02:00:00Z")), Card::None);
+        // Friday 27th has its own rest of the day and all of Monday left.
+        assert_eq!(card(&cal, start, due, false, at("2026-11-27T02:00:00Z")), Card::None);
+        // The weekend holds no working time: from Friday midnight one working day is left.
+        assert_eq!(card(&cal, start, due, false, at("2026-11-27T16:00:00Z")), Card::Yellow);
+        assert_eq!(card(&cal, start, due, false, at("2026-11-30T10:00:00Z")), Card::Yellow);
+        assert_eq!(card(&cal, start, due, false, at("2026-11-30T16:00:01Z")), Card::Red);
         // Hour deadlines: the last quarter.
         let due = start + Duration::hours(24);
-        assert_eq!(card(&cal, start, due, start + Duration::hours(17)), Card::None);
-        assert_eq!(card(&cal, start, due, start + Duration::hours(19)), Card::Yellow);
+        assert_eq!(card(&cal, start, due, true, start + Duration::hours(17)), Card::None);
+        assert_eq!(card(&cal, start, due, true, start + Duration::hours(19)), Card::Yellow);
+    }
+
+    #[test]
+    fn a_complaint_filed_on_saturday_evening_has_no_card() {
+        // The case from the CI failure: 1 working day to respond, filed Saturday 20:34.
+        let cal = cal();
+        let start = at("2026-12-05T12:34:00Z");
+        let (respond, _) = deadlines(&DeadlineRules::default(), &cal, None, start);
+        assert_eq!(card(&cal, start, respond, false, start), Card::None);
+        assert_eq!(card(&cal, start, respond, false, at("2026-12-07T01:00:00Z")), Card::None);
+        assert_eq!(card(&cal, start, respond, false, at("2026-12-07T10:00:00Z")), Card::Yellow);
     }
 
     #[test]

@@ -251,21 +251,20 @@ async fn list_requests(state: &AppState, q: &RequestsQuery) -> Result<Vec<Value>
                 format!("Unknown service_code {code} / 服务代码不存在"),
             ));
         }
-        let end = match q.end_date.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => parse_iso("end_date", s)?,
-            None => crate::store::now_text(),
-        };
+        // Without end_date the window ends now: no upper bound (a bound at "now" would drop what
+        // was filed in the same millisecond).
+        let end =
+            q.end_date.as_deref().filter(|s| !s.is_empty()).map(|s| parse_iso("end_date", s)).transpose()?;
         let start = match q.start_date.as_deref().filter(|s| !s.is_empty()) {
             Some(s) => parse_iso("start_date", s)?,
             None => {
-                let end_t = chrono::DateTime::parse_from_rfc3339(&end)
-                    .map(|d| d.with_timezone(&chrono::Utc))
-                    .unwrap_or_else(|_| chrono::Utc::now());
+                let end_t =
+                    end.as_deref().and_then(crate::store::parse_time).unwrap_or_else(|| state.clock().now());
                 crate::store::time_text(end_t - chrono::Duration::days(90))
             }
         };
         f.since = Some(start);
-        f.until = Some(end);
+        f.until = end;
         if let Some(status) = q.status.as_deref().filter(|s| !s.is_empty()) {
             for s in status.split(',').map(str::trim) {
                 match s {

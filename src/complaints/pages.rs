@@ -553,7 +553,7 @@ pub async fn dashboard(
             }
         })
         .collect();
-    let since = crate::store::time_text(chrono::Utc::now() - chrono::Duration::days(30));
+    let since = crate::store::time_text(state.clock().now() - chrono::Duration::days(30));
     let dots = super::store::located_open(&state.db, &since, true, super::store::Around::Everywhere)
         .await
         .map_err(|e| ctx.error(e.into()))?

@@ -40,9 +40,7 @@ pub fn default_taxonomy() -> anyhow::Result<Taxonomy> {
 impl Model {
     /// Seeds the taxonomy on a fresh database, then trains.
     pub async fn load(db: &Db) -> anyhow::Result<Model> {
-        if store::taxonomy(db).await?.categories.is_empty() {
-            store::put_taxonomy(db, default_taxonomy()?, "system:seed".into()).await?;
-        }
+        store::seed_taxonomy(db, default_taxonomy()?).await?;
         let model = Model::default();
         model.retrain(db).await?;
         Ok(model)
@@ -187,7 +185,8 @@ pub fn view(
     let card = match running.and_then(|d| parse_time(d)) {
         Some(due) => {
             let start = parse_time(&c.dispatched_at).unwrap_or(now);
-            domain::card(cal, start, due, now)
+            let urgent = category.is_some_and(|x| x.resolve_hours.is_some());
+            domain::card(cal, start, due, urgent, now)
         }
         None => Card::None,
     };
@@ -405,7 +404,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
             None
         }
     });
-    let now = Utc::now();
+    let now = state.clock().now();
     let cal = state.calendar().await;
     let (respond_due, resolve_due) =
         domain::deadlines(&rules(), &cal, category.as_deref().and_then(|c| taxonomy.category(c)), now);
@@ -510,7 +509,7 @@ fn source_label(source: &str) -> &'static str {
 }
 
 async fn duplicates_of(state: &AppState, c: &Complaint) -> ApiResult<Vec<DuplicateCandidate>> {
-    let since = time_text(Utc::now() - chrono::Duration::days(30));
+    let since = time_text(state.clock().now() - chrono::Duration::days(30));
     // Anything within the radius (a box of ±0.01° ≈ 1 km), or, without a location, the same
     // category.
     let around = match (c.lat, c.lon, c.category.as_deref()) {
@@ -525,7 +524,7 @@ async fn duplicates_of(state: &AppState, c: &Complaint) -> ApiResult<Vec<Duplica
         description: c.description.clone(),
         lat: c.lat,
         lon: c.lon,
-        created_at: Utc::now(),
+        created_at: state.clock().now(),
     };
     Ok(domain::duplicates(&me, &open, f64::from(state.config.cluster_radius_m.max(10))))
 }
@@ -549,7 +548,7 @@ pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
     let cal = state.calendar().await;
     let names = department_names(&state.db).await?;
     let events = store::events(&state.db, id).await?;
-    let mut v = view(state, &cal, &names, c, Utc::now());
+    let mut v = view(state, &cal, &names, c, state.clock().now());
     v.events = events;
     Ok(v)
 }
@@ -586,7 +585,7 @@ pub async fn list(state: &AppState, caller: &Caller, q: &ListQuery) -> ApiResult
     let rows = store::list(&state.db, &f).await?;
     let cal = state.calendar().await;
     let names = department_names(&state.db).await?;
-    let now = Utc::now();
+    let now = state.clock().now();
     Ok(rows.into_iter().map(|c| view(state, &cal, &names, c, now)).collect())
 }
 
@@ -659,7 +658,7 @@ pub async fn act(
     let before = readable(state, caller, id).await?.complaint;
     let mut c = before.clone();
     let actor_name = caller.name.clone().unwrap_or_else(|| user.clone());
-    let now = Utc::now();
+    let now = state.clock().now();
     let now_s = time_text(now);
     let cal = state.calendar().await;
     let taxonomy = state.complaints.taxonomy();
@@ -1039,8 +1038,10 @@ pub struct PeriodQuery {
 }
 
 /// The period as UTC bounds of Beijing days.
-pub fn period(q: &PeriodQuery) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate)> {
-    let today = crate::calendar::domain::today_in_shanghai();
+pub fn period(
+    q: &PeriodQuery,
+    today: chrono::NaiveDate,
+) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate)> {
     let from = match q.from.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => FieldError::parse_date("from", s).map_err(|e| ApiError::Validation(vec![e]))?,
         None => today - chrono::Duration::days(30),
@@ -1066,7 +1067,7 @@ pub fn day_start_utc(d: chrono::NaiveDate) -> String {
 
 /// The three rates per department for complaints received in the period.
 pub async fn rates(state: &AppState, q: &PeriodQuery) -> ApiResult<RatesReport> {
-    let (from, to) = period(q)?;
+    let (from, to) = period(q, state.clock().today())?;
     let rows = store::list(
         &state.db,
         &Filter {
@@ -1079,7 +1080,7 @@ pub async fn rates(state: &AppState, q: &PeriodQuery) -> ApiResult<RatesReport> 
     .await?;
     let names = department_names(&state.db).await?;
     let cal = state.calendar().await;
-    let now = Utc::now();
+    let now = state.clock().now();
     let mut by: HashMap<String, Vec<Complaint>> = HashMap::new();
     for c in rows.iter().filter(|c| c.status != "merged") {
         if let Some(d) = &c.department {
@@ -1135,7 +1136,7 @@ pub async fn monthly_topics(state: &AppState, month: Option<&str>) -> ApiResult<
             ApiError::invalid("month", "invalid_month", "月份格式应为 YYYY-MM", "month must be YYYY-MM")
         })?,
         None => {
-            let t = crate::calendar::domain::today_in_shanghai();
+            let t = state.clock().today();
             chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&t), chrono::Datelike::month(&t), 1)
                 .unwrap_or(t)
         }
@@ -1177,7 +1178,7 @@ pub async fn monthly_topics(state: &AppState, month: Option<&str>) -> ApiResult<
 /// raised or grown in this run.
 pub async fn scan_clusters(state: &AppState) -> ApiResult<Vec<ProactiveTask>> {
     let rules = cluster_rules(state);
-    let now = Utc::now();
+    let now = state.clock().now();
     let since = time_text(now - chrono::Duration::days(i64::from(rules.days)));
     let items = store::located_open(&state.db, &since, true, store::Around::Everywhere).await?;
     let found = domain::clusters(&items, &rules, now);

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::domain::{Category, DistrictRule, Example, Located, Taxonomy};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// A complaint as stored (the complainant's phone is never shown to the public or Open311).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -263,6 +263,7 @@ async fn next_number(conn: &mut AnyConnection, day: &str) -> StoreResult<String>
 
 async fn insert_event(
     conn: &mut AnyConnection,
+    now: &str,
     id: &str,
     (actor, action, department, note): &(String, String, Option<String>, Option<String>),
 ) -> StoreResult<()> {
@@ -278,7 +279,7 @@ async fn insert_event(
     )
     .bind(id)
     .bind(seq)
-    .bind(now_text())
+    .bind(now)
     .bind(actor)
     .bind(action)
     .bind(department)
@@ -301,6 +302,7 @@ fn opt_flag(v: Option<bool>) -> Option<i64> {
 
 /// Stores a new complaint and returns it with its number.
 pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let mut c = new.complaint.clone();
@@ -350,10 +352,11 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
             .execute(&mut *conn)
             .await?;
             for e in &new.events {
-                insert_event(conn, &c.id, e).await?;
+                insert_event(conn, &now, &c.id, e).await?;
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("complaint:{}", c.id),
                     new.actor.clone(),
@@ -382,7 +385,7 @@ pub struct Save {
     pub notify: Option<(String, crate::cases::store::Message)>,
 }
 
-async fn update_row(conn: &mut AnyConnection, c: &Complaint, expected: i64) -> StoreResult<bool> {
+async fn update_row(conn: &mut AnyConnection, now: &str, c: &Complaint, expected: i64) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE complaints SET category = $1, department = $2, district = $3, status = $4, routed_by = $5, \
          confidence = CAST($6 AS DOUBLE PRECISION), returned_by = $7, dispatched_at = $8, respond_due = $9, resolve_due = $10, \
@@ -414,7 +417,7 @@ async fn update_row(conn: &mut AnyConnection, c: &Complaint, expected: i64) -> S
     .bind(i64::from(c.reopened))
     .bind(&c.merged_into)
     .bind(&c.proactive_task)
-    .bind(now_text())
+    .bind(now)
     .bind(&c.id)
     .bind(expected)
     .execute(&mut *conn)
@@ -424,14 +427,16 @@ async fn update_row(conn: &mut AnyConnection, c: &Complaint, expected: i64) -> S
 
 /// `false` when someone changed the complaint first.
 pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            if !update_row(conn, &s.complaint, s.expected_version).await? {
+            if !update_row(conn, &now, &s.complaint, s.expected_version).await? {
                 return Ok(false);
             }
-            insert_event(conn, &s.complaint.id, &s.event).await?;
+            insert_event(conn, &now, &s.complaint.id, &s.event).await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("complaint:{}", s.complaint.id),
                     format!("user:{}", s.actor_id),
@@ -442,13 +447,14 @@ pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
             )
             .await?;
             if let Some((user, message)) = s.notify.take() {
-                crate::cases::store::notify(conn, &user, Some(&s.complaint.id), message, None).await?;
+                crate::cases::store::notify(conn, &now, 0, &user, Some(&s.complaint.id), message, None)
+                    .await?;
             }
             if let Some((other, event)) = &s.also {
-                if !update_row(conn, other, other.version).await? {
+                if !update_row(conn, &now, other, other.version).await? {
                     return Err(StoreError::Conflict);
                 }
-                insert_event(conn, &other.id, event).await?;
+                insert_event(conn, &now, &other.id, event).await?;
             }
             Ok(true)
         })
@@ -566,43 +572,65 @@ pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
 
 /// Replaces the taxonomy (categories no longer listed stay on old complaints by code).
 pub async fn put_taxonomy(db: &Db, t: Taxonomy, actor: String) -> StoreResult<()> {
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { write_taxonomy(conn, &now, &t, &actor).await })).await
+}
+
+/// Seeds the taxonomy once on a fresh database (several processes may start together): the claim
+/// comes first, and a database that already has categories keeps them. Returns whether it seeded.
+pub async fn seed_taxonomy(db: &Db, t: Taxonomy) -> StoreResult<bool> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            sqlx::query("DELETE FROM complaint_categories").execute(&mut *conn).await?;
-            sqlx::query("DELETE FROM complaint_district_rules").execute(&mut *conn).await?;
-            for (i, c) in t.categories.iter().enumerate() {
-                sqlx::query("INSERT INTO complaint_categories (code, body, position) VALUES ($1, $2, $3)")
-                    .bind(&c.code)
-                    .bind(serde_json::to_string(c).map_err(|e| StoreError::Invalid(e.to_string()))?)
-                    .bind(i as i64)
-                    .execute(&mut *conn)
-                    .await?;
+            if !crate::store::claim_once(conn, "complaint_taxonomy_seeded", &now).await? {
+                return Ok(false);
             }
-            for r in &t.district_rules {
-                sqlx::query(
-                    "INSERT INTO complaint_district_rules (category, district, department) VALUES ($1, $2, $3)",
-                )
-                .bind(&r.category)
-                .bind(&r.district)
-                .bind(&r.department)
-                .execute(&mut *conn)
-                .await?;
+            let existing =
+                sqlx::query("SELECT COUNT(*) AS n FROM complaint_categories").fetch_one(&mut *conn).await?;
+            if existing.try_get::<i64, _>("n")? > 0 {
+                return Ok(false);
             }
-            audit::store::append(
-                conn,
-                NewEntry::new(
-                    "complaints:taxonomy",
-                    actor.clone(),
-                    "complaint.taxonomy_changed",
-                    "complaint_categories",
-                    format!("{} categories, {} district rules", t.categories.len(), t.district_rules.len()),
-                ),
-            )
-            .await?;
-            Ok(())
+            write_taxonomy(conn, &now, &t, "system:seed").await?;
+            Ok(true)
         })
     })
     .await
+}
+
+async fn write_taxonomy(conn: &mut AnyConnection, now: &str, t: &Taxonomy, actor: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM complaint_categories").execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM complaint_district_rules").execute(&mut *conn).await?;
+    for (i, c) in t.categories.iter().enumerate() {
+        sqlx::query("INSERT INTO complaint_categories (code, body, position) VALUES ($1, $2, $3)")
+            .bind(&c.code)
+            .bind(serde_json::to_string(c).map_err(|e| StoreError::Invalid(e.to_string()))?)
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for r in &t.district_rules {
+        sqlx::query(
+            "INSERT INTO complaint_district_rules (category, district, department) VALUES ($1, $2, $3)",
+        )
+        .bind(&r.category)
+        .bind(&r.district)
+        .bind(&r.department)
+        .execute(&mut *conn)
+        .await?;
+    }
+    audit::store::append(
+        conn,
+        now,
+        NewEntry::new(
+            "complaints:taxonomy",
+            actor,
+            "complaint.taxonomy_changed",
+            "complaint_categories",
+            format!("{} categories, {} district rules", t.categories.len(), t.district_rules.len()),
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Departments' duties (from the reference data), for the classifier.
@@ -685,9 +713,9 @@ pub async fn task(db: &Db, id: &str) -> StoreResult<Option<ProactiveTask>> {
 
 /// Creates a task, or grows the open one it continues (`existing`), and links the members.
 pub async fn upsert_task(db: &Db, t: ProactiveTask, existing: bool) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let members = serde_json::to_string(&t.members).unwrap_or_else(|_| "[]".into());
             if existing {
                 sqlx::query(
@@ -730,6 +758,7 @@ pub async fn upsert_task(db: &Db, t: ProactiveTask, existing: bool) -> StoreResu
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("proactive:{}", t.id),
                     "system:clusters",
@@ -752,6 +781,7 @@ pub async fn finish_task(
     note: String,
     actor: String,
 ) -> StoreResult<bool> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let done = sqlx::query(
@@ -759,7 +789,7 @@ pub async fn finish_task(
                  WHERE id = $3 AND version = $4 AND status = 'open'",
             )
             .bind(&note)
-            .bind(now_text())
+            .bind(&now)
             .bind(&id)
             .bind(version)
             .execute(&mut *conn)
@@ -769,6 +799,7 @@ pub async fn finish_task(
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(format!("proactive:{id}"), actor.clone(), "proactive.done", format!("proactive:{id}"), note),
             )
             .await?;
@@ -783,6 +814,7 @@ pub async fn finish_task(
 // ---------------------------------------------------------------------------------------------
 
 pub async fn add_client(db: &Db, key_hash: String, name: String) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -790,11 +822,12 @@ pub async fn add_client(db: &Db, key_hash: String, name: String) -> StoreResult<
             )
             .bind(&key_hash)
             .bind(&name)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *conn)
             .await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new("open311", "system", "open311.client_added", "open311_clients", name.clone()),
             )
             .await?;

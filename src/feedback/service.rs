@@ -9,16 +9,15 @@ use serde_json::Value;
 use super::domain::{self, Figures};
 use super::store::{self, NewRating, Rating, Rectification};
 use crate::app::AppState;
-use crate::calendar::domain::today_in_shanghai;
 use crate::cases::domain::CaseState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Actor, Role};
-use crate::store::{StoreError, now_text};
+use crate::store::StoreError;
 
 /// The one-tap link for a case, valid for the rating window from today.
 pub async fn rating_link(state: &AppState, case_number: &str) -> String {
     let cal = state.calendar().await;
-    let until = cal.add_working_days(today_in_shanghai(), state.config.rating_window_days);
+    let until = cal.add_working_days(state.clock().today(), state.config.rating_window_days);
     format!(
         "{}/rate/{}",
         state.config.public_url.trim_end_matches('/'),
@@ -88,11 +87,11 @@ fn not_yours(field: &str) -> ApiError {
     }
 }
 
-fn date_of(text: &str) -> NaiveDate {
+fn date_of(text: &str, today: NaiveDate) -> NaiveDate {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|d| crate::complaints::domain::beijing_day(d.with_timezone(&chrono::Utc)))
         .or_else(|_| NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d"))
-        .unwrap_or_else(|_| today_in_shanghai())
+        .unwrap_or(today)
 }
 
 /// Gives a rating. By account (the case's applicant, the ticket's holder, the complainant) or
@@ -144,7 +143,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let today = today_in_shanghai();
+    let today = state.clock().today();
     // Who rates: the signed-in user, or nobody (a token, a kiosk ticket).
     let mut rater = caller.user_id.clone();
     let target = if let Some(number) = req.case_number.as_deref().map(str::trim) {
@@ -209,7 +208,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             item_code: case.item_code.clone(),
             hall_code: None,
             officer_id: store::deciding_officer(&state.db, &case.number).await?,
-            served_on: date_of(case.decided_at.as_deref().unwrap_or(&case.updated_at)),
+            served_on: date_of(case.decided_at.as_deref().unwrap_or(&case.updated_at), state.clock().today()),
             id: case.number,
         }
     } else if let Some(ticket) = req.ticket_id.as_deref().map(str::trim) {
@@ -261,7 +260,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             item_code: None,
             hall_code: None,
             officer_id: None,
-            served_on: date_of(c.resolved_at.as_deref().unwrap_or(&c.updated_at)),
+            served_on: date_of(c.resolved_at.as_deref().unwrap_or(&c.updated_at), state.clock().today()),
             id: c.id,
         }
     };
@@ -296,7 +295,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
         comment,
         channel: channel.into(),
         served_on: target.served_on.to_string(),
-        created_at: now_text(),
+        created_at: state.db.now_text(),
         excluded: false,
     };
     let loop_dues = domain::is_bad(score).then(|| {
@@ -325,7 +324,7 @@ fn already_rated() -> ApiError {
 
 /// The one-tap link's case, if the token is genuine and current.
 pub fn case_of_token(state: &AppState, token: &str) -> Result<String, domain::TokenError> {
-    domain::check_token(&state.link_secret[..], token, today_in_shanghai())
+    domain::check_token(&state.link_secret[..], token, state.clock().today())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,17 +347,36 @@ pub struct LoopView {
     pub due: Option<String>,
 }
 
-fn loop_view(cal: &crate::calendar::domain::Calendar, rating: Rating, r: Rectification) -> LoopView {
-    let today = today_in_shanghai();
-    let due = match r.status.as_str() {
-        "assigned" => Some(r.verify_due.clone()),
-        "verified" => Some(r.rectify_due.clone()),
-        _ => None,
+fn loop_view(
+    cal: &crate::calendar::domain::Calendar,
+    now: chrono::DateTime<chrono::Utc>,
+    rectify_days: u32,
+    rating: Rating,
+    r: Rectification,
+) -> LoopView {
+    use crate::calendar::deadline::{Deadline, Signal};
+    // Verification has one working day; rectification the days from verification to its due date.
+    let (due, given) = match r.status.as_str() {
+        "assigned" => (Some(r.verify_due.clone()), 1),
+        "verified" => {
+            let verified = r.verified_at.as_deref().and_then(crate::store::parse_time);
+            let given = match (verified, NaiveDate::parse_from_str(&r.rectify_due, "%Y-%m-%d")) {
+                (Some(v), Ok(d)) => {
+                    u32::try_from(cal.working_days_between(crate::platform::clock::beijing_date(v), d))
+                        .unwrap_or(rectify_days)
+                }
+                _ => rectify_days,
+            };
+            (Some(r.rectify_due.clone()), given)
+        }
+        _ => (None, 0),
     };
     let light = match due.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
-        Some(d) if today > d => "red",
-        Some(d) if cal.working_days_between(today, d) <= 1 => "yellow",
-        Some(_) => "green",
+        Some(d) => match Deadline::working_days(d, given).signal(cal, now, 1) {
+            Signal::Green => "green",
+            Signal::Yellow => "yellow",
+            Signal::Red => "red",
+        },
         None => "none",
     };
     let (zh, en) = domain::loop_label(&r.status);
@@ -381,7 +399,7 @@ pub async fn loops(state: &AppState, caller: &Caller) -> ApiResult<Vec<LoopView>
     Ok(store::rectifications(&state.db, department.as_deref())
         .await?
         .into_iter()
-        .map(|(rating, r)| loop_view(&cal, rating, r))
+        .map(|(rating, r)| loop_view(&cal, state.clock().now(), state.config.rectify_days, rating, r))
         .collect())
 }
 
@@ -394,7 +412,7 @@ pub async fn get_loop(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
         return Err(ApiError::NotFound);
     }
     let cal = state.calendar().await;
-    Ok(loop_view(&cal, rating, r))
+    Ok(loop_view(&cal, state.clock().now(), state.config.rectify_days, rating, r))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -476,8 +494,8 @@ pub async fn step(
             state: r.status.clone(),
         });
     };
-    let now = now_text();
-    let today = today_in_shanghai();
+    let now = state.db.now_text();
+    let today = state.clock().today();
     let cal = state.calendar().await;
     let note = match action {
         "verify" => {
@@ -646,11 +664,10 @@ pub async fn stats(state: &AppState, caller: &Caller, q: &StatsQuery) -> ApiResu
     if by == "officer" && !matches!(caller.actor, Actor::Staff { .. }) {
         return Err(if caller.user_id.is_some() { ApiError::Forbidden } else { ApiError::Unauthenticated });
     }
-    let (from, to) = crate::complaints::service::period(&crate::complaints::service::PeriodQuery {
-        from: q.from.clone(),
-        to: q.to.clone(),
-        month: None,
-    })?;
+    let (from, to) = crate::complaints::service::period(
+        &crate::complaints::service::PeriodQuery { from: q.from.clone(), to: q.to.clone(), month: None },
+        state.clock().today(),
+    )?;
     let facts = store::facts(
         &state.db,
         &crate::complaints::service::day_start_utc(from),

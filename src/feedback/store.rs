@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Rating {
@@ -94,6 +94,7 @@ pub struct NewRating {
 
 /// Stores a rating (and opens the loop for a bad one); `Duplicate` if the object was rated.
 pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let r = &n.rating;
@@ -133,11 +134,12 @@ pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
                 .bind(&r.created_at)
                 .execute(&mut *conn)
                 .await?;
-                event(conn, &r.id, "系统 System", "assigned", Some(format!("差评转{}核实整改 / assigned", r.department)))
+                event(conn, &now, &r.id, "系统 System", "assigned", Some(format!("差评转{}核实整改 / assigned", r.department)))
                     .await?;
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("rating:{}", r.id),
                     r.rater_id.as_ref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into()),
@@ -155,6 +157,7 @@ pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
 
 async fn event(
     conn: &mut AnyConnection,
+    now: &str,
     id: &str,
     actor: &str,
     action: &str,
@@ -171,7 +174,7 @@ async fn event(
     )
     .bind(id)
     .bind(seq)
-    .bind(now_text())
+    .bind(now)
     .bind(actor)
     .bind(action)
     .bind(note)
@@ -306,6 +309,7 @@ pub struct LoopChange {
 /// Writes the loop as it becomes (if its version is still `expected`), with the history entry,
 /// an upheld appeal's exclusion, the rater's message and the audit entry.
 pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let LoopChange { rectification: r, expected, actor_id, actor_name, action, note, notify } = change;
@@ -331,7 +335,7 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
             .bind(&r.appeal_reason)
             .bind(&r.appeal_decision)
             .bind(&r.closed_at)
-            .bind(now_text())
+            .bind(&now)
             .bind(&r.rating_id)
             .bind(expected)
             .execute(&mut *conn)
@@ -342,12 +346,13 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
             if r.status == "excluded" {
                 sqlx::query("UPDATE ratings SET excluded = 1 WHERE id = $1").bind(&r.rating_id).execute(&mut *conn).await?;
             }
-            event(conn, &r.rating_id, &actor_name, &action, note.clone()).await?;
+            event(conn, &now, &r.rating_id, &actor_name, &action, note.clone()).await?;
             if let Some((user, subject, message)) = notify {
-                crate::cases::store::notify(conn, &user, subject.as_deref(), message, None).await?;
+                crate::cases::store::notify(conn, &now, 0, &user, subject.as_deref(), message, None).await?;
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("rating:{}", r.rating_id),
                     format!("user:{actor_id}"),

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
 use crate::identity::session::{random_token, token_hash};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// A question handed to a person.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -53,6 +53,7 @@ pub async fn open(
     let id = crate::identity::store::new_user_id();
     let token = random_token();
     let (hid, hash) = (id.clone(), token_hash(&token));
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -64,12 +65,13 @@ pub async fn open(
             .bind(&user_id)
             .bind(&query)
             .bind(&note)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *conn)
             .await?;
             let actor = user_id.as_ref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into());
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(format!("handoff:{hid}"), actor, "guide.handoff_opened", format!("handoff:{hid}"), "question handed to a person"),
             )
             .await?;
@@ -120,6 +122,7 @@ pub async fn answer(
     expected_version: i64,
 ) -> StoreResult<Handoff> {
     let hid = id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let done = sqlx::query(
@@ -128,7 +131,7 @@ pub async fn answer(
             )
             .bind(&text)
             .bind(&actor)
-            .bind(now_text())
+            .bind(&now)
             .bind(&hid)
             .bind(expected_version)
             .execute(&mut *conn)
@@ -139,6 +142,7 @@ pub async fn answer(
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(format!("handoff:{hid}"), &actor, "guide.handoff_answered", format!("handoff:{hid}"), "answered"),
             )
             .await?;

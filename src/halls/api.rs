@@ -167,8 +167,7 @@ pub async fn slots(
     Path(code): Path<String>,
     Query(q): Query<SlotsQuery>,
 ) -> ApiResult<Json<DaySlots>> {
-    let date =
-        q.date.unwrap_or_else(|| crate::calendar::domain::today_in_shanghai().format("%Y-%m-%d").to_string());
+    let date = q.date.unwrap_or_else(|| state.clock().today().format("%Y-%m-%d").to_string());
     Ok(Json(service::day_slots(&state, &code, &date, q.item.as_deref()).await?))
 }
 

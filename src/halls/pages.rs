@@ -13,7 +13,6 @@ use super::domain::{self, HallEntry};
 use super::service::{self, BookRequest};
 use super::store;
 use crate::app::AppState;
-use crate::calendar::domain::{now_in_shanghai, today_in_shanghai};
 use crate::http::{ApiError, FieldError};
 use crate::web::i18n::Tr;
 use crate::web::page::{PageCtx, PageError, UserChip};
@@ -142,7 +141,7 @@ pub async fn map(
         Err(e) => return Err(ctx.error(e)),
     };
     let cal = state.calendar().await;
-    let now = now_in_shanghai();
+    let now = state.clock().beijing_now();
     // Nearest first when a position is given.
     let mut distances = std::collections::HashMap::new();
     let wants_nearest = !q.lat.trim().is_empty() || !q.lon.trim().is_empty();
@@ -251,9 +250,9 @@ async fn render_hall(
 ) -> Result<Response, PageError> {
     let t = ctx.t;
     let h = state.halls.directory.get(code).ok_or(ctx.error(ApiError::NotFound))?;
-    let date = Some(q.date.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| (today_in_shanghai() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string());
+    let date = Some(q.date.trim().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| {
+        (state.clock().today() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string()
+    });
     let item = q.item.trim().to_string();
     let (open, until, slots) = match service::day_slots(
         state,
@@ -311,7 +310,7 @@ async fn render_hall(
         r: 0,
         label: false,
         distance: None,
-        open_now: domain::is_open(&h.hours, &cal, now_in_shanghai()),
+        open_now: domain::is_open(&h.hours, &cal, state.clock().beijing_now()),
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = HallPage {
@@ -402,7 +401,7 @@ pub async fn my_appointments(
         csrf: ctx.csrf.clone(),
         appointments,
         booked: q.booked,
-        today: today_in_shanghai().format("%Y-%m-%d").to_string(),
+        today: state.clock().today().format("%Y-%m-%d").to_string(),
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }

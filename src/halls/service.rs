@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::domain::{self, Directory, HallEntry};
 use super::store::{self, Appointment, Booking, NewAppointment};
 use crate::app::AppState;
-use crate::calendar::domain::now_in_shanghai;
 use crate::catalog;
 use crate::config::Config;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
@@ -124,7 +123,7 @@ pub async fn nearest(
         None => None,
     };
     let cal = state.calendar().await;
-    let now = now_in_shanghai();
+    let now = state.clock().beijing_now();
     let idx = &state.halls;
     Ok(idx
         .directory
@@ -214,7 +213,7 @@ pub async fn day_slots(
         check_item_at(state, hall, "item", code).await?;
     }
     let cal = state.calendar().await;
-    let now = now_in_shanghai();
+    let now = state.clock().beijing_now();
     let until = bookable_until(&state.config, &cal, now.date());
     let capacity = capacity(&state.config, hall);
     let day_text = day.format("%Y-%m-%d").to_string();
@@ -272,7 +271,7 @@ pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiRes
         ));
     };
     let cal = state.calendar().await;
-    let now = now_in_shanghai();
+    let now = state.clock().beijing_now();
     if start <= now {
         return Err(ApiError::invalid(
             "slot_start",
@@ -382,7 +381,7 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Ap
             state: a.status,
         });
     }
-    if start - Duration::minutes(i64::from(state.config.cancel_minutes)) < now_in_shanghai() {
+    if start - Duration::minutes(i64::from(state.config.cancel_minutes)) < state.clock().beijing_now() {
         return Err(ApiError::Conflict {
             code: "too_late_to_cancel",
             zh: format!("预约时段开始前{}分钟内不能取消", state.config.cancel_minutes),
@@ -441,7 +440,7 @@ pub async fn ics(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Strin
     else {
         return Err(ApiError::NotFound);
     };
-    Ok(domain::ics(&a.id, &hall.hall, &a.item_name, start, end, now_in_shanghai()))
+    Ok(domain::ics(&a.id, &hall.hall, &a.item_name, start, end, state.clock().beijing_now()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,7 +466,7 @@ pub async fn take_number(
     req: TakeNumber,
 ) -> ApiResult<store::Ticket> {
     let hall = hall_or_404(state, hall_code)?;
-    let today = now_in_shanghai().date();
+    let today = state.clock().beijing_now().date();
     let (group, appointment) = match req.appointment_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => {
             let user = caller.require_user()?;
@@ -567,7 +566,7 @@ pub async fn call_next(
             format!("Unknown group {bad} (A general, B appointments)"),
         ));
     }
-    let day = now_in_shanghai().date().format("%Y-%m-%d").to_string();
+    let day = state.clock().beijing_now().date().format("%Y-%m-%d").to_string();
     // A lost race with another process's clerk: try again (the ticket it took is gone).
     for _ in 0..5 {
         match store::call_next(
@@ -605,7 +604,7 @@ pub struct QueueStatus {
 
 pub async fn queue_status(state: &AppState, hall_code: &str) -> ApiResult<QueueStatus> {
     hall_or_404(state, hall_code)?;
-    let day = now_in_shanghai().date().format("%Y-%m-%d").to_string();
+    let day = state.clock().beijing_now().date().format("%Y-%m-%d").to_string();
     let tickets = store::tickets_of_day(&state.db, hall_code, &day).await?;
     let waiting = GROUPS
         .iter()
@@ -693,7 +692,7 @@ pub async fn register_kiosk(
         id: format!("K-{}", &crate::identity::session::random_token()[..10]),
         hall_code: req.hall_code.trim().to_string(),
         name,
-        registered_at: crate::store::now_text(),
+        registered_at: state.db.now_text(),
         last_seen_at: None,
     };
     store::register_kiosk(&state.db, kiosk.clone(), crate::identity::session::token_hash(&token), actor)
@@ -706,7 +705,7 @@ pub async fn kiosks(state: &AppState, caller: &Caller) -> ApiResult<Vec<KioskVie
     if !matches!(caller.actor, Actor::Staff { .. }) {
         return Err(ApiError::Forbidden);
     }
-    let cutoff = chrono::Utc::now() - Duration::minutes(KIOSK_SILENT_MINUTES);
+    let cutoff = state.clock().now() - Duration::minutes(KIOSK_SILENT_MINUTES);
     Ok(store::kiosks(&state.db)
         .await?
         .into_iter()

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit::{self, NewEntry};
 use crate::reference::data::Hall;
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// Every hall as seeded from the reference data.
 pub async fn halls(db: &Db) -> StoreResult<Vec<Hall>> {
@@ -53,9 +53,9 @@ pub async fn set_coverage(
     handles: bool,
     actor: String,
 ) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             sqlx::query(
                 "INSERT INTO hall_items (hall_code, item_code, handles, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (hall_code, item_code) DO UPDATE SET handles = $3, updated_by = $4, updated_at = $5",
@@ -69,6 +69,7 @@ pub async fn set_coverage(
             .await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("hall:{hall}"),
                     format!("user:{actor}"),
@@ -202,10 +203,11 @@ pub enum Booking {
 /// appointment's partial unique index refuses the same person twice. Either refusal rolls back
 /// the whole booking.
 pub async fn book(db: &Db, a: NewAppointment) -> StoreResult<Booking> {
-    db.write(move |conn| Box::pin(async move { book_in(conn, &a).await })).await
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { book_in(conn, &now, &a).await })).await
 }
 
-async fn book_in(conn: &mut AnyConnection, a: &NewAppointment) -> StoreResult<Booking> {
+async fn book_in(conn: &mut AnyConnection, now: &str, a: &NewAppointment) -> StoreResult<Booking> {
     let already = sqlx::query(
         "SELECT 1 AS x FROM appointments WHERE user_id = $1 AND hall_code = $2 AND slot_start = $3 AND status = 'booked'",
     )
@@ -230,7 +232,7 @@ async fn book_in(conn: &mut AnyConnection, a: &NewAppointment) -> StoreResult<Bo
     if taken.is_none() {
         return Ok(Booking::Full);
     }
-    let now = now_text();
+    let now = now.to_string();
     let inserted = sqlx::query(
         "INSERT INTO appointments (id, hall_code, item_code, user_id, slot_start, slot_end, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $7)",
@@ -254,6 +256,7 @@ async fn book_in(conn: &mut AnyConnection, a: &NewAppointment) -> StoreResult<Bo
     }
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             format!("hall:{}", a.hall_code),
             format!("user:{}", a.user_id),
@@ -275,9 +278,9 @@ pub async fn finish(
     version: i64,
     actor: String,
 ) -> StoreResult<bool> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let row = sqlx::query(
                 "UPDATE appointments SET status = $1, updated_at = $2, version = version + 1 \
                  WHERE id = $3 AND status = 'booked' AND version = $4 RETURNING hall_code, slot_start",
@@ -302,6 +305,7 @@ pub async fn finish(
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("hall:{hall}"),
                     format!("user:{actor}"),
@@ -371,6 +375,7 @@ pub struct NewTicket {
 /// Issues the next number of the group today; an appointment holder's booking is marked arrived
 /// in the same transaction.
 pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let number: i64 = sqlx::query(
@@ -384,7 +389,6 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             .await?
             .try_get("last")?;
             let label = format!("{}{number:03}", t.group_code);
-            let now = now_text();
             sqlx::query(
                 "INSERT INTO queue_tickets (id, hall_code, day, group_code, number, label, appointment_id, user_id, \
                  status, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9)",
@@ -415,6 +419,7 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("hall:{}", t.hall_code),
                     t.user_id.as_deref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into()),
@@ -444,10 +449,10 @@ pub async fn call_next(
     window: String,
     actor: String,
 ) -> StoreResult<Option<Ticket>> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             // The previous ticket at this window is done.
-            let now = now_text();
             sqlx::query(
                 "UPDATE queue_tickets SET status = 'done' WHERE hall_code = $1 AND day = $2 AND window_label = $3 \
                  AND status = 'called'",
@@ -485,6 +490,7 @@ pub async fn call_next(
                 }
                 audit::store::append(
                     conn,
+                    &now,
                     NewEntry::new(format!("hall:{hall}"), format!("user:{actor}"), "queue.call", format!("ticket:{id}"), window.clone()),
                 )
                 .await?;
@@ -552,6 +558,7 @@ pub struct Kiosk {
 }
 
 pub async fn register_kiosk(db: &Db, k: Kiosk, token_hash: String, actor: String) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -568,6 +575,7 @@ pub async fn register_kiosk(db: &Db, k: Kiosk, token_hash: String, actor: String
             .await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("hall:{}", k.hall_code),
                     format!("user:{actor}"),
@@ -605,12 +613,13 @@ pub async fn kiosks(db: &Db) -> StoreResult<Vec<Kiosk>> {
 /// Records a heartbeat if the device's token matches; answers whether it did. (Not audited: a
 /// heartbeat changes only the device's last-seen time.)
 pub async fn heartbeat(db: &Db, id: String, token_hash: String) -> StoreResult<Option<String>> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             Ok(sqlx::query(
                 "UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND token_hash = $3 RETURNING hall_code",
             )
-            .bind(now_text())
+            .bind(&now)
             .bind(&id)
             .bind(&token_hash)
             .fetch_optional(&mut *conn)

@@ -36,7 +36,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -54,14 +54,6 @@ fn fold_full_width(c: char) -> char {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         _ => c,
     }
-}
-
-/// Today's date in China Standard Time (UTC+8, no daylight saving).
-///
-/// Servers usually run in UTC; using the server's local date would reject a
-/// baby registered just after midnight Beijing time as "born in the future".
-fn china_today() -> NaiveDate {
-    (Utc::now().naive_utc() + TimeDelta::hours(8)).date()
 }
 
 // ---------------------------------------------------------------------------
@@ -136,8 +128,7 @@ pub fn id_number_check_char(first17: &str) -> Option<char> {
 ///
 /// [`masked`]: IdNumber::masked
 /// [`as_str`]: IdNumber::as_str
-#[derive(Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct IdNumber {
     /// Always 18 ASCII characters, uppercase `X` only.
     value: String,
@@ -222,17 +213,11 @@ impl IdNumberError {
 }
 
 impl IdNumber {
-    /// Parses and checks an ID number, using today's date in China to reject
-    /// future birth dates.
+    /// Parses and checks an ID number; `today` (China's date, from the
+    /// application's clock) rejects birth dates in the future.
     ///
     /// Surrounding whitespace is trimmed, full-width characters are folded to
     /// ASCII and a lowercase `x` becomes `X`.
-    pub fn parse(input: &str) -> Result<Self, IdNumberError> {
-        Self::parse_as_of(input, china_today())
-    }
-
-    /// Like [`IdNumber::parse`], but with an explicit "today", so that tests
-    /// and batch jobs (re-checking old records) are deterministic.
     pub fn parse_as_of(input: &str, today: NaiveDate) -> Result<Self, IdNumberError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
@@ -319,27 +304,6 @@ impl fmt::Debug for IdNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Masked on purpose: Debug output ends up in logs and panics.
         f.debug_tuple("IdNumber").field(&self.masked()).finish()
-    }
-}
-
-impl FromStr for IdNumber {
-    type Err = IdNumberError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for IdNumber {
-    type Error = IdNumberError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl TryFrom<&str> for IdNumber {
-    type Error = IdNumberError;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        Self::parse(s)
     }
 }
 
@@ -1254,20 +1218,14 @@ mod tests {
     }
 
     #[test]
-    fn id_number_parse_uses_current_date() {
-        // A number born "tomorrow" in China time must fail with the real clock.
-        let tomorrow = china_today().succ_opt().unwrap();
+    fn id_number_parse_refuses_a_birth_after_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let tomorrow = today.succ_opt().unwrap();
         let s = make_id("110105", &tomorrow.format("%Y%m%d").to_string(), "001");
-        assert_eq!(IdNumber::parse(&s).unwrap_err(), IdNumberError::BirthDateOutOfRange);
-        assert!(IdNumber::parse("11010519491231002X").is_ok());
-        assert!("11010519491231002X".parse::<IdNumber>().is_ok());
-    }
-
-    #[test]
-    fn id_number_deserialize_checks() {
-        let n: IdNumber = serde_json::from_str("\"11010519491231002x\"").unwrap();
-        assert_eq!(n.as_str(), "11010519491231002X");
-        assert!(serde_json::from_str::<IdNumber>("\"110105194912310021\"").is_err());
+        assert_eq!(IdNumber::parse_as_of(&s, today).unwrap_err(), IdNumberError::BirthDateOutOfRange);
+        let born_today = make_id("110105", &today.format("%Y%m%d").to_string(), "001");
+        assert!(IdNumber::parse_as_of(&born_today, today).is_ok());
+        assert!(IdNumber::parse_as_of("11010519491231002X", today).is_ok());
     }
 
     #[test]
@@ -1591,7 +1549,7 @@ mod tests {
         let span = (today() - start).num_days();
         (prop::sample::select(PROVINCES), 0u32..10_000, 0i64..=span, 0u32..1000).prop_map(
             move |(p, rest, days, seq)| {
-                let date = start + TimeDelta::days(days);
+                let date = start + chrono::TimeDelta::days(days);
                 format!("{p:02}{rest:04}{}{seq:03}", date.format("%Y%m%d"))
             },
         )

@@ -37,7 +37,9 @@ pub struct Registered {
 pub async fn register(state: &AppState, input: RegisterInput) -> Result<Registered, ApiError> {
     let mut errors = Vec::new();
     let name = PersonName::parse(&input.name).map_err(|e| errors.push(field_err!("name", e))).ok();
-    let id = IdNumber::parse(&input.id_number).map_err(|e| errors.push(field_err!("id_number", e))).ok();
+    let id = IdNumber::parse_as_of(&input.id_number, state.clock().today())
+        .map_err(|e| errors.push(field_err!("id_number", e)))
+        .ok();
     let phone = Phone::parse(&input.phone).map_err(|e| errors.push(field_err!("phone", e))).ok();
     let pw = Password::parse(&input.password).map_err(|e| errors.push(field_err!("password", e))).ok();
     let (Some(name), Some(id), Some(phone), Some(pw)) = (name, id, phone, pw) else {

@@ -3,14 +3,14 @@
 //! Tokens are 256 random bits; only their SM3 hash is stored, so a leaked database does not hand
 //! out live sessions.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use rand::RngCore;
 use sm3::{Digest, Sm3};
 use sqlx::Row;
 
 use super::authz::{Actor, Grant, Role};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreResult, now_text, parse_time, time_text};
+use crate::store::{Db, StoreResult, parse_time, time_text};
 
 pub const SESSION_COOKIE: &str = "qb_session";
 
@@ -52,8 +52,9 @@ pub struct NewSession {
 pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> StoreResult<NewSession> {
     let token = random_token();
     let csrf = random_token();
-    let expires_at = time_text(Utc::now() + Duration::hours(hours.max(1)));
+    let expires_at = time_text(db.now() + Duration::hours(hours.max(1)));
     let (hash, uid, c, exp) = (token_hash(&token), user_id.to_string(), csrf.clone(), expires_at.clone());
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -64,13 +65,14 @@ pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> St
             .bind(&uid)
             .bind(kind.as_str())
             .bind(&c)
-            .bind(now_text())
+            .bind(&now)
             .bind(&exp)
             .execute(&mut *conn)
             .await?;
             let stream = format!("user:{uid}");
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     &stream,
                     &stream,
@@ -89,6 +91,7 @@ pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> St
 
 pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {
     let hash = token_hash(token);
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let row = sqlx::query("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
@@ -100,6 +103,7 @@ pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {
                 let stream = format!("user:{uid}");
                 audit::store::append(
                     conn,
+                    &now,
                     NewEntry::new(&stream, &stream, "identity.logout", &stream, "session closed"),
                 )
                 .await?;
@@ -112,10 +116,11 @@ pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {
 
 /// Deletes sessions past their expiry (housekeeping: they are already refused by `lookup`).
 pub async fn purge_expired(db: &Db) -> StoreResult<u64> {
+    let now = db.now_text();
     db.write(|conn| {
         Box::pin(async move {
             let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-                .bind(now_text())
+                .bind(&now)
                 .execute(&mut *conn)
                 .await?;
             Ok(done.rows_affected())
@@ -144,7 +149,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<SessionInfo>> {
     let Some(row) = row else { return Ok(None) };
     let expires: String = row.try_get("expires_at")?;
     let status: String = row.try_get("status")?;
-    if parse_time(&expires).is_none_or(|t| t <= Utc::now()) || status != "active" {
+    if parse_time(&expires).is_none_or(|t| t <= db.now()) || status != "active" {
         return Ok(None);
     }
     let user_id: String = row.try_get("user_id")?;
@@ -203,7 +208,7 @@ pub async fn locked_for(db: &Db, key: &str) -> StoreResult<Option<u64>> {
         None => None,
     };
     Ok(until.and_then(|u| parse_time(&u)).and_then(|t| {
-        let left = (t - Utc::now()).num_seconds();
+        let left = (t - db.now()).num_seconds();
         (left > 0).then_some(left as u64)
     }))
 }
@@ -221,9 +226,10 @@ pub fn lockout_minutes(failures: i64) -> Option<i64> {
 /// Records a failed login; returns the lock length in seconds if the name is now locked.
 pub async fn record_failure(db: &Db, key: &str) -> StoreResult<Option<u64>> {
     let key = key.to_string();
+    let at = db.now();
+    let now = time_text(at);
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let row = sqlx::query(
                 "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2) \
                  ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1, updated_at = $2 \
@@ -237,13 +243,13 @@ pub async fn record_failure(db: &Db, key: &str) -> StoreResult<Option<u64>> {
             let lock = lockout_minutes(failures);
             if let Some(minutes) = lock {
                 sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
-                    .bind(time_text(Utc::now() + Duration::minutes(minutes)))
+                    .bind(time_text(at + Duration::minutes(minutes)))
                     .bind(&key)
                     .execute(&mut *conn)
                     .await?;
             }
             let summary = format!("failed login #{failures}{}", if lock.is_some() { ", locked" } else { "" });
-            audit::store::append(conn, NewEntry::new("auth", "anonymous", "identity.login_failed", format!("login:{}", &key[..12]), summary))
+            audit::store::append(conn, &now, NewEntry::new("auth", "anonymous", "identity.login_failed", format!("login:{}", &key[..12]), summary))
                 .await?;
             Ok(lock.map(|m| (m * 60) as u64))
         })

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::authz::Role;
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// A fresh opaque id for a user (128 random bits, hex).
 pub fn new_user_id() -> String {
@@ -28,13 +28,19 @@ pub struct NewPerson {
 pub async fn create_person(db: &Db, p: NewPerson) -> StoreResult<String> {
     let id = new_user_id();
     let uid = id.clone();
-    db.write(move |conn| Box::pin(async move { create_person_in(conn, &uid, &p).await })).await?;
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { create_person_in(conn, &now, &uid, &p).await })).await?;
     Ok(id)
 }
 
 /// The insert itself, inside the caller's transaction.
-pub async fn create_person_in(conn: &mut AnyConnection, uid: &str, p: &NewPerson) -> StoreResult<()> {
-    let now = now_text();
+pub async fn create_person_in(
+    conn: &mut AnyConnection,
+    now: &str,
+    uid: &str,
+    p: &NewPerson,
+) -> StoreResult<()> {
+    let now = now.to_string();
     let taken = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM users WHERE id_number = $1) AS by_id, \
                 (SELECT COUNT(*) FROM users WHERE username = $2 OR (kind = 'person' AND phone = $2)) AS by_phone",
@@ -67,6 +73,7 @@ pub async fn create_person_in(conn: &mut AnyConnection, uid: &str, p: &NewPerson
     let stream = format!("user:{uid}");
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             &stream,
             &stream,
@@ -92,18 +99,21 @@ pub struct NewStaff {
 pub async fn create_staff(db: &Db, actor: String, s: NewStaff) -> StoreResult<String> {
     let id = new_user_id();
     let uid = id.clone();
-    db.write(move |conn| Box::pin(async move { create_staff_in(conn, &actor, &uid, &s).await })).await?;
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { create_staff_in(conn, &now, &actor, &uid, &s).await }))
+        .await?;
     Ok(id)
 }
 
 /// The insert itself, inside the caller's transaction.
 pub async fn create_staff_in(
     conn: &mut AnyConnection,
+    now: &str,
     actor: &str,
     uid: &str,
     s: &NewStaff,
 ) -> StoreResult<()> {
-    let now = now_text();
+    let now = now.to_string();
     let dept = sqlx::query("SELECT code FROM departments WHERE code = $1")
         .bind(&s.department)
         .fetch_optional(&mut *conn)
@@ -149,6 +159,7 @@ pub async fn create_staff_in(
     let roles: Vec<&str> = s.roles.iter().map(|r| r.as_str()).collect();
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             format!("user:{uid}"),
             actor,
@@ -319,13 +330,14 @@ fn mask_phone(p: &str) -> String {
 /// Changes the display name, guarded by the version the caller read (optimistic concurrency).
 pub async fn rename(db: &Db, user_id: &str, name: String, expected_version: i64) -> StoreResult<i64> {
     let uid = user_id.to_string();
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             let done = sqlx::query(
                 "UPDATE users SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
             )
             .bind(&name)
-            .bind(now_text())
+            .bind(&now)
             .bind(&uid)
             .bind(expected_version)
             .execute(&mut *conn)
@@ -335,7 +347,7 @@ pub async fn rename(db: &Db, user_id: &str, name: String, expected_version: i64)
                 return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
             }
             let stream = format!("user:{uid}");
-            audit::store::append(conn, NewEntry::new(&stream, &stream, "identity.renamed", &stream, "display name changed"))
+            audit::store::append(conn, &now, NewEntry::new(&stream, &stream, "identity.renamed", &stream, "display name changed"))
                 .await?;
             Ok(expected_version + 1)
         })
@@ -352,12 +364,18 @@ pub struct NewEnterprise {
 
 pub async fn create_enterprise(db: &Db, owner_user_id: &str, e: NewEnterprise) -> StoreResult<()> {
     let uid = owner_user_id.to_string();
-    db.write(move |conn| Box::pin(async move { create_enterprise_in(conn, &uid, &e).await })).await
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { create_enterprise_in(conn, &now, &uid, &e).await })).await
 }
 
 /// The insert itself, inside the caller's transaction.
-pub async fn create_enterprise_in(conn: &mut AnyConnection, uid: &str, e: &NewEnterprise) -> StoreResult<()> {
-    let now = now_text();
+pub async fn create_enterprise_in(
+    conn: &mut AnyConnection,
+    now: &str,
+    uid: &str,
+    e: &NewEnterprise,
+) -> StoreResult<()> {
+    let now = now.to_string();
     sqlx::query(
         "INSERT INTO enterprises (credit_code, name, legal_representative, created_at, version) VALUES ($1, $2, $3, $4, 1)",
     )
@@ -378,6 +396,7 @@ pub async fn create_enterprise_in(conn: &mut AnyConnection, uid: &str, e: &NewEn
     .await?;
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             format!("enterprise:{}", e.credit_code),
             format!("user:{uid}"),
@@ -393,6 +412,7 @@ pub async fn create_enterprise_in(conn: &mut AnyConnection, uid: &str, e: &NewEn
 /// Lets `agent_user_id` act for the enterprise (granted by a member of it).
 pub async fn add_agent(db: &Db, granted_by: &str, credit_code: &str, agent_user_id: &str) -> StoreResult<()> {
     let (by, code, agent) = (granted_by.to_string(), credit_code.to_string(), agent_user_id.to_string());
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -401,11 +421,12 @@ pub async fn add_agent(db: &Db, granted_by: &str, credit_code: &str, agent_user_
             )
             .bind(&code)
             .bind(&agent)
-            .bind(now_text())
+            .bind(&now)
             .execute(&mut *conn)
             .await?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("enterprise:{code}"),
                     format!("user:{by}"),
@@ -432,10 +453,12 @@ pub async fn person_by_phone(db: &Db, phone: &str) -> StoreResult<Option<String>
 
 /// Records that staff read someone's personal data (the read itself is the change being logged).
 pub async fn record_read(db: &Db, actor: String, resource: String, what: &'static str) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(&resource, &actor, "personal_data.read", &resource, what),
             )
             .await

@@ -109,10 +109,10 @@ pub async fn get_credential(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let c = readable(&state, &caller, &id).await?;
-    Ok(Json(record_view(&c)))
+    Ok(Json(record_view(&c, state.clock().now())))
 }
 
-pub fn record_view(c: &CredentialRecord) -> Value {
+pub fn record_view(c: &CredentialRecord, now: chrono::DateTime<chrono::Utc>) -> Value {
     json!({
         "id": c.id,
         "identifier": c.identifier,
@@ -122,7 +122,7 @@ pub fn record_view(c: &CredentialRecord) -> Value {
         "issuer_name": c.issuer_name,
         "holder_kind": c.holder_kind,
         "holder_name": c.holder_name,
-        "status": service::shown_status(c),
+        "status": service::shown_status(c, now),
         "status_reason": c.status_reason,
         "valid_from": c.valid_from,
         "valid_until": c.valid_until,
@@ -202,7 +202,7 @@ pub async fn issue_credential(
     ApiJson(req): ApiJson<IssueRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let c = service::issue_by_officer(&state, &caller, req).await?;
-    Ok((StatusCode::CREATED, Json(record_view(&c))))
+    Ok((StatusCode::CREATED, Json(record_view(&c, state.clock().now()))))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -227,7 +227,8 @@ pub async fn list_credentials(
     }
     let q = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let list = store::for_issuer(&state.db, Some(&department), q, 200).await?;
-    Ok(Json(list.iter().map(record_view).collect()))
+    let now = state.clock().now();
+    Ok(Json(list.iter().map(|c| record_view(c, now)).collect()))
 }
 
 pub fn staff_department(caller: &Caller, asked: Option<&str>) -> ApiResult<String> {
@@ -263,7 +264,7 @@ pub async fn change_status(
     ApiJsonOrEmpty(req): ApiJsonOrEmpty<StatusRequest>,
 ) -> ApiResult<Json<Value>> {
     let c = service::change_status(&state, &caller, &id, &action, req).await?;
-    Ok(Json(record_view(&c)))
+    Ok(Json(record_view(&c, state.clock().now())))
 }
 
 /// Every seal's public side (no private keys), newest first per department.

@@ -754,7 +754,11 @@ mod tests {
         let vm_ed = u.verification_method("JN-SPJ", "S1", Suite::EddsaJcs2022);
         let vm_sm = u.verification_method("JN-SPJ", "S1", Suite::Sm2Jcs2026);
         let unsigned = unsigned_credential(&draft(), &u);
-        let doc = secure(&unsigned, &[(vm_ed.clone(), &ed), (vm_sm.clone(), &sm)], Utc::now());
+        let doc = secure(
+            &unsigned,
+            &[(vm_ed.clone(), &ed), (vm_sm.clone(), &sm)],
+            crate::platform::clock::test_instant(),
+        );
         let mut keys = HashMap::new();
         for (vm, k) in [(vm_ed, &ed), (vm_sm, &sm)] {
             keys.insert(

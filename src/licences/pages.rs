@@ -41,8 +41,8 @@ pub struct CardLine {
     pub version: i64,
 }
 
-fn card_line(t: Tr, c: &CredentialRecord) -> CardLine {
-    let status = service::shown_status(c).to_string();
+fn card_line(t: Tr, c: &CredentialRecord, now: chrono::DateTime<chrono::Utc>) -> CardLine {
+    let status = service::shown_status(c, now).to_string();
     let day = |s: &str| s.chars().take(10).collect::<String>();
     let until = c
         .valid_until
@@ -103,8 +103,8 @@ pub async fn wallet(State(state): State<AppState>, ctx: PageCtx) -> Result<Respo
         t: ctx.t,
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
-        personal: personal.into_iter().map(|c| card_line(ctx.t, c)).collect(),
-        enterprise: enterprise.into_iter().map(|c| card_line(ctx.t, c)).collect(),
+        personal: personal.into_iter().map(|c| card_line(ctx.t, c, state.clock().now())).collect(),
+        enterprise: enterprise.into_iter().map(|c| card_line(ctx.t, c, state.clock().now())).collect(),
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }
@@ -166,7 +166,7 @@ pub async fn card(
         verify_url,
         status_reason: c.status_reason.clone(),
         seal_image: format!("/seals/{}.svg", c.seal_id),
-        card: card_line(ctx.t, &c),
+        card: card_line(ctx.t, &c, state.clock().now()),
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }
@@ -441,7 +441,7 @@ async fn render_desk(
             .iter()
             .map(|ty| (ty.code.clone(), ctx.t.pick(&ty.name, &domain::type_name_en(&ty.code)).to_string()))
             .collect(),
-        cards: cards.iter().map(|c| card_line(ctx.t, c)).collect(),
+        cards: cards.iter().map(|c| card_line(ctx.t, c, state.clock().now())).collect(),
         q: q.to_string(),
         errors,
         notice,

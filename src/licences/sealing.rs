@@ -176,7 +176,7 @@ mod tests {
         let s = seal();
         let mut doc =
             json!({"title_zh": "准予行政许可决定书", "case_number": "JN20261129000001", "seal": null});
-        doc["seal"] = s.seal(&doc, Utc::now());
+        doc["seal"] = s.seal(&doc, crate::platform::clock::test_instant());
         assert_eq!(verify(&doc, Some(&keys(&s))), Ok(()));
         let mut changed = doc.clone();
         changed["case_number"] = json!("JN20261129000002");

@@ -250,7 +250,7 @@ pub async fn status_list(
     let Some(seal) = lic.active(db, department).await? else { return Ok(None) };
     let set = store::flagged_indexes(db, department, purpose).await?;
     let url = lic.urls.status_list(department, purpose);
-    let now = Utc::now();
+    let now = db.now();
     let unsigned = json!({
         "@context": [domain::VC_V2_CONTEXT],
         "id": url,
@@ -283,7 +283,7 @@ async fn seal_keys(db: &Db, id: &str) -> StoreResult<Option<SealKeys>> {
 /// Gathers what [`domain::verify`] needs from this platform's records.
 pub async fn evidence(db: &Db, lic: &Licensing, doc: &Value) -> StoreResult<Evidence> {
     let refs = domain::references(doc);
-    let mut ev = Evidence { now: Utc::now(), ..Default::default() };
+    let mut ev = Evidence { now: db.now(), ..Default::default() };
     ev.issuers = sqlx::query("SELECT code FROM departments")
         .fetch_all(db.reader())
         .await?
@@ -584,7 +584,7 @@ pub async fn prepare_issue(
         status_index: index as u64,
     };
     let unsigned = domain::unsigned_credential(&draft, &lic.urls);
-    let document = domain::secure(&unsigned, &seal.proof_keys(&lic.urls), Utc::now());
+    let document = domain::secure(&unsigned, &seal.proof_keys(&lic.urls), db.now());
     let (holder_user_id, holder_credit_code, holder_kind) = match holder {
         Holder::Person { user_id, .. } => (Some(user_id.clone()), None, "person"),
         Holder::Enterprise { credit_code, .. } => (None, Some(credit_code.clone()), "enterprise"),
@@ -627,19 +627,13 @@ pub async fn issue(db: &Db, new: NewCredential) -> StoreResult<Option<Credential
 
 /// Demo holders get demo cards once (never in production: there are no demo holders there).
 pub async fn ensure_demo_cards(db: &Db, lic: &Licensing) -> anyhow::Result<()> {
-    let claimed = db
-        .write(|conn| {
-            Box::pin(async move {
-                Ok(sqlx::query(
-                    "INSERT INTO settings (key, value) VALUES ('demo_cards', 'issued') ON CONFLICT (key) DO NOTHING",
-                )
-                .execute(&mut *conn)
-                .await?
-                .rows_affected())
-            })
-        })
-        .await?;
-    if claimed == 0 {
+    // The claim is taken in the transaction that stores the cards (below); this read only saves
+    // preparing them again on every start.
+    if sqlx::query("SELECT key FROM settings WHERE key = 'demo_cards'")
+        .fetch_optional(db.reader())
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let people = sqlx::query(
@@ -647,8 +641,9 @@ pub async fn ensure_demo_cards(db: &Db, lic: &Licensing) -> anyhow::Result<()> {
     )
     .fetch_all(db.reader())
     .await?;
-    let today = crate::calendar::domain::today_in_shanghai();
+    let today = db.clock().today();
     let start = today.with_day(1).unwrap_or(today) - chrono::Duration::days(400);
+    let mut prepared = Vec::new();
     for r in &people {
         let user_id: String = r.try_get("id")?;
         let holder = person_holder(db, &user_id).await?;
@@ -674,7 +669,7 @@ pub async fn ensure_demo_cards(db: &Db, lic: &Licensing) -> anyhow::Result<()> {
             cards.truncate(3);
         }
         for (code, extra) in cards {
-            issue_demo(db, lic, code, &holder, &extra, start).await?;
+            prepared.extend(prepare_demo(db, lic, code, &holder, &extra, start).await?);
         }
         for e in &enterprises {
             let code: String = e.try_get("credit_code")?;
@@ -685,42 +680,50 @@ pub async fn ensure_demo_cards(db: &Db, lic: &Licensing) -> anyhow::Result<()> {
                 ("address", "山东省济南市历下区泉城路88号"),
                 ("business_scope", "餐饮服务；食品销售"),
             ]);
-            issue_demo(db, lic, "business_licence", &holder, &extra, start).await?;
+            prepared.extend(prepare_demo(db, lic, "business_licence", &holder, &extra, start).await?);
         }
     }
+    let now = db.now_text();
+    db.write(move |conn| {
+        Box::pin(async move {
+            if !crate::store::claim_once(conn, "demo_cards", &now).await? {
+                return Ok(());
+            }
+            for card in &prepared {
+                store::issue_in(conn, &now, card).await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
     Ok(())
 }
 
-async fn issue_demo(
+async fn prepare_demo(
     db: &Db,
     lic: &Licensing,
     type_code: &str,
     holder: &Holder,
     extra: &HashMap<&str, &str>,
     start: NaiveDate,
-) -> anyhow::Result<()> {
-    let Some(t) = domain::find_type(type_code) else { return Ok(()) };
-    let Some(seal) = lic.active(db, &t.issuer).await? else { return Ok(()) };
+) -> anyhow::Result<Option<NewCredential>> {
+    let Some(t) = domain::find_type(type_code) else { return Ok(None) };
+    let Some(seal) = lic.active(db, &t.issuer).await? else { return Ok(None) };
     let fields: Map<String, Value> = extra.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
-    if let Some(new) =
-        prepare_issue(db, lic, &seal, type_code, holder, &fields, start, None, None, None).await?
-    {
-        issue(db, new).await?;
-    }
-    Ok(())
+    Ok(prepare_issue(db, lic, &seal, type_code, holder, &fields, start, None, None, None).await?)
 }
 
-/// Whether a stored credential has expired by now.
-pub fn expired(c: &CredentialRecord) -> bool {
+/// Whether a stored credential has expired by `now`.
+pub fn expired(c: &CredentialRecord, now: DateTime<Utc>) -> bool {
     c.valid_until
         .as_deref()
         .and_then(|u| DateTime::parse_from_rfc3339(u).ok())
-        .is_some_and(|u| u.with_timezone(&Utc) < Utc::now())
+        .is_some_and(|u| u.with_timezone(&Utc) < now)
 }
 
-/// The status shown to people: `active`, `suspended`, `revoked` or `expired`.
-pub fn shown_status(c: &CredentialRecord) -> &str {
-    if c.status == "active" && expired(c) { "expired" } else { &c.status }
+/// The status shown to people at `now`: `active`, `suspended`, `revoked` or `expired`.
+pub fn shown_status(c: &CredentialRecord, now: DateTime<Utc>) -> &str {
+    if c.status == "active" && expired(c, now) { "expired" } else { &c.status }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -822,7 +825,7 @@ pub async fn issue_by_officer(
             format!("Invalid unified social credit code: {e}"),
         ));
     }
-    let today = crate::calendar::domain::today_in_shanghai();
+    let today = state.clock().today();
     let mut date =
         |field: &str, raw: &Option<String>| match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(r) => FieldError::parse_date(field, r).map(Some).unwrap_or_else(|e| {

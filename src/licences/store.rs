@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult, now_text};
+use crate::store::{Db, StoreError, StoreResult};
 
 /// A seal as stored (private keys still wrapped).
 #[derive(Clone, Debug)]
@@ -137,15 +137,16 @@ async fn insert_seal(conn: &mut AnyConnection, s: &NewSeal, now: &str) -> StoreR
 
 /// Stores first seals for departments that have none (seeding); returns how many were added.
 pub async fn add_first_seals(db: &Db, seals: Vec<NewSeal>) -> StoreResult<u64> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let mut added = 0;
             for s in &seals {
                 let n = insert_seal(conn, s, &now).await?;
                 if n > 0 {
                     audit::store::append(
                         conn,
+                        &now,
                         NewEntry::new(
                             format!("seal:{}", s.department),
                             "system",
@@ -167,9 +168,9 @@ pub async fn add_first_seals(db: &Db, seals: Vec<NewSeal>) -> StoreResult<u64> {
 /// Retires the department's active seal and makes `new` the active one, in one transaction.
 /// Signatures made with the retired seal stay verifiable.
 pub async fn rotate(db: &Db, new: NewSeal, actor: String) -> StoreResult<Option<String>> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let old: Option<String> =
                 sqlx::query("SELECT id FROM seals WHERE department = $1 AND status = 'active'")
                     .bind(&new.department)
@@ -190,6 +191,7 @@ pub async fn rotate(db: &Db, new: NewSeal, actor: String) -> StoreResult<Option<
             }
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("seal:{}", new.department),
                     format!("user:{actor}"),
@@ -207,9 +209,9 @@ pub async fn rotate(db: &Db, new: NewSeal, actor: String) -> StoreResult<Option<
 
 /// Revokes a seal (a compromised key): what it signed no longer verifies.
 pub async fn revoke_seal(db: &Db, id: String, reason: String, actor: String) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let row = sqlx::query(
                 "UPDATE seals SET status = 'revoked', status_reason = $1, valid_until = COALESCE(valid_until, $2), \
                  updated_at = $2, version = version + 1 WHERE id = $3 AND status <> 'revoked' RETURNING department",
@@ -223,6 +225,7 @@ pub async fn revoke_seal(db: &Db, id: String, reason: String, actor: String) -> 
             let department: String = row.try_get("department")?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("seal:{department}"),
                     format!("user:{actor}"),
@@ -421,7 +424,7 @@ pub async fn reserve_indexes(db: &Db, issuer: String, n: i64) -> StoreResult<i64
 
 /// Stores a signed credential inside the caller's transaction and audits it. Returns `false`
 /// (and stores nothing) when the case already has this licence.
-pub async fn issue_in(conn: &mut AnyConnection, c: &NewCredential) -> StoreResult<bool> {
+pub async fn issue_in(conn: &mut AnyConnection, now: &str, c: &NewCredential) -> StoreResult<bool> {
     if let Some(case) = &c.case_number {
         let exists = sqlx::query("SELECT 1 AS x FROM credentials WHERE case_number = $1 AND type_code = $2")
             .bind(case)
@@ -432,7 +435,7 @@ pub async fn issue_in(conn: &mut AnyConnection, c: &NewCredential) -> StoreResul
             return Ok(false);
         }
     }
-    let now = now_text();
+    let now = now.to_string();
     sqlx::query(
         "INSERT INTO credentials (id, identifier, type_code, issuer, seal_id, holder_kind, holder_user_id, \
          holder_credit_code, holder_name, status, status_index, valid_from, valid_until, case_number, document, \
@@ -459,6 +462,7 @@ pub async fn issue_in(conn: &mut AnyConnection, c: &NewCredential) -> StoreResul
     .await?;
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             format!("credential:{}", c.issuer),
             c.actor.clone(),
@@ -478,7 +482,8 @@ pub async fn issue_in(conn: &mut AnyConnection, c: &NewCredential) -> StoreResul
 }
 
 pub async fn issue(db: &Db, c: NewCredential) -> StoreResult<bool> {
-    db.write(move |conn| Box::pin(async move { issue_in(conn, &c).await })).await
+    let now = db.now_text();
+    db.write(move |conn| Box::pin(async move { issue_in(conn, &now, &c).await })).await
 }
 
 /// Changes a credential's status (`active`, `suspended`, `revoked`) if it is at `version`.
@@ -491,9 +496,9 @@ pub async fn set_status(
     version: i64,
     actor: String,
 ) -> StoreResult<()> {
+    let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let now = now_text();
             let row = sqlx::query(
                 "UPDATE credentials SET status = $1, status_reason = $2, updated_at = $3, version = version + 1 \
                  WHERE id = $4 AND version = $5 AND status <> 'revoked' RETURNING issuer",
@@ -509,6 +514,7 @@ pub async fn set_status(
             let issuer: String = row.try_get("issuer")?;
             audit::store::append(
                 conn,
+                &now,
                 NewEntry::new(
                     format!("credential:{issuer}"),
                     format!("user:{actor}"),
@@ -527,6 +533,7 @@ pub async fn set_status(
 /// Records that a holder let a case use one of their credentials (the consent is audited).
 pub async fn audit_consent(
     conn: &mut AnyConnection,
+    now: &str,
     actor: &str,
     credential_id: &str,
     case_number: &str,
@@ -534,6 +541,7 @@ pub async fn audit_consent(
 ) -> StoreResult<()> {
     audit::store::append(
         conn,
+        &now,
         NewEntry::new(
             format!("case:{case_number}"),
             format!("user:{actor}"),

@@ -75,6 +75,7 @@ async fn seed_checked(db: &Db, data: ReferenceData) -> anyhow::Result<SeedReport
         report.policies,
         report.holiday_years
     );
+    let now = db.now_text();
     let changed = db
         .write(move |conn| {
             Box::pin(async move {
@@ -91,9 +92,10 @@ async fn seed_checked(db: &Db, data: ReferenceData) -> anyhow::Result<SeedReport
                 if claimed.rows_affected() == 0 {
                     return Ok(false);
                 }
-                load(conn, &data, &years).await?;
+                load(conn, &now, &data, &years).await?;
                 audit::store::append(
                     conn,
+                    &now,
                     NewEntry::new("system", "system", "reference.seeded", "reference", summary),
                 )
                 .await?;
@@ -107,6 +109,7 @@ async fn seed_checked(db: &Db, data: ReferenceData) -> anyhow::Result<SeedReport
 
 async fn load(
     conn: &mut AnyConnection,
+    now: &str,
     data: &ReferenceData,
     years: &[crate::calendar::domain::HolidayYear],
 ) -> StoreResult<()> {
@@ -147,8 +150,12 @@ async fn load(
     }
     // The catalog is loaded once as version 1 of every item; from then on it changes only
     // through approved proposals (a newer shipped catalog is imported as a proposal).
-    let effective = format!("{}-01", data.catalog.version);
-    crate::catalog::store::seed_initial(conn, &data.catalog.items, &data.departments, &effective).await?;
+    // In force from its publication date, or from the day it was loaded if that is earlier (a
+    // platform set up before the catalog's date still has a catalog today).
+    let published = format!("{}-01", data.catalog.version);
+    let effective = published.clone().min(now.get(..10).unwrap_or(&published).to_string());
+    crate::catalog::store::seed_initial(conn, now, &data.catalog.items, &data.departments, &effective)
+        .await?;
     for b in &data.bundles {
         upsert_record(conn, "bundle", &b.code, &b.name, None, to_json(b)?).await?;
     }
@@ -159,7 +166,7 @@ async fn load(
         upsert_record(conn, "policy", &p.code, &p.name, Some(&p.department), to_json(p)?).await?;
     }
     for y in years {
-        crate::calendar::store::upsert_year(conn, y, "holidays_cn.json").await?;
+        crate::calendar::store::upsert_year(conn, now, y, "holidays_cn.json").await?;
     }
     Ok(())
 }

@@ -20,6 +20,8 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
 
 pub use group_commit::GroupWriter;
 
+use crate::platform::clock::Clock;
+
 /// Which database engine a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -78,6 +80,8 @@ pub struct Db {
     backend: Backend,
     pool: AnyPool,
     writer: Option<Arc<GroupWriter>>,
+    /// The application's one clock: stores stamp their rows from it, never from the system.
+    clock: Clock,
 }
 
 /// Connection settings for [`Db::connect`].
@@ -88,6 +92,7 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// Most write bodies one SQLite group commit takes in.
     pub max_group: usize,
+    pub clock: Clock,
 }
 
 impl Db {
@@ -126,7 +131,7 @@ impl Db {
                     .connect_with(AnyConnectOptions::from_str(&url)?.disable_statement_logging())
                     .await?;
                 let writer = GroupWriter::start(writer_conn, opts.max_group.max(1));
-                Db { backend, pool, writer: Some(Arc::new(writer)) }
+                Db { backend, pool, writer: Some(Arc::new(writer)), clock: opts.clock.clone() }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -136,7 +141,7 @@ impl Db {
                     .await?;
                 let mut conn = pool.acquire().await?;
                 migrate::run(Backend::Postgres, &mut conn).await?;
-                Db { backend, pool, writer: None }
+                Db { backend, pool, writer: None, clock: opts.clock.clone() }
             }
         };
         Ok(db)
@@ -144,6 +149,21 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The application's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current instant by the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The current instant as the fixed-width UTC text we store.
+    pub fn now_text(&self) -> String {
+        time_text(self.clock.now())
     }
 
     /// The pool for reads. Never write through it: writes go through [`Db::write`].
@@ -193,13 +213,26 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Current time as the fixed-width UTC text we store (sorts lexicographically).
-pub fn now_text() -> String {
-    time_text(chrono::Utc::now())
+/// Claims once-only work (start-up seeding, demo data) named `key`, inside the transaction that
+/// does the work: `true` for the one caller that gets to do it. On PostgreSQL a second process
+/// arriving meanwhile waits on the first one's uncommitted row, then finds it and gets `false`;
+/// if the first one rolls back, the claim is free again. SQLite has one writer. Every start-up
+/// seeding goes through here, so several `serve` processes can start together on one database.
+pub async fn claim_once(conn: &mut AnyConnection, key: &str, now: &str) -> StoreResult<bool> {
+    let claimed =
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    Ok(claimed.rows_affected() == 1)
 }
 
+/// An instant as the fixed-width UTC text we store (sorts lexicographically). Microseconds:
+/// writes made one after another sort in that order (the fixed clock of tests moves one
+/// microsecond per reading; milliseconds would tie).
 pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -1,6 +1,12 @@
 //! Test harness: each test gets its own app and its own database, and talks to it over real HTTP
 //! on a loopback port (the same way a browser or another system would).
 //!
+//! Time: every app runs on a fixed clock (`quanban::platform::clock`), at `QUANBAN_TEST_CLOCK`
+//! when set (an RFC 3339 instant; `scripts/test` runs the story tests again at several hard ones:
+//! Friday 23:59 Beijing, Saturday evening, the eve of National Day, a 调休 Saturday, New Year's
+//! Eve), else at [`quanban::platform::clock::TEST_INSTANT`] (Wednesday 2026-12-09 09:00 Beijing).
+//! Processes the tests start get the same instant through `QUANBAN_CLOCK`.
+//!
 //! PostgreSQL: a fresh database is created per test on the server named by
 //! `QUANBAN_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`). When that
 //! server does not answer, PostgreSQL tests are skipped with a message, unless
@@ -74,7 +80,15 @@ pub async fn fresh_pg_database() -> Option<(String, String)> {
 }
 
 fn rand_suffix() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    rand::random()
+}
+
+/// The instant tests run at: `QUANBAN_TEST_CLOCK`, else the documented default.
+pub fn test_clock_instant() -> String {
+    std::env::var("QUANBAN_TEST_CLOCK")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| quanban::platform::clock::TEST_INSTANT.to_string())
 }
 
 impl TestApp {
@@ -87,8 +101,12 @@ impl TestApp {
         // Server-side errors (a 500's cause) appear in the failing test's output.
         let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
-        let mut config =
-            Config { data_dir: dir.path().to_path_buf(), secure_cookies: false, ..Config::default() };
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            secure_cookies: false,
+            clock: Some(test_clock_instant()),
+            ..Config::default()
+        };
         let mut pg_db = None;
         if backend == Backend::Postgres {
             let (url, name) = fresh_pg_database().await?;
@@ -116,6 +134,11 @@ impl TestApp {
             server,
             pg_db,
         })
+    }
+
+    /// The app's clock (fixed: tests move it with `set` and `advance`).
+    pub fn clock(&self) -> &quanban::platform::clock::Clock {
+        self.state.clock()
     }
 
     pub fn url(&self, path: &str) -> String {
