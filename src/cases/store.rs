@@ -824,7 +824,6 @@ pub struct Message {
 ///
 /// `now` is the change's time; `order` puts messages written by one transaction in the order
 /// they were made (a part's before its bundle's), in the stamp's microseconds.
-#[expect(clippy::too_many_arguments, reason = "one message with its stamp and where it goes")]
 pub async fn notify(
     conn: &mut AnyConnection,
     now: &str,
@@ -869,7 +868,7 @@ pub async fn notify(
         .bind(channel)
         .bind(to)
         .bind(body)
-        .bind(&now)
+        .bind(now)
         .execute(&mut *conn)
         .await?;
     }

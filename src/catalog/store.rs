@@ -654,7 +654,7 @@ async fn apply_if_due(conn: &mut AnyConnection, now: &str, id: &str, today: Naiv
         .await?;
         audit::store::append(
             conn,
-            &now,
+            now,
             NewEntry::new(
                 format!("item:{}", c.code),
                 proposal.decided_by.clone().unwrap_or_else(|| "system".into()),

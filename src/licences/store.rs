@@ -541,7 +541,7 @@ pub async fn audit_consent(
 ) -> StoreResult<()> {
     audit::store::append(
         conn,
-        &now,
+        now,
         NewEntry::new(
             format!("case:{case_number}"),
             format!("user:{actor}"),
