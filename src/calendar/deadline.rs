@@ -38,6 +38,17 @@ pub enum Signal {
     Red,
 }
 
+impl Signal {
+    /// `green`, `yellow` or `red`, as the API and the pages' classes spell them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Green => "green",
+            Signal::Yellow => "yellow",
+            Signal::Red => "red",
+        }
+    }
+}
+
 /// At most this share of the time given is the warning window (the last quarter).
 const WARNING_SHARE: i32 = 4;
 

@@ -4,11 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::domain::{CHINA_STANDARD_TIME as SHANGHAI, Calendar};
+use crate::calendar::domain::Calendar;
 use crate::halls::domain::distance_m;
+use crate::platform::clock::{beijing_date, end_of_beijing_day};
 
 // ---------------------------------------------------------------------------------------------
 // Taxonomy
@@ -141,23 +142,7 @@ impl Default for DeadlineRules {
 /// The end (23:59:59 Beijing time) of the `n`-th working day after the day `at` falls on: a
 /// complaint received on Friday evening with 1 working day is due at the end of Monday.
 pub fn end_of_working_days(cal: &Calendar, at: DateTime<Utc>, n: u32) -> DateTime<Utc> {
-    let local_day = at.with_timezone(&SHANGHAI).date_naive();
-    let due_day = cal.add_working_days(local_day, n);
-    end_of_day(due_day)
-}
-
-/// An instant in Beijing time.
-pub fn beijing(t: DateTime<Utc>) -> DateTime<chrono::FixedOffset> {
-    t.with_timezone(&SHANGHAI)
-}
-
-/// The Beijing-time calendar day of an instant.
-pub fn beijing_day(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&SHANGHAI).date_naive()
-}
-
-pub fn end_of_day(day: NaiveDate) -> DateTime<Utc> {
-    crate::platform::clock::end_of_beijing_day(day)
+    end_of_beijing_day(cal.add_working_days(beijing_date(at), n))
 }
 
 /// The two deadlines of a new complaint.
@@ -702,8 +687,8 @@ mod tests {
         // National Day week: received 30 Sep 2026 → the first working day after is 9 Oct.
         let (respond, _) = deadlines(&DeadlineRules::default(), &cal, None, at("2026-09-30T02:00:00Z"));
         assert_eq!(
-            respond.with_timezone(&SHANGHAI).date_naive(),
-            cal.add_working_days(NaiveDate::from_ymd_opt(2026, 9, 30).expect("date"), 1)
+            beijing_date(respond),
+            cal.add_working_days(chrono::NaiveDate::from_ymd_opt(2026, 9, 30).expect("date"), 1)
         );
         assert!(respond > at("2026-10-08T00:00:00Z"));
     }

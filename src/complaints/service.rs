@@ -134,7 +134,7 @@ impl ComplaintView {
         self.due
             .as_deref()
             .and_then(parse_time)
-            .map(|d| domain::beijing(d).format("%m-%d %H:%M").to_string())
+            .map(|d| crate::platform::clock::beijing_local(d).format("%m-%d %H:%M").to_string())
             .unwrap_or_default()
     }
 
@@ -493,7 +493,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         updated_at: now_s,
         version: 1,
     };
-    let day = domain::beijing_day(now).to_string();
+    let day = crate::platform::clock::beijing_date(now).to_string();
     let stored = store::create(&state.db, NewComplaint { complaint, events, actor: actor_id, day }).await?;
     let possible_duplicates = duplicates_of(state, &stored).await?;
     Ok(Intake { complaint: view(state, &cal, &names, stored, now), suggestions, possible_duplicates })
@@ -722,8 +722,10 @@ pub async fn act(
                 ));
             };
             let dispatched = parse_time(&c.dispatched_at).unwrap_or(now);
-            if cal.working_days_between(domain::beijing_day(dispatched), domain::beijing_day(now))
-                > i64::from(rules().return_working_days)
+            if cal.working_days_between(
+                crate::platform::clock::beijing_date(dispatched),
+                crate::platform::clock::beijing_date(now),
+            ) > i64::from(rules().return_working_days)
             {
                 return Err(ApiError::StateConflict {
                     code: "return_window_passed",
@@ -1062,7 +1064,10 @@ pub fn period(
 }
 
 pub fn day_start_utc(d: chrono::NaiveDate) -> String {
-    time_text(domain::end_of_day(d - chrono::Duration::days(1)) + chrono::Duration::seconds(1))
+    time_text(
+        crate::platform::clock::end_of_beijing_day(d - chrono::Duration::days(1))
+            + chrono::Duration::seconds(1),
+    )
 }
 
 /// The three rates per department for complaints received in the period.

@@ -89,7 +89,7 @@ fn not_yours(field: &str) -> ApiError {
 
 fn date_of(text: &str, today: NaiveDate) -> NaiveDate {
     chrono::DateTime::parse_from_rfc3339(text)
-        .map(|d| crate::complaints::domain::beijing_day(d.with_timezone(&chrono::Utc)))
+        .map(|d| crate::platform::clock::beijing_date(d.with_timezone(&chrono::Utc)))
         .or_else(|_| NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d"))
         .unwrap_or(today)
 }
@@ -350,35 +350,26 @@ pub struct LoopView {
 fn loop_view(
     cal: &crate::calendar::domain::Calendar,
     now: chrono::DateTime<chrono::Utc>,
-    rectify_days: u32,
     rating: Rating,
     r: Rectification,
 ) -> LoopView {
-    use crate::calendar::deadline::{Deadline, Signal};
-    // Verification has one working day; rectification the days from verification to its due date.
-    let (due, given) = match r.status.as_str() {
-        "assigned" => (Some(r.verify_due.clone()), 1),
-        "verified" => {
-            let verified = r.verified_at.as_deref().and_then(crate::store::parse_time);
-            let given = match (verified, NaiveDate::parse_from_str(&r.rectify_due, "%Y-%m-%d")) {
-                (Some(v), Ok(d)) => {
-                    u32::try_from(cal.working_days_between(crate::platform::clock::beijing_date(v), d))
-                        .unwrap_or(rectify_days)
-                }
-                _ => rectify_days,
-            };
-            (Some(r.rectify_due.clone()), given)
-        }
-        _ => (None, 0),
+    use crate::calendar::deadline::{Deadline, Measure};
+    use crate::store::parse_time;
+    // Each step's time runs from when it began (the review, or the revisit that reopened it; the
+    // verification) to the end of its due day.
+    let step = match r.status.as_str() {
+        "assigned" => Some((r.revisited_at.as_deref().unwrap_or(&rating.created_at), &r.verify_due)),
+        "verified" => r.verified_at.as_deref().map(|at| (at, &r.rectify_due)),
+        _ => None,
     };
-    let light = match due.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
-        Some(d) => match Deadline::working_days(d, given).signal(cal, now, 1) {
-            Signal::Green => "green",
-            Signal::Yellow => "yellow",
-            Signal::Red => "red",
-        },
-        None => "none",
-    };
+    let due = step.map(|(_, due)| due.clone());
+    let light = step
+        .and_then(|(start, due)| Some((parse_time(start)?, NaiveDate::parse_from_str(due, "%Y-%m-%d").ok()?)))
+        .map(|(start, due)| {
+            let due = crate::platform::clock::end_of_beijing_day(due);
+            Deadline::between(cal, start, due, Measure::WorkingTime).signal(cal, now, 1).as_str()
+        })
+        .unwrap_or("none");
     let (zh, en) = domain::loop_label(&r.status);
     let mut rating = rating;
     if !rating.real_name {
@@ -399,7 +390,7 @@ pub async fn loops(state: &AppState, caller: &Caller) -> ApiResult<Vec<LoopView>
     Ok(store::rectifications(&state.db, department.as_deref())
         .await?
         .into_iter()
-        .map(|(rating, r)| loop_view(&cal, state.clock().now(), state.config.rectify_days, rating, r))
+        .map(|(rating, r)| loop_view(&cal, state.clock().now(), rating, r))
         .collect())
 }
 
@@ -412,7 +403,7 @@ pub async fn get_loop(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
         return Err(ApiError::NotFound);
     }
     let cal = state.calendar().await;
-    Ok(loop_view(&cal, state.clock().now(), state.config.rectify_days, rating, r))
+    Ok(loop_view(&cal, state.clock().now(), rating, r))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
