@@ -46,6 +46,7 @@ impl AppState {
             url: config.database_url(),
             max_connections: config.max_connections,
             max_group: 256,
+            max_queue: crate::store::DEFAULT_WRITE_QUEUE,
             clock: config.clock()?,
         })
         .await
@@ -331,11 +332,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
     let addr: SocketAddr = listener.local_addr()?;
     spawn_background(state.clone());
-    cases::notify::spawn_dispatcher(
-        state.db.clone(),
-        Arc::new(cases::notify::FileSender::new(state.config.outbox_path(), state.clock().clone())),
-        Duration::from_secs(1),
-    );
     guide::spawn_refresher(state.clone(), Duration::from_secs(2));
     {
         // The classifier learns from routing that stood (complaints answered where sent).
@@ -362,37 +358,64 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The periodic work of a serving process (see [`platform::jobs`]): jobs on the database take
+/// a lease per run, so that several processes on one database never do the same run; jobs on
+/// this process's memory run in every process.
 fn spawn_background(state: AppState) {
+    use crate::platform::jobs::{self, Job};
     let every = Duration::from_secs(state.config.checkpoint_seconds.max(1));
+    let db = state.db.clone();
+    let sender: Arc<dyn cases::notify::Sender> =
+        Arc::new(cases::notify::FileSender::new(state.config.outbox_path(), state.clock().clone()));
+    for job in Job::ALL {
+        let (state, sender) = (state.clone(), sender.clone());
+        let period = if job == Job::OutboxDispatch { Duration::from_secs(1) } else { every };
+        jobs::spawn(db.clone(), job, period, move || {
+            let (state, sender) = (state.clone(), sender.clone());
+            async move { run_job(&state, sender.as_ref(), job).await }
+        });
+    }
+    // Other processes on the same PostgreSQL may have added a holiday year.
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            // Approved catalog changes whose date has come take effect.
-            match catalog::store::apply_due(&state.db, state.clock().today()).await {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::info!(catalog.applied = n, "catalog changes took effect");
-                    state.catalog_changed();
-                }
-                Err(e) => tracing::warn!(error = %e, "applying due catalog changes failed"),
-            }
-            if let Err(e) = audit::store::checkpoint(&state.db).await {
-                tracing::warn!(error = %e, "audit checkpoint failed");
-            }
-            if let Err(e) = identity::session::purge_expired(&state.db).await {
-                tracing::warn!(error = %e, "purging expired sessions failed");
-            }
-            // 未诉先办: look for clusters of similar complaints.
-            if let Err(e) = crate::complaints::service::scan_clusters(&state).await {
-                tracing::warn!(error = %e, "cluster scan failed");
-            }
-            // Other processes on the same PostgreSQL may have added a holiday year.
             if let Err(e) = state.reload_calendar().await {
                 tracing::warn!(error = %e, "calendar reload failed");
             }
         }
     });
+}
+
+/// One run of a database job.
+async fn run_job(
+    state: &AppState,
+    sender: &dyn cases::notify::Sender,
+    job: crate::platform::jobs::Job,
+) -> anyhow::Result<()> {
+    use crate::platform::jobs::Job;
+    match job {
+        Job::OutboxDispatch => {
+            cases::notify::dispatch_once(&state.db, sender).await?;
+        }
+        Job::CatalogApply => {
+            let n = catalog::store::apply_due(&state.db, state.clock().today()).await?;
+            if n > 0 {
+                tracing::info!(catalog.applied = n, "catalog changes took effect");
+                state.catalog_changed();
+            }
+        }
+        Job::AuditCheckpoint => {
+            audit::store::checkpoint(&state.db).await?;
+        }
+        Job::SessionPurge => {
+            identity::session::purge_expired(&state.db).await?;
+        }
+        Job::ProactiveScan => {
+            crate::complaints::service::scan_clusters(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -650,36 +650,7 @@ async fn bundle_completes_with_one_combined_result(app: &TestApp) {
     assert_eq!(s, 201, "{b}");
     let parent = b["case_number"].as_str().unwrap().to_string();
     // Urban management has no demo staff: give it one officer with the three roles.
-    let hash = quanban::identity::password::hash("Cgj-Officer-2026".into()).await.unwrap();
-    quanban::identity::store::create_staff(
-        &app.state.db,
-        "test".into(),
-        quanban::identity::store::NewStaff {
-            username: "cgj.officer".into(),
-            name: "城管办事员".into(),
-            department: "JN-CGJ".into(),
-            roles: vec![
-                quanban::identity::authz::Role::WindowClerk,
-                quanban::identity::authz::Role::Reviewer,
-                quanban::identity::authz::Role::Approver,
-            ],
-            halls: vec![],
-            password_hash: hash,
-        },
-    )
-    .await
-    .unwrap();
-    let mut by_dept: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
-    by_dept.insert(
-        "JN-SPJ",
-        vec![
-            app.demo_token("spj.clerk").await,
-            app.demo_token("spj.reviewer").await,
-            app.demo_token("spj.approver").await,
-        ],
-    );
-    by_dept.insert("JN-SCJ", vec![app.demo_token("scj.clerk").await, app.demo_token("scj.approver").await]);
-    by_dept.insert("JN-CGJ", vec![app.token("cgj.officer", "Cgj-Officer-2026").await]);
+    let by_dept = app.pharmacy_bundle_staff().await;
     let view = case(app, &rep, &parent).await;
     let parts: Vec<(String, String)> = view["parts"]
         .as_array()

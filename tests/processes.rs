@@ -115,6 +115,7 @@ async fn two_processes_start_together_twenty_times() {
                 url: url.clone(),
                 max_connections: 2,
                 max_group: 1,
+                max_queue: quanban::store::DEFAULT_WRITE_QUEUE,
                 clock: quanban::platform::clock::Clock::fixed(quanban::platform::clock::test_instant()),
             })
             .await
@@ -175,15 +176,22 @@ impl Drop for Killed {
 }
 
 fn start_binary(data: &std::path::Path) -> (Killed, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quanban"))
+    start_binary_on(data, None)
+}
+
+/// A `quanban serve` process on `data`, on SQLite there or on PostgreSQL database `url`.
+fn start_binary_on(data: &std::path::Path, url: Option<&str>) -> (Killed, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quanban"));
+    command
         .args(["serve", "--bind", "127.0.0.1:0", "--data"])
         .arg(data)
         .env("QUANBAN_LOG", "warn")
-        .env("QUANBAN_CLOCK", common::test_clock_instant())
-        .env_remove("QUANBAN_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
+        .env("QUANBAN_CLOCK", common::test_clock_instant());
+    match url {
+        Some(url) => command.env("QUANBAN_DATABASE_URL", url),
+        None => command.env_remove("QUANBAN_DATABASE_URL"),
+    };
+    let mut child = command.stdout(Stdio::piped()).spawn().expect("binary starts");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
@@ -239,13 +247,18 @@ async fn acknowledged_write_survives_a_crash() {
 
 /// The demo citizen's password on `data`, from `quanban demo accounts` (as an operator reads it).
 fn demo_password(data: &std::path::Path, username: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
-        .env("QUANBAN_CLOCK", common::test_clock_instant())
-        .args(["demo", "accounts", "--data"])
-        .arg(data)
-        .env_remove("QUANBAN_DATABASE_URL")
-        .output()
-        .unwrap();
+    demo_password_on(data, None, username)
+}
+
+/// The same on PostgreSQL database `url` when given.
+fn demo_password_on(data: &std::path::Path, url: Option<&str>, username: &str) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quanban"));
+    command.env("QUANBAN_CLOCK", common::test_clock_instant()).args(["demo", "accounts", "--data"]).arg(data);
+    match url {
+        Some(url) => command.env("QUANBAN_DATABASE_URL", url),
+        None => command.env_remove("QUANBAN_DATABASE_URL"),
+    };
+    let out = command.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -610,4 +623,113 @@ async fn import_catalog_command() {
         quanban::catalog::store::list_proposals(&app.state.db, Some("JN-YBJ"), None).await.unwrap();
     assert_eq!(proposals.len(), 1, "nothing recorded for the bad file");
     app.stop().await;
+}
+
+/// The race stories across two `quanban serve` processes on one PostgreSQL database: 100 cases
+/// withdrawn through one process while approved through the other (each ends in one final state;
+/// a withdrawn one has no e-licence and no decision), and the proactive scan through both
+/// processes' API at once with their own periodic scans running (one task per cluster).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn races_across_two_serve_processes_on_postgres() {
+    const PAIRS: usize = 100;
+    let Some((url, _name)) = fresh_pg_database().await else { return };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ((_a, base_a), (_b, base_b)) =
+        (start_binary_on(dir_a.path(), Some(&url)), start_binary_on(dir_b.path(), Some(&url)));
+    let demo = |who: &str| demo_password_on(dir_a.path(), Some(&url), who);
+    let client = reqwest::Client::new();
+    let citizen = login(&client, &base_a, "13800138001", &demo("13800138001")).await;
+    let clerk = login(&client, &base_a, "spj.clerk", &demo("spj.clerk")).await;
+    let approver = login(&client, &base_b, "spj.approver", &demo("spj.approver")).await;
+    let operator = login(&client, &base_b, "hotline.operator", &demo("hotline.operator")).await;
+    let post = |base: String, path: String, token: String, body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            let resp =
+                client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let pdf = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"%PDF-1.4\n% race\n");
+    let mut numbers = Vec::new();
+    for i in 0..PAIRS {
+        let base = if i % 2 == 0 { &base_a } else { &base_b };
+        let (s, b) = post(
+            base.clone(),
+            "/api/v1/cases".into(),
+            citizen.clone(),
+            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                   "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        let n = b["case_number"].as_str().unwrap().to_string();
+        let (s, b) =
+            post(base.clone(), format!("/api/v1/cases/{n}/actions/accept"), clerk.clone(), json!({})).await;
+        assert_eq!(s, 200, "{b}");
+        numbers.push(n);
+    }
+    let races = numbers.iter().map(|n| {
+        let w =
+            post(base_a.clone(), format!("/api/v1/cases/{n}/actions/withdraw"), citizen.clone(), json!({}));
+        let a =
+            post(base_b.clone(), format!("/api/v1/cases/{n}/actions/approve"), approver.clone(), json!({}));
+        async move { (n.clone(), tokio::join!(w, a)) }
+    });
+    let outcomes = futures::future::join_all(races).await;
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    use sqlx::Row;
+    for (n, ((ws, wb), (as_, ab))) in outcomes {
+        let mut statuses = [ws, as_];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{n}: withdraw {ws} {wb}, approve {as_} {ab}");
+        let row = sqlx::query(
+            "SELECT c.state, c.decision, (SELECT COUNT(*) FROM credentials l WHERE l.case_number = c.number) AS licences \
+             FROM cases c WHERE c.number = $1",
+        )
+        .bind(&n)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        let state: String = row.try_get("state").unwrap();
+        let licences: i64 = row.try_get("licences").unwrap();
+        let decision: Option<String> = row.try_get("decision").unwrap();
+        match state.as_str() {
+            "withdrawn" => assert_eq!((licences, decision), (0, None), "{n}"),
+            "approved" => assert_eq!((licences, decision.as_deref()), (1, Some("approved")), "{n}"),
+            other => panic!("{n} ended {other}"),
+        }
+    }
+
+    // Two clusters, then scans through both processes at once (their periodic scans run too).
+    for (k, (lat, lon)) in [(36.6500, 117.1000), (36.6800, 117.0200)].iter().enumerate() {
+        for i in 0..4 {
+            let (s, b) = post(
+                base_a.clone(),
+                "/api/v1/complaints".into(),
+                citizen.clone(),
+                json!({"description": format!("路面有个大坑，坑洼很深，第{k}处第{i}次反映"),
+                       "category": "city.road_damage", "lat": lat + i as f64 * 0.0003, "lon": lon}),
+            )
+            .await;
+            assert_eq!(s, 201, "{b}");
+        }
+    }
+    let scans = (0..6).map(|i| {
+        let base = if i % 2 == 0 { base_a.clone() } else { base_b.clone() };
+        post(base, "/api/v1/proactive-tasks/scan".into(), operator.clone(), json!({}))
+    });
+    for (s, b) in futures::future::join_all(scans).await {
+        assert_eq!(s, 200, "{b}");
+    }
+    let tasks: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM proactive_tasks WHERE category = 'city.road_damage'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+    assert_eq!(tasks, 2, "one task per cluster");
 }

@@ -270,13 +270,18 @@ pub async fn step(
         }
         _ => return Err(ApiError::NotFound),
     }
-    if !store::change(&state.db, c).await? {
-        return Err(ApiError::StateConflict {
-            code: "version_conflict",
-            zh: "帮办申请已被他人更新，请刷新后重试".into(),
-            en: "Someone else changed the request first; reload and try again".into(),
-            state: r.status,
-        });
+    match store::change(&state.db, c).await {
+        Ok(()) => {}
+        Err(crate::store::StoreError::Conflict) => {
+            let now = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+            return Err(ApiError::StateConflict {
+                code: "version_conflict",
+                zh: "帮办申请已被他人更新，请刷新后重试".into(),
+                en: "Someone else changed the request first; reload and try again".into(),
+                state: now.status,
+            });
+        }
+        Err(e) => return Err(e.into()),
     }
     store::get(&state.db, id).await?.ok_or(ApiError::NotFound)
 }

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreResult};
+use crate::store::{Db, StoreError, StoreResult};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Request {
@@ -170,7 +170,7 @@ pub struct Change {
     pub note: Option<String>,
 }
 
-pub async fn change(db: &Db, c: Change) -> StoreResult<bool> {
+pub async fn change(db: &Db, c: Change) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
@@ -197,7 +197,7 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<bool> {
             .execute(&mut *conn)
             .await?;
             if done.rows_affected() == 0 {
-                return Ok(false);
+                return Err(StoreError::Conflict);
             }
             if let Some(text) = &c.note {
                 let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM assistance_notes WHERE request_id = $1")
@@ -230,7 +230,7 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<bool> {
                 ),
             )
             .await?;
-            Ok(true)
+            Ok(())
         })
     })
     .await

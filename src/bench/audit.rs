@@ -44,6 +44,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         url,
         max_connections: 4,
         max_group: 256,
+        max_queue: crate::store::DEFAULT_WRITE_QUEUE,
         clock: crate::bench::bench_clock(),
     })
     .await?;
@@ -186,6 +187,7 @@ async fn postgres(admin: &str, args: &AuditArgs) -> anyhow::Result<(f64, f64)> {
             url: url.clone(),
             max_connections: 32,
             max_group: 256,
+            max_queue: crate::store::DEFAULT_WRITE_QUEUE,
             clock: crate::bench::bench_clock(),
         })
         .await?;

@@ -113,6 +113,7 @@ async fn race(
         url: db_url,
         max_connections: 4,
         max_group: 256,
+        max_queue: crate::store::DEFAULT_WRITE_QUEUE,
         clock: crate::bench::bench_clock(),
     })
     .await?;
@@ -209,6 +210,7 @@ async fn nearest(_args: &BookingArgs) -> anyhow::Result<()> {
         url: format!("sqlite://{}", data.join("quanban.db").display()),
         max_connections: 2,
         max_group: 16,
+        max_queue: crate::store::DEFAULT_WRITE_QUEUE,
         clock: crate::bench::bench_clock(),
     })
     .await?;

@@ -97,7 +97,7 @@ async fn sqlite(dir: &std::path::Path, args: &LifecycleArgs) -> anyhow::Result<(
     let data = dir.join("data");
     let server = Server::start(&data, None).await?;
     let db_url = format!("sqlite://{}", data.join("quanban.db").display());
-    let figures = measure(&server, &db_url, args).await;
+    let figures = measure(std::slice::from_ref(&server), &db_url, args).await;
     server.stop().await;
     let figures = figures?;
     let bare = bare_sqlite(&dir.join("bare.db"), args).await?;
@@ -123,12 +123,28 @@ async fn postgres(args: &LifecycleArgs) -> anyhow::Result<()> {
     let url = format!("{base}/{name}");
     let dir = scratch_dir()?;
     let result = async {
-        let server = Server::start(&dir, Some(&url)).await?;
-        let figures = measure(&server, &url, args).await;
-        server.stop().await;
+        // Two server processes share the database, as a city would scale out; the clients are
+        // spread over both.
+        let first = Server::start(&dir.join("a"), Some(&url)).await?;
+        let second = Server::start(&dir.join("b"), Some(&url)).await;
+        let servers = match second {
+            Ok(second) => vec![first, second],
+            Err(e) => {
+                first.stop().await;
+                return Err(e);
+            }
+        };
+        let figures = measure(&servers, &url, args).await;
+        for server in servers {
+            server.stop().await;
+        }
         let figures = figures?;
         let bare = bare_postgres(&url, args).await?;
-        figures.print("Postgres", bare, "bare INSERT, one commit each (synchronous_commit on)");
+        figures.print(
+            "Postgres",
+            bare,
+            "bare INSERT, one commit each (synchronous_commit on); 2 serve processes",
+        );
         if args.breakdown {
             breakdown(&url, &figures.token, args).await?;
         }
@@ -200,11 +216,13 @@ impl Figures {
 }
 
 /// Logs in the three demo accounts, warms up, then runs the lifecycles.
-async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow::Result<Figures> {
+async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyhow::Result<Figures> {
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
     let db = Db::connect(&DbOptions {
         url: db_url.to_string(),
         max_connections: 2,
         max_group: 1,
+        max_queue: crate::store::DEFAULT_WRITE_QUEUE,
         clock: crate::bench::bench_clock(),
     })
     .await?;
@@ -219,7 +237,7 @@ async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow:
             .find(|a| a.username == who)
             .ok_or_else(|| anyhow::anyhow!("demo account {who} missing"))?;
         let answer: Value = http
-            .post(format!("{}/api/v1/auth/token", server.base))
+            .post(format!("{}/api/v1/auth/token", bases[0]))
             .json(&json!({"username": account.username, "password": account.password}))
             .send()
             .await?
@@ -241,13 +259,14 @@ async fn measure(server: &Server, db_url: &str, args: &LifecycleArgs) -> anyhow:
         connections.push(reqwest::Client::builder().pool_max_idle_per_host(1).build()?);
     }
     // Warm-up: one lifecycle per client, not measured (connections, caches, first pages).
-    let warm = drive(&server.base, &connections, &tokens, clients).await?;
+    let warm = drive(&bases, &connections, &tokens, clients).await?;
     anyhow::ensure!(warm.errors == 0, "warm-up failed: {}", warm.first_error.unwrap_or_default());
-    let cpu_before = (process_cpu(server.child.id()), process_cpu(Some(std::process::id())));
+    let servers_cpu = || servers.iter().map(|s| process_cpu(s.child.id())).sum::<Option<Duration>>();
+    let cpu_before = (servers_cpu(), process_cpu(Some(std::process::id())));
     let started = Instant::now();
-    let run = drive(&server.base, &connections, &tokens, args.lifecycles).await?;
+    let run = drive(&bases, &connections, &tokens, args.lifecycles).await?;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = match (cpu_before, (process_cpu(server.child.id()), process_cpu(Some(std::process::id())))) {
+    let cpu = match (cpu_before, (servers_cpu(), process_cpu(Some(std::process::id())))) {
         ((Some(s0), Some(c0)), (Some(s1), Some(c1))) => Some((s1.saturating_sub(s0), c1.saturating_sub(c0))),
         _ => None,
     };
@@ -298,15 +317,16 @@ struct Run {
 /// Runs `total` lifecycles with one task per connection; each task takes the next lifecycle
 /// until none are left. A failed step ends that lifecycle and counts one error.
 async fn drive(
-    base: &str,
+    bases: &[String],
     connections: &[reqwest::Client],
     tokens: &Arc<Tokens>,
     total: usize,
 ) -> anyhow::Result<Run> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::with_capacity(connections.len());
-    for client in connections {
-        let (client, tokens, next, base) = (client.clone(), tokens.clone(), next.clone(), base.to_string());
+    for (i, client) in connections.iter().enumerate() {
+        let base = bases[i % bases.len()].clone();
+        let (client, tokens, next) = (client.clone(), tokens.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut run = Run::default();
             while next.fetch_add(1, Ordering::Relaxed) < total {
@@ -520,6 +540,7 @@ async fn breakdown(url: &str, token: &str, args: &LifecycleArgs) -> anyhow::Resu
         url: url.to_string(),
         max_connections: server_pool_size(),
         max_group: 256,
+        max_queue: crate::store::DEFAULT_WRITE_QUEUE,
         clock: crate::bench::bench_clock(),
     })
     .await?;

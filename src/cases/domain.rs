@@ -9,6 +9,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::intake::{ApplicationForm, OfferedFile};
+use crate::audit::NewEntry;
+use crate::platform::notifications::{Message, Reach};
 
 use crate::calendar::deadline::{Deadline, Signal};
 use crate::calendar::domain::Calendar;
@@ -406,6 +411,587 @@ pub fn parse_case_number(s: &str) -> Option<(NaiveDate, u32)> {
     }
     let day = NaiveDate::parse_from_str(&rest[..8], "%Y%m%d").ok()?;
     Some((day, rest[8..].parse().ok()?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The record, and what an action changes
+// ---------------------------------------------------------------------------------------------
+
+/// A case as stored.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseRecord {
+    pub number: String,
+    pub parent_number: Option<String>,
+    /// `item` or `bundle`.
+    pub kind: String,
+    pub item_code: Option<String>,
+    pub bundle_code: Option<String>,
+    pub title: String,
+    pub department: String,
+    pub owner_department: String,
+    #[serde(skip)]
+    pub applicant_id: String,
+    pub applicant_name: String,
+    pub enterprise: Option<String>,
+    #[serde(skip)]
+    pub submitted_by: String,
+    #[schema(value_type = String)]
+    pub state: CaseState,
+    pub single_approver: bool,
+    pub immediate: bool,
+    pub with_commitment: bool,
+    pub promised_days: i64,
+    pub form: ApplicationForm,
+    #[schema(value_type = Option<Object>)]
+    pub answers: Option<Value>,
+    pub commitment_text: Option<String>,
+    /// Whether every material was provided at submission (otherwise accepted with deficiencies).
+    pub complete: bool,
+    #[schema(value_type = Option<String>)]
+    pub accepted_on: Option<NaiveDate>,
+    pub accepted_at_window: bool,
+    #[schema(value_type = Option<String>)]
+    pub paused_since: Option<NaiveDate>,
+    pub paused_days: i64,
+    #[schema(value_type = Option<String>)]
+    pub due_on: Option<NaiveDate>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub decision_document: Option<Value>,
+    pub submitted_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl CaseRecord {
+    pub fn flags(&self) -> CaseFlags {
+        CaseFlags {
+            single_approver: self.single_approver,
+            immediate: self.immediate,
+            commitment: self.with_commitment,
+        }
+    }
+
+    pub fn is_bundle(&self) -> bool {
+        self.kind == "bundle"
+    }
+
+    /// The due date now: while a supplement is awaited the clock is stopped, so the date moves
+    /// on with today.
+    pub fn due_now(&self, cal: &Calendar, today: NaiveDate) -> Option<NaiveDate> {
+        let accepted = self.accepted_on?;
+        let promised = u32::try_from(self.promised_days + self.paused_days).unwrap_or(u32::MAX);
+        let pauses: Vec<Pause> =
+            self.paused_since.map(|from| Pause { from, until: None }).into_iter().collect();
+        Some(due_date(cal, accepted, promised, &pauses, today))
+    }
+
+    pub fn light(&self, cal: &Calendar, now: chrono::DateTime<chrono::Utc>, yellow_days: u32) -> Light {
+        let today = crate::platform::clock::beijing_date(now);
+        match self.due_now(cal, today) {
+            Some(due) => {
+                let promised = u32::try_from(self.promised_days).unwrap_or(0);
+                light(cal, self.state, due, promised, now, yellow_days)
+            }
+            None => Light::None,
+        }
+    }
+}
+
+/// What a decision document says (who decides, when, on what reason).
+pub struct DecisionFacts<'a> {
+    pub decision: &'a str,
+    pub reason: Option<&'a str>,
+    pub actor_name: &'a str,
+    pub department_name: &'a str,
+    pub today: NaiveDate,
+    pub now: &'a str,
+    pub licence_identifier: Option<&'a str>,
+}
+
+/// The decision document (决定书) of a decision on `c`, unsealed (`seal: null`). Pure: the
+/// service builds and seals it before the write, so that no signing happens in the writer.
+pub fn decision_document(c: &CaseRecord, f: &DecisionFacts<'_>) -> Value {
+    let approved = f.decision == "approved";
+    let (title_zh, title_en) = if approved {
+        ("准予行政许可决定书", "Decision to grant")
+    } else {
+        ("不予行政许可决定书", "Decision to refuse")
+    };
+    let year = f.today.format("%Y");
+    let submitted = c.submitted_at.get(..10).unwrap_or(&c.submitted_at);
+    let text_zh = if approved {
+        format!(
+            "{}：你（单位）于{}提出的“{}”申请，经审查，符合法定条件、标准，根据有关法律法规规定，决定准予许可。",
+            c.applicant_name, submitted, c.title
+        )
+    } else {
+        format!(
+            "{}：你（单位）于{}提出的“{}”申请，经审查，{}。根据有关法律法规规定，决定不予许可。如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。",
+            c.applicant_name,
+            submitted,
+            c.title,
+            f.reason.unwrap_or("不符合法定条件")
+        )
+    };
+    let text_en = if approved {
+        format!(
+            "{}: your application for \"{}\" of {} has been reviewed and meets the statutory conditions; it is granted.",
+            c.applicant_name, c.title, submitted
+        )
+    } else {
+        format!(
+            "{}: your application for \"{}\" of {} has been reviewed and is refused: {}. You may apply for administrative reconsideration within 60 days or bring a lawsuit within six months.",
+            c.applicant_name,
+            c.title,
+            submitted,
+            f.reason.unwrap_or("the statutory conditions are not met")
+        )
+    };
+    json!({
+        "document_number": format!("济政务决〔{year}〕{}号", c.number.get(2..).unwrap_or(&c.number)),
+        "title_zh": title_zh,
+        "title_en": title_en,
+        "case_number": c.number,
+        "item_code": c.item_code,
+        "item_name": c.title,
+        "applicant_name": c.applicant_name,
+        "enterprise": c.enterprise,
+        "decision": f.decision,
+        "reason": f.reason,
+        "department": c.department,
+        "department_name": f.department_name,
+        "decided_by": f.actor_name,
+        "decided_at": f.now,
+        "date": f.today.format("%Y-%m-%d").to_string(),
+        "text_zh": text_zh,
+        "text_en": text_en,
+        "licence_identifier": f.licence_identifier,
+        "seal": Value::Null,
+    })
+}
+
+/// What an actor asks for, with everything the decision needs that was read before the write.
+/// The store's version claim proves that what was read is still current.
+pub struct ActionInput<'a> {
+    pub case: &'a CaseRecord,
+    pub action: CaseAction,
+    /// The ways the actor may act on this case (applicant, or staff roles that apply to its
+    /// department); the first that the state machine accepts is used.
+    pub performers: &'a [(Performer, Option<&'static str>)],
+    pub actor_id: &'a str,
+    pub actor_name: &'a str,
+    pub reason: Option<&'a str>,
+    /// For `transfer`: the department to send the case to; `None` returns it to where it came from.
+    pub to_department: Option<&'a str>,
+    /// For a return transfer: the department the case last came from (from its timeline).
+    pub returns_to: Option<&'a str>,
+    /// Whether the actor is at a general window (an accepted case's result comes back there).
+    pub at_general_window: bool,
+    /// Files supplied with a resubmission.
+    pub new_files: &'a [OfferedFile],
+    /// The indexes of the materials missing before this resubmission.
+    pub missing_materials: &'a [usize],
+    /// Who checks a commitment after approval.
+    pub supervising_department: &'a str,
+    /// The handling department's name, for a decision document.
+    pub department_name: &'a str,
+    /// The decision document built and sealed before the write, used when the decision matches.
+    pub prepared_decision: Option<&'a Value>,
+    /// The one-tap rating link (好差评) sent when the case finishes.
+    pub rating_link: Option<&'a str>,
+    pub now: &'a str,
+    pub today: NaiveDate,
+    pub calendar: &'a Calendar,
+    pub post_check_days: u32,
+}
+
+/// Why an action cannot be taken (nothing is written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActRefusal {
+    /// Not possible in this state.
+    WrongState(CaseState),
+    /// The actor has no role that may do this.
+    NotAllowed,
+    /// Bundles are acted on through their parts (except withdrawal).
+    BundleParent(CaseState),
+    /// A return transfer for a case that was never transferred.
+    NoReturnTarget,
+    /// A transfer to the department that already has the case.
+    SameDepartment,
+}
+
+/// One timeline entry to write.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEvent {
+    pub seq: i64,
+    pub action: String,
+    pub from: Option<CaseState>,
+    pub to: CaseState,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub role: Option<&'static str>,
+    pub department: String,
+    pub reason: Option<String>,
+    pub detail: Option<Value>,
+}
+
+/// A post-approval check (事后核查) to open for a commitment case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPostCheck {
+    pub department: String,
+    pub due_on: NaiveDate,
+}
+
+/// The whole change one action makes to one case, decided from what was read. The store writes
+/// it as it is, after claiming the case at `expected_version`.
+#[derive(Clone, Debug)]
+pub struct CaseChange {
+    pub expected_version: i64,
+    /// The case as it becomes (its version already the next one).
+    pub case: CaseRecord,
+    /// Who accepted it, when this action is the acceptance.
+    pub accepted_by: Option<String>,
+    pub event: NewEvent,
+    pub audit: NewEntry,
+    /// Materials replaced by a resubmission.
+    pub replaced_files: Vec<OfferedFile>,
+    /// Whether this action is the approval that issues the item's e-licence.
+    pub approves: bool,
+    pub post_check: Option<NewPostCheck>,
+    /// The applicant's message, and whether it also goes out by SMS and e-mail.
+    pub message: Message,
+    pub reach: Option<Reach>,
+}
+
+/// Decides what `input.action` does to the case: the new state and everything written with it.
+pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> {
+    let case = input.case;
+    if case.is_bundle() {
+        return Err(ActRefusal::BundleParent(case.state));
+    }
+    let mut refused = ActRefusal::NotAllowed;
+    let mut chosen = None;
+    for (performer, role) in input.performers {
+        match next_state(case.state, input.action, case.flags(), *performer) {
+            Ok(next) => {
+                chosen = Some((next, *role));
+                break;
+            }
+            Err(Refusal::WrongState(s)) => refused = ActRefusal::WrongState(s),
+            Err(Refusal::NotAllowed) => {}
+        }
+    }
+    let Some((next, role)) = chosen else { return Err(refused) };
+    let (cal, today, now) = (input.calendar, input.today, input.now);
+    let mut c = case.clone();
+    c.state = next;
+    let mut detail: Option<Value> = None;
+    let mut approves = false;
+    let mut replaced_files = Vec::new();
+    match input.action {
+        CaseAction::Accept => {
+            c.accepted_on = Some(today);
+            c.accepted_at_window = input.at_general_window;
+            c.due_on = c.due_now(cal, today);
+            if next == CaseState::Approved {
+                approves = true;
+                record_decision(&mut c, "approved", input);
+            }
+        }
+        CaseAction::RequestSupplement => c.paused_since = Some(today),
+        CaseAction::Resubmit => {
+            if let Some(from) = c.paused_since.take() {
+                c.paused_days += cal.working_days_between(from, today.max(from));
+            }
+            c.due_on = c.due_now(cal, today);
+            if !input.new_files.is_empty() {
+                replaced_files = input.new_files.to_vec();
+                detail =
+                    Some(json!({"files": input.new_files.iter().map(|f| &f.file_name).collect::<Vec<_>>()}));
+                c.complete =
+                    input.missing_materials.iter().all(|i| input.new_files.iter().any(|f| f.index == *i));
+            }
+        }
+        CaseAction::Approve => {
+            approves = true;
+            record_decision(&mut c, "approved", input);
+        }
+        CaseAction::Reject => record_decision(&mut c, "rejected", input),
+        CaseAction::Withdraw => c.paused_since = None,
+        CaseAction::Transfer => {
+            let target = match (input.to_department, input.returns_to) {
+                (Some(d), _) => d.to_string(),
+                (None, Some(d)) => d.to_string(),
+                (None, None) => return Err(ActRefusal::NoReturnTarget),
+            };
+            if target == c.department {
+                return Err(ActRefusal::SameDepartment);
+            }
+            detail = Some(json!({
+                "from": c.department,
+                "to": target,
+                "returned": input.to_department.is_none(),
+            }));
+            c.department = target;
+        }
+        CaseAction::NotAccept | CaseAction::StartReview | CaseAction::Close | CaseAction::Deliver => {}
+    }
+    c.version = case.version + 1;
+    c.updated_at = now.to_string();
+    // A transfer is recorded by the department that sent it on.
+    let event_department =
+        if input.action == CaseAction::Transfer { case.department.clone() } else { c.department.clone() };
+    let event = NewEvent {
+        seq: c.version,
+        action: input.action.as_str().to_string(),
+        from: Some(case.state),
+        to: c.state,
+        actor_id: Some(input.actor_id.to_string()),
+        actor_name: input.actor_name.to_string(),
+        role,
+        department: event_department,
+        reason: input.reason.map(str::to_string),
+        detail,
+    };
+    let audit = NewEntry::new(
+        format!("case:{}", c.number),
+        format!("user:{}", input.actor_id),
+        format!("case.{}", input.action.as_str()),
+        format!("case:{}", c.number),
+        format!(
+            "{} -> {}{}",
+            case.state.as_str(),
+            c.state.as_str(),
+            input.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        ),
+    );
+    let post_check = (approves && c.with_commitment).then(|| NewPostCheck {
+        department: input.supervising_department.to_string(),
+        due_on: cal.add_working_days(today, input.post_check_days),
+    });
+    let sms = matches!(
+        input.action,
+        CaseAction::Accept
+            | CaseAction::NotAccept
+            | CaseAction::RequestSupplement
+            | CaseAction::Approve
+            | CaseAction::Reject
+            | CaseAction::Close
+    );
+    let message = applicant_message(&c, input.reason, input.rating_link);
+    Ok(CaseChange {
+        expected_version: case.version,
+        accepted_by: (input.action == CaseAction::Accept).then(|| input.actor_id.to_string()),
+        event,
+        audit,
+        replaced_files,
+        approves,
+        post_check,
+        reach: sms.then(|| c.form.reach()),
+        message,
+        case: c,
+    })
+}
+
+/// What the applicant is told about the case `c` as it now stands.
+fn applicant_message(c: &CaseRecord, reason: Option<&str>, rating_link: Option<&str>) -> Message {
+    let reason_zh = reason.map(|r| format!("原因：{r}。")).unwrap_or_default();
+    let reason_en = reason.map(|r| format!("Reason: {r}. ")).unwrap_or_default();
+    let next_zh = match c.state {
+        CaseState::SupplementRequested => "请在“我的办件”中补正材料后重新提交。",
+        CaseState::Closed if c.accepted_at_window => "请到受理窗口领取办理结果。",
+        CaseState::Closed => "办理结果可在“我的办件”中查看。",
+        CaseState::Accepted => "承诺办结日期见办件详情。",
+        _ => "",
+    };
+    let next_en = match c.state {
+        CaseState::SupplementRequested => "Please supply the missing materials under My cases and resubmit.",
+        CaseState::Closed if c.accepted_at_window => {
+            "Please collect the result at the window where you applied."
+        }
+        CaseState::Closed => "The result is on the case page under My cases.",
+        CaseState::Accepted => "The promised completion date is on the case page.",
+        _ => "",
+    };
+    // 一事一评: a finished case asks its applicant for a rating, with a link that needs no login.
+    let (rate_zh, rate_en) = match (rating_link, c.state) {
+        (Some(link), CaseState::Closed | CaseState::NotAccepted) => (
+            format!("请为本次服务评价（5个工作日内有效）：{link}"),
+            format!(" Please rate this service (valid for 5 working days): {link}"),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    Message {
+        title_zh: format!("{} {}：{}", c.title, c.number, c.state.label_zh()),
+        title_en: format!("{} {}: {}", c.title, c.number, c.state.label_en()),
+        body_zh: format!("{reason_zh}{next_zh}{rate_zh}"),
+        body_en: format!("{reason_en}{next_en}{rate_en}"),
+    }
+}
+
+/// Records the decision in the case with its document: the one prepared (and sealed) before
+/// the write for this decision, or an unsealed one when there is none.
+fn record_decision(c: &mut CaseRecord, decision: &str, input: &ActionInput<'_>) {
+    c.decision = Some(decision.to_string());
+    c.decision_reason = input.reason.map(str::to_string);
+    match input.prepared_decision.filter(|d| d["decision"] == decision) {
+        Some(doc) => {
+            c.decided_at = Some(doc["decided_at"].as_str().unwrap_or(input.now).to_string());
+            c.decision_document = Some(doc.clone());
+        }
+        None => {
+            c.decided_at = Some(input.now.to_string());
+            let facts = DecisionFacts {
+                decision,
+                reason: input.reason,
+                actor_name: input.actor_name,
+                department_name: input.department_name,
+                today: input.today,
+                now: input.now,
+                licence_identifier: None,
+            };
+            c.decision_document = Some(decision_document(c, &facts));
+        }
+    }
+}
+
+/// One part of a bundle withdrawn with it.
+#[derive(Clone, Debug)]
+pub struct PartWithdrawal {
+    pub number: String,
+    pub expected_version: i64,
+    pub event: NewEvent,
+    pub audit: NewEntry,
+}
+
+/// The applicant withdraws a whole bundle: every part that may still be withdrawn is.
+pub fn decide_bundle_withdrawal(
+    parent: &CaseRecord,
+    parts: &[CaseRecord],
+    actor_id: &str,
+    actor_name: &str,
+    reason: Option<&str>,
+) -> Result<Vec<PartWithdrawal>, ActRefusal> {
+    let withdrawals: Vec<PartWithdrawal> = parts
+        .iter()
+        .filter(|c| next_state(c.state, CaseAction::Withdraw, c.flags(), Performer::Applicant).is_ok())
+        .map(|c| PartWithdrawal {
+            number: c.number.clone(),
+            expected_version: c.version,
+            event: NewEvent {
+                seq: c.version + 1,
+                action: "withdraw".into(),
+                from: Some(c.state),
+                to: CaseState::Withdrawn,
+                actor_id: Some(actor_id.to_string()),
+                actor_name: actor_name.to_string(),
+                role: None,
+                department: c.department.clone(),
+                reason: reason.map(str::to_string),
+                detail: None,
+            },
+            audit: NewEntry::new(
+                format!("case:{}", c.number),
+                format!("user:{actor_id}"),
+                "case.withdraw",
+                format!("case:{}", c.number),
+                format!("{} -> withdrawn (with bundle {})", c.state.as_str(), parent.number),
+            ),
+        })
+        .collect();
+    if withdrawals.is_empty() {
+        return Err(ActRefusal::WrongState(parent.state));
+    }
+    Ok(withdrawals)
+}
+
+/// A bundle's part as its parent's refresh reads it.
+#[derive(Clone, Debug)]
+pub struct PartSummary {
+    pub number: String,
+    pub title: String,
+    pub state: CaseState,
+    pub decision: Option<String>,
+    pub document_number: Option<Value>,
+}
+
+/// What a bundle becomes after one of its parts changed (`None`: nothing changes).
+#[derive(Clone, Debug)]
+pub struct ParentChange {
+    pub expected_version: i64,
+    pub state: CaseState,
+    pub decision_document: Option<Value>,
+    pub event: NewEvent,
+    /// Told to the applicant once every part is finished, with the combined result.
+    pub message: Option<(Message, Reach)>,
+}
+
+/// Recomputes a bundle from its parts as they now stand.
+pub fn decide_bundle_refresh(parent: &CaseRecord, parts: &[PartSummary], now: &str) -> Option<ParentChange> {
+    let states: Vec<CaseState> = parts.iter().map(|p| p.state).collect();
+    let next = bundle_state(&states);
+    if next == parent.state {
+        return None;
+    }
+    let finished = matches!(next, CaseState::Closed | CaseState::Delivered);
+    // Once every part is finished the bundle gets one combined result listing each decision.
+    let decision_document = if finished {
+        let year = parent.number.get(2..6).unwrap_or("");
+        Some(json!({
+            "kind": "bundle_result",
+            "document_number": format!("济政务一件事〔{year}〕{}号", parent.number.get(2..).unwrap_or("")),
+            "title_zh": "“一件事”办理结果通知书",
+            "title_en": "Combined result of a bundle application",
+            "case_number": parent.number,
+            "item_name": parent.title,
+            "applicant_name": parent.applicant_name,
+            "decision": "combined",
+            "parts": parts.iter().map(|p| json!({
+                "case_number": p.number,
+                "title": p.title,
+                "state": p.state.as_str(),
+                "decision": p.decision,
+                "document_number": p.document_number,
+            })).collect::<Vec<_>>(),
+            "date": now.get(..10).unwrap_or(now),
+            "decided_at": now,
+        }))
+    } else {
+        parent.decision_document.clone()
+    };
+    let message = finished.then(|| {
+        (
+            Message {
+                title_zh: format!("{} {}：{}", parent.title, parent.number, next.label_zh()),
+                title_en: format!("{} {}: {}", parent.title, parent.number, next.label_en()),
+                body_zh: "“一件事”的全部事项均已办结，合并结果见办件详情。".into(),
+                body_en: "Every part of this bundle is finished; the combined result is on the case page."
+                    .into(),
+            },
+            parent.form.reach(),
+        )
+    });
+    Some(ParentChange {
+        expected_version: parent.version,
+        state: next,
+        decision_document,
+        event: NewEvent {
+            seq: parent.version + 1,
+            action: "parts_changed".into(),
+            from: Some(parent.state),
+            to: next,
+            actor_id: None,
+            actor_name: "系统 System".into(),
+            role: None,
+            department: parent.department.clone(),
+            reason: None,
+            detail: None,
+        },
+        message,
+    })
 }
 
 #[cfg(test)]

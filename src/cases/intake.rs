@@ -110,6 +110,11 @@ pub struct ApplicationForm {
 }
 
 impl ApplicationForm {
+    /// Where progress messages go besides the inbox (the contact phone and e-mail).
+    pub fn reach(&self) -> crate::platform::notifications::Reach {
+        crate::platform::notifications::Reach { phone: self.contact_phone.clone(), email: self.email.clone() }
+    }
+
     /// Trims the fields and reports every problem, each naming its field as `form.<name>`.
     pub fn validate(&mut self) -> Vec<FieldError> {
         let mut errors = Vec::new();

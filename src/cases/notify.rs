@@ -6,8 +6,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use super::store::{self, OutboxMessage};
 use crate::platform::clock::Clock;
@@ -73,17 +71,4 @@ pub async fn dispatch_once(db: &Db, sender: &dyn Sender) -> anyhow::Result<(usiz
         store::record_delivery(db, &m.id, result.err(), MAX_ATTEMPTS).await?;
     }
     Ok((sent, failed))
-}
-
-/// Runs the dispatcher every `every` until the process ends.
-pub fn spawn_dispatcher(db: Db, sender: Arc<dyn Sender>, every: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = dispatch_once(&db, sender.as_ref()).await {
-                tracing::warn!(error = %e, "outbox dispatch failed");
-            }
-        }
-    });
 }

@@ -7,14 +7,15 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::domain::{CaseAction, CaseFlags, CaseState, Performer};
-use super::intake::{self, ApplicationForm, OfferedFile};
-use super::store::{self, ActOutcome, ActRequest, CaseRecord, NewBundleCase, NewItemCase, Submission};
+use super::domain::{self, CaseAction, CaseFlags, CaseState, Performer};
+use super::intake::{self, ApplicationForm, OfferedFile, ProvidedAs};
+use super::store::{self, CaseRecord, NewBundleCase, NewItemCase, Submission};
 use crate::app::AppState;
 use crate::catalog;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Action, Actor, Decision, Resource, Role, decide};
 use crate::reference::data::CatalogItem;
+use crate::store::StoreError;
 
 /// The commitment (告知承诺): `true`, or `{"accepted": true}` / `{"signed": true}`.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -739,8 +740,14 @@ pub async fn act(
         ));
     }
     let mut new_files = Vec::new();
+    let mut missing_materials = Vec::new();
     if action == CaseAction::Resubmit && !req.materials.is_empty() {
         let mats = store::materials(&state.db, number).await?;
+        missing_materials = mats
+            .iter()
+            .filter(|m| m.provided_as == ProvidedAs::Missing)
+            .map(|m| usize::try_from(m.index).unwrap_or(usize::MAX))
+            .collect();
         let slots: Vec<MaterialSlot> =
             mats.iter().map(|m| MaterialSlot { name: &m.name, source: &m.source }).collect();
         new_files = offered_files(state, &actor_id, &slots, &req.materials, &mut errors).await?;
@@ -797,35 +804,80 @@ pub async fn act(
         }
         doc
     });
-    let outcome = store::act(
-        &state.db,
-        ActRequest {
-            number: number.to_string(),
+    let conflict = |s: CaseState| {
+        state_conflict(
+            "version_conflict",
+            format!("办件已被他人处理，当前状态为“{}”，请刷新后重试", s.label_zh()),
+            format!(
+                "Someone else acted on the case first; it is now {}. Reload and try again",
+                s.label_en().to_lowercase()
+            ),
+            s,
+        )
+    };
+    if req.version.is_some_and(|v| v != case.version) {
+        return Err(conflict(case.state));
+    }
+    let number = case.number.clone();
+    let written = if case.is_bundle()
+        && action == CaseAction::Withdraw
+        && performers.iter().any(|(p, _)| *p == Performer::Applicant)
+    {
+        let parts = store::children(&state.db, &number).await?;
+        let withdrawals =
+            domain::decide_bundle_withdrawal(&case, &parts, &actor_id, &actor_name, reason.as_deref())
+                .map_err(|r| refusal(r, action))?;
+        store::withdraw_bundle(&state.db, case, withdrawals).await
+    } else {
+        let returns_to = match (action, &to_department) {
+            (CaseAction::Transfer, None) => store::last_transfer_source(&state.db, &number).await?,
+            _ => None,
+        };
+        let calendar = state.calendar().await;
+        let rating_link = crate::feedback::service::rating_link(state, &number).await;
+        let change = domain::decide_action(&domain::ActionInput {
+            case: &case,
             action,
-            performers,
-            actor_id,
-            actor_name,
-            reason,
-            to_department,
-            expected_version: req.version.unwrap_or(case.version),
+            performers: &performers,
+            actor_id: &actor_id,
+            actor_name: &actor_name,
+            reason: reason.as_deref(),
+            to_department: to_department.as_deref(),
+            returns_to: returns_to.as_deref(),
             at_general_window,
-            new_files,
-            supervising_department,
-            department_name,
-            case,
+            new_files: &new_files,
+            missing_materials: &missing_materials,
+            supervising_department: &supervising_department,
+            department_name: &department_name,
+            prepared_decision: prepared_decision.as_ref(),
+            rating_link: Some(&rating_link),
+            now: &now,
             today,
-            calendar: state.calendar().await,
+            calendar: &calendar,
             post_check_days: state.config.post_check_days,
-            prepared_decision,
-            licence,
-            rating_link: Some(crate::feedback::service::rating_link(state, number).await),
-        },
-    )
-    .await?;
-    match outcome {
-        ActOutcome::Done(c) => Ok(*c),
-        ActOutcome::NotAllowed => Err(ApiError::Forbidden),
-        ActOutcome::WrongState(s) => Err(state_conflict(
+        })
+        .map_err(|r| refusal(r, action))?;
+        store::act(&state.db, change, licence).await
+    };
+    match written {
+        Ok(c) => Ok(c),
+        // Someone else's write came first and ours was rolled back whole: answer with the state
+        // they left.
+        Err(StoreError::Conflict) => {
+            let now_state =
+                store::get(&state.db, &number).await?.map(|c| c.state).unwrap_or(CaseState::Submitted);
+            Err(conflict(now_state))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The answer to an action the rules refuse.
+fn refusal(r: domain::ActRefusal, action: CaseAction) -> ApiError {
+    use domain::ActRefusal as R;
+    match r {
+        R::NotAllowed => ApiError::Forbidden,
+        R::WrongState(s) => state_conflict(
             "action_not_allowed_in_state",
             format!("办件当前状态为“{}”，不能执行“{}”", s.label_zh(), action.label_zh()),
             format!(
@@ -834,34 +886,25 @@ pub async fn act(
                 action.label_en()
             ),
             s,
-        )),
-        ActOutcome::Stale(s) => Err(state_conflict(
-            "version_conflict",
-            format!("办件已被他人处理，当前状态为“{}”，请刷新后重试", s.label_zh()),
-            format!(
-                "Someone else acted on the case first; it is now {}. Reload and try again",
-                s.label_en().to_lowercase()
-            ),
-            s,
-        )),
-        ActOutcome::BundleParent(s) => Err(state_conflict(
+        ),
+        R::BundleParent(s) => state_conflict(
             "bundle_parent",
             "“一件事”的各事项分别办理，请在各子办件上操作".into(),
             "A bundle is processed through its parts; act on the sub-cases".into(),
             s,
-        )),
-        ActOutcome::NoReturnTarget => Err(ApiError::Validation(vec![FieldError::new(
+        ),
+        R::NoReturnTarget => ApiError::Validation(vec![FieldError::new(
             "to_department",
             "nowhere_to_return",
             "该办件未经转办，请指定接收部门",
             "This case was never transferred; name the receiving department",
-        )])),
-        ActOutcome::SameDepartment => Err(ApiError::Validation(vec![FieldError::new(
+        )]),
+        R::SameDepartment => ApiError::Validation(vec![FieldError::new(
             "to_department",
             "same_department",
             "接收部门与当前办理部门相同",
             "The receiving department already handles this case",
-        )])),
+        )]),
     }
 }
 

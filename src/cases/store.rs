@@ -3,108 +3,19 @@
 //! post-approval checks with credit marks. Every change writes its timeline event, the
 //! applicant's notification and the audit entry in the same transaction.
 
-use std::sync::Arc;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::domain::{self, CaseAction, CaseFlags, CaseState, Pause, Performer, Refusal};
+use super::domain::{self, CaseChange, CaseFlags, CaseState, NewEvent, PartSummary, PartWithdrawal};
+pub use super::domain::{CaseRecord, DecisionFacts, decision_document};
 use super::intake::{ApplicationForm, PlannedMaterial, ProvidedAs};
 use crate::audit::{self, NewEntry};
-use crate::calendar::domain::Calendar;
 use crate::identity::store::new_user_id;
-use crate::store::{Db, StoreError, StoreResult};
-
-/// A case as stored.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct CaseRecord {
-    pub number: String,
-    pub parent_number: Option<String>,
-    /// `item` or `bundle`.
-    pub kind: String,
-    pub item_code: Option<String>,
-    pub bundle_code: Option<String>,
-    pub title: String,
-    pub department: String,
-    pub owner_department: String,
-    #[serde(skip)]
-    pub applicant_id: String,
-    pub applicant_name: String,
-    pub enterprise: Option<String>,
-    #[serde(skip)]
-    pub submitted_by: String,
-    #[schema(value_type = String)]
-    pub state: CaseState,
-    pub single_approver: bool,
-    pub immediate: bool,
-    pub with_commitment: bool,
-    pub promised_days: i64,
-    pub form: ApplicationForm,
-    #[schema(value_type = Option<Object>)]
-    pub answers: Option<Value>,
-    pub commitment_text: Option<String>,
-    /// Whether every material was provided at submission (otherwise accepted with deficiencies).
-    pub complete: bool,
-    #[schema(value_type = Option<String>)]
-    pub accepted_on: Option<NaiveDate>,
-    pub accepted_at_window: bool,
-    #[schema(value_type = Option<String>)]
-    pub paused_since: Option<NaiveDate>,
-    pub paused_days: i64,
-    #[schema(value_type = Option<String>)]
-    pub due_on: Option<NaiveDate>,
-    pub decision: Option<String>,
-    pub decision_reason: Option<String>,
-    pub decided_at: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub decision_document: Option<Value>,
-    pub submitted_at: String,
-    pub updated_at: String,
-    pub version: i64,
-}
-
-impl CaseRecord {
-    pub fn flags(&self) -> CaseFlags {
-        CaseFlags {
-            single_approver: self.single_approver,
-            immediate: self.immediate,
-            commitment: self.with_commitment,
-        }
-    }
-
-    pub fn is_bundle(&self) -> bool {
-        self.kind == "bundle"
-    }
-
-    /// The due date now: while a supplement is awaited the clock is stopped, so the date moves
-    /// on with today.
-    pub fn due_now(&self, cal: &Calendar, today: NaiveDate) -> Option<NaiveDate> {
-        let accepted = self.accepted_on?;
-        let promised = u32::try_from(self.promised_days + self.paused_days).unwrap_or(u32::MAX);
-        let pauses: Vec<Pause> =
-            self.paused_since.map(|from| Pause { from, until: None }).into_iter().collect();
-        Some(domain::due_date(cal, accepted, promised, &pauses, today))
-    }
-
-    pub fn light(
-        &self,
-        cal: &Calendar,
-        now: chrono::DateTime<chrono::Utc>,
-        yellow_days: u32,
-    ) -> domain::Light {
-        let today = crate::platform::clock::beijing_date(now);
-        match self.due_now(cal, today) {
-            Some(due) => {
-                let promised = u32::try_from(self.promised_days).unwrap_or(0);
-                domain::light(cal, self.state, due, promised, now, yellow_days)
-            }
-            None => domain::Light::None,
-        }
-    }
-}
+use crate::platform::notifications::{Message, notify};
+use crate::store::{Db, LockTable, StoreError, StoreResult, lock_row};
 
 const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
     owner_department, applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, \
@@ -112,14 +23,21 @@ const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code,
     paused_since, paused_days, due_on, decision, decision_reason, decided_at, decision_document, submitted_at, \
     updated_at, version";
 
+// Corrupt stored values are errors, never silently read as empty: a case whose due date cannot
+// be read must not look as if it had none.
 fn date_col(r: &AnyRow, col: &str) -> StoreResult<Option<NaiveDate>> {
     let raw: Option<String> = r.try_get(col)?;
-    Ok(raw.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()))
+    raw.map(|s| {
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|e| StoreError::Invalid(format!("stored {col} {s:?}: {e}")))
+    })
+    .transpose()
 }
 
 fn json_col(r: &AnyRow, col: &str) -> StoreResult<Option<Value>> {
     let raw: Option<String> = r.try_get(col)?;
-    Ok(raw.and_then(|s| serde_json::from_str(&s).ok()))
+    raw.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Invalid(format!("stored {col}: {e}"))))
+        .transpose()
 }
 
 fn case_from_row(r: &AnyRow) -> StoreResult<CaseRecord> {
@@ -144,7 +62,7 @@ fn case_from_row(r: &AnyRow) -> StoreResult<CaseRecord> {
         immediate: r.try_get::<i64, _>("immediate")? != 0,
         with_commitment: r.try_get::<i64, _>("with_commitment")? != 0,
         promised_days: r.try_get("promised_days")?,
-        form: serde_json::from_str(&form).unwrap_or_default(),
+        form: serde_json::from_str(&form).map_err(|e| StoreError::Invalid(format!("stored form: {e}")))?,
         answers: json_col(r, "answers")?,
         commitment_text: r.try_get("commitment_text")?,
         complete: r.try_get::<i64, _>("complete")? != 0,
@@ -637,13 +555,13 @@ async fn submit_in(conn: &mut AnyConnection, now: &str, s: &Submission, last: i6
         0,
         &s.applicant_id,
         Some(&top),
-        Message {
+        &Message {
             title_zh: format!("申请已提交：{title}"),
             title_en: format!("Application submitted: {title}"),
             body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。"),
             body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
         },
-        Some(&s.form),
+        Some(&s.form.reach()),
     )
     .await?;
     Ok(top)
@@ -808,73 +726,6 @@ async fn insert_event(
     Ok(())
 }
 
-/// A message for the applicant, in both languages.
-pub struct Message {
-    pub title_zh: String,
-    pub title_en: String,
-    pub body_zh: String,
-    pub body_en: String,
-}
-
-/// Puts a message in the user's inbox (`subject`: the case or complaint number it links to) and,
-/// when `reach` is given, queues an SMS to its phone
-/// and an e-mail to its address (if any) in the outbox (sent by the dispatcher after the
-/// transaction commits, so nothing is sent for a rolled-back change and nothing acknowledged is
-/// lost).
-///
-/// `now` is the change's time; `order` puts messages written by one transaction in the order
-/// they were made (a part's before its bundle's), in the stamp's microseconds.
-pub async fn notify(
-    conn: &mut AnyConnection,
-    now: &str,
-    order: u32,
-    user_id: &str,
-    subject: Option<&str>,
-    m: Message,
-    reach: Option<&ApplicationForm>,
-) -> StoreResult<()> {
-    let id = new_user_id();
-    let stamp = format!("{}{:03}Z", now.trim_end_matches('Z'), order.min(999));
-    sqlx::query(
-        "INSERT INTO notifications (id, user_id, case_number, title_zh, title_en, body_zh, body_en, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(user_id)
-    .bind(subject)
-    .bind(&m.title_zh)
-    .bind(&m.title_en)
-    .bind(&m.body_zh)
-    .bind(&m.body_en)
-    .bind(&stamp)
-    .execute(&mut *conn)
-    .await?;
-    let Some(form) = reach else { return Ok(()) };
-    let sms = format!("【全办】{}。{}", m.title_zh, m.body_zh);
-    let email = format!(
-        "{}\n\n{}\n\n{}\n{}\n\n全办 · 济南市一体化政务服务平台",
-        m.title_zh, m.body_zh, m.title_en, m.body_en
-    );
-    for (channel, to, body) in [("sms", &form.contact_phone, sms), ("email", &form.email, email)] {
-        if to.is_empty() {
-            continue;
-        }
-        sqlx::query(
-            "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)",
-        )
-        .bind(new_user_id())
-        .bind(&id)
-        .bind(channel)
-        .bind(to)
-        .bind(body)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Acting
 // ---------------------------------------------------------------------------------------------
@@ -882,117 +733,42 @@ pub async fn notify(
 /// A file offered again with a resubmission (replacing material `index`).
 pub use super::intake::OfferedFile;
 
-pub struct ActRequest {
-    pub number: String,
-    pub action: CaseAction,
-    /// The ways the actor may act on this case (applicant, or staff roles that apply to its
-    /// department); the first that the state machine accepts is used.
-    pub performers: Vec<(Performer, Option<&'static str>)>,
-    pub actor_id: String,
-    pub actor_name: String,
-    pub reason: Option<String>,
-    /// For `transfer`: the department to send the case to; `None` returns it to where it came from.
-    pub to_department: Option<String>,
-    /// The version the actor saw; a different current version answers `Stale`.
-    pub expected_version: i64,
-    /// Whether the actor is acting at a general window (accept there means the result comes
-    /// back to the window for delivery).
-    pub at_general_window: bool,
-    /// Files supplied with a resubmission.
-    pub new_files: Vec<OfferedFile>,
-    /// Who checks a commitment after approval.
-    pub supervising_department: String,
-    /// The case as read before the write (the version guard proves it current).
-    pub case: CaseRecord,
-    /// The handling department's name, for a decision document.
-    pub department_name: String,
-    pub today: NaiveDate,
-    pub calendar: Arc<Calendar>,
-    pub post_check_days: u32,
-    /// The decision document this action would write, built and sealed before the write (see
-    /// [`decision_document`]); used when the action's decision matches it.
-    pub prepared_decision: Option<Value>,
-    /// The signed e-licence an approval issues (items that produce one), stored in this
-    /// transaction.
-    pub licence: Option<crate::licences::store::NewCredential>,
-    /// The one-tap rating link (好差评) sent when the case finishes.
-    pub rating_link: Option<String>,
-}
-
-#[derive(Debug)]
-pub enum ActOutcome {
-    Done(Box<CaseRecord>),
-    /// Not possible in this state.
-    WrongState(CaseState),
-    /// The actor has no role that may do this.
-    NotAllowed,
-    /// Someone else changed the case first.
-    Stale(CaseState),
-    /// Bundles are acted on through their parts (except withdrawal).
-    BundleParent(CaseState),
-    /// A return transfer for a case that was never transferred.
-    NoReturnTarget,
-    /// A transfer to the department that already has the case.
-    SameDepartment,
-}
-
-pub async fn act(db: &Db, req: ActRequest) -> StoreResult<ActOutcome> {
-    let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { act_in(conn, &now, &req).await })).await
-}
-
-async fn act_in(conn: &mut AnyConnection, now: &str, req: &ActRequest) -> StoreResult<ActOutcome> {
-    // The case as the caller read it; the `UPDATE … WHERE version = …` below proves it is still
-    // current, so the single writer does not read it again.
-    let case = &req.case;
-    if case.version != req.expected_version {
-        return Ok(ActOutcome::Stale(case.state));
-    }
-    if case.is_bundle() {
-        return if req.action == CaseAction::Withdraw
-            && req.performers.iter().any(|(p, _)| *p == Performer::Applicant)
-        {
-            withdraw_bundle(conn, now, case, req).await
-        } else {
-            Ok(ActOutcome::BundleParent(case.state))
-        };
-    }
-    let mut refused = ActOutcome::NotAllowed;
-    let mut chosen = None;
-    for (performer, role) in &req.performers {
-        match domain::next_state(case.state, req.action, case.flags(), *performer) {
-            Ok(next) => {
-                chosen = Some((next, *role));
-                break;
-            }
-            Err(Refusal::WrongState(s)) => refused = ActOutcome::WrongState(s),
-            Err(Refusal::NotAllowed) => {}
+impl<'a> From<&'a NewEvent> for EventInsert<'a> {
+    fn from(e: &'a NewEvent) -> Self {
+        EventInsert {
+            action: &e.action,
+            from: e.from,
+            to: e.to,
+            actor_id: e.actor_id.as_deref(),
+            actor_name: &e.actor_name,
+            role: e.role,
+            department: &e.department,
+            reason: e.reason.as_deref(),
+            detail: e.detail.clone(),
         }
     }
-    let Some((next, role)) = chosen else { return Ok(refused) };
-    let cal = &req.calendar;
-    let today = req.today;
-    let now = now.to_string();
-    let mut c = case.clone();
-    c.state = next;
-    let mut detail: Option<Value> = None;
-    match req.action {
-        CaseAction::Accept => {
-            c.accepted_on = Some(today);
-            c.accepted_at_window = req.at_general_window;
-            c.due_on = c.due_now(cal, today);
-            if next == CaseState::Approved {
-                issue_licence(conn, &now, req).await?;
-                decide(&mut c, "approved", req, &now)?;
+}
+
+/// Writes one action's change (decided by [`domain::decide_action`]) with the e-licence its
+/// approval issues (signed before the write). The first statement claims the case at the
+/// version the decision was made from; if someone else changed it first, the write fails with
+/// [`StoreError::Conflict`] and nothing of it is kept. A part of a bundle locks its parent
+/// before that, so that every writer takes the two rows in the same order (parent, then part)
+/// and two parts finishing at once update the parent one after the other.
+pub async fn act(
+    db: &Db,
+    change: CaseChange,
+    licence: Option<crate::licences::store::NewCredential>,
+) -> StoreResult<CaseRecord> {
+    let now = change.case.updated_at.clone();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let c = &change.case;
+            if let Some(parent) = &c.parent_number {
+                lock_row(conn, LockTable::Case, parent).await?;
             }
-        }
-        CaseAction::RequestSupplement => c.paused_since = Some(today),
-        CaseAction::Resubmit => {
-            if let Some(from) = c.paused_since.take() {
-                c.paused_days += cal.working_days_between(from, today.max(from));
-            }
-            c.due_on = c.due_now(cal, today);
-            for f in &req.new_files {
+            claim_case(conn, &change).await?;
+            for f in &change.replaced_files {
                 sqlx::query(
                     "UPDATE case_materials SET provided_as = 'upload', upload_hash = $1, file_name = $2, size = $3, \
                      content_type = $4 WHERE case_number = $5 AND idx = $6",
@@ -1006,57 +782,50 @@ async fn act_in(conn: &mut AnyConnection, now: &str, req: &ActRequest) -> StoreR
                 .execute(&mut *conn)
                 .await?;
             }
-            if !req.new_files.is_empty() {
-                detail =
-                    Some(json!({"files": req.new_files.iter().map(|f| &f.file_name).collect::<Vec<_>>()}));
-                let missing: i64 = sqlx::query(
-                    "SELECT COUNT(*) AS n FROM case_materials WHERE case_number = $1 AND provided_as = 'missing'",
+            if change.approves
+                && let Some(l) = &licence
+            {
+                crate::licences::store::issue_in(conn, &now, l).await?;
+            }
+            insert_event(conn, &now, &c.number, change.event.seq, (&change.event).into()).await?;
+            audit::store::append(conn, &now, change.audit.clone()).await?;
+            if let Some(check) = &change.post_check {
+                sqlx::query(
+                    "INSERT INTO post_checks (id, case_number, department, due_on, status, created_at, version) \
+                     VALUES ($1, $2, $3, $4, 'open', $5, 1)",
                 )
+                .bind(new_user_id())
                 .bind(&c.number)
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get("n")?;
-                c.complete = missing == 0;
+                .bind(&check.department)
+                .bind(check.due_on.format("%Y-%m-%d").to_string())
+                .bind(&now)
+                .execute(&mut *conn)
+                .await?;
             }
-        }
-        CaseAction::Approve => {
-            issue_licence(conn, &now, req).await?;
-            decide(&mut c, "approved", req, &now)?
-        }
-        CaseAction::Reject => decide(&mut c, "rejected", req, &now)?,
-        CaseAction::Withdraw => {
-            c.paused_since = None;
-        }
-        CaseAction::Transfer => {
-            let target = match &req.to_department {
-                Some(d) => d.clone(),
-                None => match last_transfer_source(conn, &c.number).await? {
-                    Some(d) => d,
-                    None => return Ok(ActOutcome::NoReturnTarget),
-                },
-            };
-            if target == c.department {
-                return Ok(ActOutcome::SameDepartment);
+            notify(conn, &now, 0, &c.applicant_id, Some(&c.number), &change.message, change.reach.as_ref())
+                .await?;
+            if let Some(parent) = &c.parent_number {
+                refresh_parent(conn, &now, parent).await?;
             }
-            detail = Some(json!({
-                "from": c.department,
-                "to": target,
-                "returned": req.to_department.is_none(),
-            }));
-            c.department = target;
-        }
-        CaseAction::NotAccept | CaseAction::StartReview | CaseAction::Close | CaseAction::Deliver => {}
-    }
-    let updated = sqlx::query(
+            Ok(change.case)
+        })
+    })
+    .await
+}
+
+/// The version-guarded update that claims the case for `change`.
+async fn claim_case(conn: &mut AnyConnection, change: &CaseChange) -> StoreResult<()> {
+    let c = &change.case;
+    let claimed = sqlx::query(
         "UPDATE cases SET state = $1, department = $2, accepted_on = $3, accepted_by = COALESCE(accepted_by, $4), \
          accepted_at_window = $5, paused_since = $6, paused_days = $7, due_on = $8, decision = $9, \
          decision_reason = $10, decided_at = $11, decision_document = $12, complete = $13, updated_at = $14, \
-         version = version + 1 WHERE number = $15 AND version = $16",
+         version = $15 WHERE number = $16 AND version = $17",
     )
     .bind(c.state.as_str())
     .bind(&c.department)
     .bind(c.accepted_on.map(|d| d.format("%Y-%m-%d").to_string()))
-    .bind(if req.action == CaseAction::Accept { Some(req.actor_id.clone()) } else { None })
+    .bind(&change.accepted_by)
     .bind(i64::from(c.accepted_at_window))
     .bind(c.paused_since.map(|d| d.format("%Y-%m-%d").to_string()))
     .bind(c.paused_days)
@@ -1066,253 +835,34 @@ async fn act_in(conn: &mut AnyConnection, now: &str, req: &ActRequest) -> StoreR
     .bind(&c.decided_at)
     .bind(c.decision_document.as_ref().map(|d| d.to_string()))
     .bind(i64::from(c.complete))
-    .bind(&now)
+    .bind(&c.updated_at)
+    .bind(c.version)
     .bind(&c.number)
-    .bind(case.version)
+    .bind(change.expected_version)
     .execute(&mut *conn)
     .await?;
-    if updated.rows_affected() == 0 {
-        // Someone committed first (PostgreSQL: between our read and our update); report the
-        // state they left, which a fresh statement sees.
-        let now_state = get_in(conn, &c.number).await?.map(|x| x.state).unwrap_or(case.state);
-        return Ok(ActOutcome::Stale(now_state));
-    }
-    let seq = case.version + 1;
-    let event_department = if req.action == CaseAction::Transfer { &case.department } else { &c.department };
-    insert_event(
-        conn,
-        &now,
-        &c.number,
-        seq,
-        EventInsert {
-            action: req.action.as_str(),
-            from: Some(case.state),
-            to: c.state,
-            actor_id: Some(&req.actor_id),
-            actor_name: &req.actor_name,
-            role,
-            department: event_department,
-            reason: req.reason.as_deref(),
-            detail: detail.clone(),
-        },
-    )
-    .await?;
-    audit::store::append(
-        conn,
-        &now,
-        NewEntry::new(
-            format!("case:{}", c.number),
-            format!("user:{}", req.actor_id),
-            format!("case.{}", req.action.as_str()),
-            format!("case:{}", c.number),
-            format!(
-                "{} -> {}{}",
-                case.state.as_str(),
-                c.state.as_str(),
-                req.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-            ),
-        ),
-    )
-    .await?;
-    if req.action == CaseAction::Approve && c.with_commitment
-        || (req.action == CaseAction::Accept && c.state == CaseState::Approved && c.with_commitment)
-    {
-        let due = cal.add_working_days(today, req.post_check_days);
-        sqlx::query(
-            "INSERT INTO post_checks (id, case_number, department, due_on, status, created_at, version) \
-             VALUES ($1, $2, $3, $4, 'open', $5, 1)",
-        )
-        .bind(new_user_id())
-        .bind(&c.number)
-        .bind(&req.supervising_department)
-        .bind(due.format("%Y-%m-%d").to_string())
-        .bind(&now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    let sms = matches!(
-        req.action,
-        CaseAction::Accept
-            | CaseAction::NotAccept
-            | CaseAction::RequestSupplement
-            | CaseAction::Approve
-            | CaseAction::Reject
-            | CaseAction::Close
-    );
-    let reason_zh = req.reason.as_deref().map(|r| format!("原因：{r}。")).unwrap_or_default();
-    let reason_en = req.reason.as_deref().map(|r| format!("Reason: {r}. ")).unwrap_or_default();
-    let next_zh = match c.state {
-        CaseState::SupplementRequested => "请在“我的办件”中补正材料后重新提交。",
-        CaseState::Closed if c.accepted_at_window => "请到受理窗口领取办理结果。",
-        CaseState::Closed => "办理结果可在“我的办件”中查看。",
-        CaseState::Accepted => "承诺办结日期见办件详情。",
-        _ => "",
-    };
-    let next_en = match c.state {
-        CaseState::SupplementRequested => "Please supply the missing materials under My cases and resubmit.",
-        CaseState::Closed if c.accepted_at_window => {
-            "Please collect the result at the window where you applied."
-        }
-        CaseState::Closed => "The result is on the case page under My cases.",
-        CaseState::Accepted => "The promised completion date is on the case page.",
-        _ => "",
-    };
-    let contact = c.form.clone();
-    // 一事一评: a finished case asks its applicant for a rating, with a link that needs no login.
-    let (rate_zh, rate_en) = match (&req.rating_link, c.state) {
-        (Some(link), CaseState::Closed | CaseState::NotAccepted) => (
-            format!("请为本次服务评价（5个工作日内有效）：{link}"),
-            format!(" Please rate this service (valid for 5 working days): {link}"),
-        ),
-        _ => (String::new(), String::new()),
-    };
-    notify(
-        conn,
-        &now,
-        0,
-        &c.applicant_id,
-        Some(&c.number),
-        Message {
-            title_zh: format!("{} {}：{}", c.title, c.number, c.state.label_zh()),
-            title_en: format!("{} {}: {}", c.title, c.number, c.state.label_en()),
-            body_zh: format!("{reason_zh}{next_zh}{rate_zh}"),
-            body_en: format!("{reason_en}{next_en}{rate_en}"),
-        },
-        sms.then_some(&contact),
-    )
-    .await?;
-    if let Some(parent) = &c.parent_number {
-        refresh_parent(conn, &now, parent).await?;
-    }
-    // The record as written (no second read after the commit).
-    c.version = seq;
-    c.updated_at = now;
-    Ok(ActOutcome::Done(Box::new(c)))
-}
-
-/// Stores the approval's e-licence (signed before the write), if the item produces one.
-async fn issue_licence(conn: &mut AnyConnection, now: &str, req: &ActRequest) -> StoreResult<()> {
-    if let Some(l) = &req.licence {
-        crate::licences::store::issue_in(conn, now, l).await?;
+    if claimed.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
     }
     Ok(())
 }
 
-/// What a decision document says (who decides, when, on what reason).
-pub struct DecisionFacts<'a> {
-    pub decision: &'a str,
-    pub reason: Option<&'a str>,
-    pub actor_name: &'a str,
-    pub department_name: &'a str,
-    pub today: NaiveDate,
-    pub now: &'a str,
-    pub licence_identifier: Option<&'a str>,
-}
-
-/// The decision document (决定书) of a decision on `c`, unsealed (`seal: null`). Pure: the
-/// service builds and seals it before the write, so that no signing happens in the writer.
-pub fn decision_document(c: &CaseRecord, f: &DecisionFacts<'_>) -> Value {
-    let approved = f.decision == "approved";
-    let (title_zh, title_en) = if approved {
-        ("准予行政许可决定书", "Decision to grant")
-    } else {
-        ("不予行政许可决定书", "Decision to refuse")
-    };
-    let year = f.today.format("%Y");
-    let submitted = c.submitted_at.get(..10).unwrap_or(&c.submitted_at);
-    let text_zh = if approved {
-        format!(
-            "{}：你（单位）于{}提出的“{}”申请，经审查，符合法定条件、标准，根据有关法律法规规定，决定准予许可。",
-            c.applicant_name, submitted, c.title
-        )
-    } else {
-        format!(
-            "{}：你（单位）于{}提出的“{}”申请，经审查，{}。根据有关法律法规规定，决定不予许可。如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。",
-            c.applicant_name,
-            submitted,
-            c.title,
-            f.reason.unwrap_or("不符合法定条件")
-        )
-    };
-    let text_en = if approved {
-        format!(
-            "{}: your application for \"{}\" of {} has been reviewed and meets the statutory conditions; it is granted.",
-            c.applicant_name, c.title, submitted
-        )
-    } else {
-        format!(
-            "{}: your application for \"{}\" of {} has been reviewed and is refused: {}. You may apply for administrative reconsideration within 60 days or bring a lawsuit within six months.",
-            c.applicant_name,
-            c.title,
-            submitted,
-            f.reason.unwrap_or("the statutory conditions are not met")
-        )
-    };
-    json!({
-        "document_number": format!("济政务决〔{year}〕{}号", c.number.get(2..).unwrap_or(&c.number)),
-        "title_zh": title_zh,
-        "title_en": title_en,
-        "case_number": c.number,
-        "item_code": c.item_code,
-        "item_name": c.title,
-        "applicant_name": c.applicant_name,
-        "enterprise": c.enterprise,
-        "decision": f.decision,
-        "reason": f.reason,
-        "department": c.department,
-        "department_name": f.department_name,
-        "decided_by": f.actor_name,
-        "decided_at": f.now,
-        "date": f.today.format("%Y-%m-%d").to_string(),
-        "text_zh": text_zh,
-        "text_en": text_en,
-        "licence_identifier": f.licence_identifier,
-        "seal": Value::Null,
-    })
-}
-
-/// Records the decision in the case with its document: the one the service prepared (and
-/// sealed) for this decision, or an unsealed one when there is none.
-fn decide(c: &mut CaseRecord, decision: &str, req: &ActRequest, now: &str) -> StoreResult<()> {
-    c.decision = Some(decision.to_string());
-    c.decision_reason = req.reason.clone();
-    match req.prepared_decision.as_ref().filter(|d| d["decision"] == decision) {
-        Some(doc) => {
-            c.decided_at = Some(doc["decided_at"].as_str().unwrap_or(now).to_string());
-            c.decision_document = Some(doc.clone());
-        }
-        None => {
-            c.decided_at = Some(now.to_string());
-            let facts = DecisionFacts {
-                decision,
-                reason: req.reason.as_deref(),
-                actor_name: &req.actor_name,
-                department_name: &req.department_name,
-                today: req.today,
-                now,
-                licence_identifier: None,
-            };
-            c.decision_document = Some(decision_document(c, &facts));
-        }
-    }
-    Ok(())
-}
-
-async fn last_transfer_source(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<String>> {
+/// The department a case last came from by transfer (for "return it"), from its timeline.
+pub async fn last_transfer_source(db: &Db, number: &str) -> StoreResult<Option<String>> {
     let row = sqlx::query(
         "SELECT detail FROM case_events WHERE case_number = $1 AND action = 'transfer' ORDER BY seq DESC LIMIT 1",
     )
     .bind(number)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let detail: Option<String> = row.try_get("detail")?;
-    Ok(detail
-        .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-        .and_then(|d| d.get("from").and_then(Value::as_str).map(str::to_string)))
+    let detail = json_col(&row, "detail")?;
+    Ok(detail.and_then(|d| d.get("from").and_then(Value::as_str).map(str::to_string)))
 }
 
-/// Recomputes a bundle's state from its parts after one of them changed.
+/// Recomputes a bundle's state from its parts after one of them changed. The caller holds the
+/// parent's row lock (taken before its own claim), so on PostgreSQL these reads see every
+/// sibling's committed change and no two parts update the parent from the same old state.
 async fn refresh_parent(conn: &mut AnyConnection, now: &str, parent: &str) -> StoreResult<()> {
     let rows = sqlx::query(
         "SELECT number, title, state, decision, decision_document FROM cases WHERE parent_number = $1 ORDER BY number",
@@ -1320,150 +870,85 @@ async fn refresh_parent(conn: &mut AnyConnection, now: &str, parent: &str) -> St
     .bind(parent)
     .fetch_all(&mut *conn)
     .await?;
-    let states: Vec<CaseState> = rows
+    let parts = rows
         .iter()
-        .filter_map(|r| r.try_get::<String, _>("state").ok().and_then(|s| CaseState::parse(&s)))
-        .collect();
+        .map(|r| {
+            let state: String = r.try_get("state")?;
+            Ok(PartSummary {
+                number: r.try_get("number")?,
+                title: r.try_get("title")?,
+                state: CaseState::parse(&state)
+                    .ok_or_else(|| StoreError::Invalid(format!("bad case state {state}")))?,
+                decision: r.try_get("decision")?,
+                document_number: json_col(r, "decision_document")?
+                    .and_then(|d| d.get("document_number").cloned()),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
     let Some(p) = get_in(conn, parent).await? else { return Ok(()) };
-    let next = domain::bundle_state(&states);
-    if next == p.state {
-        return Ok(());
-    }
-    let now = now.to_string();
-    // Once every part is finished the bundle gets one combined result listing each decision.
-    let combined = if matches!(next, CaseState::Closed | CaseState::Delivered) {
-        let mut parts = Vec::new();
-        for r in &rows {
-            let doc = json_col(r, "decision_document")?;
-            parts.push(json!({
-                "case_number": r.try_get::<String, _>("number")?,
-                "title": r.try_get::<String, _>("title")?,
-                "state": r.try_get::<String, _>("state")?,
-                "decision": r.try_get::<Option<String>, _>("decision")?,
-                "document_number": doc.as_ref().and_then(|d| d.get("document_number")).cloned(),
-            }));
-        }
-        Some(json!({
-            "kind": "bundle_result",
-            "document_number": format!("济政务一件事〔{}〕{}号", &p.number[2..6], &p.number[2..]),
-            "title_zh": "“一件事”办理结果通知书",
-            "title_en": "Combined result of a bundle application",
-            "case_number": p.number,
-            "item_name": p.title,
-            "applicant_name": p.applicant_name,
-            "decision": "combined",
-            "parts": parts,
-            "date": &now[..10],
-            "decided_at": now,
-        }))
-        .map(|d| d.to_string())
-    } else {
-        p.decision_document.as_ref().map(|d| d.to_string())
-    };
-    sqlx::query(
-        "UPDATE cases SET state = $1, decision_document = $2, updated_at = $3, version = version + 1 WHERE number = $4",
+    let Some(change) = domain::decide_bundle_refresh(&p, &parts, now) else { return Ok(()) };
+    let updated = sqlx::query(
+        "UPDATE cases SET state = $1, decision_document = $2, updated_at = $3, version = version + 1 \
+         WHERE number = $4 AND version = $5",
     )
-    .bind(next.as_str())
-    .bind(combined)
-    .bind(&now)
+    .bind(change.state.as_str())
+    .bind(change.decision_document.as_ref().map(|d| d.to_string()))
+    .bind(now)
     .bind(parent)
+    .bind(change.expected_version)
     .execute(&mut *conn)
     .await?;
-    insert_event(
-        conn,
-        &now,
-        parent,
-        p.version + 1,
-        EventInsert::new("parts_changed", Some(p.state), next, "系统 System", &p.department),
-    )
-    .await?;
-    if matches!(next, CaseState::Closed | CaseState::Delivered) {
-        notify(
-            conn,
-            &now,
-            1,
-            &p.applicant_id,
-            Some(parent),
-            Message {
-                title_zh: format!("{} {}：{}", p.title, p.number, next.label_zh()),
-                title_en: format!("{} {}: {}", p.title, p.number, next.label_en()),
-                body_zh: "“一件事”的全部事项均已办结，合并结果见办件详情。".into(),
-                body_en: "Every part of this bundle is finished; the combined result is on the case page."
-                    .into(),
-            },
-            Some(&p.form),
-        )
-        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    insert_event(conn, now, parent, change.event.seq, (&change.event).into()).await?;
+    if let Some((message, reach)) = &change.message {
+        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(reach)).await?;
     }
     Ok(())
 }
 
-async fn withdraw_bundle(
-    conn: &mut AnyConnection,
-    now: &str,
-    parent: &CaseRecord,
-    req: &ActRequest,
-) -> StoreResult<ActOutcome> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE parent_number = $1 ORDER BY number"
-    )))
-    .bind(&parent.number)
-    .fetch_all(&mut *conn)
-    .await?;
-    let parts: Vec<CaseRecord> = rows.iter().map(case_from_row).collect::<StoreResult<_>>()?;
-    let withdrawable: Vec<&CaseRecord> = parts
-        .iter()
-        .filter(|c| {
-            domain::next_state(c.state, CaseAction::Withdraw, c.flags(), Performer::Applicant).is_ok()
+/// Withdraws a bundle's parts as [`domain::decide_bundle_withdrawal`] decided. Claims the parent
+/// first (it must still be at the version the applicant saw), then each part at the version
+/// read; any lost claim fails the whole withdrawal.
+pub async fn withdraw_bundle(
+    db: &Db,
+    parent: CaseRecord,
+    parts: Vec<PartWithdrawal>,
+) -> StoreResult<CaseRecord> {
+    let now = db.now_text();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let claimed =
+                sqlx::query("UPDATE cases SET version = version WHERE number = $1 AND version = $2")
+                    .bind(&parent.number)
+                    .bind(parent.version)
+                    .execute(&mut *conn)
+                    .await?;
+            if claimed.rows_affected() == 0 {
+                return Err(StoreError::Conflict);
+            }
+            for part in &parts {
+                let done = sqlx::query(
+                    "UPDATE cases SET state = 'withdrawn', paused_since = NULL, updated_at = $1, \
+                     version = version + 1 WHERE number = $2 AND version = $3",
+                )
+                .bind(&now)
+                .bind(&part.number)
+                .bind(part.expected_version)
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict);
+                }
+                insert_event(conn, &now, &part.number, part.event.seq, (&part.event).into()).await?;
+                audit::store::append(conn, &now, part.audit.clone()).await?;
+            }
+            refresh_parent(conn, &now, &parent.number).await?;
+            get_in(conn, &parent.number).await?.ok_or(StoreError::NotFound)
         })
-        .collect();
-    if withdrawable.is_empty() {
-        return Ok(ActOutcome::WrongState(parent.state));
-    }
-    let now = now.to_string();
-    for c in withdrawable {
-        sqlx::query(
-            "UPDATE cases SET state = 'withdrawn', paused_since = NULL, updated_at = $1, version = version + 1 \
-             WHERE number = $2",
-        )
-        .bind(&now)
-        .bind(&c.number)
-        .execute(&mut *conn)
-        .await?;
-        insert_event(
-            conn,
-            &now,
-            &c.number,
-            c.version + 1,
-            EventInsert {
-                action: "withdraw",
-                from: Some(c.state),
-                to: CaseState::Withdrawn,
-                actor_id: Some(&req.actor_id),
-                actor_name: &req.actor_name,
-                role: None,
-                department: &c.department,
-                reason: req.reason.as_deref(),
-                detail: None,
-            },
-        )
-        .await?;
-        audit::store::append(
-            conn,
-            &now,
-            NewEntry::new(
-                format!("case:{}", c.number),
-                format!("user:{}", req.actor_id),
-                "case.withdraw",
-                format!("case:{}", c.number),
-                format!("{} -> withdrawn (with bundle {})", c.state.as_str(), parent.number),
-            ),
-        )
-        .await?;
-    }
-    refresh_parent(conn, &now, &parent.number).await?;
-    let fresh = get_in(conn, &parent.number).await?.ok_or(StoreError::NotFound)?;
-    Ok(ActOutcome::Done(Box::new(fresh)))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1558,6 +1043,17 @@ pub async fn conclude_post_check(
     db.write(move |conn| {
         Box::pin(async move {
             let status = if false_commitment { "false_commitment" } else { "confirmed" };
+            let number: String = sqlx::query("SELECT case_number FROM post_checks WHERE id = $1")
+                .bind(&pid)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound)?
+                .try_get("case_number")?;
+            let case = get_in(conn, &number).await?.ok_or(StoreError::NotFound)?;
+            // Same lock order as every other write on a bundle's part: parent, then the part.
+            if let Some(parent) = &case.parent_number {
+                lock_row(conn, LockTable::Case, parent).await?;
+            }
             let done = sqlx::query(
                 "UPDATE post_checks SET status = $1, note = $2, decided_by = $3, decided_at = $4, version = version + 1 \
                  WHERE id = $5 AND version = $6 AND status = 'open'",
@@ -1571,16 +1067,8 @@ pub async fn conclude_post_check(
             .execute(&mut *conn)
             .await?;
             if done.rows_affected() == 0 {
-                let exists =
-                    sqlx::query("SELECT id FROM post_checks WHERE id = $1").bind(&pid).fetch_optional(&mut *conn).await?;
-                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
+                return Err(StoreError::Conflict);
             }
-            let number: String = sqlx::query("SELECT case_number FROM post_checks WHERE id = $1")
-                .bind(&pid)
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get("case_number")?;
-            let case = get_in(conn, &number).await?.ok_or(StoreError::NotFound)?;
             audit::store::append(
                 conn,
                 &now,
@@ -1594,15 +1082,19 @@ pub async fn conclude_post_check(
             )
             .await?;
             if false_commitment {
-                sqlx::query(
+                let revoked = sqlx::query(
                     "UPDATE cases SET state = 'revoked', decision = 'revoked', decision_reason = $1, updated_at = $2, \
-                     version = version + 1 WHERE number = $3",
+                     version = version + 1 WHERE number = $3 AND version = $4",
                 )
                 .bind(&note)
                 .bind(&now)
                 .bind(&number)
+                .bind(case.version)
                 .execute(&mut *conn)
                 .await?;
+                if revoked.rows_affected() == 0 {
+                    return Err(StoreError::Conflict);
+                }
                 // The licence the approval issued goes with it (status lists show it revoked).
                 sqlx::query(
                     "UPDATE credentials SET status = 'revoked', status_reason = $1, updated_at = $2, \
@@ -1666,7 +1158,7 @@ pub async fn conclude_post_check(
                     0,
                     &case.applicant_id,
                     Some(&number),
-                    Message {
+                    &Message {
                         title_zh: format!("{} {}：审批决定已撤销", case.title, number),
                         title_en: format!("{} {}: the approval is revoked", case.title, number),
                         body_zh: format!(
@@ -1676,7 +1168,7 @@ pub async fn conclude_post_check(
                             "The post-approval check found the commitment false: {note}. A credit mark was recorded; the commitment route is no longer available to you."
                         ),
                     },
-                    Some(&case.form),
+                    Some(&case.form.reach()),
                 )
                 .await?;
                 if let Some(parent) = &case.parent_number {

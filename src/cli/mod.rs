@@ -235,6 +235,7 @@ async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
         url: cfg.database_url(),
         max_connections: cfg.max_connections,
         max_group: 256,
+        max_queue: crate::store::DEFAULT_WRITE_QUEUE,
         clock: cfg.clock()?,
     })
     .await

@@ -553,6 +553,108 @@ pub struct Cluster {
     pub radius_m: f64,
 }
 
+/// A cluster found by a scan, with what it would become as a new task.
+#[derive(Clone, Debug)]
+pub struct FoundCluster {
+    pub cluster: Cluster,
+    /// The id a new task for it takes (made before the write).
+    pub new_id: String,
+    pub department: String,
+    pub district: Option<String>,
+}
+
+/// A task to write: new (`grows: None`), or an open one grown at version `grows`.
+#[derive(Clone, Debug)]
+pub struct TaskChange {
+    pub task: ProactiveTask,
+    pub grows: Option<i64>,
+}
+
+/// Which found clusters continue an open task (same category, sharing a member or within the
+/// radius) and grow it when they have new members, and which raise a new task.
+pub fn plan_tasks(
+    found: &[FoundCluster],
+    open: &[ProactiveTask],
+    radius_m: f64,
+    now: &str,
+) -> Vec<TaskChange> {
+    let mut open: Vec<ProactiveTask> = open.to_vec();
+    let mut changes: Vec<TaskChange> = Vec::new();
+    for f in found {
+        let c = &f.cluster;
+        let continues = open.iter_mut().find(|t| {
+            t.category == c.category
+                && (t.members.iter().any(|m| c.members.contains(m))
+                    || distance_m(t.lat, t.lon, c.lat, c.lon) <= radius_m)
+        });
+        match continues {
+            Some(t) => {
+                let before = t.members.len();
+                for m in &c.members {
+                    if !t.members.contains(m) {
+                        t.members.push(m.clone());
+                    }
+                }
+                if t.members.len() == before {
+                    continue;
+                }
+                let grows = match changes.iter().position(|x| x.task.id == t.id) {
+                    // Grown twice in one scan: one write, at the version read.
+                    Some(i) => changes.remove(i).grows,
+                    None => Some(t.version),
+                };
+                t.size = t.members.len() as i64;
+                t.lat = c.lat;
+                t.lon = c.lon;
+                t.radius_m = c.radius_m;
+                t.updated_at = now.to_string();
+                changes.push(TaskChange { task: t.clone(), grows });
+            }
+            None => {
+                let task = ProactiveTask {
+                    id: f.new_id.clone(),
+                    category: c.category.clone(),
+                    department: f.department.clone(),
+                    district: f.district.clone(),
+                    lat: c.lat,
+                    lon: c.lon,
+                    radius_m: c.radius_m,
+                    size: c.members.len() as i64,
+                    members: c.members.clone(),
+                    status: "open".into(),
+                    note: None,
+                    created_at: now.to_string(),
+                    updated_at: now.to_string(),
+                    version: 1,
+                };
+                // A later cluster of the same scan may continue it.
+                open.push(task.clone());
+                changes.push(TaskChange { task, grows: None });
+            }
+        }
+    }
+    changes
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ProactiveTask {
+    pub id: String,
+    pub category: String,
+    pub department: String,
+    pub district: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    pub members: Vec<String>,
+    pub size: i64,
+    /// `open` or `done`.
+    pub status: String,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
 /// Clusters among located complaints received since `now - days` (single-link: a complaint
 /// joins a cluster when it is within the radius of any member).
 pub fn clusters(items: &[Located], rules: &ClusterRules, now: DateTime<Utc>) -> Vec<Cluster> {

@@ -14,7 +14,7 @@ use super::store::{self, Complaint, Event, Filter, NewComplaint, ProactiveTask, 
 use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Actor, Role};
-use crate::store::{Db, time_text};
+use crate::store::{Db, StoreError, time_text};
 
 /// The taxonomy and the classifier trained on it, shared by the handlers and retrained as
 /// routing history grows.
@@ -967,7 +967,7 @@ pub async fn act(
     let notify = match (&c.complainant_id, action, c.status.as_str()) {
         (Some(user), "resolve", _) => Some((
             user.clone(),
-            crate::cases::store::Message {
+            crate::platform::notifications::Message {
                 title_zh: format!("您的诉求 {} 已办理", c.id),
                 title_en: format!("Your complaint {} has been answered", c.id),
                 body_zh: format!(
@@ -998,9 +998,24 @@ pub async fn act(
             notify,
         },
     )
-    .await?;
-    if !saved {
-        return Err(ApiError::conflict_stale());
+    .await;
+    match saved {
+        Ok(()) => {}
+        // Someone else's change came first and ours was not written: 409 with the status they
+        // left (one complaint dispatched twice, an answer racing a return).
+        Err(StoreError::Conflict) => {
+            let now = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+            return Err(ApiError::StateConflict {
+                code: "version_conflict",
+                zh: format!("诉求已被他人处理，当前状态为“{}”，请刷新后重试", now.status),
+                en: format!(
+                    "Someone else acted on the complaint first; it is now {}. Reload and try again",
+                    now.status
+                ),
+                state: now.status,
+            });
+        }
+        Err(e) => return Err(e.into()),
     }
     readable(state, caller, id).await
 }
@@ -1187,62 +1202,22 @@ pub async fn scan_clusters(state: &AppState) -> ApiResult<Vec<ProactiveTask>> {
     let since = time_text(now - chrono::Duration::days(i64::from(rules.days)));
     let items = store::located_open(&state.db, &since, true, store::Around::Everywhere).await?;
     let found = domain::clusters(&items, &rules, now);
-    let open = store::tasks(&state.db, None, true).await?;
     let taxonomy = state.complaints.taxonomy();
-    let mut changed = Vec::new();
-    for cluster in found {
-        let continues = open.iter().find(|t| {
-            t.category == cluster.category
-                && (t.members.iter().any(|m| cluster.members.contains(m))
-                    || crate::halls::domain::distance_m(t.lat, t.lon, cluster.lat, cluster.lon)
-                        <= rules.radius_m)
-        });
-        let district = district_at(state, cluster.lat, cluster.lon);
-        match continues {
-            Some(t) if t.size as usize >= cluster.members.len() => {}
-            Some(t) => {
-                let mut members = t.members.clone();
-                for m in &cluster.members {
-                    if !members.contains(m) {
-                        members.push(m.clone());
-                    }
-                }
-                let grown = ProactiveTask {
-                    size: members.len() as i64,
-                    members,
-                    lat: cluster.lat,
-                    lon: cluster.lon,
-                    radius_m: cluster.radius_m,
-                    ..t.clone()
-                };
-                store::upsert_task(&state.db, grown.clone(), true).await?;
-                changed.push(grown);
+    let found = found
+        .into_iter()
+        .map(|cluster| {
+            let district = district_at(state, cluster.lat, cluster.lon);
+            domain::FoundCluster {
+                new_id: crate::licences::service::uuid_v4(),
+                department: taxonomy
+                    .department_for(&cluster.category, district.as_deref())
+                    .unwrap_or_default(),
+                district,
+                cluster,
             }
-            None => {
-                let now_s = time_text(now);
-                let task = ProactiveTask {
-                    id: crate::licences::service::uuid_v4(),
-                    department: taxonomy
-                        .department_for(&cluster.category, district.as_deref())
-                        .unwrap_or_default(),
-                    category: cluster.category.clone(),
-                    district,
-                    lat: cluster.lat,
-                    lon: cluster.lon,
-                    radius_m: cluster.radius_m,
-                    size: cluster.members.len() as i64,
-                    members: cluster.members.clone(),
-                    status: "open".into(),
-                    note: None,
-                    created_at: now_s.clone(),
-                    updated_at: now_s,
-                    version: 1,
-                };
-                store::upsert_task(&state.db, task.clone(), false).await?;
-                changed.push(task);
-            }
-        }
-    }
+        })
+        .collect();
+    let changed = store::apply_clusters(&state.db, found, rules.radius_m).await?;
     Ok(changed)
 }
 
@@ -1276,16 +1251,21 @@ pub async fn finish_task(
             "Say what was done about it",
         ));
     };
-    if !store::finish_task(
+    match store::finish_task(
         &state.db,
         id.to_string(),
         version.unwrap_or(t.version),
         note,
         format!("user:{user}"),
     )
-    .await?
+    .await
     {
-        return Err(wrong_state(&t.status));
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            let now = store::task(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+            return Err(wrong_state(&now.status));
+        }
+        Err(e) => return Err(e.into()),
     }
     store::task(&state.db, id).await?.ok_or(ApiError::NotFound)
 }

@@ -6,8 +6,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::domain::{Category, DistrictRule, Example, Located, Taxonomy};
+use super::domain::{FoundCluster, TaskChange};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, LockTable, StoreError, StoreResult, lock_row};
 
 /// A complaint as stored (the complainant's phone is never shown to the public or Open311).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -382,7 +383,7 @@ pub struct Save {
     pub event: (String, String, Option<String>, Option<String>),
     pub also: Option<(Complaint, EventRow)>,
     /// A message for the complainant's inbox (people who filed with an account).
-    pub notify: Option<(String, crate::cases::store::Message)>,
+    pub notify: Option<(String, crate::platform::notifications::Message)>,
 }
 
 async fn update_row(conn: &mut AnyConnection, now: &str, c: &Complaint, expected: i64) -> StoreResult<bool> {
@@ -425,13 +426,13 @@ async fn update_row(conn: &mut AnyConnection, now: &str, c: &Complaint, expected
     Ok(done.rows_affected() == 1)
 }
 
-/// `false` when someone changed the complaint first.
-pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
+/// [`StoreError::Conflict`] (nothing written) when someone changed the complaint first.
+pub async fn save(db: &Db, mut s: Save) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
             if !update_row(conn, &now, &s.complaint, s.expected_version).await? {
-                return Ok(false);
+                return Err(StoreError::Conflict);
             }
             insert_event(conn, &now, &s.complaint.id, &s.event).await?;
             audit::store::append(
@@ -447,8 +448,16 @@ pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
             )
             .await?;
             if let Some((user, message)) = s.notify.take() {
-                crate::cases::store::notify(conn, &now, 0, &user, Some(&s.complaint.id), message, None)
-                    .await?;
+                crate::platform::notifications::notify(
+                    conn,
+                    &now,
+                    0,
+                    &user,
+                    Some(&s.complaint.id),
+                    &message,
+                    None,
+                )
+                .await?;
             }
             if let Some((other, event)) = &s.also {
                 if !update_row(conn, &now, other, other.version).await? {
@@ -456,7 +465,7 @@ pub async fn save(db: &Db, mut s: Save) -> StoreResult<bool> {
                 }
                 insert_event(conn, &now, &other.id, event).await?;
             }
-            Ok(true)
+            Ok(())
         })
     })
     .await
@@ -650,24 +659,7 @@ pub async fn duties(db: &Db) -> StoreResult<std::collections::HashMap<String, Ve
 // Proactive tasks (未诉先办)
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct ProactiveTask {
-    pub id: String,
-    pub category: String,
-    pub department: String,
-    pub district: Option<String>,
-    pub lat: f64,
-    pub lon: f64,
-    pub radius_m: f64,
-    pub members: Vec<String>,
-    pub size: i64,
-    /// `open` or `done`.
-    pub status: String,
-    pub note: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: i64,
-}
+pub use super::domain::ProactiveTask;
 
 fn task_from_row(r: &AnyRow) -> StoreResult<ProactiveTask> {
     Ok(ProactiveTask {
@@ -711,76 +703,102 @@ pub async fn task(db: &Db, id: &str) -> StoreResult<Option<ProactiveTask>> {
     row.as_ref().map(task_from_row).transpose()
 }
 
-/// Creates a task, or grows the open one it continues (`existing`), and links the members.
-pub async fn upsert_task(db: &Db, t: ProactiveTask, existing: bool) -> StoreResult<()> {
+/// Raises or grows proactive tasks for the clusters found (未诉先办). The decision which cluster
+/// continues which open task is made here, under the scan's lock row, from the open tasks as
+/// they are now: the minute loop, `POST /proactive-tasks/scan` and another process scanning at
+/// the same time run one after another, so a cluster never yields two tasks.
+pub async fn apply_clusters(
+    db: &Db,
+    found: Vec<FoundCluster>,
+    radius_m: f64,
+) -> StoreResult<Vec<ProactiveTask>> {
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
-            let members = serde_json::to_string(&t.members).unwrap_or_else(|_| "[]".into());
-            if existing {
-                sqlx::query(
-                    "UPDATE proactive_tasks SET members = $1, size = $2, lat = $3, lon = $4, radius_m = $5, \
-                     updated_at = $6, version = version + 1 WHERE id = $7",
-                )
-                .bind(&members)
-                .bind(t.size)
-                .bind(t.lat)
-                .bind(t.lon)
-                .bind(t.radius_m)
-                .bind(&now)
-                .bind(&t.id)
-                .execute(&mut *conn)
-                .await?;
-            } else {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO proactive_tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', \
-                     NULL, $10, $10, 1)"
-                )))
-                .bind(&t.id)
-                .bind(&t.category)
-                .bind(&t.department)
-                .bind(&t.district)
-                .bind(t.lat)
-                .bind(t.lon)
-                .bind(t.radius_m)
-                .bind(&members)
-                .bind(t.size)
-                .bind(&now)
-                .execute(&mut *conn)
-                .await?;
+            if !lock_row(conn, LockTable::Lock, SCAN_LOCK).await? {
+                return Err(StoreError::Invalid(format!("lock row {SCAN_LOCK} is missing")));
             }
-            for m in &t.members {
-                sqlx::query("UPDATE complaints SET proactive_task = $1 WHERE id = $2 AND proactive_task IS NULL")
-                    .bind(&t.id)
-                    .bind(m)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    format!("proactive:{}", t.id),
-                    "system:clusters",
-                    if existing { "proactive.grown" } else { "proactive.raised" },
-                    format!("proactive:{}", t.id),
-                    format!("{} × {} ({})", t.category, t.size, t.department),
-                ),
-            )
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE status = 'open'"
+            )))
+            .fetch_all(&mut *conn)
             .await?;
-            Ok(())
+            let open = rows.iter().map(task_from_row).collect::<StoreResult<Vec<_>>>()?;
+            let changes = super::domain::plan_tasks(&found, &open, radius_m, &now);
+            for change in &changes {
+                write_task(conn, &now, change).await?;
+            }
+            Ok(changes.into_iter().map(|c| c.task).collect())
         })
     })
     .await
 }
 
-pub async fn finish_task(
-    db: &Db,
-    id: String,
-    version: i64,
-    note: String,
-    actor: String,
-) -> StoreResult<bool> {
+/// The lock row every cluster scan takes first.
+const SCAN_LOCK: &str = "proactive_scan";
+
+async fn write_task(conn: &mut AnyConnection, now: &str, change: &TaskChange) -> StoreResult<()> {
+    let t = &change.task;
+    let members = serde_json::to_string(&t.members).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if let Some(expected) = change.grows {
+        let done = sqlx::query(
+            "UPDATE proactive_tasks SET members = $1, size = $2, lat = $3, lon = $4, radius_m = $5, \
+             updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8 AND status = 'open'",
+        )
+        .bind(&members)
+        .bind(t.size)
+        .bind(t.lat)
+        .bind(t.lon)
+        .bind(t.radius_m)
+        .bind(now)
+        .bind(&t.id)
+        .bind(expected)
+        .execute(&mut *conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+    } else {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO proactive_tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', \
+             NULL, $10, $10, 1)"
+        )))
+        .bind(&t.id)
+        .bind(&t.category)
+        .bind(&t.department)
+        .bind(&t.district)
+        .bind(t.lat)
+        .bind(t.lon)
+        .bind(t.radius_m)
+        .bind(&members)
+        .bind(t.size)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for m in &t.members {
+        sqlx::query("UPDATE complaints SET proactive_task = $1 WHERE id = $2 AND proactive_task IS NULL")
+            .bind(&t.id)
+            .bind(m)
+            .execute(&mut *conn)
+            .await?;
+    }
+    audit::store::append(
+        conn,
+        now,
+        NewEntry::new(
+            format!("proactive:{}", t.id),
+            "system:clusters",
+            if change.grows.is_some() { "proactive.grown" } else { "proactive.raised" },
+            format!("proactive:{}", t.id),
+            format!("{} × {} ({})", t.category, t.size, t.department),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn finish_task(db: &Db, id: String, version: i64, note: String, actor: String) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
@@ -795,7 +813,7 @@ pub async fn finish_task(
             .execute(&mut *conn)
             .await?;
             if done.rows_affected() == 0 {
-                return Ok(false);
+                return Err(StoreError::Conflict);
             }
             audit::store::append(
                 conn,
@@ -803,7 +821,7 @@ pub async fn finish_task(
                 NewEntry::new(format!("proactive:{id}"), actor.clone(), "proactive.done", format!("proactive:{id}"), note),
             )
             .await?;
-            Ok(true)
+            Ok(())
         })
     })
     .await

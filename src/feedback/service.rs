@@ -570,7 +570,7 @@ pub async fn step(
         ("rectify", true, Some(rater)) => Some((
             rater.clone(),
             (rating.object_kind != "visit").then(|| rating.object_id.clone()),
-            crate::cases::store::Message {
+            crate::platform::notifications::Message {
                 title_zh: "您的评价已整改答复".into(),
                 title_en: "Your rating has been answered".into(),
                 body_zh: format!("{}。相关部门将回访您是否满意。", r.answer.clone().unwrap_or_default()),
@@ -591,9 +591,8 @@ pub async fn step(
         note: Some(note),
         notify,
     };
-    if !store::save_loop(&state.db, change).await? {
-        return Err(ApiError::conflict_stale());
-    }
+    // A lost claim is a conflict (nothing was written), answered as 409 by the error mapping.
+    store::save_loop(&state.db, change).await?;
     get_loop(state, caller, id).await
 }
 

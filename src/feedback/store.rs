@@ -303,12 +303,12 @@ pub struct LoopChange {
     pub action: String,
     pub note: Option<String>,
     /// A message for the rater's inbox: (user, what it is about, the message).
-    pub notify: Option<(String, Option<String>, crate::cases::store::Message)>,
+    pub notify: Option<(String, Option<String>, crate::platform::notifications::Message)>,
 }
 
 /// Writes the loop as it becomes (if its version is still `expected`), with the history entry,
 /// an upheld appeal's exclusion, the rater's message and the audit entry.
-pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
+pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
@@ -341,14 +341,14 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
             .execute(&mut *conn)
             .await?;
             if done.rows_affected() == 0 {
-                return Ok(false);
+                return Err(StoreError::Conflict);
             }
             if r.status == "excluded" {
                 sqlx::query("UPDATE ratings SET excluded = 1 WHERE id = $1").bind(&r.rating_id).execute(&mut *conn).await?;
             }
             event(conn, &now, &r.rating_id, &actor_name, &action, note.clone()).await?;
             if let Some((user, subject, message)) = notify {
-                crate::cases::store::notify(conn, &now, 0, &user, subject.as_deref(), message, None).await?;
+                crate::platform::notifications::notify(conn, &now, 0, &user, subject.as_deref(), &message, None).await?;
             }
             audit::store::append(
                 conn,
@@ -362,7 +362,7 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<bool> {
                 ),
             )
             .await?;
-            Ok(true)
+            Ok(())
         })
     })
     .await

@@ -391,12 +391,10 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Ap
             ),
         });
     }
-    if !store::finish(&state.db, a.id.clone(), "cancelled", a.version, user).await? {
-        return Err(ApiError::Conflict {
-            code: "version_conflict",
-            zh: "预约已变化，请刷新后重试".into(),
-            en: "The appointment changed; reload and try again".into(),
-        });
+    match store::finish(&state.db, a.id.clone(), "cancelled", a.version, user).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Err(lost_race(state, id).await),
+        Err(e) => return Err(e.into()),
     }
     store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)
 }
@@ -418,15 +416,27 @@ pub async fn record_visit(
         _ => return Err(ApiError::NotFound),
     };
     let a = store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    if !store::finish(&state.db, a.id.clone(), status, a.version, actor).await? {
-        return Err(ApiError::StateConflict {
-            code: "not_booked",
-            zh: "该预约已取消或已结束".into(),
-            en: "This appointment is no longer booked".into(),
-            state: a.status,
-        });
+    match store::finish(&state.db, a.id.clone(), status, a.version, actor).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Err(lost_race(state, id).await),
+        Err(e) => return Err(e.into()),
     }
     store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)
+}
+
+/// The answer when someone else changed the appointment first (a cancellation and a visit at
+/// once): 409 with the state the winner left.
+async fn lost_race(state: &AppState, id: &str) -> ApiError {
+    match store::appointment(&state.db, id).await {
+        Ok(Some(now)) => ApiError::StateConflict {
+            code: "not_booked",
+            zh: "该预约已被他人处理（已取消或已结束），请刷新".into(),
+            en: "Someone else changed this appointment first (cancelled or finished); reload".into(),
+            state: now.status,
+        },
+        Ok(None) => ApiError::NotFound,
+        Err(e) => e.into(),
+    }
 }
 
 /// The appointment as an `.ics` file (the owner only).

@@ -270,14 +270,15 @@ async fn book_in(conn: &mut AnyConnection, now: &str, a: &NewAppointment) -> Sto
 }
 
 /// Changes a booked appointment's status (`cancelled`, `arrived`, `no_show`), giving the place
-/// back when cancelled. `false` when it is no longer booked at `version`.
+/// back when cancelled. [`StoreError::Conflict`] (nothing written) when it is no longer booked at
+/// `version`.
 pub async fn finish(
     db: &Db,
     id: String,
     status: &'static str,
     version: i64,
     actor: String,
-) -> StoreResult<bool> {
+) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
@@ -291,7 +292,7 @@ pub async fn finish(
             .bind(version)
             .fetch_optional(&mut *conn)
             .await?;
-            let Some(row) = row else { return Ok(false) };
+            let Some(row) = row else { return Err(StoreError::Conflict) };
             let hall: String = row.try_get("hall_code")?;
             let slot: String = row.try_get("slot_start")?;
             if status == "cancelled" {
@@ -315,7 +316,7 @@ pub async fn finish(
                 ),
             )
             .await?;
-            Ok(true)
+            Ok(())
         })
     })
     .await

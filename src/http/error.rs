@@ -72,6 +72,9 @@ pub enum ApiError {
     Csrf,
     #[error("service unavailable")]
     Unavailable,
+    /// Too many writes are waiting; the client should retry after a moment.
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -120,7 +123,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -171,6 +174,11 @@ impl ApiError {
                 "服务暂时不可用，请稍后再试".into(),
                 "The service is temporarily unavailable; try again later".into(),
             ),
+            ApiError::Busy => (
+                "busy",
+                "当前办理人数较多，请稍候几秒再提交".into(),
+                "Many requests are being handled; please submit again in a few seconds".into(),
+            ),
             ApiError::Internal(_) => (
                 "internal_error",
                 "系统内部错误，已记录，请稍后再试".into(),
@@ -215,6 +223,7 @@ impl From<StoreError> for ApiError {
                 en: format!("Invalid request: {msg}"),
             },
             StoreError::WriterGone => ApiError::Unavailable,
+            StoreError::Busy => ApiError::Busy,
             StoreError::Database(e) => ApiError::Internal(e.into()),
         }
     }
@@ -257,8 +266,13 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let mut resp = (status, Json(self.problem())).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::TooManyAttempts { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match self {
+            ApiError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            ApiError::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }

@@ -51,6 +51,9 @@ pub enum StoreError {
     Duplicate(&'static str),
     #[error("the writer is shutting down")]
     WriterGone,
+    /// The write queue is full: the caller should try again shortly (HTTP 503 with Retry-After).
+    #[error("too many writes are waiting")]
+    Busy,
     #[error("{0}")]
     Invalid(String),
     #[error("database error: {0}")]
@@ -69,6 +72,21 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// PostgreSQL's answers to two transactions that collided (serialization failure, deadlock):
+/// the loser is rolled back whole, so to the caller it is the same as losing a version claim.
+fn is_race(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+impl StoreError {
+    fn or_conflict(self) -> StoreError {
+        match self {
+            StoreError::Database(e) if is_race(&e) => StoreError::Conflict,
+            other => other,
+        }
+    }
+}
+
 /// A write transaction body: given the connection inside an open transaction, do the work.
 /// Returning an error rolls back this body's changes (and only this body's).
 pub type WriteBody<T> =
@@ -84,6 +102,10 @@ pub struct Db {
     clock: Clock,
 }
 
+/// How many writes may wait for the SQLite writer by default: about four seconds of work at the
+/// measured rate, beyond which answering 503 is kinder than a client timing out.
+pub const DEFAULT_WRITE_QUEUE: usize = 4096;
+
 /// Connection settings for [`Db::connect`].
 #[derive(Clone, Debug)]
 pub struct DbOptions {
@@ -92,6 +114,9 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// Most write bodies one SQLite group commit takes in.
     pub max_group: usize,
+    /// Most writes that may wait for the SQLite writer; one more is refused with
+    /// [`StoreError::Busy`] instead of letting the queue (and every caller's wait) grow.
+    pub max_queue: usize,
     pub clock: Clock,
 }
 
@@ -130,7 +155,7 @@ impl Db {
                     .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                     .connect_with(AnyConnectOptions::from_str(&url)?.disable_statement_logging())
                     .await?;
-                let writer = GroupWriter::start(writer_conn, opts.max_group.max(1));
+                let writer = GroupWriter::start(writer_conn, opts.max_group.max(1), opts.max_queue.max(1))?;
                 Db { backend, pool, writer: Some(Arc::new(writer)), clock: opts.clock.clone() }
             }
             Backend::Postgres => {
@@ -172,6 +197,11 @@ impl Db {
     }
 
     /// Runs `body` inside a transaction and returns once its changes are durable.
+    ///
+    /// The contract every body keeps: its first statement claims what it changes (a
+    /// version-guarded `UPDATE`, or a lock on the shared row it reads and then writes), and when
+    /// the claim fails it returns `Err(StoreError::Conflict)`, which rolls back everything the body
+    /// did. A body never returns `Ok` after a lost claim.
     pub async fn write<T, F>(&self, body: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -182,11 +212,17 @@ impl Db {
             None => {
                 let mut conn = self.pool.acquire().await?;
                 let mut tx = conn.begin().await?;
-                let out = body(&mut tx).await?;
-                tx.commit().await?;
+                // Dropping `tx` on an error rolls it back.
+                let out = body(&mut tx).await.map_err(StoreError::or_conflict)?;
+                tx.commit().await.map_err(|e| StoreError::from(e).or_conflict())?;
                 Ok(out)
             }
         }
+    }
+
+    /// The SQLite writer's counters (`None` on PostgreSQL, which has no single writer).
+    pub fn writer_stats(&self) -> Option<group_commit::WriterStats> {
+        self.writer.as_ref().map(|w| w.stats())
     }
 
     /// Cheap liveness query for `/readyz`.
@@ -218,6 +254,30 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 /// arriving meanwhile waits on the first one's uncommitted row, then finds it and gets `false`;
 /// if the first one rolls back, the claim is free again. SQLite has one writer. Every start-up
 /// seeding goes through here, so several `serve` processes can start together on one database.
+/// Takes the row lock on a shared row that a body reads and then writes (a bundle's parent,
+/// a lock row): `UPDATE … SET version = version`. On PostgreSQL a second transaction waits here
+/// until the first commits, and its later statements then see what the first wrote (READ
+/// COMMITTED takes a fresh snapshot per statement). On SQLite the single writer already
+/// serialises bodies and this costs one indexed no-op update. `false` if no such row.
+pub async fn lock_row(conn: &mut AnyConnection, table: LockTable, key: &str) -> StoreResult<bool> {
+    let sql = match table {
+        LockTable::Case => "UPDATE cases SET version = version WHERE number = $1",
+        LockTable::Lock => "UPDATE job_leases SET version = version WHERE name = $1",
+    };
+    let done = sqlx::query(sql).bind(key).execute(&mut *conn).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The tables [`lock_row`] knows (a closed list, so no SQL is built from strings).
+#[derive(Clone, Copy, Debug)]
+pub enum LockTable {
+    /// `cases`, by number.
+    Case,
+    /// `job_leases`, by name: rows that exist only to be locked, for work that reads a set of
+    /// rows and then writes (the proactive cluster scan).
+    Lock,
+}
+
 pub async fn claim_once(conn: &mut AnyConnection, key: &str, now: &str) -> StoreResult<bool> {
     let claimed =
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")

@@ -250,6 +250,46 @@ impl TestApp {
         self.token(username, "Spring-City-2026").await
     }
 
+    /// The staff who can decide every part of 开药店一件事 (JN-YJS-004), by department: the
+    /// demo staff of 审批局 and 市场监管, and an urban-management officer created here (the demo
+    /// has none) with the three roles.
+    pub async fn pharmacy_bundle_staff(&self) -> std::collections::HashMap<&'static str, Vec<String>> {
+        let hash = quanban::identity::password::hash("Cgj-Officer-2026".into()).await.unwrap();
+        quanban::identity::store::create_staff(
+            &self.state.db,
+            "test".into(),
+            quanban::identity::store::NewStaff {
+                username: "cgj.officer".into(),
+                name: "城管办事员".into(),
+                department: "JN-CGJ".into(),
+                roles: vec![
+                    quanban::identity::authz::Role::WindowClerk,
+                    quanban::identity::authz::Role::Reviewer,
+                    quanban::identity::authz::Role::Approver,
+                ],
+                halls: vec![],
+                password_hash: hash,
+            },
+        )
+        .await
+        .unwrap();
+        let mut by_dept = std::collections::HashMap::new();
+        by_dept.insert(
+            "JN-SPJ",
+            vec![
+                self.demo_token("spj.clerk").await,
+                self.demo_token("spj.reviewer").await,
+                self.demo_token("spj.approver").await,
+            ],
+        );
+        by_dept.insert(
+            "JN-SCJ",
+            vec![self.demo_token("scj.clerk").await, self.demo_token("scj.approver").await],
+        );
+        by_dept.insert("JN-CGJ", vec![self.token("cgj.officer", "Cgj-Officer-2026").await]);
+        by_dept
+    }
+
     pub async fn stop(self) {
         self.server.abort();
         self.state.db.close().await;

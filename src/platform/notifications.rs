@@ -1,0 +1,82 @@
+//! Messages to people: the inbox (站内信) and the outbox that carries the same message by SMS
+//! and e-mail. Every area that tells someone something writes it here, inside the transaction of
+//! the change it reports, so that nothing is sent for a change that did not happen and nothing
+//! acknowledged is lost (the dispatcher sends from the outbox after the commit).
+
+use sqlx::AnyConnection;
+
+use crate::identity::store::new_user_id;
+use crate::store::StoreResult;
+
+/// A message, in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub title_zh: String,
+    pub title_en: String,
+    pub body_zh: String,
+    pub body_en: String,
+}
+
+/// Where else than the inbox a message goes: an SMS to `phone`, an e-mail to `email` (each
+/// skipped when empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reach {
+    pub phone: String,
+    pub email: String,
+}
+
+/// Puts a message in the user's inbox (`subject`: the case or complaint number it links to) and,
+/// when `reach` is given, queues an SMS and an e-mail in the outbox.
+///
+/// `now` is the change's time; `order` puts messages written by one transaction in the order
+/// they were made (a part's before its bundle's), in the stamp's microseconds.
+pub async fn notify(
+    conn: &mut AnyConnection,
+    now: &str,
+    order: u32,
+    user_id: &str,
+    subject: Option<&str>,
+    m: &Message,
+    reach: Option<&Reach>,
+) -> StoreResult<()> {
+    let id = new_user_id();
+    let stamp = format!("{}{:03}Z", now.trim_end_matches('Z'), order.min(999));
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, case_number, title_zh, title_en, body_zh, body_en, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(subject)
+    .bind(&m.title_zh)
+    .bind(&m.title_en)
+    .bind(&m.body_zh)
+    .bind(&m.body_en)
+    .bind(&stamp)
+    .execute(&mut *conn)
+    .await?;
+    let Some(reach) = reach else { return Ok(()) };
+    let sms = format!("【全办】{}。{}", m.title_zh, m.body_zh);
+    let email = format!(
+        "{}\n\n{}\n\n{}\n{}\n\n全办 · 济南市一体化政务服务平台",
+        m.title_zh, m.body_zh, m.title_en, m.body_en
+    );
+    for (channel, to, body) in [("sms", &reach.phone, sms), ("email", &reach.email, email)] {
+        if to.is_empty() {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)",
+        )
+        .bind(new_user_id())
+        .bind(&id)
+        .bind(channel)
+        .bind(to)
+        .bind(body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

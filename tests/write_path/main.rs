@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! The write path: races on both databases, and the two dialects' schemas kept the same.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod races;
+mod schema;

@@ -1,0 +1,454 @@
+//! Race stories of the write path, on both databases. On PostgreSQL every race is run across two
+//! servers (two app states with their own connection pools on one database), half of the
+//! requests through each; `tests/processes.rs` runs the same races across two `quanban serve`
+//! processes. Every write claims its row first and a lost claim rolls back everything it did,
+//! so each story checks both that one side wins and that nothing of the loser was kept.
+
+use std::net::SocketAddr;
+
+use crate::common::{Backend, TestApp};
+use base64::Engine;
+use futures::future::join_all;
+use quanban::app::AppState;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+crate::stories!(
+    withdraw_races_approve_and_the_loser_leaves_nothing,
+    two_parts_of_a_bundle_finish_at_once,
+    proactive_scans_at_once_raise_one_task_per_cluster,
+    one_complaint_dispatched_twice,
+    an_appointment_cancelled_while_visited,
+);
+
+/// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
+/// process, the same server again.
+struct Servers {
+    bases: Vec<String>,
+    _second: Option<AppState>,
+}
+
+impl Servers {
+    async fn of(app: &TestApp) -> Servers {
+        if app.backend == Backend::Sqlite {
+            return Servers { bases: vec![app.base.clone()], _second: None };
+        }
+        let config = quanban::config::Config::clone(&app.state.config);
+        let second = AppState::open(config).await.expect("second server starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = quanban::app::router(second.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        Servers { bases: vec![app.base.clone(), format!("http://{addr}")], _second: Some(second) }
+    }
+
+    /// The server for the `i`-th request (alternating on PostgreSQL).
+    fn base(&self, i: usize) -> &str {
+        &self.bases[i % self.bases.len()]
+    }
+}
+
+async fn post(app: &TestApp, base: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let resp = app.client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn pdf() -> String {
+    base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n% race material\n")
+}
+
+/// A citizen's application for 食品经营许可（新办）, accepted: it can now be approved, or
+/// withdrawn by the applicant.
+async fn accepted_food_licence(app: &TestApp, citizen: &str, clerk: &str) -> String {
+    let (s, b) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(citizen),
+            json!({
+                "item_code": "JN-SPJ-0003",
+                "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf()}],
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let (s, b) = app.post_json(&format!("/api/v1/cases/{n}/actions/accept"), Some(clerk), json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    n
+}
+
+async fn count(app: &TestApp, sql: &'static str, key: &str) -> i64 {
+    sqlx::query(sql).bind(key).fetch_one(app.state.db.reader()).await.unwrap().try_get::<i64, _>(0).unwrap()
+}
+
+/// 200 cases, each withdrawn by its applicant while the approver approves it: every case ends in
+/// exactly one final state; a withdrawn one has no e-licence, no decision and no "approved"
+/// message; an approved one has exactly one e-licence; the loser was told 409 with the winner's
+/// state; the audit chains verify.
+async fn withdraw_races_approve_and_the_loser_leaves_nothing(app: &TestApp) {
+    const PAIRS: usize = 200;
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let servers = Servers::of(app).await;
+    let mut numbers = Vec::new();
+    for chunk in (0..PAIRS).collect::<Vec<_>>().chunks(20) {
+        numbers.extend(join_all(chunk.iter().map(|_| accepted_food_licence(app, &citizen, &clerk))).await);
+    }
+    let races = numbers.iter().enumerate().map(|(i, n)| {
+        let (withdraw_at, approve_at) = (servers.base(i), servers.base(i + 1));
+        let (citizen, approver) = (citizen.clone(), approver.clone());
+        async move {
+            let (withdraw, approve) =
+                (format!("/api/v1/cases/{n}/actions/withdraw"), format!("/api/v1/cases/{n}/actions/approve"));
+            let (w, a) = tokio::join!(
+                post(app, withdraw_at, &withdraw, &citizen, json!({})),
+                post(app, approve_at, &approve, &approver, json!({})),
+            );
+            (n.clone(), w, a)
+        }
+    });
+    let outcomes = join_all(races).await;
+    let approved_zh = quanban::cases::domain::CaseState::Approved.label_zh();
+    let (mut withdrawn, mut approved) = (0, 0);
+    for (n, (ws, wb), (as_, ab)) in outcomes {
+        let mut statuses = [ws, as_];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{n}: withdraw {ws} {wb}, approve {as_} {ab}");
+        let row = sqlx::query("SELECT state, decision, decision_document FROM cases WHERE number = $1")
+            .bind(&n)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        let state: String = row.try_get("state").unwrap();
+        let licences = count(app, "SELECT COUNT(*) FROM credentials WHERE case_number = $1", &n).await;
+        let approved_messages = sqlx::query(
+            "SELECT COUNT(*) FROM notifications WHERE case_number = $1 AND title_zh LIKE '%' || $2",
+        )
+        .bind(&n)
+        .bind(approved_zh)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap();
+        let events = count(app, "SELECT COUNT(*) FROM case_events WHERE case_number = $1", &n).await;
+        assert_eq!(events, 3, "{n}: submit, accept and the winner's event only");
+        match state.as_str() {
+            "withdrawn" => {
+                withdrawn += 1;
+                assert_eq!(ws, 200);
+                assert_eq!(ab["state"], "withdrawn", "{n}: the loser is told the winner's state: {ab}");
+                assert_eq!(licences, 0, "{n}: withdrawn but an e-licence was kept");
+                assert!(row.try_get::<Option<String>, _>("decision").unwrap().is_none(), "{n}");
+                assert!(row.try_get::<Option<String>, _>("decision_document").unwrap().is_none(), "{n}");
+                assert_eq!(approved_messages, 0, "{n}: withdrawn but told it was approved");
+            }
+            "approved" => {
+                approved += 1;
+                assert_eq!(as_, 200);
+                assert_eq!(wb["state"], "approved", "{n}: {wb}");
+                assert_eq!(licences, 1, "{n}: approved with {licences} e-licences");
+                assert_eq!(approved_messages, 1, "{n}");
+            }
+            other => panic!("{n} ended {other}"),
+        }
+    }
+    assert_eq!(withdrawn + approved, PAIRS);
+    eprintln!("withdraw vs approve ({:?}): {withdrawn} withdrawn, {approved} approved", app.backend);
+    let admin = app.demo_token("dsj.admin").await;
+    let (_, ok) = app.get_json("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!(ok["ok"], true, "{ok}");
+}
+
+/// 100 bundles (开药店一件事, three parts in three departments): every part is brought to its
+/// decision, then all parts of all bundles are closed at once. Every bundle ends finished with
+/// exactly one combined result listing every part, one "parts changed" event per change of the
+/// bundle's state, and one "finished" message.
+async fn two_parts_of_a_bundle_finish_at_once(app: &TestApp) {
+    const BUNDLES: usize = 100;
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let staff = app.pharmacy_bundle_staff().await;
+    let servers = Servers::of(app).await;
+
+    let mut parents = Vec::new();
+    for _ in 0..BUNDLES {
+        let (s, b) = app
+            .post_json(
+                "/api/v1/cases",
+                Some(&rep),
+                json!({"bundle_code": "JN-YJS-004", "enterprise": code,
+                       "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        parents.push(b["case_number"].as_str().unwrap().to_string());
+    }
+    // Each part to its decision (approved), many at once.
+    let mut parts: Vec<(String, String)> = Vec::new();
+    for p in &parents {
+        let rows = sqlx::query("SELECT number, department FROM cases WHERE parent_number = $1")
+            .bind(p)
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap();
+        parts.extend(rows.iter().map(|r| (r.try_get("number").unwrap(), r.try_get("department").unwrap())));
+    }
+    for chunk in parts.chunks(24) {
+        join_all(chunk.iter().map(|(n, d)| decide_part(app, &staff[d.as_str()], n))).await;
+    }
+    // Now every part closes at once.
+    let closes = parts.iter().enumerate().map(|(i, (n, d))| {
+        let tokens = &staff[d.as_str()];
+        let base = servers.base(i);
+        async move {
+            for t in tokens {
+                let (s, b) = post(app, base, &format!("/api/v1/cases/{n}/actions/close"), t, json!({})).await;
+                match s {
+                    200 => return,
+                    403 => continue,
+                    _ => panic!("closing {n}: {s} {b}"),
+                }
+            }
+            panic!("nobody could close {n}");
+        }
+    });
+    join_all(closes).await;
+    for p in &parents {
+        let row = sqlx::query("SELECT state, decision_document FROM cases WHERE number = $1")
+            .bind(p)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        assert_eq!(row.try_get::<String, _>("state").unwrap(), "closed", "{p}");
+        let doc: Value =
+            serde_json::from_str(&row.try_get::<String, _>("decision_document").unwrap()).unwrap();
+        assert_eq!(doc["kind"], "bundle_result", "{p}");
+        let listed = doc["parts"].as_array().unwrap();
+        assert!(listed.len() >= 3 && listed.iter().all(|x| x["state"] == "closed"), "{p}: {doc}");
+        let finished = count(
+            app,
+            "SELECT COUNT(*) FROM case_events WHERE case_number = $1 AND action = 'parts_changed' AND to_state = 'closed'",
+            p,
+        )
+        .await;
+        assert_eq!(finished, 1, "{p}: one change to finished");
+        let told = count(
+            app,
+            "SELECT COUNT(*) FROM notifications WHERE case_number = $1 AND body_zh LIKE '%全部事项均已办结%'",
+            p,
+        )
+        .await;
+        assert_eq!(told, 1, "{p}: told once");
+        // The parent's timeline has no gaps or doubles: one event per version.
+        let (events, version) = {
+            let e = count(app, "SELECT COUNT(*) FROM case_events WHERE case_number = $1", p).await;
+            let v = count(app, "SELECT version FROM cases WHERE number = $1", p).await;
+            (e, v)
+        };
+        assert_eq!(events, version, "{p}: events and versions");
+    }
+}
+
+/// Brings a part to its decision with whichever of `tokens` can act next.
+async fn decide_part(app: &TestApp, tokens: &[String], n: &str) {
+    const PREFERENCE: [&str; 3] = ["accept", "start_review", "approve"];
+    for _ in 0..6 {
+        let mut acted = false;
+        for t in tokens {
+            let (s, c) = app.get_json(&format!("/api/v1/cases/{n}"), Some(t)).await;
+            assert_eq!(s, 200, "{c}");
+            if c["state"] == "approved" {
+                return;
+            }
+            let available: Vec<&str> =
+                c["available_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+            if let Some(a) = PREFERENCE.iter().find(|p| available.contains(p)) {
+                let (s, b) =
+                    app.post_json(&format!("/api/v1/cases/{n}/actions/{a}"), Some(t), json!({})).await;
+                assert_eq!(s, 200, "{a} on {n}: {b}");
+                acted = true;
+            }
+        }
+        assert!(acted, "nobody can move {n} on");
+    }
+    panic!("{n} not decided");
+}
+
+/// Three clusters of alike complaints; then the periodic scan (this process), the API on both
+/// servers and a direct call all scan at once, eight times over: each cluster has exactly one
+/// task, and each complaint belongs to one.
+async fn proactive_scans_at_once_raise_one_task_per_cluster(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let operator = app.demo_token("hotline.operator").await;
+    let servers = Servers::of(app).await;
+    let spots = [(36.6500, 117.1000), (36.6800, 117.0200), (36.6200, 116.9800)];
+    for (k, (lat, lon)) in spots.iter().enumerate() {
+        for i in 0..4 {
+            let (s, b) = app
+                .post_json(
+                    "/api/v1/complaints",
+                    Some(&citizen),
+                    json!({"description": format!("这段路面有个大坑，坑洼很深，第{k}处第{i}次反映"),
+                           "category": "city.road_damage", "lat": lat + i as f64 * 0.0003, "lon": lon}),
+                )
+                .await;
+            assert_eq!(s, 201, "{b}");
+        }
+    }
+    let scans = (0..8).map(|i| {
+        let (operator, base) = (operator.clone(), servers.base(i).to_string());
+        async move {
+            let (api, direct) = tokio::join!(
+                post(app, &base, "/api/v1/proactive-tasks/scan", &operator, json!({})),
+                quanban::complaints::service::scan_clusters(&app.state),
+            );
+            assert_eq!(api.0, 200, "{}", api.1);
+            direct.expect("direct scan");
+        }
+    });
+    join_all(scans).await;
+    let rows = sqlx::query("SELECT id, size FROM proactive_tasks WHERE category = 'city.road_damage'")
+        .fetch_all(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), spots.len(), "one task per cluster");
+    for r in &rows {
+        assert_eq!(r.try_get::<i64, _>("size").unwrap(), 4);
+    }
+    let linked = sqlx::query(
+        "SELECT COUNT(*) FROM complaints WHERE category = 'city.road_damage' AND proactive_task IS NOT NULL",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap()
+    .try_get::<i64, _>(0)
+    .unwrap();
+    assert_eq!(linked, 12);
+}
+
+/// A returned complaint dispatched by two operators at once, to two departments, each from the
+/// version they saw: one wins, the other gets 409 with the status the winner left, and the
+/// complaint has one dispatch event. (Without a version, a dispatch after another is a
+/// deliberate re-dispatch of the complaint as it now is, and is allowed.)
+async fn one_complaint_dispatched_twice(app: &TestApp) {
+    let operator = app.demo_token("hotline.operator").await;
+    let scj = app.demo_token("scj.clerk").await;
+    let servers = Servers::of(app).await;
+    for round in 0..10 {
+        let (s, b) = app
+            .post_json(
+                "/api/v1/complaints",
+                Some(&operator),
+                json!({"description": format!("审批局办食品经营许可证，过了十天还没批（第{round}次）"),
+                       "department": "JN-SCJ", "address": "历城区"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let id = b["complaint"]["id"].as_str().unwrap().to_string();
+        let (s, b) = app
+            .post_json(
+                &format!("/api/v1/complaints/{id}/return"),
+                Some(&scj),
+                json!({"reason": "不属本部门职责"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        // Both operators saw the returned complaint at this version (their forms carry it).
+        let seen = b["version"].as_i64().unwrap();
+        let path = format!("/api/v1/complaints/{id}/dispatch");
+        let (a, b) = tokio::join!(
+            post(
+                app,
+                servers.base(0),
+                &path,
+                &operator,
+                json!({"department": "JN-SPJ", "category": "gov.hall_service", "version": seen})
+            ),
+            post(
+                app,
+                servers.base(1),
+                &path,
+                &operator,
+                json!({"department": "JN-CGJ", "category": "city.road_damage", "version": seen})
+            ),
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+        let (winner, loser) = if a.0 == 200 { (a.1, b.1) } else { (b.1, a.1) };
+        assert_eq!(loser["state"], winner["status"], "the loser is told the winner's status: {loser}");
+        let dispatches = count(
+            app,
+            "SELECT COUNT(*) FROM complaint_events WHERE complaint_id = $1 AND action = 'dispatch'",
+            &id,
+        )
+        .await;
+        assert_eq!(dispatches, 1, "one dispatch recorded");
+    }
+}
+
+/// An appointment cancelled by its holder while a window clerk records the visit: one wins, the
+/// other gets 409 with the winner's status; a cancellation gives the place back exactly once.
+async fn an_appointment_cancelled_while_visited(app: &TestApp) {
+    use chrono::{Datelike, Duration, Weekday};
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let servers = Servers::of(app).await;
+    let cal = app.state.calendar().await;
+    let mut day = app.clock().today() + Duration::days(1);
+    while !cal.is_working_day(day) || matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day += Duration::days(1);
+    }
+    let slot = format!("{}T10:00", day.format("%Y-%m-%d"));
+    for round in 0..4 {
+        let (s, a) = app
+            .post_json(
+                "/api/v1/appointments",
+                Some(&citizen),
+                json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": slot}),
+            )
+            .await;
+        assert_eq!(s, 201, "round {round}: {a}");
+        let id = a["id"].as_str().unwrap().to_string();
+        let (cancel, visit) =
+            (format!("/api/v1/appointments/{id}/cancel"), format!("/api/v1/appointments/{id}/visit"));
+        let (c, v) = tokio::join!(
+            post(app, servers.base(round), &cancel, &citizen, json!({})),
+            post(app, servers.base(round + 1), &visit, &clerk, json!({"status": "arrived"})),
+        );
+        let mut statuses = [c.0, v.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{c:?} {v:?}");
+        let (winner, loser) = if c.0 == 200 { (c.1, v.1) } else { (v.1, c.1) };
+        assert_eq!(loser["state"], winner["status"], "{loser}");
+        let booked = count(
+            app,
+            "SELECT COUNT(*) FROM appointments WHERE slot_start = $1 AND hall_code = 'JN-H-0002' AND status = 'booked'",
+            &slot,
+        )
+        .await;
+        assert_eq!(booked, 0);
+    }
+    // Every cancelled place came back and every visited one stayed taken.
+    let taken = count(
+        app,
+        "SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM appointment_slots WHERE hall_code = 'JN-H-0002' AND slot_start = $1",
+        &slot,
+    )
+    .await;
+    let arrived = count(
+        app,
+        "SELECT COUNT(*) FROM appointments WHERE hall_code = 'JN-H-0002' AND slot_start = $1 AND status = 'arrived'",
+        &slot,
+    )
+    .await;
+    assert_eq!(taken, arrived, "places taken = visits recorded");
+}
