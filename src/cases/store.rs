@@ -782,11 +782,6 @@ pub async fn act(
                 .execute(&mut *conn)
                 .await?;
             }
-            if change.approves
-                && let Some(l) = &licence
-            {
-                crate::licences::store::issue_in(conn, &now, l).await?;
-            }
             insert_event(conn, &now, &c.number, change.event.seq, (&change.event).into()).await?;
             audit::store::append(conn, &now, change.audit.clone()).await?;
             if let Some(check) = &change.post_check {
@@ -806,6 +801,14 @@ pub async fn act(
                 .await?;
             if let Some(parent) = &c.parent_number {
                 refresh_parent(conn, &now, parent).await?;
+            }
+            // Last: storing the e-licence appends to the issuing department's audit stream, a row
+            // every approval of that department locks; taken last, it is held only until the
+            // commit that follows.
+            if change.approves
+                && let Some(l) = &licence
+            {
+                crate::licences::store::issue_in(conn, &now, l).await?;
             }
             Ok(change.case)
         })
