@@ -173,6 +173,8 @@ struct Figures {
     cpu: Option<(Duration, Duration)>,
     /// The window clerk's bearer token (for the breakdown).
     token: String,
+    /// The SQLite writer's figures, when the server has one.
+    writer: Option<String>,
 }
 
 impl Figures {
@@ -208,6 +210,9 @@ impl Figures {
                 per(clients),
                 (server + clients).as_secs_f64() / self.seconds / cores * 100.0
             );
+        }
+        if let Some(w) = &self.writer {
+            println!("          {w}");
         }
         if let Some(e) = &self.first_error {
             println!("          first error: {e}");
@@ -270,6 +275,7 @@ async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyh
         ((Some(s0), Some(c0)), (Some(s1), Some(c1))) => Some((s1.saturating_sub(s0), c1.saturating_sub(c0))),
         _ => None,
     };
+    let writer = writer_figures(&http, &bases[0]).await;
     let mut latencies = run.latencies;
     for l in &mut latencies {
         l.sort_unstable();
@@ -285,6 +291,28 @@ async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyh
         first_error: run.first_error,
         cpu,
         token: tokens.clerk.clone(),
+        writer,
+    })
+}
+
+/// The SQLite writer's counters from the server's `/metrics` (warm-up included): groups, bodies
+/// per group, and the mean time a body waited for its group and a group took.
+async fn writer_figures(http: &reqwest::Client, base: &str) -> Option<String> {
+    let text = http.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
+    let value = |name: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("quanban_{name}_total ")))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let (groups, bodies) = (value("writer_groups")?, value("writer_bodies")?);
+    let (wait, took) = (value("writer_queue_wait_microseconds")?, value("writer_group_microseconds")?);
+    (groups > 0.0).then(|| {
+        format!(
+            "writer: {groups:.0} groups, {:.1} bodies per group, queue wait {:.2} ms per body, {:.2} ms per group (BEGIN to COMMIT)",
+            bodies / groups,
+            wait / bodies.max(1.0) / 1000.0,
+            took / groups / 1000.0
+        )
     })
 }
 

@@ -33,6 +33,25 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
         return ApiError::Internal(anyhow::anyhow!("encoding metrics: {e}")).into_response();
     }
+    // The SQLite writer's counters, before the closing `# EOF`.
+    if let Some(w) = state.db.writer_stats()
+        && let Some(body) = out.strip_suffix("# EOF\n")
+    {
+        let mut with = body.to_string();
+        for (name, help, value) in [
+            ("writer_groups", "SQLite group commits", w.groups),
+            ("writer_bodies", "write bodies committed or rolled back in groups", w.bodies),
+            ("writer_queue_wait_microseconds", "time write bodies waited for their group", w.queue_wait_us),
+            ("writer_group_microseconds", "time groups took from BEGIN to the end of COMMIT", w.group_us),
+            ("writer_refused", "writes refused because the queue was full", w.refused),
+        ] {
+            with.push_str(&format!(
+                "# HELP quanban_{name} {help}.\n# TYPE quanban_{name} counter\nquanban_{name}_total {value}\n"
+            ));
+        }
+        with.push_str("# EOF\n");
+        out = with;
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],

@@ -155,7 +155,7 @@ impl Db {
                     .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                     .connect_with(AnyConnectOptions::from_str(&url)?.disable_statement_logging())
                     .await?;
-                let writer = GroupWriter::start(writer_conn, opts.max_group.max(1), opts.max_queue.max(1))?;
+                let writer = GroupWriter::start(writer_conn, opts.max_group.max(1), opts.max_queue.max(1));
                 Db { backend, pool, writer: Some(Arc::new(writer)), clock: opts.clock.clone() }
             }
             Backend::Postgres => {
