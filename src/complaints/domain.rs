@@ -753,6 +753,147 @@ pub fn three_rates(items: &[RateInput]) -> ThreeRates {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The complaint's states (接诉即办)
+// ---------------------------------------------------------------------------------------------
+
+/// Where a complaint stands.
+///
+/// ```text
+/// pending ──dispatch──▶ dispatched ──respond──▶ responded ──resolve──▶ resolved ──callback──▶ closed
+///    ▲                   │  ▲  │                   │                      │
+///    │                   │  │  └──────resolve──────┼──────────────────────┘ (not resolved, once:
+///    └─(dispatch)◀─ returned ◀──return─────────────┘                        back to dispatched)
+/// (merge: any open complaint into another; extend / decide_extension keep the state)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ComplaintStatus {
+    Pending,
+    Dispatched,
+    Responded,
+    Resolved,
+    Closed,
+    Returned,
+    Merged,
+}
+
+impl ComplaintStatus {
+    pub const ALL: [ComplaintStatus; 7] = [
+        ComplaintStatus::Pending,
+        ComplaintStatus::Dispatched,
+        ComplaintStatus::Responded,
+        ComplaintStatus::Resolved,
+        ComplaintStatus::Closed,
+        ComplaintStatus::Returned,
+        ComplaintStatus::Merged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplaintStatus::Pending => "pending",
+            ComplaintStatus::Dispatched => "dispatched",
+            ComplaintStatus::Responded => "responded",
+            ComplaintStatus::Resolved => "resolved",
+            ComplaintStatus::Closed => "closed",
+            ComplaintStatus::Returned => "returned",
+            ComplaintStatus::Merged => "merged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ComplaintStatus> {
+        ComplaintStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// With a department that must act on it (the response and resolution clocks run).
+    pub fn is_with_department(self) -> bool {
+        matches!(self, ComplaintStatus::Dispatched | ComplaintStatus::Responded)
+    }
+}
+
+/// What someone does to a complaint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComplaintAction {
+    /// The department signs for it (签收).
+    Respond,
+    /// The department answers it.
+    Resolve,
+    /// The department sends it back: not its duty.
+    Return,
+    /// The department asks for more time.
+    Extend,
+    /// The operator grants or refuses the time asked for.
+    DecideExtension,
+    /// The operator sends it to a department (again).
+    Dispatch,
+    /// The complainant (or the operator calling back) says whether it was resolved.
+    Callback,
+    /// The operator merges a duplicate into another complaint.
+    Merge,
+}
+
+impl ComplaintAction {
+    pub const ALL: [ComplaintAction; 8] = [
+        ComplaintAction::Respond,
+        ComplaintAction::Resolve,
+        ComplaintAction::Return,
+        ComplaintAction::Extend,
+        ComplaintAction::DecideExtension,
+        ComplaintAction::Dispatch,
+        ComplaintAction::Callback,
+        ComplaintAction::Merge,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplaintAction::Respond => "respond",
+            ComplaintAction::Resolve => "resolve",
+            ComplaintAction::Return => "return",
+            ComplaintAction::Extend => "extend",
+            ComplaintAction::DecideExtension => "decide_extension",
+            ComplaintAction::Dispatch => "dispatch",
+            ComplaintAction::Callback => "callback",
+            ComplaintAction::Merge => "merge",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ComplaintAction> {
+        ComplaintAction::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// What besides the state a transition depends on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusFacts {
+    /// An extension request is waiting for the operator.
+    pub extension_pending: bool,
+    /// The complaint was already sent back once after a callback (重办 happens once).
+    pub reopened: bool,
+    /// For a callback: whether the complainant says it was resolved.
+    pub resolved: bool,
+}
+
+/// The state `action` leads to from `status`, or `Err(status)` when it is not possible now.
+pub fn next_status(
+    status: ComplaintStatus,
+    action: ComplaintAction,
+    facts: StatusFacts,
+) -> Result<ComplaintStatus, ComplaintStatus> {
+    use ComplaintAction as A;
+    use ComplaintStatus as S;
+    match (status, action) {
+        (S::Dispatched, A::Respond) => Ok(S::Responded),
+        (S::Dispatched | S::Responded, A::Resolve) => Ok(S::Resolved),
+        (S::Dispatched | S::Responded, A::Return) => Ok(S::Returned),
+        (S::Dispatched | S::Responded, A::Extend) if !facts.extension_pending => Ok(status),
+        (_, A::DecideExtension) if facts.extension_pending => Ok(status),
+        (S::Pending | S::Returned | S::Dispatched | S::Responded, A::Dispatch) => Ok(S::Dispatched),
+        (S::Resolved, A::Callback) if !facts.resolved && !facts.reopened => Ok(S::Dispatched),
+        (S::Resolved, A::Callback) => Ok(S::Closed),
+        (S::Pending | S::Returned | S::Dispatched | S::Responded | S::Resolved, A::Merge) => Ok(S::Merged),
+        _ => Err(status),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -973,5 +1114,45 @@ mod tests {
         assert_eq!(r.resolution_rate, Some(0.6667));
         assert_eq!(r.satisfaction_rate, Some(0.3333));
         assert_eq!(three_rates(&[]).response_rate, None);
+    }
+    #[test]
+    fn complaint_states_follow_the_table() {
+        use ComplaintAction as A;
+        use ComplaintStatus as S;
+        let none = StatusFacts::default();
+        assert_eq!(next_status(S::Pending, A::Dispatch, none), Ok(S::Dispatched));
+        assert_eq!(next_status(S::Returned, A::Dispatch, none), Ok(S::Dispatched));
+        assert_eq!(next_status(S::Resolved, A::Dispatch, none), Err(S::Resolved));
+        assert_eq!(next_status(S::Dispatched, A::Respond, none), Ok(S::Responded));
+        assert_eq!(next_status(S::Responded, A::Respond, none), Err(S::Responded));
+        assert_eq!(next_status(S::Responded, A::Resolve, none), Ok(S::Resolved));
+        assert_eq!(next_status(S::Pending, A::Return, none), Err(S::Pending));
+        let pending = StatusFacts { extension_pending: true, ..none };
+        assert_eq!(next_status(S::Responded, A::Extend, none), Ok(S::Responded));
+        assert_eq!(next_status(S::Responded, A::Extend, pending), Err(S::Responded));
+        assert_eq!(next_status(S::Responded, A::DecideExtension, pending), Ok(S::Responded));
+        assert_eq!(next_status(S::Responded, A::DecideExtension, none), Err(S::Responded));
+        // 重办 once: an unresolved callback sends it back the first time, then closes it.
+        assert_eq!(next_status(S::Resolved, A::Callback, none), Ok(S::Dispatched));
+        let reopened = StatusFacts { reopened: true, ..none };
+        assert_eq!(next_status(S::Resolved, A::Callback, reopened), Ok(S::Closed));
+        let resolved = StatusFacts { resolved: true, ..none };
+        assert_eq!(next_status(S::Resolved, A::Callback, resolved), Ok(S::Closed));
+        assert_eq!(next_status(S::Dispatched, A::Callback, resolved), Err(S::Dispatched));
+        assert_eq!(next_status(S::Closed, A::Merge, none), Err(S::Closed));
+        assert_eq!(next_status(S::Merged, A::Merge, none), Err(S::Merged));
+        // Nothing leaves closed or merged.
+        for a in ComplaintAction::ALL {
+            for f in [none, pending, reopened, resolved] {
+                assert!(next_status(S::Closed, a, f).is_err() || a == A::DecideExtension, "{a:?}");
+                assert!(next_status(S::Merged, a, f).is_err() || a == A::DecideExtension, "{a:?}");
+            }
+        }
+        for x in ComplaintStatus::ALL {
+            assert_eq!(ComplaintStatus::parse(x.as_str()), Some(x));
+        }
+        for a in ComplaintAction::ALL {
+            assert_eq!(ComplaintAction::parse(a.as_str()), Some(a));
+        }
     }
 }

@@ -662,33 +662,42 @@ pub async fn act(
     let now_s = time_text(now);
     let cal = state.calendar().await;
     let taxonomy = state.complaints.taxonomy();
+    let Some(act) = domain::ComplaintAction::parse(action) else { return Err(ApiError::NotFound) };
+    let status = domain::ComplaintStatus::parse(&c.status)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("complaint {id} has status {:?}", c.status)))?;
+    // The state the action leads to, by the one table (`domain::next_status`).
+    let step = |facts: domain::StatusFacts| {
+        domain::next_status(status, act, facts)
+            .map(|s| s.as_str().to_string())
+            .map_err(|s| wrong_state(s.as_str()))
+    };
+    let facts = domain::StatusFacts {
+        extension_pending: c.extension_request.is_some(),
+        reopened: c.reopened,
+        resolved: false,
+    };
     let in_department =
-        works_in(&caller.actor, c.department.as_deref()) && !matches!(c.status.as_str(), "returned");
+        works_in(&caller.actor, c.department.as_deref()) && status != domain::ComplaintStatus::Returned;
     let operator = is_operator(&caller.actor);
     let is_complainant = c.complainant_id.as_deref() == Some(user.as_str());
     let mut also = None;
     let event_department = c.department.clone();
     let note: Option<String>;
-    match action {
-        "respond" => {
+    match act {
+        domain::ComplaintAction::Respond => {
             if !in_department {
                 return Err(ApiError::Forbidden);
             }
-            if c.status != "dispatched" {
-                return Err(wrong_state(&c.status));
-            }
-            c.status = "responded".into();
+            c.status = step(facts)?;
             c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
             c.responded_at = Some(now_s.clone());
             note = text(&req.note, 1000).or(Some("已签收，正在办理 / accepted, working on it".into()));
         }
-        "resolve" => {
+        domain::ComplaintAction::Resolve => {
             if !in_department {
                 return Err(ApiError::Forbidden);
             }
-            if !matches!(c.status.as_str(), "dispatched" | "responded") {
-                return Err(wrong_state(&c.status));
-            }
+            let next = step(facts)?;
             let Some(answer) = text(&req.answer, 4000) else {
                 return Err(ApiError::invalid(
                     "answer",
@@ -701,18 +710,16 @@ pub async fn act(
                 c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
                 c.responded_at = Some(now_s.clone());
             }
-            c.status = "resolved".into();
+            c.status = next;
             c.resolved_at = Some(now_s.clone());
             c.answer = Some(answer.clone());
             note = Some(answer);
         }
-        "return" => {
+        domain::ComplaintAction::Return => {
             if !in_department {
                 return Err(ApiError::Forbidden);
             }
-            if !matches!(c.status.as_str(), "dispatched" | "responded") {
-                return Err(wrong_state(&c.status));
-            }
+            let next = step(facts)?;
             let Some(reason) = text(&req.reason, 1000) else {
                 return Err(ApiError::invalid(
                     "reason",
@@ -745,16 +752,14 @@ pub async fn act(
             {
                 c.returned_by.push(d.clone());
             }
-            c.status = "returned".into();
+            c.status = next;
             note = Some(reason);
         }
-        "extend" => {
+        domain::ComplaintAction::Extend => {
             if !in_department {
                 return Err(ApiError::Forbidden);
             }
-            if !matches!(c.status.as_str(), "dispatched" | "responded") || c.extension_request.is_some() {
-                return Err(wrong_state(&c.status));
-            }
+            step(facts)?;
             let left = rules().max_extension_days.saturating_sub(c.extension_days.max(0) as u32);
             let days = req.days.unwrap_or(0);
             if days == 0 || days > left {
@@ -780,10 +785,11 @@ pub async fn act(
             c.extension_reason = Some(reason.clone());
             note = Some(format!("申请延期{days}个工作日：{reason} / asks for {days} more working days"));
         }
-        "decide_extension" => {
+        domain::ComplaintAction::DecideExtension => {
             if !operator {
                 return Err(ApiError::Forbidden);
             }
+            step(facts)?;
             let Some(days) = c.extension_request else { return Err(wrong_state(&c.status)) };
             let Some(approve) = req.approve else {
                 return Err(ApiError::invalid(
@@ -808,13 +814,11 @@ pub async fn act(
                 )
             });
         }
-        "dispatch" => {
+        domain::ComplaintAction::Dispatch => {
             if !operator {
                 return Err(ApiError::Forbidden);
             }
-            if matches!(c.status.as_str(), "resolved" | "closed" | "merged") {
-                return Err(wrong_state(&c.status));
-            }
+            let next = step(facts)?;
             if let Some(code) = text(&req.category, 100) {
                 if taxonomy.category(&code).is_none() {
                     return Err(ApiError::invalid(
@@ -845,9 +849,7 @@ pub async fn act(
                     format!("No department {department}"),
                 ));
             }
-            if c.department.as_deref() == Some(department.as_str())
-                && matches!(c.status.as_str(), "dispatched" | "responded")
-            {
+            if c.department.as_deref() == Some(department.as_str()) && status.is_with_department() {
                 return Err(ApiError::invalid(
                     "department",
                     "same_department",
@@ -862,7 +864,7 @@ pub async fn act(
                 now,
             );
             c.department = Some(department.clone());
-            c.status = "dispatched".into();
+            c.status = next;
             c.routed_by = "operator".into();
             c.dispatched_at = now_s.clone();
             c.respond_due = time_text(respond);
@@ -875,11 +877,11 @@ pub async fn act(
                 text(&req.reason, 500).map(|r| format!("：{r}")).unwrap_or_default()
             ));
         }
-        "callback" => {
+        domain::ComplaintAction::Callback => {
             if !(operator || is_complainant) {
                 return Err(ApiError::Forbidden);
             }
-            if c.status != "resolved" {
+            if status != domain::ComplaintStatus::Resolved {
                 return Err(wrong_state(&c.status));
             }
             let (Some(resolved), Some(satisfied)) = (req.resolved, req.satisfied) else {
@@ -901,10 +903,11 @@ pub async fn act(
                 if resolved { "resolved" } else { "not resolved" },
                 if satisfied { "satisfied" } else { "not satisfied" }
             );
-            if !resolved && !c.reopened {
+            let next = step(domain::StatusFacts { resolved, ..facts })?;
+            if next == domain::ComplaintStatus::Dispatched.as_str() {
                 // 重办: once, back to the same department with a fresh deadline.
                 c.reopened = true;
-                c.status = "dispatched".into();
+                c.status = next;
                 c.dispatched_at = now_s.clone();
                 let (respond, resolve) = domain::deadlines(
                     &rules(),
@@ -918,17 +921,15 @@ pub async fn act(
                 c.responded_on_time = None;
                 note = Some(format!("回访：{verdict}；转原部门重办 / reopened for the department"));
             } else {
-                c.status = "closed".into();
+                c.status = next;
                 note = Some(format!("回访：{verdict}；办结 / closed"));
             }
         }
-        "merge" => {
+        domain::ComplaintAction::Merge => {
             if !operator {
                 return Err(ApiError::Forbidden);
             }
-            if matches!(c.status.as_str(), "closed" | "merged") {
-                return Err(wrong_state(&c.status));
-            }
+            let next = step(facts)?;
             let Some(into) = text(&req.into, 40) else {
                 return Err(ApiError::invalid(
                     "into",
@@ -948,7 +949,7 @@ pub async fn act(
                     "No open complaint with that number",
                 ));
             };
-            c.status = "merged".into();
+            c.status = next;
             c.merged_into = Some(target.id.clone());
             note = Some(format!("与{}为重复诉求，合并办理 / merged into {}", target.id, target.id));
             also = Some((
@@ -961,7 +962,6 @@ pub async fn act(
                 ),
             ));
         }
-        _ => return Err(ApiError::NotFound),
     }
     // The complainant hears of the answer, and of a reopening (重办), in the inbox.
     let notify = match (&c.complainant_id, action, c.status.as_str()) {
