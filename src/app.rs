@@ -354,6 +354,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Err(e) = crate::platform::jobs::release_all(&db, crate::platform::jobs::this_process()).await {
+        tracing::warn!(error = %e, "releasing job leases failed");
+    }
     db.close().await;
     Ok(())
 }

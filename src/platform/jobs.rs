@@ -81,6 +81,23 @@ pub async fn take_lease(db: &Db, job: Job, holder: &str, ttl: Duration) -> Store
     .await
 }
 
+/// Gives up every lease `holder` has (a process shutting down), so that another process takes
+/// the jobs over at its next tick instead of after the lease time. A killed process cannot do
+/// this; its leases run out.
+pub async fn release_all(db: &Db, holder: &str) -> StoreResult<u64> {
+    let holder = holder.to_string();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let done = sqlx::query("UPDATE job_leases SET holder = NULL, until = NULL WHERE holder = $1")
+                .bind(&holder)
+                .execute(&mut *conn)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    })
+    .await
+}
+
 /// Runs `run` every `every` for as long as the process lives, each time only if this process
 /// gets the job's lease (held for three periods, so a live holder keeps it).
 pub fn spawn<F, Fut>(db: Db, job: Job, every: Duration, mut run: F)
