@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::domain::{RequestStatus, Step, next_status};
 use super::store::{self, Change, NewRequest, Request};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
@@ -169,6 +170,16 @@ pub async fn step(
         en: format!("The request is {state}; this is not possible now"),
         state: state.to_string(),
     };
+    let Some(step) = Step::parse(action) else { return Err(ApiError::NotFound) };
+    let status = RequestStatus::parse(&r.status).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("assistance request {id} has status {:?}", r.status))
+    })?;
+    // The state the step leads to, by the one table (`domain::next_status`).
+    let next = || {
+        next_status(status, step, r.rating.is_some())
+            .map(|s| Some(s.as_str()))
+            .map_err(|s| conflict(s.as_str()))
+    };
     let mut c = Change {
         id: r.id.clone(),
         version: req.version.unwrap_or(r.version),
@@ -182,14 +193,12 @@ pub async fn step(
         rating: None,
         note,
     };
-    match action {
-        "assign" => {
+    match step {
+        Step::Assign => {
             if !coordinates(&caller.actor) {
                 return Err(ApiError::Forbidden);
             }
-            if !matches!(r.status.as_str(), "requested" | "assigned") {
-                return Err(conflict(&r.status));
-            }
+            let to = next()?;
             let username = req.officer.as_deref().map(str::trim).unwrap_or("");
             let officer =
                 crate::identity::store::staff_by_username(&state.db, username).await?.ok_or_else(|| {
@@ -201,17 +210,15 @@ pub async fn step(
                     )
                 })?;
             c.action = "assign";
-            c.status = Some("assigned");
+            c.status = to;
             c.officer_id = Some(officer);
             c.assigned_by = Some(actor.clone());
         }
-        "authorize" => {
+        Step::Authorize => {
             if !is_requester {
                 return Err(ApiError::Forbidden);
             }
-            if r.status != "assigned" {
-                return Err(conflict(&r.status));
-            }
+            let to = next()?;
             if req.accepted != Some(true) {
                 return Err(ApiError::invalid(
                     "accepted",
@@ -224,10 +231,10 @@ pub async fn step(
             let (name, department) =
                 crate::identity::store::staff_name_and_department(&state.db, &officer).await?;
             c.action = "authorize";
-            c.status = Some("authorized");
+            c.status = to;
             c.poa_text = Some(power_of_attorney(&r, &name, &department));
         }
-        "note" => {
+        Step::Note => {
             if !is_requester && !is_officer {
                 return Err(ApiError::Forbidden);
             }
@@ -235,40 +242,31 @@ pub async fn step(
                 return Err(ApiError::invalid("note", "required", "请填写进展说明", "Write the note"));
             }
         }
-        "complete" => {
+        Step::Complete => {
             if !is_officer {
                 return Err(ApiError::Forbidden);
             }
-            if r.status != "authorized" {
-                return Err(conflict(&r.status));
-            }
+            c.status = next()?;
             c.action = "complete";
-            c.status = Some("done");
         }
-        "cancel" => {
+        Step::Cancel => {
             if !is_requester {
                 return Err(ApiError::Forbidden);
             }
-            if matches!(r.status.as_str(), "done" | "cancelled") {
-                return Err(conflict(&r.status));
-            }
+            c.status = next()?;
             c.action = "cancel";
-            c.status = Some("cancelled");
         }
-        "rate" => {
+        Step::Rate => {
             if !is_requester {
                 return Err(ApiError::Forbidden);
             }
-            if r.status != "done" || r.rating.is_some() {
-                return Err(conflict(&r.status));
-            }
+            next()?;
             let score = req.score.filter(|s| (1..=5).contains(s)).ok_or_else(|| {
                 ApiError::invalid("score", "out_of_range", "评分应为1到5", "score must be 1 to 5")
             })?;
             c.action = "rate";
             c.rating = Some((score, req.comment.map(|x| x.trim().chars().take(500).collect())));
         }
-        _ => return Err(ApiError::NotFound),
     }
     match store::change(&state.db, c).await {
         Ok(()) => {}
