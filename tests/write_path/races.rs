@@ -16,6 +16,7 @@ use sqlx::Row;
 crate::stories!(
     withdraw_races_approve_and_the_loser_leaves_nothing,
     two_parts_of_a_bundle_finish_at_once,
+    a_bundle_withdrawn_while_a_part_is_accepted,
     proactive_scans_at_once_raise_one_task_per_cluster,
     one_complaint_dispatched_twice,
     an_appointment_cancelled_while_visited,
@@ -254,6 +255,88 @@ async fn two_parts_of_a_bundle_finish_at_once(app: &TestApp) {
             (e, v)
         };
         assert_eq!(events, version, "{p}: events and versions");
+    }
+}
+
+/// 20 bundles (开药店一件事), each withdrawn by its applicant while a window clerk accepts its
+/// 审批局 part. Whatever the order, nothing is half-written: a withdrawal that answered 200 left
+/// every part and the bundle withdrawn; one that answered 409 left the bundle and its other parts
+/// as they were; an accept that answered 409 was told `withdrawn`; every timeline has one event
+/// per version.
+async fn a_bundle_withdrawn_while_a_part_is_accepted(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let servers = Servers::of(app).await;
+    for round in 0..20 {
+        let (s, b) = app
+            .post_json(
+                "/api/v1/cases",
+                Some(&rep),
+                json!({"bundle_code": "JN-YJS-004", "enterprise": code,
+                       "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let parent = b["case_number"].as_str().unwrap().to_string();
+        let part: String =
+            sqlx::query("SELECT number FROM cases WHERE parent_number = $1 AND department = 'JN-SPJ'")
+                .bind(&parent)
+                .fetch_one(app.state.db.reader())
+                .await
+                .unwrap()
+                .try_get("number")
+                .unwrap();
+        let (withdraw, accept) = (
+            format!("/api/v1/cases/{parent}/actions/withdraw"),
+            format!("/api/v1/cases/{part}/actions/accept"),
+        );
+        let ((ws, wb), (as_, ab)) = tokio::join!(
+            post(app, servers.base(round), &withdraw, &rep, json!({"reason": "改为线下办理"})),
+            post(app, servers.base(round + 1), &accept, &clerk, json!({})),
+        );
+        let states: Vec<(String, String)> =
+            sqlx::query("SELECT number, state FROM cases WHERE parent_number = $1")
+                .bind(&parent)
+                .fetch_all(app.state.db.reader())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.try_get("number").unwrap(), r.try_get("state").unwrap()))
+                .collect();
+        let parent_state: String = sqlx::query("SELECT state FROM cases WHERE number = $1")
+            .bind(&parent)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap()
+            .try_get("state")
+            .unwrap();
+        match ws {
+            200 => {
+                assert_eq!(parent_state, "withdrawn", "{parent}");
+                assert!(states.iter().all(|(_, st)| st == "withdrawn"), "{parent}: {states:?}");
+            }
+            409 => {
+                assert_ne!(parent_state, "withdrawn", "{parent}: {wb}");
+                assert_eq!(as_, 200, "the withdrawal lost to the accept: {ab}");
+                for (n, st) in &states {
+                    let expected = if *n == part { "accepted" } else { "submitted" };
+                    assert_eq!(st, expected, "{n}: nothing of the lost withdrawal was kept");
+                }
+            }
+            other => panic!("withdraw answered {other}: {wb}"),
+        }
+        if as_ == 409 {
+            assert_eq!(ab["state"], "withdrawn", "{ab}");
+        } else {
+            assert_eq!(as_, 200, "{ab}");
+        }
+        for (n, _) in states.iter().chain([(parent.clone(), parent_state.clone())].iter()) {
+            let events = count(app, "SELECT COUNT(*) FROM case_events WHERE case_number = $1", n).await;
+            let version = count(app, "SELECT version FROM cases WHERE number = $1", n).await;
+            assert_eq!(events, version, "{n}: one event per version");
+        }
     }
 }
 
