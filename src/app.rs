@@ -37,6 +37,8 @@ pub struct AppState {
     pub complaints: Arc<crate::complaints::service::Model>,
     /// Keys the one-tap rating links (HMAC-SM3); derived from the seal secret.
     pub link_secret: Arc<[u8; 32]>,
+    /// Per-client-address request limits (login, registration, Open311, the guide).
+    pub limiters: crate::http::limits::Limiters,
 }
 
 impl AppState {
@@ -69,6 +71,7 @@ impl AppState {
             h.update(secret.as_bytes());
             h.finalize().into()
         };
+        let config_rate_limits = config.rate_limits;
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -79,6 +82,7 @@ impl AppState {
             licensing: Arc::new(licensing),
             halls: Arc::new(halls),
             complaints: Arc::new(complaints),
+            limiters: crate::http::limits::Limiters::new(config_rate_limits),
             link_secret: Arc::new(link_secret),
         })
     }
@@ -106,9 +110,11 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    use crate::http::limits::Limit;
+    let limits = state.limiters.clone();
     let api = Router::new()
-        .route("/auth/register", post(identity::api::register))
-        .route("/auth/token", post(identity::api::create_token))
+        .route("/auth/register", post(identity::api::register).layer(limits.layer(Limit::Register)))
+        .route("/auth/token", post(identity::api::create_token).layer(limits.layer(Limit::Login)))
         .route("/auth/logout", post(identity::api::logout))
         .route("/me", get(identity::api::get_me).patch(identity::api::update_me))
         .route("/enterprises", post(identity::api::create_enterprise))
@@ -133,8 +139,8 @@ pub fn router(state: AppState) -> Router {
         .route("/bundles/{code}", get(catalog::api::get_bundle))
         .route("/bundles/{code}/resolve", post(catalog::api::resolve_bundle))
         .route("/boundaries/report", get(catalog::api::boundary_report))
-        .route("/guide", get(guide::api::guide))
-        .route("/guide/handoffs", post(guide::api::create_handoff))
+        .route("/guide", get(guide::api::guide).layer(limits.layer(Limit::Guide)))
+        .route("/guide/handoffs", post(guide::api::create_handoff).layer(limits.layer(Limit::Guide)))
         .route("/guide/handoffs/{id}", get(guide::api::get_handoff))
         .route("/guide/handoffs/{id}/answer", post(guide::api::answer_handoff))
         .route("/guide/inbox", get(guide::api::inbox))
@@ -209,8 +215,16 @@ pub fn router(state: AppState) -> Router {
 
     let pages = Router::new()
         .route("/", get(web::pages::home))
-        .route("/login", get(identity::pages::login_form).post(identity::pages::login))
-        .route("/register", get(identity::pages::register_form).post(identity::pages::register))
+        .route(
+            "/login",
+            post(identity::pages::login).layer(limits.layer(Limit::Login)).get(identity::pages::login_form),
+        )
+        .route(
+            "/register",
+            post(identity::pages::register)
+                .layer(limits.layer(Limit::Register))
+                .get(identity::pages::register_form),
+        )
         .route("/logout", post(identity::pages::logout))
         .route("/profile", get(identity::pages::profile))
         .route("/staff", get(identity::pages::staff_home))
@@ -218,8 +232,8 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{code}", get(catalog::pages::item))
         .route("/bundles", get(catalog::pages::bundles))
         .route("/bundles/{code}", get(catalog::pages::bundle))
-        .route("/guide", get(guide::pages::guide))
-        .route("/guide/handoff", post(guide::pages::handoff))
+        .route("/guide", get(guide::pages::guide).layer(limits.layer(Limit::Guide)))
+        .route("/guide/handoff", post(guide::pages::handoff).layer(limits.layer(Limit::Guide)))
         .route("/guide/handoffs/{id}", get(guide::pages::handoff_status))
         .route("/guide/inbox", get(guide::pages::inbox))
         .route("/guide/inbox/{id}", post(guide::pages::answer))
@@ -253,7 +267,7 @@ pub fn router(state: AppState) -> Router {
         .route("/halls/{code}/queue/call", post(crate::halls::pages::call_next))
         .route("/halls/{code}/display", get(crate::halls::pages::display))
         .route("/queue/{id}", get(crate::halls::pages::ticket))
-        .route("/kiosk/leave", get(crate::halls::pages::kiosk_leave))
+        .route("/kiosk/leave", post(crate::halls::pages::kiosk_leave))
         .route("/kiosk/heartbeat", post(crate::halls::pages::kiosk_heartbeat))
         .route("/kiosk/{id}", get(crate::halls::pages::kiosk))
         .route("/assistance", get(crate::assistance::pages::page).post(crate::assistance::pages::ask))
@@ -296,8 +310,11 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .route(
             "/open311/v2/{file}",
-            get(crate::complaints::open311::get_collection).post(crate::complaints::open311::post_request),
+            post(crate::complaints::open311::post_request)
+                .layer(limits.layer(Limit::Open311))
+                .get(crate::complaints::open311::get_collection),
         )
+        .route("/open311/{file}", get(crate::complaints::open311::discovery))
         .route("/open311/v2/services/{file}", get(crate::complaints::open311::service_definition))
         .route("/open311/v2/requests/{file}", get(crate::complaints::open311::get_request))
         .route("/healthz", get(http::ops::healthz))
@@ -378,11 +395,13 @@ fn spawn_background(state: AppState) {
             async move { run_job(&state, sender.as_ref(), job).await }
         });
     }
-    // Other processes on the same PostgreSQL may have added a holiday year.
+    // Other processes on the same PostgreSQL may have added a holiday year; the rate limiters
+    // forget addresses whose budget is full again.
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            state.limiters.forget_idle();
             if let Err(e) = state.reload_calendar().await {
                 tracing::warn!(error = %e, "calendar reload failed");
             }

@@ -29,6 +29,8 @@
 //! | `cluster_radius_m` | `QUANBAN_CLUSTER_RADIUS_M` | 500 | 未诉先办: complaints this close (metres, chained) form a cluster |
 //! | `cluster_days` | `QUANBAN_CLUSTER_DAYS` | 7 | 未诉先办: the window of days a cluster is looked for in |
 //! | `cluster_min` | `QUANBAN_CLUSTER_MIN` | 3 | 未诉先办: complaints needed to raise a proactive task |
+//! | `metrics_token` | `QUANBAN_METRICS_TOKEN` | none | `/metrics` answers the host itself, or a caller sending `Authorization: Bearer <token>` |
+//! | `rate_limits` | `QUANBAN_RATE_LIMITS` | true | per-client-address limits on login, registration, Open311 posts and the guide (off only for load tests on one machine) |
 //! | `clock` | `QUANBAN_CLOCK` | the system clock | an RFC 3339 instant to run on a fixed clock (tests, demonstrations, rehearsing a date); refused with `production` |
 
 use std::path::{Path, PathBuf};
@@ -65,6 +67,10 @@ pub struct Config {
     pub cluster_radius_m: u32,
     pub cluster_days: u32,
     pub cluster_min: u32,
+    /// Per-client-address request limits (see `http::limits`).
+    pub rate_limits: bool,
+    /// Lets a remote collector read `/metrics` (see `http::ops::metrics`).
+    pub metrics_token: Option<Secret>,
     /// A fixed instant to run at instead of the system clock (RFC 3339).
     pub clock: Option<String>,
 }
@@ -115,6 +121,8 @@ impl Default for Config {
             cluster_radius_m: 500,
             cluster_days: 7,
             cluster_min: 3,
+            rate_limits: true,
+            metrics_token: None,
             clock: None,
         }
     }
@@ -169,6 +177,9 @@ impl Config {
         if let Some(v) = get("QUANBAN_SESSION_HOURS") {
             self.session_hours = parse("QUANBAN_SESSION_HOURS", v)?;
         }
+        if let Some(v) = get("QUANBAN_RATE_LIMITS") {
+            self.rate_limits = parse_bool("QUANBAN_RATE_LIMITS", &v)?;
+        }
         if let Some(v) = get("QUANBAN_SECURE_COOKIES") {
             self.secure_cookies = parse_bool("QUANBAN_SECURE_COOKIES", &v)?;
         }
@@ -215,6 +226,9 @@ impl Config {
         }
         if let Some(v) = get("QUANBAN_SEAL_KEY").filter(|v| !v.is_empty()) {
             self.seal_key = Some(Secret(v));
+        }
+        if let Some(v) = get("QUANBAN_METRICS_TOKEN").filter(|v| !v.is_empty()) {
+            self.metrics_token = Some(Secret(v));
         }
         Ok(())
     }

@@ -25,8 +25,8 @@ pub struct DemoAccount {
 type StaffSeed = (&'static str, &'static str, &'static str, &'static [Role], &'static [&'static str]);
 
 const STAFF: &[StaffSeed] = &[
-    ("spj.clerk", "王晓雯", "JN-SPJ", &[Role::WindowClerk], &["JN-H-0001"]),
-    ("spj.general", "李建国", "JN-SPJ", &[Role::GeneralWindowClerk], &["JN-H-0001"]),
+    ("spj.clerk", "王晓雯", "JN-SPJ", &[Role::WindowClerk], &["JN-H-0001", "JN-H-0002"]),
+    ("spj.general", "李建国", "JN-SPJ", &[Role::GeneralWindowClerk], &["JN-H-0001", "JN-H-0002"]),
     ("spj.reviewer", "赵敏", "JN-SPJ", &[Role::Reviewer], &[]),
     ("spj.approver", "孙志强", "JN-SPJ", &[Role::Approver], &[]),
     ("spj.head", "周丽华", "JN-SPJ", &[Role::DepartmentHead], &[]),

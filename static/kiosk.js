@@ -1,5 +1,6 @@
 // Kiosk mode: after 90 seconds without a touch or key the session ends and everything the
-// last person left is cleared (/kiosk/leave logs out and returns to the kiosk's home). A
+// last person left is cleared (a POST to /kiosk/leave logs out; the page then returns to the
+// kiosk's home). The POST carries the X-Kiosk header, which another site cannot send. A
 // heartbeat every minute tells the registry the device is alive.
 (function () {
   var IDLE_MS = 90 * 1000;
@@ -8,7 +9,9 @@
     clearTimeout(timer);
     timer = setTimeout(function () {
       try { sessionStorage.clear(); localStorage.clear(); } catch (e) {}
-      window.location.href = '/kiosk/leave';
+      fetch('/kiosk/leave', { method: 'POST', headers: { 'X-Kiosk': '1' }, credentials: 'same-origin' })
+        .then(function (r) { window.location.href = r.url || '/'; })
+        .catch(function () { window.location.href = '/'; });
     }, IDLE_MS);
   }
   ['pointerdown', 'keydown', 'touchstart', 'input'].forEach(function (ev) {

@@ -60,6 +60,12 @@ async fn assisted_service_from_request_to_rating(app: &TestApp) {
     let poa = b["poa_text"].as_str().unwrap();
     assert!(poa.contains("李建国") && poa.contains("免费"), "{poa}");
 
+    // The power of attorney names one item: it does not cover another.
+    let mut other = application.clone();
+    other["item_code"] = json!("JN-SPJ-0001");
+    let (s, b) = app.post_json("/api/v1/cases", Some(&officer), other).await;
+    assert_eq!((s, b["errors"][0]["code"].clone()), (422, json!("not_covered")), "{b}");
+
     // The officer submits for the applicant: the case is the applicant's and says who submitted it.
     let (s, c) = app.post_json("/api/v1/cases", Some(&officer), application).await;
     assert_eq!(s, 201, "{c}");

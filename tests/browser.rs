@@ -1334,6 +1334,9 @@ async fn halls_journey(s: &Session) {
     assert!(ticket.starts_with("/queue/"), "{ticket}");
     assert_eq!(s.text("#ticket-number").await, "A001");
     assert!(s.text("#ticket-ahead").await.contains('0'));
+    // The slip shows its rating code once (16 hex digits).
+    let code = s.text("#rating-code strong").await;
+    assert!(code.len() == 16 && code.chars().all(|c| c.is_ascii_hexdigit()), "{code}");
     shoot_both(s, "queue-ticket").await;
     let clerk = s.app.demo("spj.clerk").await;
     s.log_in(&clerk.username, &clerk.password).await;
@@ -1432,10 +1435,17 @@ async fn complaint_journey(s: &Session) {
     let lat: f64 = s.value("#lat").await.parse().expect("latitude filled by the map");
     let lon: f64 = s.value("#lon").await.parse().expect("longitude filled by the map");
     assert!((35.9..37.7).contains(&lat) && (116.1..118.1).contains(&lon), "{lat},{lon}");
+    // Publishing is the citizen's choice, off unless ticked, and says what is removed.
+    assert_eq!(s.attr("#public", "checked").await, None);
+    assert!(s.text("label[for=public]").await.contains("同意公开"));
+    s.click("label[for=public]").await;
     shoot_both(s, "complaint-form").await;
     s.click("#complaint-submit").await;
     s.wait_loaded().await;
     assert!(s.text("#filed").await.contains("已收到您的诉求"));
+    let (_, feed) = s.app.get_json("/open311/v2/requests.json", None).await;
+    let published = feed.as_array().unwrap().iter().find(|r| r["service_code"] == "market.food_safety");
+    assert!(published.is_some_and(|r| r["description"].as_str().unwrap().contains("苍蝇")), "{feed}");
     let card = s.text("ul.list li.card").await;
     assert!(
         card.contains("已派单") && card.contains("济南市市场监督管理局") && card.contains("食品安全"),

@@ -584,6 +584,22 @@ async fn drafts_save_and_return(app: &TestApp) {
         .await;
     assert_eq!(s, 201, "{d}");
     let id = d["id"].as_str().unwrap().to_string();
+    // data is an object: null, a list or a string is refused naming the field, on create and update.
+    for bad in [json!(null), json!([1, 2]), json!("text")] {
+        let (s, b) = app
+            .post_json("/api/v1/drafts", Some(&citizen), json!({"item_code": "JN-SPJ-0003", "data": bad}))
+            .await;
+        assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("data")), "{bad}: {b}");
+        let (s, b) = app
+            .send_json(
+                reqwest::Method::PUT,
+                &format!("/api/v1/drafts/{id}"),
+                Some(&citizen),
+                json!({"data": bad, "version": 1}),
+            )
+            .await;
+        assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("data")), "{bad}: {b}");
+    }
     let (s, d2) = app
         .send_json(
             reqwest::Method::PUT,

@@ -89,8 +89,16 @@ async fn rating_a_case_and_the_bad_review_loop(app: &TestApp) {
     let (s, b) =
         app.post_json("/api/v1/ratings", Some(&citizen), json!({"case_number": n, "score": 1})).await;
     assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("comment")), "a bad review needs a reason");
+    // Someone else's case and a case that does not exist get the same answer.
     let (s, b) = app.post_json("/api/v1/ratings", Some(&rep), json!({"case_number": n, "score": 5})).await;
-    assert_eq!((s, b["code"].clone()), (409, json!("not_yours")), "{b}");
+    assert_eq!((s, b["errors"][0]["code"].clone()), (422, json!("nothing_to_rate")), "{b}");
+    let (s2, b2) = app
+        .post_json("/api/v1/ratings", Some(&rep), json!({"case_number": "JN-0000-NOPE", "score": 5}))
+        .await;
+    assert_eq!((s2, b2["errors"].clone()), (s, b["errors"].clone()), "{b2}");
+    let (s, _) =
+        app.post_json("/api/v1/ratings", None, json!({"case_number": "JN-0000-NOPE", "score": 5})).await;
+    assert_eq!(s, 401, "anonymous without a link must sign in, whether the case exists or not");
     let (s, _) = app.post_json("/api/v1/ratings", None, json!({"case_number": n, "score": 5})).await;
     assert_eq!(s, 401);
     let (s, b) = app
@@ -253,7 +261,33 @@ async fn rating_a_case_and_the_bad_review_loop(app: &TestApp) {
         app.post_json("/api/v1/halls/JN-H-0001/queue/call", Some(&clerk), json!({"window": "3号窗口"})).await;
     assert_eq!(s, 200, "{called}");
     let (s, b) = app.post_json("/api/v1/ratings", Some(&rep), visit.clone()).await;
-    assert_eq!((s, b["code"].clone()), (409, json!("not_yours")), "another person's ticket: {b}");
+    assert_eq!(
+        (s, b["errors"][0]["code"].clone()),
+        (422, json!("nothing_to_rate")),
+        "another person's ticket: {b}"
+    );
+    // Knowing the ticket id (it is on the public display) is not enough without the slip's code.
+    let mut with_code = visit.clone();
+    with_code["ticket_secret"] = json!("0".repeat(64));
+    let (s, _) = app.post_json("/api/v1/ratings", None, with_code.clone()).await;
+    assert_eq!(s, 422, "a wrong code rates nothing");
+    // An anonymous walk-in rates with the code printed on the slip.
+    let (s, walk_in) = app.post_json("/api/v1/halls/JN-H-0001/queue", None, json!({})).await;
+    assert_eq!(s, 201, "{walk_in}");
+    let code = walk_in["holder_secret"].as_str().expect("the slip carries a rating code").to_string();
+    let (s, _) =
+        app.post_json("/api/v1/halls/JN-H-0001/queue/call", Some(&clerk), json!({"window": "3号窗口"})).await;
+    assert_eq!(s, 200);
+    let anonymous_visit = json!({"ticket_id": walk_in["id"], "score": 4, "channel": "kiosk"});
+    let (s, _) = app.post_json("/api/v1/ratings", None, anonymous_visit.clone()).await;
+    assert_eq!(s, 422, "no code, no rating");
+    let mut coded = anonymous_visit.clone();
+    coded["ticket_secret"] = json!(code);
+    let (s, b) = app.post_json("/api/v1/ratings", None, coded).await;
+    assert_eq!(s, 201, "{b}");
+    let (_, shown) =
+        app.get_json(&format!("/api/v1/queue/tickets/{}", walk_in["id"].as_str().unwrap()), None).await;
+    assert!(shown.get("holder_secret").is_none(), "the code is given once, never shown again: {shown}");
     let (s, r) = app.post_json("/api/v1/ratings", Some(&citizen), visit.clone()).await;
     assert_eq!(s, 201, "{r}");
     assert_eq!(
@@ -266,7 +300,7 @@ async fn rating_a_case_and_the_bad_review_loop(app: &TestApp) {
     assert_eq!(s, 409, "once per visit");
     let (_, st) = app.get_json("/api/v1/ratings/stats?by=hall", None).await;
     let hall = st["rows"].as_array().unwrap().iter().find(|r| r["key"] == "JN-H-0001").expect("hall row");
-    assert_eq!((hall["ratings"].clone(), hall["good_rate"].clone()), (json!(1), json!(1.0)), "{hall}");
+    assert_eq!((hall["ratings"].clone(), hall["good_rate"].clone()), (json!(2), json!(1.0)), "{hall}");
 
     let (_, ok) = app.get_json("/api/v1/audit/verify", Some(&app.demo_token("dsj.admin").await)).await;
     assert_eq!(ok["ok"], true, "{ok}");
@@ -355,6 +389,13 @@ async fn complaint_from_intake_to_callback(app: &TestApp) {
         (json!("returned"), json!(["JN-SCJ"])),
         "{b}"
     );
+    // The supervisor (督查) sees the returned complaint but changes nothing.
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (s, seen) = app.get_json(&format!("/api/v1/complaints/{id}"), Some(&supervisor)).await;
+    assert_eq!(s, 200, "{seen}");
+    let (s, _) =
+        act(&supervisor, "dispatch", json!({"department": "JN-SPJ", "category": "gov.hall_service"})).await;
+    assert_eq!(s, 403, "a supervisor does not dispatch");
     let (_, b) =
         act(&operator, "dispatch", json!({"department": "JN-SPJ", "category": "gov.hall_service"})).await;
     assert_eq!((b["status"].clone(), b["department"].clone()), (json!("dispatched"), json!("JN-SPJ")), "{b}");
@@ -364,6 +405,8 @@ async fn complaint_from_intake_to_callback(app: &TestApp) {
     assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("days")));
     let (_, b) = act(&head, "extend", json!({"days": 3, "reason": "需现场核查"})).await;
     let resolve_due = b["resolve_due"].as_str().unwrap().to_string();
+    let (s, _) = act(&supervisor, "decide_extension", json!({"approve": true})).await;
+    assert_eq!(s, 403, "a supervisor does not decide extensions");
     let (_, b) = act(&operator, "decide_extension", json!({"approve": true})).await;
     assert_eq!(b["extension_days"], 3);
     assert!(b["resolve_due"].as_str().unwrap() > resolve_due.as_str(), "{b}");
@@ -457,6 +500,17 @@ async fn complaint_from_intake_to_callback(app: &TestApp) {
         }
         ids.push(b["complaint"]["id"].as_str().unwrap().to_string());
     }
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (s, _) = app.post_json("/api/v1/proactive-tasks/scan", Some(&supervisor), json!({})).await;
+    assert_eq!(s, 403, "a supervisor does not scan");
+    let (s, _) = app
+        .post_json(
+            &format!("/api/v1/complaints/{}/merge", ids[2]),
+            Some(&supervisor),
+            json!({"into": ids[0]}),
+        )
+        .await;
+    assert_eq!(s, 403, "a supervisor does not merge");
     let (_, tasks) = app.post_json("/api/v1/proactive-tasks/scan", Some(&operator), json!({})).await;
     let task = tasks
         .as_array()
@@ -510,7 +564,7 @@ async fn open311_round_trip(app: &TestApp) {
         ("description", "x".into()),
     ])
     .await;
-    assert_eq!((s, b[0]["code"].clone()), (400, json!(400)), "{b}");
+    assert_eq!((s, b[0]["code"].clone()), (404, json!(404)), "an unknown service_code is not found: {b}");
     let (s, b) = post(vec![
         ("api_key", key.clone()),
         ("service_code", "water.supply".into()),
@@ -534,7 +588,7 @@ async fn open311_round_trip(app: &TestApp) {
         ("lat", "36.6612".into()),
         ("long", "117.0203".into()),
         ("address_string", "槐荫区经十路幸福小区".into()),
-        ("description", "幸福小区3号楼从早上停水到现在".into()),
+        ("description", "幸福小区3号楼从早上停水到现在，我是张伟，电话13812345678".into()),
         ("first_name", "伟".into()),
         ("last_name", "张".into()),
         ("media_url", "https://example.org/p.jpg".into()),
@@ -556,6 +610,9 @@ async fn open311_round_trip(app: &TestApp) {
     );
     assert!(r["requested_datetime"].as_str().unwrap().ends_with("+08:00"), "{r}");
     assert!(r.get("phone").is_none() && !one.to_string().contains("张伟"), "no personal data");
+    assert!(!one.to_string().contains("13812345678"), "the phone number in the description is removed: {r}");
+    assert!(r["description"].as_str().unwrap().starts_with("幸福小区3号楼从早上停水到现在"), "{r}");
+    assert!(!id.starts_with("12345-") && id.len() >= 16, "not the sequential number: {id}");
     let (_, list) =
         app.get_json("/open311/v2/requests.json?service_code=water.supply&status=open", None).await;
     assert!(list.as_array().unwrap().iter().any(|x| x["service_request_id"] == id.as_str()));
@@ -575,4 +632,76 @@ async fn open311_round_trip(app: &TestApp) {
     let xml =
         app.client.get(app.url("/open311/v2/requests/nope.xml")).send().await.unwrap().text().await.unwrap();
     assert!(xml.contains("<errors><error><code>404</code>"), "{xml}");
+    // JSON says its charset.
+    let r = app.client.get(app.url("/open311/v2/services.json")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/json; charset=utf-8");
+    // Several service codes, comma-separated (the spec); a parameter given twice is refused in
+    // the spec's error format; another jurisdiction is not found, ours is served.
+    let (s, both) =
+        app.get_json("/open311/v2/requests.json?service_code=water.supply,city.cooking_fumes", None).await;
+    assert_eq!(s, 200, "{both}");
+    assert!(both.as_array().unwrap().iter().any(|x| x["service_request_id"] == id.as_str()));
+    let (s, b) = app.get_json("/open311/v2/requests.json?status=open&status=closed", None).await;
+    assert_eq!((s, b[0]["code"].clone()), (400, json!(400)), "{b}");
+    assert!(b[0]["description"].as_str().unwrap().contains("status"), "{b}");
+    let (s, b) = app.get_json("/open311/v2/requests.json?jurisdiction_id=qingdao.gov.cn", None).await;
+    assert_eq!((s, b[0]["code"].clone()), (404, json!(404)), "{b}");
+    let (s, _) = app.get_json("/open311/v2/services.json?jurisdiction_id=127.0.0.1", None).await;
+    assert_eq!(s, 200);
+    // The Service Discovery document names the endpoint.
+    let (s, d) = app.get_json("/open311/discovery.json", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(d["endpoints"][0]["specification"], "http://wiki.open311.org/GeoReport_v2");
+    assert!(d["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"), "{d}");
+
+    // What was not agreed to be public stays off the feed: a citizen's web complaint and a hotline
+    // call, by list and by number. A citizen who agrees is published without their name or phone.
+    let citizen = app.demo_token("13800138001").await;
+    let operator = app.demo_token("hotline.operator").await;
+    let (s, private) = app
+        .post_json(
+            "/api/v1/complaints",
+            Some(&citizen),
+            json!({"description": "小区门口井盖丢了，联系我13900001111", "lat": 36.6610, "lon": 117.0480}),
+        )
+        .await;
+    assert_eq!(s, 201, "{private}");
+    let (s, call) = app
+        .post_json(
+            "/api/v1/complaints",
+            Some(&operator),
+            json!({"description": "家里停水两天了", "name": "李娜", "phone": "13700001234", "address": "市中区某小区"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{call}");
+    let (s, published) = app
+        .post_json(
+            "/api/v1/complaints",
+            Some(&citizen),
+            json!({"description": "路口红绿灯坏了，我的电话13900002222", "lat": 36.6610, "lon": 117.0480, "public": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{published}");
+    let (_, all) = app.get_json("/open311/v2/requests.json", None).await;
+    let feed = all.to_string();
+    for hidden in [&private["complaint"], &call["complaint"]] {
+        let number = hidden["id"].as_str().unwrap();
+        let public_id = hidden["public_id"].as_str().unwrap();
+        assert!(!feed.contains(number) && !feed.contains(public_id), "{number} is not public: {feed}");
+        for path in
+            [format!("/open311/v2/requests/{number}.json"), format!("/open311/v2/requests/{public_id}.json")]
+        {
+            let (s, _) = app.get_json(&path, None).await;
+            assert_eq!(s, 404, "{path}");
+        }
+    }
+    assert!(!feed.contains("井盖") && !feed.contains("李娜") && !feed.contains("13700001234"), "{feed}");
+    let shown = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service_request_id"] == published["complaint"]["public_id"])
+        .expect("the agreed complaint is published");
+    assert!(shown["description"].as_str().unwrap().contains("红绿灯坏了"), "{shown}");
+    assert!(!feed.contains("13900002222"), "{feed}");
 }

@@ -214,6 +214,7 @@ async fn no_shows_pause_booking(app: &TestApp) {
     let clerk = app.demo_token("spj.clerk").await;
     let day = next_working_weekday(app).await;
     let date = day.format("%Y-%m-%d");
+    let mut ids = Vec::new();
     for t in ["09:00", "09:30", "10:00"] {
         let (s, a) = app
             .post_json(
@@ -223,14 +224,29 @@ async fn no_shows_pause_booking(app: &TestApp) {
             )
             .await;
         assert_eq!(s, 201, "{a}");
-        let id = a["id"].as_str().unwrap();
-        let (s, v) = app
-            .post_json(
-                &format!("/api/v1/appointments/{id}/visit"),
-                Some(&clerk),
-                json!({"status": "no_show"}),
-            )
-            .await;
+        ids.push(a["id"].as_str().unwrap().to_string());
+    }
+    let visit = |token: &str, id: &str| {
+        let (token, path) = (token.to_string(), format!("/api/v1/appointments/{id}/visit"));
+        async move { app.post_json(&path, Some(&token), json!({"status": "no_show"})).await }
+    };
+    // Nobody is absent before the slot begins; a clerk of another hall does not see the booking.
+    let (s, b) = visit(&clerk, &ids[0]).await;
+    assert_eq!((s, b["code"].clone()), (409, json!("slot_not_started")), "{b}");
+    let elsewhere = app.demo_token("scj.clerk").await;
+    let (s, _) = visit(&elsewhere, &ids[0]).await;
+    assert_eq!(s, 404, "not this clerk's hall");
+    // That morning at 10:15 the three slots have begun: the hall's clerk records the no-shows.
+    let at = quanban::platform::clock::from_beijing(day.and_hms_opt(10, 15, 0).unwrap());
+    app.clock().set(at).unwrap();
+    // A day later yesterday's sessions have ended: sign in again.
+    let (citizen, clerk) = (app.demo_token("13800138001").await, app.demo_token("spj.clerk").await);
+    let visit = |token: &str, id: &str| {
+        let (token, path) = (token.to_string(), format!("/api/v1/appointments/{id}/visit"));
+        async move { app.post_json(&path, Some(&token), json!({"status": "no_show"})).await }
+    };
+    for id in &ids {
+        let (s, v) = visit(&clerk, id).await;
         assert_eq!((s, v["status"].clone()), (200, json!("no_show")), "{v}");
     }
     let (s, b) = app

@@ -365,6 +365,7 @@ async fn offline_verify_command() {
     let run = |args: &[&std::path::Path]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_quanban"))
             .env("QUANBAN_CLOCK", common::test_clock_instant())
+            .env("QUANBAN_RATE_LIMITS", "false")
             .arg("verify")
             .args(args.iter().map(|p| p.as_os_str()))
             .output()

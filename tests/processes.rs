@@ -77,6 +77,7 @@ async fn two_processes_start_together_twenty_times() {
                 .arg(dir)
                 .env("QUANBAN_LOG", "warn")
                 .env("QUANBAN_CLOCK", common::test_clock_instant())
+                .env("QUANBAN_RATE_LIMITS", "false")
                 .env("QUANBAN_DATABASE_URL", &url)
                 .env("QUANBAN_MAX_CONNECTIONS", "4")
                 .stdout(Stdio::piped())
@@ -186,7 +187,8 @@ fn start_binary_on(data: &std::path::Path, url: Option<&str>) -> (Killed, String
         .args(["serve", "--bind", "127.0.0.1:0", "--data"])
         .arg(data)
         .env("QUANBAN_LOG", "warn")
-        .env("QUANBAN_CLOCK", common::test_clock_instant());
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false");
     match url {
         Some(url) => command.env("QUANBAN_DATABASE_URL", url),
         None => command.env_remove("QUANBAN_DATABASE_URL"),
@@ -238,6 +240,7 @@ async fn acknowledged_write_survives_a_crash() {
     }
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
         .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
         .args(["audit", "verify", "--data"])
         .arg(dir.path())
         .output()
@@ -253,7 +256,11 @@ fn demo_password(data: &std::path::Path, username: &str) -> String {
 /// The same on PostgreSQL database `url` when given.
 fn demo_password_on(data: &std::path::Path, url: Option<&str>, username: &str) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_quanban"));
-    command.env("QUANBAN_CLOCK", common::test_clock_instant()).args(["demo", "accounts", "--data"]).arg(data);
+    command
+        .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
+        .args(["demo", "accounts", "--data"])
+        .arg(data);
     match url {
         Some(url) => command.env("QUANBAN_DATABASE_URL", url),
         None => command.env_remove("QUANBAN_DATABASE_URL"),
@@ -453,6 +460,7 @@ async fn acknowledged_writes_survive_a_kill_during_a_burst() {
     drop(db);
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
         .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
         .args(["audit", "verify", "--data"])
         .arg(dir.path())
         .env_remove("QUANBAN_DATABASE_URL")
@@ -487,6 +495,7 @@ async fn audit_verify_command_names_the_broken_entry() {
     let data = app.state.config.data_dir.clone();
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
         .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
         .args(["audit", "verify", "--data"])
         .arg(&data)
         .output()
@@ -502,6 +511,7 @@ async fn audit_verify_command_names_the_broken_entry() {
 fn calendar_and_demo_commands() {
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
         .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
         .args(["calendar", "add", "2026-09-30", "5"])
         .output()
         .unwrap();
@@ -509,6 +519,7 @@ fn calendar_and_demo_commands() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2026-10-13");
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
         .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
         .args(["calendar", "count", "2026-09-30", "2026-10-13"])
         .output()
         .unwrap();
@@ -516,6 +527,7 @@ fn calendar_and_demo_commands() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
         .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_RATE_LIMITS", "false")
         .args(["demo", "accounts", "--data"])
         .arg(dir.path())
         .output()
@@ -552,6 +564,7 @@ async fn user_create_command() {
     let create = |username: &str, password: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quanban"))
             .env("QUANBAN_CLOCK", common::test_clock_instant())
+            .env("QUANBAN_RATE_LIMITS", "false")
             .args([
                 "user",
                 "create",
@@ -672,6 +685,7 @@ async fn import_catalog_command() {
     let run = |file: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_quanban"))
             .env("QUANBAN_CLOCK", common::test_clock_instant())
+            .env("QUANBAN_RATE_LIMITS", "false")
             .args(["import", "catalog"])
             .arg(file)
             .args(["--reason", "年度梳理", "--data"])

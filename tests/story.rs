@@ -15,6 +15,8 @@ stories!(
     bad_registration_names_every_field_and_stores_nothing,
     duplicate_registration_is_refused,
     malformed_requests_get_problem_details,
+    control_characters_are_refused_by_field,
+    personal_answers_are_not_cached,
     login_failures_lock_the_name_without_revealing_accounts,
     logout_ends_the_token,
     concurrent_updates_one_wins_one_conflicts,
@@ -484,4 +486,182 @@ async fn staff_creation_validates_and_scopes(app: &TestApp) {
         )
         .await;
     assert_eq!(status, 404, "head of JN-SPJ cannot see JN-SCJ staff");
+
+    // A head grants only department roles: a city-wide role (supervisor, system administrator,
+    // general window, hotline, guidance) is refused with 403 and nothing is created.
+    for role in ["supervisor", "system_admin", "general_window_clerk", "hotline_operator", "guide_officer"] {
+        let (status, body) = app
+            .post_json(
+                "/api/v1/staff",
+                Some(&head),
+                json!({"username": "spj.climb", "name": "越权", "department": "JN-SPJ", "roles": ["window_clerk", role], "password": "Spring-City-2026"}),
+            )
+            .await;
+        assert_eq!(status, 403, "head granting {role}: {body}");
+    }
+    // The system administrator grants a city-wide role in any department; the grant is audited.
+    let admin = app.demo_token("dsj.admin").await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/staff",
+            Some(&admin),
+            json!({"username": "spj.climb", "name": "督查员", "department": "JN-SPJ", "roles": ["supervisor"], "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(status, 201, "admin grants supervisor: {body}");
+    let granted = sqlx::query(
+        "SELECT actor, summary FROM audit_log WHERE action = 'identity.staff_created' AND summary LIKE '%spj.climb%'",
+    )
+    .fetch_optional(app.state.db.reader())
+    .await
+    .unwrap()
+    .expect("the grant is in the audit log");
+    let (actor, detail): (String, String) =
+        (sqlx::Row::get(&granted, "actor"), sqlx::Row::get(&granted, "summary"));
+    assert!(actor.starts_with("user:"), "{actor}");
+    assert!(detail.contains("supervisor"), "{detail}");
+}
+
+/// A NUL (or any other control character) in a text field is refused with 422 naming the field,
+/// on both databases, with or without login, in JSON, forms and query strings; nothing is stored.
+async fn control_characters_are_refused_by_field(app: &TestApp) {
+    let users_before = count_users(app).await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/auth/register",
+            None,
+            json!({"name": "张\u{0}伟", "id_number": "110101199003070011", "phone": "13900001234", "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("name")), "{b}");
+    assert_eq!(b["errors"][0]["code"], "control_characters");
+    assert_eq!(count_users(app).await, users_before, "nothing stored");
+
+    let citizen = app.demo_token("13800138001").await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/complaints",
+            Some(&citizen),
+            json!({"description": "井盖\u{0}丢了", "address": "历下区\u{7f}"}),
+        )
+        .await;
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!((s, fields), (422, vec!["description", "address"]), "{b}");
+    let (_, mine) = app.get_json("/api/v1/complaints", Some(&citizen)).await;
+    assert_eq!(mine.as_array().unwrap().len(), 0, "nothing stored");
+
+    // A nested field is named by its path; tab and new lines stay allowed.
+    let (s, b) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟\u{1b}", "note": "第一行\n第二行\t"}}),
+        )
+        .await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("form.contact_name")), "{b}");
+
+    // Open311 form posts and query strings too.
+    let key = app.open311_key().await;
+    let r = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_code", "water.supply"),
+            ("lat", "36.66"),
+            ("long", "117.05"),
+            ("description", "停水\u{0}"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let (s, b) = app.get_json("/api/v1/items?q=%00", None).await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("q")), "{b}");
+}
+
+/// Password spraying from one address is throttled across accounts: after the burst, logins from
+/// that address get 429 problem+json with Retry-After, whatever the account, while reading pages
+/// goes on. Registration has its own budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_from_one_address_are_limited() {
+    let app =
+        TestApp::start_with(common::Backend::Sqlite, |c| c.rate_limits = true).await.expect("app starts");
+    let (burst, register_burst) =
+        (quanban::http::limits::Limit::Login.quota().1, quanban::http::limits::Limit::Register.quota().1);
+    let mut statuses = Vec::new();
+    for i in 0..burst + 2 {
+        let (s, _) = app
+            .post_json(
+                "/api/v1/auth/token",
+                None,
+                json!({"username": format!("1380013{:04}", 8000 + i), "password": "Wrong-Guess-2026"}),
+            )
+            .await;
+        statuses.push(s);
+    }
+    assert!(statuses[..burst as usize].iter().all(|s| *s == 401), "{statuses:?}");
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "dsj.admin", "password": "Wrong-Guess-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/problem+json"));
+    // The web login shares the budget; other pages do not.
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "x"), ("password", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    let (s, _) = app.get_json("/api/v1/items", None).await;
+    assert_eq!(s, 200);
+    let r = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "showing the login form is not a login attempt");
+    // Registration: its own burst, then 429.
+    let mut last = 0;
+    for i in 0..register_burst + 1 {
+        let (s, _) = app
+            .post_json(
+                "/api/v1/auth/register",
+                None,
+                json!({"name": "", "id_number": format!("{i}"), "phone": "1", "password": "x"}),
+            )
+            .await;
+        last = s;
+    }
+    assert_eq!(last, 429);
+    app.stop().await;
+}
+
+/// What a signed-in person receives may hold personal data: `Cache-Control: no-store`; public
+/// answers are left to their handlers. `/metrics` answers the host itself.
+async fn personal_answers_are_not_cached(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let r = app.client.get(app.url("/api/v1/me")).bearer_auth(&citizen).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = app.client.get(app.url("/api/v1/items")).send().await.unwrap();
+    assert!(r.headers().get("cache-control").is_none_or(|v| v != "no-store"));
+    assert!(r.headers().get("strict-transport-security").is_none(), "no HSTS over plain http");
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the host itself reads the metrics");
+}
+
+/// With an https public address every answer carries HSTS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_deployments_send_hsts() {
+    let app =
+        TestApp::start_with(common::Backend::Sqlite, |c| c.public_url = "https://zwfw.jinan.gov.cn".into())
+            .await
+            .expect("app starts");
+    let r = app.client.get(app.url("/api/v1/items")).send().await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
+    app.stop().await;
 }

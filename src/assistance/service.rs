@@ -284,8 +284,15 @@ pub async fn step(
     store::get(&state.db, id).await?.ok_or(ApiError::NotFound)
 }
 
-/// For the cases area: the applicant (and enterprise) an officer may submit for under `id`.
-pub async fn principal_for(state: &AppState, officer: &str, id: &str) -> ApiResult<Request> {
+/// For the cases area: the applicant (and enterprise) an officer may submit for under `id`,
+/// for `code` (the item or bundle applied for): a power of attorney signed for one item covers
+/// that item only.
+pub async fn principal_for(
+    state: &AppState,
+    officer: &str,
+    id: &str,
+    code: Option<&str>,
+) -> ApiResult<Request> {
     let r = store::get(&state.db, id).await?.ok_or_else(|| {
         ApiError::invalid(
             "assistance_id",
@@ -300,6 +307,16 @@ pub async fn principal_for(state: &AppState, officer: &str, id: &str) -> ApiResu
             "not_authorized",
             "您不是该申请人授权的帮办代办人员（须先签署委托书）",
             "You hold no power of attorney from this applicant",
+        ));
+    }
+    if let Some(signed_for) = r.item_code.as_deref()
+        && code != Some(signed_for)
+    {
+        return Err(ApiError::invalid(
+            "assistance_id",
+            "not_covered",
+            format!("委托书只涵盖事项“{signed_for}”，不能代办其他事项"),
+            format!("The power of attorney covers {signed_for} only, not another item"),
         ));
     }
     Ok(r)

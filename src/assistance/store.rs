@@ -236,13 +236,25 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<()> {
     .await
 }
 
-/// Whether `officer` holds a power of attorney from `requester` (an authorised, open request).
-pub async fn holds_attorney(db: &Db, officer: &str, requester: &str) -> StoreResult<bool> {
+/// Whether `officer` holds a power of attorney from `requester` (an authorised, open request)
+/// that covers a case of `code` (its item or bundle) for `enterprise`: one signed for an item
+/// covers that item only; one signed for a described project ("所述事项") covers the requester's
+/// cases for the same enterprise.
+pub async fn holds_attorney(
+    db: &Db,
+    officer: &str,
+    requester: &str,
+    code: &str,
+    enterprise: Option<&str>,
+) -> StoreResult<bool> {
     Ok(sqlx::query(
-        "SELECT 1 AS x FROM assistance_requests WHERE officer_id = $1 AND requester_id = $2 AND status = 'authorized'",
+        "SELECT 1 AS x FROM assistance_requests WHERE officer_id = $1 AND requester_id = $2 AND status = 'authorized' \
+         AND (item_code IS NULL OR item_code = $3) AND COALESCE(enterprise, '') = $4",
     )
     .bind(officer)
     .bind(requester)
+    .bind(code)
+    .bind(enterprise.unwrap_or(""))
     .fetch_optional(db.reader())
     .await?
     .is_some())

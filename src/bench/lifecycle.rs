@@ -535,6 +535,8 @@ impl Server {
         let mut child = command
             .env("QUANBAN_LOG", "warn")
             .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
+            // Every client of a benchmark comes from this one machine.
+            .env("QUANBAN_RATE_LIMITS", "false")
             .env_remove("QUANBAN_DATABASE_URL")
             .env_remove("QUANBAN_DATA")
             .stdout(std::process::Stdio::piped())

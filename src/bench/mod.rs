@@ -117,6 +117,8 @@ impl ServerProcess {
         let mut child = command
             .env("QUANBAN_LOG", "warn")
             .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
+            // Every client of a benchmark comes from this one machine.
+            .env("QUANBAN_RATE_LIMITS", "false")
             .env_remove("QUANBAN_DATABASE_URL")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())

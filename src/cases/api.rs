@@ -375,7 +375,16 @@ async fn own_draft(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Dra
     Ok(d)
 }
 
+/// A draft's data is an object (field → value), at most 64 KB of JSON.
 fn check_draft_size(data: &Value) -> ApiResult<()> {
+    if !data.is_object() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "data",
+            "invalid_type",
+            "草稿内容 data 应为对象（字段名: 值）",
+            "data must be an object (field name: value)",
+        )]));
+    }
     if data.to_string().len() > 64 * 1024 {
         return Err(ApiError::Validation(vec![FieldError::new(
             "data",

@@ -286,7 +286,8 @@ pub async fn apply(
         }
         Actor::Staff { .. } if req.assistance_id.as_deref().is_some_and(|s| !s.trim().is_empty()) => {
             let id = req.assistance_id.as_deref().unwrap_or_default().trim().to_string();
-            let r = crate::assistance::service::principal_for(state, &submitter_id, &id).await?;
+            let code = req.item_code.as_deref().or(req.bundle_code.as_deref());
+            let r = crate::assistance::service::principal_for(state, &submitter_id, &id, code).await?;
             if req.enterprise.is_none() {
                 req.enterprise = r.enterprise.clone();
             }
@@ -625,7 +626,15 @@ pub async fn readable(state: &AppState, caller: &Caller, number: &str) -> ApiRes
 async fn assisting(state: &AppState, caller: &Caller, case: &CaseRecord) -> ApiResult<bool> {
     match (&caller.actor, &caller.user_id) {
         (Actor::Staff { .. }, Some(officer)) => {
-            Ok(crate::assistance::store::holds_attorney(&state.db, officer, &case.applicant_id).await?)
+            let code = case.item_code.as_deref().or(case.bundle_code.as_deref()).unwrap_or_default();
+            Ok(crate::assistance::store::holds_attorney(
+                &state.db,
+                officer,
+                &case.applicant_id,
+                code,
+                case.enterprise.as_deref(),
+            )
+            .await?)
         }
         _ => Ok(false),
     }

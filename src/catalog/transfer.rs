@@ -344,11 +344,41 @@ pub fn parse_with_progress(
     if strip_bom(bytes).iter().all(u8::is_ascii_whitespace) {
         return Err(vec![file_problem("empty_file", "文件为空".into(), "the file is empty".into())]);
     }
-    match format {
+    let parsed = match format {
         Format::Json => parse_json(bytes, on_row),
-        Format::Csv => parse_table(read_csv(bytes)?, on_row),
-        Format::Xlsx => parse_table(read_xlsx(bytes)?, on_row),
+        Format::Csv => read_csv(bytes).and_then(|t| parse_table(t, on_row)),
+        Format::Xlsx => read_xlsx(bytes).and_then(|t| parse_table(t, on_row)),
+    };
+    parsed.map_err(at_most_problems)
+}
+
+/// The most rows (items) a file may hold: far more than a city's catalog, far fewer than what
+/// would let one upload occupy the server.
+pub const MAX_ROWS: usize = 20_000;
+/// The most problems reported for one file; a person fixes the first ones and tries again.
+pub const MAX_PROBLEMS: usize = 200;
+/// The most an XLSX upload may inflate to (the sum of its parts' declared sizes).
+pub const MAX_XLSX_INFLATED_BYTES: u64 = 32 * 1024 * 1024;
+
+fn at_most_problems(mut problems: Vec<RowProblem>) -> Vec<RowProblem> {
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(file_problem(
+            "too_many_problems",
+            format!("另有{more}个问题未列出：请先改正以上问题再导入"),
+            format!("{more} more problems not listed: fix the ones above and import again"),
+        ));
     }
+    problems
+}
+
+fn too_many_rows(rows: usize) -> Vec<RowProblem> {
+    vec![file_problem(
+        "too_many_rows",
+        format!("文件有{rows}行，超过上限{MAX_ROWS}行：请分批导入"),
+        format!("the file has {rows} rows, more than the limit of {MAX_ROWS}: import it in parts"),
+    )]
 }
 
 /// Checks items against the database: departments and e-licence types must exist.
@@ -458,7 +488,7 @@ fn read_csv(bytes: &[u8]) -> Result<Table, Vec<RowProblem>> {
         let cells = record
             .iter()
             .map(|field| match std::str::from_utf8(field) {
-                Ok(s) => RawCell::Text(s.to_owned()),
+                Ok(s) => RawCell::Text(from_csv_cell(s.to_owned())),
                 Err(_) => RawCell::Bad {
                     code: "invalid_utf8",
                     zh: "不是 UTF-8 编码（在 Excel 中请“另存为 CSV UTF-8”）".into(),
@@ -467,6 +497,9 @@ fn read_csv(bytes: &[u8]) -> Result<Table, Vec<RowProblem>> {
             })
             .collect();
         records.push((row, cells));
+        if records.len() > MAX_ROWS + 1 {
+            return Err(too_many_rows(records.len()));
+        }
     }
     let mut records = records.into_iter();
     let Some((header_row, header)) = records.next() else {
@@ -504,6 +537,31 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, Vec<RowProblem>> {
     };
     // Uploads are untrusted and calamine is a large parser of a complex format; a panic on some
     // malformed archive must become a problem report, not take down the request or the CLI.
+    // A small archive can inflate to gigabytes (a "zip bomb"): add up what its parts declare
+    // before anything is inflated.
+    let inflated = (|| -> Result<u64, zip::result::ZipError> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
+        let mut total = 0u64;
+        for i in 0..archive.len() {
+            total = total.saturating_add(archive.by_index_raw(i)?.size());
+        }
+        Ok(total)
+    })();
+    match inflated {
+        Err(e) => return Err(corrupt(&e.to_string())),
+        Ok(n) if n > MAX_XLSX_INFLATED_BYTES => {
+            return Err(vec![file_problem(
+                "file_too_large",
+                format!("解压后{}MB，超过上限{}MB：请分批导入", n >> 20, MAX_XLSX_INFLATED_BYTES >> 20),
+                format!(
+                    "it inflates to {} MB, more than the limit of {} MB: import it in parts",
+                    n >> 20,
+                    MAX_XLSX_INFLATED_BYTES >> 20
+                ),
+            )]);
+        }
+        Ok(_) => {}
+    }
     let read = std::panic::catch_unwind(|| -> Result<Option<calamine::Range<Data>>, String> {
         let mut workbook: Xlsx<Cursor<&[u8]>> = calamine::open_workbook_from_rs(Cursor::new(bytes))
             .map_err(|e: calamine::XlsxError| e.to_string())?;
@@ -522,6 +580,9 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, Vec<RowProblem>> {
     let Some((first_row, _)) = range.start() else {
         return Err(vec![file_problem("empty_file", "工作表为空".into(), "the worksheet is empty".into())]);
     };
+    if range.height() > MAX_ROWS + 1 {
+        return Err(too_many_rows(range.height()));
+    }
     let mut rows = range.rows().enumerate().map(|(i, cells)| {
         // Absolute sheet rows, so that a sheet whose header is not on row 1 still reports
         // the row numbers Excel shows.
@@ -726,6 +787,9 @@ fn parse_json(
     };
 
     let total = list.len();
+    if total > MAX_ROWS {
+        return Err(too_many_rows(total));
+    }
     let mut items = Vec::with_capacity(total);
     let mut seen = HashMap::new();
     for (i, entry) in list.iter().enumerate() {
@@ -1409,6 +1473,30 @@ fn out_cells(item: &CatalogItem) -> Result<[OutCell; 20], TransferError> {
     ])
 }
 
+/// Whether a spreadsheet would take `text` for a formula (OWASP "CSV injection": a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return), or it is such a text already
+/// neutralised (a `'` in front of one), which must be marked again to read back the same.
+fn formula_like(text: &str) -> bool {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => true,
+        Some('\'') => formula_like(&text[1..]),
+        _ => false,
+    }
+}
+
+/// A CSV cell as written: formula-like text gets a leading `'`, which spreadsheets show as text
+/// (and hide); [`from_csv_cell`] takes it off again, so our own files read back exactly.
+fn to_csv_cell(text: &str) -> Cow<'_, str> {
+    if formula_like(text) { Cow::Owned(format!("'{text}")) } else { Cow::Borrowed(text) }
+}
+
+fn from_csv_cell(text: String) -> String {
+    match text.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest.to_owned(),
+        _ => text,
+    }
+}
+
 fn export_csv(items: &[CatalogItem]) -> Result<Vec<u8>, TransferError> {
     let mut out = Vec::with_capacity(512 * (items.len() + 1));
     // Without the BOM, Excel opens a UTF-8 CSV as the local code page (GBK) and shows mojibake.
@@ -1419,7 +1507,10 @@ fn export_csv(items: &[CatalogItem]) -> Result<Vec<u8>, TransferError> {
         for item in items {
             let cells = out_cells(item)?;
             writer.write_record(cells.iter().map(|c| match c {
-                OutCell::Text(s) => Cow::Borrowed(s.as_bytes()),
+                OutCell::Text(s) => match to_csv_cell(s) {
+                    Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
+                    Cow::Owned(o) => Cow::Owned(o.into_bytes()),
+                },
                 OutCell::Number(n) => Cow::Owned(n.to_string().into_bytes()),
                 OutCell::Empty => Cow::Borrowed(&b""[..]),
             }))?;
@@ -1553,6 +1644,54 @@ mod tests {
             let back = parse(format, &bytes).map_err(|ps| (format, ps[..ps.len().min(5)].to_vec())).unwrap();
             assert_eq!(back, items, "{format:?}");
         }
+    }
+
+    #[test]
+    fn a_huge_or_broken_file_is_refused_with_a_bounded_report() {
+        // 30,000 rows of nonsense: refused by its size, not parsed into 600,000 problems.
+        let mut rows = vec![COLUMNS.iter().map(|c| s(c.zh)).collect::<Vec<_>>()];
+        rows.extend((0..30_000).map(|i| vec![format!("X{i}"); COLUMNS.len()]));
+        let err = parse(Format::Csv, &csv_of(&rows)).unwrap_err();
+        assert_eq!(summary(&err), [(0, s(""), "too_many_rows")]);
+        // 1,000 bad rows (under the row cap): the first 200 problems and one line saying how
+        // many more there are.
+        rows.truncate(1_001);
+        let err = parse(Format::Csv, &csv_of(&rows)).unwrap_err();
+        assert_eq!(err.len(), MAX_PROBLEMS + 1);
+        assert_eq!(err.last().unwrap().code, "too_many_problems");
+        // An XLSX whose parts declare more than the inflation cap is refused before inflating.
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let text = "重复内容".repeat(8_000);
+        // Distinct texts (the shared-string table keeps one copy of a repeated one): about 38 MB.
+        for r in 0..400u32 {
+            sheet.write_string(r, 0, format!("{r}{text}")).unwrap();
+        }
+        let bomb = workbook.save_to_buffer().unwrap();
+        assert!(bomb.len() < 2 * 1024 * 1024, "small on the wire: {}", bomb.len());
+        let err = parse(Format::Xlsx, &bomb).unwrap_err();
+        assert_eq!(summary(&err), [(0, s(""), "file_too_large")]);
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_neutralised_and_read_back_exactly() {
+        let mut items = items()[..3].to_vec();
+        items[0].name = "=HYPERLINK(\"http://evil.example\",\"点此\")".into();
+        items[1].conditions = "@SUM(1+1)".into();
+        items[2].fee = "'=already quoted".into();
+        items[2].legal_basis = "-1+2".into();
+        let rows = rows_of(&items);
+        let name = &rows[1][col("事项名称")];
+        assert!(name.starts_with("'="), "{name}");
+        assert!(rows[2][col("受理条件")].starts_with("'@"));
+        assert_eq!(rows[3][col("收费")], "''=already quoted");
+        let starts_formula = |cell: &String| cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        assert!(!rows.iter().flatten().any(starts_formula), "no cell starts a formula");
+        let back = parse(Format::Csv, &export(Format::Csv, &items).unwrap()).unwrap();
+        assert_eq!(back, items);
+        // An ordinary text starting with a quote is left as it is.
+        assert_eq!(to_csv_cell("'引号开头"), "'引号开头");
+        assert_eq!(from_csv_cell("'引号开头".into()), "'引号开头");
     }
 
     #[test]

@@ -894,9 +894,94 @@ pub fn next_status(
     }
 }
 
+/// A complaint's identifier on the open feed: 64 random bits, hex.
+pub fn new_public_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// What the open feed shows of a complainant's words: numbers long enough to be a phone, an ID or
+/// a bank card (7 or more digits, with spaces or dashes between), e-mail addresses and the
+/// complainant's own name are replaced, so that a published complaint carries no personal data.
+pub fn redact_personal(text: &str, names: &[&str]) -> String {
+    const HIDDEN: &str = "＊＊＊";
+    let mut named = text.to_string();
+    for name in names.iter().map(|n| n.trim()).filter(|n| n.chars().count() >= 2) {
+        named = named.replace(name, "某某");
+    }
+    let chars: Vec<char> = named.chars().collect();
+    let mut out = String::with_capacity(named.len());
+    let mut i = 0;
+    while i < chars.len() {
+        // An e-mail address: the run of address characters around an '@'.
+        let address_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+');
+        if chars[i] == '@' && i > 0 && address_char(chars[i - 1]) {
+            while out.chars().last().is_some_and(address_char) {
+                out.pop();
+            }
+            i += 1;
+            while i < chars.len() && address_char(chars[i]) {
+                i += 1;
+            }
+            out.push_str(HIDDEN);
+            continue;
+        }
+        if chars[i].is_ascii_digit() {
+            // A number, allowing single spaces or dashes between digit groups and a final X
+            // (the ID number's check character).
+            let mut end = i;
+            let mut digits = 0;
+            let mut j = i;
+            while j < chars.len() {
+                let c = chars[j];
+                if c.is_ascii_digit() {
+                    digits += 1;
+                    j += 1;
+                    end = j;
+                } else if matches!(c, ' ' | '-') && chars.get(j + 1).is_some_and(|n| n.is_ascii_digit()) {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            if digits >= 7 {
+                if chars.get(end).is_some_and(|c| matches!(c, 'X' | 'x')) {
+                    end += 1;
+                }
+                out.push_str(HIDDEN);
+            } else {
+                out.extend(&chars[i..end]);
+            }
+            i = end;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_words_carry_no_personal_data() {
+        let text = "我是张伟，电话13812345678，座机0531-88886666，身份证37010219900307001X，邮箱 zw.jn@example.com，\
+                    张伟家门口的路灯坏了3天，编号 12-34。";
+        let shown = redact_personal(text, &["张伟"]);
+        for secret in ["张伟", "13812345678", "88886666", "37010219900307001X", "zw.jn@example.com"] {
+            assert!(!shown.contains(secret), "{secret} left in {shown}");
+        }
+        assert!(shown.contains("路灯坏了3天"), "short numbers stay: {shown}");
+        assert!(shown.contains("编号 12-34"), "{shown}");
+        assert!(shown.contains("某某家门口"), "{shown}");
+        assert_eq!(redact_personal("井盖丢了", &[]), "井盖丢了");
+        // A one-character "name" would blank out ordinary words; it is left alone.
+        assert_eq!(redact_personal("水管爆了", &["水"]), "水管爆了");
+    }
 
     fn cal() -> Calendar {
         let json = include_str!("../../reference/holidays_cn.json");

@@ -3,7 +3,7 @@
 //! requests, in JSON and XML, with the spec's field names and error format.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -85,7 +85,10 @@ fn xml_value(name: &str, v: &Value, out: &mut String) {
 
 fn respond(format: Format, status: StatusCode, root: &str, item: &str, body: Value) -> Response {
     match format {
-        Format::Json => (status, axum::Json(body)).into_response(),
+        Format::Json => {
+            let text = serde_json::to_string(&body).unwrap_or_else(|_| "[]".into());
+            (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], text).into_response()
+        }
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
             match &body {
@@ -151,15 +154,92 @@ fn service_json(c: &super::domain::Category) -> Value {
     })
 }
 
+/// Reads a query string into `T`, answering in the spec's error format: a parameter given twice
+/// is refused by name (the spec gives each one once; a comma-separated list is the way to give
+/// several values).
+fn parse_query<T: serde::de::DeserializeOwned + Default>(raw: Option<&str>) -> Result<T, Failure> {
+    let raw = raw.unwrap_or("");
+    let unreadable = |e: serde_urlencoded::de::Error| {
+        Failure(StatusCode::BAD_REQUEST, format!("Unreadable query string: {e} / 查询参数无法解析"))
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(unreadable)?;
+    let mut seen = std::collections::HashSet::new();
+    for (name, _) in &pairs {
+        if !seen.insert(name.as_str()) {
+            return Err(Failure(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "{name} is given more than once; give several values comma-separated / 参数 {name} 重复，多个值请用逗号分隔"
+                ),
+            ));
+        }
+    }
+    serde_urlencoded::from_str(raw).map_err(unreadable)
+}
+
+/// Our jurisdiction's id: the host name of the public address (the GeoReport convention, e.g.
+/// `sfgov.org`). Requests naming another jurisdiction are refused with 404.
+fn jurisdiction_id(state: &AppState) -> String {
+    let url = state.config.public_url.trim_end_matches('/');
+    let host = url.split_once("://").map_or(url, |(_, rest)| rest);
+    host.split(['/', ':']).next().unwrap_or(host).to_string()
+}
+
+fn check_jurisdiction(state: &AppState, given: Option<&str>) -> Result<(), Failure> {
+    match given.map(str::trim).filter(|j| !j.is_empty()) {
+        Some(j) if j != jurisdiction_id(state) => Err(Failure(
+            StatusCode::NOT_FOUND,
+            format!(
+                "Unknown jurisdiction_id {j}; this endpoint serves {} / 管辖区不存在",
+                jurisdiction_id(state)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /open311/discovery.{json,xml}`: the GeoReport Service Discovery document.
+pub async fn discovery(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some(("discovery", format)) = split(&file) else {
+        return error(
+            Format::Json,
+            StatusCode::NOT_FOUND,
+            "Use discovery.json or discovery.xml / 请使用 discovery.json",
+        );
+    };
+    let base = state.config.public_url.trim_end_matches('/');
+    let body = json!({
+        "changeset": "2026-12-05T00:00:00+08:00",
+        "contact": "济南市12345政务服务便民热线 / Jinan 12345 government service hotline, tel. 12345",
+        "key_service": format!("{base}/complaints (API keys are issued by the city's Big Data Bureau / API 密钥由市大数据局发放)"),
+        "endpoints": [{
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": format!("{base}/open311/v2"),
+            "changeset": "2026-12-05T00:00:00+08:00",
+            "type": "production",
+            "formats": ["application/json", "text/xml"],
+        }],
+    });
+    // In XML each endpoint is an <endpoint> inside <endpoints>, each format a <format>.
+    respond(format, StatusCode::OK, "discovery", "discovery", body)
+}
+
 /// `GET /open311/v2/services.{json,xml}` and `GET /open311/v2/requests.{json,xml}`.
 pub async fn get_collection(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    Query(q): Query<RequestsQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     let Some((name, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "Use .json or .xml / 请使用 .json 或 .xml");
     };
+    let q: RequestsQuery = match parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(f) => return f.into_response_in(format),
+    };
+    if let Err(f) = check_jurisdiction(&state, q.jurisdiction_id.as_deref()) {
+        return f.into_response_in(format);
+    }
     match name {
         "services" => {
             let t = state.complaints.taxonomy();
@@ -184,10 +264,21 @@ impl Failure {
 }
 
 /// `GET /open311/v2/services/{code}.{json,xml}`: the service definition.
-pub async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn service_definition(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let Some((code, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "Use .json or .xml / 请使用 .json 或 .xml");
     };
+    let q: RequestsQuery = match parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(f) => return f.into_response_in(format),
+    };
+    if let Err(f) = check_jurisdiction(&state, q.jurisdiction_id.as_deref()) {
+        return f.into_response_in(format);
+    }
     let t = state.complaints.taxonomy();
     match t.category(code) {
         Some(c) => respond(
@@ -237,19 +328,23 @@ fn parse_iso(field: &str, s: &str) -> Result<String, Failure> {
 
 async fn list_requests(state: &AppState, q: &RequestsQuery) -> Result<Vec<Value>, Failure> {
     let internal = |e: ApiError| Failure(StatusCode::INTERNAL_SERVER_ERROR, format!("Internal error: {e}"));
-    let mut f = Filter { open311_only: true, limit: 1000, ..Filter::default() };
+    let mut f = Filter { public_only: true, limit: 1000, ..Filter::default() };
+    let list = |s: &str| -> Vec<String> {
+        s.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
     if let Some(ids) = q.service_request_id.as_deref().filter(|s| !s.trim().is_empty()) {
         // The spec: with ids, other filters are ignored.
-        f.ids = ids.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        f.ids = list(ids);
     } else {
-        f.category = q.service_code.clone().filter(|s| !s.is_empty());
-        if let Some(code) = &f.category
-            && state.complaints.taxonomy().category(code).is_none()
-        {
-            return Err(Failure(
-                StatusCode::BAD_REQUEST,
-                format!("Unknown service_code {code} / 服务代码不存在"),
-            ));
+        // The spec allows several codes, comma-separated.
+        f.categories = list(q.service_code.as_deref().unwrap_or(""));
+        for code in &f.categories {
+            if state.complaints.taxonomy().category(code).is_none() {
+                return Err(Failure(
+                    StatusCode::BAD_REQUEST,
+                    format!("Unknown service_code {code} / 服务代码不存在"),
+                ));
+            }
         }
         // Without end_date the window ends now: no upper bound (a bound at "now" would drop what
         // was filed in the same millisecond).
@@ -294,34 +389,30 @@ fn request_json(state: &AppState, names: &std::collections::HashMap<String, Stri
     let category = c.category.as_deref().and_then(|code| t.category(code));
     let closed = matches!(c.status.as_str(), "closed" | "merged");
     let (zh, en) = service::status_label(&c.status);
-    let notes = match (&c.status[..], &c.answer, &c.merged_into) {
-        ("merged", _, Some(into)) => format!("与 {into} 合并办理 / merged into {into}"),
-        (_, Some(answer), _) => answer.clone(),
+    // The open feed is public: the complainant's name, numbers and addresses are taken out of
+    // whatever they or the department wrote.
+    let complainant: Vec<&str> = c.complainant_name.as_deref().into_iter().collect();
+    let redact = |text: &str| super::domain::redact_personal(text, &complainant);
+    let notes = match (&c.status[..], &c.answer) {
+        ("merged", _) => "已与同类诉求合并办理 / merged with a report of the same problem".to_string(),
+        (_, Some(answer)) => redact(answer),
         _ => format!("{zh} / {en}"),
     };
-    // A client's own media URL, else our address of the first uploaded photo.
-    let media = match c.photos.first() {
-        Some(p) if p.starts_with("http") => Some(p.clone()),
-        Some(_) => Some(format!(
-            "{}/api/v1/complaints/{}/photos/0",
-            state.config.public_url.trim_end_matches('/'),
-            c.id
-        )),
-        None => None,
-    };
+    // Only a client's own media URL: uploaded photos are not published (faces, plates, homes).
+    let media = c.photos.first().filter(|p| p.starts_with("http")).cloned();
     json!({
-        "service_request_id": c.id,
+        "service_request_id": c.public_id,
         "status": if closed { "closed" } else { "open" },
         "status_notes": notes,
         "service_name": category.map(|x| format!("{} {}", x.name, x.name_en)),
         "service_code": c.category,
-        "description": c.description,
+        "description": redact(&c.description),
         "agency_responsible": c.department.as_ref().map(|d| names.get(d).cloned().unwrap_or_else(|| d.clone())),
         "service_notice": service_notice(c),
         "requested_datetime": iso(&c.created_at),
         "updated_datetime": iso(&c.updated_at),
         "expected_datetime": if closed { Value::Null } else { Value::String(iso(&c.resolve_due)) },
-        "address": c.address,
+        "address": c.address.as_deref().map(redact),
         "address_id": Value::Null,
         "zipcode": Value::Null,
         "lat": c.lat,
@@ -341,11 +432,22 @@ fn service_notice(c: &Complaint) -> String {
 }
 
 /// `GET /open311/v2/requests/{id}.{json,xml}`.
-pub async fn get_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn get_request(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let Some((id, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "Use .json or .xml / 请使用 .json 或 .xml");
     };
-    match store::get(&state.db, id).await {
+    let q: RequestsQuery = match parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(f) => return f.into_response_in(format),
+    };
+    if let Err(f) = check_jurisdiction(&state, q.jurisdiction_id.as_deref()) {
+        return f.into_response_in(format);
+    }
+    match store::get_public(&state.db, id).await {
         Ok(Some(c)) => match service::department_names(&state.db).await {
             Ok(names) => respond(
                 format,
@@ -385,7 +487,7 @@ pub struct PostRequest {
 pub async fn post_request(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    Query(query): Query<PostRequest>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -395,6 +497,10 @@ pub async fn post_request(
     if name != "requests" {
         return error(format, StatusCode::NOT_FOUND, format!("No such resource {name} / 没有该资源"));
     }
+    let query: PostRequest = match parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(f) => return f.into_response_in(format),
+    };
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -417,6 +523,11 @@ pub async fn post_request(
     if req.api_key.is_none() {
         req.api_key = query.api_key;
     }
+    if let Err(f) =
+        check_jurisdiction(&state, req.jurisdiction_id.as_deref().or(query.jurisdiction_id.as_deref()))
+    {
+        return f.into_response_in(format);
+    }
     let Some(key) = req.api_key.as_deref().filter(|k| !k.trim().is_empty()) else {
         return error(format, StatusCode::FORBIDDEN, "api_key is required / 缺少 api_key");
     };
@@ -429,11 +540,8 @@ pub async fn post_request(
         return error(format, StatusCode::BAD_REQUEST, "service_code is required / 缺少 service_code");
     };
     if state.complaints.taxonomy().category(code).is_none() {
-        return error(
-            format,
-            StatusCode::BAD_REQUEST,
-            format!("Unknown service_code {code} / 服务代码不存在"),
-        );
+        // The spec: an unknown service_code is "not found".
+        return error(format, StatusCode::NOT_FOUND, format!("Unknown service_code {code} / 服务代码不存在"));
     }
     let number = |field: &str, v: &Option<String>| -> Result<Option<f64>, Box<Response>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -491,13 +599,15 @@ pub async fn post_request(
         name: Some(name).filter(|n| !n.is_empty()),
         phone: req.phone.clone(),
         media_url: media.map(str::to_string),
+        // A GeoReport client is a public reporting channel (as FixMyStreet's reports are).
+        public: true,
         ..IntakeRequest::default()
     };
     match service::intake(&state, Source::Open311 { client }, intake).await {
         Ok(done) => {
             let c = &done.complaint.complaint;
             let body = json!([{
-                "service_request_id": c.id,
+                "service_request_id": c.public_id,
                 "service_notice": service_notice(c),
                 "account_id": req.account_id,
             }]);

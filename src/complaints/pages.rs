@@ -155,6 +155,9 @@ pub struct IntakeForm {
     pub name: String,
     #[serde(default)]
     pub phone: String,
+    /// `yes` when the complainant (or the caller, on the hotline) agrees to publish.
+    #[serde(default)]
+    pub public: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -284,6 +287,7 @@ pub async fn file(
             "address" => form.address = text,
             "lat" => form.lat = text,
             "lon" => form.lon = text,
+            "public" => form.public = text,
             _ => {}
         }
     }
@@ -301,6 +305,7 @@ pub async fn file(
         lon,
         photos,
         channel: Some("web".into()),
+        public: form.public == "yes",
         ..IntakeRequest::default()
     };
     match service::intake(&state, Source::Caller(&ctx.caller), req).await {
@@ -485,6 +490,7 @@ pub async fn hotline_intake(
         lon,
         name: some(&f.name),
         phone: some(&f.phone),
+        public: f.public == "yes",
         ..IntakeRequest::default()
     };
     match service::intake(&state, Source::Caller(&ctx.caller), req).await {

@@ -13,7 +13,7 @@ use super::domain::{
 use super::store::{self, Complaint, Event, Filter, NewComplaint, ProactiveTask, Save};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
-use crate::identity::authz::{Actor, Role};
+use crate::identity::authz::{Action, Actor, Decision, Resource, decide};
 use crate::store::{Db, StoreError, time_text};
 
 /// The taxonomy and the classifier trained on it, shared by the handlers and retrained as
@@ -71,14 +71,23 @@ impl Model {
 /// Below this probability the classifier's choice is left for an operator to confirm.
 pub const MIN_CONFIDENCE: f64 = 0.3;
 
-/// Operators dispatch, approve extensions, merge and call back; supervisors may too.
+/// Operators dispatch, approve extensions, merge and call back (decided in `authz`).
 pub fn is_operator(actor: &Actor) -> bool {
-    actor.has_any_role(&[Role::HotlineOperator, Role::Supervisor])
+    decide(actor, Action::Dispatch, &Resource::ComplaintDesk) == Decision::Allow
 }
 
-/// Staff of the department a complaint is with act on it.
-fn works_in(actor: &Actor, department: Option<&str>) -> bool {
-    department.is_some_and(|d| actor.works_in(d))
+/// Who sees the whole desk: operators, and supervisors (who change nothing).
+pub fn sees_desk(actor: &Actor) -> bool {
+    decide(actor, Action::Read, &Resource::ComplaintDesk) == Decision::Allow
+}
+
+/// A complaint as `authz` sees it.
+fn resource(c: &Complaint) -> Resource {
+    Resource::Complaint {
+        department: c.department.clone(),
+        complainant: c.complainant_id.clone(),
+        returned_by: c.returned_by.clone(),
+    }
 }
 
 pub fn rules() -> DeadlineRules {
@@ -221,6 +230,10 @@ pub struct IntakeRequest {
     pub lon: Option<f64>,
     /// Upload hashes from `POST /api/v1/uploads` (at most 6 photos).
     pub photos: Vec<String>,
+    /// The complainant agrees to publish the complaint on the open feed (Open311), with their
+    /// name, phone and ID numbers removed. Off unless asked for; hotline calls only when the
+    /// caller agrees.
+    pub public: bool,
     /// Hotline and Open311: the caller's name and phone.
     pub name: Option<String>,
     pub phone: Option<String>,
@@ -268,7 +281,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
                     };
                     (channel, user.clone(), name, Some(user), false)
                 }
-                a if a.has_any_role(&[Role::HotlineOperator]) => ("hotline", user, name, None, true),
+                a if is_operator(a) => ("hotline", user, name, None, true),
                 _ => return Err(ApiError::Forbidden),
             }
         }
@@ -492,6 +505,8 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         created_at: now_s.clone(),
         updated_at: now_s,
         version: 1,
+        public: req.public,
+        public_id: domain::new_public_id(),
     };
     let day = crate::platform::clock::beijing_date(now).to_string();
     let stored = store::create(&state.db, NewComplaint { complaint, events, actor: actor_id, day }).await?;
@@ -536,13 +551,9 @@ async fn duplicates_of(state: &AppState, c: &Complaint) -> ApiResult<Vec<Duplica
 /// The complaint if the caller may see it: its complainant, the department it is with (or
 /// that returned it), operators and supervisors.
 pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ComplaintView> {
-    let user = caller.require_user()?;
+    caller.require_user()?;
     let c = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    let allowed = c.complainant_id.as_deref() == Some(user)
-        || is_operator(&caller.actor)
-        || works_in(&caller.actor, c.department.as_deref())
-        || c.returned_by.iter().any(|d| works_in(&caller.actor, Some(d)));
-    if !allowed {
+    if decide(&caller.actor, Action::Read, &resource(&c)) != Decision::Allow {
         return Err(ApiError::NotFound);
     }
     let cal = state.calendar().await;
@@ -578,7 +589,7 @@ pub async fn list(state: &AppState, caller: &Caller, q: &ListQuery) -> ApiResult
     };
     match &caller.actor {
         Actor::Person { .. } => f.complainant = Some(user.to_string()),
-        a if is_operator(a) => f.department = q.department.clone().filter(|d| !d.is_empty()),
+        a if sees_desk(a) => f.department = q.department.clone().filter(|d| !d.is_empty()),
         Actor::Staff { department, .. } => f.department = Some(department.clone()),
         Actor::Anonymous => return Err(ApiError::Unauthenticated),
     }
@@ -676,10 +687,13 @@ pub async fn act(
         reopened: c.reopened,
         resolved: false,
     };
-    let in_department =
-        works_in(&caller.actor, c.department.as_deref()) && status != domain::ComplaintStatus::Returned;
-    let operator = is_operator(&caller.actor);
-    let is_complainant = c.complainant_id.as_deref() == Some(user.as_str());
+    // Who may do what is decided once, in `authz`: the department handles (`Update` by staff),
+    // the hotline coordinates (`Dispatch`), the complainant answers (`Update` by the person).
+    let allows = |action| decide(&caller.actor, action, &resource(&c)) == Decision::Allow;
+    let staff = matches!(caller.actor, Actor::Staff { .. });
+    let in_department = staff && allows(Action::Update) && status != domain::ComplaintStatus::Returned;
+    let operator = allows(Action::Dispatch);
+    let is_complainant = !staff && allows(Action::Update);
     let mut also = None;
     let event_department = c.department.clone();
     let note: Option<String>;
@@ -1225,7 +1239,7 @@ pub async fn scan_clusters(state: &AppState) -> ApiResult<Vec<ProactiveTask>> {
 pub async fn tasks(state: &AppState, caller: &Caller) -> ApiResult<Vec<ProactiveTask>> {
     caller.require_user()?;
     match &caller.actor {
-        a if is_operator(a) => Ok(store::tasks(&state.db, None, false).await?),
+        a if sees_desk(a) => Ok(store::tasks(&state.db, None, false).await?),
         Actor::Staff { department, .. } => Ok(store::tasks(&state.db, Some(department), false).await?),
         _ => Err(ApiError::Forbidden),
     }
@@ -1240,9 +1254,11 @@ pub async fn finish_task(
 ) -> ApiResult<ProactiveTask> {
     let user = caller.require_user()?.to_string();
     let t = store::task(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    if !(works_in(&caller.actor, Some(&t.department)) || is_operator(&caller.actor)) {
-        return Err(ApiError::NotFound);
-    }
+    crate::identity::api::require(decide(
+        &caller.actor,
+        Action::Update,
+        &Resource::ProactiveTask { department: t.department.clone() },
+    ))?;
     let Some(note) = text(&note, 2000) else {
         return Err(ApiError::invalid(
             "note",
@@ -1282,9 +1298,7 @@ pub fn require_staff(caller: &Caller) -> ApiResult<()> {
 /// Replaces the taxonomy after checking it (system administrators).
 pub async fn put_taxonomy(state: &AppState, caller: &Caller, t: Taxonomy) -> ApiResult<Taxonomy> {
     let user = caller.require_user()?.to_string();
-    if !caller.actor.has_any_role(&[Role::SystemAdmin]) {
-        return Err(ApiError::Forbidden);
-    }
+    crate::identity::api::require(decide(&caller.actor, Action::Update, &Resource::System))?;
     let names = department_names(&state.db).await?;
     let mut errors = Vec::new();
     if t.categories.is_empty() {

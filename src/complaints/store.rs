@@ -59,6 +59,11 @@ pub struct Complaint {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// The complainant agreed to publish it (personal data removed) on the open feed.
+    pub public: bool,
+    /// Its identifier on the open feed (Open311 `service_request_id`): random, so that the
+    /// sequential complaint numbers cannot be walked.
+    pub public_id: String,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -74,7 +79,7 @@ const COLUMNS: &str = "id, source, category, department, district, description, 
     complainant_id, complainant_name, complainant_phone, open311_client, status, routed_by, confidence, returned_by, \
     dispatched_at, respond_due, resolve_due, extension_days, extension_request, extension_reason, responded_at, \
     responded_on_time, resolved_at, answer, callback_at, callback_resolved, callback_satisfied, reopened, merged_into, \
-    proactive_task, created_at, updated_at, version";
+    proactive_task, created_at, updated_at, version, public, public_id";
 
 fn flag(r: &AnyRow, col: &str) -> StoreResult<Option<bool>> {
     Ok(r.try_get::<Option<i64>, _>(col)?.map(|v| v != 0))
@@ -124,7 +129,20 @@ fn from_row(r: &AnyRow) -> StoreResult<Complaint> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         version: r.try_get("version")?,
+        public: r.try_get::<i64, _>("public")? != 0,
+        public_id: r.try_get("public_id")?,
     })
+}
+
+/// The complaint published on the open feed under `public_id`, if it was agreed to be public.
+pub async fn get_public(db: &Db, public_id: &str) -> StoreResult<Option<Complaint>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM complaints WHERE public_id = $1 AND public = 1"
+    )))
+    .bind(public_id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Complaint>> {
@@ -163,12 +181,16 @@ pub struct Filter {
     /// Any of these statuses (all when empty).
     pub statuses: Vec<String>,
     pub category: Option<String>,
+    /// Any of these categories (Open311's comma-separated `service_code`).
+    pub categories: Vec<String>,
+    /// Complaint numbers, or with `public_only` public identifiers.
     pub ids: Vec<String>,
     /// Received at or after (RFC 3339, UTC).
     pub since: Option<String>,
     /// Received before.
     pub until: Option<String>,
-    pub open311_only: bool,
+    /// Only what the complainants agreed to publish (the open feed); merged ones left out.
+    pub public_only: bool,
     pub limit: i64,
 }
 
@@ -194,28 +216,22 @@ pub async fn list(db: &Db, f: &Filter) -> StoreResult<Vec<Complaint>> {
     if let Some(s) = &f.until {
         param(&mut sql, " AND created_at < ?", s.clone());
     }
-    if !f.statuses.is_empty() {
-        sql.push_str(" AND status IN (");
-        for (i, s) in f.statuses.iter().enumerate() {
+    let id_column = if f.public_only { "public_id" } else { "id" };
+    for (column, values) in [("status", &f.statuses), ("category", &f.categories), (id_column, &f.ids)] {
+        if values.is_empty() {
+            continue;
+        }
+        sql.push_str(&format!(" AND {column} IN ("));
+        for (i, v) in values.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
-            param(&mut sql, "?", s.clone());
+            param(&mut sql, "?", v.clone());
         }
         sql.push(')');
     }
-    if !f.ids.is_empty() {
-        sql.push_str(" AND id IN (");
-        for (i, s) in f.ids.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            param(&mut sql, "?", s.clone());
-        }
-        sql.push(')');
-    }
-    if f.open311_only {
-        sql.push_str(" AND status <> 'merged'");
+    if f.public_only {
+        sql.push_str(" AND public = 1 AND status <> 'merged'");
     }
     sql.push_str(&format!(" ORDER BY created_at DESC LIMIT {}", f.limit.clamp(1, 5000)));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -311,7 +327,7 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO complaints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
                  CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, $15, $16, CAST($17 AS DOUBLE PRECISION), $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-                 $34, $35, $36, $37)"
+                 $34, $35, $36, $37, $38, $39)"
             )))
             .bind(&c.id)
             .bind(&c.source)
@@ -350,6 +366,8 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
             .bind(&c.created_at)
             .bind(&c.updated_at)
             .bind(c.version)
+            .bind(i64::from(c.public))
+            .bind(&c.public_id)
             .execute(&mut *conn)
             .await?;
             for e in &new.events {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use subtle::ConstantTimeEq;
 
 use super::domain::{self, Figures};
 use super::store::{self, NewRating, Rating, Rectification};
@@ -32,6 +33,9 @@ pub struct RateRequest {
     pub case_number: Option<String>,
     /// 一次一评: the queue ticket of a hall visit.
     pub ticket_id: Option<String>,
+    /// The ticket's rating code (`holder_secret`, given when the number was taken), unless the
+    /// signed-in user took the number.
+    pub ticket_secret: Option<String>,
     /// A closed complaint's number.
     pub complaint_id: Option<String>,
     /// 1 非常不满意 … 5 非常满意.
@@ -79,12 +83,15 @@ struct Target {
     served_on: NaiveDate,
 }
 
-fn not_yours(field: &str) -> ApiError {
-    ApiError::Conflict {
-        code: "not_yours",
-        zh: format!("{field}：只有办事人本人可以评价"),
-        en: format!("{field}: only the person served can rate it"),
-    }
+/// What rates nothing of one's own: the same answer whether the record exists or not, so that a
+/// rating request cannot be used to find out which case numbers, tickets or complaints exist.
+fn none_of_yours(field: &str, zh: &str, en: &str) -> ApiError {
+    ApiError::invalid(
+        field,
+        "nothing_to_rate",
+        format!("没有找到您可以评价的{zh}"),
+        format!("No {en} of yours to rate"),
+    )
 }
 
 fn date_of(text: &str, today: NaiveDate) -> NaiveDate {
@@ -147,14 +154,12 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
     // Who rates: the signed-in user, or nobody (a token, a kiosk ticket).
     let mut rater = caller.user_id.clone();
     let target = if let Some(number) = req.case_number.as_deref().map(str::trim) {
-        let case = crate::cases::store::get(&state.db, number).await?.ok_or_else(|| {
-            ApiError::invalid(
-                "case_number",
-                "unknown_case",
-                format!("办件“{number}”不存在"),
-                format!("No case {number}"),
-            )
-        })?;
+        let not_found = || none_of_yours("case_number", "办件", "case");
+        // Who asks is settled before looking the case up, so that the answer cannot tell.
+        if req.token.is_none() {
+            caller.require_user()?;
+        }
+        let case = crate::cases::store::get(&state.db, number).await?.ok_or_else(not_found)?;
         match req.token.as_deref() {
             Some(token) => match domain::check_token(&state.link_secret[..], token, today) {
                 Ok(for_case) if for_case == case.number => rater = Some(case.applicant_id.clone()),
@@ -178,7 +183,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             None => {
                 let user = caller.require_user()?;
                 if case.applicant_id != user {
-                    return Err(not_yours("case_number"));
+                    return Err(not_found());
                 }
             }
         }
@@ -212,13 +217,18 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
             id: case.number,
         }
     } else if let Some(ticket) = req.ticket_id.as_deref().map(str::trim) {
-        let t = store::ticket(&state.db, ticket).await?.ok_or_else(|| {
-            ApiError::invalid("ticket_id", "unknown_ticket", "排队号不存在", "No such queue ticket")
-        })?;
-        if let (Some(holder), Some(user)) = (&t.user_id, &caller.user_id)
-            && holder != user
-        {
-            return Err(not_yours("ticket_id"));
+        let not_found = || none_of_yours("ticket_id", "排队号", "queue ticket");
+        let t = store::ticket(&state.db, ticket).await?.ok_or_else(not_found)?;
+        // The holder: signed in as whoever took the number, or with the slip's rating code.
+        let signed_in_holder = t.user_id.is_some() && t.user_id == caller.user_id;
+        let secret_matches = match (&t.holder_secret, req.ticket_secret.as_deref()) {
+            (Some(digest), Some(given)) => {
+                crate::complaints::open311::key_hash(given).as_bytes().ct_eq(digest.as_bytes()).into()
+            }
+            _ => false,
+        };
+        if !(signed_in_holder || secret_matches) {
+            return Err(not_found());
         }
         if t.status == "waiting" || t.called_by.is_none() {
             return Err(ApiError::StateConflict {
@@ -239,12 +249,12 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
         }
     } else {
         let id = req.complaint_id.as_deref().map(str::trim).unwrap_or_default();
-        let c = crate::complaints::store::get(&state.db, id).await?.ok_or_else(|| {
-            ApiError::invalid("complaint_id", "unknown_complaint", "诉求不存在", "No such complaint")
-        })?;
+        let c = crate::complaints::store::get(&state.db, id)
+            .await?
+            .ok_or_else(|| none_of_yours("complaint_id", "诉求", "complaint"))?;
         let user = caller.require_user()?;
         if c.complainant_id.as_deref() != Some(user) {
-            return Err(not_yours("complaint_id"));
+            return Err(none_of_yours("complaint_id", "诉求", "complaint"));
         }
         if c.status != "closed" {
             return Err(ApiError::StateConflict {

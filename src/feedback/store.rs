@@ -428,11 +428,13 @@ pub struct TicketFacts {
     pub user_id: Option<String>,
     pub called_by: Option<String>,
     pub officer_department: Option<String>,
+    /// The SM3 digest of the holder's secret (tickets issued before it existed have none).
+    pub holder_secret: Option<String>,
 }
 
 pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<TicketFacts>> {
     let row = sqlx::query(
-        "SELECT t.hall_code, t.day, t.status, t.user_id, t.called_by, u.department FROM queue_tickets t \
+        "SELECT t.hall_code, t.day, t.status, t.user_id, t.called_by, t.holder_secret, u.department FROM queue_tickets t \
          LEFT JOIN users u ON u.id = t.called_by WHERE t.id = $1",
     )
     .bind(id)
@@ -446,6 +448,7 @@ pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<TicketFacts>> {
             user_id: r.try_get("user_id")?,
             called_by: r.try_get("called_by")?,
             officer_department: r.try_get("department")?,
+            holder_secret: r.try_get("holder_secret")?,
         })
     })
     .transpose()

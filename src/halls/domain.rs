@@ -299,6 +299,15 @@ pub fn weekday_label(d: Weekday) -> &'static str {
     ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][d.num_days_from_monday() as usize]
 }
 
+/// The code printed on a queue slip with which its holder rates the visit (一次一评): 64 random
+/// bits as 16 hex digits, short enough to show on a slip, too many to guess.
+pub fn new_rating_code() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -443,7 +443,9 @@ pub async fn take_number(
     ctx.check_csrf(&f.csrf)?;
     let req = service::TakeNumber { appointment_id: Some(f.appointment_id).filter(|s| !s.is_empty()) };
     let t = service::take_number(&state, &ctx.caller, &code, req).await.map_err(|e| ctx.error(e))?;
-    Ok(Redirect::to(&format!("/queue/{}", t.id)).into_response())
+    // The slip page shows the rating code once, from its address.
+    let code = t.holder_secret.unwrap_or_default();
+    Ok(Redirect::to(&format!("/queue/{}?code={code}", t.id)).into_response())
 }
 
 #[derive(Template)]
@@ -455,12 +457,21 @@ struct TicketPage {
     ticket: store::Ticket,
     hall_name: String,
     group_name: String,
+    /// The rating code, when the page was reached right after taking the number.
+    rating_code: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketQuery {
+    #[serde(default)]
+    code: String,
 }
 
 pub async fn ticket(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(id): Path<String>,
+    Query(q): Query<TicketQuery>,
 ) -> Result<Response, PageError> {
     let ticket = store::ticket(&state.db, &id)
         .await
@@ -473,8 +484,16 @@ pub async fn ticket(
         .find(|(g, _, _)| *g == ticket.group_code)
         .map(|(_, zh, en)| ctx.t.pick(zh, en).to_string())
         .unwrap_or_default();
-    let page =
-        TicketPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), ticket, hall_name, group_name };
+    let rating_code: String = q.code.chars().filter(|c| c.is_ascii_hexdigit()).take(16).collect();
+    let page = TicketPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        ticket,
+        hall_name,
+        group_name,
+        rating_code,
+    };
     Ok(ctx.render(StatusCode::OK, &page))
 }
 
@@ -591,8 +610,13 @@ pub async fn kiosk(
 }
 
 /// The idle timeout's target: ends the session and returns to the kiosk's home.
+/// A POST with the `X-Kiosk` header (which a form or link on another site cannot send), so that
+/// nobody is logged out by following a link.
 pub async fn kiosk_leave(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     use crate::identity::session::{self, SESSION_COOKIE};
+    if headers.get("x-kiosk").is_none() {
+        return ApiError::Forbidden.into_response();
+    }
     let jar = axum_extra::extract::CookieJar::from_headers(&headers);
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let _ = session::destroy(&state.db, c.value()).await;

@@ -11,7 +11,8 @@ use crate::app::AppState;
 use crate::catalog;
 use crate::config::Config;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
-use crate::identity::authz::{Actor, Role};
+use crate::identity::api::require;
+use crate::identity::authz::{Action, Actor, Resource, Role, decide};
 use crate::reference::data::CatalogItem;
 use crate::store::{Db, StoreError};
 
@@ -370,8 +371,12 @@ async fn booking_paused_until(
 /// Cancels the caller's own appointment, up to `cancel_minutes` before it.
 pub async fn cancel(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Appointment> {
     let user = caller.require_user()?.to_string();
-    let a =
-        store::appointment(&state.db, id).await?.filter(|a| a.user_id == user).ok_or(ApiError::NotFound)?;
+    let a = store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    require(decide(
+        &caller.actor,
+        Action::Delete,
+        &Resource::Appointment { hall: a.hall_code.clone(), booker: a.user_id.clone() },
+    ))?;
     let start = domain::parse_slot_start(&a.slot_start).ok_or(ApiError::NotFound)?;
     if a.status != "booked" {
         return Err(ApiError::StateConflict {
@@ -407,15 +412,26 @@ pub async fn record_visit(
     status: &str,
 ) -> ApiResult<Appointment> {
     let actor = caller.require_user()?.to_string();
-    if !crate::cases::service::is_window_clerk(&caller.actor) {
-        return Err(ApiError::Forbidden);
-    }
+    let a = store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    require(decide(
+        &caller.actor,
+        Action::Update,
+        &Resource::Appointment { hall: a.hall_code.clone(), booker: a.user_id.clone() },
+    ))?;
     let status: &'static str = match status {
         "arrived" => "arrived",
         "no_show" => "no_show",
         _ => return Err(ApiError::NotFound),
     };
-    let a = store::appointment(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    // Nobody is absent from a slot that has not begun.
+    let start = domain::parse_slot_start(&a.slot_start).ok_or(ApiError::NotFound)?;
+    if status == "no_show" && state.clock().beijing_now() < start {
+        return Err(ApiError::Conflict {
+            code: "slot_not_started",
+            zh: "预约时段尚未开始，不能登记爽约".into(),
+            en: "The slot has not started yet: a no-show cannot be recorded".into(),
+        });
+    }
     match store::finish(&state.db, a.id.clone(), status, a.version, actor).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => return Err(lost_race(state, id).await),
@@ -511,9 +527,11 @@ pub async fn take_number(
         }
         None => ("A", None),
     };
+    let secret = domain::new_rating_code();
     let ticket = store::issue_ticket(
         &state.db,
         store::NewTicket {
+            holder_secret_digest: crate::complaints::open311::key_hash(&secret),
             id: crate::licences::service::uuid_v4(),
             hall_code: hall.hall.code.clone(),
             day: today.format("%Y-%m-%d").to_string(),
@@ -531,7 +549,9 @@ pub async fn take_number(
         },
         other => other.into(),
     })?;
-    store::ticket(&state.db, &ticket.id).await?.ok_or(ApiError::NotFound)
+    let mut issued = store::ticket(&state.db, &ticket.id).await?.ok_or(ApiError::NotFound)?;
+    issued.holder_secret = Some(secret);
+    Ok(issued)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -551,10 +571,8 @@ pub async fn call_next(
     req: CallRequest,
 ) -> ApiResult<Option<store::Ticket>> {
     let actor = caller.require_user()?.to_string();
-    if !crate::cases::service::is_window_clerk(&caller.actor) {
-        return Err(ApiError::Forbidden);
-    }
     hall_or_404(state, hall_code)?;
+    require(decide(&caller.actor, Action::Update, &Resource::HallQueue { hall: hall_code.to_string() }))?;
     let window = req.window.trim().to_string();
     if window.is_empty() || window.chars().count() > 20 {
         return Err(ApiError::invalid(

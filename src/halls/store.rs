@@ -343,6 +343,10 @@ pub struct Ticket {
     /// People waiting before this ticket in its group (when waiting).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ahead: Option<i64>,
+    /// Given once, to whoever took the number (printed on the slip as the rating code): with it,
+    /// and only with it or as the signed-in holder, the visit is rated. Never stored in clear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder_secret: Option<String>,
 }
 
 const TICKET_COLUMNS: &str =
@@ -361,6 +365,7 @@ fn ticket_from_row(r: &AnyRow) -> StoreResult<Ticket> {
         issued_at: r.try_get("issued_at")?,
         called_at: r.try_get("called_at")?,
         ahead: None,
+        holder_secret: None,
     })
 }
 
@@ -371,6 +376,8 @@ pub struct NewTicket {
     pub group_code: String,
     pub appointment_id: Option<String>,
     pub user_id: Option<String>,
+    /// The SM3 digest (hex) of the holder's secret.
+    pub holder_secret_digest: String,
 }
 
 /// Issues the next number of the group today; an appointment holder's booking is marked arrived
@@ -392,7 +399,7 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             let label = format!("{}{number:03}", t.group_code);
             sqlx::query(
                 "INSERT INTO queue_tickets (id, hall_code, day, group_code, number, label, appointment_id, user_id, \
-                 status, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9)",
+                 status, issued_at, holder_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10)",
             )
             .bind(&t.id)
             .bind(&t.hall_code)
@@ -403,6 +410,7 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             .bind(&t.appointment_id)
             .bind(&t.user_id)
             .bind(&now)
+            .bind(&t.holder_secret_digest)
             .execute(&mut *conn)
             .await?;
             if let Some(a) = &t.appointment_id {

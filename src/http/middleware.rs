@@ -111,7 +111,16 @@ fn body_limit_for(path: &str, general: usize) -> usize {
         || (path.starts_with("/api/v1/cases/") && path.ends_with("/actions/resubmit"))
         || (path.starts_with("/drafts/") && path.ends_with("/materials"))
         || (path.starts_with("/cases/") && path.ends_with("/actions"));
-    if uploads { general.max(crate::cases::intake::MAX_UPLOAD_BYTES * 14 / 10 + 256 * 1024) } else { general }
+    // The complaint form (我要反映) carries up to six photos of up to 10 MB each.
+    let complaint_photos = path == "/complaints";
+    let file = crate::cases::intake::MAX_UPLOAD_BYTES;
+    if complaint_photos {
+        general.max(6 * file + 1024 * 1024)
+    } else if uploads {
+        general.max(file * 14 / 10 + 256 * 1024)
+    } else {
+        general
+    }
 }
 
 /// Caps the request body per path (see [`body_limit_for`]); a declared length over the cap is
@@ -128,6 +137,79 @@ async fn limit_body(State(general): State<usize>, req: Request, next: Next) -> R
     }
     let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(req).await
+}
+
+/// Refuses control characters in query strings, JSON bodies and form bodies (see
+/// [`super::text`]) with a 422 naming the fields, before any handler runs.
+async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    use super::text;
+    if let Some(query) = req.uri().query()
+        && let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+    {
+        let fields = text::pairs_with_control(&pairs);
+        if !fields.is_empty() {
+            return text::refusal(fields).into_response();
+        }
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let is_json = content_type == "application/json" || content_type.ends_with("+json");
+    let is_form = content_type == "application/x-www-form-urlencoded";
+    if !(is_json || is_form) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    // The body is already capped by `limit_body` (outside this layer).
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::PayloadTooLarge.into_response(),
+    };
+    let fields = if is_json {
+        if text::json_may_hold_control(&bytes) {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map(|v| text::json_fields_with_control(&v))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .map(|pairs| text::pairs_with_control(&pairs))
+            .unwrap_or_default()
+    };
+    if !fields.is_empty() {
+        return text::refusal(fields).into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// Responses to a signed-in caller (a session cookie or a bearer token) may carry personal data:
+/// no cache, shared or private, keeps them unless the handler chose otherwise. With an `https`
+/// public address, browsers are told to use nothing else (HSTS).
+async fn privacy_headers(State(https): State<bool>, req: Request, next: Next) -> Response {
+    let signed_in = req.headers().contains_key(header::AUTHORIZATION)
+        || req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.contains(crate::identity::session::SESSION_COOKIE));
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if signed_in && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Turns a body-limit rejection (which arrives as a bare 413) into a problem-details answer.
@@ -153,6 +235,7 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         // Our per-path cap (`limit_body`) is the one limit; axum's own 2 MB default for extractors
         // would otherwise cut material files short.
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.config.max_body_bytes, limit_body))
         .layer(axum::middleware::from_fn(problem_for_bare_errors))
         .layer(SetResponseHeaderLayer::overriding(
@@ -168,9 +251,28 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(csp),
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.public_url.starts_with("https://"),
+            privacy_headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, Sequential::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_complaint_form_takes_six_full_size_photos() {
+        let general = 1024 * 1024;
+        let six = 6 * crate::cases::intake::MAX_UPLOAD_BYTES;
+        assert!(body_limit_for("/complaints", general) > six);
+        assert_eq!(body_limit_for("/complaints/desk/intake", general), general);
+        assert_eq!(body_limit_for("/api/v1/me", general), general);
+        assert!(body_limit_for("/api/v1/uploads", general) > crate::cases::intake::MAX_UPLOAD_BYTES);
+    }
 }

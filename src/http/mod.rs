@@ -3,8 +3,10 @@
 
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod middleware;
 pub mod ops;
+pub mod text;
 
 pub use error::{ApiError, ApiResult, FieldError};
 pub use extract::{ApiJson, Caller};

@@ -28,7 +28,26 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
 }
 
 /// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus text. Answered to the host itself (a collector on the machine) or to a caller with
+/// `Authorization: Bearer <metrics_token>`; anyone else gets 404, as if there were nothing here.
+pub async fn metrics(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    let local = peer.is_some_and(|p| p.0.ip().is_loopback());
+    let token_ok = state.config.metrics_token.as_ref().is_some_and(|token| {
+        use subtle::ConstantTimeEq;
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| given.trim().as_bytes().ct_eq(token.as_str().as_bytes()).into())
+    });
+    if !(local || token_ok) {
+        return ApiError::NotFound.into_response();
+    }
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
         return ApiError::Internal(anyhow::anyhow!("encoding metrics: {e}")).into_response();

@@ -256,6 +256,13 @@ pub async fn create_staff(
         &Resource::StaffAccount { department: req.department.clone() },
     ))?;
     let staff = check_staff(req)?;
+    for role in &staff.3 {
+        require(decide(
+            &caller.actor,
+            Action::Grant(*role),
+            &Resource::StaffAccount { department: staff.2.clone() },
+        ))?;
+    }
     let username = staff.0.clone();
     let password_hash = super::password::hash(staff.4).await?;
     let id = store::create_staff(

@@ -67,6 +67,19 @@ impl Role {
         }
     }
 
+    /// Roles that act across the whole city rather than inside one department. Only a system
+    /// administrator grants them: a department head granting one would reach beyond their department.
+    pub fn is_city_wide(self) -> bool {
+        matches!(
+            self,
+            Role::GeneralWindowClerk
+                | Role::Supervisor
+                | Role::SystemAdmin
+                | Role::GuideOfficer
+                | Role::HotlineOperator
+        )
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -115,8 +128,17 @@ pub struct Grant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
     Anonymous,
-    Person { user_id: String, enterprises: Vec<String> },
-    Staff { user_id: String, department: String, grants: Vec<Grant> },
+    Person {
+        user_id: String,
+        enterprises: Vec<String>,
+    },
+    /// `halls`: the service halls (政务服务大厅) the person works in.
+    Staff {
+        user_id: String,
+        department: String,
+        grants: Vec<Grant>,
+        halls: Vec<String>,
+    },
 }
 
 impl Actor {
@@ -137,6 +159,15 @@ impl Actor {
     pub fn works_in(&self, department: &str) -> bool {
         matches!(self, Actor::Staff { department: own, .. } if own == department)
             || self.any_role_in(department)
+    }
+
+    /// Staff working at the service hall `hall`.
+    pub fn works_at(&self, hall: &str) -> bool {
+        matches!(self, Actor::Staff { halls, .. } if halls.iter().any(|h| h == hall))
+    }
+
+    fn serves_windows(&self) -> bool {
+        self.has_anywhere(Role::WindowClerk) || self.has_anywhere(Role::GeneralWindowClerk)
     }
 
     /// Staff holding any of `roles`, in any department.
@@ -164,6 +195,11 @@ pub enum Action {
     Accept,
     Review,
     Approve,
+    /// Coordinating the city's complaints (12345): dispatching, merging, deciding extensions,
+    /// calling back, scanning for clusters.
+    Dispatch,
+    /// Giving a staff account a role (on [`Resource::StaffAccount`] of the account's department).
+    Grant(Role),
 }
 
 impl Action {
@@ -192,6 +228,17 @@ pub enum Resource {
     System,
     /// The guidance hand-off queue (city-wide).
     GuidanceQueue,
+    /// An appointment at service hall `hall`, booked by `booker` (user id).
+    Appointment { hall: String, booker: String },
+    /// The number queue of service hall `hall` (calling the next number to a window).
+    HallQueue { hall: String },
+    /// A complaint (诉求), with `department` now, from `complainant` (user id; none for hotline
+    /// calls and Open311), earlier returned as not theirs by `returned_by`.
+    Complaint { department: Option<String>, complainant: Option<String>, returned_by: Vec<String> },
+    /// The city's complaint desk: every complaint, the dispatch queue, clusters and proactive tasks.
+    ComplaintDesk,
+    /// A proactive-governance task (主动治理) given to `department`.
+    ProactiveTask { department: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,7 +279,23 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
         (Actor::Person { user_id, enterprises }, Resource::Case { applicant, enterprise, .. }) => {
             user_id == applicant || enterprise.as_ref().is_some_and(|e| enterprises.contains(e))
         }
+        (Actor::Person { user_id, .. }, Resource::Appointment { booker, .. }) => user_id == booker,
+        // A hall's queue is shown on its public display.
+        (_, Resource::HallQueue { .. }) => true,
+        (Actor::Person { user_id, .. }, Resource::Complaint { complainant, .. }) => {
+            complainant.as_ref() == Some(user_id)
+        }
         (Actor::Person { .. }, _) => false,
+        (Actor::Staff { .. }, Resource::Complaint { department, returned_by, .. }) => {
+            actor.has_anywhere(Role::HotlineOperator)
+                || department.as_deref().is_some_and(|d| actor.works_in(d))
+                || returned_by.iter().any(|d| actor.works_in(d))
+        }
+        (Actor::Staff { .. }, Resource::ComplaintDesk) => actor.has_anywhere(Role::HotlineOperator),
+        (Actor::Staff { .. }, Resource::ProactiveTask { department }) => {
+            actor.works_in(department) || actor.has_anywhere(Role::HotlineOperator)
+        }
+        (Actor::Staff { .. }, Resource::Appointment { hall, .. }) => actor.works_at(hall),
         (Actor::Staff { .. }, Resource::Case { department, .. }) => {
             // A general window accepts any item, so it sees every case in intake.
             actor.any_role_in(department) || actor.has_anywhere(Role::GeneralWindowClerk)
@@ -267,7 +330,31 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
             (user_id == applicant || enterprise.as_ref().is_some_and(|e| enterprises.contains(e)))
                 && matches!(action, Action::Create | Action::Update | Action::Delete)
         }
+        // Cancelling is the holder's; recording the visit is the hall's.
+        (Actor::Person { user_id, .. }, Resource::Appointment { booker, .. }) => {
+            user_id == booker && action == Action::Delete
+        }
+        // The complainant answers the callback, rates and reopens.
+        (Actor::Person { user_id, .. }, Resource::Complaint { complainant, .. }) => {
+            complainant.as_ref() == Some(user_id) && action == Action::Update
+        }
         (Actor::Person { .. }, _) => false,
+        (Actor::Staff { .. }, Resource::Appointment { hall, .. } | Resource::HallQueue { hall }) => {
+            action == Action::Update && actor.works_at(hall) && actor.serves_windows()
+        }
+        // The department it is with handles it; the hotline coordinates.
+        (Actor::Staff { .. }, Resource::Complaint { department, .. }) => match action {
+            Action::Update => department.as_deref().is_some_and(|d| actor.works_in(d)),
+            Action::Dispatch => actor.has_anywhere(Role::HotlineOperator),
+            _ => false,
+        },
+        (Actor::Staff { .. }, Resource::ComplaintDesk) => {
+            action == Action::Dispatch && actor.has_anywhere(Role::HotlineOperator)
+        }
+        (Actor::Staff { .. }, Resource::ProactiveTask { department }) => {
+            action == Action::Update
+                && (actor.works_in(department) || actor.has_anywhere(Role::HotlineOperator))
+        }
         (Actor::Staff { .. }, Resource::Case { department, .. }) => match action {
             Action::Accept => {
                 actor.has(Role::WindowClerk, department) || actor.has_anywhere(Role::GeneralWindowClerk)
@@ -282,9 +369,15 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
             }
             _ => false,
         },
-        (Actor::Staff { .. }, Resource::StaffAccount { department }) => {
-            actor.has(Role::SystemAdmin, department) || actor.has(Role::DepartmentHead, department)
-        }
+        (Actor::Staff { .. }, Resource::StaffAccount { department }) => match action {
+            // A head grants department roles (their own included) in their own department;
+            // city-wide roles, and any role anywhere, only a system administrator.
+            Action::Grant(role) => {
+                actor.has_anywhere(Role::SystemAdmin)
+                    || (!role.is_city_wide() && actor.has(Role::DepartmentHead, department))
+            }
+            _ => actor.has_anywhere(Role::SystemAdmin) || actor.has(Role::DepartmentHead, department),
+        },
         (Actor::Staff { .. }, Resource::DepartmentData { department }) => match action {
             Action::Approve => actor.has(Role::Approver, department),
             _ => actor.has(Role::CatalogOfficer, department) || actor.has(Role::DepartmentHead, department),
@@ -312,11 +405,20 @@ mod tests {
             user_id: format!("s-{dept}"),
             department: dept.into(),
             grants: roles.iter().map(|r| Grant { role: *r, department: dept.into() }).collect(),
+            halls: vec![format!("H-{dept}")],
         }
     }
 
     fn case(dept: &str, applicant: &str) -> Resource {
         Resource::Case { department: dept.into(), applicant: applicant.into(), enterprise: None }
+    }
+
+    fn complaint(department: Option<&str>, complainant: Option<&str>) -> Resource {
+        Resource::Complaint {
+            department: department.map(Into::into),
+            complainant: complainant.map(Into::into),
+            returned_by: Vec::new(),
+        }
     }
 
     #[test]
@@ -330,6 +432,8 @@ mod tests {
         let supervisor = staff("DC", &[Role::Supervisor]);
         let admin = staff("A", &[Role::SystemAdmin]);
         let catalog_a = staff("A", &[Role::CatalogOfficer]);
+        let head_a = staff("A", &[Role::DepartmentHead]);
+        let operator = staff("HL", &[Role::HotlineOperator]);
         let me = person("p1");
         let cases: Vec<(&str, &Actor, Action, Resource, Decision)> = vec![
             ("anonymous must log in", &Actor::Anonymous, Read, case("A", "p1"), Unauthenticated),
@@ -417,10 +521,66 @@ mod tests {
                 Allow,
             ),
             (
-                "admin of A cannot create staff in B",
+                "admin manages staff in any department",
                 &admin,
                 Create,
                 Resource::StaffAccount { department: "B".into() },
+                Allow,
+            ),
+            (
+                "admin grants a city-wide role",
+                &admin,
+                Grant(Role::Supervisor),
+                Resource::StaffAccount { department: "B".into() },
+                Allow,
+            ),
+            (
+                "head grants a department role at home",
+                &head_a,
+                Grant(Role::Approver),
+                Resource::StaffAccount { department: "A".into() },
+                Allow,
+            ),
+            (
+                "head grants their own role at home",
+                &head_a,
+                Grant(Role::DepartmentHead),
+                Resource::StaffAccount { department: "A".into() },
+                Allow,
+            ),
+            (
+                "head cannot grant supervisor",
+                &head_a,
+                Grant(Role::Supervisor),
+                Resource::StaffAccount { department: "A".into() },
+                Forbidden,
+            ),
+            (
+                "head cannot grant system admin",
+                &head_a,
+                Grant(Role::SystemAdmin),
+                Resource::StaffAccount { department: "A".into() },
+                Forbidden,
+            ),
+            (
+                "head cannot grant the general window",
+                &head_a,
+                Grant(Role::GeneralWindowClerk),
+                Resource::StaffAccount { department: "A".into() },
+                Forbidden,
+            ),
+            (
+                "head of A cannot see B's staff",
+                &head_a,
+                Grant(Role::WindowClerk),
+                Resource::StaffAccount { department: "B".into() },
+                Hidden,
+            ),
+            (
+                "approver cannot grant",
+                &approver_a,
+                Grant(Role::WindowClerk),
+                Resource::StaffAccount { department: "A".into() },
                 Forbidden,
             ),
             (
@@ -457,6 +617,119 @@ mod tests {
                 Update,
                 Resource::DepartmentData { department: "B".into() },
                 Hidden,
+            ),
+            (
+                "a hall's clerk records a visit there",
+                &clerk_a,
+                Update,
+                Resource::Appointment { hall: "H-A".into(), booker: "p1".into() },
+                Allow,
+            ),
+            (
+                "another hall's appointments stay hidden",
+                &clerk_a,
+                Update,
+                Resource::Appointment { hall: "H-B".into(), booker: "p1".into() },
+                Hidden,
+            ),
+            (
+                "a hall's reviewer does not record visits",
+                &reviewer_a,
+                Update,
+                Resource::Appointment { hall: "H-A".into(), booker: "p1".into() },
+                Forbidden,
+            ),
+            (
+                "the holder cancels",
+                &me,
+                Delete,
+                Resource::Appointment { hall: "H-A".into(), booker: "p1".into() },
+                Allow,
+            ),
+            (
+                "the holder does not record their own visit",
+                &me,
+                Update,
+                Resource::Appointment { hall: "H-A".into(), booker: "p1".into() },
+                Forbidden,
+            ),
+            (
+                "someone else's appointment is not found",
+                &me,
+                Delete,
+                Resource::Appointment { hall: "H-A".into(), booker: "p2".into() },
+                Hidden,
+            ),
+            (
+                "a clerk calls numbers only in their hall",
+                &clerk_a,
+                Update,
+                Resource::HallQueue { hall: "H-B".into() },
+                Forbidden,
+            ),
+            (
+                "the supervisor sees a hall's appointments but records nothing",
+                &supervisor,
+                Update,
+                Resource::Appointment { hall: "H-A".into(), booker: "p1".into() },
+                Forbidden,
+            ),
+            ("the supervisor reads every complaint", &supervisor, Read, complaint(Some("B"), None), Allow),
+            (
+                "the supervisor does not dispatch",
+                &supervisor,
+                Dispatch,
+                complaint(Some("B"), None),
+                Forbidden,
+            ),
+            ("the supervisor does not handle", &supervisor, Update, complaint(Some("B"), None), Forbidden),
+            (
+                "the supervisor does not scan or merge",
+                &supervisor,
+                Dispatch,
+                Resource::ComplaintDesk,
+                Forbidden,
+            ),
+            ("the supervisor watches the desk", &supervisor, Read, Resource::ComplaintDesk, Allow),
+            ("the hotline dispatches", &operator, Dispatch, complaint(None, None), Allow),
+            (
+                "the hotline does not answer for a department",
+                &operator,
+                Update,
+                complaint(Some("A"), None),
+                Forbidden,
+            ),
+            ("the department handles its complaint", &clerk_a, Update, complaint(Some("A"), None), Allow),
+            ("the department does not dispatch", &clerk_a, Dispatch, complaint(Some("A"), None), Forbidden),
+            ("another department does not see it", &clerk_a, Read, complaint(Some("B"), None), Hidden),
+            (
+                "a department that returned it still sees it",
+                &clerk_a,
+                Read,
+                Resource::Complaint {
+                    department: Some("B".into()),
+                    complainant: None,
+                    returned_by: vec!["A".into()],
+                },
+                Allow,
+            ),
+            ("the complainant answers the callback", &me, Update, complaint(Some("A"), Some("p1")), Allow),
+            ("the complainant does not dispatch", &me, Dispatch, complaint(Some("A"), Some("p1")), Forbidden),
+            ("another person's complaint is hidden", &me, Read, complaint(Some("A"), Some("p2")), Hidden),
+            ("a person has no desk", &me, Read, Resource::ComplaintDesk, Hidden),
+            (
+                "a department finishes its proactive task",
+                &clerk_a,
+                Update,
+                Resource::ProactiveTask { department: "A".into() },
+                Allow,
+            ),
+            (
+                "the supervisor reads but does not finish a task",
+                &supervisor,
+                Update,
+                Resource::ProactiveTask { department: "A".into() },
+                Forbidden,
             ),
             (
                 "clerk cannot read a person directly",

@@ -179,7 +179,19 @@ pub async fn load_actor(
                 grants.push(Grant { role, department: r.try_get("department")? });
             }
         }
-        Ok(Actor::Staff { user_id: user_id.into(), department: department.unwrap_or_default(), grants })
+        let halls = sqlx::query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
+            .bind(user_id)
+            .fetch_all(db.reader())
+            .await?
+            .iter()
+            .map(|r| r.try_get("hall"))
+            .collect::<Result<_, _>>()?;
+        Ok(Actor::Staff {
+            user_id: user_id.into(),
+            department: department.unwrap_or_default(),
+            grants,
+            halls,
+        })
     } else {
         let rows =
             sqlx::query("SELECT credit_code FROM enterprise_members WHERE user_id = $1 ORDER BY credit_code")

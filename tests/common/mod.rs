@@ -105,6 +105,8 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             secure_cookies: false,
             clock: Some(test_clock_instant()),
+            // Every test client comes from 127.0.0.1; the limits have their own test.
+            rate_limits: false,
             ..Config::default()
         };
         let mut pg_db = None;
