@@ -109,10 +109,36 @@ impl AppState {
     }
 }
 
+/// A router that remembers the paths added to it, so that a test can walk every route (the
+/// methods of each path it reads back from the router's own 405 answers, `Allow`).
+struct Routes {
+    router: Router<AppState>,
+    prefix: &'static str,
+    paths: Vec<String>,
+}
+
+impl Routes {
+    fn new(prefix: &'static str) -> Routes {
+        Routes { router: Router::new(), prefix, paths: Vec::new() }
+    }
+
+    fn route(mut self, path: &str, handlers: axum::routing::MethodRouter<AppState>) -> Routes {
+        self.paths.push(format!("{}{path}", self.prefix));
+        self.router = self.router.route(path, handlers);
+        self
+    }
+}
+
 pub fn router(state: AppState) -> Router {
+    router_with_paths(state).0
+}
+
+/// The application's router and every path it routes (templates such as
+/// `/api/v1/cases/{case_number}`), in the order they were added.
+pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
     use crate::http::limits::Limit;
     let limits = state.limiters.clone();
-    let api = Router::new()
+    let api = Routes::new("/api/v1")
         .route("/auth/register", post(identity::api::register).layer(limits.layer(Limit::Register)))
         .route("/auth/token", post(identity::api::create_token).layer(limits.layer(Limit::Login)))
         .route("/auth/logout", post(identity::api::logout))
@@ -210,10 +236,9 @@ pub fn router(state: AppState) -> Router {
         .route("/proactive-tasks", get(crate::complaints::api::tasks))
         .route("/proactive-tasks/scan", post(crate::complaints::api::scan))
         .route("/proactive-tasks/{id}/done", post(crate::complaints::api::finish_task))
-        .route("/openapi.json", get(http::ops::openapi))
-        .fallback(http::ops::api_not_found);
+        .route("/openapi.json", get(http::ops::openapi));
 
-    let pages = Router::new()
+    let pages = Routes::new("")
         .route("/", get(web::pages::home))
         .route(
             "/login",
@@ -305,9 +330,7 @@ pub fn router(state: AppState) -> Router {
         .route("/lang/{lang}", get(web::pages::set_language))
         .route("/static/{*path}", get(web::assets::serve));
 
-    let app = Router::new()
-        .nest("/api/v1", api)
-        .merge(pages)
+    let root = Routes::new("")
         .route(
             "/open311/v2/{file}",
             post(crate::complaints::open311::post_request)
@@ -319,9 +342,14 @@ pub fn router(state: AppState) -> Router {
         .route("/open311/v2/requests/{file}", get(crate::complaints::open311::get_request))
         .route("/healthz", get(http::ops::healthz))
         .route("/readyz", get(http::ops::readyz))
-        .route("/metrics", get(http::ops::metrics))
+        .route("/metrics", get(http::ops::metrics));
+    let paths = [api.paths, pages.paths, root.paths].concat();
+    let app = Router::new()
+        .nest("/api/v1", api.router.fallback(http::ops::api_not_found))
+        .merge(pages.router)
+        .merge(root.router)
         .fallback(web::pages::not_found);
-    middleware::apply(app, &state).with_state(state)
+    (middleware::apply(app, &state).with_state(state), paths)
 }
 
 async fn audit_verify(

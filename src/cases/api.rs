@@ -524,7 +524,7 @@ pub struct PostCheckOutcome {
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn post_check_outcome(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<PostCheckOutcome>,
 ) -> ApiResult<Json<PostCheck>> {

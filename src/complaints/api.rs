@@ -94,7 +94,7 @@ pub async fn categories(State(state): State<AppState>) -> Json<Taxonomy> {
     responses((status = 200, body = Taxonomy), (status = 422, body = crate::http::error::Problem)))]
 pub async fn put_categories(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     ApiJson(t): ApiJson<Taxonomy>,
 ) -> ApiResult<Json<Taxonomy>> {
     Ok(Json(service::put_taxonomy(&state, &caller, t).await?))

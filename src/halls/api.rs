@@ -183,7 +183,7 @@ pub struct CoverageRequest {
     responses((status = 200, description = "{hall_code, item_code, handles}"), (status = 403, body = crate::http::error::Problem)))]
 pub async fn set_coverage(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     Path((code, item)): Path<(String, String)>,
     ApiJson(req): ApiJson<CoverageRequest>,
 ) -> ApiResult<Json<Value>> {
@@ -206,7 +206,7 @@ pub async fn set_coverage(
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn book(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     ApiJson(req): ApiJson<BookRequest>,
 ) -> ApiResult<(StatusCode, Json<Appointment>)> {
     Ok((StatusCode::CREATED, Json(service::book(&state, &caller, req).await?)))
@@ -247,7 +247,7 @@ pub struct VisitRequest {
     responses((status = 200, body = Appointment), (status = 403, body = crate::http::error::Problem)))]
 pub async fn visit(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<VisitRequest>,
 ) -> ApiResult<Json<Appointment>> {
@@ -305,7 +305,7 @@ pub async fn queue(
     responses((status = 200, description = "{ticket}"), (status = 403, body = crate::http::error::Problem)))]
 pub async fn call_next(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     Path(code): Path<String>,
     ApiJson(req): ApiJson<service::CallRequest>,
 ) -> ApiResult<Json<Value>> {
@@ -328,7 +328,7 @@ pub async fn ticket(State(state): State<AppState>, Path(id): Path<String>) -> Ap
         (status = 422, body = crate::http::error::Problem)))]
 pub async fn register_kiosk(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     ApiJson(req): ApiJson<service::RegisterKiosk>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (k, token) = service::register_kiosk(&state, &caller, req).await?;

@@ -156,6 +156,20 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller who must be signed in: anonymous requests get 401 before the body is read, so
+/// that an endpoint's input rules are not shown to whoever has not logged in.
+pub struct SignedIn(pub Caller);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_user()?;
+        Ok(SignedIn(caller))
+    }
+}
+
 fn anonymous() -> Caller {
     Caller { actor: Actor::Anonymous, user_id: None, name: None, csrf: None }
 }

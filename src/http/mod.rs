@@ -9,4 +9,4 @@ pub mod ops;
 pub mod text;
 
 pub use error::{ApiError, ApiResult, FieldError};
-pub use extract::{ApiJson, Caller};
+pub use extract::{ApiJson, Caller, SignedIn};

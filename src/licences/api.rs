@@ -198,7 +198,7 @@ pub struct IssueRequest {
         (status = 403, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 pub async fn issue_credential(
     State(state): State<AppState>,
-    caller: Caller,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
     ApiJson(req): ApiJson<IssueRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let c = service::issue_by_officer(&state, &caller, req).await?;
