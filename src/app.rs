@@ -39,6 +39,8 @@ pub struct AppState {
     pub link_secret: Arc<[u8; 32]>,
     /// Per-client-address request limits (login, registration, Open311, the guide).
     pub limiters: crate::http::limits::Limiters,
+    /// Signs the audit checkpoints (derived from the platform secret, never stored).
+    pub audit_key: Arc<crate::licences::proof::SigningKey>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             halls: Arc::new(halls),
             complaints: Arc::new(complaints),
             limiters: crate::http::limits::Limiters::new(config_rate_limits),
+            audit_key: Arc::new(crate::audit::domain::signing_key(&secret)),
             link_secret: Arc::new(link_secret),
         })
     }
@@ -152,6 +155,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/calendar/days/{date}", get(calendar::api::get_day))
         .route("/calendar/years/{year}", put(calendar::api::put_year))
         .route("/audit/verify", get(audit_verify))
+        .route("/audit/checkpoints", get(audit_checkpoints))
         .route("/items", get(catalog::api::list_items))
         .route("/items/{code}", get(catalog::api::get_item))
         .route("/items/{code}/history", get(catalog::api::get_item_history))
@@ -328,6 +332,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/credentials/issuers/{department}", get(crate::licences::api::issuer_document))
         .route("/credentials/status/{department}/{purpose}", get(crate::licences::api::status_list))
         .route("/lang/{lang}", get(web::pages::set_language))
+        .route("/problems/{code}", get(web::pages::problem_type))
         .route("/static/{*path}", get(web::assets::serve));
 
     let root = Routes::new("")
@@ -352,7 +357,35 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
     (middleware::apply(app, &state).with_state(state), paths)
 }
 
-async fn audit_verify(
+/// The audit key and the latest signed checkpoints, public (hashes only, no personal data), so
+/// that others can keep copies and check later that the log still leads to them.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit",
+    responses((status = 200, body = PublishedCheckpoints)))]
+pub async fn audit_checkpoints(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> http::ApiResult<axum::Json<PublishedCheckpoints>> {
+    Ok(axum::Json(PublishedCheckpoints {
+        key: state.audit_key.public_key().to_multibase(),
+        algorithm: "SM2 (GB/T 32918), user ID 1234567812345678, over SM3",
+        checkpoints: audit::store::recent_checkpoints(&state.db, 100).await?,
+    }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PublishedCheckpoints {
+    /// The platform's audit public key (Multikey `publicKeyMultibase`).
+    pub key: String,
+    pub algorithm: &'static str,
+    /// Newest first, at most 100.
+    pub checkpoints: Vec<audit::store::PublishedCheckpoint>,
+}
+
+/// Recomputes every hash chain and checkpoint (system administrators and supervisors).
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, description = "`ok`, and what was checked or where the log breaks"),
+        (status = 401, body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json")))]
+pub async fn audit_verify(
     axum::extract::State(state): axum::extract::State<AppState>,
     caller: http::Caller,
 ) -> http::ApiResult<axum::Json<serde_json::Value>> {
@@ -456,7 +489,7 @@ async fn run_job(
             }
         }
         Job::AuditCheckpoint => {
-            audit::store::checkpoint(&state.db).await?;
+            audit::store::checkpoint(&state.db, &state.audit_key).await?;
         }
         Job::SessionPurge => {
             identity::session::purge_expired(&state.db).await?;

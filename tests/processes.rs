@@ -246,6 +246,30 @@ async fn acknowledged_write_survives_a_crash() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // With the platform's audit key, kept outside the database, the signatures are checked too.
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .env("QUANBAN_CLOCK", common::test_clock_instant())
+            .args(args)
+            .arg("--data")
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["audit", "checkpoint"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = cli(&["audit", "key"]);
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+    let keys = dir.path().join("audit-keys.txt");
+    std::fs::write(&keys, &key.stdout).unwrap();
+    let out = cli(&["audit", "verify", "--keys", keys.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signed by the given audit key"));
+    let stranger = quanban::audit::domain::signing_key("another platform's secret of 32+ characters");
+    std::fs::write(&keys, format!("# not ours\n{}\n", stranger.public_key().to_multibase())).unwrap();
+    let out = cli(&["audit", "verify", "--keys", keys.to_str().unwrap()]);
+    assert!(!out.status.success(), "another key must not pass");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by the platform's audit key"));
 }
 
 /// The demo citizen's password on `data`, from `quanban demo accounts` (as an operator reads it).

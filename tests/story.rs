@@ -16,6 +16,7 @@ stories!(
     duplicate_registration_is_refused,
     malformed_requests_get_problem_details,
     control_characters_are_refused_by_field,
+    a_rewritten_and_rehashed_log_fails_the_signature_check,
     personal_answers_are_not_cached,
     login_failures_lock_the_name_without_revealing_accounts,
     logout_ends_the_token,
@@ -164,6 +165,50 @@ async fn malformed_requests_get_problem_details(app: &TestApp) {
     let (status, body) = app.get_json("/api/v1/no/such/thing", None).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "not_found");
+
+    // RFC 9457 everywhere: a missing query parameter (422 naming it, as documented), a path
+    // segment of the wrong type (404), a method the address does not take (405 with Allow).
+    let r = app.client.get(app.url("/api/v1/calendar/add?from=2026-12-01")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "n", "{body}");
+    let r = app.client.get(app.url("/api/v1/complaints/x/photos/first")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = app.client.delete(app.url("/api/v1/items")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert!(r.headers()["allow"].to_str().unwrap().contains("GET"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!((body["status"].clone(), body["code"].clone()), (json!(405), json!("method_not_allowed")));
+    // The type URI leads to a page that explains the code.
+    let r = app.client.get(app.url(body["type"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("Allow"), "the page explains the code");
+    let r = app.client.get(app.url("/problems/version_conflict")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = app.client.get(app.url("/problems/NOT-a-code")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    // A rejected catalog import is a problem too, with its list of row problems.
+    let catalog = app.demo_token("spj.catalog").await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/catalog/import?format=csv&reason=test&effective_date=2027-01-04"))
+        .bearer_auth(&catalog)
+        .body("事项编码,事项名称\nX,\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["type"].clone(), body["status"].clone()),
+        (json!("/problems/import_rejected"), json!(422))
+    );
+    assert!(!body["problems"].as_array().unwrap().is_empty(), "{body}");
 }
 
 async fn login_failures_lock_the_name_without_revealing_accounts(app: &TestApp) {
@@ -380,7 +425,7 @@ async fn audit_log_records_changes_and_verifies(app: &TestApp) {
         let s: String = r.get("summary");
         assert!(!s.contains(&phone), "phone in audit summary: {s}");
     }
-    let id = quanban::audit::store::checkpoint(&app.state.db).await.unwrap();
+    let id = quanban::audit::store::checkpoint(&app.state.db, &app.state.audit_key).await.unwrap();
     assert!(id.is_some());
     let report = quanban::audit::store::verify(&app.state.db).await.unwrap().expect("intact");
     assert!(report.entries > 10 && report.checkpoints == 1, "{report:?}");
@@ -395,7 +440,7 @@ async fn audit_log_records_changes_and_verifies(app: &TestApp) {
 async fn tampering_is_detected(app: &TestApp) {
     use quanban::audit::domain::Break;
     app.register_person("褚卫", 41).await;
-    quanban::audit::store::checkpoint(&app.state.db).await.unwrap();
+    quanban::audit::store::checkpoint(&app.state.db, &app.state.audit_key).await.unwrap();
     let db = &app.state.db;
     // Alter one summary behind the platform's back.
     db.write(|c| {
@@ -412,6 +457,114 @@ async fn tampering_is_detected(app: &TestApp) {
     .unwrap();
     let outcome = quanban::audit::store::verify(db).await.unwrap();
     assert_eq!(outcome.unwrap_err(), Break::Altered { stream: "system".into(), seq: 1 });
+}
+
+/// Whoever can write the database can rewrite an entry and recompute every hash after it, the
+/// stream head, the sealed head and the checkpoint: the hash check then passes. The checkpoint's
+/// signature, made with a key that is not in the database, does not: `verify --keys` fails.
+async fn a_rewritten_and_rehashed_log_fails_the_signature_check(app: &TestApp) {
+    use quanban::audit::domain::{Break, checkpoint_hash};
+    let db = &app.state.db;
+    let (phone, _) = app.register_person("卫青", 43).await;
+    let (_, me) = {
+        let token = app.token(&phone, "Spring-City-2026").await;
+        app.get_json("/api/v1/me", Some(&token)).await
+    };
+    let id = quanban::audit::store::checkpoint(db, &app.state.audit_key).await.unwrap().expect("sealed");
+    let platform = vec![app.state.audit_key.public_key()];
+    assert_eq!(quanban::audit::store::verify_signatures(db, &platform).await.unwrap(), Ok(id as u64));
+    // Published for anyone to keep.
+    let (_, published) = app.get_json("/api/v1/audit/checkpoints", None).await;
+    assert_eq!(published["key"], platform[0].to_multibase());
+    assert_eq!(published["checkpoints"][0]["id"], id);
+
+    // The rewrite: the registration's entry says something else, and every hash follows.
+    let stream = format!("user:{}", me["id"].as_str().unwrap());
+    let mut entries = quanban::audit::store::recent(db, &stream, 100).await.unwrap();
+    entries.reverse();
+    let mut prev = quanban::audit::domain::GENESIS.to_string();
+    for e in &mut entries {
+        if e.seq == 1 {
+            e.summary = "nothing happened".into();
+        }
+        e.prev_hash = prev.clone();
+        e.hash = e.computed_hash();
+        prev = e.hash.clone();
+    }
+    let rewritten = entries.clone();
+    let stream_for_write = stream.clone();
+    db.write(move |c| {
+        Box::pin(async move {
+            for e in &rewritten {
+                sqlx::query("UPDATE audit_log SET summary = $1, prev_hash = $2, hash = $3 WHERE stream = $4 AND seq = $5")
+                    .bind(&e.summary)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .bind(&e.stream)
+                    .bind(e.seq)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            let last = rewritten.last().unwrap();
+            sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = $2").bind(&last.hash).bind(&stream_for_write).execute(&mut *c).await?;
+            for e in &rewritten {
+                sqlx::query("UPDATE audit_checkpoint_heads SET hash = $1 WHERE stream = $2 AND seq = $3")
+                    .bind(&e.hash)
+                    .bind(&stream_for_write)
+                    .bind(e.seq)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    // Recompute every checkpoint's hash in order, as the forger would.
+    let checkpoints =
+        sqlx::query("SELECT id, at FROM audit_checkpoints ORDER BY id").fetch_all(db.reader()).await.unwrap();
+    let mut prev = quanban::audit::domain::GENESIS.to_string();
+    for c in checkpoints {
+        let (cid, at): (i64, String) = (sqlx::Row::get(&c, "id"), sqlx::Row::get(&c, "at"));
+        let heads: Vec<(String, i64, String)> = sqlx::query(
+            "SELECT stream, seq, hash FROM audit_checkpoint_heads WHERE checkpoint_id = $1 ORDER BY stream",
+        )
+        .bind(cid)
+        .fetch_all(db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (sqlx::Row::get(r, "stream"), sqlx::Row::get(r, "seq"), sqlx::Row::get(r, "hash")))
+        .collect();
+        let hash = checkpoint_hash(&prev, cid, &at, &heads);
+        let (p, h) = (prev.clone(), hash.clone());
+        db.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE audit_checkpoints SET prev_hash = $1, hash = $2 WHERE id = $3")
+                    .bind(&p)
+                    .bind(&h)
+                    .bind(cid)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    // The hashes all agree again; the signature does not.
+    assert!(
+        quanban::audit::store::verify(db).await.unwrap().is_ok(),
+        "a consistent rewrite passes the hash check"
+    );
+    let outcome = quanban::audit::store::verify_signatures(db, &platform).await.unwrap();
+    assert!(matches!(outcome, Err(Break::Signature { .. })), "{outcome:?}");
+    // And a key other than the platform's accepts nothing.
+    let stranger =
+        vec![quanban::audit::domain::signing_key("another platform's secret, 32+ characters").public_key()];
+    let fresh = quanban::audit::store::verify_signatures(db, &stranger).await.unwrap();
+    assert_eq!(fresh, Err(Break::Signature { id: 1 }));
 }
 
 async fn openapi_document_lists_the_interface(app: &TestApp) {

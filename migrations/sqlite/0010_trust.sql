@@ -9,3 +9,9 @@ CREATE UNIQUE INDEX complaints_public_id ON complaints (public_id);
 
 -- A hall visit is rated only by whoever holds the ticket: the secret handed out with it.
 ALTER TABLE queue_tickets ADD COLUMN holder_secret TEXT;
+
+-- Checkpoints are signed with the platform's audit key (derived from a secret that is not in
+-- the database), so that a log rewritten and re-hashed by whoever can write the database fails
+-- `quanban audit verify --keys`.
+ALTER TABLE audit_checkpoints ADD COLUMN signature TEXT;
+ALTER TABLE audit_checkpoints ADD COLUMN key_id TEXT;

@@ -1,7 +1,8 @@
 //! JSON API of assisted service (帮办代办).
 
+use crate::http::extract::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::service::{self, AskRequest, StepRequest};

@@ -1,9 +1,10 @@
 //! Pages of assisted service: ask for help and follow it (people); the list with its steps
 //! (coordinators and officers).
 
+use crate::http::extract::Path;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -72,6 +72,32 @@ pub fn checkpoint_hash(prev_hash: &str, id: i64, at: &str, heads: &[(String, i64
     hex::encode(Sm3::digest(canonical.to_string().as_bytes()))
 }
 
+/// What a checkpoint's signature covers: its hash under a fixed label (so that the signature
+/// cannot be taken for one over anything else the same key might sign).
+pub fn signed_message(checkpoint_hash: &str) -> Vec<u8> {
+    let mut m = b"quanban audit checkpoint\0".to_vec();
+    m.extend_from_slice(checkpoint_hash.as_bytes());
+    m
+}
+
+/// The platform's audit key: an SM2 key derived from the platform secret (`seal_key`, which in
+/// production comes from configuration and is never in the database). Whoever can rewrite the
+/// database can recompute hashes, but cannot sign a recomputed checkpoint.
+pub fn signing_key(platform_secret: &str) -> crate::licences::proof::SigningKey {
+    use crate::licences::proof::{SigningKey, Suite};
+    let mut seed: [u8; 32] = Sm3::new_with_prefix(b"quanban audit checkpoint key\0")
+        .chain_update(platform_secret)
+        .finalize()
+        .into();
+    loop {
+        // An SM2 scalar out of range is astronomically rare; hash again if it happens.
+        if let Ok(k) = SigningKey::from_secret(Suite::Sm2Jcs2026, &seed) {
+            return k;
+        }
+        seed = Sm3::digest(seed).into();
+    }
+}
+
 /// Where verification found the first problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Break {
@@ -85,6 +111,9 @@ pub enum Break {
     Head { stream: String },
     /// A checkpoint was altered or a sealed entry no longer matches.
     Checkpoint { id: i64 },
+    /// A checkpoint carries no signature by any of the keys given, or a wrong one: the log was
+    /// rewritten (and its hashes recomputed) by someone without the platform's audit key.
+    Signature { id: i64 },
 }
 
 impl std::fmt::Display for Break {
@@ -103,6 +132,9 @@ impl std::fmt::Display for Break {
                 write!(f, "stream {stream}: last entry does not match the recorded head")
             }
             Break::Checkpoint { id } => write!(f, "checkpoint {id} does not match the log"),
+            Break::Signature { id } => {
+                write!(f, "checkpoint {id} is not signed by the platform's audit key (the log was rewritten)")
+            }
         }
     }
 }

@@ -55,10 +55,12 @@ pub async fn append(conn: &mut AnyConnection, at: &str, entry: NewEntry) -> Stor
     Ok(stored)
 }
 
-/// Seals the heads of every stream that moved since the last checkpoint. Returns the new
-/// checkpoint id, or `None` when nothing moved.
-pub async fn checkpoint(db: &Db) -> StoreResult<Option<i64>> {
+/// Seals the heads of every stream that moved since the last checkpoint, signed with the
+/// platform's audit key (see [`super::domain::signing_key`]). Returns the new checkpoint id, or
+/// `None` when nothing moved.
+pub async fn checkpoint(db: &Db, key: &crate::licences::proof::SigningKey) -> StoreResult<Option<i64>> {
     let at = db.now_text();
+    let key = key.clone();
     db.write(move |conn| {
         Box::pin(async move {
             let moved = sqlx::query(
@@ -81,14 +83,18 @@ pub async fn checkpoint(db: &Db) -> StoreResult<Option<i64>> {
                 None => (1, GENESIS.to_string()),
             };
             let hash = checkpoint_hash(&prev, id, &at, &heads);
+            let signature = hex::encode(key.sign(&super::domain::signed_message(&hash)));
             sqlx::query(
-                "INSERT INTO audit_checkpoints (id, at, prev_hash, hash, streams) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO audit_checkpoints (id, at, prev_hash, hash, streams, signature, key_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id)
             .bind(&at)
             .bind(&prev)
             .bind(&hash)
             .bind(heads.len() as i64)
+            .bind(&signature)
+            .bind(key.public_key().to_multibase())
             .execute(&mut *conn)
             .await?;
             for (stream, seq, hash) in &heads {
@@ -111,6 +117,73 @@ pub async fn checkpoint(db: &Db) -> StoreResult<Option<i64>> {
         })
     })
     .await
+}
+
+/// A sealed checkpoint as published (`GET /api/v1/audit/checkpoints`): anyone may keep copies
+/// and later check that the platform's log still leads to them.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PublishedCheckpoint {
+    pub id: i64,
+    pub at: String,
+    pub hash: String,
+    pub prev_hash: String,
+    /// Stream heads sealed.
+    pub streams: i64,
+    /// SM2 signature (hex, r‖s) over `quanban audit checkpoint\0` followed by `hash`.
+    pub signature: Option<String>,
+    /// The signing key, as a Multikey (`publicKeyMultibase`).
+    pub key_id: Option<String>,
+}
+
+/// The most recent checkpoints, newest first.
+pub async fn recent_checkpoints(db: &Db, limit: i64) -> StoreResult<Vec<PublishedCheckpoint>> {
+    let rows = sqlx::query(
+        "SELECT id, at, prev_hash, hash, streams, signature, key_id FROM audit_checkpoints ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PublishedCheckpoint {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                hash: r.try_get("hash")?,
+                prev_hash: r.try_get("prev_hash")?,
+                streams: r.try_get("streams")?,
+                signature: r.try_get("signature")?,
+                key_id: r.try_get("key_id")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Checks that every checkpoint is signed by one of `keys` (the operator's copy of the platform's
+/// audit public key, kept outside the database). Run after [`verify`]: together they detect a
+/// log rewritten and re-hashed by someone who could write the database but not sign.
+pub async fn verify_signatures(
+    db: &Db,
+    keys: &[crate::licences::proof::PublicKey],
+) -> anyhow::Result<Result<u64, Break>> {
+    let rows = sqlx::query("SELECT id, hash, signature FROM audit_checkpoints ORDER BY id")
+        .fetch_all(db.reader())
+        .await?;
+    let mut checked = 0;
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        let hash: String = r.try_get("hash")?;
+        let signature: Option<String> = r.try_get("signature")?;
+        let message = super::domain::signed_message(&hash);
+        let good = signature
+            .and_then(|s| hex::decode(s).ok())
+            .is_some_and(|sig| keys.iter().any(|k| k.verify(&message, &sig).is_ok()));
+        if !good {
+            return Ok(Err(Break::Signature { id }));
+        }
+        checked += 1;
+    }
+    Ok(Ok(checked))
 }
 
 /// What [`verify`] looked at.

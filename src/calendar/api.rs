@@ -1,7 +1,8 @@
 //! JSON endpoints of the calendar: date arithmetic for anyone, years for administrators.
 
+use crate::http::extract::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::extract::{Path, Query};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Multipart;

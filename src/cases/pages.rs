@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Multipart;

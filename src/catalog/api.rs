@@ -2,9 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::http::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -409,9 +410,16 @@ pub struct ImportQuery {
     pub filename: String,
 }
 
-/// A rejected import: every problem, as (row, column, reason).
+/// A rejected import, as an RFC 9457 problem whose `problems` member lists every problem as
+/// (row, column, reason).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportRejected {
+    /// `/problems/import_rejected`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub title_zh: &'static str,
+    pub status: u16,
     pub code: &'static str,
     pub detail_zh: String,
     pub detail: String,
@@ -421,7 +429,7 @@ pub struct ImportRejected {
 /// Imports a catalog file as one proposal; a file with any bad row is rejected whole.
 #[utoipa::path(post, path = "/api/v1/catalog/import", tag = "catalog", security(("bearer" = [])),
     params(ImportQuery), request_body(content = Vec<u8>, description = "the file (JSON, CSV or .xlsx)"),
-    responses((status = 201, body = Proposal), (status = 422, body = ImportRejected)))]
+    responses((status = 201, body = Proposal), (status = 422, body = ImportRejected, content_type = "application/problem+json")))]
 pub async fn import_catalog(
     State(state): State<AppState>,
     caller: Caller,
@@ -436,7 +444,12 @@ pub async fn import_catalog(
         import(&state, Importer::User(&caller.actor), format, &body, &q, "api", &mut |_, _| {}).await?;
     Ok(match outcome {
         Ok(p) => (StatusCode::CREATED, Json(p)).into_response(),
-        Err(rejected) => (StatusCode::UNPROCESSABLE_ENTITY, Json(rejected)).into_response(),
+        Err(rejected) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+            Json(rejected),
+        )
+            .into_response(),
     })
 }
 
@@ -540,6 +553,10 @@ pub async fn import(
 
 fn rejected(problems: Vec<transfer::RowProblem>) -> ImportRejected {
     ImportRejected {
+        kind: "/problems/import_rejected",
+        title: "Unprocessable Entity",
+        title_zh: "内容校验未通过",
+        status: 422,
         code: "import_rejected",
         detail_zh: format!("文件有{}处问题，未导入任何内容", problems.len()),
         detail: format!("The file has {} problem(s); nothing was imported", problems.len()),

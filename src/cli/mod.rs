@@ -132,6 +132,16 @@ pub enum DemoCommand {
 pub enum AuditCommand {
     /// Recompute every hash chain and checkpoint; exit 1 naming the first broken entry
     Verify {
+        /// A file of the platform's audit public keys (Multikey, one per line, as printed by
+        /// `quanban audit key`, kept outside the database): every checkpoint must be signed
+        /// by one of them, which a log rewritten and re-hashed cannot be
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Print the platform's audit public key (keep a copy outside the database for `verify --keys`)
+    Key {
         #[command(flatten)]
         data: DataArgs,
     },
@@ -275,24 +285,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             state.db.close().await;
         }
-        Command::Audit { command: AuditCommand::Verify { data } } => {
+        Command::Audit { command: AuditCommand::Verify { keys, data } } => {
+            let keys = match keys {
+                Some(file) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading the audit keys in {}", file.display()))?;
+                    let parsed = text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(|l| {
+                            crate::licences::proof::PublicKey::from_multibase(l)
+                                .map_err(|e| anyhow::anyhow!("{}: `{l}`: {e}", file.display()))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    anyhow::ensure!(!parsed.is_empty(), "{} holds no key", file.display());
+                    Some(parsed)
+                }
+                None => None,
+            };
             let db = open_db(&data.config()?).await?;
             let outcome = audit::store::verify(&db).await?;
+            let signed = match (&outcome, &keys) {
+                (Ok(_), Some(keys)) => Some(audit::store::verify_signatures(&db, keys).await?),
+                _ => None,
+            };
             db.close().await;
-            match outcome {
-                Ok(r) => println!(
-                    "audit log intact: {} entries in {} streams, {} checkpoints",
-                    r.entries, r.streams, r.checkpoints
-                ),
-                Err(broken) => {
+            match (outcome, signed) {
+                (Err(broken), _) | (Ok(_), Some(Err(broken))) => {
                     eprintln!("audit log BROKEN: {broken}");
                     return Ok(ExitCode::FAILURE);
                 }
+                (Ok(r), signed) => {
+                    println!(
+                        "audit log intact: {} entries in {} streams, {} checkpoints",
+                        r.entries, r.streams, r.checkpoints
+                    );
+                    match signed {
+                        Some(Ok(n)) => println!("all {n} checkpoints signed by the given audit key"),
+                        _ => println!("checkpoint signatures not checked (give --keys FILE to check them)"),
+                    }
+                }
             }
         }
+        Command::Audit { command: AuditCommand::Key { data } } => {
+            let config = data.config()?;
+            let db = open_db(&config).await?;
+            let secret = crate::licences::service::seal_secret(&db, &config).await?;
+            db.close().await;
+            println!("{}", audit::domain::signing_key(&secret).public_key().to_multibase());
+        }
         Command::Audit { command: AuditCommand::Checkpoint { data } } => {
-            let db = open_db(&data.config()?).await?;
-            match audit::store::checkpoint(&db).await? {
+            let config = data.config()?;
+            let db = open_db(&config).await?;
+            let secret = crate::licences::service::seal_secret(&db, &config).await?;
+            match audit::store::checkpoint(&db, &audit::domain::signing_key(&secret)).await? {
                 Some(id) => println!("checkpoint {id} sealed"),
                 None => println!("nothing new to seal"),
             }

@@ -1,7 +1,8 @@
 //! JSON API of 接诉即办: intake, reading, the actions, the figures and 未诉先办 tasks.
 
+use crate::http::extract::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -70,6 +71,10 @@ pub async fn act(
 }
 
 /// A complaint's photo (`n` from 0), for those who may read the complaint.
+#[utoipa::path(get, path = "/api/v1/complaints/{id}/photos/{n}", tag = "complaints", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Complaint number"), ("n" = usize, Path, description = "Photo index from 0")),
+    responses((status = 200, description = "the photo (image/jpeg or image/png)"),
+        (status = 404, body = crate::http::error::Problem, content_type = "application/problem+json")))]
 pub async fn photo(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,8 +2,9 @@
 //! definitions (our complaint categories), posting a request with an API key, and reading
 //! requests, in JSON and XML, with the spec's field names and error format.
 
+use crate::http::extract::Path;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

@@ -2,9 +2,10 @@
 //! intake and dispatch queue and the department's inbox (one desk); the supervisor's dashboard
 //! with the three rates, the cluster map, proactive tasks and 每月一题.
 
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Multipart;

@@ -1,7 +1,8 @@
 //! JSON API of 好差评.
 
+use crate::http::extract::{Path, Query};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 

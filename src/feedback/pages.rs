@@ -1,9 +1,10 @@
 //! Pages of 好差评: the one-tap rating page (no login), the published figures, and the
 //! departments' and supervisors' desk for bad reviews.
 
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;

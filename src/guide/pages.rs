@@ -1,9 +1,10 @@
 //! The guide page (search box, results with reasons, follow-up question, hand-off), the asker's
 //! view of a hand-off, and the guidance officers' inbox.
 
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;

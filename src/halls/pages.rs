@@ -1,9 +1,10 @@
 //! Pages: the service map (an SVG drawn from the halls' coordinates, no tile server) with the
 //! same content as a list, nearest halls, a hall with its slots and booking, and my appointments.
 
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -66,6 +66,8 @@ pub enum ApiError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("csrf token missing or wrong")]
@@ -122,6 +124,7 @@ impl ApiError {
             ApiError::Conflict { .. } | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -160,6 +163,11 @@ impl ApiError {
                 "unsupported_media_type",
                 "请求格式不受支持，请以 application/json 提交".into(),
                 "Unsupported content type; send application/json".into(),
+            ),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                "该地址不支持此请求方法（见 Allow 响应头）".into(),
+                "This address does not take this method (see the Allow header)".into(),
             ),
             ApiError::PayloadTooLarge => {
                 ("payload_too_large", "提交的内容过大".into(), "The request body is too large".into())
@@ -229,6 +237,115 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// What each general problem type means and what to do about it, for the `/problems/<code>`
+/// pages that the `type` URIs lead to: (code, status, meaning and remedy in Chinese, in English).
+/// Area-specific codes (`version_conflict`, `slot_not_started`, …) are explained by the answer's
+/// `detail`; their page says so.
+pub const PROBLEM_TYPES: &[(&str, u16, &str, &str)] = &[
+    (
+        "validation_failed",
+        422,
+        "提交的内容有误。答复的 errors 列出每个有问题的字段（field）、原因代码（code）和中英文说明；改正后重新提交。",
+        "Some fields are invalid. The answer's `errors` lists each field, a reason code and a message in Chinese and English; correct them and submit again.",
+    ),
+    (
+        "invalid_parameter",
+        422,
+        "查询参数缺失或格式不正确；errors 中的 field 指明是哪一个。",
+        "A query parameter is missing or malformed; `errors[].field` names it.",
+    ),
+    (
+        "control_characters",
+        422,
+        "文本中含有控制字符（如空字符），平台不接受；请删除后重新提交。",
+        "A text contains control characters (such as NUL), which are not accepted; remove them and submit again.",
+    ),
+    (
+        "unauthenticated",
+        401,
+        "需要先登录：网页请登录，接口请在 Authorization 头中携带 Bearer 令牌。",
+        "Log in first: on the web, sign in; on the API, send a bearer token in the Authorization header.",
+    ),
+    (
+        "bad_credentials",
+        401,
+        "用户名或密码错误。连续错误会暂时锁定该账户。",
+        "Wrong username or password. Repeated failures lock the account for a while.",
+    ),
+    (
+        "forbidden",
+        403,
+        "您能看到该记录，但您的角色不能执行此操作。",
+        "You can see the record, but your role may not do this.",
+    ),
+    (
+        "not_found",
+        404,
+        "没有该页面或记录，或者您无权查看它（为保护他人信息，两者的答复相同）。",
+        "No such page or record, or you may not see it (the answer is the same, so that others' records do not leak).",
+    ),
+    (
+        "method_not_allowed",
+        405,
+        "该地址不支持此请求方法；Allow 响应头列出支持的方法。",
+        "This address does not take this method; the Allow header lists those it takes.",
+    ),
+    (
+        "version_conflict",
+        409,
+        "记录在您读取之后已被他人修改；请重新读取后再操作。",
+        "The record changed after you read it; read it again and retry.",
+    ),
+    (
+        "payload_too_large",
+        413,
+        "提交的内容超过了该地址的大小上限。",
+        "The request body is larger than this address accepts.",
+    ),
+    (
+        "unsupported_media_type",
+        415,
+        "请求体格式不受支持；接口请以 application/json 提交。",
+        "Unsupported body format; send application/json to the API.",
+    ),
+    (
+        "too_many_attempts",
+        429,
+        "同一来源的请求过于频繁；请在 Retry-After 头给出的秒数之后再试。",
+        "Too many requests from one source; try again after the seconds given in Retry-After.",
+    ),
+    (
+        "csrf_failed",
+        403,
+        "网页表单已过期或不是从本站提交的；请刷新页面后重新提交。",
+        "The form has expired or was not sent from this site; reload the page and submit again.",
+    ),
+    (
+        "busy",
+        503,
+        "当前写入请求较多；请在 Retry-After 头给出的秒数之后重试，您的提交未被保存。",
+        "Many writes are waiting; retry after the seconds in Retry-After. Nothing of yours was saved.",
+    ),
+    (
+        "unavailable",
+        503,
+        "服务暂时不可用，请稍后再试。",
+        "The service is temporarily unavailable; try again later.",
+    ),
+    (
+        "internal_error",
+        500,
+        "系统内部错误，已记录；请稍后再试，若持续出现请联系12345。",
+        "Internal error; it has been logged. Try again later, and call 12345 if it persists.",
+    ),
+    (
+        "import_rejected",
+        422,
+        "导入的文件有问题，未导入任何内容；答复的 problems 列出每处问题的行、列和原因（最多200处）。",
+        "The imported file has problems and nothing was imported; `problems` lists row, column and reason of each (at most 200).",
+    ),
+];
+
 /// A short Chinese title per status, beside the standard English reason phrase.
 fn title_zh(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -236,6 +353,8 @@ fn title_zh(status: StatusCode) -> &'static str {
         401 => "未登录",
         403 => "无权操作",
         404 => "未找到",
+        405 => "方法不允许",
+        500 => "系统错误",
         409 => "数据冲突",
         413 => "内容过大",
         415 => "格式不支持",

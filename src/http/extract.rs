@@ -61,6 +61,61 @@ where
     }
 }
 
+/// `axum::extract::Query`, but a missing or malformed parameter is a 422 problem naming it (as
+/// for bodies), never axum's plain-text 400.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|e| {
+            let field = match e.path().to_string() {
+                p if p == "." || p.is_empty() => missing_field(&e.inner().to_string()),
+                p => p,
+            };
+            ApiError::Validation(vec![FieldError::new(
+                &field,
+                "invalid_parameter",
+                format!("查询参数 {field} 缺失或格式不正确"),
+                format!("Query parameter {field} is missing or malformed: {}", e.inner()),
+            )])
+        })
+    }
+}
+
+/// The field a "missing field `x`" message names, else `query`.
+fn missing_field(text: &str) -> String {
+    text.split_once("missing field `")
+        .and_then(|(_, rest)| rest.split('`').next())
+        .map_or_else(|| "query".to_string(), str::to_string)
+}
+
+/// `axum::extract::Path`, but a segment that does not fit (a word where a number belongs) is a
+/// 404 problem: there is no such resource, and a path is not a form to correct.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(_) => Err(ApiError::NotFound),
+        }
+    }
+}
+
 /// Finds the offending field in axum's data-error text: "…target type: <path>: <message>", or
 /// "…target type: missing field `<name>` …".
 fn data_error_field(text: &str) -> String {

@@ -212,13 +212,20 @@ async fn privacy_headers(State(https): State<bool>, req: Request, next: Next) ->
     response
 }
 
-/// Turns a body-limit rejection (which arrives as a bare 413) into a problem-details answer.
+/// Turns a body-limit rejection and the router's method refusal (which arrive as a bare 413 and
+/// 405) into problem-details answers; the 405 keeps its `Allow` header.
 async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
-        && response.headers().get(header::CONTENT_TYPE).is_none()
-    {
+    let bare = response.headers().get(header::CONTENT_TYPE).is_none();
+    if bare && response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::PayloadTooLarge.into_response();
+    }
+    if bare && response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        let mut problem = ApiError::MethodNotAllowed.into_response();
+        if let Some(allow) = response.headers().get(header::ALLOW) {
+            problem.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return problem;
     }
     response
 }

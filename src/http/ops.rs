@@ -194,6 +194,9 @@ pub async fn api_not_found() -> ApiError {
         crate::complaints::api::tasks,
         crate::complaints::api::scan,
         crate::complaints::api::finish_task,
+        crate::complaints::api::photo,
+        crate::app::audit_verify,
+        crate::app::audit_checkpoints,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerAuth),
@@ -208,6 +211,7 @@ pub async fn api_not_found() -> ApiError {
         (name = "assistance", description = "Assisted service, free of charge (帮办代办)"),
         (name = "ratings", description = "Good/bad reviews and the rectification loop (好差评)"),
         (name = "complaints", description = "Complaints, routing, the three rates, proactive tasks (接诉即办、未诉先办); Open311 GeoReport v2 at /open311/v2"),
+        (name = "audit", description = "The audit log's integrity and its signed checkpoints (审计日志)"),
         (name = "ops", description = "Health and operations")
     )
 )]

@@ -1,7 +1,8 @@
 //! JSON endpoints of the identity area. Thin: parse, ask `service`/`authz`, answer.
 
+use crate::http::extract::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,9 @@
 //! Web pages of the identity area: login, registration, logout, profile, staff desk.
 
+use crate::http::extract::Query;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -1,9 +1,10 @@
 //! JSON API of e-licences, seals and the wallet, plus the public key documents and status lists
 //! at their stable URLs.
 
+use crate::http::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

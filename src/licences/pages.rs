@@ -1,9 +1,10 @@
 //! Web pages: the wallet (一部手机走泉城), verification (/verify, also what a licence's QR code
 //! opens), the issuing desk and the department's seals.
 
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Multipart;

@@ -1,7 +1,8 @@
 //! Pages that belong to no single area: home, language switch, not found.
 
+use crate::http::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -80,4 +81,48 @@ pub async fn set_language(
 
 pub async fn not_found(headers: HeaderMap) -> PageError {
     PageError { lang: Lang::from_headers(&headers), error: ApiError::NotFound }
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct ProblemPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    code: String,
+    status: Option<u16>,
+    meaning: String,
+}
+
+/// `/problems/<code>`: where an error answer's `type` URI leads (RFC 9457 §3.1.1).
+pub async fn problem_type(
+    ctx: PageCtx,
+    crate::http::extract::Path(code): crate::http::extract::Path<String>,
+) -> Result<Response, PageError> {
+    if code.is_empty()
+        || code.len() > 64
+        || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    let known = crate::http::error::PROBLEM_TYPES.iter().find(|(c, ..)| *c == code);
+    let meaning = match known {
+        Some((_, _, zh, en)) => ctx.t.pick(zh, en).to_string(),
+        None => ctx
+            .t
+            .pick(
+                "这是某一业务领域的具体问题代码，含义见答复中的 detail（英文）和 detail_zh（中文）；若答复带有 state，它是记录当前的状态。",
+                "An area-specific problem code: the answer's `detail` (English) and `detail_zh` (Chinese) say what happened; a `state` member, when present, is the record's current state.",
+            )
+            .to_string(),
+    };
+    let page = ProblemPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        code,
+        status: known.map(|k| k.1),
+        meaning,
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
 }
