@@ -165,6 +165,9 @@ async fn malformed_requests_get_problem_details(app: &TestApp) {
     let (status, body) = app.get_json("/api/v1/no/such/thing", None).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "not_found");
+    // Found by the schema fuzzer: a page number near u32::MAX overflowed the offset (500).
+    let (status, body) = app.get_json("/api/v1/items?page=4294967295", None).await;
+    assert_eq!((status, body["items"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
 
     // RFC 9457 everywhere: a missing query parameter (422 naming it, as documented), a path
     // segment of the wrong type (404), a method the address does not take (405 with Allow).

@@ -117,7 +117,8 @@ pub async fn list(db: &Db, f: &ItemFilter, as_of: Option<NaiveDate>) -> StoreRes
     let list_sql = format!(
         "SELECT i.data, i.supervising_department, i.status, i.version, i.effective_date{from}{where_sql} \
          ORDER BY i.code LIMIT {per_page} OFFSET {}",
-        (page - 1) * per_page
+        // u64: a page number near u32::MAX times a page size does not fit in u32.
+        u64::from(page - 1) * u64::from(per_page)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(list_sql));
     for b in &binds {

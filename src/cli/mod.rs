@@ -76,6 +76,8 @@ pub enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// Print the OpenAPI 3.1 document, as served at /api/v1/openapi.json
+    Openapi,
     /// The audit log
     Audit {
         #[command(subcommand)]
@@ -344,6 +346,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => println!("nothing new to seal"),
             }
             db.close().await;
+        }
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::http::ops::document())?);
         }
         Command::Calendar { command } => return calendar_command(command).await,
         Command::User { command: UserCommand::Create { username, name, department, roles, halls, data } } => {

@@ -231,6 +231,131 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The OpenAPI 3.1 document, generated from the handlers' annotations.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi() -> Json<serde_json::Value> {
+    Json(document())
+}
+
+/// The OpenAPI document as served: the annotations' output, with what the annotations cannot
+/// say made uniform (checked by an independent validator in `scripts/test`):
+/// - every response has a description (the status's meaning when the annotation gave none);
+/// - error answers are documented as `application/problem+json`, as they are sent;
+/// - operation ids are unique (`<tag>_<handler>`: several areas have a `list` or `get`);
+/// - a `default: null` is dropped where the type does not admit null.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    normalise(&mut doc);
+    doc
+}
+
+fn status_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "Done; nothing to return",
+        "303" => "See the page in Location",
+        "400" => "The request cannot be read (problem details)",
+        "401" => "Not signed in (problem details)",
+        "403" => "Signed in, but not allowed to do this (problem details)",
+        "404" => "No such record, or not yours to see (problem details)",
+        "405" => "Method not allowed; see Allow (problem details)",
+        "409" => "Conflicts with the record's current state or version (problem details, with `state`)",
+        "413" => "The body is too large (problem details)",
+        "415" => "Unsupported body format (problem details)",
+        "422" => "Invalid input; `errors` names each field (problem details)",
+        "429" => "Too many requests; see Retry-After (problem details)",
+        "503" => "Busy or unavailable; see Retry-After (problem details)",
+        _ => "See the body",
+    }
+}
+
+fn normalise(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            for (method, op) in item.iter_mut() {
+                if !METHODS.contains(&method.as_str()) {
+                    continue;
+                }
+                let tag = op["tags"][0].as_str().unwrap_or("api").to_string();
+                if let Some(id) = op.get("operationId").and_then(Value::as_str).map(str::to_string)
+                    && !id.starts_with(&format!("{tag}_"))
+                {
+                    op["operationId"] = Value::String(format!("{tag}_{id}"));
+                }
+                // The answers every operation of this shape can get from the shared layers
+                // (sign-in, extractors, body limits, the write queue), documented once here.
+                let secured = op.get("security").is_some();
+                let has_body = op.get("requestBody").is_some();
+                let params: Vec<String> = op["parameters"]
+                    .as_array()
+                    .map(|ps| ps.iter().filter_map(|p| p["in"].as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                let writes = method != "get";
+                let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                let mut add = |status: &str| {
+                    responses.entry(status.to_string()).or_insert_with(|| {
+                        serde_json::json!({
+                            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                        })
+                    });
+                };
+                if secured {
+                    add("401");
+                    add("403");
+                }
+                if has_body {
+                    add("400");
+                    add("413");
+                    add("415");
+                    add("422");
+                }
+                if params.iter().any(|p| p == "query") {
+                    add("422");
+                }
+                if params.iter().any(|p| p == "path") {
+                    add("404");
+                }
+                if writes {
+                    add("400");
+                    add("503");
+                }
+                for (status, response) in responses.iter_mut() {
+                    let Some(response) = response.as_object_mut() else { continue };
+                    if response.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+                        response
+                            .insert("description".into(), Value::String(status_description(status).into()));
+                    }
+                    let error = status.starts_with('4') || status.starts_with('5');
+                    if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+                        && error
+                        && let Some(body) = content.remove("application/json")
+                    {
+                        content.insert("application/problem+json".into(), body);
+                    }
+                }
+            }
+        }
+    }
+    fn drop_null_defaults(v: &mut serde_json::Value) {
+        match v {
+            Value::Object(map) => {
+                let nullable = match map.get("type") {
+                    Some(Value::String(t)) => t == "null",
+                    Some(Value::Array(ts)) => ts.iter().any(|t| t == "null"),
+                    _ => true,
+                };
+                if map.get("default").is_some_and(Value::is_null) && !nullable {
+                    map.remove("default");
+                }
+                map.values_mut().for_each(drop_null_defaults);
+            }
+            Value::Array(items) => items.iter_mut().for_each(drop_null_defaults),
+            _ => {}
+        }
+    }
+    drop_null_defaults(doc);
 }
