@@ -209,6 +209,18 @@ async fn status_changes_reach_the_status_list(app: &TestApp) {
     };
     let (_, list) = app.get_json(path, None).await;
     assert!(!bit(&list));
+    // Served with the VC 2.0 media type; positions are not the issue order (the demo wallets'
+    // cards of one issuer do not sit at 0, 1, 2…).
+    let r = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/vc");
+    let positions: Vec<u64> = cards
+        .iter()
+        .filter_map(|c| c["credentialStatus"][1]["statusListIndex"].as_str().and_then(|i| i.parse().ok()))
+        .collect();
+    assert!(
+        !positions.is_empty() && positions.iter().any(|p| *p > 1_000),
+        "spread over the list: {positions:?}"
+    );
 
     let post = |action: &'static str, body: Value| {
         let officer = officer.clone();

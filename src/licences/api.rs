@@ -360,7 +360,7 @@ pub async fn status_list(
         .map_err(ApiError::Internal)?
         .ok_or(ApiError::NotFound)?;
     Ok((
-        [(header::CONTENT_TYPE, "application/vc+ld+json"), (header::CACHE_CONTROL, "public, max-age=60")],
+        [(header::CONTENT_TYPE, "application/vc"), (header::CACHE_CONTROL, "public, max-age=60")],
         list.to_string(),
     )
         .into_response())

@@ -145,6 +145,42 @@ pub fn identifier_is_valid(id: &str) -> bool {
 // Bitstring Status List (W3C)
 // ---------------------------------------------------------------------------------------------
 
+/// Where a credential sits in its issuer's status lists: its issue sequence number put through a
+/// keyed permutation of each block of [`STATUS_LIST_BITS`] positions, so that positions are
+/// spread over the list in an order only the platform knows (the Bitstring Status List's herd
+/// privacy: a position says nothing about when, or after whom, a credential was issued) and two
+/// credentials never share one. `key` is secret (derived from the platform secret).
+pub fn status_position(key: &[u8; 32], issuer: &str, sequence: u64) -> u64 {
+    use sm3::Digest;
+    const HALF: u32 = 9; // a balanced Feistel network on 18 bits, walked until inside 17 bits
+    const MASK: u64 = (1 << HALF) - 1;
+    let block = STATUS_LIST_BITS as u64;
+    let round_keys: [u64; 4] = {
+        let d = sm3::Sm3::new().chain_update(key).chain_update(issuer.as_bytes()).finalize();
+        std::array::from_fn(|r| u64::from_le_bytes(d[r * 8..r * 8 + 8].try_into().unwrap_or_default()))
+    };
+    let round = |k: u64, x: u64| -> u64 {
+        let mut h = (x ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (h ^ (h >> 32)) & MASK
+    };
+    let permute = |x: u64| -> u64 {
+        let (mut left, mut right) = (x >> HALF, x & MASK);
+        for k in round_keys {
+            (left, right) = (right, left ^ round(k, right));
+        }
+        (left << HALF) | right
+    };
+    let mut x = sequence % block;
+    loop {
+        x = permute(x);
+        if x < block {
+            return sequence / block * block + x;
+        }
+    }
+}
+
 /// `encodedList`: multibase base64url (no padding) of the GZIP-compressed bitstring, where index
 /// 0 is the most significant bit of the first byte.
 pub fn encode_status_list(set: impl IntoIterator<Item = usize>, bits: usize) -> String {
@@ -721,6 +757,25 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn status_positions_are_a_secret_permutation_of_the_sequence() {
+        let key = [7u8; 32];
+        let block = STATUS_LIST_BITS as u64;
+        let mut seen = vec![false; STATUS_LIST_BITS];
+        for n in 0..block {
+            let p = status_position(&key, "JN-SCJ", n);
+            assert!(p < block);
+            assert!(!std::mem::replace(&mut seen[p as usize], true), "position {p} given twice");
+        }
+        // Not the issue order, and different for another issuer or another key.
+        let first: Vec<u64> = (0..8).map(|n| status_position(&key, "JN-SCJ", n)).collect();
+        assert_ne!(first, (0..8).collect::<Vec<_>>());
+        assert_ne!(first, (0..8).map(|n| status_position(&key, "JN-SPJ", n)).collect::<Vec<_>>());
+        assert_ne!(first, (0..8).map(|n| status_position(&[8u8; 32], "JN-SCJ", n)).collect::<Vec<_>>());
+        // Beyond the first block, the next block.
+        assert!((block..2 * block).contains(&status_position(&key, "JN-SCJ", block + 5)));
+    }
     use crate::licences::proof::SigningKey;
 
     fn urls() -> Urls {

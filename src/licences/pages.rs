@@ -185,7 +185,7 @@ pub async fn download(
     let body = serde_json::to_string_pretty(&c.document).unwrap_or_default();
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vc+ld+json".to_string()),
+            (header::CONTENT_TYPE, "application/vc".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         body,

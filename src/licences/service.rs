@@ -29,6 +29,8 @@ pub struct Licensing {
     unlocked: Mutex<HashMap<String, (Instant, Arc<ActiveSeal>)>>,
     /// Per issuer: the next reserved status list position and the last one reserved.
     index_blocks: Mutex<HashMap<String, (i64, i64)>>,
+    /// Keys the permutation of issue numbers into status list positions.
+    status_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Licensing {
@@ -77,7 +79,22 @@ impl Licensing {
             wrap: KeyWrap::from_secret(secret),
             unlocked: Mutex::new(HashMap::new()),
             index_blocks: Mutex::new(HashMap::new()),
+            status_key: {
+                use sm3::Digest;
+                sm3::Sm3::new_with_prefix(b"quanban status list positions\0")
+                    .chain_update(secret)
+                    .finalize()
+                    .into()
+            },
         }
+    }
+
+    /// The status list position of the issuer's `sequence`-th credential (see
+    /// [`domain::status_position`]).
+    pub fn status_position(&self, issuer: &str, sequence: i64) -> i64 {
+        let position =
+            domain::status_position(&self.status_key, issuer, u64::try_from(sequence).unwrap_or(0));
+        i64::try_from(position).unwrap_or(i64::MAX)
     }
 
     /// Generates a seal for a department (keys wrapped, not yet stored).
@@ -581,7 +598,7 @@ pub async fn prepare_issue(
         valid_until: until.map(|u| midnight(u + chrono::Duration::days(1))),
         subject,
         holder_id: holder.subject_id(),
-        status_index: index as u64,
+        status_index: lic.status_position(&seal.department, index) as u64,
     };
     let unsigned = domain::unsigned_credential(&draft, &lic.urls);
     let document = domain::secure(&unsigned, &seal.proof_keys(&lic.urls), db.now());
@@ -603,7 +620,7 @@ pub async fn prepare_issue(
         case_number,
         issued_by: actor_id.clone(),
         actor: actor_id.map(|a| format!("user:{a}")).unwrap_or_else(|| "system".into()),
-        status_index: index,
+        status_index: lic.status_position(&seal.department, index),
         identifier,
         document,
     }))
