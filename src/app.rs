@@ -41,6 +41,8 @@ pub struct AppState {
     pub limiters: crate::http::limits::Limiters,
     /// Signs the audit checkpoints (derived from the platform secret, never stored).
     pub audit_key: Arc<crate::licences::proof::SigningKey>,
+    /// Seals, opens and digests personal data at rest.
+    pub vault: Arc<crate::platform::pii::Vault>,
 }
 
 impl AppState {
@@ -56,13 +58,21 @@ impl AppState {
         .await
         .with_context(|| format!("opening database {}", config.database_url_redacted()))?;
         reference::seed::seed(&db).await?;
-        demo::ensure(&db, config.production).await?;
-        let calendar = calendar::store::load(&db).await?;
+        if config.production {
+            demo::refuse_in_production(&db).await?;
+        }
         let secret = crate::licences::service::seal_secret(&db, &config).await?;
+        let vault = crate::platform::pii::Vault::from_secret(&secret);
+        let sealed = crate::identity::store::seal_clear_personal_data(&db, &vault).await?;
+        if sealed > 0 {
+            tracing::info!(people = sealed, "sealed personal data stored in clear");
+        }
+        demo::ensure(&db, config.production, &vault).await?;
+        let calendar = calendar::store::load(&db).await?;
         let licensing = crate::licences::service::Licensing::new(&secret, &config.public_url);
         crate::licences::service::ensure_seals(&db, &licensing).await?;
         if !config.production {
-            crate::licences::service::ensure_demo_cards(&db, &licensing).await?;
+            crate::licences::service::ensure_demo_cards(&db, &licensing, &vault).await?;
         }
         let halls = crate::halls::service::HallsIndex::load(&db).await?;
         let complaints = crate::complaints::service::Model::load(&db).await?;
@@ -86,6 +96,7 @@ impl AppState {
             complaints: Arc::new(complaints),
             limiters: crate::http::limits::Limiters::new(config_rate_limits),
             audit_key: Arc::new(crate::audit::domain::signing_key(&secret)),
+            vault: Arc::new(vault),
             link_secret: Arc::new(link_secret),
         })
     }

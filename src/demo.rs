@@ -58,19 +58,24 @@ pub fn credit_code(body17: &str) -> Option<String> {
     credit_code_check_char(body17).map(|c| format!("{body17}{c}"))
 }
 
+/// Production refuses a database that holds demo accounts (checked first at start-up).
+pub async fn refuse_in_production(db: &Db) -> anyhow::Result<()> {
+    let n = sqlx::query("SELECT COUNT(*) AS n FROM demo_accounts").fetch_one(db.reader()).await?;
+    if n.try_get::<i64, _>("n")? > 0 {
+        anyhow::bail!(
+            "this database contains demo accounts; production mode refuses to run on it (use a fresh database)"
+        );
+    }
+    Ok(())
+}
+
 /// Creates the demo accounts once (no-op when they exist; refused in production).
 ///
 /// Everything happens in one transaction that first claims the `demo_seeded` setting, so several
 /// processes starting together on one PostgreSQL database create the accounts exactly once.
-pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
+pub async fn ensure(db: &Db, production: bool, vault: &crate::platform::pii::Vault) -> anyhow::Result<()> {
     if production {
-        let n = sqlx::query("SELECT COUNT(*) AS n FROM demo_accounts").fetch_one(db.reader()).await?;
-        if n.try_get::<i64, _>("n")? > 0 {
-            anyhow::bail!(
-                "this database contains demo accounts; production mode refuses to run on it (use a fresh database)"
-            );
-        }
-        return Ok(());
+        return refuse_in_production(db).await;
     }
     if !list(db).await?.is_empty() {
         return Ok(());
@@ -100,14 +105,15 @@ pub async fn ensure(db: &Db, production: bool) -> anyhow::Result<()> {
     for (role, name, body, phone) in PEOPLE {
         let pw = demo_password();
         let id = id_number(body).ok_or_else(|| anyhow::anyhow!("bad demo id body"))?;
-        let person = NewPerson {
-            name: (*name).into(),
-            id_number_masked: IdNumber::parse_as_of(&id, db.clock().today())?.masked(),
-            id_number: id,
-            phone: (*phone).into(),
-            phone_masked: Phone::parse(phone)?.masked(),
-            password_hash: password::hash(pw.clone()).await?,
-        };
+        let person = NewPerson::sealed(
+            vault,
+            (*name).into(),
+            &id,
+            IdNumber::parse_as_of(&id, db.clock().today())?.masked(),
+            phone,
+            Phone::parse(phone)?.masked(),
+            password::hash(pw.clone()).await?,
+        );
         let enterprise = if *role == "enterprise" {
             let code =
                 credit_code(DEMO_ENTERPRISE.0).ok_or_else(|| anyhow::anyhow!("bad demo credit code"))?;

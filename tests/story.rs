@@ -18,6 +18,7 @@ stories!(
     control_characters_are_refused_by_field,
     a_rewritten_and_rehashed_log_fails_the_signature_check,
     personal_answers_are_not_cached,
+    personal_data_is_sealed_at_rest,
     login_failures_lock_the_name_without_revealing_accounts,
     logout_ends_the_token,
     concurrent_updates_one_wins_one_conflicts,
@@ -820,4 +821,79 @@ async fn https_deployments_send_hsts() {
     let r = app.client.get(app.url("/api/v1/items")).send().await.unwrap();
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
     app.stop().await;
+}
+
+/// ID and mobile numbers are sealed at rest (SM4-GCM) with keyed digests for lookups: no row of
+/// `users` holds them in clear, the person still signs in with the number, a second registration
+/// with the same numbers is still refused, and a row stored in clear before sealing existed is
+/// sealed by the start-up pass and keeps working.
+async fn personal_data_is_sealed_at_rest(app: &TestApp) {
+    use sqlx::Row;
+    let (phone, password) = app.register_person("沈括", 61).await;
+    let token = app.token(&phone, &password).await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    assert_eq!(me["phone_masked"], format!("{}****{}", &phone[..3], &phone[7..]));
+    assert_eq!(me["username"], me["phone_masked"], "a person sees their number, masked");
+    let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+        .bind(me["id"].as_str().unwrap())
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let body17 = format!("3701021990{:02}{:02}{:03}", 1 + 61 % 12, 1 + 61 % 28, 61);
+    let clear_id = quanban::demo::id_number(&body17).unwrap();
+    for column in ["username", "id_number", "phone", "id_number_digest", "phone_digest"] {
+        let value: String = row.get(column);
+        assert!(!value.contains(&phone) && !value.contains(&clear_id[6..14]), "{column} = {value}");
+    }
+    assert!(row.get::<String, _>("id_number").starts_with("sm4gcm:"));
+    assert!(row.get::<String, _>("phone").starts_with("sm4gcm:"));
+    // The same numbers again: refused by their digests.
+    let (s, b) = app
+        .post_json(
+            "/api/v1/auth/register",
+            None,
+            json!({"name": "沈括", "id_number": quanban::demo::id_number(&body17).unwrap(), "phone": phone, "password": "Spring-City-2026"}),
+        )
+        .await;
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!((s, fields), (422, vec!["id_number"]), "{b}");
+
+    // A person stored in clear (as before this change) is sealed at start-up and signs in.
+    let hash = quanban::identity::password::hash("Spring-City-2026".into()).await.unwrap();
+    let legacy_id = quanban::demo::id_number("37010219800101222").unwrap();
+    app.state
+        .db
+        .write(move |c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+                     status, created_at, updated_at, version) VALUES ('legacy', 'person', '13912345678', '旧用户', $1, \
+                     '3701**********2222', '13912345678', $2, 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1)",
+                )
+                .bind(&legacy_id)
+                .bind(&hash)
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    let sealed =
+        quanban::identity::store::seal_clear_personal_data(&app.state.db, &app.state.vault).await.unwrap();
+    assert_eq!(sealed, 1);
+    let row = sqlx::query("SELECT username, phone, id_number FROM users WHERE id = 'legacy'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    for column in ["username", "phone", "id_number"] {
+        let value: String = row.get(column);
+        assert!(!value.contains("13912345678") && !value.contains("2222"), "{column} = {value}");
+    }
+    app.token("13912345678", "Spring-City-2026").await;
+    assert_eq!(
+        quanban::identity::store::seal_clear_personal_data(&app.state.db, &app.state.vault).await.unwrap(),
+        0
+    );
 }

@@ -15,3 +15,12 @@ ALTER TABLE queue_tickets ADD COLUMN holder_secret TEXT;
 -- `quanban audit verify --keys`.
 ALTER TABLE audit_checkpoints ADD COLUMN signature TEXT;
 ALTER TABLE audit_checkpoints ADD COLUMN key_id TEXT;
+
+-- Personal data at rest: ID and mobile numbers sealed (SM4-GCM, in the existing columns), with
+-- keyed digests for lookups and uniqueness; a person's login name becomes the digest of their
+-- number. Rows stored in clear before this are sealed at start-up (SQL cannot do SM4).
+ALTER TABLE users ADD COLUMN id_number_digest TEXT;
+ALTER TABLE users ADD COLUMN phone_digest TEXT;
+ALTER TABLE users ADD COLUMN phone_masked TEXT;
+CREATE UNIQUE INDEX users_id_number_digest ON users (id_number_digest);
+CREATE INDEX users_phone_digest ON users (phone_digest);

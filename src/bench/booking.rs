@@ -118,6 +118,9 @@ async fn race(
     })
     .await?;
     let cal = crate::calendar::store::load(&db).await?;
+    // The server's key for personal data: from the same (demo) platform secret in the database.
+    let secret = crate::licences::service::seal_secret(&db, &crate::config::Config::default()).await?;
+    let vault = crate::platform::pii::Vault::from_secret(&secret);
     let slot = format!("{}T09:00", next_working_weekday(&cal).format("%Y-%m-%d"));
     let mut tokens = Vec::with_capacity(args.attempts);
     for i in 0..args.attempts {
@@ -126,15 +129,16 @@ async fn race(
         let phone = format!("177{:08}", i);
         let user = create_person(
             &db,
-            NewPerson {
-                name: "排队者".into(),
-                id_number_masked: format!("{}**********{}", &id[..4], &id[14..]),
-                id_number: id,
-                phone_masked: format!("177****{}", &phone[7..]),
-                phone,
+            NewPerson::sealed(
+                &vault,
+                "排队者".into(),
+                &id,
+                format!("{}**********{}", &id[..4], &id[14..]),
+                &phone,
+                format!("177****{}", &phone[7..]),
                 // Never used to log in: the session below is made directly.
-                password_hash: "!".into(),
-            },
+                "!".into(),
+            ),
         )
         .await?;
         tokens.push(session::create(&db, &user, SessionKind::Api, 2).await?.token);

@@ -300,7 +300,7 @@ async fn render_step(
     let walk_in_phone = draft.data.get("applicant_phone").and_then(Value::as_str).map(str::to_string);
     let user = match &walk_in_phone {
         // A window clerk registering a walk-in works with the applicant's details.
-        Some(phone) => crate::identity::store::person_by_phone(&state.db, phone)
+        Some(phone) => crate::identity::store::person_by_phone(&state.db, &state.vault, phone)
             .await
             .map_err(|e| ctx.error(e.into()))?
             .ok_or(ctx.error(ApiError::NotFound))?,
@@ -1494,9 +1494,9 @@ pub async fn register_walk_in(
     }
     let phone = crate::identity::domain::Phone::parse(&f.applicant_phone).map(|p| p.as_str().to_string());
     let person = match &phone {
-        Ok(p) => {
-            crate::identity::store::person_by_phone(&state.db, p).await.map_err(|e| ctx.error(e.into()))?
-        }
+        Ok(p) => crate::identity::store::person_by_phone(&state.db, &state.vault, p)
+            .await
+            .map_err(|e| ctx.error(e.into()))?,
         Err(_) => None,
     };
     if person.is_none() {

@@ -302,7 +302,7 @@ pub async fn apply(
         Actor::Staff { grants, .. } if is_window_clerk(&caller.actor) => {
             let phone = req.applicant_phone.as_deref().map(str::trim).unwrap_or("");
             let found = match crate::identity::domain::Phone::parse(phone) {
-                Ok(p) => crate::identity::store::person_by_phone(&state.db, p.as_str()).await?,
+                Ok(p) => crate::identity::store::person_by_phone(&state.db, &state.vault, p.as_str()).await?,
                 Err(_) => None,
             };
             let Some(person) = found else {
@@ -950,7 +950,7 @@ async fn licence_for_case(
     let Some(type_code) = ldomain::output_for_item(item) else { return Ok(None) };
     let holder = match &case.enterprise {
         Some(code) => lservice::enterprise_holder(&state.db, code).await?,
-        None => lservice::person_holder(&state.db, &case.applicant_id).await?,
+        None => lservice::person_holder(&state.db, &state.vault, &case.applicant_id).await?,
     };
     let mut fields = serde_json::Map::new();
     if !case.form.address.is_empty() {

@@ -431,7 +431,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
     let complainant_phone = match &source {
         Source::Caller(c) if matches!(c.actor, Actor::Person { .. }) && phone.is_none() => {
             let user = c.require_user()?;
-            crate::identity::store::phone_of(&state.db, user).await?
+            crate::identity::store::phone_of(&state.db, &state.vault, user).await?
         }
         _ => phone,
     };

@@ -212,7 +212,7 @@ pub async fn add_agent(
     let user_id = caller.require_user()?.to_string();
     require(decide(&caller.actor, Action::Update, &Resource::Enterprise { credit_code: code.clone() }))?;
     let phone = service::parse_phone_field(&req.phone)?;
-    let agent = store::person_by_phone(&state.db, phone.as_str()).await?.ok_or_else(|| {
+    let agent = store::person_by_phone(&state.db, &state.vault, phone.as_str()).await?.ok_or_else(|| {
         ApiError::Validation(vec![FieldError::new(
             "phone",
             "person_not_registered",

@@ -49,14 +49,15 @@ pub async fn register(state: &AppState, input: RegisterInput) -> Result<Register
     let username = phone.as_str().to_string();
     let user_id = store::create_person(
         &state.db,
-        NewPerson {
-            name: name.as_str().to_string(),
-            id_number: id.as_str().to_string(),
-            id_number_masked: id.masked(),
-            phone: phone.as_str().to_string(),
-            phone_masked: phone.masked(),
+        NewPerson::sealed(
+            &state.vault,
+            name.as_str().to_string(),
+            id.as_str(),
+            id.masked(),
+            phone.as_str(),
+            phone.masked(),
             password_hash,
-        },
+        ),
     )
     .await?;
     Ok(Registered { user_id, username })
@@ -85,7 +86,12 @@ pub async fn login(
     if let Some(secs) = session::locked_for(&state.db, &key).await? {
         return Err(ApiError::TooManyAttempts { retry_after_secs: secs });
     }
-    let account = store::find_login(&state.db, &username).await?;
+    // A person's stored login name is the digest of their number.
+    let stored_login = match Phone::parse(&username) {
+        Ok(phone) => state.vault.person_login(phone.as_str()),
+        Err(_) => username.clone(),
+    };
+    let account = store::find_login(&state.db, &stored_login).await?;
     let (stored, user) = match &account {
         Some(a) => (a.password_hash.clone(), Some(a)),
         None => (password::decoy_hash().to_string(), None),

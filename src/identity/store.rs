@@ -14,15 +14,44 @@ pub fn new_user_id() -> String {
     hex::encode(bytes)
 }
 
-/// A checked registration, ready to store. The raw ID number is kept for lookups by the areas
-/// that need it (e-licences, data sharing); everything shown or logged uses the masked form.
+/// A checked registration, ready to store: the ID number and the mobile number only sealed
+/// (SM4-GCM) and digested (keyed SM3) by [`crate::platform::pii::Vault`], never in clear.
 pub struct NewPerson {
     pub name: String,
-    pub id_number: String,
+    /// The login name: `p:` + the digest of the mobile number.
+    pub login: String,
+    pub id_number_sealed: String,
+    pub id_number_digest: String,
     pub id_number_masked: String,
-    pub phone: String,
+    pub phone_sealed: String,
+    pub phone_digest: String,
     pub phone_masked: String,
     pub password_hash: String,
+}
+
+impl NewPerson {
+    /// Seals and digests the checked clear values.
+    pub fn sealed(
+        vault: &crate::platform::pii::Vault,
+        name: String,
+        id_number: &str,
+        id_number_masked: String,
+        phone: &str,
+        phone_masked: String,
+        password_hash: String,
+    ) -> NewPerson {
+        NewPerson {
+            name,
+            login: vault.person_login(phone),
+            id_number_sealed: vault.seal(id_number, "users.id_number"),
+            id_number_digest: vault.digest("id_number", id_number),
+            id_number_masked,
+            phone_sealed: vault.seal(phone, "users.phone"),
+            phone_digest: vault.digest("phone", phone),
+            phone_masked,
+            password_hash,
+        }
+    }
 }
 
 pub async fn create_person(db: &Db, p: NewPerson) -> StoreResult<String> {
@@ -42,11 +71,12 @@ pub async fn create_person_in(
 ) -> StoreResult<()> {
     let now = now.to_string();
     let taken = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM users WHERE id_number = $1) AS by_id, \
-                (SELECT COUNT(*) FROM users WHERE username = $2 OR (kind = 'person' AND phone = $2)) AS by_phone",
+        "SELECT (SELECT COUNT(*) FROM users WHERE id_number_digest = $1) AS by_id, \
+                (SELECT COUNT(*) FROM users WHERE username = $2 OR phone_digest = $3) AS by_phone",
     )
-    .bind(&p.id_number)
-    .bind(&p.phone)
+    .bind(&p.id_number_digest)
+    .bind(&p.login)
+    .bind(&p.phone_digest)
     .fetch_one(&mut *conn)
     .await?;
     if taken.try_get::<i64, _>("by_id")? > 0 {
@@ -57,16 +87,20 @@ pub async fn create_person_in(
     }
     sqlx::query(
         "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
-         department, status, created_at, updated_at, version) \
-         VALUES ($1, 'person', $2, $3, $4, $5, $2, $6, NULL, 'active', $7, $7, 1)",
+         department, status, created_at, updated_at, version, id_number_digest, phone_digest, phone_masked) \
+         VALUES ($1, 'person', $2, $3, $4, $5, $6, $7, NULL, 'active', $8, $8, 1, $9, $10, $11)",
     )
     .bind(uid)
-    .bind(&p.phone)
+    .bind(&p.login)
     .bind(&p.name)
-    .bind(&p.id_number)
+    .bind(&p.id_number_sealed)
     .bind(&p.id_number_masked)
+    .bind(&p.phone_sealed)
     .bind(&p.password_hash)
     .bind(&now)
+    .bind(&p.id_number_digest)
+    .bind(&p.phone_digest)
+    .bind(&p.phone_masked)
     .execute(&mut *conn)
     .await
     .map_err(|e| StoreError::unique_as(e, "id_number"))?;
@@ -239,7 +273,7 @@ pub struct EnterpriseRef {
 pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
     let pool = db.reader();
     let row = sqlx::query(
-        "SELECT u.id, u.kind, u.username, u.name, u.id_number_masked, u.phone, u.version, \
+        "SELECT u.id, u.kind, u.username, u.name, u.id_number_masked, u.phone_masked, u.version, \
                 d.code AS dcode, d.name AS dname, d.name_en AS dname_en \
          FROM users u LEFT JOIN departments d ON d.code = u.department WHERE u.id = $1",
     )
@@ -247,7 +281,7 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
     .fetch_optional(pool)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let phone: Option<String> = row.try_get("phone")?;
+    let phone_masked: Option<String> = row.try_get("phone_masked")?;
     let department = match row.try_get::<Option<String>, _>("dcode")? {
         Some(code) => {
             Some(DepartmentRef { code, name: row.try_get("dname")?, name_en: row.try_get("dname_en")? })
@@ -262,13 +296,18 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
     } else {
         (Vec::new(), Vec::new(), person_enterprises(pool, user_id).await?)
     };
+    // A person's login name is a digest of their number: they see the number, masked.
+    let username = match (&phone_masked, kind.as_str()) {
+        (Some(masked), "person") => masked.clone(),
+        _ => row.try_get("username")?,
+    };
     Ok(Profile {
         id: row.try_get("id")?,
         kind,
-        username: row.try_get("username")?,
+        username,
         name: row.try_get("name")?,
         id_number_masked: row.try_get("id_number_masked")?,
-        phone_masked: phone.as_deref().map(mask_phone),
+        phone_masked,
         department,
         roles,
         halls,
@@ -321,10 +360,6 @@ async fn person_enterprises(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<
             })
         })
         .collect::<Result<_, sqlx::Error>>()?)
-}
-
-fn mask_phone(p: &str) -> String {
-    if p.len() == 11 && p.is_ascii() { format!("{}****{}", &p[..3], &p[7..]) } else { "****".into() }
 }
 
 /// Changes the display name, guarded by the version the caller read (optimistic concurrency).
@@ -442,10 +477,14 @@ pub async fn add_agent(db: &Db, granted_by: &str, credit_code: &str, agent_user_
     .await
 }
 
-/// Finds a person's user id by mobile number (for authorising agents).
-pub async fn person_by_phone(db: &Db, phone: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT id FROM users WHERE kind = 'person' AND phone = $1")
-        .bind(phone)
+/// Finds a person's user id by mobile number (for authorising agents, window registration).
+pub async fn person_by_phone(
+    db: &Db,
+    vault: &crate::platform::pii::Vault,
+    phone: &str,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
+        .bind(vault.digest("phone", phone))
         .fetch_optional(db.reader())
         .await?;
     row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
@@ -492,10 +531,108 @@ pub async fn staff_name_and_department(db: &Db, user_id: &str) -> StoreResult<(S
 }
 
 /// A person's mobile number (for complaints and callbacks filed under their account).
-pub async fn phone_of(db: &Db, user_id: &str) -> StoreResult<Option<String>> {
+pub async fn phone_of(
+    db: &Db,
+    vault: &crate::platform::pii::Vault,
+    user_id: &str,
+) -> StoreResult<Option<String>> {
     let row = sqlx::query("SELECT phone FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(db.reader())
         .await?;
-    Ok(row.map(|r| r.try_get::<Option<String>, _>("phone")).transpose()?.flatten())
+    match row.map(|r| r.try_get::<Option<String>, _>("phone")).transpose()?.flatten() {
+        Some(sealed) => {
+            vault.open(&sealed, "users.phone").map(Some).map_err(|e| StoreError::Invalid(e.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A person's ID number in clear (for the areas that must print it: an ID card's e-licence).
+pub async fn id_number_of(
+    db: &Db,
+    vault: &crate::platform::pii::Vault,
+    user_id: &str,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query("SELECT id_number FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.reader())
+        .await?;
+    match row.map(|r| r.try_get::<Option<String>, _>("id_number")).transpose()?.flatten() {
+        Some(sealed) => {
+            vault.open(&sealed, "users.id_number").map(Some).map_err(|e| StoreError::Invalid(e.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Seals what was stored in clear before personal data was sealed (run at start-up, idempotent:
+/// it touches only rows without digests). Returns how many people it sealed.
+pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<u64> {
+    let rows = sqlx::query(
+        "SELECT id, phone, id_number FROM users WHERE kind = 'person' AND (phone_digest IS NULL OR id_number_digest IS NULL)",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    let mut changes = Vec::new();
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let phone = r.try_get::<Option<String>, _>("phone")?.unwrap_or_default();
+        let id_number = r.try_get::<Option<String>, _>("id_number")?.unwrap_or_default();
+        let open = |v: &str, c: &str| vault.open(v, c).map_err(|e| StoreError::Invalid(e.to_string()));
+        let (phone, id_number) = (open(&phone, "users.phone")?, open(&id_number, "users.id_number")?);
+        let masked = if phone.len() == 11 && phone.is_ascii() {
+            format!("{}****{}", &phone[..3], &phone[7..])
+        } else {
+            "****".into()
+        };
+        changes.push((
+            id,
+            vault.person_login(&phone),
+            vault.seal(&phone, "users.phone"),
+            vault.digest("phone", &phone),
+            masked,
+            vault.seal(&id_number, "users.id_number"),
+            vault.digest("id_number", &id_number),
+        ));
+    }
+    let sealed = changes.len() as u64;
+    if sealed == 0 {
+        return Ok(0);
+    }
+    let now = db.now_text();
+    db.write(move |conn| {
+        Box::pin(async move {
+            for (id, login, phone, phone_digest, masked, id_number, id_digest) in &changes {
+                sqlx::query(
+                    "UPDATE users SET username = $1, phone = $2, phone_digest = $3, phone_masked = $4, \
+                     id_number = $5, id_number_digest = $6 WHERE id = $7 AND phone_digest IS NULL",
+                )
+                .bind(login)
+                .bind(phone)
+                .bind(phone_digest)
+                .bind(masked)
+                .bind(id_number)
+                .bind(id_digest)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            audit::store::append(
+                conn,
+                &now,
+                NewEntry::new(
+                    "system",
+                    "system",
+                    "identity.personal_data_sealed",
+                    "users",
+                    format!("sealed the ID and mobile numbers of {} people stored in clear", changes.len()),
+                ),
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(sealed)
 }

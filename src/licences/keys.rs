@@ -39,7 +39,13 @@ impl KeyWrap {
     /// Derives the 128-bit SM4 key from the configured secret (any length; at least 32 random
     /// characters are expected) with SM3 and a fixed label.
     pub fn from_secret(secret: &str) -> KeyWrap {
-        let digest = <sm3::Sm3 as sm3::Digest>::digest(format!("quanban seal key v1\0{secret}").as_bytes());
+        KeyWrap::from_secret_labelled(secret, "quanban seal key v1")
+    }
+
+    /// The same under another label: a key for another purpose from the same secret (personal
+    /// data at rest uses its own), so that one key's ciphertexts never open with the other.
+    pub fn from_secret_labelled(secret: &str, label: &str) -> KeyWrap {
+        let digest = <sm3::Sm3 as sm3::Digest>::digest(format!("{label}\0{secret}").as_bytes());
         let mut key = [0u8; 16];
         key.copy_from_slice(&digest[..16]);
         KeyWrap { cipher: Sm4Gcm::new(&key.into()) }

@@ -418,8 +418,12 @@ impl Holder {
     }
 }
 
-pub async fn person_holder(db: &Db, user_id: &str) -> StoreResult<Holder> {
-    let r = sqlx::query("SELECT name, id_number FROM users WHERE id = $1")
+pub async fn person_holder(
+    db: &Db,
+    vault: &crate::platform::pii::Vault,
+    user_id: &str,
+) -> StoreResult<Holder> {
+    let r = sqlx::query("SELECT name FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(db.reader())
         .await?
@@ -427,7 +431,7 @@ pub async fn person_holder(db: &Db, user_id: &str) -> StoreResult<Holder> {
     Ok(Holder::Person {
         user_id: user_id.to_string(),
         name: r.try_get("name")?,
-        id_number: r.try_get("id_number")?,
+        id_number: crate::identity::store::id_number_of(db, vault, user_id).await?,
     })
 }
 
@@ -643,7 +647,11 @@ pub async fn issue(db: &Db, new: NewCredential) -> StoreResult<Option<Credential
 }
 
 /// Demo holders get demo cards once (never in production: there are no demo holders there).
-pub async fn ensure_demo_cards(db: &Db, lic: &Licensing) -> anyhow::Result<()> {
+pub async fn ensure_demo_cards(
+    db: &Db,
+    lic: &Licensing,
+    vault: &crate::platform::pii::Vault,
+) -> anyhow::Result<()> {
     // The claim is taken in the transaction that stores the cards (below); this read only saves
     // preparing them again on every start.
     if sqlx::query("SELECT key FROM settings WHERE key = 'demo_cards'")
@@ -653,17 +661,27 @@ pub async fn ensure_demo_cards(db: &Db, lic: &Licensing) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    let people = sqlx::query(
-        "SELECT u.id, u.phone FROM users u JOIN demo_accounts d ON d.username = u.username WHERE u.kind = 'person'",
-    )
-    .fetch_all(db.reader())
-    .await?;
+    // Demo people log in with their numbers; their accounts are found by the numbers' digests.
+    let mut people = Vec::new();
+    for login in sqlx::query("SELECT username FROM demo_accounts WHERE department IS NULL ORDER BY username")
+        .fetch_all(db.reader())
+        .await?
+    {
+        let phone: String = login.try_get("username")?;
+        if let Some(row) = sqlx::query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
+            .bind(vault.digest("phone", &phone))
+            .fetch_optional(db.reader())
+            .await?
+        {
+            people.push(row);
+        }
+    }
     let today = db.clock().today();
     let start = today.with_day(1).unwrap_or(today) - chrono::Duration::days(400);
     let mut prepared = Vec::new();
     for r in &people {
         let user_id: String = r.try_get("id")?;
-        let holder = person_holder(db, &user_id).await?;
+        let holder = person_holder(db, vault, &user_id).await?;
         let mut cards: Vec<(&str, HashMap<&str, &str>)> = vec![
             (
                 "id_card",
@@ -750,6 +768,7 @@ pub fn shown_status(c: &CredentialRecord, now: DateTime<Utc>) -> &str {
 /// Finds the holder an officer names: a person by mobile number, or an enterprise by credit code.
 pub async fn find_holder(
     db: &Db,
+    vault: &crate::platform::pii::Vault,
     phone: Option<&str>,
     credit_code: Option<&str>,
 ) -> StoreResult<Option<Holder>> {
@@ -761,12 +780,12 @@ pub async fn find_holder(
         };
     }
     let Some(phone) = phone else { return Ok(None) };
-    let row = sqlx::query("SELECT id FROM users WHERE phone = $1 AND kind = 'person'")
-        .bind(phone)
+    let row = sqlx::query("SELECT id FROM users WHERE phone_digest = $1 AND kind = 'person'")
+        .bind(vault.digest("phone", phone))
         .fetch_optional(db.reader())
         .await?;
     match row {
-        Some(r) => Ok(Some(person_holder(db, &r.try_get::<String, _>("id")?).await?)),
+        Some(r) => Ok(Some(person_holder(db, vault, &r.try_get::<String, _>("id")?).await?)),
         None => Ok(None),
     }
 }
@@ -874,7 +893,7 @@ pub async fn issue_by_officer(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let holder = find_holder(&state.db, phone, credit).await?.ok_or_else(|| {
+    let holder = find_holder(&state.db, &state.vault, phone, credit).await?.ok_or_else(|| {
         ApiError::Validation(vec![FieldError::new(
             if credit.is_some() { "holder_credit_code" } else { "holder_phone" },
             "unknown_holder",

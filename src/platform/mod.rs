@@ -1,7 +1,8 @@
 //! What several areas use and none owns: the one clock, messages to people (inbox and outbox),
-//! and the periodic jobs with their leases. Areas import from here, never from each other, for
+//! the periodic jobs with their leases, and personal data at rest (`pii`). Areas import from here, never from each other, for
 //! these needs.
 
 pub mod clock;
 pub mod jobs;
 pub mod notifications;
+pub mod pii;
