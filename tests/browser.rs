@@ -932,6 +932,12 @@ async fn shoot_all(s: &Session) {
         assert_eq!(s.text("main h1").await, "一网通办，一次办好");
         shoot(s, "home", width, height).await;
 
+        // Where an error answer's `type` leads.
+        s.goto("/problems/validation_failed").await;
+        assert_eq!(s.text("main h1").await, "validation_failed");
+        assert!(s.text("#meaning").await.contains("errors"));
+        shoot(s, "problem-type", width, height).await;
+
         s.goto("/register").await;
         s.type_into("#name", "王").await;
         s.type_into("#id_number", "110105194912310021").await;
