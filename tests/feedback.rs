@@ -674,6 +674,14 @@ async fn open311_round_trip(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 201, "{call}");
+    // The caller's number is sealed at rest and shown to the hotline.
+    assert_eq!(call["complaint"]["complainant_phone"], "13700001234");
+    let stored: String = sqlx::query_scalar("SELECT complainant_phone FROM complaints WHERE id = $1")
+        .bind(call["complaint"]["id"].as_str().unwrap())
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("sm4gcm:") && !stored.contains("13700001234"), "{stored}");
     let (s, published) = app
         .post_json(
             "/api/v1/complaints",

@@ -181,9 +181,11 @@ pub fn view(
     state: &AppState,
     cal: &crate::calendar::domain::Calendar,
     names: &HashMap<String, String>,
-    c: Complaint,
+    mut c: Complaint,
     now: DateTime<Utc>,
 ) -> ComplaintView {
+    c.complainant_phone =
+        c.complainant_phone.as_deref().and_then(|p| state.vault.open(p, "complaints.complainant_phone").ok());
     let taxonomy = state.complaints.taxonomy();
     let category = c.category.as_deref().and_then(|code| taxonomy.category(code));
     let running = match c.status.as_str() {
@@ -477,7 +479,8 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         photos: req.media_url.iter().cloned().chain(req.photos.iter().cloned()).collect(),
         complainant_id,
         complainant_name,
-        complainant_phone,
+        // Sealed at rest like every phone number (see platform::pii); opened in `view`.
+        complainant_phone: complainant_phone.map(|p| state.vault.seal(&p, "complaints.complainant_phone")),
         open311_client: match &source {
             Source::Open311 { client } => Some(client.clone()),
             _ => None,
