@@ -11,7 +11,7 @@ use crate::identity::authz::Role;
 use crate::identity::domain::{IdNumber, Phone, credit_code_check_char, id_number_check_char};
 use crate::identity::password;
 use crate::identity::store::{self, NewEnterprise, NewPerson, NewStaff};
-use crate::store::{Db, StoreResult};
+use crate::store::{Db, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DemoAccount {
@@ -77,7 +77,7 @@ pub async fn ensure(db: &Db, production: bool, vault: &crate::platform::pii::Vau
     if production {
         return refuse_in_production(db).await;
     }
-    if !list(db).await?.is_empty() {
+    if !list(db, vault).await?.is_empty() {
         return Ok(());
     }
     // Hash outside the transaction: argon2 is slow on purpose.
@@ -133,6 +133,9 @@ pub async fn ensure(db: &Db, production: bool, vault: &crate::platform::pii::Vau
             password: pw,
         });
     }
+    // Kept so that `quanban demo accounts` can print them, but sealed like personal data.
+    let sealed_passwords: Vec<String> =
+        accounts.iter().map(|a| vault.seal(&a.password, "demo_accounts.password")).collect();
     let open311_key = crate::complaints::open311::new_key();
     let now = db.now_text();
     db.write(move |conn| {
@@ -150,14 +153,14 @@ pub async fn ensure(db: &Db, production: bool, vault: &crate::platform::pii::Vau
                     store::create_enterprise_in(conn, &now, &uid, e).await?;
                 }
             }
-            for a in &accounts {
+            for (a, sealed) in accounts.iter().zip(&sealed_passwords) {
                 sqlx::query(
                     "INSERT INTO demo_accounts (username, role, department, password) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(&a.username)
                 .bind(&a.role)
                 .bind(&a.department)
-                .bind(&a.password)
+                .bind(sealed)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -195,7 +198,8 @@ const PEOPLE: &[(&str, &str, &str, &str)] = &[
 /// The demo enterprise: (credit-code body without its check character, name).
 const DEMO_ENTERPRISE: (&str, &str) = ("91370100MA3C00001", "济南泉城小馆餐饮有限公司");
 
-pub async fn list(db: &Db) -> StoreResult<Vec<DemoAccount>> {
+/// The demo accounts with their passwords (kept sealed: see [`crate::platform::pii`]).
+pub async fn list(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<Vec<DemoAccount>> {
     let rows =
         sqlx::query("SELECT username, role, department, password FROM demo_accounts ORDER BY role, username")
             .fetch_all(db.reader())
@@ -206,11 +210,12 @@ pub async fn list(db: &Db) -> StoreResult<Vec<DemoAccount>> {
                 role: r.try_get("role")?,
                 department: r.try_get("department")?,
                 username: r.try_get("username")?,
-                password: r.try_get("password")?,
+                password: vault
+                    .open(&r.try_get::<String, _>("password")?, "demo_accounts.password")
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+        .collect()
 }
 
 /// The demo Open311 client's key, if the demo accounts were created.

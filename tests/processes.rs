@@ -28,7 +28,7 @@ async fn two_apps_share_one_postgres_database() {
     };
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
-    assert_eq!(quanban::demo::list(&a.db).await.unwrap().len(), 15);
+    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 15);
     let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
     assert!(counts.contains(&("departments".to_string(), 34)));
 

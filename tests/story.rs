@@ -896,4 +896,15 @@ async fn personal_data_is_sealed_at_rest(app: &TestApp) {
         quanban::identity::store::seal_clear_personal_data(&app.state.db, &app.state.vault).await.unwrap(),
         0
     );
+
+    // The demo accounts' passwords are kept for `quanban demo accounts`, sealed.
+    let listed = app.demo_accounts().await;
+    let stored: Vec<String> = sqlx::query_scalar("SELECT password FROM demo_accounts")
+        .fetch_all(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), listed.len());
+    for p in &stored {
+        assert!(p.starts_with("sm4gcm:") && listed.iter().all(|a| !p.contains(&a.password)), "{p}");
+    }
 }

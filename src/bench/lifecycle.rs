@@ -231,7 +231,10 @@ async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyh
         clock: crate::bench::bench_clock(),
     })
     .await?;
-    let accounts = crate::demo::list(&db).await;
+    let accounts = match crate::licences::service::seal_secret(&db, &crate::config::Config::default()).await {
+        Ok(secret) => crate::demo::list(&db, &crate::platform::pii::Vault::from_secret(&secret)).await,
+        Err(e) => Err(crate::store::StoreError::Invalid(e.to_string())),
+    };
     db.close().await;
     let accounts = accounts?;
     let http = reqwest::Client::new();

@@ -279,7 +279,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { command: DemoCommand::Accounts { data } } => {
             let cfg = data.config()?;
             let state = AppState::open(cfg).await?;
-            for a in demo::list(&state.db).await? {
+            for a in demo::list(&state.db, &state.vault).await? {
                 println!("{}", serde_json::to_string(&a)?);
             }
             if let Some(key) = demo::open311_key(&state.db).await? {

@@ -148,7 +148,7 @@ impl TestApp {
     }
 
     pub async fn demo_accounts(&self) -> Vec<DemoAccount> {
-        quanban::demo::list(&self.state.db).await.unwrap()
+        quanban::demo::list(&self.state.db, &self.state.vault).await.unwrap()
     }
 
     pub async fn demo(&self, username: &str) -> DemoAccount {
