@@ -12,6 +12,78 @@ use quanban::app::AppState;
 use quanban::config::Config;
 use serde_json::json;
 
+/// A database with people stored in clear (from before sealing existed), two apps starting on it
+/// together: each row is sealed once, the audit log says so once, and the person signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_apps_seal_clear_personal_data_once() {
+    let Some((url, _name)) = fresh_pg_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(url.clone()),
+        max_connections: 4,
+        secure_cookies: false,
+        ..Config::default()
+    };
+    let first = AppState::open(config()).await.expect("first app starts");
+    let hash = quanban::identity::password::hash("Spring-City-2026".into()).await.unwrap();
+    let clear_id = quanban::demo::id_number("37010219800101333").unwrap();
+    for (id, phone) in [("legacy-1", "13912340001"), ("legacy-2", "13912340002")] {
+        let (hash, clear_id) = (hash.clone(), clear_id.replace("333", &id[7..].repeat(3)));
+        first
+            .db
+            .write(move |c| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+                         status, created_at, updated_at, version) VALUES ($1, 'person', $2, '旧用户', $3, \
+                         '3701**********', $2, $4, 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1)",
+                    )
+                    .bind(id)
+                    .bind(phone)
+                    .bind(&clear_id)
+                    .bind(&hash)
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap();
+    }
+    first.db.close().await;
+    let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
+    let (a, b) = (a.expect("app a starts"), b.expect("app b starts"));
+    let count = |sql: &'static str| {
+        let db = a.db.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.reader()).await.unwrap() }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM users WHERE id LIKE 'legacy-%' AND phone LIKE 'sm4gcm:%'").await,
+        2
+    );
+    let summaries: Vec<String> =
+        sqlx::query_scalar("SELECT summary FROM audit_log WHERE action = 'identity.personal_data_sealed'")
+            .fetch_all(a.db.reader())
+            .await
+            .unwrap();
+    let people: u64 =
+        summaries.iter().map(|s| s.split_whitespace().find_map(|w| w.parse::<u64>().ok()).unwrap_or(0)).sum();
+    assert_eq!(people, 2, "each person sealed once in all: {summaries:?}");
+    assert!(quanban::audit::store::verify(&a.db).await.unwrap().is_ok());
+    // The person signs in, through either app.
+    for app in [&a, &b] {
+        let s = quanban::identity::service::login(
+            app,
+            "13912340001",
+            "Spring-City-2026",
+            quanban::identity::session::SessionKind::Api,
+        )
+        .await;
+        assert!(s.is_ok(), "{:?}", s.err());
+    }
+}
+
 /// Two app processes starting together on one PostgreSQL database: both come up, the reference
 /// data and demo accounts exist exactly once, and a user registered through one logs in through
 /// the other.

@@ -596,15 +596,17 @@ pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vau
             vault.digest("id_number", &id_number),
         ));
     }
-    let sealed = changes.len() as u64;
-    if sealed == 0 {
+    if changes.is_empty() {
         return Ok(0);
     }
     let now = db.now_text();
     db.write(move |conn| {
         Box::pin(async move {
+            // Another process starting on the same database may seal the same rows at the same
+            // time: each row is claimed by its guard, and only what this run sealed is counted.
+            let mut sealed = 0u64;
             for (id, login, phone, phone_digest, masked, id_number, id_digest) in &changes {
-                sqlx::query(
+                sealed += sqlx::query(
                     "UPDATE users SET username = $1, phone = $2, phone_digest = $3, phone_masked = $4, \
                      id_number = $5, id_number_digest = $6 WHERE id = $7 AND phone_digest IS NULL",
                 )
@@ -616,7 +618,11 @@ pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vau
                 .bind(id_digest)
                 .bind(id)
                 .execute(&mut *conn)
-                .await?;
+                .await?
+                .rows_affected();
+            }
+            if sealed == 0 {
+                return Ok(0);
             }
             audit::store::append(
                 conn,
@@ -626,13 +632,12 @@ pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vau
                     "system",
                     "identity.personal_data_sealed",
                     "users",
-                    format!("sealed the ID and mobile numbers of {} people stored in clear", changes.len()),
+                    format!("sealed the ID and mobile numbers of {sealed} people stored in clear"),
                 ),
             )
             .await?;
-            Ok(())
+            Ok(sealed)
         })
     })
-    .await?;
-    Ok(sealed)
+    .await
 }
