@@ -29,27 +29,8 @@ async fn two_apps_seal_clear_personal_data_once() {
     let hash = quanban::identity::password::hash("Spring-City-2026".into()).await.unwrap();
     let clear_id = quanban::demo::id_number("37010219800101333").unwrap();
     for (id, phone) in [("legacy-1", "13912340001"), ("legacy-2", "13912340002")] {
-        let (hash, clear_id) = (hash.clone(), clear_id.replace("333", &id[7..].repeat(3)));
-        first
-            .db
-            .write(move |c| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
-                         status, created_at, updated_at, version) VALUES ($1, 'person', $2, '旧用户', $3, \
-                         '3701**********', $2, $4, 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1)",
-                    )
-                    .bind(id)
-                    .bind(phone)
-                    .bind(&clear_id)
-                    .bind(&hash)
-                    .execute(&mut *c)
-                    .await?;
-                    Ok(())
-                })
-            })
-            .await
-            .unwrap();
+        let clear_id = clear_id.replace("333", &id[7..].repeat(3));
+        common::insert_clear_person(&first.db, id, phone, &clear_id, &hash).await;
     }
     first.db.close().await;
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));

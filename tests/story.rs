@@ -862,24 +862,7 @@ async fn personal_data_is_sealed_at_rest(app: &TestApp) {
     // A person stored in clear (as before this change) is sealed at start-up and signs in.
     let hash = quanban::identity::password::hash("Spring-City-2026".into()).await.unwrap();
     let legacy_id = quanban::demo::id_number("37010219800101222").unwrap();
-    app.state
-        .db
-        .write(move |c| {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
-                     status, created_at, updated_at, version) VALUES ('legacy', 'person', '13912345678', '旧用户', $1, \
-                     '3701**********2222', '13912345678', $2, 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1)",
-                )
-                .bind(&legacy_id)
-                .bind(&hash)
-                .execute(&mut *c)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-        .unwrap();
+    common::insert_clear_person(&app.state.db, "legacy", "13912345678", &legacy_id, &hash).await;
     let sealed =
         quanban::identity::store::seal_clear_personal_data(&app.state.db, &app.state.vault).await.unwrap();
     assert_eq!(sealed, 1);

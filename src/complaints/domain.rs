@@ -896,10 +896,7 @@ pub fn next_status(
 
 /// A complaint's identifier on the open feed: 64 random bits, hex.
 pub fn new_public_id() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 8];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
+    crate::platform::tokens::random_hex(8)
 }
 
 /// What the open feed shows of a complainant's words: numbers long enough to be a phone, an ID or

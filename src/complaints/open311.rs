@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sm3::Digest;
 
 use super::service::{self, IntakeRequest, Source};
 use super::store::{self, Complaint, Filter};
@@ -18,15 +17,12 @@ use crate::http::ApiError;
 
 /// A new client key: 32 random bytes, hex.
 pub fn new_key() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
+    crate::platform::tokens::random_hex(32)
 }
 
 /// What is stored of a key: its SM3 digest.
 pub fn key_hash(key: &str) -> String {
-    hex::encode(sm3::Sm3::digest(key.trim().as_bytes()))
+    crate::platform::tokens::secret_digest(key)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -223,7 +223,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
         let signed_in_holder = t.user_id.is_some() && t.user_id == caller.user_id;
         let secret_matches = match (&t.holder_secret, req.ticket_secret.as_deref()) {
             (Some(digest), Some(given)) => {
-                crate::complaints::open311::key_hash(given).as_bytes().ct_eq(digest.as_bytes()).into()
+                crate::platform::tokens::secret_digest(given).as_bytes().ct_eq(digest.as_bytes()).into()
             }
             _ => false,
         };

@@ -302,10 +302,7 @@ pub fn weekday_label(d: Weekday) -> &'static str {
 /// The code printed on a queue slip with which its holder rates the visit (一次一评): 64 random
 /// bits as 16 hex digits, short enough to show on a slip, too many to guess.
 pub fn new_rating_code() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 8];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
+    crate::platform::tokens::random_hex(8)
 }
 
 #[cfg(test)]

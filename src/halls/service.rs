@@ -531,7 +531,7 @@ pub async fn take_number(
     let ticket = store::issue_ticket(
         &state.db,
         store::NewTicket {
-            holder_secret_digest: crate::complaints::open311::key_hash(&secret),
+            holder_secret_digest: crate::platform::tokens::secret_digest(&secret),
             id: crate::licences::service::uuid_v4(),
             hall_code: hall.hall.code.clone(),
             day: today.format("%Y-%m-%d").to_string(),
