@@ -69,7 +69,11 @@ impl AppState {
         }
         demo::ensure(&db, config.production, &vault).await?;
         let calendar = calendar::store::load(&db).await?;
-        let licensing = crate::licences::service::Licensing::new(&secret, &config.public_url);
+        let mut licensing = crate::licences::service::Licensing::new(&secret, &config.public_url);
+        let legacy = licensing.load_legacy_positions(&db).await?;
+        if legacy > 0 {
+            tracing::info!(credentials = legacy, "status list positions from before permutation are kept");
+        }
         crate::licences::service::ensure_seals(&db, &licensing).await?;
         if !config.production {
             crate::licences::service::ensure_demo_cards(&db, &licensing, &vault).await?;
@@ -340,6 +344,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/licences/status", post(crate::licences::pages::change_status))
         .route("/seals", get(crate::licences::pages::seals).post(crate::licences::pages::rotate))
         .route("/seals/{file}", get(crate::licences::api::seal_image))
+        .route("/credentials/context/v1", get(crate::licences::api::context_document))
         .route("/credentials/issuers/{department}", get(crate::licences::api::issuer_document))
         .route("/credentials/status/{department}/{purpose}", get(crate::licences::api::status_list))
         .route("/lang/{lang}", get(web::pages::set_language))

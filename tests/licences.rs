@@ -17,6 +17,8 @@ stories!(
     status_changes_reach_the_status_list,
     seal_rotation_keeps_old_signatures_and_revocation_ends_them,
     wallet_is_private_and_bad_requests_name_the_field,
+    status_positions_from_before_permutation_are_never_shared,
+    credentials_declare_every_term,
 );
 
 const PDF: &[u8] = b"%PDF-1.4\n% test material\n";
@@ -419,4 +421,130 @@ async fn offline_verify_command() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("Unknown issuer"), "{out}");
     app.stop().await;
+}
+
+/// A database from before status list positions were permuted holds credentials at their
+/// sequence numbers. A process starting on it learns those positions and never gives one to a new
+/// credential (which would then share its revocation bit): the sequence number whose permuted
+/// position is taken is skipped.
+async fn status_positions_from_before_permutation_are_never_shared(app: &TestApp) {
+    use quanban::licences::service::{self, Holder, Licensing};
+    let db = &app.state.db;
+    let rep = app.demo_token("13800138002").await;
+    let cards = wallet(app, &rep).await;
+    let licence = of_type(&cards, "business_licence");
+    let old_id = licence["id"].as_str().unwrap().to_string();
+    let credit_code =
+        licence["credentialSubject"]["unified_social_credit_code"].as_str().unwrap().to_string();
+    // Another process on this database will reserve the issuer's next block of sequence numbers.
+    let secret = service::seal_secret(db, &app.state.config).await.unwrap();
+    let mut lic = Licensing::new(&secret, &app.base);
+    let last: i64 = sqlx::query_scalar("SELECT last FROM credential_counters WHERE issuer = 'JN-SPJ'")
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    let taken = lic.status_position("JN-SPJ", last + 1);
+    // The licence as the old platform stored it: at a plain position, the one `last + 1` maps to.
+    let id = old_id.clone();
+    db.write(move |c| {
+        Box::pin(async move {
+            sqlx::query("UPDATE credentials SET status_index = $1 WHERE id = $2")
+                .bind(taken)
+                .bind(&id)
+                .execute(&mut *c)
+                .await?;
+            // A database from before has not been scanned yet.
+            sqlx::query("DELETE FROM settings WHERE key = 'status_positions_permuted'")
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(lic.load_legacy_positions(db).await.unwrap(), 1);
+    let seal = lic.active(db, "JN-SPJ").await.unwrap().unwrap();
+    let holder = Holder::Enterprise {
+        credit_code,
+        name: "济南泉城小馆餐饮有限公司".into(),
+        legal_representative: "刘芳".into(),
+    };
+    let new = service::prepare_issue(
+        db,
+        &lic,
+        &seal,
+        "food_business_licence",
+        &holder,
+        &serde_json::Map::new(),
+        app.clock().today(),
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(new.status_index, lic.status_position("JN-SPJ", last + 2), "sequence {} skipped", last + 1);
+    let stored = service::issue(db, new).await.unwrap().expect("stored beside the old licence");
+    assert_ne!(stored.status_index, taken);
+}
+
+/// Our credentials and issuer documents declare every term they use: our context (served at the
+/// URL they list) defines each licence type and subject field of the reference data, and `name`
+/// exactly as VC 2.0 does. (Digital Bazaar's verifier checks the same, as served, in
+/// `scripts/test`.)
+async fn credentials_declare_every_term(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let cards = wallet(app, &rep).await;
+    let licence = of_type(&cards, "business_licence");
+    let contexts = licence["@context"].as_array().unwrap();
+    assert_eq!(contexts[0], domain::VC_V2_CONTEXT);
+    let ours = contexts[1].as_str().unwrap();
+    let issuer = licence["issuer"]["id"].as_str().unwrap();
+    let base = &issuer[..issuer.find("/credentials/issuers/").unwrap()];
+    assert_eq!(ours, format!("{base}{}", domain::CONTEXT_PATH), "published by the issuer's platform");
+    let r = app.client.get(app.url(domain::CONTEXT_PATH)).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/ld+json");
+    let context: Value = r.json().await.unwrap();
+    let terms = context["@context"].as_object().unwrap();
+    assert_eq!(terms["name"], "https://schema.org/name");
+    for t in domain::types() {
+        assert!(terms.contains_key(&domain::vc_type(&t.code)), "{}", t.code);
+        for f in &t.fields {
+            assert!(terms.contains_key(&f.name), "{}.{}", t.code, f.name);
+        }
+    }
+    for card in &cards {
+        for key in
+            card.as_object().unwrap().keys().chain(card["credentialSubject"].as_object().unwrap().keys())
+        {
+            let w3c = [
+                "@context",
+                "id",
+                "type",
+                "name",
+                "description",
+                "issuer",
+                "validFrom",
+                "validUntil",
+                "credentialSubject",
+                "credentialStatus",
+                "proof",
+            ];
+            assert!(w3c.contains(&key.as_str()) || terms.contains_key(key), "{key} is not declared");
+        }
+    }
+    let (s, doc) = app.get_json(&issuer[issuer.find("/credentials/").unwrap()..], None).await;
+    assert_eq!(s, 200);
+    assert_eq!(doc["@context"], json!([domain::CID_V1_CONTEXT, ours]));
+    // Our own verifier accepts a Quanban platform's context, and no other.
+    assert_eq!(verify(app, licence).await["valid"], true);
+    for other in [
+        "https://elsewhere.example/credentials/context/v2",
+        "https://elsewhere.example/ctx/credentials/context/v1",
+    ] {
+        let mut foreign = licence.clone();
+        foreign["@context"][1] = json!(other);
+        assert_eq!(verify(app, &foreign).await["reason"], "unknown_context", "{other}");
+    }
 }

@@ -350,6 +350,17 @@ pub async fn issuer_document(
         .into_response())
 }
 
+/// The platform's JSON-LD context: every term of our credentials and issuer documents that the
+/// W3C contexts do not define.
+pub async fn context_document(State(state): State<AppState>) -> Response {
+    let doc = domain::context_document(&state.licensing.urls.base);
+    (
+        [(header::CONTENT_TYPE, "application/ld+json"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
 /// The issuer's Bitstring Status List credential for `revocation` or `suspension`.
 pub async fn status_list(
     State(state): State<AppState>,

@@ -14,11 +14,21 @@ use serde_json::{Value, json};
 use super::proof::{self, ProofError, PublicKey, Suite};
 use crate::reference::data::ElicenceType;
 
-/// The W3C Verifiable Credentials 2.0 base context. It defines `@vocab`, so our Chinese-labelled
-/// subject fields need no context of their own.
+/// The W3C Verifiable Credentials 2.0 base context. It defines the data model's terms only (no
+/// `@vocab`): our own terms are declared by [`context_document`], listed after it.
 pub const VC_V2_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
-/// Contexts a credential may list; anything else is an unknown context.
-pub const KNOWN_CONTEXTS: &[&str] = &[VC_V2_CONTEXT, "https://www.w3.org/ns/credentials/examples/v2"];
+/// Contexts a credential may list besides the issuer platform's own ([`Urls::context`]); anything
+/// else is an unknown context.
+pub const KNOWN_CONTEXTS: &[&str] = &[
+    VC_V2_CONTEXT,
+    "https://www.w3.org/ns/credentials/examples/v2",
+    "https://www.w3.org/ns/credentials/undefined-terms/v2",
+];
+/// The W3C Controlled Identifiers 1.0 context, first in an issuer's key document.
+pub const CID_V1_CONTEXT: &str = "https://www.w3.org/ns/cid/v1";
+/// Where, below the public URL, the platform publishes its JSON-LD context. Versioned: a
+/// published version never changes meaning, because signed credentials refer to it.
+pub const CONTEXT_PATH: &str = "/credentials/context/v1";
 /// Status lists have at least 131,072 entries (16 KiB) so that one index says little about the
 /// holder (the specification's herd-privacy minimum).
 pub const STATUS_LIST_BITS: usize = 131_072;
@@ -43,6 +53,58 @@ pub fn types() -> &'static [ElicenceType] {
 
 pub fn find_type(code: &str) -> Option<&'static ElicenceType> {
     types().iter().find(|t| t.code == code)
+}
+
+/// The platform's JSON-LD context (served at [`CONTEXT_PATH`]): every term our credentials and
+/// issuer documents use that the W3C contexts listed before it do not define, so that a JSON-LD
+/// processor in safe mode (as Data Integrity verifiers run it) drops nothing and rejects nothing.
+/// Terms are IRIs under the context's own URL; `name` and `cryptosuite` repeat the W3C
+/// definitions exactly (redefining a protected term identically is allowed), so that issuer
+/// documents, which start from the CID context, have them too.
+pub fn context_document(base: &str) -> Value {
+    let vocab = format!("{base}{CONTEXT_PATH}#");
+    // Not `@protected`: the W3C contexts' type-scoped definitions (a proof's `cryptosuite`, say)
+    // must stay free to apply inside their nodes.
+    let mut terms = serde_json::Map::new();
+    let term = |name: &str| Value::String(format!("{vocab}{name}"));
+    // Credential level.
+    // A person's ID number digest: `idNumberDigest {algorithm, salt, digestHex}`.
+    for t in ["licenceType", "identifier", "holderName", "holderType", "idNumberDigest", "salt", "digestHex"]
+    {
+        terms.insert(t.into(), term(t));
+    }
+    terms.insert("name".into(), Value::String("https://schema.org/name".into()));
+    // Issuer documents: the issuing department and, on each key, its algorithm, suite and seal.
+    terms.insert("department".into(), term("department"));
+    terms.insert("algorithm".into(), term("algorithm"));
+    terms.insert(
+        "cryptosuite".into(),
+        json!({"@id": "https://w3id.org/security#cryptosuite", "@type": "https://w3id.org/security#cryptosuiteString"}),
+    );
+    terms.insert("seal".into(), term("seal"));
+    terms.insert("sealStatus".into(), term("sealStatus"));
+    // Every licence type and every subject field of the reference data.
+    for t in types() {
+        let ty = vc_type(&t.code);
+        terms.insert(ty.clone(), term(&ty));
+        for f in &t.fields {
+            terms.entry(f.name.clone()).or_insert_with(|| term(&f.name));
+        }
+    }
+    json!({ "@context": Value::Object(terms) })
+}
+
+/// Whether a credential may list `context`: a W3C context we know, or the context a Quanban
+/// platform publishes (any host, at [`CONTEXT_PATH`]: a partner city's credentials list their
+/// own). Which issuers are trusted is decided by the issuer check, not here; and our verifier
+/// signs and checks the JSON itself (JCS), so a context cannot change what it verifies.
+pub fn context_allowed(context: &str) -> bool {
+    KNOWN_CONTEXTS.contains(&context)
+        || ["https://", "http://"].iter().any(|scheme| {
+            context.strip_prefix(scheme).and_then(|rest| rest.split_once('/')).is_some_and(|(host, path)| {
+                !host.is_empty() && !host.contains(['@', '?', '#']) && format!("/{path}") == CONTEXT_PATH
+            })
+        })
 }
 
 /// The English name of a type (the reference data carries Chinese only).
@@ -221,6 +283,10 @@ pub struct Urls {
 }
 
 impl Urls {
+    /// The platform's JSON-LD context, listed in every credential after the VC 2.0 context.
+    pub fn context(&self) -> String {
+        format!("{}{CONTEXT_PATH}", self.base)
+    }
     pub fn issuer(&self, department: &str) -> String {
         format!("{}/credentials/issuers/{department}", self.base)
     }
@@ -284,7 +350,7 @@ pub fn unsigned_credential(d: &CredentialDraft, urls: &Urls) -> Value {
         })
     };
     let mut vc = json!({
-        "@context": [VC_V2_CONTEXT],
+        "@context": [VC_V2_CONTEXT, urls.context()],
         "id": d.id,
         "type": ["VerifiableCredential", vc_type(&d.type_code)],
         "name": t.map(|t| t.name.clone()).unwrap_or_else(|| d.type_code.clone()),
@@ -609,7 +675,7 @@ fn run_checks(doc: &Value, ev: &Evidence) -> Result<(), Failure> {
     if contexts.first().and_then(Value::as_str) != Some(VC_V2_CONTEXT) {
         return Err(Failure::UnknownContext);
     }
-    if contexts.iter().any(|c| !c.as_str().is_some_and(|c| KNOWN_CONTEXTS.contains(&c))) {
+    if contexts.iter().any(|c| !c.as_str().is_some_and(context_allowed)) {
         return Err(Failure::UnknownContext);
     }
     let types = o.get("type").and_then(Value::as_array).ok_or(Failure::Malformed)?;

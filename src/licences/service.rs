@@ -31,6 +31,10 @@ pub struct Licensing {
     index_blocks: Mutex<HashMap<String, (i64, i64)>>,
     /// Keys the permutation of issue numbers into status list positions.
     status_key: [u8; 32],
+    /// Per issuer: positions held by credentials issued before positions were permuted (they sit
+    /// at their sequence numbers). A new credential whose permuted position is one of these
+    /// skips to the next sequence number, so two credentials never share a bit.
+    legacy_positions: HashMap<String, std::collections::HashSet<i64>>,
 }
 
 impl std::fmt::Debug for Licensing {
@@ -79,6 +83,7 @@ impl Licensing {
             wrap: KeyWrap::from_secret(secret),
             unlocked: Mutex::new(HashMap::new()),
             index_blocks: Mutex::new(HashMap::new()),
+            legacy_positions: HashMap::new(),
             status_key: {
                 use sm3::Digest;
                 sm3::Sm3::new_with_prefix(b"quanban status list positions\0")
@@ -95,6 +100,34 @@ impl Licensing {
         let position =
             domain::status_position(&self.status_key, issuer, u64::try_from(sequence).unwrap_or(0));
         i64::try_from(position).unwrap_or(i64::MAX)
+    }
+
+    /// Finds the positions of credentials issued before positions were permuted (see
+    /// `legacy_positions`). Such credentials are never issued again, so the set only shrinks to
+    /// nothing; once a scan finds none, later starts skip it.
+    pub async fn load_legacy_positions(&mut self, db: &Db) -> StoreResult<usize> {
+        const DONE: &str = "status_positions_permuted";
+        if store::setting(db, DONE).await?.is_some() {
+            return Ok(0);
+        }
+        let mut legacy: HashMap<String, std::collections::HashSet<i64>> = HashMap::new();
+        for (issuer, identifier, position) in store::status_positions(db).await? {
+            let sequence = identifier.split('.').nth(7).and_then(|s| s.parse::<i64>().ok());
+            if sequence.is_none_or(|n| self.status_position(&issuer, n) != position) {
+                legacy.entry(issuer).or_default().insert(position);
+            }
+        }
+        let found = legacy.values().map(|s| s.len()).sum();
+        if found == 0 {
+            store::set_setting_once(db, DONE, &db.now_text()).await?;
+        }
+        self.legacy_positions = legacy;
+        Ok(found)
+    }
+
+    /// Whether `position` of `issuer` is held by a credential from before positions were permuted.
+    fn legacy_position(&self, issuer: &str, position: i64) -> bool {
+        self.legacy_positions.get(issuer).is_some_and(|s| s.contains(&position))
     }
 
     /// Generates a seal for a department (keys wrapped, not yet stored).
@@ -245,7 +278,7 @@ pub async fn issuer_document(db: &Db, lic: &Licensing, department: &str) -> Stor
         }
     }
     Ok(Some(json!({
-        "@context": ["https://www.w3.org/ns/cid/v1"],
+        "@context": [domain::CID_V1_CONTEXT, lic.urls.context()],
         "id": issuer,
         "name": first.department_name,
         "department": department,
@@ -579,7 +612,10 @@ pub async fn prepare_issue(
             valid_from.checked_add_months(Months::new(12 * y)).map(|d| d.pred_opt().unwrap_or(d))
         })
     });
-    let index = lic.next_index(db, &seal.department).await?;
+    let mut index = lic.next_index(db, &seal.department).await?;
+    while lic.legacy_position(&seal.department, lic.status_position(&seal.department, index)) {
+        index = lic.next_index(db, &seal.department).await?;
+    }
     let Some(identifier) = domain::identifier(type_code, &seal.department, index as u64, 1) else {
         return Ok(None);
     };

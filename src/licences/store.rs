@@ -404,6 +404,38 @@ pub struct NewCredential {
 
 /// Reserves `n` status list positions of an issuer; answers the first. Positions reserved but
 /// never used stay zero in the lists, which is harmless.
+/// Every credential's `(issuer, identifier, status_index)`.
+pub async fn status_positions(db: &Db) -> StoreResult<Vec<(String, String, i64)>> {
+    let rows = sqlx::query("SELECT issuer, identifier, status_index FROM credentials")
+        .fetch_all(db.reader())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("issuer")?, r.try_get("identifier")?, r.try_get("status_index")?)))
+        .collect()
+}
+
+/// A setting's value, if set.
+pub async fn setting(db: &Db, key: &str) -> StoreResult<Option<String>> {
+    Ok(sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db.reader())
+        .await?
+        .map(|r| r.try_get("value"))
+        .transpose()?)
+}
+
+/// Sets a setting unless it is set already.
+pub async fn set_setting_once(db: &Db, key: &str, value: &str) -> StoreResult<()> {
+    let (key, value) = (key.to_string(), value.to_string());
+    db.write(move |conn| {
+        Box::pin(async move {
+            crate::store::claim_once(conn, &key, &value).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
 pub async fn reserve_indexes(db: &Db, issuer: String, n: i64) -> StoreResult<i64> {
     db.write(move |conn| {
         Box::pin(async move {
