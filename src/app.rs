@@ -62,10 +62,13 @@ impl AppState {
             demo::refuse_in_production(&db).await?;
         }
         let secret = crate::licences::service::seal_secret(&db, &config).await?;
-        let vault = crate::platform::pii::Vault::from_secret(&secret);
+        let vault = Arc::new(crate::platform::pii::Vault::from_secret(&secret));
+        let db = db.with_vault(vault.clone());
         let sealed = crate::identity::store::seal_clear_personal_data(&db, &vault).await?;
-        if sealed > 0 {
-            tracing::info!(people = sealed, "sealed personal data stored in clear");
+        let forms = crate::cases::store::seal_clear_forms(&db).await?;
+        let values = crate::platform::pii::seal_clear_columns(&db).await?;
+        if sealed + forms + values > 0 {
+            tracing::info!(people = sealed, forms, values, "sealed personal data stored in clear");
         }
         demo::ensure(&db, config.production, &vault).await?;
         let calendar = calendar::store::load(&db).await?;
@@ -100,7 +103,7 @@ impl AppState {
             complaints: Arc::new(complaints),
             limiters: crate::http::limits::Limiters::new(config_rate_limits),
             audit_key: Arc::new(crate::audit::domain::signing_key(&secret)),
-            vault: Arc::new(vault),
+            vault,
             link_secret: Arc::new(link_secret),
         })
     }

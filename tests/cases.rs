@@ -23,6 +23,7 @@ stories!(
     bundle_fans_out_into_parts,
     bundle_completes_with_one_combined_result,
     notifications_and_outbox,
+    contact_details_are_sealed_at_rest,
     drafts_save_and_return,
 );
 
@@ -570,6 +571,128 @@ async fn notifications_and_outbox(app: &TestApp) {
         quanban::cases::notify::dispatch_once(&app.state.db, &Down).await.unwrap(),
         (0, 0),
         "given up: failed"
+    );
+}
+
+/// The contact phone and e-mail of a case form, an assistance request's phone and the outbox's
+/// recipients are kept sealed; the case, the request and the sent message still carry them in
+/// clear. Rows stored in clear before sealing existed are sealed by the start-up pass, once.
+async fn contact_details_are_sealed_at_rest(app: &TestApp) {
+    use sqlx::Row;
+    let db = &app.state.db;
+    let citizen = app.demo_token("13800138001").await;
+    let mut with_email = form();
+    with_email["email"] = json!("zhangwei@example.cn");
+    let (s, b) = apply(
+        app,
+        &citizen,
+        json!({"item_code": "JN-SPJ-0003", "form": with_email,
+               "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": b64(PDF)}]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let (s, help) = app
+        .post_json(
+            "/api/v1/assistance",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003", "description": "请帮忙准备材料", "contact_phone": "13800138001"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{help}");
+    let help_id = help["id"].as_str().unwrap().to_string();
+
+    let stored_form: String = sqlx::query_scalar("SELECT form FROM cases WHERE number = $1")
+        .bind(&n)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    let recipients: Vec<String> =
+        sqlx::query_scalar("SELECT recipient FROM outbox").fetch_all(db.reader()).await.unwrap();
+    let help_phone: String =
+        sqlx::query_scalar("SELECT contact_phone FROM assistance_requests WHERE id = $1")
+            .bind(&help_id)
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+    assert!(!stored_form.contains("13800138001") && !stored_form.contains("zhangwei"), "{stored_form}");
+    assert!(stored_form.contains("sm4gcm:"), "{stored_form}");
+    assert!(recipients.len() >= 2, "an SMS and an e-mail: {recipients:?}");
+    assert!(recipients.iter().all(|r| r.starts_with("sm4gcm:")), "{recipients:?}");
+    assert!(help_phone.starts_with("sm4gcm:"), "{help_phone}");
+    // Opened where they are used.
+    let c = case(app, &citizen, &n).await;
+    assert_eq!(
+        (c["form"]["contact_phone"].clone(), c["form"]["email"].clone()),
+        (json!("13800138001"), json!("zhangwei@example.cn"))
+    );
+    let (_, h) = app.get_json(&format!("/api/v1/assistance/{help_id}"), Some(&citizen)).await;
+    assert_eq!(h["contact_phone"], "13800138001", "{h}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.jsonl");
+    let sender = quanban::cases::notify::FileSender::new(path.clone(), app.clock().clone());
+    quanban::cases::notify::dispatch_once(db, &sender).await.unwrap();
+    let sent = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        sent.contains(r#""to":"13800138001""#) && sent.contains(r#""to":"zhangwei@example.cn""#),
+        "{sent}"
+    );
+
+    // Rows from before sealing: a form, a request, a queued message and a complaint in clear.
+    let clear_form = json!({"contact_name": "张伟", "contact_phone": "13800138001", "address": "", "description": "", "email": ""}).to_string();
+    let (nn, hid) = (n.clone(), help_id.clone());
+    db.write(move |c| {
+        Box::pin(async move {
+            sqlx::query("UPDATE cases SET form = $1 WHERE number = $2").bind(&clear_form).bind(&nn).execute(&mut *c).await?;
+            sqlx::query("UPDATE assistance_requests SET contact_phone = '13800138001' WHERE id = $1")
+                .bind(&hid)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE outbox SET recipient = '13800138001', status = 'pending', claimed_by = NULL, claimed_at = NULL WHERE channel = 'sms'")
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(quanban::cases::store::seal_clear_forms(db).await.unwrap(), 1);
+    let values = quanban::platform::pii::seal_clear_columns(db).await.unwrap();
+    let sms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'")
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(values, 1 + sms as u64, "the request's phone and every SMS recipient");
+    assert_eq!(
+        (
+            quanban::cases::store::seal_clear_forms(db).await.unwrap(),
+            quanban::platform::pii::seal_clear_columns(db).await.unwrap()
+        ),
+        (0, 0),
+        "once"
+    );
+    for sql in [
+        "SELECT form AS v FROM cases",
+        "SELECT contact_phone AS v FROM assistance_requests",
+        "SELECT recipient AS v FROM outbox",
+    ] {
+        for r in sqlx::query(sql).fetch_all(db.reader()).await.unwrap() {
+            let v: String = r.get("v");
+            assert!(!v.contains("13800138001"), "{sql}: {v}");
+        }
+    }
+    assert_eq!(case(app, &citizen, &n).await["form"]["contact_phone"], "13800138001");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE '%personal_data_sealed'")
+            .fetch_all(db.reader())
+            .await
+            .unwrap();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    std::fs::remove_file(&path).unwrap();
+    quanban::cases::notify::dispatch_once(db, &sender).await.unwrap();
+    assert!(
+        std::fs::read_to_string(&path).unwrap().contains(r#""to":"13800138001""#),
+        "re-sent to the opened number"
     );
 }
 

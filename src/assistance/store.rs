@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
+use crate::platform::pii::Vault;
 use crate::store::{Db, StoreError, StoreResult};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -43,7 +44,11 @@ const COLUMNS: &str = "r.id, r.requester_id, u.name AS requester_name, r.enterpr
     r.description, r.contact_phone, r.status, r.officer_id, o.name AS officer_name, r.poa_text, r.poa_signed_at, \
     r.rating, r.rating_comment, r.created_at, r.version";
 
-fn from_row(r: &AnyRow) -> StoreResult<Request> {
+/// The column the contact phone is sealed for (personal data at rest).
+pub const PHONE_COLUMN: &str = "assistance_requests.contact_phone";
+
+fn from_row(r: &AnyRow, vault: &Vault) -> StoreResult<Request> {
+    let phone: String = r.try_get("contact_phone")?;
     Ok(Request {
         id: r.try_get("id")?,
         requester_id: r.try_get("requester_id")?,
@@ -52,7 +57,7 @@ fn from_row(r: &AnyRow) -> StoreResult<Request> {
         item_code: r.try_get("item_code")?,
         project_name: r.try_get("project_name")?,
         description: r.try_get("description")?,
-        contact_phone: r.try_get("contact_phone")?,
+        contact_phone: vault.open(&phone, PHONE_COLUMN).map_err(|e| StoreError::Invalid(e.to_string()))?,
         status: r.try_get("status")?,
         officer_id: r.try_get("officer_id")?,
         officer_name: r.try_get("officer_name")?,
@@ -75,7 +80,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Request>> {
         .fetch_optional(db.reader())
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut r = from_row(&row)?;
+    let mut r = from_row(&row, db.vault()?)?;
     let notes =
         sqlx::query("SELECT author_name, text, at FROM assistance_notes WHERE request_id = $1 ORDER BY seq")
             .bind(id)
@@ -105,7 +110,8 @@ pub async fn list(db: &Db, requester: Option<&str>, officer: Option<&str>) -> St
     .bind(officer)
     .fetch_all(db.reader())
     .await?;
-    rows.iter().map(from_row).collect()
+    let vault = db.vault()?;
+    rows.iter().map(|r| from_row(r, vault)).collect()
 }
 
 pub struct NewRequest {
@@ -120,6 +126,7 @@ pub struct NewRequest {
 
 pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
     let now = db.now_text();
+    let phone = db.vault()?.seal(&r.contact_phone, PHONE_COLUMN);
     db.write(move |conn| {
         Box::pin(async move {
             sqlx::query(
@@ -132,7 +139,7 @@ pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
             .bind(&r.item_code)
             .bind(&r.project_name)
             .bind(&r.description)
-            .bind(&r.contact_phone)
+            .bind(&phone)
             .bind(&now)
             .execute(&mut *conn)
             .await?;

@@ -15,6 +15,7 @@ use super::intake::{ApplicationForm, PlannedMaterial, ProvidedAs};
 use crate::audit::{self, NewEntry};
 use crate::identity::store::new_user_id;
 use crate::platform::notifications::{Message, notify};
+use crate::platform::pii::Vault;
 use crate::store::{Db, LockTable, StoreError, StoreResult, lock_row};
 
 const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
@@ -40,7 +41,89 @@ fn json_col(r: &AnyRow, col: &str) -> StoreResult<Option<Value>> {
         .transpose()
 }
 
-fn case_from_row(r: &AnyRow) -> StoreResult<CaseRecord> {
+/// The form as stored: the contact phone and e-mail address sealed (personal data at rest).
+fn seal_form(form: &ApplicationForm, vault: &Vault) -> StoreResult<String> {
+    let mut stored = form.clone();
+    for (value, column) in [(&mut stored.contact_phone, FORM_PHONE), (&mut stored.email, FORM_EMAIL)] {
+        if !value.is_empty() {
+            *value = vault.seal(value, column);
+        }
+    }
+    serde_json::to_string(&stored).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// The stored form, opened. Forms stored before sealing (clear values) read as they are until the
+/// start-up pass seals them.
+fn open_form(raw: &str, vault: &Vault) -> StoreResult<ApplicationForm> {
+    let mut form: ApplicationForm =
+        serde_json::from_str(raw).map_err(|e| StoreError::Invalid(format!("stored form: {e}")))?;
+    for (value, column) in [(&mut form.contact_phone, FORM_PHONE), (&mut form.email, FORM_EMAIL)] {
+        *value = vault.open(value, column).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    }
+    Ok(form)
+}
+
+const FORM_PHONE: &str = "cases.form.contact_phone";
+const FORM_EMAIL: &str = "cases.form.email";
+
+/// Seals the contact phones and e-mail addresses of case forms stored before sealing existed;
+/// returns how many forms it sealed. Each form is claimed by its version, so two processes
+/// starting together seal each one once.
+pub async fn seal_clear_forms(db: &Db) -> StoreResult<u64> {
+    let vault = db.vault()?.clone();
+    let rows = sqlx::query("SELECT number, form, version FROM cases WHERE form NOT LIKE '%sm4gcm:%'")
+        .fetch_all(db.reader())
+        .await?;
+    let mut clear = Vec::new();
+    for r in &rows {
+        let form = open_form(&r.try_get::<String, _>("form")?, &vault)?;
+        if form.contact_phone.is_empty() && form.email.is_empty() {
+            continue;
+        }
+        clear.push((
+            r.try_get::<String, _>("number")?,
+            seal_form(&form, &vault)?,
+            r.try_get::<i64, _>("version")?,
+        ));
+    }
+    if clear.is_empty() {
+        return Ok(0);
+    }
+    let now = db.now_text();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let mut sealed = 0;
+            for (number, form, version) in &clear {
+                // The version stays: sealing changes how the row is kept, not the case.
+                let done = sqlx::query("UPDATE cases SET form = $1 WHERE number = $2 AND version = $3 AND form NOT LIKE '%sm4gcm:%'")
+                    .bind(form)
+                    .bind(number)
+                    .bind(version)
+                    .execute(&mut *conn)
+                    .await?;
+                sealed += done.rows_affected();
+            }
+            if sealed > 0 {
+                audit::store::append(
+                    conn,
+                    &now,
+                    NewEntry::new(
+                        "system",
+                        "system",
+                        "cases.personal_data_sealed",
+                        "cases",
+                        format!("sealed the contact phone and e-mail of {sealed} case forms stored in clear"),
+                    ),
+                )
+                .await?;
+            }
+            Ok(sealed)
+        })
+    })
+    .await
+}
+
+fn case_from_row(r: &AnyRow, vault: &Vault) -> StoreResult<CaseRecord> {
     let state: String = r.try_get("state")?;
     let form: String = r.try_get("form")?;
     Ok(CaseRecord {
@@ -62,7 +145,7 @@ fn case_from_row(r: &AnyRow) -> StoreResult<CaseRecord> {
         immediate: r.try_get::<i64, _>("immediate")? != 0,
         with_commitment: r.try_get::<i64, _>("with_commitment")? != 0,
         promised_days: r.try_get("promised_days")?,
-        form: serde_json::from_str(&form).map_err(|e| StoreError::Invalid(format!("stored form: {e}")))?,
+        form: open_form(&form, vault)?,
         answers: json_col(r, "answers")?,
         commitment_text: r.try_get("commitment_text")?,
         complete: r.try_get::<i64, _>("complete")? != 0,
@@ -127,15 +210,16 @@ pub async fn get(db: &Db, number: &str) -> StoreResult<Option<CaseRecord>> {
         .bind(number)
         .fetch_optional(db.reader())
         .await?;
-    row.as_ref().map(case_from_row).transpose()
+    let vault = db.vault()?;
+    row.as_ref().map(|r| case_from_row(r, vault)).transpose()
 }
 
-async fn get_in(conn: &mut AnyConnection, number: &str) -> StoreResult<Option<CaseRecord>> {
+async fn get_in(conn: &mut AnyConnection, vault: &Vault, number: &str) -> StoreResult<Option<CaseRecord>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1")))
         .bind(number)
         .fetch_optional(&mut *conn)
         .await?;
-    row.as_ref().map(case_from_row).transpose()
+    row.as_ref().map(|r| case_from_row(r, vault)).transpose()
 }
 
 /// A department's name (its code when unknown).
@@ -227,7 +311,8 @@ pub async fn children(db: &Db, parent: &str) -> StoreResult<Vec<CaseRecord>> {
     .bind(parent)
     .fetch_all(db.reader())
     .await?;
-    rows.iter().map(case_from_row).collect()
+    let vault = db.vault()?;
+    rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
 
 /// The applicant's own cases and those of the enterprises they act for (top level only: a
@@ -245,7 +330,8 @@ pub async fn for_applicant(db: &Db, user_id: &str, enterprises: &[String]) -> St
         q = q.bind(e);
     }
     let rows = q.fetch_all(db.reader()).await?;
-    rows.iter().map(case_from_row).collect()
+    let vault = db.vault()?;
+    rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
 
 /// Which cases a staff list shows.
@@ -289,7 +375,8 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
         query = query.bind(b);
     }
     let rows = query.fetch_all(db.reader()).await?;
-    rows.iter().map(case_from_row).collect()
+    let vault = db.vault()?;
+    rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
 
 /// How many cases a queue holds (for the workbench's tabs).
@@ -392,13 +479,14 @@ pub async fn submit(db: &Db, s: Submission) -> StoreResult<String> {
         None
     };
     let now = db.now_text();
+    let vault = db.vault()?.clone();
     db.write(move |conn| {
         Box::pin(async move {
             let last = match reserved {
                 Some(last) => last,
                 None => take_numbers(conn, &day, needed).await?,
             };
-            submit_in(conn, &now, &s, last).await
+            submit_in(conn, &vault, &now, &s, last).await
         })
     })
     .await
@@ -417,13 +505,19 @@ async fn take_numbers(conn: &mut AnyConnection, day: &str, needed: i64) -> Store
     .try_get("last")?)
 }
 
-async fn submit_in(conn: &mut AnyConnection, now: &str, s: &Submission, last: i64) -> StoreResult<String> {
+async fn submit_in(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    now: &str,
+    s: &Submission,
+    last: i64,
+) -> StoreResult<String> {
     let needed = s.items.len() + usize::from(s.bundle.is_some());
     let first = last - needed as i64 + 1;
     let mut numbers =
         (first..=last).map(|n| domain::case_number(s.day, u32::try_from(n).unwrap_or(u32::MAX)));
     let now = now.to_string();
-    let form = serde_json::to_string(&s.form).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let form = seal_form(&s.form, vault)?;
     let actor = format!("user:{}", s.submitted_by);
     let on_behalf = (s.submitted_by != s.applicant_id).then(|| json!({"submitted_by": s.submitted_by_name}));
 
@@ -561,7 +655,7 @@ async fn submit_in(conn: &mut AnyConnection, now: &str, s: &Submission, last: i6
             body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。"),
             body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
         },
-        Some(&s.form.reach()),
+        Some(&s.form.reach().seal(vault)),
     )
     .await?;
     Ok(top)
@@ -761,6 +855,7 @@ pub async fn act(
     licence: Option<crate::licences::store::NewCredential>,
 ) -> StoreResult<CaseRecord> {
     let now = change.case.updated_at.clone();
+    let vault = db.vault()?.clone();
     db.write(move |conn| {
         Box::pin(async move {
             let c = &change.case;
@@ -797,10 +892,10 @@ pub async fn act(
                 .execute(&mut *conn)
                 .await?;
             }
-            notify(conn, &now, 0, &c.applicant_id, Some(&c.number), &change.message, change.reach.as_ref())
-                .await?;
+            let reach = change.reach.as_ref().map(|r| r.seal(&vault));
+            notify(conn, &now, 0, &c.applicant_id, Some(&c.number), &change.message, reach.as_ref()).await?;
             if let Some(parent) = &c.parent_number {
-                refresh_parent(conn, &now, parent).await?;
+                refresh_parent(conn, &vault, &now, parent).await?;
             }
             // Last: storing the e-licence appends to the issuing department's audit stream, a row
             // every approval of that department locks; taken last, it is held only until the
@@ -866,7 +961,7 @@ pub async fn last_transfer_source(db: &Db, number: &str) -> StoreResult<Option<S
 /// Recomputes a bundle's state from its parts after one of them changed. The caller holds the
 /// parent's row lock (taken before its own claim), so on PostgreSQL these reads see every
 /// sibling's committed change and no two parts update the parent from the same old state.
-async fn refresh_parent(conn: &mut AnyConnection, now: &str, parent: &str) -> StoreResult<()> {
+async fn refresh_parent(conn: &mut AnyConnection, vault: &Vault, now: &str, parent: &str) -> StoreResult<()> {
     let rows = sqlx::query(
         "SELECT number, title, state, decision, decision_document FROM cases WHERE parent_number = $1 ORDER BY number",
     )
@@ -888,7 +983,7 @@ async fn refresh_parent(conn: &mut AnyConnection, now: &str, parent: &str) -> St
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let Some(p) = get_in(conn, parent).await? else { return Ok(()) };
+    let Some(p) = get_in(conn, vault, parent).await? else { return Ok(()) };
     let Some(change) = domain::decide_bundle_refresh(&p, &parts, now) else { return Ok(()) };
     let updated = sqlx::query(
         "UPDATE cases SET state = $1, decision_document = $2, updated_at = $3, version = version + 1 \
@@ -906,7 +1001,7 @@ async fn refresh_parent(conn: &mut AnyConnection, now: &str, parent: &str) -> St
     }
     insert_event(conn, now, parent, change.event.seq, (&change.event).into()).await?;
     if let Some((message, reach)) = &change.message {
-        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(reach)).await?;
+        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(&reach.seal(vault))).await?;
     }
     Ok(())
 }
@@ -920,6 +1015,7 @@ pub async fn withdraw_bundle(
     parts: Vec<PartWithdrawal>,
 ) -> StoreResult<CaseRecord> {
     let now = db.now_text();
+    let vault = db.vault()?.clone();
     db.write(move |conn| {
         Box::pin(async move {
             let claimed =
@@ -947,8 +1043,8 @@ pub async fn withdraw_bundle(
                 insert_event(conn, &now, &part.number, part.event.seq, (&part.event).into()).await?;
                 audit::store::append(conn, &now, part.audit.clone()).await?;
             }
-            refresh_parent(conn, &now, &parent.number).await?;
-            get_in(conn, &parent.number).await?.ok_or(StoreError::NotFound)
+            refresh_parent(conn, &vault, &now, &parent.number).await?;
+            get_in(conn, &vault, &parent.number).await?.ok_or(StoreError::NotFound)
         })
     })
     .await
@@ -1043,6 +1139,7 @@ pub async fn conclude_post_check(
 ) -> StoreResult<PostCheck> {
     let pid = id.to_string();
     let now = db.now_text();
+    let vault = db.vault()?.clone();
     db.write(move |conn| {
         Box::pin(async move {
             let status = if false_commitment { "false_commitment" } else { "confirmed" };
@@ -1052,7 +1149,7 @@ pub async fn conclude_post_check(
                 .await?
                 .ok_or(StoreError::NotFound)?
                 .try_get("case_number")?;
-            let case = get_in(conn, &number).await?.ok_or(StoreError::NotFound)?;
+            let case = get_in(conn, &vault, &number).await?.ok_or(StoreError::NotFound)?;
             // Same lock order as every other write on a bundle's part: parent, then the part.
             if let Some(parent) = &case.parent_number {
                 lock_row(conn, LockTable::Case, parent).await?;
@@ -1171,11 +1268,11 @@ pub async fn conclude_post_check(
                             "The post-approval check found the commitment false: {note}. A credit mark was recorded; the commitment route is no longer available to you."
                         ),
                     },
-                    Some(&case.form.reach()),
+                    Some(&case.form.reach().seal(&vault)),
                 )
                 .await?;
                 if let Some(parent) = &case.parent_number {
-                    refresh_parent(conn, &now, parent).await?;
+                    refresh_parent(conn, &vault, &now, parent).await?;
                 }
             }
             Ok(())
@@ -1460,12 +1557,16 @@ pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>
     .bind(&token)
     .fetch_all(db.reader())
     .await?;
+    let vault = db.vault()?;
     rows.iter()
         .map(|r| {
+            let recipient: String = r.try_get("recipient")?;
             Ok(OutboxMessage {
                 id: r.try_get("id")?,
                 channel: r.try_get("channel")?,
-                recipient: r.try_get("recipient")?,
+                recipient: vault
+                    .open(&recipient, crate::platform::notifications::RECIPIENT_COLUMN)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?,
                 body: r.try_get("body")?,
                 attempts: r.try_get("attempts")?,
             })

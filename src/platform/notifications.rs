@@ -6,6 +6,7 @@
 use sqlx::AnyConnection;
 
 use crate::identity::store::new_user_id;
+use crate::platform::pii::Vault;
 use crate::store::StoreResult;
 
 /// A message, in both languages.
@@ -25,8 +26,27 @@ pub struct Reach {
     pub email: String,
 }
 
+/// The column the outbox keeps its recipients in; sealed for it, opened by the dispatcher.
+pub const RECIPIENT_COLUMN: &str = "outbox.recipient";
+
+impl Reach {
+    /// The addresses sealed for the outbox (personal data is never stored in clear).
+    pub fn seal(&self, vault: &Vault) -> SealedReach {
+        let seal = |v: &str| if v.is_empty() { String::new() } else { vault.seal(v, RECIPIENT_COLUMN) };
+        SealedReach { phone: seal(&self.phone), email: seal(&self.email) }
+    }
+}
+
+/// A [`Reach`] as the outbox stores it: each non-empty address sealed for
+/// [`RECIPIENT_COLUMN`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedReach {
+    phone: String,
+    email: String,
+}
+
 /// Puts a message in the user's inbox (`subject`: the case or complaint number it links to) and,
-/// when `reach` is given, queues an SMS and an e-mail in the outbox.
+/// when `reach` is given, queues an SMS and an e-mail in the outbox (addresses sealed).
 ///
 /// `now` is the change's time; `order` puts messages written by one transaction in the order
 /// they were made (a part's before its bundle's), in the stamp's microseconds.
@@ -37,7 +57,7 @@ pub async fn notify(
     user_id: &str,
     subject: Option<&str>,
     m: &Message,
-    reach: Option<&Reach>,
+    reach: Option<&SealedReach>,
 ) -> StoreResult<()> {
     let id = new_user_id();
     let stamp = format!("{}{:03}Z", now.trim_end_matches('Z'), order.min(999));

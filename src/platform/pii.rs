@@ -9,8 +9,11 @@
 //! is `p:` + the digest of their mobile number: they still sign in with the number itself.
 
 use hmac::{KeyInit, Mac};
+use sqlx::Row;
 
+use crate::audit::{self, NewEntry};
 use crate::licences::keys::KeyWrap;
+use crate::store::{Db, StoreResult};
 
 type HmacSm3 = hmac::Hmac<sm3::Sm3>;
 
@@ -83,6 +86,72 @@ impl Vault {
     pub fn person_login(&self, phone: &str) -> String {
         format!("p:{}", self.digest("phone", phone))
     }
+}
+
+/// Columns that hold one sealed value each (besides `users`, which also keeps digests, and case
+/// forms, whose JSON holds the values): `(table, key column, column)`. A closed list, so the
+/// start-up pass builds no SQL from input.
+const SEALED_COLUMNS: [(&str, &str, &str); 3] = [
+    ("complaints", "id", "complainant_phone"),
+    ("assistance_requests", "id", "contact_phone"),
+    ("outbox", "id", "recipient"),
+];
+
+/// Seals the values of [`SEALED_COLUMNS`] stored in clear before sealing existed (run at
+/// start-up; idempotent). Each row is claimed by its clear value, so two processes starting
+/// together seal it once; returns how many values this run sealed, and audits them.
+pub async fn seal_clear_columns(db: &Db) -> StoreResult<u64> {
+    let vault = db.vault()?.clone();
+    let mut changes = Vec::new();
+    for (table, key, column) in SEALED_COLUMNS {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {key} AS k, {column} AS v FROM {table} \
+             WHERE {column} IS NOT NULL AND {column} <> '' AND {column} NOT LIKE 'sm4gcm:%'"
+        )))
+        .fetch_all(db.reader())
+        .await?;
+        for r in rows {
+            let (k, clear): (String, String) = (r.try_get("k")?, r.try_get("v")?);
+            let sealed = vault.seal(&clear, &format!("{table}.{column}"));
+            changes.push((table, key, column, k, clear, sealed));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let now = db.now_text();
+    db.write(move |conn| {
+        Box::pin(async move {
+            let mut sealed = 0u64;
+            for (table, key, column, k, clear, value) in &changes {
+                sealed += sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3"
+                )))
+                .bind(value)
+                .bind(k)
+                .bind(clear)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            }
+            if sealed > 0 {
+                audit::store::append(
+                    conn,
+                    &now,
+                    NewEntry::new(
+                        "system",
+                        "system",
+                        "platform.personal_data_sealed",
+                        "complaints, assistance_requests, outbox",
+                        format!("sealed {sealed} phone numbers and addresses stored in clear"),
+                    ),
+                )
+                .await?;
+            }
+            Ok(sealed)
+        })
+    })
+    .await
 }
 
 /// Whether a stored value is sealed.

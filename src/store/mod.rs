@@ -21,6 +21,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
 pub use group_commit::GroupWriter;
 
 use crate::platform::clock::Clock;
+use crate::platform::pii::Vault;
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +101,10 @@ pub struct Db {
     writer: Option<Arc<GroupWriter>>,
     /// The application's one clock: stores stamp their rows from it, never from the system.
     clock: Clock,
+    /// Seals and opens the personal data that stores keep in their rows (contact phones and
+    /// e-mail addresses in case forms, assistance requests and the outbox). Set once the platform
+    /// secret is known ([`Db::with_vault`]); a store that needs it without one refuses.
+    vault: Option<Arc<Vault>>,
 }
 
 /// How many writes may wait for the SQLite writer by default: about four seconds of work at the
@@ -156,7 +161,7 @@ impl Db {
                     .connect_with(AnyConnectOptions::from_str(&url)?.disable_statement_logging())
                     .await?;
                 let writer = GroupWriter::start(writer_conn, opts.max_group.max(1), opts.max_queue.max(1));
-                Db { backend, pool, writer: Some(Arc::new(writer)), clock: opts.clock.clone() }
+                Db { backend, pool, writer: Some(Arc::new(writer)), clock: opts.clock.clone(), vault: None }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -166,10 +171,22 @@ impl Db {
                     .await?;
                 let mut conn = pool.acquire().await?;
                 migrate::run(Backend::Postgres, &mut conn).await?;
-                Db { backend, pool, writer: None, clock: opts.clock.clone() }
+                Db { backend, pool, writer: None, clock: opts.clock.clone(), vault: None }
             }
         };
         Ok(db)
+    }
+
+    /// This handle with the personal-data vault that stores seal and open rows with.
+    pub fn with_vault(mut self, vault: Arc<Vault>) -> Db {
+        self.vault = Some(vault);
+        self
+    }
+
+    /// The personal-data vault; an error on a handle opened without one (a tool that never reads
+    /// personal data), rather than a row written in clear.
+    pub fn vault(&self) -> StoreResult<&Arc<Vault>> {
+        self.vault.as_ref().ok_or(StoreError::Invalid("personal data key not loaded".into()))
     }
 
     pub fn backend(&self) -> Backend {
