@@ -781,7 +781,19 @@ async fn prepare_demo(
     let Some(t) = domain::find_type(type_code) else { return Ok(None) };
     let Some(seal) = lic.active(db, &t.issuer).await? else { return Ok(None) };
     let fields: Map<String, Value> = extra.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect();
-    Ok(prepare_issue(db, lic, &seal, type_code, holder, &fields, start, None, None, None).await?)
+    // A card with a short validity (a one-year residence permit) issued at `start` would already
+    // have expired: it is issued late enough to stay valid for at least half a year from today.
+    let from = match t.validity_years {
+        Some(years) => {
+            let latest = db.clock().today() + chrono::Duration::days(183);
+            match latest.checked_sub_months(Months::new(12 * years)) {
+                Some(earliest) if earliest > start => earliest,
+                _ => start,
+            }
+        }
+        None => start,
+    };
+    Ok(prepare_issue(db, lic, &seal, type_code, holder, &fields, from, None, None, None).await?)
 }
 
 /// Whether a stored credential has expired by `now`.
