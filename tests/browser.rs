@@ -291,7 +291,9 @@ impl Session {
         self.type_into("#username", username).await;
         self.type_into("#password", password).await;
         self.click("form[action='/login'] button[type=submit]").await;
-        self.wait_for_path("/").await;
+        // People land on the home page, staff (a login name, not a number) on their workbench.
+        let staff = !username.chars().all(|c| c.is_ascii_digit());
+        self.wait_for_path(if staff { "/workbench" } else { "/" }).await;
     }
 
     async fn log_out(&self) {
@@ -390,8 +392,14 @@ async fn registration(s: &Session) {
     assert!(s.exists("header a[href='/login']").await, "login link back after logout");
     assert!(!s.exists("header form[action='/logout']").await, "logout button gone");
     assert!(s.cookie("qb_session").await.is_none_or(|c| c.value.is_empty()), "session cookie removed");
+    // A page that needs a login sends there and, once signed in, back to itself.
     s.goto("/profile").await;
-    s.wait_for_path("/login").await;
+    s.wait_for_path("/login?next=%2Fprofile").await;
+    s.type_into("#username", "13700001111").await;
+    s.type_into("#password", "Spring-City-2026").await;
+    s.click("form[action='/login'] button[type=submit]").await;
+    s.wait_for_path("/profile").await;
+    assert_eq!(s.text("#profile-name").await, "王小明");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1015,9 +1023,17 @@ async fn case_journey(s: &Session) {
     let exe = dir.path().join("virus.pdf");
     std::fs::write(&exe, b"MZ\x90\x00 not a pdf").unwrap();
 
-    // Step 1: contact details, with a wrong phone number first.
-    s.log_in(&citizen.username, &citizen.password).await;
+    // Not signed in yet: the apply button leads to the login page, which comes back to the item.
     s.goto("/items/JN-SPJ-0003").await;
+    assert_eq!(s.text("#apply-online").await, "登录后即可在线申请");
+    s.click("#apply-online").await;
+    s.wait_for_path("/login?next=%2Fitems%2FJN-SPJ-0003").await;
+    s.type_into("#username", &citizen.username).await;
+    s.type_into("#password", &citizen.password).await;
+    s.click("form[action='/login'] button[type=submit]").await;
+    s.wait_for_path("/items/JN-SPJ-0003").await;
+
+    // Step 1: contact details, with a wrong phone number first.
     s.click("#apply-online").await;
     let contact = s.wait_loaded().await;
     assert!(contact.starts_with("/drafts/") && contact.ends_with("/contact"), "{contact}");

@@ -20,6 +20,7 @@ stories!(
     personal_answers_are_not_cached,
     personal_data_is_sealed_at_rest,
     login_failures_lock_the_name_without_revealing_accounts,
+    login_returns_to_the_page_asked_for_and_nowhere_else,
     logout_ends_the_token,
     concurrent_updates_one_wins_one_conflicts,
     department_scoping_and_not_found,
@@ -890,4 +891,77 @@ async fn personal_data_is_sealed_at_rest(app: &TestApp) {
     for p in &stored {
         assert!(p.starts_with("sm4gcm:") && listed.iter().all(|a| !p.contains(&a.password)), "{p}");
     }
+}
+
+/// A page that needs a login sends there with the page to come back to; signing in returns to it
+/// (query kept), staff without one land on their workbench, and nothing but a page of this site is
+/// ever a destination (no open redirect).
+async fn login_returns_to_the_page_asked_for_and_nowhere_else(app: &TestApp) {
+    let browser = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_string();
+    let csrf_of = |html: &str| {
+        let at = html.find(r#"name="csrf" value=""#).expect("csrf field") + r#"name="csrf" value=""#.len();
+        html[at..at + html[at..].find('"').unwrap()].to_string()
+    };
+    let log_in = |client: reqwest::Client, username: String, password: String, next: Option<String>| async move {
+        let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let mut form = vec![("csrf", csrf_of(&page)), ("username", username), ("password", password)];
+        if let Some(n) = next {
+            form.push(("next", n));
+        }
+        client.post(app.url("/login")).form(&form).send().await.unwrap()
+    };
+    let citizen = app.demo("13800138001").await;
+
+    // A deep link with a query, asked for before signing in.
+    let client = browser();
+    let r = client.get(app.url("/my/cases?tab=done")).send().await.unwrap();
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/login?next=%2Fmy%2Fcases%3Ftab%3Ddone".to_string())
+    );
+    let page = client.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"<input type="hidden" name="next" value="/my/cases?tab=done">"#), "{page}");
+    assert!(page.contains("/register?next=%2Fmy%2Fcases%3Ftab%3Ddone"), "registering keeps it too");
+    let r =
+        log_in(client, citizen.username.clone(), citizen.password.clone(), Some("/my/cases?tab=done".into()))
+            .await;
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/my/cases?tab=done".to_string()));
+
+    // Never another site, nor the login page again: the default instead.
+    for evil in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/login?next=/x",
+        " /wallet",
+    ] {
+        let r =
+            log_in(browser(), citizen.username.clone(), citizen.password.clone(), Some(evil.into())).await;
+        assert_eq!((r.status().as_u16(), location(&r)), (303, "/".to_string()), "{evil}");
+        let r = browser()
+            .get(app.url(&format!("/login?next={}", quanban::web::page::encode_query_value(evil))))
+            .send()
+            .await
+            .unwrap();
+        assert!(!r.text().await.unwrap().contains(r#"name="next""#), "{evil} is not carried");
+    }
+    // Staff without a page asked for land on their workbench; people at home.
+    let clerk = app.demo("spj.clerk").await;
+    let r = log_in(browser(), clerk.username.clone(), clerk.password.clone(), None).await;
+    assert_eq!(location(&r), "/workbench");
+    let r = log_in(browser(), citizen.username.clone(), citizen.password.clone(), None).await;
+    assert_eq!(location(&r), "/");
+    // A failed attempt keeps the page to return to.
+    let client = browser();
+    let r = log_in(client, citizen.username.clone(), "wrong-password".into(), Some("/wallet".into())).await;
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.text().await.unwrap().contains(r#"name="next" value="/wallet""#));
 }

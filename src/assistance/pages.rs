@@ -44,7 +44,7 @@ async fn render(state: &AppState, ctx: &PageCtx, errors: Vec<FieldError>) -> Res
 
 pub async fn page(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     if ctx.caller.user_id.is_none() {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(ctx.to_login().into_response());
     }
     render(&state, &ctx, Vec::new()).await
 }

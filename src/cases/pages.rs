@@ -93,7 +93,7 @@ fn lines(
 }
 
 fn require_login(ctx: &PageCtx) -> Result<String, Redirect> {
-    ctx.caller.user_id.clone().ok_or_else(|| Redirect::to("/login"))
+    ctx.caller.user_id.clone().ok_or_else(|| ctx.to_login())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Multipart;
 use serde::Deserialize;
 use sqlx::Row;
@@ -249,6 +249,8 @@ struct ItemPage {
     audience: &'static str,
     materials: Vec<MaterialRow>,
     history: Vec<VersionEntry>,
+    /// The login page, returning here (the apply button for someone not signed in).
+    login_href: String,
 }
 
 pub async fn item(
@@ -278,6 +280,7 @@ pub async fn item(
         t,
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
+        login_href: ctx.login_href(),
         department: names.department(&t, &s.item.department),
         supervisor: s.supervising_department.as_deref().map(|d| names.department(&t, d)).unwrap_or_default(),
         level: level_label(&t, &s.item.level),
@@ -329,6 +332,8 @@ struct BundlePage {
     resolved: Option<ResolvedBundle>,
     materials: Vec<ResolvedMaterial>,
     departments: Vec<String>,
+    /// The login page, returning here with the answers given (for someone not signed in).
+    login_href: String,
 }
 
 pub async fn bundle(
@@ -381,6 +386,7 @@ pub async fn bundle(
         t,
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
+        login_href: ctx.login_href(),
         bundle,
         questions,
         resolved,
@@ -441,7 +447,7 @@ async fn admin_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let Some((department, roles)) = staff_roles(&ctx.caller.actor) else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(ctx.to_login().into_response());
     };
     let city_wide = roles.iter().any(|r| matches!(r, Role::Supervisor | Role::SystemAdmin));
     let proposals = store::list_proposals(&state.db, (!city_wide).then_some(department.as_str()), None)

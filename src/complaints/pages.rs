@@ -208,7 +208,7 @@ pub async fn citizen(
     Query(q): Query<FiledQuery>,
 ) -> Result<Response, PageError> {
     match &ctx.caller.actor {
-        Actor::Anonymous => Ok(Redirect::to("/login").into_response()),
+        Actor::Anonymous => Ok(ctx.to_login().into_response()),
         Actor::Staff { .. } => Ok(Redirect::to("/complaints/desk").into_response()),
         Actor::Person { .. } => citizen_page(&state, &ctx, IntakeForm::default(), Vec::new(), q.filed).await,
     }
@@ -463,7 +463,7 @@ async fn desk_page(
 
 pub async fn desk(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     if ctx.caller.user_id.is_none() {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(ctx.to_login().into_response());
     }
     desk_page(&state, &ctx, IntakeForm::default(), Vec::new(), None).await
 }
@@ -535,7 +535,7 @@ pub async fn dashboard(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
     if ctx.caller.user_id.is_none() {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(ctx.to_login().into_response());
     }
     service::require_staff(&ctx.caller).map_err(|e| ctx.error(e))?;
     let report = service::rates(&state, &q).await.map_err(|e| ctx.error(e))?;

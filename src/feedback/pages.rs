@@ -216,7 +216,7 @@ async fn desk_page(state: &AppState, ctx: &PageCtx, errors: Vec<FieldError>) -> 
 
 pub async fn desk(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
     if ctx.caller.user_id.is_none() {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(ctx.to_login().into_response());
     }
     desk_page(&state, &ctx, Vec::new()).await
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
@@ -230,7 +230,7 @@ async fn inbox_page(
 ) -> Result<Response, PageError> {
     match decide(&ctx.caller.actor, Action::Read, &Resource::GuidanceQueue) {
         Decision::Allow => {}
-        Decision::Unauthenticated => return Ok(Redirect::to("/login").into_response()),
+        Decision::Unauthenticated => return Ok(ctx.to_login().into_response()),
         _ => return Err(ctx.error(ApiError::NotFound)),
     }
     let items = store::inbox(&state.db).await.map_err(|e| ctx.error(e.into()))?;

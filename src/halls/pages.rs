@@ -357,7 +357,7 @@ pub async fn book(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&f.csrf)?;
     if ctx.caller.user_id.is_none() {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(ctx.to_login().into_response());
     }
     let req = BookRequest { hall_code: code.clone(), item_code: f.item.clone(), slot_start: f.slot_start };
     match service::book(&state, &ctx.caller, req).await {
@@ -394,7 +394,7 @@ pub async fn my_appointments(
     ctx: PageCtx,
     Query(q): Query<BookedQuery>,
 ) -> Result<Response, PageError> {
-    let Some(user) = ctx.caller.user_id.clone() else { return Ok(Redirect::to("/login").into_response()) };
+    let Some(user) = ctx.caller.user_id.clone() else { return Ok(ctx.to_login().into_response()) };
     let appointments = store::appointments_of(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
     let page = AppointmentsPage {
         t: ctx.t,

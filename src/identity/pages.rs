@@ -14,7 +14,9 @@ use super::store::{self, Profile};
 use crate::app::AppState;
 use crate::http::{ApiError, FieldError};
 use crate::web::i18n::Tr;
-use crate::web::page::{PageCtx, PageError, UserChip, private_cookie, see_other_with_cookie};
+use crate::web::page::{
+    PageCtx, PageError, UserChip, encode_query_value, private_cookie, safe_next, see_other_with_cookie,
+};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -25,12 +27,15 @@ struct LoginPage {
     errors: Vec<FieldError>,
     username: String,
     registered: bool,
+    /// Where to go after signing in (already checked by [`safe_next`]), or empty.
+    next: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct LoginQuery {
     registered: Option<String>,
+    next: Option<String>,
 }
 
 pub async fn login_form(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Response {
@@ -41,6 +46,7 @@ pub async fn login_form(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Response {
         errors: Vec::new(),
         username: String::new(),
         registered: q.registered.is_some(),
+        next: q.next.as_deref().and_then(safe_next).unwrap_or_default().to_string(),
     };
     ctx.render(StatusCode::OK, &page)
 }
@@ -51,6 +57,7 @@ pub struct LoginForm {
     csrf: String,
     username: String,
     password: String,
+    next: String,
 }
 
 pub async fn login(
@@ -62,7 +69,9 @@ pub async fn login(
     match service::login(&state, &form.username, &form.password, SessionKind::Web).await {
         Ok(s) => {
             let cookie = private_cookie(SESSION_COOKIE, s.token, "/", state.config.secure_cookies);
-            Ok(see_other_with_cookie("/", &cookie))
+            // Back to the page that asked for a login; else staff to their workbench, people home.
+            let to = safe_next(&form.next).unwrap_or(if s.staff { "/workbench" } else { "/" });
+            Ok(see_other_with_cookie(to, &cookie))
         }
         Err(e @ (ApiError::Validation(_) | ApiError::BadCredentials | ApiError::TooManyAttempts { .. })) => {
             let status = e.status();
@@ -80,6 +89,7 @@ pub async fn login(
                 errors,
                 username: form.username.trim().to_string(),
                 registered: false,
+                next: safe_next(&form.next).unwrap_or_default().to_string(),
             };
             Ok(ctx.render(status, &page))
         }
@@ -106,9 +116,11 @@ struct RegisterPage {
     csrf: String,
     errors: Vec<FieldError>,
     fields: Vec<FormField>,
+    /// Where the login after registering returns to (checked), or empty.
+    next: String,
 }
 
-fn register_page(ctx: &PageCtx, input: &RegisterInput, errors: Vec<FieldError>) -> RegisterPage {
+fn register_page(ctx: &PageCtx, input: &RegisterInput, errors: Vec<FieldError>, next: &str) -> RegisterPage {
     let err = |name: &str| errors.iter().find(|e| e.field == name).cloned();
     let fields = vec![
         FormField {
@@ -149,11 +161,18 @@ fn register_page(ctx: &PageCtx, input: &RegisterInput, errors: Vec<FieldError>) 
             error: err("password"),
         },
     ];
-    RegisterPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), errors, fields }
+    let next = safe_next(next).unwrap_or_default().to_string();
+    RegisterPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), errors, fields, next }
 }
 
-pub async fn register_form(ctx: PageCtx) -> Response {
-    let page = register_page(&ctx, &RegisterInput::default(), Vec::new());
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegisterQuery {
+    next: String,
+}
+
+pub async fn register_form(ctx: PageCtx, Query(q): Query<RegisterQuery>) -> Response {
+    let page = register_page(&ctx, &RegisterInput::default(), Vec::new(), &q.next);
     ctx.render(StatusCode::OK, &page)
 }
 
@@ -165,6 +184,7 @@ pub struct RegisterForm {
     id_number: String,
     phone: String,
     password: String,
+    next: String,
 }
 
 pub async fn register(
@@ -180,9 +200,13 @@ pub async fn register(
         password: form.password,
     };
     match service::register(&state, input.clone()).await {
-        Ok(_) => Ok(Redirect::to("/login?registered=1").into_response()),
+        Ok(_) => Ok(match safe_next(&form.next) {
+            Some(next) => Redirect::to(&format!("/login?registered=1&next={}", encode_query_value(next))),
+            None => Redirect::to("/login?registered=1"),
+        }
+        .into_response()),
         Err(ApiError::Validation(errors)) => {
-            let page = register_page(&ctx, &input, errors);
+            let page = register_page(&ctx, &input, errors, &form.next);
             Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(other) => Err(ctx.error(other)),
@@ -223,7 +247,7 @@ struct ProfilePage {
 async fn signed_in_profile(state: &AppState, ctx: &PageCtx) -> Result<Profile, Response> {
     match &ctx.caller.user_id {
         Some(id) => store::profile(&state.db, id).await.map_err(|e| ctx.error(e.into()).into_response()),
-        None => Err(Redirect::to("/login").into_response()),
+        None => Err(ctx.to_login().into_response()),
     }
 }
 

@@ -100,7 +100,8 @@ pub async fn login(
     match user {
         Some(a) if matches && a.active => {
             session::clear_failures(&state.db, &key).await?;
-            Ok(session::create(&state.db, &a.id, kind, state.config.session_hours).await?)
+            let session = session::create(&state.db, &a.id, kind, state.config.session_hours).await?;
+            Ok(NewSession { staff: a.staff, ..session })
         }
         _ => match session::record_failure(&state.db, &key).await? {
             Some(secs) => Err(ApiError::TooManyAttempts { retry_after_secs: secs }),

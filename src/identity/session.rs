@@ -47,6 +47,9 @@ pub struct NewSession {
     pub token: String,
     pub csrf: String,
     pub expires_at: String,
+    /// Whether the account is staff: the login that made the session knows (the session table
+    /// does not), and the web login sends staff to their workbench.
+    pub staff: bool,
 }
 
 pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> StoreResult<NewSession> {
@@ -86,7 +89,7 @@ pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> St
         })
     })
     .await?;
-    Ok(NewSession { token, csrf, expires_at })
+    Ok(NewSession { token, csrf, expires_at, staff: false })
 }
 
 pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {

@@ -211,11 +211,13 @@ pub struct LoginRecord {
     pub id: String,
     pub password_hash: String,
     pub active: bool,
+    /// A staff account (lands on the workbench after signing in).
+    pub staff: bool,
 }
 
 /// Finds an account by login name: a staff username, or a person's mobile number.
 pub async fn find_login(db: &Db, username: &str) -> StoreResult<Option<LoginRecord>> {
-    let row = sqlx::query("SELECT id, password_hash, status FROM users WHERE username = $1")
+    let row = sqlx::query("SELECT id, password_hash, status, kind FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(db.reader())
         .await?;
@@ -224,6 +226,7 @@ pub async fn find_login(db: &Db, username: &str) -> StoreResult<Option<LoginReco
             id: r.try_get("id")?,
             password_hash: r.try_get("password_hash")?,
             active: r.try_get::<String, _>("status")? == "active",
+            staff: r.try_get::<String, _>("kind")? == "staff",
         })
     })
     .transpose()

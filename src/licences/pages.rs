@@ -22,7 +22,7 @@ use crate::web::i18n::Tr;
 use crate::web::page::{PageCtx, PageError, UserChip};
 
 fn require_login(ctx: &PageCtx) -> Result<String, Redirect> {
-    ctx.caller.user_id.clone().ok_or_else(|| Redirect::to("/login"))
+    ctx.caller.user_id.clone().ok_or_else(|| ctx.to_login())
 }
 
 /// One card as the wallet and the desk list it.

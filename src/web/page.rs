@@ -34,6 +34,8 @@ pub struct PageCtx {
     new_cookie: Option<String>,
     pub secure_cookies: bool,
     pub path: String,
+    /// The page asked for (path and query) when it was a GET: where signing in returns to.
+    pub here: Option<String>,
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -59,6 +61,9 @@ impl FromRequestParts<AppState> for PageCtx {
             new_cookie,
             secure_cookies: state.config.secure_cookies,
             path: parts.uri.path().to_string(),
+            here: (parts.method == axum::http::Method::GET)
+                .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
+                .flatten(),
         })
     }
 }
@@ -69,6 +74,20 @@ impl PageCtx {
             Actor::Anonymous => None,
             Actor::Person { .. } => Some(UserChip { is_staff: false }),
             Actor::Staff { .. } => Some(UserChip { is_staff: true }),
+        }
+    }
+
+    /// The login page, asked to come back here afterwards (a GET page; after a form post the
+    /// user starts again from the login page's default).
+    pub fn to_login(&self) -> axum::response::Redirect {
+        axum::response::Redirect::to(&self.login_href())
+    }
+
+    /// The login page's address, with this page to come back to when it is a GET page.
+    pub fn login_href(&self) -> String {
+        match self.here.as_deref().and_then(safe_next) {
+            Some(here) => format!("/login?next={}", encode_query_value(here)),
+            None => "/login".to_string(),
         }
     }
 
@@ -125,6 +144,20 @@ pub fn see_other_with_cookie(to: &str, cookie: &Cookie<'_>) -> Response {
         resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
     }
     resp
+}
+
+/// `next` if it is a page of this site to return to after signing in: a path starting with one
+/// `/` (never `//host` or `/\host`, which browsers read as another site), without control
+/// characters or backslashes, not the login page itself. Anything else is ignored, so the login
+/// page cannot be used to send people to another site.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2000
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && !(next == "/login" || next.starts_with("/login?") || next.starts_with("/logout"));
+    ok.then_some(next)
 }
 
 /// Percent-encodes a query-string value (unreserved characters kept).
