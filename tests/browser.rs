@@ -1155,6 +1155,7 @@ async fn bundle_application(s: &Session) {
     s.wait_for_path(&contact.replace("/contact", "/check")).await;
     let answers = s.text("#check-answers").await;
     assert!(answers.contains('？') || answers.contains('?'), "questions shown as text, not ids: {answers}");
+    shoot_both(s, "bundle-check").await;
     s.click("#submit-application").await;
     let page = s.wait_loaded().await;
     assert!(page.ends_with("?submitted=1"), "{page}");
