@@ -86,7 +86,7 @@ pub async fn run(args: ComplaintArgs) -> anyhow::Result<()> {
     let all: Vec<&Labelled> = set.iter().collect();
     let (t1, t3, dept) = score(&cold, &taxonomy, &all);
     println!(
-        "  cold (taxonomy + duties, trained in {train_ms:.1} ms): top-1 {} · top-3 {} · department {}",
+        "  cold (taxonomy, examples + duties, trained in {train_ms:.1} ms): top-1 {} · top-3 {} · department {}",
         pct(t1, all.len()),
         pct(t3, all.len()),
         pct(dept, all.len())

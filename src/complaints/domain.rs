@@ -33,6 +33,10 @@ pub struct Category {
     /// Words that seed the classifier beside the department's duties.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Sentences as citizens say them that belong here: the classifier learns everyday wording
+    /// ("路灯不亮好几天了") from them, which keywords alone do not cover.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 /// A location rule: this category in this district goes to a district unit.
@@ -331,6 +335,17 @@ pub fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// What the classifier counts in a text: its words ([`tokens`]) and every pair of adjacent
+/// letters (character bigrams, marked so they never equal a word). The pairs catch what the
+/// segmenter splits unluckily: "路灯不亮" is cut as 路 / 灯不亮, but still has the pair 路灯.
+pub fn features(text: &str) -> Vec<String> {
+    let mut out = tokens(text);
+    let letters: Vec<char> =
+        text.chars().filter(|c| c.is_alphabetic()).flat_map(char::to_lowercase).collect();
+    out.extend(letters.windows(2).map(|w| format!("\u{1}{}{}", w[0], w[1])));
+    out
+}
+
 /// One training example: a text that belongs to a category, with a weight.
 #[derive(Clone, Debug)]
 pub struct Example {
@@ -339,9 +354,10 @@ pub struct Example {
     pub weight: f64,
 }
 
-/// A multinomial naive Bayes classifier over jieba words. It is trained from the taxonomy
-/// (category names and keywords), the departments' duties and past routing (complaints that
-/// stayed where they were sent), so it needs no hand-labelled corpus to start.
+/// A multinomial naive Bayes classifier over jieba words and character pairs ([`features`]). It
+/// is trained from the taxonomy (category names, keywords and citizen-style examples), the
+/// departments' duties and past routing (complaints that stayed where they were sent), so it
+/// needs no hand-labelled corpus to start.
 #[derive(Clone, Debug, Default)]
 pub struct Classifier {
     categories: Vec<String>,
@@ -374,7 +390,7 @@ impl Classifier {
             used += 1;
             docs[c] += e.weight;
             // Long texts would drown the keywords: a text's words share its weight (damped).
-            let words = tokens(&e.text);
+            let words = features(&e.text);
             let share = e.weight / (words.len().max(1) as f64).sqrt();
             for w in words {
                 counts.entry(w).or_insert_with(|| vec![0.0; k])[c] += share;
@@ -409,7 +425,7 @@ impl Classifier {
             return Vec::new();
         }
         let words: Vec<String> =
-            tokens(text).into_iter().filter(|w| self.word_log_prob.contains_key(w)).collect();
+            features(text).into_iter().filter(|w| self.word_log_prob.contains_key(w)).collect();
         if words.is_empty() {
             return Vec::new();
         }
@@ -448,6 +464,10 @@ pub fn seed_examples(taxonomy: &Taxonomy, duties: &HashMap<String, Vec<String>>)
         out.push(Example { category: c.code.clone(), text: c.name.clone(), weight: 3.0 });
         for k in &c.keywords {
             out.push(Example { category: c.code.clone(), text: k.clone(), weight: 3.0 });
+        }
+        // A whole sentence weighs one (its words share it); keywords weigh three each.
+        for e in &c.examples {
+            out.push(Example { category: c.code.clone(), text: e.clone(), weight: 1.0 });
         }
         let siblings = taxonomy.categories.iter().filter(|o| o.department == c.department).count().max(1);
         for d in duties.get(&c.department).into_iter().flatten() {
@@ -1092,16 +1112,46 @@ mod tests {
         let best = |s: &str| model.classify(s).first().map(|x| x.category.clone()).unwrap_or_default();
         assert_eq!(best("我家暖气一点都不热，屋里才十几度"), "city.heating");
         assert_eq!(best("自来水停了两天也没人通知"), "water.supply");
-        // 小区 pulls towards the housing categories; the cold model still ranks water in its top 3
-        // (the bench reports the accuracy on 304 labelled complaints).
-        let top3 = model.classify("小区停水两天了也没人通知");
-        assert!(top3.iter().take(3).any(|s| s.category == "water.supply"), "{top3:?}");
+        assert_eq!(best("小区停水两天了也没人通知"), "water.supply");
+        // The desk's two misroutes (停水 went to 物业管理, 路灯 to 电梯安全), in words of their own;
+        // 路灯不亮 is cut 路 / 灯不亮 by the segmenter and found by its character pairs.
+        assert_eq!(best("我们楼前的路灯坏了一个礼拜，晚上出门啥也看不见"), "city.road_damage");
+        assert_eq!(best("路灯不亮"), "city.road_damage");
+        assert_eq!(best("今天一早家里就停水了，物业说不清楚怎么回事"), "water.supply");
         assert_eq!(best("楼下饭店油烟太大，呛得没法开窗"), "city.cooking_fumes");
         assert_eq!(best("公司拖欠我三个月工资不给"), "labour.wages");
         let all = model.classify("暖气不热");
         let total: f64 = all.iter().map(|s| s.probability).sum();
         assert!((total - 1.0).abs() < 1e-9);
         assert!(model.classify("，。！").is_empty());
+    }
+
+    /// The held-out set (304 complaints written apart from the keywords and the examples, the
+    /// same the bench reports on): the cold model routes at least 80 % to the right category and
+    /// 83 % to the right department. A guard against changes that make it worse; the bench prints
+    /// the figures.
+    #[test]
+    fn the_cold_classifier_holds_its_accuracy_on_the_held_out_set() {
+        #[derive(Deserialize)]
+        struct Labelled {
+            text: String,
+            category: String,
+        }
+        let held_out: Vec<Labelled> =
+            serde_json::from_str(include_str!("eval_complaints.json")).expect("labelled complaints");
+        let t = taxonomy();
+        let codes: Vec<String> = t.categories.iter().map(|c| c.code.clone()).collect();
+        let model = Classifier::train(&codes, &seed_examples(&t, &duties()));
+        let department = |code: &str| t.category(code).map(|c| c.department.clone());
+        let (mut category_hits, mut department_hits) = (0, 0);
+        for l in &held_out {
+            let best = model.classify(&l.text).first().map(|s| s.category.clone()).unwrap_or_default();
+            category_hits += usize::from(best == l.category);
+            department_hits += usize::from(department(&best) == department(&l.category));
+        }
+        let n = held_out.len() as f64;
+        let (top1, dept) = (category_hits as f64 / n, department_hits as f64 / n);
+        assert!(top1 >= 0.80 && dept >= 0.83, "top-1 {top1:.3}, department {dept:.3} on {n} complaints");
     }
 
     #[test]

@@ -50,7 +50,15 @@ impl Model {
     pub async fn retrain(&self, db: &Db) -> anyhow::Result<()> {
         let taxonomy = store::taxonomy(db).await?;
         let duties = store::duties(db).await?;
-        let mut examples = domain::seed_examples(&taxonomy, &duties);
+        // A taxonomy stored before categories had examples learns from the shipped ones (by code).
+        let mut seeded = taxonomy.clone();
+        let shipped = default_taxonomy()?;
+        for c in seeded.categories.iter_mut().filter(|c| c.examples.is_empty()) {
+            if let Some(s) = shipped.category(&c.code) {
+                c.examples = s.examples.clone();
+            }
+        }
+        let mut examples = domain::seed_examples(&seeded, &duties);
         examples.extend(store::routing_history(db, 20_000).await?);
         let codes: Vec<String> = taxonomy.categories.iter().map(|c| c.code.clone()).collect();
         let classifier = Classifier::train(&codes, &examples);
