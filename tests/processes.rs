@@ -12,8 +12,9 @@ use quanban::app::AppState;
 use quanban::config::Config;
 use serde_json::json;
 
-/// A database with people stored in clear (from before sealing existed), two apps starting on it
-/// together: each row is sealed once, the audit log says so once, and the person signs in.
+/// A database with people and queued messages stored in clear (from before sealing existed), two
+/// apps starting on it together: each row is sealed once, the audit log says so once, the person
+/// signs in and the messages open to their addresses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_apps_seal_clear_personal_data_once() {
     let Some((url, _name)) = fresh_pg_database().await else { return };
@@ -32,6 +33,33 @@ async fn two_apps_seal_clear_personal_data_once() {
         let clear_id = clear_id.replace("333", &id[7..].repeat(3));
         common::insert_clear_person(&first.db, id, phone, &clear_id, &hash).await;
     }
+    // Two queued messages to legacy-1, addressed in clear as the outbox used to keep them.
+    first
+        .db
+        .write(|c| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO notifications (id, user_id, title_zh, title_en, body_zh, body_en, created_at) \
+                     VALUES ('n-legacy', 'legacy-1', '旧消息', 'Old message', '正文', 'Body', '2026-01-01T00:00:00Z')",
+                )
+                .execute(&mut *c)
+                .await?;
+                for (id, channel, to) in [("o-sms", "sms", "13912340001"), ("o-mail", "email", "old@example.cn")] {
+                    sqlx::query(
+                        "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
+                         VALUES ($1, 'n-legacy', $2, $3, '正文', 'pending', 0, '2026-01-01T00:00:00Z')",
+                    )
+                    .bind(id)
+                    .bind(channel)
+                    .bind(to)
+                    .execute(&mut *c)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
     first.db.close().await;
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("app a starts"), b.expect("app b starts"));
@@ -51,6 +79,20 @@ async fn two_apps_seal_clear_personal_data_once() {
     let people: u64 =
         summaries.iter().map(|s| s.split_whitespace().find_map(|w| w.parse::<u64>().ok()).unwrap_or(0)).sum();
     assert_eq!(people, 2, "each person sealed once in all: {summaries:?}");
+    assert_eq!(count("SELECT COUNT(*) FROM outbox WHERE recipient LIKE 'sm4gcm:%'").await, 2);
+    let summaries: Vec<String> =
+        sqlx::query_scalar("SELECT summary FROM audit_log WHERE action = 'platform.personal_data_sealed'")
+            .fetch_all(a.db.reader())
+            .await
+            .unwrap();
+    let values: u64 =
+        summaries.iter().map(|s| s.split_whitespace().find_map(|w| w.parse::<u64>().ok()).unwrap_or(0)).sum();
+    assert_eq!(values, 2, "each address sealed once in all: {summaries:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let sender = quanban::cases::notify::FileSender::new(dir.path().join("outbox.jsonl"), b.clock().clone());
+    assert_eq!(quanban::cases::notify::dispatch_once(&b.db, &sender).await.unwrap(), (2, 0));
+    let sent = std::fs::read_to_string(dir.path().join("outbox.jsonl")).unwrap();
+    assert!(sent.contains(r#""to":"13912340001""#) && sent.contains(r#""to":"old@example.cn""#), "{sent}");
     assert!(quanban::audit::store::verify(&a.db).await.unwrap().is_ok());
     // The person signs in, through either app.
     for app in [&a, &b] {
