@@ -4,14 +4,13 @@
 
 use rand::Rng;
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::audit::{self, NewEntry};
 use crate::identity::authz::Role;
 use crate::identity::domain::{IdNumber, Phone, credit_code_check_char, id_number_check_char};
 use crate::identity::password;
 use crate::identity::store::{self, NewEnterprise, NewPerson, NewStaff};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult, query};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DemoAccount {
@@ -60,7 +59,7 @@ pub fn credit_code(body17: &str) -> Option<String> {
 
 /// Production refuses a database that holds demo accounts (checked first at start-up).
 pub async fn refuse_in_production(db: &Db) -> anyhow::Result<()> {
-    let n = sqlx::query("SELECT COUNT(*) AS n FROM demo_accounts").fetch_one(db.reader()).await?;
+    let n = query("SELECT COUNT(*) AS n FROM demo_accounts").read_one(db.reader()).await?;
     if n.try_get::<i64, _>("n")? > 0 {
         anyhow::bail!(
             "this database contains demo accounts; production mode refuses to run on it (use a fresh database)"
@@ -139,51 +138,43 @@ pub async fn ensure(db: &Db, production: bool, vault: &crate::platform::pii::Vau
     let open311_key = crate::complaints::open311::new_key();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            if !crate::store::claim_once(conn, "demo_seeded", &now).await? {
-                return Ok(());
+        if !crate::store::claim_once(conn, "demo_seeded", &now)? {
+            return Ok(());
+        }
+        for s in &staff {
+            store::create_staff_in(conn, &now, "system:demo", &store::new_user_id(), s)?;
+        }
+        for (person, enterprise) in &people {
+            let uid = store::new_user_id();
+            store::create_person_in(conn, &now, &uid, person)?;
+            if let Some(e) = enterprise {
+                store::create_enterprise_in(conn, &now, &uid, e)?;
             }
-            for s in &staff {
-                store::create_staff_in(conn, &now, "system:demo", &store::new_user_id(), s).await?;
-            }
-            for (person, enterprise) in &people {
-                let uid = store::new_user_id();
-                store::create_person_in(conn, &now, &uid, person).await?;
-                if let Some(e) = enterprise {
-                    store::create_enterprise_in(conn, &now, &uid, e).await?;
-                }
-            }
-            for (a, sealed) in accounts.iter().zip(&sealed_passwords) {
-                sqlx::query(
-                    "INSERT INTO demo_accounts (username, role, department, password) VALUES ($1, $2, $3, $4)",
-                )
+        }
+        for (a, sealed) in accounts.iter().zip(&sealed_passwords) {
+            query("INSERT INTO demo_accounts (username, role, department, password) VALUES ($1, $2, $3, $4)")
                 .bind(&a.username)
                 .bind(&a.role)
                 .bind(&a.department)
                 .bind(sealed)
-                .execute(&mut *conn)
-                .await?;
-            }
-            // A working Open311 key for the demo client (only its digest is a credential).
-            sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_open311_key', $1)")
-                .bind(&open311_key)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)")
-                .bind(crate::complaints::open311::key_hash(&open311_key))
-                .bind("演示客户端 Demo client")
-                .bind(&now)
-                .execute(&mut *conn)
-                .await?;
-            let summary = format!("{} demo accounts", accounts.len());
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new("system", "system:demo", "demo.accounts_created", "demo_accounts", summary),
-            )
-            .await?;
-            Ok(())
-        })
+                .execute(&mut *conn)?;
+        }
+        // A working Open311 key for the demo client (only its digest is a credential).
+        query("INSERT INTO settings (key, value) VALUES ('demo_open311_key', $1)")
+            .bind(&open311_key)
+            .execute(&mut *conn)?;
+        query("INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)")
+            .bind(crate::complaints::open311::key_hash(&open311_key))
+            .bind("演示客户端 Demo client")
+            .bind(&now)
+            .execute(&mut *conn)?;
+        let summary = format!("{} demo accounts", accounts.len());
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new("system", "system:demo", "demo.accounts_created", "demo_accounts", summary),
+        )?;
+        Ok(())
     })
     .await?;
     Ok(())
@@ -201,8 +192,8 @@ const DEMO_ENTERPRISE: (&str, &str) = ("91370100MA3C00001", "济南泉城小馆�
 /// The demo accounts with their passwords (kept sealed: see [`crate::platform::pii`]).
 pub async fn list(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<Vec<DemoAccount>> {
     let rows =
-        sqlx::query("SELECT username, role, department, password FROM demo_accounts ORDER BY role, username")
-            .fetch_all(db.reader())
+        query("SELECT username, role, department, password FROM demo_accounts ORDER BY role, username")
+            .read_all(db.reader())
             .await?;
     rows.iter()
         .map(|r| {
@@ -220,8 +211,8 @@ pub async fn list(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<V
 
 /// The demo Open311 client's key, if the demo accounts were created.
 pub async fn open311_key(db: &Db) -> StoreResult<Option<String>> {
-    Ok(sqlx::query("SELECT value FROM settings WHERE key = 'demo_open311_key'")
-        .fetch_optional(db.reader())
+    Ok(query("SELECT value FROM settings WHERE key = 'demo_open311_key'")
+        .read_optional(db.reader())
         .await?
         .map(|r| r.try_get("value"))
         .transpose()?)

@@ -642,17 +642,15 @@ async fn contact_details_are_sealed_at_rest(app: &TestApp) {
     let clear_form = json!({"contact_name": "张伟", "contact_phone": "13800138001", "address": "", "description": "", "email": ""}).to_string();
     let (nn, hid) = (n.clone(), help_id.clone());
     db.write(move |c| {
-        Box::pin(async move {
-            sqlx::query("UPDATE cases SET form = $1 WHERE number = $2").bind(&clear_form).bind(&nn).execute(&mut *c).await?;
-            sqlx::query("UPDATE assistance_requests SET contact_phone = '13800138001' WHERE id = $1")
+
+            quanban::store::query("UPDATE cases SET form = $1 WHERE number = $2").bind(&clear_form).bind(&nn).execute(&mut *c)?;
+            quanban::store::query("UPDATE assistance_requests SET contact_phone = '13800138001' WHERE id = $1")
                 .bind(&hid)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query("UPDATE outbox SET recipient = '13800138001', status = 'pending', claimed_by = NULL, claimed_at = NULL WHERE channel = 'sms'")
-                .execute(&mut *c)
-                .await?;
+                .execute(&mut *c)?;
+            quanban::store::query("UPDATE outbox SET recipient = '13800138001', status = 'pending', claimed_by = NULL, claimed_at = NULL WHERE channel = 'sms'")
+                .execute(&mut *c)?;
             Ok(())
-        })
+
     })
     .await
     .unwrap();

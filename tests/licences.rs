@@ -451,18 +451,14 @@ async fn status_positions_from_before_permutation_are_never_shared(app: &TestApp
     // The licence as the old platform stored it: at a plain position, the one `last + 1` maps to.
     let id = old_id.clone();
     db.write(move |c| {
-        Box::pin(async move {
-            sqlx::query("UPDATE credentials SET status_index = $1 WHERE id = $2")
-                .bind(taken)
-                .bind(&id)
-                .execute(&mut *c)
-                .await?;
-            // A database from before has not been scanned yet.
-            sqlx::query("DELETE FROM settings WHERE key = 'status_positions_permuted'")
-                .execute(&mut *c)
-                .await?;
-            Ok(())
-        })
+        quanban::store::query("UPDATE credentials SET status_index = $1 WHERE id = $2")
+            .bind(taken)
+            .bind(&id)
+            .execute(&mut *c)?;
+        // A database from before has not been scanned yet.
+        quanban::store::query("DELETE FROM settings WHERE key = 'status_positions_permuted'")
+            .execute(&mut *c)?;
+        Ok(())
     })
     .await
     .unwrap();

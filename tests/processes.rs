@@ -37,26 +37,24 @@ async fn two_apps_seal_clear_personal_data_once() {
     first
         .db
         .write(|c| {
-            Box::pin(async move {
-                sqlx::query(
+
+                quanban::store::query(
                     "INSERT INTO notifications (id, user_id, title_zh, title_en, body_zh, body_en, created_at) \
                      VALUES ('n-legacy', 'legacy-1', '旧消息', 'Old message', '正文', 'Body', '2026-01-01T00:00:00Z')",
                 )
-                .execute(&mut *c)
-                .await?;
+                .execute(&mut *c)?;
                 for (id, channel, to) in [("o-sms", "sms", "13912340001"), ("o-mail", "email", "old@example.cn")] {
-                    sqlx::query(
+                    quanban::store::query(
                         "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
                          VALUES ($1, 'n-legacy', $2, $3, '正文', 'pending', 0, '2026-01-01T00:00:00Z')",
                     )
                     .bind(id)
                     .bind(channel)
                     .bind(to)
-                    .execute(&mut *c)
-                    .await?;
+                    .execute(&mut *c)?;
                 }
                 Ok(())
-            })
+
         })
         .await
         .unwrap();
@@ -602,12 +600,9 @@ async fn audit_verify_command_names_the_broken_entry() {
     app.state
         .db
         .write(|c| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM audit_log WHERE stream = 'system' AND seq = 1")
-                    .execute(&mut *c)
-                    .await?;
-                Ok(())
-            })
+            quanban::store::query("DELETE FROM audit_log WHERE stream = 'system' AND seq = 1")
+                .execute(&mut *c)?;
+            Ok(())
         })
         .await
         .unwrap();

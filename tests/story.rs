@@ -449,14 +449,11 @@ async fn tampering_is_detected(app: &TestApp) {
     let db = &app.state.db;
     // Alter one summary behind the platform's back.
     db.write(|c| {
-        Box::pin(async move {
-            sqlx::query(
-                "UPDATE audit_log SET summary = 'nothing happened' WHERE stream = 'system' AND seq = 1",
-            )
-            .execute(&mut *c)
-            .await?;
-            Ok(())
-        })
+        quanban::store::query(
+            "UPDATE audit_log SET summary = 'nothing happened' WHERE stream = 'system' AND seq = 1",
+        )
+        .execute(&mut *c)?;
+        Ok(())
     })
     .await
     .unwrap();
@@ -499,29 +496,32 @@ async fn a_rewritten_and_rehashed_log_fails_the_signature_check(app: &TestApp) {
     let rewritten = entries.clone();
     let stream_for_write = stream.clone();
     db.write(move |c| {
-        Box::pin(async move {
-            for e in &rewritten {
-                sqlx::query("UPDATE audit_log SET summary = $1, prev_hash = $2, hash = $3 WHERE stream = $4 AND seq = $5")
-                    .bind(&e.summary)
-                    .bind(&e.prev_hash)
-                    .bind(&e.hash)
-                    .bind(&e.stream)
-                    .bind(e.seq)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            let last = rewritten.last().unwrap();
-            sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = $2").bind(&last.hash).bind(&stream_for_write).execute(&mut *c).await?;
-            for e in &rewritten {
-                sqlx::query("UPDATE audit_checkpoint_heads SET hash = $1 WHERE stream = $2 AND seq = $3")
-                    .bind(&e.hash)
-                    .bind(&stream_for_write)
-                    .bind(e.seq)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            Ok(())
-        })
+        for e in &rewritten {
+            quanban::store::query(
+                "UPDATE audit_log SET summary = $1, prev_hash = $2, hash = $3 WHERE stream = $4 AND seq = $5",
+            )
+            .bind(&e.summary)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .bind(&e.stream)
+            .bind(e.seq)
+            .execute(&mut *c)?;
+        }
+        let last = rewritten.last().unwrap();
+        quanban::store::query("UPDATE audit_heads SET hash = $1 WHERE stream = $2")
+            .bind(&last.hash)
+            .bind(&stream_for_write)
+            .execute(&mut *c)?;
+        for e in &rewritten {
+            quanban::store::query(
+                "UPDATE audit_checkpoint_heads SET hash = $1 WHERE stream = $2 AND seq = $3",
+            )
+            .bind(&e.hash)
+            .bind(&stream_for_write)
+            .bind(e.seq)
+            .execute(&mut *c)?;
+        }
+        Ok(())
     })
     .await
     .unwrap();
@@ -544,15 +544,12 @@ async fn a_rewritten_and_rehashed_log_fails_the_signature_check(app: &TestApp) {
         let hash = checkpoint_hash(&prev, cid, &at, &heads);
         let (p, h) = (prev.clone(), hash.clone());
         db.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE audit_checkpoints SET prev_hash = $1, hash = $2 WHERE id = $3")
-                    .bind(&p)
-                    .bind(&h)
-                    .bind(cid)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
+            quanban::store::query("UPDATE audit_checkpoints SET prev_hash = $1, hash = $2 WHERE id = $3")
+                .bind(&p)
+                .bind(&h)
+                .bind(cid)
+                .execute(&mut *conn)?;
+            Ok(())
         })
         .await
         .unwrap();

@@ -1,12 +1,10 @@
 //! Assistance requests and their notes in the database.
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
 use crate::platform::pii::Vault;
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, Row, StoreError, StoreResult, query};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Request {
@@ -47,7 +45,7 @@ const COLUMNS: &str = "r.id, r.requester_id, u.name AS requester_name, r.enterpr
 /// The column the contact phone is sealed for (personal data at rest).
 pub const PHONE_COLUMN: &str = "assistance_requests.contact_phone";
 
-fn from_row(r: &AnyRow, vault: &Vault) -> StoreResult<Request> {
+fn from_row(r: &Row, vault: &Vault) -> StoreResult<Request> {
     let phone: String = r.try_get("contact_phone")?;
     Ok(Request {
         id: r.try_get("id")?,
@@ -75,16 +73,14 @@ fn from_row(r: &AnyRow, vault: &Vault) -> StoreResult<Request> {
 const FROM: &str = "FROM assistance_requests r JOIN users u ON u.id = r.requester_id LEFT JOIN users o ON o.id = r.officer_id";
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Request>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} {FROM} WHERE r.id = $1")))
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?;
+    let row =
+        query(format!("SELECT {COLUMNS} {FROM} WHERE r.id = $1")).bind(id).read_optional(db.reader()).await?;
     let Some(row) = row else { return Ok(None) };
     let mut r = from_row(&row, db.vault()?)?;
     let notes =
-        sqlx::query("SELECT author_name, text, at FROM assistance_notes WHERE request_id = $1 ORDER BY seq")
+        query("SELECT author_name, text, at FROM assistance_notes WHERE request_id = $1 ORDER BY seq")
             .bind(id)
-            .fetch_all(db.reader())
+            .read_all(db.reader())
             .await?;
     r.notes = notes
         .iter()
@@ -101,14 +97,14 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Request>> {
 
 /// A requester's own requests, an officer's assigned ones, or (neither given) all of them.
 pub async fn list(db: &Db, requester: Option<&str>, officer: Option<&str>) -> StoreResult<Vec<Request>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {COLUMNS} {FROM} WHERE (CAST($1 AS TEXT) IS NULL OR r.requester_id = $1) \
          AND (CAST($2 AS TEXT) IS NULL OR r.officer_id = $2) \
          ORDER BY r.created_at DESC LIMIT 200"
-    )))
+    ))
     .bind(requester)
     .bind(officer)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     let vault = db.vault()?;
     rows.iter().map(|r| from_row(r, vault)).collect()
@@ -128,8 +124,8 @@ pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
     let now = db.now_text();
     let phone = db.vault()?.seal(&r.contact_phone, PHONE_COLUMN);
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
+
+            query(
                 "INSERT INTO assistance_requests (id, requester_id, enterprise, item_code, project_name, description, \
                  contact_phone, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $8)",
             )
@@ -141,8 +137,7 @@ pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
             .bind(&r.description)
             .bind(&phone)
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             audit::store::append(
                 conn,
                 &now,
@@ -153,10 +148,9 @@ pub async fn create(db: &Db, r: NewRequest) -> StoreResult<()> {
                     format!("assistance:{}", r.id),
                     r.item_code.clone().or(r.project_name.clone()).unwrap_or_default(),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
@@ -180,12 +174,12 @@ pub struct Change {
 pub async fn change(db: &Db, c: Change) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             let (rating, comment) = match &c.rating {
                 Some((r, comment)) => (Some(*r), comment.clone()),
                 None => (None, None),
             };
-            let done = sqlx::query(
+            let done = query(
                 "UPDATE assistance_requests SET status = COALESCE($1, status), officer_id = COALESCE($2, officer_id), \
                  assigned_by = COALESCE($3, assigned_by), poa_text = COALESCE($4, poa_text), \
                  poa_signed_at = CASE WHEN $4 IS NULL THEN poa_signed_at ELSE $5 END, \
@@ -201,18 +195,16 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<()> {
             .bind(&comment)
             .bind(&c.id)
             .bind(c.version)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict);
             }
             if let Some(text) = &c.note {
-                let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM assistance_notes WHERE request_id = $1")
+                let seq: i64 = query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM assistance_notes WHERE request_id = $1")
                     .bind(&c.id)
-                    .fetch_one(&mut *conn)
-                    .await?
+                    .fetch_one(&mut *conn)?
                     .try_get("n")?;
-                sqlx::query(
+                query(
                     "INSERT INTO assistance_notes (request_id, seq, author_id, author_name, text, at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
@@ -222,8 +214,7 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<()> {
                 .bind(&c.actor_name)
                 .bind(text)
                 .bind(&now)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
             }
             audit::store::append(
                 conn,
@@ -235,10 +226,9 @@ pub async fn change(db: &Db, c: Change) -> StoreResult<()> {
                     format!("assistance:{}", c.id),
                     c.note.clone().unwrap_or_default(),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
@@ -254,7 +244,7 @@ pub async fn holds_attorney(
     code: &str,
     enterprise: Option<&str>,
 ) -> StoreResult<bool> {
-    Ok(sqlx::query(
+    Ok(query(
         "SELECT 1 AS x FROM assistance_requests WHERE officer_id = $1 AND requester_id = $2 AND status = 'authorized' \
          AND (item_code IS NULL OR item_code = $3) AND COALESCE(enterprise, '') = $4",
     )
@@ -262,7 +252,7 @@ pub async fn holds_attorney(
     .bind(requester)
     .bind(code)
     .bind(enterprise.unwrap_or(""))
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?
     .is_some())
 }

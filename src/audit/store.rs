@@ -2,26 +2,22 @@
 
 use std::collections::HashMap;
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
-
 use super::domain::{Break, Entry, GENESIS, NewEntry, checkpoint_hash, verify_stream};
-use crate::store::{Db, StoreResult};
+use crate::store::{Db, Row, StoreResult, Tx, query};
 
 /// Appends `entry` to its stream at `at` (stored time text, the change's own time). Call it with
 /// the connection of the transaction that makes the change, so both commit or neither does.
-pub async fn append(conn: &mut AnyConnection, at: &str, entry: NewEntry) -> StoreResult<Entry> {
+pub fn append(conn: &mut dyn Tx, at: &str, entry: NewEntry) -> StoreResult<Entry> {
     // Create or bump the stream head in one statement. The row lock this takes on PostgreSQL makes
     // writers of one stream queue here while other streams go ahead in parallel. RETURNING gives
     // the new seq and the hash it still holds: the previous entry's (or GENESIS for a new stream).
-    let head = sqlx::query(
+    let head = query(
         "INSERT INTO audit_heads (stream, seq, hash, checkpointed_seq) VALUES ($1, 1, $2, 0) \
          ON CONFLICT (stream) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash",
     )
     .bind(&entry.stream)
     .bind(GENESIS)
-    .fetch_one(&mut *conn)
-    .await?;
+    .fetch_one(&mut *conn)?;
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("hash")?;
     let mut stored = Entry {
@@ -36,7 +32,7 @@ pub async fn append(conn: &mut AnyConnection, at: &str, entry: NewEntry) -> Stor
         hash: String::new(),
     };
     stored.hash = stored.computed_hash();
-    sqlx::query(
+    query(
         "INSERT INTO audit_log (stream, seq, at, actor, action, resource, summary, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -49,8 +45,7 @@ pub async fn append(conn: &mut AnyConnection, at: &str, entry: NewEntry) -> Stor
     .bind(&stored.summary)
     .bind(&stored.prev_hash)
     .bind(&stored.hash)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     // The `audit_head_follows` trigger (see the migrations) now sets the head's hash.
     Ok(stored)
 }
@@ -62,12 +57,11 @@ pub async fn checkpoint(db: &Db, key: &crate::licences::proof::SigningKey) -> St
     let at = db.now_text();
     let key = key.clone();
     db.write(move |conn| {
-        Box::pin(async move {
-            let moved = sqlx::query(
+
+            let moved = query(
                 "SELECT stream, seq, hash FROM audit_heads WHERE seq > checkpointed_seq ORDER BY stream",
             )
-            .fetch_all(&mut *conn)
-            .await?;
+            .fetch_all(&mut *conn)?;
             if moved.is_empty() {
                 return Ok(None);
             }
@@ -75,16 +69,15 @@ pub async fn checkpoint(db: &Db, key: &crate::licences::proof::SigningKey) -> St
                 .iter()
                 .map(|r| Ok((r.try_get("stream")?, r.try_get("seq")?, r.try_get("hash")?)))
                 .collect::<Result<_, sqlx::Error>>()?;
-            let last = sqlx::query("SELECT id, hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *conn)
-                .await?;
+            let last = query("SELECT id, hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *conn)?;
             let (id, prev) = match last {
                 Some(r) => (r.try_get::<i64, _>("id")? + 1, r.try_get::<String, _>("hash")?),
                 None => (1, GENESIS.to_string()),
             };
             let hash = checkpoint_hash(&prev, id, &at, &heads);
             let signature = hex::encode(key.sign(&super::domain::signed_message(&hash)));
-            sqlx::query(
+            query(
                 "INSERT INTO audit_checkpoints (id, at, prev_hash, hash, streams, signature, key_id) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
@@ -95,26 +88,23 @@ pub async fn checkpoint(db: &Db, key: &crate::licences::proof::SigningKey) -> St
             .bind(heads.len() as i64)
             .bind(&signature)
             .bind(key.public_key().to_multibase())
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             for (stream, seq, hash) in &heads {
-                sqlx::query(
+                query(
                     "INSERT INTO audit_checkpoint_heads (checkpoint_id, stream, seq, hash) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(id)
                 .bind(stream)
                 .bind(seq)
                 .bind(hash)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query("UPDATE audit_heads SET checkpointed_seq = $1 WHERE stream = $2")
+                .execute(&mut *conn)?;
+                query("UPDATE audit_heads SET checkpointed_seq = $1 WHERE stream = $2")
                     .bind(seq)
                     .bind(stream)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(&mut *conn)?;
             }
             Ok(Some(id))
-        })
+
     })
     .await
 }
@@ -137,11 +127,11 @@ pub struct PublishedCheckpoint {
 
 /// The most recent checkpoints, newest first.
 pub async fn recent_checkpoints(db: &Db, limit: i64) -> StoreResult<Vec<PublishedCheckpoint>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, at, prev_hash, hash, streams, signature, key_id FROM audit_checkpoints ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -166,9 +156,8 @@ pub async fn verify_signatures(
     db: &Db,
     keys: &[crate::licences::proof::PublicKey],
 ) -> anyhow::Result<Result<u64, Break>> {
-    let rows = sqlx::query("SELECT id, hash, signature FROM audit_checkpoints ORDER BY id")
-        .fetch_all(db.reader())
-        .await?;
+    let rows =
+        query("SELECT id, hash, signature FROM audit_checkpoints ORDER BY id").read_all(db.reader()).await?;
     let mut checked = 0;
     for r in rows {
         let id: i64 = r.try_get("id")?;
@@ -198,11 +187,11 @@ pub struct VerifyReport {
 pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
     let pool = db.reader();
     let mut report = VerifyReport::default();
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT stream, seq, at, actor, action, resource, summary, prev_hash, hash FROM audit_log \
          ORDER BY stream, seq",
     )
-    .fetch_all(pool)
+    .read_all(pool)
     .await?;
     let mut last_hash: HashMap<String, (i64, String)> = HashMap::new();
     let mut current: Vec<Entry> = Vec::new();
@@ -224,7 +213,7 @@ pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
     report.streams = last_hash.len() as u64;
 
     // Every head must match the stream's last entry, and every stream must have a head.
-    let heads = sqlx::query("SELECT stream, seq, hash FROM audit_heads").fetch_all(pool).await?;
+    let heads = query("SELECT stream, seq, hash FROM audit_heads").read_all(pool).await?;
     let mut seen = 0usize;
     for h in heads {
         let stream: String = h.try_get("stream")?;
@@ -242,9 +231,8 @@ pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
     }
 
     // Checkpoints chain to each other, and every head they sealed is still in the log unchanged.
-    let checkpoints = sqlx::query("SELECT id, at, prev_hash, hash FROM audit_checkpoints ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    let checkpoints =
+        query("SELECT id, at, prev_hash, hash FROM audit_checkpoints ORDER BY id").read_all(pool).await?;
     let mut prev = GENESIS.to_string();
     for (i, c) in checkpoints.iter().enumerate() {
         let id: i64 = c.try_get("id")?;
@@ -254,11 +242,11 @@ pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
         if id != i as i64 + 1 || prev_hash != prev {
             return Ok(Err(Break::Checkpoint { id }));
         }
-        let sealed = sqlx::query(
+        let sealed = query(
             "SELECT stream, seq, hash FROM audit_checkpoint_heads WHERE checkpoint_id = $1 ORDER BY stream",
         )
         .bind(id)
-        .fetch_all(pool)
+        .read_all(pool)
         .await?;
         let mut heads = Vec::with_capacity(sealed.len());
         for s in sealed {
@@ -293,18 +281,18 @@ fn finish_stream(
 
 /// The most recent entries of one stream, newest first (for the pages that show history).
 pub async fn recent(db: &Db, stream: &str, limit: i64) -> StoreResult<Vec<Entry>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT stream, seq, at, actor, action, resource, summary, prev_hash, hash FROM audit_log \
          WHERE stream = $1 ORDER BY seq DESC LIMIT $2",
     )
     .bind(stream)
     .bind(limit)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(entry_from_row).collect::<Result<_, sqlx::Error>>().map_err(Into::into)
 }
 
-fn entry_from_row(row: &AnyRow) -> Result<Entry, sqlx::Error> {
+fn entry_from_row(row: &Row) -> Result<Entry, sqlx::Error> {
     Ok(Entry {
         stream: row.try_get("stream")?,
         seq: row.try_get("seq")?,

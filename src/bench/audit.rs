@@ -83,31 +83,24 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
 
 /// One audited state change: a row written and its audit entry, in one durable transaction.
 async fn audited_rate(db: &Db, args: &AuditArgs) -> anyhow::Result<f64> {
-    db.write(|c| {
-        Box::pin(async move { sqlx::raw_sql(CREATE).execute(&mut *c).await.map(|_| ()).map_err(Into::into) })
-    })
-    .await?;
+    db.write(|c| crate::store::query(CREATE).execute(&mut *c).map(|_| ()).map_err(Into::into)).await?;
     let db = db.clone();
     run_writers(args, move |i| {
         let db = db.clone();
         async move {
             let now = db.now_text();
             db.write(move |c| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO bench_records (id, n, version) VALUES ($1, $2, 1)")
-                        .bind(format!("r{i}"))
-                        .bind(i as i64)
-                        .execute(&mut *c)
-                        .await?;
-                    let stream = format!("bench:{}", i % 1000);
-                    audit::store::append(
-                        c,
-                        &now,
-                        NewEntry::new(stream, "bench", "bench.write", format!("r{i}"), "bench"),
-                    )
-                    .await?;
-                    Ok(())
-                })
+                crate::store::query("INSERT INTO bench_records (id, n, version) VALUES ($1, $2, 1)")
+                    .bind(format!("r{i}"))
+                    .bind(i as i64)
+                    .execute(&mut *c)?;
+                let stream = format!("bench:{}", i % 1000);
+                audit::store::append(
+                    c,
+                    &now,
+                    NewEntry::new(stream, "bench", "bench.write", format!("r{i}"), "bench"),
+                )?;
+                Ok(())
             })
             .await?;
             Ok(())

@@ -592,14 +592,11 @@ async fn breakdown(url: &str, token: &str, args: &LifecycleArgs) -> anyhow::Resu
     .await?;
     timed("bearer-token lookup (2 reads)", rate);
     db.write(|c| {
-        Box::pin(async move {
-            sqlx::raw_sql(
-                "CREATE TABLE IF NOT EXISTS bench_breakdown (id TEXT PRIMARY KEY, n BIGINT NOT NULL)",
-            )
-            .execute(&mut *c)
-            .await?;
-            Ok(())
-        })
+        crate::store::query(
+            "CREATE TABLE IF NOT EXISTS bench_breakdown (id TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+        )
+        .execute(&mut *c)?;
+        Ok(())
     })
     .await?;
     for statements in [1usize, 10] {
@@ -608,20 +605,16 @@ async fn breakdown(url: &str, token: &str, args: &LifecycleArgs) -> anyhow::Resu
             let db = d.clone();
             async move {
                 db.write(move |c| {
-                    Box::pin(async move {
-                        let id = format!("s{statements}-{i}");
-                        sqlx::query("INSERT INTO bench_breakdown (id, n) VALUES ($1, 0)")
+                    let id = format!("s{statements}-{i}");
+                    crate::store::query("INSERT INTO bench_breakdown (id, n) VALUES ($1, 0)")
+                        .bind(&id)
+                        .execute(&mut *c)?;
+                    for _ in 1..statements {
+                        crate::store::query("UPDATE bench_breakdown SET n = n + 1 WHERE id = $1")
                             .bind(&id)
-                            .execute(&mut *c)
-                            .await?;
-                        for _ in 1..statements {
-                            sqlx::query("UPDATE bench_breakdown SET n = n + 1 WHERE id = $1")
-                                .bind(&id)
-                                .execute(&mut *c)
-                                .await?;
-                        }
-                        Ok(())
-                    })
+                            .execute(&mut *c)?;
+                    }
+                    Ok(())
                 })
                 .await?;
                 Ok(())

@@ -1,20 +1,13 @@
 //! Holiday years in the database.
 
-use sqlx::{AnyConnection, Row};
-
 use super::domain::{Calendar, CalendarError, HolidayYear};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult, Tx, query};
 
-pub async fn upsert_year(
-    conn: &mut AnyConnection,
-    now: &str,
-    year: &HolidayYear,
-    source: &str,
-) -> StoreResult<()> {
+pub fn upsert_year(conn: &mut dyn Tx, now: &str, year: &HolidayYear, source: &str) -> StoreResult<()> {
     let off = serde_json::to_string(&year.off).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let work = serde_json::to_string(&year.work).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query(
+    query(
         "INSERT INTO holiday_years (year, off_days, work_days, source, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (year) DO UPDATE SET off_days = excluded.off_days, work_days = excluded.work_days, \
          source = excluded.source, updated_at = excluded.updated_at",
@@ -24,8 +17,7 @@ pub async fn upsert_year(
     .bind(work)
     .bind(source)
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -34,27 +26,24 @@ pub async fn put_year(db: &Db, actor: String, year: HolidayYear) -> Result<(), P
     year.validate().map_err(PutYearError::Invalid)?;
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            upsert_year(conn, &now, &year, "administrator").await?;
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    "calendar",
-                    actor,
-                    "calendar.year_set",
-                    format!("calendar:{}", year.year),
-                    format!(
-                        "{}: {} days off, {} working weekend days",
-                        year.year,
-                        year.off.len(),
-                        year.work.len()
-                    ),
+        upsert_year(conn, &now, &year, "administrator")?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                "calendar",
+                actor,
+                "calendar.year_set",
+                format!("calendar:{}", year.year),
+                format!(
+                    "{}: {} days off, {} working weekend days",
+                    year.year,
+                    year.off.len(),
+                    year.work.len()
                 ),
-            )
-            .await
-            .map(|_| ())
-        })
+            ),
+        )
+        .map(|_| ())
     })
     .await
     .map_err(PutYearError::Store)
@@ -70,8 +59,8 @@ pub enum PutYearError {
 
 /// Builds the calendar from every stored year.
 pub async fn load(db: &Db) -> anyhow::Result<Calendar> {
-    let rows = sqlx::query("SELECT year, off_days, work_days FROM holiday_years ORDER BY year")
-        .fetch_all(db.reader())
+    let rows = query("SELECT year, off_days, work_days FROM holiday_years ORDER BY year")
+        .read_all(db.reader())
         .await?;
     let mut years = Vec::with_capacity(rows.len());
     for r in rows {

@@ -6,8 +6,6 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use super::domain::{self, CaseChange, CaseFlags, CaseState, NewEvent, PartSummary, PartWithdrawal};
 pub use super::domain::{CaseRecord, DecisionFacts, decision_document};
@@ -16,7 +14,7 @@ use crate::audit::{self, NewEntry};
 use crate::identity::store::new_user_id;
 use crate::platform::notifications::{Message, notify};
 use crate::platform::pii::Vault;
-use crate::store::{Db, LockTable, StoreError, StoreResult, lock_row};
+use crate::store::{Db, LockTable, Row, StoreError, StoreResult, Tx, lock_row, query};
 
 const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
     owner_department, applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, \
@@ -26,7 +24,7 @@ const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code,
 
 // Corrupt stored values are errors, never silently read as empty: a case whose due date cannot
 // be read must not look as if it had none.
-fn date_col(r: &AnyRow, col: &str) -> StoreResult<Option<NaiveDate>> {
+fn date_col(r: &Row, col: &str) -> StoreResult<Option<NaiveDate>> {
     let raw: Option<String> = r.try_get(col)?;
     raw.map(|s| {
         NaiveDate::parse_from_str(&s, "%Y-%m-%d")
@@ -35,7 +33,7 @@ fn date_col(r: &AnyRow, col: &str) -> StoreResult<Option<NaiveDate>> {
     .transpose()
 }
 
-fn json_col(r: &AnyRow, col: &str) -> StoreResult<Option<Value>> {
+fn json_col(r: &Row, col: &str) -> StoreResult<Option<Value>> {
     let raw: Option<String> = r.try_get(col)?;
     raw.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Invalid(format!("stored {col}: {e}"))))
         .transpose()
@@ -71,8 +69,8 @@ const FORM_EMAIL: &str = "cases.form.email";
 /// starting together seal each one once.
 pub async fn seal_clear_forms(db: &Db) -> StoreResult<u64> {
     let vault = db.vault()?.clone();
-    let rows = sqlx::query("SELECT number, form, version FROM cases WHERE form NOT LIKE '%sm4gcm:%'")
-        .fetch_all(db.reader())
+    let rows = query("SELECT number, form, version FROM cases WHERE form NOT LIKE '%sm4gcm:%'")
+        .read_all(db.reader())
         .await?;
     let mut clear = Vec::new();
     for r in &rows {
@@ -91,39 +89,37 @@ pub async fn seal_clear_forms(db: &Db) -> StoreResult<u64> {
     }
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let mut sealed = 0;
-            for (number, form, version) in &clear {
-                // The version stays: sealing changes how the row is kept, not the case.
-                let done = sqlx::query("UPDATE cases SET form = $1 WHERE number = $2 AND version = $3 AND form NOT LIKE '%sm4gcm:%'")
-                    .bind(form)
-                    .bind(number)
-                    .bind(version)
-                    .execute(&mut *conn)
-                    .await?;
-                sealed += done.rows_affected();
-            }
-            if sealed > 0 {
-                audit::store::append(
-                    conn,
-                    &now,
-                    NewEntry::new(
-                        "system",
-                        "system",
-                        "cases.personal_data_sealed",
-                        "cases",
-                        format!("sealed the contact phone and e-mail of {sealed} case forms stored in clear"),
-                    ),
-                )
-                .await?;
-            }
-            Ok(sealed)
-        })
+        let mut sealed = 0;
+        for (number, form, version) in &clear {
+            // The version stays: sealing changes how the row is kept, not the case.
+            let done = query(
+                "UPDATE cases SET form = $1 WHERE number = $2 AND version = $3 AND form NOT LIKE '%sm4gcm:%'",
+            )
+            .bind(form)
+            .bind(number)
+            .bind(version)
+            .execute(&mut *conn)?;
+            sealed += done.rows_affected();
+        }
+        if sealed > 0 {
+            audit::store::append(
+                conn,
+                &now,
+                NewEntry::new(
+                    "system",
+                    "system",
+                    "cases.personal_data_sealed",
+                    "cases",
+                    format!("sealed the contact phone and e-mail of {sealed} case forms stored in clear"),
+                ),
+            )?;
+        }
+        Ok(sealed)
     })
     .await
 }
 
-fn case_from_row(r: &AnyRow, vault: &Vault) -> StoreResult<CaseRecord> {
+fn case_from_row(r: &Row, vault: &Vault) -> StoreResult<CaseRecord> {
     let state: String = r.try_get("state")?;
     let form: String = r.try_get("form")?;
     Ok(CaseRecord {
@@ -206,54 +202,50 @@ pub struct CaseMaterial {
 // ---------------------------------------------------------------------------------------------
 
 pub async fn get(db: &Db, number: &str) -> StoreResult<Option<CaseRecord>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1")))
+    let row = query(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1"))
         .bind(number)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     let vault = db.vault()?;
     row.as_ref().map(|r| case_from_row(r, vault)).transpose()
 }
 
-async fn get_in(conn: &mut AnyConnection, vault: &Vault, number: &str) -> StoreResult<Option<CaseRecord>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1")))
+fn get_in(conn: &mut dyn Tx, vault: &Vault, number: &str) -> StoreResult<Option<CaseRecord>> {
+    let row = query(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1"))
         .bind(number)
-        .fetch_optional(&mut *conn)
-        .await?;
+        .fetch_optional(&mut *conn)?;
     row.as_ref().map(|r| case_from_row(r, vault)).transpose()
 }
 
 /// A department's name (its code when unknown).
 pub async fn department_name(db: &Db, code: &str) -> StoreResult<String> {
-    let row = sqlx::query("SELECT name FROM departments WHERE code = $1")
-        .bind(code)
-        .fetch_optional(db.reader())
-        .await?;
+    let row =
+        query("SELECT name FROM departments WHERE code = $1").bind(code).read_optional(db.reader()).await?;
     Ok(row.map(|r| r.try_get("name")).transpose()?.unwrap_or_else(|| code.to_string()))
 }
 
 /// An enterprise's registered name.
 pub async fn enterprise_name(db: &Db, credit_code: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT name FROM enterprises WHERE credit_code = $1")
+    let row = query("SELECT name FROM enterprises WHERE credit_code = $1")
         .bind(credit_code)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     Ok(row.map(|r| r.try_get("name")).transpose()?)
 }
 
 /// A user's display name (for the timeline).
 pub async fn user_name(db: &Db, user_id: &str) -> StoreResult<String> {
-    let row =
-        sqlx::query("SELECT name FROM users WHERE id = $1").bind(user_id).fetch_optional(db.reader()).await?;
+    let row = query("SELECT name FROM users WHERE id = $1").bind(user_id).read_optional(db.reader()).await?;
     row.map(|r| r.try_get("name")).transpose()?.ok_or(StoreError::NotFound)
 }
 
 pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT seq, action, from_state, to_state, actor_name, role, department, reason, detail, at \
          FROM case_events WHERE case_number = $1 ORDER BY seq",
     )
     .bind(number)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -274,13 +266,13 @@ pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
 }
 
 pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT m.idx, m.name, m.source, m.provided_as, m.upload_hash, m.file_name, m.size, m.content_type, \
          m.credential_id, m.credential_check, c.identifier FROM case_materials m \
          LEFT JOIN credentials c ON c.id = m.credential_id WHERE m.case_number = $1 ORDER BY m.idx",
     )
     .bind(number)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -305,12 +297,10 @@ pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> 
 }
 
 pub async fn children(db: &Db, parent: &str) -> StoreResult<Vec<CaseRecord>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE parent_number = $1 ORDER BY number"
-    )))
-    .bind(parent)
-    .fetch_all(db.reader())
-    .await?;
+    let rows = query(format!("SELECT {CASE_COLUMNS} FROM cases WHERE parent_number = $1 ORDER BY number"))
+        .bind(parent)
+        .read_all(db.reader())
+        .await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
@@ -325,11 +315,11 @@ pub async fn for_applicant(db: &Db, user_id: &str, enterprises: &[String]) -> St
         sql.push_str(&format!(" OR enterprise = ${}", i + 2));
     }
     sql.push_str(") ORDER BY submitted_at DESC LIMIT 200");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id);
+    let mut q = query(sql).bind(user_id);
     for e in enterprises {
         q = q.bind(e);
     }
-    let rows = q.fetch_all(db.reader()).await?;
+    let rows = q.read_all(db.reader()).await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
@@ -370,11 +360,11 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
         "SELECT {CASE_COLUMNS} FROM cases WHERE kind = 'item' AND {cond} \
          ORDER BY CASE WHEN due_on IS NULL THEN 1 ELSE 0 END, due_on, submitted_at LIMIT {limit}"
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = query(sql);
     for b in binds {
         query = query.bind(b);
     }
-    let rows = query.fetch_all(db.reader()).await?;
+    let rows = query.read_all(db.reader()).await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
@@ -383,20 +373,20 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
 pub async fn queue_count(db: &Db, q: &Queue) -> StoreResult<i64> {
     let (cond, binds) = queue_condition(q);
     let sql = format!("SELECT COUNT(*) AS n FROM cases WHERE kind = 'item' AND {cond}");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = query(sql);
     for b in binds {
         query = query.bind(b);
     }
-    Ok(query.fetch_one(db.reader()).await?.try_get("n")?)
+    Ok(query.read_one(db.reader()).await?.try_get("n")?)
 }
 
 /// Number of item cases per state in a department.
 pub async fn counts(db: &Db, department: &str) -> StoreResult<Vec<(CaseState, i64)>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT state, COUNT(*) AS n FROM cases WHERE department = $1 AND kind = 'item' GROUP BY state",
     )
     .bind(department)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     let mut out = Vec::new();
     for r in rows {
@@ -412,13 +402,13 @@ pub async fn counts(db: &Db, department: &str) -> StoreResult<Vec<(CaseState, i6
 /// Whether the applicant (or the enterprise) has a credit mark for a false commitment, which
 /// bars them from the commitment route.
 pub async fn has_credit_mark(db: &Db, applicant_id: &str, enterprise: Option<&str>) -> StoreResult<bool> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT COUNT(*) AS n FROM credit_marks WHERE (subject_kind = 'person' AND subject = $1) \
          OR (subject_kind = 'enterprise' AND subject = $2)",
     )
     .bind(applicant_id)
     .bind(enterprise.unwrap_or(""))
-    .fetch_one(db.reader())
+    .read_one(db.reader())
     .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
@@ -474,44 +464,35 @@ pub async fn submit(db: &Db, s: Submission) -> StoreResult<String> {
     let day = s.day.format("%Y-%m-%d").to_string();
     let reserved = if db.backend() == crate::store::Backend::Postgres {
         let d = day.clone();
-        Some(db.write(move |conn| Box::pin(async move { take_numbers(conn, &d, needed).await })).await?)
+        Some(db.write(move |conn| take_numbers(conn, &d, needed)).await?)
     } else {
         None
     };
     let now = db.now_text();
     let vault = db.vault()?.clone();
     db.write(move |conn| {
-        Box::pin(async move {
-            let last = match reserved {
-                Some(last) => last,
-                None => take_numbers(conn, &day, needed).await?,
-            };
-            submit_in(conn, &vault, &now, &s, last).await
-        })
+        let last = match reserved {
+            Some(last) => last,
+            None => take_numbers(conn, &day, needed)?,
+        };
+        submit_in(conn, &vault, &now, &s, last)
     })
     .await
 }
 
 /// Takes `needed` numbers from the day's counter; returns the last one.
-async fn take_numbers(conn: &mut AnyConnection, day: &str, needed: i64) -> StoreResult<i64> {
-    Ok(sqlx::query(
+fn take_numbers(conn: &mut dyn Tx, day: &str, needed: i64) -> StoreResult<i64> {
+    Ok(query(
         "INSERT INTO case_counters (day, last) VALUES ($1, $2) \
          ON CONFLICT (day) DO UPDATE SET last = case_counters.last + $2 RETURNING last",
     )
     .bind(day)
     .bind(needed)
-    .fetch_one(&mut *conn)
-    .await?
+    .fetch_one(&mut *conn)?
     .try_get("last")?)
 }
 
-async fn submit_in(
-    conn: &mut AnyConnection,
-    vault: &Vault,
-    now: &str,
-    s: &Submission,
-    last: i64,
-) -> StoreResult<String> {
+fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: i64) -> StoreResult<String> {
     let needed = s.items.len() + usize::from(s.bundle.is_some());
     let first = last - needed as i64 + 1;
     let mut numbers =
@@ -542,8 +523,7 @@ async fn submit_in(
                     form: &form,
                 },
                 s,
-            )
-            .await?;
+            )?;
             insert_event(
                 conn,
                 &now,
@@ -558,8 +538,7 @@ async fn submit_in(
                 )
                 .actor_id(&s.submitted_by)
                 .detail(on_behalf.clone()),
-            )
-            .await?;
+            )?;
             audit::store::append(
                 conn,
                 &now,
@@ -570,8 +549,7 @@ async fn submit_in(
                     format!("case:{number}"),
                     format!("bundle {} submitted with {} parts", b.bundle_code, s.items.len()),
                 ),
-            )
-            .await?;
+            )?;
             Some(number)
         }
         None => None,
@@ -599,9 +577,8 @@ async fn submit_in(
                 form: &form,
             },
             s,
-        )
-        .await?;
-        insert_materials(conn, &number, &item.materials).await?;
+        )?;
+        insert_materials(conn, &number, &item.materials)?;
         for m in &item.materials {
             if let Some(c) = &m.credential {
                 crate::licences::store::audit_consent(
@@ -611,8 +588,7 @@ async fn submit_in(
                     &c.credential_id,
                     &number,
                     &m.name,
-                )
-                .await?;
+                )?;
             }
         }
         insert_event(
@@ -623,8 +599,7 @@ async fn submit_in(
             EventInsert::new("submit", None, CaseState::Submitted, &s.submitted_by_name, &item.department)
                 .actor_id(&s.submitted_by)
                 .detail(on_behalf.clone()),
-        )
-        .await?;
+        )?;
         audit::store::append(
             conn,
             &now,
@@ -635,8 +610,7 @@ async fn submit_in(
                 format!("case:{number}"),
                 format!("item {} submitted", item.item_code),
             ),
-        )
-        .await?;
+        )?;
         if top.is_none() {
             top = Some(number);
         }
@@ -656,17 +630,12 @@ async fn submit_in(
             body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
         },
         Some(&s.form.reach().seal(vault)),
-    )
-    .await?;
+    )?;
     Ok(top)
 }
 
 /// All of a case's materials in one statement (one trip to the writer, not one per material).
-async fn insert_materials(
-    conn: &mut AnyConnection,
-    number: &str,
-    materials: &[PlannedMaterial],
-) -> StoreResult<()> {
+fn insert_materials(conn: &mut dyn Tx, number: &str, materials: &[PlannedMaterial]) -> StoreResult<()> {
     if materials.is_empty() {
         return Ok(());
     }
@@ -682,7 +651,7 @@ async fn insert_materials(
         let params: Vec<String> = (1..=COLUMNS).map(|k| format!("${}", i * COLUMNS + k)).collect();
         sql.push_str(&format!("({})", params.join(", ")));
     }
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut q = query(sql);
     for m in materials {
         q = q
             .bind(number)
@@ -697,7 +666,7 @@ async fn insert_materials(
             .bind(m.credential.as_ref().map(|c| c.credential_id.clone()))
             .bind(m.credential.as_ref().map(|c| c.check.clone()));
     }
-    q.execute(&mut *conn).await?;
+    q.execute(&mut *conn)?;
     Ok(())
 }
 
@@ -717,8 +686,8 @@ struct CaseInsert<'a> {
     form: &'a str,
 }
 
-async fn insert_case(conn: &mut AnyConnection, c: &CaseInsert<'_>, s: &Submission) -> StoreResult<()> {
-    sqlx::query(
+fn insert_case(conn: &mut dyn Tx, c: &CaseInsert<'_>, s: &Submission) -> StoreResult<()> {
+    query(
         "INSERT INTO cases (number, parent_number, kind, item_code, bundle_code, title, department, owner_department, \
          applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, with_commitment, \
          promised_days, form, answers, commitment_text, complete, submitted_at, updated_at, version) \
@@ -745,8 +714,7 @@ async fn insert_case(conn: &mut AnyConnection, c: &CaseInsert<'_>, s: &Submissio
     .bind(if c.flags.commitment || c.kind == "bundle" { s.commitment_text.clone() } else { None })
     .bind(i64::from(c.complete))
     .bind(c.now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -792,14 +760,8 @@ impl<'a> EventInsert<'a> {
     }
 }
 
-async fn insert_event(
-    conn: &mut AnyConnection,
-    now: &str,
-    number: &str,
-    seq: i64,
-    e: EventInsert<'_>,
-) -> StoreResult<()> {
-    sqlx::query(
+fn insert_event(conn: &mut dyn Tx, now: &str, number: &str, seq: i64, e: EventInsert<'_>) -> StoreResult<()> {
+    query(
         "INSERT INTO case_events (case_number, seq, action, from_state, to_state, actor_id, actor_name, role, \
          department, reason, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
@@ -815,8 +777,7 @@ async fn insert_event(
     .bind(e.reason)
     .bind(e.detail.map(|d| d.to_string()))
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -857,14 +818,14 @@ pub async fn act(
     let now = change.case.updated_at.clone();
     let vault = db.vault()?.clone();
     db.write(move |conn| {
-        Box::pin(async move {
+
             let c = &change.case;
             if let Some(parent) = &c.parent_number {
-                lock_row(conn, LockTable::Case, parent).await?;
+                lock_row(conn, LockTable::Case, parent)?;
             }
-            claim_case(conn, &change).await?;
+            claim_case(conn, &change)?;
             for f in &change.replaced_files {
-                sqlx::query(
+                query(
                     "UPDATE case_materials SET provided_as = 'upload', upload_hash = $1, file_name = $2, size = $3, \
                      content_type = $4 WHERE case_number = $5 AND idx = $6",
                 )
@@ -874,13 +835,12 @@ pub async fn act(
                 .bind(&f.content_type)
                 .bind(&c.number)
                 .bind(f.index as i64)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
             }
-            insert_event(conn, &now, &c.number, change.event.seq, (&change.event).into()).await?;
-            audit::store::append(conn, &now, change.audit.clone()).await?;
+            insert_event(conn, &now, &c.number, change.event.seq, (&change.event).into())?;
+            audit::store::append(conn, &now, change.audit.clone())?;
             if let Some(check) = &change.post_check {
-                sqlx::query(
+                query(
                     "INSERT INTO post_checks (id, case_number, department, due_on, status, created_at, version) \
                      VALUES ($1, $2, $3, $4, 'open', $5, 1)",
                 )
@@ -889,13 +849,12 @@ pub async fn act(
                 .bind(&check.department)
                 .bind(check.due_on.format("%Y-%m-%d").to_string())
                 .bind(&now)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
             }
             let reach = change.reach.as_ref().map(|r| r.seal(&vault));
-            notify(conn, &now, 0, &c.applicant_id, Some(&c.number), &change.message, reach.as_ref()).await?;
+            notify(conn, &now, 0, &c.applicant_id, Some(&c.number), &change.message, reach.as_ref())?;
             if let Some(parent) = &c.parent_number {
-                refresh_parent(conn, &vault, &now, parent).await?;
+                refresh_parent(conn, &vault, &now, parent)?;
             }
             // Last: storing the e-licence appends to the issuing department's audit stream, a row
             // every approval of that department locks; taken last, it is held only until the
@@ -903,18 +862,18 @@ pub async fn act(
             if change.approves
                 && let Some(l) = &licence
             {
-                crate::licences::store::issue_in(conn, &now, l).await?;
+                crate::licences::store::issue_in(conn, &now, l)?;
             }
             Ok(change.case)
-        })
+
     })
     .await
 }
 
 /// The version-guarded update that claims the case for `change`.
-async fn claim_case(conn: &mut AnyConnection, change: &CaseChange) -> StoreResult<()> {
+fn claim_case(conn: &mut dyn Tx, change: &CaseChange) -> StoreResult<()> {
     let c = &change.case;
-    let claimed = sqlx::query(
+    let claimed = query(
         "UPDATE cases SET state = $1, department = $2, accepted_on = $3, accepted_by = COALESCE(accepted_by, $4), \
          accepted_at_window = $5, paused_since = $6, paused_days = $7, due_on = $8, decision = $9, \
          decision_reason = $10, decided_at = $11, decision_document = $12, complete = $13, updated_at = $14, \
@@ -937,8 +896,7 @@ async fn claim_case(conn: &mut AnyConnection, change: &CaseChange) -> StoreResul
     .bind(c.version)
     .bind(&c.number)
     .bind(change.expected_version)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     if claimed.rows_affected() == 0 {
         return Err(StoreError::Conflict);
     }
@@ -947,11 +905,11 @@ async fn claim_case(conn: &mut AnyConnection, change: &CaseChange) -> StoreResul
 
 /// The department a case last came from by transfer (for "return it"), from its timeline.
 pub async fn last_transfer_source(db: &Db, number: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT detail FROM case_events WHERE case_number = $1 AND action = 'transfer' ORDER BY seq DESC LIMIT 1",
     )
     .bind(number)
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let detail = json_col(&row, "detail")?;
@@ -961,13 +919,12 @@ pub async fn last_transfer_source(db: &Db, number: &str) -> StoreResult<Option<S
 /// Recomputes a bundle's state from its parts after one of them changed. The caller holds the
 /// parent's row lock (taken before its own claim), so on PostgreSQL these reads see every
 /// sibling's committed change and no two parts update the parent from the same old state.
-async fn refresh_parent(conn: &mut AnyConnection, vault: &Vault, now: &str, parent: &str) -> StoreResult<()> {
-    let rows = sqlx::query(
+fn refresh_parent(conn: &mut dyn Tx, vault: &Vault, now: &str, parent: &str) -> StoreResult<()> {
+    let rows = query(
         "SELECT number, title, state, decision, decision_document FROM cases WHERE parent_number = $1 ORDER BY number",
     )
     .bind(parent)
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch_all(&mut *conn)?;
     let parts = rows
         .iter()
         .map(|r| {
@@ -983,9 +940,9 @@ async fn refresh_parent(conn: &mut AnyConnection, vault: &Vault, now: &str, pare
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let Some(p) = get_in(conn, vault, parent).await? else { return Ok(()) };
+    let Some(p) = get_in(conn, vault, parent)? else { return Ok(()) };
     let Some(change) = domain::decide_bundle_refresh(&p, &parts, now) else { return Ok(()) };
-    let updated = sqlx::query(
+    let updated = query(
         "UPDATE cases SET state = $1, decision_document = $2, updated_at = $3, version = version + 1 \
          WHERE number = $4 AND version = $5",
     )
@@ -994,14 +951,13 @@ async fn refresh_parent(conn: &mut AnyConnection, vault: &Vault, now: &str, pare
     .bind(now)
     .bind(parent)
     .bind(change.expected_version)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     if updated.rows_affected() == 0 {
         return Err(StoreError::Conflict);
     }
-    insert_event(conn, now, parent, change.event.seq, (&change.event).into()).await?;
+    insert_event(conn, now, parent, change.event.seq, (&change.event).into())?;
     if let Some((message, reach)) = &change.message {
-        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(&reach.seal(vault))).await?;
+        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(&reach.seal(vault)))?;
     }
     Ok(())
 }
@@ -1017,35 +973,30 @@ pub async fn withdraw_bundle(
     let now = db.now_text();
     let vault = db.vault()?.clone();
     db.write(move |conn| {
-        Box::pin(async move {
-            let claimed =
-                sqlx::query("UPDATE cases SET version = version WHERE number = $1 AND version = $2")
-                    .bind(&parent.number)
-                    .bind(parent.version)
-                    .execute(&mut *conn)
-                    .await?;
-            if claimed.rows_affected() == 0 {
+        let claimed = query("UPDATE cases SET version = version WHERE number = $1 AND version = $2")
+            .bind(&parent.number)
+            .bind(parent.version)
+            .execute(&mut *conn)?;
+        if claimed.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        for part in &parts {
+            let done = query(
+                "UPDATE cases SET state = 'withdrawn', paused_since = NULL, updated_at = $1, \
+                     version = version + 1 WHERE number = $2 AND version = $3",
+            )
+            .bind(&now)
+            .bind(&part.number)
+            .bind(part.expected_version)
+            .execute(&mut *conn)?;
+            if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict);
             }
-            for part in &parts {
-                let done = sqlx::query(
-                    "UPDATE cases SET state = 'withdrawn', paused_since = NULL, updated_at = $1, \
-                     version = version + 1 WHERE number = $2 AND version = $3",
-                )
-                .bind(&now)
-                .bind(&part.number)
-                .bind(part.expected_version)
-                .execute(&mut *conn)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict);
-                }
-                insert_event(conn, &now, &part.number, part.event.seq, (&part.event).into()).await?;
-                audit::store::append(conn, &now, part.audit.clone()).await?;
-            }
-            refresh_parent(conn, &vault, &now, &parent.number).await?;
-            get_in(conn, &vault, &parent.number).await?.ok_or(StoreError::NotFound)
-        })
+            insert_event(conn, &now, &part.number, part.event.seq, (&part.event).into())?;
+            audit::store::append(conn, &now, part.audit.clone())?;
+        }
+        refresh_parent(conn, &vault, &now, &parent.number)?;
+        get_in(conn, &vault, &parent.number)?.ok_or(StoreError::NotFound)
     })
     .await
 }
@@ -1073,7 +1024,7 @@ pub struct PostCheck {
 const POST_CHECK_SQL: &str = "SELECT p.id, p.case_number, c.title, c.applicant_name, p.department, p.due_on, \
     p.status, p.note, p.decided_at, p.created_at, p.version FROM post_checks p JOIN cases c ON c.number = p.case_number";
 
-fn post_check_from_row(r: &AnyRow) -> StoreResult<PostCheck> {
+fn post_check_from_row(r: &Row) -> StoreResult<PostCheck> {
     Ok(PostCheck {
         id: r.try_get("id")?,
         case_number: r.try_get("case_number")?,
@@ -1092,36 +1043,29 @@ fn post_check_from_row(r: &AnyRow) -> StoreResult<PostCheck> {
 pub async fn post_checks_for(db: &Db, department: Option<&str>) -> StoreResult<Vec<PostCheck>> {
     let rows = match department {
         Some(d) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{POST_CHECK_SQL} WHERE p.department = $1 ORDER BY p.status, p.due_on LIMIT 200"
-            )))
-            .bind(d)
-            .fetch_all(db.reader())
-            .await?
+            query(format!("{POST_CHECK_SQL} WHERE p.department = $1 ORDER BY p.status, p.due_on LIMIT 200"))
+                .bind(d)
+                .read_all(db.reader())
+                .await?
         }
         None => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{POST_CHECK_SQL} ORDER BY p.status, p.due_on LIMIT 200"
-            )))
-            .fetch_all(db.reader())
-            .await?
+            query(format!("{POST_CHECK_SQL} ORDER BY p.status, p.due_on LIMIT 200"))
+                .read_all(db.reader())
+                .await?
         }
     };
     rows.iter().map(post_check_from_row).collect()
 }
 
 pub async fn post_check(db: &Db, id: &str) -> StoreResult<Option<PostCheck>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_CHECK_SQL} WHERE p.id = $1")))
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?;
+    let row = query(format!("{POST_CHECK_SQL} WHERE p.id = $1")).bind(id).read_optional(db.reader()).await?;
     row.as_ref().map(post_check_from_row).transpose()
 }
 
 pub async fn post_checks_of_case(db: &Db, number: &str) -> StoreResult<Vec<PostCheck>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{POST_CHECK_SQL} WHERE p.case_number = $1")))
+    let rows = query(format!("{POST_CHECK_SQL} WHERE p.case_number = $1"))
         .bind(number)
-        .fetch_all(db.reader())
+        .read_all(db.reader())
         .await?;
     rows.iter().map(post_check_from_row).collect()
 }
@@ -1141,20 +1085,19 @@ pub async fn conclude_post_check(
     let now = db.now_text();
     let vault = db.vault()?.clone();
     db.write(move |conn| {
-        Box::pin(async move {
+
             let status = if false_commitment { "false_commitment" } else { "confirmed" };
-            let number: String = sqlx::query("SELECT case_number FROM post_checks WHERE id = $1")
+            let number: String = query("SELECT case_number FROM post_checks WHERE id = $1")
                 .bind(&pid)
-                .fetch_optional(&mut *conn)
-                .await?
+                .fetch_optional(&mut *conn)?
                 .ok_or(StoreError::NotFound)?
                 .try_get("case_number")?;
-            let case = get_in(conn, &vault, &number).await?.ok_or(StoreError::NotFound)?;
+            let case = get_in(conn, &vault, &number)?.ok_or(StoreError::NotFound)?;
             // Same lock order as every other write on a bundle's part: parent, then the part.
             if let Some(parent) = &case.parent_number {
-                lock_row(conn, LockTable::Case, parent).await?;
+                lock_row(conn, LockTable::Case, parent)?;
             }
-            let done = sqlx::query(
+            let done = query(
                 "UPDATE post_checks SET status = $1, note = $2, decided_by = $3, decided_at = $4, version = version + 1 \
                  WHERE id = $5 AND version = $6 AND status = 'open'",
             )
@@ -1164,8 +1107,7 @@ pub async fn conclude_post_check(
             .bind(&now)
             .bind(&pid)
             .bind(expected_version)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict);
             }
@@ -1179,10 +1121,9 @@ pub async fn conclude_post_check(
                     format!("post_check:{pid}"),
                     note.clone(),
                 ),
-            )
-            .await?;
+            )?;
             if false_commitment {
-                let revoked = sqlx::query(
+                let revoked = query(
                     "UPDATE cases SET state = 'revoked', decision = 'revoked', decision_reason = $1, updated_at = $2, \
                      version = version + 1 WHERE number = $3 AND version = $4",
                 )
@@ -1190,21 +1131,19 @@ pub async fn conclude_post_check(
                 .bind(&now)
                 .bind(&number)
                 .bind(case.version)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
                 if revoked.rows_affected() == 0 {
                     return Err(StoreError::Conflict);
                 }
                 // The licence the approval issued goes with it (status lists show it revoked).
-                sqlx::query(
+                query(
                     "UPDATE credentials SET status = 'revoked', status_reason = $1, updated_at = $2, \
                      version = version + 1 WHERE case_number = $3 AND status <> 'revoked'",
                 )
                 .bind(format!("虚假承诺，审批决定已撤销 / false commitment, approval revoked: {note}"))
                 .bind(&now)
                 .bind(&number)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
                 insert_event(
                     conn,
                     &now,
@@ -1221,13 +1160,12 @@ pub async fn conclude_post_check(
                         reason: Some(&note),
                         detail: Some(json!({"post_check": pid})),
                     },
-                )
-                .await?;
+                )?;
                 let (kind, subject) = match &case.enterprise {
                     Some(e) => ("enterprise", e.clone()),
                     None => ("person", case.applicant_id.clone()),
                 };
-                sqlx::query(
+                query(
                     "INSERT INTO credit_marks (id, subject_kind, subject, case_number, reason, recorded_by, recorded_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
@@ -1238,8 +1176,7 @@ pub async fn conclude_post_check(
                 .bind(format!("虚假承诺 false commitment: {note}"))
                 .bind(&actor_id)
                 .bind(&now)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
                 audit::store::append(
                     conn,
                     &now,
@@ -1250,8 +1187,7 @@ pub async fn conclude_post_check(
                         format!("{kind}:{subject}"),
                         "false commitment: approval revoked, commitment route barred",
                     ),
-                )
-                .await?;
+                )?;
                 notify(
                     conn,
                     &now,
@@ -1269,14 +1205,13 @@ pub async fn conclude_post_check(
                         ),
                     },
                     Some(&case.form.reach().seal(&vault)),
-                )
-                .await?;
+                )?;
                 if let Some(parent) = &case.parent_number {
-                    refresh_parent(conn, &vault, &now, parent).await?;
+                    refresh_parent(conn, &vault, &now, parent)?;
                 }
             }
             Ok(())
-        })
+
     })
     .await?;
     post_check(db, id).await?.ok_or(StoreError::NotFound)
@@ -1293,21 +1228,18 @@ pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -
     let size = bytes.len() as i64;
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO uploads (hash, size, content_type, content, uploaded_by, uploaded_at) \
+        query(
+            "INSERT INTO uploads (hash, size, content_type, content, uploaded_by, uploaded_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
-            )
-            .bind(&h)
-            .bind(size)
-            .bind(&ct)
-            .bind(bytes)
-            .bind(&by)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&h)
+        .bind(size)
+        .bind(&ct)
+        .bind(bytes)
+        .bind(&by)
+        .bind(&now)
+        .execute(&mut *conn)?;
+        Ok(())
     })
     .await?;
     Ok(hash)
@@ -1315,17 +1247,17 @@ pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -
 
 /// Size and type of a stored upload.
 pub async fn upload_meta(db: &Db, hash: &str) -> StoreResult<Option<(i64, String)>> {
-    let row = sqlx::query("SELECT size, content_type FROM uploads WHERE hash = $1")
+    let row = query("SELECT size, content_type FROM uploads WHERE hash = $1")
         .bind(hash)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.map(|r| Ok((r.try_get("size")?, r.try_get("content_type")?))).transpose()
 }
 
 pub async fn upload_content(db: &Db, hash: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
-    let row = sqlx::query("SELECT content_type, content FROM uploads WHERE hash = $1")
+    let row = query("SELECT content_type, content FROM uploads WHERE hash = $1")
         .bind(hash)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.map(|r| Ok((r.try_get("content_type")?, r.try_get("content")?))).transpose()
 }
@@ -1348,7 +1280,7 @@ pub struct Draft {
     pub owner_id: String,
 }
 
-fn draft_from_row(r: &AnyRow) -> StoreResult<Draft> {
+fn draft_from_row(r: &Row) -> StoreResult<Draft> {
     let data: String = r.try_get("data")?;
     Ok(Draft {
         id: r.try_get("id")?,
@@ -1373,8 +1305,8 @@ pub async fn create_draft(
     let (did, owner) = (id.clone(), owner.to_string());
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
+
+            query(
                 "INSERT INTO case_drafts (id, owner_id, item_code, bundle_code, data, created_at, updated_at, version) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6, 1)",
             )
@@ -1384,32 +1316,31 @@ pub async fn create_draft(
             .bind(&bundle_code)
             .bind(data.to_string())
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             Ok(())
-        })
+
     })
     .await?;
     get_draft(db, &id).await?.ok_or(StoreError::NotFound)
 }
 
 pub async fn get_draft(db: &Db, id: &str) -> StoreResult<Option<Draft>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT id, owner_id, item_code, bundle_code, data, created_at, updated_at, version FROM case_drafts WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?;
     row.as_ref().map(draft_from_row).transpose()
 }
 
 pub async fn drafts_of(db: &Db, owner: &str) -> StoreResult<Vec<Draft>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, owner_id, item_code, bundle_code, data, created_at, updated_at, version FROM case_drafts \
          WHERE owner_id = $1 ORDER BY updated_at DESC LIMIT 50",
     )
     .bind(owner)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(draft_from_row).collect()
 }
@@ -1419,21 +1350,20 @@ pub async fn save_draft(db: &Db, id: &str, data: Value, expected_version: i64) -
     let did = id.to_string();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let done = sqlx::query(
+
+            let done = query(
                 "UPDATE case_drafts SET data = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4",
             )
             .bind(data.to_string())
             .bind(&now)
             .bind(&did)
             .bind(expected_version)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict);
             }
             Ok(())
-        })
+
     })
     .await?;
     get_draft(db, id).await?.ok_or(StoreError::NotFound)
@@ -1442,10 +1372,8 @@ pub async fn save_draft(db: &Db, id: &str, data: Value, expected_version: i64) -
 pub async fn delete_draft(db: &Db, id: &str) -> StoreResult<()> {
     let did = id.to_string();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query("DELETE FROM case_drafts WHERE id = $1").bind(&did).execute(&mut *conn).await?;
-            Ok(())
-        })
+        query("DELETE FROM case_drafts WHERE id = $1").bind(&did).execute(&mut *conn)?;
+        Ok(())
     })
     .await
 }
@@ -1467,12 +1395,12 @@ pub struct Notification {
 }
 
 pub async fn inbox(db: &Db, user_id: &str, limit: i64) -> StoreResult<Vec<Notification>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT id, case_number, title_zh, title_en, body_zh, body_en, created_at, read_at FROM notifications \
          WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT {limit}"
-    )))
+    ))
     .bind(user_id)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -1491,9 +1419,9 @@ pub async fn inbox(db: &Db, user_id: &str, limit: i64) -> StoreResult<Vec<Notifi
 }
 
 pub async fn unread_count(db: &Db, user_id: &str) -> StoreResult<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+    let row = query("SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL")
         .bind(user_id)
-        .fetch_one(db.reader())
+        .read_one(db.reader())
         .await?;
     Ok(row.try_get("n")?)
 }
@@ -1503,14 +1431,11 @@ pub async fn mark_all_read(db: &Db, user_id: &str) -> StoreResult<()> {
     let uid = user_id.to_string();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-                .bind(&now)
-                .bind(&uid)
-                .execute(&mut *conn)
-                .await?;
-            Ok(())
-        })
+        query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(&now)
+            .bind(&uid)
+            .execute(&mut *conn)?;
+        Ok(())
     })
     .await
 }
@@ -1531,31 +1456,28 @@ pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>
     let claim = token.clone();
     let now = db.now();
     db.write(move |conn| {
-        Box::pin(async move {
-            let stale = crate::store::time_text(now - chrono::Duration::minutes(5));
-            // The condition is repeated outside the sub-select so that PostgreSQL re-checks it
-            // on a row another dispatcher claimed meanwhile.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE outbox SET claimed_by = $1, claimed_at = $2 \
+        let stale = crate::store::time_text(now - chrono::Duration::minutes(5));
+        // The condition is repeated outside the sub-select so that PostgreSQL re-checks it
+        // on a row another dispatcher claimed meanwhile.
+        query(format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_at = $2 \
                  WHERE status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3) AND id IN \
                  (SELECT id FROM outbox WHERE status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3) \
                  ORDER BY created_at LIMIT {limit})"
-            )))
-            .bind(&claim)
-            .bind(crate::store::time_text(now))
-            .bind(&stale)
-            .execute(&mut *conn)
-            .await?;
-            Ok(())
-        })
+        ))
+        .bind(&claim)
+        .bind(crate::store::time_text(now))
+        .bind(&stale)
+        .execute(&mut *conn)?;
+        Ok(())
     })
     .await?;
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, channel, recipient, body, attempts FROM outbox WHERE claimed_by = $1 AND status = 'pending' \
          ORDER BY created_at",
     )
     .bind(&token)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     let vault = db.vault()?;
     rows.iter()
@@ -1579,20 +1501,19 @@ pub async fn record_delivery(db: &Db, id: &str, error: Option<String>, max_attem
     let oid = id.to_string();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             match error {
                 None => {
-                    sqlx::query(
+                    query(
                         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = NULL \
                          WHERE id = $2 AND status = 'pending'",
                     )
                     .bind(&now)
                     .bind(&oid)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(&mut *conn)?;
                 }
                 Some(e) => {
-                    sqlx::query(
+                    query(
                         "UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_by = NULL, \
                          claimed_at = NULL, status = CASE WHEN attempts + 1 >= $2 THEN 'failed' ELSE 'pending' END \
                          WHERE id = $3 AND status = 'pending'",
@@ -1600,24 +1521,23 @@ pub async fn record_delivery(db: &Db, id: &str, error: Option<String>, max_attem
                     .bind(&e)
                     .bind(max_attempts)
                     .bind(&oid)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(&mut *conn)?;
                 }
             }
             Ok(())
-        })
+
     })
     .await
 }
 
 /// Delivery status of a case's messages, for the case page.
 pub async fn outbox_of_case(db: &Db, number: &str) -> StoreResult<Vec<(String, String, String)>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT o.channel, o.status, o.created_at FROM outbox o JOIN notifications n ON n.id = o.notification_id \
          WHERE n.case_number = $1 ORDER BY o.created_at",
     )
     .bind(number)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(|r| Ok((r.try_get("channel")?, r.try_get("status")?, r.try_get("created_at")?))).collect()
 }

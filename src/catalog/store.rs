@@ -2,13 +2,11 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use super::domain::{ChangeOp, FieldChange, ItemStatus, diff, op_allowed};
 use crate::audit::{self, NewEntry};
 use crate::reference::data::{CatalogItem, Department};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
 /// An item as it stands (now, or on a past date).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -76,7 +74,7 @@ fn push_filter(sql: &mut String, binds: &mut Vec<String>, f: &ItemFilter, alias:
     }
 }
 
-fn stored_from_row(r: &AnyRow) -> StoreResult<StoredItem> {
+fn stored_from_row(r: &Row) -> StoreResult<StoredItem> {
     let data: String = r.try_get("data")?;
     Ok(StoredItem {
         item: serde_json::from_str(&data).map_err(|e| StoreError::Invalid(format!("stored item: {e}")))?,
@@ -109,54 +107,54 @@ pub async fn list(db: &Db, f: &ItemFilter, as_of: Option<NaiveDate>) -> StoreRes
     };
     push_filter(&mut where_sql, &mut binds, f, "i");
     let count_sql = format!("SELECT COUNT(*) AS n{from}{where_sql}");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
+    let mut q = query(count_sql);
     for b in &binds {
         q = q.bind(b.clone());
     }
-    let total: i64 = q.fetch_one(db.reader()).await?.try_get("n")?;
+    let total: i64 = q.read_one(db.reader()).await?.try_get("n")?;
     let list_sql = format!(
         "SELECT i.data, i.supervising_department, i.status, i.version, i.effective_date{from}{where_sql} \
          ORDER BY i.code LIMIT {per_page} OFFSET {}",
         // u64: a page number near u32::MAX times a page size does not fit in u32.
         u64::from(page - 1) * u64::from(per_page)
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(list_sql));
+    let mut q = query(list_sql);
     for b in &binds {
         q = q.bind(b.clone());
     }
-    let rows = q.fetch_all(db.reader()).await?;
+    let rows = q.read_all(db.reader()).await?;
     let items = rows.iter().map(stored_from_row).collect::<StoreResult<_>>()?;
     Ok(ItemPage { items, total, page, per_page })
 }
 
 /// Every active item (for the guide index and exports).
 pub async fn all_active(db: &Db) -> StoreResult<Vec<StoredItem>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT data, supervising_department, status, version, effective_date FROM catalog_items \
          WHERE status = 'active' ORDER BY code",
     )
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(stored_from_row).collect()
 }
 
 /// Every item that is not removed, with its status (for the boundary report and exports).
 pub async fn all_current(db: &Db) -> StoreResult<Vec<StoredItem>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT data, supervising_department, status, version, effective_date FROM catalog_items \
          WHERE status <> 'removed' ORDER BY code",
     )
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(stored_from_row).collect()
 }
 
 pub async fn get(db: &Db, code: &str) -> StoreResult<Option<StoredItem>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT data, supervising_department, status, version, effective_date FROM catalog_items WHERE code = $1",
     )
     .bind(code)
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?;
     row.as_ref().map(stored_from_row).transpose()
 }
@@ -175,12 +173,12 @@ pub struct VersionEntry {
 }
 
 pub async fn history(db: &Db, code: &str) -> StoreResult<Vec<VersionEntry>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT version, op, status, effective_date, proposal_id, recorded_at, diff FROM catalog_versions \
          WHERE code = $1 ORDER BY version DESC",
     )
     .bind(code)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -200,8 +198,8 @@ pub async fn history(db: &Db, code: &str) -> StoreResult<Vec<VersionEntry>> {
 
 /// Writes a new version of an item (current row and history row) inside the caller's transaction.
 #[expect(clippy::too_many_arguments, reason = "one row of the version table, field by field")]
-async fn write_version(
-    conn: &mut AnyConnection,
+fn write_version(
+    conn: &mut dyn Tx,
     now: &str,
     op: ChangeOp,
     item: &CatalogItem,
@@ -215,7 +213,7 @@ async fn write_version(
     let status = op.resulting_status().as_str();
     let now = now.to_string();
     let online = i64::from(item.online);
-    sqlx::query(
+    query(
         "INSERT INTO catalog_items (code, name, department, supervising_department, level, audience, life_event, \
          online, status, data, version, effective_date, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
@@ -238,10 +236,9 @@ async fn write_version(
     .bind(version)
     .bind(effective_date)
     .bind(&now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     let diff_json = serde_json::to_string(changes).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query(
+    query(
         "INSERT INTO catalog_versions (code, version, name, department, level, audience, life_event, online, status, \
          data, supervising_department, effective_date, proposal_id, op, diff, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
@@ -262,27 +259,24 @@ async fn write_version(
     .bind(op.as_str())
     .bind(&diff_json)
     .bind(&now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
 /// Bumps the catalog revision, which every process's search index follows.
-async fn bump_revision(conn: &mut AnyConnection) -> StoreResult<()> {
-    sqlx::query(
+fn bump_revision(conn: &mut dyn Tx) -> StoreResult<()> {
+    query(
         "INSERT INTO settings (key, value) VALUES ('catalog_revision', '1') ON CONFLICT (key) DO UPDATE \
          SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
     )
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
 /// The catalog's revision number: it changes whenever an item changes.
 pub async fn revision(db: &Db) -> StoreResult<i64> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = 'catalog_revision'")
-        .fetch_optional(db.reader())
-        .await?;
+    let row =
+        query("SELECT value FROM settings WHERE key = 'catalog_revision'").read_optional(db.reader()).await?;
     Ok(match row {
         Some(r) => r.try_get::<String, _>("value")?.parse().unwrap_or(0),
         None => 0,
@@ -290,15 +284,14 @@ pub async fn revision(db: &Db) -> StoreResult<i64> {
 }
 
 /// Loads the shipped catalog as version 1 of every item, once (when the catalog is empty).
-pub async fn seed_initial(
-    conn: &mut AnyConnection,
+pub fn seed_initial(
+    conn: &mut dyn Tx,
     now: &str,
     items: &[CatalogItem],
     departments: &[Department],
     effective_date: &str,
 ) -> StoreResult<usize> {
-    let count: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM catalog_items").fetch_one(&mut *conn).await?.try_get("n")?;
+    let count: i64 = query("SELECT COUNT(*) AS n FROM catalog_items").fetch_one(&mut *conn)?.try_get("n")?;
     if count > 0 {
         return Ok(0);
     }
@@ -315,10 +308,9 @@ pub async fn seed_initial(
             effective_date,
             None,
             &changes,
-        )
-        .await?;
+        )?;
     }
-    bump_revision(conn).await?;
+    bump_revision(conn)?;
     audit::store::append(
         conn,
         now,
@@ -329,8 +321,7 @@ pub async fn seed_initial(
             "catalog",
             format!("{} items loaded as version 1", items.len()),
         ),
-    )
-    .await?;
+    )?;
     Ok(items.len())
 }
 
@@ -370,7 +361,7 @@ pub struct Proposal {
     pub version: i64,
 }
 
-fn proposal_from_row(r: &AnyRow) -> StoreResult<Proposal> {
+fn proposal_from_row(r: &Row) -> StoreResult<Proposal> {
     let changes: String = r.try_get("changes")?;
     Ok(Proposal {
         id: r.try_get("id")?,
@@ -402,11 +393,10 @@ pub struct NewProposal {
     pub changes: Vec<Change>,
 }
 
-async fn current_status(conn: &mut AnyConnection, code: &str) -> StoreResult<Option<(ItemStatus, String)>> {
-    let row = sqlx::query("SELECT status, department FROM catalog_items WHERE code = $1")
+fn current_status(conn: &mut dyn Tx, code: &str) -> StoreResult<Option<(ItemStatus, String)>> {
+    let row = query("SELECT status, department FROM catalog_items WHERE code = $1")
         .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
+        .fetch_optional(&mut *conn)?;
     match row {
         Some(r) => {
             let status: String = r.try_get("status")?;
@@ -425,14 +415,14 @@ pub async fn propose(db: &Db, actor: String, p: NewProposal) -> StoreResult<Prop
     let pid = id.clone();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             for c in &p.changes {
-                let current = current_status(conn, &c.code).await?;
+                let current = current_status(conn, &c.code)?;
                 op_allowed(c.op, current.as_ref().map(|(s, _)| *s))
                     .map_err(|(_, en)| StoreError::Invalid(format!("{}: {en}", c.code)))?;
             }
             let changes = serde_json::to_string(&p.changes).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            sqlx::query(
+            query(
                 "INSERT INTO catalog_proposals (id, department, source, reason, effective_date, status, changes, \
                  change_count, proposed_by, proposed_at, version) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, 1)",
             )
@@ -445,8 +435,7 @@ pub async fn propose(db: &Db, actor: String, p: NewProposal) -> StoreResult<Prop
             .bind(p.changes.len() as i64)
             .bind(&actor)
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             let ops: Vec<String> = p.changes.iter().take(5).map(|c| format!("{} {}", c.op.as_str(), c.code)).collect();
             let more = if p.changes.len() > 5 { format!(" (+{} more)", p.changes.len() - 5) } else { String::new() };
             audit::store::append(
@@ -459,22 +448,19 @@ pub async fn propose(db: &Db, actor: String, p: NewProposal) -> StoreResult<Prop
                     format!("catalog_proposal:{pid}"),
                     format!("{}: {}{more}, effective {}", p.department, ops.join(", "), p.effective_date),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await?;
     get_proposal(db, &id).await?.ok_or(StoreError::NotFound)
 }
 
 pub async fn get_proposal(db: &Db, id: &str) -> StoreResult<Option<Proposal>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PROPOSAL_COLUMNS} FROM catalog_proposals WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
+    let row = query(format!("SELECT {PROPOSAL_COLUMNS} FROM catalog_proposals WHERE id = $1"))
+        .bind(id)
+        .read_optional(db.reader())
+        .await?;
     row.as_ref().map(proposal_from_row).transpose()
 }
 
@@ -484,13 +470,13 @@ pub async fn list_proposals(
     department: Option<&str>,
     status: Option<&str>,
 ) -> StoreResult<Vec<Proposal>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {PROPOSAL_COLUMNS} FROM catalog_proposals WHERE ($1 = '' OR department = $1) \
          AND ($2 = '' OR status = $2) ORDER BY proposed_at DESC LIMIT 200"
-    )))
+    ))
     .bind(department.unwrap_or(""))
     .bind(status.unwrap_or(""))
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(proposal_from_row).collect()
 }
@@ -509,42 +495,39 @@ pub async fn decide(
     let pid = id.to_string();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let status = if approve { "approved" } else { "rejected" };
-            let done = sqlx::query(
-                "UPDATE catalog_proposals SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4, \
+        let status = if approve { "approved" } else { "rejected" };
+        let done = query(
+            "UPDATE catalog_proposals SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4, \
                  version = version + 1 WHERE id = $5 AND status = 'pending' AND version = $6",
-            )
-            .bind(status)
-            .bind(&actor)
-            .bind(&now)
-            .bind(&note)
-            .bind(&pid)
-            .bind(expected_version)
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() == 0 {
-                let exists =
-                    sqlx::query("SELECT id FROM catalog_proposals WHERE id = $1").bind(&pid).fetch_optional(&mut *conn).await?;
-                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
-            }
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    format!("catalog_proposal:{pid}"),
-                    &actor,
-                    if approve { "catalog.approved" } else { "catalog.rejected" },
-                    format!("catalog_proposal:{pid}"),
-                    if note.is_empty() { status.to_string() } else { format!("{status}: {note}") },
-                ),
-            )
-            .await?;
-            if approve {
-                apply_if_due(conn, &now, &pid, today).await?;
-            }
-            Ok(())
-        })
+        )
+        .bind(status)
+        .bind(&actor)
+        .bind(&now)
+        .bind(&note)
+        .bind(&pid)
+        .bind(expected_version)
+        .execute(&mut *conn)?;
+        if done.rows_affected() == 0 {
+            let exists = query("SELECT id FROM catalog_proposals WHERE id = $1")
+                .bind(&pid)
+                .fetch_optional(&mut *conn)?;
+            return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("catalog_proposal:{pid}"),
+                &actor,
+                if approve { "catalog.approved" } else { "catalog.rejected" },
+                format!("catalog_proposal:{pid}"),
+                if note.is_empty() { status.to_string() } else { format!("{status}: {note}") },
+            ),
+        )?;
+        if approve {
+            apply_if_due(conn, &now, &pid, today)?;
+        }
+        Ok(())
     })
     .await?;
     get_proposal(db, id).await?.ok_or(StoreError::NotFound)
@@ -553,18 +536,17 @@ pub async fn decide(
 /// Applies every approved proposal whose effective date has come (the background job; also
 /// "run until nothing is due" for tests). Returns how many were applied.
 pub async fn apply_due(db: &Db, today: NaiveDate) -> StoreResult<usize> {
-    let due = sqlx::query(
+    let due = query(
         "SELECT id FROM catalog_proposals WHERE status = 'approved' AND effective_date <= $1 ORDER BY effective_date, decided_at",
     )
     .bind(today.to_string())
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     let mut applied = 0;
     for row in due {
         let id: String = row.try_get("id")?;
         let now = db.now_text();
-        let did =
-            db.write(move |conn| Box::pin(async move { apply_if_due(conn, &now, &id, today).await })).await?;
+        let did = db.write(move |conn| apply_if_due(conn, &now, &id, today)).await?;
         applied += usize::from(did);
     }
     Ok(applied)
@@ -572,36 +554,30 @@ pub async fn apply_due(db: &Db, today: NaiveDate) -> StoreResult<usize> {
 
 /// Applies proposal `id` if it is approved and due; the status check inside the transaction
 /// makes this idempotent when several processes run the job at once.
-async fn apply_if_due(conn: &mut AnyConnection, now: &str, id: &str, today: NaiveDate) -> StoreResult<bool> {
-    let claimed = sqlx::query(
+fn apply_if_due(conn: &mut dyn Tx, now: &str, id: &str, today: NaiveDate) -> StoreResult<bool> {
+    let claimed = query(
         "UPDATE catalog_proposals SET status = 'applied', applied_at = $1 \
          WHERE id = $2 AND status = 'approved' AND effective_date <= $3",
     )
     .bind(now)
     .bind(id)
     .bind(today.to_string())
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     if claimed.rows_affected() == 0 {
         return Ok(false);
     }
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PROPOSAL_COLUMNS} FROM catalog_proposals WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let row = query(format!("SELECT {PROPOSAL_COLUMNS} FROM catalog_proposals WHERE id = $1"))
+        .bind(id)
+        .fetch_one(&mut *conn)?;
     let proposal = proposal_from_row(&row)?;
     // It takes effect today even if its date was earlier (it was approved late): history must not
     // claim the catalog looked different on a day that has passed.
     let effective = proposal.effective_date.clone().max(today.to_string());
     for c in &proposal.changes {
-        let current = sqlx::query(
-            "SELECT data, supervising_department, version, status FROM catalog_items WHERE code = $1",
-        )
-        .bind(&c.code)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let current =
+            query("SELECT data, supervising_department, version, status FROM catalog_items WHERE code = $1")
+                .bind(&c.code)
+                .fetch_optional(&mut *conn)?;
         let (before, before_supervisor, version, status) = match &current {
             Some(r) => {
                 let data: String = r.try_get("data")?;
@@ -651,8 +627,7 @@ async fn apply_if_due(conn: &mut AnyConnection, now: &str, id: &str, today: Naiv
             &effective,
             Some(id),
             &changes,
-        )
-        .await?;
+        )?;
         audit::store::append(
             conn,
             now,
@@ -667,23 +642,22 @@ async fn apply_if_due(conn: &mut AnyConnection, now: &str, id: &str, today: Naiv
                     changes.len()
                 ),
             ),
-        )
-        .await?;
+        )?;
     }
-    bump_revision(conn).await?;
+    bump_revision(conn)?;
     Ok(true)
 }
 
 /// Codes of every department, for validation.
 pub async fn department_codes(db: &Db) -> StoreResult<std::collections::HashSet<String>> {
-    let rows = sqlx::query("SELECT code FROM departments").fetch_all(db.reader()).await?;
+    let rows = query("SELECT code FROM departments").read_all(db.reader()).await?;
     rows.iter().map(|r| r.try_get("code").map_err(Into::into)).collect()
 }
 
 /// Codes of every e-licence type, for validation.
 pub async fn elicence_codes(db: &Db) -> StoreResult<std::collections::HashSet<String>> {
-    let rows = sqlx::query("SELECT code FROM reference_records WHERE kind = 'elicence_type'")
-        .fetch_all(db.reader())
+    let rows = query("SELECT code FROM reference_records WHERE kind = 'elicence_type'")
+        .read_all(db.reader())
         .await?;
     rows.iter().map(|r| r.try_get("code").map_err(Into::into)).collect()
 }

@@ -1,14 +1,11 @@
 //! Complaints, their history, the taxonomy, proactive tasks and Open311 clients in the database.
 
 use serde::Serialize;
-use sqlx::AnyConnection;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use super::domain::{Category, DistrictRule, Example, Located, Taxonomy};
 use super::domain::{FoundCluster, TaskChange};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, LockTable, StoreError, StoreResult, lock_row};
+use crate::store::{Db, LockTable, Row, StoreError, StoreResult, Tx, lock_row, query};
 
 /// A complaint as stored (the complainant's phone is never shown to the public or Open311).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -81,16 +78,16 @@ const COLUMNS: &str = "id, source, category, department, district, description, 
     responded_on_time, resolved_at, answer, callback_at, callback_resolved, callback_satisfied, reopened, merged_into, \
     proactive_task, created_at, updated_at, version, public, public_id";
 
-fn flag(r: &AnyRow, col: &str) -> StoreResult<Option<bool>> {
+fn flag(r: &Row, col: &str) -> StoreResult<Option<bool>> {
     Ok(r.try_get::<Option<i64>, _>(col)?.map(|v| v != 0))
 }
 
-fn json_list(r: &AnyRow, col: &str) -> StoreResult<Vec<String>> {
+fn json_list(r: &Row, col: &str) -> StoreResult<Vec<String>> {
     let raw: String = r.try_get(col)?;
     serde_json::from_str(&raw).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
-fn from_row(r: &AnyRow) -> StoreResult<Complaint> {
+fn from_row(r: &Row) -> StoreResult<Complaint> {
     Ok(Complaint {
         id: r.try_get("id")?,
         source: r.try_get("source")?,
@@ -136,29 +133,27 @@ fn from_row(r: &AnyRow) -> StoreResult<Complaint> {
 
 /// The complaint published on the open feed under `public_id`, if it was agreed to be public.
 pub async fn get_public(db: &Db, public_id: &str) -> StoreResult<Option<Complaint>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM complaints WHERE public_id = $1 AND public = 1"
-    )))
-    .bind(public_id)
-    .fetch_optional(db.reader())
-    .await?;
+    let row = query(format!("SELECT {COLUMNS} FROM complaints WHERE public_id = $1 AND public = 1"))
+        .bind(public_id)
+        .read_optional(db.reader())
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Complaint>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM complaints WHERE id = $1")))
+    let row = query(format!("SELECT {COLUMNS} FROM complaints WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn events(db: &Db, id: &str) -> StoreResult<Vec<Event>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT at, actor_name, action, department, note FROM complaint_events WHERE complaint_id = $1 ORDER BY seq",
     )
     .bind(id)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -234,11 +229,11 @@ pub async fn list(db: &Db, f: &Filter) -> StoreResult<Vec<Complaint>> {
         sql.push_str(" AND public = 1 AND status <> 'merged'");
     }
     sql.push_str(&format!(" ORDER BY created_at DESC LIMIT {}", f.limit.clamp(1, 5000)));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut q = query(sql);
     for b in &binds {
         q = q.bind(b);
     }
-    let rows = q.fetch_all(db.reader()).await?;
+    let rows = q.read_all(db.reader()).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -266,31 +261,29 @@ pub struct NewComplaint {
     pub day: String,
 }
 
-async fn next_number(conn: &mut AnyConnection, day: &str) -> StoreResult<String> {
-    let n: i64 = sqlx::query(
+fn next_number(conn: &mut dyn Tx, day: &str) -> StoreResult<String> {
+    let n: i64 = query(
         "INSERT INTO complaint_counters (day, n) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET n = complaint_counters.n + 1 \
          RETURNING n",
     )
     .bind(day)
-    .fetch_one(&mut *conn)
-    .await?
+    .fetch_one(&mut *conn)?
     .try_get("n")?;
     Ok(format!("12345-{}-{n:05}", day.replace('-', "")))
 }
 
-async fn insert_event(
-    conn: &mut AnyConnection,
+fn insert_event(
+    conn: &mut dyn Tx,
     now: &str,
     id: &str,
     (actor, action, department, note): &(String, String, Option<String>, Option<String>),
 ) -> StoreResult<()> {
     let seq: i64 =
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaint_events WHERE complaint_id = $1")
+        query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM complaint_events WHERE complaint_id = $1")
             .bind(id)
-            .fetch_one(&mut *conn)
-            .await?
+            .fetch_one(&mut *conn)?
             .try_get("n")?;
-    sqlx::query(
+    query(
         "INSERT INTO complaint_events (complaint_id, seq, at, actor_name, action, department, note) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -301,8 +294,7 @@ async fn insert_event(
     .bind(action)
     .bind(department)
     .bind(note)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -321,14 +313,14 @@ fn opt_flag(v: Option<bool>) -> Option<i64> {
 pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             let mut c = new.complaint.clone();
-            c.id = next_number(conn, &new.day).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            c.id = next_number(conn, &new.day)?;
+            query(format!(
                 "INSERT INTO complaints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
                  CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, $15, $16, CAST($17 AS DOUBLE PRECISION), $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
                  $34, $35, $36, $37, $38, $39)"
-            )))
+            ))
             .bind(&c.id)
             .bind(&c.source)
             .bind(&c.category)
@@ -368,10 +360,9 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
             .bind(c.version)
             .bind(i64::from(c.public))
             .bind(&c.public_id)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             for e in &new.events {
-                insert_event(conn, &now, &c.id, e).await?;
+                insert_event(conn, &now, &c.id, e)?;
             }
             audit::store::append(
                 conn,
@@ -383,10 +374,9 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
                     format!("complaint:{}", c.id),
                     format!("{} → {}", c.category.clone().unwrap_or_default(), c.department.clone().unwrap_or_default()),
                 ),
-            )
-            .await?;
+            )?;
             Ok(c)
-        })
+
     })
     .await
 }
@@ -404,8 +394,8 @@ pub struct Save {
     pub notify: Option<(String, crate::platform::notifications::Message)>,
 }
 
-async fn update_row(conn: &mut AnyConnection, now: &str, c: &Complaint, expected: i64) -> StoreResult<bool> {
-    let done = sqlx::query(
+fn update_row(conn: &mut dyn Tx, now: &str, c: &Complaint, expected: i64) -> StoreResult<bool> {
+    let done = query(
         "UPDATE complaints SET category = $1, department = $2, district = $3, status = $4, routed_by = $5, \
          confidence = CAST($6 AS DOUBLE PRECISION), returned_by = $7, dispatched_at = $8, respond_due = $9, resolve_due = $10, \
          extension_days = $11, extension_request = $12, extension_reason = $13, responded_at = $14, \
@@ -439,8 +429,7 @@ async fn update_row(conn: &mut AnyConnection, now: &str, c: &Complaint, expected
     .bind(now)
     .bind(&c.id)
     .bind(expected)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -448,43 +437,39 @@ async fn update_row(conn: &mut AnyConnection, now: &str, c: &Complaint, expected
 pub async fn save(db: &Db, mut s: Save) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            if !update_row(conn, &now, &s.complaint, s.expected_version).await? {
-                return Err(StoreError::Conflict);
-            }
-            insert_event(conn, &now, &s.complaint.id, &s.event).await?;
-            audit::store::append(
+        if !update_row(conn, &now, &s.complaint, s.expected_version)? {
+            return Err(StoreError::Conflict);
+        }
+        insert_event(conn, &now, &s.complaint.id, &s.event)?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("complaint:{}", s.complaint.id),
+                format!("user:{}", s.actor_id),
+                format!("complaint.{}", s.event.1),
+                format!("complaint:{}", s.complaint.id),
+                s.event.3.clone().unwrap_or_default(),
+            ),
+        )?;
+        if let Some((user, message)) = s.notify.take() {
+            crate::platform::notifications::notify(
                 conn,
                 &now,
-                NewEntry::new(
-                    format!("complaint:{}", s.complaint.id),
-                    format!("user:{}", s.actor_id),
-                    format!("complaint.{}", s.event.1),
-                    format!("complaint:{}", s.complaint.id),
-                    s.event.3.clone().unwrap_or_default(),
-                ),
-            )
-            .await?;
-            if let Some((user, message)) = s.notify.take() {
-                crate::platform::notifications::notify(
-                    conn,
-                    &now,
-                    0,
-                    &user,
-                    Some(&s.complaint.id),
-                    &message,
-                    None,
-                )
-                .await?;
+                0,
+                &user,
+                Some(&s.complaint.id),
+                &message,
+                None,
+            )?;
+        }
+        if let Some((other, event)) = &s.also {
+            if !update_row(conn, &now, other, other.version)? {
+                return Err(StoreError::Conflict);
             }
-            if let Some((other, event)) = &s.also {
-                if !update_row(conn, &now, other, other.version).await? {
-                    return Err(StoreError::Conflict);
-                }
-                insert_event(conn, &now, &other.id, event).await?;
-            }
-            Ok(())
-        })
+            insert_event(conn, &now, &other.id, event)?;
+        }
+        Ok(())
     })
     .await
 }
@@ -505,30 +490,30 @@ pub async fn located_open(
     );
     let rows = match around {
         Around::Everywhere => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND lat IS NOT NULL ORDER BY created_at DESC LIMIT 20000")))
+            query(format!("{base} AND lat IS NOT NULL ORDER BY created_at DESC LIMIT 20000"))
                 .bind(since)
-                .fetch_all(db.reader())
+                .read_all(db.reader())
                 .await?
         }
         Around::Near { category, lat, lon, degrees } => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            query(format!(
                 "{base} AND ((lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5) OR (category = $6 AND lat IS NULL)) \
                  ORDER BY created_at DESC LIMIT 500"
-            )))
+            ))
             .bind(since)
             .bind(lat - degrees)
             .bind(lat + degrees)
             .bind(lon - degrees)
             .bind(lon + degrees)
             .bind(category.unwrap_or("-"))
-            .fetch_all(db.reader())
+            .read_all(db.reader())
             .await?
         }
         Around::Category(category) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("{base} AND category = $2 ORDER BY created_at DESC LIMIT 200")))
+            query(format!("{base} AND category = $2 ORDER BY created_at DESC LIMIT 200"))
                 .bind(since)
                 .bind(category)
-                .fetch_all(db.reader())
+                .read_all(db.reader())
                 .await?
         }
     };
@@ -552,12 +537,12 @@ pub async fn located_open(
 /// Past routing the classifier learns from: complaints that were answered where they were
 /// sent (never returned), newest first.
 pub async fn routing_history(db: &Db, limit: i64) -> StoreResult<Vec<Example>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT category, description FROM complaints WHERE category IS NOT NULL AND returned_by = '[]' \
          AND status IN ('resolved', 'closed') ORDER BY created_at DESC LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -571,8 +556,7 @@ pub async fn routing_history(db: &Db, limit: i64) -> StoreResult<Vec<Example>> {
 // ---------------------------------------------------------------------------------------------
 
 pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
-    let rows =
-        sqlx::query("SELECT body FROM complaint_categories ORDER BY position").fetch_all(db.reader()).await?;
+    let rows = query("SELECT body FROM complaint_categories ORDER BY position").read_all(db.reader()).await?;
     let categories = rows
         .iter()
         .map(|r| {
@@ -580,10 +564,10 @@ pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
             serde_json::from_str::<Category>(&body).map_err(|e| StoreError::Invalid(e.to_string()))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let rules = sqlx::query(
+    let rules = query(
         "SELECT category, district, department FROM complaint_district_rules ORDER BY category, district",
     )
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?
     .iter()
     .map(|r| {
@@ -600,7 +584,7 @@ pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
 /// Replaces the taxonomy (categories no longer listed stay on old complaints by code).
 pub async fn put_taxonomy(db: &Db, t: Taxonomy, actor: String) -> StoreResult<()> {
     let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { write_taxonomy(conn, &now, &t, &actor).await })).await
+    db.write(move |conn| write_taxonomy(conn, &now, &t, &actor)).await
 }
 
 /// Seeds the taxonomy once on a fresh database (several processes may start together): the claim
@@ -608,42 +592,35 @@ pub async fn put_taxonomy(db: &Db, t: Taxonomy, actor: String) -> StoreResult<()
 pub async fn seed_taxonomy(db: &Db, t: Taxonomy) -> StoreResult<bool> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            if !crate::store::claim_once(conn, "complaint_taxonomy_seeded", &now).await? {
-                return Ok(false);
-            }
-            let existing =
-                sqlx::query("SELECT COUNT(*) AS n FROM complaint_categories").fetch_one(&mut *conn).await?;
-            if existing.try_get::<i64, _>("n")? > 0 {
-                return Ok(false);
-            }
-            write_taxonomy(conn, &now, &t, "system:seed").await?;
-            Ok(true)
-        })
+        if !crate::store::claim_once(conn, "complaint_taxonomy_seeded", &now)? {
+            return Ok(false);
+        }
+        let existing = query("SELECT COUNT(*) AS n FROM complaint_categories").fetch_one(&mut *conn)?;
+        if existing.try_get::<i64, _>("n")? > 0 {
+            return Ok(false);
+        }
+        write_taxonomy(conn, &now, &t, "system:seed")?;
+        Ok(true)
     })
     .await
 }
 
-async fn write_taxonomy(conn: &mut AnyConnection, now: &str, t: &Taxonomy, actor: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM complaint_categories").execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM complaint_district_rules").execute(&mut *conn).await?;
+fn write_taxonomy(conn: &mut dyn Tx, now: &str, t: &Taxonomy, actor: &str) -> StoreResult<()> {
+    query("DELETE FROM complaint_categories").execute(&mut *conn)?;
+    query("DELETE FROM complaint_district_rules").execute(&mut *conn)?;
     for (i, c) in t.categories.iter().enumerate() {
-        sqlx::query("INSERT INTO complaint_categories (code, body, position) VALUES ($1, $2, $3)")
+        query("INSERT INTO complaint_categories (code, body, position) VALUES ($1, $2, $3)")
             .bind(&c.code)
             .bind(serde_json::to_string(c).map_err(|e| StoreError::Invalid(e.to_string()))?)
             .bind(i as i64)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
     }
     for r in &t.district_rules {
-        sqlx::query(
-            "INSERT INTO complaint_district_rules (category, district, department) VALUES ($1, $2, $3)",
-        )
-        .bind(&r.category)
-        .bind(&r.district)
-        .bind(&r.department)
-        .execute(&mut *conn)
-        .await?;
+        query("INSERT INTO complaint_district_rules (category, district, department) VALUES ($1, $2, $3)")
+            .bind(&r.category)
+            .bind(&r.district)
+            .bind(&r.department)
+            .execute(&mut *conn)?;
     }
     audit::store::append(
         conn,
@@ -655,14 +632,13 @@ async fn write_taxonomy(conn: &mut AnyConnection, now: &str, t: &Taxonomy, actor
             "complaint_categories",
             format!("{} categories, {} district rules", t.categories.len(), t.district_rules.len()),
         ),
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
 /// Departments' duties (from the reference data), for the classifier.
 pub async fn duties(db: &Db) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
-    let rows = sqlx::query("SELECT data FROM departments").fetch_all(db.reader()).await?;
+    let rows = query("SELECT data FROM departments").read_all(db.reader()).await?;
     let departments = rows
         .iter()
         .map(|r| {
@@ -679,7 +655,7 @@ pub async fn duties(db: &Db) -> StoreResult<std::collections::HashMap<String, Ve
 
 pub use super::domain::ProactiveTask;
 
-fn task_from_row(r: &AnyRow) -> StoreResult<ProactiveTask> {
+fn task_from_row(r: &Row) -> StoreResult<ProactiveTask> {
     Ok(ProactiveTask {
         id: r.try_get("id")?,
         category: r.try_get("category")?,
@@ -701,23 +677,22 @@ fn task_from_row(r: &AnyRow) -> StoreResult<ProactiveTask> {
 const TASK_COLUMNS: &str = "id, category, department, district, lat, lon, radius_m, members, size, status, note, created_at, updated_at, version";
 
 pub async fn tasks(db: &Db, department: Option<&str>, open_only: bool) -> StoreResult<Vec<ProactiveTask>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE (CAST($1 AS TEXT) IS NULL OR department = $1) \
          AND ($2 = 0 OR status = 'open') ORDER BY created_at DESC LIMIT 500"
-    )))
+    ))
     .bind(department)
     .bind(i64::from(open_only))
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(task_from_row).collect()
 }
 
 pub async fn task(db: &Db, id: &str) -> StoreResult<Option<ProactiveTask>> {
-    let row =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(db.reader())
-            .await?;
+    let row = query(format!("SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE id = $1"))
+        .bind(id)
+        .read_optional(db.reader())
+        .await?;
     row.as_ref().map(task_from_row).transpose()
 }
 
@@ -732,22 +707,17 @@ pub async fn apply_clusters(
 ) -> StoreResult<Vec<ProactiveTask>> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            if !lock_row(conn, LockTable::Lock, SCAN_LOCK).await? {
-                return Err(StoreError::Invalid(format!("lock row {SCAN_LOCK} is missing")));
-            }
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE status = 'open'"
-            )))
-            .fetch_all(&mut *conn)
-            .await?;
-            let open = rows.iter().map(task_from_row).collect::<StoreResult<Vec<_>>>()?;
-            let changes = super::domain::plan_tasks(&found, &open, radius_m, &now);
-            for change in &changes {
-                write_task(conn, &now, change).await?;
-            }
-            Ok(changes.into_iter().map(|c| c.task).collect())
-        })
+        if !lock_row(conn, LockTable::Lock, SCAN_LOCK)? {
+            return Err(StoreError::Invalid(format!("lock row {SCAN_LOCK} is missing")));
+        }
+        let rows = query(format!("SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE status = 'open'"))
+            .fetch_all(&mut *conn)?;
+        let open = rows.iter().map(task_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let changes = super::domain::plan_tasks(&found, &open, radius_m, &now);
+        for change in &changes {
+            write_task(conn, &now, change)?;
+        }
+        Ok(changes.into_iter().map(|c| c.task).collect())
     })
     .await
 }
@@ -755,11 +725,11 @@ pub async fn apply_clusters(
 /// The lock row every cluster scan takes first.
 const SCAN_LOCK: &str = "proactive_scan";
 
-async fn write_task(conn: &mut AnyConnection, now: &str, change: &TaskChange) -> StoreResult<()> {
+fn write_task(conn: &mut dyn Tx, now: &str, change: &TaskChange) -> StoreResult<()> {
     let t = &change.task;
     let members = serde_json::to_string(&t.members).map_err(|e| StoreError::Invalid(e.to_string()))?;
     if let Some(expected) = change.grows {
-        let done = sqlx::query(
+        let done = query(
             "UPDATE proactive_tasks SET members = $1, size = $2, lat = $3, lon = $4, radius_m = $5, \
              updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8 AND status = 'open'",
         )
@@ -771,16 +741,15 @@ async fn write_task(conn: &mut AnyConnection, now: &str, change: &TaskChange) ->
         .bind(now)
         .bind(&t.id)
         .bind(expected)
-        .execute(&mut *conn)
-        .await?;
+        .execute(&mut *conn)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict);
         }
     } else {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        query(format!(
             "INSERT INTO proactive_tasks ({TASK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', \
              NULL, $10, $10, 1)"
-        )))
+        ))
         .bind(&t.id)
         .bind(&t.category)
         .bind(&t.department)
@@ -791,15 +760,13 @@ async fn write_task(conn: &mut AnyConnection, now: &str, change: &TaskChange) ->
         .bind(&members)
         .bind(t.size)
         .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        .execute(&mut *conn)?;
     }
     for m in &t.members {
-        sqlx::query("UPDATE complaints SET proactive_task = $1 WHERE id = $2 AND proactive_task IS NULL")
+        query("UPDATE complaints SET proactive_task = $1 WHERE id = $2 AND proactive_task IS NULL")
             .bind(&t.id)
             .bind(m)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
     }
     audit::store::append(
         conn,
@@ -811,36 +778,37 @@ async fn write_task(conn: &mut AnyConnection, now: &str, change: &TaskChange) ->
             format!("proactive:{}", t.id),
             format!("{} × {} ({})", t.category, t.size, t.department),
         ),
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
 pub async fn finish_task(db: &Db, id: String, version: i64, note: String, actor: String) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let done = sqlx::query(
-                "UPDATE proactive_tasks SET status = 'done', note = $1, updated_at = $2, version = version + 1 \
+        let done = query(
+            "UPDATE proactive_tasks SET status = 'done', note = $1, updated_at = $2, version = version + 1 \
                  WHERE id = $3 AND version = $4 AND status = 'open'",
-            )
-            .bind(&note)
-            .bind(&now)
-            .bind(&id)
-            .bind(version)
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict);
-            }
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(format!("proactive:{id}"), actor.clone(), "proactive.done", format!("proactive:{id}"), note),
-            )
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&note)
+        .bind(&now)
+        .bind(&id)
+        .bind(version)
+        .execute(&mut *conn)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("proactive:{id}"),
+                actor.clone(),
+                "proactive.done",
+                format!("proactive:{id}"),
+                note,
+            ),
+        )?;
+        Ok(())
     })
     .await
 }
@@ -852,31 +820,25 @@ pub async fn finish_task(db: &Db, id: String, version: i64, note: String, actor:
 pub async fn add_client(db: &Db, key_hash: String, name: String) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)",
-            )
+        query("INSERT INTO open311_clients (key_hash, name, created_at, active) VALUES ($1, $2, $3, 1)")
             .bind(&key_hash)
             .bind(&name)
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new("open311", "system", "open311.client_added", "open311_clients", name.clone()),
-            )
-            .await?;
-            Ok(())
-        })
+            .execute(&mut *conn)?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new("open311", "system", "open311.client_added", "open311_clients", name.clone()),
+        )?;
+        Ok(())
     })
     .await
 }
 
 pub async fn client_name(db: &Db, key_hash: &str) -> StoreResult<Option<String>> {
-    Ok(sqlx::query("SELECT name FROM open311_clients WHERE key_hash = $1 AND active = 1")
+    Ok(query("SELECT name FROM open311_clients WHERE key_hash = $1 AND active = 1")
         .bind(key_hash)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .map(|r| r.try_get("name"))
         .transpose()?)

@@ -1,12 +1,9 @@
 //! Ratings, the bad-review loop and what the figures are computed from.
 
 use serde::Serialize;
-use sqlx::AnyConnection;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Rating {
@@ -35,7 +32,7 @@ pub struct Rating {
 const RATING_COLUMNS: &str = "id, object_kind, object_id, department, item_code, hall_code, officer_id, rater_id, \
     real_name, score, indicators, comment, channel, served_on, created_at, excluded";
 
-fn rating_from_row(r: &AnyRow) -> StoreResult<Rating> {
+fn rating_from_row(r: &Row) -> StoreResult<Rating> {
     let indicators: String = r.try_get("indicators")?;
     Ok(Rating {
         id: r.try_get("id")?,
@@ -58,30 +55,29 @@ fn rating_from_row(r: &AnyRow) -> StoreResult<Rating> {
 }
 
 pub async fn rating(db: &Db, id: &str) -> StoreResult<Option<Rating>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RATING_COLUMNS} FROM ratings WHERE id = $1")))
+    let row = query(format!("SELECT {RATING_COLUMNS} FROM ratings WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.as_ref().map(rating_from_row).transpose()
 }
 
 pub async fn rating_of(db: &Db, kind: &str, object: &str) -> StoreResult<Option<Rating>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {RATING_COLUMNS} FROM ratings WHERE object_kind = $1 AND object_id = $2"
-    )))
-    .bind(kind)
-    .bind(object)
-    .fetch_optional(db.reader())
-    .await?;
+    let row =
+        query(format!("SELECT {RATING_COLUMNS} FROM ratings WHERE object_kind = $1 AND object_id = $2"))
+            .bind(kind)
+            .bind(object)
+            .read_optional(db.reader())
+            .await?;
     row.as_ref().map(rating_from_row).transpose()
 }
 
 pub async fn ratings_by(db: &Db, rater: &str) -> StoreResult<Vec<Rating>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {RATING_COLUMNS} FROM ratings WHERE rater_id = $1 ORDER BY created_at DESC LIMIT 200"
-    )))
+    ))
     .bind(rater)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(rating_from_row).collect()
 }
@@ -96,12 +92,12 @@ pub struct NewRating {
 pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             let r = &n.rating;
-            let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+            let inserted = query(format!(
                 "INSERT INTO ratings ({RATING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
                  $14, $15, 0) ON CONFLICT (object_kind, object_id) DO NOTHING"
-            )))
+            ))
             .bind(&r.id)
             .bind(&r.object_kind)
             .bind(&r.object_id)
@@ -117,13 +113,12 @@ pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
             .bind(&r.channel)
             .bind(&r.served_on)
             .bind(&r.created_at)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if inserted.rows_affected() == 0 {
                 return Err(StoreError::Duplicate("rating"));
             }
             if let Some((verify_due, rectify_due)) = &n.loop_dues {
-                sqlx::query(
+                query(
                     "INSERT INTO rectifications (rating_id, department, status, verify_due, rectify_due, created_at, \
                      updated_at) VALUES ($1, $2, 'assigned', $3, $4, $5, $5)",
                 )
@@ -132,10 +127,8 @@ pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
                 .bind(verify_due)
                 .bind(rectify_due)
                 .bind(&r.created_at)
-                .execute(&mut *conn)
-                .await?;
-                event(conn, &now, &r.id, "系统 System", "assigned", Some(format!("差评转{}核实整改 / assigned", r.department)))
-                    .await?;
+                .execute(&mut *conn)?;
+                event(conn, &now, &r.id, "系统 System", "assigned", Some(format!("差评转{}核实整改 / assigned", r.department)))?;
             }
             audit::store::append(
                 conn,
@@ -147,16 +140,15 @@ pub async fn add(db: &Db, n: NewRating) -> StoreResult<()> {
                     format!("{}:{}", r.object_kind, r.object_id),
                     format!("score {} via {}", r.score, r.channel),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
 
-async fn event(
-    conn: &mut AnyConnection,
+fn event(
+    conn: &mut dyn Tx,
     now: &str,
     id: &str,
     actor: &str,
@@ -164,12 +156,11 @@ async fn event(
     note: Option<String>,
 ) -> StoreResult<()> {
     let seq: i64 =
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM rectification_events WHERE rating_id = $1")
+        query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM rectification_events WHERE rating_id = $1")
             .bind(id)
-            .fetch_one(&mut *conn)
-            .await?
+            .fetch_one(&mut *conn)?
             .try_get("n")?;
-    sqlx::query(
+    query(
         "INSERT INTO rectification_events (rating_id, seq, at, actor_name, action, note) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
@@ -178,8 +169,7 @@ async fn event(
     .bind(actor)
     .bind(action)
     .bind(note)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -218,7 +208,7 @@ pub struct LoopEvent {
 const LOOP_COLUMNS: &str = "rating_id, department, status, appeal_from, verify_due, rectify_due, verified_at, verify_note, \
     answer, rectified_at, on_time, revisited_at, satisfied, reopened, appeal_reason, appeal_decision, closed_at, version";
 
-fn loop_from_row(r: &AnyRow) -> StoreResult<Rectification> {
+fn loop_from_row(r: &Row) -> StoreResult<Rectification> {
     let flag = |c: &str| -> StoreResult<Option<bool>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(|v| v != 0)) };
     Ok(Rectification {
         rating_id: r.try_get("rating_id")?,
@@ -244,19 +234,17 @@ fn loop_from_row(r: &AnyRow) -> StoreResult<Rectification> {
 }
 
 pub async fn rectification(db: &Db, rating_id: &str) -> StoreResult<Option<Rectification>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {LOOP_COLUMNS} FROM rectifications WHERE rating_id = $1"
-    )))
-    .bind(rating_id)
-    .fetch_optional(db.reader())
-    .await?;
+    let row = query(format!("SELECT {LOOP_COLUMNS} FROM rectifications WHERE rating_id = $1"))
+        .bind(rating_id)
+        .read_optional(db.reader())
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let mut r = loop_from_row(&row)?;
-    let events = sqlx::query(
+    let events = query(
         "SELECT at, actor_name, action, note FROM rectification_events WHERE rating_id = $1 ORDER BY seq",
     )
     .bind(rating_id)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     r.events = events
         .iter()
@@ -279,15 +267,15 @@ pub async fn rectifications(db: &Db, department: Option<&str>) -> StoreResult<Ve
         list.split(',').map(|c| format!("{prefix}.{}", c.trim())).collect::<Vec<_>>().join(", ")
     };
     let loop_columns = LOOP_COLUMNS.replace("department, ", "");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {}, {} FROM rectifications l JOIN ratings r ON r.id = l.rating_id \
          WHERE (CAST($1 AS TEXT) IS NULL OR l.department = $1) \
          ORDER BY CASE WHEN l.status IN ('closed', 'excluded') THEN 1 ELSE 0 END, l.created_at DESC LIMIT 500",
         columns("r", RATING_COLUMNS),
         columns("l", &loop_columns)
-    )))
+    ))
     .bind(department)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(|r| Ok((rating_from_row(r)?, loop_from_row(r)?))).collect()
 }
@@ -311,10 +299,10 @@ pub struct LoopChange {
 pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             let LoopChange { rectification: r, expected, actor_id, actor_name, action, note, notify } = change;
             let b = |v: Option<bool>| v.map(i64::from);
-            let done = sqlx::query(
+            let done = query(
                 "UPDATE rectifications SET status = $1, appeal_from = $2, verify_due = $3, rectify_due = $4, \
                  verified_at = $5, verify_note = $6, answer = $7, rectified_at = $8, on_time = $9, revisited_at = $10, \
                  satisfied = $11, reopened = $12, appeal_reason = $13, appeal_decision = $14, closed_at = $15, \
@@ -338,17 +326,16 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<()> {
             .bind(&now)
             .bind(&r.rating_id)
             .bind(expected)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict);
             }
             if r.status == "excluded" {
-                sqlx::query("UPDATE ratings SET excluded = 1 WHERE id = $1").bind(&r.rating_id).execute(&mut *conn).await?;
+                query("UPDATE ratings SET excluded = 1 WHERE id = $1").bind(&r.rating_id).execute(&mut *conn)?;
             }
-            event(conn, &now, &r.rating_id, &actor_name, &action, note.clone()).await?;
+            event(conn, &now, &r.rating_id, &actor_name, &action, note.clone())?;
             if let Some((user, subject, message)) = notify {
-                crate::platform::notifications::notify(conn, &now, 0, &user, subject.as_deref(), &message, None).await?;
+                crate::platform::notifications::notify(conn, &now, 0, &user, subject.as_deref(), &message, None)?;
             }
             audit::store::append(
                 conn,
@@ -360,10 +347,9 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<()> {
                     format!("rating:{}", r.rating_id),
                     note.unwrap_or_default(),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
@@ -379,14 +365,14 @@ pub struct FactRow {
 
 /// Every rating given in `[since, until)` with its loop's outcome.
 pub async fn facts(db: &Db, since: &str, until: &str) -> StoreResult<Vec<FactRow>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT r.department, r.item_code, r.hall_code, r.officer_id, r.score, r.real_name, r.excluded, \
          l.rectified_at, l.on_time, l.revisited_at FROM ratings r LEFT JOIN rectifications l ON l.rating_id = r.id \
          WHERE r.created_at >= $1 AND r.created_at < $2",
     )
     .bind(since)
     .bind(until)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter()
         .map(|r| {
@@ -410,12 +396,12 @@ pub async fn facts(db: &Db, since: &str, until: &str) -> StoreResult<Vec<FactRow
 
 /// The staff member who decided a case (approve, reject or not accept), if any.
 pub async fn deciding_officer(db: &Db, case_number: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT actor_id FROM case_events WHERE case_number = $1 AND action IN ('approve', 'reject', 'not_accept') \
          AND actor_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
     )
     .bind(case_number)
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?;
     Ok(row.map(|r| r.try_get("actor_id")).transpose()?)
 }
@@ -433,12 +419,12 @@ pub struct TicketFacts {
 }
 
 pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<TicketFacts>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT t.hall_code, t.day, t.status, t.user_id, t.called_by, t.holder_secret, u.department FROM queue_tickets t \
          LEFT JOIN users u ON u.id = t.called_by WHERE t.id = $1",
     )
     .bind(id)
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?;
     row.map(|r| {
         Ok(TicketFacts {

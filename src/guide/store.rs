@@ -1,11 +1,8 @@
 //! The hand-off queue (人工导引) in the database.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
 use crate::audit::{self, NewEntry};
 use crate::identity::session::{random_token, token_hash};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, Row, StoreError, StoreResult, query};
 
 /// A question handed to a person.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -25,7 +22,7 @@ pub struct Handoff {
     pub token_hash: String,
 }
 
-fn from_row(r: &AnyRow) -> StoreResult<Handoff> {
+fn from_row(r: &Row) -> StoreResult<Handoff> {
     Ok(Handoff {
         id: r.try_get("id")?,
         query: r.try_get("query")?,
@@ -55,28 +52,30 @@ pub async fn open(
     let (hid, hash) = (id.clone(), token_hash(&token));
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO guide_handoffs (id, token_hash, user_id, query, note, status, created_at, version) \
+        crate::store::query(
+            "INSERT INTO guide_handoffs (id, token_hash, user_id, query, note, status, created_at, version) \
                  VALUES ($1, $2, $3, $4, $5, 'open', $6, 1)",
-            )
-            .bind(&hid)
-            .bind(&hash)
-            .bind(&user_id)
-            .bind(&query)
-            .bind(&note)
-            .bind(&now)
-            .execute(&mut *conn)
-            .await?;
-            let actor = user_id.as_ref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into());
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(format!("handoff:{hid}"), actor, "guide.handoff_opened", format!("handoff:{hid}"), "question handed to a person"),
-            )
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&hid)
+        .bind(&hash)
+        .bind(&user_id)
+        .bind(&query)
+        .bind(&note)
+        .bind(&now)
+        .execute(&mut *conn)?;
+        let actor = user_id.as_ref().map(|u| format!("user:{u}")).unwrap_or_else(|| "anonymous".into());
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("handoff:{hid}"),
+                actor,
+                "guide.handoff_opened",
+                format!("handoff:{hid}"),
+                "question handed to a person",
+            ),
+        )?;
+        Ok(())
     })
     .await?;
     let h = get(db, &id).await?.ok_or(StoreError::NotFound)?;
@@ -84,31 +83,31 @@ pub async fn open(
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Handoff>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM guide_handoffs WHERE id = $1")))
+    let row = query(format!("SELECT {COLUMNS} FROM guide_handoffs WHERE id = $1"))
         .bind(id)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Open hand-offs first (oldest first), then the latest answered ones.
 pub async fn inbox(db: &Db) -> StoreResult<Vec<Handoff>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {COLUMNS} FROM guide_handoffs ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, \
          CASE WHEN status = 'open' THEN created_at END ASC, answered_at DESC LIMIT 100"
-    )))
-    .fetch_all(db.reader())
+    ))
+    .read_all(db.reader())
     .await?;
     rows.iter().map(from_row).collect()
 }
 
 /// The hand-offs a signed-in person opened.
 pub async fn mine(db: &Db, user_id: &str) -> StoreResult<Vec<Handoff>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {COLUMNS} FROM guide_handoffs WHERE user_id = $1 ORDER BY created_at DESC LIMIT 50"
-    )))
+    ))
     .bind(user_id)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(from_row).collect()
 }
@@ -124,30 +123,33 @@ pub async fn answer(
     let hid = id.to_string();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let done = sqlx::query(
-                "UPDATE guide_handoffs SET status = 'answered', answer = $1, answered_by = $2, answered_at = $3, \
+        let done = query(
+            "UPDATE guide_handoffs SET status = 'answered', answer = $1, answered_by = $2, answered_at = $3, \
                  version = version + 1 WHERE id = $4 AND version = $5",
-            )
-            .bind(&text)
-            .bind(&actor)
-            .bind(&now)
-            .bind(&hid)
-            .bind(expected_version)
-            .execute(&mut *conn)
-            .await?;
-            if done.rows_affected() == 0 {
-                let exists = sqlx::query("SELECT id FROM guide_handoffs WHERE id = $1").bind(&hid).fetch_optional(&mut *conn).await?;
-                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
-            }
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(format!("handoff:{hid}"), &actor, "guide.handoff_answered", format!("handoff:{hid}"), "answered"),
-            )
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&text)
+        .bind(&actor)
+        .bind(&now)
+        .bind(&hid)
+        .bind(expected_version)
+        .execute(&mut *conn)?;
+        if done.rows_affected() == 0 {
+            let exists =
+                query("SELECT id FROM guide_handoffs WHERE id = $1").bind(&hid).fetch_optional(&mut *conn)?;
+            return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("handoff:{hid}"),
+                &actor,
+                "guide.handoff_answered",
+                format!("handoff:{hid}"),
+                "answered",
+            ),
+        )?;
+        Ok(())
     })
     .await?;
     get(db, id).await?.ok_or(StoreError::NotFound)

@@ -3,16 +3,14 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use crate::audit::{self, NewEntry};
 use crate::reference::data::Hall;
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
 /// Every hall as seeded from the reference data.
 pub async fn halls(db: &Db) -> StoreResult<Vec<Hall>> {
-    let rows = sqlx::query("SELECT data FROM halls ORDER BY code").fetch_all(db.reader()).await?;
+    let rows = query("SELECT data FROM halls ORDER BY code").read_all(db.reader()).await?;
     rows.iter()
         .map(|r| {
             let data: String = r.try_get("data")?;
@@ -23,24 +21,24 @@ pub async fn halls(db: &Db) -> StoreResult<Vec<Hall>> {
 
 /// Departments' districts (`None` for city-wide departments).
 pub async fn department_districts(db: &Db) -> StoreResult<HashMap<String, Option<String>>> {
-    let rows = sqlx::query("SELECT code, district FROM departments").fetch_all(db.reader()).await?;
+    let rows = query("SELECT code, district FROM departments").read_all(db.reader()).await?;
     rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("district")?))).collect()
 }
 
 /// Administrators' changes to the default coverage of one item: hall → handles.
 pub async fn overrides_for_item(db: &Db, item: &str) -> StoreResult<HashMap<String, bool>> {
-    let rows = sqlx::query("SELECT hall_code, handles FROM hall_items WHERE item_code = $1")
+    let rows = query("SELECT hall_code, handles FROM hall_items WHERE item_code = $1")
         .bind(item)
-        .fetch_all(db.reader())
+        .read_all(db.reader())
         .await?;
     rows.iter().map(|r| Ok((r.try_get("hall_code")?, r.try_get::<i64, _>("handles")? != 0))).collect()
 }
 
 /// Administrators' changes for one hall: item → handles.
 pub async fn overrides_for_hall(db: &Db, hall: &str) -> StoreResult<HashMap<String, bool>> {
-    let rows = sqlx::query("SELECT item_code, handles FROM hall_items WHERE hall_code = $1")
+    let rows = query("SELECT item_code, handles FROM hall_items WHERE hall_code = $1")
         .bind(hall)
-        .fetch_all(db.reader())
+        .read_all(db.reader())
         .await?;
     rows.iter().map(|r| Ok((r.try_get("item_code")?, r.try_get::<i64, _>("handles")? != 0))).collect()
 }
@@ -55,8 +53,8 @@ pub async fn set_coverage(
 ) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
+
+            query(
                 "INSERT INTO hall_items (hall_code, item_code, handles, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (hall_code, item_code) DO UPDATE SET handles = $3, updated_by = $4, updated_at = $5",
             )
@@ -65,8 +63,7 @@ pub async fn set_coverage(
             .bind(i64::from(handles))
             .bind(&actor)
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             audit::store::append(
                 conn,
                 &now,
@@ -77,23 +74,22 @@ pub async fn set_coverage(
                     format!("hall:{hall}"),
                     format!("{item} {}", if handles { "handled" } else { "not handled" }),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
 
 /// Booked counts of a hall's slots on a day: slot start → booked.
 pub async fn booked_on(db: &Db, hall: &str, day: &str) -> StoreResult<HashMap<String, i64>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT slot_start, booked FROM appointment_slots WHERE hall_code = $1 AND slot_start >= $2 AND slot_start < $3",
     )
     .bind(hall)
     .bind(format!("{day}T00:00"))
     .bind(format!("{day}T99"))
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(|r| Ok((r.try_get("slot_start")?, r.try_get("booked")?))).collect()
 }
@@ -117,7 +113,7 @@ pub struct Appointment {
 const APPOINTMENT_COLUMNS: &str = "a.id, a.hall_code, h.name AS hall_name, a.item_code, \
     COALESCE(c.name, a.item_code) AS item_name, a.user_id, a.slot_start, a.slot_end, a.status, a.created_at, a.version";
 
-fn appointment_from_row(r: &AnyRow) -> StoreResult<Appointment> {
+fn appointment_from_row(r: &Row) -> StoreResult<Appointment> {
     Ok(Appointment {
         id: r.try_get("id")?,
         hall_code: r.try_get("hall_code")?,
@@ -138,13 +134,7 @@ pub async fn appointment(db: &Db, id: &str) -> StoreResult<Option<Appointment>> 
         "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN halls h ON h.code = a.hall_code \
          LEFT JOIN catalog_items c ON c.code = a.item_code WHERE a.id = $1"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .as_ref()
-        .map(appointment_from_row)
-        .transpose()
+    query(sql).bind(id).read_optional(db.reader()).await?.as_ref().map(appointment_from_row).transpose()
 }
 
 pub async fn appointments_of(db: &Db, user: &str) -> StoreResult<Vec<Appointment>> {
@@ -152,31 +142,29 @@ pub async fn appointments_of(db: &Db, user: &str) -> StoreResult<Vec<Appointment
         "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN halls h ON h.code = a.hall_code \
          LEFT JOIN catalog_items c ON c.code = a.item_code WHERE a.user_id = $1 ORDER BY a.slot_start DESC LIMIT 100"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user).fetch_all(db.reader()).await?;
+    let rows = query(sql).bind(user).read_all(db.reader()).await?;
     rows.iter().map(appointment_from_row).collect()
 }
 
 /// No-shows of a person since `since`.
 pub async fn no_shows_since(db: &Db, user: &str, since: &str) -> StoreResult<i64> {
-    Ok(sqlx::query(
+    Ok(query(
         "SELECT COUNT(*) AS n FROM appointments WHERE user_id = $1 AND status = 'no_show' AND slot_start >= $2",
     )
     .bind(user)
     .bind(since)
-    .fetch_one(db.reader())
+    .read_one(db.reader())
     .await?
     .try_get("n")?)
 }
 
 /// The most recent no-show's slot, if any.
 pub async fn last_no_show(db: &Db, user: &str) -> StoreResult<Option<String>> {
-    Ok(sqlx::query(
-        "SELECT MAX(slot_start) AS last FROM appointments WHERE user_id = $1 AND status = 'no_show'",
-    )
-    .bind(user)
-    .fetch_one(db.reader())
-    .await?
-    .try_get("last")?)
+    Ok(query("SELECT MAX(slot_start) AS last FROM appointments WHERE user_id = $1 AND status = 'no_show'")
+        .bind(user)
+        .read_one(db.reader())
+        .await?
+        .try_get("last")?)
 }
 
 pub struct NewAppointment {
@@ -204,22 +192,21 @@ pub enum Booking {
 /// the whole booking.
 pub async fn book(db: &Db, a: NewAppointment) -> StoreResult<Booking> {
     let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { book_in(conn, &now, &a).await })).await
+    db.write(move |conn| book_in(conn, &now, &a)).await
 }
 
-async fn book_in(conn: &mut AnyConnection, now: &str, a: &NewAppointment) -> StoreResult<Booking> {
-    let already = sqlx::query(
+fn book_in(conn: &mut dyn Tx, now: &str, a: &NewAppointment) -> StoreResult<Booking> {
+    let already = query(
         "SELECT 1 AS x FROM appointments WHERE user_id = $1 AND hall_code = $2 AND slot_start = $3 AND status = 'booked'",
     )
     .bind(&a.user_id)
     .bind(&a.hall_code)
     .bind(&a.slot_start)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(&mut *conn)?;
     if already.is_some() {
         return Ok(Booking::Twice);
     }
-    let taken = sqlx::query(
+    let taken = query(
         "INSERT INTO appointment_slots (hall_code, slot_start, capacity, booked) VALUES ($1, $2, $3, 1) \
          ON CONFLICT (hall_code, slot_start) DO UPDATE SET booked = appointment_slots.booked + 1 \
          WHERE appointment_slots.booked < appointment_slots.capacity RETURNING booked",
@@ -227,13 +214,12 @@ async fn book_in(conn: &mut AnyConnection, now: &str, a: &NewAppointment) -> Sto
     .bind(&a.hall_code)
     .bind(&a.slot_start)
     .bind(a.capacity)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(&mut *conn)?;
     if taken.is_none() {
         return Ok(Booking::Full);
     }
     let now = now.to_string();
-    let inserted = sqlx::query(
+    let inserted = query(
         "INSERT INTO appointments (id, hall_code, item_code, user_id, slot_start, slot_end, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $7)",
     )
@@ -244,8 +230,7 @@ async fn book_in(conn: &mut AnyConnection, now: &str, a: &NewAppointment) -> Sto
     .bind(&a.slot_start)
     .bind(&a.slot_end)
     .bind(&now)
-    .execute(&mut *conn)
-    .await;
+    .execute(&mut *conn);
     match inserted {
         Ok(_) => {}
         // A concurrent booking by the same person on PostgreSQL: undo our place.
@@ -264,8 +249,7 @@ async fn book_in(conn: &mut AnyConnection, now: &str, a: &NewAppointment) -> Sto
             format!("appointment:{}", a.id),
             format!("{} {} {}", a.item_code, a.hall_code, a.slot_start),
         ),
-    )
-    .await?;
+    )?;
     Ok(Booking::Booked)
 }
 
@@ -281,8 +265,8 @@ pub async fn finish(
 ) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let row = sqlx::query(
+
+            let row = query(
                 "UPDATE appointments SET status = $1, updated_at = $2, version = version + 1 \
                  WHERE id = $3 AND status = 'booked' AND version = $4 RETURNING hall_code, slot_start",
             )
@@ -290,19 +274,17 @@ pub async fn finish(
             .bind(&now)
             .bind(&id)
             .bind(version)
-            .fetch_optional(&mut *conn)
-            .await?;
+            .fetch_optional(&mut *conn)?;
             let Some(row) = row else { return Err(StoreError::Conflict) };
             let hall: String = row.try_get("hall_code")?;
             let slot: String = row.try_get("slot_start")?;
             if status == "cancelled" {
-                sqlx::query(
+                query(
                     "UPDATE appointment_slots SET booked = booked - 1 WHERE hall_code = $1 AND slot_start = $2 AND booked > 0",
                 )
                 .bind(&hall)
                 .bind(&slot)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
             }
             audit::store::append(
                 conn,
@@ -314,10 +296,9 @@ pub async fn finish(
                     format!("appointment:{id}"),
                     slot,
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
@@ -352,7 +333,7 @@ pub struct Ticket {
 const TICKET_COLUMNS: &str =
     "id, hall_code, day, group_code, label, appointment_id, status, window_label, issued_at, called_at";
 
-fn ticket_from_row(r: &AnyRow) -> StoreResult<Ticket> {
+fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
     Ok(Ticket {
         id: r.try_get("id")?,
         hall_code: r.try_get("hall_code")?,
@@ -385,19 +366,18 @@ pub struct NewTicket {
 pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let number: i64 = sqlx::query(
+
+            let number: i64 = query(
                 "INSERT INTO queue_counters (hall_code, day, group_code, last) VALUES ($1, $2, $3, 1) \
                  ON CONFLICT (hall_code, day, group_code) DO UPDATE SET last = queue_counters.last + 1 RETURNING last",
             )
             .bind(&t.hall_code)
             .bind(&t.day)
             .bind(&t.group_code)
-            .fetch_one(&mut *conn)
-            .await?
+            .fetch_one(&mut *conn)?
             .try_get("last")?;
             let label = format!("{}{number:03}", t.group_code);
-            sqlx::query(
+            query(
                 "INSERT INTO queue_tickets (id, hall_code, day, group_code, number, label, appointment_id, user_id, \
                  status, issued_at, holder_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10)",
             )
@@ -411,17 +391,15 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             .bind(&t.user_id)
             .bind(&now)
             .bind(&t.holder_secret_digest)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if let Some(a) = &t.appointment_id {
-                let arrived = sqlx::query(
+                let arrived = query(
                     "UPDATE appointments SET status = 'arrived', updated_at = $1, version = version + 1 \
                      WHERE id = $2 AND status = 'booked'",
                 )
                 .bind(&now)
                 .bind(a)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
                 if arrived.rows_affected() == 0 {
                     return Err(StoreError::Conflict);
                 }
@@ -436,14 +414,12 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
                     format!("ticket:{}", t.id),
                     label.clone(),
                 ),
-            )
-            .await?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")))
+            )?;
+            let row = query(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1"))
                 .bind(&t.id)
-                .fetch_one(&mut *conn)
-                .await?;
+                .fetch_one(&mut *conn)?;
             ticket_from_row(&row)
-        })
+
     })
     .await
 }
@@ -460,30 +436,28 @@ pub async fn call_next(
 ) -> StoreResult<Option<Ticket>> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
+
             // The previous ticket at this window is done.
-            sqlx::query(
+            query(
                 "UPDATE queue_tickets SET status = 'done' WHERE hall_code = $1 AND day = $2 AND window_label = $3 \
                  AND status = 'called'",
             )
             .bind(&hall)
             .bind(&day)
             .bind(&window)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             for group in &groups {
-                let next = sqlx::query(
+                let next = query(
                     "SELECT id FROM queue_tickets WHERE hall_code = $1 AND day = $2 AND group_code = $3 \
                      AND status = 'waiting' ORDER BY number LIMIT 1",
                 )
                 .bind(&hall)
                 .bind(&day)
                 .bind(group)
-                .fetch_optional(&mut *conn)
-                .await?;
+                .fetch_optional(&mut *conn)?;
                 let Some(next) = next else { continue };
                 let id: String = next.try_get("id")?;
-                let called = sqlx::query(
+                let called = query(
                     "UPDATE queue_tickets SET status = 'called', window_label = $1, called_at = $2, called_by = $3 \
                      WHERE id = $4 AND status = 'waiting'",
                 )
@@ -491,8 +465,7 @@ pub async fn call_next(
                 .bind(&now)
                 .bind(&actor)
                 .bind(&id)
-                .execute(&mut *conn)
-                .await?;
+                .execute(&mut *conn)?;
                 if called.rows_affected() == 0 {
                     // Another process called it between our read and update: the caller retries.
                     return Err(StoreError::Conflict);
@@ -501,30 +474,27 @@ pub async fn call_next(
                     conn,
                     &now,
                     NewEntry::new(format!("hall:{hall}"), format!("user:{actor}"), "queue.call", format!("ticket:{id}"), window.clone()),
-                )
-                .await?;
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")))
+                )?;
+                let row = query(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1"))
                     .bind(&id)
-                    .fetch_one(&mut *conn)
-                    .await?;
+                    .fetch_one(&mut *conn)?;
                 return Ok(Some(ticket_from_row(&row)?));
             }
             Ok(None)
-        })
+
     })
     .await
 }
 
 pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {
-    let row =
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(db.reader())
-            .await?;
+    let row = query(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1"))
+        .bind(id)
+        .read_optional(db.reader())
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let mut t = ticket_from_row(&row)?;
     if t.status == "waiting" {
-        let ahead: i64 = sqlx::query(
+        let ahead: i64 = query(
             "SELECT COUNT(*) AS n FROM queue_tickets WHERE hall_code = $1 AND day = $2 AND group_code = $3 \
              AND status = 'waiting' AND number < (SELECT number FROM queue_tickets WHERE id = $4)",
         )
@@ -532,7 +502,7 @@ pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {
         .bind(&t.day)
         .bind(&t.group_code)
         .bind(id)
-        .fetch_one(db.reader())
+        .read_one(db.reader())
         .await?
         .try_get("n")?;
         t.ahead = Some(ahead);
@@ -542,13 +512,13 @@ pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {
 
 /// The day's tickets of a hall, most recently called first, then waiting in order.
 pub async fn tickets_of_day(db: &Db, hall: &str, day: &str) -> StoreResult<Vec<Ticket>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = query(format!(
         "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE hall_code = $1 AND day = $2 \
          ORDER BY group_code, number"
-    )))
+    ))
     .bind(hall)
     .bind(day)
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(ticket_from_row).collect()
 }
@@ -569,43 +539,38 @@ pub struct Kiosk {
 pub async fn register_kiosk(db: &Db, k: Kiosk, token_hash: String, actor: String) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO kiosks (id, hall_code, name, token_hash, registered_by, registered_at) \
+        query(
+            "INSERT INTO kiosks (id, hall_code, name, token_hash, registered_by, registered_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&k.id)
-            .bind(&k.hall_code)
-            .bind(&k.name)
-            .bind(&token_hash)
-            .bind(&actor)
-            .bind(&k.registered_at)
-            .execute(&mut *conn)
-            .await?;
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    format!("hall:{}", k.hall_code),
-                    format!("user:{actor}"),
-                    "kiosk.register",
-                    format!("kiosk:{}", k.id),
-                    k.name.clone(),
-                ),
-            )
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&k.id)
+        .bind(&k.hall_code)
+        .bind(&k.name)
+        .bind(&token_hash)
+        .bind(&actor)
+        .bind(&k.registered_at)
+        .execute(&mut *conn)?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("hall:{}", k.hall_code),
+                format!("user:{actor}"),
+                "kiosk.register",
+                format!("kiosk:{}", k.id),
+                k.name.clone(),
+            ),
+        )?;
+        Ok(())
     })
     .await
 }
 
 pub async fn kiosks(db: &Db) -> StoreResult<Vec<Kiosk>> {
-    let rows = sqlx::query(
-        "SELECT id, hall_code, name, registered_at, last_seen_at FROM kiosks ORDER BY hall_code, name",
-    )
-    .fetch_all(db.reader())
-    .await?;
+    let rows =
+        query("SELECT id, hall_code, name, registered_at, last_seen_at FROM kiosks ORDER BY hall_code, name")
+            .read_all(db.reader())
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(Kiosk {
@@ -624,18 +589,13 @@ pub async fn kiosks(db: &Db) -> StoreResult<Vec<Kiosk>> {
 pub async fn heartbeat(db: &Db, id: String, token_hash: String) -> StoreResult<Option<String>> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            Ok(sqlx::query(
-                "UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND token_hash = $3 RETURNING hall_code",
-            )
+        Ok(query("UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND token_hash = $3 RETURNING hall_code")
             .bind(&now)
             .bind(&id)
             .bind(&token_hash)
-            .fetch_optional(&mut *conn)
-            .await?
+            .fetch_optional(&mut *conn)?
             .map(|r| r.try_get("hall_code"))
             .transpose()?)
-        })
     })
     .await
 }

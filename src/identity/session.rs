@@ -6,11 +6,10 @@
 use chrono::Duration;
 use rand::RngCore;
 use sm3::{Digest, Sm3};
-use sqlx::Row;
 
 use super::authz::{Actor, Grant, Role};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreResult, parse_time, time_text};
+use crate::store::{Db, StoreResult, parse_time, query, time_text};
 
 pub const SESSION_COOKIE: &str = "qb_session";
 
@@ -59,34 +58,30 @@ pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> St
     let (hash, uid, c, exp) = (token_hash(&token), user_id.to_string(), csrf.clone(), expires_at.clone());
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, expires_at) \
+        query(
+            "INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&hash)
-            .bind(&uid)
-            .bind(kind.as_str())
-            .bind(&c)
-            .bind(&now)
-            .bind(&exp)
-            .execute(&mut *conn)
-            .await?;
-            let stream = format!("user:{uid}");
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    &stream,
-                    &stream,
-                    "identity.login",
-                    &stream,
-                    format!("{} session opened", kind.as_str()),
-                ),
-            )
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&hash)
+        .bind(&uid)
+        .bind(kind.as_str())
+        .bind(&c)
+        .bind(&now)
+        .bind(&exp)
+        .execute(&mut *conn)?;
+        let stream = format!("user:{uid}");
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                &stream,
+                &stream,
+                "identity.login",
+                &stream,
+                format!("{} session opened", kind.as_str()),
+            ),
+        )?;
+        Ok(())
     })
     .await?;
     Ok(NewSession { token, csrf, expires_at, staff: false })
@@ -96,23 +91,19 @@ pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {
     let hash = token_hash(token);
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let row = sqlx::query("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
-                .bind(&hash)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if let Some(row) = row {
-                let uid: String = row.try_get("user_id")?;
-                let stream = format!("user:{uid}");
-                audit::store::append(
-                    conn,
-                    &now,
-                    NewEntry::new(&stream, &stream, "identity.logout", &stream, "session closed"),
-                )
-                .await?;
-            }
-            Ok(())
-        })
+        let row = query("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id")
+            .bind(&hash)
+            .fetch_optional(&mut *conn)?;
+        if let Some(row) = row {
+            let uid: String = row.try_get("user_id")?;
+            let stream = format!("user:{uid}");
+            audit::store::append(
+                conn,
+                &now,
+                NewEntry::new(&stream, &stream, "identity.logout", &stream, "session closed"),
+            )?;
+        }
+        Ok(())
     })
     .await
 }
@@ -120,14 +111,9 @@ pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {
 /// Deletes sessions past their expiry (housekeeping: they are already refused by `lookup`).
 pub async fn purge_expired(db: &Db) -> StoreResult<u64> {
     let now = db.now_text();
-    db.write(|conn| {
-        Box::pin(async move {
-            let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-                .bind(&now)
-                .execute(&mut *conn)
-                .await?;
-            Ok(done.rows_affected())
-        })
+    db.write(move |conn| {
+        let done = query("DELETE FROM sessions WHERE expires_at < $1").bind(&now).execute(&mut *conn)?;
+        Ok(done.rows_affected())
     })
     .await
 }
@@ -142,12 +128,12 @@ pub struct SessionInfo {
 
 /// The live session for `token`, with the actor's roles, or `None` if unknown or expired.
 pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<SessionInfo>> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT s.user_id, s.csrf, s.expires_at, u.kind, u.department, u.status, u.name FROM sessions s \
          JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash(token))
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let expires: String = row.try_get("expires_at")?;
@@ -171,9 +157,9 @@ pub async fn load_actor(
     department: Option<String>,
 ) -> StoreResult<Actor> {
     if kind == "staff" {
-        let rows = sqlx::query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY role")
+        let rows = query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY role")
             .bind(user_id)
-            .fetch_all(db.reader())
+            .read_all(db.reader())
             .await?;
         let mut grants = Vec::with_capacity(rows.len());
         for r in rows {
@@ -182,9 +168,9 @@ pub async fn load_actor(
                 grants.push(Grant { role, department: r.try_get("department")? });
             }
         }
-        let halls = sqlx::query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
+        let halls = query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
             .bind(user_id)
-            .fetch_all(db.reader())
+            .read_all(db.reader())
             .await?
             .iter()
             .map(|r| r.try_get("hall"))
@@ -197,9 +183,9 @@ pub async fn load_actor(
         })
     } else {
         let rows =
-            sqlx::query("SELECT credit_code FROM enterprise_members WHERE user_id = $1 ORDER BY credit_code")
+            query("SELECT credit_code FROM enterprise_members WHERE user_id = $1 ORDER BY credit_code")
                 .bind(user_id)
-                .fetch_all(db.reader())
+                .read_all(db.reader())
                 .await?;
         let enterprises = rows.iter().map(|r| r.try_get("credit_code")).collect::<Result<_, _>>()?;
         Ok(Actor::Person { user_id: user_id.into(), enterprises })
@@ -214,9 +200,9 @@ pub fn throttle_key(username: &str) -> String {
 
 /// Seconds until the name may try again, if it is locked now.
 pub async fn locked_for(db: &Db, key: &str) -> StoreResult<Option<u64>> {
-    let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE key = $1")
+    let row = query("SELECT locked_until FROM login_throttle WHERE key = $1")
         .bind(key)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     let until: Option<String> = match row {
         Some(r) => r.try_get("locked_until")?,
@@ -244,30 +230,35 @@ pub async fn record_failure(db: &Db, key: &str) -> StoreResult<Option<u64>> {
     let at = db.now();
     let now = time_text(at);
     db.write(move |conn| {
-        Box::pin(async move {
-            let row = sqlx::query(
-                "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2) \
+        let row = query(
+            "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2) \
                  ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1, updated_at = $2 \
                  RETURNING failures",
-            )
-            .bind(&key)
-            .bind(&now)
-            .fetch_one(&mut *conn)
-            .await?;
-            let failures: i64 = row.try_get("failures")?;
-            let lock = lockout_minutes(failures);
-            if let Some(minutes) = lock {
-                sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
-                    .bind(time_text(at + Duration::minutes(minutes)))
-                    .bind(&key)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            let summary = format!("failed login #{failures}{}", if lock.is_some() { ", locked" } else { "" });
-            audit::store::append(conn, &now, NewEntry::new("auth", "anonymous", "identity.login_failed", format!("login:{}", &key[..12]), summary))
-                .await?;
-            Ok(lock.map(|m| (m * 60) as u64))
-        })
+        )
+        .bind(&key)
+        .bind(&now)
+        .fetch_one(&mut *conn)?;
+        let failures: i64 = row.try_get("failures")?;
+        let lock = lockout_minutes(failures);
+        if let Some(minutes) = lock {
+            query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
+                .bind(time_text(at + Duration::minutes(minutes)))
+                .bind(&key)
+                .execute(&mut *conn)?;
+        }
+        let summary = format!("failed login #{failures}{}", if lock.is_some() { ", locked" } else { "" });
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                "auth",
+                "anonymous",
+                "identity.login_failed",
+                format!("login:{}", &key[..12]),
+                summary,
+            ),
+        )?;
+        Ok(lock.map(|m| (m * 60) as u64))
     })
     .await
 }
@@ -275,10 +266,8 @@ pub async fn record_failure(db: &Db, key: &str) -> StoreResult<Option<u64>> {
 pub async fn clear_failures(db: &Db, key: &str) -> StoreResult<()> {
     let key = key.to_string();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(&key).execute(&mut *conn).await?;
-            Ok(())
-        })
+        query("DELETE FROM login_throttle WHERE key = $1").bind(&key).execute(&mut *conn)?;
+        Ok(())
     })
     .await
 }

@@ -1,11 +1,10 @@
 //! Accounts in the database. Every write appends its audit entry in the same transaction.
 
 use rand::RngCore;
-use sqlx::{AnyConnection, Row};
 
 use super::authz::Role;
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult, Tx, query};
 
 /// A fresh opaque id for a user (128 random bits, hex).
 pub fn new_user_id() -> String {
@@ -58,34 +57,28 @@ pub async fn create_person(db: &Db, p: NewPerson) -> StoreResult<String> {
     let id = new_user_id();
     let uid = id.clone();
     let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { create_person_in(conn, &now, &uid, &p).await })).await?;
+    db.write(move |conn| create_person_in(conn, &now, &uid, &p)).await?;
     Ok(id)
 }
 
 /// The insert itself, inside the caller's transaction.
-pub async fn create_person_in(
-    conn: &mut AnyConnection,
-    now: &str,
-    uid: &str,
-    p: &NewPerson,
-) -> StoreResult<()> {
+pub fn create_person_in(conn: &mut dyn Tx, now: &str, uid: &str, p: &NewPerson) -> StoreResult<()> {
     let now = now.to_string();
-    let taken = sqlx::query(
+    let taken = query(
         "SELECT (SELECT COUNT(*) FROM users WHERE id_number_digest = $1) AS by_id, \
                 (SELECT COUNT(*) FROM users WHERE username = $2 OR phone_digest = $3) AS by_phone",
     )
     .bind(&p.id_number_digest)
     .bind(&p.login)
     .bind(&p.phone_digest)
-    .fetch_one(&mut *conn)
-    .await?;
+    .fetch_one(&mut *conn)?;
     if taken.try_get::<i64, _>("by_id")? > 0 {
         return Err(StoreError::Duplicate("id_number"));
     }
     if taken.try_get::<i64, _>("by_phone")? > 0 {
         return Err(StoreError::Duplicate("phone"));
     }
-    sqlx::query(
+    query(
         "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
          department, status, created_at, updated_at, version, id_number_digest, phone_digest, phone_masked) \
          VALUES ($1, 'person', $2, $3, $4, $5, $6, $7, NULL, 'active', $8, $8, 1, $9, $10, $11)",
@@ -102,7 +95,6 @@ pub async fn create_person_in(
     .bind(&p.phone_digest)
     .bind(&p.phone_masked)
     .execute(&mut *conn)
-    .await
     .map_err(|e| StoreError::unique_as(e, "id_number"))?;
     let stream = format!("user:{uid}");
     audit::store::append(
@@ -115,8 +107,7 @@ pub async fn create_person_in(
             &stream,
             format!("registered person, id {} phone {}", p.id_number_masked, p.phone_masked),
         ),
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
@@ -134,28 +125,26 @@ pub async fn create_staff(db: &Db, actor: String, s: NewStaff) -> StoreResult<St
     let id = new_user_id();
     let uid = id.clone();
     let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { create_staff_in(conn, &now, &actor, &uid, &s).await }))
-        .await?;
+    db.write(move |conn| create_staff_in(conn, &now, &actor, &uid, &s)).await?;
     Ok(id)
 }
 
 /// The insert itself, inside the caller's transaction.
-pub async fn create_staff_in(
-    conn: &mut AnyConnection,
+pub fn create_staff_in(
+    conn: &mut dyn Tx,
     now: &str,
     actor: &str,
     uid: &str,
     s: &NewStaff,
 ) -> StoreResult<()> {
     let now = now.to_string();
-    let dept = sqlx::query("SELECT code FROM departments WHERE code = $1")
+    let dept = query("SELECT code FROM departments WHERE code = $1")
         .bind(&s.department)
-        .fetch_optional(&mut *conn)
-        .await?;
+        .fetch_optional(&mut *conn)?;
     if dept.is_none() {
         return Err(StoreError::Invalid(format!("unknown department {}", s.department)));
     }
-    sqlx::query(
+    query(
         "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
          department, status, created_at, updated_at, version) \
          VALUES ($1, 'staff', $2, $3, NULL, NULL, NULL, $4, $5, 'active', $6, $6, 1)",
@@ -167,22 +156,19 @@ pub async fn create_staff_in(
     .bind(&s.department)
     .bind(&now)
     .execute(&mut *conn)
-    .await
     .map_err(|e| StoreError::unique_as(e, "username"))?;
     for role in &s.roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role, department) VALUES ($1, $2, $3)")
+        query("INSERT INTO user_roles (user_id, role, department) VALUES ($1, $2, $3)")
             .bind(uid)
             .bind(role.as_str())
             .bind(&s.department)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
     }
     for hall in &s.halls {
-        sqlx::query("INSERT INTO staff_halls (user_id, hall) VALUES ($1, $2)")
+        query("INSERT INTO staff_halls (user_id, hall) VALUES ($1, $2)")
             .bind(uid)
             .bind(hall)
             .execute(&mut *conn)
-            .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
                     StoreError::Invalid(format!("unknown hall {hall}"))
@@ -201,8 +187,7 @@ pub async fn create_staff_in(
             format!("user:{uid}"),
             format!("staff {} in {} with roles [{}]", s.username, s.department, roles.join(", ")),
         ),
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
@@ -217,9 +202,9 @@ pub struct LoginRecord {
 
 /// Finds an account by login name: a staff username, or a person's mobile number.
 pub async fn find_login(db: &Db, username: &str) -> StoreResult<Option<LoginRecord>> {
-    let row = sqlx::query("SELECT id, password_hash, status, kind FROM users WHERE username = $1")
+    let row = query("SELECT id, password_hash, status, kind FROM users WHERE username = $1")
         .bind(username)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.map(|r| {
         Ok(LoginRecord {
@@ -275,13 +260,13 @@ pub struct EnterpriseRef {
 
 pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
     let pool = db.reader();
-    let row = sqlx::query(
+    let row = query(
         "SELECT u.id, u.kind, u.username, u.name, u.id_number_masked, u.phone_masked, u.version, \
                 d.code AS dcode, d.name AS dname, d.name_en AS dname_en \
          FROM users u LEFT JOIN departments d ON d.code = u.department WHERE u.id = $1",
     )
     .bind(user_id)
-    .fetch_optional(pool)
+    .read_optional(pool)
     .await?
     .ok_or(StoreError::NotFound)?;
     let phone_masked: Option<String> = row.try_get("phone_masked")?;
@@ -320,9 +305,9 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
 }
 
 async fn staff_roles(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<RoleRef>> {
-    Ok(sqlx::query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY department, role")
+    Ok(query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY department, role")
         .bind(user_id)
-        .fetch_all(pool)
+        .read_all(pool)
         .await?
         .iter()
         .filter_map(|r| {
@@ -338,20 +323,20 @@ async fn staff_roles(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<Rol
 }
 
 async fn staff_halls(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
+    let rows = query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
         .bind(user_id)
-        .fetch_all(pool)
+        .read_all(pool)
         .await?;
     Ok(rows.iter().map(|r| r.try_get("hall")).collect::<Result<_, _>>()?)
 }
 
 async fn person_enterprises(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<EnterpriseRef>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT e.credit_code, e.name, m.relation FROM enterprise_members m \
          JOIN enterprises e ON e.credit_code = m.credit_code WHERE m.user_id = $1 ORDER BY e.credit_code",
     )
     .bind(user_id)
-    .fetch_all(pool)
+    .read_all(pool)
     .await?;
     Ok(rows
         .iter()
@@ -370,25 +355,23 @@ pub async fn rename(db: &Db, user_id: &str, name: String, expected_version: i64)
     let uid = user_id.to_string();
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let done = sqlx::query(
+
+            let done = query(
                 "UPDATE users SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
             )
             .bind(&name)
             .bind(&now)
             .bind(&uid)
             .bind(expected_version)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             if done.rows_affected() == 0 {
-                let exists = sqlx::query("SELECT id FROM users WHERE id = $1").bind(&uid).fetch_optional(&mut *conn).await?;
+                let exists = query("SELECT id FROM users WHERE id = $1").bind(&uid).fetch_optional(&mut *conn)?;
                 return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound });
             }
             let stream = format!("user:{uid}");
-            audit::store::append(conn, &now, NewEntry::new(&stream, &stream, "identity.renamed", &stream, "display name changed"))
-                .await?;
+            audit::store::append(conn, &now, NewEntry::new(&stream, &stream, "identity.renamed", &stream, "display name changed"))?;
             Ok(expected_version + 1)
-        })
+
     })
     .await
 }
@@ -403,18 +386,13 @@ pub struct NewEnterprise {
 pub async fn create_enterprise(db: &Db, owner_user_id: &str, e: NewEnterprise) -> StoreResult<()> {
     let uid = owner_user_id.to_string();
     let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { create_enterprise_in(conn, &now, &uid, &e).await })).await
+    db.write(move |conn| create_enterprise_in(conn, &now, &uid, &e)).await
 }
 
 /// The insert itself, inside the caller's transaction.
-pub async fn create_enterprise_in(
-    conn: &mut AnyConnection,
-    now: &str,
-    uid: &str,
-    e: &NewEnterprise,
-) -> StoreResult<()> {
+pub fn create_enterprise_in(conn: &mut dyn Tx, now: &str, uid: &str, e: &NewEnterprise) -> StoreResult<()> {
     let now = now.to_string();
-    sqlx::query(
+    query(
         "INSERT INTO enterprises (credit_code, name, legal_representative, created_at, version) VALUES ($1, $2, $3, $4, 1)",
     )
     .bind(&e.credit_code)
@@ -422,16 +400,14 @@ pub async fn create_enterprise_in(
     .bind(&e.legal_representative)
     .bind(&now)
     .execute(&mut *conn)
-    .await
     .map_err(|err| StoreError::unique_as(err, "credit_code"))?;
-    sqlx::query(
+    query(
         "INSERT INTO enterprise_members (credit_code, user_id, relation, granted_at) VALUES ($1, $2, 'legal_representative', $3)",
     )
     .bind(&e.credit_code)
     .bind(uid)
     .bind(&now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     audit::store::append(
         conn,
         &now,
@@ -442,8 +418,7 @@ pub async fn create_enterprise_in(
             format!("enterprise:{}", e.credit_code),
             format!("enterprise {} registered by its legal representative", e.credit_code),
         ),
-    )
-    .await?;
+    )?;
     Ok(())
 }
 
@@ -452,16 +427,15 @@ pub async fn add_agent(db: &Db, granted_by: &str, credit_code: &str, agent_user_
     let (by, code, agent) = (granted_by.to_string(), credit_code.to_string(), agent_user_id.to_string());
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
+
+            query(
                 "INSERT INTO enterprise_members (credit_code, user_id, relation, granted_at) VALUES ($1, $2, 'agent', $3) \
                  ON CONFLICT (credit_code, user_id) DO NOTHING",
             )
             .bind(&code)
             .bind(&agent)
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             audit::store::append(
                 conn,
                 &now,
@@ -472,10 +446,9 @@ pub async fn add_agent(db: &Db, granted_by: &str, credit_code: &str, agent_user_
                     format!("enterprise:{code}"),
                     format!("user:{agent} may act for the enterprise"),
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
@@ -486,9 +459,9 @@ pub async fn person_by_phone(
     vault: &crate::platform::pii::Vault,
     phone: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
+    let row = query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
         .bind(vault.digest("phone", phone))
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
@@ -497,37 +470,33 @@ pub async fn person_by_phone(
 pub async fn record_read(db: &Db, actor: String, resource: String, what: &'static str) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(&resource, &actor, "personal_data.read", &resource, what),
-            )
-            .await
-            .map(|_| ())
-        })
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(&resource, &actor, "personal_data.read", &resource, what),
+        )
+        .map(|_| ())
     })
     .await
 }
 
 /// A staff account's id by login name.
 pub async fn staff_by_username(db: &Db, username: &str) -> StoreResult<Option<String>> {
-    let row =
-        sqlx::query("SELECT id FROM users WHERE username = $1 AND kind = 'staff' AND status = 'active'")
-            .bind(username)
-            .fetch_optional(db.reader())
-            .await?;
+    let row = query("SELECT id FROM users WHERE username = $1 AND kind = 'staff' AND status = 'active'")
+        .bind(username)
+        .read_optional(db.reader())
+        .await?;
     Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
 
 /// A staff member's name and department name.
 pub async fn staff_name_and_department(db: &Db, user_id: &str) -> StoreResult<(String, String)> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT u.name, COALESCE(d.name, '') AS department FROM users u LEFT JOIN departments d ON d.code = u.department \
          WHERE u.id = $1",
     )
     .bind(user_id)
-    .fetch_optional(db.reader())
+    .read_optional(db.reader())
     .await?
     .ok_or(StoreError::NotFound)?;
     Ok((row.try_get("name")?, row.try_get("department")?))
@@ -539,10 +508,7 @@ pub async fn phone_of(
     vault: &crate::platform::pii::Vault,
     user_id: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT phone FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db.reader())
-        .await?;
+    let row = query("SELECT phone FROM users WHERE id = $1").bind(user_id).read_optional(db.reader()).await?;
     match row.map(|r| r.try_get::<Option<String>, _>("phone")).transpose()?.flatten() {
         Some(sealed) => {
             vault.open(&sealed, "users.phone").map(Some).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -557,10 +523,8 @@ pub async fn id_number_of(
     vault: &crate::platform::pii::Vault,
     user_id: &str,
 ) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT id_number FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db.reader())
-        .await?;
+    let row =
+        query("SELECT id_number FROM users WHERE id = $1").bind(user_id).read_optional(db.reader()).await?;
     match row.map(|r| r.try_get::<Option<String>, _>("id_number")).transpose()?.flatten() {
         Some(sealed) => {
             vault.open(&sealed, "users.id_number").map(Some).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -572,10 +536,10 @@ pub async fn id_number_of(
 /// Seals what was stored in clear before personal data was sealed (run at start-up, idempotent:
 /// it touches only rows without digests). Returns how many people it sealed.
 pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<u64> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT id, phone, id_number FROM users WHERE kind = 'person' AND (phone_digest IS NULL OR id_number_digest IS NULL)",
     )
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     let mut changes = Vec::new();
     for r in rows {
@@ -604,43 +568,39 @@ pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vau
     }
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            // Another process starting on the same database may seal the same rows at the same
-            // time: each row is claimed by its guard, and only what this run sealed is counted.
-            let mut sealed = 0u64;
-            for (id, login, phone, phone_digest, masked, id_number, id_digest) in &changes {
-                sealed += sqlx::query(
-                    "UPDATE users SET username = $1, phone = $2, phone_digest = $3, phone_masked = $4, \
+        // Another process starting on the same database may seal the same rows at the same
+        // time: each row is claimed by its guard, and only what this run sealed is counted.
+        let mut sealed = 0u64;
+        for (id, login, phone, phone_digest, masked, id_number, id_digest) in &changes {
+            sealed += query(
+                "UPDATE users SET username = $1, phone = $2, phone_digest = $3, phone_masked = $4, \
                      id_number = $5, id_number_digest = $6 WHERE id = $7 AND phone_digest IS NULL",
-                )
-                .bind(login)
-                .bind(phone)
-                .bind(phone_digest)
-                .bind(masked)
-                .bind(id_number)
-                .bind(id_digest)
-                .bind(id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-            }
-            if sealed == 0 {
-                return Ok(0);
-            }
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    "system",
-                    "system",
-                    "identity.personal_data_sealed",
-                    "users",
-                    format!("sealed the ID and mobile numbers of {sealed} people stored in clear"),
-                ),
             )
-            .await?;
-            Ok(sealed)
-        })
+            .bind(login)
+            .bind(phone)
+            .bind(phone_digest)
+            .bind(masked)
+            .bind(id_number)
+            .bind(id_digest)
+            .bind(id)
+            .execute(&mut *conn)?
+            .rows_affected();
+        }
+        if sealed == 0 {
+            return Ok(0);
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                "system",
+                "system",
+                "identity.personal_data_sealed",
+                "users",
+                format!("sealed the ID and mobile numbers of {sealed} people stored in clear"),
+            ),
+        )?;
+        Ok(sealed)
     })
     .await
 }

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 
 use super::domain::{self, CredentialDraft, Evidence, KnownKey, Urls, Verdict};
 use super::keys::KeyWrap;
@@ -16,7 +15,7 @@ use super::store::{self, CredentialRecord, NewCredential, NewSeal, SealRow};
 use crate::config::Config;
 use crate::identity::authz::{Actor, Role};
 use crate::identity::store::new_user_id;
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult, query};
 
 /// How long an unlocked seal is reused before it is read again (so that a rotation in another
 /// process is picked up).
@@ -59,19 +58,13 @@ pub async fn seal_secret(db: &Db, config: &Config) -> anyhow::Result<String> {
     );
     let candidate = super::keys::random_secret();
     db.write(move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO settings (key, value) VALUES ('demo_seal_key', $1) ON CONFLICT (key) DO NOTHING",
-            )
+        query("INSERT INTO settings (key, value) VALUES ('demo_seal_key', $1) ON CONFLICT (key) DO NOTHING")
             .bind(candidate)
-            .execute(&mut *conn)
-            .await?;
-            Ok(())
-        })
+            .execute(&mut *conn)?;
+        Ok(())
     })
     .await?;
-    let row =
-        sqlx::query("SELECT value FROM settings WHERE key = 'demo_seal_key'").fetch_one(db.reader()).await?;
+    let row = query("SELECT value FROM settings WHERE key = 'demo_seal_key'").read_one(db.reader()).await?;
     tracing::warn!("no seal_key configured: seal keys are wrapped with a demo secret kept in the database");
     Ok(row.try_get("value")?)
 }
@@ -199,9 +192,9 @@ pub async fn ensure_seals(db: &Db, lic: &Licensing) -> anyhow::Result<u64> {
     }
     let mut seals = Vec::new();
     for (code, _) in &missing {
-        let kind: Option<String> = sqlx::query("SELECT kind FROM departments WHERE code = $1")
+        let kind: Option<String> = query("SELECT kind FROM departments WHERE code = $1")
             .bind(code)
-            .fetch_optional(db.reader())
+            .read_optional(db.reader())
             .await?
             .map(|r| r.try_get("kind"))
             .transpose()?;
@@ -212,9 +205,9 @@ pub async fn ensure_seals(db: &Db, lic: &Licensing) -> anyhow::Result<u64> {
 
 /// Rotates a department's seal: a new key pair signs from now on; the old one stays verifiable.
 pub async fn rotate_seal(db: &Db, lic: &Licensing, department: &str, actor: &str) -> anyhow::Result<String> {
-    let kind: String = sqlx::query("SELECT kind FROM departments WHERE code = $1")
+    let kind: String = query("SELECT kind FROM departments WHERE code = $1")
         .bind(department)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .map(|r| r.try_get("kind"))
         .transpose()?
@@ -334,8 +327,8 @@ async fn seal_keys(db: &Db, id: &str) -> StoreResult<Option<SealKeys>> {
 pub async fn evidence(db: &Db, lic: &Licensing, doc: &Value) -> StoreResult<Evidence> {
     let refs = domain::references(doc);
     let mut ev = Evidence { now: db.now(), ..Default::default() };
-    ev.issuers = sqlx::query("SELECT code FROM departments")
-        .fetch_all(db.reader())
+    ev.issuers = query("SELECT code FROM departments")
+        .read_all(db.reader())
         .await?
         .iter()
         .map(|r| r.try_get("code"))
@@ -456,9 +449,9 @@ pub async fn person_holder(
     vault: &crate::platform::pii::Vault,
     user_id: &str,
 ) -> StoreResult<Holder> {
-    let r = sqlx::query("SELECT name FROM users WHERE id = $1")
+    let r = query("SELECT name FROM users WHERE id = $1")
         .bind(user_id)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(Holder::Person {
@@ -469,9 +462,9 @@ pub async fn person_holder(
 }
 
 pub async fn enterprise_holder(db: &Db, credit_code: &str) -> StoreResult<Holder> {
-    let r = sqlx::query("SELECT name, legal_representative FROM enterprises WHERE credit_code = $1")
+    let r = query("SELECT name, legal_representative FROM enterprises WHERE credit_code = $1")
         .bind(credit_code)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(Holder::Enterprise {
@@ -690,23 +683,20 @@ pub async fn ensure_demo_cards(
 ) -> anyhow::Result<()> {
     // The claim is taken in the transaction that stores the cards (below); this read only saves
     // preparing them again on every start.
-    if sqlx::query("SELECT key FROM settings WHERE key = 'demo_cards'")
-        .fetch_optional(db.reader())
-        .await?
-        .is_some()
+    if query("SELECT key FROM settings WHERE key = 'demo_cards'").read_optional(db.reader()).await?.is_some()
     {
         return Ok(());
     }
     // Demo people log in with their numbers; their accounts are found by the numbers' digests.
     let mut people = Vec::new();
-    for login in sqlx::query("SELECT username FROM demo_accounts WHERE department IS NULL ORDER BY username")
-        .fetch_all(db.reader())
+    for login in query("SELECT username FROM demo_accounts WHERE department IS NULL ORDER BY username")
+        .read_all(db.reader())
         .await?
     {
         let phone: String = login.try_get("username")?;
-        if let Some(row) = sqlx::query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
+        if let Some(row) = query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
             .bind(vault.digest("phone", &phone))
-            .fetch_optional(db.reader())
+            .read_optional(db.reader())
             .await?
         {
             people.push(row);
@@ -732,9 +722,9 @@ pub async fn ensure_demo_cards(
             ("driving_licence", HashMap::from([("vehicle_class", "C1")])),
             ("residence_permit", HashMap::from([("residence_address", "山东省济南市历下区泉城路1号")])),
         ];
-        let enterprises = sqlx::query("SELECT credit_code FROM enterprise_members WHERE user_id = $1")
+        let enterprises = query("SELECT credit_code FROM enterprise_members WHERE user_id = $1")
             .bind(&user_id)
-            .fetch_all(db.reader())
+            .read_all(db.reader())
             .await?;
         if !enterprises.is_empty() {
             cards.truncate(3);
@@ -756,15 +746,13 @@ pub async fn ensure_demo_cards(
     }
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            if !crate::store::claim_once(conn, "demo_cards", &now).await? {
-                return Ok(());
-            }
-            for card in &prepared {
-                store::issue_in(conn, &now, card).await?;
-            }
-            Ok(())
-        })
+        if !crate::store::claim_once(conn, "demo_cards", &now)? {
+            return Ok(());
+        }
+        for card in &prepared {
+            store::issue_in(conn, &now, card)?;
+        }
+        Ok(())
     })
     .await?;
     Ok(())
@@ -828,9 +816,9 @@ pub async fn find_holder(
         };
     }
     let Some(phone) = phone else { return Ok(None) };
-    let row = sqlx::query("SELECT id FROM users WHERE phone_digest = $1 AND kind = 'person'")
+    let row = query("SELECT id FROM users WHERE phone_digest = $1 AND kind = 'person'")
         .bind(vault.digest("phone", phone))
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?;
     match row {
         Some(r) => Ok(Some(person_holder(db, vault, &r.try_get::<String, _>("id")?).await?)),

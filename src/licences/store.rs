@@ -1,11 +1,9 @@
 //! Seals and credentials in the database.
 
 use serde_json::Value;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
 /// A seal as stored (private keys still wrapped).
 #[derive(Clone, Debug)]
@@ -31,7 +29,7 @@ const SEAL_COLUMNS: &str = "s.id, s.department, d.name AS department_name, s.nam
     s.sm2_public, s.ed25519_secret, s.sm2_secret, s.status, s.status_reason, s.valid_from, s.valid_until, \
     s.created_at, s.updated_at";
 
-fn seal_from_row(r: &AnyRow) -> StoreResult<SealRow> {
+fn seal_from_row(r: &Row) -> StoreResult<SealRow> {
     Ok(SealRow {
         id: r.try_get("id")?,
         department: r.try_get("department")?,
@@ -55,13 +53,7 @@ pub async fn seal(db: &Db, id: &str) -> StoreResult<Option<SealRow>> {
     let sql = format!(
         "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department WHERE s.id = $1"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .as_ref()
-        .map(seal_from_row)
-        .transpose()
+    query(sql).bind(id).read_optional(db.reader()).await?.as_ref().map(seal_from_row).transpose()
 }
 
 pub async fn active_seal(db: &Db, department: &str) -> StoreResult<Option<SealRow>> {
@@ -69,13 +61,7 @@ pub async fn active_seal(db: &Db, department: &str) -> StoreResult<Option<SealRo
         "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department \
          WHERE s.department = $1 AND s.status = 'active'"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(department)
-        .fetch_optional(db.reader())
-        .await?
-        .as_ref()
-        .map(seal_from_row)
-        .transpose()
+    query(sql).bind(department).read_optional(db.reader()).await?.as_ref().map(seal_from_row).transpose()
 }
 
 /// All seals, or one department's, newest first.
@@ -84,17 +70,17 @@ pub async fn seals(db: &Db, department: Option<&str>) -> StoreResult<Vec<SealRow
         "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department \
          WHERE (CAST($1 AS TEXT) IS NULL OR s.department = $1) ORDER BY s.department, s.created_at DESC"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(department).fetch_all(db.reader()).await?;
+    let rows = query(sql).bind(department).read_all(db.reader()).await?;
     rows.iter().map(seal_from_row).collect()
 }
 
 /// Departments without an active seal.
 pub async fn departments_without_seal(db: &Db) -> StoreResult<Vec<(String, String)>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT code, name FROM departments d WHERE NOT EXISTS \
          (SELECT 1 FROM seals s WHERE s.department = d.code AND s.status = 'active') ORDER BY code",
     )
-    .fetch_all(db.reader())
+    .read_all(db.reader())
     .await?;
     rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("name")?))).collect()
 }
@@ -113,9 +99,9 @@ pub struct NewSeal {
     pub created_by: Option<String>,
 }
 
-async fn insert_seal(conn: &mut AnyConnection, s: &NewSeal, now: &str) -> StoreResult<u64> {
+fn insert_seal(conn: &mut dyn Tx, s: &NewSeal, now: &str) -> StoreResult<u64> {
     // ON CONFLICT DO NOTHING: two processes seeding at once race on the one-active-seal index.
-    let done = sqlx::query(
+    let done = query(
         "INSERT INTO seals (id, department, name, serial, ed25519_public, sm2_public, ed25519_secret, sm2_secret, \
          status, valid_from, created_at, created_by, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $9, $10, $9) ON CONFLICT DO NOTHING",
@@ -130,8 +116,7 @@ async fn insert_seal(conn: &mut AnyConnection, s: &NewSeal, now: &str) -> StoreR
     .bind(&s.sm2_secret)
     .bind(now)
     .bind(&s.created_by)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(done.rows_affected())
 }
 
@@ -139,28 +124,25 @@ async fn insert_seal(conn: &mut AnyConnection, s: &NewSeal, now: &str) -> StoreR
 pub async fn add_first_seals(db: &Db, seals: Vec<NewSeal>) -> StoreResult<u64> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let mut added = 0;
-            for s in &seals {
-                let n = insert_seal(conn, s, &now).await?;
-                if n > 0 {
-                    audit::store::append(
-                        conn,
-                        &now,
-                        NewEntry::new(
-                            format!("seal:{}", s.department),
-                            "system",
-                            "seal.create",
-                            format!("seal:{}", s.id),
-                            format!("{} {}", s.name, s.serial),
-                        ),
-                    )
-                    .await?;
-                }
-                added += n;
+        let mut added = 0;
+        for s in &seals {
+            let n = insert_seal(conn, s, &now)?;
+            if n > 0 {
+                audit::store::append(
+                    conn,
+                    &now,
+                    NewEntry::new(
+                        format!("seal:{}", s.department),
+                        "system",
+                        "seal.create",
+                        format!("seal:{}", s.id),
+                        format!("{} {}", s.name, s.serial),
+                    ),
+                )?;
             }
-            Ok(added)
-        })
+            added += n;
+        }
+        Ok(added)
     })
     .await
 }
@@ -170,39 +152,33 @@ pub async fn add_first_seals(db: &Db, seals: Vec<NewSeal>) -> StoreResult<u64> {
 pub async fn rotate(db: &Db, new: NewSeal, actor: String) -> StoreResult<Option<String>> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let old: Option<String> =
-                sqlx::query("SELECT id FROM seals WHERE department = $1 AND status = 'active'")
-                    .bind(&new.department)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .map(|r| r.try_get("id"))
-                    .transpose()?;
-            sqlx::query(
-                "UPDATE seals SET status = 'retired', valid_until = $1, updated_at = $1, version = version + 1 \
-                 WHERE department = $2 AND status = 'active'",
-            )
-            .bind(&now)
+        let old: Option<String> = query("SELECT id FROM seals WHERE department = $1 AND status = 'active'")
             .bind(&new.department)
-            .execute(&mut *conn)
-            .await?;
-            if insert_seal(conn, &new, &now).await? == 0 {
-                return Err(StoreError::Conflict);
-            }
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    format!("seal:{}", new.department),
-                    format!("user:{actor}"),
-                    "seal.rotate",
-                    format!("seal:{}", new.id),
-                    format!("{} replaces {}", new.id, old.as_deref().unwrap_or("-")),
-                ),
-            )
-            .await?;
-            Ok(old)
-        })
+            .fetch_optional(&mut *conn)?
+            .map(|r| r.try_get("id"))
+            .transpose()?;
+        query(
+            "UPDATE seals SET status = 'retired', valid_until = $1, updated_at = $1, version = version + 1 \
+                 WHERE department = $2 AND status = 'active'",
+        )
+        .bind(&now)
+        .bind(&new.department)
+        .execute(&mut *conn)?;
+        if insert_seal(conn, &new, &now)? == 0 {
+            return Err(StoreError::Conflict);
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("seal:{}", new.department),
+                format!("user:{actor}"),
+                "seal.rotate",
+                format!("seal:{}", new.id),
+                format!("{} replaces {}", new.id, old.as_deref().unwrap_or("-")),
+            ),
+        )?;
+        Ok(old)
     })
     .await
 }
@@ -211,16 +187,15 @@ pub async fn rotate(db: &Db, new: NewSeal, actor: String) -> StoreResult<Option<
 pub async fn revoke_seal(db: &Db, id: String, reason: String, actor: String) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let row = sqlx::query(
+
+            let row = query(
                 "UPDATE seals SET status = 'revoked', status_reason = $1, valid_until = COALESCE(valid_until, $2), \
                  updated_at = $2, version = version + 1 WHERE id = $3 AND status <> 'revoked' RETURNING department",
             )
             .bind(&reason)
             .bind(&now)
             .bind(&id)
-            .fetch_optional(&mut *conn)
-            .await?
+            .fetch_optional(&mut *conn)?
             .ok_or(StoreError::NotFound)?;
             let department: String = row.try_get("department")?;
             audit::store::append(
@@ -233,10 +208,9 @@ pub async fn revoke_seal(db: &Db, id: String, reason: String, actor: String) -> 
                     format!("seal:{id}"),
                     reason,
                 ),
-            )
-            .await?;
+            )?;
             Ok(())
-        })
+
     })
     .await
 }
@@ -274,7 +248,7 @@ const CREDENTIAL_COLUMNS: &str = "c.id, c.identifier, c.type_code, c.issuer, d.n
     c.holder_kind, c.holder_user_id, c.holder_credit_code, c.holder_name, c.status, c.status_reason, c.status_index, \
     c.valid_from, c.valid_until, c.case_number, c.document, c.issued_by, c.created_at, c.updated_at, c.version";
 
-fn credential_from_row(r: &AnyRow) -> StoreResult<CredentialRecord> {
+fn credential_from_row(r: &Row) -> StoreResult<CredentialRecord> {
     let doc: String = r.try_get("document")?;
     Ok(CredentialRecord {
         id: r.try_get("id")?,
@@ -305,19 +279,13 @@ pub async fn credential(db: &Db, id: &str) -> StoreResult<Option<CredentialRecor
     let sql = format!(
         "SELECT {CREDENTIAL_COLUMNS} FROM credentials c JOIN departments d ON d.code = c.issuer WHERE c.id = $1"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?
-        .as_ref()
-        .map(credential_from_row)
-        .transpose()
+    query(sql).bind(id).read_optional(db.reader()).await?.as_ref().map(credential_from_row).transpose()
 }
 
 pub async fn id_by_identifier(db: &Db, identifier: &str) -> StoreResult<Option<String>> {
-    Ok(sqlx::query("SELECT id FROM credentials WHERE identifier = $1")
+    Ok(query("SELECT id FROM credentials WHERE identifier = $1")
         .bind(identifier)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .map(|r| r.try_get("id"))
         .transpose()?)
@@ -331,7 +299,7 @@ pub async fn for_holder(db: &Db, user_id: &str) -> StoreResult<Vec<CredentialRec
          (SELECT credit_code FROM enterprise_members WHERE user_id = $1) \
          ORDER BY c.holder_kind DESC, c.created_at DESC"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(db.reader()).await?;
+    let rows = query(sql).bind(user_id).read_all(db.reader()).await?;
     rows.iter().map(credential_from_row).collect()
 }
 
@@ -348,32 +316,27 @@ pub async fn for_issuer(
          WHERE (CAST($1 AS TEXT) IS NULL OR c.issuer = $1) AND (CAST($2 AS TEXT) IS NULL OR c.holder_name LIKE $2 OR c.identifier LIKE $2 \
          OR c.case_number LIKE $2 OR c.holder_credit_code LIKE $2) ORDER BY c.created_at DESC LIMIT $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(issuer)
-        .bind(pattern)
-        .bind(limit)
-        .fetch_all(db.reader())
-        .await?;
+    let rows = crate::store::query(sql).bind(issuer).bind(pattern).bind(limit).read_all(db.reader()).await?;
     rows.iter().map(credential_from_row).collect()
 }
 
 /// Indexes set in an issuer's list for one purpose (`revocation`: revoked; `suspension`: suspended).
 pub async fn flagged_indexes(db: &Db, issuer: &str, purpose: &str) -> StoreResult<Vec<usize>> {
     let status = if purpose == "suspension" { "suspended" } else { "revoked" };
-    let rows = sqlx::query("SELECT status_index FROM credentials WHERE issuer = $1 AND status = $2")
+    let rows = query("SELECT status_index FROM credentials WHERE issuer = $1 AND status = $2")
         .bind(issuer)
         .bind(status)
-        .fetch_all(db.reader())
+        .read_all(db.reader())
         .await?;
     rows.iter().map(|r| Ok(r.try_get::<i64, _>("status_index")? as usize)).collect()
 }
 
 /// The status at one list position, if a credential holds it.
 pub async fn status_at(db: &Db, issuer: &str, index: i64) -> StoreResult<Option<String>> {
-    Ok(sqlx::query("SELECT status FROM credentials WHERE issuer = $1 AND status_index = $2")
+    Ok(query("SELECT status FROM credentials WHERE issuer = $1 AND status_index = $2")
         .bind(issuer)
         .bind(index)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .map(|r| r.try_get("status"))
         .transpose()?)
@@ -406,9 +369,8 @@ pub struct NewCredential {
 /// never used stay zero in the lists, which is harmless.
 /// Every credential's `(issuer, identifier, status_index)`.
 pub async fn status_positions(db: &Db) -> StoreResult<Vec<(String, String, i64)>> {
-    let rows = sqlx::query("SELECT issuer, identifier, status_index FROM credentials")
-        .fetch_all(db.reader())
-        .await?;
+    let rows =
+        query("SELECT issuer, identifier, status_index FROM credentials").read_all(db.reader()).await?;
     rows.iter()
         .map(|r| Ok((r.try_get("issuer")?, r.try_get("identifier")?, r.try_get("status_index")?)))
         .collect()
@@ -416,9 +378,9 @@ pub async fn status_positions(db: &Db) -> StoreResult<Vec<(String, String, i64)>
 
 /// A setting's value, if set.
 pub async fn setting(db: &Db, key: &str) -> StoreResult<Option<String>> {
-    Ok(sqlx::query("SELECT value FROM settings WHERE key = $1")
+    Ok(query("SELECT value FROM settings WHERE key = $1")
         .bind(key)
-        .fetch_optional(db.reader())
+        .read_optional(db.reader())
         .await?
         .map(|r| r.try_get("value"))
         .transpose()?)
@@ -428,47 +390,41 @@ pub async fn setting(db: &Db, key: &str) -> StoreResult<Option<String>> {
 pub async fn set_setting_once(db: &Db, key: &str, value: &str) -> StoreResult<()> {
     let (key, value) = (key.to_string(), value.to_string());
     db.write(move |conn| {
-        Box::pin(async move {
-            crate::store::claim_once(conn, &key, &value).await?;
-            Ok(())
-        })
+        crate::store::claim_once(conn, &key, &value)?;
+        Ok(())
     })
     .await
 }
 
 pub async fn reserve_indexes(db: &Db, issuer: String, n: i64) -> StoreResult<i64> {
     db.write(move |conn| {
-        Box::pin(async move {
-            let last: i64 = sqlx::query(
-                "INSERT INTO credential_counters (issuer, last) VALUES ($1, $2) \
+        let last: i64 = query(
+            "INSERT INTO credential_counters (issuer, last) VALUES ($1, $2) \
                  ON CONFLICT (issuer) DO UPDATE SET last = credential_counters.last + $2 RETURNING last",
-            )
-            .bind(&issuer)
-            .bind(n)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("last")?;
-            Ok(last - n + 1)
-        })
+        )
+        .bind(&issuer)
+        .bind(n)
+        .fetch_one(&mut *conn)?
+        .try_get("last")?;
+        Ok(last - n + 1)
     })
     .await
 }
 
 /// Stores a signed credential inside the caller's transaction and audits it. Returns `false`
 /// (and stores nothing) when the case already has this licence.
-pub async fn issue_in(conn: &mut AnyConnection, now: &str, c: &NewCredential) -> StoreResult<bool> {
+pub fn issue_in(conn: &mut dyn Tx, now: &str, c: &NewCredential) -> StoreResult<bool> {
     if let Some(case) = &c.case_number {
-        let exists = sqlx::query("SELECT 1 AS x FROM credentials WHERE case_number = $1 AND type_code = $2")
+        let exists = query("SELECT 1 AS x FROM credentials WHERE case_number = $1 AND type_code = $2")
             .bind(case)
             .bind(&c.type_code)
-            .fetch_optional(&mut *conn)
-            .await?;
+            .fetch_optional(&mut *conn)?;
         if exists.is_some() {
             return Ok(false);
         }
     }
     let now = now.to_string();
-    sqlx::query(
+    query(
         "INSERT INTO credentials (id, identifier, type_code, issuer, seal_id, holder_kind, holder_user_id, \
          holder_credit_code, holder_name, status, status_index, valid_from, valid_until, case_number, document, \
          issued_by, created_at, updated_at) \
@@ -490,8 +446,7 @@ pub async fn issue_in(conn: &mut AnyConnection, now: &str, c: &NewCredential) ->
     .bind(c.document.to_string())
     .bind(&c.issued_by)
     .bind(&now)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     audit::store::append(
         conn,
         &now,
@@ -508,14 +463,13 @@ pub async fn issue_in(conn: &mut AnyConnection, now: &str, c: &NewCredential) ->
                 c.case_number.as_deref().map(|n| format!(" (case {n})")).unwrap_or_default()
             ),
         ),
-    )
-    .await?;
+    )?;
     Ok(true)
 }
 
 pub async fn issue(db: &Db, c: NewCredential) -> StoreResult<bool> {
     let now = db.now_text();
-    db.write(move |conn| Box::pin(async move { issue_in(conn, &now, &c).await })).await
+    db.write(move |conn| issue_in(conn, &now, &c)).await
 }
 
 /// Changes a credential's status (`active`, `suspended`, `revoked`) if it is at `version`.
@@ -530,41 +484,37 @@ pub async fn set_status(
 ) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let row = sqlx::query(
-                "UPDATE credentials SET status = $1, status_reason = $2, updated_at = $3, version = version + 1 \
+        let row = query(
+            "UPDATE credentials SET status = $1, status_reason = $2, updated_at = $3, version = version + 1 \
                  WHERE id = $4 AND version = $5 AND status <> 'revoked' RETURNING issuer",
-            )
-            .bind(status)
-            .bind(&reason)
-            .bind(&now)
-            .bind(&id)
-            .bind(version)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::Conflict)?;
-            let issuer: String = row.try_get("issuer")?;
-            audit::store::append(
-                conn,
-                &now,
-                NewEntry::new(
-                    format!("credential:{issuer}"),
-                    format!("user:{actor}"),
-                    format!("credential.{status}"),
-                    format!("credential:{id}"),
-                    reason.unwrap_or_default(),
-                ),
-            )
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(status)
+        .bind(&reason)
+        .bind(&now)
+        .bind(&id)
+        .bind(version)
+        .fetch_optional(&mut *conn)?
+        .ok_or(StoreError::Conflict)?;
+        let issuer: String = row.try_get("issuer")?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("credential:{issuer}"),
+                format!("user:{actor}"),
+                format!("credential.{status}"),
+                format!("credential:{id}"),
+                reason.unwrap_or_default(),
+            ),
+        )?;
+        Ok(())
     })
     .await
 }
 
 /// Records that a holder let a case use one of their credentials (the consent is audited).
-pub async fn audit_consent(
-    conn: &mut AnyConnection,
+pub fn audit_consent(
+    conn: &mut dyn Tx,
     now: &str,
     actor: &str,
     credential_id: &str,
@@ -582,6 +532,5 @@ pub async fn audit_consent(
             format!("used for material “{material}” of case {case_number}"),
         ),
     )
-    .await
     .map(|_| ())
 }

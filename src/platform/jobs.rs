@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use crate::store::{Db, StoreResult, time_text};
+use crate::store::{Db, StoreResult, query, time_text};
 
 /// The jobs that run against the database, one run at a time across processes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,8 +62,8 @@ pub async fn take_lease(db: &Db, job: Job, holder: &str, ttl: Duration) -> Store
     let now = time_text(now);
     let (name, holder) = (job.name(), holder.to_string());
     db.write(move |conn| {
-        Box::pin(async move {
-            let taken = sqlx::query(
+
+            let taken = query(
                 "INSERT INTO job_leases (name, holder, until, runs, version) VALUES ($1, $2, $3, 1, 1) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until, \
                  runs = job_leases.runs + 1, version = job_leases.version + 1 \
@@ -73,10 +73,9 @@ pub async fn take_lease(db: &Db, job: Job, holder: &str, ttl: Duration) -> Store
             .bind(&holder)
             .bind(&until)
             .bind(&now)
-            .execute(&mut *conn)
-            .await?;
+            .execute(&mut *conn)?;
             Ok(taken.rows_affected() == 1)
-        })
+
     })
     .await
 }
@@ -87,13 +86,10 @@ pub async fn take_lease(db: &Db, job: Job, holder: &str, ttl: Duration) -> Store
 pub async fn release_all(db: &Db, holder: &str) -> StoreResult<u64> {
     let holder = holder.to_string();
     db.write(move |conn| {
-        Box::pin(async move {
-            let done = sqlx::query("UPDATE job_leases SET holder = NULL, until = NULL WHERE holder = $1")
-                .bind(&holder)
-                .execute(&mut *conn)
-                .await?;
-            Ok(done.rows_affected())
-        })
+        let done = query("UPDATE job_leases SET holder = NULL, until = NULL WHERE holder = $1")
+            .bind(&holder)
+            .execute(&mut *conn)?;
+        Ok(done.rows_affected())
     })
     .await
 }

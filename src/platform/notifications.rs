@@ -3,11 +3,9 @@
 //! the change it reports, so that nothing is sent for a change that did not happen and nothing
 //! acknowledged is lost (the dispatcher sends from the outbox after the commit).
 
-use sqlx::AnyConnection;
-
 use crate::identity::store::new_user_id;
 use crate::platform::pii::Vault;
-use crate::store::StoreResult;
+use crate::store::{StoreResult, Tx, query};
 
 /// A message, in both languages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +48,8 @@ pub struct SealedReach {
 ///
 /// `now` is the change's time; `order` puts messages written by one transaction in the order
 /// they were made (a part's before its bundle's), in the stamp's microseconds.
-pub async fn notify(
-    conn: &mut AnyConnection,
+pub fn notify(
+    conn: &mut dyn Tx,
     now: &str,
     order: u32,
     user_id: &str,
@@ -61,7 +59,7 @@ pub async fn notify(
 ) -> StoreResult<()> {
     let id = new_user_id();
     let stamp = format!("{}{:03}Z", now.trim_end_matches('Z'), order.min(999));
-    sqlx::query(
+    query(
         "INSERT INTO notifications (id, user_id, case_number, title_zh, title_en, body_zh, body_en, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -73,8 +71,7 @@ pub async fn notify(
     .bind(&m.body_zh)
     .bind(&m.body_en)
     .bind(&stamp)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     let Some(reach) = reach else { return Ok(()) };
     let sms = format!("【全办】{}。{}", m.title_zh, m.body_zh);
     let email = format!(
@@ -85,7 +82,7 @@ pub async fn notify(
         if to.is_empty() {
             continue;
         }
-        sqlx::query(
+        query(
             "INSERT INTO outbox (id, notification_id, channel, recipient, body, status, attempts, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)",
         )
@@ -95,8 +92,7 @@ pub async fn notify(
         .bind(to)
         .bind(body)
         .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        .execute(&mut *conn)?;
     }
     Ok(())
 }

@@ -9,11 +9,10 @@
 //! is `p:` + the digest of their mobile number: they still sign in with the number itself.
 
 use hmac::{KeyInit, Mac};
-use sqlx::Row;
 
 use crate::audit::{self, NewEntry};
 use crate::licences::keys::KeyWrap;
-use crate::store::{Db, StoreResult};
+use crate::store::{Db, StoreResult, query};
 
 type HmacSm3 = hmac::Hmac<sm3::Sm3>;
 
@@ -104,11 +103,11 @@ pub async fn seal_clear_columns(db: &Db) -> StoreResult<u64> {
     let vault = db.vault()?.clone();
     let mut changes = Vec::new();
     for (table, key, column) in SEALED_COLUMNS {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = query(format!(
             "SELECT {key} AS k, {column} AS v FROM {table} \
              WHERE {column} IS NOT NULL AND {column} <> '' AND {column} NOT LIKE 'sm4gcm:%'"
-        )))
-        .fetch_all(db.reader())
+        ))
+        .read_all(db.reader())
         .await?;
         for r in rows {
             let (k, clear): (String, String) = (r.try_get("k")?, r.try_get("v")?);
@@ -121,35 +120,29 @@ pub async fn seal_clear_columns(db: &Db) -> StoreResult<u64> {
     }
     let now = db.now_text();
     db.write(move |conn| {
-        Box::pin(async move {
-            let mut sealed = 0u64;
-            for (table, key, column, k, clear, value) in &changes {
-                sealed += sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3"
-                )))
+        let mut sealed = 0u64;
+        for (table, key, column, k, clear, value) in &changes {
+            sealed += query(format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3"))
                 .bind(value)
                 .bind(k)
                 .bind(clear)
-                .execute(&mut *conn)
-                .await?
+                .execute(&mut *conn)?
                 .rows_affected();
-            }
-            if sealed > 0 {
-                audit::store::append(
-                    conn,
-                    &now,
-                    NewEntry::new(
-                        "system",
-                        "system",
-                        "platform.personal_data_sealed",
-                        "complaints, assistance_requests, outbox",
-                        format!("sealed {sealed} phone numbers and addresses stored in clear"),
-                    ),
-                )
-                .await?;
-            }
-            Ok(sealed)
-        })
+        }
+        if sealed > 0 {
+            audit::store::append(
+                conn,
+                &now,
+                NewEntry::new(
+                    "system",
+                    "system",
+                    "platform.personal_data_sealed",
+                    "complaints, assistance_requests, outbox",
+                    format!("sealed {sealed} phone numbers and addresses stored in clear"),
+                ),
+            )?;
+        }
+        Ok(sealed)
     })
     .await
 }

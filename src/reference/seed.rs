@@ -3,12 +3,11 @@
 
 use anyhow::Context;
 use sm3::{Digest, Sm3};
-use sqlx::{AnyConnection, Row};
 
 use super::data::{self, ReferenceData};
 use crate::audit::{self, NewEntry};
 use crate::calendar::domain::parse_holidays_file;
-use crate::store::{Db, StoreError, StoreResult};
+use crate::store::{Db, StoreError, StoreResult, Tx, query};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SeedReport {
@@ -78,43 +77,39 @@ async fn seed_checked(db: &Db, data: ReferenceData) -> anyhow::Result<SeedReport
     let now = db.now_text();
     let changed = db
         .write(move |conn| {
-            Box::pin(async move {
-                // Claim first: the row lock makes a second process starting at the same time wait
-                // for this one and then find the hash already recorded (no double load).
-                let claimed = sqlx::query(
-                    "INSERT INTO settings (key, value) VALUES ('reference_hash', $1) \
+            // Claim first: the row lock makes a second process starting at the same time wait
+            // for this one and then find the hash already recorded (no double load).
+            let claimed = query(
+                "INSERT INTO settings (key, value) VALUES ('reference_hash', $1) \
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value \
                      WHERE settings.value <> excluded.value",
-                )
-                .bind(&hash)
-                .execute(&mut *conn)
-                .await?;
-                if claimed.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                load(conn, &now, &data, &years).await?;
-                audit::store::append(
-                    conn,
-                    &now,
-                    NewEntry::new("system", "system", "reference.seeded", "reference", summary),
-                )
-                .await?;
-                Ok(true)
-            })
+            )
+            .bind(&hash)
+            .execute(&mut *conn)?;
+            if claimed.rows_affected() == 0 {
+                return Ok(false);
+            }
+            load(conn, &now, &data, &years)?;
+            audit::store::append(
+                conn,
+                &now,
+                NewEntry::new("system", "system", "reference.seeded", "reference", summary),
+            )?;
+            Ok(true)
         })
         .await?;
     report.changed = changed;
     Ok(report)
 }
 
-async fn load(
-    conn: &mut AnyConnection,
+fn load(
+    conn: &mut dyn Tx,
     now: &str,
     data: &ReferenceData,
     years: &[crate::calendar::domain::HolidayYear],
 ) -> StoreResult<()> {
     for d in &data.departments {
-        sqlx::query(
+        query(
             "INSERT INTO departments (code, name, name_en, level, district, kind, data) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, level = excluded.level, \
              district = excluded.district, kind = excluded.kind, data = excluded.data",
@@ -126,15 +121,14 @@ async fn load(
         .bind(&d.district)
         .bind(&d.kind)
         .bind(to_json(d)?)
-        .execute(&mut *conn)
-        .await?;
+        .execute(&mut *conn)?;
     }
     // Parents before children, so the foreign key holds at every insert.
     let order = ["city", "district", "street", "community"];
     let mut halls: Vec<_> = data.halls.halls.iter().collect();
     halls.sort_by_key(|h| order.iter().position(|l| *l == h.level).unwrap_or(order.len()));
     for h in halls {
-        sqlx::query(
+        query(
             "INSERT INTO halls (code, name, level, parent, district, data) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent, \
              district = excluded.district, data = excluded.data",
@@ -145,8 +139,7 @@ async fn load(
         .bind(&h.parent)
         .bind(&h.district)
         .bind(to_json(h)?)
-        .execute(&mut *conn)
-        .await?;
+        .execute(&mut *conn)?;
     }
     // The catalog is loaded once as version 1 of every item; from then on it changes only
     // through approved proposals (a newer shipped catalog is imported as a proposal).
@@ -154,32 +147,31 @@ async fn load(
     // platform set up before the catalog's date still has a catalog today).
     let published = format!("{}-01", data.catalog.version);
     let effective = published.clone().min(now.get(..10).unwrap_or(&published).to_string());
-    crate::catalog::store::seed_initial(conn, now, &data.catalog.items, &data.departments, &effective)
-        .await?;
+    crate::catalog::store::seed_initial(conn, now, &data.catalog.items, &data.departments, &effective)?;
     for b in &data.bundles {
-        upsert_record(conn, "bundle", &b.code, &b.name, None, to_json(b)?).await?;
+        upsert_record(conn, "bundle", &b.code, &b.name, None, to_json(b)?)?;
     }
     for e in &data.elicence_types {
-        upsert_record(conn, "elicence_type", &e.code, &e.name, Some(&e.issuer), to_json(e)?).await?;
+        upsert_record(conn, "elicence_type", &e.code, &e.name, Some(&e.issuer), to_json(e)?)?;
     }
     for p in &data.policies.policies {
-        upsert_record(conn, "policy", &p.code, &p.name, Some(&p.department), to_json(p)?).await?;
+        upsert_record(conn, "policy", &p.code, &p.name, Some(&p.department), to_json(p)?)?;
     }
     for y in years {
-        crate::calendar::store::upsert_year(conn, now, y, "holidays_cn.json").await?;
+        crate::calendar::store::upsert_year(conn, now, y, "holidays_cn.json")?;
     }
     Ok(())
 }
 
-async fn upsert_record(
-    conn: &mut AnyConnection,
+fn upsert_record(
+    conn: &mut dyn Tx,
     kind: &str,
     code: &str,
     name: &str,
     department: Option<&str>,
     body: String,
 ) -> StoreResult<()> {
-    sqlx::query(
+    query(
         "INSERT INTO reference_records (kind, code, name, department, data) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (kind, code) DO UPDATE SET name = excluded.name, department = excluded.department, data = excluded.data",
     )
@@ -188,8 +180,7 @@ async fn upsert_record(
     .bind(name)
     .bind(department)
     .bind(body)
-    .execute(&mut *conn)
-    .await?;
+    .execute(&mut *conn)?;
     Ok(())
 }
 
@@ -209,7 +200,7 @@ pub async fn counts(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("policies", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'policy'"),
         ("holiday_years", "SELECT COUNT(*) AS n FROM holiday_years"),
     ] {
-        let row = sqlx::query(sql).fetch_one(db.reader()).await?;
+        let row = query(sql).read_one(db.reader()).await?;
         out.push((name.to_string(), row.try_get("n")?));
     }
     Ok(out)

@@ -1,24 +1,26 @@
 //! Storage: one store written once for SQLite (embedded default) and PostgreSQL (scale-out).
 //!
-//! Queries go through sqlx's `Any` driver with `$1` placeholders, which both backends accept, so
-//! each area writes its SQL once. Writes are funnelled through [`Db::write`]: on PostgreSQL each
-//! write is its own transaction from the pool; on SQLite every write goes to a single writer task
-//! that commits concurrent requests in groups (see [`group_commit`]), which is what lets us keep
-//! `synchronous=FULL` (acknowledged means on disk) and still never show "database is locked".
+//! Statements are written once with `$1` placeholders, which both backends accept ([`sql`]).
+//! Writes are funnelled through [`Db::write`] as synchronous bodies over [`sql::Tx`]: on
+//! PostgreSQL each write is its own transaction on a pooled connection; on SQLite every write
+//! goes to a single writer thread that owns the connection and commits concurrent requests in
+//! groups (see [`group_commit`]), which is what lets us keep `synchronous=FULL` (acknowledged
+//! means on disk) and still never show "database is locked". Reads go to the sqlx pool.
 
 pub mod group_commit;
 mod migrate;
+pub mod sql;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
 
 pub use group_commit::GroupWriter;
+pub use sql::{Row, Tx, query};
 
 use crate::platform::clock::Clock;
 use crate::platform::pii::Vault;
@@ -88,10 +90,10 @@ impl StoreError {
     }
 }
 
-/// A write transaction body: given the connection inside an open transaction, do the work.
-/// Returning an error rolls back this body's changes (and only this body's).
-pub type WriteBody<T> =
-    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<T>> + Send>;
+/// A write transaction body: given the open transaction, do the work. Returning an error rolls
+/// back this body's changes (and only this body's). Synchronous on purpose: nothing inside a
+/// transaction waits on anything but the database.
+pub type WriteBody<T> = Box<dyn FnOnce(&mut dyn Tx) -> StoreResult<T> + Send>;
 
 /// Handle to the database: a read pool plus the write path for the backend.
 #[derive(Clone)]
@@ -153,6 +155,7 @@ impl Db {
                 sqlite_pragmas(&mut writer_conn).await?;
                 sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&mut writer_conn).await?;
                 migrate::run(Backend::Sqlite, &mut writer_conn).await?;
+                writer_conn.close().await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
                     .min_connections(1)
@@ -160,7 +163,11 @@ impl Db {
                     .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                     .connect_with(AnyConnectOptions::from_str(&url)?.disable_statement_logging())
                     .await?;
-                let writer = GroupWriter::start(writer_conn, opts.max_group.max(1), opts.max_queue.max(1));
+                let writer = GroupWriter::start(
+                    open_sqlite_writer(Path::new(path))?,
+                    opts.max_group.max(1),
+                    opts.max_queue.max(1),
+                )?;
                 Db { backend, pool, writer: Some(Arc::new(writer)), clock: opts.clock.clone(), vault: None }
             }
             Backend::Postgres => {
@@ -222,17 +229,32 @@ impl Db {
     pub async fn write<T, F>(&self, body: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> StoreResult<T> + Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer.submit(Box::new(body)).await,
             None => {
                 let mut conn = self.pool.acquire().await?;
-                let mut tx = conn.begin().await?;
-                // Dropping `tx` on an error rolls it back.
-                let out = body(&mut tx).await.map_err(StoreError::or_conflict)?;
-                tx.commit().await.map_err(|e| StoreError::from(e).or_conflict())?;
-                Ok(out)
+                let handle = tokio::runtime::Handle::current();
+                let backend = self.backend;
+                let run = tokio::task::spawn_blocking(move || {
+                    let mut tx = handle.block_on(conn.begin())?;
+                    let out = body(&mut sql::BlockingTx { conn: &mut tx, handle: &handle, backend });
+                    match out {
+                        Ok(v) => {
+                            handle.block_on(tx.commit())?;
+                            Ok(v)
+                        }
+                        Err(e) => {
+                            let _ = handle.block_on(tx.rollback());
+                            Err(e)
+                        }
+                    }
+                });
+                match run.await {
+                    Ok(out) => out.map_err(StoreError::or_conflict),
+                    Err(_) => Err(StoreError::Invalid("internal error in a write".into())),
+                }
             }
         }
     }
@@ -257,6 +279,15 @@ impl Db {
     }
 }
 
+/// The writer thread's connection, with the same settings as the pool's.
+fn open_sqlite_writer(path: &Path) -> anyhow::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")?;
+    // Every statement the areas write stays prepared: a lifecycle uses a few dozen.
+    conn.set_prepared_statement_cache_capacity(512);
+    Ok(conn)
+}
+
 async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     // synchronous=FULL: a commit returns only after the WAL is fsynced, so an acknowledged write
     // survives power loss. busy_timeout covers readers racing a checkpoint.
@@ -266,22 +297,17 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Claims once-only work (start-up seeding, demo data) named `key`, inside the transaction that
-/// does the work: `true` for the one caller that gets to do it. On PostgreSQL a second process
-/// arriving meanwhile waits on the first one's uncommitted row, then finds it and gets `false`;
-/// if the first one rolls back, the claim is free again. SQLite has one writer. Every start-up
-/// seeding goes through here, so several `serve` processes can start together on one database.
 /// Takes the row lock on a shared row that a body reads and then writes (a bundle's parent,
 /// a lock row): `UPDATE … SET version = version`. On PostgreSQL a second transaction waits here
 /// until the first commits, and its later statements then see what the first wrote (READ
 /// COMMITTED takes a fresh snapshot per statement). On SQLite the single writer already
 /// serialises bodies and this costs one indexed no-op update. `false` if no such row.
-pub async fn lock_row(conn: &mut AnyConnection, table: LockTable, key: &str) -> StoreResult<bool> {
+pub fn lock_row(conn: &mut dyn Tx, table: LockTable, key: &str) -> StoreResult<bool> {
     let sql = match table {
         LockTable::Case => "UPDATE cases SET version = version WHERE number = $1",
         LockTable::Lock => "UPDATE job_leases SET version = version WHERE name = $1",
     };
-    let done = sqlx::query(sql).bind(key).execute(&mut *conn).await?;
+    let done = query(sql).bind(key).execute(conn)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -295,13 +321,16 @@ pub enum LockTable {
     Lock,
 }
 
-pub async fn claim_once(conn: &mut AnyConnection, key: &str, now: &str) -> StoreResult<bool> {
-    let claimed =
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+/// Claims once-only work (start-up seeding, demo data) named `key`, inside the transaction that
+/// does the work: `true` for the one caller that gets to do it. On PostgreSQL a second process
+/// arriving meanwhile waits on the first one's uncommitted row, then finds it and gets `false`;
+/// if the first one rolls back, the claim is free again. SQLite has one writer. Every start-up
+/// seeding goes through here, so several `serve` processes can start together on one database.
+pub fn claim_once(conn: &mut dyn Tx, key: &str, now: &str) -> StoreResult<bool> {
+    let claimed = query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(now)
+        .execute(conn)?;
     Ok(claimed.rows_affected() == 1)
 }
 

@@ -318,20 +318,17 @@ pub async fn insert_clear_person(
     let (id, phone, id_number, hash) =
         (id.to_string(), phone.to_string(), id_number.to_string(), password_hash.to_string());
     db.write(move |c| {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
+        quanban::store::query(
+            "INSERT INTO users (id, kind, username, name, id_number, id_number_masked, phone, password_hash, \
                  status, created_at, updated_at, version) VALUES ($1, 'person', $2, '旧用户', $3, \
                  '3701**********', $2, $4, 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 1)",
-            )
-            .bind(&id)
-            .bind(&phone)
-            .bind(&id_number)
-            .bind(&hash)
-            .execute(&mut *c)
-            .await?;
-            Ok(())
-        })
+        )
+        .bind(&id)
+        .bind(&phone)
+        .bind(&id_number)
+        .bind(&hash)
+        .execute(&mut *c)?;
+        Ok(())
     })
     .await
     .unwrap();
