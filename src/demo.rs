@@ -59,7 +59,7 @@ pub fn credit_code(body17: &str) -> Option<String> {
 
 /// Production refuses a database that holds demo accounts (checked first at start-up).
 pub async fn refuse_in_production(db: &Db) -> anyhow::Result<()> {
-    let n = query("SELECT COUNT(*) AS n FROM demo_accounts").read_one(db.reader()).await?;
+    let n = query("SELECT COUNT(*) AS n FROM demo_accounts").read_one(db).await?;
     if n.try_get::<i64, _>("n")? > 0 {
         anyhow::bail!(
             "this database contains demo accounts; production mode refuses to run on it (use a fresh database)"
@@ -193,7 +193,7 @@ const DEMO_ENTERPRISE: (&str, &str) = ("91370100MA3C00001", "济南泉城小馆�
 pub async fn list(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<Vec<DemoAccount>> {
     let rows =
         query("SELECT username, role, department, password FROM demo_accounts ORDER BY role, username")
-            .read_all(db.reader())
+            .read_all(db)
             .await?;
     rows.iter()
         .map(|r| {
@@ -212,7 +212,7 @@ pub async fn list(db: &Db, vault: &crate::platform::pii::Vault) -> StoreResult<V
 /// The demo Open311 client's key, if the demo accounts were created.
 pub async fn open311_key(db: &Db) -> StoreResult<Option<String>> {
     Ok(query("SELECT value FROM settings WHERE key = 'demo_open311_key'")
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .map(|r| r.try_get("value"))
         .transpose()?)

@@ -73,14 +73,13 @@ fn from_row(r: &Row, vault: &Vault) -> StoreResult<Request> {
 const FROM: &str = "FROM assistance_requests r JOIN users u ON u.id = r.requester_id LEFT JOIN users o ON o.id = r.officer_id";
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Request>> {
-    let row =
-        query(format!("SELECT {COLUMNS} {FROM} WHERE r.id = $1")).bind(id).read_optional(db.reader()).await?;
+    let row = query(format!("SELECT {COLUMNS} {FROM} WHERE r.id = $1")).bind(id).read_optional(db).await?;
     let Some(row) = row else { return Ok(None) };
     let mut r = from_row(&row, db.vault()?)?;
     let notes =
         query("SELECT author_name, text, at FROM assistance_notes WHERE request_id = $1 ORDER BY seq")
             .bind(id)
-            .read_all(db.reader())
+            .read_all(db)
             .await?;
     r.notes = notes
         .iter()
@@ -104,7 +103,7 @@ pub async fn list(db: &Db, requester: Option<&str>, officer: Option<&str>) -> St
     ))
     .bind(requester)
     .bind(officer)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     let vault = db.vault()?;
     rows.iter().map(|r| from_row(r, vault)).collect()
@@ -252,7 +251,7 @@ pub async fn holds_attorney(
     .bind(requester)
     .bind(code)
     .bind(enterprise.unwrap_or(""))
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?
     .is_some())
 }

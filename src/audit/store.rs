@@ -131,7 +131,7 @@ pub async fn recent_checkpoints(db: &Db, limit: i64) -> StoreResult<Vec<Publishe
         "SELECT id, at, prev_hash, hash, streams, signature, key_id FROM audit_checkpoints ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -156,8 +156,7 @@ pub async fn verify_signatures(
     db: &Db,
     keys: &[crate::licences::proof::PublicKey],
 ) -> anyhow::Result<Result<u64, Break>> {
-    let rows =
-        query("SELECT id, hash, signature FROM audit_checkpoints ORDER BY id").read_all(db.reader()).await?;
+    let rows = query("SELECT id, hash, signature FROM audit_checkpoints ORDER BY id").read_all(db).await?;
     let mut checked = 0;
     for r in rows {
         let id: i64 = r.try_get("id")?;
@@ -185,13 +184,12 @@ pub struct VerifyReport {
 
 /// Recomputes every stream, its head, and every checkpoint. Returns the first break found.
 pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
-    let pool = db.reader();
     let mut report = VerifyReport::default();
     let rows = query(
         "SELECT stream, seq, at, actor, action, resource, summary, prev_hash, hash FROM audit_log \
          ORDER BY stream, seq",
     )
-    .read_all(pool)
+    .read_all(db)
     .await?;
     let mut last_hash: HashMap<String, (i64, String)> = HashMap::new();
     let mut current: Vec<Entry> = Vec::new();
@@ -213,7 +211,7 @@ pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
     report.streams = last_hash.len() as u64;
 
     // Every head must match the stream's last entry, and every stream must have a head.
-    let heads = query("SELECT stream, seq, hash FROM audit_heads").read_all(pool).await?;
+    let heads = query("SELECT stream, seq, hash FROM audit_heads").read_all(db).await?;
     let mut seen = 0usize;
     for h in heads {
         let stream: String = h.try_get("stream")?;
@@ -232,7 +230,7 @@ pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
 
     // Checkpoints chain to each other, and every head they sealed is still in the log unchanged.
     let checkpoints =
-        query("SELECT id, at, prev_hash, hash FROM audit_checkpoints ORDER BY id").read_all(pool).await?;
+        query("SELECT id, at, prev_hash, hash FROM audit_checkpoints ORDER BY id").read_all(db).await?;
     let mut prev = GENESIS.to_string();
     for (i, c) in checkpoints.iter().enumerate() {
         let id: i64 = c.try_get("id")?;
@@ -246,7 +244,7 @@ pub async fn verify(db: &Db) -> anyhow::Result<Result<VerifyReport, Break>> {
             "SELECT stream, seq, hash FROM audit_checkpoint_heads WHERE checkpoint_id = $1 ORDER BY stream",
         )
         .bind(id)
-        .read_all(pool)
+        .read_all(db)
         .await?;
         let mut heads = Vec::with_capacity(sealed.len());
         for s in sealed {
@@ -287,7 +285,7 @@ pub async fn recent(db: &Db, stream: &str, limit: i64) -> StoreResult<Vec<Entry>
     )
     .bind(stream)
     .bind(limit)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(entry_from_row).collect::<Result<_, sqlx::Error>>().map_err(Into::into)
 }

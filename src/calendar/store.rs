@@ -59,9 +59,8 @@ pub enum PutYearError {
 
 /// Builds the calendar from every stored year.
 pub async fn load(db: &Db) -> anyhow::Result<Calendar> {
-    let rows = query("SELECT year, off_days, work_days FROM holiday_years ORDER BY year")
-        .read_all(db.reader())
-        .await?;
+    let rows =
+        query("SELECT year, off_days, work_days FROM holiday_years ORDER BY year").read_all(db).await?;
     let mut years = Vec::with_capacity(rows.len());
     for r in rows {
         let year: i64 = r.try_get("year")?;

@@ -69,9 +69,8 @@ const FORM_EMAIL: &str = "cases.form.email";
 /// starting together seal each one once.
 pub async fn seal_clear_forms(db: &Db) -> StoreResult<u64> {
     let vault = db.vault()?.clone();
-    let rows = query("SELECT number, form, version FROM cases WHERE form NOT LIKE '%sm4gcm:%'")
-        .read_all(db.reader())
-        .await?;
+    let rows =
+        query("SELECT number, form, version FROM cases WHERE form NOT LIKE '%sm4gcm:%'").read_all(db).await?;
     let mut clear = Vec::new();
     for r in &rows {
         let form = open_form(&r.try_get::<String, _>("form")?, &vault)?;
@@ -204,7 +203,7 @@ pub struct CaseMaterial {
 pub async fn get(db: &Db, number: &str) -> StoreResult<Option<CaseRecord>> {
     let row = query(format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1"))
         .bind(number)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     let vault = db.vault()?;
     row.as_ref().map(|r| case_from_row(r, vault)).transpose()
@@ -219,8 +218,7 @@ fn get_in(conn: &mut dyn Tx, vault: &Vault, number: &str) -> StoreResult<Option<
 
 /// A department's name (its code when unknown).
 pub async fn department_name(db: &Db, code: &str) -> StoreResult<String> {
-    let row =
-        query("SELECT name FROM departments WHERE code = $1").bind(code).read_optional(db.reader()).await?;
+    let row = query("SELECT name FROM departments WHERE code = $1").bind(code).read_optional(db).await?;
     Ok(row.map(|r| r.try_get("name")).transpose()?.unwrap_or_else(|| code.to_string()))
 }
 
@@ -228,14 +226,14 @@ pub async fn department_name(db: &Db, code: &str) -> StoreResult<String> {
 pub async fn enterprise_name(db: &Db, credit_code: &str) -> StoreResult<Option<String>> {
     let row = query("SELECT name FROM enterprises WHERE credit_code = $1")
         .bind(credit_code)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     Ok(row.map(|r| r.try_get("name")).transpose()?)
 }
 
 /// A user's display name (for the timeline).
 pub async fn user_name(db: &Db, user_id: &str) -> StoreResult<String> {
-    let row = query("SELECT name FROM users WHERE id = $1").bind(user_id).read_optional(db.reader()).await?;
+    let row = query("SELECT name FROM users WHERE id = $1").bind(user_id).read_optional(db).await?;
     row.map(|r| r.try_get("name")).transpose()?.ok_or(StoreError::NotFound)
 }
 
@@ -245,7 +243,7 @@ pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
          FROM case_events WHERE case_number = $1 ORDER BY seq",
     )
     .bind(number)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -272,7 +270,7 @@ pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> 
          LEFT JOIN credentials c ON c.id = m.credential_id WHERE m.case_number = $1 ORDER BY m.idx",
     )
     .bind(number)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -299,7 +297,7 @@ pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> 
 pub async fn children(db: &Db, parent: &str) -> StoreResult<Vec<CaseRecord>> {
     let rows = query(format!("SELECT {CASE_COLUMNS} FROM cases WHERE parent_number = $1 ORDER BY number"))
         .bind(parent)
-        .read_all(db.reader())
+        .read_all(db)
         .await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
@@ -319,7 +317,7 @@ pub async fn for_applicant(db: &Db, user_id: &str, enterprises: &[String]) -> St
     for e in enterprises {
         q = q.bind(e);
     }
-    let rows = q.read_all(db.reader()).await?;
+    let rows = q.read_all(db).await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
@@ -364,7 +362,7 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
     for b in binds {
         query = query.bind(b);
     }
-    let rows = query.read_all(db.reader()).await?;
+    let rows = query.read_all(db).await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
 }
@@ -377,7 +375,7 @@ pub async fn queue_count(db: &Db, q: &Queue) -> StoreResult<i64> {
     for b in binds {
         query = query.bind(b);
     }
-    Ok(query.read_one(db.reader()).await?.try_get("n")?)
+    Ok(query.read_one(db).await?.try_get("n")?)
 }
 
 /// Number of item cases per state in a department.
@@ -386,7 +384,7 @@ pub async fn counts(db: &Db, department: &str) -> StoreResult<Vec<(CaseState, i6
         "SELECT state, COUNT(*) AS n FROM cases WHERE department = $1 AND kind = 'item' GROUP BY state",
     )
     .bind(department)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     let mut out = Vec::new();
     for r in rows {
@@ -408,7 +406,7 @@ pub async fn has_credit_mark(db: &Db, applicant_id: &str, enterprise: Option<&st
     )
     .bind(applicant_id)
     .bind(enterprise.unwrap_or(""))
-    .read_one(db.reader())
+    .read_one(db)
     .await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
 }
@@ -909,7 +907,7 @@ pub async fn last_transfer_source(db: &Db, number: &str) -> StoreResult<Option<S
         "SELECT detail FROM case_events WHERE case_number = $1 AND action = 'transfer' ORDER BY seq DESC LIMIT 1",
     )
     .bind(number)
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let detail = json_col(&row, "detail")?;
@@ -1045,28 +1043,21 @@ pub async fn post_checks_for(db: &Db, department: Option<&str>) -> StoreResult<V
         Some(d) => {
             query(format!("{POST_CHECK_SQL} WHERE p.department = $1 ORDER BY p.status, p.due_on LIMIT 200"))
                 .bind(d)
-                .read_all(db.reader())
+                .read_all(db)
                 .await?
         }
-        None => {
-            query(format!("{POST_CHECK_SQL} ORDER BY p.status, p.due_on LIMIT 200"))
-                .read_all(db.reader())
-                .await?
-        }
+        None => query(format!("{POST_CHECK_SQL} ORDER BY p.status, p.due_on LIMIT 200")).read_all(db).await?,
     };
     rows.iter().map(post_check_from_row).collect()
 }
 
 pub async fn post_check(db: &Db, id: &str) -> StoreResult<Option<PostCheck>> {
-    let row = query(format!("{POST_CHECK_SQL} WHERE p.id = $1")).bind(id).read_optional(db.reader()).await?;
+    let row = query(format!("{POST_CHECK_SQL} WHERE p.id = $1")).bind(id).read_optional(db).await?;
     row.as_ref().map(post_check_from_row).transpose()
 }
 
 pub async fn post_checks_of_case(db: &Db, number: &str) -> StoreResult<Vec<PostCheck>> {
-    let rows = query(format!("{POST_CHECK_SQL} WHERE p.case_number = $1"))
-        .bind(number)
-        .read_all(db.reader())
-        .await?;
+    let rows = query(format!("{POST_CHECK_SQL} WHERE p.case_number = $1")).bind(number).read_all(db).await?;
     rows.iter().map(post_check_from_row).collect()
 }
 
@@ -1247,17 +1238,15 @@ pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -
 
 /// Size and type of a stored upload.
 pub async fn upload_meta(db: &Db, hash: &str) -> StoreResult<Option<(i64, String)>> {
-    let row = query("SELECT size, content_type FROM uploads WHERE hash = $1")
-        .bind(hash)
-        .read_optional(db.reader())
-        .await?;
+    let row =
+        query("SELECT size, content_type FROM uploads WHERE hash = $1").bind(hash).read_optional(db).await?;
     row.map(|r| Ok((r.try_get("size")?, r.try_get("content_type")?))).transpose()
 }
 
 pub async fn upload_content(db: &Db, hash: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
     let row = query("SELECT content_type, content FROM uploads WHERE hash = $1")
         .bind(hash)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.map(|r| Ok((r.try_get("content_type")?, r.try_get("content")?))).transpose()
 }
@@ -1329,7 +1318,7 @@ pub async fn get_draft(db: &Db, id: &str) -> StoreResult<Option<Draft>> {
         "SELECT id, owner_id, item_code, bundle_code, data, created_at, updated_at, version FROM case_drafts WHERE id = $1",
     )
     .bind(id)
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?;
     row.as_ref().map(draft_from_row).transpose()
 }
@@ -1340,7 +1329,7 @@ pub async fn drafts_of(db: &Db, owner: &str) -> StoreResult<Vec<Draft>> {
          WHERE owner_id = $1 ORDER BY updated_at DESC LIMIT 50",
     )
     .bind(owner)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(draft_from_row).collect()
 }
@@ -1400,7 +1389,7 @@ pub async fn inbox(db: &Db, user_id: &str, limit: i64) -> StoreResult<Vec<Notifi
          WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT {limit}"
     ))
     .bind(user_id)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -1421,7 +1410,7 @@ pub async fn inbox(db: &Db, user_id: &str, limit: i64) -> StoreResult<Vec<Notifi
 pub async fn unread_count(db: &Db, user_id: &str) -> StoreResult<i64> {
     let row = query("SELECT COUNT(*) AS n FROM notifications WHERE user_id = $1 AND read_at IS NULL")
         .bind(user_id)
-        .read_one(db.reader())
+        .read_one(db)
         .await?;
     Ok(row.try_get("n")?)
 }
@@ -1477,7 +1466,7 @@ pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>
          ORDER BY created_at",
     )
     .bind(&token)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     let vault = db.vault()?;
     rows.iter()
@@ -1537,7 +1526,7 @@ pub async fn outbox_of_case(db: &Db, number: &str) -> StoreResult<Vec<(String, S
          WHERE n.case_number = $1 ORDER BY o.created_at",
     )
     .bind(number)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(|r| Ok((r.try_get("channel")?, r.try_get("status")?, r.try_get("created_at")?))).collect()
 }

@@ -111,7 +111,7 @@ pub async fn list(db: &Db, f: &ItemFilter, as_of: Option<NaiveDate>) -> StoreRes
     for b in &binds {
         q = q.bind(b.clone());
     }
-    let total: i64 = q.read_one(db.reader()).await?.try_get("n")?;
+    let total: i64 = q.read_one(db).await?.try_get("n")?;
     let list_sql = format!(
         "SELECT i.data, i.supervising_department, i.status, i.version, i.effective_date{from}{where_sql} \
          ORDER BY i.code LIMIT {per_page} OFFSET {}",
@@ -122,7 +122,7 @@ pub async fn list(db: &Db, f: &ItemFilter, as_of: Option<NaiveDate>) -> StoreRes
     for b in &binds {
         q = q.bind(b.clone());
     }
-    let rows = q.read_all(db.reader()).await?;
+    let rows = q.read_all(db).await?;
     let items = rows.iter().map(stored_from_row).collect::<StoreResult<_>>()?;
     Ok(ItemPage { items, total, page, per_page })
 }
@@ -133,7 +133,7 @@ pub async fn all_active(db: &Db) -> StoreResult<Vec<StoredItem>> {
         "SELECT data, supervising_department, status, version, effective_date FROM catalog_items \
          WHERE status = 'active' ORDER BY code",
     )
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(stored_from_row).collect()
 }
@@ -144,7 +144,7 @@ pub async fn all_current(db: &Db) -> StoreResult<Vec<StoredItem>> {
         "SELECT data, supervising_department, status, version, effective_date FROM catalog_items \
          WHERE status <> 'removed' ORDER BY code",
     )
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(stored_from_row).collect()
 }
@@ -154,7 +154,7 @@ pub async fn get(db: &Db, code: &str) -> StoreResult<Option<StoredItem>> {
         "SELECT data, supervising_department, status, version, effective_date FROM catalog_items WHERE code = $1",
     )
     .bind(code)
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?;
     row.as_ref().map(stored_from_row).transpose()
 }
@@ -178,7 +178,7 @@ pub async fn history(db: &Db, code: &str) -> StoreResult<Vec<VersionEntry>> {
          WHERE code = $1 ORDER BY version DESC",
     )
     .bind(code)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -275,8 +275,7 @@ fn bump_revision(conn: &mut dyn Tx) -> StoreResult<()> {
 
 /// The catalog's revision number: it changes whenever an item changes.
 pub async fn revision(db: &Db) -> StoreResult<i64> {
-    let row =
-        query("SELECT value FROM settings WHERE key = 'catalog_revision'").read_optional(db.reader()).await?;
+    let row = query("SELECT value FROM settings WHERE key = 'catalog_revision'").read_optional(db).await?;
     Ok(match row {
         Some(r) => r.try_get::<String, _>("value")?.parse().unwrap_or(0),
         None => 0,
@@ -459,7 +458,7 @@ pub async fn propose(db: &Db, actor: String, p: NewProposal) -> StoreResult<Prop
 pub async fn get_proposal(db: &Db, id: &str) -> StoreResult<Option<Proposal>> {
     let row = query(format!("SELECT {PROPOSAL_COLUMNS} FROM catalog_proposals WHERE id = $1"))
         .bind(id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.as_ref().map(proposal_from_row).transpose()
 }
@@ -476,7 +475,7 @@ pub async fn list_proposals(
     ))
     .bind(department.unwrap_or(""))
     .bind(status.unwrap_or(""))
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(proposal_from_row).collect()
 }
@@ -540,7 +539,7 @@ pub async fn apply_due(db: &Db, today: NaiveDate) -> StoreResult<usize> {
         "SELECT id FROM catalog_proposals WHERE status = 'approved' AND effective_date <= $1 ORDER BY effective_date, decided_at",
     )
     .bind(today.to_string())
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     let mut applied = 0;
     for row in due {
@@ -650,14 +649,12 @@ fn apply_if_due(conn: &mut dyn Tx, now: &str, id: &str, today: NaiveDate) -> Sto
 
 /// Codes of every department, for validation.
 pub async fn department_codes(db: &Db) -> StoreResult<std::collections::HashSet<String>> {
-    let rows = query("SELECT code FROM departments").read_all(db.reader()).await?;
+    let rows = query("SELECT code FROM departments").read_all(db).await?;
     rows.iter().map(|r| r.try_get("code").map_err(Into::into)).collect()
 }
 
 /// Codes of every e-licence type, for validation.
 pub async fn elicence_codes(db: &Db) -> StoreResult<std::collections::HashSet<String>> {
-    let rows = query("SELECT code FROM reference_records WHERE kind = 'elicence_type'")
-        .read_all(db.reader())
-        .await?;
+    let rows = query("SELECT code FROM reference_records WHERE kind = 'elicence_type'").read_all(db).await?;
     rows.iter().map(|r| r.try_get("code").map_err(Into::into)).collect()
 }

@@ -135,16 +135,14 @@ fn from_row(r: &Row) -> StoreResult<Complaint> {
 pub async fn get_public(db: &Db, public_id: &str) -> StoreResult<Option<Complaint>> {
     let row = query(format!("SELECT {COLUMNS} FROM complaints WHERE public_id = $1 AND public = 1"))
         .bind(public_id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Complaint>> {
-    let row = query(format!("SELECT {COLUMNS} FROM complaints WHERE id = $1"))
-        .bind(id)
-        .read_optional(db.reader())
-        .await?;
+    let row =
+        query(format!("SELECT {COLUMNS} FROM complaints WHERE id = $1")).bind(id).read_optional(db).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -153,7 +151,7 @@ pub async fn events(db: &Db, id: &str) -> StoreResult<Vec<Event>> {
         "SELECT at, actor_name, action, department, note FROM complaint_events WHERE complaint_id = $1 ORDER BY seq",
     )
     .bind(id)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -233,7 +231,7 @@ pub async fn list(db: &Db, f: &Filter) -> StoreResult<Vec<Complaint>> {
     for b in &binds {
         q = q.bind(b);
     }
-    let rows = q.read_all(db.reader()).await?;
+    let rows = q.read_all(db).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -492,7 +490,7 @@ pub async fn located_open(
         Around::Everywhere => {
             query(format!("{base} AND lat IS NOT NULL ORDER BY created_at DESC LIMIT 20000"))
                 .bind(since)
-                .read_all(db.reader())
+                .read_all(db)
                 .await?
         }
         Around::Near { category, lat, lon, degrees } => {
@@ -506,14 +504,14 @@ pub async fn located_open(
             .bind(lon - degrees)
             .bind(lon + degrees)
             .bind(category.unwrap_or("-"))
-            .read_all(db.reader())
+            .read_all(db)
             .await?
         }
         Around::Category(category) => {
             query(format!("{base} AND category = $2 ORDER BY created_at DESC LIMIT 200"))
                 .bind(since)
                 .bind(category)
-                .read_all(db.reader())
+                .read_all(db)
                 .await?
         }
     };
@@ -542,7 +540,7 @@ pub async fn routing_history(db: &Db, limit: i64) -> StoreResult<Vec<Example>> {
          AND status IN ('resolved', 'closed') ORDER BY created_at DESC LIMIT $1",
     )
     .bind(limit)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -556,7 +554,7 @@ pub async fn routing_history(db: &Db, limit: i64) -> StoreResult<Vec<Example>> {
 // ---------------------------------------------------------------------------------------------
 
 pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
-    let rows = query("SELECT body FROM complaint_categories ORDER BY position").read_all(db.reader()).await?;
+    let rows = query("SELECT body FROM complaint_categories ORDER BY position").read_all(db).await?;
     let categories = rows
         .iter()
         .map(|r| {
@@ -567,7 +565,7 @@ pub async fn taxonomy(db: &Db) -> StoreResult<Taxonomy> {
     let rules = query(
         "SELECT category, district, department FROM complaint_district_rules ORDER BY category, district",
     )
-    .read_all(db.reader())
+    .read_all(db)
     .await?
     .iter()
     .map(|r| {
@@ -638,7 +636,7 @@ fn write_taxonomy(conn: &mut dyn Tx, now: &str, t: &Taxonomy, actor: &str) -> St
 
 /// Departments' duties (from the reference data), for the classifier.
 pub async fn duties(db: &Db) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
-    let rows = query("SELECT data FROM departments").read_all(db.reader()).await?;
+    let rows = query("SELECT data FROM departments").read_all(db).await?;
     let departments = rows
         .iter()
         .map(|r| {
@@ -683,7 +681,7 @@ pub async fn tasks(db: &Db, department: Option<&str>, open_only: bool) -> StoreR
     ))
     .bind(department)
     .bind(i64::from(open_only))
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(task_from_row).collect()
 }
@@ -691,7 +689,7 @@ pub async fn tasks(db: &Db, department: Option<&str>, open_only: bool) -> StoreR
 pub async fn task(db: &Db, id: &str) -> StoreResult<Option<ProactiveTask>> {
     let row = query(format!("SELECT {TASK_COLUMNS} FROM proactive_tasks WHERE id = $1"))
         .bind(id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.as_ref().map(task_from_row).transpose()
 }
@@ -838,7 +836,7 @@ pub async fn add_client(db: &Db, key_hash: String, name: String) -> StoreResult<
 pub async fn client_name(db: &Db, key_hash: &str) -> StoreResult<Option<String>> {
     Ok(query("SELECT name FROM open311_clients WHERE key_hash = $1 AND active = 1")
         .bind(key_hash)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .map(|r| r.try_get("name"))
         .transpose()?)

@@ -57,7 +57,7 @@ fn rating_from_row(r: &Row) -> StoreResult<Rating> {
 pub async fn rating(db: &Db, id: &str) -> StoreResult<Option<Rating>> {
     let row = query(format!("SELECT {RATING_COLUMNS} FROM ratings WHERE id = $1"))
         .bind(id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.as_ref().map(rating_from_row).transpose()
 }
@@ -67,7 +67,7 @@ pub async fn rating_of(db: &Db, kind: &str, object: &str) -> StoreResult<Option<
         query(format!("SELECT {RATING_COLUMNS} FROM ratings WHERE object_kind = $1 AND object_id = $2"))
             .bind(kind)
             .bind(object)
-            .read_optional(db.reader())
+            .read_optional(db)
             .await?;
     row.as_ref().map(rating_from_row).transpose()
 }
@@ -77,7 +77,7 @@ pub async fn ratings_by(db: &Db, rater: &str) -> StoreResult<Vec<Rating>> {
         "SELECT {RATING_COLUMNS} FROM ratings WHERE rater_id = $1 ORDER BY created_at DESC LIMIT 200"
     ))
     .bind(rater)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(rating_from_row).collect()
 }
@@ -236,7 +236,7 @@ fn loop_from_row(r: &Row) -> StoreResult<Rectification> {
 pub async fn rectification(db: &Db, rating_id: &str) -> StoreResult<Option<Rectification>> {
     let row = query(format!("SELECT {LOOP_COLUMNS} FROM rectifications WHERE rating_id = $1"))
         .bind(rating_id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     let Some(row) = row else { return Ok(None) };
     let mut r = loop_from_row(&row)?;
@@ -244,7 +244,7 @@ pub async fn rectification(db: &Db, rating_id: &str) -> StoreResult<Option<Recti
         "SELECT at, actor_name, action, note FROM rectification_events WHERE rating_id = $1 ORDER BY seq",
     )
     .bind(rating_id)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     r.events = events
         .iter()
@@ -275,7 +275,7 @@ pub async fn rectifications(db: &Db, department: Option<&str>) -> StoreResult<Ve
         columns("l", &loop_columns)
     ))
     .bind(department)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(|r| Ok((rating_from_row(r)?, loop_from_row(r)?))).collect()
 }
@@ -372,7 +372,7 @@ pub async fn facts(db: &Db, since: &str, until: &str) -> StoreResult<Vec<FactRow
     )
     .bind(since)
     .bind(until)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter()
         .map(|r| {
@@ -401,7 +401,7 @@ pub async fn deciding_officer(db: &Db, case_number: &str) -> StoreResult<Option<
          AND actor_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
     )
     .bind(case_number)
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?;
     Ok(row.map(|r| r.try_get("actor_id")).transpose()?)
 }
@@ -424,7 +424,7 @@ pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<TicketFacts>> {
          LEFT JOIN users u ON u.id = t.called_by WHERE t.id = $1",
     )
     .bind(id)
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?;
     row.map(|r| {
         Ok(TicketFacts {

@@ -85,7 +85,7 @@ pub async fn open(
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Handoff>> {
     let row = query(format!("SELECT {COLUMNS} FROM guide_handoffs WHERE id = $1"))
         .bind(id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.as_ref().map(from_row).transpose()
 }
@@ -96,7 +96,7 @@ pub async fn inbox(db: &Db) -> StoreResult<Vec<Handoff>> {
         "SELECT {COLUMNS} FROM guide_handoffs ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, \
          CASE WHEN status = 'open' THEN created_at END ASC, answered_at DESC LIMIT 100"
     ))
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(from_row).collect()
 }
@@ -107,7 +107,7 @@ pub async fn mine(db: &Db, user_id: &str) -> StoreResult<Vec<Handoff>> {
         "SELECT {COLUMNS} FROM guide_handoffs WHERE user_id = $1 ORDER BY created_at DESC LIMIT 50"
     ))
     .bind(user_id)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(from_row).collect()
 }

@@ -10,7 +10,7 @@ use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
 /// Every hall as seeded from the reference data.
 pub async fn halls(db: &Db) -> StoreResult<Vec<Hall>> {
-    let rows = query("SELECT data FROM halls ORDER BY code").read_all(db.reader()).await?;
+    let rows = query("SELECT data FROM halls ORDER BY code").read_all(db).await?;
     rows.iter()
         .map(|r| {
             let data: String = r.try_get("data")?;
@@ -21,7 +21,7 @@ pub async fn halls(db: &Db) -> StoreResult<Vec<Hall>> {
 
 /// Departments' districts (`None` for city-wide departments).
 pub async fn department_districts(db: &Db) -> StoreResult<HashMap<String, Option<String>>> {
-    let rows = query("SELECT code, district FROM departments").read_all(db.reader()).await?;
+    let rows = query("SELECT code, district FROM departments").read_all(db).await?;
     rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("district")?))).collect()
 }
 
@@ -29,7 +29,7 @@ pub async fn department_districts(db: &Db) -> StoreResult<HashMap<String, Option
 pub async fn overrides_for_item(db: &Db, item: &str) -> StoreResult<HashMap<String, bool>> {
     let rows = query("SELECT hall_code, handles FROM hall_items WHERE item_code = $1")
         .bind(item)
-        .read_all(db.reader())
+        .read_all(db)
         .await?;
     rows.iter().map(|r| Ok((r.try_get("hall_code")?, r.try_get::<i64, _>("handles")? != 0))).collect()
 }
@@ -38,7 +38,7 @@ pub async fn overrides_for_item(db: &Db, item: &str) -> StoreResult<HashMap<Stri
 pub async fn overrides_for_hall(db: &Db, hall: &str) -> StoreResult<HashMap<String, bool>> {
     let rows = query("SELECT item_code, handles FROM hall_items WHERE hall_code = $1")
         .bind(hall)
-        .read_all(db.reader())
+        .read_all(db)
         .await?;
     rows.iter().map(|r| Ok((r.try_get("item_code")?, r.try_get::<i64, _>("handles")? != 0))).collect()
 }
@@ -89,7 +89,7 @@ pub async fn booked_on(db: &Db, hall: &str, day: &str) -> StoreResult<HashMap<St
     .bind(hall)
     .bind(format!("{day}T00:00"))
     .bind(format!("{day}T99"))
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(|r| Ok((r.try_get("slot_start")?, r.try_get("booked")?))).collect()
 }
@@ -134,7 +134,7 @@ pub async fn appointment(db: &Db, id: &str) -> StoreResult<Option<Appointment>> 
         "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN halls h ON h.code = a.hall_code \
          LEFT JOIN catalog_items c ON c.code = a.item_code WHERE a.id = $1"
     );
-    query(sql).bind(id).read_optional(db.reader()).await?.as_ref().map(appointment_from_row).transpose()
+    query(sql).bind(id).read_optional(db).await?.as_ref().map(appointment_from_row).transpose()
 }
 
 pub async fn appointments_of(db: &Db, user: &str) -> StoreResult<Vec<Appointment>> {
@@ -142,7 +142,7 @@ pub async fn appointments_of(db: &Db, user: &str) -> StoreResult<Vec<Appointment
         "SELECT {APPOINTMENT_COLUMNS} FROM appointments a JOIN halls h ON h.code = a.hall_code \
          LEFT JOIN catalog_items c ON c.code = a.item_code WHERE a.user_id = $1 ORDER BY a.slot_start DESC LIMIT 100"
     );
-    let rows = query(sql).bind(user).read_all(db.reader()).await?;
+    let rows = query(sql).bind(user).read_all(db).await?;
     rows.iter().map(appointment_from_row).collect()
 }
 
@@ -153,7 +153,7 @@ pub async fn no_shows_since(db: &Db, user: &str, since: &str) -> StoreResult<i64
     )
     .bind(user)
     .bind(since)
-    .read_one(db.reader())
+    .read_one(db)
     .await?
     .try_get("n")?)
 }
@@ -162,7 +162,7 @@ pub async fn no_shows_since(db: &Db, user: &str, since: &str) -> StoreResult<i64
 pub async fn last_no_show(db: &Db, user: &str) -> StoreResult<Option<String>> {
     Ok(query("SELECT MAX(slot_start) AS last FROM appointments WHERE user_id = $1 AND status = 'no_show'")
         .bind(user)
-        .read_one(db.reader())
+        .read_one(db)
         .await?
         .try_get("last")?)
 }
@@ -489,7 +489,7 @@ pub async fn call_next(
 pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {
     let row = query(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1"))
         .bind(id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     let Some(row) = row else { return Ok(None) };
     let mut t = ticket_from_row(&row)?;
@@ -502,7 +502,7 @@ pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {
         .bind(&t.day)
         .bind(&t.group_code)
         .bind(id)
-        .read_one(db.reader())
+        .read_one(db)
         .await?
         .try_get("n")?;
         t.ahead = Some(ahead);
@@ -518,7 +518,7 @@ pub async fn tickets_of_day(db: &Db, hall: &str, day: &str) -> StoreResult<Vec<T
     ))
     .bind(hall)
     .bind(day)
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(ticket_from_row).collect()
 }
@@ -569,7 +569,7 @@ pub async fn register_kiosk(db: &Db, k: Kiosk, token_hash: String, actor: String
 pub async fn kiosks(db: &Db) -> StoreResult<Vec<Kiosk>> {
     let rows =
         query("SELECT id, hall_code, name, registered_at, last_seen_at FROM kiosks ORDER BY hall_code, name")
-            .read_all(db.reader())
+            .read_all(db)
             .await?;
     rows.iter()
         .map(|r| {

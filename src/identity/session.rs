@@ -133,7 +133,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<SessionInfo>> {
          JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
     )
     .bind(token_hash(token))
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let expires: String = row.try_get("expires_at")?;
@@ -159,7 +159,7 @@ pub async fn load_actor(
     if kind == "staff" {
         let rows = query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY role")
             .bind(user_id)
-            .read_all(db.reader())
+            .read_all(db)
             .await?;
         let mut grants = Vec::with_capacity(rows.len());
         for r in rows {
@@ -170,7 +170,7 @@ pub async fn load_actor(
         }
         let halls = query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
             .bind(user_id)
-            .read_all(db.reader())
+            .read_all(db)
             .await?
             .iter()
             .map(|r| r.try_get("hall"))
@@ -185,7 +185,7 @@ pub async fn load_actor(
         let rows =
             query("SELECT credit_code FROM enterprise_members WHERE user_id = $1 ORDER BY credit_code")
                 .bind(user_id)
-                .read_all(db.reader())
+                .read_all(db)
                 .await?;
         let enterprises = rows.iter().map(|r| r.try_get("credit_code")).collect::<Result<_, _>>()?;
         Ok(Actor::Person { user_id: user_id.into(), enterprises })
@@ -200,10 +200,8 @@ pub fn throttle_key(username: &str) -> String {
 
 /// Seconds until the name may try again, if it is locked now.
 pub async fn locked_for(db: &Db, key: &str) -> StoreResult<Option<u64>> {
-    let row = query("SELECT locked_until FROM login_throttle WHERE key = $1")
-        .bind(key)
-        .read_optional(db.reader())
-        .await?;
+    let row =
+        query("SELECT locked_until FROM login_throttle WHERE key = $1").bind(key).read_optional(db).await?;
     let until: Option<String> = match row {
         Some(r) => r.try_get("locked_until")?,
         None => None,

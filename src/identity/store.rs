@@ -204,7 +204,7 @@ pub struct LoginRecord {
 pub async fn find_login(db: &Db, username: &str) -> StoreResult<Option<LoginRecord>> {
     let row = query("SELECT id, password_hash, status, kind FROM users WHERE username = $1")
         .bind(username)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.map(|r| {
         Ok(LoginRecord {
@@ -259,14 +259,13 @@ pub struct EnterpriseRef {
 }
 
 pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
-    let pool = db.reader();
     let row = query(
         "SELECT u.id, u.kind, u.username, u.name, u.id_number_masked, u.phone_masked, u.version, \
                 d.code AS dcode, d.name AS dname, d.name_en AS dname_en \
          FROM users u LEFT JOIN departments d ON d.code = u.department WHERE u.id = $1",
     )
     .bind(user_id)
-    .read_optional(pool)
+    .read_optional(db)
     .await?
     .ok_or(StoreError::NotFound)?;
     let phone_masked: Option<String> = row.try_get("phone_masked")?;
@@ -280,9 +279,9 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
     // People have no roles or halls and staff act for no enterprise: skip the queries that
     // cannot return rows (this is on the path of every `/api/v1/me`).
     let (roles, halls, enterprises) = if kind == "staff" {
-        (staff_roles(pool, user_id).await?, staff_halls(pool, user_id).await?, Vec::new())
+        (staff_roles(db, user_id).await?, staff_halls(db, user_id).await?, Vec::new())
     } else {
-        (Vec::new(), Vec::new(), person_enterprises(pool, user_id).await?)
+        (Vec::new(), Vec::new(), person_enterprises(db, user_id).await?)
     };
     // A person's login name is a digest of their number: they see the number, masked.
     let username = match (&phone_masked, kind.as_str()) {
@@ -304,10 +303,10 @@ pub async fn profile(db: &Db, user_id: &str) -> StoreResult<Profile> {
     })
 }
 
-async fn staff_roles(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<RoleRef>> {
+async fn staff_roles(db: &Db, user_id: &str) -> StoreResult<Vec<RoleRef>> {
     Ok(query("SELECT role, department FROM user_roles WHERE user_id = $1 ORDER BY department, role")
         .bind(user_id)
-        .read_all(pool)
+        .read_all(db)
         .await?
         .iter()
         .filter_map(|r| {
@@ -322,21 +321,21 @@ async fn staff_roles(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<Rol
         .collect())
 }
 
-async fn staff_halls(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<String>> {
+async fn staff_halls(db: &Db, user_id: &str) -> StoreResult<Vec<String>> {
     let rows = query("SELECT hall FROM staff_halls WHERE user_id = $1 ORDER BY hall")
         .bind(user_id)
-        .read_all(pool)
+        .read_all(db)
         .await?;
     Ok(rows.iter().map(|r| r.try_get("hall")).collect::<Result<_, _>>()?)
 }
 
-async fn person_enterprises(pool: &sqlx::AnyPool, user_id: &str) -> StoreResult<Vec<EnterpriseRef>> {
+async fn person_enterprises(db: &Db, user_id: &str) -> StoreResult<Vec<EnterpriseRef>> {
     let rows = query(
         "SELECT e.credit_code, e.name, m.relation FROM enterprise_members m \
          JOIN enterprises e ON e.credit_code = m.credit_code WHERE m.user_id = $1 ORDER BY e.credit_code",
     )
     .bind(user_id)
-    .read_all(pool)
+    .read_all(db)
     .await?;
     Ok(rows
         .iter()
@@ -461,7 +460,7 @@ pub async fn person_by_phone(
 ) -> StoreResult<Option<String>> {
     let row = query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
         .bind(vault.digest("phone", phone))
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
@@ -484,7 +483,7 @@ pub async fn record_read(db: &Db, actor: String, resource: String, what: &'stati
 pub async fn staff_by_username(db: &Db, username: &str) -> StoreResult<Option<String>> {
     let row = query("SELECT id FROM users WHERE username = $1 AND kind = 'staff' AND status = 'active'")
         .bind(username)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
@@ -496,7 +495,7 @@ pub async fn staff_name_and_department(db: &Db, user_id: &str) -> StoreResult<(S
          WHERE u.id = $1",
     )
     .bind(user_id)
-    .read_optional(db.reader())
+    .read_optional(db)
     .await?
     .ok_or(StoreError::NotFound)?;
     Ok((row.try_get("name")?, row.try_get("department")?))
@@ -508,7 +507,7 @@ pub async fn phone_of(
     vault: &crate::platform::pii::Vault,
     user_id: &str,
 ) -> StoreResult<Option<String>> {
-    let row = query("SELECT phone FROM users WHERE id = $1").bind(user_id).read_optional(db.reader()).await?;
+    let row = query("SELECT phone FROM users WHERE id = $1").bind(user_id).read_optional(db).await?;
     match row.map(|r| r.try_get::<Option<String>, _>("phone")).transpose()?.flatten() {
         Some(sealed) => {
             vault.open(&sealed, "users.phone").map(Some).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -523,8 +522,7 @@ pub async fn id_number_of(
     vault: &crate::platform::pii::Vault,
     user_id: &str,
 ) -> StoreResult<Option<String>> {
-    let row =
-        query("SELECT id_number FROM users WHERE id = $1").bind(user_id).read_optional(db.reader()).await?;
+    let row = query("SELECT id_number FROM users WHERE id = $1").bind(user_id).read_optional(db).await?;
     match row.map(|r| r.try_get::<Option<String>, _>("id_number")).transpose()?.flatten() {
         Some(sealed) => {
             vault.open(&sealed, "users.id_number").map(Some).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -539,7 +537,7 @@ pub async fn seal_clear_personal_data(db: &Db, vault: &crate::platform::pii::Vau
     let rows = query(
         "SELECT id, phone, id_number FROM users WHERE kind = 'person' AND (phone_digest IS NULL OR id_number_digest IS NULL)",
     )
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     let mut changes = Vec::new();
     for r in rows {

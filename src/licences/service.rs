@@ -64,7 +64,7 @@ pub async fn seal_secret(db: &Db, config: &Config) -> anyhow::Result<String> {
         Ok(())
     })
     .await?;
-    let row = query("SELECT value FROM settings WHERE key = 'demo_seal_key'").read_one(db.reader()).await?;
+    let row = query("SELECT value FROM settings WHERE key = 'demo_seal_key'").read_one(db).await?;
     tracing::warn!("no seal_key configured: seal keys are wrapped with a demo secret kept in the database");
     Ok(row.try_get("value")?)
 }
@@ -194,7 +194,7 @@ pub async fn ensure_seals(db: &Db, lic: &Licensing) -> anyhow::Result<u64> {
     for (code, _) in &missing {
         let kind: Option<String> = query("SELECT kind FROM departments WHERE code = $1")
             .bind(code)
-            .read_optional(db.reader())
+            .read_optional(db)
             .await?
             .map(|r| r.try_get("kind"))
             .transpose()?;
@@ -207,7 +207,7 @@ pub async fn ensure_seals(db: &Db, lic: &Licensing) -> anyhow::Result<u64> {
 pub async fn rotate_seal(db: &Db, lic: &Licensing, department: &str, actor: &str) -> anyhow::Result<String> {
     let kind: String = query("SELECT kind FROM departments WHERE code = $1")
         .bind(department)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .map(|r| r.try_get("kind"))
         .transpose()?
@@ -328,7 +328,7 @@ pub async fn evidence(db: &Db, lic: &Licensing, doc: &Value) -> StoreResult<Evid
     let refs = domain::references(doc);
     let mut ev = Evidence { now: db.now(), ..Default::default() };
     ev.issuers = query("SELECT code FROM departments")
-        .read_all(db.reader())
+        .read_all(db)
         .await?
         .iter()
         .map(|r| r.try_get("code"))
@@ -451,7 +451,7 @@ pub async fn person_holder(
 ) -> StoreResult<Holder> {
     let r = query("SELECT name FROM users WHERE id = $1")
         .bind(user_id)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(Holder::Person {
@@ -464,7 +464,7 @@ pub async fn person_holder(
 pub async fn enterprise_holder(db: &Db, credit_code: &str) -> StoreResult<Holder> {
     let r = query("SELECT name, legal_representative FROM enterprises WHERE credit_code = $1")
         .bind(credit_code)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(Holder::Enterprise {
@@ -683,20 +683,19 @@ pub async fn ensure_demo_cards(
 ) -> anyhow::Result<()> {
     // The claim is taken in the transaction that stores the cards (below); this read only saves
     // preparing them again on every start.
-    if query("SELECT key FROM settings WHERE key = 'demo_cards'").read_optional(db.reader()).await?.is_some()
-    {
+    if query("SELECT key FROM settings WHERE key = 'demo_cards'").read_optional(db).await?.is_some() {
         return Ok(());
     }
     // Demo people log in with their numbers; their accounts are found by the numbers' digests.
     let mut people = Vec::new();
     for login in query("SELECT username FROM demo_accounts WHERE department IS NULL ORDER BY username")
-        .read_all(db.reader())
+        .read_all(db)
         .await?
     {
         let phone: String = login.try_get("username")?;
         if let Some(row) = query("SELECT id FROM users WHERE kind = 'person' AND phone_digest = $1")
             .bind(vault.digest("phone", &phone))
-            .read_optional(db.reader())
+            .read_optional(db)
             .await?
         {
             people.push(row);
@@ -724,7 +723,7 @@ pub async fn ensure_demo_cards(
         ];
         let enterprises = query("SELECT credit_code FROM enterprise_members WHERE user_id = $1")
             .bind(&user_id)
-            .read_all(db.reader())
+            .read_all(db)
             .await?;
         if !enterprises.is_empty() {
             cards.truncate(3);
@@ -818,7 +817,7 @@ pub async fn find_holder(
     let Some(phone) = phone else { return Ok(None) };
     let row = query("SELECT id FROM users WHERE phone_digest = $1 AND kind = 'person'")
         .bind(vault.digest("phone", phone))
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?;
     match row {
         Some(r) => Ok(Some(person_holder(db, vault, &r.try_get::<String, _>("id")?).await?)),

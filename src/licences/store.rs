@@ -53,7 +53,7 @@ pub async fn seal(db: &Db, id: &str) -> StoreResult<Option<SealRow>> {
     let sql = format!(
         "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department WHERE s.id = $1"
     );
-    query(sql).bind(id).read_optional(db.reader()).await?.as_ref().map(seal_from_row).transpose()
+    query(sql).bind(id).read_optional(db).await?.as_ref().map(seal_from_row).transpose()
 }
 
 pub async fn active_seal(db: &Db, department: &str) -> StoreResult<Option<SealRow>> {
@@ -61,7 +61,7 @@ pub async fn active_seal(db: &Db, department: &str) -> StoreResult<Option<SealRo
         "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department \
          WHERE s.department = $1 AND s.status = 'active'"
     );
-    query(sql).bind(department).read_optional(db.reader()).await?.as_ref().map(seal_from_row).transpose()
+    query(sql).bind(department).read_optional(db).await?.as_ref().map(seal_from_row).transpose()
 }
 
 /// All seals, or one department's, newest first.
@@ -70,7 +70,7 @@ pub async fn seals(db: &Db, department: Option<&str>) -> StoreResult<Vec<SealRow
         "SELECT {SEAL_COLUMNS} FROM seals s JOIN departments d ON d.code = s.department \
          WHERE (CAST($1 AS TEXT) IS NULL OR s.department = $1) ORDER BY s.department, s.created_at DESC"
     );
-    let rows = query(sql).bind(department).read_all(db.reader()).await?;
+    let rows = query(sql).bind(department).read_all(db).await?;
     rows.iter().map(seal_from_row).collect()
 }
 
@@ -80,7 +80,7 @@ pub async fn departments_without_seal(db: &Db) -> StoreResult<Vec<(String, Strin
         "SELECT code, name FROM departments d WHERE NOT EXISTS \
          (SELECT 1 FROM seals s WHERE s.department = d.code AND s.status = 'active') ORDER BY code",
     )
-    .read_all(db.reader())
+    .read_all(db)
     .await?;
     rows.iter().map(|r| Ok((r.try_get("code")?, r.try_get("name")?))).collect()
 }
@@ -279,13 +279,13 @@ pub async fn credential(db: &Db, id: &str) -> StoreResult<Option<CredentialRecor
     let sql = format!(
         "SELECT {CREDENTIAL_COLUMNS} FROM credentials c JOIN departments d ON d.code = c.issuer WHERE c.id = $1"
     );
-    query(sql).bind(id).read_optional(db.reader()).await?.as_ref().map(credential_from_row).transpose()
+    query(sql).bind(id).read_optional(db).await?.as_ref().map(credential_from_row).transpose()
 }
 
 pub async fn id_by_identifier(db: &Db, identifier: &str) -> StoreResult<Option<String>> {
     Ok(query("SELECT id FROM credentials WHERE identifier = $1")
         .bind(identifier)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .map(|r| r.try_get("id"))
         .transpose()?)
@@ -299,7 +299,7 @@ pub async fn for_holder(db: &Db, user_id: &str) -> StoreResult<Vec<CredentialRec
          (SELECT credit_code FROM enterprise_members WHERE user_id = $1) \
          ORDER BY c.holder_kind DESC, c.created_at DESC"
     );
-    let rows = query(sql).bind(user_id).read_all(db.reader()).await?;
+    let rows = query(sql).bind(user_id).read_all(db).await?;
     rows.iter().map(credential_from_row).collect()
 }
 
@@ -316,7 +316,7 @@ pub async fn for_issuer(
          WHERE (CAST($1 AS TEXT) IS NULL OR c.issuer = $1) AND (CAST($2 AS TEXT) IS NULL OR c.holder_name LIKE $2 OR c.identifier LIKE $2 \
          OR c.case_number LIKE $2 OR c.holder_credit_code LIKE $2) ORDER BY c.created_at DESC LIMIT $3"
     );
-    let rows = crate::store::query(sql).bind(issuer).bind(pattern).bind(limit).read_all(db.reader()).await?;
+    let rows = crate::store::query(sql).bind(issuer).bind(pattern).bind(limit).read_all(db).await?;
     rows.iter().map(credential_from_row).collect()
 }
 
@@ -326,7 +326,7 @@ pub async fn flagged_indexes(db: &Db, issuer: &str, purpose: &str) -> StoreResul
     let rows = query("SELECT status_index FROM credentials WHERE issuer = $1 AND status = $2")
         .bind(issuer)
         .bind(status)
-        .read_all(db.reader())
+        .read_all(db)
         .await?;
     rows.iter().map(|r| Ok(r.try_get::<i64, _>("status_index")? as usize)).collect()
 }
@@ -336,7 +336,7 @@ pub async fn status_at(db: &Db, issuer: &str, index: i64) -> StoreResult<Option<
     Ok(query("SELECT status FROM credentials WHERE issuer = $1 AND status_index = $2")
         .bind(issuer)
         .bind(index)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .map(|r| r.try_get("status"))
         .transpose()?)
@@ -369,8 +369,7 @@ pub struct NewCredential {
 /// never used stay zero in the lists, which is harmless.
 /// Every credential's `(issuer, identifier, status_index)`.
 pub async fn status_positions(db: &Db) -> StoreResult<Vec<(String, String, i64)>> {
-    let rows =
-        query("SELECT issuer, identifier, status_index FROM credentials").read_all(db.reader()).await?;
+    let rows = query("SELECT issuer, identifier, status_index FROM credentials").read_all(db).await?;
     rows.iter()
         .map(|r| Ok((r.try_get("issuer")?, r.try_get("identifier")?, r.try_get("status_index")?)))
         .collect()
@@ -380,7 +379,7 @@ pub async fn status_positions(db: &Db) -> StoreResult<Vec<(String, String, i64)>
 pub async fn setting(db: &Db, key: &str) -> StoreResult<Option<String>> {
     Ok(query("SELECT value FROM settings WHERE key = $1")
         .bind(key)
-        .read_optional(db.reader())
+        .read_optional(db)
         .await?
         .map(|r| r.try_get("value"))
         .transpose()?)

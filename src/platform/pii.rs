@@ -107,7 +107,7 @@ pub async fn seal_clear_columns(db: &Db) -> StoreResult<u64> {
             "SELECT {key} AS k, {column} AS v FROM {table} \
              WHERE {column} IS NOT NULL AND {column} <> '' AND {column} NOT LIKE 'sm4gcm:%'"
         ))
-        .read_all(db.reader())
+        .read_all(db)
         .await?;
         for r in rows {
             let (k, clear): (String, String) = (r.try_get("k")?, r.try_get("v")?);

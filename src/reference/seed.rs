@@ -200,7 +200,7 @@ pub async fn counts(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("policies", "SELECT COUNT(*) AS n FROM reference_records WHERE kind = 'policy'"),
         ("holiday_years", "SELECT COUNT(*) AS n FROM holiday_years"),
     ] {
-        let row = query(sql).read_one(db.reader()).await?;
+        let row = query(sql).read_one(db).await?;
         out.push((name.to_string(), row.try_get("n")?));
     }
     Ok(out)

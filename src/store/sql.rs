@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use sqlx::any::{AnyRow, AnyTypeInfoKind};
-use sqlx::{AnyConnection, AnyPool, Column, Row as _};
+use sqlx::{AnyConnection, Column, Row as _};
 
 use super::Backend;
 
@@ -323,16 +323,69 @@ impl Query {
         q
     }
 
-    pub async fn read_all(self, pool: &AnyPool) -> Result<Vec<Row>, sqlx::Error> {
-        rows_from_any(&self.to_sqlx().fetch_all(pool).await?)
+    /// Runs the statement on the read side: on SQLite directly on a reader connection of this
+    /// thread's (see [`SqliteReaders`]), on PostgreSQL on the pool.
+    pub async fn read_all(self, db: &super::Db) -> Result<Vec<Row>, sqlx::Error> {
+        match db.sqlite_readers() {
+            Some(readers) => readers.run(|tx| tx.fetch(&self)),
+            None => rows_from_any(&self.to_sqlx().fetch_all(db.reader()).await?),
+        }
     }
 
-    pub async fn read_optional(self, pool: &AnyPool) -> Result<Option<Row>, sqlx::Error> {
-        Ok(self.read_all(pool).await?.into_iter().next())
+    pub async fn read_optional(self, db: &super::Db) -> Result<Option<Row>, sqlx::Error> {
+        Ok(self.read_all(db).await?.into_iter().next())
     }
 
-    pub async fn read_one(self, pool: &AnyPool) -> Result<Row, sqlx::Error> {
-        self.read_optional(pool).await?.ok_or(sqlx::Error::RowNotFound)
+    pub async fn read_one(self, db: &super::Db) -> Result<Row, sqlx::Error> {
+        self.read_optional(db).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+}
+
+/// SQLite reader connections, used in place by the task that reads.
+///
+/// A read in WAL mode is a few microseconds of work in SQLite; sending it to a pool's worker
+/// thread and waking the task again for the answer cost more than the read (measured with
+/// `perf` under `quanban bench lifecycle`). So a read runs on the thread that asks, on an idle
+/// connection taken from this list (opened on demand) and put back after. A long read (an
+/// audit verification over the whole log) holds its thread for as long as it takes; the
+/// platform's pages and API read by key or by index range.
+pub struct SqliteReaders {
+    path: std::path::PathBuf,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// How many idle reader connections are kept (more are opened when more threads read at once).
+const IDLE_READERS: usize = 8;
+
+impl SqliteReaders {
+    pub fn new(path: &std::path::Path) -> SqliteReaders {
+        SqliteReaders { path: path.to_path_buf(), idle: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open(&self.path)?;
+        conn.execute_batch(
+            "PRAGMA query_only = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(conn)
+    }
+
+    fn run<T>(
+        &self,
+        read: impl FnOnce(&mut SqliteTx<'_>) -> Result<T, sqlx::Error>,
+    ) -> Result<T, sqlx::Error> {
+        let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match taken {
+            Some(conn) => conn,
+            None => self.open().map_err(sqlite_error)?,
+        };
+        let out = read(&mut SqliteTx { conn: &conn });
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        out
     }
 }
 
