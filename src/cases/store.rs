@@ -1442,37 +1442,33 @@ pub struct OutboxMessage {
 /// dispatcher holds) and returns them.
 pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>> {
     let token = new_user_id();
-    let claim = token.clone();
     let now = db.now();
-    db.write(move |conn| {
-        let stale = crate::store::time_text(now - chrono::Duration::minutes(5));
-        // The condition is repeated outside the sub-select so that PostgreSQL re-checks it
-        // on a row another dispatcher claimed meanwhile.
-        query(format!(
-            "UPDATE outbox SET claimed_by = $1, claimed_at = $2 \
+    // The claimed rows come back from the claim itself: reading them again by `claimed_by`
+    // (which no index covers) scanned the whole outbox every second.
+    let rows = db
+        .write(move |conn| {
+            let stale = crate::store::time_text(now - chrono::Duration::minutes(5));
+            // The condition is repeated outside the sub-select so that PostgreSQL re-checks it
+            // on a row another dispatcher claimed meanwhile.
+            Ok(query(format!(
+                "UPDATE outbox SET claimed_by = $1, claimed_at = $2 \
                  WHERE status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3) AND id IN \
                  (SELECT id FROM outbox WHERE status = 'pending' AND (claimed_at IS NULL OR claimed_at < $3) \
-                 ORDER BY created_at LIMIT {limit})"
-        ))
-        .bind(&claim)
-        .bind(crate::store::time_text(now))
-        .bind(&stale)
-        .execute(&mut *conn)?;
-        Ok(())
-    })
-    .await?;
-    let rows = query(
-        "SELECT id, channel, recipient, body, attempts FROM outbox WHERE claimed_by = $1 AND status = 'pending' \
-         ORDER BY created_at",
-    )
-    .bind(&token)
-    .read_all(db)
-    .await?;
+                 ORDER BY created_at LIMIT {limit}) \
+                 RETURNING id, channel, recipient, body, attempts, created_at"
+            ))
+            .bind(&token)
+            .bind(crate::store::time_text(now))
+            .bind(&stale)
+            .fetch_all(&mut *conn)?)
+        })
+        .await?;
     let vault = db.vault()?;
-    rows.iter()
+    let mut claimed = rows
+        .iter()
         .map(|r| {
             let recipient: String = r.try_get("recipient")?;
-            Ok(OutboxMessage {
+            let message = OutboxMessage {
                 id: r.try_get("id")?,
                 channel: r.try_get("channel")?,
                 recipient: vault
@@ -1480,9 +1476,13 @@ pub async fn claim_outbox(db: &Db, limit: i64) -> StoreResult<Vec<OutboxMessage>
                     .map_err(|e| StoreError::Invalid(e.to_string()))?,
                 body: r.try_get("body")?,
                 attempts: r.try_get("attempts")?,
-            })
+            };
+            Ok((r.try_get::<String, _>("created_at")?, message))
         })
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    // Oldest first, as queued.
+    claimed.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(claimed.into_iter().map(|(_, message)| message).collect())
 }
 
 /// Records one delivery attempt: sent, or failed (retried until `max_attempts`, then `failed`).
