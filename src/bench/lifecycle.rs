@@ -171,6 +171,8 @@ struct Figures {
     /// CPU time of the server process and of this process (the clients) during the run, when
     /// the system tells (Linux).
     cpu: Option<(Duration, Duration)>,
+    /// CPU time of PostgreSQL's processes during the run (PostgreSQL on this machine only).
+    database_cpu: Option<Duration>,
     /// The window clerk's bearer token (for the breakdown).
     token: String,
     /// The SQLite writer's figures, when the server has one.
@@ -204,11 +206,14 @@ impl Figures {
         {
             let per = |d: Duration| d.as_secs_f64() * 1000.0 / self.lifecycles as f64;
             let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+            let database = self.database_cpu.unwrap_or_default();
+            let database_text =
+                self.database_cpu.map(|d| format!(", PostgreSQL {:.2} ms", per(d))).unwrap_or_default();
             println!(
-                "          CPU per lifecycle: server {:.2} ms, clients {:.2} ms; machine busy {:.0}% of {cores} cores",
+                "          CPU per lifecycle: server {:.2} ms, clients {:.2} ms{database_text}; machine busy {:.0}% of {cores} cores",
                 per(server),
                 per(clients),
-                (server + clients).as_secs_f64() / self.seconds / cores * 100.0
+                (server + clients + database).as_secs_f64() / self.seconds / cores * 100.0
             );
         }
         if let Some(w) = &self.writer {
@@ -271,11 +276,17 @@ async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyh
     anyhow::ensure!(warm.errors == 0, "warm-up failed: {}", warm.first_error.unwrap_or_default());
     let servers_cpu = || servers.iter().map(|s| process_cpu(s.child.id())).sum::<Option<Duration>>();
     let cpu_before = (servers_cpu(), process_cpu(Some(std::process::id())));
+    let postgres = db_url.starts_with("postgres");
+    let database_before = if postgres { postgres_cpu() } else { None };
     let started = Instant::now();
     let run = drive(&bases, &connections, &tokens, args.lifecycles).await?;
     let seconds = started.elapsed().as_secs_f64();
     let cpu = match (cpu_before, (servers_cpu(), process_cpu(Some(std::process::id())))) {
         ((Some(s0), Some(c0)), (Some(s1), Some(c1))) => Some((s1.saturating_sub(s0), c1.saturating_sub(c0))),
+        _ => None,
+    };
+    let database_cpu = match (database_before, if postgres { postgres_cpu() } else { None }) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
     };
     let writer = writer_figures(&http, &bases[0]).await;
@@ -293,6 +304,7 @@ async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyh
         errors: run.errors,
         first_error: run.first_error,
         cpu,
+        database_cpu,
         token: tokens.clerk.clone(),
         writer,
     })
@@ -329,6 +341,24 @@ fn process_cpu(pid: Option<u32>) -> Option<Duration> {
         total += stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
     }
     Some(Duration::from_nanos(total))
+}
+
+/// CPU time used so far by every process named `postgres` on this machine (the server and its
+/// backends, each one thread); `None` where `/proc` does not tell. A backend that exits during
+/// the run takes its time with it, so this is a lower bound.
+fn postgres_cpu() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "postgres" {
+            found = true;
+            total += process_cpu(Some(pid)).unwrap_or_default();
+        }
+    }
+    found.then_some(total)
 }
 
 struct Tokens {

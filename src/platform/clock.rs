@@ -129,6 +129,23 @@ pub fn from_beijing(local: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(local - chrono::Duration::hours(8), Utc)
 }
 
+/// An instant as the fixed-width UTC text we store (sorts lexicographically). Microseconds:
+/// writes made one after another sort in that order (the fixed clock of tests moves one
+/// microsecond per reading; milliseconds would tie).
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A stored instant (RFC 3339), or `None` when the text is not one.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// The first instant of a day in China (periods of days start there).
+pub fn start_of_beijing_day(day: NaiveDate) -> DateTime<Utc> {
+    from_beijing(day.and_hms_opt(0, 0, 0).unwrap_or(NaiveDateTime::MIN))
+}
+
 /// The last second of a day in China (deadlines end there).
 pub fn end_of_beijing_day(day: NaiveDate) -> DateTime<Utc> {
     from_beijing(day.and_hms_opt(23, 59, 59).unwrap_or(NaiveDateTime::MIN))

@@ -9,6 +9,7 @@
 
 pub mod group_commit;
 mod migrate;
+mod pg_writers;
 pub mod sql;
 
 use std::path::Path;
@@ -101,6 +102,8 @@ pub struct Db {
     backend: Backend,
     pool: AnyPool,
     writer: Option<Arc<GroupWriter>>,
+    /// PostgreSQL's writer threads; `None` on SQLite.
+    pg_writers: Option<Arc<pg_writers::PgWriters>>,
     /// The application's one clock: stores stamp their rows from it, never from the system.
     clock: Clock,
     /// Seals and opens the personal data that stores keep in their rows (contact phones and
@@ -174,6 +177,7 @@ impl Db {
                     backend,
                     pool,
                     writer: Some(Arc::new(writer)),
+                    pg_writers: None,
                     clock: opts.clock.clone(),
                     vault: None,
                     sqlite_readers: Some(Arc::new(sql::SqliteReaders::new(Path::new(path)))),
@@ -187,10 +191,17 @@ impl Db {
                     .await?;
                 let mut conn = pool.acquire().await?;
                 migrate::run(Backend::Postgres, &mut conn).await?;
+                // Half the connections write (one per writer thread), beside the read pool.
+                let writers = pg_writers::PgWriters::start(
+                    AnyConnectOptions::from_str(&opts.url)?.disable_statement_logging(),
+                    (opts.max_connections as usize / 2).max(2),
+                    opts.max_queue.max(1),
+                )?;
                 Db {
                     backend,
                     pool,
                     writer: None,
+                    pg_writers: Some(Arc::new(writers)),
                     clock: opts.clock.clone(),
                     vault: None,
                     sqlite_readers: None,
@@ -254,29 +265,10 @@ impl Db {
     {
         match &self.writer {
             Some(writer) => writer.submit(Box::new(body)).await,
-            None => {
-                let mut conn = self.pool.acquire().await?;
-                let handle = tokio::runtime::Handle::current();
-                let backend = self.backend;
-                let run = tokio::task::spawn_blocking(move || {
-                    let mut tx = handle.block_on(conn.begin())?;
-                    let out = body(&mut sql::BlockingTx { conn: &mut tx, handle: &handle, backend });
-                    match out {
-                        Ok(v) => {
-                            handle.block_on(tx.commit())?;
-                            Ok(v)
-                        }
-                        Err(e) => {
-                            let _ = handle.block_on(tx.rollback());
-                            Err(e)
-                        }
-                    }
-                });
-                match run.await {
-                    Ok(out) => out.map_err(StoreError::or_conflict),
-                    Err(_) => Err(StoreError::Invalid("internal error in a write".into())),
-                }
-            }
+            None => match &self.pg_writers {
+                Some(writers) => writers.submit(Box::new(body)).await,
+                None => Err(StoreError::WriterGone),
+            },
         }
     }
 
@@ -295,6 +287,9 @@ impl Db {
     pub async fn close(&self) {
         if let Some(writer) = &self.writer {
             writer.shutdown().await;
+        }
+        if let Some(writers) = &self.pg_writers {
+            writers.shutdown().await;
         }
         self.pool.close().await;
     }
@@ -360,13 +355,5 @@ pub fn claim_once(conn: &mut dyn Tx, key: &str, now: &str) -> StoreResult<bool> 
     Ok(claimed.rows_affected() == 1)
 }
 
-/// An instant as the fixed-width UTC text we store (sorts lexicographically). Microseconds:
-/// writes made one after another sort in that order (the fixed clock of tests moves one
-/// microsecond per reading; milliseconds would tie).
-pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
-}
+/// Stored instants are written and read by the clock's module (pure functions, usable by domains).
+pub use crate::platform::clock::{parse_time, time_text};

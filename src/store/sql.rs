@@ -5,8 +5,8 @@
 //! body never yields while it holds the write lock. On SQLite the bodies run on the writer thread
 //! that owns a `rusqlite` connection ([`super::writer`]): every statement is a direct call into
 //! SQLite with its prepared statement cached, where sqlx sent each one to a worker thread and
-//! woke the writer again for the answer. On PostgreSQL a body runs on a blocking thread with a
-//! pooled connection ([`BlockingTx`]).
+//! woke the writer again for the answer. On PostgreSQL a body runs on one of the writer threads,
+//! each with its own connection and runtime ([`BlockingTx`], `pg_writers`).
 //!
 //! Statements use `$1`, `$2`… placeholders, which both databases accept. Rows come back as
 //! [`Row`], one type for reads and writes on both databases, decoded by [`FromValue`]: a stored
@@ -553,11 +553,12 @@ pub(super) fn sqlite_error(err: rusqlite::Error) -> sqlx::Error {
 // PostgreSQL (and tools on any sqlx connection): the body on a blocking thread
 // ---------------------------------------------------------------------------------------------
 
-/// A pooled sqlx connection inside its transaction, driven from a blocking thread: the body is
-/// synchronous code, and each statement waits for its answer on the runtime it came from.
+/// An sqlx connection inside its transaction, driven from the thread that owns it: the body is
+/// synchronous code, and each statement waits for its answer on the connection's own
+/// single-threaded runtime (see `pg_writers`).
 pub struct BlockingTx<'c> {
     pub(super) conn: &'c mut AnyConnection,
-    pub(super) handle: &'c tokio::runtime::Handle,
+    pub(super) runtime: &'c tokio::runtime::Runtime,
     pub(super) backend: Backend,
 }
 
@@ -567,12 +568,12 @@ impl Tx for BlockingTx<'_> {
     }
 
     fn execute(&mut self, q: &Query) -> Result<Done, sqlx::Error> {
-        let done = self.handle.block_on(q.to_sqlx().execute(&mut *self.conn))?;
+        let done = self.runtime.block_on(q.to_sqlx().execute(&mut *self.conn))?;
         Ok(Done { rows: done.rows_affected() })
     }
 
     fn fetch(&mut self, q: &Query) -> Result<Vec<Row>, sqlx::Error> {
-        let rows = self.handle.block_on(q.to_sqlx().fetch_all(&mut *self.conn))?;
+        let rows = self.runtime.block_on(q.to_sqlx().fetch_all(&mut *self.conn))?;
         rows_from_any(&rows)
     }
 }

@@ -1,10 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-//! The write path: races on both databases, and the two dialects' schemas kept the same.
+//! The write path: races on both databases, the bounded write queue, and the two dialects'
+//! schemas kept the same.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod leases;
+mod queue;
 mod races;
 mod schema;
