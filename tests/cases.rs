@@ -293,7 +293,7 @@ async fn bad_forms_and_files_are_refused_naming_the_field(app: &TestApp) {
     let (s, _) = app.post_json("/api/v1/cases", Some(&citizen), json!({"item_code": 5})).await;
     assert_eq!(s, 422);
     // Upload endpoint: too large and forbidden types are 422 naming the file.
-    let big = vec![b'%'; quanban::cases::intake::MAX_UPLOAD_BYTES + 10];
+    let big = vec![b'%'; quanban::platform::uploads::MAX_UPLOAD_BYTES + 10];
     let part = reqwest::multipart::Part::bytes(big).file_name("big.pdf");
     let resp = app
         .client

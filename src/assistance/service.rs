@@ -6,12 +6,15 @@ use super::domain::{RequestStatus, Step, next_status};
 use super::store::{self, Change, NewRequest, Request};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
-use crate::identity::authz::{Actor, Role};
+use crate::identity::authz::{Action, Actor, Area, Decision, Resource, decide};
 
-/// Coordinators assign officers: department heads, supervisors and general window clerks.
+/// Coordinators see every request and assign officers (the one access decision says who).
 fn coordinates(actor: &Actor) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g|
-        matches!(g.role, Role::DepartmentHead | Role::Supervisor | Role::GeneralWindowClerk)))
+    decide(actor, Action::Dispatch, &Resource::CityWide(Area::Assistance)) == Decision::Allow
+}
+
+fn resource(r: &Request) -> Resource {
+    Resource::AssistanceRequest { requester: r.requester_id.clone(), officer: r.officer_id.clone() }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -74,7 +77,7 @@ pub async fn ask(state: &AppState, caller: &Caller, req: AskRequest) -> ApiResul
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let id = crate::licences::service::uuid_v4();
+    let id = crate::platform::tokens::uuid_v4();
     store::create(
         &state.db,
         NewRequest {
@@ -96,12 +99,11 @@ pub async fn ask(state: &AppState, caller: &Caller, req: AskRequest) -> ApiResul
 
 /// The request if the caller may see it: its requester, its officer, or a coordinator.
 pub async fn readable(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Request> {
-    let user = caller.require_user()?;
+    caller.require_user()?;
     let r = store::get(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    if r.requester_id == user || r.officer_id.as_deref() == Some(user) || coordinates(&caller.actor) {
-        Ok(r)
-    } else {
-        Err(ApiError::NotFound)
+    match decide(&caller.actor, Action::Read, &resource(&r)) {
+        Decision::Allow => Ok(r),
+        _ => Err(ApiError::NotFound),
     }
 }
 
@@ -158,7 +160,7 @@ pub async fn step(
     let r = readable(state, caller, id).await?;
     let actor_name = match &caller.name {
         Some(n) => n.clone(),
-        None => crate::cases::store::user_name(&state.db, &actor).await?,
+        None => crate::platform::directory::user_name(&state.db, &actor).await?,
     };
     let is_requester = r.requester_id == actor;
     let is_officer = r.officer_id.as_deref() == Some(actor.as_str());

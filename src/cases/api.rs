@@ -15,14 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::domain::{CaseAction, CaseState, Light};
-use super::intake;
 use super::service::{self, ActionRequest, ApplyRequest};
 use super::store::{self, CaseEvent, CaseMaterial, CaseRecord, Draft, Notification, PostCheck, Queue};
 use crate::app::AppState;
 use crate::calendar::domain::Calendar;
 use crate::http::extract::ApiJsonOrEmpty;
 use crate::http::{ApiError, ApiJson, ApiResult, Caller, FieldError};
-use crate::identity::authz::Actor;
+use crate::identity::authz::{Action, Actor, Decision, decide};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseCreated {
@@ -281,7 +280,8 @@ pub async fn material_file(
         .find(|m| m.index == index)
         .ok_or(ApiError::NotFound)?;
     let hash = m.hash.ok_or(ApiError::NotFound)?;
-    let (content_type, bytes) = store::upload_content(&state.db, &hash).await?.ok_or(ApiError::NotFound)?;
+    let (content_type, bytes) =
+        crate::platform::uploads::upload_content(&state.db, &hash).await?.ok_or(ApiError::NotFound)?;
     let file_name = m.file_name.unwrap_or_else(|| "material".into());
     let disposition =
         format!("attachment; filename*=UTF-8''{}", crate::web::page::encode_query_value(&file_name));
@@ -320,10 +320,10 @@ pub async fn read_file_field(mut multipart: Multipart) -> ApiResult<(String, Vec
 
 pub fn multipart_error(e: axum_extra::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::Validation(vec![intake::file_error(
+        ApiError::Validation(vec![crate::platform::uploads::file_error(
             "file",
             "上传文件 upload",
-            intake::FileProblem::TooLarge,
+            crate::platform::uploads::FileProblem::TooLarge,
         )])
     } else {
         ApiError::BadRequest {
@@ -344,9 +344,9 @@ pub async fn upload(
     let user = caller.require_user()?.to_string();
     let (file_name, bytes) = read_file_field(multipart).await?;
     let size = bytes.len() as i64;
-    let (hash, kind) = service::store_file(&state, &user, &file_name, bytes)
-        .await?
-        .map_err(|p| ApiError::Validation(vec![intake::file_error("file", &file_name, p)]))?;
+    let (hash, kind) = service::store_file(&state, &user, &file_name, bytes).await?.map_err(|p| {
+        ApiError::Validation(vec![crate::platform::uploads::file_error("file", &file_name, p)])
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(Uploaded { hash, size, content_type: kind.content_type().into(), file_name }),
@@ -499,8 +499,9 @@ pub async fn list_post_checks(
     caller: Caller,
 ) -> ApiResult<Json<Vec<PostCheck>>> {
     caller.require_user()?;
+    let every = crate::identity::authz::Resource::CityWide(crate::identity::authz::Area::PostChecks);
     let dept = match &caller.actor {
-        _ if service::is_supervisor(&caller.actor) => None,
+        a if decide(a, Action::Read, &every) == Decision::Allow => None,
         Actor::Staff { department, .. } => Some(department.clone()),
         _ => return Err(ApiError::Forbidden),
     };
@@ -625,15 +626,7 @@ pub fn supervision_of(
 }
 
 pub async fn department_names(state: &AppState) -> ApiResult<BTreeMap<String, String>> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT code, name FROM departments")
-        .fetch_all(state.db.reader())
-        .await
-        .map_err(|e| ApiError::from(crate::store::StoreError::from(e)))?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| Some((r.try_get::<String, _>("code").ok()?, r.try_get::<String, _>("name").ok()?)))
-        .collect())
+    Ok(crate::platform::directory::department_names(&state.db).await?)
 }
 
 /// The supervision figures and the open cases they were computed from.

@@ -1,97 +1,12 @@
 //! What an application must contain, as pure rules: the form's fields, the materials an item asks
 //! for and how each one is provided (an upload, the signed commitment, or retrieved from an
-//! e-licence or shared data), and which uploaded files are acceptable.
+//! e-licence or shared data). Which files are acceptable is `platform::uploads`.
 
 use serde::{Deserialize, Serialize};
 
 use crate::http::FieldError;
 use crate::identity::domain::Phone;
 use crate::reference::data::{Material, MaterialSource};
-
-/// Largest file accepted for one material (bytes). Scans of a few pages fit comfortably.
-pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
-
-/// The file types accepted for materials, recognised by their first bytes (the declared type
-/// alone is not trusted).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum FileKind {
-    Pdf,
-    Png,
-    Jpeg,
-    /// OFD (GB/T 33190), China's fixed-layout format: a ZIP container named `.ofd`.
-    Ofd,
-}
-
-impl FileKind {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            FileKind::Pdf => "application/pdf",
-            FileKind::Png => "image/png",
-            FileKind::Jpeg => "image/jpeg",
-            FileKind::Ofd => "application/ofd",
-        }
-    }
-}
-
-/// The content address of a file: its SM3 hash (GB/T 32905) in lower-case hex.
-pub fn sm3_hex(bytes: &[u8]) -> String {
-    use sm3::{Digest, Sm3};
-    hex::encode(Sm3::digest(bytes))
-}
-
-/// Why a file is refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileProblem {
-    Empty,
-    TooLarge,
-    ForbiddenType,
-}
-
-/// Recognises an acceptable file by its content (and, for OFD, its name).
-pub fn check_file(file_name: &str, bytes: &[u8]) -> Result<FileKind, FileProblem> {
-    if bytes.is_empty() {
-        return Err(FileProblem::Empty);
-    }
-    if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(FileProblem::TooLarge);
-    }
-    if bytes.starts_with(b"%PDF-") {
-        Ok(FileKind::Pdf)
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok(FileKind::Png)
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Ok(FileKind::Jpeg)
-    } else if bytes.starts_with(b"PK\x03\x04") && file_name.to_ascii_lowercase().ends_with(".ofd") {
-        Ok(FileKind::Ofd)
-    } else {
-        Err(FileProblem::ForbiddenType)
-    }
-}
-
-/// The field error for a refused file, naming the material it was meant for.
-pub fn file_error(field: &str, material: &str, problem: FileProblem) -> FieldError {
-    let mb = MAX_UPLOAD_BYTES / (1024 * 1024);
-    match problem {
-        FileProblem::Empty => FieldError::new(
-            field,
-            "file_empty",
-            format!("材料“{material}”的文件是空的"),
-            format!("The file for material \"{material}\" is empty"),
-        ),
-        FileProblem::TooLarge => FieldError::new(
-            field,
-            "file_too_large",
-            format!("材料“{material}”的文件超过{mb}MB"),
-            format!("The file for material \"{material}\" is larger than {mb} MB"),
-        ),
-        FileProblem::ForbiddenType => FieldError::new(
-            field,
-            "file_type_forbidden",
-            format!("材料“{material}”只接受 PDF、OFD、JPEG 或 PNG 文件"),
-            format!("Material \"{material}\" accepts PDF, OFD, JPEG or PNG files only"),
-        ),
-    }
-}
 
 /// The application form (申请表) every item shares; the item-specific part is its materials.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -351,22 +266,6 @@ mod tests {
 
     fn material(name: &str, source: &str, commitment_ok: bool) -> Material {
         Material { name: name.into(), source: source.into(), commitment_ok }
-    }
-
-    #[test]
-    fn files_are_recognised_by_content() {
-        assert_eq!(check_file("a.pdf", b"%PDF-1.7 ..."), Ok(FileKind::Pdf));
-        assert_eq!(check_file("a.png", b"\x89PNG\r\n\x1a\n...."), Ok(FileKind::Png));
-        assert_eq!(check_file("a.jpg", &[0xFF, 0xD8, 0xFF, 0xE0]), Ok(FileKind::Jpeg));
-        assert_eq!(check_file("a.ofd", b"PK\x03\x04...."), Ok(FileKind::Ofd));
-        // A ZIP that is not named .ofd, an executable renamed .pdf, and an empty file.
-        assert_eq!(check_file("a.zip", b"PK\x03\x04...."), Err(FileProblem::ForbiddenType));
-        assert_eq!(check_file("a.pdf", b"MZ\x90\x00"), Err(FileProblem::ForbiddenType));
-        assert_eq!(check_file("a.pdf", b""), Err(FileProblem::Empty));
-        let big = vec![b'%'; MAX_UPLOAD_BYTES + 1];
-        assert_eq!(check_file("a.pdf", &big), Err(FileProblem::TooLarge));
-        let e = file_error("materials[1]", "公司章程", FileProblem::ForbiddenType);
-        assert!(e.message_zh.contains("公司章程") && e.field == "materials[1]");
     }
 
     #[test]

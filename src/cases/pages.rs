@@ -549,7 +549,11 @@ pub async fn save_materials(
                             "hash": hash, "file_name": file_name, "size": size, "content_type": kind.content_type(),
                         });
                     }
-                    Err(p) => errors.push(intake::file_error(&format!("file_{index}"), material, p)),
+                    Err(p) => errors.push(crate::platform::uploads::file_error(
+                        &format!("file_{index}"),
+                        material,
+                        p,
+                    )),
                 }
             }
             _ => {}
@@ -958,10 +962,6 @@ async fn render_case(
         .map(|code| (names.department(&t, &code), code))
         .collect();
     departments.sort();
-    let staff_dept_roles: Vec<(String, crate::identity::authz::Role)> = match &ctx.caller.actor {
-        Actor::Staff { grants, .. } => grants.iter().map(|g| (g.department.clone(), g.role)).collect(),
-        _ => Vec::new(),
-    };
     let checks = view
         .post_checks
         .iter()
@@ -977,15 +977,7 @@ async fn render_case(
             note: p.note.clone(),
             version: p.version,
             can_conclude: p.status == "open"
-                && staff_dept_roles.iter().any(|(d, r)| {
-                    *d == p.department
-                        && matches!(
-                            r,
-                            crate::identity::authz::Role::Reviewer
-                                | crate::identity::authz::Role::Approver
-                                | crate::identity::authz::Role::DepartmentHead
-                        )
-                }),
+                && service::concludes_post_checks(&ctx.caller.actor, &p.department),
         })
         .collect();
     let is_applicant = matches!(ctx.caller.actor, Actor::Person { .. });
@@ -1051,7 +1043,7 @@ pub async fn act(
                         ..Default::default()
                     });
                 }
-                Err(p) => errors.push(intake::file_error(&name, &file_name, p)),
+                Err(p) => errors.push(crate::platform::uploads::file_error(&name, &file_name, p)),
             }
         } else {
             fields.insert(name, field.text().await.unwrap_or_default());

@@ -13,7 +13,7 @@ use super::store::{self, CaseRecord, NewBundleCase, NewItemCase, Submission};
 use crate::app::AppState;
 use crate::catalog;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
-use crate::identity::authz::{Action, Actor, Decision, Resource, Role, decide};
+use crate::identity::authz::{Action, Actor, Area, Decision, Resource, Role, decide};
 use crate::reference::data::CatalogItem;
 use crate::store::StoreError;
 
@@ -148,10 +148,10 @@ async fn offered_files(
                     size,
                     content_type: kind.content_type().into(),
                 }),
-                Err(p) => errors.push(intake::file_error(&field, material_name, p)),
+                Err(p) => errors.push(crate::platform::uploads::file_error(&field, material_name, p)),
             }
         } else if let Some(hash) = &m.upload {
-            match store::upload_meta(&state.db, hash.trim()).await? {
+            match crate::platform::uploads::upload_meta(&state.db, hash.trim()).await? {
                 Some((size, content_type)) => out.push(OfferedFile {
                     index,
                     hash: hash.trim().to_string(),
@@ -267,7 +267,7 @@ pub async fn apply(
     let submitter_id = caller.require_user()?.to_string();
     let submitter_name = match &caller.name {
         Some(n) => n.clone(),
-        None => store::user_name(&state.db, &submitter_id).await?,
+        None => crate::platform::directory::user_name(&state.db, &submitter_id).await?,
     };
     let mut errors = req.form.validate();
     let assisted = matches!(caller.actor, Actor::Staff { .. })
@@ -319,7 +319,7 @@ pub async fn apply(
                 Actor::Person { enterprises, .. } => enterprises,
                 _ => Vec::new(),
             };
-            (person.clone(), store::user_name(&state.db, &person).await?, enterprises)
+            (person.clone(), crate::platform::directory::user_name(&state.db, &person).await?, enterprises)
         }
         _ => return Err(ApiError::Forbidden),
     };
@@ -360,14 +360,16 @@ pub async fn apply(
             };
             let item = stored.item;
             check_item_for(&item, enterprise.is_some(), "item_code", &mut errors);
-            if let Actor::Staff { grants, .. } = &caller.actor
+            if let Actor::Staff { .. } = &caller.actor
                 && !assisted
             {
                 // A department's own window registers its own items; a general window any item.
-                let may = grants.iter().any(|g| {
-                    g.role == Role::GeneralWindowClerk
-                        || (g.role == Role::WindowClerk && g.department == item.department)
-                });
+                let takes_in = Resource::Case {
+                    department: item.department.clone(),
+                    applicant: String::new(),
+                    enterprise: None,
+                };
+                let may = decide(&caller.actor, Action::Accept, &takes_in) == Decision::Allow;
                 if !may {
                     errors.push(FieldError::new(
                         "item_code",
@@ -775,10 +777,10 @@ pub async fn act(
     };
     let actor_name = match &caller.name {
         Some(n) => n.clone(),
-        None => store::user_name(&state.db, &actor_id).await?,
+        None => crate::platform::directory::user_name(&state.db, &actor_id).await?,
     };
     let department_name = if matches!(action, CaseAction::Approve | CaseAction::Reject | CaseAction::Accept) {
-        store::department_name(&state.db, &case.department).await?
+        crate::platform::directory::department_name(&state.db, &case.department).await?
     } else {
         case.department.clone()
     };
@@ -985,15 +987,15 @@ pub fn staff_department(actor: &Actor) -> Option<String> {
     }
 }
 
-/// Whether the caller is a general window clerk somewhere.
+/// Whether the caller works at a general window (takes in bundles and any item; the city-wide
+/// intake and delivery queues).
 pub fn is_general_window(actor: &Actor) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::GeneralWindowClerk))
+    decide(actor, Action::Create, &Resource::CityWide(Area::GeneralWindow)) == Decision::Allow
 }
 
 /// Whether the caller works at a window (a department's own or a general one).
 pub fn is_window_clerk(actor: &Actor) -> bool {
-    matches!(actor, Actor::Staff { grants, .. }
-        if grants.iter().any(|g| matches!(g.role, Role::WindowClerk | Role::GeneralWindowClerk)))
+    decide(actor, Action::Create, &Resource::CityWide(Area::Windows)) == Decision::Allow
 }
 
 /// Checks an uploaded file and stores it under its hash: the one path every upload takes
@@ -1003,18 +1005,24 @@ pub async fn store_file(
     user_id: &str,
     file_name: &str,
     bytes: Vec<u8>,
-) -> ApiResult<Result<(String, intake::FileKind), intake::FileProblem>> {
-    let kind = match intake::check_file(file_name, &bytes) {
+) -> ApiResult<Result<(String, crate::platform::uploads::FileKind), crate::platform::uploads::FileProblem>> {
+    let kind = match crate::platform::uploads::check_file(file_name, &bytes) {
         Ok(kind) => kind,
         Err(p) => return Ok(Err(p)),
     };
-    let hash = store::put_upload(&state.db, bytes, kind.content_type(), user_id).await?;
+    let hash = crate::platform::uploads::put_upload(&state.db, bytes, kind.content_type(), user_id).await?;
     Ok(Ok((hash, kind)))
 }
 
-/// Whether the caller supervises city-wide.
+/// Whether the caller sees every department's open cases (a supervisor).
 pub fn is_supervisor(actor: &Actor) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::Supervisor))
+    decide(actor, Action::Read, &Resource::CityWide(Area::Cases)) == Decision::Allow
+}
+
+/// Whether the caller may conclude a post-check of `department`.
+pub fn concludes_post_checks(actor: &Actor, department: &str) -> bool {
+    decide(actor, Action::Review, &Resource::PostCheck { department: department.to_string() })
+        == Decision::Allow
 }
 
 /// Records a post-check outcome: staff of the supervising department (reviewer, approver or
@@ -1029,23 +1037,11 @@ pub async fn conclude_post_check(
 ) -> ApiResult<store::PostCheck> {
     let actor_id = caller.require_user()?.to_string();
     let check = store::post_check(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    let allowed = matches!(&caller.actor, Actor::Staff { grants, .. }
-        if grants.iter().any(|g| g.department == check.department
-            && matches!(g.role, Role::Reviewer | Role::Approver | Role::DepartmentHead)));
-    if !allowed {
-        return Err(
-            if decide(
-                &caller.actor,
-                Action::Read,
-                &Resource::DepartmentData { department: check.department.clone() },
-            ) == Decision::Allow
-            {
-                ApiError::Forbidden
-            } else {
-                ApiError::NotFound
-            },
-        );
-    }
+    crate::identity::api::require(decide(
+        &caller.actor,
+        Action::Review,
+        &Resource::PostCheck { department: check.department.clone() },
+    ))?;
     let note = note.trim().to_string();
     if note.is_empty() {
         return Err(ApiError::Validation(vec![FieldError::required(
@@ -1062,7 +1058,7 @@ pub async fn conclude_post_check(
             state: check.status,
         });
     }
-    let actor_name = store::user_name(&state.db, &actor_id).await?;
+    let actor_name = crate::platform::directory::user_name(&state.db, &actor_id).await?;
     Ok(store::conclude_post_check(
         &state.db,
         id,

@@ -216,12 +216,6 @@ fn get_in(conn: &mut dyn Tx, vault: &Vault, number: &str) -> StoreResult<Option<
     row.as_ref().map(|r| case_from_row(r, vault)).transpose()
 }
 
-/// A department's name (its code when unknown).
-pub async fn department_name(db: &Db, code: &str) -> StoreResult<String> {
-    let row = query("SELECT name FROM departments WHERE code = $1").bind(code).read_optional(db).await?;
-    Ok(row.map(|r| r.try_get("name")).transpose()?.unwrap_or_else(|| code.to_string()))
-}
-
 /// An enterprise's registered name.
 pub async fn enterprise_name(db: &Db, credit_code: &str) -> StoreResult<Option<String>> {
     let row = query("SELECT name FROM enterprises WHERE credit_code = $1")
@@ -232,11 +226,6 @@ pub async fn enterprise_name(db: &Db, credit_code: &str) -> StoreResult<Option<S
 }
 
 /// A user's display name (for the timeline).
-pub async fn user_name(db: &Db, user_id: &str) -> StoreResult<String> {
-    let row = query("SELECT name FROM users WHERE id = $1").bind(user_id).read_optional(db).await?;
-    row.map(|r| r.try_get("name")).transpose()?.ok_or(StoreError::NotFound)
-}
-
 pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
     let rows = query(
         "SELECT seq, action, from_state, to_state, actor_name, role, department, reason, detail, at \
@@ -1211,45 +1200,6 @@ pub async fn conclude_post_check(
 // ---------------------------------------------------------------------------------------------
 // Uploads
 // ---------------------------------------------------------------------------------------------
-
-/// Stores a file under its SM3 hash (once, however often it is uploaded) and returns the hash.
-pub async fn put_upload(db: &Db, bytes: Vec<u8>, content_type: &str, by: &str) -> StoreResult<String> {
-    let hash = super::intake::sm3_hex(&bytes);
-    let (h, ct, by) = (hash.clone(), content_type.to_string(), by.to_string());
-    let size = bytes.len() as i64;
-    let now = db.now_text();
-    db.write(move |conn| {
-        query(
-            "INSERT INTO uploads (hash, size, content_type, content, uploaded_by, uploaded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO NOTHING",
-        )
-        .bind(&h)
-        .bind(size)
-        .bind(&ct)
-        .bind(bytes)
-        .bind(&by)
-        .bind(&now)
-        .execute(&mut *conn)?;
-        Ok(())
-    })
-    .await?;
-    Ok(hash)
-}
-
-/// Size and type of a stored upload.
-pub async fn upload_meta(db: &Db, hash: &str) -> StoreResult<Option<(i64, String)>> {
-    let row =
-        query("SELECT size, content_type FROM uploads WHERE hash = $1").bind(hash).read_optional(db).await?;
-    row.map(|r| Ok((r.try_get("size")?, r.try_get("content_type")?))).transpose()
-}
-
-pub async fn upload_content(db: &Db, hash: &str) -> StoreResult<Option<(String, Vec<u8>)>> {
-    let row = query("SELECT content_type, content FROM uploads WHERE hash = $1")
-        .bind(hash)
-        .read_optional(db)
-        .await?;
-    row.map(|r| Ok((r.try_get("content_type")?, r.try_get("content")?))).transpose()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Drafts

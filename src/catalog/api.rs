@@ -21,7 +21,7 @@ use super::transfer::{self, Format};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiJson, ApiResult, Caller, FieldError};
 use crate::identity::api::require;
-use crate::identity::authz::{Action, Actor, Resource, Role, decide};
+use crate::identity::authz::{Action, Actor, Resource, decide};
 use crate::reference::data::{Bundle, CatalogItem};
 
 fn field_errors(problems: Vec<ItemProblem>, prefix: &str) -> ApiError {
@@ -247,14 +247,12 @@ pub async fn list_proposals(
 ) -> ApiResult<Json<Vec<Proposal>>> {
     caller.require_user()?;
     let status = Some(q.status.as_str()).filter(|s| !s.is_empty());
+    let every = Resource::CityWide(crate::identity::authz::Area::CatalogProposals);
     let proposals = match &caller.actor {
-        Actor::Staff { grants, department, .. } => {
-            if grants.iter().any(|g| matches!(g.role, Role::Supervisor | Role::SystemAdmin)) {
-                store::list_proposals(&state.db, None, status).await?
-            } else {
-                store::list_proposals(&state.db, Some(department), status).await?
-            }
+        a if decide(a, Action::Read, &every) == crate::identity::authz::Decision::Allow => {
+            store::list_proposals(&state.db, None, status).await?
         }
+        Actor::Staff { department, .. } => store::list_proposals(&state.db, Some(department), status).await?,
         _ => return Err(ApiError::NotFound),
     };
     Ok(Json(proposals))

@@ -17,7 +17,7 @@ use super::store::{self, ItemFilter, Proposal, StoredItem, VersionEntry};
 use super::transfer::Format;
 use crate::app::AppState;
 use crate::http::{ApiError, FieldError};
-use crate::identity::authz::{Actor, Role};
+use crate::identity::authz::{self, Action, Actor, Area, Decision, Resource};
 use crate::reference::data::Bundle;
 use crate::web::i18n::{Lang, Tr};
 use crate::web::page::{PageCtx, PageError, UserChip, encode_query_value};
@@ -431,25 +431,19 @@ impl Extras {
     }
 }
 
-fn staff_roles(actor: &Actor) -> Option<(String, Vec<Role>)> {
-    match actor {
-        Actor::Staff { department, grants, .. } => {
-            Some((department.clone(), grants.iter().map(|g| g.role).collect()))
-        }
-        _ => None,
-    }
-}
-
 async fn admin_page(
     state: &AppState,
     ctx: &PageCtx,
     x: Extras,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let Some((department, roles)) = staff_roles(&ctx.caller.actor) else {
+    let Actor::Staff { department, .. } = &ctx.caller.actor else {
         return Ok(ctx.to_login().into_response());
     };
-    let city_wide = roles.iter().any(|r| matches!(r, Role::Supervisor | Role::SystemAdmin));
+    let actor = &ctx.caller.actor;
+    let city_wide =
+        authz::decide(actor, Action::Read, &Resource::CityWide(Area::CatalogProposals)) == Decision::Allow;
+    let own = Resource::DepartmentData { department: department.clone() };
     let proposals = store::list_proposals(&state.db, (!city_wide).then_some(department.as_str()), None)
         .await
         .map_err(|e| ctx.error(e.into()))?;
@@ -458,8 +452,8 @@ async fn admin_page(
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
         proposals,
-        can_propose: roles.iter().any(|r| matches!(r, Role::CatalogOfficer | Role::DepartmentHead)),
-        can_approve: roles.contains(&Role::Approver),
+        can_propose: authz::decide(actor, Action::Update, &own) == Decision::Allow,
+        can_approve: authz::decide(actor, Action::Approve, &own) == Decision::Allow,
         my_name: ctx.caller.actor.audit_name(),
         today: state.clock().today().to_string(),
         x,

@@ -84,7 +84,7 @@ pub async fn photo(
     let hash =
         c.complaint.photos.iter().filter(|p| !p.starts_with("http")).nth(n).ok_or(ApiError::NotFound)?;
     let (content_type, bytes) =
-        crate::cases::store::upload_content(&state.db, hash).await?.ok_or(ApiError::NotFound)?;
+        crate::platform::uploads::upload_content(&state.db, hash).await?.ok_or(ApiError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::domain::Calendar;
 use crate::halls::domain::distance_m;
+use crate::http::FieldError;
 use crate::platform::clock::{beijing_date, end_of_beijing_day};
 
 // ---------------------------------------------------------------------------------------------
@@ -914,6 +915,433 @@ pub fn next_status(
     }
 }
 
+/// A complaint as stored (the complainant's phone is never shown to the public or Open311).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Complaint {
+    pub id: String,
+    /// `hotline`, `web`, `app` or `open311`.
+    pub source: String,
+    pub category: Option<String>,
+    pub department: Option<String>,
+    pub district: Option<String>,
+    pub description: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Upload hashes of the photos (see `/api/v1/complaints/{id}/photos/{n}`).
+    pub photos: Vec<String>,
+    #[serde(skip)]
+    pub complainant_id: Option<String>,
+    pub complainant_name: Option<String>,
+    pub complainant_phone: Option<String>,
+    #[serde(skip)]
+    pub open311_client: Option<String>,
+    /// `pending` (awaiting dispatch), `dispatched`, `responded`, `resolved`, `closed`,
+    /// `returned` (by a department, awaiting re-dispatch) or `merged`.
+    pub status: String,
+    /// `rule`, `classifier` or `operator`.
+    pub routed_by: String,
+    pub confidence: Option<f64>,
+    /// Departments that returned it as not theirs.
+    pub returned_by: Vec<String>,
+    pub dispatched_at: String,
+    pub respond_due: String,
+    pub resolve_due: String,
+    pub extension_days: i64,
+    /// Working days asked for and not yet decided.
+    pub extension_request: Option<i64>,
+    pub extension_reason: Option<String>,
+    pub responded_at: Option<String>,
+    pub responded_on_time: Option<bool>,
+    pub resolved_at: Option<String>,
+    pub answer: Option<String>,
+    pub callback_at: Option<String>,
+    pub callback_resolved: Option<bool>,
+    pub callback_satisfied: Option<bool>,
+    pub reopened: bool,
+    pub merged_into: Option<String>,
+    pub proactive_task: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+    /// The complainant agreed to publish it (personal data removed) on the open feed.
+    pub public: bool,
+    /// Its identifier on the open feed (Open311 `service_request_id`): random, so that the
+    /// sequential complaint numbers cannot be walked.
+    pub public_id: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handling: one action on a complaint, decided from what was read
+// ---------------------------------------------------------------------------------------------
+
+/// In which capacities the caller may act on this complaint, as the one access decision found.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Capacities {
+    /// The department it is with (and not returned by it).
+    pub department: bool,
+    /// The hotline's coordination (dispatch, extensions, merges, callbacks).
+    pub operator: bool,
+    /// The complainant (answers the callback).
+    pub complainant: bool,
+}
+
+/// What the caller wrote or chose, already trimmed and cut to length (empty is `None`).
+#[derive(Clone, Debug, Default)]
+pub struct ActInput {
+    pub department: Option<String>,
+    pub category: Option<String>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub answer: Option<String>,
+    pub days: Option<u32>,
+    pub approve: Option<bool>,
+    pub resolved: Option<bool>,
+    pub satisfied: Option<bool>,
+    pub into: Option<String>,
+}
+
+/// What an action needs besides the complaint and the input, read before deciding.
+pub struct ActContext<'a> {
+    pub now: DateTime<Utc>,
+    pub cal: &'a Calendar,
+    pub taxonomy: &'a Taxonomy,
+    pub rules: DeadlineRules,
+    /// Every department's name (dispatch checks the department exists and names it).
+    pub department_names: &'a HashMap<String, String>,
+    /// For a merge: the complaint named by `into`, if there is one.
+    pub merge_target: Option<&'a Complaint>,
+    /// Who acts, as the history shows them.
+    pub actor_name: &'a str,
+}
+
+/// Why an action is refused.
+#[derive(Clone, Debug)]
+pub enum ActRefusal {
+    /// May see the complaint but not do this (403).
+    Forbidden,
+    /// A field is missing or wrong (422).
+    Invalid(FieldError),
+    /// Not possible in the complaint's state, or no longer (409).
+    State { code: &'static str, zh: String, en: String, state: String },
+}
+
+/// A history entry on a complaint: who (display name), what, with which department, a note.
+pub type HistoryEntry = (String, String, Option<String>, Option<String>);
+
+/// The whole change an action makes.
+#[derive(Clone, Debug)]
+pub struct ActChange {
+    /// The complaint as it becomes.
+    pub complaint: Complaint,
+    /// The history note.
+    pub note: Option<String>,
+    /// The department the history entry names.
+    pub event_department: Option<String>,
+    /// For a merge: the complaint merged into, unchanged, with the entry its history gets.
+    pub also: Option<(Complaint, HistoryEntry)>,
+    /// The complainant is told of the answer (complaints filed with an account).
+    pub tell_complainant: bool,
+}
+
+/// The label of a stored status, for messages.
+pub fn status_label(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "pending" => ("待派单", "awaiting dispatch"),
+        "dispatched" => ("已派单", "dispatched"),
+        "responded" => ("办理中", "in progress"),
+        "resolved" => ("已答复待回访", "answered, awaiting callback"),
+        "closed" => ("已办结", "closed"),
+        "returned" => ("已退回待重派", "returned, awaiting re-dispatch"),
+        "merged" => ("已合并", "merged"),
+        _ => ("未知", "unknown"),
+    }
+}
+
+fn wrong_state(status: &str) -> ActRefusal {
+    let (zh, en) = status_label(status);
+    ActRefusal::State {
+        code: "action_not_allowed_in_state",
+        zh: format!("诉求当前状态为“{zh}”，不能执行此操作"),
+        en: format!("The complaint is {en}; this is not possible now"),
+        state: status.to_string(),
+    }
+}
+
+fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> ActRefusal {
+    ActRefusal::Invalid(FieldError::new(field, code, zh, en))
+}
+
+/// Decides one action on a complaint from what was read: the whole change, or why not. Pure.
+pub fn decide(
+    before: &Complaint,
+    action: ComplaintAction,
+    who: Capacities,
+    input: &ActInput,
+    ctx: &ActContext<'_>,
+) -> Result<ActChange, ActRefusal> {
+    use crate::platform::clock::{parse_time, time_text};
+    let status = ComplaintStatus::parse(&before.status).ok_or_else(|| wrong_state(&before.status))?;
+    let mut c = before.clone();
+    let now = ctx.now;
+    let now_s = time_text(now);
+    let rules = &ctx.rules;
+    let facts = StatusFacts {
+        extension_pending: c.extension_request.is_some(),
+        reopened: c.reopened,
+        resolved: false,
+    };
+    // The state the action leads to, by the one table (`next_status`).
+    let step = |facts: StatusFacts| next_status(status, action, facts).map_err(|s| wrong_state(s.as_str()));
+    let in_department = who.department && status != ComplaintStatus::Returned;
+    let allowed = match action {
+        ComplaintAction::Respond
+        | ComplaintAction::Resolve
+        | ComplaintAction::Return
+        | ComplaintAction::Extend => in_department,
+        ComplaintAction::DecideExtension | ComplaintAction::Dispatch | ComplaintAction::Merge => who.operator,
+        ComplaintAction::Callback => who.operator || who.complainant,
+    };
+    if !allowed {
+        return Err(ActRefusal::Forbidden);
+    }
+    let new_deadlines = |c: &mut Complaint| {
+        let category = c.category.as_deref().and_then(|x| ctx.taxonomy.category(x));
+        let (respond, resolve) = deadlines(rules, ctx.cal, category, now);
+        c.dispatched_at = now_s.clone();
+        c.respond_due = time_text(respond);
+        c.resolve_due = time_text(resolve);
+        c.responded_at = None;
+        c.responded_on_time = None;
+    };
+    let mut also = None;
+    let note: Option<String>;
+    match action {
+        ComplaintAction::Respond => {
+            c.status = step(facts)?.as_str().to_string();
+            c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
+            c.responded_at = Some(now_s.clone());
+            note = input.note.clone().or(Some("已签收，正在办理 / accepted, working on it".into()));
+        }
+        ComplaintAction::Resolve => {
+            let next = step(facts)?;
+            let Some(answer) = input.answer.clone() else {
+                return Err(invalid(
+                    "answer",
+                    "required",
+                    "请填写办理结果（答复诉求人的内容）",
+                    "Write the answer to the complainant",
+                ));
+            };
+            if c.responded_at.is_none() {
+                c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
+                c.responded_at = Some(now_s.clone());
+            }
+            c.status = next.as_str().to_string();
+            c.resolved_at = Some(now_s.clone());
+            c.answer = Some(answer.clone());
+            note = Some(answer);
+        }
+        ComplaintAction::Return => {
+            let next = step(facts)?;
+            let Some(reason) = input.reason.clone() else {
+                return Err(invalid(
+                    "reason",
+                    "required",
+                    "请说明退回理由（为何不属本单位职责）",
+                    "Say why this is not your department's duty",
+                ));
+            };
+            let dispatched = parse_time(&c.dispatched_at).unwrap_or(now);
+            let days = ctx.cal.working_days_between(beijing_date(dispatched), beijing_date(now));
+            if days > i64::from(rules.return_working_days) {
+                return Err(ActRefusal::State {
+                    code: "return_window_passed",
+                    zh: format!(
+                        "派单已超过{}个工作日，不能再退回，请办理或申请延期",
+                        rules.return_working_days
+                    ),
+                    en: format!(
+                        "More than {} working days since dispatch: it can no longer be returned; handle it or ask for an extension",
+                        rules.return_working_days
+                    ),
+                    state: c.status.clone(),
+                });
+            }
+            if let Some(d) = &c.department
+                && !c.returned_by.contains(d)
+            {
+                c.returned_by.push(d.clone());
+            }
+            c.status = next.as_str().to_string();
+            note = Some(reason);
+        }
+        ComplaintAction::Extend => {
+            step(facts)?;
+            let left = rules.max_extension_days.saturating_sub(c.extension_days.max(0) as u32);
+            let days = input.days.unwrap_or(0);
+            if days == 0 || days > left {
+                return Err(invalid(
+                    "days",
+                    "out_of_range",
+                    format!("延期天数应为1至{left}个工作日（累计不超过{}个）", rules.max_extension_days),
+                    format!("Ask for 1 to {left} working days (at most {} in all)", rules.max_extension_days),
+                ));
+            }
+            let Some(reason) = input.reason.clone() else {
+                return Err(invalid("reason", "required", "请说明延期理由", "Say why more time is needed"));
+            };
+            c.extension_request = Some(i64::from(days));
+            c.extension_reason = Some(reason.clone());
+            note = Some(format!("申请延期{days}个工作日：{reason} / asks for {days} more working days"));
+        }
+        ComplaintAction::DecideExtension => {
+            step(facts)?;
+            let Some(days) = c.extension_request else { return Err(wrong_state(&c.status)) };
+            let Some(approve) = input.approve else {
+                return Err(invalid(
+                    "approve",
+                    "required",
+                    "请选择同意或不同意延期",
+                    "Say whether the extension is approved",
+                ));
+            };
+            if approve {
+                let due = parse_time(&c.resolve_due).unwrap_or(now);
+                c.resolve_due = time_text(end_of_working_days(ctx.cal, due, days as u32));
+                c.extension_days += days;
+            }
+            c.extension_request = None;
+            note = Some(if approve {
+                format!("同意延期{days}个工作日 / extension of {days} working days approved")
+            } else {
+                format!(
+                    "不同意延期 / extension refused{}",
+                    input.reason.as_deref().map(|r| format!("：{r}")).unwrap_or_default()
+                )
+            });
+        }
+        ComplaintAction::Dispatch => {
+            let next = step(facts)?;
+            if let Some(code) = &input.category {
+                if ctx.taxonomy.category(code).is_none() {
+                    return Err(invalid(
+                        "category",
+                        "unknown_category",
+                        format!("诉求分类“{code}”不存在"),
+                        format!("No complaint category {code}"),
+                    ));
+                }
+                c.category = Some(code.clone());
+            }
+            let department = match &input.department {
+                Some(d) => d.clone(),
+                None => c
+                    .category
+                    .as_deref()
+                    .and_then(|cat| ctx.taxonomy.department_for(cat, c.district.as_deref()))
+                    .ok_or_else(|| {
+                        invalid("department", "required", "请选择承办部门", "Choose the department")
+                    })?,
+            };
+            let Some(name) = ctx.department_names.get(&department) else {
+                return Err(invalid(
+                    "department",
+                    "unknown_department",
+                    format!("部门“{department}”不存在"),
+                    format!("No department {department}"),
+                ));
+            };
+            if c.department.as_deref() == Some(department.as_str()) && status.is_with_department() {
+                return Err(invalid(
+                    "department",
+                    "same_department",
+                    "诉求已在该部门办理",
+                    "The complaint is already with this department",
+                ));
+            }
+            c.department = Some(department.clone());
+            c.status = next.as_str().to_string();
+            c.routed_by = "operator".into();
+            new_deadlines(&mut c);
+            note = Some(format!(
+                "派至{name}{}",
+                input.reason.as_deref().map(|r| format!("：{r}")).unwrap_or_default()
+            ));
+        }
+        ComplaintAction::Callback => {
+            if status != ComplaintStatus::Resolved {
+                return Err(wrong_state(&c.status));
+            }
+            let (Some(resolved), Some(satisfied)) = (input.resolved, input.satisfied) else {
+                let field = if input.resolved.is_none() { "resolved" } else { "satisfied" };
+                return Err(invalid(
+                    field,
+                    "required",
+                    "请回答问题是否解决、是否满意",
+                    "Say whether it was resolved and whether you are satisfied",
+                ));
+            };
+            c.callback_at = Some(now_s.clone());
+            c.callback_resolved = Some(resolved);
+            c.callback_satisfied = Some(satisfied);
+            let verdict = format!(
+                "{}、{} / {}, {}",
+                if resolved { "已解决" } else { "未解决" },
+                if satisfied { "满意" } else { "不满意" },
+                if resolved { "resolved" } else { "not resolved" },
+                if satisfied { "satisfied" } else { "not satisfied" }
+            );
+            let next = step(StatusFacts { resolved, ..facts })?;
+            c.status = next.as_str().to_string();
+            if next == ComplaintStatus::Dispatched {
+                // 重办: once, back to the same department with a fresh deadline.
+                c.reopened = true;
+                new_deadlines(&mut c);
+                note = Some(format!("回访：{verdict}；转原部门重办 / reopened for the department"));
+            } else {
+                note = Some(format!("回访：{verdict}；办结 / closed"));
+            }
+        }
+        ComplaintAction::Merge => {
+            let next = step(facts)?;
+            if input.into.is_none() {
+                return Err(invalid(
+                    "into",
+                    "required",
+                    "请填写要合并到的诉求编号",
+                    "Give the number of the complaint to merge into",
+                ));
+            }
+            let open = |t: &&Complaint| t.id != c.id && !matches!(t.status.as_str(), "closed" | "merged");
+            let Some(target) = ctx.merge_target.filter(open) else {
+                return Err(invalid(
+                    "into",
+                    "unknown_complaint",
+                    "要合并到的诉求不存在或已办结",
+                    "No open complaint with that number",
+                ));
+            };
+            c.status = next.as_str().to_string();
+            c.merged_into = Some(target.id.clone());
+            note = Some(format!("与{}为重复诉求，合并办理 / merged into {}", target.id, target.id));
+            also = Some((
+                target.clone(),
+                (
+                    ctx.actor_name.to_string(),
+                    "duplicate_merged".to_string(),
+                    target.department.clone(),
+                    Some(format!("合并重复诉求 {} / merged duplicate {}", c.id, c.id)),
+                ),
+            ));
+        }
+    }
+    let event_department =
+        if action == ComplaintAction::Dispatch { c.department.clone() } else { before.department.clone() };
+    let tell_complainant = action == ComplaintAction::Resolve && c.complainant_id.is_some();
+    Ok(ActChange { complaint: c, note, event_department, also, tell_complainant })
+}
+
 /// A complaint's identifier on the open feed: 64 random bits, hex.
 pub fn new_public_id() -> String {
     crate::platform::tokens::random_hex(8)
@@ -1286,5 +1714,194 @@ mod tests {
         for a in ComplaintAction::ALL {
             assert_eq!(ComplaintAction::parse(a.as_str()), Some(a));
         }
+    }
+
+    fn complaint(status: &str) -> Complaint {
+        Complaint {
+            id: "C1".into(),
+            source: "web".into(),
+            category: Some("city.sanitation".into()),
+            department: Some("JN-CGJ".into()),
+            district: None,
+            description: "路灯不亮".into(),
+            address: None,
+            lat: None,
+            lon: None,
+            photos: Vec::new(),
+            complainant_id: Some("p1".into()),
+            complainant_name: None,
+            complainant_phone: None,
+            open311_client: None,
+            status: status.into(),
+            routed_by: "rule".into(),
+            confidence: None,
+            returned_by: Vec::new(),
+            dispatched_at: "2026-12-07T01:00:00.000000Z".into(),
+            respond_due: "2026-12-08T15:59:59.000000Z".into(),
+            resolve_due: "2026-12-14T15:59:59.000000Z".into(),
+            extension_days: 0,
+            extension_request: None,
+            extension_reason: None,
+            responded_at: None,
+            responded_on_time: None,
+            resolved_at: None,
+            answer: None,
+            callback_at: None,
+            callback_resolved: None,
+            callback_satisfied: None,
+            reopened: false,
+            merged_into: None,
+            proactive_task: None,
+            created_at: "2026-12-07T01:00:00.000000Z".into(),
+            updated_at: "2026-12-07T01:00:00.000000Z".into(),
+            version: 1,
+            public: false,
+            public_id: "ab".into(),
+        }
+    }
+
+    const DEPARTMENT: Capacities = Capacities { department: true, operator: false, complainant: false };
+    const OPERATOR: Capacities = Capacities { department: false, operator: true, complainant: false };
+    const COMPLAINANT: Capacities = Capacities { department: false, operator: false, complainant: true };
+
+    fn run(
+        c: &Complaint,
+        action: ComplaintAction,
+        who: Capacities,
+        input: &ActInput,
+        now: &str,
+    ) -> Result<ActChange, ActRefusal> {
+        let (cal, taxonomy) = (cal(), taxonomy());
+        let names: HashMap<String, String> = [("JN-CGJ", "城管局"), ("JN-ZJ", "住建局")]
+            .into_iter()
+            .map(|(a, b)| (a.into(), b.into()))
+            .collect();
+        let target =
+            Complaint { id: "C2".into(), department: Some("JN-ZJ".into()), ..complaint("dispatched") };
+        let ctx = ActContext {
+            now: at(now),
+            cal: &cal,
+            taxonomy: &taxonomy,
+            rules: DeadlineRules::default(),
+            department_names: &names,
+            merge_target: Some(&target),
+            actor_name: "王五",
+        };
+        decide(c, action, who, input, &ctx)
+    }
+
+    fn field_of(r: Result<ActChange, ActRefusal>) -> String {
+        match r {
+            Err(ActRefusal::Invalid(e)) => e.field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_action_is_decided_whole() {
+        use ComplaintAction as A;
+        let monday = "2026-12-07T02:00:00Z";
+        // The department signs for it on time and answers it; the complainant is told.
+        let responded = run(&complaint("dispatched"), A::Respond, DEPARTMENT, &ActInput::default(), monday)
+            .expect("respond")
+            .complaint;
+        assert_eq!(responded.status, "responded");
+        assert_eq!(responded.responded_on_time, Some(true));
+        let answer = ActInput { answer: Some("已修复".into()), ..ActInput::default() };
+        let resolved = run(&responded, A::Resolve, DEPARTMENT, &answer, monday).expect("resolve");
+        assert_eq!(resolved.complaint.status, "resolved");
+        assert!(resolved.tell_complainant);
+        // Not satisfied, once: back to the same department with fresh deadlines.
+        let unhappy = ActInput { resolved: Some(false), satisfied: Some(false), ..ActInput::default() };
+        let later = "2026-12-09T02:00:00Z";
+        let reopened = run(&resolved.complaint, A::Callback, COMPLAINANT, &unhappy, later).expect("callback");
+        assert_eq!(reopened.complaint.status, "dispatched");
+        assert!(reopened.complaint.reopened);
+        assert!(reopened.complaint.respond_due > resolved.complaint.respond_due);
+        assert_eq!(reopened.complaint.responded_at, None);
+        // The second time it closes.
+        let again = Complaint { status: "resolved".into(), ..reopened.complaint };
+        let closed = run(&again, A::Callback, OPERATOR, &unhappy, later).expect("closes");
+        assert_eq!(closed.complaint.status, "closed");
+        assert!(!closed.tell_complainant);
+    }
+
+    #[test]
+    fn capacities_and_fields_are_checked() {
+        use ComplaintAction as A;
+        let monday = "2026-12-07T02:00:00Z";
+        let none = ActInput::default();
+        let c = complaint("dispatched");
+        assert!(matches!(run(&c, A::Respond, OPERATOR, &none, monday), Err(ActRefusal::Forbidden)));
+        assert!(matches!(run(&c, A::Dispatch, DEPARTMENT, &none, monday), Err(ActRefusal::Forbidden)));
+        assert!(matches!(run(&c, A::Callback, DEPARTMENT, &none, monday), Err(ActRefusal::Forbidden)));
+        // A returned complaint is no longer the department's to handle.
+        let returned = complaint("returned");
+        assert!(matches!(run(&returned, A::Resolve, DEPARTMENT, &none, monday), Err(ActRefusal::Forbidden)));
+        assert_eq!(field_of(run(&c, A::Resolve, DEPARTMENT, &none, monday)), "answer");
+        assert_eq!(field_of(run(&c, A::Return, DEPARTMENT, &none, monday)), "reason");
+        assert_eq!(field_of(run(&c, A::Extend, DEPARTMENT, &none, monday)), "days");
+        let too_many = ActInput { days: Some(11), reason: Some("x".into()), ..ActInput::default() };
+        assert_eq!(field_of(run(&c, A::Extend, DEPARTMENT, &too_many, monday)), "days");
+        let unknown = ActInput { department: Some("NOPE".into()), ..ActInput::default() };
+        assert_eq!(field_of(run(&c, A::Dispatch, OPERATOR, &unknown, monday)), "department");
+        let same = ActInput { department: Some("JN-CGJ".into()), ..ActInput::default() };
+        assert_eq!(field_of(run(&c, A::Dispatch, OPERATOR, &same, monday)), "department");
+        assert_eq!(field_of(run(&c, A::Merge, OPERATOR, &none, monday)), "into");
+        assert!(matches!(
+            run(
+                &complaint("closed"),
+                A::Merge,
+                OPERATOR,
+                &ActInput { into: Some("C2".into()), ..none.clone() },
+                monday
+            ),
+            Err(ActRefusal::State { code: "action_not_allowed_in_state", .. })
+        ));
+    }
+
+    #[test]
+    fn returns_close_after_two_working_days_and_extensions_move_the_deadline() {
+        use ComplaintAction as A;
+        let reason = ActInput { reason: Some("不属本单位职责".into()), ..ActInput::default() };
+        let c = complaint("dispatched");
+        // Dispatched Monday 7 Dec; Wednesday is two working days on, Thursday three.
+        let ok = run(&c, A::Return, DEPARTMENT, &reason, "2026-12-09T02:00:00Z").expect("return");
+        assert_eq!(ok.complaint.status, "returned");
+        assert_eq!(ok.complaint.returned_by, vec!["JN-CGJ".to_string()]);
+        assert!(matches!(
+            run(&c, A::Return, DEPARTMENT, &reason, "2026-12-10T02:00:00Z"),
+            Err(ActRefusal::State { code: "return_window_passed", .. })
+        ));
+        let ask = ActInput { days: Some(3), reason: Some("需协调".into()), ..ActInput::default() };
+        let asked = run(&c, A::Extend, DEPARTMENT, &ask, "2026-12-08T02:00:00Z").expect("extend").complaint;
+        assert_eq!(asked.extension_request, Some(3));
+        let yes = ActInput { approve: Some(true), ..ActInput::default() };
+        let granted =
+            run(&asked, A::DecideExtension, OPERATOR, &yes, "2026-12-08T03:00:00Z").expect("granted");
+        // Due Monday 14 Dec, three working days more: Thursday 17 Dec.
+        assert_eq!(granted.complaint.resolve_due, "2026-12-17T15:59:59.000000Z");
+        assert_eq!(granted.complaint.extension_days, 3);
+        assert_eq!(granted.complaint.extension_request, None);
+    }
+
+    #[test]
+    fn a_merge_names_both_complaints() {
+        let into = ActInput { into: Some("C2".into()), ..ActInput::default() };
+        let merged =
+            run(&complaint("dispatched"), ComplaintAction::Merge, OPERATOR, &into, "2026-12-07T02:00:00Z")
+                .expect("merge");
+        assert_eq!(merged.complaint.status, "merged");
+        assert_eq!(merged.complaint.merged_into.as_deref(), Some("C2"));
+        let (target, (actor, action, department, note)) = merged.also.expect("the target's history");
+        assert_eq!((target.id.as_str(), actor.as_str(), action.as_str()), ("C2", "王五", "duplicate_merged"));
+        assert_eq!(department.as_deref(), Some("JN-ZJ"));
+        assert!(note.unwrap_or_default().contains("C1"));
+        // Into itself: refused.
+        let me = Complaint { id: "C2".into(), ..complaint("dispatched") };
+        assert_eq!(
+            field_of(run(&me, ComplaintAction::Merge, OPERATOR, &into, "2026-12-07T02:00:00Z")),
+            "into"
+        );
     }
 }

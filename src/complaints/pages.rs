@@ -259,9 +259,12 @@ pub async fn file(
             if bytes.is_empty() {
                 continue;
             }
-            match crate::cases::intake::check_file(&file_name, &bytes) {
-                Ok(kind @ (crate::cases::intake::FileKind::Png | crate::cases::intake::FileKind::Jpeg)) => {
-                    let hash = crate::cases::store::put_upload(
+            match crate::platform::uploads::check_file(&file_name, &bytes) {
+                Ok(
+                    kind @ (crate::platform::uploads::FileKind::Png
+                    | crate::platform::uploads::FileKind::Jpeg),
+                ) => {
+                    let hash = crate::platform::uploads::put_upload(
                         &state.db,
                         bytes.to_vec(),
                         kind.content_type(),

@@ -173,12 +173,7 @@ impl ComplaintView {
 }
 
 pub async fn department_names(db: &Db) -> ApiResult<HashMap<String, String>> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT code, name FROM departments")
-        .fetch_all(db.reader())
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
-    Ok(rows.iter().filter_map(|r| Some((r.try_get("code").ok()?, r.try_get("name").ok()?))).collect())
+    Ok(crate::platform::directory::department_names(db).await?.into_iter().collect())
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -377,7 +372,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         errors.push(FieldError::new("photos", "too_many", "最多上传6张照片", "At most 6 photos"));
     }
     for (i, p) in req.photos.iter().enumerate() {
-        let known = crate::cases::store::upload_meta(&state.db, p).await?;
+        let known = crate::platform::uploads::upload_meta(&state.db, p).await?;
         if !known.is_some_and(|(_, t)| t.starts_with("image/")) {
             errors.push(FieldError::new(
                 &format!("photos[{i}]"),
@@ -647,23 +642,14 @@ fn text(v: &Option<String>, max: usize) -> Option<String> {
 fn wrong_state(status: &str) -> ApiError {
     ApiError::StateConflict {
         code: "action_not_allowed_in_state",
-        zh: format!("诉求当前状态为“{}”，不能执行此操作", status_label(status).0),
-        en: format!("The complaint is {}; this is not possible now", status_label(status).1),
+        zh: format!("当前状态为“{}”，不能执行此操作", status_label(status).0),
+        en: format!("It is {}; this is not possible now", status_label(status).1),
         state: status.to_string(),
     }
 }
 
 pub fn status_label(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "pending" => ("待派单", "awaiting dispatch"),
-        "dispatched" => ("已派单", "dispatched"),
-        "responded" => ("办理中", "in progress"),
-        "resolved" => ("已答复待回访", "answered, awaiting callback"),
-        "closed" => ("已办结", "closed"),
-        "returned" => ("已退回待重派", "returned, awaiting re-dispatch"),
-        "merged" => ("已合并", "merged"),
-        _ => ("未知", "unknown"),
-    }
+    domain::status_label(status)
 }
 
 /// One action on a complaint: `respond`, `resolve`, `return`, `extend` (the department);
@@ -678,319 +664,58 @@ pub async fn act(
 ) -> ApiResult<ComplaintView> {
     let user = caller.require_user()?.to_string();
     let before = readable(state, caller, id).await?.complaint;
-    let mut c = before.clone();
+    let Some(action) = domain::ComplaintAction::parse(action) else { return Err(ApiError::NotFound) };
     let actor_name = caller.name.clone().unwrap_or_else(|| user.clone());
-    let now = state.clock().now();
-    let now_s = time_text(now);
-    let cal = state.calendar().await;
-    let taxonomy = state.complaints.taxonomy();
-    let Some(act) = domain::ComplaintAction::parse(action) else { return Err(ApiError::NotFound) };
-    let status = domain::ComplaintStatus::parse(&c.status)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("complaint {id} has status {:?}", c.status)))?;
-    // The state the action leads to, by the one table (`domain::next_status`).
-    let step = |facts: domain::StatusFacts| {
-        domain::next_status(status, act, facts)
-            .map(|s| s.as_str().to_string())
-            .map_err(|s| wrong_state(s.as_str()))
-    };
-    let facts = domain::StatusFacts {
-        extension_pending: c.extension_request.is_some(),
-        reopened: c.reopened,
-        resolved: false,
-    };
     // Who may do what is decided once, in `authz`: the department handles (`Update` by staff),
     // the hotline coordinates (`Dispatch`), the complainant answers (`Update` by the person).
-    let allows = |action| decide(&caller.actor, action, &resource(&c)) == Decision::Allow;
+    let allows = |a| decide(&caller.actor, a, &resource(&before)) == Decision::Allow;
     let staff = matches!(caller.actor, Actor::Staff { .. });
-    let in_department = staff && allows(Action::Update) && status != domain::ComplaintStatus::Returned;
-    let operator = allows(Action::Dispatch);
-    let is_complainant = !staff && allows(Action::Update);
-    let mut also = None;
-    let event_department = c.department.clone();
-    let note: Option<String>;
-    match act {
-        domain::ComplaintAction::Respond => {
-            if !in_department {
-                return Err(ApiError::Forbidden);
-            }
-            c.status = step(facts)?;
-            c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
-            c.responded_at = Some(now_s.clone());
-            note = text(&req.note, 1000).or(Some("已签收，正在办理 / accepted, working on it".into()));
-        }
-        domain::ComplaintAction::Resolve => {
-            if !in_department {
-                return Err(ApiError::Forbidden);
-            }
-            let next = step(facts)?;
-            let Some(answer) = text(&req.answer, 4000) else {
-                return Err(ApiError::invalid(
-                    "answer",
-                    "required",
-                    "请填写办理结果（答复诉求人的内容）",
-                    "Write the answer to the complainant",
-                ));
-            };
-            if c.responded_at.is_none() {
-                c.responded_on_time = Some(parse_time(&c.respond_due).is_none_or(|d| now <= d));
-                c.responded_at = Some(now_s.clone());
-            }
-            c.status = next;
-            c.resolved_at = Some(now_s.clone());
-            c.answer = Some(answer.clone());
-            note = Some(answer);
-        }
-        domain::ComplaintAction::Return => {
-            if !in_department {
-                return Err(ApiError::Forbidden);
-            }
-            let next = step(facts)?;
-            let Some(reason) = text(&req.reason, 1000) else {
-                return Err(ApiError::invalid(
-                    "reason",
-                    "required",
-                    "请说明退回理由（为何不属本单位职责）",
-                    "Say why this is not your department's duty",
-                ));
-            };
-            let dispatched = parse_time(&c.dispatched_at).unwrap_or(now);
-            if cal.working_days_between(
-                crate::platform::clock::beijing_date(dispatched),
-                crate::platform::clock::beijing_date(now),
-            ) > i64::from(rules().return_working_days)
-            {
-                return Err(ApiError::StateConflict {
-                    code: "return_window_passed",
-                    zh: format!(
-                        "派单已超过{}个工作日，不能再退回，请办理或申请延期",
-                        rules().return_working_days
-                    ),
-                    en: format!(
-                        "More than {} working days since dispatch: it can no longer be returned; handle it or ask for an extension",
-                        rules().return_working_days
-                    ),
-                    state: c.status.clone(),
-                });
-            }
-            if let Some(d) = &c.department
-                && !c.returned_by.contains(d)
-            {
-                c.returned_by.push(d.clone());
-            }
-            c.status = next;
-            note = Some(reason);
-        }
-        domain::ComplaintAction::Extend => {
-            if !in_department {
-                return Err(ApiError::Forbidden);
-            }
-            step(facts)?;
-            let left = rules().max_extension_days.saturating_sub(c.extension_days.max(0) as u32);
-            let days = req.days.unwrap_or(0);
-            if days == 0 || days > left {
-                return Err(ApiError::invalid(
-                    "days",
-                    "out_of_range",
-                    format!("延期天数应为1至{left}个工作日（累计不超过{}个）", rules().max_extension_days),
-                    format!(
-                        "Ask for 1 to {left} working days (at most {} in all)",
-                        rules().max_extension_days
-                    ),
-                ));
-            }
-            let Some(reason) = text(&req.reason, 1000) else {
-                return Err(ApiError::invalid(
-                    "reason",
-                    "required",
-                    "请说明延期理由",
-                    "Say why more time is needed",
-                ));
-            };
-            c.extension_request = Some(i64::from(days));
-            c.extension_reason = Some(reason.clone());
-            note = Some(format!("申请延期{days}个工作日：{reason} / asks for {days} more working days"));
-        }
-        domain::ComplaintAction::DecideExtension => {
-            if !operator {
-                return Err(ApiError::Forbidden);
-            }
-            step(facts)?;
-            let Some(days) = c.extension_request else { return Err(wrong_state(&c.status)) };
-            let Some(approve) = req.approve else {
-                return Err(ApiError::invalid(
-                    "approve",
-                    "required",
-                    "请选择同意或不同意延期",
-                    "Say whether the extension is approved",
-                ));
-            };
-            if approve {
-                let due = parse_time(&c.resolve_due).unwrap_or(now);
-                c.resolve_due = time_text(domain::end_of_working_days(&cal, due, days as u32));
-                c.extension_days += days;
-            }
-            c.extension_request = None;
-            note = Some(if approve {
-                format!("同意延期{days}个工作日 / extension of {days} working days approved")
-            } else {
-                format!(
-                    "不同意延期 / extension refused{}",
-                    text(&req.reason, 500).map(|r| format!("：{r}")).unwrap_or_default()
-                )
-            });
-        }
-        domain::ComplaintAction::Dispatch => {
-            if !operator {
-                return Err(ApiError::Forbidden);
-            }
-            let next = step(facts)?;
-            if let Some(code) = text(&req.category, 100) {
-                if taxonomy.category(&code).is_none() {
-                    return Err(ApiError::invalid(
-                        "category",
-                        "unknown_category",
-                        format!("诉求分类“{code}”不存在"),
-                        format!("No complaint category {code}"),
-                    ));
-                }
-                c.category = Some(code);
-            }
-            let names = department_names(&state.db).await?;
-            let department = match text(&req.department, 50) {
-                Some(d) => d,
-                None => c
-                    .category
-                    .as_deref()
-                    .and_then(|cat| taxonomy.department_for(cat, c.district.as_deref()))
-                    .ok_or_else(|| {
-                        ApiError::invalid("department", "required", "请选择承办部门", "Choose the department")
-                    })?,
-            };
-            if !names.contains_key(&department) {
-                return Err(ApiError::invalid(
-                    "department",
-                    "unknown_department",
-                    format!("部门“{department}”不存在"),
-                    format!("No department {department}"),
-                ));
-            }
-            if c.department.as_deref() == Some(department.as_str()) && status.is_with_department() {
-                return Err(ApiError::invalid(
-                    "department",
-                    "same_department",
-                    "诉求已在该部门办理",
-                    "The complaint is already with this department",
-                ));
-            }
-            let (respond, resolve) = domain::deadlines(
-                &rules(),
-                &cal,
-                c.category.as_deref().and_then(|x| taxonomy.category(x)),
-                now,
-            );
-            c.department = Some(department.clone());
-            c.status = next;
-            c.routed_by = "operator".into();
-            c.dispatched_at = now_s.clone();
-            c.respond_due = time_text(respond);
-            c.resolve_due = time_text(resolve);
-            c.responded_at = None;
-            c.responded_on_time = None;
-            note = Some(format!(
-                "派至{}{}",
-                names.get(&department).cloned().unwrap_or(department),
-                text(&req.reason, 500).map(|r| format!("：{r}")).unwrap_or_default()
-            ));
-        }
-        domain::ComplaintAction::Callback => {
-            if !(operator || is_complainant) {
-                return Err(ApiError::Forbidden);
-            }
-            if status != domain::ComplaintStatus::Resolved {
-                return Err(wrong_state(&c.status));
-            }
-            let (Some(resolved), Some(satisfied)) = (req.resolved, req.satisfied) else {
-                let field = if req.resolved.is_none() { "resolved" } else { "satisfied" };
-                return Err(ApiError::invalid(
-                    field,
-                    "required",
-                    "请回答问题是否解决、是否满意",
-                    "Say whether it was resolved and whether you are satisfied",
-                ));
-            };
-            c.callback_at = Some(now_s.clone());
-            c.callback_resolved = Some(resolved);
-            c.callback_satisfied = Some(satisfied);
-            let verdict = format!(
-                "{}、{} / {}, {}",
-                if resolved { "已解决" } else { "未解决" },
-                if satisfied { "满意" } else { "不满意" },
-                if resolved { "resolved" } else { "not resolved" },
-                if satisfied { "satisfied" } else { "not satisfied" }
-            );
-            let next = step(domain::StatusFacts { resolved, ..facts })?;
-            if next == domain::ComplaintStatus::Dispatched.as_str() {
-                // 重办: once, back to the same department with a fresh deadline.
-                c.reopened = true;
-                c.status = next;
-                c.dispatched_at = now_s.clone();
-                let (respond, resolve) = domain::deadlines(
-                    &rules(),
-                    &cal,
-                    c.category.as_deref().and_then(|x| taxonomy.category(x)),
-                    now,
-                );
-                c.respond_due = time_text(respond);
-                c.resolve_due = time_text(resolve);
-                c.responded_at = None;
-                c.responded_on_time = None;
-                note = Some(format!("回访：{verdict}；转原部门重办 / reopened for the department"));
-            } else {
-                c.status = next;
-                note = Some(format!("回访：{verdict}；办结 / closed"));
-            }
-        }
-        domain::ComplaintAction::Merge => {
-            if !operator {
-                return Err(ApiError::Forbidden);
-            }
-            let next = step(facts)?;
-            let Some(into) = text(&req.into, 40) else {
-                return Err(ApiError::invalid(
-                    "into",
-                    "required",
-                    "请填写要合并到的诉求编号",
-                    "Give the number of the complaint to merge into",
-                ));
-            };
-            let target = store::get(&state.db, &into)
-                .await?
-                .filter(|t| t.id != c.id && !matches!(t.status.as_str(), "closed" | "merged"));
-            let Some(target) = target else {
-                return Err(ApiError::invalid(
-                    "into",
-                    "unknown_complaint",
-                    "要合并到的诉求不存在或已办结",
-                    "No open complaint with that number",
-                ));
-            };
-            c.status = next;
-            c.merged_into = Some(target.id.clone());
-            note = Some(format!("与{}为重复诉求，合并办理 / merged into {}", target.id, target.id));
-            also = Some((
-                target.clone(),
-                (
-                    actor_name.clone(),
-                    "duplicate_merged".to_string(),
-                    target.department.clone(),
-                    Some(format!("合并重复诉求 {} / merged duplicate {}", c.id, c.id)),
-                ),
-            ));
-        }
-    }
-    // The complainant hears of the answer, and of a reopening (重办), in the inbox.
-    let notify = match (&c.complainant_id, action, c.status.as_str()) {
-        (Some(user), "resolve", _) => Some((
+    let who = domain::Capacities {
+        department: staff && allows(Action::Update),
+        operator: allows(Action::Dispatch),
+        complainant: !staff && allows(Action::Update),
+    };
+    let input = domain::ActInput {
+        department: text(&req.department, 50),
+        category: text(&req.category, 100),
+        reason: text(&req.reason, 1000),
+        note: text(&req.note, 1000),
+        answer: text(&req.answer, 4000),
+        days: req.days,
+        approve: req.approve,
+        resolved: req.resolved,
+        satisfied: req.satisfied,
+        into: text(&req.into, 40),
+    };
+    // What the decision reads besides the complaint: names for a dispatch, the target of a merge.
+    let names = match action {
+        domain::ComplaintAction::Dispatch => department_names(&state.db).await?,
+        _ => HashMap::new(),
+    };
+    let merge_target = match (&input.into, action) {
+        (Some(into), domain::ComplaintAction::Merge) => store::get(&state.db, into).await?,
+        _ => None,
+    };
+    let cal = state.calendar().await;
+    let taxonomy = state.complaints.taxonomy();
+    let ctx = domain::ActContext {
+        now: state.clock().now(),
+        cal: &cal,
+        taxonomy: &taxonomy,
+        rules: rules(),
+        department_names: &names,
+        merge_target: merge_target.as_ref(),
+        actor_name: &actor_name,
+    };
+    let change = domain::decide(&before, action, who, &input, &ctx).map_err(|refusal| match refusal {
+        domain::ActRefusal::Forbidden => ApiError::Forbidden,
+        domain::ActRefusal::Invalid(e) => ApiError::Validation(vec![e]),
+        domain::ActRefusal::State { code, zh, en, state } => ApiError::StateConflict { code, zh, en, state },
+    })?;
+    let domain::ActChange { complaint: c, note, event_department, also, tell_complainant } = change;
+    // The complainant hears of the answer in the inbox.
+    let notify = match (&c.complainant_id, tell_complainant) {
+        (Some(user), true) => Some((
             user.clone(),
             crate::platform::notifications::Message {
                 title_zh: format!("您的诉求 {} 已办理", c.id),
@@ -1012,12 +737,7 @@ pub async fn act(
         Save {
             expected_version: req.version.unwrap_or(before.version),
             actor_id: user.clone(),
-            event: (
-                actor_name,
-                action.to_string(),
-                if action == "dispatch" { c.department.clone() } else { event_department },
-                note,
-            ),
+            event: (actor_name, action.as_str().to_string(), event_department, note),
             complaint: c,
             also,
             notify,
@@ -1103,11 +823,9 @@ pub fn period(
     Ok((from, to))
 }
 
+/// The stored time text of the start of a day in Beijing (periods of days are `[start, next start)`).
 pub fn day_start_utc(d: chrono::NaiveDate) -> String {
-    time_text(
-        crate::platform::clock::end_of_beijing_day(d - chrono::Duration::days(1))
-            + chrono::Duration::seconds(1),
-    )
+    time_text(crate::platform::clock::start_of_beijing_day(d))
 }
 
 /// The three rates per department for complaints received in the period.
@@ -1233,7 +951,7 @@ pub async fn scan_clusters(state: &AppState) -> ApiResult<Vec<ProactiveTask>> {
         .map(|cluster| {
             let district = district_at(state, cluster.lat, cluster.lon);
             domain::FoundCluster {
-                new_id: crate::licences::service::uuid_v4(),
+                new_id: crate::platform::tokens::uuid_v4(),
                 department: taxonomy
                     .department_for(&cluster.category, district.as_deref())
                     .unwrap_or_default(),

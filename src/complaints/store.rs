@@ -7,61 +7,7 @@ use super::domain::{FoundCluster, TaskChange};
 use crate::audit::{self, NewEntry};
 use crate::store::{Db, LockTable, Row, StoreError, StoreResult, Tx, lock_row, query};
 
-/// A complaint as stored (the complainant's phone is never shown to the public or Open311).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Complaint {
-    pub id: String,
-    /// `hotline`, `web`, `app` or `open311`.
-    pub source: String,
-    pub category: Option<String>,
-    pub department: Option<String>,
-    pub district: Option<String>,
-    pub description: String,
-    pub address: Option<String>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    /// Upload hashes of the photos (see `/api/v1/complaints/{id}/photos/{n}`).
-    pub photos: Vec<String>,
-    #[serde(skip)]
-    pub complainant_id: Option<String>,
-    pub complainant_name: Option<String>,
-    pub complainant_phone: Option<String>,
-    #[serde(skip)]
-    pub open311_client: Option<String>,
-    /// `pending` (awaiting dispatch), `dispatched`, `responded`, `resolved`, `closed`,
-    /// `returned` (by a department, awaiting re-dispatch) or `merged`.
-    pub status: String,
-    /// `rule`, `classifier` or `operator`.
-    pub routed_by: String,
-    pub confidence: Option<f64>,
-    /// Departments that returned it as not theirs.
-    pub returned_by: Vec<String>,
-    pub dispatched_at: String,
-    pub respond_due: String,
-    pub resolve_due: String,
-    pub extension_days: i64,
-    /// Working days asked for and not yet decided.
-    pub extension_request: Option<i64>,
-    pub extension_reason: Option<String>,
-    pub responded_at: Option<String>,
-    pub responded_on_time: Option<bool>,
-    pub resolved_at: Option<String>,
-    pub answer: Option<String>,
-    pub callback_at: Option<String>,
-    pub callback_resolved: Option<bool>,
-    pub callback_satisfied: Option<bool>,
-    pub reopened: bool,
-    pub merged_into: Option<String>,
-    pub proactive_task: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: i64,
-    /// The complainant agreed to publish it (personal data removed) on the open feed.
-    pub public: bool,
-    /// Its identifier on the open feed (Open311 `service_request_id`): random, so that the
-    /// sequential complaint numbers cannot be walked.
-    pub public_id: String,
-}
+pub use super::domain::Complaint;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Event {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
@@ -148,7 +149,7 @@ pub enum TokenError {
 pub fn check_token(secret: &[u8], token: &str, today: chrono::NaiveDate) -> Result<String, TokenError> {
     let (payload, given) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
     let (case, until) = payload.rsplit_once('.').ok_or(TokenError::Malformed)?;
-    let until = chrono::NaiveDate::parse_from_str(until, "%Y%m%d").map_err(|_| TokenError::Malformed)?;
+    let until = NaiveDate::parse_from_str(until, "%Y%m%d").map_err(|_| TokenError::Malformed)?;
     let expected = mac(secret, payload);
     // Compare in constant time.
     let same = expected.len() == given.len()
@@ -172,45 +173,296 @@ pub fn check_token(secret: &[u8], token: &str, today: chrono::NaiveDate) -> Resu
 /// → closed after the revisit (回访), or back to assigned once if the rater is not satisfied.
 /// From assigned or verified the department may appeal (申诉); a supervisor upholds it
 /// (excluded from statistics) or rejects it (back where it was).
-pub fn next_status(
-    status: &str,
-    action: &str,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopStatus {
+    Assigned,
+    Verified,
+    Rectified,
+    Closed,
+    Appealed,
+    Excluded,
+}
+
+impl LoopStatus {
+    pub const ALL: [LoopStatus; 6] = [
+        LoopStatus::Assigned,
+        LoopStatus::Verified,
+        LoopStatus::Rectified,
+        LoopStatus::Closed,
+        LoopStatus::Appealed,
+        LoopStatus::Excluded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopStatus::Assigned => "assigned",
+            LoopStatus::Verified => "verified",
+            LoopStatus::Rectified => "rectified",
+            LoopStatus::Closed => "closed",
+            LoopStatus::Appealed => "appealed",
+            LoopStatus::Excluded => "excluded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LoopStatus> {
+        LoopStatus::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// (Chinese, English) for screens.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            LoopStatus::Assigned => ("待核实", "to verify"),
+            LoopStatus::Verified => ("待整改", "to rectify"),
+            LoopStatus::Rectified => ("待回访", "to revisit"),
+            LoopStatus::Closed => ("已办结", "closed"),
+            LoopStatus::Appealed => ("申诉中", "under appeal"),
+            LoopStatus::Excluded => ("申诉成立（不计入统计）", "appeal upheld (excluded)"),
+        }
+    }
+
+    /// The loop is over: nothing more is due from anyone.
+    pub fn is_final(self) -> bool {
+        matches!(self, LoopStatus::Closed | LoopStatus::Excluded)
+    }
+}
+
+/// A step of the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopAction {
+    /// 核实: the department records what checking found.
+    Verify,
+    /// 整改答复: the department answers the rater.
+    Rectify,
+    /// 回访: satisfied or not (the department records it, or the rater answers).
+    Revisit,
+    /// 申诉: the department says the review is malicious or mistaken.
+    Appeal,
+    /// A supervisor upholds or rejects the appeal.
+    DecideAppeal,
+}
+
+impl LoopAction {
+    pub const ALL: [LoopAction; 5] = [
+        LoopAction::Verify,
+        LoopAction::Rectify,
+        LoopAction::Revisit,
+        LoopAction::Appeal,
+        LoopAction::DecideAppeal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopAction::Verify => "verify",
+            LoopAction::Rectify => "rectify",
+            LoopAction::Revisit => "revisit",
+            LoopAction::Appeal => "appeal",
+            LoopAction::DecideAppeal => "decide_appeal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LoopAction> {
+        LoopAction::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A bad review's loop as stored.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Rectification {
+    pub rating_id: String,
+    pub department: String,
+    pub status: LoopStatus,
+    /// Where an appeal was made from, so that a rejected appeal returns there.
+    pub appeal_from: Option<LoopStatus>,
+    pub verify_due: String,
+    pub rectify_due: String,
+    pub verified_at: Option<String>,
+    pub verify_note: Option<String>,
+    pub answer: Option<String>,
+    pub rectified_at: Option<String>,
+    pub on_time: Option<bool>,
+    pub revisited_at: Option<String>,
+    pub satisfied: Option<bool>,
+    pub reopened: bool,
+    pub appeal_reason: Option<String>,
+    pub appeal_decision: Option<String>,
+    pub closed_at: Option<String>,
+    pub version: i64,
+    pub events: Vec<LoopEvent>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LoopEvent {
+    pub at: String,
+    pub actor_name: String,
+    pub action: String,
+    pub note: Option<String>,
+}
+
+/// What the person doing a step wrote or chose (already trimmed; empty is `None`).
+#[derive(Clone, Debug, Default)]
+pub struct LoopInput {
+    pub note: Option<String>,
+    pub answer: Option<String>,
+    pub satisfied: Option<bool>,
+    pub reason: Option<String>,
+    pub uphold: Option<bool>,
+}
+
+/// What a step needs to know besides the loop and the input.
+pub struct LoopFacts {
+    /// The rating was given in the rater's name (anonymous raters cannot be revisited).
+    pub real_name: bool,
+    /// Stored time text of this moment.
+    pub now: String,
+    /// Today in Beijing.
+    pub today: NaiveDate,
+    /// The deadlines of a fresh round, if the revisit reopens the loop.
+    pub reopen_verify_due: NaiveDate,
+    pub reopen_rectify_due: NaiveDate,
+}
+
+/// Why a step is refused.
+#[derive(Clone, Debug)]
+pub enum LoopRefusal {
+    /// Not possible in the loop's state.
+    WrongState(LoopStatus),
+    /// A field the step needs is missing.
+    Missing(FieldError),
+}
+
+/// The whole change a step makes: the loop as it becomes, the history note, and whether the
+/// rater is told (a real-name rater hears the department's answer).
+#[derive(Clone, Debug)]
+pub struct LoopStep {
+    pub rectification: Rectification,
+    pub note: String,
+    pub tell_rater: bool,
+}
+
+fn missing(field: &'static str, zh: &'static str, en: &'static str) -> LoopRefusal {
+    LoopRefusal::Missing(FieldError::new(field, "required", zh, en))
+}
+
+/// The state a step leads to, by the one table.
+fn next_status(
+    r: &Rectification,
+    action: LoopAction,
     real_name: bool,
-    satisfied: Option<bool>,
-    reopened: bool,
-    uphold: Option<bool>,
-    appeal_from: Option<&str>,
-) -> Option<&'static str> {
-    match (status, action) {
-        ("assigned", "verify") => Some("verified"),
-        ("verified", "rectify") => Some(if real_name { "rectified" } else { "closed" }),
-        ("rectified", "revisit") => match satisfied {
-            Some(true) => Some("closed"),
-            Some(false) if !reopened => Some("assigned"),
-            Some(false) => Some("closed"),
-            None => None,
+    input: &LoopInput,
+) -> Option<LoopStatus> {
+    use LoopAction as A;
+    use LoopStatus as S;
+    match (r.status, action) {
+        (S::Assigned, A::Verify) => Some(S::Verified),
+        (S::Verified, A::Rectify) => Some(if real_name { S::Rectified } else { S::Closed }),
+        (S::Rectified, A::Revisit) => match input.satisfied? {
+            true => Some(S::Closed),
+            false if !r.reopened => Some(S::Assigned),
+            false => Some(S::Closed),
         },
-        ("assigned" | "verified", "appeal") => Some("appealed"),
-        ("appealed", "decide_appeal") => match (uphold, appeal_from) {
-            (Some(true), _) => Some("excluded"),
-            (Some(false), Some("verified")) => Some("verified"),
-            (Some(false), _) => Some("assigned"),
-            (None, _) => None,
+        (S::Assigned | S::Verified, A::Appeal) => Some(S::Appealed),
+        (S::Appealed, A::DecideAppeal) => match (input.uphold?, r.appeal_from) {
+            (true, _) => Some(S::Excluded),
+            (false, Some(S::Verified)) => Some(S::Verified),
+            (false, _) => Some(S::Assigned),
         },
         _ => None,
     }
 }
 
-pub fn loop_label(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "assigned" => ("待核实", "to verify"),
-        "verified" => ("待整改", "to rectify"),
-        "rectified" => ("待回访", "to revisit"),
-        "closed" => ("已办结", "closed"),
-        "appealed" => ("申诉中", "under appeal"),
-        "excluded" => ("申诉成立（不计入统计）", "appeal upheld (excluded)"),
-        _ => ("未知", "unknown"),
+/// Decides a step of the loop from what was read: the whole change, or why not. Pure.
+pub fn decide(
+    r: &Rectification,
+    action: LoopAction,
+    input: &LoopInput,
+    facts: &LoopFacts,
+) -> Result<LoopStep, LoopRefusal> {
+    let Some(next) = next_status(r, action, facts.real_name, input) else {
+        return Err(match (r.status, action) {
+            (LoopStatus::Rectified, LoopAction::Revisit) => {
+                missing("satisfied", "请回答是否满意", "Say whether the rater is satisfied")
+            }
+            (LoopStatus::Appealed, LoopAction::DecideAppeal) => {
+                missing("uphold", "请选择申诉成立或不成立", "Say whether the appeal is upheld")
+            }
+            (status, _) => LoopRefusal::WrongState(status),
+        });
+    };
+    let mut r = r.clone();
+    let now = facts.now.clone();
+    let note = match action {
+        LoopAction::Verify => {
+            let n = input
+                .note
+                .clone()
+                .ok_or_else(|| missing("note", "请填写核实情况", "Write what the verification found"))?;
+            r.verified_at = Some(now.clone());
+            r.verify_note = Some(n.clone());
+            n
+        }
+        LoopAction::Rectify => {
+            let a = input.answer.clone().ok_or_else(|| {
+                missing(
+                    "answer",
+                    "请填写整改情况和给评价人的答复",
+                    "Write the rectification and the answer to the rater",
+                )
+            })?;
+            r.answer = Some(a.clone());
+            r.rectified_at = Some(now.clone());
+            r.on_time =
+                Some(NaiveDate::parse_from_str(&r.rectify_due, "%Y-%m-%d").is_ok_and(|d| facts.today <= d));
+            a
+        }
+        LoopAction::Revisit => {
+            let satisfied = input.satisfied.unwrap_or(false);
+            r.revisited_at = Some(now.clone());
+            r.satisfied = Some(satisfied);
+            if next == LoopStatus::Assigned {
+                // Reopened once: a fresh round with fresh deadlines.
+                r.reopened = true;
+                r.verify_due = facts.reopen_verify_due.to_string();
+                r.rectify_due = facts.reopen_rectify_due.to_string();
+            }
+            format!(
+                "{}{}",
+                if satisfied { "回访：满意 / satisfied" } else { "回访：不满意 / not satisfied" },
+                input.note.as_deref().map(|n| format!("；{n}")).unwrap_or_default()
+            )
+        }
+        LoopAction::Appeal => {
+            let reason = input.reason.clone().ok_or_else(|| {
+                missing(
+                    "reason",
+                    "请写明申诉理由（恶意或误评的依据）",
+                    "Say why the review is malicious or mistaken",
+                )
+            })?;
+            r.appeal_from = Some(r.status);
+            r.appeal_reason = Some(reason.clone());
+            reason
+        }
+        LoopAction::DecideAppeal => {
+            let uphold = input.uphold.unwrap_or(false);
+            r.appeal_decision = Some(if uphold { "upheld" } else { "rejected" }.into());
+            format!(
+                "{}{}",
+                if uphold {
+                    "申诉成立，不计入统计 / appeal upheld"
+                } else {
+                    "申诉不成立 / appeal rejected"
+                },
+                input.note.as_deref().map(|n| format!("：{n}")).unwrap_or_default()
+            )
+        }
+    };
+    r.status = next;
+    if next.is_final() {
+        r.closed_at = Some(now);
     }
+    let tell_rater = action == LoopAction::Rectify && facts.real_name;
+    Ok(LoopStep { rectification: r, note, tell_rater })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,30 +566,152 @@ mod tests {
         assert_eq!(check_token(secret, "garbage", today), Err(TokenError::Malformed));
     }
 
+    fn fresh(status: LoopStatus) -> Rectification {
+        Rectification {
+            rating_id: "r1".into(),
+            department: "d".into(),
+            status,
+            appeal_from: None,
+            verify_due: "2026-12-01".into(),
+            rectify_due: "2026-12-07".into(),
+            verified_at: None,
+            verify_note: None,
+            answer: None,
+            rectified_at: None,
+            on_time: None,
+            revisited_at: None,
+            satisfied: None,
+            reopened: false,
+            appeal_reason: None,
+            appeal_decision: None,
+            closed_at: None,
+            version: 3,
+            events: Vec::new(),
+        }
+    }
+
+    fn facts(real_name: bool, today: (i32, u32, u32)) -> LoopFacts {
+        let d = |(y, m, dd): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, dd).expect("date");
+        LoopFacts {
+            real_name,
+            now: "2026-12-05T02:00:00Z".into(),
+            today: d(today),
+            reopen_verify_due: d((2026, 12, 8)),
+            reopen_rectify_due: d((2026, 12, 14)),
+        }
+    }
+
+    fn input() -> LoopInput {
+        LoopInput {
+            note: Some("查实".into()),
+            answer: Some("已整改".into()),
+            reason: Some("误评".into()),
+            ..LoopInput::default()
+        }
+    }
+
+    fn status_after(
+        status: LoopStatus,
+        action: LoopAction,
+        real_name: bool,
+        i: &LoopInput,
+    ) -> Option<LoopStatus> {
+        decide(&fresh(status), action, i, &facts(real_name, (2026, 12, 5)))
+            .ok()
+            .map(|s| s.rectification.status)
+    }
+
     #[test]
     fn the_loop() {
-        assert_eq!(next_status("assigned", "verify", true, None, false, None, None), Some("verified"));
-        assert_eq!(next_status("assigned", "rectify", true, None, false, None, None), None);
-        assert_eq!(next_status("verified", "rectify", true, None, false, None, None), Some("rectified"));
+        use LoopAction as A;
+        use LoopStatus as S;
+        let i = input();
+        assert_eq!(status_after(S::Assigned, A::Verify, true, &i), Some(S::Verified));
+        assert_eq!(status_after(S::Assigned, A::Rectify, true, &i), None);
+        assert_eq!(status_after(S::Verified, A::Rectify, true, &i), Some(S::Rectified));
         // Anonymous: nobody to revisit.
-        assert_eq!(next_status("verified", "rectify", false, None, false, None, None), Some("closed"));
-        assert_eq!(next_status("rectified", "revisit", true, Some(true), false, None, None), Some("closed"));
-        // Reopened once, then closed however the rater feels.
-        assert_eq!(
-            next_status("rectified", "revisit", true, Some(false), false, None, None),
-            Some("assigned")
-        );
-        assert_eq!(next_status("rectified", "revisit", true, Some(false), true, None, None), Some("closed"));
-        assert_eq!(next_status("verified", "appeal", true, None, false, None, None), Some("appealed"));
-        assert_eq!(
-            next_status("appealed", "decide_appeal", true, None, false, Some(true), Some("verified")),
-            Some("excluded")
-        );
-        assert_eq!(
-            next_status("appealed", "decide_appeal", true, None, false, Some(false), Some("verified")),
-            Some("verified")
-        );
-        assert_eq!(next_status("closed", "appeal", true, None, false, None, None), None);
+        assert_eq!(status_after(S::Verified, A::Rectify, false, &i), Some(S::Closed));
+        let yes = LoopInput { satisfied: Some(true), ..input() };
+        let no = LoopInput { satisfied: Some(false), ..input() };
+        assert_eq!(status_after(S::Rectified, A::Revisit, true, &yes), Some(S::Closed));
+        assert_eq!(status_after(S::Verified, A::Appeal, true, &i), Some(S::Appealed));
+        assert_eq!(status_after(S::Closed, A::Appeal, true, &i), None);
+        assert_eq!(status_after(S::Excluded, A::Verify, true, &i), None);
+        // Reopened once with fresh deadlines, then closed however the rater feels.
+        let f = facts(true, (2026, 12, 5));
+        let once = decide(&fresh(S::Rectified), A::Revisit, &no, &f).expect("reopens");
+        assert_eq!(once.rectification.status, S::Assigned);
+        assert!(once.rectification.reopened);
+        assert_eq!(once.rectification.verify_due, "2026-12-08");
+        assert_eq!(once.rectification.rectify_due, "2026-12-14");
+        let again = Rectification { status: S::Rectified, ..once.rectification };
+        let twice = decide(&again, A::Revisit, &no, &f).expect("closes");
+        assert_eq!(twice.rectification.status, S::Closed);
+        assert_eq!(twice.rectification.closed_at.as_deref(), Some("2026-12-05T02:00:00Z"));
+    }
+
+    #[test]
+    fn appeals_return_where_they_came_from() {
+        use LoopAction as A;
+        use LoopStatus as S;
+        let f = facts(true, (2026, 12, 5));
+        let appealed = decide(&fresh(S::Verified), A::Appeal, &input(), &f).expect("appeal").rectification;
+        assert_eq!(appealed.appeal_from, Some(S::Verified));
+        let reject = LoopInput { uphold: Some(false), ..input() };
+        let back = decide(&appealed, A::DecideAppeal, &reject, &f).expect("decided").rectification;
+        assert_eq!(back.status, S::Verified);
+        assert_eq!(back.closed_at, None);
+        let uphold = LoopInput { uphold: Some(true), ..input() };
+        let out = decide(&appealed, A::DecideAppeal, &uphold, &f).expect("decided").rectification;
+        assert_eq!(out.status, S::Excluded);
+        assert!(out.closed_at.is_some());
+    }
+
+    #[test]
+    fn refusals_name_the_field_or_the_state() {
+        use LoopAction as A;
+        use LoopStatus as S;
+        let f = facts(true, (2026, 12, 5));
+        let empty = LoopInput::default();
+        let field = |r: Result<LoopStep, LoopRefusal>| match r {
+            Err(LoopRefusal::Missing(e)) => e.field,
+            other => panic!("expected a missing field, got {other:?}"),
+        };
+        assert_eq!(field(decide(&fresh(S::Assigned), A::Verify, &empty, &f)), "note");
+        assert_eq!(field(decide(&fresh(S::Verified), A::Rectify, &empty, &f)), "answer");
+        assert_eq!(field(decide(&fresh(S::Rectified), A::Revisit, &empty, &f)), "satisfied");
+        assert_eq!(field(decide(&fresh(S::Assigned), A::Appeal, &empty, &f)), "reason");
+        assert_eq!(field(decide(&fresh(S::Appealed), A::DecideAppeal, &empty, &f)), "uphold");
+        assert!(matches!(
+            decide(&fresh(S::Closed), A::Rectify, &input(), &f),
+            Err(LoopRefusal::WrongState(S::Closed))
+        ));
+    }
+
+    #[test]
+    fn rectifying_late_is_recorded_and_only_real_names_are_told() {
+        use LoopAction as A;
+        use LoopStatus as S;
+        let on_time =
+            decide(&fresh(S::Verified), A::Rectify, &input(), &facts(true, (2026, 12, 7))).expect("ok");
+        assert_eq!(on_time.rectification.on_time, Some(true));
+        assert!(on_time.tell_rater);
+        let late =
+            decide(&fresh(S::Verified), A::Rectify, &input(), &facts(false, (2026, 12, 8))).expect("ok");
+        assert_eq!(late.rectification.on_time, Some(false));
+        assert!(!late.tell_rater);
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_text() {
+        for s in LoopStatus::ALL {
+            assert_eq!(LoopStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).expect("json"), serde_json::json!(s.as_str()));
+        }
+        for a in LoopAction::ALL {
+            assert_eq!(LoopAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(LoopStatus::parse("open"), None);
     }
 
     #[test]

@@ -207,8 +207,7 @@ struct DeskPage {
 
 async fn desk_page(state: &AppState, ctx: &PageCtx, errors: Vec<FieldError>) -> Result<Response, PageError> {
     let loops = service::loops(state, &ctx.caller).await.map_err(|e| ctx.error(e))?;
-    let supervisor = matches!(&ctx.caller.actor, crate::identity::authz::Actor::Staff { grants, .. }
-        if grants.iter().any(|g| g.role == crate::identity::authz::Role::Supervisor));
+    let supervisor = service::decides_appeals(&ctx.caller);
     let page = DeskPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), loops, supervisor, errors };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))

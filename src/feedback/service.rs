@@ -12,7 +12,7 @@ use super::store::{self, NewRating, Rating, Rectification};
 use crate::app::AppState;
 use crate::cases::domain::CaseState;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
-use crate::identity::authz::{Actor, Role};
+use crate::identity::authz::{Action, Actor, Area, Resource, decide};
 use crate::store::StoreError;
 
 /// The one-tap link for a case, valid for the rating window from today.
@@ -289,7 +289,7 @@ pub async fn rate(state: &AppState, caller: &Caller, req: RateRequest) -> ApiRes
     }
     let channel = channel.unwrap_or("web");
     let anonymous = req.anonymous.unwrap_or(false) || rater.is_none();
-    let id = crate::licences::service::uuid_v4();
+    let id = crate::platform::tokens::uuid_v4();
     let rating = Rating {
         id: id.clone(),
         object_kind: target.kind.into(),
@@ -341,8 +341,16 @@ pub fn case_of_token(state: &AppState, token: &str) -> Result<String, domain::To
 // The bad-review loop
 // ---------------------------------------------------------------------------------------------
 
-fn supervises(actor: &Actor) -> bool {
-    actor.has_any_role(&[Role::Supervisor])
+fn bad_review(r: &Rectification, rating: &Rating) -> Resource {
+    Resource::BadReview {
+        department: r.department.clone(),
+        rater: rating.real_name.then(|| rating.rater_id.clone()).flatten(),
+    }
+}
+
+/// Whether the caller may do `action` to this loop, by the one access decision.
+fn may(caller: &Caller, action: Action, resource: &Resource) -> ApiResult<()> {
+    crate::identity::api::require(decide(&caller.actor, action, resource))
 }
 
 /// A bad review and its loop, with the light for the step now due.
@@ -367,9 +375,11 @@ fn loop_view(
     use crate::store::parse_time;
     // Each step's time runs from when it began (the review, or the revisit that reopened it; the
     // verification) to the end of its due day.
-    let step = match r.status.as_str() {
-        "assigned" => Some((r.revisited_at.as_deref().unwrap_or(&rating.created_at), &r.verify_due)),
-        "verified" => r.verified_at.as_deref().map(|at| (at, &r.rectify_due)),
+    let step = match r.status {
+        domain::LoopStatus::Assigned => {
+            Some((r.revisited_at.as_deref().unwrap_or(&rating.created_at), &r.verify_due))
+        }
+        domain::LoopStatus::Verified => r.verified_at.as_deref().map(|at| (at, &r.rectify_due)),
         _ => None,
     };
     let due = step.map(|(_, due)| due.clone());
@@ -380,7 +390,7 @@ fn loop_view(
             Deadline::between(cal, start, due, Measure::WorkingTime).signal(cal, now, 1).as_str()
         })
         .unwrap_or("none");
-    let (zh, en) = domain::loop_label(&r.status);
+    let (zh, en) = r.status.label();
     let mut rating = rating;
     if !rating.real_name {
         rating.rater_id = None;
@@ -388,32 +398,38 @@ fn loop_view(
     LoopView { rating, rectification: r, status_zh: zh, status_en: en, light, due }
 }
 
-/// Bad reviews for the caller's department (supervisors: all).
+/// Bad reviews for the caller's department (supervisors: every department's).
 pub async fn loops(state: &AppState, caller: &Caller) -> ApiResult<Vec<LoopView>> {
     caller.require_user()?;
-    let department = match &caller.actor {
-        a if supervises(a) => None,
-        Actor::Staff { department, .. } => Some(department.clone()),
-        _ => return Err(ApiError::Forbidden),
+    let every = Resource::CityWide(Area::BadReviews);
+    let department = if may(caller, Action::Read, &every).is_ok() {
+        None
+    } else {
+        let Actor::Staff { department, .. } = &caller.actor else { return Err(ApiError::Forbidden) };
+        Some(department.clone())
     };
     let cal = state.calendar().await;
+    let now = state.clock().now();
     Ok(store::rectifications(&state.db, department.as_deref())
         .await?
         .into_iter()
-        .map(|(rating, r)| loop_view(&cal, state.clock().now(), rating, r))
+        .filter(|(rating, r)| may(caller, Action::Read, &bad_review(r, rating)).is_ok())
+        .map(|(rating, r)| loop_view(&cal, now, rating, r))
         .collect())
 }
 
 pub async fn get_loop(state: &AppState, caller: &Caller, id: &str) -> ApiResult<LoopView> {
-    let user = caller.require_user()?;
+    caller.require_user()?;
     let rating = store::rating(&state.db, id).await?.ok_or(ApiError::NotFound)?;
     let r = store::rectification(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    let rater = rating.rater_id.as_deref() == Some(user);
-    if !(rater || caller.actor.works_in(&r.department) || supervises(&caller.actor)) {
-        return Err(ApiError::NotFound);
-    }
+    may(caller, Action::Read, &bad_review(&r, &rating))?;
     let cal = state.calendar().await;
     Ok(loop_view(&cal, state.clock().now(), rating, r))
+}
+
+/// Whether the caller may decide appeals (the desk shows the buttons).
+pub fn decides_appeals(caller: &Caller) -> bool {
+    may(caller, Action::Review, &Resource::CityWide(Area::BadReviews)).is_ok()
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -442,18 +458,17 @@ pub async fn step(
     req: LoopRequest,
 ) -> ApiResult<LoopView> {
     let user = caller.require_user()?.to_string();
-    let view = get_loop(state, caller, id).await?;
+    let Some(action) = domain::LoopAction::parse(action) else { return Err(ApiError::NotFound) };
     let rating = store::rating(&state.db, id).await?.ok_or(ApiError::NotFound)?;
-    let mut r = view.rectification;
-    let is_rater = rating.rater_id.as_deref() == Some(user.as_str());
-    let department = caller.actor.works_in(&r.department);
-    let allowed = match action {
-        "verify" | "rectify" | "appeal" => department,
-        "revisit" => department || is_rater,
-        "decide_appeal" => supervises(&caller.actor),
-        _ => return Err(ApiError::NotFound),
-    };
-    if !allowed {
+    let r = store::rectification(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let resource = bad_review(&r, &rating);
+    may(caller, Action::Read, &resource)?;
+    // Deciding an appeal is the supervisor's (a review); every other step is an update by the
+    // department, and the revisit may also be answered by the rater.
+    let needed = if action == domain::LoopAction::DecideAppeal { Action::Review } else { Action::Update };
+    may(caller, needed, &resource)?;
+    let by_rater = matches!(&caller.actor, Actor::Person { .. });
+    if by_rater && action != domain::LoopAction::Revisit {
         return Err(ApiError::Forbidden);
     }
     let text = |v: &Option<String>| {
@@ -462,122 +477,40 @@ pub async fn step(
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(2000).collect::<String>())
     };
-    let Some(next) = domain::next_status(
-        &r.status,
-        action,
-        rating.real_name,
-        req.satisfied,
-        r.reopened,
-        req.uphold,
-        r.appeal_from.as_deref(),
-    ) else {
-        if action == "revisit" && req.satisfied.is_none() && r.status == "rectified" {
-            return Err(ApiError::invalid(
-                "satisfied",
-                "required",
-                "请回答是否满意",
-                "Say whether the rater is satisfied",
-            ));
-        }
-        if action == "decide_appeal" && req.uphold.is_none() && r.status == "appealed" {
-            return Err(ApiError::invalid(
-                "uphold",
-                "required",
-                "请选择申诉成立或不成立",
-                "Say whether the appeal is upheld",
-            ));
-        }
-        let (zh, en) = domain::loop_label(&r.status);
-        return Err(ApiError::StateConflict {
-            code: "action_not_allowed_in_state",
-            zh: format!("差评当前为“{zh}”，不能执行此操作"),
-            en: format!("The bad review is {en}; this is not possible now"),
-            state: r.status.clone(),
-        });
+    let input = domain::LoopInput {
+        note: text(&req.note),
+        answer: text(&req.answer),
+        satisfied: req.satisfied,
+        reason: text(&req.reason),
+        uphold: req.uphold,
     };
-    let now = state.db.now_text();
     let today = state.clock().today();
     let cal = state.calendar().await;
-    let note = match action {
-        "verify" => {
-            let Some(n) = text(&req.note) else {
-                return Err(ApiError::invalid(
-                    "note",
-                    "required",
-                    "请填写核实情况",
-                    "Write what the verification found",
-                ));
-            };
-            r.verified_at = Some(now.clone());
-            r.verify_note = Some(n.clone());
-            n
-        }
-        "rectify" => {
-            let Some(a) = text(&req.answer) else {
-                return Err(ApiError::invalid(
-                    "answer",
-                    "required",
-                    "请填写整改情况和给评价人的答复",
-                    "Write the rectification and the answer to the rater",
-                ));
-            };
-            r.answer = Some(a.clone());
-            r.rectified_at = Some(now.clone());
-            r.on_time = Some(NaiveDate::parse_from_str(&r.rectify_due, "%Y-%m-%d").is_ok_and(|d| today <= d));
-            a
-        }
-        "revisit" => {
-            let satisfied = req.satisfied.unwrap_or(false);
-            r.revisited_at = Some(now.clone());
-            r.satisfied = Some(satisfied);
-            if next == "assigned" {
-                // Reopened once: a fresh round with fresh deadlines.
-                r.reopened = true;
-                r.verify_due = cal.add_working_days(today, 1).to_string();
-                r.rectify_due = cal.add_working_days(today, state.config.rectify_days.max(1)).to_string();
-            }
-            format!(
-                "{}{}",
-                if satisfied { "回访：满意 / satisfied" } else { "回访：不满意 / not satisfied" },
-                text(&req.note).map(|n| format!("；{n}")).unwrap_or_default()
-            )
-        }
-        "appeal" => {
-            let Some(reason) = text(&req.reason) else {
-                return Err(ApiError::invalid(
-                    "reason",
-                    "required",
-                    "请写明申诉理由（恶意或误评的依据）",
-                    "Say why the review is malicious or mistaken",
-                ));
-            };
-            r.appeal_from = Some(r.status.clone());
-            r.appeal_reason = Some(reason.clone());
-            reason
-        }
-        _ => {
-            let uphold = req.uphold.unwrap_or(false);
-            r.appeal_decision = Some(if uphold { "upheld" } else { "rejected" }.into());
-            format!(
-                "{}{}",
-                if uphold {
-                    "申诉成立，不计入统计 / appeal upheld"
-                } else {
-                    "申诉不成立 / appeal rejected"
-                },
-                text(&req.note).map(|n| format!("：{n}")).unwrap_or_default()
-            )
-        }
+    let facts = domain::LoopFacts {
+        real_name: rating.real_name,
+        now: state.db.now_text(),
+        today,
+        reopen_verify_due: cal.add_working_days(today, 1),
+        reopen_rectify_due: cal.add_working_days(today, state.config.rectify_days.max(1)),
     };
-    r.status = next.to_string();
-    if matches!(next, "closed" | "excluded") {
-        r.closed_at = Some(now.clone());
-    }
+    let decided = domain::decide(&r, action, &input, &facts).map_err(|refusal| match refusal {
+        domain::LoopRefusal::Missing(e) => ApiError::Validation(vec![e]),
+        domain::LoopRefusal::WrongState(status) => {
+            let (zh, en) = status.label();
+            ApiError::StateConflict {
+                code: "action_not_allowed_in_state",
+                zh: format!("差评当前为“{zh}”，不能执行此操作"),
+                en: format!("The bad review is {en}; this is not possible now"),
+                state: status.as_str().to_string(),
+            }
+        }
+    })?;
+    let domain::LoopStep { rectification: r, note, tell_rater } = decided;
     let expected = req.version.unwrap_or(r.version);
     let actor_name = caller.name.clone().unwrap_or_else(|| user.clone());
     // The rater hears the answer (a real-name rater: anonymous ones cannot be reached).
-    let notify = match (action, rating.real_name, &rating.rater_id) {
-        ("rectify", true, Some(rater)) => Some((
+    let notify = match (tell_rater, &rating.rater_id) {
+        (true, Some(rater)) => Some((
             rater.clone(),
             (rating.object_kind != "visit").then(|| rating.object_id.clone()),
             crate::platform::notifications::Message {
@@ -597,7 +530,7 @@ pub async fn step(
         expected,
         actor_id: user.clone(),
         actor_name,
-        action: action.to_string(),
+        action: action.as_str().to_string(),
         note: Some(note),
         notify,
     };
@@ -670,8 +603,10 @@ pub async fn stats(state: &AppState, caller: &Caller, q: &StatsQuery) -> ApiResu
     )?;
     let facts = store::facts(
         &state.db,
-        &crate::complaints::service::day_start_utc(from),
-        &crate::complaints::service::day_start_utc(to + chrono::Duration::days(1)),
+        &crate::store::time_text(crate::platform::clock::start_of_beijing_day(from)),
+        &crate::store::time_text(crate::platform::clock::start_of_beijing_day(
+            to + chrono::Duration::days(1),
+        )),
     )
     .await?;
     let mut groups: HashMap<String, Vec<domain::RatingFacts>> = HashMap::new();
@@ -686,7 +621,7 @@ pub async fn stats(state: &AppState, caller: &Caller, q: &StatsQuery) -> ApiResu
             groups.entry(k).or_default().push(f.facts.clone());
         }
     }
-    let departments = crate::complaints::service::department_names(&state.db).await?;
+    let departments = crate::platform::directory::department_names(&state.db).await?;
     let mut rows = Vec::new();
     for (key, items) in groups {
         let name = match by {
@@ -698,7 +633,7 @@ pub async fn stats(state: &AppState, caller: &Caller, q: &StatsQuery) -> ApiResu
                 .await?
                 .map(|s| s.item.name)
                 .unwrap_or_else(|| key.clone()),
-            _ => crate::cases::store::user_name(&state.db, &key).await.unwrap_or_else(|_| key.clone()),
+            _ => crate::platform::directory::user_name(&state.db, &key).await.unwrap_or_else(|_| key.clone()),
         };
         rows.push(StatsRow { figures: domain::figures(&items), key, name });
     }

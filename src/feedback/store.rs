@@ -173,48 +173,29 @@ fn event(
     Ok(())
 }
 
-/// A bad review's loop.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Rectification {
-    pub rating_id: String,
-    pub department: String,
-    pub status: String,
-    pub appeal_from: Option<String>,
-    pub verify_due: String,
-    pub rectify_due: String,
-    pub verified_at: Option<String>,
-    pub verify_note: Option<String>,
-    pub answer: Option<String>,
-    pub rectified_at: Option<String>,
-    pub on_time: Option<bool>,
-    pub revisited_at: Option<String>,
-    pub satisfied: Option<bool>,
-    pub reopened: bool,
-    pub appeal_reason: Option<String>,
-    pub appeal_decision: Option<String>,
-    pub closed_at: Option<String>,
-    pub version: i64,
-    pub events: Vec<LoopEvent>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct LoopEvent {
-    pub at: String,
-    pub actor_name: String,
-    pub action: String,
-    pub note: Option<String>,
-}
+pub use super::domain::{LoopEvent, LoopStatus, Rectification};
 
 const LOOP_COLUMNS: &str = "rating_id, department, status, appeal_from, verify_due, rectify_due, verified_at, verify_note, \
     answer, rectified_at, on_time, revisited_at, satisfied, reopened, appeal_reason, appeal_decision, closed_at, version";
+
+/// A stored loop status; an unknown one is corrupt data, never a default.
+fn loop_status(r: &Row, column: &str) -> StoreResult<Option<LoopStatus>> {
+    match r.try_get::<Option<String>, _>(column)? {
+        None => Ok(None),
+        Some(s) => LoopStatus::parse(&s)
+            .map(Some)
+            .ok_or_else(|| StoreError::Invalid(format!("stored {column} {s:?} is no loop status"))),
+    }
+}
 
 fn loop_from_row(r: &Row) -> StoreResult<Rectification> {
     let flag = |c: &str| -> StoreResult<Option<bool>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(|v| v != 0)) };
     Ok(Rectification {
         rating_id: r.try_get("rating_id")?,
         department: r.try_get("department")?,
-        status: r.try_get("status")?,
-        appeal_from: r.try_get("appeal_from")?,
+        status: loop_status(r, "status")?
+            .ok_or_else(|| StoreError::Invalid("stored rectifications.status is empty".into()))?,
+        appeal_from: loop_status(r, "appeal_from")?,
         verify_due: r.try_get("verify_due")?,
         rectify_due: r.try_get("rectify_due")?,
         verified_at: r.try_get("verified_at")?,
@@ -308,8 +289,8 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<()> {
                  satisfied = $11, reopened = $12, appeal_reason = $13, appeal_decision = $14, closed_at = $15, \
                  updated_at = $16, version = version + 1 WHERE rating_id = $17 AND version = $18",
             )
-            .bind(&r.status)
-            .bind(&r.appeal_from)
+            .bind(r.status.as_str())
+            .bind(r.appeal_from.map(LoopStatus::as_str))
             .bind(&r.verify_due)
             .bind(&r.rectify_due)
             .bind(&r.verified_at)
@@ -330,7 +311,7 @@ pub async fn save_loop(db: &Db, change: LoopChange) -> StoreResult<()> {
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict);
             }
-            if r.status == "excluded" {
+            if r.status == LoopStatus::Excluded {
                 query("UPDATE ratings SET excluded = 1 WHERE id = $1").bind(&r.rating_id).execute(&mut *conn)?;
             }
             event(conn, &now, &r.rating_id, &actor_name, &action, note.clone())?;

@@ -12,7 +12,6 @@ use super::service::{self, BookRequest, DaySlots, NearHall};
 use super::store::{self, Appointment};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiJson, ApiResult, Caller, FieldError};
-use crate::identity::authz::{Actor, Role};
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct HallFilter {
@@ -189,10 +188,11 @@ pub async fn set_coverage(
     ApiJson(req): ApiJson<CoverageRequest>,
 ) -> ApiResult<Json<Value>> {
     let actor = caller.require_user()?.to_string();
-    let admin = matches!(&caller.actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::SystemAdmin));
-    if !admin {
-        return Err(ApiError::Forbidden);
-    }
+    crate::identity::api::require(crate::identity::authz::decide(
+        &caller.actor,
+        crate::identity::authz::Action::Update,
+        &crate::identity::authz::Resource::System,
+    ))?;
     state.halls.directory.get(&code).ok_or(ApiError::NotFound)?;
     let stored = crate::catalog::store::get(&state.db, &item).await?.ok_or(ApiError::NotFound)?;
     store::set_coverage(&state.db, code.clone(), stored.item.code.clone(), req.handles, actor).await?;

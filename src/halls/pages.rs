@@ -518,7 +518,9 @@ pub async fn display(
 ) -> Result<Response, PageError> {
     let status = service::queue_status(&state, &code).await.map_err(|e| ctx.error(e))?;
     let hall_name = state.halls.directory.get(&code).map(|h| h.hall.name.clone()).unwrap_or_default();
-    let is_clerk = crate::cases::service::is_window_clerk(&ctx.caller.actor);
+    use crate::identity::authz::{Action, Area, Decision, Resource, decide};
+    let is_clerk =
+        decide(&ctx.caller.actor, Action::Create, &Resource::CityWide(Area::Windows)) == Decision::Allow;
     let page =
         DisplayPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), hall_name, code, status, is_clerk };
     Ok(ctx.render(StatusCode::OK, &page))

@@ -12,7 +12,7 @@ use crate::catalog;
 use crate::config::Config;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::api::require;
-use crate::identity::authz::{Action, Actor, Resource, Role, decide};
+use crate::identity::authz::{Action, Actor, Resource, decide};
 use crate::reference::data::CatalogItem;
 use crate::store::{Db, StoreError};
 
@@ -317,7 +317,7 @@ pub async fn book(state: &AppState, caller: &Caller, req: BookRequest) -> ApiRes
             ),
         });
     }
-    let id = crate::licences::service::uuid_v4();
+    let id = crate::platform::tokens::uuid_v4();
     let outcome = store::book(
         &state.db,
         NewAppointment {
@@ -532,7 +532,7 @@ pub async fn take_number(
         &state.db,
         store::NewTicket {
             holder_secret_digest: crate::platform::tokens::secret_digest(&secret),
-            id: crate::licences::service::uuid_v4(),
+            id: crate::platform::tokens::uuid_v4(),
             hall_code: hall.hall.code.clone(),
             day: today.format("%Y-%m-%d").to_string(),
             group_code: group.into(),
@@ -695,10 +695,7 @@ pub async fn register_kiosk(
     req: RegisterKiosk,
 ) -> ApiResult<(store::Kiosk, String)> {
     let actor = caller.require_user()?.to_string();
-    let admin = matches!(&caller.actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::SystemAdmin));
-    if !admin {
-        return Err(ApiError::Forbidden);
-    }
+    require(decide(&caller.actor, Action::Update, &Resource::System))?;
     let mut errors = Vec::new();
     if state.halls.directory.get(req.hall_code.trim()).is_none() {
         errors.push(FieldError::new("hall_code", "unknown_hall", "大厅不存在", "No such hall"));

@@ -113,7 +113,7 @@ fn body_limit_for(path: &str, general: usize) -> usize {
         || (path.starts_with("/cases/") && path.ends_with("/actions"));
     // The complaint form (我要反映) carries up to six photos of up to 10 MB each.
     let complaint_photos = path == "/complaints";
-    let file = crate::cases::intake::MAX_UPLOAD_BYTES;
+    let file = crate::platform::uploads::MAX_UPLOAD_BYTES;
     if complaint_photos {
         general.max(6 * file + 1024 * 1024)
     } else if uploads {
@@ -276,10 +276,10 @@ mod tests {
     #[test]
     fn the_complaint_form_takes_six_full_size_photos() {
         let general = 1024 * 1024;
-        let six = 6 * crate::cases::intake::MAX_UPLOAD_BYTES;
+        let six = 6 * crate::platform::uploads::MAX_UPLOAD_BYTES;
         assert!(body_limit_for("/complaints", general) > six);
         assert_eq!(body_limit_for("/complaints/desk/intake", general), general);
         assert_eq!(body_limit_for("/api/v1/me", general), general);
-        assert!(body_limit_for("/api/v1/uploads", general) > crate::cases::intake::MAX_UPLOAD_BYTES);
+        assert!(body_limit_for("/api/v1/uploads", general) > crate::platform::uploads::MAX_UPLOAD_BYTES);
     }
 }

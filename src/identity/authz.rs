@@ -239,6 +239,40 @@ pub enum Resource {
     ComplaintDesk,
     /// A proactive-governance task (主动治理) given to `department`.
     ProactiveTask { department: String },
+    /// A bad review's rectification loop (差评整改) with `department`, given by `rater`
+    /// (real-name raters only).
+    BadReview { department: String, rater: Option<String> },
+    /// A post-check (事后核查) of a commitment, done by `department`.
+    PostCheck { department: String },
+    /// A department's e-licences: issuing, suspending, revoking.
+    Licences { department: String },
+    /// One e-licence (credential) issued by `issuer` to a person `holder` or an `enterprise`.
+    Credential { issuer: String, holder: Option<String>, enterprise: Option<String> },
+    /// A department's e-seals: rotating, revoking.
+    Seals { department: String },
+    /// An assistance request (帮办代办) from `requester`, with `officer` once assigned.
+    AssistanceRequest { requester: String, officer: Option<String> },
+    /// Every record of an area, across departments (see [`Area`]).
+    CityWide(Area),
+}
+
+/// What [`Resource::CityWide`] covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// Every open case and the supervision figures (the supervisor's).
+    Cases,
+    /// Every department's post-checks.
+    PostChecks,
+    /// Every department's bad reviews; reviewing one decides an appeal.
+    BadReviews,
+    /// Every department's catalog proposals.
+    CatalogProposals,
+    /// The general windows' city-wide intake and delivery queues; creating takes in a bundle.
+    GeneralWindow,
+    /// A window's tools: walk-in registration for a person, the hall display's controls.
+    Windows,
+    /// The assistance desk: every request; dispatching assigns an officer.
+    Assistance,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,7 +319,38 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
         (Actor::Person { user_id, .. }, Resource::Complaint { complainant, .. }) => {
             complainant.as_ref() == Some(user_id)
         }
+        (Actor::Person { user_id, .. }, Resource::BadReview { rater, .. }) => rater.as_ref() == Some(user_id),
+        (Actor::Person { user_id, .. }, Resource::AssistanceRequest { requester, .. }) => {
+            user_id == requester
+        }
+        (Actor::Person { user_id, enterprises }, Resource::Credential { holder, enterprise, .. }) => {
+            holder.as_ref() == Some(user_id) || enterprise.as_ref().is_some_and(|e| enterprises.contains(e))
+        }
         (Actor::Person { .. }, _) => false,
+        // The issuing department's licence, approval and window staff.
+        (Actor::Staff { .. }, Resource::Credential { issuer, .. }) => {
+            [Role::LicenceOfficer, Role::Approver, Role::DepartmentHead, Role::WindowClerk, Role::Reviewer]
+                .into_iter()
+                .any(|role| actor.has(role, issuer))
+        }
+        (Actor::Staff { .. }, Resource::BadReview { department, .. }) => actor.works_in(department),
+        (Actor::Staff { .. }, Resource::PostCheck { department } | Resource::Licences { department }) => {
+            actor.any_role_in(department)
+        }
+        (Actor::Staff { .. }, Resource::Seals { department }) => {
+            actor.any_role_in(department) || actor.has_anywhere(Role::SystemAdmin)
+        }
+        (Actor::Staff { user_id, .. }, Resource::AssistanceRequest { officer, .. }) => {
+            officer.as_ref() == Some(user_id) || coordinates_assistance(actor)
+        }
+        (Actor::Staff { .. }, Resource::CityWide(area)) => match area {
+            // Supervisors read everything (above).
+            Area::Cases | Area::PostChecks | Area::BadReviews => false,
+            Area::CatalogProposals => actor.has_anywhere(Role::SystemAdmin),
+            Area::GeneralWindow => actor.has_anywhere(Role::GeneralWindowClerk),
+            Area::Windows => actor.serves_windows(),
+            Area::Assistance => coordinates_assistance(actor),
+        },
         (Actor::Staff { .. }, Resource::Complaint { department, returned_by, .. }) => {
             actor.has_anywhere(Role::HotlineOperator)
                 || department.as_deref().is_some_and(|d| actor.works_in(d))
@@ -318,6 +383,13 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
     }
 }
 
+/// The assistance desk is coordinated by department heads, supervisors and general windows.
+fn coordinates_assistance(actor: &Actor) -> bool {
+    actor.has_anywhere(Role::DepartmentHead)
+        || actor.has_anywhere(Role::Supervisor)
+        || actor.has_anywhere(Role::GeneralWindowClerk)
+}
+
 fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
     match (actor, resource) {
         (Actor::Person { user_id, .. }, Resource::Person { user_id: owner }) => {
@@ -338,7 +410,52 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Person { user_id, .. }, Resource::Complaint { complainant, .. }) => {
             complainant.as_ref() == Some(user_id) && action == Action::Update
         }
+        // The rater answers the revisit.
+        (Actor::Person { user_id, .. }, Resource::BadReview { rater, .. }) => {
+            rater.as_ref() == Some(user_id) && action == Action::Update
+        }
+        // The requester authorizes, rates and withdraws; the officer works it.
+        (Actor::Person { user_id, .. }, Resource::AssistanceRequest { requester, .. }) => {
+            user_id == requester && action == Action::Update
+        }
         (Actor::Person { .. }, _) => false,
+        // The department verifies, rectifies, revisits and appeals; a supervisor decides appeals.
+        (Actor::Staff { .. }, Resource::BadReview { department, .. }) => match action {
+            Action::Update => actor.works_in(department),
+            Action::Review => actor.has_anywhere(Role::Supervisor),
+            _ => false,
+        },
+        // Post-checks are concluded by the department's reviewers, approvers or head.
+        (Actor::Staff { .. }, Resource::PostCheck { department }) => {
+            action == Action::Review
+                && (actor.has(Role::Reviewer, department)
+                    || actor.has(Role::Approver, department)
+                    || actor.has(Role::DepartmentHead, department))
+        }
+        (Actor::Staff { .. }, Resource::Licences { department }) => {
+            action == Action::Update
+                && (actor.has(Role::LicenceOfficer, department)
+                    || actor.has(Role::Approver, department)
+                    || actor.has(Role::DepartmentHead, department))
+        }
+        (Actor::Staff { .. }, Resource::Seals { department }) => {
+            action == Action::Update
+                && (actor.has_anywhere(Role::SystemAdmin)
+                    || actor.has(Role::LicenceOfficer, department)
+                    || actor.has(Role::DepartmentHead, department))
+        }
+        (Actor::Staff { user_id, .. }, Resource::AssistanceRequest { officer, .. }) => match action {
+            Action::Update => officer.as_ref() == Some(user_id),
+            Action::Dispatch => coordinates_assistance(actor),
+            _ => false,
+        },
+        (Actor::Staff { .. }, Resource::CityWide(area)) => match (area, action) {
+            (Area::BadReviews, Action::Review) => actor.has_anywhere(Role::Supervisor),
+            (Area::GeneralWindow, Action::Create) => actor.has_anywhere(Role::GeneralWindowClerk),
+            (Area::Windows, Action::Create) => actor.serves_windows(),
+            (Area::Assistance, Action::Dispatch) => coordinates_assistance(actor),
+            _ => false,
+        },
         (Actor::Staff { .. }, Resource::Appointment { hall, .. } | Resource::HallQueue { hall }) => {
             action == Action::Update && actor.works_at(hall) && actor.serves_windows()
         }
@@ -419,6 +536,10 @@ mod tests {
             complainant: complainant.map(Into::into),
             returned_by: Vec::new(),
         }
+    }
+
+    fn bad_review(department: &str, rater: Option<&str>) -> Resource {
+        Resource::BadReview { department: department.into(), rater: rater.map(Into::into) }
     }
 
     #[test]
@@ -730,6 +851,169 @@ mod tests {
                 Update,
                 Resource::ProactiveTask { department: "A".into() },
                 Forbidden,
+            ),
+            ("a department works its bad review", &clerk_a, Update, bad_review("A", Some("p1")), Allow),
+            (
+                "another department's bad review is hidden",
+                &clerk_a,
+                Read,
+                bad_review("B", Some("p1")),
+                Hidden,
+            ),
+            ("a department cannot decide its own appeal", &clerk_a, Review, bad_review("A", None), Forbidden),
+            ("the supervisor decides appeals", &supervisor, Review, bad_review("A", None), Allow),
+            ("the supervisor does not rectify", &supervisor, Update, bad_review("A", None), Forbidden),
+            ("the rater answers the revisit", &me, Update, bad_review("A", Some("p1")), Allow),
+            ("the rater cannot decide the appeal", &me, Review, bad_review("A", Some("p1")), Forbidden),
+            ("another person's review is hidden", &me, Read, bad_review("A", Some("p2")), Hidden),
+            ("an anonymous review is hidden from people", &me, Read, bad_review("A", None), Hidden),
+            (
+                "the supervisor sees every bad review",
+                &supervisor,
+                Read,
+                Resource::CityWide(Area::BadReviews),
+                Allow,
+            ),
+            ("a clerk sees only their own", &clerk_a, Read, Resource::CityWide(Area::BadReviews), Hidden),
+            ("the desk decides appeals", &supervisor, Review, Resource::CityWide(Area::BadReviews), Allow),
+            (
+                "a reviewer concludes a post-check",
+                &reviewer_a,
+                Review,
+                Resource::PostCheck { department: "A".into() },
+                Allow,
+            ),
+            (
+                "a clerk reads but does not conclude one",
+                &clerk_a,
+                Review,
+                Resource::PostCheck { department: "A".into() },
+                Forbidden,
+            ),
+            (
+                "another department's post-check is hidden",
+                &reviewer_a,
+                Review,
+                Resource::PostCheck { department: "B".into() },
+                Hidden,
+            ),
+            (
+                "an approver issues licences",
+                &approver_a,
+                Update,
+                Resource::Licences { department: "A".into() },
+                Allow,
+            ),
+            ("a clerk does not", &clerk_a, Update, Resource::Licences { department: "A".into() }, Forbidden),
+            (
+                "an approver does not rotate seals",
+                &approver_a,
+                Update,
+                Resource::Seals { department: "A".into() },
+                Forbidden,
+            ),
+            ("a head rotates seals", &head_a, Update, Resource::Seals { department: "A".into() }, Allow),
+            (
+                "an administrator rotates any seal",
+                &admin,
+                Update,
+                Resource::Seals { department: "B".into() },
+                Allow,
+            ),
+            (
+                "a general window takes bundles",
+                &general,
+                Create,
+                Resource::CityWide(Area::GeneralWindow),
+                Allow,
+            ),
+            (
+                "a department window does not",
+                &clerk_a,
+                Create,
+                Resource::CityWide(Area::GeneralWindow),
+                Hidden,
+            ),
+            ("a window registers walk-ins", &clerk_a, Create, Resource::CityWide(Area::Windows), Allow),
+            ("a reviewer has no window", &reviewer_a, Create, Resource::CityWide(Area::Windows), Hidden),
+            (
+                "an administrator sees every proposal",
+                &admin,
+                Read,
+                Resource::CityWide(Area::CatalogProposals),
+                Allow,
+            ),
+            (
+                "a catalog officer sees their own",
+                &catalog_a,
+                Read,
+                Resource::CityWide(Area::CatalogProposals),
+                Hidden,
+            ),
+            ("a head assigns helpers", &head_a, Dispatch, Resource::CityWide(Area::Assistance), Allow),
+            ("a clerk does not", &clerk_a, Dispatch, Resource::CityWide(Area::Assistance), Hidden),
+            (
+                "a holder reads their licence",
+                &me,
+                Read,
+                Resource::Credential { issuer: "A".into(), holder: Some("p1".into()), enterprise: None },
+                Allow,
+            ),
+            (
+                "their enterprise's too",
+                &me,
+                Read,
+                Resource::Credential { issuer: "A".into(), holder: None, enterprise: Some("E1".into()) },
+                Allow,
+            ),
+            (
+                "someone else's licence is hidden",
+                &me,
+                Read,
+                Resource::Credential { issuer: "A".into(), holder: Some("p2".into()), enterprise: None },
+                Hidden,
+            ),
+            (
+                "the issuer's clerk reads it",
+                &clerk_a,
+                Read,
+                Resource::Credential { issuer: "A".into(), holder: Some("p2".into()), enterprise: None },
+                Allow,
+            ),
+            (
+                "a catalog officer does not",
+                &catalog_a,
+                Read,
+                Resource::Credential { issuer: "A".into(), holder: Some("p2".into()), enterprise: None },
+                Hidden,
+            ),
+            (
+                "the requester authorizes",
+                &me,
+                Update,
+                Resource::AssistanceRequest { requester: "p1".into(), officer: None },
+                Allow,
+            ),
+            (
+                "another person's request is hidden",
+                &me,
+                Read,
+                Resource::AssistanceRequest { requester: "p2".into(), officer: None },
+                Hidden,
+            ),
+            (
+                "the assigned officer works it",
+                &clerk_a,
+                Update,
+                Resource::AssistanceRequest { requester: "p1".into(), officer: Some("s-A".into()) },
+                Allow,
+            ),
+            (
+                "another officer's request is hidden",
+                &clerk_a,
+                Read,
+                Resource::AssistanceRequest { requester: "p1".into(), officer: Some("s-B".into()) },
+                Hidden,
             ),
             (
                 "clerk cannot read a person directly",

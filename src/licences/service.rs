@@ -13,7 +13,7 @@ use super::proof::{PublicKey, SigningKey, Suite};
 use super::sealing::{self, ActiveSeal, SealFailure, SealKeys};
 use super::store::{self, CredentialRecord, NewCredential, NewSeal, SealRow};
 use crate::config::Config;
-use crate::identity::authz::{Actor, Role};
+use crate::identity::authz::{Action, Actor, Decision, Resource, decide};
 use crate::identity::store::new_user_id;
 use crate::store::{Db, StoreError, StoreResult, query};
 
@@ -228,14 +228,13 @@ pub async fn revoke_seal(db: &Db, lic: &Licensing, id: &str, reason: &str, actor
 
 /// May this staff member issue and change the department's licences?
 pub fn manages_licences(actor: &Actor, department: &str) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.department == department
-        && matches!(g.role, Role::LicenceOfficer | Role::Approver | Role::DepartmentHead)))
+    decide(actor, Action::Update, &Resource::Licences { department: department.to_string() })
+        == Decision::Allow
 }
 
 /// May this staff member rotate or revoke the department's seals?
 pub fn keeps_seals(actor: &Actor, department: &str) -> bool {
-    matches!(actor, Actor::Staff { grants, .. } if grants.iter().any(|g| g.role == Role::SystemAdmin
-        || (g.department == department && matches!(g.role, Role::LicenceOfficer | Role::DepartmentHead))))
+    decide(actor, Action::Update, &Resource::Seals { department: department.to_string() }) == Decision::Allow
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,7 +619,7 @@ pub async fn prepare_issue(
             }
         }
     }
-    let id = format!("urn:uuid:{}", uuid_v4());
+    let id = format!("urn:uuid:{}", crate::platform::tokens::uuid_v4());
     let draft = CredentialDraft {
         id: id.clone(),
         identifier: identifier.clone(),
@@ -657,15 +656,6 @@ pub async fn prepare_issue(
         identifier,
         document,
     }))
-}
-
-/// A random RFC 4122 version-4 UUID.
-pub fn uuid_v4() -> String {
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 /// Stores a prepared credential right away (officers, demo cards).
@@ -833,25 +823,12 @@ pub async fn wallet(db: &Db, user_id: &str) -> StoreResult<Vec<CredentialRecord>
 /// May `actor` read this credential? Its holder (or the enterprise's people), the issuing
 /// department's licence staff, and supervisors.
 pub fn may_read(actor: &Actor, c: &CredentialRecord) -> bool {
-    match actor {
-        Actor::Person { user_id, enterprises } => {
-            c.holder_user_id.as_deref() == Some(user_id.as_str())
-                || c.holder_credit_code.as_ref().is_some_and(|e| enterprises.contains(e))
-        }
-        Actor::Staff { grants, .. } => grants.iter().any(|g| {
-            g.role == Role::Supervisor
-                || (g.department == c.issuer
-                    && matches!(
-                        g.role,
-                        Role::LicenceOfficer
-                            | Role::Approver
-                            | Role::DepartmentHead
-                            | Role::WindowClerk
-                            | Role::Reviewer
-                    ))
-        }),
-        Actor::Anonymous => false,
-    }
+    let credential = Resource::Credential {
+        issuer: c.issuer.clone(),
+        holder: c.holder_user_id.clone(),
+        enterprise: c.holder_credit_code.clone(),
+    };
+    decide(actor, Action::Read, &credential) == Decision::Allow
 }
 
 /// Validates and issues an officer's credential.

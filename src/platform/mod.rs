@@ -1,9 +1,11 @@
 //! What several areas use and none owns: the one clock, messages to people (inbox and outbox),
-//! the periodic jobs with their leases, personal data at rest (`pii`) and random tokens
-//! (`tokens`). Areas import from here, never from each other, for these needs.
+//! the periodic jobs with their leases, personal data at rest (`pii`), random tokens
+//! (`tokens`), departments' and people's names (`directory`) and uploaded files (`uploads`). Areas import from here, never from each other, for these needs.
 
 pub mod clock;
+pub mod directory;
 pub mod jobs;
 pub mod notifications;
 pub mod pii;
 pub mod tokens;
+pub mod uploads;
