@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cli;
 pub mod complaints;
 pub mod config;
+pub mod data;
 pub mod demo;
 pub mod feedback;
 pub mod figures;

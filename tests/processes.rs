@@ -937,3 +937,53 @@ async fn races_across_two_serve_processes_on_postgres() {
             .unwrap();
     assert_eq!(tasks, 2, "one task per cluster");
 }
+
+/// `quanban generate register` writes the same file for the same count and seed;
+/// `quanban import register` loads it (exit 0) and rejects a file with a bad row (exit 1, the row
+/// and column named, nothing stored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_and_import_register_commands() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let data = app.state.config.data_dir.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let generate = |out: &std::path::Path, seed: &str| {
+        let status = Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .args(["generate", "register", "--enterprises", "500", "--seed", seed, "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let (a, b, c) = (dir.path().join("a.csv"), dir.path().join("b.csv"), dir.path().join("c.csv"));
+    assert_eq!(generate(&a, "9"), generate(&b, "9"));
+    assert_ne!(generate(&a, "9"), generate(&c, "10"));
+    let import = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .env("QUANBAN_CLOCK", common::test_clock_instant())
+            .args(["import", "register"])
+            .arg(file)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let text = String::from_utf8(std::fs::read(&a).unwrap()).unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, text.replacen(",small,", ",tiny,", 1)).unwrap();
+    let out = import(&bad);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("column size") && err.contains("企业规模"), "{err}");
+    let out = import(&a);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("500 rows loaded"));
+    let n: i64 = quanban::store::query("SELECT COUNT(*) AS n FROM data_tax")
+        .read_one(&app.state.db)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert_eq!(n, 500);
+    app.stop().await;
+}

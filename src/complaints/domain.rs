@@ -77,21 +77,7 @@ pub fn is_complaint_number(s: &str) -> bool {
     s.starts_with("12345-")
 }
 
-/// The districts and counties of the city, as they appear in addresses.
-pub const DISTRICTS: [&str; 12] = [
-    "历下区",
-    "市中区",
-    "槐荫区",
-    "天桥区",
-    "历城区",
-    "长清区",
-    "章丘区",
-    "济阳区",
-    "莱芜区",
-    "钢城区",
-    "平阴县",
-    "商河县",
-];
+pub use crate::reference::DISTRICTS;
 
 /// The district named in a free-text address, if any.
 pub fn district_in_text(address: &str) -> Option<&'static str> {
