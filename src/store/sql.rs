@@ -473,7 +473,7 @@ impl SqliteTx<'_> {
 /// first use: SQLite's parameter numbering.
 fn placeholder_order(sql: &str) -> Vec<usize> {
     let bytes = sql.as_bytes();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: Vec<bool> = Vec::new();
     let mut order = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -486,17 +486,22 @@ fn placeholder_order(sql: &str) -> Vec<usize> {
                 i += 1;
             }
             b'$' => {
-                let start = i + 1;
-                let mut end = start;
+                let mut n = 0usize;
+                let mut end = i + 1;
                 while end < bytes.len() && bytes[end].is_ascii_digit() {
+                    n = n.saturating_mul(10).saturating_add(usize::from(bytes[end] - b'0'));
                     end += 1;
                 }
-                if let Ok(n) = sql[start..end].parse::<usize>()
-                    && seen.insert(n)
-                {
-                    order.push(n);
+                if end > i + 1 && n > 0 && n <= 1 << 20 {
+                    if seen.len() <= n {
+                        seen.resize(n + 1, false);
+                    }
+                    if !seen[n] {
+                        seen[n] = true;
+                        order.push(n);
+                    }
                 }
-                i = end.max(i + 1);
+                i = end;
             }
             _ => i += 1,
         }
