@@ -344,7 +344,8 @@ pub fn case_of_token(state: &AppState, token: &str) -> Result<String, domain::To
 fn bad_review(r: &Rectification, rating: &Rating) -> Resource {
     Resource::BadReview {
         department: r.department.clone(),
-        rater: rating.real_name.then(|| rating.rater_id.clone()).flatten(),
+        // Anonymity hides the rater from the department, not the loop from the rater.
+        rater: rating.rater_id.clone(),
     }
 }
 

@@ -239,8 +239,8 @@ pub enum Resource {
     ComplaintDesk,
     /// A proactive-governance task (主动治理) given to `department`.
     ProactiveTask { department: String },
-    /// A bad review's rectification loop (差评整改) with `department`, given by `rater`
-    /// (real-name raters only).
+    /// A bad review's rectification loop (差评整改) with `department`, given by `rater` (who
+    /// follows it, named or anonymous).
     BadReview { department: String, rater: Option<String> },
     /// A post-check (事后核查) of a commitment, done by `department`.
     PostCheck { department: String },
@@ -866,7 +866,7 @@ mod tests {
             ("the rater answers the revisit", &me, Update, bad_review("A", Some("p1")), Allow),
             ("the rater cannot decide the appeal", &me, Review, bad_review("A", Some("p1")), Forbidden),
             ("another person's review is hidden", &me, Read, bad_review("A", Some("p2")), Hidden),
-            ("an anonymous review is hidden from people", &me, Read, bad_review("A", None), Hidden),
+            ("a review without a rater is hidden from people", &me, Read, bad_review("A", None), Hidden),
             (
                 "the supervisor sees every bad review",
                 &supervisor,
