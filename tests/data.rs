@@ -54,6 +54,31 @@ async fn a_register_file_loads_into_each_department_dataset(app: &TestApp) {
     assert_eq!(row.try_get::<Option<String>, _>("srdi_since").unwrap(), None);
     assert!(row.try_get::<String, _>("name").unwrap().starts_with("济南"));
 
+    // A batch for an import that has finished loses its claim and writes nothing.
+    let other = generated(dir.path(), 3, 99);
+    let text = std::fs::read_to_string(&other).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let layout = quanban::data::domain::layout(Register::Enterprises, &header, today).unwrap();
+    let rows: Vec<_> = lines
+        .enumerate()
+        .map(|(i, l)| {
+            quanban::data::domain::check_row(&layout, i as u64 + 1, &l.split(',').collect::<Vec<_>>())
+                .unwrap()
+        })
+        .collect();
+    let late = quanban::data::store::load_batch(
+        &app.state.db,
+        report.import_id.clone().unwrap(),
+        Register::Enterprises,
+        1,
+        rows,
+        "test".into(),
+    )
+    .await;
+    assert!(matches!(late, Err(quanban::store::StoreError::Conflict)), "{late:?}");
+    assert_eq!(count(&app.state.db, &DATASETS[1]).await.unwrap(), 12_345, "nothing of the lost batch stays");
+
     // Loading the same file again replaces the rows (one record per enterprise), as a second import.
     let again =
         import(&app.state.db, Register::Enterprises, &file, "test", today, &mut |_, _| {}).await.unwrap();

@@ -70,11 +70,7 @@ pub async fn load_batch(
 ) -> StoreResult<()> {
     let now = db.now_text();
     db.write(move |tx| {
-        for (i, d) in datasets_of(register).enumerate() {
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                upsert(tx, d, i, chunk, &import_id, &now)?;
-            }
-        }
+        // Claim first: the import must still be open; a lost claim rolls back the whole batch.
         let claimed = query(
             "UPDATE data_imports SET rows_loaded = rows_loaded + $1 WHERE id = $2 AND finished_at IS NULL",
         )
@@ -83,6 +79,11 @@ pub async fn load_batch(
         .execute(&mut *tx)?;
         if claimed.rows_affected() != 1 {
             return Err(StoreError::Conflict);
+        }
+        for (i, d) in datasets_of(register).enumerate() {
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                upsert(tx, d, i, chunk, &import_id, &now)?;
+            }
         }
         let last = first_row + rows.len() as u64 - 1;
         audit::store::append(
