@@ -36,6 +36,8 @@ const STAFF: &[StaffSeed] = &[
     ("scj.approver", "冯磊", "JN-SCJ", &[Role::Approver], &[]),
     ("dsj.supervisor", "陈静", "JN-DSJ", &[Role::Supervisor], &[]),
     ("hotline.operator", "马丽", "JN-12345", &[Role::HotlineOperator], &[]),
+    ("spj.data", "韩雪", "JN-SPJ", &[Role::DataOfficer], &[]),
+    ("swj.data", "蒋涛", "JN-SWJ", &[Role::DataOfficer], &[]),
     ("dsj.admin", "刘洋", "JN-DSJ", &[Role::SystemAdmin], &[]),
 ];
 

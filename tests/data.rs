@@ -10,6 +10,7 @@ use quanban::data::domain::{DATASETS, Register, datasets_of};
 use quanban::data::import::import;
 use quanban::data::store::count;
 use quanban::store::query;
+use serde_json::json;
 
 fn generated(dir: &std::path::Path, n: u64, seed: u64) -> std::path::PathBuf {
     let path = dir.join(format!("register-{n}-{seed}.csv"));
@@ -148,4 +149,202 @@ async fn a_file_with_bad_rows_is_rejected_whole(app: &TestApp) {
     assert!(report.problems.iter().any(|p| p.column == "district" && p.code == "missing_column"));
 }
 
-stories!(a_register_file_loads_into_each_department_dataset, a_file_with_bad_rows_is_rejected_whole);
+/// A register file of `n` generated enterprises whose first row is the demo enterprise.
+fn register_with(dir: &std::path::Path, code: &str) -> std::path::PathBuf {
+    let path = generated(dir, 50, 11);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[0] = code.to_string();
+    cells[9] = "1234567.89".into(); // revenue_last_year
+    cells[11] = "45678.90".into(); // tax_paid_last_year
+    lines[1] = cells.join(",");
+    let out = dir.join("with-demo.csv");
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    out
+}
+
+/// Issue 16's "done when": a department asks for three conditional fields, the owner approves
+/// two, reads of the third are refused, a case's material is filled through the exchange, and
+/// the enterprise sees both reads on its page; revoking ends the grant.
+async fn conditional_data_flows_through_one_exchange_and_its_subject_sees_every_read(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let today = app.state.clock().today();
+    let report = import(
+        &app.state.db,
+        Register::Enterprises,
+        &register_with(dir.path(), &code),
+        "test",
+        today,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.problem_count, 0, "{:?}", report.problems);
+
+    // 发改委 (JN-FGW) handles 惠企政策兑现申请 (JN-FGW-0003), whose materials include the tax record.
+    let fgw_data = app.token_for_staff_with("fgw.data", "JN-FGW", &["data_officer"]).await;
+    let fgw_clerk = app.token_for_staff_with("fgw.clerk", "JN-FGW", &["window_clerk"]).await;
+    let ask = json!({
+        "dataset": "tax",
+        "fields": ["revenue_last_year", "tax_paid_last_year", "rd_expense_last_year"],
+        "purpose": "case_handling",
+        "purpose_detail": "核验惠企政策兑现申请人的营业收入和纳税情况",
+        "legal_basis": "《优化营商环境条例》第三十五条",
+        "items": ["JN-FGW-0003"],
+    });
+    // A clerk may not ask; a bad request names its fields; the data officer asks.
+    let (s, _) = app.post_json("/api/v1/data/requests", Some(&fgw_clerk), ask.clone()).await;
+    assert_eq!(s, 403);
+    let (s, bad) = app
+        .post_json(
+            "/api/v1/data/requests",
+            Some(&fgw_data),
+            json!({"dataset": "tax", "fields": ["name"], "purpose": "gossip"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{bad}");
+    let fields: Vec<&str> =
+        bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(
+        fields.contains(&"purpose") && fields.contains(&"fields") && fields.contains(&"legal_basis"),
+        "{bad}"
+    );
+    let (s, request) = app.post_json("/api/v1/data/requests", Some(&fgw_data), ask).await;
+    assert_eq!(s, 201, "{request}");
+    assert_eq!(request["status"], "pending");
+    assert_eq!(request["owner"], "JN-SWJ");
+    let due = chrono::NaiveDate::parse_from_str(request["due_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let calendar = app.state.calendar().await;
+    assert_eq!(calendar.working_days_between(today, due), 10, "10 working days to decide");
+    assert_eq!(request["light"], "green");
+    let id = request["id"].as_str().unwrap().to_string();
+
+    // Before the decision the conditional fields are refused; unconditional ones are read freely.
+    let read = |path: String, token: String| async move { app.get_json(&path, Some(&token)).await };
+    let tax_path = |fields: &str, purpose: &str| {
+        format!("/api/v1/data/exchange/tax/{code}?fields={fields}&purpose={purpose}")
+    };
+    let (s, denied) = read(tax_path("revenue_last_year", "case_handling"), fgw_clerk.clone()).await;
+    assert_eq!(s, 403, "{denied}");
+    assert_eq!(denied["errors"][0]["field"], "fields.revenue_last_year");
+    assert_eq!(denied["errors"][0]["code"], "not_granted");
+    let (s, open) = read(
+        format!("/api/v1/data/exchange/market_entities/{code}?fields=name,district&purpose=case_handling"),
+        fgw_clerk.clone(),
+    )
+    .await;
+    assert_eq!(s, 200, "{open}");
+
+    // Only the owner decides; it approves two fields of three.
+    let verdicts = json!({"verdicts": [
+        {"field": "revenue_last_year", "approve": true},
+        {"field": "tax_paid_last_year", "approve": true},
+        {"field": "rd_expense_last_year", "approve": false, "reason": "研发费用属于纳税人商业秘密"},
+    ]});
+    let (s, _) =
+        app.post_json(&format!("/api/v1/data/requests/{id}/decide"), Some(&fgw_data), verdicts.clone()).await;
+    assert_eq!(s, 403, "the requester cannot grant itself");
+    let spj_data = app.demo_token("spj.data").await;
+    let (s, _) =
+        app.post_json(&format!("/api/v1/data/requests/{id}/decide"), Some(&spj_data), verdicts.clone()).await;
+    assert_eq!(s, 404, "another department does not see the request");
+    let swj = app.demo_token("swj.data").await;
+    let (s, granted) =
+        app.post_json(&format!("/api/v1/data/requests/{id}/decide"), Some(&swj), verdicts.clone()).await;
+    assert_eq!(s, 200, "{granted}");
+    assert_eq!(granted["status"], "granted");
+    let (s, again) = app.post_json(&format!("/api/v1/data/requests/{id}/decide"), Some(&swj), verdicts).await;
+    assert_eq!((s, again["code"].as_str()), (409, Some("action_not_allowed_in_state")));
+
+    // The two granted fields are read; the third, another purpose, a wrong check character and a
+    // citizen are refused, and nothing is returned.
+    let (s, record) =
+        read(tax_path("revenue_last_year,tax_paid_last_year", "case_handling"), fgw_clerk.clone()).await;
+    assert_eq!(s, 200, "{record}");
+    assert_eq!(record["fields"]["revenue_last_year"], "1234567.89");
+    assert_eq!(record["fields"]["tax_paid_last_year"], "45678.90");
+    let (s, third) =
+        read(tax_path("revenue_last_year,rd_expense_last_year", "case_handling"), fgw_clerk.clone()).await;
+    assert_eq!(s, 403);
+    assert_eq!(third["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(third["errors"][0]["field"], "fields.rd_expense_last_year");
+    assert!(third.get("fields").is_none(), "nothing of the record is returned");
+    let (s, other) = read(tax_path("revenue_last_year", "statistics"), fgw_clerk.clone()).await;
+    assert_eq!((s, other["errors"][0]["code"].as_str()), (403, Some("purpose_mismatch")));
+    let wrong = format!("{}{}", &code[..17], if code.ends_with('0') { '1' } else { '0' });
+    let (s, bad_key) = read(
+        format!("/api/v1/data/exchange/tax/{wrong}?fields=revenue_last_year&purpose=case_handling"),
+        fgw_clerk.clone(),
+    )
+    .await;
+    assert_eq!((s, bad_key["errors"][0]["field"].as_str()), (422, Some("key")));
+    let (s, citizen) = read(tax_path("revenue_last_year", "case_handling"), rep.clone()).await;
+    assert_eq!((s, citizen["code"].as_str()), (403, Some("exchange_staff_only")));
+
+    // The enterprise applies: the tax record is filled through the exchange, nothing uploaded;
+    // the social insurance record (no grant from 人社) stays with the department.
+    let (s, case) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&rep),
+            json!({"item_code": "JN-FGW-0003", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let number = case["case_number"].as_str().unwrap().to_string();
+    let (_, c) = app.get_json(&format!("/api/v1/cases/{number}"), Some(&rep)).await;
+    let materials = c["materials"].as_array().unwrap();
+    let tax = materials.iter().find(|m| m["source"] == "data:tax_payment_record").unwrap();
+    assert_eq!(tax["provided_as"], "data_shared", "{tax}");
+    assert_eq!(tax["exchange_data"]["owner"], "JN-SWJ");
+    let values = tax["exchange_data"]["values"].as_array().unwrap();
+    assert!(values.iter().any(|v| v[0] == "revenue_last_year" && v[2] == "1234567.89 元"), "{values:?}");
+    let social = materials.iter().find(|m| m["source"] == "data:social_insurance_record").unwrap();
+    assert_eq!(social["provided_as"], "data_pending");
+
+    // The enterprise sees both reads of its tax data (the clerk's and the case's), with the
+    // department, the fields, the purpose and the case; another person sees nothing of it.
+    let (s, log) = app.get_json(&format!("/api/v1/enterprises/{code}/data-access"), Some(&rep)).await;
+    assert_eq!(s, 200, "{log}");
+    let tax_reads: Vec<&serde_json::Value> =
+        log.as_array().unwrap().iter().filter(|a| a["dataset"] == "tax").collect();
+    assert_eq!(tax_reads.len(), 2, "{log}");
+    assert!(tax_reads.iter().all(|a| a["department"] == "JN-FGW" && a["purpose"] == "case_handling"));
+    assert!(tax_reads.iter().any(|a| a["case_number"] == number.as_str()));
+    assert!(tax_reads.iter().all(|a| a["grants"][0] == id.as_str()));
+    let (phone, password) = app.register_person("王五", 61).await;
+    let stranger = app.token(&phone, &password).await;
+    let (s, _) = app.get_json(&format!("/api/v1/enterprises/{code}/data-access"), Some(&stranger)).await;
+    assert_eq!(s, 404);
+    // Each read is in the enterprise's audit stream, and the chain verifies.
+    let trail =
+        quanban::audit::store::recent(&app.state.db, &format!("data_access:{code}"), 20).await.unwrap();
+    assert_eq!(
+        trail.iter().filter(|e| e.action == "data.exchange.read").count(),
+        3,
+        "market entities + two tax reads"
+    );
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+
+    // The owner revokes: reads stop at once, naming why.
+    let (s, revoked) = app
+        .post_json(
+            &format!("/api/v1/data/requests/{id}/revoke"),
+            Some(&swj),
+            json!({"reason": "核验工作已结束"}),
+        )
+        .await;
+    assert_eq!((s, revoked["status"].as_str()), (200, Some("revoked")));
+    let (s, after) = read(tax_path("revenue_last_year", "case_handling"), fgw_clerk.clone()).await;
+    assert_eq!((s, after["errors"][0]["code"].as_str()), (403, Some("grant_revoked")));
+}
+
+stories!(
+    a_register_file_loads_into_each_department_dataset,
+    a_file_with_bad_rows_is_rejected_whole,
+    conditional_data_flows_through_one_exchange_and_its_subject_sees_every_read
+);

@@ -122,6 +122,8 @@ async fn every_route_for_every_role() {
                 "{year}" => "2027".into(),
                 "{lang}" => "en".into(),
                 "{token}" => "not-a-token".into(),
+                "{dataset}" => "tax".into(),
+                "{key}" => "91370100MA3C000011".into(),
                 "{*path}" => "quanban.css".into(),
                 "{code}" => match before {
                     "halls" => "JN-H-0002".into(),
@@ -146,6 +148,8 @@ async fn every_route_for_every_role() {
                         "respond".into()
                     } else if path.contains("/credentials/") {
                         "suspend".into()
+                    } else if path.contains("/data/requests/") {
+                        "withdraw".into()
                     } else {
                         "none".into()
                     }

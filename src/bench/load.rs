@@ -1,7 +1,7 @@
 //! Authenticated `GET /api/v1/me` under load: a `quanban serve` child process on SQLite, and
 //! N concurrent keep-alive connections from this process for a fixed time.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 
@@ -45,48 +45,13 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         .await?;
     let token = token["token"].as_str().ok_or_else(|| anyhow::anyhow!("no token"))?.to_string();
 
-    let warmup = Duration::from_secs(2);
     let measure = Duration::from_secs(args.seconds.max(1));
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.connections.max(1) {
-        // One client per task: one keep-alive connection each, like separate users.
-        let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
-        let url = format!("{base}/api/v1/me");
-        let token = token.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(20_000);
-            let mut errors = 0u64;
-            loop {
-                let t0 = Instant::now();
-                if t0.duration_since(start) >= warmup + measure {
-                    break;
-                }
-                let ok = match client.get(&url).bearer_auth(&token).send().await {
-                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                    Err(_) => false,
-                };
-                if t0.duration_since(start) >= warmup {
-                    if ok {
-                        latencies.push(t0.elapsed().as_micros() as u64);
-                    } else {
-                        errors += 1;
-                    }
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await?;
-        all.extend(l);
-        errors += e;
-    }
+    let url = format!("{base}/api/v1/me");
+    let (all, errors) =
+        super::drive_gets(args.connections, measure, &token, std::sync::Arc::new(move |_, _| url.clone()))
+            .await?;
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
-    all.sort_unstable();
     let rps = all.len() as f64 / measure.as_secs_f64();
     println!(
         "me       GET /api/v1/me, {} connections, {} s: {:.0} req/s   p50 {:.2} ms   p99 {:.2} ms   max {:.2} ms   errors {}",

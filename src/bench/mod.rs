@@ -5,6 +5,7 @@ mod audit;
 mod booking;
 mod complaints;
 mod credentials;
+mod exchange;
 mod guide;
 mod lifecycle;
 mod load;
@@ -41,6 +42,9 @@ pub enum BenchCommand {
     /// Complaints: the classifier's accuracy on 304 labelled complaints (cold and 5-fold warm),
     /// and intake with routing per second on SQLite
     Complaints(complaints::ComplaintArgs),
+    /// The data exchange: register import time, a batch read of the policies' fields over every
+    /// enterprise (time and memory), single reads with grant check and logging over HTTP
+    Exchange(exchange::ExchangeArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -62,6 +66,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Credentials(a) => credentials::run(a).await,
         BenchCommand::Booking(a) => booking::run(a).await,
         BenchCommand::Complaints(a) => complaints::run(a).await,
+        BenchCommand::Exchange(a) => exchange::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             credentials::run(credentials::CredentialArgs::default()).await?;
@@ -76,6 +81,57 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             audit::run(audit::AuditArgs { postgres: Some(a.postgres), ..audit::AuditArgs::default() }).await
         }
     }
+}
+
+/// GETs `url_for(connection, n)` with `token` from `connections` keep-alive clients for a
+/// 2-second warm-up and then `measure`; returns the sorted latencies (µs) of the successful
+/// answers in the measured time and the count of failures.
+pub async fn drive_gets(
+    connections: usize,
+    measure: std::time::Duration,
+    token: &str,
+    url_for: std::sync::Arc<dyn Fn(usize, usize) -> String + Send + Sync>,
+) -> anyhow::Result<(Vec<u64>, u64)> {
+    use std::time::{Duration, Instant};
+    let warmup = Duration::from_secs(2);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for connection in 0..connections.max(1) {
+        // One client per task: one keep-alive connection each, like separate users.
+        let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+        let (token, url_for) = (token.to_string(), url_for.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(20_000);
+            let mut errors = 0u64;
+            for n in 0.. {
+                let t0 = Instant::now();
+                if t0.duration_since(start) >= warmup + measure {
+                    break;
+                }
+                let ok = match client.get(url_for(connection, n)).bearer_auth(&token).send().await {
+                    Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                if t0.duration_since(start) >= warmup {
+                    if ok {
+                        latencies.push(t0.elapsed().as_micros() as u64);
+                    } else {
+                        errors += 1;
+                    }
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        all.extend(l);
+        errors += e;
+    }
+    all.sort_unstable();
+    Ok((all, errors))
 }
 
 /// The q-quantile of sorted samples.

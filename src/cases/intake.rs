@@ -120,8 +120,11 @@ pub enum ProvidedAs {
     /// To be taken from the applicant's e-licence by the department (免提交) when the wallet
     /// offered none.
     ElicencePending,
-    /// To be taken from shared government data by the department.
+    /// To be taken from shared government data by the department (the registers do not hold
+    /// it, or the department has no grant for it yet).
     DataPending,
+    /// Taken from shared government data through the exchange at submission (免提交).
+    DataShared,
     /// Not provided: the case may still be accepted with deficiencies (容缺受理) or sent back
     /// for a supplement.
     Missing,
@@ -135,6 +138,7 @@ impl ProvidedAs {
             ProvidedAs::Credential => "credential",
             ProvidedAs::ElicencePending => "elicence_pending",
             ProvidedAs::DataPending => "data_pending",
+            ProvidedAs::DataShared => "data_shared",
             ProvidedAs::Missing => "missing",
         }
     }
@@ -146,6 +150,7 @@ impl ProvidedAs {
             ProvidedAs::Credential,
             ProvidedAs::ElicencePending,
             ProvidedAs::DataPending,
+            ProvidedAs::DataShared,
             ProvidedAs::Missing,
         ]
         .into_iter()
@@ -159,6 +164,7 @@ impl ProvidedAs {
             ProvidedAs::Credential => "已从卡包调取电子证照（经本人同意）",
             ProvidedAs::ElicencePending => "由部门调取电子证照",
             ProvidedAs::DataPending => "由部门调取共享数据",
+            ProvidedAs::DataShared => "已通过数据共享自动调取（免提交）",
             ProvidedAs::Missing => "未提供",
         }
     }
@@ -170,6 +176,7 @@ impl ProvidedAs {
             ProvidedAs::Credential => "Taken from your wallet's e-licence (with your consent)",
             ProvidedAs::ElicencePending => "Retrieved from the e-licence by the department",
             ProvidedAs::DataPending => "Retrieved from shared data by the department",
+            ProvidedAs::DataShared => "Taken from shared government data (nothing to upload)",
             ProvidedAs::Missing => "Not provided",
         }
     }
@@ -205,6 +212,20 @@ pub struct PlannedMaterial {
     pub provided_as: ProvidedAs,
     pub file: Option<OfferedFile>,
     pub credential: Option<OfferedCredential>,
+    /// Filled from a register through the exchange (set after planning, see
+    /// `cases::service::fill_shared`).
+    pub shared: Option<SharedData>,
+}
+
+/// A material filled from shared data: what was read, from whom, and the read to log with the case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SharedData {
+    pub dataset: String,
+    pub owner: String,
+    /// (field, label, value as shown).
+    pub values: Vec<(String, String, String)>,
+    #[serde(skip)]
+    pub access: crate::data::store::Access,
 }
 
 /// Decides how each of the item's materials is provided: an upload wins; then a wallet
@@ -244,6 +265,7 @@ pub fn plan_materials(
                 provided_as,
                 file,
                 credential,
+                shared: None,
             }
         })
         .collect()

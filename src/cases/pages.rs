@@ -805,6 +805,8 @@ pub struct MaterialLine {
     how: String,
     file_name: Option<String>,
     hash: Option<String>,
+    /// Filled from shared data: from whom, and what was taken.
+    shared: Option<String>,
 }
 
 pub struct ActionButton {
@@ -932,6 +934,29 @@ async fn render_case(
             how: t.pick(m.provided_as.label_zh(), m.provided_as.label_en()).to_string(),
             file_name: m.file_name.clone(),
             hash: m.hash.as_ref().map(|h| h.chars().take(12).collect()),
+            shared: m.exchange_data.as_ref().map(|d| {
+                let owner = d.get("owner").and_then(Value::as_str).unwrap_or_default();
+                let dataset = d.get("dataset").and_then(Value::as_str).unwrap_or_default();
+                let dataset = crate::data::domain::dataset(dataset)
+                    .map(|x| t.pick(x.name_zh, x.name_en).to_string())
+                    .unwrap_or_else(|| dataset.to_string());
+                let values: Vec<String> = d
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .map(|vs| {
+                        vs.iter()
+                            .filter_map(|v| Some(format!("{}：{}", v.get(1)?.as_str()?, v.get(2)?.as_str()?)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "{} {}（{}）— {}",
+                    t.pick("来源", "From"),
+                    names.department(&t, owner),
+                    dataset,
+                    values.join("；")
+                )
+            }),
         })
         .collect();
     let parts = if c.is_bundle() {

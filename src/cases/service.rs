@@ -346,7 +346,7 @@ pub async fn apply(
         ));
     }
     let day = state.clock().today();
-    let submission = match (req.item_code.take(), req.bundle_code.take()) {
+    let mut submission = match (req.item_code.take(), req.bundle_code.take()) {
         (Some(code), None) => {
             let stored = catalog::store::get(&state.db, code.trim()).await?;
             let Some(stored) = stored.filter(|s| s.status == "active") else {
@@ -568,8 +568,49 @@ pub async fn apply(
             return Err(ApiError::Validation(errors));
         }
     };
+    fill_shared(state, &mut submission).await?;
     let number = store::submit(&state.db, submission).await?;
     Ok((number, CaseState::Submitted))
+}
+
+/// Fills the materials sourced from shared data (`data:<source>`) through the exchange, as the
+/// case's department reading for case handling: a material the registers hold and the
+/// department's grants cover is taken from them (the applicant uploads nothing); the rest stays
+/// with the department (`data_pending`). The reads are logged with the case when it is stored.
+async fn fill_shared(state: &AppState, s: &mut store::Submission) -> ApiResult<()> {
+    let wants = s.items.iter().flat_map(|i| &i.materials).any(|m| m.provided_as == ProvidedAs::DataPending);
+    if !wants {
+        return Ok(());
+    }
+    let id_number = crate::identity::store::id_number_of(&state.db, &state.vault, &s.applicant_id).await?;
+    for item in &mut s.items {
+        for m in &mut item.materials {
+            if m.provided_as != ProvidedAs::DataPending {
+                continue;
+            }
+            let Some(source) = m.source.strip_prefix("data:") else { continue };
+            let filled = crate::data::service::fill_material(
+                state,
+                source,
+                &item.department,
+                &item.item_code,
+                s.enterprise.as_deref(),
+                id_number.as_deref(),
+                &s.submitted_by,
+            )
+            .await?;
+            if let Ok(shared) = filled {
+                m.provided_as = ProvidedAs::DataShared;
+                m.shared = Some(intake::SharedData {
+                    dataset: shared.dataset.to_string(),
+                    owner: shared.owner,
+                    values: shared.values,
+                    access: shared.access,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_item_for(item: &CatalogItem, as_enterprise: bool, field: &str, errors: &mut Vec<FieldError>) {

@@ -194,6 +194,11 @@ pub struct CaseMaterial {
     /// What verification said when the applicant consented: `{valid, reason, checked_at}`.
     #[schema(value_type = Option<Object>)]
     pub credential_check: Option<Value>,
+    /// For a material filled from shared data: the access log entry of the read.
+    pub exchange_ref: Option<String>,
+    /// … and what it held: `{dataset, owner, values: [[field, label, value]]}`.
+    #[schema(value_type = Option<Object>)]
+    pub exchange_data: Option<Value>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,15 +260,24 @@ pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
 pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> {
     let rows = query(
         "SELECT m.idx, m.name, m.source, m.provided_as, m.upload_hash, m.file_name, m.size, m.content_type, \
-         m.credential_id, m.credential_check, c.identifier FROM case_materials m \
+         m.credential_id, m.credential_check, m.exchange_ref, m.exchange_data, c.identifier FROM case_materials m \
          LEFT JOIN credentials c ON c.id = m.credential_id WHERE m.case_number = $1 ORDER BY m.idx",
     )
     .bind(number)
     .read_all(db)
     .await?;
+    let vault = db.vault()?;
     rows.iter()
         .map(|r| {
             let p: String = r.try_get("provided_as")?;
+            let exchange_data = match r.try_get::<Option<String>, _>("exchange_data")? {
+                Some(sealed) => Some(
+                    vault
+                        .open(&sealed, "case_materials.exchange_data")
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?,
+                ),
+                None => None,
+            };
             Ok(CaseMaterial {
                 index: r.try_get("idx")?,
                 name: r.try_get("name")?,
@@ -278,6 +292,8 @@ pub async fn materials(db: &Db, number: &str) -> StoreResult<Vec<CaseMaterial>> 
                 credential_check: r
                     .try_get::<Option<String>, _>("credential_check")?
                     .and_then(|s| serde_json::from_str(&s).ok()),
+                exchange_ref: r.try_get("exchange_ref")?,
+                exchange_data: exchange_data.and_then(|s| serde_json::from_str(&s).ok()),
             })
         })
         .collect()
@@ -565,7 +581,14 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
             },
             s,
         )?;
-        insert_materials(conn, &number, &item.materials)?;
+        insert_materials(conn, vault, &number, &item.materials)?;
+        for m in &item.materials {
+            if let Some(shared) = &m.shared {
+                let access =
+                    crate::data::store::Access { case_number: Some(number.clone()), ..shared.access.clone() };
+                crate::data::store::log_access(conn, &access)?;
+            }
+        }
         for m in &item.materials {
             if let Some(c) = &m.credential {
                 crate::licences::store::audit_consent(
@@ -622,14 +645,19 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
 }
 
 /// All of a case's materials in one statement (one trip to the writer, not one per material).
-fn insert_materials(conn: &mut dyn Tx, number: &str, materials: &[PlannedMaterial]) -> StoreResult<()> {
+fn insert_materials(
+    conn: &mut dyn Tx,
+    vault: &Vault,
+    number: &str,
+    materials: &[PlannedMaterial],
+) -> StoreResult<()> {
     if materials.is_empty() {
         return Ok(());
     }
-    const COLUMNS: usize = 11;
+    const COLUMNS: usize = 13;
     let mut sql = String::from(
         "INSERT INTO case_materials (case_number, idx, name, source, provided_as, upload_hash, file_name, size, \
-         content_type, credential_id, credential_check) VALUES ",
+         content_type, credential_id, credential_check, exchange_ref, exchange_data) VALUES ",
     );
     for i in 0..materials.len() {
         if i > 0 {
@@ -651,7 +679,12 @@ fn insert_materials(conn: &mut dyn Tx, number: &str, materials: &[PlannedMateria
             .bind(m.file.as_ref().map(|f| f.size))
             .bind(m.file.as_ref().map(|f| f.content_type.clone()))
             .bind(m.credential.as_ref().map(|c| c.credential_id.clone()))
-            .bind(m.credential.as_ref().map(|c| c.check.clone()));
+            .bind(m.credential.as_ref().map(|c| c.check.clone()))
+            .bind(m.shared.as_ref().map(|s| s.access.id.clone()))
+            .bind(m.shared.as_ref().map(|s| {
+                let data = serde_json::json!({"dataset": s.dataset, "owner": s.owner, "values": s.values});
+                vault.seal(&data.to_string(), "case_materials.exchange_data")
+            }));
     }
     q.execute(&mut *conn)?;
     Ok(())

@@ -78,6 +78,12 @@ pub enum Command {
     },
     /// Print the OpenAPI 3.1 document, as served at /api/v1/openapi.json
     Openapi,
+    /// Print the data catalog as DCAT-AP 3 JSON-LD, as served at /api/v1/data/catalog.jsonld
+    DataCatalog {
+        /// The platform's public URL (the document's IRIs start with it)
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
     /// The audit log
     Audit {
         #[command(subcommand)]
@@ -199,9 +205,10 @@ pub enum ImportCommand {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Load the enterprise register from CSV (UTF-8, a header row of the `enterprise_fields`
-    /// names, `true`/`false`, empty = null, dates YYYY-MM-DD) into each owning department's
-    /// dataset; a file with any bad row is rejected whole with every problem listed
+    /// Load a register from CSV (UTF-8, a header row of field names: the enterprise register's
+    /// `enterprise_fields`, or the population register's with `id_number`; `true`/`false`,
+    /// empty = null, dates YYYY-MM-DD) into each owning department's dataset; a file with any
+    /// bad row is rejected whole with every problem listed
     Register {
         file: PathBuf,
         #[command(flatten)]
@@ -217,6 +224,19 @@ pub enum GenerateCommand {
         /// How many enterprises
         #[arg(long)]
         enterprises: u64,
+        /// Random seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the CSV
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A synthetic population register for Jinan as CSV (id_number, name, household_district,
+    /// birth_date, marital_status, children, disability, minimum_living): deterministic by seed
+    People {
+        /// How many residents
+        #[arg(long)]
+        people: u64,
         /// Random seed
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -380,6 +400,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&crate::http::ops::document())?);
         }
+        Command::DataCatalog { public_url } => {
+            let reference = crate::reference::data::shipped()?;
+            let names = reference.departments.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+            println!("{}", serde_json::to_string_pretty(&crate::data::dcat::catalog(&public_url, &names))?);
+        }
         Command::Calendar { command } => return calendar_command(command).await,
         Command::User { command: UserCommand::Create { username, name, department, roles, halls, data } } => {
             let mut line = String::new();
@@ -424,6 +449,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Generate { command: GenerateCommand::Register { enterprises, seed, out } } => {
             generate_register(enterprises, seed, &out)?;
+        }
+        Command::Generate { command: GenerateCommand::People { people, seed, out } } => {
+            let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+            let bar = progress_bar(people, "people");
+            crate::data::generate::people(people, seed, &mut writer, &mut |n| bar.set_position(n))?;
+            std::io::Write::flush(&mut writer)?;
+            bar.finish();
+            println!("{people} residents (seed {seed}) written to {}", out.display());
         }
         Command::Bench { command } => bench::run(command).await?,
         Command::Verify { file, keys, status, json } => {
@@ -519,9 +553,8 @@ async fn import_register(file: PathBuf, data: DataArgs) -> anyhow::Result<ExitCo
         bar.set_position(n);
     };
     let today = state.clock().today();
-    let report =
-        import(&state.db, crate::data::domain::Register::Enterprises, &file, "cli", today, &mut on_progress)
-            .await;
+    let register = crate::data::import::register_of(&file)?;
+    let report = import(&state.db, register, &file, "cli", today, &mut on_progress).await;
     bar.finish_and_clear();
     let report = report?;
     let code = if report.problem_count > 0 {

@@ -254,6 +254,82 @@ pub fn enterprises(
     Ok(())
 }
 
+/// The header row of a population register file.
+pub fn people_header() -> Vec<&'static str> {
+    datasets_of(Register::People).flat_map(|d| d.fields.iter().map(|f| f.name)).collect()
+}
+
+const SURNAMES: [&str; 20] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何",
+    "高", "林", "罗",
+];
+const GIVEN: [&str; 24] = [
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀英", "霞", "平", "刚", "桂英", "浩然", "欣怡",
+];
+
+/// Writes `count` synthetic residents for `seed` as CSV (the population register's columns):
+/// ID numbers valid by GB 11643 (the district's region code, the birth date, a sequence whose
+/// parity is the sex, the check character) and unique; birth dates from 1940 to 2024.
+pub fn people(
+    count: u64,
+    seed: u64,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5045_4f50_4c45);
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(people_header())?;
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let mut seen = std::collections::HashSet::with_capacity(count as usize);
+    for n in 0..count {
+        let district = pick(&mut rng, DISTRICT_PERMILLE);
+        let (id, birth) = loop {
+            let birth = date_between(&mut rng, day(1940, 1, 1), day(2024, 12, 31));
+            let body = format!(
+                "{}{}{:03}",
+                DISTRICT_CODES[district],
+                birth.format("%Y%m%d"),
+                rng.random_range(0..1000)
+            );
+            let Some(check) = crate::identity::domain::id_number_check_char(&body) else { continue };
+            let id = format!("{body}{check}");
+            if seen.insert(id.clone()) {
+                break (id, birth);
+            }
+        };
+        let age = 2026 - chrono::Datelike::year(&birth);
+        let marital = if age < 22 {
+            "unmarried"
+        } else {
+            ["unmarried", "married", "divorced", "widowed"]
+                [pick(&mut rng, [150, 720, 80, if age > 60 { 120 } else { 20 }])]
+        };
+        let children = if marital == "unmarried" { 0 } else { pick(&mut rng, [150, 500, 300, 50]) };
+        let name = format!(
+            "{}{}",
+            SURNAMES[rng.random_range(0..SURNAMES.len())],
+            GIVEN[rng.random_range(0..GIVEN.len())]
+        );
+        w.write_record([
+            id,
+            name,
+            DISTRICTS[district].to_string(),
+            birth.to_string(),
+            marital.to_string(),
+            children.to_string(),
+            rng.random_bool(0.06).to_string(),
+            rng.random_bool(0.015).to_string(),
+        ])?;
+        if (n + 1).is_multiple_of(10_000) {
+            progress(n + 1);
+        }
+    }
+    w.flush()?;
+    progress(count);
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -292,6 +368,28 @@ mod tests {
         assert_eq!(keys.len(), 2_000);
         // Mostly micro, as in the census.
         assert!(sizes["micro"] > 1_500 && sizes["micro"] < 1_900, "{sizes:?}");
+    }
+
+    #[test]
+    fn generated_people_pass_the_import_checks() {
+        let mut bytes = Vec::new();
+        people(1_000, 3, &mut bytes, &mut |_| {}).unwrap();
+        let mut again = Vec::new();
+        people(1_000, 3, &mut again, &mut |_| {}).unwrap();
+        assert_eq!(bytes, again);
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 9).unwrap();
+        let l = layout(Register::People, &header, today).unwrap();
+        let mut keys = std::collections::HashSet::new();
+        for (i, record) in reader.records().enumerate() {
+            let record = record.unwrap();
+            let cells: Vec<&str> = record.iter().collect();
+            let row = check_row(&l, i as u64 + 1, &cells).unwrap_or_else(|p| panic!("row {}: {p:?}", i + 1));
+            assert!(keys.insert(row.key));
+        }
+        assert_eq!(keys.len(), 1_000);
     }
 
     #[test]

@@ -46,6 +46,13 @@ fn header(r: &mut csv::Reader<std::io::BufReader<std::fs::File>>) -> anyhow::Res
     Ok(r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect())
 }
 
+/// Which register a file holds, by its header: the population register is keyed by `id_number`.
+pub fn register_of(path: &Path) -> anyhow::Result<Register> {
+    let mut r = reader(path)?;
+    let names = header(&mut r)?;
+    Ok(if names.iter().any(|n| n == "id_number") { Register::People } else { Register::Enterprises })
+}
+
 /// Checks, then loads, a register file. `progress` hears the phase and the rows done so far.
 pub async fn import(
     db: &Db,

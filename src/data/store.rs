@@ -1,15 +1,36 @@
 //! The registers' datasets in the database: one table per dataset (`data_<id>`), loaded in
 //! batches by register imports, each batch one transaction with its audit entry.
 
-use super::domain::{CheckedRow, Dataset, FieldType, Register, Value, datasets_of};
+use chrono::NaiveDate;
+
+use super::domain::{CheckedRow, Dataset, Field, FieldType, Register, Value, datasets_of};
+use super::sharing::{DataRequest, Purpose, RequestStatus, RequestedField};
 use crate::audit::{self, NewEntry};
-use crate::store::{Db, StoreError, StoreResult, Tx, query};
+use crate::platform::pii::Vault;
+use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
 /// Rows per INSERT statement (well under either database's limit on parameters).
 const ROWS_PER_STATEMENT: usize = 400;
 
 fn table(d: &Dataset) -> String {
     format!("data_{}", d.id)
+}
+
+/// The column a dataset is keyed by: its key field, or for people the keyed digest of the ID
+/// number (the number itself is sealed and cannot be looked up).
+fn key_column(d: &Dataset) -> &'static str {
+    match d.register {
+        Register::Enterprises => d.key,
+        Register::People => "id_digest",
+    }
+}
+
+/// The stored key of `key` in `d` (the digest for people).
+pub fn stored_key(d: &Dataset, vault: &Vault, key: &str) -> String {
+    match d.register {
+        Register::Enterprises => key.to_string(),
+        Register::People => vault.digest("id_number", key),
+    }
 }
 
 /// Records the start of an import (before any row is loaded).
@@ -69,6 +90,7 @@ pub async fn load_batch(
     actor: String,
 ) -> StoreResult<()> {
     let now = db.now_text();
+    let vault = db.vault()?.clone();
     db.write(move |tx| {
         // Claim first: the import must still be open; a lost claim rolls back the whole batch.
         let claimed = query(
@@ -82,7 +104,7 @@ pub async fn load_batch(
         }
         for (i, d) in datasets_of(register).enumerate() {
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                upsert(tx, d, i, chunk, &import_id, &now)?;
+                upsert(tx, &vault, d, i, chunk, &import_id, &now)?;
             }
         }
         let last = first_row + rows.len() as u64 - 1;
@@ -104,13 +126,19 @@ pub async fn load_batch(
 
 fn upsert(
     tx: &mut dyn Tx,
+    vault: &Vault,
     d: &Dataset,
     index: usize,
     rows: &[CheckedRow],
     import_id: &str,
     now: &str,
 ) -> StoreResult<()> {
-    let mut columns: Vec<&str> = d.fields.iter().map(|f| f.name).collect();
+    let people = d.register == Register::People;
+    let mut columns: Vec<&str> = Vec::with_capacity(d.fields.len() + 3);
+    if people {
+        columns.push("id_digest");
+    }
+    columns.extend(d.fields.iter().map(|f| f.name));
     columns.extend(["import_id", "updated_at"]);
     let per_row = columns.len();
     let mut sql = format!("INSERT INTO {} ({}) VALUES ", table(d), columns.join(", "));
@@ -124,10 +152,19 @@ fn upsert(
         sql.push(')');
     }
     let updates: Vec<String> = columns[1..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
-    sql.push_str(&format!(" ON CONFLICT ({}) DO UPDATE SET {}", d.key, updates.join(", ")));
+    sql.push_str(&format!(" ON CONFLICT ({}) DO UPDATE SET {}", key_column(d), updates.join(", ")));
     let mut q = query(sql);
     for row in rows {
+        if people {
+            // The digest to look the person up by, and the number sealed.
+            q = q
+                .bind(vault.digest("id_number", &row.key))
+                .bind(vault.seal(&row.key, "data_population.id_number"));
+        }
         for (f, v) in d.fields.iter().zip(&row.datasets[index]) {
+            if people && f.name == d.key {
+                continue;
+            }
             let text_kind = !matches!(f.kind, FieldType::Bool | FieldType::Int | FieldType::Yuan);
             q = match v {
                 Value::Null if text_kind => q.bind(None::<String>),
@@ -174,4 +211,488 @@ pub async fn finish_import(db: &Db, id: String, actor: String) -> StoreResult<()
 /// How many records a dataset holds.
 pub async fn count(db: &Db, d: &Dataset) -> StoreResult<i64> {
     Ok(query(format!("SELECT COUNT(*) AS n FROM {}", table(d))).read_one(db).await?.try_get("n")?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading records (the exchange)
+// ---------------------------------------------------------------------------------------------
+
+/// Whether a field is stored as an integer (booleans 0/1, counts, fen).
+fn stored_as_int(f: &Field) -> bool {
+    matches!(f.kind, FieldType::Bool | FieldType::Int | FieldType::Yuan)
+}
+
+/// A stored value back as a checked value.
+fn value_of(f: &Field, row: &Row, column: &str) -> StoreResult<Value> {
+    Ok(if stored_as_int(f) {
+        match row.try_get::<Option<i64>, _>(column)? {
+            None => Value::Null,
+            Some(n) => match f.kind {
+                FieldType::Bool => Value::Bool(n != 0),
+                FieldType::Yuan => Value::Fen(n),
+                _ => Value::Int(n),
+            },
+        }
+    } else {
+        match row.try_get::<Option<String>, _>(column)? {
+            None => Value::Null,
+            Some(s) => match f.kind {
+                FieldType::Date => {
+                    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Value::Date).unwrap_or(Value::Text(s))
+                }
+                _ => Value::Text(s),
+            },
+        }
+    })
+}
+
+/// The `fields` of the record keyed `key` (as the caller gave it: a credit code, an ID number),
+/// or None when the dataset has no such record.
+pub async fn read_record(
+    db: &Db,
+    d: &Dataset,
+    key: &str,
+    fields: &[&Field],
+) -> StoreResult<Option<Vec<Value>>> {
+    let vault = db.vault()?;
+    let columns: Vec<&str> = fields
+        .iter()
+        .map(|f| if d.register == Register::People && f.name == d.key { "id_number" } else { f.name })
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = $1",
+        if columns.is_empty() { "1 AS present".to_string() } else { columns.join(", ") },
+        table(d),
+        key_column(d)
+    );
+    let Some(row) = query(sql).bind(stored_key(d, vault, key)).read_optional(db).await? else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(fields.len());
+    for (f, column) in fields.iter().zip(&columns) {
+        if d.register == Register::People && f.name == d.key {
+            // The key is what the reader already holds.
+            out.push(Value::Text(key.to_string()));
+        } else {
+            out.push(value_of(f, &row, column)?);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Whether `d` holds a record for the stored key `subject` (an access log subject without `p:`).
+pub async fn has_record(db: &Db, d: &Dataset, stored: &str) -> StoreResult<bool> {
+    let sql = format!("SELECT 1 AS present FROM {} WHERE {} = $1", table(d), key_column(d));
+    Ok(query(sql).bind(stored).read_optional(db).await?.is_some())
+}
+
+/// A whole dataset's `fields` in memory, column by column (a batch read).
+#[derive(Debug, Default)]
+pub struct Columns {
+    /// Stored keys (credit codes; digests for people), in key order.
+    pub keys: Vec<String>,
+    /// One column per field asked for, in the order asked.
+    pub columns: Vec<Column>,
+}
+
+/// One field of every record.
+#[derive(Debug)]
+pub enum Column {
+    /// Counts, fen and booleans (0/1).
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Int(v) => v.len(),
+            Column::Text(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Reads `fields` of every record of `d` into memory, streaming (no row objects are kept).
+pub async fn read_columns(db: &Db, d: &Dataset, fields: &[&Field]) -> StoreResult<Columns> {
+    let names: Vec<&str> = fields.iter().map(|f| f.name).filter(|n| *n != d.key).collect();
+    let key = key_column(d);
+    let sql = format!(
+        "SELECT {key}{}{} FROM {} ORDER BY {key}",
+        if names.is_empty() { "" } else { ", " },
+        names.join(", "),
+        table(d)
+    );
+    let kinds: Vec<bool> = fields.iter().filter(|f| f.name != d.key).map(|f| stored_as_int(f)).collect();
+    let mut out = Columns {
+        keys: Vec::new(),
+        columns: kinds
+            .iter()
+            .map(|int| if *int { Column::Int(Vec::new()) } else { Column::Text(Vec::new()) })
+            .collect(),
+    };
+    query(sql)
+        .read_each(db, |row| {
+            out.keys.push(row.text(0)?.unwrap_or_default());
+            for (i, c) in out.columns.iter_mut().enumerate() {
+                match c {
+                    Column::Int(v) => v.push(row.int(i + 1)?),
+                    Column::Text(v) => v.push(row.text(i + 1)?),
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests and grants
+// ---------------------------------------------------------------------------------------------
+
+fn parse_day(s: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Invalid(format!("stored date {s:?}: {e}")))
+}
+
+fn request_from(r: &Row) -> StoreResult<DataRequest> {
+    let invalid = |what: &str, v: &str| StoreError::Invalid(format!("data request {what} {v:?}"));
+    let purpose: String = r.try_get("purpose")?;
+    let status: String = r.try_get("status")?;
+    let items: String = r.try_get("items")?;
+    let fields: String = r.try_get("fields")?;
+    let expires: Option<String> = r.try_get("expires_on")?;
+    Ok(DataRequest {
+        id: r.try_get("id")?,
+        requester: r.try_get("requester")?,
+        owner: r.try_get("owner")?,
+        dataset: r.try_get("dataset")?,
+        purpose: Purpose::parse(&purpose).ok_or_else(|| invalid("purpose", &purpose))?,
+        purpose_detail: r.try_get("purpose_detail")?,
+        legal_basis: r.try_get("legal_basis")?,
+        items: serde_json::from_str(&items).map_err(|_| invalid("items", &items))?,
+        fields: serde_json::from_str::<Vec<RequestedField>>(&fields)
+            .map_err(|_| invalid("fields", &fields))?,
+        months: u32::try_from(r.try_get::<i64, _>("months")?).unwrap_or(0),
+        status: RequestStatus::parse(&status).ok_or_else(|| invalid("status", &status))?,
+        requested_by: r.try_get("requested_by")?,
+        requested_at: r.try_get("requested_at")?,
+        due_on: parse_day(&r.try_get::<String, _>("due_on")?)?,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r.try_get("decided_at")?,
+        expires_on: expires.as_deref().map(parse_day).transpose()?,
+        closed_by: r.try_get("closed_by")?,
+        closed_at: r.try_get("closed_at")?,
+        close_reason: r.try_get("close_reason")?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// Stores a new request (status pending, version 1) with its audit entry.
+pub async fn insert_request(db: &Db, r: DataRequest) -> StoreResult<()> {
+    let now = r.requested_at.clone();
+    db.write(move |tx| {
+        query(
+            "INSERT INTO data_requests (id, requester, owner, dataset, purpose, purpose_detail, legal_basis, items, \
+             fields, months, status, requested_by, requested_at, due_on, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&r.id)
+        .bind(&r.requester)
+        .bind(&r.owner)
+        .bind(&r.dataset)
+        .bind(r.purpose.as_str())
+        .bind(&r.purpose_detail)
+        .bind(&r.legal_basis)
+        .bind(json(&r.items))
+        .bind(json(&r.fields))
+        .bind(i64::from(r.months))
+        .bind(r.status.as_str())
+        .bind(&r.requested_by)
+        .bind(&r.requested_at)
+        .bind(r.due_on.to_string())
+        .bind(r.version)
+        .execute(&mut *tx)?;
+        let fields: Vec<&str> = r.fields.iter().map(|f| f.field.as_str()).collect();
+        audit::store::append(
+            tx,
+            &now,
+            NewEntry::new(
+                format!("data_request:{}", r.id),
+                format!("user:{}", r.requested_by),
+                "data.request.create",
+                format!("data_request:{}", r.id),
+                format!(
+                    "{} asks {} for {}.{} ({})",
+                    r.requester,
+                    r.owner,
+                    r.dataset,
+                    fields.join(","),
+                    r.purpose.as_str()
+                ),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// Saves a request as a step left it: claims the version read first (a lost claim changes
+/// nothing), then writes the audit entry naming the step.
+pub async fn save_request(
+    db: &Db,
+    before_version: i64,
+    after: DataRequest,
+    actor: String,
+    step: &'static str,
+) -> StoreResult<()> {
+    db.write(move |tx| {
+        let done = query(
+            "UPDATE data_requests SET fields = $1, status = $2, decided_by = $3, decided_at = $4, expires_on = $5, \
+             closed_by = $6, closed_at = $7, close_reason = $8, version = $9 WHERE id = $10 AND version = $11",
+        )
+        .bind(json(&after.fields))
+        .bind(after.status.as_str())
+        .bind(&after.decided_by)
+        .bind(&after.decided_at)
+        .bind(after.expires_on.map(|d| d.to_string()))
+        .bind(&after.closed_by)
+        .bind(&after.closed_at)
+        .bind(&after.close_reason)
+        .bind(after.version)
+        .bind(&after.id)
+        .bind(before_version)
+        .execute(&mut *tx)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let approved: Vec<&str> = after
+            .fields
+            .iter()
+            .filter(|f| f.decision == super::sharing::FieldDecision::Approved)
+            .map(|f| f.field.as_str())
+            .collect();
+        let at = after.closed_at.clone().or(after.decided_at.clone()).unwrap_or_default();
+        audit::store::append(
+            tx,
+            &at,
+            NewEntry::new(
+                format!("data_request:{}", after.id),
+                actor,
+                format!("data.request.{step}"),
+                format!("data_request:{}", after.id),
+                format!(
+                    "{}; approved fields: {}; expires {}",
+                    after.status.as_str(),
+                    if approved.is_empty() { "none".to_string() } else { approved.join(",") },
+                    after.expires_on.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+                ),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+const REQUEST_COLUMNS: &str = "id, requester, owner, dataset, purpose, purpose_detail, legal_basis, items, fields, \
+     months, status, requested_by, requested_at, due_on, decided_by, decided_at, expires_on, closed_by, closed_at, \
+     close_reason, version";
+
+pub async fn get_request(db: &Db, id: &str) -> StoreResult<Option<DataRequest>> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM data_requests WHERE id = $1");
+    query(sql).bind(id).read_optional(db).await?.as_ref().map(request_from).transpose()
+}
+
+/// Requests made by or to `department` (every request when None), newest first.
+pub async fn list_requests(db: &Db, department: Option<&str>) -> StoreResult<Vec<DataRequest>> {
+    let rows = match department {
+        Some(d) => {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM data_requests WHERE requester = $1 OR owner = $1 \
+                 ORDER BY requested_at DESC, id LIMIT 500"
+            );
+            query(sql).bind(d).read_all(db).await?
+        }
+        None => {
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM data_requests ORDER BY requested_at DESC, id LIMIT 500"
+            );
+            query(sql).read_all(db).await?
+        }
+    };
+    rows.iter().map(request_from).collect()
+}
+
+/// The decided requests of `department` for `dataset` (what a read is checked against).
+pub async fn decided_requests(db: &Db, department: &str, dataset: &str) -> StoreResult<Vec<DataRequest>> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM data_requests WHERE requester = $1 AND dataset = $2 \
+         AND status IN ('granted', 'revoked') ORDER BY requested_at DESC"
+    );
+    query(sql).bind(department).bind(dataset).read_all(db).await?.iter().map(request_from).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The access log
+// ---------------------------------------------------------------------------------------------
+
+/// One read through the exchange, as logged.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Access {
+    pub id: String,
+    pub at: String,
+    /// The reading department's code.
+    pub department: String,
+    /// `user:<id>` for staff, `job:<name>` for the platform's jobs.
+    pub actor: String,
+    pub actor_name: String,
+    pub dataset: String,
+    /// The record read (None for a batch read).
+    #[serde(skip)]
+    pub subject: Option<String>,
+    pub fields: Vec<String>,
+    pub purpose: String,
+    pub case_number: Option<String>,
+    pub policy: Option<String>,
+    /// The grants the read used (empty for unconditional fields or the owner's own data).
+    pub grants: Vec<String>,
+    /// For a batch read: which records it covered.
+    pub criteria: Option<String>,
+    /// How many records the read returned.
+    pub records: i64,
+}
+
+/// Logs `access` in the caller's transaction: the log row and, for a single record, an entry of
+/// the subject's audit stream (`data_access:<subject>`), so a subject's reads form one chain.
+pub fn log_access(tx: &mut dyn Tx, access: &Access) -> StoreResult<()> {
+    query(
+        "INSERT INTO data_access_log (id, at, department, actor, actor_name, dataset, subject, fields, purpose, \
+         case_number, policy, grants, criteria, records) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&access.id)
+    .bind(&access.at)
+    .bind(&access.department)
+    .bind(&access.actor)
+    .bind(&access.actor_name)
+    .bind(&access.dataset)
+    .bind(&access.subject)
+    .bind(access.fields.join(","))
+    .bind(&access.purpose)
+    .bind(&access.case_number)
+    .bind(&access.policy)
+    .bind(access.grants.join(","))
+    .bind(&access.criteria)
+    .bind(access.records)
+    .execute(&mut *tx)?;
+    let stream = match &access.subject {
+        Some(s) => format!("data_access:{s}"),
+        None => format!("data_batch:{}", access.dataset),
+    };
+    audit::store::append(
+        tx,
+        &access.at,
+        NewEntry::new(
+            stream,
+            &access.actor,
+            if access.subject.is_some() { "data.exchange.read" } else { "data.exchange.batch" },
+            format!("data_access:{}", access.id),
+            format!(
+                "{} read {}.{} for {}{}{}",
+                access.department,
+                access.dataset,
+                access.fields.join(","),
+                access.purpose,
+                access.case_number.as_deref().map(|c| format!(", case {c}")).unwrap_or_default(),
+                access
+                    .criteria
+                    .as_deref()
+                    .map(|c| format!(", {c}: {} records", access.records))
+                    .unwrap_or_default(),
+            ),
+        ),
+    )?;
+    Ok(())
+}
+
+/// Logs one access as its own write.
+pub async fn record_access(db: &Db, access: Access) -> StoreResult<()> {
+    db.write(move |tx| log_access(tx, &access)).await
+}
+
+fn access_from(r: &Row) -> StoreResult<Access> {
+    let list =
+        |s: String| -> Vec<String> { s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect() };
+    Ok(Access {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        department: r.try_get("department")?,
+        actor: r.try_get("actor")?,
+        actor_name: r.try_get("actor_name")?,
+        dataset: r.try_get("dataset")?,
+        subject: r.try_get("subject")?,
+        fields: list(r.try_get("fields")?),
+        purpose: r.try_get("purpose")?,
+        case_number: r.try_get("case_number")?,
+        policy: r.try_get("policy")?,
+        grants: list(r.try_get("grants")?),
+        criteria: r.try_get("criteria")?,
+        records: r.try_get("records")?,
+    })
+}
+
+const ACCESS_COLUMNS: &str = "id, at, department, actor, actor_name, dataset, subject, fields, purpose, case_number, policy, grants, criteria, records";
+
+/// Every read of `subject`'s records, and every batch read of the datasets in `batch_datasets`
+/// (the datasets that hold a record of theirs), newest first.
+pub async fn accesses_of(db: &Db, subject: &str, batch_datasets: &[&str]) -> StoreResult<Vec<Access>> {
+    let mut out: Vec<Access> = query(format!(
+        "SELECT {ACCESS_COLUMNS} FROM data_access_log WHERE subject = $1 ORDER BY at DESC, id LIMIT 1000"
+    ))
+    .bind(subject)
+    .read_all(db)
+    .await?
+    .iter()
+    .map(access_from)
+    .collect::<StoreResult<_>>()?;
+    for d in batch_datasets {
+        let rows = query(format!(
+            "SELECT {ACCESS_COLUMNS} FROM data_access_log WHERE subject IS NULL AND dataset = $1 ORDER BY at DESC, id LIMIT 200"
+        ))
+        .bind(*d)
+        .read_all(db)
+        .await?;
+        for r in &rows {
+            out.push(access_from(r)?);
+        }
+    }
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// The reads by `department` (every department's when None), newest first.
+pub async fn accesses_by(db: &Db, department: Option<&str>, limit: i64) -> StoreResult<Vec<Access>> {
+    let rows = match department {
+        Some(d) => query(format!(
+            "SELECT {ACCESS_COLUMNS} FROM data_access_log WHERE department = $1 ORDER BY at DESC, id LIMIT $2"
+        ))
+        .bind(d)
+        .bind(limit)
+        .read_all(db)
+        .await?,
+        None => {
+            query(format!("SELECT {ACCESS_COLUMNS} FROM data_access_log ORDER BY at DESC, id LIMIT $1"))
+                .bind(limit)
+                .read_all(db)
+                .await?
+        }
+    };
+    rows.iter().map(access_from).collect()
 }

@@ -54,6 +54,9 @@ pub enum ApiError {
     BadCredentials,
     #[error("forbidden")]
     Forbidden,
+    /// Refused for a stated reason, with the fields it concerns (403).
+    #[error("denied: {code}")]
+    Denied { code: &'static str, zh: String, en: String, errors: Vec<FieldError> },
     #[error("not found")]
     NotFound,
     #[error("conflict: {code}")]
@@ -119,7 +122,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Csrf | ApiError::Denied { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::StateConflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -144,6 +147,7 @@ impl ApiError {
                 )
             }
             ApiError::BadRequest { code, zh, en }
+            | ApiError::Denied { code, zh, en, .. }
             | ApiError::Conflict { code, zh, en }
             | ApiError::StateConflict { code, zh, en, .. } => (code, zh.clone(), en.clone()),
             ApiError::Unauthenticated => ("unauthenticated", "请先登录".into(), "Please log in first".into()),
@@ -208,7 +212,7 @@ impl ApiError {
             detail: en,
             detail_zh: zh,
             errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
+                ApiError::Validation(errors) | ApiError::Denied { errors, .. } => errors.clone(),
                 _ => Vec::new(),
             },
             state: match self {

@@ -34,10 +34,13 @@ pub enum Role {
     /// 12345 热线话务员: takes complaints by phone, dispatches, re-dispatches returned ones,
     /// approves extensions and makes the callbacks.
     HotlineOperator,
+    /// 数据管理员: asks other departments for conditional data and decides the requests made
+    /// for the department's own datasets.
+    DataOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::WindowClerk,
         Role::GeneralWindowClerk,
         Role::Reviewer,
@@ -49,6 +52,7 @@ impl Role {
         Role::GuideOfficer,
         Role::LicenceOfficer,
         Role::HotlineOperator,
+        Role::DataOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Role {
             Role::GuideOfficer => "guide_officer",
             Role::LicenceOfficer => "licence_officer",
             Role::HotlineOperator => "hotline_operator",
+            Role::DataOfficer => "data_officer",
         }
     }
 
@@ -97,6 +102,7 @@ impl Role {
             Role::GuideOfficer => "导办员",
             Role::LicenceOfficer => "证照管理",
             Role::HotlineOperator => "12345话务员",
+            Role::DataOfficer => "数据管理员",
         }
     }
 
@@ -113,6 +119,7 @@ impl Role {
             Role::GuideOfficer => "Guidance officer",
             Role::LicenceOfficer => "Licence officer",
             Role::HotlineOperator => "12345 hotline operator",
+            Role::DataOfficer => "Data officer",
         }
     }
 }
@@ -252,6 +259,10 @@ pub enum Resource {
     Seals { department: String },
     /// An assistance request (帮办代办) from `requester`, with `officer` once assigned.
     AssistanceRequest { requester: String, officer: Option<String> },
+    /// A request for conditional data by `requester` for a dataset of `owner`.
+    DataRequest { requester: String, owner: String },
+    /// The data exchange, read by `department` (the reader's own).
+    DataExchange { department: String },
     /// Every record of an area, across departments (see [`Area`]).
     CityWide(Area),
 }
@@ -273,6 +284,8 @@ pub enum Area {
     Windows,
     /// The assistance desk: every request; dispatching assigns an officer.
     Assistance,
+    /// Every department's data requests and exchange reads (the supervisor's).
+    DataSharing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -334,6 +347,10 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
                 .any(|role| actor.has(role, issuer))
         }
         (Actor::Staff { .. }, Resource::BadReview { department, .. }) => actor.works_in(department),
+        (Actor::Staff { .. }, Resource::DataRequest { requester, owner }) => {
+            actor.works_in(requester) || actor.works_in(owner)
+        }
+        (Actor::Staff { .. }, Resource::DataExchange { department }) => actor.works_in(department),
         (Actor::Staff { .. }, Resource::PostCheck { department } | Resource::Licences { department }) => {
             actor.any_role_in(department)
         }
@@ -345,7 +362,7 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
         }
         (Actor::Staff { .. }, Resource::CityWide(area)) => match area {
             // Supervisors read everything (above).
-            Area::Cases | Area::PostChecks | Area::BadReviews => false,
+            Area::Cases | Area::PostChecks | Area::BadReviews | Area::DataSharing => false,
             Area::CatalogProposals => actor.has_anywhere(Role::SystemAdmin),
             Area::GeneralWindow => actor.has_anywhere(Role::GeneralWindowClerk),
             Area::Windows => actor.serves_windows(),
@@ -425,6 +442,15 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
             Action::Review => actor.has_anywhere(Role::Supervisor),
             _ => false,
         },
+        // The requester's data officer or head asks and withdraws; the owner's decides and revokes.
+        (Actor::Staff { .. }, Resource::DataRequest { requester, owner }) => {
+            let officer = |d: &str| actor.has(Role::DataOfficer, d) || actor.has(Role::DepartmentHead, d);
+            match action {
+                Action::Create | Action::Delete => officer(requester),
+                Action::Approve => officer(owner),
+                _ => false,
+            }
+        }
         // Post-checks are concluded by the department's reviewers, approvers or head.
         (Actor::Staff { .. }, Resource::PostCheck { department }) => {
             action == Action::Review
@@ -540,6 +566,40 @@ mod tests {
 
     fn bad_review(department: &str, rater: Option<&str>) -> Resource {
         Resource::BadReview { department: department.into(), rater: rater.map(Into::into) }
+    }
+
+    #[test]
+    fn data_requests_are_asked_by_the_requester_and_decided_by_the_owner() {
+        use Action::*;
+        use Decision::*;
+        let request = Resource::DataRequest { requester: "FGW".into(), owner: "SWJ".into() };
+        let fgw_data = staff("FGW", &[Role::DataOfficer]);
+        let fgw_clerk = staff("FGW", &[Role::WindowClerk]);
+        let swj_data = staff("SWJ", &[Role::DataOfficer]);
+        let swj_head = staff("SWJ", &[Role::DepartmentHead]);
+        let other = staff("GAJ", &[Role::DataOfficer]);
+        let supervisor = staff("DC", &[Role::Supervisor]);
+        let table = [
+            (&fgw_data, Create, Allow),
+            (&fgw_data, Delete, Allow),
+            (&fgw_data, Approve, Forbidden),
+            (&fgw_clerk, Read, Allow),
+            (&fgw_clerk, Create, Forbidden),
+            (&swj_data, Approve, Allow),
+            (&swj_head, Approve, Allow),
+            (&swj_data, Create, Forbidden),
+            (&other, Read, Hidden),
+            (&other, Approve, Hidden),
+            (&supervisor, Read, Allow),
+            (&supervisor, Approve, Forbidden),
+        ];
+        for (actor, action, expected) in table {
+            assert_eq!(decide(actor, action, &request), expected, "{actor:?} {action:?}");
+        }
+        let exchange = Resource::DataExchange { department: "FGW".into() };
+        assert_eq!(decide(&fgw_clerk, Read, &exchange), Allow);
+        assert_eq!(decide(&other, Read, &exchange), Hidden, "a department reads as itself only");
+        assert_eq!(decide(&person("p1"), Read, &exchange), Hidden, "people never use the exchange");
     }
 
     #[test]

@@ -141,6 +141,15 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// A stored instant as people see it: Beijing time, `YYYY-MM-DD HH:MM` (the one place times
+/// shown to people are formatted). Text that is not an instant is shown as it is.
+pub fn shown_time(stored: &str) -> String {
+    match parse_time(stored) {
+        Some(t) => beijing_local(t).format("%Y-%m-%d %H:%M").to_string(),
+        None => stored.to_string(),
+    }
+}
+
 /// The first instant of a day in China (periods of days start there).
 pub fn start_of_beijing_day(day: NaiveDate) -> DateTime<Utc> {
     from_beijing(day.and_hms_opt(0, 0, 0).unwrap_or(NaiveDateTime::MIN))
@@ -182,6 +191,7 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-12-31T23:30:00+08:00").unwrap().with_timezone(&Utc);
         assert_eq!(beijing_local(at).to_string(), "2026-12-31 23:30:00");
         assert_eq!(from_beijing(beijing_local(at)), at);
+        assert_eq!(shown_time(&time_text(at)), "2026-12-31 23:30");
         assert_eq!(beijing_date(at).to_string(), "2026-12-31");
     }
 }

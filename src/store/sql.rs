@@ -205,6 +205,26 @@ impl Row {
             .map_err(|e| sqlx::Error::ColumnDecode { index: index.describe(), source: e.into() })
     }
 
+    /// Column `i` as optional text (a batch read's fast path: by position, no name lookup).
+    pub fn text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
+        match self.values.get(i) {
+            Some(Value::Null(_)) => Ok(None),
+            Some(Value::Text(s)) => Ok(Some(s.clone())),
+            Some(Value::Int(n)) => Ok(Some(n.to_string())),
+            _ => Err(sqlx::Error::ColumnDecode { index: i.to_string(), source: "not text".into() }),
+        }
+    }
+
+    /// Column `i` as an optional integer (booleans as 0/1).
+    pub fn int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        match self.values.get(i) {
+            Some(Value::Null(_)) => Ok(None),
+            Some(Value::Int(n)) => Ok(Some(*n)),
+            Some(Value::Bool(b)) => Ok(Some(i64::from(*b))),
+            _ => Err(sqlx::Error::ColumnDecode { index: i.to_string(), source: "not an integer".into() }),
+        }
+    }
+
     fn from_any(row: &AnyRow, columns: &Arc<[String]>) -> Result<Row, sqlx::Error> {
         let mut values = Vec::with_capacity(columns.len());
         for i in 0..row.columns().len() {
@@ -329,6 +349,44 @@ impl Query {
         match db.sqlite_readers() {
             Some(readers) => readers.run(|tx| tx.fetch(&self)),
             None => rows_from_any(&self.to_sqlx().fetch_all(db.reader()).await?),
+        }
+    }
+
+    /// Runs the statement on the read side and hands each row to `each` as it comes, keeping
+    /// none: for reads of a whole table into the caller's own (columnar) form.
+    pub async fn read_each(
+        self,
+        db: &super::Db,
+        mut each: impl FnMut(&Row) -> Result<(), sqlx::Error>,
+    ) -> Result<(), sqlx::Error> {
+        match db.sqlite_readers() {
+            Some(readers) => readers.run(|tx| {
+                let mut failed = None;
+                tx.run(&self, |row, columns| {
+                    if failed.is_some() {
+                        return;
+                    }
+                    let values = (0..columns.len())
+                        .map(|i| row.get_ref(i).map(sqlite_value).unwrap_or(Value::Null(Kind::Text)))
+                        .collect();
+                    if let Err(e) = each(&Row { columns: columns.clone(), values }) {
+                        failed = Some(e);
+                    }
+                })
+                .map_err(sqlite_error)?;
+                failed.map_or(Ok(()), Err)
+            }),
+            None => {
+                use futures::TryStreamExt;
+                let q = self.to_sqlx();
+                let mut rows = q.fetch(db.reader());
+                let mut columns: Option<Arc<[String]>> = None;
+                while let Some(r) = rows.try_next().await? {
+                    let cols = columns.get_or_insert_with(|| any_columns(&r));
+                    each(&Row::from_any(&r, cols)?)?;
+                }
+                Ok(())
+            }
         }
     }
 

@@ -252,6 +252,22 @@ impl TestApp {
         self.token(username, "Spring-City-2026").await
     }
 
+    /// Creates a staff member of `department` with `roles` (by the system administrator) and signs in.
+    #[allow(dead_code)]
+    pub async fn token_for_staff_with(&self, username: &str, department: &str, roles: &[&str]) -> String {
+        let admin = self.demo_token("dsj.admin").await;
+        let (status, body) = self
+            .post_json(
+                "/api/v1/staff",
+                Some(&admin),
+                serde_json::json!({"username": username, "name": "测试员", "department": department,
+                                   "roles": roles, "password": "Spring-City-2026"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        self.token(username, "Spring-City-2026").await
+    }
+
     /// The staff who can decide every part of 开药店一件事 (JN-YJS-004), by department: the
     /// demo staff of 审批局 and 市场监管, and an urban-management officer created here (the demo
     /// has none) with the three roles.

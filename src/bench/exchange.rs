@@ -1,0 +1,269 @@
+//! The data exchange: importing a register of N enterprises (the `import register` command as a
+//! child process), a batch read of the fields the policies use with its grant check and its one
+//! log entry (in this process, with resident memory), and single-record reads with grant check
+//! and durable logging over HTTP against a `quanban serve` child on SQLite.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::startup::scratch_dir;
+use super::{ServerProcess, quantile};
+use crate::data::domain::{DATASETS, Dataset, Field, Register, Sharing, datasets_of};
+use crate::data::sharing::{DataRequest, FieldDecision, Purpose, RequestStatus, RequestedField};
+
+#[derive(Args, Debug)]
+pub struct ExchangeArgs {
+    /// Enterprises in the register
+    #[arg(long, default_value_t = 1_300_000)]
+    pub enterprises: u64,
+    /// Concurrent connections for the single reads
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Measured seconds of single reads (after a 2-second warm-up)
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+}
+
+impl Default for ExchangeArgs {
+    fn default() -> Self {
+        ExchangeArgs { enterprises: 1_300_000, connections: 32, seconds: 10 }
+    }
+}
+
+/// Resident and peak resident memory of this process, in MB.
+fn memory() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
+}
+
+/// The enterprise fields the policies' rules name (`reference/policies.json`).
+fn policy_fields() -> anyhow::Result<Vec<&'static str>> {
+    let policies: serde_json::Value = serde_json::from_str(include_str!("../../reference/policies.json"))?;
+    let rules = policies["policies"].to_string();
+    let mut names = Vec::new();
+    for d in datasets_of(Register::Enterprises) {
+        for f in d.fields {
+            if f.name != d.key && !names.contains(&f.name) && rules.contains(f.name) {
+                names.push(f.name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// A granted request of `department` for every conditional field of `d`, for `purpose`.
+fn grant(department: &str, d: &Dataset, purpose: Purpose, today: chrono::NaiveDate) -> Option<DataRequest> {
+    let fields: Vec<RequestedField> = d
+        .fields
+        .iter()
+        .filter(|f| f.sharing == Sharing::Conditional)
+        .map(|f| RequestedField {
+            field: f.name.to_string(),
+            decision: FieldDecision::Approved,
+            reason: None,
+        })
+        .collect();
+    (!fields.is_empty()).then(|| DataRequest {
+        id: crate::platform::tokens::uuid_v4(),
+        requester: department.to_string(),
+        owner: d.owner.to_string(),
+        dataset: d.id.to_string(),
+        purpose,
+        purpose_detail: "benchmark".into(),
+        legal_basis: "benchmark".into(),
+        items: Vec::new(),
+        fields,
+        months: 12,
+        status: RequestStatus::Pending,
+        requested_by: "bench".into(),
+        requested_at: crate::platform::clock::time_text(super::bench_clock().now()),
+        due_on: today,
+        decided_by: None,
+        decided_at: None,
+        expires_on: None,
+        closed_by: None,
+        closed_at: None,
+        close_reason: None,
+        version: 1,
+    })
+}
+
+async fn grant_all(
+    db: &crate::store::Db,
+    department: &str,
+    purpose: Purpose,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    for d in DATASETS.iter().filter(|d| d.owner != department) {
+        if let Some(r) = grant(department, d, purpose, today) {
+            crate::data::store::insert_request(db, r.clone()).await?;
+            let mut after = r.clone();
+            after.status = RequestStatus::Granted;
+            after.expires_on = today.checked_add_months(chrono::Months::new(12));
+            after.decided_by = Some("bench".into());
+            after.decided_at = Some(r.requested_at.clone());
+            after.version = 2;
+            crate::data::store::save_request(db, 1, after, "bench".into(), "decide").await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
+    let dir = scratch_dir()?;
+    let exe = std::env::current_exe()?;
+    let file = dir.join("register.csv");
+    let status = tokio::process::Command::new(&exe)
+        .args(["generate", "register", "--enterprises", &args.enterprises.to_string(), "--out"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "generate failed");
+    let started = Instant::now();
+    let status = tokio::process::Command::new(&exe)
+        .args(["import", "register"])
+        .arg(&file)
+        .arg("--data")
+        .arg(&dir)
+        .env("QUANBAN_LOG", "warn")
+        .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "import failed");
+    let import = started.elapsed();
+    println!(
+        "exchange import register: {} enterprises in {:.1} s ({:.0} rows/s), SQLite",
+        args.enterprises,
+        import.as_secs_f64(),
+        args.enterprises as f64 / import.as_secs_f64()
+    );
+    let _ = std::fs::remove_file(&file);
+
+    // In this process: grants, then the batch read of the policies' fields.
+    let mut config = crate::config::Config { data_dir: dir.clone(), ..crate::config::Config::default() };
+    config.clock = Some(crate::platform::clock::TEST_INSTANT.to_string());
+    config.log = "warn".into();
+    let state = crate::app::AppState::open(config).await?;
+    let today = state.clock().today();
+    grant_all(&state.db, "JN-FGW", Purpose::PolicyBenefit, today).await?;
+    grant_all(&state.db, "JN-SPJ", Purpose::Statistics, today).await?;
+    let wanted = policy_fields()?;
+    let reader = crate::data::service::Reader {
+        department: "JN-FGW".into(),
+        actor: "job:bench".into(),
+        actor_name: "benchmark".into(),
+    };
+    let (rss_before, _) = memory();
+    let started = Instant::now();
+    let mut held = Vec::new();
+    let mut records = 0;
+    for d in datasets_of(Register::Enterprises) {
+        let fields: Vec<&'static Field> = d.fields.iter().filter(|f| wanted.contains(&f.name)).collect();
+        if fields.is_empty() {
+            continue;
+        }
+        let columns = crate::data::service::read_batch(
+            &state,
+            &reader,
+            d,
+            &fields,
+            Purpose::PolicyBenefit,
+            Some("bench"),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("batch read of {}: {e:?}", d.id))?;
+        records = records.max(columns.keys.len());
+        held.push(columns);
+    }
+    let batch = started.elapsed();
+    let (rss_after, peak) = memory();
+    println!(
+        "exchange batch read: {} fields of {} enterprises from {} datasets, grant check and one log entry each, in {:.2} s",
+        wanted.len(),
+        records,
+        held.len(),
+        batch.as_secs_f64()
+    );
+    println!(
+        "         resident {:.0} MB before, {:.0} MB holding the columns (+{:.0} MB), peak {:.0} MB (the process also holds the guide index and the classifiers)",
+        rss_before,
+        rss_after,
+        rss_after - rss_before,
+        peak
+    );
+    drop(held);
+    // Keys for the single reads.
+    let keys: Vec<String> = crate::store::query("SELECT uscc FROM data_tax ORDER BY uscc LIMIT 20000")
+        .read_all(&state.db)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get("uscc").ok())
+        .collect();
+    let password = crate::demo::list(&state.db, &state.vault)
+        .await?
+        .into_iter()
+        .find(|a| a.username == "spj.clerk")
+        .map(|a| a.password)
+        .ok_or_else(|| anyhow::anyhow!("no demo clerk"))?;
+    state.db.close().await;
+
+    // Over HTTP: single reads by a clerk of 审批局 under its grant, each logged durably.
+    let (server, _) = ServerProcess::start(&dir).await?;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let token: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "spj.clerk", "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["token"].as_str().ok_or_else(|| anyhow::anyhow!("no token: {token}"))?.to_string();
+    let measure = Duration::from_secs(args.seconds.max(1));
+    let keys = std::sync::Arc::new(keys);
+    let url_for = move |connection: usize, n: usize| {
+        let key = &keys[(connection + 7 * n) % keys.len().max(1)];
+        format!(
+            "{base}/api/v1/data/exchange/tax/{key}?fields=revenue_last_year,tax_paid_last_year&purpose=statistics"
+        )
+    };
+    let (all, errors) =
+        super::drive_gets(args.connections, measure, &token, std::sync::Arc::new(url_for)).await?;
+    server.stop().await;
+    // Every answered read left its log row.
+    let config = crate::config::Config {
+        data_dir: dir.clone(),
+        log: "warn".into(),
+        ..crate::config::Config::default()
+    };
+    let state = crate::app::AppState::open(config).await?;
+    let logged: i64 =
+        crate::store::query("SELECT COUNT(*) AS n FROM data_access_log WHERE subject IS NOT NULL")
+            .read_one(&state.db)
+            .await?
+            .try_get("n")?;
+    state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "exchange single reads over HTTP (grant check + durable access log + audit entry), {} connections, {} s: {:.0} reads/s   p50 {:.2} ms   p99 {:.2} ms   errors {}   access log rows {}",
+        args.connections,
+        measure.as_secs(),
+        all.len() as f64 / measure.as_secs_f64(),
+        quantile(&all, 0.50) as f64 / 1000.0,
+        quantile(&all, 0.99) as f64 / 1000.0,
+        errors,
+        logged
+    );
+    Ok(())
+}
