@@ -1594,3 +1594,111 @@ async fn rating_journey(s: &Session) {
     assert!(table.contains("济南市行政审批服务局") && table.contains("100.0%"), "{table}");
     shoot_both(s, "ratings-public").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_owner_decides_field_by_field_and_the_enterprise_sees_the_reads() {
+    run("data-sharing", |s| Box::pin(data_sharing(s))).await;
+}
+
+/// 发改委 asks 税务局 for three tax fields; 税务局's data officer decides on the page (two
+/// approved, one refused with a reason); the enterprise applies and sees, on "who looked at my
+/// data", which department read its tax record and for which case.
+async fn data_sharing(s: &Session) {
+    let app = &s.app;
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    // A register holding the demo enterprise.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register.csv");
+    let mut bytes = Vec::new();
+    quanban::data::generate::enterprises(20, 4, &mut bytes, &mut |_| {}).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[0] = code.clone();
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let today = app.state.clock().today();
+    let report = quanban::data::import::import(
+        &app.state.db,
+        quanban::data::domain::Register::Enterprises,
+        &path,
+        "test",
+        today,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.problem_count, 0);
+    let fgw = app.token_for_staff_with("fgw.data", "JN-FGW", &["data_officer"]).await;
+    let (status, request) = app
+        .post_json(
+            "/api/v1/data/requests",
+            Some(&fgw),
+            serde_json::json!({"dataset": "tax", "fields": ["revenue_last_year", "tax_paid_last_year", "rd_expense_last_year"],
+                "purpose": "case_handling", "purpose_detail": "核验惠企政策兑现申请人的纳税情况",
+                "legal_basis": "《优化营商环境条例》第三十五条", "items": ["JN-FGW-0003"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{request}");
+    let id = request["id"].as_str().unwrap().to_string();
+
+    // The public catalog.
+    s.goto("/data").await;
+    assert_eq!(s.text("main h1").await, "政务数据资源目录");
+    assert!(s.body_text().await.contains("有条件共享"));
+    shoot_both(s, "data-catalog").await;
+
+    // The owner decides on the page.
+    let owner = app.demo("swj.data").await;
+    s.log_in(&owner.username, &owner.password).await;
+    s.click("header a[href='/data/requests']").await;
+    s.wait_for_path("/data/requests").await;
+    let card = format!("#request-{id}");
+    assert!(s.text(&card).await.contains("待审核"));
+    shoot_both(s, "data-requests").await;
+    // Refusing without a reason is refused, naming the field; nothing changes.
+    s.click(&format!("{card} input[name='approve_revenue_last_year'][value='yes']")).await;
+    s.click(&format!("{card} input[name='approve_tax_paid_last_year'][value='yes']")).await;
+    s.click(&format!("{card} input[name='approve_rd_expense_last_year'][value='no']")).await;
+    s.click(&format!("{card} form.decide-form button[type=submit]")).await;
+    s.wait_loaded().await;
+    assert!(
+        s.body_text().await.contains("不同意共享字段“rd_expense_last_year”须说明理由"),
+        "{}",
+        s.body_text().await
+    );
+    let (_, still) = app.get_json(&format!("/api/v1/data/requests/{id}"), Some(&fgw)).await;
+    assert_eq!(still["status"], "pending");
+    s.click(&format!("{card} input[name='approve_revenue_last_year'][value='yes']")).await;
+    s.click(&format!("{card} input[name='approve_tax_paid_last_year'][value='yes']")).await;
+    s.click(&format!("{card} input[name='approve_rd_expense_last_year'][value='no']")).await;
+    s.type_into(&format!("#reason-{id}-rd_expense_last_year"), "研发费用属于商业秘密").await;
+    s.click(&format!("{card} form.decide-form button[type=submit]")).await;
+    s.wait_for_path("/data/requests").await;
+    let text = s.text(&card).await;
+    assert!(text.contains("已授权") && text.contains("研发费用属于商业秘密"), "{text}");
+    s.log_out().await;
+
+    // The enterprise applies; its tax record is taken from the register; it sees the read.
+    let (status, case) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&rep),
+            serde_json::json!({"item_code": "JN-FGW-0003", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    let number = case["case_number"].as_str().unwrap().to_string();
+    let person = app.demo("13800138002").await;
+    s.log_in(&person.username, &person.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    assert!(s.body_text().await.contains("已通过数据共享自动调取"), "the case shows the shared material");
+    s.click("header a[href='/my/data-access']").await;
+    s.wait_for_path("/my/data-access").await;
+    let page = s.body_text().await;
+    assert!(page.contains("企业纳税信息") && page.contains(&number), "{page}");
+    assert!(page.contains("上年营业收入"), "{page}");
+    shoot_both(s, "my-data-access").await;
+}

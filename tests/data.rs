@@ -94,6 +94,66 @@ async fn a_register_file_loads_into_each_department_dataset(app: &TestApp) {
         .try_get("n")
         .unwrap();
     assert_eq!(entries, 2 * 3, "12,345 rows are three batches of at most 5,000");
+
+    // A batch read holds each field of every enterprise, aligned with the keys, the same values a
+    // single read gives; a dataset missing a record leaves it null there.
+    let pick = |id: &str, names: &[&str]| {
+        let d = quanban::data::domain::dataset(id).unwrap();
+        (d, d.fields.iter().filter(|f| names.contains(&f.name)).collect::<Vec<_>>())
+    };
+    let wanted = vec![
+        pick("market_entities", &["size", "district"]),
+        pick("tax", &["revenue_last_year"]),
+        pick("industry", &["srdi_since"]),
+    ];
+    let gone: String = query("SELECT uscc FROM data_tax ORDER BY uscc LIMIT 1")
+        .read_one(&app.state.db)
+        .await
+        .unwrap()
+        .try_get("uscc")
+        .unwrap();
+    app.state
+        .db
+        .write({
+            let gone = gone.clone();
+            move |tx| {
+                Ok(query("DELETE FROM data_tax WHERE uscc = $1").bind(&gone).execute(tx)?.rows_affected())
+            }
+        })
+        .await
+        .unwrap();
+    let columns = quanban::data::store::read_columns(&app.state.db, &wanted).await.unwrap();
+    assert_eq!(columns.keys.len(), 12_345);
+    assert_eq!(columns.columns.len(), 4);
+    assert!(columns.columns.iter().all(|(_, _, c)| c.len() == 12_345));
+    use quanban::data::store::Column;
+    let col = |name: &str| &columns.columns.iter().find(|(_, f, _)| *f == name).unwrap().2;
+    for i in [0usize, 1, 77, 12_344] {
+        let key = columns.keys.get(i).to_string();
+        let row = query("SELECT m.size, m.district, t.revenue_last_year, i.srdi_since FROM data_market_entities m \
+             LEFT JOIN data_tax t ON t.uscc = m.uscc JOIN data_industry i ON i.uscc = m.uscc WHERE m.uscc = $1")
+            .bind(&key)
+            .read_one(&app.state.db)
+            .await
+            .unwrap();
+        let Column::Code { codes, dictionary } = col("size") else { panic!("size is coded") };
+        assert_eq!(dictionary[usize::from(codes[i])], row.try_get::<String, _>("size").unwrap());
+        let Column::Int { values, present } = col("revenue_last_year") else { panic!("money is an integer") };
+        let revenue: Option<i64> = row.try_get("revenue_last_year").unwrap();
+        assert_eq!(present[i].then_some(values[i]), revenue, "{key}");
+        assert_eq!(key == gone, revenue.is_none());
+        let Column::Int { values, present } = col("srdi_since") else { panic!("dates are days") };
+        let since: Option<String> = row.try_get("srdi_since").unwrap();
+        let days = since.map(|s| {
+            (chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").unwrap()
+                - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
+            .num_days()
+        });
+        assert_eq!(present[i].then_some(values[i]), days);
+    }
+    let gone_at = (0..columns.keys.len()).find(|i| columns.keys.get(*i) == gone).unwrap();
+    let Column::Int { present, .. } = col("revenue_last_year") else { panic!() };
+    assert!(!present[gone_at], "the deleted tax record reads as null");
 }
 
 async fn a_file_with_bad_rows_is_rejected_whole(app: &TestApp) {
@@ -343,7 +403,150 @@ async fn conditional_data_flows_through_one_exchange_and_its_subject_sees_every_
     assert_eq!((s, after["errors"][0]["code"].as_str()), (403, Some("grant_revoked")));
 }
 
+/// A person's side: the population register keeps ID numbers sealed; a department with a grant
+/// fills a material from it, reads it for the case, evaluates it in a batch, and the person sees
+/// all three reads on their own page (and nobody else's).
+async fn a_person_sees_who_read_their_population_record(app: &TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    let mut file = std::fs::File::create(&path).unwrap();
+    quanban::data::generate::people(30, 5, &mut file, &mut |_| {}).unwrap();
+    drop(file);
+    // The demo citizen 张伟 is the first row.
+    let zhang = quanban::demo::id_number("37010219900307123").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let other_id = lines[2].split(',').next().unwrap().to_string();
+    lines[1] = format!("{zhang},张伟,历下区,1990-03-07,married,1,false,false");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    assert_eq!(quanban::data::import::register_of(&path).unwrap(), Register::People);
+    let today = app.state.clock().today();
+    let report = import(&app.state.db, Register::People, &path, "test", today, &mut |_, _| {}).await.unwrap();
+    assert_eq!((report.rows, report.problem_count), (30, 0), "{:?}", report.problems);
+    // Sealed at rest: neither the number nor its digest in clear is the number.
+    let stored: Vec<String> = query("SELECT id_number FROM data_population")
+        .read_all(&app.state.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("id_number").unwrap())
+        .collect();
+    assert_eq!(stored.len(), 30);
+    assert!(stored.iter().all(|s| !s.contains(&zhang[..6]) && !s.contains("1990")), "ID numbers are sealed");
+
+    // 卫健委 asks 公安局 for three fields for 育儿补贴 (JN-WJW-0008); all are granted.
+    let wjw_data = app.token_for_staff_with("wjw.data", "JN-WJW", &["data_officer"]).await;
+    let wjw_clerk = app.token_for_staff_with("wjw.clerk", "JN-WJW", &["window_clerk"]).await;
+    let gaj_data = app.token_for_staff_with("gaj.data", "JN-GAJ", &["data_officer"]).await;
+    let (s, request) = app
+        .post_json(
+            "/api/v1/data/requests",
+            Some(&wjw_data),
+            json!({"dataset": "population", "fields": ["name", "household_district", "birth_date"],
+                   "purpose": "case_handling", "purpose_detail": "核验育儿补贴申请人户籍", "legal_basis": "《山东省育儿补贴实施办法》",
+                   "items": ["JN-WJW-0008"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{request}");
+    let id = request["id"].as_str().unwrap();
+    let verdicts: Vec<serde_json::Value> = ["name", "household_district", "birth_date"]
+        .iter()
+        .map(|f| json!({"field": f, "approve": true}))
+        .collect();
+    let (s, granted) = app
+        .post_json(
+            &format!("/api/v1/data/requests/{id}/decide"),
+            Some(&gaj_data),
+            json!({"verdicts": verdicts}),
+        )
+        .await;
+    assert_eq!((s, granted["status"].as_str()), (200, Some("granted")), "{granted}");
+
+    // 张伟 applies: the household record is filled from the register.
+    let citizen = app.demo_token("13800138001").await;
+    let (s, case) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-WJW-0008", "form": {"contact_name": "张伟", "contact_phone": "13800138001"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let number = case["case_number"].as_str().unwrap().to_string();
+    let (_, c) = app.get_json(&format!("/api/v1/cases/{number}"), Some(&citizen)).await;
+    let hukou = c["materials"].as_array().unwrap().iter().find(|m| m["source"] == "data:hukou_info").unwrap();
+    assert_eq!(hukou["provided_as"], "data_shared", "{hukou}");
+    assert!(hukou["exchange_data"]["values"].as_array().unwrap().iter().any(|v| v[2] == "历下区"));
+
+    // The clerk reads for the case; reading someone else's record against this case is refused.
+    let path = |key: &str| {
+        format!(
+            "/api/v1/data/exchange/population/{key}?fields=name,birth_date&purpose=case_handling&case={number}"
+        )
+    };
+    let (s, record) = app.get_json(&path(&zhang), Some(&wjw_clerk)).await;
+    assert_eq!(s, 200, "{record}");
+    assert_eq!(record["fields"]["name"], "张伟");
+    assert_eq!(record["fields"]["birth_date"], "1990-03-07");
+    let (s, mismatch) = app.get_json(&path(&other_id), Some(&wjw_clerk)).await;
+    assert_eq!((s, mismatch["code"].as_str()), (403, Some("case_subject_mismatch")), "{mismatch}");
+
+    // A batch evaluation over the whole register, logged once.
+    let reader = quanban::data::service::Reader {
+        department: "JN-WJW".into(),
+        actor: "job:test".into(),
+        actor_name: "育儿补贴资格测算".into(),
+    };
+    let d = quanban::data::domain::dataset("population").unwrap();
+    let fields: Vec<_> = d.fields.iter().filter(|f| f.name == "birth_date").collect();
+    let columns = quanban::data::service::read_batch(
+        &app.state,
+        &reader,
+        &[(d, fields)],
+        quanban::data::sharing::Purpose::CaseHandling,
+        Some("育儿补贴"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(columns.keys.len(), 30);
+    assert_eq!(columns.columns.len(), 1);
+    // Not-shared fields stay out of any batch.
+    let secret: Vec<_> = d.fields.iter().filter(|f| f.name == "minimum_living").collect();
+    let refused = quanban::data::service::read_batch(
+        &app.state,
+        &reader,
+        &[(d, secret)],
+        quanban::data::sharing::Purpose::CaseHandling,
+        None,
+    )
+    .await;
+    assert!(refused.is_err());
+
+    // 张伟 sees the three reads; the access log holds no ID number.
+    let (s, mine) = app.get_json("/api/v1/me/data-access", Some(&citizen)).await;
+    assert_eq!(s, 200, "{mine}");
+    let reads = mine.as_array().unwrap();
+    assert_eq!(reads.len(), 3, "{mine}");
+    assert!(reads.iter().all(|a| a["department"] == "JN-WJW"));
+    assert_eq!(reads.iter().filter(|a| a["batch"] == true).count(), 1);
+    assert_eq!(reads.iter().filter(|a| a["case_number"] == number.as_str()).count(), 2);
+    let logged: Vec<String> = query("SELECT COALESCE(subject, '') AS s FROM data_access_log")
+        .read_all(&app.state.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("s").unwrap())
+        .collect();
+    assert!(logged.iter().all(|s| !s.contains(&zhang)), "subjects are digests, never ID numbers");
+    // Someone not in the register was read by nobody.
+    let (phone, password) = app.register_person("李雷", 62).await;
+    let stranger = app.token(&phone, &password).await;
+    let (_, theirs) = app.get_json("/api/v1/me/data-access", Some(&stranger)).await;
+    assert_eq!(theirs.as_array().unwrap().len(), 0, "not in the register: no reads");
+}
+
 stories!(
+    a_person_sees_who_read_their_population_record,
     a_register_file_loads_into_each_department_dataset,
     a_file_with_bad_rows_is_rejected_whole,
     conditional_data_flows_through_one_exchange_and_its_subject_sees_every_read

@@ -14,6 +14,7 @@ CREATE TABLE data_population (
     updated_at         TEXT NOT NULL
 );
 
+
 -- Requests for conditional data (有条件共享) and the exchange's access log.
 --
 -- A request names the requesting department, the dataset (and so its owner), the fields, the

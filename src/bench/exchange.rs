@@ -166,33 +166,22 @@ pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
     };
     let (rss_before, _) = memory();
     let started = Instant::now();
-    let mut held = Vec::new();
-    let mut records = 0;
-    for d in datasets_of(Register::Enterprises) {
-        let fields: Vec<&'static Field> = d.fields.iter().filter(|f| wanted.contains(&f.name)).collect();
-        if fields.is_empty() {
-            continue;
-        }
-        let columns = crate::data::service::read_batch(
-            &state,
-            &reader,
-            d,
-            &fields,
-            Purpose::PolicyBenefit,
-            Some("bench"),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("batch read of {}: {e:?}", d.id))?;
-        records = records.max(columns.keys.len());
-        held.push(columns);
-    }
+    let plan: Vec<(&'static Dataset, Vec<&'static Field>)> = datasets_of(Register::Enterprises)
+        .map(|d| (d, d.fields.iter().filter(|f| wanted.contains(&f.name)).collect::<Vec<_>>()))
+        .filter(|(_, fields)| !fields.is_empty())
+        .collect();
+    let held =
+        crate::data::service::read_batch(&state, &reader, &plan, Purpose::PolicyBenefit, Some("bench"))
+            .await
+            .map_err(|e| anyhow::anyhow!("batch read: {e:?}"))?;
+    let records = held.keys.len();
     let batch = started.elapsed();
     let (rss_after, peak) = memory();
     println!(
         "exchange batch read: {} fields of {} enterprises from {} datasets, grant check and one log entry each, in {:.2} s",
         wanted.len(),
         records,
-        held.len(),
+        plan.len(),
         batch.as_secs_f64()
     );
     println!(

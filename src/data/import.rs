@@ -60,7 +60,7 @@ pub async fn import(
     path: &Path,
     actor: &str,
     today: NaiveDate,
-    progress: &mut dyn FnMut(Phase, u64),
+    progress: &mut (dyn FnMut(Phase, u64) + Send),
 ) -> anyhow::Result<Report> {
     let mut report = Report::default();
     // Pass 1: check everything.

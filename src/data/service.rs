@@ -449,42 +449,47 @@ pub async fn read_one(
     })
 }
 
-/// A batch read: `fields` of every record of dataset `d` into memory, checked against the
-/// reader's grants like a single read and logged once with its criteria (every subject it
-/// covered sees it on their page).
+/// A batch read: the `fields` of each dataset of `wanted`, for every record of the first, into
+/// memory column by column. Each dataset is checked against the reader's grants like a single
+/// read (all or nothing) and logged once with its criteria (every subject it covered sees it on
+/// their page).
 pub async fn read_batch(
     state: &AppState,
     reader: &Reader,
-    d: &'static Dataset,
-    fields: &[&'static Field],
+    wanted: &[(&'static Dataset, Vec<&'static Field>)],
     purpose: Purpose,
     policy: Option<&str>,
 ) -> ApiResult<Columns> {
     let today = state.clock().today();
-    let grants = store::decided_requests(&state.db, &reader.department, d.id).await?;
-    let ask = ReadAsk { department: &reader.department, dataset: d, fields, purpose, item: None, today };
-    let used = sharing::check_read(&ask, &grants).map_err(|r| refused(d, &r))?;
-    let columns = store::read_columns(&state.db, d, fields).await?;
-    store::record_access(
-        &state.db,
-        Access {
-            id: crate::platform::tokens::uuid_v4(),
-            at: state.db.now_text(),
-            department: reader.department.clone(),
-            actor: reader.actor.clone(),
-            actor_name: reader.actor_name.clone(),
-            dataset: d.id.to_string(),
-            subject: None,
-            fields: fields.iter().map(|f| f.name.to_string()).collect(),
-            purpose: purpose.as_str().to_string(),
-            case_number: None,
-            policy: policy.map(str::to_string),
-            grants: used,
-            criteria: Some("all records".into()),
-            records: columns.keys.len() as i64,
-        },
-    )
-    .await?;
+    let mut used = Vec::with_capacity(wanted.len());
+    for (d, fields) in wanted {
+        let grants = store::decided_requests(&state.db, &reader.department, d.id).await?;
+        let ask = ReadAsk { department: &reader.department, dataset: d, fields, purpose, item: None, today };
+        used.push(sharing::check_read(&ask, &grants).map_err(|r| refused(d, &r))?);
+    }
+    let columns = store::read_columns(&state.db, wanted).await?;
+    for ((d, fields), grants) in wanted.iter().zip(used) {
+        store::record_access(
+            &state.db,
+            Access {
+                id: crate::platform::tokens::uuid_v4(),
+                at: state.db.now_text(),
+                department: reader.department.clone(),
+                actor: reader.actor.clone(),
+                actor_name: reader.actor_name.clone(),
+                dataset: d.id.to_string(),
+                subject: None,
+                fields: fields.iter().map(|f| f.name.to_string()).collect(),
+                purpose: purpose.as_str().to_string(),
+                case_number: None,
+                policy: policy.map(str::to_string),
+                grants,
+                criteria: Some("all records".into()),
+                records: columns.keys.len() as i64,
+            },
+        )
+        .await?;
+    }
     Ok(columns)
 }
 

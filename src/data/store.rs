@@ -286,27 +286,73 @@ pub async fn has_record(db: &Db, d: &Dataset, stored: &str) -> StoreResult<bool>
     Ok(query(sql).bind(stored).read_optional(db).await?.is_some())
 }
 
-/// A whole dataset's `fields` in memory, column by column (a batch read).
-#[derive(Debug, Default)]
-pub struct Columns {
-    /// Stored keys (credit codes; digests for people), in key order.
-    pub keys: Vec<String>,
-    /// One column per field asked for, in the order asked.
-    pub columns: Vec<Column>,
+/// The keys of a batch read, in one buffer (a million credit codes are 18 MB, not 18 MB plus a
+/// million allocations).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Keys {
+    text: String,
+    ends: Vec<u32>,
 }
 
-/// One field of every record.
-#[derive(Debug)]
+impl Keys {
+    fn push(&mut self, key: &str) {
+        self.text.push_str(key);
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`-th key (stored form: the credit code; the digest for people).
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+}
+
+/// One field of every record, compact: integers with a presence flag, coded values with their
+/// dictionary, free text as strings.
+#[derive(Debug, PartialEq, Eq)]
 pub enum Column {
-    /// Counts, fen and booleans (0/1).
-    Int(Vec<Option<i64>>),
+    /// Counts, fen, booleans (0/1) and dates (days since 1970-01-01); `present[i]` is false for null.
+    Int {
+        values: Vec<i64>,
+        present: Vec<bool>,
+    },
+    /// Values from a closed list (enumerations, districts, industry codes): `codes[i]` indexes
+    /// `dictionary`; `Column::NULL_CODE` is null.
+    Code {
+        codes: Vec<u16>,
+        dictionary: Vec<String>,
+    },
     Text(Vec<Option<String>>),
 }
 
 impl Column {
+    pub const NULL_CODE: u16 = u16::MAX;
+
+    fn for_field(f: &Field) -> Column {
+        match f.kind {
+            FieldType::Bool | FieldType::Int | FieldType::Yuan | FieldType::Date => {
+                Column::Int { values: Vec::new(), present: Vec::new() }
+            }
+            FieldType::Enum(_)
+            | FieldType::District
+            | FieldType::IndustrySection
+            | FieldType::IndustryDivision => Column::Code { codes: Vec::new(), dictionary: Vec::new() },
+            FieldType::Text | FieldType::CreditCode => Column::Text(Vec::new()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
-            Column::Int(v) => v.len(),
+            Column::Int { values, .. } => values.len(),
+            Column::Code { codes, .. } => codes.len(),
             Column::Text(v) => v.len(),
         }
     }
@@ -314,38 +360,135 @@ impl Column {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Appends the value of column `i` of `row`.
+    fn push(&mut self, kind: FieldType, row: &Row, i: usize) -> Result<(), sqlx::Error> {
+        match self {
+            Column::Int { values, present } => {
+                let v = if kind == FieldType::Date {
+                    row.text(i)?.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()).map(|d| {
+                        i64::from(
+                            (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+                        )
+                    })
+                } else {
+                    row.int(i)?
+                };
+                values.push(v.unwrap_or(0));
+                present.push(v.is_some());
+            }
+            Column::Code { codes, dictionary } => {
+                let code = match row.text(i)? {
+                    None => Column::NULL_CODE,
+                    Some(s) => match dictionary.iter().position(|d| *d == s) {
+                        Some(at) => at as u16,
+                        None if dictionary.len() < usize::from(Column::NULL_CODE) => {
+                            dictionary.push(s);
+                            (dictionary.len() - 1) as u16
+                        }
+                        None => return Err(sqlx::Error::Protocol("too many distinct coded values".into())),
+                    },
+                };
+                codes.push(code);
+            }
+            Column::Text(v) => v.push(row.text(i)?),
+        }
+        Ok(())
+    }
+
+    /// The column reordered to `order` (`order[i]` = the position in `self` of record `i`, or
+    /// None when this dataset has no such record: null).
+    fn reordered(self, order: &[Option<usize>]) -> Column {
+        match self {
+            Column::Int { values, present } => Column::Int {
+                values: order.iter().map(|o| o.map_or(0, |j| values[j])).collect(),
+                present: order.iter().map(|o| o.is_some_and(|j| present[j])).collect(),
+            },
+            Column::Code { codes, dictionary } => Column::Code {
+                codes: order.iter().map(|o| o.map_or(Column::NULL_CODE, |j| codes[j])).collect(),
+                dictionary,
+            },
+            Column::Text(v) => Column::Text(order.iter().map(|o| o.and_then(|j| v[j].clone())).collect()),
+        }
+    }
 }
 
-/// Reads `fields` of every record of `d` into memory, streaming (no row objects are kept).
-pub async fn read_columns(db: &Db, d: &Dataset, fields: &[&Field]) -> StoreResult<Columns> {
-    let names: Vec<&str> = fields.iter().map(|f| f.name).filter(|n| *n != d.key).collect();
+/// Several datasets' fields for every record of the first, aligned record by record.
+#[derive(Debug, Default)]
+pub struct Columns {
+    pub keys: Keys,
+    /// (dataset, field, column), in the order asked.
+    pub columns: Vec<(&'static str, &'static str, Column)>,
+}
+
+/// One dataset's fields in stored order, streaming (no row kept).
+async fn read_one_dataset(
+    db: &Db,
+    d: &Dataset,
+    fields: &[&'static Field],
+) -> StoreResult<(Keys, Vec<Column>)> {
+    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
     let key = key_column(d);
+    // Stored order: the rowid on SQLite (a sequential scan; the key's order would be an index
+    // walk with a lookup per record), the key on PostgreSQL (an index scan).
+    let order = match db.backend() {
+        crate::store::Backend::Sqlite => "rowid",
+        crate::store::Backend::Postgres => key,
+    };
     let sql = format!(
-        "SELECT {key}{}{} FROM {} ORDER BY {key}",
+        "SELECT {key}{}{} FROM {} ORDER BY {order}",
         if names.is_empty() { "" } else { ", " },
         names.join(", "),
         table(d)
     );
-    let kinds: Vec<bool> = fields.iter().filter(|f| f.name != d.key).map(|f| stored_as_int(f)).collect();
-    let mut out = Columns {
-        keys: Vec::new(),
-        columns: kinds
-            .iter()
-            .map(|int| if *int { Column::Int(Vec::new()) } else { Column::Text(Vec::new()) })
-            .collect(),
-    };
+    let mut keys = Keys::default();
+    let mut columns: Vec<Column> = fields.iter().map(|f| Column::for_field(f)).collect();
     query(sql)
         .read_each(db, |row| {
-            out.keys.push(row.text(0)?.unwrap_or_default());
-            for (i, c) in out.columns.iter_mut().enumerate() {
-                match c {
-                    Column::Int(v) => v.push(row.int(i + 1)?),
-                    Column::Text(v) => v.push(row.text(i + 1)?),
-                }
+            keys.push(row.text(0)?.as_deref().unwrap_or_default());
+            for (i, (c, f)) in columns.iter_mut().zip(fields).enumerate() {
+                c.push(f.kind, row, i + 1)?;
             }
             Ok(())
         })
         .await?;
+    Ok((keys, columns))
+}
+
+/// Reads `fields` of each dataset of `wanted` into memory, column by column, aligned on the
+/// records of the first dataset (the others' records that it lacks are left out; its records
+/// that another lacks are null there). Datasets loaded from one register file share the stored
+/// order, so alignment is usually a comparison of the keys; otherwise it goes through a map.
+pub async fn read_columns(
+    db: &Db,
+    wanted: &[(&'static Dataset, Vec<&'static Field>)],
+) -> StoreResult<Columns> {
+    let mut out = Columns::default();
+    let mut index: Option<std::collections::HashMap<String, usize>> = None;
+    for (n, (d, fields)) in wanted.iter().enumerate() {
+        let fields: Vec<&'static Field> = fields.iter().copied().filter(|f| f.name != d.key).collect();
+        let (keys, columns) = read_one_dataset(db, d, &fields).await?;
+        let columns: Vec<Column> = if n == 0 {
+            out.keys = keys;
+            columns
+        } else if keys == out.keys {
+            columns
+        } else {
+            let base = index.get_or_insert_with(|| {
+                (0..out.keys.len()).map(|i| (out.keys.get(i).to_string(), i)).collect()
+            });
+            let mut order = vec![None; out.keys.len()];
+            for j in 0..keys.len() {
+                if let Some(&i) = base.get(keys.get(j)) {
+                    order[i] = Some(j);
+                }
+            }
+            columns.into_iter().map(|c| c.reordered(&order)).collect()
+        };
+        for (f, c) in fields.iter().zip(columns) {
+            out.columns.push((d.id, f.name, c));
+        }
+    }
     Ok(out)
 }
 
