@@ -23,11 +23,15 @@ pub struct ExchangeArgs {
     /// Measured seconds of single reads (after a 2-second warm-up)
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Keep the data in this directory, and on a later run skip the import when it already holds
+    /// the register (to measure reads again without loading again)
+    #[arg(long)]
+    pub data: Option<std::path::PathBuf>,
 }
 
 impl Default for ExchangeArgs {
     fn default() -> Self {
-        ExchangeArgs { enterprises: 1_300_000, connections: 32, seconds: 10 }
+        ExchangeArgs { enterprises: 1_300_000, connections: 32, seconds: 10, data: None }
     }
 }
 
@@ -119,45 +123,57 @@ async fn grant_all(
 }
 
 pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
-    let dir = scratch_dir()?;
-    let exe = std::env::current_exe()?;
-    let file = dir.join("register.csv");
-    let status = tokio::process::Command::new(&exe)
-        .args(["generate", "register", "--enterprises", &args.enterprises.to_string(), "--out"])
-        .arg(&file)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .await?;
-    anyhow::ensure!(status.success(), "generate failed");
-    let started = Instant::now();
-    let status = tokio::process::Command::new(&exe)
-        .args(["import", "register"])
-        .arg(&file)
-        .arg("--data")
-        .arg(&dir)
-        .env("QUANBAN_LOG", "warn")
-        .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .await?;
-    anyhow::ensure!(status.success(), "import failed");
-    let import = started.elapsed();
-    println!(
-        "exchange import register: {} enterprises in {:.1} s ({:.0} rows/s), SQLite",
-        args.enterprises,
-        import.as_secs_f64(),
-        args.enterprises as f64 / import.as_secs_f64()
-    );
-    let _ = std::fs::remove_file(&file);
-
+    let dir = match &args.data {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => scratch_dir()?,
+    };
+    let loaded = dir.join("quanban.db").exists() && args.data.is_some();
+    if loaded {
+        println!("exchange import register: skipped, {} already holds the register", dir.display());
+    } else {
+        let exe = std::env::current_exe()?;
+        let file = dir.join("register.csv");
+        let status = tokio::process::Command::new(&exe)
+            .args(["generate", "register", "--enterprises", &args.enterprises.to_string(), "--out"])
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .await?;
+        anyhow::ensure!(status.success(), "generate failed");
+        let started = Instant::now();
+        let status = tokio::process::Command::new(&exe)
+            .args(["import", "register"])
+            .arg(&file)
+            .arg("--data")
+            .arg(&dir)
+            .env("QUANBAN_LOG", "warn")
+            .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .await?;
+        anyhow::ensure!(status.success(), "import failed");
+        let import = started.elapsed();
+        println!(
+            "exchange import register: {} enterprises in {:.1} s ({:.0} rows/s), SQLite",
+            args.enterprises,
+            import.as_secs_f64(),
+            args.enterprises as f64 / import.as_secs_f64()
+        );
+        let _ = std::fs::remove_file(&file);
+    }
     // In this process: grants, then the batch read of the policies' fields.
     let mut config = crate::config::Config { data_dir: dir.clone(), ..crate::config::Config::default() };
     config.clock = Some(crate::platform::clock::TEST_INSTANT.to_string());
     config.log = "warn".into();
     let state = crate::app::AppState::open(config).await?;
     let today = state.clock().today();
-    grant_all(&state.db, "JN-FGW", Purpose::PolicyBenefit, today).await?;
-    grant_all(&state.db, "JN-SPJ", Purpose::Statistics, today).await?;
+    if !loaded {
+        grant_all(&state.db, "JN-FGW", Purpose::PolicyBenefit, today).await?;
+        grant_all(&state.db, "JN-SPJ", Purpose::Statistics, today).await?;
+    }
     let wanted = policy_fields()?;
     let reader = crate::data::service::Reader {
         department: "JN-FGW".into(),
@@ -243,7 +259,9 @@ pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
             .await?
             .try_get("n")?;
     state.db.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if args.data.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     println!(
         "exchange single reads over HTTP (grant check + durable access log + audit entry), {} connections, {} s: {:.0} reads/s   p50 {:.2} ms   p99 {:.2} ms   errors {}   access log rows {}",
         args.connections,

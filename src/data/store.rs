@@ -336,16 +336,18 @@ pub enum Column {
 impl Column {
     pub const NULL_CODE: u16 = u16::MAX;
 
-    fn for_field(f: &Field) -> Column {
+    fn for_field(f: &Field, capacity: usize) -> Column {
         match f.kind {
             FieldType::Bool | FieldType::Int | FieldType::Yuan | FieldType::Date => {
-                Column::Int { values: Vec::new(), present: Vec::new() }
+                Column::Int { values: Vec::with_capacity(capacity), present: Vec::with_capacity(capacity) }
             }
             FieldType::Enum(_)
             | FieldType::District
             | FieldType::IndustrySection
-            | FieldType::IndustryDivision => Column::Code { codes: Vec::new(), dictionary: Vec::new() },
-            FieldType::Text | FieldType::CreditCode => Column::Text(Vec::new()),
+            | FieldType::IndustryDivision => {
+                Column::Code { codes: Vec::with_capacity(capacity), dictionary: Vec::new() }
+            }
+            FieldType::Text | FieldType::CreditCode => Column::Text(Vec::with_capacity(capacity)),
         }
     }
 
@@ -421,12 +423,23 @@ pub struct Columns {
     pub columns: Vec<(&'static str, &'static str, Column)>,
 }
 
-/// One dataset's fields in stored order, streaming (no row kept).
-async fn read_one_dataset(
-    db: &Db,
-    d: &Dataset,
-    fields: &[&'static Field],
-) -> StoreResult<(Keys, Vec<Column>)> {
+/// What one dataset's scan gives: its keys (in full for the first dataset, as fingerprints for
+/// the others: they are only compared) and its columns.
+struct Scan {
+    keys: Option<Keys>,
+    fingerprints: Vec<u64>,
+    columns: Vec<Column>,
+}
+
+fn fingerprint(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// One dataset's fields in stored order, streaming (no row kept), into vectors sized once.
+async fn scan(db: &Db, d: &'static Dataset, fields: &[&'static Field], full_keys: bool) -> StoreResult<Scan> {
     let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
     let key = key_column(d);
     // Stored order: the rowid on SQLite (a sequential scan; the key's order would be an index
@@ -435,55 +448,100 @@ async fn read_one_dataset(
         crate::store::Backend::Sqlite => "rowid",
         crate::store::Backend::Postgres => key,
     };
+    let records: i64 =
+        query(format!("SELECT COUNT(*) AS n FROM {}", table(d))).read_one(db).await?.try_get("n")?;
+    let capacity = usize::try_from(records).unwrap_or(0);
     let sql = format!(
         "SELECT {key}{}{} FROM {} ORDER BY {order}",
         if names.is_empty() { "" } else { ", " },
         names.join(", "),
         table(d)
     );
-    let mut keys = Keys::default();
-    let mut columns: Vec<Column> = fields.iter().map(|f| Column::for_field(f)).collect();
+    let mut out = Scan {
+        keys: full_keys
+            .then(|| Keys { text: String::with_capacity(capacity * 18), ends: Vec::with_capacity(capacity) }),
+        fingerprints: Vec::with_capacity(if full_keys { 0 } else { capacity }),
+        columns: fields.iter().map(|f| Column::for_field(f, capacity)).collect(),
+    };
     query(sql)
         .read_each(db, |row| {
-            keys.push(row.text(0)?.as_deref().unwrap_or_default());
-            for (i, (c, f)) in columns.iter_mut().zip(fields).enumerate() {
+            let k = row.text(0)?.unwrap_or_default();
+            match &mut out.keys {
+                Some(keys) => keys.push(&k),
+                None => out.fingerprints.push(fingerprint(&k)),
+            }
+            for (i, (c, f)) in out.columns.iter_mut().zip(fields).enumerate() {
                 c.push(f.kind, row, i + 1)?;
             }
             Ok(())
         })
         .await?;
-    Ok((keys, columns))
+    Ok(out)
+}
+
+/// A dataset's keys in stored order, in full (for aligning a dataset whose records differ).
+async fn keys_of(db: &Db, d: &Dataset) -> StoreResult<Keys> {
+    let key = key_column(d);
+    let order = match db.backend() {
+        crate::store::Backend::Sqlite => "rowid",
+        crate::store::Backend::Postgres => key,
+    };
+    let mut keys = Keys::default();
+    query(format!("SELECT {key} FROM {} ORDER BY {order}", table(d)))
+        .read_each(db, |row| {
+            keys.push(row.text(0)?.as_deref().unwrap_or_default());
+            Ok(())
+        })
+        .await?;
+    Ok(keys)
 }
 
 /// Reads `fields` of each dataset of `wanted` into memory, column by column, aligned on the
 /// records of the first dataset (the others' records that it lacks are left out; its records
-/// that another lacks are null there). Datasets loaded from one register file share the stored
-/// order, so alignment is usually a comparison of the keys; otherwise it goes through a map.
+/// that another lacks are null there). The datasets are scanned in parallel. Datasets loaded from
+/// one register file share the stored order, so alignment is usually a comparison of key
+/// fingerprints; otherwise the dataset's keys are read again and placed through a map.
 pub async fn read_columns(
     db: &Db,
     wanted: &[(&'static Dataset, Vec<&'static Field>)],
 ) -> StoreResult<Columns> {
-    let mut out = Columns::default();
-    let mut index: Option<std::collections::HashMap<String, usize>> = None;
+    let mut scans = Vec::with_capacity(wanted.len());
     for (n, (d, fields)) in wanted.iter().enumerate() {
         let fields: Vec<&'static Field> = fields.iter().copied().filter(|f| f.name != d.key).collect();
-        let (keys, columns) = read_one_dataset(db, d, &fields).await?;
-        let columns: Vec<Column> = if n == 0 {
-            out.keys = keys;
-            columns
-        } else if keys == out.keys {
-            columns
-        } else {
-            let base = index.get_or_insert_with(|| {
-                (0..out.keys.len()).map(|i| (out.keys.get(i).to_string(), i)).collect()
-            });
-            let mut order = vec![None; out.keys.len()];
-            for j in 0..keys.len() {
-                if let Some(&i) = base.get(keys.get(j)) {
-                    order[i] = Some(j);
+        let (db, d) = (db.clone(), *d);
+        scans.push(tokio::spawn(async move { scan(&db, d, &fields, n == 0).await.map(|s| (fields, s)) }));
+    }
+    let mut out = Columns::default();
+    let mut base: Option<(Vec<u64>, std::collections::HashMap<String, usize>)> = None;
+    for ((d, _), task) in wanted.iter().zip(scans) {
+        let (fields, scan) =
+            task.await.map_err(|e| StoreError::Invalid(format!("batch read task: {e}")))??;
+        let columns = match scan.keys {
+            Some(keys) => {
+                out.keys = keys;
+                scan.columns
+            }
+            None => {
+                let (prints, index) = base.get_or_insert_with(|| {
+                    let prints = (0..out.keys.len()).map(|i| fingerprint(out.keys.get(i))).collect();
+                    (prints, std::collections::HashMap::new())
+                });
+                if *prints == scan.fingerprints {
+                    scan.columns
+                } else {
+                    if index.is_empty() {
+                        *index = (0..out.keys.len()).map(|i| (out.keys.get(i).to_string(), i)).collect();
+                    }
+                    let keys = keys_of(db, d).await?;
+                    let mut order = vec![None; out.keys.len()];
+                    for j in 0..keys.len() {
+                        if let Some(&i) = index.get(keys.get(j)) {
+                            order[i] = Some(j);
+                        }
+                    }
+                    scan.columns.into_iter().map(|c| c.reordered(&order)).collect()
                 }
             }
-            columns.into_iter().map(|c| c.reordered(&order)).collect()
         };
         for (f, c) in fields.iter().zip(columns) {
             out.columns.push((d.id, f.name, c));
