@@ -20,6 +20,7 @@ crate::stories!(
     proactive_scans_at_once_raise_one_task_per_cluster,
     one_complaint_dispatched_twice,
     an_appointment_cancelled_while_visited,
+    data_requests_decided_and_withdrawn_at_once,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -534,4 +535,67 @@ async fn an_appointment_cancelled_while_visited(app: &TestApp) {
     )
     .await;
     assert_eq!(taken, arrived, "places taken = visits recorded");
+}
+
+/// 20 requests for conditional data, each decided by its owner (twice, with different verdicts)
+/// while its requester withdraws it, through both servers: every request ends in exactly one of
+/// granted, refused or withdrawn; the losers got 409; the request moved exactly once (version 2)
+/// and its audit stream holds the creation and the one step that won; the chains verify.
+async fn data_requests_decided_and_withdrawn_at_once(app: &TestApp) {
+    let servers = Servers::of(app).await;
+    let requester = app.token_for_staff_with("fgw.data", "JN-FGW", &["data_officer"]).await;
+    let owner = app.demo_token("swj.data").await;
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let (s, r) = post(
+            app,
+            servers.base(0),
+            "/api/v1/data/requests",
+            &requester,
+            json!({"dataset": "tax", "fields": ["revenue_last_year", "tax_paid_last_year"], "purpose": "statistics",
+                   "purpose_detail": "统计分析", "legal_basis": "《统计法》第七条"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+        ids.push(r["id"].as_str().unwrap().to_string());
+    }
+    let mut calls = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let approve_all = json!({"verdicts": [
+            {"field": "revenue_last_year", "approve": true}, {"field": "tax_paid_last_year", "approve": true}]});
+        let refuse_all = json!({"verdicts": [
+            {"field": "revenue_last_year", "approve": false, "reason": "不符合"},
+            {"field": "tax_paid_last_year", "approve": false, "reason": "不符合"}]});
+        for (k, (token, action, body)) in [
+            (&owner, "decide", approve_all),
+            (&requester, "withdraw", json!({"reason": "不再需要"})),
+            (&owner, "decide", refuse_all),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let path = format!("/api/v1/data/requests/{id}/{action}");
+            let base = servers.base(n + k).to_string();
+            calls.push(async move { (n, post(app, &base, &path, token, body).await) });
+        }
+    }
+    let answers = join_all(calls).await;
+    for (n, id) in ids.iter().enumerate() {
+        let mine: Vec<&(u16, Value)> = answers.iter().filter(|(i, _)| *i == n).map(|(_, a)| a).collect();
+        let won: Vec<&&(u16, Value)> = mine.iter().filter(|(s, _)| *s == 200).collect();
+        assert_eq!(won.len(), 1, "exactly one step wins: {mine:?}");
+        assert!(mine.iter().all(|(s, _)| *s == 200 || *s == 409), "{mine:?}");
+        let status = won[0].1["status"].as_str().unwrap().to_string();
+        assert!(["granted", "refused", "withdrawn"].contains(&status.as_str()), "{status}");
+        let (_, now) = app.get_json(&format!("/api/v1/data/requests/{id}"), Some(&requester)).await;
+        assert_eq!(now["status"], status.as_str());
+        assert_eq!(now["version"], 2, "moved exactly once");
+        let expected_expiry = status == "granted";
+        assert_eq!(now["expires_on"].is_string(), expected_expiry, "{now}");
+        let steps =
+            count(app, "SELECT COUNT(*) FROM audit_log WHERE stream = $1", &format!("data_request:{id}"))
+                .await;
+        assert_eq!(steps, 2, "the creation and the one step that won");
+    }
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }
