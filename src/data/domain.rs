@@ -552,7 +552,9 @@ pub fn check_row(layout: &Layout, row: u64, cells: &[&str]) -> Result<CheckedRow
                     if f.name == d.key
                         && let Value::Text(k) = &v
                     {
-                        key = k.clone();
+                        // An ID number's check character X is stored upper-case, as accounts
+                        // store it, so that digests of the same number agree.
+                        key = if layout.register == Register::People { k.to_uppercase() } else { k.clone() };
                     }
                     values.push(v);
                 }
@@ -735,6 +737,30 @@ mod tests {
         assert_eq!(columns, ["uscc", "district", "size", "revenue_last_year", "employees"]);
         assert!(problems.iter().all(|p| p.row == 7));
         assert_eq!(problems[0].code, "credit_code_check_digit");
+    }
+
+    #[test]
+    fn a_lower_case_check_character_is_keyed_upper_case() {
+        let header = [
+            "id_number",
+            "name",
+            "household_district",
+            "birth_date",
+            "marital_status",
+            "children",
+            "disability",
+            "minimum_living",
+        ];
+        let l = layout(Register::People, &header, day()).unwrap();
+        // A body whose check character is X.
+        let body = (0..1000)
+            .map(|n| format!("37010219900307{n:03}"))
+            .find(|b| crate::identity::domain::id_number_check_char(b) == Some('X'))
+            .unwrap();
+        let lower = format!("{body}x");
+        let row =
+            check_row(&l, 1, &[&lower, "张伟", "历下区", "1990-03-07", "married", "1", "false", "false"]);
+        assert_eq!(row.unwrap().key, format!("{body}X"));
     }
 
     #[test]
