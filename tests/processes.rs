@@ -837,24 +837,14 @@ async fn import_catalog_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn races_across_two_serve_processes_on_postgres() {
     const PAIRS: usize = 100;
-    let Some((url, _name)) = fresh_pg_database().await else { return };
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let ((_a, base_a), (_b, base_b)) =
-        (start_binary_on(dir_a.path(), Some(&url)), start_binary_on(dir_b.path(), Some(&url)));
-    let demo = |who: &str| demo_password_on(dir_a.path(), Some(&url), who);
-    let client = reqwest::Client::new();
-    let citizen = login(&client, &base_a, "13800138001", &demo("13800138001")).await;
-    let clerk = login(&client, &base_a, "spj.clerk", &demo("spj.clerk")).await;
-    let approver = login(&client, &base_b, "spj.approver", &demo("spj.approver")).await;
-    let operator = login(&client, &base_b, "hotline.operator", &demo("hotline.operator")).await;
+    let Some(two) = TwoServers::start().await else { return };
+    let (url, base_a, base_b) = (two.url.clone(), two.bases[0].clone(), two.bases[1].clone());
+    let citizen = two.login(&base_a, "13800138001").await;
+    let clerk = two.login(&base_a, "spj.clerk").await;
+    let approver = two.login(&base_b, "spj.approver").await;
+    let operator = two.login(&base_b, "hotline.operator").await;
     let post = |base: String, path: String, token: String, body: serde_json::Value| {
-        let client = client.clone();
-        async move {
-            let resp =
-                client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
-            let status = resp.status().as_u16();
-            (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
-        }
+        two.post(base, path, token, body)
     };
     let pdf = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"%PDF-1.4\n% race\n");
     let mut numbers = Vec::new();
@@ -987,4 +977,199 @@ async fn generate_and_import_register_commands() {
         .unwrap();
     assert_eq!(n, 500);
     app.stop().await;
+}
+
+/// Two `quanban import register` processes load the same file into one database at once (the
+/// SQLite file, and PostgreSQL): both finish, every dataset holds each enterprise once with the
+/// file's values, both imports are recorded as finished, and the audit chain verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_import_one_register_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("register.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["generate", "register", "--enterprises", "12000", "--seed", "5", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pg = fresh_pg_database().await.map(|(url, _)| url);
+    let sqlite = tempfile::tempdir().unwrap();
+    for url in [None, pg] {
+        let data = tempfile::tempdir().unwrap();
+        let data = if url.is_none() { sqlite.path() } else { data.path() };
+        let cli = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_quanban"));
+            command.env("QUANBAN_CLOCK", common::test_clock_instant()).args(args).arg("--data").arg(data);
+            if let Some(url) = &url {
+                command.arg("--database-url").arg(url);
+            }
+            command
+        };
+        assert!(cli(&["migrate"]).output().unwrap().status.success());
+        let mut imports: Vec<Child> = (0..2)
+            .map(|_| {
+                let mut c = cli(&["import", "register", file.to_str().unwrap()]);
+                c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+            })
+            .collect();
+        for child in imports.iter_mut() {
+            let status = child.wait().unwrap();
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            assert!(status.success(), "{url:?}: {err}");
+        }
+        sqlx::any::install_default_drivers();
+        let db_url = url.clone().unwrap_or_else(|| format!("sqlite://{}", data.join("quanban.db").display()));
+        let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&db_url).await.unwrap();
+        use sqlx::Row;
+        for table in ["market_entities", "tax", "social_insurance", "industry", "science", "finance"] {
+            for sql in [
+                format!("SELECT COUNT(*) AS n FROM data_{table}"),
+                format!("SELECT COUNT(DISTINCT uscc) AS n FROM data_{table}"),
+            ] {
+                let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap()
+                    .try_get("n")
+                    .unwrap();
+                assert_eq!(n, 12_000, "{url:?} {sql}");
+            }
+        }
+        let finished: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM data_imports WHERE finished_at IS NOT NULL AND rows_loaded = 12000",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        assert_eq!(finished, 2, "{url:?}");
+        // The file's values, as stored: its second row.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+        let stored = sqlx::query("SELECT name, district FROM data_market_entities WHERE uscc = $1")
+            .bind(row[0])
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(stored.try_get::<String, _>("name").unwrap(), row[1]);
+        assert_eq!(stored.try_get::<String, _>("district").unwrap(), row[2]);
+        drop(db);
+        let out = cli(&["audit", "verify"]).output().unwrap();
+        assert!(out.status.success(), "{url:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Two `quanban serve` processes on one fresh PostgreSQL database, and a client for both.
+struct TwoServers {
+    url: String,
+    bases: [String; 2],
+    client: reqwest::Client,
+    // Killed before their data directories are removed (fields drop in order).
+    _processes: [Killed; 2],
+    dirs: [tempfile::TempDir; 2],
+}
+
+impl TwoServers {
+    async fn start() -> Option<TwoServers> {
+        let (url, _name) = fresh_pg_database().await?;
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let (a, base_a) = start_binary_on(dirs[0].path(), Some(&url));
+        let (b, base_b) = start_binary_on(dirs[1].path(), Some(&url));
+        let client = reqwest::Client::new();
+        Some(TwoServers { url, bases: [base_a, base_b], client, _processes: [a, b], dirs })
+    }
+
+    /// Signs a demo account in on the server at `base`.
+    async fn login(&self, base: &str, username: &str) -> String {
+        let password = demo_password_on(self.dirs[0].path(), Some(&self.url), username);
+        login(&self.client, base, username, &password).await
+    }
+
+    /// Posts `body` as `token`: the status and the JSON answer.
+    fn post(
+        &self,
+        base: String,
+        path: String,
+        token: String,
+        body: serde_json::Value,
+    ) -> impl std::future::Future<Output = (u16, serde_json::Value)> + use<> {
+        let client = self.client.clone();
+        async move {
+            let resp =
+                client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    }
+}
+
+/// Data requests decided by the owner on one `quanban serve` process while the requester
+/// withdraws them on another, both on one PostgreSQL database: each request ends in exactly one
+/// state, the loser hears 409, and the audit log holds the winner's step only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_requests_race_across_two_serve_processes_on_postgres() {
+    let Some(two) = TwoServers::start().await else { return };
+    let (url, base_a, base_b) = (two.url.clone(), two.bases[0].clone(), two.bases[1].clone());
+    let requester = two.login(&base_a, "spj.data").await;
+    let owner = two.login(&base_b, "swj.data").await;
+    let post = |base: String, path: String, token: String, body: serde_json::Value| {
+        two.post(base, path, token, body)
+    };
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        let (s, b) = post(
+            base_a.clone(),
+            "/api/v1/data/requests".into(),
+            requester.clone(),
+            json!({"dataset": "tax", "fields": ["revenue_last_year"], "purpose": "statistics",
+                   "purpose_detail": "统计分析", "legal_basis": "《统计法》第七条"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    let races = ids.iter().map(|id| {
+        let decide = post(
+            base_b.clone(),
+            format!("/api/v1/data/requests/{id}/decide"),
+            owner.clone(),
+            json!({"verdicts": [{"field": "revenue_last_year", "approve": true}]}),
+        );
+        let withdraw = post(
+            base_a.clone(),
+            format!("/api/v1/data/requests/{id}/withdraw"),
+            requester.clone(),
+            json!({"reason": "不再需要"}),
+        );
+        async move { (id.clone(), tokio::join!(decide, withdraw)) }
+    });
+    let outcomes = futures::future::join_all(races).await;
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    use sqlx::Row;
+    for (id, ((ds, db_), (ws, wb))) in outcomes {
+        let mut statuses = [ds, ws];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{id}: decide {ds} {db_}, withdraw {ws} {wb}");
+        let status: String = sqlx::query("SELECT status FROM data_requests WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .try_get("status")
+            .unwrap();
+        assert_eq!(status, if ds == 200 { "granted" } else { "withdrawn" }, "{id}");
+        let steps: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE stream = $1 AND action IN ('data.request.decide', 'data.request.withdraw')",
+        )
+        .bind(format!("data_request:{id}"))
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        assert_eq!(steps, 1, "{id}: one step in the audit log");
+    }
 }

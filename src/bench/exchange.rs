@@ -52,11 +52,19 @@ fn memory() -> (f64, f64) {
 /// The enterprise fields the policies' rules name (`reference/policies.json`).
 fn policy_fields() -> anyhow::Result<Vec<&'static str>> {
     let policies: serde_json::Value = serde_json::from_str(include_str!("../../reference/policies.json"))?;
-    let rules = policies["policies"].to_string();
+    // The identifiers of every policy's eligibility and amount rules (whole words: `status` is
+    // not `credit_status`).
+    let mut identifiers = std::collections::HashSet::new();
+    for policy in policies["policies"].as_array().into_iter().flatten() {
+        for rule in [&policy["eligibility"], &policy["amount"]] {
+            let text = rule.as_str().unwrap_or_default();
+            identifiers.extend(text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')));
+        }
+    }
     let mut names = Vec::new();
     for d in datasets_of(Register::Enterprises) {
         for f in d.fields {
-            if f.name != d.key && !names.contains(&f.name) && rules.contains(f.name) {
+            if f.name != d.key && !names.contains(&f.name) && identifiers.contains(f.name) {
                 names.push(f.name);
             }
         }

@@ -14,7 +14,7 @@ use crate::http::{ApiJson, ApiResult, Caller};
 
 /// The data catalog (政务数据资源目录): every dataset, its owner, fields and sharing classes.
 #[utoipa::path(get, path = "/api/v1/data/catalog", tag = "data",
-    responses((status = 200, description = "The datasets", body = Object)))]
+    responses((status = 200, description = "The datasets", body = [Object])))]
 pub async fn catalog() -> Json<&'static [Dataset]> {
     Json(DATASETS)
 }

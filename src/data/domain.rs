@@ -380,12 +380,13 @@ pub fn parse_value(field: &Field, raw: &str) -> Result<Value, (&'static str, Str
                 format!("{} must be true or false", field.label_en),
             ),
         },
+        // Counts of people and children: below 2³¹ (batch reads hold them in 32 bits).
         T::Int => match s.parse::<i64>() {
-            Ok(n) if n >= 0 => Ok(Value::Int(n)),
+            Ok(n) if (0..=i64::from(i32::MAX)).contains(&n) => Ok(Value::Int(n)),
             _ => bad(
                 "not_count",
-                format!("{}应为不小于0的整数", field.label_zh),
-                format!("{} must be a whole number, 0 or more", field.label_en),
+                format!("{}应为0至2147483647之间的整数", field.label_zh),
+                format!("{} must be a whole number from 0 to 2147483647", field.label_en),
             ),
         },
         T::Yuan => parse_fen(s).map(Value::Fen).ok_or(()).or_else(|()| {

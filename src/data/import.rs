@@ -1,9 +1,14 @@
-//! `quanban import register FILE`: a register file is read twice, streaming (memory stays bounded
-//! whatever its size). The first pass checks every row; a file with any bad row is rejected whole,
-//! every problem named by row and column, and nothing is stored. The second pass loads the rows
-//! in batches, each batch one transaction with its audit entry.
+//! `quanban import register FILE`: a register file is read twice. The first pass streams the
+//! file and checks every row; a file with any bad row is rejected whole, every problem named by
+//! row and column, and nothing is stored. It keeps only each row's key and where the row starts
+//! (about 40 bytes a row, 55 MB for the city's 1.3 M enterprises). The second pass loads the rows
+//! in key order, in batches, each batch one transaction with its audit entry.
+//!
+//! Why key order: every dataset is indexed by its key, and keys arrive in no order. Inserted as
+//! they come, each batch lands all over every index, so every batch rewrote most of the indexes'
+//! pages (measured: 155 s for 1.3 M enterprises, most of it the WAL and its checkpoints). In key
+//! order the inserts append to the indexes, or walk them once when they replace earlier rows.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -75,7 +80,7 @@ pub async fn import(
             return Ok(report);
         }
     };
-    let mut keys: HashSet<String> = HashSet::new();
+    let mut keys = KeyIndex::default();
     let mut record = csv::StringRecord::new();
     let mut row = 0u64;
     let note = |report: &mut Report, p: Problem| {
@@ -104,16 +109,8 @@ pub async fn import(
         let cells: Vec<&str> = record.iter().collect();
         match check_row(&layout, row, &cells) {
             Ok(checked) => {
-                if !keys.insert(checked.key.clone()) {
-                    let p = Problem {
-                        row,
-                        column: layout.columns[0].0.key.to_string(),
-                        code: "duplicate_key",
-                        message_zh: format!("“{}”在文件中出现不止一次", checked.key),
-                        message_en: format!("{} appears more than once in the file", checked.key),
-                    };
-                    note(&mut report, p);
-                }
+                let start = record.position().map_or(0, csv::Position::byte);
+                keys.push(&checked.key, row, start);
             }
             Err(problems) => {
                 for p in problems {
@@ -125,8 +122,25 @@ pub async fn import(
             progress(Phase::Checking, row);
         }
     }
-    drop(keys);
     report.rows = row;
+    keys.sort();
+    let mut duplicates = keys.duplicates();
+    if !duplicates.is_empty() {
+        duplicates.sort_unstable_by_key(|&(row, _)| row);
+        for (row, key) in duplicates {
+            report.problem_count += 1;
+            report.problems.push(Problem {
+                row,
+                column: layout.columns[0].0.key.to_string(),
+                code: "duplicate_key",
+                message_zh: format!("“{key}”在文件中出现不止一次"),
+                message_en: format!("{key} appears more than once in the file"),
+            });
+        }
+        // The listed problems are the first by row: those the scan dropped come after them.
+        report.problems.sort_by_key(|p| p.row);
+        report.problems.truncate(LISTED);
+    }
     progress(Phase::Checking, row);
     if report.problem_count > 0 || row == 0 {
         if row == 0 && report.problem_count == 0 {
@@ -142,23 +156,24 @@ pub async fn import(
         return Ok(report);
     }
 
-    // Pass 2: load, batch by batch.
+    // Pass 2: load in key order, batch by batch, each row read again where it starts.
     let id = crate::platform::tokens::uuid_v4();
     let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
     store::start_import(db, id.clone(), register, file_name, row, actor.to_string()).await?;
-    let mut r = reader(path)?;
-    header(&mut r)?;
+    let mut rows = RowReader::new(std::fs::File::open(path)?);
     let mut batch: Vec<CheckedRow> = Vec::with_capacity(BATCH);
     let mut done = 0u64;
-    while r.read_record(&mut record)? {
-        let cells: Vec<&str> = record.iter().collect();
-        let checked = check_row(&layout, done + batch.len() as u64 + 1, &cells)
-            .map_err(|p| anyhow::anyhow!("the file changed while it was imported: {p:?}"))?;
+    for entry in keys.in_order() {
+        let cells = rows.read(entry.start)?;
+        let checked = check_row(&layout, entry.row, &cells)
+            .ok()
+            .filter(|c| c.key.as_bytes() == keys.key(entry))
+            .ok_or_else(|| anyhow::anyhow!("the file changed while it was imported (row {})", entry.row))?;
         batch.push(checked);
         if batch.len() == BATCH {
-            let rows = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            let n = rows.len() as u64;
-            store::load_batch(db, id.clone(), register, done + 1, rows, actor.to_string()).await?;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let n = full.len() as u64;
+            store::load_batch(db, id.clone(), register, done + 1, full, actor.to_string()).await?;
             done += n;
             progress(Phase::Loading, done);
         }
@@ -176,4 +191,126 @@ pub async fn import(
     progress(Phase::Loading, done);
     report.import_id = Some(id);
     Ok(report)
+}
+
+/// Every row's key and where the row starts in the file, in one buffer: the first pass fills
+/// it, sorting finds duplicates and the order to load in.
+#[derive(Default)]
+struct KeyIndex {
+    bytes: Vec<u8>,
+    entries: Vec<KeyEntry>,
+}
+
+#[derive(Clone, Copy)]
+struct KeyEntry {
+    /// Where the key is in `bytes`.
+    at: usize,
+    len: u16,
+    /// The row's number in the file (from 1).
+    row: u64,
+    /// The byte offset of the row in the file.
+    start: u64,
+}
+
+impl KeyIndex {
+    fn push(&mut self, key: &str, row: u64, start: u64) {
+        // A checked key is an 18-character code or ID number.
+        let key = &key.as_bytes()[..key.len().min(usize::from(u16::MAX))];
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        let len = key.len() as u16;
+        self.entries.push(KeyEntry { at, len, row, start });
+    }
+
+    fn key(&self, e: &KeyEntry) -> &[u8] {
+        &self.bytes[e.at..e.at + usize::from(e.len)]
+    }
+
+    fn sort(&mut self) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_unstable_by(|a, b| self.key(a).cmp(self.key(b)).then(a.row.cmp(&b.row)));
+        self.entries = entries;
+    }
+
+    /// After [`KeyIndex::sort`]: each later row whose key an earlier row already has.
+    fn duplicates(&self) -> Vec<(u64, String)> {
+        self.entries
+            .windows(2)
+            .filter(|w| self.key(&w[0]) == self.key(&w[1]))
+            .map(|w| (w[1].row, String::from_utf8_lossy(self.key(&w[1])).into_owned()))
+            .collect()
+    }
+
+    fn in_order(&self) -> impl Iterator<Item = &KeyEntry> {
+        self.entries.iter()
+    }
+}
+
+/// Reads single rows of a CSV file at given byte offsets: one parser, moved to each row (a new
+/// parser per row cost more than the rest of the import together: measured with `perf`).
+struct RowReader {
+    csv: csv::Reader<std::fs::File>,
+    record: csv::StringRecord,
+}
+
+impl RowReader {
+    fn new(file: std::fs::File) -> Self {
+        // A small buffer: each row is a few hundred bytes, and every seek discards the buffer.
+        let csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(4096)
+            .from_reader(file);
+        RowReader { csv, record: csv::StringRecord::new() }
+    }
+
+    /// The cells of the row starting at byte `start`.
+    fn read(&mut self, start: u64) -> anyhow::Result<Vec<&str>> {
+        let mut at = csv::Position::new();
+        at.set_byte(start);
+        self.csv.seek_raw(std::io::SeekFrom::Start(start), at)?;
+        anyhow::ensure!(self.csv.read_record(&mut self.record)?, "the file changed while it was imported");
+        Ok(self.record.iter().collect())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_and_later_rows_are_the_duplicates() {
+        let mut keys = KeyIndex::default();
+        for (row, key) in [(1, "C"), (2, "A"), (3, "B"), (4, "A"), (5, "C"), (6, "A")] {
+            keys.push(key, row, row * 10);
+        }
+        keys.sort();
+        let order: Vec<(u64, &[u8])> = keys.in_order().map(|e| (e.row, keys.key(e))).collect();
+        let expected: Vec<(u64, &[u8])> =
+            vec![(2, b"A"), (4, b"A"), (6, b"A"), (3, b"B"), (1, b"C"), (5, b"C")];
+        assert_eq!(order, expected);
+        assert_eq!(keys.duplicates(), [(4, "A".to_string()), (6, "A".to_string()), (5, "C".to_string())]);
+    }
+
+    #[test]
+    fn rows_are_read_back_where_they_start_long_and_quoted_ones_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        let long = "长".repeat(3000); // 9,000 bytes: longer than the reader's buffer
+        let text = format!("key,name\nK1,\"line one\nline two, with a comma\"\nK2,{long}\nK3,short\n");
+        std::fs::write(&path, &text).unwrap();
+        let mut r = reader(&path).unwrap();
+        header(&mut r).unwrap();
+        let mut starts = Vec::new();
+        let mut record = csv::StringRecord::new();
+        while r.read_record(&mut record).unwrap() {
+            starts.push(record.position().unwrap().byte());
+        }
+        let mut rows = RowReader::new(std::fs::File::open(&path).unwrap());
+        // Out of file order, as a key-ordered load reads them.
+        assert_eq!(rows.read(starts[2]).unwrap(), ["K3", "short"]);
+        assert_eq!(rows.read(starts[0]).unwrap(), ["K1", "line one\nline two, with a comma"]);
+        assert_eq!(rows.read(starts[1]).unwrap(), ["K2", long.as_str()]);
+    }
 }

@@ -195,6 +195,58 @@ pub struct Row {
     values: Vec<Value>,
 }
 
+/// A row's cells by position, borrowed: a batch read's fast path (no name lookup, and on SQLite
+/// no copy of the row).
+pub trait Cells {
+    /// Cell `i` as optional text.
+    fn str(&self, i: usize) -> Result<Option<&str>, sqlx::Error>;
+    /// Cell `i` as an optional integer (booleans as 0/1).
+    fn int(&self, i: usize) -> Result<Option<i64>, sqlx::Error>;
+}
+
+fn not_a(kind: &str, i: usize) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: i.to_string(), source: format!("not {kind}").into() }
+}
+
+impl Cells for Row {
+    fn str(&self, i: usize) -> Result<Option<&str>, sqlx::Error> {
+        match self.values.get(i) {
+            Some(Value::Null(_)) => Ok(None),
+            Some(Value::Text(s)) => Ok(Some(s)),
+            _ => Err(not_a("text", i)),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        match self.values.get(i) {
+            Some(Value::Null(_)) => Ok(None),
+            Some(Value::Int(n)) => Ok(Some(*n)),
+            Some(Value::Bool(b)) => Ok(Some(i64::from(*b))),
+            _ => Err(not_a("an integer", i)),
+        }
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn str(&self, i: usize) -> Result<Option<&str>, sqlx::Error> {
+        use rusqlite::types::ValueRef;
+        match self.get_ref(i).map_err(sqlite_error)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(t) => std::str::from_utf8(t).map(Some).map_err(|_| not_a("UTF-8 text", i)),
+            _ => Err(not_a("text", i)),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        use rusqlite::types::ValueRef;
+        match self.get_ref(i).map_err(sqlite_error)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            _ => Err(not_a("an integer", i)),
+        }
+    }
+}
+
 impl Row {
     /// The column `index` read as `T`; an error naming the column if it is absent or of
     /// another type.
@@ -203,26 +255,6 @@ impl Row {
             index.position(&self.columns).ok_or_else(|| sqlx::Error::ColumnNotFound(index.describe()))?;
         T::from_value(&self.values[at])
             .map_err(|e| sqlx::Error::ColumnDecode { index: index.describe(), source: e.into() })
-    }
-
-    /// Column `i` as optional text (a batch read's fast path: by position, no name lookup).
-    pub fn text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-        match self.values.get(i) {
-            Some(Value::Null(_)) => Ok(None),
-            Some(Value::Text(s)) => Ok(Some(s.clone())),
-            Some(Value::Int(n)) => Ok(Some(n.to_string())),
-            _ => Err(sqlx::Error::ColumnDecode { index: i.to_string(), source: "not text".into() }),
-        }
-    }
-
-    /// Column `i` as an optional integer (booleans as 0/1).
-    pub fn int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-        match self.values.get(i) {
-            Some(Value::Null(_)) => Ok(None),
-            Some(Value::Int(n)) => Ok(Some(*n)),
-            Some(Value::Bool(b)) => Ok(Some(i64::from(*b))),
-            _ => Err(sqlx::Error::ColumnDecode { index: i.to_string(), source: "not an integer".into() }),
-        }
     }
 
     fn from_any(row: &AnyRow, columns: &Arc<[String]>) -> Result<Row, sqlx::Error> {
@@ -352,24 +384,22 @@ impl Query {
         }
     }
 
-    /// Runs the statement on the read side and hands each row to `each` as it comes, keeping
-    /// none: for reads of a whole table into the caller's own (columnar) form.
+    /// Runs the statement on the read side and hands each row's cells to `each` as it comes,
+    /// keeping none: for reads of a whole table into the caller's own (columnar) form. On
+    /// SQLite the cells are SQLite's own, not copied.
     pub async fn read_each(
         self,
         db: &super::Db,
-        mut each: impl FnMut(&Row) -> Result<(), sqlx::Error>,
+        mut each: impl FnMut(&dyn Cells) -> Result<(), sqlx::Error>,
     ) -> Result<(), sqlx::Error> {
         match db.sqlite_readers() {
             Some(readers) => readers.run(|tx| {
                 let mut failed = None;
-                tx.run(&self, |row, columns| {
+                tx.run(&self, |row, _| {
                     if failed.is_some() {
                         return;
                     }
-                    let values = (0..columns.len())
-                        .map(|i| row.get_ref(i).map(sqlite_value).unwrap_or(Value::Null(Kind::Text)))
-                        .collect();
-                    if let Err(e) = each(&Row { columns: columns.clone(), values }) {
+                    if let Err(e) = each(row) {
                         failed = Some(e);
                     }
                 })
