@@ -23,6 +23,7 @@ pub mod http;
 pub mod identity;
 pub mod licences;
 pub mod platform;
+pub mod policies;
 pub mod reference;
 pub mod store;
 pub mod web;

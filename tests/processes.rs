@@ -1173,3 +1173,74 @@ async fn data_requests_race_across_two_serve_processes_on_postgres() {
         assert_eq!(steps, 1, "{id}: one step in the audit log");
     }
 }
+
+/// `quanban policies evaluate --json` over an imported register: one line per shipped policy
+/// with the interface's keys, counts equal to the reference evaluator's (one enterprise at a
+/// time, over the same stored register), then the timing line; `--policy` picks one, and an
+/// unknown code exits 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_evaluate_command_prints_one_line_per_policy() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("register.csv");
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+            .env("QUANBAN_CLOCK", common::test_clock_instant())
+            .args(args)
+            .arg("--data")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["generate", "register", "--enterprises", "3000", "--seed", "17", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(cli(&["import", "register", file.to_str().unwrap()]).0, Some(0));
+
+    let (code, out) = cli(&["policies", "evaluate", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 13, "{out}");
+    let timing = lines.last().unwrap();
+    assert!(timing["seconds"].as_f64().unwrap() >= 0.0 && timing["load_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(timing["peak_rss_mb"].as_f64().unwrap() > 0.0);
+
+    // The reference, from the same stored register.
+    let db = quanban::store::Db::connect(&quanban::store::DbOptions {
+        url: format!("sqlite://{}", data.path().join("quanban.db").display()),
+        max_connections: 2,
+        max_group: 16,
+        max_queue: 64,
+        clock: quanban::platform::clock::Clock::fixed(quanban::platform::clock::test_instant()),
+    })
+    .await
+    .unwrap();
+    let policies = quanban::policies::library::shipped().unwrap();
+    let columns = quanban::policies::evaluate::load(&db, &policies).await.unwrap();
+    let register = quanban::policies::columnar::Register::from_columns(&columns);
+    let mut anyone_eligible = false;
+    for (p, line) in policies.iter().zip(&lines) {
+        let outcomes: Vec<_> = (0..register.len())
+            .map(|i| {
+                quanban::policies::eval::outcome(&p.eligibility, &p.amount, p.cap_fen, &register.record(i))
+            })
+            .collect();
+        let t = quanban::policies::library::totals(&outcomes);
+        assert_eq!(line["policy"], p.code.as_str());
+        assert_eq!(line["evaluated"], 3000);
+        assert_eq!(line["eligible"].as_u64().unwrap(), t.eligible, "{}", p.code);
+        assert_eq!(i128::from(line["amount_fen"].as_i64().unwrap()), t.amount_fen, "{}", p.code);
+        anyone_eligible |= t.eligible > 0;
+    }
+    assert!(anyone_eligible, "the generated register has enterprises some policy pays");
+    db.close().await;
+
+    let (code, out) = cli(&["policies", "evaluate", "--json", "--policy", "JN-ZC-2026-008"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().next().unwrap().contains("\"JN-ZC-2026-008\""));
+    assert_eq!(cli(&["policies", "evaluate", "--policy", "JN-ZC-1999-001"]).0, Some(2));
+}

@@ -36,40 +36,9 @@ impl Default for ExchangeArgs {
 }
 
 /// Resident and peak resident memory of this process, in MB.
-fn memory() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
-}
-
-/// The enterprise fields the policies' rules name (`reference/policies.json`).
+/// The enterprise fields the policies' rules read.
 fn policy_fields() -> anyhow::Result<Vec<&'static str>> {
-    let policies: serde_json::Value = serde_json::from_str(include_str!("../../reference/policies.json"))?;
-    // The identifiers of every policy's eligibility and amount rules (whole words: `status` is
-    // not `credit_status`).
-    let mut identifiers = std::collections::HashSet::new();
-    for policy in policies["policies"].as_array().into_iter().flatten() {
-        for rule in [&policy["eligibility"], &policy["amount"]] {
-            let text = rule.as_str().unwrap_or_default();
-            identifiers.extend(text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')));
-        }
-    }
-    let mut names = Vec::new();
-    for d in datasets_of(Register::Enterprises) {
-        for f in d.fields {
-            if f.name != d.key && !names.contains(&f.name) && identifiers.contains(f.name) {
-                names.push(f.name);
-            }
-        }
-    }
-    Ok(names)
+    Ok(crate::policies::library::fields_used(&crate::policies::library::shipped()?))
 }
 
 /// A granted request of `department` for every conditional field of `d`, for `purpose`.
@@ -130,6 +99,43 @@ async fn grant_all(
     Ok(())
 }
 
+/// A SQLite data directory holding a generated register of `enterprises`: kept as it is when
+/// `reuse` and it already has a database (`None`), else generated and imported with the
+/// `import register` command (the time the import took).
+pub async fn ensure_register(
+    dir: &std::path::Path,
+    enterprises: u64,
+    reuse: bool,
+) -> anyhow::Result<Option<std::time::Duration>> {
+    if reuse && dir.join("quanban.db").exists() {
+        return Ok(None);
+    }
+    let exe = std::env::current_exe()?;
+    let file = dir.join("register.csv");
+    let status = tokio::process::Command::new(&exe)
+        .args(["generate", "register", "--enterprises", &enterprises.to_string(), "--out"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "generate failed");
+    let started = Instant::now();
+    let status = tokio::process::Command::new(&exe)
+        .args(["import", "register"])
+        .arg(&file)
+        .arg("--data")
+        .arg(dir)
+        .env("QUANBAN_LOG", "warn")
+        .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    anyhow::ensure!(status.success(), "import failed");
+    let import = started.elapsed();
+    let _ = std::fs::remove_file(&file);
+    Ok(Some(import))
+}
+
 pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
     let dir = match &args.data {
         Some(d) => {
@@ -138,40 +144,21 @@ pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
         }
         None => scratch_dir()?,
     };
-    let loaded = dir.join("quanban.db").exists() && args.data.is_some();
-    if loaded {
-        println!("exchange import register: skipped, {} already holds the register", dir.display());
-    } else {
-        let exe = std::env::current_exe()?;
-        let file = dir.join("register.csv");
-        let status = tokio::process::Command::new(&exe)
-            .args(["generate", "register", "--enterprises", &args.enterprises.to_string(), "--out"])
-            .arg(&file)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .await?;
-        anyhow::ensure!(status.success(), "generate failed");
-        let started = Instant::now();
-        let status = tokio::process::Command::new(&exe)
-            .args(["import", "register"])
-            .arg(&file)
-            .arg("--data")
-            .arg(&dir)
-            .env("QUANBAN_LOG", "warn")
-            .env("QUANBAN_CLOCK", crate::platform::clock::TEST_INSTANT)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .await?;
-        anyhow::ensure!(status.success(), "import failed");
-        let import = started.elapsed();
-        println!(
-            "exchange import register: {} enterprises in {:.1} s ({:.0} rows/s), SQLite",
-            args.enterprises,
-            import.as_secs_f64(),
-            args.enterprises as f64 / import.as_secs_f64()
-        );
-        let _ = std::fs::remove_file(&file);
-    }
+    let loaded = match ensure_register(&dir, args.enterprises, args.data.is_some()).await? {
+        None => {
+            println!("exchange import register: skipped, {} already holds the register", dir.display());
+            true
+        }
+        Some(import) => {
+            println!(
+                "exchange import register: {} enterprises in {:.1} s ({:.0} rows/s), SQLite",
+                args.enterprises,
+                import.as_secs_f64(),
+                args.enterprises as f64 / import.as_secs_f64()
+            );
+            false
+        }
+    };
     // In this process: grants, then the batch read of the policies' fields.
     let mut config = crate::config::Config { data_dir: dir.clone(), ..crate::config::Config::default() };
     config.clock = Some(crate::platform::clock::TEST_INSTANT.to_string());
@@ -188,7 +175,7 @@ pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
         actor: "job:bench".into(),
         actor_name: "benchmark".into(),
     };
-    let (rss_before, _) = memory();
+    let (rss_before, _) = crate::platform::memory::resident_mb();
     let started = Instant::now();
     let plan: Vec<(&'static Dataset, Vec<&'static Field>)> = datasets_of(Register::Enterprises)
         .map(|d| (d, d.fields.iter().filter(|f| wanted.contains(&f.name)).collect::<Vec<_>>()))
@@ -200,7 +187,7 @@ pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("batch read: {e:?}"))?;
     let records = held.keys.len();
     let batch = started.elapsed();
-    let (rss_after, peak) = memory();
+    let (rss_after, peak) = crate::platform::memory::resident_mb();
     println!(
         "exchange batch read: {} fields of {} enterprises from {} datasets, grant check and one log entry each, in {:.2} s",
         wanted.len(),

@@ -9,6 +9,7 @@ mod exchange;
 mod guide;
 mod lifecycle;
 mod load;
+mod policies;
 mod startup;
 
 use clap::{Args, Subcommand};
@@ -45,6 +46,9 @@ pub enum BenchCommand {
     /// The data exchange: register import time, a batch read of the policies' fields over every
     /// enterprise (time and memory), single reads with grant check and logging over HTTP
     Exchange(exchange::ExchangeArgs),
+    /// The 12 policies over the whole register in memory: evaluation time, load time, peak
+    /// memory, and agreement with the reference evaluator
+    Policies(policies::PoliciesArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -67,6 +71,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Booking(a) => booking::run(a).await,
         BenchCommand::Complaints(a) => complaints::run(a).await,
         BenchCommand::Exchange(a) => exchange::run(a).await,
+        BenchCommand::Policies(a) => policies::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             credentials::run(credentials::CredentialArgs::default()).await?;

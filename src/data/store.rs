@@ -324,11 +324,11 @@ pub struct Presence {
 }
 
 impl Presence {
-    fn with_capacity(n: usize) -> Self {
+    pub fn with_capacity(n: usize) -> Self {
         Presence { words: Vec::with_capacity(n.div_ceil(64)), len: 0 }
     }
 
-    fn push(&mut self, present: bool) {
+    pub fn push(&mut self, present: bool) {
         if self.len.is_multiple_of(64) {
             self.words.push(0);
         }

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod directory;
 pub mod jobs;
+pub mod memory;
 pub mod notifications;
 pub mod pii;
 pub mod tokens;
