@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::columnar::{self, Register};
 use super::eval::{self, Cell, Outcome, Record};
-use super::rules::{Want, compile, enterprise_fields};
+use super::rules::enterprise_fields;
 use crate::data::domain::{Field, FieldType};
 use crate::data::store::{Column, Presence};
 
@@ -153,33 +153,28 @@ fn fault_code(o: Outcome) -> Option<u8> {
     }
 }
 
+/// A shipped policy with its rules also compiled by the `cel` crate.
 struct Policy {
-    code: String,
-    eligibility: super::rules::Expr,
-    amount: super::rules::Expr,
+    shipped: super::library::Policy,
     cel_eligibility: cel::Program,
     cel_amount: cel::Program,
-    cap_fen: Option<i64>,
+}
+
+impl std::ops::Deref for Policy {
+    type Target = super::library::Policy;
+    fn deref(&self) -> &Self::Target {
+        &self.shipped
+    }
 }
 
 fn policies() -> Vec<Policy> {
-    let all: serde_json::Value =
-        serde_json::from_str(include_str!("../../reference/policies.json")).unwrap_or_default();
-    all["policies"]
-        .as_array()
+    super::library::shipped()
+        .expect("the shipped policies compile")
         .into_iter()
-        .flatten()
-        .map(|p| {
-            let (e, a) =
-                (p["eligibility"].as_str().unwrap_or_default(), p["amount"].as_str().unwrap_or_default());
-            Policy {
-                code: p["code"].as_str().unwrap_or_default().to_string(),
-                eligibility: compile(e, Want::Bool).expect("eligibility compiles"),
-                amount: compile(a, Want::Amount).expect("amount compiles"),
-                cel_eligibility: cel::Program::compile(e).expect("cel parses"),
-                cel_amount: cel::Program::compile(a).expect("cel parses"),
-                cap_fen: p["cap_yuan"].as_i64().map(|y| y * 100),
-            }
+        .map(|p| Policy {
+            cel_eligibility: cel::Program::compile(&p.eligibility_source).expect("cel parses"),
+            cel_amount: cel::Program::compile(&p.amount_source).expect("cel parses"),
+            shipped: p,
         })
         .collect()
 }

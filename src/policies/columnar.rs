@@ -170,8 +170,7 @@ fn eval<'a>(e: &'a Expr, r: &Register<'a>) -> Vector<'a> {
         Kind::Lit(l) => constant(l, n),
         Kind::List(_) => Vector::Truth(vec![FALSE; n]),
         Kind::Presence { field, present } => {
-            let has = |i: usize| r.record(i).cell(*field) != Cell::Null;
-            Vector::Truth((0..n).map(|i| u8::from(has(i) == *present)).collect())
+            Vector::Truth(presence(*field, r).into_iter().map(|has| u8::from(has == *present)).collect())
         }
         Kind::Not(a) => {
             let mut t = truth(eval(a, r));
@@ -260,11 +259,23 @@ fn eval<'a>(e: &'a Expr, r: &Register<'a>) -> Vector<'a> {
     }
 }
 
+/// Which records have field `k`, read from its column's presence bits or codes.
+fn presence(k: usize, r: &Register<'_>) -> Vec<bool> {
+    match r.columns[k] {
+        None => vec![false; r.len],
+        Some(Column::Money { present, .. } | Column::Int { present, .. }) => {
+            (0..r.len).map(|i| present.get(i)).collect()
+        }
+        Some(Column::Code { codes, .. }) => codes.iter().map(|&c| c != Column::NULL_CODE).collect(),
+        Some(Column::Text(texts)) => texts.iter().map(Option::is_some).collect(),
+    }
+}
+
 /// For an operand that is a field, which records have it null (empty for other operands: their
 /// null faults are errors, as `double(null)` is).
 fn null_fields(e: &Expr, r: &Register<'_>) -> Vec<bool> {
     match e.kind {
-        Kind::Field(k) => (0..r.len).map(|i| r.record(i).cell(k) == Cell::Null).collect(),
+        Kind::Field(k) => presence(k, r).into_iter().map(|has| !has).collect(),
         _ => Vec::new(),
     }
 }

@@ -25,6 +25,9 @@ pub struct Policy {
     pub mode: Mode,
     pub eligibility: Expr,
     pub amount: Expr,
+    /// The rules as written (CEL).
+    pub eligibility_source: String,
+    pub amount_source: String,
     pub cap_fen: Option<i64>,
     pub budget_fen: i64,
     pub window: (NaiveDate, NaiveDate),
@@ -50,6 +53,8 @@ pub fn shipped() -> anyhow::Result<Vec<Policy>> {
             mode: if text("mode") == "免申即享" { Mode::Automatic } else { Mode::OnApplication },
             eligibility: rule("eligibility", Want::Bool)?,
             amount: rule("amount", Want::Amount)?,
+            eligibility_source: text("eligibility"),
+            amount_source: text("amount"),
             cap_fen: p["cap_yuan"].as_i64().map(|y| y * 100),
             budget_fen: p["budget_yuan"].as_i64().unwrap_or(0) * 100,
             window: (day("from")?, day("to")?),
