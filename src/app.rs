@@ -71,6 +71,9 @@ impl AppState {
             tracing::info!(people = sealed, forms, values, "sealed personal data stored in clear");
         }
         demo::ensure(&db, config.production, &vault).await?;
+        if !config.production {
+            demo::ensure_policy_grants(&db).await?;
+        }
         let calendar = calendar::store::load(&db).await?;
         let mut licensing = crate::licences::service::Licensing::new(&secret, &config.public_url);
         let legacy = licensing.load_legacy_positions(&db).await?;
@@ -176,6 +179,10 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/data/requests/{id}/{action}", post(crate::data::api::step))
         .route("/data/exchange/{dataset}/{key}", get(crate::data::api::exchange))
         .route("/data/access", get(crate::data::api::department_access))
+        .route("/enterprises/{code}/benefits", get(crate::policies::api::benefits))
+        .route("/enterprises/{code}/benefits/{policy}/{action}", post(crate::policies::api::answer))
+        .route("/policies/{code}/simulate", post(crate::policies::api::simulate))
+        .route("/policies/{code}/runs", get(crate::policies::api::runs))
         .route("/staff", post(identity::api::create_staff))
         .route("/calendar/add", get(calendar::api::add_days))
         .route("/calendar/count", get(calendar::api::count_days))
@@ -331,6 +338,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/data/requests", get(crate::data::pages::requests).post(crate::data::pages::ask))
         .route("/data/requests/{id}/{action}", post(crate::data::pages::step))
         .route("/my/data-access", get(crate::data::pages::my_access))
+        .route("/my/benefits", get(crate::policies::pages::my_benefits))
+        .route("/my/benefits/{code}/{policy}/{action}", post(crate::policies::pages::answer))
         .route("/assistance/{id}/{action}", post(crate::assistance::pages::step))
         .route("/complaints", get(crate::complaints::pages::citizen).post(crate::complaints::pages::file))
         .route("/complaints/desk", get(crate::complaints::pages::desk))

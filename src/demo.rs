@@ -39,7 +39,32 @@ const STAFF: &[StaffSeed] = &[
     ("spj.data", "韩雪", "JN-SPJ", &[Role::DataOfficer], &[]),
     ("swj.data", "蒋涛", "JN-SWJ", &[Role::DataOfficer], &[]),
     ("dsj.admin", "刘洋", "JN-DSJ", &[Role::SystemAdmin], &[]),
+    ("rsj.policy", "许文静", "JN-RSJ", &[Role::PolicyOfficer], &[]),
 ];
+
+/// Grants the platform's policy service (the department it reads the registers as) every
+/// conditional field the policies read, as if each owner had decided a request for it, so that
+/// the demo's 免申即享 runs and benefit pages work; done once per database.
+pub async fn ensure_policy_grants(db: &Db) -> anyhow::Result<()> {
+    let reader = crate::policies::service::READER_DEPARTMENT;
+    let n: i64 =
+        query("SELECT COUNT(*) AS n FROM data_requests WHERE requester = $1 AND purpose = 'policy_benefit'")
+            .bind(reader)
+            .read_one(db)
+            .await?
+            .try_get("n")?;
+    if n > 0 {
+        return Ok(());
+    }
+    crate::data::service::grant_all_conditional(
+        db,
+        reader,
+        crate::data::sharing::Purpose::PolicyBenefit,
+        db.clock().today(),
+        "system:demo",
+    )
+    .await
+}
 
 /// A password that satisfies the platform's own policy.
 fn demo_password() -> String {

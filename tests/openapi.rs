@@ -96,6 +96,8 @@ async fn every_route_for_every_role() {
     .await
     .expect("a demo card of 13800138002");
 
+    // The demo enterprise's credit code (its representative is 13800138002).
+    let enterprise = quanban::demo::credit_code("91370100MA3C00001").unwrap();
     let id = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
     let (case_number, complaint_id, public_id) = (
         id(&case, "case_number"),
@@ -125,8 +127,11 @@ async fn every_route_for_every_role() {
                 "{dataset}" => "tax".into(),
                 "{key}" => "91370100MA3C000011".into(),
                 "{*path}" => "quanban.css".into(),
+                "{policy}" => "JN-ZC-2026-001".into(),
                 "{code}" => match before {
                     "halls" => "JN-H-0002".into(),
+                    "policies" => "JN-ZC-2026-001".into(),
+                    "enterprises" => enterprise.clone(),
                     "bundles" | "bundle" => "JN-YJS-001".into(),
                     _ => "JN-SPJ-0003".into(),
                 },
@@ -150,6 +155,8 @@ async fn every_route_for_every_role() {
                         "suspend".into()
                     } else if path.contains("/data/requests/") {
                         "withdraw".into()
+                    } else if path.contains("/benefits/") {
+                        "decline".into()
                     } else {
                         "none".into()
                     }

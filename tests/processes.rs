@@ -121,7 +121,7 @@ async fn two_apps_share_one_postgres_database() {
     };
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
-    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 17);
+    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 18);
     let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
     assert!(counts.contains(&("departments".to_string(), 34)));
 
@@ -223,7 +223,7 @@ async fn two_processes_start_together_twenty_times() {
             };
             assert_eq!(
                 count("SELECT COUNT(*) FROM demo_accounts").await,
-                17,
+                18,
                 "run {run}: demo accounts once"
             );
             assert_eq!(
@@ -649,9 +649,9 @@ fn calendar_and_demo_commands() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    // 17 accounts (15 staff, a citizen, an enterprise representative) and the demo Open311
+    // 18 accounts (16 staff, a citizen, an enterprise representative) and the demo Open311
     // client's key.
-    assert_eq!(lines.len(), 18);
+    assert_eq!(lines.len(), 19);
     let key_line = lines.iter().find(|l| l["role"] == "open311_client").expect("open311 client line");
     assert!(key_line["api_key"].as_str().is_some_and(|k| k.len() >= 32), "{key_line}");
     for l in lines.iter().filter(|l| l["role"] != "open311_client") {
@@ -1243,4 +1243,154 @@ async fn policies_evaluate_command_prints_one_line_per_policy() {
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(out.lines().next().unwrap().contains("\"JN-ZC-2026-008\""));
     assert_eq!(cli(&["policies", "evaluate", "--policy", "JN-ZC-1999-001"]).0, Some(2));
+}
+
+/// 免申即享 runs of one policy as separate processes (SQLite, and PostgreSQL): two started at
+/// once never record or pay twice (one holds the policy's lease); a run
+/// killed with SIGKILL half-way through recording, and one killed half-way through paying,
+/// leave whole batches only, and the next run completes the work: every eligible enterprise has
+/// one benefit, every confirmed one is paid exactly what it is owed, and the books add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_runs_in_two_processes_and_after_a_crash_pay_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("register.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["generate", "register", "--enterprises", "30000", "--seed", "9", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pg = fresh_pg_database().await.map(|(url, _)| url);
+    let sqlite = tempfile::tempdir().unwrap();
+    for url in [None, pg] {
+        let data = tempfile::tempdir().unwrap();
+        let data = if url.is_none() { sqlite.path().to_path_buf() } else { data.path().to_path_buf() };
+        // Each step runs two minutes after the one before (each process's clock stands still at
+        // its instant), so that a killed run's lease (a minute) has run out by the next step.
+        let start = chrono::DateTime::parse_from_rfc3339(&common::test_clock_instant()).unwrap();
+        let step = std::cell::Cell::new(0i64);
+        let cli = |args: &[&str]| {
+            let at = start + chrono::Duration::minutes(2 * step.get());
+            let mut command = Command::new(env!("CARGO_BIN_EXE_quanban"));
+            command.env("QUANBAN_CLOCK", at.to_rfc3339()).args(args).arg("--data").arg(&data);
+            if let Some(url) = &url {
+                command.arg("--database-url").arg(url);
+            }
+            command
+        };
+        let out = cli(&["import", "register", file.to_str().unwrap()]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        sqlx::any::install_default_drivers();
+        let db_url = url.clone().unwrap_or_else(|| format!("sqlite://{}", data.join("quanban.db").display()));
+        let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&db_url).await.unwrap();
+        let count = async |db: &mut sqlx::AnyConnection, sql: &'static str| -> i64 {
+            sqlx::Row::try_get(&sqlx::query(sql).fetch_one(db).await.unwrap(), 0).unwrap()
+        };
+        let run = |json: bool| {
+            let mut c = cli(&["policies", "run", "--policy", "JN-ZC-2026-001"]);
+            if json {
+                c.arg("--json");
+            }
+            c.stdout(Stdio::piped()).stderr(Stdio::piped());
+            c
+        };
+
+        // SIGKILL while recording.
+        step.set(1);
+        let mut victim = run(false).spawn().unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let n = count(&mut db, "SELECT COUNT(*) FROM policy_benefits").await;
+            if n > 0 || started.elapsed().as_secs() > 60 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        victim.kill().unwrap();
+        victim.wait().unwrap();
+        let recorded = count(&mut db, "SELECT COUNT(*) FROM policy_benefits").await;
+        assert!(recorded > 0 && recorded % 5_000 == 0, "{url:?}: whole batches only, {recorded}");
+        // Two runs at once: one holds the policy's lease, the other refuses (or runs after it).
+        step.set(2);
+        let children: Vec<Child> = (0..2).map(|_| run(true).spawn().unwrap()).collect();
+        let mut finished = Vec::new();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            match out.status.code() {
+                Some(0) => finished.push(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()),
+                Some(3) => assert!(
+                    String::from_utf8_lossy(&out.stderr).contains("run_in_progress")
+                        || String::from_utf8_lossy(&out.stderr).contains("正在兑现"),
+                    "{url:?}"
+                ),
+                other => panic!("{url:?}: {other:?} {}", String::from_utf8_lossy(&out.stderr)),
+            }
+        }
+        assert!(!finished.is_empty(), "{url:?}: one of the two runs");
+        let eligible = finished[0]["eligible"].as_i64().unwrap();
+        assert!(eligible > 5_000 * 2, "{url:?}: several batches, {eligible}");
+        assert_eq!(count(&mut db, "SELECT COUNT(*) FROM policy_benefits").await, eligible, "{url:?}");
+        assert_eq!(
+            count(&mut db, "SELECT COUNT(*) FROM policy_runs WHERE status = 'interrupted'").await,
+            1,
+            "{url:?}"
+        );
+        assert_eq!(
+            count(&mut db, "SELECT COUNT(*) FROM policy_runs WHERE status = 'running'").await,
+            0,
+            "{url:?}"
+        );
+
+        // The representatives confirm (as the platform would record it), then SIGKILL while paying.
+        sqlx::query(
+            "UPDATE policy_benefits SET status = 'confirmed', account = 'sealed', version = version + 1",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+        step.set(3);
+        let mut victim = run(false).spawn().unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let n = count(&mut db, "SELECT COUNT(*) FROM policy_payments").await;
+            if n > 0 || started.elapsed().as_secs() > 60 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        victim.kill().unwrap();
+        victim.wait().unwrap();
+        let paid = count(&mut db, "SELECT COUNT(*) FROM policy_payments").await;
+        assert!(
+            paid > 0 && paid < eligible && paid % 500 == 0,
+            "{url:?}: killed half-way, whole batches: {paid}"
+        );
+        let half = count(&mut db, "SELECT COUNT(*) FROM policy_benefits WHERE status = 'paid'").await;
+        assert_eq!(half, paid, "{url:?}: a benefit is paid with its payment record or not at all");
+        step.set(4);
+        let out = run(true).output().unwrap();
+        assert!(out.status.success(), "{url:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let last: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let waiting = last["waiting_for_budget"].as_i64().unwrap();
+        assert_eq!(last["paid"].as_i64().unwrap() + paid + waiting, eligible, "{url:?}: {last}");
+        assert_eq!(last["adds_up"], true, "{url:?}: {last}");
+        assert_eq!(
+            count(&mut db, "SELECT COUNT(*) FROM policy_payments").await,
+            eligible - waiting,
+            "{url:?}"
+        );
+        let wrong = count(
+            &mut db,
+            "SELECT COUNT(*) FROM policy_benefits b WHERE (b.status = 'paid' AND (b.paid_fen <> b.amount_fen OR b.paid_fen <> \
+             (SELECT SUM(p.amount_fen) FROM policy_payments p WHERE p.policy = b.policy AND p.credit_code = b.credit_code))) \
+             OR (b.status <> 'paid' AND b.paid_fen <> 0)",
+        )
+        .await;
+        assert_eq!(wrong, 0, "{url:?}: each paid exactly what it is owed, once, or not at all");
+        // Nothing more on another run.
+        step.set(5);
+        let out = run(true).output().unwrap();
+        let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((again["paid"].as_i64(), again["notified"].as_i64()), (Some(0), Some(0)), "{url:?}");
+    }
 }

@@ -9,8 +9,8 @@ use clap::Args;
 
 use super::startup::scratch_dir;
 use super::{ServerProcess, quantile};
-use crate::data::domain::{DATASETS, Dataset, Field, Register, Sharing, datasets_of};
-use crate::data::sharing::{DataRequest, FieldDecision, Purpose, RequestStatus, RequestedField};
+use crate::data::domain::{Dataset, Field, Register, datasets_of};
+use crate::data::sharing::Purpose;
 
 #[derive(Args, Debug)]
 pub struct ExchangeArgs {
@@ -39,64 +39,6 @@ impl Default for ExchangeArgs {
 /// The enterprise fields the policies' rules read.
 fn policy_fields() -> anyhow::Result<Vec<&'static str>> {
     Ok(crate::policies::library::fields_used(&crate::policies::library::shipped()?))
-}
-
-/// A granted request of `department` for every conditional field of `d`, for `purpose`.
-fn grant(department: &str, d: &Dataset, purpose: Purpose, today: chrono::NaiveDate) -> Option<DataRequest> {
-    let fields: Vec<RequestedField> = d
-        .fields
-        .iter()
-        .filter(|f| f.sharing == Sharing::Conditional)
-        .map(|f| RequestedField {
-            field: f.name.to_string(),
-            decision: FieldDecision::Approved,
-            reason: None,
-        })
-        .collect();
-    (!fields.is_empty()).then(|| DataRequest {
-        id: crate::platform::tokens::uuid_v4(),
-        requester: department.to_string(),
-        owner: d.owner.to_string(),
-        dataset: d.id.to_string(),
-        purpose,
-        purpose_detail: "benchmark".into(),
-        legal_basis: "benchmark".into(),
-        items: Vec::new(),
-        fields,
-        months: 12,
-        status: RequestStatus::Pending,
-        requested_by: "bench".into(),
-        requested_at: crate::platform::clock::time_text(super::bench_clock().now()),
-        due_on: today,
-        decided_by: None,
-        decided_at: None,
-        expires_on: None,
-        closed_by: None,
-        closed_at: None,
-        close_reason: None,
-        version: 1,
-    })
-}
-
-async fn grant_all(
-    db: &crate::store::Db,
-    department: &str,
-    purpose: Purpose,
-    today: chrono::NaiveDate,
-) -> anyhow::Result<()> {
-    for d in DATASETS.iter().filter(|d| d.owner != department) {
-        if let Some(r) = grant(department, d, purpose, today) {
-            crate::data::store::insert_request(db, r.clone()).await?;
-            let mut after = r.clone();
-            after.status = RequestStatus::Granted;
-            after.expires_on = today.checked_add_months(chrono::Months::new(12));
-            after.decided_by = Some("bench".into());
-            after.decided_at = Some(r.requested_at.clone());
-            after.version = 2;
-            crate::data::store::save_request(db, 1, after, "bench".into(), "decide").await?;
-        }
-    }
-    Ok(())
 }
 
 /// A SQLite data directory holding a generated register of `enterprises`: kept as it is when
@@ -166,8 +108,16 @@ pub async fn run(args: ExchangeArgs) -> anyhow::Result<()> {
     let state = crate::app::AppState::open(config).await?;
     let today = state.clock().today();
     if !loaded {
-        grant_all(&state.db, "JN-FGW", Purpose::PolicyBenefit, today).await?;
-        grant_all(&state.db, "JN-SPJ", Purpose::Statistics, today).await?;
+        crate::data::service::grant_all_conditional(
+            &state.db,
+            "JN-FGW",
+            Purpose::PolicyBenefit,
+            today,
+            "bench",
+        )
+        .await?;
+        crate::data::service::grant_all_conditional(&state.db, "JN-SPJ", Purpose::Statistics, today, "bench")
+            .await?;
     }
     let wanted = policy_fields()?;
     let reader = crate::data::service::Reader {

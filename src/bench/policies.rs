@@ -115,5 +115,67 @@ pub async fn run(args: PoliciesArgs) -> anyhow::Result<()> {
         }
     );
     anyhow::ensure!(differ.is_empty(), "the column-wise evaluator disagrees with the reference");
+    drop(register);
+    drop(columns);
+    recorded_runs(&dir).await
+}
+
+/// The recorded 免申即享 runs of every automatic policy from the store (through the exchange,
+/// explanations and notifications included), first on a store with no benefits, then again
+/// (nothing changed: nothing written). The clock is set inside every policy's window.
+async fn recorded_runs(dir: &std::path::Path) -> anyhow::Result<()> {
+    use crate::policies::service::{self, Progress};
+    struct Quiet;
+    impl Progress for Quiet {
+        fn phase(&mut self, _: &str, _: u64) {}
+        fn advance(&mut self, _: u64) {}
+    }
+    let mut config =
+        crate::config::Config { data_dir: dir.to_path_buf(), ..crate::config::Config::default() };
+    config.clock = Some("2026-09-01T10:00:00+08:00".to_string());
+    config.log = "warn".into();
+    let state = crate::app::AppState::open(config).await?;
+    // The bench's own store: start from no benefits.
+    state
+        .db
+        .write(|tx| {
+            for table in ["policy_payments", "policy_benefits", "policy_runs"] {
+                crate::store::query(format!("DELETE FROM {table}")).execute(&mut *tx)?;
+            }
+            Ok(())
+        })
+        .await?;
+    let automatic: Vec<String> = library::shipped()?
+        .into_iter()
+        .filter(|p| p.mode == library::Mode::Automatic)
+        .map(|p| p.code)
+        .collect();
+    for round in ["first run", "second run (nothing changed)"] {
+        let started = Instant::now();
+        let mut recorded = 0;
+        let mut lines = Vec::new();
+        for code in &automatic {
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let s = service::run(&state, code, "job:bench", &cancel, &mut Quiet)
+                .await
+                .map_err(|e| anyhow::anyhow!("{code}: {e:?}"))?;
+            anyhow::ensure!(s.reconciliation.adds_up(), "{code}: the books do not add up");
+            recorded += s.run.eligible + s.run.faults;
+            lines.push(format!(
+                "{code} {} eligible in {:.2} s (register read {:.2} s)",
+                s.run.eligible, s.seconds, s.read_seconds
+            ));
+        }
+        let (_, peak) = crate::platform::memory::resident_mb();
+        println!(
+            "policies run, {round}: {} automatic policies in {:.2} s, {recorded} benefits recorded, peak resident {peak:.0} MB",
+            automatic.len(),
+            started.elapsed().as_secs_f64()
+        );
+        for l in lines {
+            println!("         {l}");
+        }
+    }
+    state.db.close().await;
     Ok(())
 }

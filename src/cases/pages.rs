@@ -707,7 +707,7 @@ pub async fn my_cases(State(state): State<AppState>, ctx: PageCtx) -> Result<Res
         drafts.push(DraftLine {
             id: d.id,
             title,
-            updated: d.updated_at.chars().take(16).collect::<String>().replace('T', " "),
+            updated: crate::platform::clock::shown_time(&d.updated_at),
         });
     }
     let page = MyCasesPage {
@@ -754,7 +754,7 @@ pub async fn inbox(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
         .map(|n| NoteLine {
             title: t.pick(&n.title_zh, &n.title_en).to_string(),
             body: t.pick(&n.body_zh, &n.body_en).to_string(),
-            at: n.created_at.chars().take(16).collect::<String>().replace('T', " "),
+            at: crate::platform::clock::shown_time(&n.created_at),
             unread: n.read_at.is_none(),
             rate_link: n.body_zh.find("/rate/").map(|at| {
                 n.body_zh[at..]
@@ -765,6 +765,8 @@ pub async fn inbox(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
             link: n.case_number.map(|c| {
                 if crate::complaints::domain::is_complaint_number(&c) {
                     format!("/complaints#c-{c}")
+                } else if let Some(policy) = c.strip_prefix("policy:") {
+                    format!("/my/benefits#policy-{policy}")
                 } else {
                     format!("/cases/{c}")
                 }
@@ -914,7 +916,7 @@ async fn render_case(
                 reason = Some(format!("{} {by}", t.s("case.submitted_by")));
             }
             EventLine {
-                at: e.at.chars().take(16).collect::<String>().replace('T', " "),
+                at: crate::platform::clock::shown_time(&e.at),
                 what,
                 who: e.actor_name.clone(),
                 department: names.department(&t, &e.department),

@@ -37,10 +37,12 @@ pub enum Role {
     /// 数据管理员: asks other departments for conditional data and decides the requests made
     /// for the department's own datasets.
     DataOfficer,
+    /// 政策专员: works the department's enterprise policies (simulations, 免申即享 runs).
+    PolicyOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::WindowClerk,
         Role::GeneralWindowClerk,
         Role::Reviewer,
@@ -53,6 +55,7 @@ impl Role {
         Role::LicenceOfficer,
         Role::HotlineOperator,
         Role::DataOfficer,
+        Role::PolicyOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Role {
             Role::LicenceOfficer => "licence_officer",
             Role::HotlineOperator => "hotline_operator",
             Role::DataOfficer => "data_officer",
+            Role::PolicyOfficer => "policy_officer",
         }
     }
 
@@ -103,6 +107,7 @@ impl Role {
             Role::LicenceOfficer => "证照管理",
             Role::HotlineOperator => "12345话务员",
             Role::DataOfficer => "数据管理员",
+            Role::PolicyOfficer => "政策专员",
         }
     }
 
@@ -120,6 +125,7 @@ impl Role {
             Role::LicenceOfficer => "Licence officer",
             Role::HotlineOperator => "12345 hotline operator",
             Role::DataOfficer => "Data officer",
+            Role::PolicyOfficer => "Policy officer",
         }
     }
 }
@@ -263,6 +269,11 @@ pub enum Resource {
     DataRequest { requester: String, owner: String },
     /// The data exchange, read by `department` (the reader's own).
     DataExchange { department: String },
+    /// An enterprise's benefits under the city's policies (what it is owed and why), which the
+    /// policies of `issuers` give.
+    PolicyBenefits { credit_code: String, issuers: Vec<String> },
+    /// A policy's rules, simulations and runs, worked by its issuing `department`.
+    PolicyWork { department: String },
     /// Every record of an area, across departments (see [`Area`]).
     CityWide(Area),
 }
@@ -339,7 +350,17 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
         (Actor::Person { user_id, enterprises }, Resource::Credential { holder, enterprise, .. }) => {
             holder.as_ref() == Some(user_id) || enterprise.as_ref().is_some_and(|e| enterprises.contains(e))
         }
+        (Actor::Person { enterprises, .. }, Resource::PolicyBenefits { credit_code, .. }) => {
+            enterprises.contains(credit_code)
+        }
         (Actor::Person { .. }, _) => false,
+        // The issuing departments' policy officers and heads.
+        (Actor::Staff { .. }, Resource::PolicyBenefits { issuers, .. }) => {
+            issuers.iter().any(|d| actor.has(Role::PolicyOfficer, d) || actor.has(Role::DepartmentHead, d))
+        }
+        (Actor::Staff { .. }, Resource::PolicyWork { department }) => {
+            actor.has(Role::PolicyOfficer, department) || actor.has(Role::DepartmentHead, department)
+        }
         // The issuing department's licence, approval and window staff.
         (Actor::Staff { .. }, Resource::Credential { issuer, .. }) => {
             [Role::LicenceOfficer, Role::Approver, Role::DepartmentHead, Role::WindowClerk, Role::Reviewer]
@@ -435,7 +456,15 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Person { user_id, .. }, Resource::AssistanceRequest { requester, .. }) => {
             user_id == requester && action == Action::Update
         }
+        // The representative confirms the receiving account or declines.
+        (Actor::Person { enterprises, .. }, Resource::PolicyBenefits { credit_code, .. }) => {
+            enterprises.contains(credit_code) && action == Action::Update
+        }
         (Actor::Person { .. }, _) => false,
+        // Simulating and running are the policy officers' work.
+        (Actor::Staff { .. }, Resource::PolicyWork { department }) => {
+            matches!(action, Action::Review | Action::Create) && actor.has(Role::PolicyOfficer, department)
+        }
         // The department verifies, rectifies, revisits and appeals; a supervisor decides appeals.
         (Actor::Staff { .. }, Resource::BadReview { department, .. }) => match action {
             Action::Update => actor.works_in(department),

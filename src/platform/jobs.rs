@@ -57,10 +57,15 @@ pub fn this_process() -> &'static str {
 /// may run the job now. The lease is free when nobody holds it, when it ran out, or when this
 /// holder already has it.
 pub async fn take_lease(db: &Db, job: Job, holder: &str, ttl: Duration) -> StoreResult<bool> {
+    take_named_lease(db, job.name(), holder, ttl).await
+}
+
+/// [`take_lease`] for work named at run time (one policy's 免申即享 run: `policy_run:<code>`).
+pub async fn take_named_lease(db: &Db, name: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
     let now = db.now();
     let until = time_text(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60)));
     let now = time_text(now);
-    let (name, holder) = (job.name(), holder.to_string());
+    let (name, holder) = (name.to_string(), holder.to_string());
     db.write(move |conn| {
 
             let taken = query(
@@ -69,7 +74,7 @@ pub async fn take_lease(db: &Db, job: Job, holder: &str, ttl: Duration) -> Store
                  runs = job_leases.runs + 1, version = job_leases.version + 1 \
                  WHERE job_leases.holder IS NULL OR job_leases.until <= $4 OR job_leases.holder = excluded.holder",
             )
-            .bind(name)
+            .bind(&name)
             .bind(&holder)
             .bind(&until)
             .bind(&now)
@@ -90,6 +95,19 @@ pub async fn release_all(db: &Db, holder: &str) -> StoreResult<u64> {
             .bind(&holder)
             .execute(&mut *conn)?;
         Ok(done.rows_affected())
+    })
+    .await
+}
+
+/// Gives up the lease `name` if `holder` has it.
+pub async fn release_named(db: &Db, name: &str, holder: &str) -> StoreResult<()> {
+    let (name, holder) = (name.to_string(), holder.to_string());
+    db.write(move |conn| {
+        query("UPDATE job_leases SET holder = NULL, until = NULL WHERE name = $1 AND holder = $2")
+            .bind(&name)
+            .bind(&holder)
+            .execute(&mut *conn)?;
+        Ok(())
     })
     .await
 }

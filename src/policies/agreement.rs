@@ -247,3 +247,70 @@ fn half_a_fen_rounds_up_where_floating_point_would_not() {
     };
     assert_eq!((yuan * 100.0).round() as i64, 37_036, "binary floating point loses the half fen");
 }
+
+/// Rules that use what the shipped policies do not (division, `%`, `int()`, negation, `?:` over
+/// numbers with different places, free-text fields, `in` over numbers and booleans, comparisons
+/// of two fields, overflow), as (eligibility, amount).
+const MORE_RULES: &[(&str, &str)] = &[
+    (
+        "size == 'large' || double(revenue_last_year) / double(employees_last_year) > 100000.0",
+        "double(revenue_last_year) / 3.0",
+    ),
+    ("srdi_since == null || srdi_since > '2025-06-30'", "employees_last_year * 100"),
+    ("name > 'b' && !(name in ['ab', 'c'])", "0.125"),
+    ("employees_last_year in [0, 1, 2, 35] || high_tech in [true]", "double(employees_last_year) * 0.005"),
+    ("high_tech == above_scale && -employees_last_year < -3", "double(-layoffs_last_year) + 10.0"),
+    ("int(double(revenue_last_year) * 0.5) > 1000000", "double(int(double(tax_paid_last_year) * 0.01))"),
+    ("employees_last_year / (layoffs_last_year - 1) > 2 || employees_last_year % 7 == 3", "1.5"),
+    (
+        "(high_tech ? double(rd_expense_last_year) : 0.5) >= 1.25",
+        "high_tech ? 100.5 : double(tax_paid_last_year) * 0.001",
+    ),
+    (
+        "double(revenue_last_year) * 100000000000000.0 > double(tax_paid_last_year)",
+        "double(revenue_last_year) * 100000.0",
+    ),
+    (
+        "industry_section == industry_division || size != credit_status",
+        "double(export_revenue_last_year) - double(export_revenue_prev_year)",
+    ),
+    ("double(revenue_last_year) in [1.0, 2000000.0, 0.001] || founded >= '2026-01-01'", "400.0"),
+];
+
+fn more_policies() -> Vec<(super::rules::Expr, super::rules::Expr)> {
+    use super::rules::{Want, compile};
+    MORE_RULES
+        .iter()
+        .map(|(e, a)| {
+            let e = compile(e, Want::Bool).unwrap_or_else(|err| panic!("{e}: {err:?}"));
+            let a = compile(a, Want::Amount).unwrap_or_else(|err| panic!("{a}: {err:?}"));
+            (e, a)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Over several chunks (the generated enterprises repeated past three chunks, evaluated on
+    /// every processor), for the shipped policies and the rules above.
+    #[test]
+    fn column_wise_equals_record_by_record_over_many_chunks(rows in enterprises(60), extra in 0usize..50) {
+        let total = 3 * columnar::CHUNK + extra;
+        let repeated: Vec<Vec<Owned>> = rows.iter().cycle().take(total).cloned().collect();
+        let loaded = columns(&repeated);
+        let register = Register::new(total, loaded.iter().map(|(n, c)| (*n, c)));
+        let shipped = policies();
+        let mut rules: Vec<(&super::rules::Expr, &super::rules::Expr, Option<i64>)> =
+            shipped.iter().map(|p| (&p.eligibility, &p.amount, p.cap_fen)).collect();
+        let more = more_policies();
+        rules.extend(more.iter().map(|(e, a)| (e, a, Some(1_000_000))));
+        for (n, (e, a, cap)) in rules.into_iter().enumerate() {
+            let all = columnar::evaluate(e, a, cap, &register);
+            for (i, &got) in all.iter().enumerate() {
+                let reference = eval::outcome(e, a, cap, &register.record(i));
+                prop_assert_eq!(got, reference, "rule {} record {}", n, i);
+            }
+        }
+    }
+}

@@ -1,17 +1,32 @@
-//! The column-wise evaluator: a rule runs over the whole register at once, one pass of a tight
-//! loop per node over the register's columns in memory ([`crate::data::store::Columns`]), not a
-//! tree walk per enterprise. Coded strings (size, status, industry…) are compared through their
-//! dictionary: a comparison with a literal is decided once per dictionary entry and then looked
-//! up by code. Results agree with the reference evaluator ([`super::eval`]) record for record
-//! (a property test holds them together).
+//! The column-wise evaluator: policies run over the whole register at once, a chunk of
+//! [`CHUNK`] enterprises at a time, each node of a rule one tight loop over the chunk's slice of
+//! the register's columns in memory ([`crate::data::store::Columns`]), not a tree walk per
+//! enterprise. Buffers are reused from chunk to chunk, so the evaluation holds a few hundred
+//! kilobytes beyond the columns themselves.
+//!
+//! - `&&`, `||` and `?:` narrow the selection: the right side of `a && b` runs only over the
+//!   enterprises for which `a` held, so the clauses after a selective one cost little.
+//! - Numbers are `i64` counts of 10^-scale units with the scale fixed per node (money is fen,
+//!   scale 2; `0.6` is scale 1; a product adds the scales), exact as [`super::decimal`] is.
+//! - Coded strings (size, status, industry…) are compared through their dictionary: a comparison
+//!   with a literal is decided once per dictionary entry and then looked up by code.
+//! - Any enterprise whose evaluation meets something unusual (a null value used, an overflow of
+//!   `i64`, a division) is set aside and evaluated by the reference evaluator ([`super::eval`]),
+//!   which gives CEL's full semantics (errors, `false && error`, a null field equal only to
+//!   null). So results agree with the reference record for record by construction, and a
+//!   property test holds the two together.
 
-use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
-use super::decimal::Dec;
-use super::eval::{Cell, Fault, Outcome, Record, Value, amount_fen, dec_arith, int_arith};
-use super::rules::{ArithOp, CmpOp, Expr, Kind, Lit, enterprise_fields, visit_fields};
+use super::decimal::{DIVISION_SCALE, Dec};
+use super::eval::{Cell, Outcome, Record, Value, amount_fen, outcome};
+use super::rules::{ArithOp, CmpOp, Expr, Kind, Lit, Ty, enterprise_fields, visit_fields};
 use crate::data::domain::{Field, FieldType};
-use crate::data::store::{Column, Columns};
+use crate::data::store::{Column, Columns, Presence};
+
+/// Enterprises per chunk: the chunk's buffers stay in the processor's caches.
+pub const CHUNK: usize = 2048;
 
 /// The register in memory as the rules see it: each enterprise field's column, if loaded.
 pub struct Register<'a> {
@@ -85,526 +100,780 @@ impl Record for At<'_, '_> {
     }
 }
 
-const FALSE: u8 = 0;
-const TRUE: u8 = 1;
-
-/// A truth value carrying a fault: 2 + the fault's code.
-fn faulty(code: u8) -> u8 {
-    2 + code
+/// A policy as the evaluator runs it.
+#[derive(Clone, Copy)]
+pub struct Program<'e> {
+    pub eligibility: &'e Expr,
+    pub amount: &'e Expr,
+    pub cap_fen: Option<i64>,
 }
 
-/// A node's values for every record. `f[i]` is 0 or the code of record i's fault.
-enum Vector<'a> {
-    /// 0 false, 1 true, 2 + code for a fault.
-    Truth(Vec<u8>),
-    Int {
-        v: Vec<i64>,
-        f: Vec<u8>,
-    },
-    Dec {
-        v: Vec<i128>,
-        scale: u8,
-        f: Vec<u8>,
-    },
-    Date {
-        v: Vec<i32>,
-        f: Vec<u8>,
-    },
-    /// A coded column as loaded (null is [`Column::NULL_CODE`]).
-    Code {
-        codes: &'a [u16],
-        dictionary: &'a [String],
-    },
-    Str {
-        v: Vec<&'a str>,
-        f: Vec<u8>,
-    },
-    /// A literal string, kept whole so that comparisons with a coded column go by dictionary.
-    ConstStr(&'a str),
-}
-
-/// Evaluates a policy over the whole register: each record's outcome.
-pub fn evaluate(eligibility: &Expr, amount: &Expr, cap_fen: Option<i64>, r: &Register<'_>) -> Vec<Outcome> {
-    let Vector::Truth(eligible) = eval(eligibility, r) else {
-        return vec![Outcome::Fault(Fault::Overflow); r.len];
-    };
-    let amounts = eval(amount, r);
-    let value_at = |i: usize| -> Result<Value, Fault> {
-        match &amounts {
-            Vector::Dec { v, scale, f } => fault(f[i]).map(|()| Value::Double(Dec::new(v[i], *scale))),
-            Vector::Int { v, f } => fault(f[i]).map(|()| Value::Int(v[i])),
-            _ => Err(Fault::Overflow),
-        }
-    };
-    eligible
-        .iter()
-        .enumerate()
-        .map(|(i, &e)| match e {
-            FALSE => Outcome::NotEligible,
-            TRUE => match value_at(i).and_then(|a| amount_fen(a, cap_fen)) {
-                Ok(fen) => Outcome::Eligible { fen },
-                Err(f) => Outcome::Fault(f),
-            },
-            code => Outcome::Fault(fault_of(code - 2)),
-        })
-        .collect()
-}
-
-fn fault(code: u8) -> Result<(), Fault> {
-    if code == 0 { Ok(()) } else { Err(fault_of(code)) }
-}
-
-fn fault_of(code: u8) -> Fault {
-    match code {
-        1 => Fault::Null(usize::MAX),
-        2 => Fault::DivisionByZero,
-        4 => Fault::NegativeAmount,
-        _ => Fault::Overflow,
-    }
-}
-
-fn eval<'a>(e: &'a Expr, r: &Register<'a>) -> Vector<'a> {
-    let n = r.len;
-    match &e.kind {
-        Kind::Field(k) => field(*k, r),
-        Kind::Lit(l) => constant(l, n),
-        Kind::List(_) => Vector::Truth(vec![FALSE; n]),
-        Kind::Presence { field, present } => {
-            Vector::Truth(presence(*field, r).into_iter().map(|has| u8::from(has == *present)).collect())
-        }
-        Kind::Not(a) => {
-            let mut t = truth(eval(a, r));
-            for x in &mut t {
-                if *x <= TRUE {
-                    *x ^= 1;
+/// Runs every program over the whole register on all processors. Each thread starts from
+/// `init()` and gets `visit(state, program, record, outcome)` for every outcome other than
+/// [`Outcome::NotEligible`]; the threads' states come back in no particular order.
+pub fn run<S: Send>(
+    programs: &[Program<'_>],
+    r: &Register<'_>,
+    init: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, usize, usize, Outcome) + Sync,
+) -> Vec<S> {
+    let fast: Vec<bool> =
+        programs.iter().map(|p| supported(p.eligibility, r) && supported(p.amount, r)).collect();
+    let chunks = r.len.div_ceil(CHUNK);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, chunks.max(1));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut state = init();
+        let mut e = Evaluator::new(r);
+        loop {
+            let c = next.fetch_add(1, AtomicOrdering::Relaxed);
+            if c >= chunks {
+                break;
+            }
+            let (start, len) = (c * CHUNK, CHUNK.min(r.len - c * CHUNK));
+            for (n, p) in programs.iter().enumerate() {
+                let mut each = |i: usize, o: Outcome| visit(&mut state, n, i, o);
+                if fast[n] {
+                    e.chunk(p, start, len, &mut each);
+                } else {
+                    for i in start..start + len {
+                        let o = outcome(p.eligibility, p.amount, p.cap_fen, &r.record(i));
+                        if o != Outcome::NotEligible {
+                            each(i, o);
+                        }
+                    }
                 }
             }
-            Vector::Truth(t)
         }
-        Kind::And(a, b) | Kind::Or(a, b) => {
-            let and = matches!(e.kind, Kind::And(..));
-            let (mut x, y) = (truth(eval(a, r)), truth(eval(b, r)));
-            // CEL: a false side decides && (a true side ||) even when the other has a fault.
-            let decisive = if and { FALSE } else { TRUE };
-            for (a, &b) in x.iter_mut().zip(&y) {
-                *a = if *a == decisive || b == decisive {
-                    decisive
-                } else if *a > TRUE {
-                    *a
-                } else if b > TRUE {
-                    b
-                } else {
-                    1 - decisive
-                };
-            }
-            Vector::Truth(x)
-        }
-        Kind::Cond(c, a, b) => {
-            let c = truth(eval(c, r));
-            select(&c, eval(a, r), eval(b, r), n)
-        }
-        Kind::Cmp(op @ (CmpOp::Eq | CmpOp::Ne), a, b) => {
-            let (x, y) = (eval(a, r), eval(b, r));
-            let (fx, fy) = (faults(&x, n), faults(&y, n));
-            let t = truth(compare(*op, x, y, n));
-            Vector::Truth(null_equality(*op, t, [(null_fields(a, r), fx), (null_fields(b, r), fy)]))
-        }
-        Kind::Cmp(op, a, b) => compare(*op, eval(a, r), eval(b, r), n),
-        Kind::Arith(op, a, b) => arith(*op, eval(a, r), eval(b, r), n),
-        Kind::Neg(a) => match eval(a, r) {
-            Vector::Int { v, mut f } => {
-                let v = v.iter().zip(&mut f).map(|(x, f)| checked(x.checked_neg(), f)).collect();
-                Vector::Int { v, f }
-            }
-            Vector::Dec { v, scale, mut f } => {
-                let v = v.iter().zip(&mut f).map(|(x, f)| checked(x.checked_neg(), f)).collect();
-                Vector::Dec { v, scale, f }
-            }
-            other => other,
-        },
-        Kind::ToDouble(a) => match eval(a, r) {
-            Vector::Int { v, f } => Vector::Dec { v: v.into_iter().map(i128::from).collect(), scale: 0, f },
-            other => other,
-        },
-        Kind::ToInt(a) => match eval(a, r) {
-            Vector::Dec { v, scale, mut f } => {
-                let v = v
-                    .iter()
-                    .zip(&mut f)
-                    .map(|(x, f)| {
-                        if *f != 0 {
-                            return 0;
-                        }
-                        Dec::new(*x, scale).truncate().unwrap_or_else(|_| {
-                            *f = Fault::Overflow.code();
-                            0
-                        })
-                    })
-                    .collect();
-                Vector::Int { v, f }
-            }
-            other => other,
-        },
-        Kind::In(a, items) => {
-            let t = truth(member(eval(a, r), items, n));
-            let nulls = null_fields(a, r);
-            // Membership is equality: a null field is in no list.
-            Vector::Truth(
-                t.into_iter()
-                    .enumerate()
-                    .map(|(i, x)| if nulls.get(i) == Some(&true) { FALSE } else { x })
-                    .collect(),
-            )
-        }
+        state
+    };
+    if threads == 1 {
+        return vec![work()];
     }
-}
-
-/// Which records have field `k`, read from its column's presence bits or codes.
-fn presence(k: usize, r: &Register<'_>) -> Vec<bool> {
-    match r.columns[k] {
-        None => vec![false; r.len],
-        Some(Column::Money { present, .. } | Column::Int { present, .. }) => {
-            (0..r.len).map(|i| present.get(i)).collect()
-        }
-        Some(Column::Code { codes, .. }) => codes.iter().map(|&c| c != Column::NULL_CODE).collect(),
-        Some(Column::Text(texts)) => texts.iter().map(Option::is_some).collect(),
-    }
-}
-
-/// For an operand that is a field, which records have it null (empty for other operands: their
-/// null faults are errors, as `double(null)` is).
-fn null_fields(e: &Expr, r: &Register<'_>) -> Vec<bool> {
-    match e.kind {
-        Kind::Field(k) => presence(k, r).into_iter().map(|has| !has).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Each record's fault code in `v` (0 for none).
-fn faults(v: &Vector<'_>, n: usize) -> Vec<u8> {
-    match v {
-        Vector::Truth(t) => t.iter().map(|&x| x.saturating_sub(2)).collect(),
-        Vector::Int { f, .. } | Vector::Dec { f, .. } | Vector::Date { f, .. } | Vector::Str { f, .. } => {
-            f.clone()
-        }
-        Vector::Code { codes, .. } => codes.iter().map(|&c| u8::from(c == Column::NULL_CODE)).collect(),
-        Vector::ConstStr(_) => vec![0; n],
-    }
-}
-
-/// CEL's equality with nulls: a null field equals only null. Where either side is a null field
-/// the answer is that, unless a side failed of its own (left first), as `double(x) / 0.0` does.
-fn null_equality(op: CmpOp, mut t: Vec<u8>, sides: [(Vec<bool>, Vec<u8>); 2]) -> Vec<u8> {
-    let [(a_null, fa), (b_null, fb)] = sides;
-    if a_null.is_empty() && b_null.is_empty() {
-        return t;
-    }
-    for (i, x) in t.iter_mut().enumerate() {
-        let (an, bn) = (a_null.get(i) == Some(&true), b_null.get(i) == Some(&true));
-        if !(an || bn) {
-            continue;
-        }
-        let (own_a, own_b) = (if an { 0 } else { fa[i] }, if bn { 0 } else { fb[i] });
-        *x = if own_a != 0 {
-            faulty(own_a)
-        } else if own_b != 0 {
-            faulty(own_b)
-        } else {
-            u8::from((an && bn) == (op == CmpOp::Eq))
-        };
-    }
-    t
-}
-
-fn checked<T: Default>(v: Option<T>, f: &mut u8) -> T {
-    if *f != 0 {
-        return T::default();
-    }
-    v.unwrap_or_else(|| {
-        *f = Fault::Overflow.code();
-        T::default()
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
     })
 }
 
-fn field<'a>(k: usize, r: &Register<'a>) -> Vector<'a> {
-    let n = r.len;
-    let missing = || vec![Fault::Null(k).code(); n];
-    let Some(column) = r.columns[k] else {
-        return match r.fields[k].kind {
-            FieldType::Bool => Vector::Truth(vec![faulty(1); n]),
-            _ => Vector::Int { v: vec![0; n], f: missing() },
-        };
-    };
-    let kind = r.fields[k].kind;
-    let flags = |present: &crate::data::store::Presence| -> Vec<u8> {
-        (0..n).map(|i| if present.get(i) { 0 } else { 1 }).collect()
-    };
-    match column {
-        Column::Money { fen, present } => {
-            Vector::Dec { v: fen.iter().map(|&x| i128::from(x)).collect(), scale: 2, f: flags(present) }
+/// Every record's outcome of one policy (tests, small registers; [`run`] visits instead).
+pub fn evaluate(eligibility: &Expr, amount: &Expr, cap_fen: Option<i64>, r: &Register<'_>) -> Vec<Outcome> {
+    let program = Program { eligibility, amount, cap_fen };
+    let mut all = vec![Outcome::NotEligible; r.len];
+    for found in run(&[program], r, Vec::new, |found, _, i, o| found.push((i, o))) {
+        for (i, o) in found {
+            all[i] = o;
         }
-        Column::Int { values, present } => match kind {
-            FieldType::Bool => Vector::Truth(
-                values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &x)| if present.get(i) { u8::from(x != 0) } else { faulty(1) })
-                    .collect(),
-            ),
-            FieldType::Date => Vector::Date { v: values.clone(), f: flags(present) },
-            _ => Vector::Int { v: values.iter().map(|&x| i64::from(x)).collect(), f: flags(present) },
+    }
+    all
+}
+
+/// Whether the column-wise path handles every node of `e` (anything else, and rules over fields
+/// not loaded, are evaluated record by record by the reference evaluator).
+fn supported(e: &Expr, r: &Register<'_>) -> bool {
+    let string_operand = |x: &Expr| matches!(x.kind, Kind::Field(_) | Kind::Lit(Lit::Str(_)));
+    let here = match &e.kind {
+        Kind::Field(k) => r.columns[*k].is_some(),
+        Kind::Presence { field, .. } => r.columns[*field].is_some(),
+        Kind::Lit(l) => !matches!(l, Lit::Null),
+        Kind::List(_) => false,
+        Kind::Cond(..) => matches!(e.ty, Ty::Bool | Ty::Int | Ty::Double | Ty::Date),
+        Kind::Cmp(_, a, b) => match a.ty {
+            Ty::Str => string_operand(a) && string_operand(b),
+            Ty::Null | Ty::List => false,
+            _ => b.ty == a.ty,
         },
-        Column::Code { codes, dictionary } => Vector::Code { codes, dictionary },
-        Column::Text(texts) => Vector::Str {
-            v: texts.iter().map(|t| t.as_deref().unwrap_or("")).collect(),
-            f: texts.iter().map(|t| u8::from(t.is_none())).collect(),
-        },
-    }
-}
-
-fn constant(l: &Lit, n: usize) -> Vector<'_> {
-    match l {
-        Lit::Bool(b) => Vector::Truth(vec![u8::from(*b); n]),
-        Lit::Int(i) => Vector::Int { v: vec![*i; n], f: vec![0; n] },
-        Lit::Double(d) => Vector::Dec { v: vec![d.units; n], scale: d.scale, f: vec![0; n] },
-        Lit::Str(s) => Vector::ConstStr(s),
-        Lit::Date(d) => Vector::Date { v: vec![*d; n], f: vec![0; n] },
-        Lit::Null => Vector::Truth(vec![FALSE; n]),
-    }
-}
-
-fn truth(v: Vector<'_>) -> Vec<u8> {
-    match v {
-        Vector::Truth(t) => t,
-        // The checker gives truth values only where they are wanted.
-        _ => Vec::new(),
-    }
-}
-
-/// A string vector for the general (non-dictionary) paths.
-fn strings<'a>(v: Vector<'a>, n: usize) -> (Vec<&'a str>, Vec<u8>) {
-    match v {
-        Vector::Str { v, f } => (v, f),
-        Vector::ConstStr(s) => (vec![s; n], vec![0; n]),
-        Vector::Code { codes, dictionary } => codes
-            .iter()
-            .map(|&c| match dictionary.get(usize::from(c)) {
-                Some(s) => (s.as_str(), 0),
-                None => ("", 1),
-            })
-            .unzip(),
-        _ => (vec![""; n], vec![Fault::Overflow.code(); n]),
-    }
-}
-
-/// Decimal values rescaled to `scale` (faults marked on overflow).
-fn rescaled(v: Vec<i128>, from: u8, to: u8, f: &mut [u8]) -> Vec<i128> {
-    if from == to {
-        return v;
-    }
-    v.iter()
-        .zip(f.iter_mut())
-        .map(|(&x, f)| checked(Dec::new(x, from).rescale(to).ok().map(|d| d.units), f))
-        .collect()
-}
-
-fn select<'a>(c: &[u8], a: Vector<'a>, b: Vector<'a>, n: usize) -> Vector<'a> {
-    let pick = |i: usize, fa: u8, fb: u8| -> u8 {
-        match c[i] {
-            TRUE => fa,
-            FALSE => fb,
-            code => code - 2,
-        }
+        Kind::In(a, _) => a.ty != Ty::Str || matches!(a.kind, Kind::Field(_)),
+        Kind::Arith(..) => matches!(e.ty, Ty::Int | Ty::Double),
+        _ => true,
     };
-    match (a, b) {
-        (Vector::Truth(x), Vector::Truth(y)) => Vector::Truth(
-            (0..n)
-                .map(|i| match c[i] {
-                    TRUE => x[i],
-                    FALSE => y[i],
-                    code => code,
-                })
-                .collect(),
-        ),
-        (Vector::Int { v: x, f: fx }, Vector::Int { v: y, f: fy }) => Vector::Int {
-            v: (0..n).map(|i| if c[i] == TRUE { x[i] } else { y[i] }).collect(),
-            f: (0..n).map(|i| pick(i, fx[i], fy[i])).collect(),
-        },
-        (Vector::Dec { v: x, scale: sx, f: mut fx }, Vector::Dec { v: y, scale: sy, f: mut fy }) => {
-            let scale = sx.max(sy);
-            let (x, y) = (rescaled(x, sx, scale, &mut fx), rescaled(y, sy, scale, &mut fy));
-            Vector::Dec {
-                v: (0..n).map(|i| if c[i] == TRUE { x[i] } else { y[i] }).collect(),
-                scale,
-                f: (0..n).map(|i| pick(i, fx[i], fy[i])).collect(),
+    here && children(e).iter().all(|c| supported(c, r))
+}
+
+fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        Kind::Not(a) | Kind::Neg(a) | Kind::ToDouble(a) | Kind::ToInt(a) | Kind::In(a, _) => vec![a],
+        Kind::And(a, b) | Kind::Or(a, b) | Kind::Cmp(_, a, b) | Kind::Arith(_, a, b) => vec![a, b],
+        Kind::Cond(c, a, b) => vec![c, a, b],
+        Kind::Field(_) | Kind::Lit(_) | Kind::Presence { .. } | Kind::List(_) => Vec::new(),
+    }
+}
+
+fn pow10(n: u8) -> Option<i64> {
+    10i64.checked_pow(u32::from(n))
+}
+
+/// A numeric operand over a chunk: a constant, a column's slice (with its presence bits) or
+/// computed values; `scale` as in [`Dec`].
+enum Operand<'c> {
+    Const(i64),
+    Fen { v: &'c [i64], present: &'c Presence, base: usize },
+    Small { v: &'c [i32], present: &'c Presence, base: usize },
+    Values(Vec<i64>),
+}
+
+/// One value of an operand by chunk position, `None` for a null.
+trait Source {
+    fn at(&self, i: usize) -> Option<i64>;
+}
+
+struct ConstSource(i64);
+struct FenSource<'c>(&'c [i64], &'c Presence, usize);
+struct SmallSource<'c>(&'c [i32], &'c Presence, usize);
+struct ValueSource<'c>(&'c [i64]);
+
+impl Source for ConstSource {
+    #[inline(always)]
+    fn at(&self, _: usize) -> Option<i64> {
+        Some(self.0)
+    }
+}
+impl Source for FenSource<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> Option<i64> {
+        self.1.get(self.2 + i).then(|| self.0[i])
+    }
+}
+impl Source for SmallSource<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> Option<i64> {
+        self.1.get(self.2 + i).then(|| i64::from(self.0[i]))
+    }
+}
+impl Source for ValueSource<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> Option<i64> {
+        Some(self.0[i])
+    }
+}
+
+/// Binds `$s` to the operand as a [`Source`] and evaluates `$body` (one monomorphic loop per kind).
+macro_rules! with_source {
+    ($operand:expr, $s:ident => $body:expr) => {
+        match $operand {
+            Operand::Const(c) => {
+                let $s = ConstSource(*c);
+                $body
+            }
+            Operand::Fen { v, present, base } => {
+                let $s = FenSource(v, present, *base);
+                $body
+            }
+            Operand::Small { v, present, base } => {
+                let $s = SmallSource(v, present, *base);
+                $body
+            }
+            Operand::Values(v) => {
+                let $s = ValueSource(v);
+                $body
             }
         }
-        (Vector::Date { v: x, f: fx }, Vector::Date { v: y, f: fy }) => Vector::Date {
-            v: (0..n).map(|i| if c[i] == TRUE { x[i] } else { y[i] }).collect(),
-            f: (0..n).map(|i| pick(i, fx[i], fy[i])).collect(),
-        },
-        (a, b) => {
-            let ((x, fx), (y, fy)) = (strings(a, n), strings(b, n));
-            Vector::Str {
-                v: (0..n).map(|i| if c[i] == TRUE { x[i] } else { y[i] }).collect(),
-                f: (0..n).map(|i| pick(i, fx[i], fy[i])).collect(),
-            }
-        }
-    }
+    };
 }
 
-/// Truth values from a comparison of each record's pair (faults of the left side first, as the
-/// reference evaluator reports them).
-fn compared<T>(
-    x: &[T],
-    fx: &[u8],
-    y: &[T],
-    fy: &[u8],
-    holds: impl Fn(&T, &T) -> Result<bool, Fault>,
-) -> Vec<u8> {
-    (0..x.len())
-        .map(|i| {
-            if fx[i] != 0 {
-                faulty(fx[i])
-            } else if fy[i] != 0 {
-                faulty(fy[i])
-            } else {
-                match holds(&x[i], &y[i]) {
-                    Ok(b) => u8::from(b),
-                    Err(f) => faulty(f.code()),
+/// Per thread: the register, the chunk in hand, the enterprises set aside for the reference
+/// evaluator, and buffers reused from chunk to chunk.
+struct Evaluator<'r, 'a> {
+    r: &'r Register<'a>,
+    start: usize,
+    /// `slow[i]` is 1 when the chunk's record `i` goes to the reference evaluator.
+    slow: Vec<u8>,
+    all: Vec<u16>,
+    truths: Vec<Vec<u8>>,
+    numbers: Vec<Vec<i64>>,
+    selections: Vec<Vec<u16>>,
+    /// A coded column's comparison with literals, decided per dictionary entry, by node.
+    tables: HashMap<usize, Vec<u8>>,
+}
+
+impl<'r, 'a> Evaluator<'r, 'a> {
+    fn new(r: &'r Register<'a>) -> Self {
+        Evaluator {
+            r,
+            start: 0,
+            slow: vec![0; CHUNK],
+            all: (0..CHUNK as u16).collect(),
+            truths: Vec::new(),
+            numbers: Vec::new(),
+            selections: Vec::new(),
+            tables: HashMap::new(),
+        }
+    }
+
+    fn truth_buffer(&mut self) -> Vec<u8> {
+        self.truths.pop().unwrap_or_else(|| vec![0; CHUNK])
+    }
+
+    fn number_buffer(&mut self) -> Vec<i64> {
+        self.numbers.pop().unwrap_or_else(|| vec![0; CHUNK])
+    }
+
+    fn selection_buffer(&mut self) -> Vec<u16> {
+        let mut s = self.selections.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+        s.clear();
+        s
+    }
+
+    fn set_aside(&mut self, sel: &[u16]) {
+        for &i in sel {
+            self.slow[usize::from(i)] = 1;
+        }
+    }
+
+    /// One program over records `start..start + len`.
+    fn chunk(&mut self, p: &Program<'_>, start: usize, len: usize, visit: &mut impl FnMut(usize, Outcome)) {
+        self.start = start;
+        self.slow[..len].fill(0);
+        let all = std::mem::take(&mut self.all);
+        let mut held = self.truth_buffer();
+        self.truth(p.eligibility, &all[..len], &mut held);
+        let mut eligible = self.selection_buffer();
+        eligible.extend(
+            all[..len].iter().filter(|&&i| held[usize::from(i)] == 1 && self.slow[usize::from(i)] == 0),
+        );
+        self.all = all;
+        if !eligible.is_empty() {
+            let mut amounts = self.number_buffer();
+            let scale = self.number(p.amount, &eligible, &mut amounts);
+            for &i in &eligible {
+                let i = usize::from(i);
+                if self.slow[i] != 0 {
+                    continue;
+                }
+                if let Some(fen) = fen_of(amounts[i], scale, p.cap_fen) {
+                    visit(start + i, Outcome::Eligible { fen });
+                    continue;
+                }
+                let value = match p.amount.ty {
+                    Ty::Int => Value::Int(amounts[i]),
+                    _ => Value::Double(Dec::new(i128::from(amounts[i]), scale)),
+                };
+                visit(
+                    start + i,
+                    amount_fen(value, p.cap_fen).map_or_else(Outcome::Fault, |fen| Outcome::Eligible { fen }),
+                );
+            }
+            self.numbers.push(amounts);
+        }
+        self.selections.push(eligible);
+        self.truths.push(held);
+        for i in 0..len {
+            if self.slow[i] != 0 {
+                let o = outcome(p.eligibility, p.amount, p.cap_fen, &self.r.record(start + i));
+                if o != Outcome::NotEligible {
+                    visit(start + i, o);
                 }
             }
-        })
-        .collect()
-}
-
-fn by_dictionary(codes: &[u16], dictionary: &[String], decide: impl Fn(&str) -> bool) -> Vec<u8> {
-    let table: Vec<u8> = dictionary.iter().map(|d| u8::from(decide(d))).collect();
-    codes.iter().map(|&c| table.get(usize::from(c)).copied().unwrap_or(faulty(1))).collect()
-}
-
-fn compare<'a>(op: CmpOp, a: Vector<'a>, b: Vector<'a>, n: usize) -> Vector<'a> {
-    let t = match (a, b) {
-        (Vector::Code { codes, dictionary }, Vector::ConstStr(s)) => {
-            by_dictionary(codes, dictionary, |d| op.holds(d.cmp(s)))
         }
-        (Vector::ConstStr(s), Vector::Code { codes, dictionary }) => {
-            by_dictionary(codes, dictionary, |d| op.holds(s.cmp(d)))
-        }
-        (Vector::Int { v: x, f: fx }, Vector::Int { v: y, f: fy }) => {
-            compared(&x, &fx, &y, &fy, |a, b| Ok(op.holds(a.cmp(b))))
-        }
-        (Vector::Date { v: x, f: fx }, Vector::Date { v: y, f: fy }) => {
-            compared(&x, &fx, &y, &fy, |a, b| Ok(op.holds(a.cmp(b))))
-        }
-        (Vector::Dec { v: x, scale: sx, f: mut fx }, Vector::Dec { v: y, scale: sy, f: mut fy }) => {
-            let scale = sx.max(sy);
-            let (x, y) = (rescaled(x, sx, scale, &mut fx), rescaled(y, sy, scale, &mut fy));
-            compared(&x, &fx, &y, &fy, |a, b| Ok(op.holds(a.cmp(b))))
-        }
-        (Vector::Truth(x), Vector::Truth(y)) => (0..n)
-            .map(|i| {
-                if x[i] > TRUE {
-                    x[i]
-                } else if y[i] > TRUE {
-                    y[i]
-                } else {
-                    u8::from(op.holds(x[i].cmp(&y[i])))
-                }
-            })
-            .collect(),
-        (a, b) => {
-            let ((x, fx), (y, fy)) = (strings(a, n), strings(b, n));
-            compared(&x, &fx, &y, &fy, |a, b| Ok(op.holds(a.cmp(b))))
-        }
-    };
-    Vector::Truth(t)
-}
-
-/// Applies `f` to each record's pair of values; a record with a fault on either side (the left
-/// first) or from `f` keeps the fault, in `fx`, and a placeholder value.
-fn pairwise<T: Copy, U: Default>(
-    x: &[T],
-    fx: &mut [u8],
-    y: &[T],
-    fy: &[u8],
-    f: impl Fn(T, T) -> Result<U, Fault>,
-) -> Vec<U> {
-    (0..x.len())
-        .map(|i| {
-            if fx[i] == 0 && fy[i] != 0 {
-                fx[i] = fy[i];
-            }
-            if fx[i] != 0 {
-                return U::default();
-            }
-            f(x[i], y[i]).unwrap_or_else(|fault| {
-                fx[i] = fault.code();
-                U::default()
-            })
-        })
-        .collect()
-}
-
-fn arith<'a>(op: ArithOp, a: Vector<'a>, b: Vector<'a>, n: usize) -> Vector<'a> {
-    match (a, b) {
-        (Vector::Int { v: x, f: mut fx }, Vector::Int { v: y, f: fy }) => {
-            let v = pairwise(&x, &mut fx, &y, &fy, |a, b| int_arith(op, a, b));
-            Vector::Int { v, f: fx }
-        }
-        (Vector::Dec { v: x, scale: sx, f: mut fx }, Vector::Dec { v: y, scale: sy, f: fy }) => {
-            let scale = match op {
-                ArithOp::Add | ArithOp::Sub => sx.max(sy),
-                ArithOp::Mul => sx.saturating_add(sy),
-                ArithOp::Div | ArithOp::Rem => super::decimal::DIVISION_SCALE,
-            };
-            let v = pairwise(&x, &mut fx, &y, &fy, |a, b| {
-                Ok(dec_arith(op, Dec::new(a, sx), Dec::new(b, sy))?.rescale(scale)?.units)
-            });
-            Vector::Dec { v, scale, f: fx }
-        }
-        _ => Vector::Int { v: vec![0; n], f: vec![Fault::Overflow.code(); n] },
     }
-}
 
-fn member<'a>(a: Vector<'a>, items: &[Lit], n: usize) -> Vector<'a> {
-    let t = match a {
-        Vector::Code { codes, dictionary } => {
-            by_dictionary(codes, dictionary, |d| items.iter().any(|l| matches!(l, Lit::Str(s) if s == d)))
-        }
-        Vector::Int { v, f } => (0..n)
-            .map(|i| if f[i] != 0 { faulty(f[i]) } else { u8::from(items.contains(&Lit::Int(v[i]))) })
-            .collect(),
-        Vector::Date { v, f } => (0..n)
-            .map(|i| if f[i] != 0 { faulty(f[i]) } else { u8::from(items.contains(&Lit::Date(v[i]))) })
-            .collect(),
-        Vector::Dec { v, scale, f } => (0..n)
-            .map(|i| {
-                if f[i] != 0 {
-                    return faulty(f[i]);
-                }
-                let x = Dec::new(v[i], scale);
-                u8::from(
-                    items.iter().any(|l| matches!(l, Lit::Double(d) if x.compare(*d) == Ok(Ordering::Equal))),
-                )
-            })
-            .collect(),
-        Vector::Truth(t) => t
-            .iter()
-            .map(|&x| if x > TRUE { x } else { u8::from(items.contains(&Lit::Bool(x == TRUE))) })
-            .collect(),
-        other => {
-            let (v, f) = strings(other, n);
-            (0..n)
-                .map(|i| {
-                    if f[i] != 0 {
-                        faulty(f[i])
+    /// `out[i]` for each `i` of `sel`: 1 where `e` holds, 0 where it does not or the record was
+    /// set aside.
+    fn truth(&mut self, e: &Expr, sel: &[u16], out: &mut [u8]) {
+        match &e.kind {
+            Kind::Lit(l) => {
+                let v = u8::from(matches!(l, Lit::Bool(true)));
+                sel.iter().for_each(|&i| out[usize::from(i)] = v);
+            }
+            Kind::Field(k) => {
+                let Some(Column::Int { values, present }) = self.r.columns[*k] else {
+                    return self.set_aside(sel);
+                };
+                for &i in sel {
+                    let (i, at) = (usize::from(i), self.start + usize::from(i));
+                    if present.get(at) {
+                        out[i] = u8::from(values[at] != 0);
                     } else {
-                        u8::from(items.iter().any(|l| matches!(l, Lit::Str(s) if s == v[i])))
+                        out[i] = 0;
+                        self.slow[i] = 1;
                     }
-                })
-                .collect()
+                }
+            }
+            Kind::Presence { field, present } => {
+                let want = *present;
+                match self.r.columns[*field] {
+                    Some(Column::Money { present: p, .. } | Column::Int { present: p, .. }) => {
+                        for &i in sel {
+                            out[usize::from(i)] = u8::from(p.get(self.start + usize::from(i)) == want);
+                        }
+                    }
+                    Some(Column::Code { codes, .. }) => {
+                        for &i in sel {
+                            let has = codes[self.start + usize::from(i)] != Column::NULL_CODE;
+                            out[usize::from(i)] = u8::from(has == want);
+                        }
+                    }
+                    Some(Column::Text(texts)) => {
+                        for &i in sel {
+                            out[usize::from(i)] =
+                                u8::from(texts[self.start + usize::from(i)].is_some() == want);
+                        }
+                    }
+                    None => self.set_aside(sel),
+                }
+            }
+            Kind::Not(a) => {
+                self.truth(a, sel, out);
+                sel.iter().for_each(|&i| out[usize::from(i)] ^= 1);
+            }
+            Kind::And(a, b) | Kind::Or(a, b) => {
+                // The right side runs only where the left did not decide: held for &&, not for ||.
+                let undecided = u8::from(matches!(e.kind, Kind::And(..)));
+                self.truth(a, sel, out);
+                let mut rest = self.selection_buffer();
+                rest.extend(
+                    sel.iter()
+                        .filter(|&&i| out[usize::from(i)] == undecided && self.slow[usize::from(i)] == 0),
+                );
+                if !rest.is_empty() {
+                    self.truth(b, &rest, out);
+                }
+                self.selections.push(rest);
+            }
+            Kind::Cond(c, a, b) => {
+                let (yes, no) = self.split(c, sel);
+                self.truth(a, &yes, out);
+                self.truth(b, &no, out);
+                self.selections.push(yes);
+                self.selections.push(no);
+            }
+            Kind::Cmp(op, a, b) => match a.ty {
+                Ty::Str => self.compare_strings(e, *op, a, b, sel, out),
+                Ty::Bool => {
+                    let mut right = self.truth_buffer();
+                    self.truth(a, sel, out);
+                    self.truth(b, sel, &mut right);
+                    for &i in sel {
+                        let i = usize::from(i);
+                        out[i] = u8::from(op.holds(out[i].cmp(&right[i])));
+                    }
+                    self.truths.push(right);
+                }
+                _ => self.compare_numbers(*op, a, b, sel, out),
+            },
+            Kind::In(a, items) => self.member(e, a, items, sel, out),
+            Kind::List(_) | Kind::Neg(_) | Kind::ToDouble(_) | Kind::ToInt(_) | Kind::Arith(..) => {
+                self.set_aside(sel)
+            }
         }
+    }
+
+    /// The records of `sel` where `c` holds, and where it does not (records set aside in neither).
+    fn split(&mut self, c: &Expr, sel: &[u16]) -> (Vec<u16>, Vec<u16>) {
+        let mut held = self.truth_buffer();
+        self.truth(c, sel, &mut held);
+        let (mut yes, mut no) = (self.selection_buffer(), self.selection_buffer());
+        for &i in sel {
+            let at = usize::from(i);
+            if self.slow[at] != 0 {
+                continue;
+            }
+            if held[at] == 1 { yes.push(i) } else { no.push(i) }
+        }
+        self.truths.push(held);
+        (yes, no)
+    }
+
+    /// An operand of a numeric node without copying what need not be: literals stay constants
+    /// and fields stay their column's slice.
+    fn operand(&mut self, e: &Expr, sel: &[u16]) -> (Operand<'a>, u8) {
+        match &e.kind {
+            Kind::Lit(Lit::Int(v)) => (Operand::Const(*v), 0),
+            Kind::Lit(Lit::Date(d)) => (Operand::Const(i64::from(*d)), 0),
+            Kind::Lit(Lit::Double(d)) => match i64::try_from(d.units) {
+                Ok(v) => (Operand::Const(v), d.scale),
+                Err(_) => {
+                    self.set_aside(sel);
+                    (Operand::Const(0), d.scale)
+                }
+            },
+            Kind::Field(k) => match self.r.columns[*k] {
+                Some(Column::Money { fen, present }) => {
+                    (Operand::Fen { v: &fen[self.start..], present, base: self.start }, 2)
+                }
+                Some(Column::Int { values, present }) => {
+                    (Operand::Small { v: &values[self.start..], present, base: self.start }, 0)
+                }
+                _ => {
+                    self.set_aside(sel);
+                    (Operand::Const(0), 0)
+                }
+            },
+            Kind::ToDouble(a) => self.operand(a, sel),
+            _ => {
+                let mut v = self.number_buffer();
+                let scale = self.number(e, sel, &mut v);
+                (Operand::Values(v), scale)
+            }
+        }
+    }
+
+    fn give_back(&mut self, o: Operand<'_>) {
+        if let Operand::Values(v) = o {
+            self.numbers.push(v);
+        }
+    }
+
+    /// The operand with `to` decimal places (more than it has).
+    fn rescaled(&mut self, o: Operand<'a>, from: u8, to: u8, sel: &[u16]) -> Operand<'a> {
+        if from == to {
+            return o;
+        }
+        let Some(up) = to.checked_sub(from).and_then(pow10) else {
+            self.set_aside(sel);
+            return Operand::Const(0);
+        };
+        if let Operand::Const(c) = o {
+            return match c.checked_mul(up) {
+                Some(v) => Operand::Const(v),
+                None => {
+                    self.set_aside(sel);
+                    Operand::Const(0)
+                }
+            };
+        }
+        let mut out = self.number_buffer();
+        with_source!(&o, s => self.map(sel, &s, &mut out, |x| x.checked_mul(up)));
+        self.give_back(o);
+        Operand::Values(out)
+    }
+
+    /// Two operands of a node with the same number of decimal places.
+    fn aligned(&mut self, a: &Expr, b: &Expr, sel: &[u16]) -> (Operand<'a>, Operand<'a>, u8) {
+        let (x, sx) = self.operand(a, sel);
+        let (y, sy) = self.operand(b, sel);
+        let scale = sx.max(sy);
+        let x = self.rescaled(x, sx, scale, sel);
+        let y = self.rescaled(y, sy, scale, sel);
+        (x, y, scale)
+    }
+
+    /// `out[i] = f(x[i])` over `sel`; a null or `None` sets the record aside.
+    #[inline(always)]
+    fn map(&mut self, sel: &[u16], x: &impl Source, out: &mut [i64], f: impl Fn(i64) -> Option<i64>) {
+        for &i in sel {
+            let i = usize::from(i);
+            match x.at(i).and_then(&f) {
+                Some(v) => out[i] = v,
+                None => {
+                    out[i] = 0;
+                    self.slow[i] = 1;
+                }
+            }
+        }
+    }
+
+    fn compare_numbers(&mut self, op: CmpOp, a: &Expr, b: &Expr, sel: &[u16], out: &mut [u8]) {
+        let (x, y, _) = self.aligned(a, b, sel);
+        with_source!(&x, xs => with_source!(&y, ys => {
+            for &i in sel {
+                let i = usize::from(i);
+                match (xs.at(i), ys.at(i)) {
+                    (Some(p), Some(q)) => out[i] = u8::from(op.holds(p.cmp(&q))),
+                    _ => {
+                        out[i] = 0;
+                        self.slow[i] = 1;
+                    }
+                }
+            }
+        }));
+        self.give_back(x);
+        self.give_back(y);
+    }
+
+    /// `out[i]` for each `i` of `sel`: the value of numeric `e` in units of 10^-scale; returns
+    /// the scale.
+    fn number(&mut self, e: &Expr, sel: &[u16], out: &mut [i64]) -> u8 {
+        match &e.kind {
+            Kind::Arith(op, a, b) => self.arithmetic(*op, e.ty, a, b, sel, out),
+            Kind::Neg(a) => {
+                let (x, scale) = self.operand(a, sel);
+                with_source!(&x, s => self.map(sel, &s, out, i64::checked_neg));
+                self.give_back(x);
+                scale
+            }
+            Kind::ToInt(a) => {
+                let (x, scale) = self.operand(a, sel);
+                match pow10(scale) {
+                    // Rust's integer division truncates toward zero, as CEL's int(double) does.
+                    Some(down) => with_source!(&x, s => self.map(sel, &s, out, |v| Some(v / down))),
+                    None => self.set_aside(sel),
+                }
+                self.give_back(x);
+                0
+            }
+            Kind::Cond(c, a, b) => {
+                let (yes, no) = self.split(c, sel);
+                let sa = self.number(a, &yes, out);
+                let sb = self.number(b, &no, out);
+                let scale = sa.max(sb);
+                for (part, from) in [(&yes, sa), (&no, sb)] {
+                    if from < scale {
+                        match pow10(scale - from) {
+                            Some(up) => {
+                                for &i in part.iter() {
+                                    let i = usize::from(i);
+                                    match out[i].checked_mul(up) {
+                                        Some(v) => out[i] = v,
+                                        None => self.slow[i] = 1,
+                                    }
+                                }
+                            }
+                            None => self.set_aside(part),
+                        }
+                    }
+                }
+                self.selections.push(yes);
+                self.selections.push(no);
+                scale
+            }
+            Kind::Lit(_) | Kind::Field(_) | Kind::ToDouble(_) => {
+                let (x, scale) = self.operand(e, sel);
+                with_source!(&x, s => self.map(sel, &s, out, Some));
+                self.give_back(x);
+                scale
+            }
+            _ => {
+                self.set_aside(sel);
+                0
+            }
+        }
+    }
+
+    fn arithmetic(&mut self, op: ArithOp, ty: Ty, a: &Expr, b: &Expr, sel: &[u16], out: &mut [i64]) -> u8 {
+        match (op, ty) {
+            (ArithOp::Mul, Ty::Double) => {
+                let (x, sx) = self.operand(a, sel);
+                let (y, sy) = self.operand(b, sel);
+                let scale = sx.saturating_add(sy);
+                if scale > super::decimal::MAX_SCALE {
+                    self.set_aside(sel);
+                } else {
+                    self.pairs(sel, &x, &y, out, i64::checked_mul);
+                }
+                self.give_back(x);
+                self.give_back(y);
+                scale
+            }
+            (ArithOp::Div | ArithOp::Rem, Ty::Double) => {
+                // Exact division to twelve places needs more than 64 bits: the reference does it.
+                self.set_aside(sel);
+                DIVISION_SCALE
+            }
+            _ => {
+                let (x, y, scale) = self.aligned(a, b, sel);
+                let f: fn(i64, i64) -> Option<i64> = match op {
+                    ArithOp::Add => i64::checked_add,
+                    ArithOp::Sub => i64::checked_sub,
+                    ArithOp::Mul => i64::checked_mul,
+                    ArithOp::Div => |p, q| if q == 0 { None } else { p.checked_div(q) },
+                    ArithOp::Rem => |p, q| if q == 0 { None } else { p.checked_rem(q) },
+                };
+                self.pairs(sel, &x, &y, out, f);
+                self.give_back(x);
+                self.give_back(y);
+                scale
+            }
+        }
+    }
+
+    /// `out[i] = f(x[i], y[i])` over `sel`; a null or `None` sets the record aside.
+    fn pairs(
+        &mut self,
+        sel: &[u16],
+        x: &Operand<'_>,
+        y: &Operand<'_>,
+        out: &mut [i64],
+        f: impl Fn(i64, i64) -> Option<i64> + Copy,
+    ) {
+        with_source!(x, xs => with_source!(y, ys => {
+            for &i in sel {
+                let i = usize::from(i);
+                match (xs.at(i), ys.at(i)) {
+                    (Some(p), Some(q)) => match f(p, q) {
+                        Some(v) => out[i] = v,
+                        None => {
+                            out[i] = 0;
+                            self.slow[i] = 1;
+                        }
+                    },
+                    _ => {
+                        out[i] = 0;
+                        self.slow[i] = 1;
+                    }
+                }
+            }
+        }));
+    }
+
+    /// The dictionary of a coded field with each entry's answer (1 or 0), built once per node.
+    fn table(&mut self, node: &Expr, dictionary: &[String], decide: impl Fn(&str) -> bool) -> Vec<u8> {
+        let key = node as *const Expr as usize;
+        if let Some(t) = self.tables.remove(&key) {
+            return t;
+        }
+        dictionary.iter().map(|d| u8::from(decide(d))).collect()
+    }
+
+    fn by_code(
+        &mut self,
+        node: &Expr,
+        k: usize,
+        sel: &[u16],
+        out: &mut [u8],
+        decide: impl Fn(&str) -> bool,
+    ) -> bool {
+        let Some(Column::Code { codes, dictionary }) = self.r.columns[k] else { return false };
+        let table = self.table(node, dictionary, decide);
+        let codes = &codes[self.start..];
+        for &i in sel {
+            let i = usize::from(i);
+            match table.get(usize::from(codes[i])) {
+                Some(&v) => out[i] = v,
+                None => {
+                    out[i] = 0;
+                    self.slow[i] = 1;
+                }
+            }
+        }
+        self.tables.insert(node as *const Expr as usize, table);
+        true
+    }
+
+    fn compare_strings(&mut self, node: &Expr, op: CmpOp, a: &Expr, b: &Expr, sel: &[u16], out: &mut [u8]) {
+        let by_dictionary = match (&a.kind, &b.kind) {
+            (Kind::Field(k), Kind::Lit(Lit::Str(s))) => {
+                self.by_code(node, *k, sel, out, |d| op.holds(d.cmp(s.as_str())))
+            }
+            (Kind::Lit(Lit::Str(s)), Kind::Field(k)) => {
+                self.by_code(node, *k, sel, out, |d| op.holds(s.as_str().cmp(d)))
+            }
+            _ => false,
+        };
+        if by_dictionary {
+            return;
+        }
+        for &i in sel {
+            let at = usize::from(i);
+            let x = literal(a).or_else(|| self.column_text(a, at));
+            let y = literal(b).or_else(|| self.column_text(b, at));
+            match (x, y) {
+                (Some(x), Some(y)) => out[at] = u8::from(op.holds(x.cmp(y))),
+                _ => {
+                    out[at] = 0;
+                    self.slow[at] = 1;
+                }
+            }
+        }
+    }
+
+    fn column_text(&self, e: &Expr, i: usize) -> Option<&'a str> {
+        match e.kind {
+            Kind::Field(k) => self.r.columns[k]?.text(self.start + i),
+            _ => None,
+        }
+    }
+
+    fn member(&mut self, node: &Expr, a: &Expr, items: &[Lit], sel: &[u16], out: &mut [u8]) {
+        let listed = |d: &str| items.iter().any(|l| matches!(l, Lit::Str(s) if s == d));
+        match a.ty {
+            Ty::Str => {
+                let Kind::Field(k) = a.kind else { return self.set_aside(sel) };
+                if self.by_code(node, k, sel, out, listed) {
+                    return;
+                }
+                for &i in sel {
+                    let at = usize::from(i);
+                    match self.column_text(a, at) {
+                        Some(t) => out[at] = u8::from(listed(t)),
+                        None => {
+                            out[at] = 0;
+                            self.slow[at] = 1;
+                        }
+                    }
+                }
+            }
+            Ty::Bool => {
+                self.truth(a, sel, out);
+                let (has_true, has_false) =
+                    (items.contains(&Lit::Bool(true)), items.contains(&Lit::Bool(false)));
+                for &i in sel {
+                    let i = usize::from(i);
+                    out[i] = u8::from(if out[i] == 1 { has_true } else { has_false });
+                }
+            }
+            _ => {
+                let (x, scale) = self.operand(a, sel);
+                // Each item in the operand's units; an item finer than them never equals a value.
+                let wanted: Vec<i64> = items
+                    .iter()
+                    .filter_map(|l| match l {
+                        Lit::Int(v) => Some(Dec::new(i128::from(*v), 0)),
+                        Lit::Date(d) => Some(Dec::new(i128::from(*d), 0)),
+                        Lit::Double(d) => Some(*d),
+                        _ => None,
+                    })
+                    .filter_map(|d| exact_units(d, scale))
+                    .collect();
+                with_source!(&x, s => {
+                    for &i in sel {
+                        let i = usize::from(i);
+                        match s.at(i) {
+                            Some(v) => out[i] = u8::from(wanted.contains(&v)),
+                            None => {
+                                out[i] = 0;
+                                self.slow[i] = 1;
+                            }
+                        }
+                    }
+                });
+                self.give_back(x);
+            }
+        }
+    }
+}
+
+/// What [`amount_fen`] gives a non-negative amount of `units` × 10^-scale yuan, in 64-bit
+/// arithmetic (`None`: negative, or too large for it; the exact path decides).
+fn fen_of(units: i64, scale: u8, cap_fen: Option<i64>) -> Option<i64> {
+    if units < 0 {
+        return None;
+    }
+    let fen = if scale <= 2 {
+        units.checked_mul(pow10(2 - scale)?)?
+    } else {
+        let down = pow10(scale - 2)?;
+        if let Some(cap) = cap_fen.and_then(|c| c.checked_mul(down))
+            && units > cap
+        {
+            return cap_fen;
+        }
+        // Half-up: a remainder of half the divisor or more rounds away from zero.
+        units / down + i64::from((units % down) * 2 >= down)
     };
-    Vector::Truth(t)
+    Some(cap_fen.map_or(fen, |c| fen.min(c)))
+}
+
+fn literal(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        Kind::Lit(Lit::Str(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// `d` as a count of 10^-scale units, when it is one exactly and fits.
+fn exact_units(d: Dec, scale: u8) -> Option<i64> {
+    let units = if d.scale <= scale {
+        d.rescale(scale).ok()?.units
+    } else {
+        let down = 10i128.checked_pow(u32::from(d.scale - scale))?;
+        if d.units % down != 0 {
+            return None;
+        }
+        d.units / down
+    };
+    i64::try_from(units).ok()
 }

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::columnar::{self, Register};
-use super::library::{Policy, Totals, fields_used, totals};
+use super::columnar::{self, Program, Register};
+use super::library::{Policy, Totals, fields_used};
 use crate::data::domain::{Field, Register as RegisterKind, datasets_of};
 use crate::data::store::{Columns, read_columns};
 use crate::store::Db;
@@ -23,28 +23,23 @@ pub async fn load(db: &Db, policies: &[Policy]) -> anyhow::Result<Columns> {
 /// Every policy's totals over the register, and the time the evaluation took.
 pub fn evaluate(policies: &[Policy], register: &Register<'_>) -> (Vec<Totals>, Duration) {
     let started = Instant::now();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, policies.len().max(1));
-    let mut results: Vec<Option<Totals>> = vec![None; policies.len()];
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    policies
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| i % threads == t)
-                        .map(|(i, p)| {
-                            (i, totals(&columnar::evaluate(&p.eligibility, &p.amount, p.cap_fen, register)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            for (i, t) in h.join().unwrap_or_default() {
-                results[i] = Some(t);
-            }
+    let programs: Vec<Program<'_>> = policies
+        .iter()
+        .map(|p| Program { eligibility: &p.eligibility, amount: &p.amount, cap_fen: p.cap_fen })
+        .collect();
+    let per_thread = columnar::run(
+        &programs,
+        register,
+        || vec![Totals::default(); programs.len()],
+        |totals: &mut Vec<Totals>, policy, _, outcome| totals[policy].add(outcome),
+    );
+    let mut all = vec![Totals { evaluated: register.len() as u64, ..Totals::default() }; programs.len()];
+    for part in per_thread {
+        for (total, t) in all.iter_mut().zip(part) {
+            total.eligible += t.eligible;
+            total.amount_fen += t.amount_fen;
+            total.faults += t.faults;
         }
-    });
-    (results.into_iter().map(Option::unwrap_or_default).collect(), started.elapsed())
+    }
+    (all, started.elapsed())
 }

@@ -87,17 +87,24 @@ pub struct Totals {
     pub faults: u64,
 }
 
+impl Totals {
+    /// Counts one enterprise's outcome (not in `evaluated`, which the caller sets).
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Eligible { fen } => {
+                self.eligible += 1;
+                self.amount_fen += i128::from(fen);
+            }
+            Outcome::Fault(_) => self.faults += 1,
+            Outcome::NotEligible => {}
+        }
+    }
+}
+
 pub fn totals(outcomes: &[Outcome]) -> Totals {
     let mut t = Totals { evaluated: outcomes.len() as u64, ..Totals::default() };
     for o in outcomes {
-        match o {
-            Outcome::Eligible { fen } => {
-                t.eligible += 1;
-                t.amount_fen += i128::from(*fen);
-            }
-            Outcome::Fault(_) => t.faults += 1,
-            Outcome::NotEligible => {}
-        }
+        t.add(*o);
     }
     t
 }

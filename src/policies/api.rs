@@ -1,0 +1,98 @@
+//! JSON API of enterprise policies: an enterprise's benefits (一口办理), the representative's
+//! answer, what-if simulation of a draft rule, and a policy's runs with its books.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use super::benefits::Reconciliation;
+use super::service::{self, Answer, BenefitView, Draft, Simulation};
+use super::store::Run;
+use crate::app::AppState;
+use crate::http::extract::{ApiJsonOrEmpty, Path};
+use crate::http::{ApiJson, ApiResult, Caller};
+use crate::identity::authz::{Action, Decision, Resource, decide};
+
+/// Every policy for one enterprise: received, owed and waiting for confirmation, eligible if it
+/// applies, or not eligible and why (for its representatives and the policy departments).
+#[utoipa::path(get, path = "/api/v1/enterprises/{code}/benefits", tag = "policies", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Unified social credit code")),
+    responses((status = 200, body = [BenefitView]), (status = 404, body = crate::http::error::Problem)))]
+pub async fn benefits(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Vec<BenefitView>>> {
+    Ok(Json(service::enterprise_benefits(&state, &caller, &code).await?))
+}
+
+/// The representative confirms the receiving account (`confirm`, with `account`) or declines
+/// (`decline`) a benefit waiting for confirmation.
+#[utoipa::path(post, path = "/api/v1/enterprises/{code}/benefits/{policy}/{action}", tag = "policies",
+    request_body = Answer, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Unified social credit code"),
+        ("policy" = String, Path, description = "Policy code"),
+        ("action" = String, Path, description = "confirm | decline")),
+    responses((status = 200, body = BenefitView), (status = 409, body = crate::http::error::Problem)))]
+pub async fn answer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, policy, action)): Path<(String, String, String)>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<Answer>,
+) -> ApiResult<Json<BenefitView>> {
+    Ok(Json(service::answer(&state, &caller, &code, &policy, &action, body).await?))
+}
+
+/// Runs a draft of the policy's eligibility and amount rules over the whole register beside the
+/// current ones: counts, money, by district, industry and size, who gains and who loses.
+/// Nothing is written (the register read is logged).
+#[utoipa::path(post, path = "/api/v1/policies/{code}/simulate", tag = "policies", request_body = Draft,
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Policy code")),
+    responses((status = 200, body = Simulation), (status = 422, body = crate::http::error::Problem)))]
+pub async fn simulate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(draft): ApiJson<Draft>,
+) -> ApiResult<Json<Simulation>> {
+    Ok(Json(service::simulate(&state, &caller, &code, draft).await?))
+}
+
+/// A policy's runs, newest first, and its books.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RunsView {
+    pub policy: String,
+    pub runs: Vec<Run>,
+    pub reconciliation: Reconciliation,
+    /// Whether the books add up (payments agree with the benefits, nothing beyond the budget).
+    pub adds_up: bool,
+}
+
+/// A policy's 免申即享 runs and its reconciliation (the issuing department's policy officers).
+#[utoipa::path(get, path = "/api/v1/policies/{code}/runs", tag = "policies", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Policy code")),
+    responses((status = 200, body = RunsView), (status = 404, body = crate::http::error::Problem)))]
+pub async fn runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<RunsView>> {
+    caller.require_user()?;
+    let p = super::library::shipped()?
+        .into_iter()
+        .find(|p| p.code == code)
+        .ok_or(crate::http::ApiError::NotFound)?;
+    match decide(&caller.actor, Action::Read, &Resource::PolicyWork { department: p.department.clone() }) {
+        Decision::Allow => {}
+        Decision::Unauthenticated => return Err(crate::http::ApiError::Unauthenticated),
+        _ => return Err(crate::http::ApiError::NotFound),
+    }
+    let reconciliation = super::store::reconcile(&state.db, &p.code, Some(p.budget_fen)).await?;
+    Ok(Json(RunsView {
+        policy: p.code.clone(),
+        runs: super::store::runs_of(&state.db, &p.code).await?,
+        adds_up: reconciliation.adds_up(),
+        reconciliation,
+    }))
+}

@@ -1,0 +1,593 @@
+//! Storage of 免申即享 runs, benefits and payments. The domain ([`super::benefits`]) decides every
+//! change from what was read; these functions only write it, each batch in one transaction that
+//! first claims what it changes (a benefit's version, a payment's budget) so a lost claim rolls
+//! the whole batch back.
+
+use std::collections::HashMap;
+
+use super::benefits::{Benefit, Change, Notice, Payment, Reconciliation, Status};
+use crate::audit::domain::NewEntry;
+use crate::platform::notifications::{Message, Reach, notify};
+use crate::platform::pii::Vault;
+use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
+
+/// The column bank accounts are sealed for.
+pub const ACCOUNT_COLUMN: &str = "policy_benefits.account";
+
+/// Benefit rows per INSERT statement (14 values each, well under both databases' limits).
+const ROWS_PER_STATEMENT: usize = 400;
+
+const BENEFIT_COLUMNS: &str =
+    "policy, credit_code, status, amount_fen, paid_fen, fault, explanation, run_id, account, version";
+
+fn benefit(row: &Row) -> StoreResult<Benefit> {
+    let status: String = row.try_get("status")?;
+    Ok(Benefit {
+        policy: row.try_get("policy")?,
+        credit_code: row.try_get("credit_code")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Invalid(format!("benefit status {status}")))?,
+        amount_fen: row.try_get("amount_fen")?,
+        paid_fen: row.try_get("paid_fen")?,
+        fault: row.try_get("fault")?,
+        explanation: row.try_get("explanation")?,
+        run_id: row.try_get("run_id")?,
+        has_account: row.try_get::<Option<String>, _>("account")?.is_some(),
+        version: row.try_get("version")?,
+    })
+}
+
+/// What a run needs of a stored benefit to decide its change (the values it was decided on are
+/// left in the store: the run replaces them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored {
+    pub status: Status,
+    pub amount_fen: i64,
+    pub paid_fen: i64,
+    pub fault: Option<String>,
+    pub has_account: bool,
+    pub version: i64,
+}
+
+impl Stored {
+    /// The benefit as [`super::benefits::decide`] reads it.
+    pub fn benefit(&self, policy: &str, credit_code: &str) -> Benefit {
+        Benefit {
+            policy: policy.to_string(),
+            credit_code: credit_code.to_string(),
+            status: self.status,
+            amount_fen: self.amount_fen,
+            paid_fen: self.paid_fen,
+            fault: self.fault.clone(),
+            explanation: String::new(),
+            run_id: String::new(),
+            has_account: self.has_account,
+            version: self.version,
+        }
+    }
+}
+
+/// Every benefit of `policy` as a run needs it, by credit code, read as a stream (a million
+/// benefits hold about 100 MB here).
+pub async fn stored_of_policy(db: &Db, policy: &str) -> StoreResult<HashMap<String, Stored>> {
+    let mut out = HashMap::new();
+    let mut bad = None;
+    query(
+        "SELECT credit_code, status, amount_fen, paid_fen, fault, CASE WHEN account IS NULL THEN 0 ELSE 1 END, version \
+         FROM policy_benefits WHERE policy = $1",
+    )
+    .bind(policy)
+    .read_each(db, |row| {
+        let status = row.str(1)?.unwrap_or_default();
+        let Some(status) = Status::parse(status) else {
+            bad = Some(status.to_string());
+            return Ok(());
+        };
+        out.insert(
+            row.str(0)?.unwrap_or_default().to_string(),
+            Stored {
+                status,
+                amount_fen: row.int(2)?.unwrap_or(0),
+                paid_fen: row.int(3)?.unwrap_or(0),
+                fault: row.str(4)?.map(str::to_string),
+                has_account: row.int(5)? == Some(1),
+                version: row.int(6)?.unwrap_or(0),
+            },
+        );
+        Ok(())
+    })
+    .await?;
+    match bad {
+        Some(status) => Err(StoreError::Invalid(format!("benefit status {status}"))),
+        None => Ok(out),
+    }
+}
+
+/// The confirmed benefits of `policy` with something left to pay.
+pub async fn payable(db: &Db, policy: &str) -> StoreResult<Vec<Benefit>> {
+    let rows = query(format!(
+        "SELECT {BENEFIT_COLUMNS} FROM policy_benefits WHERE policy = $1 AND status = 'confirmed' AND amount_fen > paid_fen"
+    ))
+    .bind(policy)
+    .read_all(db)
+    .await?;
+    rows.iter().map(benefit).collect()
+}
+
+/// One enterprise's benefits under every policy, with the masked account (e.g. `**** 6789`).
+pub async fn benefits_of_enterprise(
+    db: &Db,
+    credit_code: &str,
+) -> StoreResult<Vec<(Benefit, Option<String>)>> {
+    let rows = query(format!(
+        "SELECT {BENEFIT_COLUMNS}, account_hint FROM policy_benefits WHERE credit_code = $1 ORDER BY policy"
+    ))
+    .bind(credit_code)
+    .read_all(db)
+    .await?;
+    rows.iter().map(|r| Ok((benefit(r)?, r.try_get("account_hint")?))).collect()
+}
+
+pub async fn benefit_of(db: &Db, policy: &str, credit_code: &str) -> StoreResult<Option<Benefit>> {
+    let row = query(format!(
+        "SELECT {BENEFIT_COLUMNS} FROM policy_benefits WHERE policy = $1 AND credit_code = $2"
+    ))
+    .bind(policy)
+    .bind(credit_code)
+    .read_optional(db)
+    .await?;
+    row.as_ref().map(benefit).transpose()
+}
+
+/// A run as recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Run {
+    pub id: String,
+    pub policy: String,
+    pub started_by: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// `running`, `finished`, `cancelled` or `interrupted` (its process died).
+    pub status: String,
+    pub evaluated: i64,
+    pub eligible: i64,
+    pub faults: i64,
+    pub notified: i64,
+    pub paid_count: i64,
+    pub paid_fen: i64,
+    pub budget_fen: Option<i64>,
+}
+
+/// Opens a run; runs of the policy left `running` by a process that died are marked
+/// `interrupted` (the caller holds the policy's run lease, so no other run is alive).
+pub async fn start_run(db: &Db, run: Run) -> StoreResult<()> {
+    db.write(move |tx| {
+        query("UPDATE policy_runs SET status = 'interrupted', version = version + 1 WHERE policy = $1 AND status = 'running'")
+            .bind(&run.policy)
+            .execute(&mut *tx)?;
+        query(
+            "INSERT INTO policy_runs (id, policy, started_by, started_at, status, evaluated, eligible, faults, \
+             notified, paid_count, paid_fen, budget_fen, version) \
+             VALUES ($1, $2, $3, $4, 'running', 0, 0, 0, 0, 0, 0, $5, 1)",
+        )
+        .bind(&run.id)
+        .bind(&run.policy)
+        .bind(&run.started_by)
+        .bind(&run.started_at)
+        .bind(run.budget_fen)
+        .execute(&mut *tx)?;
+        crate::audit::store::append(
+            tx,
+            &run.started_at,
+            NewEntry::new(
+                format!("policy_run:{}", run.id),
+                &run.started_by,
+                "policies.run.start",
+                format!("policy:{}", run.policy),
+                format!("免申即享 run of {} started", run.policy),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// Closes a run with its figures (`status`: finished or cancelled).
+pub async fn finish_run(db: &Db, run: Run) -> StoreResult<()> {
+    let now = run.finished_at.clone().unwrap_or_else(|| db.now_text());
+    db.write(move |tx| {
+        let done = query(
+            "UPDATE policy_runs SET status = $1, finished_at = $2, evaluated = $3, eligible = $4, faults = $5, \
+             notified = $6, paid_count = $7, paid_fen = $8, version = version + 1 WHERE id = $9 AND status = 'running'",
+        )
+        .bind(&run.status)
+        .bind(&now)
+        .bind(run.evaluated)
+        .bind(run.eligible)
+        .bind(run.faults)
+        .bind(run.notified)
+        .bind(run.paid_count)
+        .bind(run.paid_fen)
+        .bind(&run.id)
+        .execute(&mut *tx)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        crate::audit::store::append(
+            tx,
+            &now,
+            NewEntry::new(
+                format!("policy_run:{}", run.id),
+                &run.started_by,
+                format!("policies.run.{}", run.status),
+                format!("policy:{}", run.policy),
+                format!(
+                    "evaluated {}, eligible {}, faults {}, notified {}, paid {} ({} fen)",
+                    run.evaluated, run.eligible, run.faults, run.notified, run.paid_count, run.paid_fen
+                ),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn runs_of(db: &Db, policy: &str) -> StoreResult<Vec<Run>> {
+    let rows = query("SELECT * FROM policy_runs WHERE policy = $1 ORDER BY started_at DESC")
+        .bind(policy)
+        .read_all(db)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Run {
+                id: r.try_get("id")?,
+                policy: r.try_get("policy")?,
+                started_by: r.try_get("started_by")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+                status: r.try_get("status")?,
+                evaluated: r.try_get("evaluated")?,
+                eligible: r.try_get("eligible")?,
+                faults: r.try_get("faults")?,
+                notified: r.try_get("notified")?,
+                paid_count: r.try_get("paid_count")?,
+                paid_fen: r.try_get("paid_fen")?,
+                budget_fen: r.try_get("budget_fen")?,
+            })
+        })
+        .collect()
+}
+
+/// An audit entry on a run's stream about its policy.
+fn run_entry(run_id: &str, actor: &str, action: &str, policy: &str, summary: String) -> NewEntry {
+    NewEntry::new(format!("policy_run:{run_id}"), actor, action, format!("policy:{policy}"), summary)
+}
+
+/// The representatives of `codes` with their phones (opened), for notices.
+fn representatives(
+    tx: &mut dyn Tx,
+    vault: &Vault,
+    codes: &[&str],
+) -> StoreResult<Vec<(String, String, String)>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+    let mut q = query(format!(
+        "SELECT m.credit_code, m.user_id, u.phone FROM enterprise_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.credit_code IN ({}) ORDER BY m.credit_code, m.user_id",
+        placeholders.join(", ")
+    ));
+    for c in codes {
+        q = q.bind(*c);
+    }
+    let mut out = Vec::new();
+    for row in q.fetch_all(tx)? {
+        let sealed: Option<String> = row.try_get("phone")?;
+        let phone = sealed.and_then(|s| vault.open(&s, "users.phone").ok()).unwrap_or_default();
+        out.push((row.try_get("credit_code")?, row.try_get("user_id")?, phone));
+    }
+    Ok(out)
+}
+
+/// Puts `m` in the inbox of each representative of `credit_code` among `reps` and queues an SMS
+/// to their phone; returns how many were told.
+#[allow(clippy::too_many_arguments)]
+fn tell(
+    tx: &mut dyn Tx,
+    vault: &Vault,
+    now: &str,
+    order: u32,
+    reps: &[(String, String, String)],
+    credit_code: &str,
+    policy: &str,
+    m: &Message,
+) -> StoreResult<u64> {
+    let mut told = 0;
+    for (_, user, phone) in reps.iter().filter(|(c, ..)| c == credit_code) {
+        let reach = Reach { phone: phone.clone(), email: String::new() }.seal(vault);
+        notify(tx, now, order, user, Some(&format!("policy:{policy}")), m, Some(&reach))?;
+        told += 1;
+    }
+    Ok(told)
+}
+
+/// What a policy says in its notices.
+#[derive(Clone, Debug)]
+pub struct PolicyNames {
+    pub code: String,
+    pub name_zh: String,
+}
+
+fn yuan_text(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+fn message(p: &PolicyNames, notice: Notice, fen: i64) -> Message {
+    match notice {
+        Notice::Eligible => Message {
+            title_zh: format!("您的企业符合“{}”，可免申领取", p.name_zh),
+            title_en: format!("Your enterprise qualifies for policy {} without applying", p.code),
+            body_zh: format!(
+                "按政务共享数据核算，可享受{}元。请登录全办“惠企政策”确认收款账户，或选择放弃。",
+                yuan_text(fen)
+            ),
+            body_en: format!(
+                "By the shared government data you are owed CNY {}. Sign in to Quanban, Policies, to confirm the receiving account or decline.",
+                yuan_text(fen)
+            ),
+        },
+        Notice::MoreOwed => Message {
+            title_zh: format!("“{}”应享金额已更新", p.name_zh),
+            title_en: format!("The amount owed under policy {} has changed", p.code),
+            body_zh: format!("按最新数据，应享{}元，差额将拨付至已确认账户。", yuan_text(fen)),
+            body_en: format!(
+                "By the latest data you are owed CNY {}; the difference goes to the confirmed account.",
+                yuan_text(fen)
+            ),
+        },
+    }
+}
+
+/// Writes one batch of a run's changes with their notices; returns how many people were told.
+pub async fn apply_changes(
+    db: &Db,
+    run_id: String,
+    policy: PolicyNames,
+    actor: String,
+    changes: Vec<(Change, Option<Notice>)>,
+) -> StoreResult<u64> {
+    let now = db.now_text();
+    let vault = db.vault()?.clone();
+    db.write(move |tx| {
+        // Claim first: every updated benefit must still be at the version the run read.
+        let (mut inserts, mut updated) = (Vec::new(), 0u64);
+        for (change, _) in &changes {
+            match change {
+                Change::Insert(b) => inserts.push(b),
+                Change::Update { before_version, after } => {
+                    let done = query(
+                        "UPDATE policy_benefits SET status = $1, amount_fen = $2, fault = $3, explanation = $4, \
+                         run_id = $5, updated_at = $6, version = $7 WHERE policy = $8 AND credit_code = $9 AND version = $10",
+                    )
+                    .bind(after.status.as_str())
+                    .bind(after.amount_fen)
+                    .bind(&after.fault)
+                    .bind(&after.explanation)
+                    .bind(&after.run_id)
+                    .bind(&now)
+                    .bind(after.version)
+                    .bind(&after.policy)
+                    .bind(&after.credit_code)
+                    .bind(*before_version)
+                    .execute(&mut *tx)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Conflict);
+                    }
+                    updated += 1;
+                }
+            }
+        }
+        for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+            let per_row = 8;
+            let mut sql = String::from(
+                "INSERT INTO policy_benefits (policy, credit_code, status, amount_fen, fault, explanation, run_id, \
+                 updated_at, paid_fen, version) VALUES ",
+            );
+            for r in 0..chunk.len() {
+                if r > 0 {
+                    sql.push_str(", ");
+                }
+                let p: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
+                sql.push_str(&format!("({}, 0, 1)", p.join(", ")));
+            }
+            let mut q = query(sql);
+            for b in chunk {
+                q = q
+                    .bind(&b.policy)
+                    .bind(&b.credit_code)
+                    .bind(b.status.as_str())
+                    .bind(b.amount_fen)
+                    .bind(&b.fault)
+                    .bind(&b.explanation)
+                    .bind(&b.run_id)
+                    .bind(&now);
+            }
+            // Another run recorded one of these enterprises first: decide again from its row.
+            q.execute(&mut *tx).map_err(|e| match StoreError::unique_as(e, "benefit") {
+                StoreError::Duplicate(_) => StoreError::Conflict,
+                other => other,
+            })?;
+        }
+        let told: Vec<(&Benefit, Notice)> =
+            changes.iter().filter_map(|(c, n)| n.map(|n| (c.benefit(), n))).collect();
+        let codes: Vec<&str> = told.iter().map(|(b, _)| b.credit_code.as_str()).collect();
+        let mut notified = 0;
+        let reps = representatives(tx, &vault, &codes)?;
+        for (b, notice) in &told {
+            let m = message(&policy, *notice, b.amount_fen);
+            notified += tell(tx, &vault, &now, 0, &reps, &b.credit_code, &policy.code, &m)?;
+        }
+        let summary = format!("{} benefits recorded, {updated} changed, {notified} representatives told", inserts.len());
+        crate::audit::store::append(tx, &now, run_entry(&run_id, &actor, "policies.run.benefits", &policy.code, summary))?;
+        Ok(notified)
+    })
+    .await
+}
+
+/// The representative confirms the receiving account (`account` is `Some`) or declines.
+pub async fn answer(
+    db: &Db,
+    before: &Benefit,
+    account: Option<(String, String)>,
+    actor: String,
+) -> StoreResult<Benefit> {
+    let now = db.now_text();
+    let vault = db.vault()?.clone();
+    let mut after = before.clone();
+    after.status = match &account {
+        Some(_) if before.paid_fen >= before.amount_fen => Status::Paid,
+        Some(_) => Status::Confirmed,
+        None => Status::Declined,
+    };
+    after.has_account = account.is_some() || before.has_account;
+    after.version = before.version + 1;
+    let (out, before_version) = (after.clone(), before.version);
+    db.write(move |tx| {
+        let (sealed, hint) = match &account {
+            Some((number, hint)) => (Some(vault.seal(number, ACCOUNT_COLUMN)), Some(hint.clone())),
+            None => (None, None),
+        };
+        let done = query(
+            "UPDATE policy_benefits SET status = $1, account = COALESCE($2, account), account_hint = COALESCE($3, account_hint), \
+             confirmed_by = $4, confirmed_at = $5, updated_at = $5, version = $6 \
+             WHERE policy = $7 AND credit_code = $8 AND version = $9",
+        )
+        .bind(after.status.as_str())
+        .bind(sealed)
+        .bind(hint)
+        .bind(&actor)
+        .bind(&now)
+        .bind(after.version)
+        .bind(&after.policy)
+        .bind(&after.credit_code)
+        .bind(before_version)
+        .execute(&mut *tx)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let step = if account.is_some() { "confirm" } else { "decline" };
+        crate::audit::store::append(
+            tx,
+            &now,
+            NewEntry::new(
+                format!("policy_benefit:{}:{}", after.policy, after.credit_code),
+                &actor,
+                format!("policies.benefit.{step}"),
+                format!("policy_benefit:{}:{}", after.policy, after.credit_code),
+                format!("{step} by the representative"),
+            ),
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Pays one batch: each payment claims its benefit at the version planned (still confirmed),
+/// the batch must fit what is left of `budget_fen` by the payment records themselves, and each
+/// payment record is written with the benefit it settles. Returns what was paid.
+pub async fn pay(
+    db: &Db,
+    run_id: String,
+    policy: PolicyNames,
+    budget_fen: Option<i64>,
+    actor: String,
+    payments: Vec<Payment>,
+) -> StoreResult<i64> {
+    let now = db.now_text();
+    let vault = db.vault()?.clone();
+    db.write(move |tx| {
+        let mut total = 0i64;
+        for p in &payments {
+            let done = query(
+                "UPDATE policy_benefits SET paid_fen = paid_fen + $1, status = 'paid', updated_at = $2, version = version + 1 \
+                 WHERE policy = $3 AND credit_code = $4 AND version = $5 AND status = 'confirmed' \
+                 AND amount_fen - paid_fen = $1 AND account IS NOT NULL",
+            )
+            .bind(p.amount_fen)
+            .bind(&now)
+            .bind(&policy.code)
+            .bind(&p.credit_code)
+            .bind(p.version)
+            .execute(&mut *tx)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+            query(
+                "INSERT INTO policy_payments (id, policy, credit_code, run_id, amount_fen, account, paid_at) \
+                 SELECT $1, policy, credit_code, $2, $3, account, $4 FROM policy_benefits WHERE policy = $5 AND credit_code = $6",
+            )
+            .bind(crate::platform::tokens::uuid_v4())
+            .bind(&run_id)
+            .bind(p.amount_fen)
+            .bind(&now)
+            .bind(&policy.code)
+            .bind(&p.credit_code)
+            .execute(&mut *tx)?;
+            total += p.amount_fen;
+        }
+        if let Some(budget) = budget_fen {
+            let row = query("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS paid FROM policy_payments WHERE policy = $1")
+                .bind(&policy.code)
+                .fetch_one(tx)?;
+            let paid: i64 = row.try_get("paid")?;
+            if paid > budget {
+                // Never beyond the budget: the whole batch goes back.
+                return Err(StoreError::Conflict);
+            }
+        }
+        let codes: Vec<&str> = payments.iter().map(|p| p.credit_code.as_str()).collect();
+        let reps = representatives(tx, &vault, &codes)?;
+        for p in &payments {
+            let m = Message {
+                title_zh: format!("“{}”资金已拨付", policy.name_zh),
+                title_en: format!("Policy {} paid", policy.code),
+                body_zh: format!("{}元已拨付至您确认的账户。", yuan_text(p.amount_fen)),
+                body_en: format!("CNY {} has been paid to the account you confirmed.", yuan_text(p.amount_fen)),
+            };
+            tell(tx, &vault, &now, 1, &reps, &p.credit_code, &policy.code, &m)?;
+        }
+        let summary = format!("{} payments, {total} fen", payments.len());
+        crate::audit::store::append(tx, &now, run_entry(&run_id, &actor, "policies.run.pay", &policy.code, summary))?;
+        Ok(total)
+    })
+    .await
+}
+
+/// What the payment records of `policy` add up to.
+pub async fn paid_in_all(db: &Db, policy: &str) -> StoreResult<i64> {
+    Ok(query(
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS paid FROM policy_payments WHERE policy = $1",
+    )
+    .bind(policy)
+    .read_one(db)
+    .await?
+    .try_get("paid")?)
+}
+
+/// The policy's books: every benefit's status, amount and paid, and the payment records' sum.
+pub async fn reconcile(db: &Db, policy: &str, budget_fen: Option<i64>) -> StoreResult<Reconciliation> {
+    let rows = query("SELECT status, amount_fen, paid_fen FROM policy_benefits WHERE policy = $1")
+        .bind(policy)
+        .read_all(db)
+        .await?;
+    let mut benefits = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let status: String = r.try_get("status")?;
+        let status =
+            Status::parse(&status).ok_or_else(|| StoreError::Invalid(format!("benefit status {status}")))?;
+        benefits.push((status, r.try_get::<i64, _>("amount_fen")?, r.try_get::<i64, _>("paid_fen")?));
+    }
+    Ok(Reconciliation::of(benefits, paid_in_all(db, policy).await?, budget_fen))
+}

@@ -1,0 +1,309 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Enterprise policies, on both databases: a draft rule with a type error is refused with its
+//! position, a simulation counts what the current rule gives (as the evaluator does), the
+//! 免申即享 run tells the eligible enterprise's representative, who confirms the account; the
+//! next run pays within the budget, a third pays nothing more, and a register change pays only
+//! the difference. The representative sees every policy with its explanation; nobody else does.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use common::TestApp;
+use quanban::data::domain::Register;
+use quanban::data::import::import;
+use quanban::policies::service::{self, Progress};
+use quanban::store::query;
+use serde_json::json;
+
+const POLICY: &str = "JN-ZC-2026-001";
+
+struct Quiet;
+
+impl Progress for Quiet {
+    fn phase(&mut self, _: &str, _: u64) {}
+    fn advance(&mut self, _: u64) {}
+}
+
+/// A generated register of 300 enterprises whose first row is `code` with the given
+/// unemployment insurance paid (yuan) and 20 employees, no lay-offs, small, active, good credit.
+fn register_with(dir: &std::path::Path, code: &str, insurance: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("register-{insurance}.csv"));
+    let mut file = std::fs::File::create(&path).unwrap();
+    quanban::data::generate::enterprises(300, 5, &mut file, &mut |_| {}).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    for (name, value) in [
+        ("uscc", code),
+        ("status", "active"),
+        ("credit_status", "good"),
+        ("size", "small"),
+        ("employees_last_year", "20"),
+        ("layoffs_last_year", "0"),
+        ("unemployment_insurance_paid_last_year", insurance),
+    ] {
+        cells[at(name)] = value.to_string();
+    }
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+async fn load(app: &TestApp, file: &std::path::Path) {
+    let today = app.state.clock().today();
+    let report =
+        import(&app.state.db, Register::Enterprises, file, "test", today, &mut |_, _| {}).await.unwrap();
+    assert_eq!(report.problem_count, 0, "{:?}", report.problems);
+}
+
+async fn run(app: &TestApp) -> service::RunSummary {
+    service::run(&app.state, POLICY, "job:test", &AtomicBool::new(false), &mut Quiet).await.unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
+    query(sql.to_string()).bind(bind).read_one(&app.state.db).await.unwrap().try_get("n").unwrap()
+}
+
+async fn a_policy_goes_from_simulation_to_payment_and_pays_only_the_difference(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    // 12,345.67 yuan of insurance, small enterprise: 60 % back = 7,407.402 → 7,407.40 yuan.
+    load(app, &register_with(dir.path(), &code, "12345.67")).await;
+    let officer = app.demo_token("rsj.policy").await;
+    let simulate = format!("/api/v1/policies/{POLICY}/simulate");
+
+    // A draft with a type error is refused, naming the field and the position.
+    let (status, problem) = app
+        .post_json(
+            &simulate,
+            Some(&officer),
+            json!({"eligibility": "status == 'active' && employees_last_year > 1.5"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    let error = &problem["errors"][0];
+    assert_eq!(error["field"], "eligibility", "{problem}");
+    assert!(error["code"].as_str().unwrap().starts_with("rule_"), "{problem}");
+    // `1.5` (a double) is compared with an int field.
+    assert!(error["message_zh"].as_str().unwrap().starts_with("第"), "{problem}");
+    assert!(error["message_en"].as_str().unwrap().starts_with("At character"), "{problem}");
+    // Nobody outside the issuing department's policy officers simulates.
+    let clerk = app.demo_token("spj.clerk").await;
+    assert_eq!(app.post_json(&simulate, Some(&clerk), json!({})).await.0, 404);
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    assert_eq!(app.post_json(&simulate, Some(&supervisor), json!({})).await.0, 403);
+
+    // The simulation of the current rule counts what the evaluator counts; a lower rate loses money.
+    let policies = quanban::policies::library::shipped().unwrap();
+    let p = policies.iter().find(|p| p.code == POLICY).unwrap();
+    let columns = quanban::policies::evaluate::load(&app.state.db, std::slice::from_ref(p)).await.unwrap();
+    let register = quanban::policies::columnar::Register::from_columns(&columns);
+    let (totals, _) = quanban::policies::evaluate::evaluate(std::slice::from_ref(p), &register);
+    let draft = "double(unemployment_insurance_paid_last_year) * (size == 'large' ? 0.3 : 0.5)";
+    let (status, sim) = app.post_json(&simulate, Some(&officer), json!({"amount": draft})).await;
+    assert_eq!(status, 200, "{sim}");
+    assert_eq!(sim["evaluated"], 300);
+    assert_eq!(sim["current"]["eligible"], totals[0].eligible);
+    assert_eq!(sim["current"]["amount_fen"].as_i64().unwrap() as i128, totals[0].amount_fen);
+    assert_eq!(sim["draft"]["eligible"], sim["current"]["eligible"], "the same eligibility rule");
+    assert!(sim["less"]["enterprises"].as_u64().unwrap() > 0, "{sim}");
+    assert_eq!(
+        sim["current"]["amount_fen"].as_i64().unwrap() - sim["less"]["fen"].as_i64().unwrap(),
+        sim["draft"]["amount_fen"].as_i64().unwrap() - sim["more"]["fen"].as_i64().unwrap()
+    );
+    let by_size: u64 =
+        sim["by_size"].as_array().unwrap().iter().map(|b| b["draft"]["eligible"].as_u64().unwrap()).sum();
+    assert_eq!(by_size, sim["draft"]["eligible"].as_u64().unwrap());
+    assert_eq!(
+        count(app, "SELECT COUNT(*) AS n FROM policy_benefits WHERE policy = $1", POLICY).await,
+        0,
+        "a simulation writes nothing"
+    );
+
+    // Before any run, the representative sees the benefit as coming, with every clause held.
+    let benefits = format!("/api/v1/enterprises/{code}/benefits");
+    let (status, mine) = app.get_json(&benefits, Some(&rep)).await;
+    assert_eq!(status, 200, "{mine}");
+    let all = mine.as_array().unwrap();
+    assert_eq!(all.len(), policies.len());
+    let first = all.iter().find(|b| b["policy"] == POLICY).unwrap();
+    assert_eq!(
+        (first["eligible"].as_bool(), first["amount_fen"].as_i64()),
+        (Some(true), Some(740_740)),
+        "{first}"
+    );
+    assert_eq!(first["status"], "eligible_next_run");
+    assert!(first["explanation"].as_array().unwrap().iter().all(|c| c["held"] == true), "{first}");
+    assert_eq!(first["explanation"][0]["values"]["status"], "active");
+    let refused = all
+        .iter()
+        .find(|b| b["eligible"] == false && b["reason_zh"].is_string())
+        .expect("a policy it does not get, and why");
+    assert!(!refused["reason_zh"].as_str().unwrap().is_empty());
+    // Nobody else sees it.
+    let citizen = app.demo_token("13800138001").await;
+    assert_eq!(app.get_json(&benefits, Some(&citizen)).await.0, 404);
+    assert_eq!(app.get_json(&benefits, None).await.0, 401);
+    assert_eq!(app.get_json(&benefits, Some(&officer)).await.0, 200, "the issuing department's officer");
+
+    // The first run records and tells; nothing is paid before the account is confirmed.
+    let first_run = run(app).await;
+    assert_eq!(first_run.run.evaluated, 300);
+    assert_eq!(first_run.run.eligible as u64, totals[0].eligible);
+    assert_eq!(
+        (first_run.run.notified, first_run.run.paid_count),
+        (1, 0),
+        "one representative on the platform"
+    );
+    assert!(first_run.reconciliation.adds_up(), "{:?}", first_run.reconciliation);
+    assert_eq!(first_run.reconciliation.entitled_fen as i128, totals[0].amount_fen);
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&rep)).await;
+    assert!(inbox.to_string().contains("免申"), "{inbox}");
+    let sms =
+        count(app, "SELECT COUNT(*) AS n FROM outbox WHERE channel = $1 AND body LIKE '%免申%'", "sms").await;
+    assert_eq!(sms, 1);
+    let (_, mine) = app.get_json(&benefits, Some(&rep)).await;
+    let first = mine.as_array().unwrap().iter().find(|b| b["policy"] == POLICY).unwrap().clone();
+    assert_eq!(
+        (first["status"].as_str(), first["can_answer"].as_bool()),
+        (Some("awaiting_confirmation"), Some(true))
+    );
+
+    // Confirming: a bad account names the field; a good one is kept masked.
+    let confirm = format!("/api/v1/enterprises/{code}/benefits/{POLICY}/confirm");
+    let (status, problem) = app.post_json(&confirm, Some(&rep), json!({"account": "12ab"})).await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "account");
+    assert_eq!(
+        app.post_json(&confirm, Some(&citizen), json!({"account": "6222020200112345678"})).await.0,
+        404
+    );
+    let (status, answered) = app
+        .post_json(&confirm, Some(&rep), json!({"account": "6222 0202 0011 2345 678", "bank": "工商银行"}))
+        .await;
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(answered["status"], "confirmed");
+    assert_eq!(answered["account"], "工商银行 **** 5678");
+    assert_eq!(app.post_json(&confirm, Some(&rep), json!({"account": "6222020200112345678"})).await.0, 409);
+    let stored: String = query("SELECT account FROM policy_benefits WHERE credit_code = $1")
+        .bind(&code)
+        .read_one(&app.state.db)
+        .await
+        .unwrap()
+        .try_get("account")
+        .unwrap();
+    assert!(!stored.contains("6222"), "the account is sealed at rest");
+
+    // The second run pays the confirmed benefit; the third pays nothing more.
+    let second = run(app).await;
+    assert_eq!(
+        (second.run.paid_count, second.run.paid_fen, second.run.notified),
+        (1, 740_740, 0),
+        "{second:?}"
+    );
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&rep)).await;
+    assert!(inbox.to_string().contains("已拨付"), "{inbox}");
+    assert!(second.reconciliation.adds_up());
+    assert_eq!(second.reconciliation.paid_fen, 740_740);
+    let third = run(app).await;
+    assert_eq!((third.run.paid_count, third.run.paid_fen, third.run.notified), (0, 0, 0));
+    let (_, mine) = app.get_json(&benefits, Some(&rep)).await;
+    let first = mine.as_array().unwrap().iter().find(|b| b["policy"] == POLICY).unwrap().clone();
+    assert_eq!((first["status"].as_str(), first["paid_fen"].as_i64()), (Some("paid"), Some(740_740)));
+
+    // The register changes: more insurance paid. The next run pays only the difference.
+    load(app, &register_with(dir.path(), &code, "20000.00")).await;
+    let fourth = run(app).await;
+    assert_eq!((fourth.run.paid_count, fourth.run.paid_fen), (1, 1_200_000 - 740_740), "{fourth:?}");
+    assert!(fourth.reconciliation.adds_up());
+    let paid = count(
+        app,
+        "SELECT CAST(SUM(amount_fen) AS BIGINT) AS n FROM policy_payments WHERE credit_code = $1",
+        &code,
+    )
+    .await;
+    assert_eq!(paid, 1_200_000, "paid in all exactly what is owed, never twice");
+    let payments =
+        count(app, "SELECT COUNT(*) AS n FROM policy_payments WHERE credit_code = $1", &code).await;
+    assert_eq!(payments, 2);
+
+    // The policy's books for its officers; every change is in the audit log.
+    let (status, books) = app.get_json(&format!("/api/v1/policies/{POLICY}/runs"), Some(&officer)).await;
+    assert_eq!(status, 200, "{books}");
+    assert_eq!(books["runs"].as_array().unwrap().len(), 4);
+    assert_eq!(books["adds_up"], true);
+    assert_eq!(app.get_json(&format!("/api/v1/policies/{POLICY}/runs"), Some(&clerk)).await.0, 404);
+    for (action, n) in [
+        ("policies.run.start", 4),
+        ("policies.run.finished", 4),
+        ("policies.benefit.confirm", 1),
+        ("policies.run.pay", 2),
+    ] {
+        assert_eq!(
+            count(app, "SELECT COUNT(*) AS n FROM audit_log WHERE action = $1", action).await,
+            n,
+            "{action}"
+        );
+    }
+    // The register reads were logged with the policy.
+    let reads = count(app, "SELECT COUNT(*) AS n FROM data_access_log WHERE policy = $1", POLICY).await;
+    assert!(reads >= 4, "{reads}");
+}
+
+async fn a_payment_beyond_the_budget_is_refused_whole(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    load(app, &register_with(dir.path(), &code, "12345.67")).await;
+    run(app).await;
+    let confirm = format!("/api/v1/enterprises/{code}/benefits/{POLICY}/confirm");
+    assert_eq!(app.post_json(&confirm, Some(&rep), json!({"account": "6222020200112345678"})).await.0, 200);
+    let b = quanban::policies::store::benefit_of(&app.state.db, POLICY, &code).await.unwrap().unwrap();
+    let names = quanban::policies::store::PolicyNames { code: POLICY.into(), name_zh: "测试".into() };
+    let payment = quanban::policies::benefits::Payment {
+        credit_code: code.clone(),
+        amount_fen: b.outstanding(),
+        version: b.version,
+    };
+    let refused = quanban::policies::store::pay(
+        &app.state.db,
+        "r".into(),
+        names.clone(),
+        Some(100),
+        "job:test".into(),
+        vec![payment.clone()],
+    )
+    .await;
+    assert!(matches!(refused, Err(quanban::store::StoreError::Conflict)), "{refused:?}");
+    assert_eq!(
+        count(app, "SELECT COUNT(*) AS n FROM policy_payments WHERE credit_code = $1", &code).await,
+        0
+    );
+    let after = quanban::policies::store::benefit_of(&app.state.db, POLICY, &code).await.unwrap().unwrap();
+    assert_eq!(
+        (after.paid_fen, after.status),
+        (0, quanban::policies::benefits::Status::Confirmed),
+        "nothing half-paid"
+    );
+    // A stale version (the benefit changed since it was planned) pays nothing either.
+    let stale = quanban::policies::benefits::Payment { version: b.version - 1, ..payment };
+    let refused =
+        quanban::policies::store::pay(&app.state.db, "r".into(), names, None, "job:test".into(), vec![stale])
+            .await;
+    assert!(matches!(refused, Err(quanban::store::StoreError::Conflict)));
+    assert_eq!(
+        count(app, "SELECT COUNT(*) AS n FROM policy_payments WHERE credit_code = $1", &code).await,
+        0
+    );
+}
+
+stories!(
+    a_policy_goes_from_simulation_to_payment_and_pays_only_the_difference,
+    a_payment_beyond_the_budget_is_refused_whole
+);
