@@ -1702,3 +1702,113 @@ async fn data_sharing(s: &Session) {
     assert!(page.contains("上年营业收入"), "{page}");
     shoot_both(s, "my-data-access").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enterprise_confirms_its_account_and_sees_the_benefit_paid() {
+    run("benefits", |s| Box::pin(benefits(s))).await;
+}
+
+/// The 免申即享 journey of an enterprise's representative: told by a run that the enterprise
+/// qualifies, they open 惠企政策, see why (each condition with the data used), type a bad account
+/// (refused next to the field, nothing changes), confirm a good one, and after the next run see
+/// the benefit paid; the inbox message leads back to the page.
+async fn benefits(s: &Session) {
+    let app = &s.app;
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register.csv");
+    let mut bytes = Vec::new();
+    quanban::data::generate::enterprises(50, 6, &mut bytes, &mut |_| {}).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<String> = lines[0].split(',').map(String::from).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    for (name, value) in [
+        ("uscc", code.as_str()),
+        ("status", "active"),
+        ("credit_status", "good"),
+        ("size", "small"),
+        ("employees_last_year", "20"),
+        ("layoffs_last_year", "0"),
+        ("unemployment_insurance_paid_last_year", "12345.67"),
+    ] {
+        let at = header.iter().position(|h| h == name).unwrap();
+        cells[at] = value.to_string();
+    }
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let today = app.state.clock().today();
+    let report = quanban::data::import::import(
+        &app.state.db,
+        quanban::data::domain::Register::Enterprises,
+        &path,
+        "test",
+        today,
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.problem_count, 0);
+    struct Quiet;
+    impl quanban::policies::service::Progress for Quiet {
+        fn phase(&mut self, _: &str, _: u64) {}
+        fn advance(&mut self, _: u64) {}
+    }
+    let run = || async {
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        quanban::policies::service::run(&app.state, "JN-ZC-2026-001", "job:test", &cancel, &mut Quiet)
+            .await
+            .unwrap()
+    };
+    run().await;
+
+    let person = app.demo("13800138002").await;
+    s.log_in(&person.username, &person.password).await;
+    s.click("header a[href='/my/benefits']").await;
+    s.wait_for_path("/my/benefits").await;
+    let card = "#policy-JN-ZC-2026-001";
+    let text = s.text(card).await;
+    assert!(text.contains("待确认收款账户") && text.contains("¥7,407.40"), "{text}");
+    // Why: every condition with the data it was decided on.
+    s.click(&format!("{card} details summary")).await;
+    let why = s.text(&format!("{card} details table")).await;
+    assert!(why.contains("登记状态为“存续”") && why.contains("存续") && why.contains("满足"), "{why}");
+    // A policy it does not get says which condition failed.
+    let other = s.text("#policy-JN-ZC-2026-002").await;
+    assert!(other.contains("不符合条件") && other.contains("未满足"), "{other}");
+    shoot_both(s, "benefits-waiting").await;
+    s.set_width(1280, 900).await;
+
+    // A bad account is refused next to the field; nothing changes.
+    s.type_into(&format!("{card} input[name=account]"), "12ab").await;
+    s.click(&format!("{card} form.stack button[type=submit]")).await;
+    s.wait_loaded().await;
+    assert_eq!(s.attr("#account", "aria-invalid").await.as_deref(), Some("true"));
+    assert!(s.text("#account-error").await.contains("10至30位数字"));
+    assert_eq!(s.value("#account").await, "12ab", "what was typed is kept");
+    let (_, still) = app.get_json(&format!("/api/v1/enterprises/{code}/benefits"), Some(&rep)).await;
+    let first = still.as_array().unwrap().iter().find(|b| b["policy"] == "JN-ZC-2026-001").unwrap().clone();
+    assert_eq!(first["status"], "awaiting_confirmation");
+
+    s.type_into("#account", "6222 0202 0011 2345 678").await;
+    s.type_into(&format!("{card} input[name=bank]"), "工商银行").await;
+    s.click(&format!("{card} form.stack button[type=submit]")).await;
+    s.wait_for_path("/my/benefits").await;
+    let text = s.text(card).await;
+    assert!(text.contains("已确认，待拨付") && text.contains("工商银行 **** 5678"), "{text}");
+    assert!(!s.body_text().await.contains("6222020200112345678"), "the account is masked");
+
+    // The next run pays; the page and the inbox say so.
+    let paid = run().await;
+    assert_eq!(paid.run.paid_fen, 740_740);
+    s.goto("/inbox").await;
+    let inbox = s.body_text().await;
+    assert!(inbox.contains("资金已拨付") && inbox.contains("7407.40元"), "{inbox}");
+    s.click("main a[href='/my/benefits#policy-JN-ZC-2026-001']").await;
+    s.wait_for_path("/my/benefits").await;
+    let text = s.text(card).await;
+    assert!(text.contains("已拨付") && text.contains("¥7,407.40"), "{text}");
+    shoot_both(s, "benefits-paid").await;
+}

@@ -358,6 +358,11 @@ fn member(x: &Expr, items: &[Lit], lang: Lang, is_in: bool) -> String {
     }
 }
 
+/// Each clause of a rule in plain words (Chinese, English), for the policy's public page.
+pub fn describe(e: &Expr) -> Vec<(String, String)> {
+    clauses(e).into_iter().map(|c| (words(c, Lang::Zh), words(c, Lang::En))).collect()
+}
+
 /// The first clause that did not hold (or had no value), for "not eligible because…".
 pub fn failing(clauses: &[Clause]) -> Option<&Clause> {
     clauses.iter().find(|c| c.held != Some(true))

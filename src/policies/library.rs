@@ -22,6 +22,8 @@ pub struct Policy {
     pub code: String,
     pub name: String,
     pub department: String,
+    /// What the policy gives and to whom, in plain Chinese (政策解读).
+    pub summary: String,
     pub mode: Mode,
     pub eligibility: Expr,
     pub amount: Expr,
@@ -50,6 +52,7 @@ pub fn shipped() -> anyhow::Result<Vec<Policy>> {
         out.push(Policy {
             name: text("name"),
             department: text("department"),
+            summary: text("summary"),
             mode: if text("mode") == "免申即享" { Mode::Automatic } else { Mode::OnApplication },
             eligibility: rule("eligibility", Want::Bool)?,
             amount: rule("amount", Want::Amount)?,

@@ -18,8 +18,12 @@ use crate::identity::authz::Actor;
 use crate::web::i18n::Tr;
 use crate::web::page::{PageCtx, PageError, UserChip};
 
-/// Money as people read it: ¥7,407.40.
-pub fn yuan(fen: i64) -> String {
+/// Money as people read it: ¥7,407.40 (from fen, or a reference to fen in templates).
+pub fn yuan(fen: impl std::borrow::Borrow<i64>) -> String {
+    let fen = *fen.borrow();
+    if fen < 0 {
+        return format!("-{}", yuan(-fen));
+    }
     let whole = (fen / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
@@ -190,5 +194,201 @@ mod tests {
         assert_eq!(super::yuan(740_740), "¥7,407.40");
         assert_eq!(super::yuan(5), "¥0.05");
         assert_eq!(super::yuan(12_345_678_900), "¥123,456,789.00");
+    }
+}
+
+/// A policy as the public pages show it.
+pub struct PolicyLine {
+    pub code: String,
+    pub name: String,
+    pub department: String,
+    pub automatic: bool,
+    pub summary: String,
+    pub window: String,
+    pub budget: String,
+    pub cap: Option<String>,
+}
+
+fn line(p: &super::library::Policy, names: &std::collections::BTreeMap<String, String>) -> PolicyLine {
+    PolicyLine {
+        code: p.code.clone(),
+        name: p.name.clone(),
+        department: names.get(&p.department).cloned().unwrap_or_else(|| p.department.clone()),
+        automatic: p.mode == super::library::Mode::Automatic,
+        summary: p.summary.clone(),
+        window: format!("{} — {}", p.window.0, p.window.1),
+        budget: yuan(p.budget_fen),
+        cap: p.cap_fen.map(yuan),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "policies.html")]
+struct ListPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    q: String,
+    policies: Vec<PolicyLine>,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub q: String,
+}
+
+/// `/policies`: the city's policies (企业找政策), searchable by words in the name or summary.
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    crate::http::extract::Query(q): crate::http::extract::Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let names =
+        crate::platform::directory::department_names(&state.db).await.map_err(|e| ctx.error(e.into()))?;
+    let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
+    let policies = super::library::shipped()
+        .map_err(|e| ctx.error(ApiError::Internal(e)))?
+        .iter()
+        .map(|p| line(p, &names))
+        .filter(|l| {
+            let hay = format!("{} {} {} {}", l.name, l.summary, l.department, l.code).to_lowercase();
+            words.iter().all(|w| hay.contains(w))
+        })
+        .collect();
+    let page = ListPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), q: q.q, policies };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "policy.html")]
+struct PolicyPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    policy: PolicyLine,
+    /// The eligibility rule's conditions in plain words.
+    conditions: Vec<String>,
+    /// For the issuing department's policy officers: the draft form, its result, the books.
+    officer: bool,
+    /// The draft's two rules: (name, label, text, error).
+    rules: Vec<(&'static str, String, String, Option<FieldError>)>,
+    errors: Vec<FieldError>,
+    simulation: Option<service::Simulation>,
+    /// The simulation by district, industry section and size: (heading, rows).
+    breakdowns: Vec<(String, Vec<service::Breakdown>)>,
+    books: Option<super::benefits::Reconciliation>,
+    runs: Vec<super::store::Run>,
+}
+
+async fn render_policy(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    draft: Option<service::Draft>,
+    outcome: Result<Option<service::Simulation>, Vec<FieldError>>,
+) -> Result<Response, PageError> {
+    let p = super::library::shipped()
+        .map_err(|e| ctx.error(ApiError::Internal(e)))?
+        .into_iter()
+        .find(|p| p.code == code)
+        .ok_or_else(|| ctx.error(ApiError::NotFound))?;
+    let names =
+        crate::platform::directory::department_names(&state.db).await.map_err(|e| ctx.error(e.into()))?;
+    let t = ctx.t;
+    let officer = crate::identity::authz::decide(
+        &ctx.caller.actor,
+        crate::identity::authz::Action::Review,
+        &crate::identity::authz::Resource::PolicyWork { department: p.department.clone() },
+    ) == crate::identity::authz::Decision::Allow;
+    let (books, runs) = if officer {
+        (
+            Some(
+                super::store::reconcile(&state.db, &p.code, Some(p.budget_fen))
+                    .await
+                    .map_err(|e| ctx.error(e.into()))?,
+            ),
+            super::store::runs_of(&state.db, &p.code).await.map_err(|e| ctx.error(e.into()))?,
+        )
+    } else {
+        (None, Vec::new())
+    };
+    let draft = draft.unwrap_or_default();
+    let (simulation, errors) = match outcome {
+        Ok(s) => (s, Vec::new()),
+        Err(e) => (None, e),
+    };
+    let error = |field: &str| errors.iter().find(|e| e.field == field).cloned();
+    let rules = vec![
+        (
+            "eligibility",
+            t.pick("享受条件（eligibility）", "Eligibility").to_string(),
+            draft.eligibility.unwrap_or_else(|| p.eligibility_source.clone()),
+            error("eligibility"),
+        ),
+        (
+            "amount",
+            t.pick("金额（amount，元）", "Amount (yuan)").to_string(),
+            draft.amount.unwrap_or_else(|| p.amount_source.clone()),
+            error("amount"),
+        ),
+    ];
+    let breakdowns = simulation
+        .as_ref()
+        .map(|s| {
+            vec![
+                (t.pick("按区县", "By district").to_string(), s.by_district.clone()),
+                (t.pick("按行业门类", "By industry section").to_string(), s.by_industry.clone()),
+                (t.pick("按企业规模", "By size").to_string(), s.by_size.clone()),
+            ]
+        })
+        .unwrap_or_default();
+    let page = PolicyPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        conditions: super::explain::describe(&p.eligibility)
+            .into_iter()
+            .map(|(zh, en)| t.pick(&zh, &en).to_string())
+            .collect(),
+        officer,
+        rules,
+        policy: line(&p, &names),
+        errors,
+        simulation,
+        breakdowns,
+        books,
+        runs,
+    };
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(status, &page))
+}
+
+/// `/policies/{code}`: the policy's page (政策解读, conditions, window, budget); the issuing
+/// department's policy officers also get the what-if simulation and the books.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    render_policy(&state, &ctx, &code, None, Ok(None)).await
+}
+
+/// The simulation form: runs the draft over the whole register and shows the result.
+pub async fn simulate(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let draft =
+        service::Draft { eligibility: form.get("eligibility").cloned(), amount: form.get("amount").cloned() };
+    match service::simulate(&state, &ctx.caller, &code, draft.clone()).await {
+        Ok(s) => render_policy(&state, &ctx, &code, Some(draft), Ok(Some(s))).await,
+        Err(ApiError::Validation(errors)) => {
+            render_policy(&state, &ctx, &code, Some(draft), Err(errors)).await
+        }
+        Err(e) => Err(ctx.error(e)),
     }
 }

@@ -368,12 +368,18 @@ pub struct Simulation {
 }
 
 fn rule_error(field: &str, e: &rules::RuleError) -> FieldError {
-    FieldError::new(
-        field,
-        e.code,
-        format!("第{}个字符处：{}", e.position, e.message_zh),
-        format!("At character {}: {}", e.position, e.message_en),
-    )
+    // Syntax errors name the position themselves.
+    let zh = if e.message_zh.contains("个字符") {
+        e.message_zh.clone()
+    } else {
+        format!("第{}个字符处：{}", e.position, e.message_zh)
+    };
+    let en = if e.message_en.to_lowercase().contains("character") {
+        e.message_en.clone()
+    } else {
+        format!("At character {}: {}", e.position, e.message_en)
+    };
+    FieldError::new(field, e.code, zh, en)
 }
 
 /// Compiles draft rules, naming the field and the position of every error.
@@ -591,7 +597,7 @@ pub async fn run(
     code: &str,
     actor: &str,
     cancel: &AtomicBool,
-    progress: &mut dyn Progress,
+    progress: &mut (dyn Progress + Send),
 ) -> ApiResult<RunSummary> {
     let started = Instant::now();
     let p = policy_of(code)?;
@@ -629,7 +635,7 @@ async fn run_leased(
     p: &Policy,
     actor: &str,
     cancel: &AtomicBool,
-    progress: &mut dyn Progress,
+    progress: &mut (dyn Progress + Send),
     started: Instant,
 ) -> ApiResult<RunSummary> {
     let mut run = Run {
