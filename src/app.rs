@@ -183,6 +183,11 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/enterprises/{code}/benefits/{policy}/{action}", post(crate::policies::api::answer))
         .route("/policies/{code}/simulate", post(crate::policies::api::simulate))
         .route("/policies/{code}/runs", get(crate::policies::api::runs))
+        .route(
+            "/policies/{code}/versions",
+            get(crate::policies::api::versions).post(crate::policies::api::propose),
+        )
+        .route("/policies/{code}/versions/{version}/{action}", post(crate::policies::api::decide_version))
         .route("/staff", post(identity::api::create_staff))
         .route("/calendar/add", get(calendar::api::add_days))
         .route("/calendar/count", get(calendar::api::count_days))
@@ -342,6 +347,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/policies", get(crate::policies::pages::list))
         .route("/policies/{code}", get(crate::policies::pages::show))
         .route("/policies/{code}/simulate", post(crate::policies::pages::simulate))
+        .route("/policies/{code}/versions", post(crate::policies::pages::propose))
+        .route("/policies/{code}/versions/{version}/{action}", post(crate::policies::pages::decide_version))
         .route("/my/benefits/{code}/{policy}/{action}", post(crate::policies::pages::answer))
         .route("/assistance/{id}/{action}", post(crate::assistance::pages::step))
         .route("/complaints", get(crate::complaints::pages::citizen).post(crate::complaints::pages::file))

@@ -40,6 +40,7 @@ const STAFF: &[StaffSeed] = &[
     ("swj.data", "蒋涛", "JN-SWJ", &[Role::DataOfficer], &[]),
     ("dsj.admin", "刘洋", "JN-DSJ", &[Role::SystemAdmin], &[]),
     ("rsj.policy", "许文静", "JN-RSJ", &[Role::PolicyOfficer], &[]),
+    ("rsj.head", "赵立新", "JN-RSJ", &[Role::DepartmentHead], &[]),
 ];
 
 /// Grants the platform's policy service (the department it reads the registers as) every

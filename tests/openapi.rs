@@ -128,6 +128,7 @@ async fn every_route_for_every_role() {
                 "{key}" => "91370100MA3C000011".into(),
                 "{*path}" => "quanban.css".into(),
                 "{policy}" => "JN-ZC-2026-001".into(),
+                "{version}" => "1".into(),
                 "{code}" => match before {
                     "halls" => "JN-H-0002".into(),
                     "policies" => "JN-ZC-2026-001".into(),
@@ -157,6 +158,8 @@ async fn every_route_for_every_role() {
                         "withdraw".into()
                     } else if path.contains("/benefits/") {
                         "decline".into()
+                    } else if path.contains("/versions/") {
+                        "approve".into()
                     } else {
                         "none".into()
                     }

@@ -303,7 +303,89 @@ async fn a_payment_beyond_the_budget_is_refused_whole(app: &TestApp) {
     );
 }
 
+/// New rules are proposed by one officer and approved by another; a rule with a type error is
+/// refused naming its position; two decisions at once: one wins; once approved and in effect,
+/// what the enterprise is owed follows the new rule.
+async fn a_rule_change_is_proposed_by_one_officer_and_approved_by_another(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    load(app, &register_with(dir.path(), &code, "12345.67")).await;
+    let proposer = app.demo_token("rsj.policy").await;
+    let other = app.token_for_staff_with("rsj.policy2", "JN-RSJ", &["policy_officer"]).await;
+    let head = app.demo_token("rsj.head").await;
+    let versions = format!("/api/v1/policies/{POLICY}/versions");
+    let today = app.state.clock().today().to_string();
+
+    let (status, problem) = app
+        .post_json(
+            &versions,
+            Some(&proposer),
+            json!({"eligibility": "status == 'active' && employees_last_year > 1.5", "effective_on": today, "note": "门槛"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "eligibility");
+    assert!(problem["errors"][0]["message_en"].as_str().unwrap().contains("character"), "{problem}");
+    let (status, problem) = app.post_json(&versions, Some(&proposer), json!({"amount": "100.0"})).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["effective_on", "note"], "{problem}");
+    assert_eq!(
+        count(app, "SELECT COUNT(*) AS n FROM policy_versions WHERE code = $1", POLICY).await,
+        0,
+        "nothing stored"
+    );
+
+    let draft = "double(unemployment_insurance_paid_last_year) * (size == 'large' ? 0.3 : 0.5)";
+    let (status, proposed) = app
+        .post_json(
+            &versions,
+            Some(&proposer),
+            json!({"amount": draft, "effective_on": today, "note": "返还比例调整为50%"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{proposed}");
+    assert_eq!((proposed["version"].as_i64(), proposed["status"].as_str()), (Some(1), Some("proposed")));
+    let clerk = app.demo_token("spj.clerk").await;
+    assert_eq!(app.get_json(&versions, Some(&clerk)).await.0, 404);
+    assert_eq!(app.post_json(&format!("{versions}/1/approve"), Some(&clerk), json!({})).await.0, 404);
+    let (status, refused) = app.post_json(&format!("{versions}/1/approve"), Some(&proposer), json!({})).await;
+    assert_eq!((status, refused["code"].as_str()), (409, Some("four_eyes")), "{refused}");
+    // Not in force before it is approved.
+    let (_, mine) = app.get_json(&format!("/api/v1/enterprises/{code}/benefits"), Some(&rep)).await;
+    let first = mine.as_array().unwrap().iter().find(|b| b["policy"] == POLICY).unwrap().clone();
+    assert_eq!(first["amount_fen"], 740_740);
+
+    // Another officer approves while the head rejects: one decision wins.
+    let (approve_path, reject_path) = (format!("{versions}/1/approve"), format!("{versions}/1/reject"));
+    let approve = app.post_json(&approve_path, Some(&other), json!({"row_version": 1}));
+    let reject = app.post_json(&reject_path, Some(&head), json!({"row_version": 1, "note": "预算不足"}));
+    let ((a, approved), (r, _)) = tokio::join!(approve, reject);
+    assert_eq!([a, r].iter().filter(|s| **s == 200).count(), 1, "one decision: {a} {r}");
+    assert!([a, r].contains(&409));
+    let expected = if a == 200 {
+        assert_eq!(approved["status"], "approved");
+        // 12,345.67 × 50 % = 6,172.835 → 6,172.84 yuan.
+        617_284
+    } else {
+        740_740
+    };
+    let (_, mine) = app.get_json(&format!("/api/v1/enterprises/{code}/benefits"), Some(&rep)).await;
+    let first = mine.as_array().unwrap().iter().find(|b| b["policy"] == POLICY).unwrap().clone();
+    assert_eq!(first["amount_fen"], expected, "{first}");
+    let (_, all) = app.get_json(&versions, Some(&other)).await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_ne!(all[0]["status"], "proposed");
+    let decided =
+        count(app, "SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE $1", "policies.version.%").await;
+    assert_eq!(decided, 2, "proposed and decided, once each");
+}
+
 stories!(
     a_policy_goes_from_simulation_to_payment_and_pays_only_the_difference,
-    a_payment_beyond_the_budget_is_refused_whole
+    a_payment_beyond_the_budget_is_refused_whole,
+    a_rule_change_is_proposed_by_one_officer_and_approved_by_another
 );

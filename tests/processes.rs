@@ -121,7 +121,7 @@ async fn two_apps_share_one_postgres_database() {
     };
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
-    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 18);
+    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 19);
     let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
     assert!(counts.contains(&("departments".to_string(), 34)));
 
@@ -223,7 +223,7 @@ async fn two_processes_start_together_twenty_times() {
             };
             assert_eq!(
                 count("SELECT COUNT(*) FROM demo_accounts").await,
-                18,
+                19,
                 "run {run}: demo accounts once"
             );
             assert_eq!(
@@ -649,9 +649,9 @@ fn calendar_and_demo_commands() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    // 18 accounts (16 staff, a citizen, an enterprise representative) and the demo Open311
+    // 19 accounts (17 staff, a citizen, an enterprise representative) and the demo Open311
     // client's key.
-    assert_eq!(lines.len(), 19);
+    assert_eq!(lines.len(), 20);
     let key_line = lines.iter().find(|l| l["role"] == "open311_client").expect("open311 client line");
     assert!(key_line["api_key"].as_str().is_some_and(|k| k.len() >= 32), "{key_line}");
     for l in lines.iter().filter(|l| l["role"] != "open311_client") {

@@ -462,9 +462,15 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         }
         (Actor::Person { .. }, _) => false,
         // Simulating and running are the policy officers' work.
-        (Actor::Staff { .. }, Resource::PolicyWork { department }) => {
-            matches!(action, Action::Review | Action::Create) && actor.has(Role::PolicyOfficer, department)
-        }
+        // Proposing is the policy officers' work; simulating and deciding a proposal are also the
+        // head's (the service refuses the proposer's own decision).
+        (Actor::Staff { .. }, Resource::PolicyWork { department }) => match action {
+            Action::Create => actor.has(Role::PolicyOfficer, department),
+            Action::Review | Action::Approve => {
+                actor.has(Role::PolicyOfficer, department) || actor.has(Role::DepartmentHead, department)
+            }
+            _ => false,
+        },
         // The department verifies, rectifies, revisits and appeals; a supervisor decides appeals.
         (Actor::Staff { .. }, Resource::BadReview { department, .. }) => match action {
             Action::Update => actor.works_in(department),

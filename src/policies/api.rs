@@ -6,8 +6,9 @@ use axum::extract::State;
 use serde::Serialize;
 
 use super::benefits::Reconciliation;
-use super::service::{self, Answer, BenefitView, Draft, Simulation};
+use super::service::{self, Answer, BenefitView, Draft, Simulation, VersionDecision};
 use super::store::Run;
+use super::versions::{Proposal, Version};
 use crate::app::AppState;
 use crate::http::extract::{ApiJsonOrEmpty, Path};
 use crate::http::{ApiJson, ApiResult, Caller};
@@ -79,7 +80,8 @@ pub async fn runs(
     Path(code): Path<String>,
 ) -> ApiResult<Json<RunsView>> {
     caller.require_user()?;
-    let p = super::library::shipped()?
+    let p = service::in_force(&state)
+        .await?
         .into_iter()
         .find(|p| p.code == code)
         .ok_or(crate::http::ApiError::NotFound)?;
@@ -95,4 +97,48 @@ pub async fn runs(
         adds_up: reconciliation.adds_up(),
         reconciliation,
     }))
+}
+
+/// Proposes new rules (or cap, budget) for a policy, taking effect on a date once another officer
+/// of the issuing department approves them. A rule that does not parse or type-check is refused
+/// (422) naming the field and the character.
+#[utoipa::path(post, path = "/api/v1/policies/{code}/versions", tag = "policies", request_body = Proposal,
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Policy code")),
+    responses((status = 201, body = Version), (status = 422, body = crate::http::error::Problem)))]
+pub async fn propose(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    ApiJson(proposal): ApiJson<Proposal>,
+) -> ApiResult<(axum::http::StatusCode, Json<Version>)> {
+    Ok((axum::http::StatusCode::CREATED, Json(service::propose(&state, &caller, &code, proposal).await?)))
+}
+
+/// A policy's versions, newest first (the issuing department's officers and heads).
+#[utoipa::path(get, path = "/api/v1/policies/{code}/versions", tag = "policies", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Policy code")),
+    responses((status = 200, body = [Version]), (status = 404, body = crate::http::error::Problem)))]
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Vec<Version>>> {
+    Ok(Json(service::versions(&state, &caller, &code).await?))
+}
+
+/// Approves or rejects a proposed version (`approve` | `reject`; another person than the
+/// proposer; a rejection needs a note).
+#[utoipa::path(post, path = "/api/v1/policies/{code}/versions/{version}/{action}", tag = "policies",
+    request_body = VersionDecision, security(("bearer" = [])),
+    params(("code" = String, Path, description = "Policy code"), ("version" = i64, Path, description = "Version number"),
+        ("action" = String, Path, description = "approve | reject")),
+    responses((status = 200, body = Version), (status = 409, body = crate::http::error::Problem)))]
+pub async fn decide_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, version, action)): Path<(String, i64, String)>,
+    ApiJsonOrEmpty(d): ApiJsonOrEmpty<VersionDecision>,
+) -> ApiResult<Json<Version>> {
+    Ok(Json(service::decide_version(&state, &caller, &code, version, &action, d).await?))
 }

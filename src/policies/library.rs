@@ -33,6 +33,8 @@ pub struct Policy {
     pub cap_fen: Option<i64>,
     pub budget_fen: i64,
     pub window: (NaiveDate, NaiveDate),
+    /// The version of the rules in force (0: as shipped; see [`super::versions`]).
+    pub version: i64,
 }
 
 /// The shipped policies, compiled; an error names the policy and the rule's position.
@@ -61,6 +63,7 @@ pub fn shipped() -> anyhow::Result<Vec<Policy>> {
             cap_fen: p["cap_yuan"].as_i64().map(|y| y * 100),
             budget_fen: p["budget_yuan"].as_i64().unwrap_or(0) * 100,
             window: (day("from")?, day("to")?),
+            version: 0,
             code,
         });
     }

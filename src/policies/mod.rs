@@ -16,6 +16,7 @@ pub mod pages;
 pub mod rules;
 pub mod service;
 pub mod store;
+pub mod versions;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -247,8 +247,9 @@ pub async fn list(
     let names =
         crate::platform::directory::department_names(&state.db).await.map_err(|e| ctx.error(e.into()))?;
     let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
-    let policies = super::library::shipped()
-        .map_err(|e| ctx.error(ApiError::Internal(e)))?
+    let policies = service::in_force(&state)
+        .await
+        .map_err(|e| ctx.error(e))?
         .iter()
         .map(|p| line(p, &names))
         .filter(|l| {
@@ -279,17 +280,30 @@ struct PolicyPage {
     breakdowns: Vec<(String, Vec<service::Breakdown>)>,
     books: Option<super::benefits::Reconciliation>,
     runs: Vec<super::store::Run>,
+    /// The policy's versions with whether this officer may decide each (not their own).
+    versions: Vec<(super::versions::Version, String, bool)>,
+    /// The proposal's date and note: (name, label, input type, value, error).
+    version_fields: Vec<(&'static str, String, &'static str, String, Option<FieldError>)>,
+}
+
+/// What the officer typed in the rules form (kept after an error).
+#[derive(Clone, Debug, Default)]
+struct Typed {
+    draft: service::Draft,
+    effective_on: String,
+    note: String,
 }
 
 async fn render_policy(
     state: &AppState,
     ctx: &PageCtx,
     code: &str,
-    draft: Option<service::Draft>,
+    typed: Option<Typed>,
     outcome: Result<Option<service::Simulation>, Vec<FieldError>>,
 ) -> Result<Response, PageError> {
-    let p = super::library::shipped()
-        .map_err(|e| ctx.error(ApiError::Internal(e)))?
+    let p = service::in_force(state)
+        .await
+        .map_err(|e| ctx.error(e))?
         .into_iter()
         .find(|p| p.code == code)
         .ok_or_else(|| ctx.error(ApiError::NotFound))?;
@@ -301,19 +315,28 @@ async fn render_policy(
         crate::identity::authz::Action::Review,
         &crate::identity::authz::Resource::PolicyWork { department: p.department.clone() },
     ) == crate::identity::authz::Decision::Allow;
-    let (books, runs) = if officer {
-        (
-            Some(
-                super::store::reconcile(&state.db, &p.code, Some(p.budget_fen))
-                    .await
-                    .map_err(|e| ctx.error(e.into()))?,
-            ),
-            super::store::runs_of(&state.db, &p.code).await.map_err(|e| ctx.error(e.into()))?,
-        )
+    let (books, runs, versions) = if officer {
+        let me = ctx.caller.actor.audit_name();
+        let books = super::store::reconcile(&state.db, &p.code, Some(p.budget_fen))
+            .await
+            .map_err(|e| ctx.error(e.into()))?;
+        let runs = super::store::runs_of(&state.db, &p.code).await.map_err(|e| ctx.error(e.into()))?;
+        let versions =
+            super::store::versions_of(&state.db, &p.code).await.map_err(|e| ctx.error(e.into()))?;
+        let versions = versions
+            .into_iter()
+            .map(|v| {
+                let shown = crate::platform::clock::shown_time(&v.proposed_at);
+                let theirs = v.proposed_by != me;
+                (v, shown, theirs)
+            })
+            .collect();
+        (Some(books), runs, versions)
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), Vec::new())
     };
-    let draft = draft.unwrap_or_default();
+    let typed = typed.unwrap_or_default();
+    let draft = typed.draft;
     let (simulation, errors) = match outcome {
         Ok(s) => (s, Vec::new()),
         Err(e) => (None, e),
@@ -343,6 +366,18 @@ async fn render_policy(
             ]
         })
         .unwrap_or_default();
+    let effective_on =
+        if typed.effective_on.is_empty() { state.clock().today().to_string() } else { typed.effective_on };
+    let version_fields = vec![
+        (
+            "effective_on",
+            t.pick("生效日期", "Takes effect on").to_string(),
+            "date",
+            effective_on,
+            error("effective_on"),
+        ),
+        ("note", t.pick("调整理由", "Why the rules change").to_string(), "text", typed.note, error("note")),
+    ];
     let page = PolicyPage {
         t,
         user: ctx.user(),
@@ -359,6 +394,8 @@ async fn render_policy(
         breakdowns,
         books,
         runs,
+        versions,
+        version_fields,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))
@@ -382,13 +419,67 @@ pub async fn simulate(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    let draft =
-        service::Draft { eligibility: form.get("eligibility").cloned(), amount: form.get("amount").cloned() };
-    match service::simulate(&state, &ctx.caller, &code, draft.clone()).await {
-        Ok(s) => render_policy(&state, &ctx, &code, Some(draft), Ok(Some(s))).await,
+    let typed = typed(&form);
+    match service::simulate(&state, &ctx.caller, &code, typed.draft.clone()).await {
+        Ok(s) => render_policy(&state, &ctx, &code, Some(typed), Ok(Some(s))).await,
         Err(ApiError::Validation(errors)) => {
-            render_policy(&state, &ctx, &code, Some(draft), Err(errors)).await
+            render_policy(&state, &ctx, &code, Some(typed), Err(errors)).await
         }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+fn typed(form: &HashMap<String, String>) -> Typed {
+    Typed {
+        draft: service::Draft {
+            eligibility: form.get("eligibility").cloned(),
+            amount: form.get("amount").cloned(),
+        },
+        effective_on: form.get("effective_on").cloned().unwrap_or_default(),
+        note: form.get("note").cloned().unwrap_or_default(),
+    }
+}
+
+/// Proposing the draft as the policy's next version (from the same form).
+pub async fn propose(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let typed = typed(&form);
+    let proposal = super::versions::Proposal {
+        eligibility: typed.draft.eligibility.clone(),
+        amount: typed.draft.amount.clone(),
+        effective_on: typed.effective_on.clone(),
+        note: typed.note.clone(),
+        ..super::versions::Proposal::default()
+    };
+    match service::propose(&state, &ctx.caller, &code, proposal).await {
+        Ok(_) => Ok(Redirect::to(&format!("/policies/{code}#versions")).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            render_policy(&state, &ctx, &code, Some(typed), Err(errors)).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+/// Approving or rejecting a proposed version from the page.
+pub async fn decide_version(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path((code, version, action)): Path<(String, i64, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let d = service::VersionDecision {
+        note: form.get("note").cloned().unwrap_or_default(),
+        row_version: form.get("row_version").and_then(|v| v.parse().ok()).unwrap_or(0),
+    };
+    match service::decide_version(&state, &ctx.caller, &code, version, &action, d).await {
+        Ok(_) => Ok(Redirect::to(&format!("/policies/{code}#versions")).into_response()),
+        Err(ApiError::Validation(errors)) => render_policy(&state, &ctx, &code, None, Err(errors)).await,
         Err(e) => Err(ctx.error(e)),
     }
 }

@@ -35,8 +35,15 @@ const RUN_BATCH: usize = 5_000;
 /// Payments per write transaction.
 const PAY_BATCH: usize = 500;
 
-fn policy_of(code: &str) -> ApiResult<Policy> {
-    library::shipped()?.into_iter().find(|p| p.code == code.trim()).ok_or(ApiError::NotFound)
+/// The policies as in force today: the shipped ones overlaid by their approved versions.
+pub async fn in_force(state: &AppState) -> ApiResult<Vec<Policy>> {
+    let versions = store::approved_versions(&state.db).await?;
+    let today = state.clock().today();
+    Ok(library::shipped()?.into_iter().map(|p| super::versions::in_force(p, &versions, today)).collect())
+}
+
+async fn policy_of(state: &AppState, code: &str) -> ApiResult<Policy> {
+    in_force(state).await?.into_iter().find(|p| p.code == code.trim()).ok_or(ApiError::NotFound)
 }
 
 fn names(p: &Policy) -> PolicyNames {
@@ -130,7 +137,7 @@ pub async fn enterprise_benefits(
     raw_code: &str,
 ) -> ApiResult<Vec<BenefitView>> {
     let user = caller.require_user()?.to_string();
-    let policies = library::shipped()?;
+    let policies = in_force(state).await?;
     let code = raw_code.trim().to_uppercase();
     match decide(
         &caller.actor,
@@ -268,7 +275,7 @@ pub async fn answer(
     body: Answer,
 ) -> ApiResult<BenefitView> {
     let user = caller.require_user()?.to_string();
-    let policies = library::shipped()?;
+    let policies = in_force(state).await?;
     let code = raw_code.trim().to_uppercase();
     let resource = Resource::PolicyBenefits { credit_code: code.clone(), issuers: issuers(&policies) };
     match decide(&caller.actor, Action::Update, &resource) {
@@ -367,35 +374,20 @@ pub struct Simulation {
     pub seconds: f64,
 }
 
-fn rule_error(field: &str, e: &rules::RuleError) -> FieldError {
-    // Syntax errors name the position themselves.
-    let zh = if e.message_zh.contains("个字符") {
-        e.message_zh.clone()
-    } else {
-        format!("第{}个字符处：{}", e.position, e.message_zh)
-    };
-    let en = if e.message_en.to_lowercase().contains("character") {
-        e.message_en.clone()
-    } else {
-        format!("At character {}: {}", e.position, e.message_en)
-    };
-    FieldError::new(field, e.code, zh, en)
-}
-
 /// Compiles draft rules, naming the field and the position of every error.
 pub fn compile_draft(p: &Policy, d: &Draft) -> ApiResult<(rules::Expr, rules::Expr)> {
     let mut errors = Vec::new();
     let eligibility = match d.eligibility.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Some(p.eligibility.clone()),
-        Some(src) => {
-            rules::compile(src, Want::Bool).map_err(|e| errors.push(rule_error("eligibility", &e))).ok()
-        }
+        Some(src) => rules::compile(src, Want::Bool)
+            .map_err(|e| errors.push(super::versions::rule_error("eligibility", &e)))
+            .ok(),
     };
     let amount = match d.amount.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Some(p.amount.clone()),
-        Some(src) => {
-            rules::compile(src, Want::Amount).map_err(|e| errors.push(rule_error("amount", &e))).ok()
-        }
+        Some(src) => rules::compile(src, Want::Amount)
+            .map_err(|e| errors.push(super::versions::rule_error("amount", &e)))
+            .ok(),
     };
     match (eligibility, amount) {
         (Some(e), Some(a)) if errors.is_empty() => Ok((e, a)),
@@ -406,7 +398,7 @@ pub fn compile_draft(p: &Policy, d: &Draft) -> ApiResult<(rules::Expr, rules::Ex
 /// Runs a draft of policy `code` over the whole register beside the current rule.
 pub async fn simulate(state: &AppState, caller: &Caller, code: &str, draft: Draft) -> ApiResult<Simulation> {
     let user = caller.require_user()?.to_string();
-    let p = policy_of(code)?;
+    let p = policy_of(state, code).await?;
     match decide(&caller.actor, Action::Review, &Resource::PolicyWork { department: p.department.clone() }) {
         Decision::Allow => {}
         Decision::Unauthenticated => return Err(ApiError::Unauthenticated),
@@ -600,7 +592,7 @@ pub async fn run(
     progress: &mut (dyn Progress + Send),
 ) -> ApiResult<RunSummary> {
     let started = Instant::now();
-    let p = policy_of(code)?;
+    let p = policy_of(state, code).await?;
     if p.mode != Mode::Automatic {
         return Err(ApiError::Conflict {
             code: "not_automatic",
@@ -850,4 +842,94 @@ async fn write_batch(
         }
     }
     Err(ApiError::conflict_stale())
+}
+
+async fn work_on(state: &AppState, caller: &Caller, code: &str, action: Action) -> ApiResult<Policy> {
+    caller.require_user()?;
+    let p = policy_of(state, code).await?;
+    match decide(&caller.actor, action, &Resource::PolicyWork { department: p.department.clone() }) {
+        Decision::Allow => Ok(p),
+        Decision::Unauthenticated => Err(ApiError::Unauthenticated),
+        Decision::Forbidden => Err(ApiError::Forbidden),
+        Decision::Hidden => Err(ApiError::NotFound),
+    }
+}
+
+/// A policy officer proposes new rules (or cap, budget) for policy `code`.
+pub async fn propose(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    proposal: super::versions::Proposal,
+) -> ApiResult<super::versions::Version> {
+    let p = work_on(state, caller, code, Action::Create).await?;
+    let new = super::versions::check(&p, &proposal, state.clock().today()).map_err(ApiError::Validation)?;
+    Ok(store::propose(&state.db, p.code.clone(), new, caller.actor.audit_name()).await?)
+}
+
+/// A policy's versions (its department's officers and heads).
+pub async fn versions(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+) -> ApiResult<Vec<super::versions::Version>> {
+    let p = work_on(state, caller, code, Action::Read).await?;
+    Ok(store::versions_of(&state.db, &p.code).await?)
+}
+
+/// A decision on a proposed version.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct VersionDecision {
+    /// Why (required to reject).
+    pub note: String,
+    /// The version's `row_version` as read; a stale one gets 409.
+    pub row_version: i64,
+}
+
+/// Another officer (or the head) of the issuing department approves or rejects a proposed version.
+pub async fn decide_version(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    number: i64,
+    action: &str,
+    d: VersionDecision,
+) -> ApiResult<super::versions::Version> {
+    let approve = match action {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(ApiError::NotFound),
+    };
+    let p = work_on(state, caller, code, Action::Approve).await?;
+    let before = store::versions_of(&state.db, &p.code)
+        .await?
+        .into_iter()
+        .find(|v| v.version == number)
+        .ok_or(ApiError::NotFound)?;
+    if d.row_version != 0 && d.row_version != before.row_version {
+        return Err(ApiError::conflict_stale());
+    }
+    use super::versions::Refusal;
+    let after =
+        super::versions::decide(&before, &caller.actor.audit_name(), approve, &d.note, &state.db.now_text())
+            .map_err(|r| match r {
+                Refusal::FourEyes => ApiError::Conflict {
+                    code: "four_eyes",
+                    zh: "不能审批自己提出的调整".into(),
+                    en: "You cannot decide a proposal you made yourself".into(),
+                },
+                Refusal::NotProposed => ApiError::Conflict {
+                    code: "not_pending",
+                    zh: "该调整已处理".into(),
+                    en: "This proposal has already been decided".into(),
+                },
+                Refusal::NoReason => ApiError::Validation(vec![FieldError::required(
+                    "note",
+                    "驳回理由",
+                    "a reason for rejecting",
+                )]),
+            })?;
+    store::save_decision(&state.db, before.row_version, after.clone()).await?;
+    Ok(after)
 }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::benefits::{Benefit, Change, Notice, Payment, Reconciliation, Status};
+use super::versions::{NewVersion, Version, VersionStatus};
 use crate::audit::domain::NewEntry;
 use crate::platform::notifications::{Message, Reach, notify};
 use crate::platform::pii::Vault;
@@ -590,4 +591,145 @@ pub async fn reconcile(db: &Db, policy: &str, budget_fen: Option<i64>) -> StoreR
         benefits.push((status, r.try_get::<i64, _>("amount_fen")?, r.try_get::<i64, _>("paid_fen")?));
     }
     Ok(Reconciliation::of(benefits, paid_in_all(db, policy).await?, budget_fen))
+}
+
+const VERSION_COLUMNS: &str = "code, version, eligibility, amount, cap_fen, budget_fen, effective_on, status, note, \
+    proposed_by, proposed_at, decided_by, decided_at, decision_note, row_version";
+
+fn version(row: &Row) -> StoreResult<Version> {
+    let status: String = row.try_get("status")?;
+    let effective: String = row.try_get("effective_on")?;
+    Ok(Version {
+        code: row.try_get("code")?,
+        version: row.try_get("version")?,
+        eligibility: row.try_get("eligibility")?,
+        amount: row.try_get("amount")?,
+        cap_fen: row.try_get("cap_fen")?,
+        budget_fen: row.try_get("budget_fen")?,
+        effective_on: chrono::NaiveDate::parse_from_str(&effective, "%Y-%m-%d")
+            .map_err(|_| StoreError::Invalid(format!("policy version date {effective}")))?,
+        status: VersionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Invalid(format!("version status {status}")))?,
+        note: row.try_get("note")?,
+        proposed_by: row.try_get("proposed_by")?,
+        proposed_at: row.try_get("proposed_at")?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: row.try_get("decided_at")?,
+        decision_note: row.try_get("decision_note")?,
+        row_version: row.try_get("row_version")?,
+    })
+}
+
+/// Every approved version of every policy (a few per policy a year).
+pub async fn approved_versions(db: &Db) -> StoreResult<Vec<Version>> {
+    let rows = query(format!("SELECT {VERSION_COLUMNS} FROM policy_versions WHERE status = 'approved'"))
+        .read_all(db)
+        .await?;
+    rows.iter().map(version).collect()
+}
+
+/// A policy's versions, newest first.
+pub async fn versions_of(db: &Db, code: &str) -> StoreResult<Vec<Version>> {
+    let rows =
+        query(format!("SELECT {VERSION_COLUMNS} FROM policy_versions WHERE code = $1 ORDER BY version DESC"))
+            .bind(code)
+            .read_all(db)
+            .await?;
+    rows.iter().map(version).collect()
+}
+
+/// Stores a proposal as the policy's next version (two proposals at once: one gets a conflict).
+pub async fn propose(db: &Db, code: String, new: NewVersion, actor: String) -> StoreResult<Version> {
+    let now = db.now_text();
+    db.write(move |tx| {
+        let next: i64 = query("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) AS next FROM policy_versions WHERE code = $1")
+            .bind(&code)
+            .fetch_one(&mut *tx)?
+            .try_get("next")?;
+        let v = Version {
+            code: code.clone(),
+            version: next,
+            eligibility: new.eligibility.clone(),
+            amount: new.amount.clone(),
+            cap_fen: new.cap_fen,
+            budget_fen: new.budget_fen,
+            effective_on: new.effective_on,
+            status: VersionStatus::Proposed,
+            note: new.note.clone(),
+            proposed_by: actor.clone(),
+            proposed_at: now.clone(),
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            row_version: 1,
+        };
+        query(format!(
+            "INSERT INTO policy_versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL, NULL, 1)"
+        ))
+        .bind(&v.code)
+        .bind(v.version)
+        .bind(&v.eligibility)
+        .bind(&v.amount)
+        .bind(v.cap_fen)
+        .bind(v.budget_fen)
+        .bind(v.effective_on.to_string())
+        .bind(v.status.as_str())
+        .bind(&v.note)
+        .bind(&v.proposed_by)
+        .bind(&v.proposed_at)
+        .execute(&mut *tx)
+        .map_err(|e| match StoreError::unique_as(e, "version") {
+            StoreError::Duplicate(_) => StoreError::Conflict,
+            other => other,
+        })?;
+        crate::audit::store::append(
+            tx,
+            &now,
+            NewEntry::new(
+                format!("policy:{code}"),
+                &actor,
+                "policies.version.propose",
+                format!("policy_version:{code}:{next}"),
+                format!("version {next} proposed, effective {}", v.effective_on),
+            ),
+        )?;
+        Ok(v)
+    })
+    .await
+}
+
+/// Writes a decision on a version read at `before_row_version`.
+pub async fn save_decision(db: &Db, before_row_version: i64, after: Version) -> StoreResult<()> {
+    db.write(move |tx| {
+        let done = query(
+            "UPDATE policy_versions SET status = $1, decided_by = $2, decided_at = $3, decision_note = $4, row_version = $5 \
+             WHERE code = $6 AND version = $7 AND row_version = $8",
+        )
+        .bind(after.status.as_str())
+        .bind(&after.decided_by)
+        .bind(&after.decided_at)
+        .bind(&after.decision_note)
+        .bind(after.row_version)
+        .bind(&after.code)
+        .bind(after.version)
+        .bind(before_row_version)
+        .execute(&mut *tx)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        let at = after.decided_at.clone().unwrap_or_default();
+        crate::audit::store::append(
+            tx,
+            &at,
+            NewEntry::new(
+                format!("policy:{}", after.code),
+                after.decided_by.clone().unwrap_or_default(),
+                format!("policies.version.{}", after.status.as_str()),
+                format!("policy_version:{}:{}", after.code, after.version),
+                format!("version {} {}", after.version, after.status.as_str()),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
 }
