@@ -177,9 +177,12 @@ fn view(p: &Policy, record: Option<&Fetched>, row: Option<(&Benefit, Option<&str
         ),
         None => (Vec::new(), None),
     };
-    let (eligible, amount_fen) = match live {
-        Some(Outcome::Eligible { fen }) => (true, Some(fen)),
-        _ => (false, None),
+    let (eligible, amount_fen) = match (live, row) {
+        (Some(Outcome::Eligible { fen }), _) => (true, Some(fen)),
+        (Some(_), _) => (false, None),
+        // Not read now (an answer's reply): as the latest run recorded it.
+        (None, Some((b, _))) if b.status.eligible() => (true, Some(b.amount_fen)),
+        (None, _) => (false, None),
     };
     let (status, zh, en): (String, &str, &str) = match (row, live) {
         (Some((b, _)), _) => {
