@@ -188,7 +188,10 @@ async fn a_policy_goes_from_simulation_to_payment_and_pays_only_the_difference(a
         .await;
     assert_eq!(status, 200, "{answered}");
     assert_eq!(answered["status"], "confirmed");
-    assert_eq!((answered["eligible"].as_bool(), answered["amount_fen"].as_i64()), (Some(true), Some(740_740)));
+    assert_eq!(
+        (answered["eligible"].as_bool(), answered["amount_fen"].as_i64()),
+        (Some(true), Some(740_740))
+    );
     assert_eq!(answered["account"], "工商银行 **** 5678");
     assert_eq!(app.post_json(&confirm, Some(&rep), json!({"account": "6222020200112345678"})).await.0, 409);
     let stored: String = query("SELECT account FROM policy_benefits WHERE credit_code = $1")
