@@ -291,7 +291,8 @@ async fn conditional_data_flows_through_one_exchange_and_its_subject_sees_every_
     let (s, denied) = read(tax_path("revenue_last_year", "case_handling"), fgw_clerk.clone()).await;
     assert_eq!(s, 403, "{denied}");
     assert_eq!(denied["errors"][0]["field"], "fields.revenue_last_year");
-    assert_eq!(denied["errors"][0]["code"], "not_granted");
+    // 发改委 holds the demo's grants for policy benefits (its policy service), not for cases.
+    assert_eq!(denied["errors"][0]["code"], "purpose_mismatch");
     let (s, open) = read(
         format!("/api/v1/data/exchange/market_entities/{code}?fields=name,district&purpose=case_handling"),
         fgw_clerk.clone(),

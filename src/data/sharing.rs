@@ -547,14 +547,16 @@ pub fn check_read(ask: &ReadAsk<'_>, requests: &[DataRequest]) -> Result<Vec<Str
                 && r.dataset == ask.dataset.id
                 && r.fields.iter().any(|x| x.field == f.name && x.decision == FieldDecision::Approved)
         }) {
-            let why = if r.status == RequestStatus::Revoked {
+            // A grant for another purpose is a further miss than one for this purpose that was
+            // revoked or ran out.
+            let why = if r.purpose != ask.purpose {
+                Some("purpose_mismatch")
+            } else if r.status == RequestStatus::Revoked {
                 Some("grant_revoked")
             } else if r.status != RequestStatus::Granted {
                 Some("not_granted")
             } else if r.expires_on.is_none_or(|e| e < ask.today) {
                 Some("grant_expired")
-            } else if r.purpose != ask.purpose {
-                Some("purpose_mismatch")
             } else if r.purpose == Purpose::CaseHandling
                 && ask.item.is_some_and(|item| !r.items.iter().any(|i| i == item))
             {
@@ -587,9 +589,9 @@ pub fn check_read(ask: &ReadAsk<'_>, requests: &[DataRequest]) -> Result<Vec<Str
 fn rank(code: &str) -> u8 {
     match code {
         "item_not_covered" => 5,
-        "purpose_mismatch" => 4,
-        "grant_expired" => 3,
-        "grant_revoked" => 2,
+        "grant_expired" => 4,
+        "grant_revoked" => 3,
+        "purpose_mismatch" => 2,
         _ => 1,
     }
 }
@@ -876,8 +878,24 @@ mod tests {
         let revoked =
             decide(&grant, Side::Owner, &Step::Revoke { reason: "到期前收回".into() }, today).unwrap();
         assert_eq!(
-            refusal(read("JN-SPJ", &both, Purpose::CaseHandling, None, today), &[revoked]),
+            refusal(
+                read("JN-SPJ", &both, Purpose::CaseHandling, None, today),
+                std::slice::from_ref(&revoked)
+            ),
             "grant_revoked"
+        );
+        // A live grant for another purpose does not hide that this purpose's grant was revoked.
+        let other_purpose = DataRequest { id: "r2".into(), purpose: Purpose::PolicyBenefit, ..grant.clone() };
+        assert_eq!(
+            refusal(
+                read("JN-SPJ", &both, Purpose::CaseHandling, None, today),
+                &[other_purpose.clone(), revoked]
+            ),
+            "grant_revoked"
+        );
+        assert_eq!(
+            refusal(read("JN-SPJ", &both, Purpose::CaseHandling, None, today), &[other_purpose]),
+            "purpose_mismatch"
         );
         // The owner reads its own data; nobody reads what is not shared.
         assert!(check_read(&read("JN-SWJ", &both, Purpose::Statistics, None, today), &[]).is_ok());

@@ -284,7 +284,7 @@ impl Reconciliation {
     ) -> Self {
         let mut r = Reconciliation { budget_fen, paid_fen: paid_by_records, ..Reconciliation::default() };
         for (status, amount, paid) in benefits {
-            r.paid_by_benefits_fen += paid;
+            r.paid_by_benefits_fen = r.paid_by_benefits_fen.saturating_add(paid);
             if status == Status::Fault {
                 r.faults += 1;
             }
@@ -293,28 +293,28 @@ impl Reconciliation {
                 continue;
             }
             r.eligible += 1;
-            r.entitled_fen += amount;
+            r.entitled_fen = r.entitled_fen.saturating_add(amount);
             let settled = paid.min(amount);
-            r.settled_fen += settled;
+            r.settled_fen = r.settled_fen.saturating_add(settled);
             r.paid_beyond_entitlement_fen += paid - settled;
             let open = amount - settled;
             match status {
                 Status::AwaitingConfirmation => {
                     r.awaiting_confirmation += 1;
-                    r.awaiting_confirmation_fen += open;
+                    r.awaiting_confirmation_fen = r.awaiting_confirmation_fen.saturating_add(open);
                 }
                 Status::Confirmed => {
                     r.confirmed_unpaid += 1;
-                    r.confirmed_unpaid_fen += open;
+                    r.confirmed_unpaid_fen = r.confirmed_unpaid_fen.saturating_add(open);
                 }
                 Status::Declined => {
                     r.declined += 1;
-                    r.declined_fen += open;
+                    r.declined_fen = r.declined_fen.saturating_add(open);
                 }
                 _ => r.paid += 1,
             }
         }
-        r.remaining_fen = budget_fen.map(|b| b - r.paid_fen);
+        r.remaining_fen = budget_fen.map(|b| b.saturating_sub(r.paid_fen));
         r
     }
 

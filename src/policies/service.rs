@@ -509,7 +509,7 @@ pub async fn simulate(state: &AppState, caller: &Caller, code: &str, draft: Draf
     sim.by_district = district.into_values().collect();
     sim.by_industry = industry.into_values().collect();
     sim.by_size = size.into_values().collect();
-    sim.over_budget_fen = (sim.draft.amount_fen - p.budget_fen).max(0);
+    sim.over_budget_fen = sim.draft.amount_fen.saturating_sub(p.budget_fen).max(0);
     sim.seconds = started.elapsed().as_secs_f64();
     Ok(sim)
 }
@@ -518,7 +518,8 @@ fn add(f: &mut Figures, o: Outcome) {
     match o {
         Outcome::Eligible { fen } => {
             f.eligible += 1;
-            f.amount_fen += fen;
+            // A draft may give absurd amounts; the sum saturates rather than overflow.
+            f.amount_fen = f.amount_fen.saturating_add(fen);
         }
         Outcome::Fault(_) => f.faults += 1,
         Outcome::NotEligible => {}
@@ -534,7 +535,7 @@ fn fen(o: Outcome) -> Option<i64> {
 
 fn shift(s: &mut Shift, fen: i64) {
     s.enterprises += 1;
-    s.fen += fen;
+    s.fen = s.fen.saturating_add(fen);
 }
 
 /// Each program's outcomes other than not eligible, in record order.
