@@ -462,6 +462,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     spawn_background(state.clone());
     guide::spawn_refresher(state.clone(), Duration::from_secs(2));
+    if !state.config.production {
+        // The demonstration's register loads behind the ready server (it takes a second or two).
+        let db = state.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = demo::ensure_register(&db).await {
+                tracing::warn!(error = %e, "loading the demo register failed");
+            }
+        });
+    }
     {
         // The classifier learns from routing that stood (complaints answered where sent).
         let state = state.clone();

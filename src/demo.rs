@@ -245,3 +245,80 @@ pub async fn open311_key(db: &Db) -> StoreResult<Option<String>> {
         .map(|r| r.try_get("value"))
         .transpose()?)
 }
+
+/// Enterprises in the demonstration's register.
+const DEMO_REGISTER_SIZE: u64 = 2_000;
+
+/// Loads a small enterprise register for the demonstration when the register is empty: 2,000
+/// generated enterprises, the demo enterprise among them with the figures that make it owed a
+/// 免申即享 benefit (稳岗返还) and eligible to apply for the graduate-hiring subsidy, so that the
+/// benefits page, the guide and `quanban policies run` have something to show. One process
+/// loads it (a lease); never in production. Returns whether it loaded.
+pub async fn ensure_register(db: &Db) -> anyhow::Result<bool> {
+    use crate::data::domain::{Register, datasets_of};
+    let Some(first) = datasets_of(Register::Enterprises).next() else { return Ok(false) };
+    if crate::data::store::count(db, first).await? > 0 {
+        return Ok(false);
+    }
+    let holder = crate::platform::jobs::this_process();
+    let lease = "demo_register";
+    if !crate::platform::jobs::take_named_lease(db, lease, holder, std::time::Duration::from_secs(300))
+        .await?
+    {
+        return Ok(false);
+    }
+    let loaded = load_register(db).await;
+    crate::platform::jobs::release_named(db, lease, holder).await?;
+    loaded
+}
+
+async fn load_register(db: &Db) -> anyhow::Result<bool> {
+    use crate::data::domain::{Register, datasets_of};
+    // Checked again under the lease: another process may have loaded it meanwhile.
+    let Some(first) = datasets_of(Register::Enterprises).next() else { return Ok(false) };
+    if crate::data::store::count(db, first).await? > 0 {
+        return Ok(false);
+    }
+    let code = credit_code(DEMO_ENTERPRISE.0).ok_or_else(|| anyhow::anyhow!("bad demo credit code"))?;
+    let path = std::env::temp_dir().join(format!("quanban-demo-register-{}.csv", std::process::id()));
+    let mut csv = Vec::new();
+    crate::data::generate::enterprises(DEMO_REGISTER_SIZE, 2026, &mut csv, &mut |_| {})?;
+    let text = String::from_utf8(csv)?;
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<String> =
+        lines.first().map(|h| h.split(',').map(String::from).collect()).unwrap_or_default();
+    if let Some(row) = lines.get_mut(1) {
+        let mut cells: Vec<String> = row.split(',').map(String::from).collect();
+        for (name, value) in [
+            ("uscc", code.as_str()),
+            ("name", DEMO_ENTERPRISE.1),
+            ("status", "active"),
+            ("credit_status", "good"),
+            ("size", "small"),
+            ("employees_last_year", "12"),
+            ("layoffs_last_year", "0"),
+            ("unemployment_insurance_paid_last_year", "8650.00"),
+            ("new_graduate_hires_last_year", "3"),
+        ] {
+            if let Some(at) = header.iter().position(|h| h == name)
+                && let Some(cell) = cells.get_mut(at)
+            {
+                *cell = value.to_string();
+            }
+        }
+        *row = cells.join(",");
+    }
+    std::fs::write(&path, lines.join("\n") + "\n")?;
+    let today = db.clock().today();
+    let report =
+        crate::data::import::import(db, Register::Enterprises, &path, "system:demo", today, &mut |_, _| {})
+            .await;
+    let _ = std::fs::remove_file(&path);
+    let report = report?;
+    tracing::info!(
+        enterprises = DEMO_REGISTER_SIZE,
+        problems = report.problem_count,
+        "loaded the demo register"
+    );
+    Ok(true)
+}

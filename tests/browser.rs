@@ -1609,28 +1609,7 @@ async fn data_sharing(s: &Session) {
     let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
     let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
     // A register holding the demo enterprise.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("register.csv");
-    let mut bytes = Vec::new();
-    quanban::data::generate::enterprises(20, 4, &mut bytes, &mut |_| {}).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
-    cells[0] = code.clone();
-    lines[1] = cells.join(",");
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let today = app.state.clock().today();
-    let report = quanban::data::import::import(
-        &app.state.db,
-        quanban::data::domain::Register::Enterprises,
-        &path,
-        "test",
-        today,
-        &mut |_, _| {},
-    )
-    .await
-    .unwrap();
-    assert_eq!(report.problem_count, 0);
+    load_register(app, &[("uscc", code.as_str())]).await;
     let fgw = app.token_for_staff_with("fgw.data", "JN-FGW", &["data_officer"]).await;
     let (status, request) = app
         .post_json(
@@ -1703,20 +1682,8 @@ async fn data_sharing(s: &Session) {
     shoot_both(s, "my-data-access").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enterprise_confirms_its_account_and_sees_the_benefit_paid() {
-    run("benefits", |s| Box::pin(benefits(s))).await;
-}
-
-/// The 免申即享 journey of an enterprise's representative: told by a run that the enterprise
-/// qualifies, they open 惠企政策, see why (each condition with the data used), type a bad account
-/// (refused next to the field, nothing changes), confirm a good one, and after the next run see
-/// the benefit paid; the inbox message leads back to the page.
-async fn benefits(s: &Session) {
-    let app = &s.app;
-    let rep = app.demo_token("13800138002").await;
-    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
-    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+/// Loads a generated register of 50 enterprises whose first row has these fields.
+async fn load_register(app: &TestApp, fields: &[(&str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("register.csv");
     let mut bytes = Vec::new();
@@ -1725,15 +1692,7 @@ async fn benefits(s: &Session) {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let header: Vec<String> = lines[0].split(',').map(String::from).collect();
     let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
-    for (name, value) in [
-        ("uscc", code.as_str()),
-        ("status", "active"),
-        ("credit_status", "good"),
-        ("size", "small"),
-        ("employees_last_year", "20"),
-        ("layoffs_last_year", "0"),
-        ("unemployment_insurance_paid_last_year", "12345.67"),
-    ] {
+    for (name, value) in fields {
         let at = header.iter().position(|h| h == name).unwrap();
         cells[at] = value.to_string();
     }
@@ -1751,6 +1710,35 @@ async fn benefits(s: &Session) {
     .await
     .unwrap();
     assert_eq!(report.problem_count, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enterprise_confirms_its_account_and_sees_the_benefit_paid() {
+    run("benefits", |s| Box::pin(benefits(s))).await;
+}
+
+/// The 免申即享 journey of an enterprise's representative: told by a run that the enterprise
+/// qualifies, they open 惠企政策, see why (each condition with the data used), type a bad account
+/// (refused next to the field, nothing changes), confirm a good one, and after the next run see
+/// the benefit paid; the inbox message leads back to the page.
+async fn benefits(s: &Session) {
+    let app = &s.app;
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    load_register(
+        app,
+        &[
+            ("uscc", code.as_str()),
+            ("status", "active"),
+            ("credit_status", "good"),
+            ("size", "small"),
+            ("employees_last_year", "20"),
+            ("layoffs_last_year", "0"),
+            ("unemployment_insurance_paid_last_year", "12345.67"),
+        ],
+    )
+    .await;
     struct Quiet;
     impl quanban::policies::service::Progress for Quiet {
         fn phase(&mut self, _: &str, _: u64) {}
@@ -1811,4 +1799,91 @@ async fn benefits(s: &Session) {
     let text = s.text(card).await;
     assert!(text.contains("已拨付") && text.contains("¥7,407.40"), "{text}");
     shoot_both(s, "benefits-paid").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enterprise_applies_for_a_policy_at_the_one_window_and_rates_it() {
+    run("policy_application", |s| Box::pin(policy_application(s))).await;
+}
+
+/// 申请兑现 as the representative walks it: the benefits page says the enterprise may apply and
+/// how the window decides; 申请兑现 opens the application with the policy and the enterprise
+/// chosen; the check page names the policy; the window decides at acceptance; the page asks for
+/// the account, pays, and then asks how it helped (a missing rating is refused next to it).
+async fn policy_application(s: &Session) {
+    let app = &s.app;
+    // 2026-06-03 10:00 in Beijing: the graduate-hiring subsidy takes applications.
+    app.clock().set("2026-06-03T02:00:00Z".parse().unwrap()).unwrap();
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    load_register(
+        app,
+        &[
+            ("uscc", code.as_str()),
+            ("status", "active"),
+            ("credit_status", "good"),
+            ("new_graduate_hires_last_year", "4"),
+        ],
+    )
+    .await;
+
+    let person = app.demo("13800138002").await;
+    s.log_in(&person.username, &person.password).await;
+    s.goto("/my/benefits").await;
+    let card = "#policy-JN-ZC-2026-008";
+    let text = s.text(card).await;
+    assert!(
+        text.contains("符合条件，可申请兑现") && text.contains("窗口直办") && text.contains("¥6,000.00"),
+        "{text}"
+    );
+    s.click(&format!("{card} form.inline button[type=submit]")).await;
+    let contact = s.wait_loaded().await;
+    assert!(contact.starts_with("/drafts/") && contact.ends_with("/contact"), "{contact}");
+    assert_eq!(s.value("#policy").await, "JN-ZC-2026-008", "the policy is chosen already");
+    assert_eq!(s.value("#enterprise").await, code, "so is the enterprise");
+    s.type_into("[name=contact_phone]", "13800138002").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/materials")).await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    let answers = s.text("#check-answers").await;
+    assert!(answers.contains("吸纳高校毕业生就业补贴"), "{answers}");
+    shoot_both(s, "policy-application-check").await;
+    s.set_width(1280, 900).await;
+    s.click("#submit-application").await;
+    let page = s.wait_loaded().await;
+    assert!(page.ends_with("?submitted=1"), "{page}");
+    let number = page.trim_start_matches("/cases/").trim_end_matches("?submitted=1").to_string();
+    assert!(s.body_text().await.contains("惠企政策兑现申请：吸纳高校毕业生就业补贴"));
+
+    // The window decides it at acceptance (直办).
+    let window = app.token_for_staff_with("fgw.window", "JN-FGW", &["window_clerk"]).await;
+    let (status, decided) = app
+        .post_json(&format!("/api/v1/cases/{number}/actions/accept"), Some(&window), serde_json::json!({}))
+        .await;
+    assert_eq!((status, decided["state"].as_str()), (200, Some("approved")), "{decided}");
+
+    s.goto("/my/benefits").await;
+    let text = s.text(card).await;
+    assert!(text.contains("待确认收款账户") && text.contains(&number), "{text}");
+    s.type_into(&format!("{card} input[name=account]"), "6222020200112345678").await;
+    s.click(&format!("{card} form.stack button[type=submit]")).await;
+    s.wait_for_path("/my/benefits").await;
+    let text = s.text(card).await;
+    assert!(text.contains("已拨付") && text.contains("¥6,000.00"), "paid on confirmation: {text}");
+
+    // 跟踪问效: a follow-up without stars is refused next to them; what was typed stays.
+    s.type_into(&format!("{card} textarea[name=effect]"), "补贴用于4名毕业生岗前培训").await;
+    s.click(&format!("{card} form.stack button[type=submit]")).await;
+    s.wait_loaded().await;
+    let text = s.text(card).await;
+    assert!(text.contains("请填写评价"), "{text}");
+    assert_eq!(s.value(&format!("{card} textarea[name=effect]")).await, "补贴用于4名毕业生岗前培训");
+    s.click(&format!("{card} input[name=rating][value='5']")).await;
+    s.click(&format!("{card} form.stack button[type=submit]")).await;
+    s.wait_for_path("/my/benefits").await;
+    let text = s.text(card).await;
+    assert!(text.contains("★★★★★") && text.contains("岗前培训"), "{text}");
+    shoot_both(s, "policy-application-followed-up").await;
 }

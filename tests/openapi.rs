@@ -89,7 +89,7 @@ async fn every_route_for_every_role() {
     // A credential of another holder (a demo card of 13800138002).
     let rep = app.demo("13800138002").await;
     let credential: String = sqlx::query_scalar(
-        "SELECT id FROM credentials WHERE holder_user_id = (SELECT id FROM users WHERE phone_digest = $1) ORDER BY id LIMIT 1",
+        "SELECT id FROM credentials WHERE holder_user_id = (SELECT id FROM users WHERE phone_digest = $1) ORDER BY type_code, id LIMIT 1",
     )
     .bind(app.state.vault.digest("phone", &rep.username))
     .fetch_one(app.state.db.reader())

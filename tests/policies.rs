@@ -388,7 +388,221 @@ async fn a_rule_change_is_proposed_by_one_officer_and_approved_by_another(app: &
     assert_eq!(decided, 2, "proposed and decided, once each");
 }
 
+/// A generated register whose first row is `code` with these fields set.
+fn register_of(dir: &std::path::Path, name: &str, code: &str, fields: &[(&str, &str)]) -> std::path::PathBuf {
+    let path = dir.join(format!("register-{name}.csv"));
+    let mut file = std::fs::File::create(&path).unwrap();
+    quanban::data::generate::enterprises(300, 5, &mut file, &mut |_| {}).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let at =
+        |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[at("uscc")] = code.to_string();
+    for (name, value) in fields {
+        cells[at(name)] = value.to_string();
+    }
+    lines[1] = cells.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+/// Policies paid on application, from the one window to payment and the follow-up: 直办 (the
+/// graduate-hiring subsidy, decided by the window at acceptance) and 转办 (the first-loan interest
+/// subsidy, accepted at the window and decided by 财政局). What cannot be applied for is refused
+/// naming the policy field; an approval the register no longer bears out is refused whole.
+async fn applications_go_from_the_window_to_payment_and_follow_up(app: &TestApp) {
+    // 2026-06-03 10:00 in Beijing: both policies take applications then.
+    app.clock().set("2026-06-03T02:00:00Z".parse().unwrap()).unwrap();
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let qualifying = [
+        ("status", "active"),
+        ("credit_status", "good"),
+        ("size", "small"),
+        ("high_tech", "false"),
+        ("new_graduate_hires_last_year", "7"),
+        ("first_loan_last_year_yuan", "3000000.00"),
+        ("tax_paid_last_year", "12345.00"),
+    ];
+    load(app, &register_of(dir.path(), "a", &code, &qualifying)).await;
+    let apply = |policy: &str| {
+        json!({"item_code": "JN-FGW-0003", "enterprise": code, "policy": policy,
+               "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}})
+    };
+    let cases_before = count(app, "SELECT COUNT(*) AS n FROM cases WHERE enterprise = $1", &code).await;
+    for (policy, why) in [
+        ("JN-ZC-2026-001", "no_application_needed"),
+        ("JN-ZC-2026-005", "not_eligible"),
+        ("JN-ZC-2026-099", "unknown_policy"),
+    ] {
+        let (status, problem) = app.post_json("/api/v1/cases", Some(&rep), apply(policy)).await;
+        assert_eq!(status, 422, "{policy}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "policy", "{problem}");
+        assert_eq!(problem["errors"][0]["code"], why, "{problem}");
+    }
+    let (_, problem) = app.post_json("/api/v1/cases", Some(&rep), apply("JN-ZC-2026-005")).await;
+    assert!(problem["errors"][0]["message_zh"].as_str().unwrap().contains("高新技术企业"), "{problem}");
+    assert_eq!(
+        count(app, "SELECT COUNT(*) AS n FROM cases WHERE enterprise = $1", &code).await,
+        cases_before,
+        "a refused application leaves nothing behind"
+    );
+
+    // 直办: the window accepts and decides at once; 7 graduates × 1,500 yuan.
+    let (status, case) = app.post_json("/api/v1/cases", Some(&rep), apply("JN-ZC-2026-008")).await;
+    assert_eq!(status, 201, "{case}");
+    let direct = case["case_number"].as_str().unwrap().to_string();
+    let (status, again) = app.post_json("/api/v1/cases", Some(&rep), apply("JN-ZC-2026-008")).await;
+    assert_eq!((status, again["errors"][0]["code"].as_str()), (422, Some("already_applied")), "{again}");
+    let benefits = format!("/api/v1/enterprises/{code}/benefits");
+    let of = |all: &serde_json::Value, policy: &str| {
+        all.as_array().unwrap().iter().find(|b| b["policy"] == policy).unwrap().clone()
+    };
+    let (_, mine) = app.get_json(&benefits, Some(&rep)).await;
+    let applied = of(&mine, "JN-ZC-2026-008");
+    assert_eq!(applied["status"], "applied", "{applied}");
+    assert_eq!(applied["case_number"], direct.as_str());
+    assert_eq!(applied["route"], "direct");
+    let window = app.token_for_staff_with("fgw.window", "JN-FGW", &["window_clerk"]).await;
+    let (status, decided) =
+        app.post_json(&format!("/api/v1/cases/{direct}/actions/accept"), Some(&window), json!({})).await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["state"], "approved", "{decided}");
+    let (_, shown) = app.get_json(&format!("/api/v1/cases/{direct}"), Some(&rep)).await;
+    assert_eq!(shown["title"], "惠企政策兑现申请：吸纳高校毕业生就业补贴", "{shown}");
+    let (_, mine) = app.get_json(&benefits, Some(&rep)).await;
+    let awarded = of(&mine, "JN-ZC-2026-008");
+    assert_eq!(
+        (awarded["status"].as_str(), awarded["amount_fen"].as_i64()),
+        (Some("awaiting_confirmation"), Some(1_050_000))
+    );
+    assert_eq!(awarded["can_answer"], true);
+    let told =
+        count(app, "SELECT COUNT(*) AS n FROM notifications WHERE case_number = $1", "policy:JN-ZC-2026-008")
+            .await;
+    assert_eq!(told, 1, "the representative is told to confirm the account");
+
+    // Confirming the account pays at once; the follow-up comes after payment, once.
+    let step = |policy: &str, action: &str| format!("/api/v1/enterprises/{code}/benefits/{policy}/{action}");
+    let (status, early) = app
+        .post_json(&step("JN-ZC-2026-008", "follow_up"), Some(&rep), json!({"rating": 5, "effect": "好"}))
+        .await;
+    assert_eq!((status, early["code"].as_str()), (409, Some("not_paid")), "{early}");
+    let (status, paid) = app
+        .post_json(&step("JN-ZC-2026-008", "confirm"), Some(&rep), json!({"account": "6222020200112345678"}))
+        .await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(
+        (paid["status"].as_str(), paid["paid_fen"].as_i64()),
+        (Some("paid"), Some(1_050_000)),
+        "{paid}"
+    );
+    let payments = count(
+        app,
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS n FROM policy_payments WHERE policy = $1",
+        "JN-ZC-2026-008",
+    )
+    .await;
+    assert_eq!(payments, 1_050_000);
+    let (status, bad) = app
+        .post_json(&step("JN-ZC-2026-008", "follow_up"), Some(&rep), json!({"rating": 9, "jobs": -2}))
+        .await;
+    assert_eq!(status, 422, "{bad}");
+    let fields: Vec<&str> =
+        bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["rating", "effect", "jobs"]);
+    let follow = json!({"rating": 5, "effect": "补贴用于新员工岗前培训，7名毕业生全部留用", "jobs": 7});
+    let (status, done) =
+        app.post_json(&step("JN-ZC-2026-008", "follow_up"), Some(&rep), follow.clone()).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (done["follow_up"]["rating"].as_i64(), done["can_follow_up"].as_bool()),
+        (Some(5), Some(false))
+    );
+    let (status, twice) = app.post_json(&step("JN-ZC-2026-008", "follow_up"), Some(&rep), follow).await;
+    assert_eq!((status, twice["code"].as_str()), (409, Some("already_followed_up")), "{twice}");
+    let (status, _) = app.post_json("/api/v1/cases", Some(&rep), apply("JN-ZC-2026-008")).await;
+    assert_eq!(status, 422, "an awarded policy is not applied for again");
+
+    // 转办: the window accepts and transfers to 财政局, which reviews and decides.
+    let (status, case) = app.post_json("/api/v1/cases", Some(&rep), apply("JN-ZC-2026-009")).await;
+    assert_eq!(status, 201, "{case}");
+    let transferred = case["case_number"].as_str().unwrap().to_string();
+    let act = |action: &str| format!("/api/v1/cases/{transferred}/actions/{action}");
+    let (status, accepted) = app.post_json(&act("accept"), Some(&window), json!({})).await;
+    assert_eq!((status, accepted["state"].as_str()), (200, Some("accepted")), "{accepted}");
+    let (status, moved) = app
+        .post_json(
+            &act("transfer"),
+            Some(&window),
+            json!({"to_department": "JN-CZJ", "reason": "首贷贴息须财政部门审核借款合同和付息凭证"}),
+        )
+        .await;
+    assert_eq!((status, moved["department"].as_str()), (200, Some("JN-CZJ")), "{moved}");
+    let czj = app.token_for_staff_with("czj.approver", "JN-CZJ", &["reviewer", "approver"]).await;
+    let (status, _) = app.post_json(&act("start_review"), Some(&czj), json!({})).await;
+    assert_eq!(status, 200);
+    // The register changes before the decision: the approval is refused and nothing is awarded.
+    let lapsed: Vec<(&str, &str)> = qualifying
+        .iter()
+        .map(|(k, v)| if *k == "first_loan_last_year_yuan" { (*k, "0.00") } else { (*k, *v) })
+        .collect();
+    load(app, &register_of(dir.path(), "b", &code, &lapsed)).await;
+    let (status, refused) = app.post_json(&act("approve"), Some(&czj), json!({})).await;
+    assert_eq!((status, refused["code"].as_str()), (409, Some("policy_not_borne_out")), "{refused}");
+    let (_, still) = app.get_json(&format!("/api/v1/cases/{transferred}"), Some(&czj)).await;
+    assert_eq!(still["state"], "under_review");
+    assert!(
+        quanban::policies::store::benefit_of(&app.state.db, "JN-ZC-2026-009", &code).await.unwrap().is_none()
+    );
+    load(app, &register_of(dir.path(), "c", &code, &qualifying)).await;
+    let (status, approved) = app.post_json(&act("approve"), Some(&czj), json!({})).await;
+    assert_eq!((status, approved["state"].as_str()), (200, Some("approved")), "{approved}");
+    // 1 % of 3,000,000 yuan = 30,000 yuan, under the 50,000 cap.
+    let b =
+        quanban::policies::store::benefit_of(&app.state.db, "JN-ZC-2026-009", &code).await.unwrap().unwrap();
+    assert_eq!((b.amount_fen, b.run_id.as_str()), (3_000_000, format!("case:{transferred}").as_str()));
+    // Two confirmations at once (two tabs): one is taken and pays, once.
+    let confirm = step("JN-ZC-2026-009", "confirm");
+    let account = json!({"account": "6222020200112345678", "bank": "济南农商银行"});
+    let ((a, first), (b, second)) = tokio::join!(
+        app.post_json(&confirm, Some(&rep), account.clone()),
+        app.post_json(&confirm, Some(&rep), account.clone())
+    );
+    assert_eq!([a, b].iter().filter(|s| **s == 200).count(), 1, "{first} {second}");
+    assert!([a, b].contains(&409), "{first} {second}");
+    let paid = count(
+        app,
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS n FROM policy_payments WHERE policy = $1",
+        "JN-ZC-2026-009",
+    )
+    .await;
+    assert_eq!(paid, 3_000_000, "paid exactly once");
+    // Two follow-ups at once: one is recorded.
+    let follow = json!({"rating": 4, "effect": "贴息降低了首贷成本"});
+    let follow_up = step("JN-ZC-2026-009", "follow_up");
+    let ((a, _), (b, _)) = tokio::join!(
+        app.post_json(&follow_up, Some(&rep), follow.clone()),
+        app.post_json(&follow_up, Some(&rep), follow.clone())
+    );
+    let mut statuses = [a, b];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let (_, timeline) = app.get_json(&format!("/api/v1/cases/{transferred}"), Some(&rep)).await;
+    let actions: Vec<&str> =
+        timeline["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["submit", "accept", "transfer", "start_review", "approve"], "{timeline}");
+    let awards =
+        count(app, "SELECT COUNT(*) AS n FROM audit_log WHERE action = $1", "policies.benefit.award").await;
+    assert_eq!(awards, 2);
+}
+
 stories!(
+    applications_go_from_the_window_to_payment_and_follow_up,
     a_policy_goes_from_simulation_to_payment_and_pays_only_the_difference,
     a_payment_beyond_the_budget_is_refused_whole,
     a_rule_change_is_proposed_by_one_officer_and_approved_by_another

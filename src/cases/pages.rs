@@ -185,7 +185,7 @@ pub async fn start_item(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(code): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<StartForm>,
 ) -> Result<Response, PageError> {
     let user = match require_login(&ctx) {
         Ok(u) => u,
@@ -196,7 +196,15 @@ pub async fn start_item(
         .await
         .map_err(|e| ctx.error(e.into()))?
         .ok_or(ctx.error(ApiError::NotFound))?;
-    let d = store::create_draft(&state.db, &user, Some(code), None, json!({}))
+    // From the benefits page: the policy and the enterprise are chosen already.
+    let mut data = json!({});
+    if !f.policy.trim().is_empty() {
+        data["policy"] = json!(f.policy.trim());
+    }
+    if !f.enterprise.trim().is_empty() {
+        data["enterprise"] = json!(f.enterprise.trim());
+    }
+    let d = store::create_draft(&state.db, &user, Some(code), None, data)
         .await
         .map_err(|e| ctx.error(e.into()))?;
     Ok(Redirect::to(&format!("/drafts/{}/contact", d.id)).into_response())
@@ -227,6 +235,23 @@ pub async fn start_bundle(
 #[serde(default)]
 pub struct CsrfOnly {
     pub csrf: String,
+}
+
+/// Starting an item's application, optionally with the policy (the policy window) and the
+/// enterprise already chosen.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StartForm {
+    pub csrf: String,
+    pub policy: String,
+    pub enterprise: String,
+}
+
+/// A policy the policy window's applicant may choose.
+pub struct PolicyChoice {
+    code: String,
+    name: String,
+    selected: bool,
 }
 
 async fn own_draft(state: &AppState, ctx: &PageCtx, id: &str) -> Result<Draft, PageError> {
@@ -285,6 +310,9 @@ struct ApplyPage {
     answers: Vec<(String, bool)>,
     /// Set when a window clerk registers this application for a walk-in applicant.
     walk_in: Option<String>,
+    /// The policy window: the policies open for application today, and the one chosen.
+    policies: Vec<PolicyChoice>,
+    policy_name: String,
     errors: Vec<FieldError>,
 }
 
@@ -379,6 +407,23 @@ async fn render_step(
         })
         .unwrap_or_default();
     let replaced: Vec<&str> = target.materials.iter().filter(|m| m.2).map(|m| m.0.as_str()).collect();
+    let chosen_policy = data.get("policy").and_then(Value::as_str).unwrap_or("");
+    let policies: Vec<PolicyChoice> = if target.code == crate::policies::window::WINDOW_ITEM {
+        let today = state.clock().today();
+        crate::policies::service::in_force(state)
+            .await
+            .map_err(|e| ctx.error(e))?
+            .into_iter()
+            .filter(|p| {
+                p.mode == crate::policies::library::Mode::OnApplication
+                    && (p.window.0..=p.window.1).contains(&today)
+            })
+            .map(|p| PolicyChoice { selected: p.code == chosen_policy, code: p.code, name: p.name })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let policy_name = policies.iter().find(|p| p.selected).map(|p| p.name.clone()).unwrap_or_default();
     let page = ApplyPage {
         t,
         user: ctx.user(),
@@ -391,7 +436,12 @@ async fn render_step(
             "materials" => 2,
             _ => 3,
         },
-        target_name: target.name.clone(),
+        // The policy window's application is named by its policy, as its case will be.
+        target_name: if policy_name.is_empty() {
+            target.name.clone()
+        } else {
+            format!("惠企政策兑现申请：{policy_name}")
+        },
         target_code: target.code.clone(),
         is_bundle: target.is_bundle,
         needs_enterprise: target.needs_enterprise,
@@ -404,6 +454,8 @@ async fn render_step(
         materials,
         answers,
         walk_in: walk_in_phone.map(|p| format!("{}（{}）", profile.name, p)),
+        policies,
+        policy_name,
         errors,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -461,6 +513,8 @@ pub struct ContactForm {
     pub address: String,
     pub description: String,
     pub email: String,
+    /// The policy window only: the policy applied for.
+    pub policy: Option<String>,
 }
 
 /// Step 1 saved: the form is checked now so that mistakes are fixed where they were made.
@@ -483,6 +537,9 @@ pub async fn save_contact(
     let mut data = draft.data.clone();
     data["form"] = serde_json::to_value(&form).unwrap_or(json!({}));
     data["enterprise"] = json!(f.enterprise.trim());
+    if let Some(policy) = &f.policy {
+        data["policy"] = json!(policy.trim());
+    }
     let saved = store::save_draft(&state.db, &id, data, f.version).await.map_err(|e| ctx.error(e.into()))?;
     if !errors.is_empty() {
         return render_step(&state, &ctx, &saved, "contact", errors).await;
@@ -626,6 +683,7 @@ pub async fn submit_draft(
         commitment: data.get("commitment").and_then(Value::as_bool).map(CommitmentInput::Flag),
         applicant_phone: data.get("applicant_phone").and_then(Value::as_str).map(str::to_string),
         assistance_id: None,
+        policy: data.get("policy").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string),
     };
     match service::apply(&state, &ctx.caller, req).await {
         Ok((number, _)) => {
@@ -633,7 +691,10 @@ pub async fn submit_draft(
             Ok(Redirect::to(&format!("/cases/{number}?submitted=1")).into_response())
         }
         Err(ApiError::Validation(errors)) => {
-            let step = if errors.iter().any(|e| e.field.starts_with("form.") || e.field == "enterprise") {
+            let step = if errors
+                .iter()
+                .any(|e| e.field.starts_with("form.") || e.field == "enterprise" || e.field == "policy")
+            {
                 "contact"
             } else if errors.iter().any(|e| e.field.starts_with("materials") || e.field == "commitment") {
                 "materials"

@@ -74,6 +74,9 @@ pub struct ApplyRequest {
     /// Assisted service (帮办代办): the request under which the assigned officer, holding the
     /// applicant's power of attorney, submits for them.
     pub assistance_id: Option<String>,
+    /// The policy applied for, when the item is the policy window (惠企政策兑现申请,
+    /// `JN-FGW-0003`): its code, e.g. `JN-ZC-2026-008`.
+    pub policy: Option<String>,
 }
 
 /// Material names a request's files are matched against, with the error field prefix.
@@ -360,6 +363,21 @@ pub async fn apply(
             };
             let item = stored.item;
             check_item_for(&item, enterprise.is_some(), "item_code", &mut errors);
+            // The policy window: the policy applied for is checked against the register now.
+            let mut application = None;
+            if item.code == crate::policies::window::WINDOW_ITEM
+                && let Some(policy) = req.policy.as_deref().map(str::trim).filter(|p| !p.is_empty())
+                && let Some(code) = &enterprise
+                && !errors.iter().any(|e| e.field == "enterprise")
+            {
+                let actor = format!("user:{submitter_id}");
+                match crate::policies::service::application_for(state, &actor, &submitter_name, code, policy)
+                    .await?
+                {
+                    Ok(a) => application = Some(a),
+                    Err(e) => errors.push(e),
+                }
+            }
             if let Actor::Staff { .. } = &caller.actor
                 && !assisted
             {
@@ -422,10 +440,15 @@ pub async fn apply(
                 bundle: None,
                 items: vec![NewItemCase {
                     item_code: item.code.clone(),
-                    title: item.name.clone(),
+                    title: application.as_ref().map_or_else(|| item.name.clone(), |a| a.title.clone()),
+                    answers: application.as_ref().map(|a| a.answers.clone()),
                     department: item.department.clone(),
                     promised_days: item.promised_limit_days,
-                    flags: flags_of(&item, with_commitment),
+                    flags: CaseFlags {
+                        immediate: flags_of(&item, with_commitment).immediate
+                            || application.as_ref().is_some_and(|a| a.direct),
+                        ..flags_of(&item, with_commitment)
+                    },
                     materials: intake::plan_materials(&item.materials, &files, &credentials, with_commitment),
                 }],
             }
@@ -510,6 +533,7 @@ pub async fn apply(
                     .collect();
                 items.push(NewItemCase {
                     item_code: item.code.clone(),
+                    answers: None,
                     title: item.name.clone(),
                     department: item.department.clone(),
                     promised_days: item.promised_limit_days,
@@ -839,6 +863,15 @@ pub async fn act(
         }
         _ => None,
     };
+    // An approved policy application awards its benefit in the same transaction, at the amount
+    // the register bears out now (refused when it does not).
+    let award = match decision {
+        Some("approved") => {
+            crate::policies::service::award_for_case(state, &format!("user:{actor_id}"), &actor_name, &case)
+                .await?
+        }
+        _ => None,
+    };
     let now = state.db.now_text();
     let prepared_decision = decision.map(|d| {
         let facts = store::DecisionFacts {
@@ -909,7 +942,7 @@ pub async fn act(
             post_check_days: state.config.post_check_days,
         })
         .map_err(|r| refusal(r, action))?;
-        store::act(&state.db, change, licence).await
+        store::act(&state.db, change, licence, award).await
     };
     match written {
         Ok(c) => Ok(c),

@@ -230,6 +230,42 @@ pub async fn enterprise_name(db: &Db, credit_code: &str) -> StoreResult<Option<S
     Ok(row.map(|r| r.try_get("name")).transpose()?)
 }
 
+/// An enterprise's cases of one item, newest first (the policy window checks for an open
+/// application of the same policy; the benefits page links to it).
+pub async fn of_enterprise_item(db: &Db, credit_code: &str, item_code: &str) -> StoreResult<Vec<CaseRecord>> {
+    let rows = query(format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE enterprise = $1 AND item_code = $2 ORDER BY submitted_at DESC, number DESC"
+    ))
+    .bind(credit_code)
+    .bind(item_code)
+    .read_all(db)
+    .await?;
+    let vault = db.vault()?;
+    rows.iter().map(|r| case_from_row(r, vault)).collect()
+}
+
+/// The cases of `item_code` whose stored answers contain `answers_fragment` (e.g. the policy
+/// window's `"policy":"JN-ZC-2026-008"`), newest first, at most `limit`.
+pub async fn of_item_with_answer(
+    db: &Db,
+    item_code: &str,
+    answers_fragment: &str,
+    limit: i64,
+) -> StoreResult<Vec<CaseRecord>> {
+    let escaped = answers_fragment.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let rows = query(format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE item_code = $1 AND answers LIKE $2 ESCAPE '\\' \
+         ORDER BY submitted_at DESC, number DESC LIMIT $3"
+    ))
+    .bind(item_code)
+    .bind(format!("%{escaped}%"))
+    .bind(limit)
+    .read_all(db)
+    .await?;
+    let vault = db.vault()?;
+    rows.iter().map(|r| case_from_row(r, vault)).collect()
+}
+
 /// A user's display name (for the timeline).
 pub async fn events(db: &Db, number: &str) -> StoreResult<Vec<CaseEvent>> {
     let rows = query(
@@ -424,6 +460,8 @@ pub async fn has_credit_mark(db: &Db, applicant_id: &str, enterprise: Option<&st
 #[derive(Clone, Debug)]
 pub struct NewItemCase {
     pub item_code: String,
+    /// What the application chose within the item, as JSON (the policy window's policy).
+    pub answers: Option<Value>,
     pub title: String,
     pub department: String,
     pub promised_days: u32,
@@ -574,7 +612,7 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
                 department: &item.department,
                 promised_days: item.promised_days,
                 flags: item.flags,
-                answers: None,
+                answers: item.answers.as_ref().map(Value::to_string),
                 complete,
                 now: &now,
                 form: &form,
@@ -834,6 +872,7 @@ pub async fn act(
     db: &Db,
     change: CaseChange,
     licence: Option<crate::licences::store::NewCredential>,
+    award: Option<crate::policies::window::Award>,
 ) -> StoreResult<CaseRecord> {
     let now = change.case.updated_at.clone();
     let vault = db.vault()?.clone();
@@ -883,6 +922,12 @@ pub async fn act(
                 && let Some(l) = &licence
             {
                 crate::licences::store::issue_in(conn, &now, l)?;
+            }
+            // An approved policy application records the enterprise's benefit with it.
+            if change.approves
+                && let Some(a) = &award
+            {
+                crate::policies::store::award_in(conn, &vault, &now, a)?;
             }
             Ok(change.case)
 

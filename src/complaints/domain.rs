@@ -197,8 +197,6 @@ pub fn card(
 // Text: segmentation, the classifier and similarity
 // ---------------------------------------------------------------------------------------------
 
-static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
-
 /// Words that say nothing about where a complaint belongs.
 const STOPWORDS: &[&str] = &[
     "的",
@@ -312,7 +310,7 @@ static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOPWORDS.iter()
 /// The words of a text (jieba search mode: long words and their parts), without stopwords,
 /// punctuation and digits.
 pub fn tokens(text: &str) -> Vec<String> {
-    JIEBA
+    crate::platform::words::jieba()
         .cut_for_search(text, true)
         .into_iter()
         .map(|t| t.word.trim())

@@ -35,17 +35,30 @@ pub struct GuideQuery {
     pub limit: Option<usize>,
 }
 
+/// The guide's answer: the items and bundles, and the policies that answer the question.
+#[derive(Debug, Serialize)]
+pub struct GuideReply {
+    #[serde(flatten)]
+    pub answer: GuideAnswer,
+    /// Business support policies for the question (企业找政策), with a signed-in
+    /// representative's standing under each.
+    pub policies: Vec<crate::policies::service::PolicyHit>,
+}
+
 /// Ranked items and bundles for a colloquial question, each with a score and a reason; a
-/// follow-up question when the query is ambiguous; a hand-off suggestion when unsure.
+/// follow-up question when the query is ambiguous; a hand-off suggestion when unsure; and the
+/// policies the question is about (for a representative, what each enterprise is owed).
 #[utoipa::path(get, path = "/api/v1/guide", tag = "guide", params(GuideQuery),
-    responses((status = 200, description = "GuideAnswer: results [{kind, code, name, score, reason_zh, reason_en}], follow_up, confident, hand_off_suggested")))]
+    responses((status = 200, description = "GuideAnswer: results [{kind, code, name, score, reason_zh, reason_en}], follow_up, confident, hand_off_suggested, policies [{code, name, mode, summary, reason_zh, reason_en, url, standing}]")))]
 pub async fn guide(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<GuideQuery>,
-) -> ApiResult<Json<GuideAnswer>> {
+) -> ApiResult<Json<GuideReply>> {
     let index = index(&state).await?;
     let limit = q.limit.unwrap_or(8).clamp(1, 20);
-    Ok(Json(index.search(&q.q, limit)))
+    let policies = crate::policies::service::guide_policies(&state, &caller, &q.q, 5).await?;
+    Ok(Json(GuideReply { answer: index.search(&q.q, limit), policies }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

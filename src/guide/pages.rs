@@ -49,7 +49,19 @@ struct GuidePage {
     note: Option<String>,
     hand_off: bool,
     mine: Vec<Handoff>,
+    /// Policies for the question (企业找政策), with the reader's standing in words.
+    policies: Vec<PolicyRow>,
     errors: Vec<FieldError>,
+}
+
+/// A policy the guide found, ready for the page.
+pub struct PolicyRow {
+    code: String,
+    name: String,
+    mode: &'static str,
+    reason: String,
+    /// "企业名：状态 金额" per enterprise the reader represents.
+    standing: Vec<String>,
 }
 
 /// A follow-up question and its options, ready for the page.
@@ -116,6 +128,33 @@ pub async fn guide(
     let index = api::index(&state).await.map_err(|e| ctx.error(e))?;
     let answer = index.search(&q.q, 8);
     let (hits, follow_up, note) = rows(&ctx.t, &answer);
+    let t = ctx.t;
+    let policies = crate::policies::service::guide_policies(&state, &ctx.caller, &q.q, 5)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|p| PolicyRow {
+            mode: if p.mode == "automatic" {
+                t.pick("免申即享", "Paid without applying")
+            } else {
+                t.pick("申请兑现", "Paid on application")
+            },
+            reason: t.pick(&p.reason_zh, &p.reason_en).to_string(),
+            standing: p
+                .standing
+                .iter()
+                .map(|s| {
+                    let amount = s
+                        .amount_fen
+                        .map(|f| format!(" {}", crate::policies::pages::yuan(f)))
+                        .unwrap_or_default();
+                    format!("{}：{}{amount}", s.credit_code, t.pick(&s.status_zh, &s.status_en))
+                })
+                .collect(),
+            code: p.code,
+            name: p.name,
+        })
+        .collect();
     let page = GuidePage {
         t: ctx.t,
         user: ctx.user(),
@@ -127,6 +166,7 @@ pub async fn guide(
         note,
         hand_off: answer.hand_off_suggested,
         mine: my_handoffs(&state, &ctx, &headers).await,
+        policies,
         errors: Vec::new(),
     };
     Ok(ctx.render(StatusCode::OK, &page))
@@ -174,6 +214,7 @@ pub async fn handoff(
                 note: None,
                 hand_off: true,
                 mine: Vec::new(),
+                policies: Vec::new(),
                 errors,
             };
             Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, &page))

@@ -1,6 +1,7 @@
 //! What several areas use and none owns: the one clock, messages to people (inbox and outbox),
 //! the periodic jobs with their leases, personal data at rest (`pii`), random tokens
-//! (`tokens`), departments' and people's names (`directory`) and uploaded files (`uploads`). Areas import from here, never from each other, for these needs.
+//! (`tokens`), departments' and people's names (`directory`), uploaded files (`uploads`) and
+//! Chinese word segmentation (`words`). Areas import from here, never from each other, for these needs.
 
 pub mod clock;
 pub mod directory;
@@ -10,3 +11,4 @@ pub mod notifications;
 pub mod pii;
 pub mod tokens;
 pub mod uploads;
+pub mod words;

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::benefits::Reconciliation;
 use super::service::{self, Answer, BenefitView, Draft, Simulation, VersionDecision};
@@ -27,21 +27,45 @@ pub async fn benefits(
     Ok(Json(service::enterprise_benefits(&state, &caller, &code).await?))
 }
 
+/// What the representative sends about a benefit: the account to `confirm` (`account`, `bank`),
+/// nothing to `decline`, or the follow-up after payment (`follow_up`: `rating`, `effect`, `jobs`).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct BenefitStep {
+    /// `confirm`: the receiving bank account number (10–30 digits).
+    pub account: String,
+    /// `confirm`: the bank's name (optional).
+    pub bank: String,
+    /// `follow_up`: 1 to 5 stars.
+    pub rating: Option<i64>,
+    /// `follow_up`: what the money achieved (up to 500 characters).
+    pub effect: String,
+    /// `follow_up`: jobs created or kept (optional).
+    pub jobs: Option<i64>,
+}
+
 /// The representative confirms the receiving account (`confirm`, with `account`) or declines
-/// (`decline`) a benefit waiting for confirmation.
+/// (`decline`) a benefit waiting for confirmation; after payment, records the follow-up
+/// (`follow_up`, 跟踪问效). A benefit awarded on application is paid when the account is confirmed.
 #[utoipa::path(post, path = "/api/v1/enterprises/{code}/benefits/{policy}/{action}", tag = "policies",
-    request_body = Answer, security(("bearer" = [])),
+    request_body = BenefitStep, security(("bearer" = [])),
     params(("code" = String, Path, description = "Unified social credit code"),
         ("policy" = String, Path, description = "Policy code"),
-        ("action" = String, Path, description = "confirm | decline")),
+        ("action" = String, Path, description = "confirm | decline | follow_up")),
     responses((status = 200, body = BenefitView), (status = 409, body = crate::http::error::Problem)))]
 pub async fn answer(
     State(state): State<AppState>,
     caller: Caller,
     Path((code, policy, action)): Path<(String, String, String)>,
-    ApiJsonOrEmpty(body): ApiJsonOrEmpty<Answer>,
+    ApiJsonOrEmpty(body): ApiJsonOrEmpty<BenefitStep>,
 ) -> ApiResult<Json<BenefitView>> {
-    Ok(Json(service::answer(&state, &caller, &code, &policy, &action, body).await?))
+    if action == "follow_up" {
+        let input =
+            super::window::FollowUpInput { rating: body.rating, effect: body.effect, jobs: body.jobs };
+        return Ok(Json(service::follow_up(&state, &caller, &code, &policy, input).await?));
+    }
+    let answer = Answer { account: body.account, bank: body.bank };
+    Ok(Json(service::answer(&state, &caller, &code, &policy, &action, answer).await?))
 }
 
 /// Runs a draft of the policy's eligibility and amount rules over the whole register beside the

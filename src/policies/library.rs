@@ -37,8 +37,15 @@ pub struct Policy {
     pub version: i64,
 }
 
-/// The shipped policies, compiled; an error names the policy and the rule's position.
+/// The shipped policies, compiled once per process (every benefits page and guide question uses
+/// them); an error names the policy and the rule's position.
 pub fn shipped() -> anyhow::Result<Vec<Policy>> {
+    static COMPILED: std::sync::LazyLock<Result<Vec<Policy>, String>> =
+        std::sync::LazyLock::new(|| compile_shipped().map_err(|e| format!("{e:#}")));
+    COMPILED.clone().map_err(|e| anyhow::anyhow!(e))
+}
+
+fn compile_shipped() -> anyhow::Result<Vec<Policy>> {
     let all: serde_json::Value = serde_json::from_str(include_str!("../../reference/policies.json"))?;
     let mut out = Vec::new();
     for p in all["policies"].as_array().into_iter().flatten() {

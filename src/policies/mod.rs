@@ -11,12 +11,14 @@ pub mod decimal;
 pub mod eval;
 pub mod evaluate;
 pub mod explain;
+pub mod finder;
 pub mod library;
 pub mod pages;
 pub mod rules;
 pub mod service;
 pub mod store;
 pub mod versions;
+pub mod window;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -48,6 +48,37 @@ pub struct Card {
     pub error: Option<FieldError>,
     pub typed_account: String,
     pub typed_bank: String,
+    /// The follow-up form's errors and what was typed, after a refused follow-up.
+    pub follow_up_errors: Vec<FieldError>,
+    pub typed_rating: String,
+    pub typed_effect: String,
+    pub typed_jobs: String,
+    /// The star choices (1–5) with the one chosen before a refusal; whether the rating was refused.
+    pub ratings: Vec<RatingChoice>,
+    pub rating_invalid: bool,
+    /// How the window handles an application, in words.
+    pub route: Option<&'static str>,
+    /// The recorded follow-up's stars (★★★★☆).
+    pub stars: String,
+    /// The window item applications start from.
+    pub window_item: &'static str,
+}
+
+/// One star choice of the follow-up form.
+pub struct RatingChoice {
+    pub stars: u8,
+    pub chosen: bool,
+}
+
+/// What the representative typed into a form the page refused, to show it again.
+#[derive(Default)]
+struct TypedBenefit {
+    policy: String,
+    account: String,
+    bank: String,
+    rating: String,
+    effect: String,
+    jobs: String,
 }
 
 /// One enterprise's policies, grouped by what the representative does next (heading, cards).
@@ -70,7 +101,7 @@ struct BenefitsPage {
 fn card(t: &Tr, view: BenefitView) -> Card {
     let tone = match view.status.as_str() {
         "paid" | "confirmed" => "ok",
-        "awaiting_confirmation" | "eligible_next_run" | "apply" => "warn",
+        "awaiting_confirmation" | "eligible_next_run" | "apply" | "applied" => "warn",
         "not_eligible" | "no_value" | "no_record" | "no_longer_eligible" | "fault" => "bad",
         _ => "",
     };
@@ -98,7 +129,27 @@ fn card(t: &Tr, view: BenefitView) -> Card {
             (t.pick(&c.clause_zh, &c.clause_en).to_string(), values.join("；"), held, said.to_string())
         })
         .collect();
+    let route = view.route.map(|r| match r {
+        "direct" => t.pick("窗口直办：综合窗口受理时当场核定", "Decided at the window when it is accepted"),
+        _ => t.pick(
+            "转办：综合窗口受理后转主管部门审核",
+            "Accepted at the window, then decided by the issuing department",
+        ),
+    });
+    let stars = view.follow_up.as_ref().map_or_else(String::new, |f| {
+        let n = usize::try_from(f.rating.clamp(0, 5)).unwrap_or(0);
+        format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+    });
     Card {
+        follow_up_errors: Vec::new(),
+        typed_rating: String::new(),
+        typed_effect: String::new(),
+        typed_jobs: String::new(),
+        ratings: (1..=5).map(|stars| RatingChoice { stars, chosen: false }).collect(),
+        rating_invalid: false,
+        route,
+        stars,
+        window_item: crate::policies::window::WINDOW_ITEM,
         amount: view.amount_fen.map(yuan),
         paid: (view.paid_fen > 0).then(|| yuan(view.paid_fen)),
         tone,
@@ -114,7 +165,7 @@ async fn render(
     state: &AppState,
     ctx: &PageCtx,
     errors: Vec<FieldError>,
-    failed: Option<(String, String, String)>,
+    failed: Option<TypedBenefit>,
 ) -> Result<Response, PageError> {
     let enterprises = match &ctx.caller.actor {
         Actor::Person { enterprises, .. } => enterprises.clone(),
@@ -139,17 +190,30 @@ async fn render(
         .collect();
         for v in views {
             let mut c = card(&t, v);
-            if let Some((policy, account, bank)) = &failed
-                && *policy == c.view.policy
+            if let Some(typed) = &failed
+                && typed.policy == c.view.policy
             {
                 c.error = errors.iter().find(|e| e.field == "account").cloned();
-                c.typed_account = account.clone();
-                c.typed_bank = bank.clone();
+                c.typed_account = typed.account.clone();
+                c.typed_bank = typed.bank.clone();
+                c.follow_up_errors = errors
+                    .iter()
+                    .filter(|e| ["rating", "effect", "jobs"].contains(&e.field.as_str()))
+                    .cloned()
+                    .collect();
+                c.typed_rating = typed.rating.clone();
+                c.typed_effect = typed.effect.clone();
+                c.typed_jobs = typed.jobs.clone();
+                c.rating_invalid = c.follow_up_errors.iter().any(|e| e.field == "rating");
+                for r in &mut c.ratings {
+                    r.chosen = typed.rating.trim() == r.stars.to_string();
+                }
             }
             let group = match c.view.status.as_str() {
                 "awaiting_confirmation" => 0,
+                _ if c.view.can_follow_up => 0,
                 "paid" | "confirmed" => 1,
-                "eligible_next_run" | "apply" => 2,
+                "eligible_next_run" | "apply" | "applied" => 2,
                 _ => 3,
             };
             groups[group].1.push(c);
@@ -175,12 +239,29 @@ pub async fn answer(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    let body = Answer {
-        account: form.get("account").cloned().unwrap_or_default(),
-        bank: form.get("bank").cloned().unwrap_or_default(),
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let typed = TypedBenefit {
+        policy: policy.clone(),
+        account: field("account"),
+        bank: field("bank"),
+        rating: field("rating"),
+        effect: field("effect"),
+        jobs: field("jobs"),
     };
-    let typed = (policy.clone(), body.account.clone(), body.bank.clone());
-    match service::answer(&state, &ctx.caller, &code, &policy, &action, body).await {
+    let done = if action == "follow_up" {
+        let jobs = typed.jobs.trim();
+        let input = crate::policies::window::FollowUpInput {
+            rating: typed.rating.trim().parse().ok(),
+            effect: typed.effect.clone(),
+            // Unreadable numbers are out of range, so the error names the field.
+            jobs: if jobs.is_empty() { None } else { Some(jobs.parse().unwrap_or(-1)) },
+        };
+        service::follow_up(&state, &ctx.caller, &code, &policy, input).await
+    } else {
+        let body = Answer { account: typed.account.clone(), bank: typed.bank.clone() };
+        service::answer(&state, &ctx.caller, &code, &policy, &action, body).await
+    };
+    match done {
         Ok(_) => Ok(Redirect::to(&format!("/my/benefits#policy-{policy}")).into_response()),
         Err(ApiError::Validation(errors)) => render(&state, &ctx, errors, Some(typed)).await,
         Err(e) => Err(ctx.error(e)),
@@ -284,6 +365,34 @@ struct PolicyPage {
     versions: Vec<(super::versions::Version, String, bool)>,
     /// The proposal's date and note: (name, label, input type, value, error).
     version_fields: Vec<(&'static str, String, &'static str, String, Option<FieldError>)>,
+    /// A policy on application: how the window handles it, and whether it takes applications today.
+    route: Option<&'static str>,
+    open_for_applications: bool,
+    window_item: &'static str,
+    /// For the officers (全程督办, 跟踪问效): the latest applications with their lights, and
+    /// the follow-ups with their average rating.
+    applications: Vec<ApplicationLine>,
+    follow_ups: Vec<FollowUpLine>,
+    average_rating: Option<String>,
+}
+
+/// One application of the policy, for its department.
+pub struct ApplicationLine {
+    number: String,
+    applicant: String,
+    state: String,
+    light_class: &'static str,
+    light: &'static str,
+    due: String,
+}
+
+/// One follow-up, for the department.
+pub struct FollowUpLine {
+    enterprise: String,
+    stars: String,
+    effect: String,
+    jobs: String,
+    at: String,
 }
 
 /// What the officer typed in the rules form (kept after an error).
@@ -335,6 +444,71 @@ async fn render_policy(
     } else {
         (None, Vec::new(), Vec::new())
     };
+    let on_application = p.mode == super::library::Mode::OnApplication;
+    let (mut applications, mut follow_ups) = (Vec::new(), Vec::new());
+    if officer && on_application {
+        let fragment = format!("\"policy\":\"{}\"", p.code);
+        let cases =
+            crate::cases::store::of_item_with_answer(&state.db, super::window::WINDOW_ITEM, &fragment, 50)
+                .await
+                .map_err(|e| ctx.error(e.into()))?;
+        let calendar = state.calendar().await;
+        let now = state.clock().now();
+        applications = cases
+            .iter()
+            .map(|c| {
+                use crate::cases::domain::Light;
+                let light = c.light(&calendar, now, state.config.yellow_days);
+                let (light_class, label) = match light {
+                    Light::Green => ("light green", t.pick("正常", "On time")),
+                    Light::Yellow => ("light yellow", t.pick("临期", "Due soon")),
+                    Light::Red => ("light red", t.pick("超期", "Overdue")),
+                    Light::None => ("light none", t.pick("—", "—")),
+                };
+                ApplicationLine {
+                    number: c.number.clone(),
+                    applicant: c.applicant_name.clone(),
+                    state: t.pick(c.state.label_zh(), c.state.label_en()).to_string(),
+                    light_class,
+                    light: label,
+                    due: c
+                        .due_now(&calendar, crate::platform::clock::beijing_date(now))
+                        .map_or_else(String::new, |d| d.to_string()),
+                }
+            })
+            .collect();
+        follow_ups = super::store::follow_ups_of_policy(&state.db, &p.code)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .into_iter()
+            .map(|(enterprise, f)| {
+                let n = usize::try_from(f.rating.clamp(0, 5)).unwrap_or(0);
+                FollowUpLine {
+                    enterprise,
+                    stars: format!("{}{}", "★".repeat(n), "☆".repeat(5 - n)),
+                    effect: f.effect,
+                    jobs: f.jobs.map_or_else(String::new, |j| j.to_string()),
+                    at: crate::platform::clock::shown_time(&f.recorded_at),
+                }
+            })
+            .collect();
+    }
+    let average_rating = (!follow_ups.is_empty()).then(|| {
+        let stars: usize = follow_ups.iter().map(|f| f.stars.chars().filter(|c| *c == '★').count()).sum();
+        format!("{:.1}", stars as f64 / follow_ups.len() as f64)
+    });
+    let today = state.clock().today();
+    let route = on_application.then(|| match super::window::route_of(&p) {
+        super::window::Route::Direct => t.pick(
+            "窗口直办：综合窗口受理时按共享数据当场核定",
+            "Decided at the window on the shared data when accepted",
+        ),
+        super::window::Route::Transfer => t.pick(
+            "转办：综合窗口受理后转主管部门审核材料后核定",
+            "Accepted at the window, then decided by the issuing department after examining the documents",
+        ),
+    });
+    let open_for_applications = on_application && (p.window.0..=p.window.1).contains(&today);
     let typed = typed.unwrap_or_default();
     let draft = typed.draft;
     let (simulation, errors) = match outcome {
@@ -396,6 +570,12 @@ async fn render_policy(
         runs,
         versions,
         version_fields,
+        route,
+        open_for_applications,
+        window_item: super::window::WINDOW_ITEM,
+        applications,
+        follow_ups,
+        average_rating,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))

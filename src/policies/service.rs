@@ -115,6 +115,21 @@ pub struct BenefitView {
     pub reason_en: Option<String>,
     /// Whether the representative may confirm the account or decline now.
     pub can_answer: bool,
+    /// A policy paid on application: the enterprise's latest application (case number) for it.
+    pub case_number: Option<String>,
+    /// How the window handles an application: `direct` (直办) or `transfer` (转办).
+    pub route: Option<&'static str>,
+    /// The follow-up recorded after payment (跟踪问效).
+    pub follow_up: Option<super::window::FollowUp>,
+    /// Whether the representative may record the follow-up now (paid, none recorded).
+    pub can_follow_up: bool,
+}
+
+/// What else the enterprise's page shows of a policy: its latest application and follow-up.
+#[derive(Default)]
+struct Extras<'a> {
+    case: Option<&'a crate::cases::domain::CaseRecord>,
+    follow_up: Option<&'a super::window::FollowUp>,
 }
 
 fn issuers(policies: &[Policy]) -> Vec<String> {
@@ -160,16 +175,29 @@ pub async fn enterprise_benefits(
             .await?
             .map(Fetched);
     let stored = store::benefits_of_enterprise(&state.db, &code).await?;
+    let cases = crate::cases::store::of_enterprise_item(&state.db, &code, super::window::WINDOW_ITEM).await?;
+    let follow_ups = store::follow_ups_of_enterprise(&state.db, &code).await?;
     Ok(policies
         .iter()
         .map(|p| {
             let row = stored.iter().find(|(b, _)| b.policy == p.code);
-            view(p, record.as_ref(), row.map(|(b, hint)| (b, hint.as_deref())))
+            let extras = Extras {
+                case: cases
+                    .iter()
+                    .find(|c| super::window::policy_of_answers(c.answers.as_ref()) == Some(p.code.as_str())),
+                follow_up: follow_ups.iter().find(|(policy, _)| *policy == p.code).map(|(_, f)| f),
+            };
+            view(p, record.as_ref(), row.map(|(b, hint)| (b, hint.as_deref())), extras)
         })
         .collect())
 }
 
-fn view(p: &Policy, record: Option<&Fetched>, row: Option<(&Benefit, Option<&str>)>) -> BenefitView {
+fn view(
+    p: &Policy,
+    record: Option<&Fetched>,
+    row: Option<(&Benefit, Option<&str>)>,
+    extras: Extras<'_>,
+) -> BenefitView {
     let (explanation, live) = match record {
         Some(r) => (
             explain::explain(&p.eligibility, &p.eligibility_source, r),
@@ -197,6 +225,9 @@ fn view(p: &Policy, record: Option<&Fetched>, row: Option<(&Benefit, Option<&str
             "符合条件，下次兑现时通知",
             "Eligible: you will be told at the next payment run",
         ),
+        (None, _) if extras.case.is_some_and(|c| in_progress(c.state)) => {
+            ("applied".into(), "已申请，办理中", "Applied for, being handled")
+        }
         (None, Some(Outcome::Eligible { .. })) => {
             ("apply".into(), "符合条件，可申请兑现", "Eligible if you apply")
         }
@@ -217,6 +248,13 @@ fn view(p: &Policy, record: Option<&Fetched>, row: Option<(&Benefit, Option<&str
         eligible,
         amount_fen,
         can_answer: row.is_some_and(|(b, _)| b.status == Status::AwaitingConfirmation),
+        case_number: extras.case.map(|c| c.number.clone()),
+        route: (p.mode == Mode::OnApplication).then(|| match super::window::route_of(p) {
+            super::window::Route::Direct => "direct",
+            super::window::Route::Transfer => "transfer",
+        }),
+        can_follow_up: extras.follow_up.is_none() && row.is_some_and(|(b, _)| b.status == Status::Paid),
+        follow_up: extras.follow_up.cloned(),
         status,
         status_zh: zh.into(),
         status_en: en.into(),
@@ -268,15 +306,14 @@ fn check_account(a: &Answer) -> ApiResult<(String, String)> {
     Ok((number, hint))
 }
 
-/// The representative confirms the receiving account (`confirm`) or declines (`decline`).
-pub async fn answer(
+/// What the representative acts on: the caller (who must be allowed to change the enterprise's
+/// benefits), the enterprise's code, the policy in force and its stored benefit.
+async fn benefit_to_change(
     state: &AppState,
     caller: &Caller,
     raw_code: &str,
     policy: &str,
-    step: &str,
-    body: Answer,
-) -> ApiResult<BenefitView> {
+) -> ApiResult<(String, String, Policy, Benefit)> {
     let user = caller.require_user()?.to_string();
     let policies = in_force(state).await?;
     let code = raw_code.trim().to_uppercase();
@@ -287,8 +324,22 @@ pub async fn answer(
         Decision::Forbidden => return Err(ApiError::Forbidden),
         Decision::Hidden => return Err(ApiError::NotFound),
     }
-    let p = policies.iter().find(|p| p.code == policy).ok_or(ApiError::NotFound)?;
+    let p = policies.into_iter().find(|p| p.code == policy).ok_or(ApiError::NotFound)?;
     let before = store::benefit_of(&state.db, &p.code, &code).await?.ok_or(ApiError::NotFound)?;
+    Ok((user, code, p, before))
+}
+
+/// The representative confirms the receiving account (`confirm`) or declines (`decline`).
+pub async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    raw_code: &str,
+    policy: &str,
+    step: &str,
+    body: Answer,
+) -> ApiResult<BenefitView> {
+    let (user, code, p, before) = benefit_to_change(state, caller, raw_code, policy).await?;
+    let p = &p;
     let account = match step {
         "confirm" => Some(check_account(&body)?),
         "decline" => None,
@@ -303,13 +354,25 @@ pub async fn answer(
             state: before.status.as_str().into(),
         });
     }
-    let after = store::answer(&state.db, &before, account, format!("user:{user}")).await?;
-    let hint = store::benefits_of_enterprise(&state.db, &code)
+    // An award made on application is paid with the confirmation, in the same transaction,
+    // when what is left of the budget covers it; otherwise it waits, confirmed, for more budget.
+    let pay = if p.mode == Mode::OnApplication && account.is_some() {
+        let left = p.budget_fen - store::paid_in_all(&state.db, &p.code).await?;
+        (before.outstanding() <= left).then(|| store::PayNow {
+            run_id: before.run_id.clone(),
+            policy: names(p),
+            budget_fen: Some(p.budget_fen),
+        })
+    } else {
+        None
+    };
+    store::answer_and_pay(&state.db, &before, account, format!("user:{user}"), pay).await?;
+    let (now, hint) = store::benefits_of_enterprise(&state.db, &code)
         .await?
         .into_iter()
         .find(|(b, _)| b.policy == p.code)
-        .and_then(|(_, h)| h);
-    Ok(view(p, None, Some((&after, hint.as_deref()))))
+        .ok_or(ApiError::NotFound)?;
+    Ok(view(p, None, Some((&now, hint.as_deref())), Extras::default()))
 }
 
 /// A draft of a policy's rules (either may be left out: the current one is used).
@@ -936,4 +999,264 @@ pub async fn decide_version(
             })?;
     store::save_decision(&state.db, before.row_version, after.clone()).await?;
     Ok(after)
+}
+
+// --- One-window applications (申请兑现) ----------------------------------------------------------
+
+/// What a checked policy application puts in its case.
+#[derive(Clone, Debug)]
+pub struct Application {
+    pub title: String,
+    pub answers: serde_json::Value,
+    /// 直办: the window decides at acceptance.
+    pub direct: bool,
+}
+
+/// Whether a case in this state is an application still being handled.
+fn in_progress(s: crate::cases::domain::CaseState) -> bool {
+    use crate::cases::domain::CaseState as S;
+    matches!(s, S::Submitted | S::Accepted | S::UnderReview | S::SupplementRequested)
+}
+
+/// The rule's outcome on one enterprise's register record read now through the exchange (as
+/// the policy service, for `actor`), with the explanation and the values read.
+async fn judge(
+    state: &AppState,
+    actor: &str,
+    actor_name: &str,
+    p: &Policy,
+    credit_code: &str,
+) -> ApiResult<Option<(Outcome, Vec<Clause>, String)>> {
+    let reader = Reader {
+        department: READER_DEPARTMENT.into(),
+        actor: actor.to_string(),
+        actor_name: actor_name.to_string(),
+    };
+    let wanted = plan(&[&p.eligibility, &p.amount], &[]);
+    let record = read_subject(state, &reader, &wanted, credit_code, Purpose::PolicyBenefit, Some(&p.code))
+        .await?
+        .map(Fetched);
+    Ok(record.map(|r| {
+        let outcome = outcome(&p.eligibility, &p.amount, p.cap_fen, &r);
+        (outcome, explain::explain(&p.eligibility, &p.eligibility_source, &r), values_json(p, &r))
+    }))
+}
+
+/// Checks an enterprise's application for policy `code` at the window: a policy paid on
+/// application, in its window, not already applied for or awarded, and the register's data
+/// bearing it out. `Ok(Err(_))` is the refusal, naming the `policy` field.
+pub async fn application_for(
+    state: &AppState,
+    actor: &str,
+    actor_name: &str,
+    credit_code: &str,
+    code: &str,
+) -> ApiResult<Result<Application, FieldError>> {
+    use super::window::{self, Facts};
+    let policies = in_force(state).await?;
+    let p = policies.iter().find(|p| p.code == code.trim());
+    let today = state.clock().today();
+    // The policy and the date first: nothing is read for an application they rule out.
+    let unread = Facts {
+        policy: p,
+        today,
+        outcome: Some(Outcome::Eligible { fen: 0 }),
+        failing: None,
+        open_case: None,
+        benefit: None,
+    };
+    if let Err(e) = window::check_application(&unread) {
+        return Ok(Err(e));
+    }
+    let Some(p) = p else { return Err(ApiError::NotFound) };
+    let open = crate::cases::store::of_enterprise_item(&state.db, credit_code, window::WINDOW_ITEM)
+        .await?
+        .into_iter()
+        .find(|c| {
+            in_progress(c.state) && window::policy_of_answers(c.answers.as_ref()) == Some(p.code.as_str())
+        });
+    let benefit = store::benefit_of(&state.db, &p.code, credit_code).await?;
+    let judged = judge(state, actor, actor_name, p, credit_code).await?;
+    let failing = judged.as_ref().and_then(|(_, clauses, _)| explain::failing(clauses));
+    let facts = Facts {
+        policy: Some(p),
+        today,
+        outcome: judged.as_ref().map(|(o, ..)| *o),
+        failing,
+        open_case: open.as_ref().map(|c| c.number.as_str()),
+        benefit: benefit.as_ref(),
+    };
+    Ok(window::check_application(&facts).map(|()| Application {
+        title: window::title_of(p),
+        answers: window::answers_of(p),
+        direct: window::route_of(p) == window::Route::Direct,
+    }))
+}
+
+/// The award an approval of policy application `case` makes, at the amount the rule gives on
+/// the register's data now; `None` for a case that is not a policy application. An approval the
+/// data does not bear out is refused (409 naming why), so nothing is awarded against the rules.
+pub async fn award_for_case(
+    state: &AppState,
+    actor: &str,
+    actor_name: &str,
+    case: &crate::cases::domain::CaseRecord,
+) -> ApiResult<Option<super::window::Award>> {
+    use super::window::{self, Facts};
+    if case.item_code.as_deref() != Some(window::WINDOW_ITEM) {
+        return Ok(None);
+    }
+    let (Some(code), Some(enterprise)) = (window::policy_of_answers(case.answers.as_ref()), &case.enterprise)
+    else {
+        return Ok(None);
+    };
+    let policies = in_force(state).await?;
+    let Some(p) = policies.iter().find(|p| p.code == code) else { return Ok(None) };
+    let benefit = store::benefit_of(&state.db, &p.code, enterprise).await?;
+    let judged = judge(state, actor, actor_name, p, enterprise).await?;
+    let facts = Facts {
+        policy: Some(p),
+        today: state.clock().today(),
+        outcome: judged.as_ref().map(|(o, ..)| *o),
+        failing: judged.as_ref().and_then(|(_, clauses, _)| explain::failing(clauses)),
+        open_case: None,
+        benefit: benefit.as_ref(),
+    };
+    match window::check_award(&facts) {
+        Ok(fen) => Ok(Some(window::Award {
+            policy: p.code.clone(),
+            policy_name: p.name.clone(),
+            credit_code: enterprise.clone(),
+            amount_fen: fen,
+            explanation: judged.map(|(.., values)| values).unwrap_or_default(),
+            case_number: case.number.clone(),
+        })),
+        Err(e) => Err(ApiError::Conflict {
+            code: "policy_not_borne_out",
+            zh: format!("不能准予：{}", e.message_zh),
+            en: format!("Cannot approve: {}", e.message_en),
+        }),
+    }
+}
+
+/// 跟踪问效: the representative records how the paid benefit is rated and what it achieved.
+pub async fn follow_up(
+    state: &AppState,
+    caller: &Caller,
+    raw_code: &str,
+    policy: &str,
+    input: super::window::FollowUpInput,
+) -> ApiResult<BenefitView> {
+    let (user, code, p, before) = benefit_to_change(state, caller, raw_code, policy).await?;
+    let p = &p;
+    let (rating, effect, jobs) = super::window::check_follow_up(&input).map_err(ApiError::Validation)?;
+    if before.status != Status::Paid {
+        let (zh, en) = before.status.label();
+        return Err(ApiError::StateConflict {
+            code: "not_paid",
+            zh: format!("资金拨付后才能评价，当前状态为“{zh}”"),
+            en: format!("A follow-up is recorded after payment; the benefit is {en}"),
+            state: before.status.as_str().into(),
+        });
+    }
+    let recorded = super::window::FollowUp { rating, effect, jobs, recorded_at: state.db.now_text() };
+    store::record_follow_up(&state.db, &before, recorded, format!("user:{user}")).await.map_err(
+        |e| match e {
+            StoreError::Duplicate(_) => ApiError::Conflict {
+                code: "already_followed_up",
+                zh: "已提交过评价".into(),
+                en: "The follow-up was already recorded".into(),
+            },
+            other => other.into(),
+        },
+    )?;
+    let mut views = enterprise_benefits(state, caller, &code).await?;
+    let at = views.iter().position(|v| v.policy == p.code).ok_or(ApiError::NotFound)?;
+    Ok(views.swap_remove(at))
+}
+
+// --- The guide (企业找政策) --------------------------------------------------------------------------
+
+/// How one enterprise the asker represents stands under a policy the guide found.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Standing {
+    pub credit_code: String,
+    pub status: String,
+    pub status_zh: String,
+    pub status_en: String,
+    pub amount_fen: Option<i64>,
+}
+
+/// A policy the guide found for a question.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PolicyHit {
+    pub code: String,
+    pub name: String,
+    pub department: String,
+    /// `automatic` (免申即享) or `on_application` (申请兑现).
+    pub mode: &'static str,
+    pub summary: String,
+    pub reason_zh: String,
+    pub reason_en: String,
+    /// The policy's public page.
+    pub url: String,
+    /// For a signed-in representative: each of their enterprises' standing under it.
+    pub standing: Vec<Standing>,
+}
+
+/// The policies that answer a guide question (at most `limit`); for a representative, with
+/// where each of their enterprises stands (what they are owed, whether they may apply).
+pub async fn guide_policies(
+    state: &AppState,
+    caller: &Caller,
+    query: &str,
+    limit: usize,
+) -> ApiResult<Vec<PolicyHit>> {
+    let policies = in_force(state).await?;
+    let found = super::finder::find(&policies, query, limit);
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut views: Vec<(String, Vec<BenefitView>)> = Vec::new();
+    if let crate::identity::authz::Actor::Person { enterprises, .. } = &caller.actor {
+        for code in enterprises {
+            views.push((code.clone(), enterprise_benefits(state, caller, code).await?));
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let p = f.policy;
+            let (reason_zh, reason_en) = if f.matched.is_empty() {
+                ("惠企政策".to_string(), "A business support policy".to_string())
+            } else {
+                (format!("匹配：{}", f.matched.join("、")), format!("Matched: {}", f.matched.join(", ")))
+            };
+            PolicyHit {
+                code: p.code.clone(),
+                name: p.name.clone(),
+                department: p.department.clone(),
+                mode: match p.mode {
+                    Mode::Automatic => "automatic",
+                    Mode::OnApplication => "on_application",
+                },
+                summary: p.summary.clone(),
+                reason_zh,
+                reason_en,
+                url: format!("/policies/{}", p.code),
+                standing: views
+                    .iter()
+                    .filter_map(|(code, all)| {
+                        all.iter().find(|v| v.policy == p.code).map(|v| Standing {
+                            credit_code: code.clone(),
+                            status: v.status.clone(),
+                            status_zh: v.status_zh.clone(),
+                            status_en: v.status_en.clone(),
+                            amount_fen: v.amount_fen,
+                        })
+                    })
+                    .collect(),
+            }
+        })
+        .collect())
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::benefits::{Benefit, Change, Notice, Payment, Reconciliation, Status};
 use super::versions::{NewVersion, Version, VersionStatus};
+use super::window::{Award, FollowUp};
 use crate::audit::domain::NewEntry;
 use crate::platform::notifications::{Message, Reach, notify};
 use crate::platform::pii::Vault;
@@ -443,6 +444,28 @@ pub async fn answer(
     account: Option<(String, String)>,
     actor: String,
 ) -> StoreResult<Benefit> {
+    answer_and_pay(db, before, account, actor, None).await
+}
+
+/// A payment made with the confirmation that enables it (an award made on application is paid
+/// as soon as its account is confirmed, in the same transaction, so a crash between the two
+/// cannot leave it confirmed and never paid).
+#[derive(Clone, Debug)]
+pub struct PayNow {
+    pub run_id: String,
+    pub policy: PolicyNames,
+    pub budget_fen: Option<i64>,
+}
+
+/// [`answer`], and when `pay` is given and the answer confirms, the payment of what is owed
+/// within the budget, all in one transaction (a budget overrun rolls all of it back).
+pub async fn answer_and_pay(
+    db: &Db,
+    before: &Benefit,
+    account: Option<(String, String)>,
+    actor: String,
+    pay: Option<PayNow>,
+) -> StoreResult<Benefit> {
     let now = db.now_text();
     let vault = db.vault()?.clone();
     let mut after = before.clone();
@@ -454,6 +477,7 @@ pub async fn answer(
     after.has_account = account.is_some() || before.has_account;
     after.version = before.version + 1;
     let (out, before_version) = (after.clone(), before.version);
+    let paying = pay.is_some();
     db.write(move |tx| {
         let (sealed, hint) = match &account {
             Some((number, hint)) => (Some(vault.seal(number, ACCOUNT_COLUMN)), Some(hint.clone())),
@@ -489,9 +513,25 @@ pub async fn answer(
                 format!("{step} by the representative"),
             ),
         )?;
+        if let Some(p) = &pay
+            && after.status == Status::Confirmed
+            && after.amount_fen > after.paid_fen
+        {
+            let payment =
+                Payment { credit_code: after.credit_code.clone(), amount_fen: after.outstanding(), version: after.version };
+            pay_in(tx, &vault, &now, &p.run_id, &p.policy, p.budget_fen, &actor, &[payment])?;
+        }
         Ok(())
     })
     .await?;
+    if paying && out.status == Status::Confirmed && out.amount_fen > out.paid_fen {
+        return Ok(Benefit {
+            status: Status::Paid,
+            paid_fen: out.amount_fen,
+            version: out.version + 1,
+            ..out
+        });
+    }
     Ok(out)
 }
 
@@ -508,62 +548,77 @@ pub async fn pay(
 ) -> StoreResult<i64> {
     let now = db.now_text();
     let vault = db.vault()?.clone();
-    db.write(move |tx| {
-        let mut total = 0i64;
-        for p in &payments {
-            let done = query(
-                "UPDATE policy_benefits SET paid_fen = paid_fen + $1, status = 'paid', updated_at = $2, version = version + 1 \
-                 WHERE policy = $3 AND credit_code = $4 AND version = $5 AND status = 'confirmed' \
-                 AND amount_fen - paid_fen = $1 AND account IS NOT NULL",
-            )
-            .bind(p.amount_fen)
-            .bind(&now)
+    db.write(move |tx| pay_in(tx, &vault, &now, &run_id, &policy, budget_fen, &actor, &payments)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pay_in(
+    tx: &mut dyn Tx,
+    vault: &Vault,
+    now: &str,
+    run_id: &str,
+    policy: &PolicyNames,
+    budget_fen: Option<i64>,
+    actor: &str,
+    payments: &[Payment],
+) -> StoreResult<i64> {
+    let mut total = 0i64;
+    for p in payments {
+        let done = query(
+            "UPDATE policy_benefits SET paid_fen = paid_fen + $1, status = 'paid', updated_at = $2, version = version + 1 \
+             WHERE policy = $3 AND credit_code = $4 AND version = $5 AND status = 'confirmed' \
+             AND amount_fen - paid_fen = $1 AND account IS NOT NULL",
+        )
+        .bind(p.amount_fen)
+        .bind(now)
+        .bind(&policy.code)
+        .bind(&p.credit_code)
+        .bind(p.version)
+        .execute(&mut *tx)?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        query(
+            "INSERT INTO policy_payments (id, policy, credit_code, run_id, amount_fen, account, paid_at) \
+             SELECT $1, policy, credit_code, $2, $3, account, $4 FROM policy_benefits WHERE policy = $5 AND credit_code = $6",
+        )
+        .bind(crate::platform::tokens::uuid_v4())
+        .bind(run_id)
+        .bind(p.amount_fen)
+        .bind(now)
+        .bind(&policy.code)
+        .bind(&p.credit_code)
+        .execute(&mut *tx)?;
+        total += p.amount_fen;
+    }
+    if let Some(budget) = budget_fen {
+        let row = query("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS paid FROM policy_payments WHERE policy = $1")
             .bind(&policy.code)
-            .bind(&p.credit_code)
-            .bind(p.version)
-            .execute(&mut *tx)?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict);
-            }
-            query(
-                "INSERT INTO policy_payments (id, policy, credit_code, run_id, amount_fen, account, paid_at) \
-                 SELECT $1, policy, credit_code, $2, $3, account, $4 FROM policy_benefits WHERE policy = $5 AND credit_code = $6",
-            )
-            .bind(crate::platform::tokens::uuid_v4())
-            .bind(&run_id)
-            .bind(p.amount_fen)
-            .bind(&now)
-            .bind(&policy.code)
-            .bind(&p.credit_code)
-            .execute(&mut *tx)?;
-            total += p.amount_fen;
+            .fetch_one(tx)?;
+        let paid: i64 = row.try_get("paid")?;
+        if paid > budget {
+            // Never beyond the budget: the whole batch goes back.
+            return Err(StoreError::Conflict);
         }
-        if let Some(budget) = budget_fen {
-            let row = query("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS paid FROM policy_payments WHERE policy = $1")
-                .bind(&policy.code)
-                .fetch_one(tx)?;
-            let paid: i64 = row.try_get("paid")?;
-            if paid > budget {
-                // Never beyond the budget: the whole batch goes back.
-                return Err(StoreError::Conflict);
-            }
-        }
-        let codes: Vec<&str> = payments.iter().map(|p| p.credit_code.as_str()).collect();
-        let reps = representatives(tx, &vault, &codes)?;
-        for p in &payments {
-            let m = Message {
-                title_zh: format!("“{}”资金已拨付", policy.name_zh),
-                title_en: format!("Policy {} paid", policy.code),
-                body_zh: format!("{}元已拨付至您确认的账户。", yuan_text(p.amount_fen)),
-                body_en: format!("CNY {} has been paid to the account you confirmed.", yuan_text(p.amount_fen)),
-            };
-            tell(tx, &vault, &now, 1, &reps, &p.credit_code, &policy.code, &m)?;
-        }
-        let summary = format!("{} payments, {total} fen", payments.len());
-        crate::audit::store::append(tx, &now, run_entry(&run_id, &actor, "policies.run.pay", &policy.code, summary))?;
-        Ok(total)
-    })
-    .await
+    }
+    let codes: Vec<&str> = payments.iter().map(|p| p.credit_code.as_str()).collect();
+    let reps = representatives(tx, vault, &codes)?;
+    for p in payments {
+        let m = Message {
+            title_zh: format!("“{}”资金已拨付", policy.name_zh),
+            title_en: format!("Policy {} paid", policy.code),
+            body_zh: format!("{}元已拨付至您确认的账户。", yuan_text(p.amount_fen)),
+            body_en: format!("CNY {} has been paid to the account you confirmed.", yuan_text(p.amount_fen)),
+        };
+        tell(tx, vault, now, 1, &reps, &p.credit_code, &policy.code, &m)?;
+    }
+    let summary = format!("{} payments, {total} fen", payments.len());
+    crate::audit::store::append(
+        tx,
+        now,
+        run_entry(run_id, actor, "policies.run.pay", &policy.code, summary),
+    )?;
+    Ok(total)
 }
 
 /// What the payment records of `policy` add up to.
@@ -732,4 +787,138 @@ pub async fn save_decision(db: &Db, before_row_version: i64, after: Version) -> 
         Ok(())
     })
     .await
+}
+
+/// Records the benefit an approved policy application awards, in the approval's transaction,
+/// and tells the representatives to confirm the account. A benefit already held (a lapsed one
+/// may be awarded again) makes the whole approval go back.
+pub fn award_in(tx: &mut dyn Tx, vault: &Vault, now: &str, award: &Award) -> StoreResult<()> {
+    let b = award.benefit();
+    let replaced = query(
+        "UPDATE policy_benefits SET status = $1, amount_fen = $2, fault = NULL, explanation = $3, run_id = $4, \
+         updated_at = $5, version = version + 1 \
+         WHERE policy = $6 AND credit_code = $7 AND status IN ('no_longer_eligible', 'fault')",
+    )
+    .bind(b.status.as_str())
+    .bind(b.amount_fen)
+    .bind(&b.explanation)
+    .bind(&b.run_id)
+    .bind(now)
+    .bind(&b.policy)
+    .bind(&b.credit_code)
+    .execute(&mut *tx)?;
+    if replaced.rows_affected() == 0 {
+        query(
+            "INSERT INTO policy_benefits (policy, credit_code, status, amount_fen, paid_fen, explanation, run_id, \
+             updated_at, version) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, 1)",
+        )
+        .bind(&b.policy)
+        .bind(&b.credit_code)
+        .bind(b.status.as_str())
+        .bind(b.amount_fen)
+        .bind(&b.explanation)
+        .bind(&b.run_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .map_err(|e| match StoreError::unique_as(e, "benefit") {
+            StoreError::Duplicate(_) => StoreError::Conflict,
+            other => other,
+        })?;
+    }
+    let subject = format!("policy_benefit:{}:{}", b.policy, b.credit_code);
+    crate::audit::store::append(
+        tx,
+        now,
+        NewEntry::new(
+            subject.clone(),
+            format!("case:{}", award.case_number),
+            "policies.benefit.award",
+            subject,
+            format!("{} fen awarded on application, case {}", b.amount_fen, award.case_number),
+        ),
+    )?;
+    let reps = representatives(tx, vault, &[b.credit_code.as_str()])?;
+    let m = Message {
+        title_zh: format!("“{}”申请已核准", award.policy_name),
+        title_en: format!("Your application under policy {} is approved", b.policy),
+        body_zh: format!(
+            "核定金额{}元。请登录全办“惠企政策”确认收款账户，确认后即拨付。",
+            yuan_text(b.amount_fen)
+        ),
+        body_en: format!(
+            "CNY {} is awarded. Sign in to Quanban, Policies, and confirm the receiving account; it is paid at once.",
+            yuan_text(b.amount_fen)
+        ),
+    };
+    tell(tx, vault, now, 2, &reps, &b.credit_code, &b.policy, &m)?;
+    Ok(())
+}
+
+/// Records the representative's follow-up on a paid benefit (once: a second is a duplicate).
+pub async fn record_follow_up(db: &Db, benefit: &Benefit, f: FollowUp, actor: String) -> StoreResult<()> {
+    let (policy, code) = (benefit.policy.clone(), benefit.credit_code.clone());
+    db.write(move |tx| {
+        query(
+            "INSERT INTO policy_follow_ups (policy, credit_code, rating, effect, jobs, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&policy)
+        .bind(&code)
+        .bind(f.rating)
+        .bind(&f.effect)
+        .bind(f.jobs)
+        .bind(&actor)
+        .bind(&f.recorded_at)
+        .execute(&mut *tx)
+        .map_err(|e| StoreError::unique_as(e, "follow_up"))?;
+        let subject = format!("policy_benefit:{policy}:{code}");
+        crate::audit::store::append(
+            tx,
+            &f.recorded_at,
+            NewEntry::new(
+                subject.clone(),
+                &actor,
+                "policies.benefit.follow_up",
+                subject,
+                format!("rated {} of 5", f.rating),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+fn follow_up_of(r: &Row) -> StoreResult<(String, FollowUp)> {
+    Ok((
+        r.try_get("credit_code")?,
+        FollowUp {
+            rating: r.try_get("rating")?,
+            effect: r.try_get("effect")?,
+            jobs: r.try_get("jobs")?,
+            recorded_at: r.try_get("recorded_at")?,
+        },
+    ))
+}
+
+/// One enterprise's follow-ups by policy.
+pub async fn follow_ups_of_enterprise(db: &Db, credit_code: &str) -> StoreResult<Vec<(String, FollowUp)>> {
+    let rows = query(
+        "SELECT policy, credit_code, rating, effect, jobs, recorded_at FROM policy_follow_ups WHERE credit_code = $1",
+    )
+    .bind(credit_code)
+    .read_all(db)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("policy")?, follow_up_of(r)?.1))).collect()
+}
+
+/// A policy's follow-ups by enterprise, newest first (for the issuing department).
+pub async fn follow_ups_of_policy(db: &Db, policy: &str) -> StoreResult<Vec<(String, FollowUp)>> {
+    let rows = query(
+        "SELECT credit_code, rating, effect, jobs, recorded_at FROM policy_follow_ups WHERE policy = $1 \
+         ORDER BY recorded_at DESC, credit_code",
+    )
+    .bind(policy)
+    .read_all(db)
+    .await?;
+    rows.iter().map(follow_up_of).collect()
 }
