@@ -129,9 +129,20 @@ pub async fn guide(
     let answer = index.search(&q.q, 8);
     let (hits, follow_up, note) = rows(&ctx.t, &answer);
     let t = ctx.t;
-    let policies = crate::policies::service::guide_policies(&state, &ctx.caller, &q.q, 5)
+    let found = crate::policies::service::guide_policies(&state, &ctx.caller, &q.q, 5)
         .await
-        .map_err(|e| ctx.error(e))?
+        .map_err(|e| ctx.error(e))?;
+    // The reader's enterprises by name, as they know them.
+    let mut names = std::collections::HashMap::new();
+    for s in found.iter().flat_map(|p| &p.standing) {
+        if !names.contains_key(&s.credit_code) {
+            let name = crate::cases::store::enterprise_name(&state.db, &s.credit_code)
+                .await
+                .map_err(|e| ctx.error(e.into()))?;
+            names.insert(s.credit_code.clone(), name.unwrap_or_else(|| s.credit_code.clone()));
+        }
+    }
+    let policies = found
         .into_iter()
         .map(|p| PolicyRow {
             mode: if p.mode == "automatic" {
@@ -148,7 +159,8 @@ pub async fn guide(
                         .amount_fen
                         .map(|f| format!(" {}", crate::policies::pages::yuan(f)))
                         .unwrap_or_default();
-                    format!("{}：{}{amount}", s.credit_code, t.pick(&s.status_zh, &s.status_en))
+                    let name = names.get(&s.credit_code).unwrap_or(&s.credit_code);
+                    format!("{name}：{}{amount}", t.pick(&s.status_zh, &s.status_en))
                 })
                 .collect(),
             code: p.code,

@@ -94,6 +94,16 @@ pub fn find<'a>(policies: &'a [Policy], query: &str, limit: usize) -> Vec<Found<
             (score > 0.0).then_some(Found { policy: p, score, matched })
         })
         .collect();
+    // A question that names something matches those policies; the general lean lists every
+    // policy only when nothing more specific matched.
+    if found.iter().any(|f| !f.matched.is_empty()) {
+        found.retain(|f| !f.matched.is_empty());
+    }
+    for f in &mut found {
+        // The reason shows whole words ("毕业生"), not their search-mode parts ("毕业", "业生").
+        let all = f.matched.clone();
+        f.matched.retain(|w| !all.iter().any(|o| o != w && o.contains(w.as_str())));
+    }
     found.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.policy.code.cmp(&b.policy.code)));
     found.truncate(limit);
     found
@@ -123,6 +133,14 @@ mod tests {
             let got = top(query);
             assert_eq!(got.first().map(String::as_str), Some(want), "{query}: {got:?}");
         }
+    }
+
+    #[test]
+    fn a_specific_question_lists_only_what_it_names_in_whole_words() {
+        let all = shipped().unwrap();
+        let found = find(&all, "招了应届毕业生有补贴吗", 20);
+        assert!(found.iter().all(|f| !f.matched.is_empty()), "no policy listed for the general lean alone");
+        assert_eq!(found[0].matched, ["毕业生", "补贴"], "parts of a matched word are not repeated");
     }
 
     #[test]
