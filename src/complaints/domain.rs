@@ -310,14 +310,7 @@ static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOPWORDS.iter()
 /// The words of a text (jieba search mode: long words and their parts), without stopwords,
 /// punctuation and digits.
 pub fn tokens(text: &str) -> Vec<String> {
-    crate::platform::words::jieba()
-        .cut_for_search(text, true)
-        .into_iter()
-        .map(|t| t.word.trim())
-        .filter(|w| !w.is_empty() && !STOP.contains(w))
-        .filter(|w| w.chars().any(|c| c.is_alphabetic()))
-        .map(|w| w.to_lowercase())
-        .collect()
+    crate::platform::words::search_words(text).into_iter().filter(|w| !STOP.contains(w.as_str())).collect()
 }
 
 /// What the classifier counts in a text: its words ([`tokens`]) and every pair of adjacent
