@@ -60,6 +60,10 @@ impl AppState {
         reference::seed::seed(&db).await?;
         if config.production {
             demo::refuse_in_production(&db).await?;
+            anyhow::ensure!(
+                !crate::identity::password::CHEAP_FOR_TESTS,
+                "this binary was built for tests (feature cheap-passwords) and must not run in production; build it with `cargo build --release`"
+            );
         }
         let secret = crate::licences::service::seal_secret(&db, &config).await?;
         let vault = Arc::new(crate::platform::pii::Vault::from_secret(&secret));

@@ -667,6 +667,21 @@ fn calendar_and_demo_commands() {
         .unwrap();
     assert!(!out.status.success(), "production refuses a database with demo accounts");
     assert!(String::from_utf8_lossy(&out.stderr).contains("demo"));
+    // The tests' binary hashes passwords at the minimum cost (feature cheap-passwords): it
+    // refuses to run in production even on a clean data directory.
+    const { assert!(quanban::identity::password::CHEAP_FOR_TESTS, "the tests build with cheap-passwords") };
+    let clean = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_quanban"))
+        .args(["serve", "--production", "--bind", "127.0.0.1:0", "--data"])
+        .arg(clean.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a test build refuses production");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cheap-passwords"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `quanban user create` reads the password from standard input, validates every field, and the

@@ -7,13 +7,32 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 pub async fn hash(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || {
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
     })
     .await?
 }
+
+/// argon2id with its recommended cost (19 MiB, two passes); the parameters are stored in each
+/// hash, so verification always uses the ones a password was hashed with.
+#[cfg(not(feature = "cheap-passwords"))]
+fn hasher() -> Argon2<'static> {
+    Argon2::default()
+}
+
+/// Tests only (see the `cheap-passwords` feature): the minimum cost argon2 allows.
+#[cfg(feature = "cheap-passwords")]
+fn hasher() -> Argon2<'static> {
+    use argon2::{Algorithm, Params, Version};
+    let params =
+        Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None).expect("argon2's minimum parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Whether this binary hashes new passwords at the test-only minimum cost.
+pub const CHEAP_FOR_TESTS: bool = cfg!(feature = "cheap-passwords");
 
 /// Whether `password` matches `stored`. A malformed stored hash counts as no match.
 pub async fn verify(password: String, stored: String) -> anyhow::Result<bool> {

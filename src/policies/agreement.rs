@@ -257,6 +257,10 @@ const MORE_RULES: &[(&str, &str)] = &[
         "double(revenue_last_year) / 3.0",
     ),
     ("srdi_since == null || srdi_since > '2025-06-30'", "employees_last_year * 100"),
+    // Two rules that begin alike over fields that may be null: the shared prefix's result,
+    // records set aside included, is reused by the second within each chunk.
+    ("high_tech && layoffs_last_year < 5 && size == 'small'", "1.0"),
+    ("high_tech && layoffs_last_year < 5 || founded >= '2026-01-01'", "2.0"),
     ("name > 'b' && !(name in ['ab', 'c'])", "0.125"),
     ("employees_last_year in [0, 1, 2, 35] || high_tech in [true]", "double(employees_last_year) * 0.005"),
     ("high_tech == above_scale && -employees_last_year < -3", "double(-layoffs_last_year) + 10.0"),
@@ -305,11 +309,23 @@ proptest! {
             shipped.iter().map(|p| (&p.eligibility, &p.amount, p.cap_fen)).collect();
         let more = more_policies();
         rules.extend(more.iter().map(|(e, a)| (e, a, Some(1_000_000))));
+        // All the programs in one run, as the evaluator runs them: the conditions several of
+        // them begin with are evaluated once per chunk and reused (see columnar::SharedPrefixes).
+        let programs: Vec<columnar::Program<'_>> = rules
+            .iter()
+            .map(|&(eligibility, amount, cap_fen)| columnar::Program { eligibility, amount, cap_fen })
+            .collect();
+        let mut together = vec![vec![Outcome::NotEligible; total]; programs.len()];
+        let parts = columnar::run(&programs, &register, Vec::new, |found, n, i, o| found.push((n, i, o)));
+        for (n, i, o) in parts.into_iter().flatten() {
+            together[n][i] = o;
+        }
         for (n, (e, a, cap)) in rules.into_iter().enumerate() {
             let all = columnar::evaluate(e, a, cap, &register);
             for (i, &got) in all.iter().enumerate() {
                 let reference = eval::outcome(e, a, cap, &register.record(i));
                 prop_assert_eq!(got, reference, "rule {} record {}", n, i);
+                prop_assert_eq!(together[n][i], reference, "rule {} record {} (all programs at once)", n, i);
             }
         }
     }

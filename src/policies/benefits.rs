@@ -131,7 +131,7 @@ pub fn decide(
     credit_code: &str,
     before: Option<&Benefit>,
     outcome: Outcome,
-    explanation: String,
+    explanation: impl FnOnce() -> String,
     run_id: &str,
 ) -> Option<(Change, Option<Notice>)> {
     let (amount, fault) = match outcome {
@@ -152,7 +152,7 @@ pub fn decide(
             amount_fen: amount.unwrap_or(0),
             paid_fen: 0,
             fault,
-            explanation,
+            explanation: explanation(),
             run_id: run_id.to_string(),
             has_account: false,
             version: 1,
@@ -189,7 +189,7 @@ pub fn decide(
         status,
         amount_fen,
         fault,
-        explanation,
+        explanation: explanation(),
         run_id: run_id.to_string(),
         version: before.version + 1,
         ..before.clone()
@@ -352,7 +352,7 @@ mod tests {
     }
 
     fn after(before: Option<&Benefit>, o: Outcome) -> Option<(Status, i64, Option<Notice>)> {
-        decide("P", "C", before, o, "{}".into(), "r2")
+        decide("P", "C", before, o, || "{}".into(), "r2")
             .map(|(c, n)| (c.benefit().status, c.benefit().amount_fen, n))
     }
 
@@ -378,7 +378,7 @@ mod tests {
     fn a_higher_amount_after_payment_owes_only_the_difference() {
         let paid = benefit(Status::Paid, 500, 500, true);
         let (change, notice) =
-            decide("P", "C", Some(&paid), Outcome::Eligible { fen: 800 }, "{}".into(), "r2").unwrap();
+            decide("P", "C", Some(&paid), Outcome::Eligible { fen: 800 }, || "{}".into(), "r2").unwrap();
         let Change::Update { before_version, after } = change else { panic!() };
         assert_eq!((before_version, after.version), (3, 4));
         assert_eq!(
@@ -391,7 +391,11 @@ mod tests {
     }
 
     fn after_status(b: &Benefit, fen: i64) -> Benefit {
-        decide("P", "C", Some(b), Outcome::Eligible { fen }, "{}".into(), "r2").unwrap().0.benefit().clone()
+        decide("P", "C", Some(b), Outcome::Eligible { fen }, || "{}".into(), "r2")
+            .unwrap()
+            .0
+            .benefit()
+            .clone()
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //!   enterprises for which `a` held, so the clauses after a selective one cost little.
 //! - Numbers are `i64` counts of 10^-scale units with the scale fixed per node (money is fen,
 //!   scale 2; `0.6` is scale 1; a product adds the scales), exact as [`super::decimal`] is.
+//! - Conditions that several policies begin with (every shipped policy opens with
+//!   `status == 'active' && credit_status != 'dishonest'`) are evaluated once per chunk and
+//!   their result reused by the others ([`SharedPrefixes`]).
 //! - Coded strings (size, status, industry…) are compared through their dictionary: a comparison
 //!   with a literal is decided once per dictionary entry and then looked up by code.
 //! - Any enterprise whose evaluation meets something unusual (a null value used, an overflow of
@@ -119,12 +122,13 @@ pub fn run<S: Send>(
 ) -> Vec<S> {
     let fast: Vec<bool> =
         programs.iter().map(|p| supported(p.eligibility, r) && supported(p.amount, r)).collect();
+    let shared = SharedPrefixes::of(programs, &fast);
     let chunks = r.len.div_ceil(CHUNK);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, chunks.max(1));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut state = init();
-        let mut e = Evaluator::new(r);
+        let mut e = Evaluator::new(r, &shared);
         loop {
             let c = next.fetch_add(1, AtomicOrdering::Relaxed);
             if c >= chunks {
@@ -200,6 +204,100 @@ fn children(e: &Expr) -> Vec<&Expr> {
         Kind::Cond(c, a, b) => vec![c, a, b],
         Kind::Field(_) | Kind::Lit(_) | Kind::Presence { .. } | Kind::List(_) => Vec::new(),
     }
+}
+
+/// The conditions that two or more programs' eligibility rules begin with: the nodes on the left
+/// spine of `a && b && c` (`a`, `a && b`, the whole), by node address, each with the id of its
+/// group of structurally equal nodes. Such a node is always evaluated first, over the whole
+/// chunk, with nothing set aside yet, so its result (truths and records set aside) can be
+/// reused by every other program of the group within the chunk.
+struct SharedPrefixes {
+    id_of: HashMap<usize, usize>,
+    groups: usize,
+}
+
+impl SharedPrefixes {
+    fn of(programs: &[Program<'_>], fast: &[bool]) -> SharedPrefixes {
+        let mut representatives: Vec<&Expr> = Vec::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for (n, p) in programs.iter().enumerate().filter(|(n, _)| fast[*n]) {
+            let mut node = p.eligibility;
+            loop {
+                match representatives.iter().position(|r| same_shape(r, node)) {
+                    Some(g) => members[g].push(n),
+                    None => {
+                        representatives.push(node);
+                        members.push(vec![n]);
+                    }
+                }
+                match &node.kind {
+                    Kind::And(a, _) | Kind::Or(a, _) => node = a,
+                    _ => break,
+                }
+            }
+        }
+        // Only groups that more than one program begins with are worth remembering.
+        let mut id_of = HashMap::new();
+        let mut groups = 0;
+        for (g, programs_in) in members.iter().enumerate() {
+            let mut distinct = programs_in.clone();
+            distinct.dedup();
+            if distinct.len() < 2 {
+                continue;
+            }
+            for &n in &distinct {
+                let mut node = programs[n].eligibility;
+                loop {
+                    if same_shape(representatives[g], node) {
+                        id_of.insert(node as *const Expr as usize, groups);
+                    }
+                    match &node.kind {
+                        Kind::And(a, _) | Kind::Or(a, _) => node = a,
+                        _ => break,
+                    }
+                }
+            }
+            groups += 1;
+        }
+        SharedPrefixes { id_of, groups }
+    }
+
+    fn id(&self, e: &Expr) -> Option<usize> {
+        if self.groups == 0 {
+            return None;
+        }
+        self.id_of.get(&(e as *const Expr as usize)).copied()
+    }
+}
+
+/// Whether `a` and `b` are the same expression, wherever they were written.
+fn same_shape(a: &Expr, b: &Expr) -> bool {
+    use Kind::*;
+    a.ty == b.ty
+        && match (&a.kind, &b.kind) {
+            (Field(x), Field(y)) => x == y,
+            (Lit(x), Lit(y)) => x == y,
+            (Presence { field: f, present: p }, Presence { field: g, present: q }) => f == g && p == q,
+            (Not(x), Not(y)) | (Neg(x), Neg(y)) | (ToDouble(x), ToDouble(y)) | (ToInt(x), ToInt(y)) => {
+                same_shape(x, y)
+            }
+            (And(x1, y1), And(x2, y2)) | (Or(x1, y1), Or(x2, y2)) => same_shape(x1, x2) && same_shape(y1, y2),
+            (Cond(c1, x1, y1), Cond(c2, x2, y2)) => {
+                same_shape(c1, c2) && same_shape(x1, x2) && same_shape(y1, y2)
+            }
+            (Cmp(o1, x1, y1), Cmp(o2, x2, y2)) => o1 == o2 && same_shape(x1, x2) && same_shape(y1, y2),
+            (Arith(o1, x1, y1), Arith(o2, x2, y2)) => o1 == o2 && same_shape(x1, x2) && same_shape(y1, y2),
+            (In(x, l1), In(y, l2)) => l1 == l2 && same_shape(x, y),
+            (List(l1), List(l2)) => l1 == l2,
+            _ => false,
+        }
+}
+
+/// A shared condition's result over the chunk starting at `start`.
+struct Remembered {
+    start: usize,
+    truths: Vec<u8>,
+    slow: Vec<u8>,
 }
 
 fn pow10(n: u8) -> Option<i64> {
@@ -278,7 +376,11 @@ macro_rules! with_source {
 /// evaluator, and buffers reused from chunk to chunk.
 struct Evaluator<'r, 'a> {
     r: &'r Register<'a>,
+    shared: &'r SharedPrefixes,
+    /// By shared-prefix id: its result over the chunk last evaluated.
+    remembered: Vec<Option<Remembered>>,
     start: usize,
+    len: usize,
     /// `slow[i]` is 1 when the chunk's record `i` goes to the reference evaluator.
     slow: Vec<u8>,
     all: Vec<u16>,
@@ -290,10 +392,13 @@ struct Evaluator<'r, 'a> {
 }
 
 impl<'r, 'a> Evaluator<'r, 'a> {
-    fn new(r: &'r Register<'a>) -> Self {
+    fn new(r: &'r Register<'a>, shared: &'r SharedPrefixes) -> Self {
         Evaluator {
             r,
+            shared,
+            remembered: (0..shared.groups).map(|_| None).collect(),
             start: 0,
+            len: 0,
             slow: vec![0; CHUNK],
             all: (0..CHUNK as u16).collect(),
             truths: Vec::new(),
@@ -326,6 +431,7 @@ impl<'r, 'a> Evaluator<'r, 'a> {
     /// One program over records `start..start + len`.
     fn chunk(&mut self, p: &Program<'_>, start: usize, len: usize, visit: &mut impl FnMut(usize, Outcome)) {
         self.start = start;
+        self.len = len;
         self.slow[..len].fill(0);
         let all = std::mem::take(&mut self.all);
         let mut held = self.truth_buffer();
@@ -373,6 +479,33 @@ impl<'r, 'a> Evaluator<'r, 'a> {
     /// `out[i]` for each `i` of `sel`: 1 where `e` holds, 0 where it does not or the record was
     /// set aside.
     fn truth(&mut self, e: &Expr, sel: &[u16], out: &mut [u8]) {
+        // A shared prefix is reached first, over the whole chunk (see [`SharedPrefixes`]).
+        if let Some(id) = self.shared.id(e)
+            && sel.len() == self.len
+        {
+            let len = self.len;
+            if let Some(r) = &self.remembered[id]
+                && r.start == self.start
+            {
+                out[..len].copy_from_slice(&r.truths[..len]);
+                self.slow[..len].copy_from_slice(&r.slow[..len]);
+                return;
+            }
+            self.compute_truth(e, sel, out);
+            let r = self.remembered[id].get_or_insert_with(|| Remembered {
+                start: 0,
+                truths: vec![0; CHUNK],
+                slow: vec![0; CHUNK],
+            });
+            r.start = self.start;
+            r.truths[..len].copy_from_slice(&out[..len]);
+            r.slow[..len].copy_from_slice(&self.slow[..len]);
+            return;
+        }
+        self.compute_truth(e, sel, out);
+    }
+
+    fn compute_truth(&mut self, e: &Expr, sel: &[u16], out: &mut [u8]) {
         match &e.kind {
             Kind::Lit(l) => {
                 let v = u8::from(matches!(l, Lit::Bool(true)));
@@ -876,4 +1009,39 @@ fn exact_units(d: Dec, scale: u8) -> Option<i64> {
         d.units / down
     };
     i64::try_from(units).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policies::rules::{Want, compile};
+
+    fn rule(text: &str) -> Expr {
+        compile(text, Want::Bool).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+    }
+
+    #[test]
+    fn conditions_that_several_rules_begin_with_are_found_wherever_written() {
+        let a = rule("status == 'active' && credit_status != 'dishonest' && high_tech");
+        let b = rule("status  ==  'active' && credit_status != 'dishonest' && above_scale");
+        let c = rule("status == 'active' && size == 'small'");
+        let d = rule("high_tech");
+        let amount = compile("1.0", Want::Amount).expect("an amount");
+        let programs: Vec<Program<'_>> = [&a, &b, &c, &d]
+            .iter()
+            .map(|e| Program { eligibility: e, amount: &amount, cap_fen: None })
+            .collect();
+        let shared = SharedPrefixes::of(&programs, &[true; 4]);
+        // `status == 'active'` (a, b, c) and `… && credit_status != 'dishonest'` (a, b).
+        assert_eq!(shared.groups, 2);
+        let Kind::And(a_prefix, _) = &a.kind else { panic!("a is a conjunction") };
+        let Kind::And(b_prefix, _) = &b.kind else { panic!("b is a conjunction") };
+        assert_eq!(shared.id(a_prefix), shared.id(b_prefix));
+        assert!(shared.id(a_prefix).is_some());
+        // Whole rules differ; `high_tech` alone is one program's only.
+        assert_eq!(shared.id(&a), None);
+        assert_eq!(shared.id(&d), None);
+        // A program evaluated record by record shares nothing.
+        assert_eq!(SharedPrefixes::of(&programs, &[true, false, false, true]).groups, 0);
+    }
 }

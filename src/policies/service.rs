@@ -4,7 +4,7 @@
 //! exchange as the platform's policy service (发改委, [`READER_DEPARTMENT`]) with its grants,
 //! and is logged with the policy it was for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use crate::app::AppState;
 use crate::data::domain::{Dataset, Field, Register as RegisterKind, Value, datasets_of};
 use crate::data::service::{Reader, read_batch, read_subject};
 use crate::data::sharing::Purpose;
+use crate::data::store::Columns;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Action, Decision, Resource, decide};
 use crate::identity::domain::CreditCode;
@@ -727,29 +728,26 @@ async fn run_leased(
     run.evaluated = register.len() as i64;
     let mut existing = store::stored_of_policy(&state.db, &p.code).await?;
     progress.phase("记录结果并通知 recording and notifying", found.len() as u64);
-    // Decide each batch's changes from what was read, write them, and go on: only one batch of
-    // changes is held at a time.
+    // Decide each batch's changes from what was read and write them, deciding the next batch
+    // while the store writes this one: only two batches of changes are held at a time.
     let mut done = 0u64;
-    for chunk in found.chunks(RUN_BATCH) {
+    let mut chunks = found.chunks(RUN_BATCH);
+    let mut next = chunks.next().map(|c| decide_batch(p, &columns, &register, &mut existing, c, &run.id));
+    while let Some(decided) = next.take() {
         if cancel.load(Ordering::Relaxed) {
             return cancelled(state, run).await;
         }
-        let mut batch: Vec<Decided> = Vec::with_capacity(chunk.len());
-        for &(i, o) in chunk {
-            match o {
-                Outcome::Eligible { .. } => run.eligible += 1,
-                Outcome::Fault(_) => run.faults += 1,
-                Outcome::NotEligible => {}
-            }
-            let key = columns.keys.get(i);
-            let before = existing.remove(key).map(|s| s.benefit(&p.code, key));
-            let values = values_json(p, &register.record(i));
-            if let Some((c, n)) = benefits::decide(&p.code, key, before.as_ref(), o, values, &run.id) {
-                batch.push((o, c, n));
-            }
-        }
-        run.notified += write_batch(state, &run, p, actor, batch).await? as i64;
-        done += chunk.len() as u64;
+        run.eligible += decided.eligible;
+        run.faults += decided.faults;
+        let upcoming = chunks.next();
+        // The write goes to the writer when first polled, before the next batch is decided.
+        let (written, decided_next) =
+            tokio::join!(write_batch(state, &run, p, actor, decided.batch), async {
+                upcoming.map(|c| decide_batch(p, &columns, &register, &mut existing, c, &run.id))
+            });
+        run.notified += written? as i64;
+        next = decided_next;
+        done += decided.records;
         progress.advance(done);
         keep_lease(state, p).await?;
     }
@@ -764,7 +762,7 @@ async fn run_leased(
             .iter()
             .filter_map(|(code, stored)| {
                 let before = stored.benefit(&p.code, code);
-                benefits::decide(&p.code, code, Some(&before), Outcome::NotEligible, "{}".into(), &run.id)
+                benefits::decide(&p.code, code, Some(&before), Outcome::NotEligible, || "{}".into(), &run.id)
                     .map(|(c, n)| (Outcome::NotEligible, c, n))
             })
             .collect();
@@ -875,6 +873,45 @@ async fn pay_batch(
 /// An enterprise's outcome in a run and the change it makes.
 type Decided = (Outcome, Change, Option<Notice>);
 
+/// One batch of a run's outcomes, decided against the benefits stored before the run.
+struct DecidedBatch {
+    batch: Vec<Decided>,
+    records: u64,
+    eligible: i64,
+    faults: i64,
+}
+
+fn decide_batch(
+    p: &Policy,
+    columns: &Columns,
+    register: &Register<'_>,
+    existing: &mut HashMap<String, store::Stored>,
+    chunk: &[(usize, Outcome)],
+    run_id: &str,
+) -> DecidedBatch {
+    let mut d = DecidedBatch {
+        batch: Vec::with_capacity(chunk.len()),
+        records: chunk.len() as u64,
+        eligible: 0,
+        faults: 0,
+    };
+    for &(i, o) in chunk {
+        match o {
+            Outcome::Eligible { .. } => d.eligible += 1,
+            Outcome::Fault(_) => d.faults += 1,
+            Outcome::NotEligible => {}
+        }
+        let key = columns.keys.get(i);
+        let before = existing.remove(key).map(|s| s.benefit(&p.code, key));
+        // The values are written out only for a benefit that changes (most do not on a re-run).
+        let values = || values_json(p, &register.record(i));
+        if let Some((c, n)) = benefits::decide(&p.code, key, before.as_ref(), o, values, run_id) {
+            d.batch.push((o, c, n));
+        }
+    }
+    d
+}
+
 /// Writes one batch; when a benefit changed since it was read (a representative answered in
 /// the meantime), the batch is decided again from fresh rows.
 async fn write_batch(
@@ -882,15 +919,16 @@ async fn write_batch(
     run: &Run,
     p: &Policy,
     actor: &str,
-    mut batch: Vec<Decided>,
+    batch: Vec<Decided>,
 ) -> ApiResult<u64> {
+    // Shared with the writer, so that a lost claim can be decided again without a copy up front.
+    let mut batch: std::sync::Arc<Vec<Decided>> = batch.into();
     for _ in 0..3 {
-        let changes: Vec<(Change, Option<Notice>)> = batch.iter().map(|(_, c, n)| (c.clone(), *n)).collect();
-        match store::apply_changes(&state.db, run.id.clone(), names(p), actor.into(), changes).await {
+        match store::apply_changes(&state.db, run.id.clone(), names(p), actor.into(), batch.clone()).await {
             Ok(n) => return Ok(n),
             Err(StoreError::Conflict) => {
                 let mut again = Vec::with_capacity(batch.len());
-                for (o, change, _) in &batch {
+                for (o, change, _) in batch.iter() {
                     let b = change.benefit();
                     let before = store::benefit_of(&state.db, &p.code, &b.credit_code).await?;
                     let decided = benefits::decide(
@@ -898,12 +936,12 @@ async fn write_batch(
                         &b.credit_code,
                         before.as_ref(),
                         *o,
-                        b.explanation.clone(),
+                        || b.explanation.clone(),
                         &run.id,
                     );
                     again.extend(decided.map(|(c, n)| (*o, c, n)));
                 }
-                batch = again;
+                batch = again.into();
             }
             Err(e) => return Err(e.into()),
         }

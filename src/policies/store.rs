@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::benefits::{Benefit, Change, Notice, Payment, Reconciliation, Status};
+use super::eval::Outcome;
 use super::versions::{NewVersion, Version, VersionStatus};
 use super::window::{Award, FollowUp};
 use crate::audit::domain::NewEntry;
@@ -289,7 +290,34 @@ fn representatives(
         let phone = sealed.and_then(|s| vault.open(&s, "users.phone").ok()).unwrap_or_default();
         out.push((row.try_get("credit_code")?, row.try_get("user_id")?, phone));
     }
+    // In Rust's order whatever the database's collation ([`has_representative`] searches it).
+    out.sort();
     Ok(out)
+}
+
+/// A multi-row INSERT of `rows` new benefits, eight parameters a row.
+fn insert_benefits_sql(rows: usize) -> String {
+    use std::fmt::Write;
+    const PER_ROW: usize = 8;
+    let mut sql = String::with_capacity(120 + rows * PER_ROW * 7);
+    sql.push_str(
+        "INSERT INTO policy_benefits (policy, credit_code, status, amount_fen, fault, explanation, run_id, \
+         updated_at, paid_fen, version) VALUES ",
+    );
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=PER_ROW {
+            let _ = write!(sql, "${}, ", r * PER_ROW + c);
+        }
+        sql.push_str("0, 1)");
+    }
+    sql
+}
+
+/// Whether `reps` (as [`representatives`] gives them, by credit code) name one for `credit_code`:
+/// most enterprises of a large run have nobody signed up, and need no message composed.
+fn has_representative(reps: &[(String, String, String)], credit_code: &str) -> bool {
+    reps.binary_search_by(|(c, ..)| c.as_str().cmp(credit_code)).is_ok()
 }
 
 /// Puts `m` in the inbox of each representative of `credit_code` among `reps` and queues an SMS
@@ -351,20 +379,22 @@ fn message(p: &PolicyNames, notice: Notice, fen: i64) -> Message {
     }
 }
 
-/// Writes one batch of a run's changes with their notices; returns how many people were told.
+/// Writes one batch of a run's changes with their notices (each with the outcome it was decided
+/// from, which the caller keeps to decide again after a lost claim); returns how many people
+/// were told.
 pub async fn apply_changes(
     db: &Db,
     run_id: String,
     policy: PolicyNames,
     actor: String,
-    changes: Vec<(Change, Option<Notice>)>,
+    changes: std::sync::Arc<Vec<(Outcome, Change, Option<Notice>)>>,
 ) -> StoreResult<u64> {
     let now = db.now_text();
     let vault = db.vault()?.clone();
     db.write(move |tx| {
         // Claim first: every updated benefit must still be at the version the run read.
         let (mut inserts, mut updated) = (Vec::new(), 0u64);
-        for (change, _) in &changes {
+        for (_, change, _) in changes.iter() {
             match change {
                 Change::Insert(b) => inserts.push(b),
                 Change::Update { before_version, after } => {
@@ -390,19 +420,14 @@ pub async fn apply_changes(
                 }
             }
         }
+        // The statement's text is built once per size (most chunks are full), not per chunk.
+        let mut full_chunk_sql = None;
         for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-            let per_row = 8;
-            let mut sql = String::from(
-                "INSERT INTO policy_benefits (policy, credit_code, status, amount_fen, fault, explanation, run_id, \
-                 updated_at, paid_fen, version) VALUES ",
-            );
-            for r in 0..chunk.len() {
-                if r > 0 {
-                    sql.push_str(", ");
-                }
-                let p: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
-                sql.push_str(&format!("({}, 0, 1)", p.join(", ")));
-            }
+            let sql = if chunk.len() == ROWS_PER_STATEMENT {
+                full_chunk_sql.get_or_insert_with(|| insert_benefits_sql(ROWS_PER_STATEMENT)).clone()
+            } else {
+                insert_benefits_sql(chunk.len())
+            };
             let mut q = query(sql);
             for b in chunk {
                 q = q
@@ -422,11 +447,11 @@ pub async fn apply_changes(
             })?;
         }
         let told: Vec<(&Benefit, Notice)> =
-            changes.iter().filter_map(|(c, n)| n.map(|n| (c.benefit(), n))).collect();
+            changes.iter().filter_map(|(_, c, n)| n.map(|n| (c.benefit(), n))).collect();
         let codes: Vec<&str> = told.iter().map(|(b, _)| b.credit_code.as_str()).collect();
         let mut notified = 0;
         let reps = representatives(tx, &vault, &codes)?;
-        for (b, notice) in &told {
+        for (b, notice) in told.iter().filter(|(b, _)| has_representative(&reps, &b.credit_code)) {
             let m = message(&policy, *notice, b.amount_fen);
             notified += tell(tx, &vault, &now, 0, &reps, &b.credit_code, &policy.code, &m)?;
         }
@@ -603,7 +628,7 @@ fn pay_in(
     }
     let codes: Vec<&str> = payments.iter().map(|p| p.credit_code.as_str()).collect();
     let reps = representatives(tx, vault, &codes)?;
-    for p in payments {
+    for p in payments.iter().filter(|p| has_representative(&reps, &p.credit_code)) {
         let m = Message {
             title_zh: format!("“{}”资金已拨付", policy.name_zh),
             title_en: format!("Policy {} paid", policy.code),
