@@ -48,6 +48,7 @@ pub struct AppState {
 impl AppState {
     /// Connects, migrates, loads reference data and (unless in production) the demo accounts.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
+        let mut phases = Phases::start();
         let db = Db::connect(&DbOptions {
             url: config.database_url(),
             max_connections: config.max_connections,
@@ -57,7 +58,9 @@ impl AppState {
         })
         .await
         .with_context(|| format!("opening database {}", config.database_url_redacted()))?;
+        phases.lap("connect and migrate");
         reference::seed::seed(&db).await?;
+        phases.lap("reference data");
         if config.production {
             demo::refuse_in_production(&db).await?;
             anyhow::ensure!(
@@ -74,11 +77,14 @@ impl AppState {
         if sealed + forms + values > 0 {
             tracing::info!(people = sealed, forms, values, "sealed personal data stored in clear");
         }
+        phases.lap("personal data sealed");
         demo::ensure(&db, config.production, &vault).await?;
         if !config.production {
             demo::ensure_policy_grants(&db).await?;
         }
+        phases.lap("demo accounts");
         let calendar = calendar::store::load(&db).await?;
+        phases.lap("calendar");
         let mut licensing = crate::licences::service::Licensing::new(&secret, &config.public_url);
         let legacy = licensing.load_legacy_positions(&db).await?;
         if legacy > 0 {
@@ -88,8 +94,12 @@ impl AppState {
         if !config.production {
             crate::licences::service::ensure_demo_cards(&db, &licensing, &vault).await?;
         }
+        phases.lap("seals and cards");
         let halls = crate::halls::service::HallsIndex::load(&db).await?;
+        phases.lap("halls");
         let complaints = crate::complaints::service::Model::load(&db).await?;
+        phases.lap("complaint classifier");
+        tracing::info!(phases = %phases, "state opened");
         let link_secret: [u8; 32] = {
             use sm3::Digest;
             let mut h = sm3::Sm3::new();
@@ -457,6 +467,35 @@ pub async fn audit_verify(
     }))
 }
 
+/// How long each part of opening the state took, for the start-up log line (a restart should be
+/// quick; this says which part is not).
+struct Phases {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases { last: Instant::now(), laps: Vec::new() }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.laps.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, (name, took)) in self.laps.iter().enumerate() {
+            let sep = if n == 0 { "" } else { ", " };
+            write!(f, "{sep}{name} {:.1} ms", took.as_secs_f64() * 1000.0)?;
+        }
+        Ok(())
+    }
+}
+
 /// Runs the server until Ctrl-C / SIGTERM; prints the URL once it is accepting connections.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -476,11 +515,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         });
     }
     {
-        // The classifier learns from routing that stood (complaints answered where sent).
+        // The classifier is trained right after the server is ready (not before: it is most of a
+        // restart's time), then every ten minutes learns from routing that stood (complaints
+        // answered where sent).
         let state = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(600));
-            tick.tick().await;
             loop {
                 tick.tick().await;
                 if let Err(e) = state.complaints.retrain(&state.db).await {

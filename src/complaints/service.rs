@@ -21,7 +21,10 @@ use crate::store::{Db, StoreError, time_text};
 #[derive(Default)]
 pub struct Model {
     taxonomy: RwLock<Arc<Taxonomy>>,
-    classifier: RwLock<Arc<Classifier>>,
+    /// `None` until first trained: training takes most of a restart's time (jieba's dictionary
+    /// and every example segmented), so the server trains right after it is ready, and a
+    /// complaint that arrives first trains it itself.
+    classifier: RwLock<Option<Arc<Classifier>>>,
 }
 
 impl std::fmt::Debug for Model {
@@ -38,11 +41,12 @@ pub fn default_taxonomy() -> anyhow::Result<Taxonomy> {
 }
 
 impl Model {
-    /// Seeds the taxonomy on a fresh database, then trains.
+    /// Seeds the taxonomy on a fresh database and reads it; the classifier is trained by
+    /// [`Model::retrain`] or on first use ([`Model::classifier`]).
     pub async fn load(db: &Db) -> anyhow::Result<Model> {
         store::seed_taxonomy(db, default_taxonomy()?).await?;
         let model = Model::default();
-        model.retrain(db).await?;
+        *model.taxonomy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(store::taxonomy(db).await?);
         Ok(model)
     }
 
@@ -61,9 +65,10 @@ impl Model {
         let mut examples = domain::seed_examples(&seeded, &duties);
         examples.extend(store::routing_history(db, 20_000).await?);
         let codes: Vec<String> = taxonomy.categories.iter().map(|c| c.code.clone()).collect();
-        let classifier = Classifier::train(&codes, &examples);
+        // Segmenting every example is CPU work: off the async workers.
+        let classifier = tokio::task::spawn_blocking(move || Classifier::train(&codes, &examples)).await?;
         *self.taxonomy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(taxonomy);
-        *self.classifier.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(classifier);
+        *self.classifier.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(classifier));
         Ok(())
     }
 
@@ -71,7 +76,16 @@ impl Model {
         self.taxonomy.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn classifier(&self) -> Arc<Classifier> {
+    /// The trained classifier, training it first if nothing has yet.
+    pub async fn classifier(&self, db: &Db) -> anyhow::Result<Arc<Classifier>> {
+        if let Some(c) = self.trained() {
+            return Ok(c);
+        }
+        self.retrain(db).await?;
+        self.trained().ok_or_else(|| anyhow::anyhow!("the complaint classifier is not trained"))
+    }
+
+    fn trained(&self) -> Option<Arc<Classifier>> {
         self.classifier.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -401,7 +415,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         .and_then(|(lat, lon)| district_at(state, lat, lon))
         .or_else(|| address.as_deref().and_then(domain::district_in_text).map(str::to_string));
     let suggestions: Vec<Suggestion> =
-        state.complaints.classifier().classify(&description).into_iter().take(3).collect();
+        state.complaints.classifier(&state.db).await?.classify(&description).into_iter().take(3).collect();
     let (category, routed_by, confidence) = match (category, department.is_some()) {
         (Some(c), true) => (Some(c), "operator", None),
         (Some(c), false) => (Some(c), "rule", None),
