@@ -587,35 +587,29 @@ fn pay_in(
     actor: &str,
     payments: &[Payment],
 ) -> StoreResult<i64> {
-    let mut total = 0i64;
-    for p in payments {
-        let done = query(
-            "UPDATE policy_benefits SET paid_fen = paid_fen + $1, status = 'paid', updated_at = $2, version = version + 1 \
-             WHERE policy = $3 AND credit_code = $4 AND version = $5 AND status = 'confirmed' \
-             AND amount_fen - paid_fen = $1 AND account IS NOT NULL",
-        )
-        .bind(p.amount_fen)
-        .bind(now)
-        .bind(&policy.code)
-        .bind(&p.credit_code)
-        .bind(p.version)
-        .execute(&mut *tx)?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict);
-        }
-        query(
-            "INSERT INTO policy_payments (id, policy, credit_code, run_id, amount_fen, account, paid_at) \
-             SELECT $1, policy, credit_code, $2, $3, account, $4 FROM policy_benefits WHERE policy = $5 AND credit_code = $6",
-        )
-        .bind(crate::platform::tokens::uuid_v4())
-        .bind(run_id)
-        .bind(p.amount_fen)
-        .bind(now)
-        .bind(&policy.code)
-        .bind(&p.credit_code)
-        .execute(&mut *tx)?;
-        total += p.amount_fen;
+    if payments.is_empty() {
+        return Ok(0);
     }
+    // One statement claims the whole batch and one writes its payment records: a statement per
+    // payment cost a round trip each, which on PostgreSQL made paying 21,000 benefits take 38 s.
+    let claimed = payments
+        .iter()
+        .fold(query(claim_payments_sql(payments.len())).bind(now).bind(&policy.code), |q, p| {
+            q.bind(&p.credit_code).bind(p.amount_fen).bind(p.version)
+        })
+        .execute(&mut *tx)?;
+    // Each benefit is claimed at the version planned, still confirmed, owed exactly the amount
+    // planned, with an account: one that is not fails the whole batch.
+    if claimed.rows_affected() != payments.len() as u64 {
+        return Err(StoreError::Conflict);
+    }
+    payments
+        .iter()
+        .fold(query(record_payments_sql(payments.len())).bind(run_id).bind(now).bind(&policy.code), |q, p| {
+            q.bind(crate::platform::tokens::uuid_v4()).bind(&p.credit_code).bind(p.amount_fen)
+        })
+        .execute(&mut *tx)?;
+    let total: i64 = payments.iter().map(|p| p.amount_fen).sum();
     if let Some(budget) = budget_fen {
         let row = query("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS paid FROM policy_payments WHERE policy = $1")
             .bind(&policy.code)
@@ -644,6 +638,51 @@ fn pay_in(
         run_entry(run_id, actor, "policies.run.pay", &policy.code, summary),
     )?;
     Ok(total)
+}
+
+/// `UPDATE … FROM (VALUES …)` paying `rows` benefits: `$1` the time, `$2` the policy, then per
+/// row the credit code, the amount and the version planned. Both databases name the columns of
+/// a bare VALUES list `column1`, `column2`, ….
+fn claim_payments_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "UPDATE policy_benefits SET paid_fen = paid_fen + v.column2, status = 'paid', updated_at = $1, \
+         version = version + 1 FROM (VALUES ",
+    );
+    push_value_rows(&mut sql, rows, 3, &["TEXT", "BIGINT", "BIGINT"]);
+    sql.push_str(
+        ") AS v WHERE policy_benefits.policy = $2 AND policy_benefits.credit_code = v.column1 \
+         AND policy_benefits.version = v.column3 AND policy_benefits.status = 'confirmed' \
+         AND policy_benefits.amount_fen - policy_benefits.paid_fen = v.column2 AND policy_benefits.account IS NOT NULL",
+    );
+    sql
+}
+
+/// The payment records of `rows` benefits just claimed: `$1` the run, `$2` the time, `$3` the
+/// policy, then per row the record's id, the credit code and the amount; the account is the
+/// benefit's.
+fn record_payments_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO policy_payments (id, policy, credit_code, run_id, amount_fen, account, paid_at) \
+         SELECT v.column1, b.policy, b.credit_code, $1, v.column3, b.account, $2 FROM (VALUES ",
+    );
+    push_value_rows(&mut sql, rows, 4, &["TEXT", "TEXT", "BIGINT"]);
+    sql.push_str(") AS v JOIN policy_benefits b ON b.policy = $3 AND b.credit_code = v.column2");
+    sql
+}
+
+/// `rows` rows of typed placeholders, numbered from `first` (PostgreSQL types the columns of a
+/// VALUES list from its first row, so every placeholder carries its type).
+fn push_value_rows(sql: &mut String, rows: usize, first: usize, types: &[&str]) {
+    use std::fmt::Write;
+    let per_row = types.len();
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for (c, ty) in types.iter().enumerate() {
+            let sep = if c == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}CAST(${} AS {ty})", first + r * per_row + c);
+        }
+        sql.push(')');
+    }
 }
 
 /// What the payment records of `policy` add up to.
