@@ -23,7 +23,7 @@ pub const BEIJING: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
 
 /// The clock every test gets unless it sets another: Wednesday 9 December 2026, 09:00 Beijing
 /// time, an ordinary working morning. `scripts/test` runs the story tests again at harder
-/// instants (see `QUANBAN_TEST_CLOCK` in `tests/common`).
+/// instants (see `QUANBAN_TEST_CLOCK` in `tests/it/common`).
 pub const TEST_INSTANT: &str = "2026-12-09T09:00:00+08:00";
 
 /// [`TEST_INSTANT`] as an instant.

@@ -2,7 +2,7 @@
 
 //! Several processes, crashes: what happens outside a single in-process app.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

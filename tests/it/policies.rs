@@ -5,7 +5,7 @@
 //! next run pays within the budget, a third pays nothing more, and a register change pays only
 //! the difference. The representative sees every policy with its explanation; nobody else does.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::AtomicBool;
 

@@ -1,6 +1,6 @@
 //! Race stories of the write path, on both databases. On PostgreSQL every race is run across two
 //! servers (two app states with their own connection pools on one database), half of the
-//! requests through each; `tests/processes.rs` runs the same races across two `quanban serve`
+//! requests through each; `tests/it/processes.rs` runs the same races across two `quanban serve`
 //! processes. Every write claims its row first and a lost claim rolls back everything it did,
 //! so each story checks both that one side wins and that nothing of the loser was kept.
 

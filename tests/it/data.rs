@@ -3,7 +3,7 @@
 //! The city's registers: a register file is loaded into each owning department's dataset, on
 //! both databases; a file with bad rows is rejected whole and stores nothing.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use quanban::data::domain::{DATASETS, Register, datasets_of};

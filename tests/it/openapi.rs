@@ -25,7 +25,7 @@ fn every_operation_is_tagged_and_documents_its_answers() {
     }
 }
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp};
 use serde_json::json;

@@ -3,9 +3,6 @@
 //! The write path: races on both databases, the bounded write queue, and the two dialects'
 //! schemas kept the same.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod leases;
 mod queue;
 mod races;

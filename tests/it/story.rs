@@ -3,7 +3,7 @@
 //! Story tests: the platform's foundation journeys, run on SQLite always and on PostgreSQL when
 //! it is reachable (CI makes it reachable and required).
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::Method;

@@ -11,10 +11,19 @@
 //! `QUANBAN_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`). When that
 //! server does not answer, PostgreSQL tests are skipped with a message, unless
 //! `QUANBAN_REQUIRE_POSTGRES=1` (set by CI), in which case they fail.
+//!
+//! Templates: opening a fresh data directory migrates the schema, loads the reference data and
+//! seeds the demo accounts, licences and seals, which in a debug build takes most of a second.
+//! Every test that takes the default configuration ([`TestApp::start`]) gets a copy of one
+//! template made once per test process instead: the files of a SQLite data directory, or
+//! `CREATE DATABASE … TEMPLATE` on PostgreSQL. Opening the copy is a restart, and every step of
+//! opening a fresh directory runs again on it (each is idempotent), so the test sees what a
+//! fresh start would have left. A test that changes the configuration gets a fresh directory.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use quanban::app::{self, AppState};
@@ -54,10 +63,16 @@ fn pg_required() -> bool {
 /// Creates a fresh PostgreSQL database and returns its URL, or `None` when PostgreSQL is not
 /// available and not required.
 pub async fn fresh_pg_database() -> Option<(String, String)> {
+    pg_database_from(None).await
+}
+
+/// A connection to the PostgreSQL server the tests use; `None` (with a message) when it does not
+/// answer and is not required, a panic when it is.
+async fn admin_connection_or_skip() -> Option<sqlx::AnyConnection> {
     sqlx::any::install_default_drivers();
     let admin = pg_admin_url();
-    let mut conn = match sqlx::AnyConnection::connect(&admin).await {
-        Ok(c) => c,
+    match sqlx::AnyConnection::connect(&admin).await {
+        Ok(conn) => Some(conn),
         Err(e) => {
             if pg_required() {
                 panic!(
@@ -65,22 +80,155 @@ pub async fn fresh_pg_database() -> Option<(String, String)> {
                 );
             }
             eprintln!("SKIPPED: PostgreSQL not reachable at {admin} ({e}); PostgreSQL story test skipped");
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// A new PostgreSQL database, empty or a copy of `template`; its URL and name.
+async fn pg_database_from(template: Option<&str>) -> Option<(String, String)> {
+    let mut conn = admin_connection_or_skip().await?;
     let name = format!(
         "qb_test_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
         rand_suffix()
     );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+    let create = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    // Copies of one template made at the same moment can find it briefly held by each other.
+    let mut attempt = 0;
+    while let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(create.clone())).execute(&mut conn).await {
+        attempt += 1;
+        assert!(attempt < 50 && e.to_string().contains("being accessed"), "{create}: {e}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let base = pg_admin_url().rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
     Some((format!("{base}/{name}"), name))
 }
 
 fn rand_suffix() -> u32 {
     rand::random()
+}
+
+/// The configuration every test starts from, on the data directory `dir`.
+fn test_config(dir: &Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        secure_cookies: false,
+        clock: Some(test_clock_instant()),
+        // Every test client comes from 127.0.0.1; the limits have their own test.
+        rate_limits: false,
+        ..Config::default()
+    }
+}
+
+/// A data directory (and on PostgreSQL a database) as a fresh start leaves it.
+struct Template {
+    dir: PathBuf,
+    pg_db: Option<String>,
+}
+
+static SQLITE_TEMPLATE: tokio::sync::OnceCell<Template> = tokio::sync::OnceCell::const_new();
+static POSTGRES_TEMPLATE: tokio::sync::OnceCell<Option<Template>> = tokio::sync::OnceCell::const_new();
+
+/// This process's template for `backend`, made on first use; `None` when PostgreSQL is skipped.
+async fn template(backend: Backend) -> Option<&'static Template> {
+    match backend {
+        Backend::Sqlite => Some(SQLITE_TEMPLATE.get_or_init(|| make_template(backend)).await),
+        Backend::Postgres => POSTGRES_TEMPLATE
+            .get_or_init(|| async {
+                // Skipped (or failed when required) exactly as a fresh database would be.
+                admin_connection_or_skip().await?;
+                Some(make_template(backend).await)
+            })
+            .await
+            .as_ref(),
+    }
+}
+
+async fn make_template(backend: Backend) -> Template {
+    remove_stale_templates().await;
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("quanban-test-template-{pid}-{backend:?}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = test_config(&dir);
+    let mut pg_db = None;
+    if backend == Backend::Postgres {
+        let name = format!("qb_template_{pid}");
+        let mut conn = admin_connection_or_skip().await.expect("PostgreSQL answered a moment ago");
+        // One statement per query: PostgreSQL runs neither inside a transaction block.
+        for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")]
+        {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+        }
+        let base = pg_admin_url().rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+        config.database_url = Some(format!("{base}/{name}"));
+        config.max_connections = 2;
+        pg_db = Some(name);
+    }
+    let state = AppState::open(config).await.expect("the template opens");
+    // Every connection closed and the writer stopped, so the files (or the database) can be copied.
+    state.db.close().await;
+    drop(state);
+    Template { dir, pg_db }
+}
+
+/// Templates and databases left by test processes that have ended (a process cannot clean up its
+/// statics, and a failed test does not stop its app).
+async fn remove_stale_templates() {
+    // Whether a process lives is read from /proc; elsewhere nothing is removed.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let alive = |pid: &str| Path::new("/proc").join(pid).exists();
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(rest) = name.strip_prefix("quanban-test-template-")
+                && let Some((pid, _)) = rest.split_once('-')
+                && !alive(pid)
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await else { return };
+    // Test databases too: a test that fails (or never stops its app) leaves its database.
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'qb\\_template\\_%' OR datname LIKE 'qb\\_test\\_%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let owner = name.strip_prefix("qb_template_").or_else(|| name.strip_prefix("qb_test_"));
+        if let Some(pid) = owner.and_then(|rest| rest.split('_').next())
+            && !alive(pid)
+        {
+            let _ =
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
+        }
+    }
+}
+
+/// Copies the files of the directory `from` (a data directory: files and folders) into `to`.
+fn copy_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_files(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 /// The instant tests run at: `QUANBAN_TEST_CLOCK`, else the documented default.
@@ -94,21 +242,23 @@ pub fn test_clock_instant() -> String {
 impl TestApp {
     /// Starts an app on `backend`; `None` when the backend is unavailable (PostgreSQL skipped).
     pub async fn start(backend: Backend) -> Option<TestApp> {
-        Self::start_with(backend, |_| {}).await
+        let template = template(backend).await?;
+        let dir = tempfile::tempdir().unwrap();
+        copy_files(&template.dir, dir.path());
+        let mut config = test_config(dir.path());
+        let mut pg_db = None;
+        if let Some(template_db) = &template.pg_db {
+            let (url, name) = pg_database_from(Some(template_db)).await?;
+            config.database_url = Some(url);
+            config.max_connections = 8;
+            pg_db = Some(name);
+        }
+        Self::serve(backend, dir, config, pg_db).await
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
-        // Server-side errors (a 500's cause) appear in the failing test's output.
-        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            data_dir: dir.path().to_path_buf(),
-            secure_cookies: false,
-            clock: Some(test_clock_instant()),
-            // Every test client comes from 127.0.0.1; the limits have their own test.
-            rate_limits: false,
-            ..Config::default()
-        };
+        let mut config = test_config(dir.path());
         let mut pg_db = None;
         if backend == Backend::Postgres {
             let (url, name) = fresh_pg_database().await?;
@@ -117,6 +267,17 @@ impl TestApp {
             pg_db = Some(name);
         }
         tweak(&mut config);
+        Self::serve(backend, dir, config, pg_db).await
+    }
+
+    async fn serve(
+        backend: Backend,
+        dir: tempfile::TempDir,
+        config: Config,
+        pg_db: Option<String>,
+    ) -> Option<TestApp> {
+        // Server-side errors (a 500's cause) appear in the failing test's output.
+        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let state = AppState::open(config).await.expect("app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
