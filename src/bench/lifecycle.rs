@@ -159,7 +159,7 @@ async fn postgres(args: &LifecycleArgs) -> anyhow::Result<()> {
 }
 
 /// What one run measured.
-struct Figures {
+pub(super) struct Figures {
     lifecycles: usize,
     seconds: f64,
     lifecycles_per_second: f64,
@@ -180,7 +180,7 @@ struct Figures {
 }
 
 impl Figures {
-    fn print(&self, backend: &str, bare: f64, bare_label: &str) {
+    pub(super) fn print(&self, backend: &str, bare: f64, bare_label: &str) {
         println!(
             "lifecycle {backend} {} lifecycles in {:.2} s: {:7.0} lifecycles/s | {:7.0} HTTP writes/s | failed requests {}",
             self.lifecycles, self.seconds, self.lifecycles_per_second, self.writes_per_second, self.errors
@@ -226,7 +226,11 @@ impl Figures {
 }
 
 /// Logs in the three demo accounts, warms up, then runs the lifecycles.
-async fn measure(servers: &[Server], db_url: &str, args: &LifecycleArgs) -> anyhow::Result<Figures> {
+pub(super) async fn measure(
+    servers: &[Server],
+    db_url: &str,
+    args: &LifecycleArgs,
+) -> anyhow::Result<Figures> {
     let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
     let db = Db::connect(&DbOptions {
         url: db_url.to_string(),
@@ -552,13 +556,13 @@ where
 }
 
 /// A `quanban serve` child process (this same binary) on a fresh port, killed on drop.
-struct Server {
-    child: tokio::process::Child,
+pub(super) struct Server {
+    pub(super) child: tokio::process::Child,
     base: String,
 }
 
 impl Server {
-    async fn start(data: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Server> {
+    pub(super) async fn start(data: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Server> {
         use tokio::io::AsyncBufReadExt;
         let mut command = tokio::process::Command::new(std::env::current_exe()?);
         command.args(["serve", "--bind", "127.0.0.1:0", "--data"]).arg(data);
@@ -589,7 +593,7 @@ impl Server {
         anyhow::bail!("server exited before it was ready")
     }
 
-    async fn stop(mut self) {
+    pub(super) async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
 }

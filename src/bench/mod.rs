@@ -1,6 +1,7 @@
 //! Benchmarks that print figures (`quanban bench …`). They measure; they assert nothing. Run them
 //! on a release build: `cargo run --release -- bench all`.
 
+mod activity;
 mod audit;
 mod booking;
 mod complaints;
@@ -9,6 +10,7 @@ mod exchange;
 mod guide;
 mod lifecycle;
 mod load;
+mod memory;
 mod policies;
 mod startup;
 
@@ -49,6 +51,10 @@ pub enum BenchCommand {
     /// The 12 policies over the whole register in memory: evaluation time, load time, peak
     /// memory, and agreement with the reference evaluator
     Policies(policies::PoliciesArgs),
+    /// Resident memory of `quanban serve`: idle on the reference data, idle on a year of a city's
+    /// activity (1.3 M enterprises, 1 M cases, 300 k complaints, 200 k ratings), and peak while
+    /// serving the lifecycle load on it
+    Memory(memory::MemoryArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -72,6 +78,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Complaints(a) => complaints::run(a).await,
         BenchCommand::Exchange(a) => exchange::run(a).await,
         BenchCommand::Policies(a) => policies::run(a).await,
+        BenchCommand::Memory(a) => memory::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             credentials::run(credentials::CredentialArgs::default()).await?;

@@ -2,7 +2,16 @@
 
 /// (resident now, peak resident) in MiB, from `/proc/self/status` (0 where it cannot be read).
 pub fn resident_mb() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    resident_mb_of_status("/proc/self/status")
+}
+
+/// (resident now, peak resident) in MiB of the process `pid` (a benchmark's server child).
+pub fn resident_mb_of(pid: u32) -> (f64, f64) {
+    resident_mb_of_status(&format!("/proc/{pid}/status"))
+}
+
+fn resident_mb_of_status(path: &str) -> (f64, f64) {
+    let status = std::fs::read_to_string(path).unwrap_or_default();
     let kb = |key: &str| {
         status
             .lines()

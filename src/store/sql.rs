@@ -325,6 +325,12 @@ impl Query {
         self
     }
 
+    /// Binds a value already made (rows built column by column, as generators do).
+    pub fn bind_value(mut self, value: Value) -> Query {
+        self.args.push(value);
+        self
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }
