@@ -307,6 +307,82 @@ async fn a_payment_beyond_the_budget_is_refused_whole(app: &TestApp) {
     );
 }
 
+/// A batch of payments is claimed whole: one stale benefit in it leaves the others unpaid, and
+/// two payers of the same batch at once (two connections, as two processes would) pay it once.
+async fn a_batch_of_payments_is_claimed_whole_and_paid_once(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    load(app, &register_with(dir.path(), &code, "12345.67")).await;
+    run(app).await;
+    // The representatives confirm their accounts (as the platform records it).
+    app.state
+        .db
+        .write(|tx| {
+            query(
+                "UPDATE policy_benefits SET status = 'confirmed', account = 'sealed', version = version + 1",
+            )
+            .execute(tx)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let payable = quanban::policies::store::payable(&app.state.db, POLICY).await.unwrap();
+    assert!(payable.len() >= 3, "{}", payable.len());
+    let batch: Vec<quanban::policies::benefits::Payment> = payable[..3]
+        .iter()
+        .map(|b| quanban::policies::benefits::Payment {
+            credit_code: b.credit_code.clone(),
+            amount_fen: b.outstanding(),
+            version: b.version,
+        })
+        .collect();
+    let names = quanban::policies::store::PolicyNames { code: POLICY.into(), name_zh: "测试".into() };
+    let pay = |payments: Vec<quanban::policies::benefits::Payment>| {
+        quanban::policies::store::pay(
+            &app.state.db,
+            "r".into(),
+            names.clone(),
+            None,
+            "job:test".into(),
+            payments,
+        )
+    };
+    let paid =
+        async || count(app, "SELECT COUNT(*) AS n FROM policy_payments WHERE policy = $1", POLICY).await;
+
+    let mut stale = batch.clone();
+    stale[2].version -= 1;
+    assert!(matches!(pay(stale).await, Err(quanban::store::StoreError::Conflict)));
+    assert_eq!(paid().await, 0, "the two benefits claimed before the stale one are not paid either");
+    for p in &batch {
+        let b = quanban::policies::store::benefit_of(&app.state.db, POLICY, &p.credit_code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (b.paid_fen, b.status, b.version),
+            (0, quanban::policies::benefits::Status::Confirmed, p.version)
+        );
+    }
+
+    let (first, second) = tokio::join!(pay(batch.clone()), pay(batch.clone()));
+    let won = [&first, &second].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{first:?} {second:?}");
+    assert!([&first, &second].iter().any(|r| matches!(r, Err(quanban::store::StoreError::Conflict))));
+    assert_eq!(paid().await, 3);
+    let total: i64 = batch.iter().map(|p| p.amount_fen).sum();
+    assert_eq!(first.as_ref().ok().or(second.as_ref().ok()), Some(&total));
+    for p in &batch {
+        let b = quanban::policies::store::benefit_of(&app.state.db, POLICY, &p.credit_code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((b.paid_fen, b.status), (p.amount_fen, quanban::policies::benefits::Status::Paid));
+    }
+}
+
 /// New rules are proposed by one officer and approved by another; a rule with a type error is
 /// refused naming its position; two decisions at once: one wins; once approved and in effect,
 /// what the enterprise is owed follows the new rule.
@@ -605,5 +681,6 @@ stories!(
     applications_go_from_the_window_to_payment_and_follow_up,
     a_policy_goes_from_simulation_to_payment_and_pays_only_the_difference,
     a_payment_beyond_the_budget_is_refused_whole,
+    a_batch_of_payments_is_claimed_whole_and_paid_once,
     a_rule_change_is_proposed_by_one_officer_and_approved_by_another
 );
