@@ -200,7 +200,7 @@ async fn generate_cases(
         let (applicant, applicant_name) = &world.people[rng.random_range(0..world.people.len())];
         let promised = rng.random_range(3..=20u64);
         let submitted = instant(today, days_before, rng.random_range(0..600));
-        let form = crate::cases::store::sealed_form_json(
+        let form = crate::cases::store::seal_form(
             &crate::cases::intake::ApplicationForm {
                 contact_name: applicant_name.clone(),
                 contact_phone: format!("139{:08}", rng.random_range(0..100_000_000u32)),

@@ -101,7 +101,7 @@ async fn sqlite(dir: &std::path::Path, args: &LifecycleArgs) -> anyhow::Result<(
     server.stop().await;
     let figures = figures?;
     let bare = bare_sqlite(&dir.join("bare.db"), args).await?;
-    figures.print("SQLite  ", bare, "bare INSERT, one commit each (WAL, synchronous=FULL)");
+    figures.print("SQLite  ", Some((bare, "bare INSERT, one commit each (WAL, synchronous=FULL)")));
     let verdict = if figures.lifecycles_per_second >= GOAL_PER_SECOND { "met" } else { "NOT met" };
     println!("          goal: ≥{GOAL_PER_SECOND:.0} lifecycles/s on SQLite — {verdict}");
     if args.breakdown {
@@ -142,8 +142,7 @@ async fn postgres(args: &LifecycleArgs) -> anyhow::Result<()> {
         let bare = bare_postgres(&url, args).await?;
         figures.print(
             "Postgres",
-            bare,
-            "bare INSERT, one commit each (synchronous_commit on); 2 serve processes",
+            Some((bare, "bare INSERT, one commit each (synchronous_commit on); 2 serve processes")),
         );
         if args.breakdown {
             breakdown(&url, &figures.token, args).await?;
@@ -180,7 +179,9 @@ pub(super) struct Figures {
 }
 
 impl Figures {
-    pub(super) fn print(&self, backend: &str, bare: f64, bare_label: &str) {
+    /// Prints the figures; `bare` is the bare database's rate beside them and what it is, when
+    /// measured.
+    pub(super) fn print(&self, backend: &str, bare: Option<(f64, &str)>) {
         println!(
             "lifecycle {backend} {} lifecycles in {:.2} s: {:7.0} lifecycles/s | {:7.0} HTTP writes/s | failed requests {}",
             self.lifecycles, self.seconds, self.lifecycles_per_second, self.writes_per_second, self.errors
@@ -197,10 +198,12 @@ impl Figures {
             })
             .collect();
         println!("          {}", per_action.join(" | "));
-        println!(
-            "          {bare_label}: {bare:7.0} tx/s | HTTP writes/bare {:.2}",
-            self.writes_per_second / bare
-        );
+        if let Some((bare, bare_label)) = bare {
+            println!(
+                "          {bare_label}: {bare:7.0} tx/s | HTTP writes/bare {:.2}",
+                self.writes_per_second / bare
+            );
+        }
         if let Some((server, clients)) = self.cpu
             && self.lifecycles > 0
         {

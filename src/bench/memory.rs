@@ -141,7 +141,7 @@ async fn loaded(dir: &Path, args: &MemoryArgs, settle: Duration) -> anyhow::Resu
     server.stop().await;
     let largest = sampler.await.unwrap_or(0.0);
     let figures = figures?;
-    figures.print("SQLite  ", 0.0, "(not measured here)");
+    figures.print("SQLite  ", None);
     println!(
         "memory   serving the lifecycle load on that data: resident {after:5.0} MB after, largest sampled {largest:5.0} MB, peak {peak:5.0} MB — goal ≤{LOADED_GOAL_MB:.0} MB {}",
         verdict(peak <= LOADED_GOAL_MB)

@@ -39,8 +39,9 @@ fn json_col(r: &Row, col: &str) -> StoreResult<Option<Value>> {
         .transpose()
 }
 
-/// The form as stored: the contact phone and e-mail address sealed (personal data at rest).
-fn seal_form(form: &ApplicationForm, vault: &Vault) -> StoreResult<String> {
+/// The form as stored: the contact phone and e-mail address sealed (personal data at rest);
+/// also used by the generator that writes cases straight into the store.
+pub fn seal_form(form: &ApplicationForm, vault: &Vault) -> StoreResult<String> {
     let mut stored = form.clone();
     for (value, column) in [(&mut stored.contact_phone, FORM_PHONE), (&mut stored.email, FORM_EMAIL)] {
         if !value.is_empty() {
@@ -48,12 +49,6 @@ fn seal_form(form: &ApplicationForm, vault: &Vault) -> StoreResult<String> {
         }
     }
     serde_json::to_string(&stored).map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
-/// The form as the store keeps it (contact phone and e-mail sealed), for generators that write
-/// cases straight into the store.
-pub fn sealed_form_json(form: &ApplicationForm, vault: &Vault) -> anyhow::Result<String> {
-    Ok(seal_form(form, vault)?)
 }
 
 /// The stored form, opened. Forms stored before sealing (clear values) read as they are until the

@@ -253,7 +253,7 @@ impl TestApp {
             config.max_connections = 8;
             pg_db = Some(name);
         }
-        Self::serve(backend, dir, config, pg_db).await
+        Some(Self::serve(backend, dir, config, pg_db).await)
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
@@ -267,7 +267,7 @@ impl TestApp {
             pg_db = Some(name);
         }
         tweak(&mut config);
-        Self::serve(backend, dir, config, pg_db).await
+        Some(Self::serve(backend, dir, config, pg_db).await)
     }
 
     async fn serve(
@@ -275,7 +275,7 @@ impl TestApp {
         dir: tempfile::TempDir,
         config: Config,
         pg_db: Option<String>,
-    ) -> Option<TestApp> {
+    ) -> TestApp {
         // Server-side errors (a 500's cause) appear in the failing test's output.
         let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let state = AppState::open(config).await.expect("app starts");
@@ -287,16 +287,7 @@ impl TestApp {
             axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
         });
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        Some(TestApp {
-            base: format!("http://{addr}"),
-            addr,
-            state,
-            client,
-            backend,
-            _dir: dir,
-            server,
-            pg_db,
-        })
+        TestApp { base: format!("http://{addr}"), addr, state, client, backend, _dir: dir, server, pg_db }
     }
 
     /// The app's clock (fixed: tests move it with `set` and `advance`).
