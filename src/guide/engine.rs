@@ -14,7 +14,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
-use tantivy_jieba::JiebaTokenizer;
+use crate::platform::words::JiebaTokenizer;
 
 use super::query::{AudienceHint, Parsed, parse, segment, sorted_fillers, sorted_triggers};
 use super::synonyms::POPULAR;
@@ -201,7 +201,7 @@ impl GuideIndex {
         let index = Index::create_in_ram(sb.build());
         index
             .tokenizers()
-            .register(JIEBA, TextAnalyzer::builder(JiebaTokenizer::new()).filter(LowerCaser).build());
+            .register(JIEBA, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
         index.tokenizers().register(
             BIGRAM,
             TextAnalyzer::builder(NgramTokenizer::new(2, 2, false)?).filter(LowerCaser).build(),

@@ -14,7 +14,6 @@
 //! units it covers, which is also how sure it is that it understood.
 
 use tantivy::tokenizer::{TokenStream, Tokenizer};
-use tantivy_jieba::JiebaTokenizer;
 
 use super::synonyms::{
     BROAD_INTENT, ENTERPRISE_HINTS, FILLERS, HUMAN_WORDS, PERSON_HINTS, STOP_CHARS, SYNONYMS, TYPOS,
@@ -104,19 +103,7 @@ pub fn normalize(input: &str) -> String {
     out.trim_end().to_owned()
 }
 
-/// Segments text with jieba; `search` mode also yields the shorter words inside longer ones.
-pub fn segment(text: &str, search: bool) -> Vec<String> {
-    let mut tokenizer = JiebaTokenizer::with_search_mode(search);
-    let mut stream = tokenizer.token_stream(text);
-    let mut out = Vec::new();
-    while stream.advance() {
-        let t = stream.token().text.trim();
-        if !t.is_empty() {
-            out.push(t.to_owned());
-        }
-    }
-    out
-}
+pub use crate::platform::words::segment;
 
 /// Understands a query; see the module docs for the steps. Never fails: the worst case is a
 /// query with no units.
