@@ -119,7 +119,8 @@ mod tests {
     fn the_whole_dictionary_is_loaded() {
         // Words only the full dictionary knows come out whole, not cut by the HMM alone.
         assert_eq!(segment("营业执照", false), ["营业执照"]);
-        assert_eq!(segment("我想开个小饭馆", false), ["我", "想", "开个", "小", "饭馆"]);
+        // jieba's own example sentence, as its README segments it.
+        assert_eq!(segment("我来到北京清华大学", false), ["我", "来到", "北京", "清华大学"]);
     }
 
     #[test]
