@@ -16,7 +16,7 @@ pub mod config;
 pub mod data;
 pub mod demo;
 pub mod feedback;
-pub mod figures;
+pub use quanban_domain::figures;
 pub mod guide;
 pub mod halls;
 pub mod http;

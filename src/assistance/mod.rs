@@ -6,7 +6,7 @@
 //! - `service`: who may do what, the power of attorney's text; `api`, `pages`.
 
 pub mod api;
-pub mod domain;
+pub use quanban_domain::assistance::domain;
 pub mod pages;
 pub mod service;
 pub mod store;

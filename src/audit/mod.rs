@@ -7,7 +7,7 @@
 //! all streams so that cutting the tail off a stream is detected too. [`store::verify`] recomputes
 //! everything.
 
-pub mod domain;
+pub use quanban_domain::audit::domain;
 pub mod store;
 
 pub use domain::{Entry, NewEntry};

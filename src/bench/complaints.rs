@@ -14,7 +14,7 @@ use crate::complaints::service::{self, IntakeRequest, Source};
 
 /// 304 complaints written as citizens write them, 8 per category, each with the category a
 /// dispatcher would choose.
-const LABELLED: &str = include_str!("../complaints/eval_complaints.json");
+const LABELLED: &str = include_str!("../../crates/domain/src/complaints/eval_complaints.json");
 
 #[derive(Args, Debug)]
 pub struct ComplaintArgs {

@@ -3,6 +3,6 @@
 //! one (2027 is not published yet) without a new release.
 
 pub mod api;
-pub mod deadline;
-pub mod domain;
+pub use quanban_domain::calendar::deadline;
+pub use quanban_domain::calendar::domain;
 pub mod store;

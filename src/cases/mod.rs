@@ -11,8 +11,8 @@
 //! - `api`, `pages`: the JSON API and the web pages.
 
 pub mod api;
-pub mod domain;
-pub mod intake;
+pub use quanban_domain::cases::domain;
+pub use quanban_domain::cases::intake;
 pub mod notify;
 pub mod pages;
 pub mod service;

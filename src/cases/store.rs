@@ -12,7 +12,7 @@ pub use super::domain::{CaseRecord, DecisionFacts, decision_document};
 use super::intake::{ApplicationForm, PlannedMaterial, ProvidedAs};
 use crate::audit::{self, NewEntry};
 use crate::identity::store::new_user_id;
-use crate::platform::notifications::{Message, notify};
+use crate::platform::notifications::{Message, SealedReach, notify};
 use crate::platform::pii::Vault;
 use crate::store::{Db, LockTable, Row, StoreError, StoreResult, Tx, lock_row, query};
 
@@ -678,7 +678,7 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
             body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。"),
             body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
         },
-        Some(&s.form.reach().seal(vault)),
+        Some(&SealedReach::new(&s.form.reach(), vault)),
     )?;
     Ok(top)
 }
@@ -911,7 +911,7 @@ pub async fn act(
                 .bind(&now)
                 .execute(&mut *conn)?;
             }
-            let reach = change.reach.as_ref().map(|r| r.seal(&vault));
+            let reach = change.reach.as_ref().map(|r| SealedReach::new(r, &vault));
             notify(conn, &now, 0, &c.applicant_id, Some(&c.number), &change.message, reach.as_ref())?;
             if let Some(parent) = &c.parent_number {
                 refresh_parent(conn, &vault, &now, parent)?;
@@ -1023,7 +1023,7 @@ fn refresh_parent(conn: &mut dyn Tx, vault: &Vault, now: &str, parent: &str) -> 
     }
     insert_event(conn, now, parent, change.event.seq, (&change.event).into())?;
     if let Some((message, reach)) = &change.message {
-        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(&reach.seal(vault)))?;
+        notify(conn, now, 1, &p.applicant_id, Some(parent), message, Some(&SealedReach::new(reach, vault)))?;
     }
     Ok(())
 }
@@ -1263,7 +1263,7 @@ pub async fn conclude_post_check(
                             "The post-approval check found the commitment false: {note}. A credit mark was recorded; the commitment route is no longer available to you."
                         ),
                     },
-                    Some(&case.form.reach().seal(&vault)),
+                    Some(&SealedReach::new(&case.form.reach(), &vault)),
                 )?;
                 if let Some(parent) = &case.parent_number {
                     refresh_parent(conn, &vault, &now, parent)?;

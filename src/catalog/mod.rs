@@ -7,7 +7,7 @@
 //! - `api` / `pages`: JSON endpoints and the public service guide pages.
 
 pub mod api;
-pub mod domain;
+pub use quanban_domain::catalog::domain;
 pub mod pages;
 pub mod store;
 pub mod transfer;

@@ -8,7 +8,7 @@
 //! - `service`: who may do what; `api`, `open311`, `pages`.
 
 pub mod api;
-pub mod domain;
+pub use quanban_domain::complaints::domain;
 pub mod open311;
 pub mod pages;
 pub mod service;

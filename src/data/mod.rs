@@ -4,8 +4,8 @@
 //! the one exchange every read goes through, with its access log (`service`, `api`, `pages`).
 
 pub mod api;
-pub mod dcat;
-pub mod domain;
+pub use quanban_domain::data::dcat;
+pub use quanban_domain::data::domain;
 pub mod generate;
 pub mod import;
 pub mod pages;

@@ -852,31 +852,7 @@ pub async fn decided_requests(db: &Db, department: &str, dataset: &str) -> Store
 // The access log
 // ---------------------------------------------------------------------------------------------
 
-/// One read through the exchange, as logged.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct Access {
-    pub id: String,
-    pub at: String,
-    /// The reading department's code.
-    pub department: String,
-    /// `user:<id>` for staff, `job:<name>` for the platform's jobs.
-    pub actor: String,
-    pub actor_name: String,
-    pub dataset: String,
-    /// The record read (None for a batch read).
-    #[serde(skip)]
-    pub subject: Option<String>,
-    pub fields: Vec<String>,
-    pub purpose: String,
-    pub case_number: Option<String>,
-    pub policy: Option<String>,
-    /// The grants the read used (empty for unconditional fields or the owner's own data).
-    pub grants: Vec<String>,
-    /// For a batch read: which records it covered.
-    pub criteria: Option<String>,
-    /// How many records the read returned.
-    pub records: i64,
-}
+pub use super::domain::Access;
 
 /// Logs `access` in the caller's transaction: the log row and, for a single record, an entry of
 /// the subject's audit stream (`data_access:<subject>`), so a subject's reads form one chain.

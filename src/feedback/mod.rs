@@ -7,7 +7,7 @@
 //! - `store`: ratings and loops; `service`: who may do what; `api`, `pages`.
 
 pub mod api;
-pub mod domain;
+pub use quanban_domain::feedback::domain;
 pub mod pages;
 pub mod service;
 pub mod store;

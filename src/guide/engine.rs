@@ -8,13 +8,13 @@
 
 use std::collections::HashMap;
 
+use crate::platform::words::JiebaTokenizer;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
-use crate::platform::words::JiebaTokenizer;
 
 use super::query::{AudienceHint, Parsed, parse, segment, sorted_fillers, sorted_triggers};
 use super::synonyms::POPULAR;
@@ -199,9 +199,7 @@ impl GuideIndex {
         };
         let ord = sb.add_u64_field("ord", NumericOptions::default().set_fast());
         let index = Index::create_in_ram(sb.build());
-        index
-            .tokenizers()
-            .register(JIEBA, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
+        index.tokenizers().register(JIEBA, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
         index.tokenizers().register(
             BIGRAM,
             TextAnalyzer::builder(NgramTokenizer::new(2, 2, false)?).filter(LowerCaser).build(),

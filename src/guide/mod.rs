@@ -10,8 +10,8 @@
 
 pub mod engine;
 pub mod eval;
-pub mod query;
-pub mod synonyms;
+pub use quanban_domain::guide::query;
+pub use quanban_domain::guide::synonyms;
 pub mod synth;
 
 pub use engine::{

@@ -9,7 +9,7 @@
 //! - `api`, `pages`: the JSON API (with GeoJSON) and the map and booking pages.
 
 pub mod api;
-pub mod domain;
+pub use quanban_domain::halls::domain;
 pub mod pages;
 pub mod service;
 pub mod store;

@@ -8,8 +8,8 @@
 //! - `api` / `pages`: JSON endpoints and web pages.
 
 pub mod api;
-pub mod authz;
-pub mod domain;
+pub use quanban_domain::identity::authz;
+pub use quanban_domain::identity::domain;
 pub mod pages;
 pub mod password;
 pub mod service;

@@ -13,11 +13,11 @@
 //! - `api`, `pages`: the JSON API and the web pages (wallet, verify, issuing desk, seals).
 
 pub mod api;
-pub mod domain;
-pub mod keys;
+pub use quanban_domain::licences::domain;
+pub use quanban_domain::licences::keys;
 pub mod pages;
-pub mod proof;
-pub mod seal_image;
-pub mod sealing;
+pub use quanban_domain::licences::proof;
+pub use quanban_domain::licences::seal_image;
+pub use quanban_domain::licences::sealing;
 pub mod service;
 pub mod store;

@@ -3,12 +3,12 @@
 //! (`tokens`), departments' and people's names (`directory`), uploaded files (`uploads`) and
 //! Chinese word segmentation (`words`). Areas import from here, never from each other, for these needs.
 
-pub mod clock;
+pub use quanban_domain::platform::clock;
 pub mod directory;
 pub mod jobs;
 pub mod memory;
 pub mod notifications;
 pub mod pii;
-pub mod tokens;
+pub use quanban_domain::platform::tokens;
 pub mod uploads;
-pub mod words;
+pub use quanban_domain::platform::words;

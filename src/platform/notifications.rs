@@ -7,33 +7,10 @@ use crate::identity::store::new_user_id;
 use crate::platform::pii::Vault;
 use crate::store::{StoreResult, Tx, query};
 
-/// A message, in both languages.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    pub title_zh: String,
-    pub title_en: String,
-    pub body_zh: String,
-    pub body_en: String,
-}
-
-/// Where else than the inbox a message goes: an SMS to `phone`, an e-mail to `email` (each
-/// skipped when empty).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reach {
-    pub phone: String,
-    pub email: String,
-}
+pub use quanban_domain::platform::messages::{Message, Reach};
 
 /// The column the outbox keeps its recipients in; sealed for it, opened by the dispatcher.
 pub const RECIPIENT_COLUMN: &str = "outbox.recipient";
-
-impl Reach {
-    /// The addresses sealed for the outbox (personal data is never stored in clear).
-    pub fn seal(&self, vault: &Vault) -> SealedReach {
-        let seal = |v: &str| if v.is_empty() { String::new() } else { vault.seal(v, RECIPIENT_COLUMN) };
-        SealedReach { phone: seal(&self.phone), email: seal(&self.email) }
-    }
-}
 
 /// A [`Reach`] as the outbox stores it: each non-empty address sealed for
 /// [`RECIPIENT_COLUMN`].
@@ -41,6 +18,14 @@ impl Reach {
 pub struct SealedReach {
     phone: String,
     email: String,
+}
+
+impl SealedReach {
+    /// The addresses of `reach` sealed for the outbox (personal data is never stored in clear).
+    pub fn new(reach: &Reach, vault: &Vault) -> SealedReach {
+        let seal = |v: &str| if v.is_empty() { String::new() } else { vault.seal(v, RECIPIENT_COLUMN) };
+        SealedReach { phone: seal(&reach.phone), email: seal(&reach.email) }
+    }
 }
 
 /// Puts a message in the user's inbox (`subject`: the case or complaint number it links to) and,

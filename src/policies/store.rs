@@ -10,7 +10,7 @@ use super::eval::Outcome;
 use super::versions::{NewVersion, Version, VersionStatus};
 use super::window::{Award, FollowUp};
 use crate::audit::domain::NewEntry;
-use crate::platform::notifications::{Message, Reach, notify};
+use crate::platform::notifications::{Message, Reach, SealedReach, notify};
 use crate::platform::pii::Vault;
 use crate::store::{Db, Row, StoreError, StoreResult, Tx, query};
 
@@ -335,7 +335,7 @@ fn tell(
 ) -> StoreResult<u64> {
     let mut told = 0;
     for (_, user, phone) in reps.iter().filter(|(c, ..)| c == credit_code) {
-        let reach = Reach { phone: phone.clone(), email: String::new() }.seal(vault);
+        let reach = SealedReach::new(&Reach { phone: phone.clone(), email: String::new() }, vault);
         notify(tx, now, order, user, Some(&format!("policy:{policy}")), m, Some(&reach))?;
         told += 1;
     }

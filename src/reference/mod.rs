@@ -1,22 +1,6 @@
 //! Reference data shipped with the platform (departments, halls, catalog, bundles, e-licence
 //! types, holidays, policies): typed and checked in `data`, loaded into the database by `seed`.
 
-pub mod data;
 pub mod seed;
 
-/// The 12 county-level units of the city (GB/T 2260 370102–370126), as they appear in addresses
-/// and registers.
-pub const DISTRICTS: [&str; 12] = [
-    "历下区",
-    "市中区",
-    "槐荫区",
-    "天桥区",
-    "历城区",
-    "长清区",
-    "章丘区",
-    "济阳区",
-    "莱芜区",
-    "钢城区",
-    "平阴县",
-    "商河县",
-];
+pub use quanban_domain::reference::{DISTRICTS, data};

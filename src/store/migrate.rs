@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 
 use sqlx::AnyConnection;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::SqlStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::Backend;
 
@@ -109,8 +109,10 @@ mod tests {
                 .block_on(Migrator::new(dir))
                 .expect("resolve");
             let ours = migrator(backend);
-            let theirs: Vec<_> =
-                resolved.iter().map(|m| (m.version, m.description.to_string(), m.checksum.to_vec())).collect();
+            let theirs: Vec<_> = resolved
+                .iter()
+                .map(|m| (m.version, m.description.to_string(), m.checksum.to_vec()))
+                .collect();
             let mine: Vec<_> =
                 ours.iter().map(|m| (m.version, m.description.to_string(), m.checksum.to_vec())).collect();
             assert_eq!(mine, theirs, "{folder}");

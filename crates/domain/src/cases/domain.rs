@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::intake::{ApplicationForm, OfferedFile};
 use crate::audit::NewEntry;
-use crate::platform::notifications::{Message, Reach};
+use crate::platform::messages::{Message, Reach};
 
 use crate::calendar::deadline::{Deadline, Signal};
 use crate::calendar::domain::Calendar;
@@ -1002,7 +1002,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn cal() -> Calendar {
-        Calendar::new(parse_holidays_file(include_str!("../../reference/holidays_cn.json")).unwrap()).unwrap()
+        Calendar::new(parse_holidays_file(include_str!("../../../../reference/holidays_cn.json")).unwrap())
+            .unwrap()
     }
 
     fn d(s: &str) -> NaiveDate {

@@ -572,13 +572,13 @@ pub struct RawFiles {
 impl RawFiles {
     /// The files compiled into the binary.
     pub const SHIPPED: RawFiles = RawFiles {
-        departments: include_str!("../../reference/departments.json"),
-        catalog: include_str!("../../reference/catalog.json"),
-        bundles: include_str!("../../reference/bundles.json"),
-        elicence_types: include_str!("../../reference/elicence_types.json"),
-        halls: include_str!("../../reference/halls.json"),
-        holidays: include_str!("../../reference/holidays_cn.json"),
-        policies: include_str!("../../reference/policies.json"),
+        departments: include_str!("../../../../reference/departments.json"),
+        catalog: include_str!("../../../../reference/catalog.json"),
+        bundles: include_str!("../../../../reference/bundles.json"),
+        elicence_types: include_str!("../../../../reference/elicence_types.json"),
+        halls: include_str!("../../../../reference/halls.json"),
+        holidays: include_str!("../../../../reference/holidays_cn.json"),
+        policies: include_str!("../../../../reference/policies.json"),
     };
 }
 

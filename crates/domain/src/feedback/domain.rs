@@ -8,8 +8,8 @@ use hmac::{KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::fields::FieldError;
 use crate::figures::share;
-use crate::http::FieldError;
 
 /// 5 非常满意 … 1 非常不满意; 1 and 2 are bad reviews (差评).
 pub fn level_label(score: i64) -> (&'static str, &'static str) {

@@ -13,7 +13,6 @@
 //! A unit is one thing the person said; the engine scores a candidate by how much of the query's
 //! units it covers, which is also how sure it is that it understood.
 
-
 use super::synonyms::{
     BROAD_INTENT, ENTERPRISE_HINTS, FILLERS, HUMAN_WORDS, PERSON_HINTS, STOP_CHARS, SYNONYMS, TYPOS,
 };

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::FieldError;
+use crate::fields::FieldError;
 use crate::identity::domain::Phone;
 use crate::reference::data::{Material, MaterialSource};
 
@@ -26,8 +26,8 @@ pub struct ApplicationForm {
 
 impl ApplicationForm {
     /// Where progress messages go besides the inbox (the contact phone and e-mail).
-    pub fn reach(&self) -> crate::platform::notifications::Reach {
-        crate::platform::notifications::Reach { phone: self.contact_phone.clone(), email: self.email.clone() }
+    pub fn reach(&self) -> crate::platform::messages::Reach {
+        crate::platform::messages::Reach { phone: self.contact_phone.clone(), email: self.email.clone() }
     }
 
     /// Trims the fields and reports every problem, each naming its field as `form.<name>`.
@@ -225,7 +225,7 @@ pub struct SharedData {
     /// (field, label, value as shown).
     pub values: Vec<(String, String, String)>,
     #[serde(skip)]
-    pub access: crate::data::store::Access,
+    pub access: crate::data::domain::Access,
 }
 
 /// Decides how each of the item's materials is provided: an upload wins; then a wallet

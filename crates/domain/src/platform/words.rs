@@ -6,10 +6,10 @@ use std::io::BufReader;
 use std::sync::LazyLock;
 
 use jieba_rs::{Jieba, TokenizeMode};
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy_tokenizer_api::{Token, TokenStream, Tokenizer};
 
 /// jieba's default dictionary, gzip-compressed (`reference/jieba/README.md` says why it is here).
-const DICTIONARY: &[u8] = include_bytes!("../../reference/jieba/dict.txt.gz");
+const DICTIONARY: &[u8] = include_bytes!("../../../../reference/jieba/dict.txt.gz");
 
 static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
     let mut reader = BufReader::new(flate2::read::GzDecoder::new(DICTIONARY));
@@ -45,7 +45,12 @@ fn words(text: &str, search: bool) -> Vec<Word<'_>> {
 /// The words of `text` as jieba gives them, blanks dropped; `search` mode also yields the
 /// shorter words inside longer ones.
 pub fn segment(text: &str, search: bool) -> Vec<String> {
-    words(text, search).into_iter().map(|w| w.text.trim()).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+    words(text, search)
+        .into_iter()
+        .map(|w| w.text.trim())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The words of `text` in search mode (long words and their parts), lower-cased, without
@@ -67,7 +72,7 @@ pub struct JiebaTokenizer;
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'t> = JiebaTokenStream;
 
-    fn token_stream<'t>(&mut self, text: &'t str) -> JiebaTokenStream {
+    fn token_stream(&mut self, text: &str) -> JiebaTokenStream {
         let tokens = words(text, true)
             .into_iter()
             .map(|w| Token {

@@ -1,8 +1,8 @@
 //! The guidance assistant's language data, kept in one place so that whoever maintains the
 //! catalogue can extend it without reading the engine.
 //!
-//! Everything here is plain data: phrase lists and maps. The engine in
-//! [`super::engine`] decides how they are used (stripped, expanded, used as hints).
+//! Everything here is plain data: phrase lists and maps. The guide's engine
+//! (`quanban::guide::engine`) decides how they are used (stripped, expanded, used as hints).
 
 /// Filler phrases removed before matching: they carry the *form* of a question, not its topic.
 ///

@@ -42,7 +42,7 @@ pub const IDENTIFIER_ROOT: &str = "1.2.156.3005.2";
 fn shipped_types() -> &'static [ElicenceType] {
     static TYPES: OnceLock<Vec<ElicenceType>> = OnceLock::new();
     TYPES.get_or_init(|| {
-        serde_json::from_str(include_str!("../../reference/elicence_types.json")).unwrap_or_default()
+        serde_json::from_str(include_str!("../../../../reference/elicence_types.json")).unwrap_or_default()
     })
 }
 
@@ -134,7 +134,7 @@ pub fn output_for_item(item_code: &str) -> Option<&'static str> {
     static OUTPUTS: OnceLock<HashMap<String, String>> = OnceLock::new();
     OUTPUTS
         .get_or_init(|| {
-            serde_json::from_str::<OutputsFile>(include_str!("../../reference/licence_outputs.json"))
+            serde_json::from_str::<OutputsFile>(include_str!("../../../../reference/licence_outputs.json"))
                 .map(|f| f.outputs)
                 .unwrap_or_default()
         })

@@ -591,6 +591,32 @@ pub fn check_row(layout: &Layout, row: u64, cells: &[&str]) -> Result<CheckedRow
     if problems.is_empty() { Ok(CheckedRow { key, datasets }) } else { Err(problems) }
 }
 
+/// One read through the exchange, as logged.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Access {
+    pub id: String,
+    pub at: String,
+    /// The reading department's code.
+    pub department: String,
+    /// `user:<id>` for staff, `job:<name>` for the platform's jobs.
+    pub actor: String,
+    pub actor_name: String,
+    pub dataset: String,
+    /// The record read (None for a batch read).
+    #[serde(skip)]
+    pub subject: Option<String>,
+    pub fields: Vec<String>,
+    pub purpose: String,
+    pub case_number: Option<String>,
+    pub policy: Option<String>,
+    /// The grants the read used (empty for unconditional fields or the owner's own data).
+    pub grants: Vec<String>,
+    /// For a batch read: which records it covered.
+    pub criteria: Option<String>,
+    /// How many records the read returned.
+    pub records: i64,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -603,7 +629,7 @@ mod tests {
     #[test]
     fn enterprise_fields_are_exactly_the_policies_fields() {
         let policies: serde_json::Value =
-            serde_json::from_str(include_str!("../../reference/policies.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../reference/policies.json")).unwrap();
         let mut expected: Vec<String> =
             policies["enterprise_fields"].as_object().unwrap().keys().cloned().collect();
         expected.sort();
@@ -633,7 +659,7 @@ mod tests {
     #[test]
     fn each_dataset_starts_with_its_key_and_belongs_to_a_known_department() {
         let departments: serde_json::Value =
-            serde_json::from_str(include_str!("../../reference/departments.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../reference/departments.json")).unwrap();
         let codes: Vec<&str> =
             departments.as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
         for d in DATASETS {

@@ -109,7 +109,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn cal() -> Calendar {
-        Calendar::new(parse_holidays_file(include_str!("../../reference/holidays_cn.json")).unwrap()).unwrap()
+        Calendar::new(parse_holidays_file(include_str!("../../../../reference/holidays_cn.json")).unwrap())
+            .unwrap()
     }
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -188,7 +189,7 @@ mod tests {
         let start = at("2024-01-01T00:00:00+08:00").timestamp() / 60;
         let end = at("2026-12-31T23:59:00+08:00").timestamp() / 60;
         let any = (start..end).prop_map(|m| DateTime::from_timestamp(m * 60, 0).unwrap());
-        let years = parse_holidays_file(include_str!("../../reference/holidays_cn.json")).unwrap();
+        let years = parse_holidays_file(include_str!("../../../../reference/holidays_cn.json")).unwrap();
         let awkward: Vec<NaiveDate> = years
             .iter()
             .flat_map(|y| y.off.iter().chain(y.work.iter()).copied())

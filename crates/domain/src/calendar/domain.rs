@@ -489,7 +489,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const HOLIDAYS_JSON: &str = include_str!("../../reference/holidays_cn.json");
+    const HOLIDAYS_JSON: &str = include_str!("../../../../reference/holidays_cn.json");
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::domain::Calendar;
+use crate::fields::FieldError;
 use crate::halls::domain::distance_m;
-use crate::http::FieldError;
 use crate::platform::clock::{beijing_date, end_of_beijing_day};
 
 // ---------------------------------------------------------------------------------------------
@@ -1406,7 +1406,7 @@ mod tests {
     }
 
     fn cal() -> Calendar {
-        let json = include_str!("../../reference/holidays_cn.json");
+        let json = include_str!("../../../../reference/holidays_cn.json");
         Calendar::new(crate::calendar::domain::parse_holidays_file(json).expect("holidays"))
             .expect("calendar")
     }
@@ -1421,7 +1421,7 @@ mod tests {
             categories: Vec<Category>,
             district_rules: Vec<DistrictRule>,
         }
-        let f: File = serde_json::from_str(include_str!("../../reference/complaint_categories.json"))
+        let f: File = serde_json::from_str(include_str!("../../../../reference/complaint_categories.json"))
             .expect("taxonomy");
         Taxonomy { categories: f.categories, district_rules: f.district_rules }
     }

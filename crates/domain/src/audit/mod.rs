@@ -1,0 +1,6 @@
+//! audit: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod domain;
+
+pub use domain::{Entry, NewEntry};

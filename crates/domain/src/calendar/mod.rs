@@ -1,0 +1,5 @@
+//! calendar: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod deadline;
+pub mod domain;

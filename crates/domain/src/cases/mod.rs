@@ -1,0 +1,5 @@
+//! cases: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod domain;
+pub mod intake;

@@ -1,0 +1,5 @@
+//! data: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod dcat;
+pub mod domain;

@@ -1,0 +1,5 @@
+//! guide: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod query;
+pub mod synonyms;

@@ -1,0 +1,5 @@
+//! identity: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod authz;
+pub mod domain;

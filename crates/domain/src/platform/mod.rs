@@ -1,0 +1,7 @@
+//! platform: the pure part (rules, types, checks); its store, service and pages are in the
+//! `quanban` crate.
+
+pub mod clock;
+pub mod messages;
+pub mod tokens;
+pub mod words;
