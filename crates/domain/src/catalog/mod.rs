@@ -1,4 +1,6 @@
-//! catalog: the pure part (rules, types, checks); its store, service and pages are in the
-//! `quanban` crate.
+//! The service catalog: items, versions, bundles.
+//!
+//! The pure part of the area; its store, services and pages are in the `quanban` crate, which
+//! re-exports these modules at the same paths.
 
 pub mod domain;

@@ -1,5 +1,7 @@
-//! data: the pure part (rules, types, checks); its store, service and pages are in the
-//! `quanban` crate.
+//! Data sharing: datasets, registers, the DCAT catalogue.
+//!
+//! The pure part of the area; its store, services and pages are in the `quanban` crate, which
+//! re-exports these modules at the same paths.
 
 pub mod dcat;
 pub mod domain;

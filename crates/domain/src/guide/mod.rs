@@ -1,5 +1,7 @@
-//! guide: the pure part (rules, types, checks); its store, service and pages are in the
-//! `quanban` crate.
+//! The guide: query parsing and its synonym data.
+//!
+//! The pure part of the area; its store, services and pages are in the `quanban` crate, which
+//! re-exports these modules at the same paths.
 
 pub mod query;
 pub mod synonyms;

@@ -1,4 +1,6 @@
-//! halls: the pure part (rules, types, checks); its store, service and pages are in the
-//! `quanban` crate.
+//! Service halls: opening hours, distances, slots.
+//!
+//! The pure part of the area; its store, services and pages are in the `quanban` crate, which
+//! re-exports these modules at the same paths.
 
 pub mod domain;

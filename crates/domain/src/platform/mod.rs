@@ -1,5 +1,7 @@
-//! platform: the pure part (rules, types, checks); its store, service and pages are in the
-//! `quanban` crate.
+//! What several areas use: the clock (Beijing time), messages, tokens, word segmentation.
+//!
+//! The pure part of the area; its store, services and pages are in the `quanban` crate, which
+//! re-exports these modules at the same paths.
 
 pub mod clock;
 pub mod messages;
