@@ -74,8 +74,9 @@ impl AppState {
         let sealed = crate::identity::store::seal_clear_personal_data(&db, &vault).await?;
         let forms = crate::cases::store::seal_clear_forms(&db).await?;
         let values = crate::platform::pii::seal_clear_columns(&db).await?;
-        if sealed + forms + values > 0 {
-            tracing::info!(people = sealed, forms, values, "sealed personal data stored in clear");
+        let callers = crate::complaints::service::digest_old_phones(&db).await?;
+        if sealed + forms + values + callers > 0 {
+            tracing::info!(people = sealed, forms, values, callers, "sealed personal data stored in clear");
         }
         phases.lap("personal data sealed");
         demo::ensure(&db, config.production, &vault).await?;
@@ -286,6 +287,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
             get(crate::complaints::api::categories).put(crate::complaints::api::put_categories),
         )
         .route("/complaints/rates", get(crate::complaints::api::rates))
+        .route("/complaints/proposals", post(crate::complaints::api::propose))
+        .route("/complaints/by-caller", post(crate::complaints::api::by_caller))
         .route("/complaints/monthly-topics", get(crate::complaints::api::monthly_topics))
         .route("/complaints/{id}", get(crate::complaints::api::get))
         .route("/complaints/{id}/photos/{n}", get(crate::complaints::api::photo))
@@ -327,6 +330,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/drafts/{id}/contact", get(cases::pages::contact_page).post(cases::pages::save_contact))
         .route("/drafts/{id}/materials", get(cases::pages::materials_page).post(cases::pages::save_materials))
         .route("/drafts/{id}/check", get(cases::pages::check_page))
+        .route("/drafts/{id}/answers", get(cases::pages::answers_page).post(cases::pages::save_answers))
         .route("/drafts/{id}/submit", post(cases::pages::submit_draft))
         .route("/drafts/{id}/discard", post(cases::pages::discard_draft))
         .route("/my/cases", get(cases::pages::my_cases))
@@ -368,6 +372,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/complaints", get(crate::complaints::pages::citizen).post(crate::complaints::pages::file))
         .route("/complaints/desk", get(crate::complaints::pages::desk))
         .route("/complaints/desk/intake", post(crate::complaints::pages::hotline_intake))
+        .route("/complaints/desk/propose", post(crate::complaints::pages::hotline_propose))
+        .route("/complaints/desk/caller", post(crate::complaints::pages::caller_history))
         .route("/complaints/dashboard", get(crate::complaints::pages::dashboard))
         .route("/complaints/dashboard/scan", post(crate::complaints::pages::scan))
         .route("/complaints/{id}/act", post(crate::complaints::pages::act))

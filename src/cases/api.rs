@@ -70,6 +70,8 @@ pub struct PartView {
     pub title: String,
     pub department: String,
     pub state: String,
+    /// Done at a hall (到厅办理): waits for the applicant's visit until the window accepts it.
+    pub in_person: bool,
     pub due_date: Option<String>,
     #[schema(value_type = String)]
     pub light: Light,
@@ -96,6 +98,7 @@ pub async fn case_view(state: &AppState, caller: &Caller, number: &str) -> ApiRe
                 title: c.title,
                 department: c.department,
                 state: c.state.as_str().into(),
+                in_person: c.in_person,
             })
             .collect()
     } else {
@@ -727,6 +730,7 @@ mod tests {
             single_approver: false,
             immediate: false,
             with_commitment: false,
+            in_person: false,
             promised_days: days,
             form: Default::default(),
             answers: None,

@@ -60,6 +60,8 @@ pub struct CaseLine {
     due: String,
     light_class: &'static str,
     light: &'static str,
+    /// A part done at a hall still waiting for the applicant's visit.
+    awaiting_visit: bool,
 }
 
 fn lines(
@@ -87,6 +89,7 @@ fn lines(
                     .unwrap_or_else(|| "—".into()),
                 light_class: light_class(l),
                 light: light_label(t, l),
+                awaiting_visit: c.in_person && c.state == CaseState::Submitted,
             }
         })
         .collect()
@@ -107,11 +110,24 @@ struct Target {
     is_bundle: bool,
     commitment_allowed: bool,
     needs_enterprise: bool,
-    /// (name, where it comes from, whether a commitment can replace it, the raw source such as
-    /// `elicence:id_card`)
-    materials: Vec<(String, String, bool, String)>,
+    materials: Vec<TargetMaterial>,
     /// A bundle's questions: id → text.
     questions: BTreeMap<String, String>,
+    /// A bundle's parts that cannot be applied for online (到厅办理): (code, name).
+    in_person_items: Vec<(String, String)>,
+}
+
+/// One material the steps ask for.
+struct TargetMaterial {
+    name: String,
+    /// Where it comes from, as people read it.
+    source_label: String,
+    /// Whether a commitment can replace it.
+    commitment_ok: bool,
+    /// The raw source, such as `elicence:id_card`.
+    source: String,
+    /// Only parts done at a hall need it: it is handed in there, not uploaded.
+    in_person: bool,
 }
 
 async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, ApiError> {
@@ -128,16 +144,16 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
                 .item
                 .materials
                 .iter()
-                .map(|m| {
-                    (
-                        m.name.clone(),
-                        names.source(t, &m.source),
-                        m.commitment_ok && s.item.commitment,
-                        m.source.clone(),
-                    )
+                .map(|m| TargetMaterial {
+                    name: m.name.clone(),
+                    source_label: names.source(t, &m.source),
+                    commitment_ok: m.commitment_ok && s.item.commitment,
+                    source: m.source.clone(),
+                    in_person: false,
                 })
                 .collect(),
             questions: BTreeMap::new(),
+            in_person_items: Vec::new(),
         });
     }
     let code = draft.bundle_code.clone().ok_or(ApiError::NotFound)?;
@@ -150,6 +166,8 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
         .find(|b| b.code == code)
         .map(|b| b.questions.into_iter().map(|q| (q.id, q.text)).collect())
         .unwrap_or_default();
+    // A clerk registering a walk-in at a window takes every part's papers there and then.
+    let at_window = draft.data.get("applicant_phone").is_some();
     let mut commitment_allowed = false;
     let mut needs_enterprise = false;
     for part in &r.items {
@@ -168,15 +186,23 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
             .materials
             .iter()
             .map(|m| {
-                (
-                    m.name.clone(),
-                    names.source(t, &m.source),
-                    m.commitment_ok && commitment_allowed,
-                    m.source.clone(),
-                )
+                let in_person = m.in_person && !at_window;
+                TargetMaterial {
+                    name: m.name.clone(),
+                    source_label: names.source(t, &m.source),
+                    commitment_ok: m.commitment_ok && commitment_allowed && !in_person,
+                    source: m.source.clone(),
+                    in_person,
+                }
             })
             .collect(),
         questions,
+        in_person_items: r
+            .items
+            .iter()
+            .filter(|i| !i.online && !at_window)
+            .map(|i| (i.code.clone(), i.name.clone()))
+            .collect(),
     })
 }
 
@@ -273,10 +299,19 @@ pub struct MaterialStep {
     name: String,
     source: String,
     commitment_ok: bool,
+    /// Handed in at a hall with the parts done there (no upload box).
+    in_person: bool,
     file_name: Option<String>,
     /// A wallet card that can prove this material, if the applicant holds one.
     wallet: Option<WalletOffer>,
     wallet_chosen: bool,
+}
+
+/// One question of a bundle's questionnaire, as answered in the draft.
+pub struct AnswerRow {
+    id: String,
+    text: String,
+    checked: bool,
 }
 
 pub struct WalletOffer {
@@ -313,6 +348,10 @@ struct ApplyPage {
     /// The policy window: the policies open for application today, and the one chosen.
     policies: Vec<PolicyChoice>,
     policy_name: String,
+    /// A bundle's parts done at a hall: (code, name).
+    in_person_items: Vec<(String, String)>,
+    /// A bundle's questionnaire with the draft's answers (the answers step).
+    questions: Vec<AnswerRow>,
     errors: Vec<FieldError>,
 }
 
@@ -361,13 +400,16 @@ async fn render_step(
         .materials
         .iter()
         .enumerate()
-        .map(|(i, (name, source, ok, raw))| MaterialStep {
+        .map(|(i, m)| MaterialStep {
             index: i,
-            name: name.clone(),
-            source: source.clone(),
-            commitment_ok: *ok,
-            wallet: raw
+            name: m.name.clone(),
+            source: m.source_label.clone(),
+            commitment_ok: m.commitment_ok,
+            in_person: m.in_person,
+            wallet: m
+                .source
                 .strip_prefix("elicence:")
+                .filter(|_| !m.in_person)
                 .and_then(|ty| {
                     wallet.iter().find(|c| {
                         c.type_code == ty
@@ -406,7 +448,8 @@ async fn render_step(
                 .collect()
         })
         .unwrap_or_default();
-    let replaced: Vec<&str> = target.materials.iter().filter(|m| m.2).map(|m| m.0.as_str()).collect();
+    let replaced: Vec<&str> =
+        target.materials.iter().filter(|m| m.commitment_ok).map(|m| m.name.as_str()).collect();
     let chosen_policy = data.get("policy").and_then(Value::as_str).unwrap_or("");
     let policies: Vec<PolicyChoice> = if target.code == crate::policies::window::WINDOW_ITEM {
         let today = state.clock().today();
@@ -456,6 +499,20 @@ async fn render_step(
         walk_in: walk_in_phone.map(|p| format!("{}（{}）", profile.name, p)),
         policies,
         policy_name,
+        in_person_items: target.in_person_items.clone(),
+        questions: target
+            .questions
+            .iter()
+            .map(|(id, text)| AnswerRow {
+                id: id.clone(),
+                text: text.clone(),
+                checked: data
+                    .get("answers")
+                    .and_then(|a| a.get(id))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            })
+            .collect(),
         errors,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -590,7 +647,11 @@ pub async fn save_materials(
                     checked_csrf = true;
                 }
                 let Ok(index) = n["file_".len()..].parse::<usize>() else { continue };
-                let Some((material, _, _, _)) = target.materials.get(index) else { continue };
+                // Nothing is uploaded for what is handed in at a hall.
+                let Some(material) = target.materials.get(index).filter(|m| !m.in_person).map(|m| &m.name)
+                else {
+                    continue;
+                };
                 let file_name = field.file_name().unwrap_or("").to_string();
                 let bytes = field.bytes().await.map_err(|e| ctx.error(multipart_error(e)))?;
                 if file_name.is_empty() && bytes.is_empty() {
@@ -626,6 +687,53 @@ pub async fn save_materials(
         return render_step(&state, &ctx, &saved, "materials", errors).await;
     }
     Ok(Redirect::to(&format!("/drafts/{id}/check")).into_response())
+}
+
+/// The bundle's questionnaire again, from the check page's 修改 links.
+pub async fn answers_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    step_page(&state, &ctx, &id, "answers").await
+}
+
+/// Saves changed answers. The answers decide a bundle's parts and so its merged materials: files
+/// and wallet cards chosen earlier are carried over by material name (a material no longer asked
+/// for is dropped), and the applicant sees the materials step again.
+pub async fn save_answers(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let field = |name: &str| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    ctx.check_csrf(field("csrf"))?;
+    let draft = own_draft(&state, &ctx, &id).await?;
+    if draft.bundle_code.is_none() {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    let version = field("version").parse().unwrap_or(draft.version);
+    let before = target_of(&state, &ctx.t, &draft).await.map_err(|e| ctx.error(e))?;
+    let answers: BTreeMap<String, bool> =
+        before.questions.keys().map(|q| (q.clone(), f.iter().any(|(k, v)| k == "q" && v == q))).collect();
+    let mut changed = draft.clone();
+    changed.data["answers"] = json!(answers);
+    let after = target_of(&state, &ctx.t, &changed).await.map_err(|e| ctx.error(e))?;
+    for key in ["files", "credentials"] {
+        let Some(old) = draft.data.get(key).and_then(Value::as_object) else { continue };
+        let moved: serde_json::Map<String, Value> = old
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = &before.materials.get(k.parse::<usize>().ok()?)?.name;
+                let index = after.materials.iter().position(|m| &m.name == name && !m.in_person)?;
+                Some((index.to_string(), v.clone()))
+            })
+            .collect();
+        changed.data[key] = Value::Object(moved);
+    }
+    store::save_draft(&state.db, &id, changed.data, version).await.map_err(|e| ctx.error(e.into()))?;
+    Ok(Redirect::to(&format!("/drafts/{id}/materials")).into_response())
 }
 
 /// Submits the draft: the same rules as the API; problems send the applicant back to the step
@@ -870,6 +978,8 @@ pub struct MaterialLine {
     hash: Option<String>,
     /// Filled from shared data: from whom, and what was taken.
     shared: Option<String>,
+    /// Asked for in the supplement request now open (its upload box is offered to resubmit).
+    wanted: bool,
 }
 
 pub struct ActionButton {
@@ -878,7 +988,18 @@ pub struct ActionButton {
     needs_reason: bool,
     is_transfer: bool,
     is_resubmit: bool,
+    is_supplement: bool,
+    /// Cannot be undone (不予受理, 不予许可, 撤回): the form asks to confirm it first.
     danger: bool,
+}
+
+/// What a case waiting for a supplement tells its applicant at the top of the page.
+pub struct SupplementNotice {
+    reason: Option<String>,
+    /// The materials wanted (empty when the request named none: then every missing one).
+    wanted: Vec<String>,
+    /// The day the clock stopped.
+    since: String,
 }
 
 pub struct CheckLine {
@@ -911,7 +1032,13 @@ struct CasePage {
     departments: Vec<(String, String)>,
     checks: Vec<CheckLine>,
     is_applicant: bool,
+    supplement: Option<SupplementNotice>,
     errors: Vec<FieldError>,
+}
+
+/// Actions that cannot be taken back: the page asks to confirm them.
+fn is_irreversible(a: CaseAction) -> bool {
+    matches!(a, CaseAction::NotAccept | CaseAction::Reject | CaseAction::Withdraw)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -973,6 +1100,14 @@ async fn render_case(
                     None => moved,
                 });
             }
+            if let Some(wanted) = e.detail.as_ref().and_then(|d| d.get("wanted")).and_then(Value::as_array) {
+                let names: Vec<&str> = wanted.iter().filter_map(Value::as_str).collect();
+                let asked = format!("{}：{}", t.pick("需补正", "Wanted"), names.join("、"));
+                reason = Some(match reason {
+                    Some(r) => format!("{asked}。{r}"),
+                    None => asked,
+                });
+            }
             if let Some(by) = e.detail.as_ref().and_then(|d| d.get("submitted_by")).and_then(Value::as_str) {
                 reason = Some(format!("{} {by}", t.s("case.submitted_by")));
             }
@@ -988,10 +1123,11 @@ async fn render_case(
             }
         })
         .collect();
-    let materials = view
+    let mut materials: Vec<MaterialLine> = view
         .materials
         .iter()
         .map(|m| MaterialLine {
+            wanted: false,
             index: m.index,
             name: m.name.clone(),
             how: t.pick(m.provided_as.label_zh(), m.provided_as.label_en()).to_string(),
@@ -1039,7 +1175,8 @@ async fn render_case(
             needs_reason: a.needs_reason() && a != CaseAction::Transfer,
             is_transfer: a == CaseAction::Transfer,
             is_resubmit: a == CaseAction::Resubmit,
-            danger: matches!(a, CaseAction::NotAccept | CaseAction::Reject | CaseAction::Withdraw),
+            is_supplement: a == CaseAction::RequestSupplement,
+            danger: is_irreversible(a),
         })
         .collect();
     let mut departments: Vec<(String, String)> = case_api::department_names(state)
@@ -1069,6 +1206,25 @@ async fn render_case(
         })
         .collect();
     let is_applicant = matches!(ctx.caller.actor, Actor::Person { .. });
+    // The last supplement request says what is wanted and why.
+    let supplement = (c.state == CaseState::SupplementRequested).then(|| {
+        let asked = view.timeline.iter().rev().find(|e| e.action == CaseAction::RequestSupplement.as_str());
+        SupplementNotice {
+            reason: asked.and_then(|e| e.reason.clone()),
+            wanted: asked
+                .and_then(|e| e.detail.as_ref())
+                .and_then(|d| d.get("wanted"))
+                .and_then(Value::as_array)
+                .map(|w| w.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default(),
+            since: c.paused_since.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        }
+    });
+    if let Some(n) = &supplement {
+        for m in &mut materials {
+            m.wanted = n.wanted.is_empty() || n.wanted.contains(&m.name);
+        }
+    }
     let page = CasePage {
         t,
         user: ctx.user(),
@@ -1087,6 +1243,7 @@ async fn render_case(
         departments,
         checks,
         is_applicant,
+        supplement,
         c,
         errors,
     };
@@ -1104,6 +1261,7 @@ pub async fn act(
     let user = ctx.caller.user_id.clone().ok_or(ctx.error(ApiError::Unauthenticated))?;
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let mut materials = Vec::new();
+    let mut wanted = Vec::new();
     let mut errors = Vec::new();
     let mut checked = false;
     while let Some(field) = multipart.next_field().await.map_err(|e| ctx.error(multipart_error(e)))? {
@@ -1133,6 +1291,11 @@ pub async fn act(
                 }
                 Err(p) => errors.push(crate::platform::uploads::file_error(&name, &file_name, p)),
             }
+        } else if name == "wanted" {
+            // One box per material wanted in a supplement request (the field repeats).
+            if let Ok(index) = field.text().await.unwrap_or_default().parse::<usize>() {
+                wanted.push(index);
+            }
         } else {
             fields.insert(name, field.text().await.unwrap_or_default());
         }
@@ -1142,6 +1305,14 @@ pub async fn act(
     }
     let action =
         fields.get("action").and_then(|a| CaseAction::parse(a)).ok_or(ctx.error(ApiError::NotFound))?;
+    if is_irreversible(action) && fields.get("confirm").map(String::as_str) != Some("yes") {
+        errors.push(FieldError::new(
+            &format!("confirm-{}", action.as_str()),
+            "not_confirmed",
+            format!("“{}”提交后不能撤销，请勾选确认后再提交", action.label_zh()),
+            format!("“{}” cannot be undone: tick the box to confirm it", action.label_en()),
+        ));
+    }
     if !errors.is_empty() {
         return render_case(&state, &ctx, &number, false, None, errors).await;
     }
@@ -1150,6 +1321,7 @@ pub async fn act(
         to_department: fields.get("to_department").cloned().filter(|d| !d.is_empty()),
         version: fields.get("version").and_then(|v| v.parse().ok()),
         materials,
+        wanted,
     };
     match service::act(&state, &ctx.caller, &number, action, req).await {
         Ok(c) => {
@@ -1340,6 +1512,12 @@ struct WorkbenchPage {
     checks: Vec<CheckRow>,
     is_supervisor: bool,
     is_window: bool,
+    /// The walk-in form: the items a window can pick by name, and what was typed with its errors.
+    items: Vec<(String, String)>,
+    walk_in: WalkInForm,
+    phone_invalid: bool,
+    item_invalid: bool,
+    errors: Vec<FieldError>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1357,6 +1535,17 @@ pub async fn workbench(
     if let Err(r) = require_login(&ctx) {
         return Ok(r.into_response());
     }
+    render_workbench(&state, &ctx, q, WalkInForm::default(), Vec::new()).await
+}
+
+async fn render_workbench(
+    state: &AppState,
+    ctx: &PageCtx,
+    q: WorkbenchQuery,
+    walk_in: WalkInForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    let state = state.clone();
     let Some(dept) = service::staff_department(&ctx.caller.actor) else {
         return Ok(Redirect::to("/my/cases").into_response());
     };
@@ -1488,8 +1677,23 @@ pub async fn workbench(
         checks,
         is_supervisor: service::is_supervisor(&ctx.caller.actor),
         is_window: service::is_window_clerk(&ctx.caller.actor),
+        items: if service::is_window_clerk(&ctx.caller.actor) {
+            catalog::store::all_active(&state.db)
+                .await
+                .map_err(|e| ctx.error(e.into()))?
+                .into_iter()
+                .map(|s| (s.item.code, s.item.name))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        walk_in,
+        phone_invalid: errors.iter().any(|e| e.field == "walk-in-phone"),
+        item_invalid: errors.iter().any(|e| e.field == "walk-in-item"),
+        errors,
     };
-    Ok(ctx.render(StatusCode::OK, &page))
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(status, &page))
 }
 
 #[derive(Template)]
@@ -1563,13 +1767,29 @@ pub async fn register_walk_in(
         return Err(ctx.error(ApiError::Forbidden));
     }
     let mut errors = Vec::new();
-    let code = f.item_code.trim().to_uppercase();
-    if catalog::store::get(&state.db, &code).await.map_err(|e| ctx.error(e.into()))?.is_none() {
+    // The item is picked by name or code (the list offers "code name"; either part will do).
+    let typed = f.item_code.trim();
+    let items = catalog::store::all_active(&state.db).await.map_err(|e| ctx.error(e.into()))?;
+    let first = typed.split_whitespace().next().unwrap_or("").to_uppercase();
+    let found = items
+        .iter()
+        .find(|s| s.item.code == first)
+        .or_else(|| items.iter().find(|s| s.item.name == typed))
+        .or_else(|| {
+            // A part of a name that only one item has.
+            let mut matching = items.iter().filter(|s| !typed.is_empty() && s.item.name.contains(typed));
+            match (matching.next(), matching.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
+        });
+    let code = found.map(|s| s.item.code.clone()).unwrap_or_default();
+    if found.is_none() {
         errors.push(FieldError::new(
-            "item_code",
+            "walk-in-item",
             "unknown_item",
-            format!("事项“{code}”不存在"),
-            format!("Item {code} does not exist"),
+            format!("没有找到事项“{typed}”，请从列表中选择事项名称或填写事项编码"),
+            format!("No item \"{typed}\": pick an item name from the list or give its code"),
         ));
     }
     let phone = crate::identity::domain::Phone::parse(&f.applicant_phone).map(|p| p.as_str().to_string());
@@ -1581,15 +1801,15 @@ pub async fn register_walk_in(
     };
     if person.is_none() {
         errors.push(FieldError::new(
-            "applicant_phone",
+            "walk-in-phone",
             "unknown_applicant",
             "请填写已实名注册的申请人手机号码",
             "Give the mobile number of a registered applicant",
         ));
     }
     if !errors.is_empty() {
-        let (_, zh, en) = ApiError::Validation(errors).describe();
-        return Err(ctx.error(ApiError::BadRequest { code: "walk_in_invalid", zh, en }));
+        // Back on the workbench with the form open, what was typed kept and each error by its field.
+        return render_workbench(&state, &ctx, WorkbenchQuery::default(), f, errors).await;
     }
     let phone = phone.unwrap_or_default();
     let d = store::create_draft(&state.db, &user, Some(code), None, json!({"applicant_phone": phone}))

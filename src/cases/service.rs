@@ -258,6 +258,7 @@ fn flags_of(item: &CatalogItem, with_commitment: bool) -> CaseFlags {
         single_approver: item.single_approver,
         immediate: item.handling == "即办件",
         commitment: with_commitment && item.commitment,
+        in_person: false,
     }
 }
 
@@ -348,6 +349,9 @@ pub async fn apply(
             "A credit mark for a false commitment bars the commitment route; submit every material",
         ));
     }
+    // Applying online (a person on the site) needs items that can be applied for online; at a
+    // window or through an assisted-service officer the paper materials are in hand.
+    let online = matches!(caller.actor, Actor::Person { .. });
     let day = state.clock().today();
     let mut submission = match (req.item_code.take(), req.bundle_code.take()) {
         (Some(code), None) => {
@@ -362,7 +366,7 @@ pub async fn apply(
                 return Err(ApiError::Validation(errors));
             };
             let item = stored.item;
-            check_item_for(&item, enterprise.is_some(), "item_code", &mut errors);
+            check_item_for(&item, enterprise.is_some(), "item_code", online, &mut errors);
             // The policy window: the policy applied for is checked against the register now.
             let mut application = None;
             if item.code == crate::policies::window::WINDOW_ITEM
@@ -504,8 +508,11 @@ pub async fn apply(
             for part in &resolved.items {
                 let Some(stored) = catalog::store::get(&state.db, &part.code).await? else { continue };
                 let item = stored.item;
-                check_item_for(&item, enterprise.is_some(), "bundle_code", &mut errors);
-                let with_commitment = wants_commitment && item.commitment;
+                // A part that cannot be applied for online does not hold up the rest: it waits in
+                // the bundle's case for the applicant's visit to a hall.
+                let in_person = online && !item.online;
+                check_item_for(&item, enterprise.is_some(), "bundle_code", false, &mut errors);
+                let with_commitment = wants_commitment && item.commitment && !in_person;
                 // A file given for a merged material serves every item that asks for it.
                 let item_files: Vec<OfferedFile> = item
                     .materials
@@ -531,19 +538,16 @@ pub async fn apply(
                             .map(|c| intake::OfferedCredential { index: i, ..c.clone() })
                     })
                     .collect();
+                let materials =
+                    intake::plan_materials(&item.materials, &item_files, &item_credentials, with_commitment);
                 items.push(NewItemCase {
                     item_code: item.code.clone(),
                     answers: None,
                     title: item.name.clone(),
                     department: item.department.clone(),
                     promised_days: item.promised_limit_days,
-                    flags: flags_of(&item, with_commitment),
-                    materials: intake::plan_materials(
-                        &item.materials,
-                        &item_files,
-                        &item_credentials,
-                        with_commitment,
-                    ),
+                    flags: CaseFlags { in_person, ..flags_of(&item, with_commitment) },
+                    materials: if in_person { intake::plan_in_person(materials) } else { materials },
                 });
             }
             errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
@@ -637,8 +641,14 @@ async fn fill_shared(state: &AppState, s: &mut store::Submission) -> ApiResult<(
     Ok(())
 }
 
-fn check_item_for(item: &CatalogItem, as_enterprise: bool, field: &str, errors: &mut Vec<FieldError>) {
-    if !item.online {
+fn check_item_for(
+    item: &CatalogItem,
+    as_enterprise: bool,
+    field: &str,
+    online: bool,
+    errors: &mut Vec<FieldError>,
+) {
+    if online && !item.online {
         errors.push(FieldError::new(
             field,
             "not_online",
@@ -764,6 +774,9 @@ pub struct ActionRequest {
     pub version: Option<i64>,
     /// For `resubmit`: the supplied files.
     pub materials: Vec<MaterialInput>,
+    /// For `request_supplement`: the indexes of the case's materials wanted (一次性告知: every
+    /// one at once, so the applicant supplies them in one go).
+    pub wanted: Vec<usize>,
 }
 
 /// Takes `action` on case `number` for the caller.
@@ -814,6 +827,22 @@ pub async fn act(
             format!("部门“{d}”不存在"),
             format!("Unknown department {d}"),
         ));
+    }
+    let mut wanted = Vec::new();
+    if action == CaseAction::RequestSupplement && !req.wanted.is_empty() {
+        let mats = store::materials(&state.db, number).await?;
+        for (i, index) in req.wanted.iter().enumerate() {
+            match mats.iter().find(|m| usize::try_from(m.index).ok() == Some(*index)) {
+                Some(m) if !wanted.contains(&m.name) => wanted.push(m.name.clone()),
+                Some(_) => {}
+                None => errors.push(FieldError::new(
+                    &format!("wanted[{i}]"),
+                    "unknown_material",
+                    format!("本办件没有第{index}项材料"),
+                    format!("This case has no material {index}"),
+                )),
+            }
+        }
     }
     let mut new_files = Vec::new();
     let mut missing_materials = Vec::new();
@@ -932,6 +961,7 @@ pub async fn act(
             at_general_window,
             new_files: &new_files,
             missing_materials: &missing_materials,
+            wanted: &wanted,
             supervising_department: &supervising_department,
             department_name: &department_name,
             prepared_decision: prepared_decision.as_ref(),

@@ -18,8 +18,8 @@ use crate::store::{Db, LockTable, Row, StoreError, StoreResult, Tx, lock_row, qu
 
 const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
     owner_department, applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, \
-    with_commitment, promised_days, form, answers, commitment_text, complete, accepted_on, accepted_at_window, \
-    paused_since, paused_days, due_on, decision, decision_reason, decided_at, decision_document, submitted_at, \
+    with_commitment, in_person, promised_days, form, answers, commitment_text, complete, accepted_on, \
+    accepted_at_window, paused_since, paused_days, due_on, decision, decision_reason, decided_at, decision_document, submitted_at, \
     updated_at, version";
 
 // Corrupt stored values are errors, never silently read as empty: a case whose due date cannot
@@ -140,6 +140,7 @@ fn case_from_row(r: &Row, vault: &Vault) -> StoreResult<CaseRecord> {
         single_approver: r.try_get::<i64, _>("single_approver")? != 0,
         immediate: r.try_get::<i64, _>("immediate")? != 0,
         with_commitment: r.try_get::<i64, _>("with_commitment")? != 0,
+        in_person: r.try_get::<i64, _>("in_person")? != 0,
         promised_days: r.try_get("promised_days")?,
         form: open_form(&form, vault)?,
         answers: json_col(r, "answers")?,
@@ -675,12 +676,35 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
         &Message {
             title_zh: format!("申请已提交：{title}"),
             title_en: format!("Application submitted: {title}"),
-            body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。"),
-            body_en: format!("Your case number is {top}. We will tell you when it is accepted."),
+            body_zh: format!("您的办件编号为 {top}，部门受理后将通知您。{}", at_hall_zh(s)),
+            body_en: format!(
+                "Your case number is {top}. We will tell you when it is accepted.{}",
+                at_hall_en(s)
+            ),
         },
         Some(&SealedReach::new(&s.form.reach(), vault)),
     )?;
     Ok(top)
+}
+
+/// The submission message's line about a bundle's parts done at a hall (empty when none).
+fn at_hall_zh(s: &Submission) -> String {
+    let names: Vec<&str> = s.items.iter().filter(|i| i.flags.in_person).map(|i| i.title.as_str()).collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    format!("其中“{}”需到政务服务大厅办理，请预约后携带材料原件到窗口。", names.join("”“"))
+}
+
+fn at_hall_en(s: &Submission) -> String {
+    let names: Vec<&str> = s.items.iter().filter(|i| i.flags.in_person).map(|i| i.title.as_str()).collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    format!(
+        " These parts are done at a service hall: {}. Book a visit and bring the originals.",
+        names.join("; ")
+    )
 }
 
 /// All of a case's materials in one statement (one trip to the writer, not one per material).
@@ -749,9 +773,9 @@ fn insert_case(conn: &mut dyn Tx, c: &CaseInsert<'_>, s: &Submission) -> StoreRe
     query(
         "INSERT INTO cases (number, parent_number, kind, item_code, bundle_code, title, department, owner_department, \
          applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, with_commitment, \
-         promised_days, form, answers, commitment_text, complete, submitted_at, updated_at, version) \
+         promised_days, form, answers, commitment_text, complete, submitted_at, updated_at, version, in_person) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $20, 1)",
+         $19, $20, $20, 1, $21)",
     )
     .bind(c.number)
     .bind(c.parent)
@@ -773,6 +797,7 @@ fn insert_case(conn: &mut dyn Tx, c: &CaseInsert<'_>, s: &Submission) -> StoreRe
     .bind(if c.flags.commitment || c.kind == "bundle" { s.commitment_text.clone() } else { None })
     .bind(i64::from(c.complete))
     .bind(c.now)
+    .bind(i64::from(c.flags.in_person))
     .execute(&mut *conn)?;
     Ok(())
 }

@@ -319,6 +319,8 @@ pub struct ResolvedMaterial {
     filled: bool,
     commitment_ok: bool,
     shared: usize,
+    /// Handed in at a hall with the parts done there.
+    in_person: bool,
 }
 
 #[derive(Template)]
@@ -375,6 +377,7 @@ pub async fn bundle(
                 filled: m.source != "applicant",
                 commitment_ok: m.commitment_ok,
                 shared: m.needed_by.len(),
+                in_person: m.in_person,
             })
             .collect();
         let departments = r.departments.iter().map(|d| names.department(&t, d)).collect();

@@ -19,14 +19,59 @@ use crate::http::{ApiError, ApiJson, ApiResult, Caller};
 
 /// Files a complaint: citizens (web or app) and hotline operators. The answer carries the
 /// routing, the classifier's suggestions and possible duplicates.
+///
+/// An `Idempotency-Key` header (or `idempotency_key` in the body) files once: sent again, the
+/// answer is the complaint it filed, with 200 and `replayed: true`.
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = IntakeRequest, security(("bearer" = [])),
-    responses((status = 201, body = Intake), (status = 422, body = crate::http::error::Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Files once however often it is sent")),
+    responses((status = 201, body = Intake), (status = 200, description = "Already filed with this key", body = Intake),
+        (status = 422, body = crate::http::error::Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(req): ApiJson<IntakeRequest>,
+    headers: axum::http::HeaderMap,
+    ApiJson(mut req): ApiJson<IntakeRequest>,
 ) -> ApiResult<(StatusCode, Json<Intake>)> {
-    Ok((StatusCode::CREATED, Json(service::intake(&state, Source::Caller(&caller), req).await?)))
+    if req.idempotency_key.is_none()
+        && let Some(key) = headers.get("idempotency-key")
+    {
+        // A header that is not text is refused by the key's own rules.
+        req.idempotency_key = Some(key.to_str().unwrap_or("\u{fffd}").trim_matches('"').to_string());
+    }
+    let filed = service::intake(&state, Source::Caller(&caller), req).await?;
+    let status = if filed.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(filed)))
+}
+
+/// The routing the desk proposes for a call (categories, departments at the district,
+/// confidence), checked like a complaint but not filed: hotline operators confirm or change it
+/// before dispatching.
+#[utoipa::path(post, path = "/api/v1/complaints/proposals", tag = "complaints", request_body = IntakeRequest, security(("bearer" = [])),
+    responses((status = 200, body = service::Proposal), (status = 422, body = crate::http::error::Problem)))]
+pub async fn propose(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<IntakeRequest>,
+) -> ApiResult<Json<service::Proposal>> {
+    Ok(Json(service::propose(&state, &caller, &req).await?))
+}
+
+/// A caller's number, to look up (sent in the body so that it stays out of URLs and logs).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct CallerQuery {
+    pub phone: String,
+}
+
+/// A caller's complaints, newest first (at most 50): hotline operators and supervisors.
+#[utoipa::path(post, path = "/api/v1/complaints/by-caller", tag = "complaints", request_body = CallerQuery, security(("bearer" = [])),
+    responses((status = 200, body = [ComplaintView]), (status = 422, body = crate::http::error::Problem)))]
+pub async fn by_caller(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(q): ApiJson<CallerQuery>,
+) -> ApiResult<Json<Vec<ComplaintView>>> {
+    Ok(Json(service::by_caller_phone(&state, &caller, &q.phone).await?))
 }
 
 /// Your complaints (people), your department's (staff), or all (operators, supervisors).

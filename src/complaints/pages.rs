@@ -159,6 +159,23 @@ pub struct IntakeForm {
     /// `yes` when the complainant (or the caller, on the hotline) agrees to publish.
     #[serde(default)]
     pub public: String,
+    /// The desk: the kind of call (`enquiry` …), the district, whether the operator answered
+    /// an enquiry on the call and what they said.
+    #[serde(default)]
+    pub call_type: String,
+    #[serde(default)]
+    pub district: String,
+    #[serde(default)]
+    pub answered: String,
+    #[serde(default)]
+    pub answer: String,
+    /// The desk's idempotency key, made when the routing is proposed: the confirmation files
+    /// once however often it is sent.
+    #[serde(default)]
+    pub key: String,
+    /// The desk's 返回修改 button: back to the call's details, nothing filed.
+    #[serde(default)]
+    pub edit: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -387,7 +404,7 @@ pub async fn act(
     match service::act(&state, &ctx.caller, &id, &f.action, req).await {
         Ok(_) => Ok(Redirect::to(&format!("{back}#c-{id}")).into_response()),
         Err(ApiError::Validation(errors)) if back == "/complaints/desk" => {
-            desk_page(&state, &ctx, IntakeForm::default(), errors, None).await
+            desk_page(&state, &ctx, DeskExtras { errors, ..DeskExtras::default() }).await
         }
         Err(ApiError::Validation(errors)) => {
             citizen_page(&state, &ctx, IntakeForm::default(), errors, None).await
@@ -409,6 +426,8 @@ struct DeskPage {
     operator: bool,
     categories: Vec<Choice>,
     departments: Vec<Choice>,
+    districts: &'static [&'static str],
+    call_types: Vec<Choice>,
     /// Operators: waiting for dispatch (pending, returned), for a callback, extension requests.
     queue: Vec<ComplaintView>,
     /// Everything else on the desk (the department's open complaints, or all open ones).
@@ -418,15 +437,44 @@ struct DeskPage {
     errors: Vec<FieldError>,
     form: IntakeForm,
     filed: Option<service::Intake>,
+    proposal: Option<ProposalView>,
+    history: Option<(String, Vec<ComplaintView>)>,
+    /// The first error for each field, shown next to it.
+    invalid: std::collections::BTreeMap<String, FieldError>,
+    /// The call type chosen, as people read it.
+    call_type_label: String,
 }
 
-async fn desk_page(
-    state: &AppState,
-    ctx: &PageCtx,
-    form: IntakeForm,
+/// What one desk page shows besides its lists.
+#[derive(Default)]
+struct DeskExtras {
     errors: Vec<FieldError>,
+    form: IntakeForm,
+    /// The complaint just filed (after the redirect), with its possible duplicates.
     filed: Option<service::Intake>,
-) -> Result<Response, PageError> {
+    /// The routing proposed for the call in `form`, waiting for the operator's confirmation.
+    proposal: Option<ProposalView>,
+    /// A caller's earlier complaints: the number searched for (masked) and what was found.
+    history: Option<(String, Vec<ComplaintView>)>,
+}
+
+/// A proposal as the desk shows it.
+struct ProposalView {
+    district: Option<String>,
+    routes: Vec<RouteView>,
+    /// The category and department preselected for confirmation.
+    category: String,
+    department: String,
+}
+
+struct RouteView {
+    label: String,
+    department: String,
+    percent: String,
+    confident: bool,
+}
+
+async fn desk_page(state: &AppState, ctx: &PageCtx, x: DeskExtras) -> Result<Response, PageError> {
     if !matches!(ctx.caller.actor, Actor::Staff { .. }) {
         return Err(ctx.error(if ctx.caller.user_id.is_some() {
             ApiError::NotFound
@@ -445,47 +493,69 @@ async fn desk_page(
             && (matches!(c.complaint.status.as_str(), "pending" | "returned" | "resolved")
                 || c.complaint.extension_request.is_some())
     });
+    let t = ctx.t;
+    let mut invalid = std::collections::BTreeMap::new();
+    for e in &x.errors {
+        invalid.entry(e.field.clone()).or_insert_with(|| e.clone());
+    }
+    let call_type_label = domain::CallType::parse(&x.form.call_type)
+        .map(|c| t.pick(c.label_zh(), c.label_en()).to_string())
+        .unwrap_or_default();
     let page = DeskPage {
-        t: ctx.t,
+        t,
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
         operator,
-        categories: categories(state, &ctx.t),
+        categories: categories(state, &t),
         departments: departments(state).await.map_err(|e| ctx.error(e))?,
+        districts: &domain::DISTRICTS,
+        call_types: domain::CallType::ALL
+            .iter()
+            .map(|c| Choice { code: c.as_str().into(), label: t.pick(c.label_zh(), c.label_en()).into() })
+            .collect(),
         yellow: open.iter().filter(|c| c.card == domain::Card::Yellow).count(),
         red: open.iter().filter(|c| c.card == domain::Card::Red).count(),
         queue,
         open,
-        errors,
-        form,
-        filed,
+        errors: x.errors,
+        form: x.form,
+        filed: x.filed,
+        proposal: x.proposal,
+        history: x.history,
+        invalid,
+        call_type_label,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))
 }
 
-pub async fn desk(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+pub struct DeskQuery {
+    /// The complaint just filed (post/redirect/get).
+    #[serde(default)]
+    filed: Option<String>,
+}
+
+pub async fn desk(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DeskQuery>,
+) -> Result<Response, PageError> {
     if ctx.caller.user_id.is_none() {
         return Ok(ctx.to_login().into_response());
     }
-    desk_page(&state, &ctx, IntakeForm::default(), Vec::new(), None).await
+    let filed = match q.filed.as_deref().filter(|f| !f.is_empty()) {
+        Some(id) => Some(service::filed(&state, &ctx.caller, id).await.map_err(|e| ctx.error(e))?),
+        None => None,
+    };
+    desk_page(&state, &ctx, DeskExtras { filed, ..DeskExtras::default() }).await
 }
 
-/// The operator takes a complaint by phone.
-pub async fn hotline_intake(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Form(f): Form<IntakeForm>,
-) -> Result<Response, PageError> {
-    ctx.check_csrf(&f.csrf)?;
-    let mut errors = Vec::new();
-    let lat = number("lat", &f.lat, &mut errors);
-    let lon = number("lon", &f.lon, &mut errors);
-    if !errors.is_empty() {
-        return desk_page(&state, &ctx, f, errors, None).await;
-    }
+fn intake_request(f: &IntakeForm, errors: &mut Vec<FieldError>) -> IntakeRequest {
+    let lat = number("lat", &f.lat, errors);
+    let lon = number("lon", &f.lon, errors);
     let some = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
-    let req = IntakeRequest {
+    IntakeRequest {
         description: f.description.clone(),
         category: some(&f.category),
         department: some(&f.department),
@@ -495,11 +565,142 @@ pub async fn hotline_intake(
         name: some(&f.name),
         phone: some(&f.phone),
         public: f.public == "yes",
+        call_type: some(&f.call_type),
+        district: some(&f.district),
+        answered_directly: f.answered == "yes",
+        answer: some(&f.answer),
+        idempotency_key: some(&f.key),
         ..IntakeRequest::default()
-    };
+    }
+}
+
+/// The operator takes a call: its details are checked and the routing proposed (category,
+/// department, confidence); nothing is filed until the operator confirms.
+pub async fn hotline_propose(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(mut f): Form<IntakeForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let mut errors = Vec::new();
+    let mut req = intake_request(&f, &mut errors);
+    // Choices made on the details form are the operator's; the proposal starts afresh.
+    req.category = None;
+    req.department = None;
+    req.answered_directly = false;
+    if !errors.is_empty() {
+        return desk_page(&state, &ctx, DeskExtras { errors, form: f, ..DeskExtras::default() }).await;
+    }
+    match service::propose(&state, &ctx.caller, &req).await {
+        Ok(p) => {
+            let t = ctx.t;
+            let taxonomy = state.complaints.taxonomy();
+            let names = service::department_names(&state.db).await.map_err(|e| ctx.error(e))?;
+            let first = p.routes.first();
+            let proposal = ProposalView {
+                category: first.map(|r| r.category.clone()).unwrap_or_default(),
+                department: first.and_then(|r| r.department.clone()).unwrap_or_default(),
+                district: p.district.clone(),
+                routes: p
+                    .routes
+                    .iter()
+                    .map(|r| RouteView {
+                        label: taxonomy
+                            .category(&r.category)
+                            .map(|c| {
+                                format!("{} · {}", t.pick(&c.group, &c.group_en), t.pick(&c.name, &c.name_en))
+                            })
+                            .unwrap_or_else(|| r.category.clone()),
+                        department: r
+                            .department
+                            .as_ref()
+                            .map(|d| names.get(d).cloned().unwrap_or_else(|| d.clone()))
+                            .unwrap_or_default(),
+                        // Naive Bayes is sure of itself: below one in a hundred reads "<1%", not "0%".
+                        percent: if r.confidence < 0.005 {
+                            "<1%".into()
+                        } else {
+                            format!("{:.0}%", r.confidence * 100.0)
+                        },
+                        confident: r.confident,
+                    })
+                    .collect(),
+            };
+            f.key = crate::platform::tokens::random_hex(16);
+            f.district = p.district.unwrap_or_default();
+            desk_page(&state, &ctx, DeskExtras { form: f, proposal: Some(proposal), ..DeskExtras::default() })
+                .await
+        }
+        Err(ApiError::Validation(errors)) => {
+            desk_page(&state, &ctx, DeskExtras { errors, form: f, ..DeskExtras::default() }).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+/// The operator confirms (or changes) the proposed routing and files the call, once: the page
+/// then moves to the desk with the number (post/redirect/get), so a refresh files nothing.
+pub async fn hotline_intake(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<IntakeForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    if f.edit == "yes" {
+        return desk_page(&state, &ctx, DeskExtras { form: f, ..DeskExtras::default() }).await;
+    }
+    let mut errors = Vec::new();
+    let req = intake_request(&f, &mut errors);
+    if !errors.is_empty() {
+        return desk_page(&state, &ctx, DeskExtras { errors, form: f, ..DeskExtras::default() }).await;
+    }
     match service::intake(&state, Source::Caller(&ctx.caller), req).await {
-        Ok(done) => desk_page(&state, &ctx, IntakeForm::default(), Vec::new(), Some(done)).await,
-        Err(ApiError::Validation(errors)) => desk_page(&state, &ctx, f, errors, None).await,
+        Ok(done) => {
+            Ok(Redirect::to(&format!("/complaints/desk?filed={}", done.complaint.complaint.id))
+                .into_response())
+        }
+        Err(ApiError::Validation(errors)) => {
+            desk_page(&state, &ctx, DeskExtras { errors, form: f, ..DeskExtras::default() }).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+/// A caller's number as the desk shows it back: its first three and last four digits.
+fn masked_number(raw: &str) -> String {
+    let digits: Vec<char> = raw.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 8 {
+        return "****".into();
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+#[derive(Deserialize, Default)]
+pub struct CallerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    caller_phone: String,
+}
+
+/// A caller's earlier complaints, by their number (sent in a form, so that it stays out of URLs).
+pub async fn caller_history(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<CallerForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    match service::by_caller_phone(&state, &ctx.caller, &f.caller_phone).await {
+        Ok(found) => {
+            let masked = masked_number(&f.caller_phone);
+            desk_page(&state, &ctx, DeskExtras { history: Some((masked, found)), ..DeskExtras::default() })
+                .await
+        }
+        Err(ApiError::Validation(errors)) => {
+            desk_page(&state, &ctx, DeskExtras { errors, ..DeskExtras::default() }).await
+        }
         Err(e) => Err(ctx.error(e)),
     }
 }

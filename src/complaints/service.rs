@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::domain::{
-    self, Card, Classifier, ClusterRules, DeadlineRules, DuplicateCandidate, Suggestion, Taxonomy, ThreeRates,
+    self, CallType, Card, Classifier, ClusterRules, DeadlineRules, DuplicateCandidate, ProposedRoute,
+    Suggestion, Taxonomy, ThreeRates,
 };
 use super::store::{self, Complaint, Event, Filter, NewComplaint, ProactiveTask, Save};
 use crate::app::AppState;
@@ -160,6 +161,12 @@ impl ComplaintView {
         t.pick(zh, en)
     }
 
+    /// The hotline call's type (咨询, 投诉 …), when the operator recorded one.
+    pub fn call_type_text(&self, t: &crate::web::i18n::Tr) -> Option<&'static str> {
+        let c = CallType::parse(self.complaint.call_type.as_deref()?)?;
+        Some(t.pick(c.label_zh(), c.label_en()))
+    }
+
     /// The deadline now running, as Beijing time `MM-DD HH:MM`.
     pub fn due_text(&self) -> String {
         self.due
@@ -261,6 +268,19 @@ pub struct IntakeRequest {
     /// Open311: a photo elsewhere (http or https).
     #[serde(skip)]
     pub media_url: Option<String>,
+    /// Operators: the kind of call (`enquiry`, `complaint`, `help`, `suggestion`, `praise`).
+    pub call_type: Option<String>,
+    /// The district (区县) the problem is in, when the caller says so; otherwise found from the
+    /// place or the address.
+    pub district: Option<String>,
+    /// Operators, enquiries only: answered on the call (with `answer`) and closed, not
+    /// dispatched (a `department` given with it is not used).
+    pub answered_directly: bool,
+    /// The answer given on the call.
+    pub answer: Option<String>,
+    /// The same key files one complaint however often it is sent (a refreshed page, a second
+    /// click, a retry after a timeout); at most 100 letters, digits, `-` or `_`.
+    pub idempotency_key: Option<String>,
 }
 
 /// Who a complaint comes from.
@@ -276,11 +296,34 @@ pub struct Intake {
     pub suggestions: Vec<Suggestion>,
     /// Open complaints that look like the same problem (can be merged).
     pub possible_duplicates: Vec<DuplicateCandidate>,
+    /// The idempotency key had filed this complaint already: nothing new was filed.
+    pub replayed: bool,
 }
 
-pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) -> ApiResult<Intake> {
+/// What an intake request says once checked: every field valid, the place's district found and
+/// the classifier's suggestions read. Nothing is stored yet.
+struct Checked {
+    source_name: &'static str,
+    actor_id: String,
+    actor_name: String,
+    complainant_id: Option<String>,
+    description: String,
+    point: Option<(f64, f64)>,
+    address: Option<String>,
+    category: Option<String>,
+    department: Option<String>,
+    district: Option<String>,
+    phone: Option<String>,
+    call_type: Option<CallType>,
+    /// The operator answered the enquiry on the call: the answer given.
+    answered: Option<String>,
+    suggestions: Vec<Suggestion>,
+    names: HashMap<String, String>,
+}
+
+async fn check_intake(state: &AppState, source: &Source<'_>, req: &IntakeRequest) -> ApiResult<Checked> {
     let taxonomy = state.complaints.taxonomy();
-    let (source_name, actor_id, actor_name, complainant_id, operator) = match &source {
+    let (source_name, actor_id, actor_name, complainant_id, operator) = match source {
         Source::Caller(caller) => {
             let user = caller.require_user()?.to_string();
             let name = caller.name.clone().unwrap_or_default();
@@ -407,15 +450,169 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
             "The phone number is not valid",
         ));
     }
+    let call_type = match req.call_type.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(_) if !operator => {
+            errors.push(FieldError::new(
+                "call_type",
+                "not_allowed",
+                "来电类型由12345话务员填写",
+                "Only hotline operators record the call type",
+            ));
+            None
+        }
+        Some(c) => match CallType::parse(c) {
+            Some(t) => Some(t),
+            None => {
+                errors.push(FieldError::new(
+                    "call_type",
+                    "unknown_call_type",
+                    format!("来电类型“{c}”无效，应为咨询、投诉、求助、建议或表扬"),
+                    format!("Unknown call type {c}: use enquiry, complaint, help, suggestion or praise"),
+                ));
+                None
+            }
+        },
+    };
+    let chosen_district = req.district.as_deref().map(str::trim).filter(|d| !d.is_empty());
+    if let Some(d) = chosen_district
+        && !domain::DISTRICTS.contains(&d)
+    {
+        errors.push(FieldError::new(
+            "district",
+            "unknown_district",
+            format!("“{d}”不是济南市的区县"),
+            format!("{d} is not a district of Jinan"),
+        ));
+    }
+    let answer = req.answer.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
+    let answered = if req.answered_directly {
+        if !operator {
+            errors.push(FieldError::new(
+                "answered_directly",
+                "not_allowed",
+                "只有12345话务员可以直接答复办结",
+                "Only hotline operators answer a call directly",
+            ));
+        } else if !call_type.is_some_and(CallType::may_be_answered_directly) {
+            errors.push(FieldError::new(
+                "answered_directly",
+                "not_an_enquiry",
+                "只有咨询类来电可以直接答复办结，其他来电须派单",
+                "Only an enquiry can be answered on the call; other calls are dispatched",
+            ));
+        } else if answer.is_none() {
+            errors.push(FieldError::new(
+                "answer",
+                "required",
+                "请填写答复来电人的内容",
+                "Write the answer given to the caller",
+            ));
+        }
+        answer.filter(|a| a.chars().count() <= 2000).or_else(|| {
+            if operator && call_type.is_some_and(CallType::may_be_answered_directly) && req.answer.is_some() {
+                errors.push(FieldError::new(
+                    "answer",
+                    "too_long",
+                    "答复不能超过2000字",
+                    "The answer is at most 2000 characters",
+                ));
+            }
+            None
+        })
+    } else {
+        None
+    };
+    if let Some(key) = &req.idempotency_key
+        && (key.is_empty()
+            || key.len() > 100
+            || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        errors.push(FieldError::new(
+            "idempotency_key",
+            "invalid",
+            "幂等键须为1至100个字母、数字、连字符或下划线",
+            "The idempotency key is 1 to 100 letters, digits, hyphens or underscores",
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-
-    let district = point
-        .and_then(|(lat, lon)| district_at(state, lat, lon))
-        .or_else(|| address.as_deref().and_then(domain::district_in_text).map(str::to_string));
+    let district = chosen_district.map(str::to_string).or_else(|| {
+        point
+            .and_then(|(lat, lon)| district_at(state, lat, lon))
+            .or_else(|| address.as_deref().and_then(domain::district_in_text).map(str::to_string))
+    });
     let suggestions: Vec<Suggestion> =
         state.complaints.classifier(&state.db).await?.classify(&description).into_iter().take(3).collect();
+    Ok(Checked {
+        source_name,
+        actor_id,
+        actor_name,
+        complainant_id,
+        description,
+        point,
+        address,
+        category,
+        department,
+        district,
+        phone,
+        call_type,
+        answered,
+        suggestions,
+        names,
+    })
+}
+
+/// What the desk proposes for a call before anything is filed: the classifier's categories
+/// with their departments at the caller's district, for the operator to confirm or change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Proposal {
+    /// The district the routing used (chosen by the operator, or found from the place).
+    pub district: Option<String>,
+    /// Best first; the first is preselected on the desk.
+    pub routes: Vec<ProposedRoute>,
+}
+
+/// Checks a call as [`intake`] would and proposes its routing; stores nothing. Operators only.
+pub async fn propose(state: &AppState, caller: &Caller, req: &IntakeRequest) -> ApiResult<Proposal> {
+    caller.require_user()?;
+    if !is_operator(&caller.actor) {
+        return Err(ApiError::Forbidden);
+    }
+    let checked = check_intake(state, &Source::Caller(caller), req).await?;
+    let taxonomy = state.complaints.taxonomy();
+    let routes =
+        domain::propose_routes(&taxonomy, &checked.suggestions, checked.district.as_deref(), MIN_CONFIDENCE);
+    Ok(Proposal { district: checked.district, routes })
+}
+
+pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) -> ApiResult<Intake> {
+    let key = req.idempotency_key.as_ref().map(|k| idempotency_scope(&source, k));
+    // A key already used answers the complaint it filed, before anything else is checked.
+    if let Some(key) = &key
+        && let Some(filed) = store::by_idempotency_key(&state.db, key).await?
+    {
+        return replay(state, filed).await;
+    }
+    let Checked {
+        source_name,
+        actor_id,
+        actor_name,
+        complainant_id,
+        description,
+        point,
+        address,
+        category,
+        department,
+        district,
+        phone,
+        call_type,
+        answered,
+        suggestions,
+        names,
+    } = check_intake(state, &source, &req).await?;
+    let taxonomy = state.complaints.taxonomy();
     let (category, routed_by, confidence) = match (category, department.is_some()) {
         (Some(c), true) => (Some(c), "operator", None),
         (Some(c), false) => (Some(c), "rule", None),
@@ -428,7 +625,11 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
             None => (None, if department.is_some() { "operator" } else { "classifier" }, None),
         },
     };
-    let target = department.clone().or_else(|| {
+    // An enquiry answered on the call goes to no department.
+    let target = department.clone().filter(|_| answered.is_none()).or_else(|| {
+        if answered.is_some() {
+            return None;
+        }
         let confident = routed_by == "rule" || confidence.is_some_and(|p| p >= MIN_CONFIDENCE);
         if confident {
             category.as_deref().and_then(|c| taxonomy.department_for(c, district.as_deref()))
@@ -440,7 +641,11 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
     let cal = state.calendar().await;
     let (respond_due, resolve_due) =
         domain::deadlines(&rules(), &cal, category.as_deref().and_then(|c| taxonomy.category(c)), now);
-    let status = if target.is_some() { "dispatched" } else { "pending" };
+    let status = match (&answered, &target) {
+        (Some(_), _) => "closed",
+        (None, Some(_)) => "dispatched",
+        (None, None) => "pending",
+    };
     let complainant_name = match &source {
         Source::Caller(c) if matches!(c.actor, Actor::Person { .. }) => c.name.clone(),
         _ => {
@@ -455,6 +660,7 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         _ => phone,
     };
     let now_s = time_text(now);
+    let caller_digest = complainant_phone.as_deref().map(|p| phone_digest(state, p));
     let mut events = vec![(
         actor_name.clone(),
         "received".to_string(),
@@ -462,6 +668,12 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         Some(format!("{}受理 / received by {source_name}", source_label(source_name))),
     )];
     match &target {
+        _ if answered.is_some() => events.push((
+            actor_name.clone(),
+            "answered_directly".into(),
+            None,
+            Some("话务员当场答复，咨询办结 / answered on the call; the enquiry is closed".into()),
+        )),
         Some(d) => events.push((
             "系统 System".into(),
             "dispatched".into(),
@@ -512,10 +724,10 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         extension_days: 0,
         extension_request: None,
         extension_reason: None,
-        responded_at: None,
-        responded_on_time: None,
-        resolved_at: None,
-        answer: None,
+        responded_at: answered.as_ref().map(|_| now_s.clone()),
+        responded_on_time: answered.as_ref().map(|_| true),
+        resolved_at: answered.as_ref().map(|_| now_s.clone()),
+        answer: answered.clone(),
         callback_at: None,
         callback_resolved: None,
         callback_satisfied: None,
@@ -527,11 +739,115 @@ pub async fn intake(state: &AppState, source: Source<'_>, req: IntakeRequest) ->
         version: 1,
         public: req.public,
         public_id: domain::new_public_id(),
+        call_type: call_type.map(|c| c.as_str().to_string()),
     };
     let day = crate::platform::clock::beijing_date(now).to_string();
-    let stored = store::create(&state.db, NewComplaint { complaint, events, actor: actor_id, day }).await?;
+    let new = NewComplaint {
+        complaint,
+        events,
+        actor: actor_id,
+        day,
+        phone_digest: caller_digest,
+        idempotency_key: key.clone(),
+    };
+    let stored = match store::create(&state.db, new).await {
+        Ok(c) => c,
+        // The same key sent again at the same moment from another process: answer its complaint.
+        Err(StoreError::Duplicate("idempotency_key")) if key.is_some() => {
+            let filed = store::by_idempotency_key(&state.db, key.as_deref().unwrap_or_default())
+                .await?
+                .ok_or(StoreError::Conflict)?;
+            return replay(state, filed).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let possible_duplicates = duplicates_of(state, &stored).await?;
-    Ok(Intake { complaint: view(state, &cal, &names, stored, now), suggestions, possible_duplicates })
+    Ok(Intake {
+        complaint: view(state, &cal, &names, stored, now),
+        suggestions,
+        possible_duplicates,
+        replayed: false,
+    })
+}
+
+/// An idempotency key is the filer's own: two operators (or a citizen and Open311) using the
+/// same string file two complaints.
+fn idempotency_scope(source: &Source<'_>, key: &str) -> String {
+    match source {
+        Source::Caller(c) => format!("user:{}:{key}", c.user_id.as_deref().unwrap_or_default()),
+        Source::Open311 { client } => format!("open311:{client}:{key}"),
+    }
+}
+
+/// The answer to a repeated sending: the complaint the key filed, as it stands now.
+async fn replay(state: &AppState, filed: Complaint) -> ApiResult<Intake> {
+    let cal = state.calendar().await;
+    let names = department_names(&state.db).await?;
+    let possible_duplicates = duplicates_of(state, &filed).await?;
+    let complaint = view(state, &cal, &names, filed, state.clock().now());
+    Ok(Intake { complaint, suggestions: Vec::new(), possible_duplicates, replayed: true })
+}
+
+/// A complaint just filed, as the desk shows it after the redirect: readable by the caller (or
+/// 404), with the open complaints that look like the same problem.
+pub async fn filed(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Intake> {
+    let shown = readable(state, caller, id).await?;
+    let possible_duplicates = duplicates_of(state, &shown.complaint).await?;
+    Ok(Intake { complaint: shown, suggestions: Vec::new(), possible_duplicates, replayed: false })
+}
+
+/// The keyed digest under which a caller's number is found (the number itself is sealed).
+pub fn phone_digest(state: &AppState, phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    state.vault.digest("complaint_phone", &digits)
+}
+
+/// A caller's complaints, newest first, by their number: operators and supervisors only (the
+/// desk), the way one finds a caller who rings again.
+pub async fn by_caller_phone(
+    state: &AppState,
+    caller: &Caller,
+    phone: &str,
+) -> ApiResult<Vec<ComplaintView>> {
+    caller.require_user()?;
+    if !sees_desk(&caller.actor) {
+        return Err(ApiError::Forbidden);
+    }
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 7 || digits.len() > 20 {
+        return Err(ApiError::invalid(
+            "phone",
+            "invalid_phone",
+            "请输入完整的来电号码（7至20位数字）",
+            "Give the caller's whole number (7 to 20 digits)",
+        ));
+    }
+    let found = store::by_phone_digest(&state.db, &phone_digest(state, &digits), 50).await?;
+    let cal = state.calendar().await;
+    let names = department_names(&state.db).await?;
+    let now = state.clock().now();
+    Ok(found.into_iter().map(|c| view(state, &cal, &names, c, now)).collect())
+}
+
+/// Digests the callers' numbers stored before digests existed (start-up; idempotent, and cheap
+/// once done: a partial index holds exactly the rows left).
+pub async fn digest_old_phones(db: &crate::store::Db) -> crate::store::StoreResult<u64> {
+    let vault = db.vault()?.clone();
+    let rows = store::phones_not_digested(db).await?;
+    let mut digests = Vec::with_capacity(rows.len());
+    for (id, stored) in rows {
+        let clear = if crate::platform::pii::is_sealed(&stored) {
+            match vault.open(&stored, "complaints.complainant_phone") {
+                Ok(p) => p,
+                Err(_) => continue,
+            }
+        } else {
+            stored
+        };
+        let digits: String = clear.chars().filter(char::is_ascii_digit).collect();
+        digests.push((id, vault.digest("complaint_phone", &digits)));
+    }
+    store::set_phone_digests(db, digests).await
 }
 
 fn source_label(source: &str) -> &'static str {

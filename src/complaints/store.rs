@@ -22,7 +22,7 @@ const COLUMNS: &str = "id, source, category, department, district, description, 
     complainant_id, complainant_name, complainant_phone, open311_client, status, routed_by, confidence, returned_by, \
     dispatched_at, respond_due, resolve_due, extension_days, extension_request, extension_reason, responded_at, \
     responded_on_time, resolved_at, answer, callback_at, callback_resolved, callback_satisfied, reopened, merged_into, \
-    proactive_task, created_at, updated_at, version, public, public_id";
+    proactive_task, created_at, updated_at, version, public, public_id, call_type";
 
 fn flag(r: &Row, col: &str) -> StoreResult<Option<bool>> {
     Ok(r.try_get::<Option<i64>, _>(col)?.map(|v| v != 0))
@@ -74,6 +74,7 @@ fn from_row(r: &Row) -> StoreResult<Complaint> {
         version: r.try_get("version")?,
         public: r.try_get::<i64, _>("public")? != 0,
         public_id: r.try_get("public_id")?,
+        call_type: r.try_get("call_type")?,
     })
 }
 
@@ -203,6 +204,78 @@ pub struct NewComplaint {
     pub actor: String,
     /// The Beijing-time day, for the number.
     pub day: String,
+    /// The vault's digest of the caller's number (to find a caller's earlier complaints).
+    pub phone_digest: Option<String>,
+    /// The filer's idempotency key, prefixed with who filed it: the same key files once.
+    pub idempotency_key: Option<String>,
+}
+
+/// The complaint filed with this idempotency key, if one was.
+pub async fn by_idempotency_key(db: &Db, key: &str) -> StoreResult<Option<Complaint>> {
+    let row = query(format!("SELECT {COLUMNS} FROM complaints WHERE idempotency_key = $1"))
+        .bind(key)
+        .read_optional(db)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A caller's complaints, newest first, found by the digest of their number.
+pub async fn by_phone_digest(db: &Db, digest: &str, limit: i64) -> StoreResult<Vec<Complaint>> {
+    let rows = query(format!(
+        "SELECT {COLUMNS} FROM complaints WHERE phone_digest = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(digest)
+    .bind(limit)
+    .read_all(db)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Complaints whose caller's number has no digest yet (stored before digests existed): (id,
+/// sealed number).
+pub async fn phones_not_digested(db: &Db) -> StoreResult<Vec<(String, String)>> {
+    let rows = query(
+        "SELECT id, complainant_phone FROM complaints \
+         WHERE complainant_phone IS NOT NULL AND complainant_phone <> '' AND phone_digest IS NULL",
+    )
+    .read_all(db)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("complainant_phone")?))).collect()
+}
+
+/// Stores the digests computed for [`phones_not_digested`]; a row digested meanwhile by another
+/// process is left alone. Returns how many were written.
+pub async fn set_phone_digests(db: &Db, digests: Vec<(String, String)>) -> StoreResult<u64> {
+    if digests.is_empty() {
+        return Ok(0);
+    }
+    let now = db.now_text();
+    db.write(move |conn| {
+        let mut written = 0;
+        for (id, digest) in &digests {
+            written +=
+                query("UPDATE complaints SET phone_digest = $1 WHERE id = $2 AND phone_digest IS NULL")
+                    .bind(digest)
+                    .bind(id)
+                    .execute(&mut *conn)?
+                    .rows_affected();
+        }
+        if written > 0 {
+            audit::store::append(
+                conn,
+                &now,
+                NewEntry::new(
+                    "system",
+                    "system",
+                    "complaints.phone_digested",
+                    "complaints",
+                    format!("digested {written} callers' numbers stored before digests existed"),
+                ),
+            )?;
+        }
+        Ok(written)
+    })
+    .await
 }
 
 fn next_number(conn: &mut dyn Tx, day: &str) -> StoreResult<String> {
@@ -258,12 +331,20 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
     let now = db.now_text();
     db.write(move |conn| {
 
+            // The same key files once: a second sending answers the first complaint's number
+            // (another process's concurrent insert is caught by the unique index below).
+            if let Some(key) = &new.idempotency_key
+                && query("SELECT id FROM complaints WHERE idempotency_key = $1").bind(key).fetch_optional(&mut *conn)?.is_some()
+            {
+                return Err(StoreError::Duplicate("idempotency_key"));
+            }
             let mut c = new.complaint.clone();
             c.id = next_number(conn, &new.day)?;
             query(format!(
-                "INSERT INTO complaints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, CAST($8 AS DOUBLE PRECISION), \
-                 CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, $15, $16, CAST($17 AS DOUBLE PRECISION), $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-                 $34, $35, $36, $37, $38, $39)"
+                "INSERT INTO complaints ({COLUMNS}, phone_digest, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                 CAST($8 AS DOUBLE PRECISION), CAST($9 AS DOUBLE PRECISION), $10, $11, $12, $13, $14, $15, $16, \
+                 CAST($17 AS DOUBLE PRECISION), $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, \
+                 $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42)"
             ))
             .bind(&c.id)
             .bind(&c.source)
@@ -304,7 +385,11 @@ pub async fn create(db: &Db, new: NewComplaint) -> StoreResult<Complaint> {
             .bind(c.version)
             .bind(i64::from(c.public))
             .bind(&c.public_id)
-            .execute(&mut *conn)?;
+            .bind(&c.call_type)
+            .bind(&new.phone_digest)
+            .bind(&new.idempotency_key)
+            .execute(&mut *conn)
+            .map_err(|e| StoreError::unique_as(e, "idempotency_key"))?;
             for e in &new.events {
                 insert_event(conn, &now, &c.id, e)?;
             }

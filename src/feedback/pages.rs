@@ -17,9 +17,6 @@ use crate::http::{ApiError, FieldError};
 use crate::web::i18n::Tr;
 use crate::web::page::{PageCtx, PageError, UserChip};
 
-/// A sub-indicator on the form: (code, Chinese, English).
-type Indicator = (&'static str, &'static str, &'static str);
-
 #[derive(Template)]
 #[template(path = "rate.html")]
 struct RatePage {
@@ -32,9 +29,21 @@ struct RatePage {
     /// Why the link cannot be used (expired, forged), if so.
     problem: Option<(&'static str, &'static str)>,
     done: bool,
-    indicators: Vec<Indicator>,
+    indicators: Vec<IndicatorRow>,
     levels: Vec<(i64, &'static str, &'static str)>,
+    /// What the rater chose before an error, shown again (0: nothing chosen).
+    score: i64,
+    comment: String,
+    anonymous: bool,
     errors: Vec<FieldError>,
+}
+
+/// A sub-indicator on the form with the level chosen (0: none).
+struct IndicatorRow {
+    code: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    chosen: i64,
 }
 
 fn levels() -> Vec<(i64, &'static str, &'static str)> {
@@ -53,7 +62,9 @@ async fn rate_page(
     token: &str,
     done: bool,
     errors: Vec<FieldError>,
+    typed: &std::collections::HashMap<String, String>,
 ) -> Result<Response, PageError> {
+    let typed_number = |k: &str| typed.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let (case_number, problem) = match service::case_of_token(state, token) {
         Ok(n) => (n, None),
         Err(TokenError::Expired) => (
@@ -90,8 +101,14 @@ async fn rate_page(
         title,
         problem,
         done: done || already,
-        indicators: ONLINE_INDICATORS.to_vec(),
+        indicators: ONLINE_INDICATORS
+            .iter()
+            .map(|(code, zh, en)| IndicatorRow { code, zh, en, chosen: typed_number(&format!("ind_{code}")) })
+            .collect(),
         levels: levels(),
+        score: typed_number("score"),
+        comment: typed.get("comment").cloned().unwrap_or_default(),
+        anonymous: typed.get("anonymous").is_some_and(|v| v == "yes"),
         errors,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -104,7 +121,7 @@ pub async fn rate_form(
     ctx: PageCtx,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    rate_page(&state, &ctx, &token, false, Vec::new()).await
+    rate_page(&state, &ctx, &token, false, Vec::new(), &Default::default()).await
 }
 
 fn indicators_from(rest: &std::collections::HashMap<String, String>) -> Value {
@@ -126,7 +143,7 @@ pub async fn rate_submit(
     let field = |k: &str| f.get(k).cloned().unwrap_or_default();
     ctx.check_csrf(&field("csrf"))?;
     let Ok(case_number) = service::case_of_token(&state, &token) else {
-        return rate_page(&state, &ctx, &token, false, Vec::new()).await;
+        return rate_page(&state, &ctx, &token, false, Vec::new(), &f).await;
     };
     let req = RateRequest {
         case_number: Some(case_number),
@@ -139,8 +156,9 @@ pub async fn rate_submit(
         ..RateRequest::default()
     };
     match service::rate(&state, &ctx.caller, req).await {
-        Ok(_) => rate_page(&state, &ctx, &token, true, Vec::new()).await,
-        Err(ApiError::Validation(errors)) => rate_page(&state, &ctx, &token, false, errors).await,
+        Ok(_) => rate_page(&state, &ctx, &token, true, Vec::new(), &Default::default()).await,
+        // What was chosen stays chosen next to the error.
+        Err(ApiError::Validation(errors)) => rate_page(&state, &ctx, &token, false, errors, &f).await,
         Err(e) => Err(ctx.error(e)),
     }
 }

@@ -201,6 +201,8 @@ pub async fn api_not_found() -> ApiError {
         crate::feedback::api::get_loop,
         crate::feedback::api::step,
         crate::complaints::api::create,
+        crate::complaints::api::propose,
+        crate::complaints::api::by_caller,
         crate::complaints::api::list,
         crate::complaints::api::get,
         crate::complaints::api::act,

@@ -41,6 +41,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0014_policy_versions.sql",
     "0015_policy_follow_ups.sql",
     "0016_clear_values.sql",
+    "0017_journeys.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

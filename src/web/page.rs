@@ -22,6 +22,8 @@ pub const KIOSK_COOKIE: &str = "qb_kiosk";
 #[derive(Clone, Debug)]
 pub struct UserChip {
     pub is_staff: bool,
+    /// Staff: the desks they work at (link, label), as `identity::authz::desks` decides.
+    pub desks: Vec<(&'static str, &'static str)>,
 }
 
 /// Language, caller and CSRF token of the request being rendered.
@@ -72,8 +74,14 @@ impl PageCtx {
     pub fn user(&self) -> Option<UserChip> {
         match &self.caller.actor {
             Actor::Anonymous => None,
-            Actor::Person { .. } => Some(UserChip { is_staff: false }),
-            Actor::Staff { .. } => Some(UserChip { is_staff: true }),
+            Actor::Person { .. } => Some(UserChip { is_staff: false, desks: Vec::new() }),
+            Actor::Staff { .. } => Some(UserChip {
+                is_staff: true,
+                desks: crate::identity::authz::desks(&self.caller.actor)
+                    .into_iter()
+                    .map(|d| (d.href(), self.t.pick(d.label_zh(), d.label_en())))
+                    .collect(),
+            }),
         }
     }
 

@@ -413,7 +413,14 @@ async fn staff(s: &Session) {
     assert!(s.exists("header a[href='/staff']").await, "staff desk in the navigation");
     s.click("header a[href='/staff']").await;
     s.wait_for_path("/staff").await;
-    assert_eq!(s.text("main h1").await, "工作台");
+    assert_eq!(s.text("main h1").await, "岗位与权限");
+    // The navigation lists the desks this role works at, and not the others.
+    let nav: Vec<String> = s.texts("header nav a").await;
+    assert!(nav.iter().any(|l| l == "办件工作台"), "{nav:?}");
+    assert!(nav.iter().any(|l| l == "接诉即办"), "the department's complaints: {nav:?}");
+    for other in ["督查督办", "惠企政策", "事项管理", "数据共享", "证照管理"] {
+        assert!(!nav.iter().any(|l| l == other), "{other}: {nav:?}");
+    }
     assert_eq!(s.text("#staff-department").await, "济南市行政审批服务局");
     let roles = s.text("#staff-roles").await;
     assert!(roles.contains("窗口受理"), "roles: {roles}");
@@ -630,7 +637,7 @@ async fn bundle_questionnaire_by_plain_form() {
 /// Items listed under 您需要办理, and the material names (without their tags).
 async fn needs(s: &Session) -> (Vec<String>, Vec<String>) {
     assert_eq!(s.text("#needs-title").await, "您需要办理");
-    let items = s.texts("#needs ol li a").await;
+    let items = s.texts("#needs ol li > a:first-of-type").await;
     let materials = s
         .script(
             "return Array.from(document.querySelectorAll('#needs table tbody tr td:first-child'))\
@@ -670,7 +677,7 @@ async fn bundle(s: &Session) {
     for b in &base_items {
         assert!(items.contains(b), "{b} still needed");
     }
-    let added = s.find_all("#needs ol li .tag").await.len();
+    let added = s.find_all("#needs ol li .tag.added").await.len();
     assert_eq!(added, items.len() - base_items.len(), "the added items are tagged");
     // Each material is asked for once, however many items need it.
     for list in [&base_materials, &materials] {
@@ -1148,6 +1155,9 @@ async fn bundle_application(s: &Session) {
     assert!(contact.ends_with("/contact"), "{contact}");
     // An enterprise is offered as the applicant.
     assert!(s.text("#enterprise").await.contains("济南泉城小馆餐饮有限公司"));
+    // The shop is opened by the enterprise (a changed answer below adds a part only an
+    // enterprise applies for).
+    s.script("const e = document.getElementById('enterprise'); e.value = e.options[e.options.length - 1].value; return null").await;
     s.type_into("[name=contact_phone]", "13800138002").await;
     s.click("#next").await;
     s.wait_for_path(&contact.replace("/contact", "/materials")).await;
@@ -1156,12 +1166,150 @@ async fn bundle_application(s: &Session) {
     let answers = s.text("#check-answers").await;
     assert!(answers.contains('？') || answers.contains('?'), "questions shown as text, not ids: {answers}");
     shoot_both(s, "bundle-check").await;
+    // Each answer has a 修改 link back to the questionnaire; a changed answer is kept, and the
+    // materials step is shown again because the parts follow the answers.
+    let before = s.texts("#check-answers dd").await;
+    s.click("#check-answers a.change-answer").await;
+    s.wait_for_path(&contact.replace("/contact", "/answers")).await;
+    let first = s.find("fieldset input[type=checkbox]").await;
+    assert!(first.is_selected().await.unwrap(), "the answer given is shown");
+    first.click().await.unwrap();
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/materials")).await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    let after = s.texts("#check-answers dd").await;
+    assert_ne!(before, after, "the changed answer shows on the check page");
     s.click("#submit-application").await;
     let page = s.wait_loaded().await;
-    assert!(page.ends_with("?submitted=1"), "{page}");
+    assert!(page.ends_with("?submitted=1"), "{page}: {}", s.body_text().await);
     let parts = s.find_all("#case-table tbody tr").await;
     assert!(parts.len() >= 3, "one sub-case per item: {}", parts.len());
     shoot_both(s, "bundle-case").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restaurant_bundle_submits_with_its_hall_part() {
+    run("restaurant_bundle", |s| Box::pin(restaurant_bundle(s))).await;
+}
+
+/// 开餐馆一件事 has one part that cannot be applied for online (从业人员健康体检). It used to be
+/// refused at 确认提交; now the page says so from the start and the bundle goes through whole.
+async fn restaurant_bundle(s: &Session) {
+    let rep = s.app.demo("13800138002").await;
+    s.log_in(&rep.username, &rep.password).await;
+    s.goto("/bundles/JN-YJS-002").await;
+    s.click("form[action='/bundles/JN-YJS-002'] button[type=submit]").await;
+    s.wait_loaded().await;
+    // Which parts are online is said on the bundle page already.
+    assert!(s.exists("#in-person-note").await);
+    let items = s.texts("#bundle-items li").await;
+    let health = items.iter().find(|i| i.contains("从业人员健康体检")).expect("the health check is listed");
+    assert!(health.contains("需到厅办理") && health.contains("预约到厅"), "{health}");
+    assert_eq!(items.iter().filter(|i| i.contains("网上办理")).count(), items.len() - 1, "{items:?}");
+    shoot_both(s, "bundle-restaurant").await;
+    s.click("#apply-bundle").await;
+    let contact = s.wait_loaded().await;
+    assert!(contact.ends_with("/contact"), "{contact}");
+    s.type_into("[name=contact_phone]", "13800138002").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/materials")).await;
+    // What is handed in at the hall has no upload box.
+    assert!(s.text("#in-person-materials").await.contains("申请人居民身份证"));
+    let labels = s.texts("form label").await;
+    assert!(!labels.iter().any(|l| l.contains("申请人居民身份证")), "{labels:?}");
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    let hall = s.text("#in-person-parts").await;
+    assert!(hall.contains("从业人员健康体检"), "{hall}");
+    assert_eq!(s.attr("#in-person-parts a", "href").await.as_deref(), Some("/halls?item=JN-WJW-0001"));
+    shoot_both(s, "bundle-restaurant-check").await;
+    s.click("#submit-application").await;
+    let page = s.wait_loaded().await;
+    assert!(page.ends_with("?submitted=1"), "submitted, not refused: {page}");
+    let waiting: Vec<String> =
+        s.texts("#case-table tbody tr").await.into_iter().filter(|r| r.contains("待到厅办理")).collect();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert!(waiting[0].contains("从业人员健康体检"));
+    shoot_both(s, "bundle-restaurant-case").await;
+    // The part's own page sends the applicant to book a visit, for this item.
+    let rows = s.find_all("#case-table tbody tr").await;
+    for row in rows {
+        if row.text().await.unwrap().contains("待到厅办理") {
+            row.find(By::Css("a")).await.unwrap().click().await.unwrap();
+            break;
+        }
+    }
+    s.wait_loaded().await;
+    assert!(s.text("#in-person").await.contains("大厅"));
+    s.click("#book-visit").await;
+    let halls = s.wait_loaded().await;
+    assert!(halls.contains("/halls?item=JN-WJW-0001"), "{halls}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supplement_names_the_materials_and_irreversible_steps_ask_first() {
+    run("supplement", |s| Box::pin(supplement_journey(s))).await;
+}
+
+/// The reviewer ticks the materials wanted; the applicant sees them at the top of the case with
+/// the paused clock and uploads only those; withdrawing asks for confirmation first (refused
+/// by the server too when the box is not ticked).
+async fn supplement_journey(s: &Session) {
+    let rep = s.app.demo_token("13800138002").await;
+    let (_, me) = s.app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (status, b) = s
+        .app
+        .post_json(
+            "/api/v1/cases",
+            Some(&rep),
+            json!({"item_code": "JN-SPJ-0006", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let number = b["case_number"].as_str().unwrap().to_string();
+    for (who, action) in [("spj.clerk", "accept"), ("spj.reviewer", "start_review")] {
+        let token = s.app.demo_token(who).await;
+        let (status, b) = s
+            .app
+            .post_json(&format!("/api/v1/cases/{number}/actions/{action}"), Some(&token), json!({}))
+            .await;
+        assert_eq!(status, 200, "{action}: {b}");
+    }
+    let reviewer = s.app.demo("spj.reviewer").await;
+    s.log_in(&reviewer.username, &reviewer.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    let wanted = s.find_all("#wanted-request_supplement input[type=checkbox]").await;
+    assert!(wanted.len() >= 2, "one box per material");
+    wanted[1].click().await.unwrap();
+    let name = s.text("label[for='wanted-1']").await;
+    let name = name.split('（').next().unwrap().to_string();
+    s.type_into("#reason-request_supplement", "平面布局图不清晰，请重新上传").await;
+    s.click("#do-request_supplement").await;
+    s.wait_for_path(&format!("/cases/{number}?done=request_supplement")).await;
+    s.log_out().await;
+
+    let person = s.app.demo("13800138002").await;
+    s.log_in(&person.username, &person.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    let notice = s.text("#supplement").await;
+    assert!(notice.contains(&name) && notice.contains("平面布局图不清晰"), "{notice}");
+    assert!(s.text("#supplement-paused").await.contains("暂停"));
+    // Only the material wanted has an upload box.
+    assert_eq!(s.find_all("form:has(#do-resubmit) input[type=file]").await.len(), 1);
+    shoot_both(s, "case-supplement").await;
+    // Withdrawing cannot be undone: without the tick the server refuses it, naming the box.
+    s.script("document.getElementById('confirm-withdraw').removeAttribute('required'); return null").await;
+    s.click("#do-withdraw").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("不能撤销"), "{}", s.text("#form-errors").await);
+    assert_eq!(s.text("#case-state").await, "待补正材料", "nothing changed");
+    s.find("#confirm-withdraw").await.click().await.unwrap();
+    s.type_into("#reason-withdraw", "暂不开办").await;
+    s.click("#do-withdraw").await;
+    s.wait_for_path(&format!("/cases/{number}?done=withdraw")).await;
+    assert_eq!(s.text("#case-state").await, "已撤回");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1174,8 +1322,16 @@ async fn walk_in(s: &Session) {
     s.log_in(&general.username, &general.password).await;
     s.goto("/workbench").await;
     s.find("#walk-in-panel summary").await.click().await.unwrap();
+    // A name that is no item: the form comes back open, the typing kept, the error by the field.
     s.type_into("#walk-in-phone", "13800138001").await;
-    s.type_into("#walk-in-item", "JN-SPJ-0003").await;
+    s.type_into("#walk-in-item", "开饭店许可").await;
+    s.click("#walk-in-start").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("开饭店许可"));
+    assert_eq!(s.attr("#walk-in-item", "aria-invalid").await.as_deref(), Some("true"));
+    assert_eq!(s.value("#walk-in-phone").await, "13800138001");
+    // Picked by name from the list (its option reads "code name").
+    s.type_into("#walk-in-item", "JN-SPJ-0003 食品经营许可（新办）").await;
     s.click("#walk-in-start").await;
     let contact = s.wait_loaded().await;
     assert!(contact.ends_with("/contact"), "{contact}");
@@ -1509,10 +1665,57 @@ async fn complaint_journey(s: &Session) {
     s.type_into("#phone", "13912345678").await;
     s.type_into("#description", "小区从昨晚开始停水，到现在还没来水，家里有老人").await;
     s.type_into("#address", "槐荫区经十路").await;
+    s.find("#call_type option[value=help]").await.click().await.unwrap();
+    // An empty description is refused next to the field, and what was typed stays.
+    s.script("document.getElementById('description').value = ''; return null").await;
     s.click("#intake-submit").await;
     s.wait_loaded().await;
+    assert_eq!(s.attr("#description", "aria-invalid").await.as_deref(), Some("true"));
+    assert!(s.text(".field.invalid").await.contains("请描述"));
+    assert_eq!(s.value("#phone").await, "13912345678");
+    s.type_into("#description", "小区从昨晚开始停水，到现在还没来水，家里有老人").await;
+    s.click("#intake-submit").await;
+    s.wait_loaded().await;
+    // Nothing is filed yet: the desk proposes the category, department and confidence.
+    let proposal = s.text("#proposal").await;
+    assert!(proposal.contains("求助") && proposal.contains("槐荫区"), "{proposal}");
+    let routes = s.texts("#proposal-routes tbody tr").await;
+    assert!(routes[0].contains("济南市水务局") && routes[0].contains('%'), "{routes:?}");
+    assert!(!s.exists("#filed").await);
+    shoot_both(s, "complaint-desk-proposal").await;
+    // The operator keeps the proposed category but sends it to another department.
+    s.find("#confirm-department option[value='JN-ZJJ']").await.click().await.unwrap();
+    s.click("#confirm-dispatch").await;
+    let after = s.wait_loaded().await;
+    assert!(after.starts_with("/complaints/desk?filed=12345-"), "post/redirect/get: {after}");
     let filed = s.text("#filed").await;
-    assert!(filed.contains("已登记诉求") && filed.contains("济南市水务局"), "{filed}");
+    assert!(filed.contains("已登记求助") && filed.contains("济南市住房和城乡建设局"), "{filed}");
+    let number = s.text("#filed-number").await;
+    // Refreshing the result page files nothing more.
+    s.driver.refresh().await.unwrap();
+    s.wait_loaded().await;
+    assert_eq!(s.text("#filed-number").await, number);
+    // The caller rings again: found by their number.
+    s.find("#caller-panel summary").await.click().await.unwrap();
+    s.type_into("#caller_phone", "139 1234 5678").await;
+    s.click("#caller-search").await;
+    s.wait_loaded().await;
+    assert!(s.text("#caller-history-title").await.contains("139****5678"));
+    let history = s.texts("#caller-history li.card").await;
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert!(history[0].contains(&number) && history[0].contains("求助"), "{history:?}");
+    shoot_both(s, "complaint-desk-caller").await;
+    // An enquiry answered on the call is closed there.
+    s.find("#intake-panel summary").await.click().await.unwrap();
+    s.find("#call_type option[value=enquiry]").await.click().await.unwrap();
+    s.type_into("#description", "请问居住证在哪里办理？").await;
+    s.click("#intake-submit").await;
+    s.wait_loaded().await;
+    s.find("#answered_directly").await.click().await.unwrap();
+    s.type_into("#answer", "到居住地派出所或政务服务大厅公安窗口办理").await;
+    s.click("#confirm-dispatch").await;
+    s.wait_loaded().await;
+    assert!(s.text("#filed").await.contains("已当场答复办结"));
     s.goto("/complaints/dashboard").await;
     let table = s.text("#rates-table").await;
     assert!(table.contains("济南市市场监督管理局") && table.contains("100.0%"), "{table}");
@@ -1565,8 +1768,10 @@ async fn rating_journey(s: &Session) {
     s.click("#rate-submit").await;
     s.wait_loaded().await;
     assert!(s.text("#form-errors").await.contains("差评请写明原因"));
+    // The stars and the detail chosen stay chosen next to the error.
+    assert!(s.find("input[name=score][value='2']").await.is_selected().await.unwrap());
+    assert_eq!(s.value("#ind_guide_accuracy").await, "1");
     shoot_both(s, "rate").await;
-    s.find("input[name=score][value='2']").await.click().await.unwrap();
     s.type_into("#comment", "办事指南上的材料和窗口要求不一致，多跑了一趟").await;
     s.click("#rate-submit").await;
     s.wait_loaded().await;

@@ -22,6 +22,7 @@ stories!(
     window_registers_a_walk_in_application,
     bundle_fans_out_into_parts,
     bundle_completes_with_one_combined_result,
+    bundle_part_done_at_a_hall_waits_in_the_same_case,
     notifications_and_outbox,
     contact_details_are_sealed_at_rest,
     drafts_save_and_return,
@@ -152,10 +153,27 @@ async fn review_supplement_and_resubmission(app: &TestApp) {
     let (s, b) = act(app, &reviewer, &n, "request_supplement", json!({})).await;
     assert_eq!(s, 422);
     assert_eq!(b["errors"][0]["field"], "reason");
-    let b =
-        must_act(app, &reviewer, &n, "request_supplement", json!({"reason": "缺少食品安全管理制度"})).await;
+    // The materials wanted are named by index, all at once (一次性告知); an unknown one is refused.
+    let (s, b) =
+        act(app, &reviewer, &n, "request_supplement", json!({"reason": "缺少制度文件", "wanted": [0, 99]}))
+            .await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("wanted[1]")), "{b}");
+    let b = must_act(
+        app,
+        &reviewer,
+        &n,
+        "request_supplement",
+        json!({"reason": "缺少食品安全管理制度", "wanted": [0, 0]}),
+    )
+    .await;
     assert_eq!(b["state"], "supplement_requested");
     let paused = case(app, &rep, &n).await;
+    let asked = paused["timeline"].as_array().unwrap().last().unwrap().clone();
+    let first_material = paused["materials"][0]["name"].as_str().unwrap().to_string();
+    assert_eq!(asked["detail"]["wanted"], json!([first_material]), "named once: {asked}");
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&rep)).await;
+    let told = inbox["notifications"][0]["body_zh"].as_str().unwrap().to_string();
+    assert!(told.contains(&first_material) && told.contains("暂停"), "{told}");
     assert_eq!(paused["light"], "none", "the clock is stopped while waiting");
     assert!(paused["paused_since"].is_string());
     assert_eq!(paused["available_actions"], json!(["resubmit", "withdraw"]));
@@ -529,6 +547,68 @@ async fn bundle_fans_out_into_parts(app: &TestApp) {
     assert_eq!(mine.as_array().unwrap().len(), 1);
 }
 
+/// 开餐馆一件事 includes the staff health check (JN-WJW-0001), which cannot be applied for online.
+/// The bundle is still submitted: the online parts go to their departments, the health check
+/// waits in the same case for a hall visit, where the health commission's window accepts it.
+async fn bundle_part_done_at_a_hall_waits_in_the_same_case(app: &TestApp) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    // On its own the health check is still not an online application.
+    let (s, b) = apply(
+        app,
+        &rep,
+        json!({"item_code": "JN-WJW-0001", "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+    )
+    .await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("not_online")), "{b}");
+    let (s, b) = apply(
+        app,
+        &rep,
+        json!({"bundle_code": "JN-YJS-002", "enterprise": code,
+               "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "the bundle is not refused for its hall part: {b}");
+    let parent = b["case_number"].as_str().unwrap().to_string();
+    let view = case(app, &rep, &parent).await;
+    let parts = view["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 5, "{view}");
+    let at_hall: Vec<&Value> = parts.iter().filter(|p| p["in_person"] == true).collect();
+    assert_eq!(at_hall.len(), 1, "{parts:?}");
+    assert_eq!(at_hall[0]["department"], "JN-WJW");
+    assert_eq!(at_hall[0]["state"], "submitted");
+    assert!(parts.iter().filter(|p| p["department"] != "JN-WJW").all(|p| p["in_person"] == false));
+    let hall_part = at_hall[0]["case_number"].as_str().unwrap().to_string();
+    let part = case(app, &rep, &hall_part).await;
+    assert_eq!(part["in_person"], true);
+    assert_eq!(part["with_commitment"], false);
+    // The applicant is told, in the submission message, what to do at the hall.
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&rep)).await;
+    let body = inbox["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["case_number"] == parent.as_str())
+        .map(|n| n["body_zh"].as_str().unwrap().to_string())
+        .unwrap();
+    assert!(body.contains("从业人员健康体检") && body.contains("政务服务大厅"), "{body}");
+    // The online parts go ahead meanwhile.
+    let clerk = app.demo_token("spj.clerk").await;
+    let spj = parts.iter().find(|p| p["department"] == "JN-SPJ").unwrap()["case_number"].as_str().unwrap();
+    must_act(app, &clerk, spj, "accept", json!({})).await;
+    assert_eq!(case(app, &rep, &parent).await["state"], "under_review");
+    // At the hall, the health commission's window accepts the part like any other.
+    let wjw = app.token_for_new_staff("wjw.clerk", "JN-WJW").await;
+    let accepted = must_act(app, &wjw, &hall_part, "accept", json!({})).await;
+    assert_eq!(accepted["state"], "accepted");
+    let part = case(app, &rep, &hall_part).await;
+    assert!(part["due_date"].is_string(), "its clock runs from the visit: {part}");
+    // Another department's clerk cannot touch it.
+    let (s, _) = act(app, &clerk, &hall_part, "accept", json!({})).await;
+    assert!(s == 404 || s == 403, "{s}");
+}
+
 async fn notifications_and_outbox(app: &TestApp) {
     let citizen = app.demo_token("13800138001").await;
     let clerk = app.demo_token("spj.clerk").await;
@@ -864,4 +944,15 @@ async fn window_registers_a_walk_in_application(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 403);
+    // An item that cannot be applied for online is exactly what a window takes in: the papers
+    // are in the clerk's hands.
+    let (s, b) = apply(
+        app,
+        &general,
+        json!({"item_code": "JN-WJW-0001", "form": form(), "applicant_phone": "13800138001"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let c = case(app, &citizen, b["case_number"].as_str().unwrap()).await;
+    assert_eq!(c["in_person"], false, "registered at the window, not waiting for a visit");
 }

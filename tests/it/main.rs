@@ -18,6 +18,7 @@ mod data;
 mod feedback;
 mod guide;
 mod halls;
+mod hotline;
 mod licences;
 mod openapi;
 mod policies;

@@ -320,8 +320,39 @@ async fn acknowledged_write_survives_a_crash() {
         assert_eq!(resp.status(), 201);
         phones.push(phone);
     }
+    // A hotline call filed with an idempotency key: acknowledged, then the server is killed.
+    let operator =
+        login(&client, &base, "hotline.operator", &demo_password(dir.path(), "hotline.operator")).await;
+    let call = json!({"description": "崩溃前登记的来电：路灯不亮", "call_type": "complaint", "idempotency_key": "before-crash"});
+    let filed: serde_json::Value = client
+        .post(format!("{base}/api/v1/complaints"))
+        .bearer_auth(&operator)
+        .json(&call)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filed["replayed"], false, "{filed}");
     drop(server); // SIGKILL
     let (_server, base) = start_binary(dir.path());
+    // Sent again after the restart (the operator's retry): the same complaint, nothing new.
+    let operator =
+        login(&client, &base, "hotline.operator", &demo_password(dir.path(), "hotline.operator")).await;
+    let resp = client
+        .post(format!("{base}/api/v1/complaints"))
+        .bearer_auth(&operator)
+        .json(&call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let again: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        (again["replayed"].clone(), again["complaint"]["id"].clone()),
+        (json!(true), filed["complaint"]["id"].clone())
+    );
     for phone in phones {
         let resp = client
             .post(format!("{base}/api/v1/auth/token"))
@@ -1186,6 +1217,52 @@ async fn data_requests_race_across_two_serve_processes_on_postgres() {
         .try_get("n")
         .unwrap();
         assert_eq!(steps, 1, "{id}: one step in the audit log");
+    }
+}
+
+/// A hotline call confirmed twice at once, through two serve processes on one PostgreSQL
+/// database (an operator's double click reaching two servers behind a balancer): the same
+/// idempotency key files one complaint, with one number, one history and one audit entry, and
+/// both answers name it. Twenty keys, each sent to both servers at the same moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_hotline_call_sent_to_two_serve_processes_is_filed_once() {
+    let Some(two) = TwoServers::start().await else { return };
+    let (url, base_a, base_b) = (two.url.clone(), two.bases[0].clone(), two.bases[1].clone());
+    let operator_a = two.login(&base_a, "hotline.operator").await;
+    let operator_b = two.login(&base_b, "hotline.operator").await;
+    let races = (0..20).map(|i| {
+        let body = json!({"description": format!("第{i}次来电：小区门口的路灯不亮"), "call_type": "complaint",
+                          "district": "历下区", "idempotency_key": format!("double-click-{i}")});
+        let a = two.post(base_a.clone(), "/api/v1/complaints".into(), operator_a.clone(), body.clone());
+        let b = two.post(base_b.clone(), "/api/v1/complaints".into(), operator_b.clone(), body);
+        async move { (i, tokio::join!(a, b)) }
+    });
+    let outcomes = futures::future::join_all(races).await;
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    use sqlx::Row;
+    for (i, ((sa, ba), (sb, bb))) in outcomes {
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 201], "call {i}: {sa} {ba} / {sb} {bb}");
+        assert_eq!(ba["complaint"]["id"], bb["complaint"]["id"], "call {i}: both answers name one complaint");
+        let rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM complaints WHERE description = $1")
+            .bind(format!("第{i}次来电：小区门口的路灯不亮"))
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(rows, 1, "call {i}");
+        let id = ba["complaint"]["id"].as_str().unwrap();
+        let audited: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE stream = $1")
+            .bind(format!("complaint:{id}"))
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(audited, 1, "call {i}: one audit entry");
     }
 }
 

@@ -299,6 +299,19 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// How many audit entries record `action`.
+    #[allow(dead_code)]
+    pub async fn audit_count(&self, action: &str) -> usize {
+        let n: i64 = quanban::store::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = $1")
+            .bind(action)
+            .read_one(&self.state.db)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        usize::try_from(n).unwrap()
+    }
+
     pub async fn demo_accounts(&self) -> Vec<DemoAccount> {
         quanban::demo::list(&self.state.db, &self.state.vault).await.unwrap()
     }

@@ -236,6 +236,9 @@ pub struct CaseFlags {
     /// 告知承诺: the applicant signed a commitment instead of some proofs, so the case may be
     /// approved straight from acceptance (a post-approval check follows).
     pub commitment: bool,
+    /// 到厅办理: a bundle's part that cannot be applied for online; it waits for the applicant's
+    /// visit to a hall, where the window takes its materials and accepts it.
+    pub in_person: bool,
 }
 
 /// Who performs an action.
@@ -440,6 +443,8 @@ pub struct CaseRecord {
     pub single_approver: bool,
     pub immediate: bool,
     pub with_commitment: bool,
+    /// A bundle's part done at a hall (到厅办理), waiting for the applicant's visit until accepted.
+    pub in_person: bool,
     pub promised_days: i64,
     pub form: ApplicationForm,
     #[schema(value_type = Option<Object>)]
@@ -471,6 +476,7 @@ impl CaseRecord {
             single_approver: self.single_approver,
             immediate: self.immediate,
             commitment: self.with_commitment,
+            in_person: self.in_person,
         }
     }
 
@@ -594,6 +600,8 @@ pub struct ActionInput<'a> {
     pub new_files: &'a [OfferedFile],
     /// The indexes of the materials missing before this resubmission.
     pub missing_materials: &'a [usize],
+    /// For `request_supplement`: the names of the materials wanted (一次性告知), all at once.
+    pub wanted: &'a [String],
     /// Who checks a commitment after approval.
     pub supervising_department: &'a str,
     /// The handling department's name, for a decision document.
@@ -701,7 +709,12 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
                 record_decision(&mut c, "approved", input);
             }
         }
-        CaseAction::RequestSupplement => c.paused_since = Some(today),
+        CaseAction::RequestSupplement => {
+            c.paused_since = Some(today);
+            if !input.wanted.is_empty() {
+                detail = Some(json!({"wanted": input.wanted}));
+            }
+        }
         CaseAction::Resubmit => {
             if let Some(from) = c.paused_since.take() {
                 c.paused_days += cal.working_days_between(from, today.max(from));
@@ -781,7 +794,7 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
             | CaseAction::Reject
             | CaseAction::Close
     );
-    let message = applicant_message(&c, input.reason, input.rating_link);
+    let message = applicant_message(&c, input.reason, input.wanted, input.rating_link);
     Ok(CaseChange {
         expected_version: case.version,
         accepted_by: (input.action == CaseAction::Accept).then(|| input.actor_id.to_string()),
@@ -797,9 +810,21 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
 }
 
 /// What the applicant is told about the case `c` as it now stands.
-fn applicant_message(c: &CaseRecord, reason: Option<&str>, rating_link: Option<&str>) -> Message {
-    let reason_zh = reason.map(|r| format!("原因：{r}。")).unwrap_or_default();
-    let reason_en = reason.map(|r| format!("Reason: {r}. ")).unwrap_or_default();
+fn applicant_message(
+    c: &CaseRecord,
+    reason: Option<&str>,
+    wanted: &[String],
+    rating_link: Option<&str>,
+) -> Message {
+    let mut reason_zh = reason.map(|r| format!("原因：{r}。")).unwrap_or_default();
+    let mut reason_en = reason.map(|r| format!("Reason: {r}. ")).unwrap_or_default();
+    if c.state == CaseState::SupplementRequested && !wanted.is_empty() {
+        reason_zh.push_str(&format!("需补正的材料：{}。补正期间办理时限暂停。", wanted.join("、")));
+        reason_en.push_str(&format!(
+            "Materials wanted: {}. The time limit is paused until you resubmit. ",
+            wanted.join("; ")
+        ));
+    }
     let next_zh = match c.state {
         CaseState::SupplementRequested => "请在“我的办件”中补正材料后重新提交。",
         CaseState::Closed if c.accepted_at_window => "请到受理窗口领取办理结果。",

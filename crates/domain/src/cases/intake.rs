@@ -128,6 +128,9 @@ pub enum ProvidedAs {
     /// Not provided: the case may still be accepted with deficiencies (容缺受理) or sent back
     /// for a supplement.
     Missing,
+    /// Handed in at the hall window: the item cannot be applied for online, so its part of a
+    /// bundle waits for the applicant's visit (到厅办理) and is accepted there.
+    InPerson,
 }
 
 impl ProvidedAs {
@@ -140,6 +143,7 @@ impl ProvidedAs {
             ProvidedAs::DataPending => "data_pending",
             ProvidedAs::DataShared => "data_shared",
             ProvidedAs::Missing => "missing",
+            ProvidedAs::InPerson => "in_person",
         }
     }
 
@@ -152,6 +156,7 @@ impl ProvidedAs {
             ProvidedAs::DataPending,
             ProvidedAs::DataShared,
             ProvidedAs::Missing,
+            ProvidedAs::InPerson,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)
@@ -166,6 +171,7 @@ impl ProvidedAs {
             ProvidedAs::DataPending => "由部门调取共享数据",
             ProvidedAs::DataShared => "已通过数据共享自动调取（免提交）",
             ProvidedAs::Missing => "未提供",
+            ProvidedAs::InPerson => "到厅办理时提交",
         }
     }
 
@@ -178,6 +184,7 @@ impl ProvidedAs {
             ProvidedAs::DataPending => "Retrieved from shared data by the department",
             ProvidedAs::DataShared => "Taken from shared government data (nothing to upload)",
             ProvidedAs::Missing => "Not provided",
+            ProvidedAs::InPerson => "Handed in at the hall",
         }
     }
 }
@@ -271,6 +278,17 @@ pub fn plan_materials(
         .collect()
 }
 
+/// The same plan for a part done at a hall (到厅办理): what the applicant did not give online is
+/// handed in at the window rather than missing.
+pub fn plan_in_person(mut plan: Vec<PlannedMaterial>) -> Vec<PlannedMaterial> {
+    for m in &mut plan {
+        if m.provided_as == ProvidedAs::Missing {
+            m.provided_as = ProvidedAs::InPerson;
+        }
+    }
+    plan
+}
+
 /// The commitment text the applicant signs (告知承诺书), naming the proofs it replaces.
 pub fn commitment_text(item_name: &str, replaced: &[&str]) -> String {
     format!(
@@ -349,6 +367,21 @@ mod tests {
         // Without the commitment the place proof is missing.
         let plan = plan_materials(&ms, std::slice::from_ref(&file), &[], false);
         assert_eq!(plan[1].provided_as, ProvidedAs::Missing);
+        // At a hall, what was not given online is handed in there; the rest is unchanged.
+        let at_hall: Vec<ProvidedAs> = plan_in_person(plan.clone()).iter().map(|p| p.provided_as).collect();
+        assert_eq!(
+            at_hall,
+            [
+                ProvidedAs::Upload,
+                ProvidedAs::InPerson,
+                ProvidedAs::ElicencePending,
+                ProvidedAs::DataPending,
+                ProvidedAs::InPerson
+            ]
+        );
+        for p in [ProvidedAs::InPerson, ProvidedAs::Missing, ProvidedAs::Upload] {
+            assert_eq!(ProvidedAs::parse(p.as_str()), Some(p));
+        }
         // A wallet credential proves the ID card; an upload still wins over one.
         let id_card = OfferedCredential {
             index: 2,

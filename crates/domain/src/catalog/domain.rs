@@ -319,6 +319,12 @@ pub struct ResolvedItem {
     pub promised_limit_days: u32,
     /// Why it is in the list: `base` or the id of the question that added it.
     pub because: String,
+    /// Whether it can be applied for online. A part that cannot is still part of the bundle's
+    /// one case: it waits for the applicant's visit to a hall (到厅办理), where its materials are
+    /// handed in, while the online parts go ahead.
+    pub online: bool,
+    /// Visits to a hall it needs (跑动次数).
+    pub visits: u32,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -331,6 +337,8 @@ pub struct MergedMaterial {
     pub commitment_ok: bool,
     /// The items that need it.
     pub needed_by: Vec<String>,
+    /// Only parts done at a hall need it: it is brought there, not uploaded.
+    pub in_person: bool,
 }
 
 /// Problems with the answers given.
@@ -407,6 +415,7 @@ pub fn resolve_bundle(
                         source: m.source.clone(),
                         commitment_ok: m.commitment_ok,
                         needed_by: vec![item.code.clone()],
+                        in_person: false,
                     });
                 }
             }
@@ -417,7 +426,12 @@ pub fn resolve_bundle(
             department: item.department.clone(),
             promised_limit_days: item.promised_limit_days,
             because,
+            online: item.online,
+            visits: item.visits,
         });
+    }
+    for m in &mut materials {
+        m.in_person = m.needed_by.iter().all(|code| resolved.iter().any(|r| &r.code == code && !r.online));
     }
     let chosen_items: Vec<&CatalogItem> = resolved.iter().filter_map(|r| items.get(&r.code)).collect();
     let slowest = chosen_items.iter().map(|i| i.promised_limit_days).max().unwrap_or(0);
@@ -630,6 +644,31 @@ mod tests {
             ResolveError::UnknownQuestion("q99".into())
         );
         assert!(base.promised_limit_days >= base.slowest_item_days);
+    }
+
+    #[test]
+    fn a_bundle_names_its_parts_done_at_a_hall_and_what_only_they_need() {
+        let d = shipped();
+        let items: HashMap<String, CatalogItem> =
+            d.catalog.items.iter().map(|i| (i.code.clone(), i.clone())).collect();
+        // 开餐馆一件事: the staff health check (JN-WJW-0001) cannot be applied for online.
+        let bundle = d.bundles.iter().find(|b| b.code == "JN-YJS-002").unwrap();
+        let r = resolve_bundle(bundle, &BTreeMap::new(), &items).unwrap();
+        assert!(!r.all_online);
+        let offline: Vec<&str> = r.items.iter().filter(|i| !i.online).map(|i| i.code.as_str()).collect();
+        assert_eq!(offline, ["JN-WJW-0001"]);
+        assert_eq!(r.items.iter().find(|i| i.code == "JN-WJW-0001").unwrap().visits, 1);
+        // A material is brought to the hall exactly when every item needing it is done there.
+        for m in &r.materials {
+            let only_offline = m.needed_by.iter().all(|c| !items[c].online);
+            assert_eq!(m.in_person, only_offline, "{}", m.name);
+        }
+        let health: Vec<&str> = items["JN-WJW-0001"].materials.iter().map(|m| m.name.as_str()).collect();
+        assert!(r.materials.iter().any(|m| m.in_person && health.contains(&m.name.as_str())));
+        // A bundle done wholly online has nothing to bring.
+        let online = d.bundles.iter().find(|b| b.code == "JN-YJS-001").unwrap();
+        let r = resolve_bundle(online, &BTreeMap::new(), &items).unwrap();
+        assert!(r.all_online && r.materials.iter().all(|m| !m.in_person));
     }
 
     #[test]

@@ -103,6 +103,102 @@ pub fn inside_city(lat: f64, lon: f64) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The 12345 desk: what kind of call, and what the operator is proposed before dispatching
+// ---------------------------------------------------------------------------------------------
+
+/// What a caller to the 12345 hotline wants (来电类型), as operators record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallType {
+    /// 咨询: a question; often answered on the call.
+    Enquiry,
+    /// 投诉: something is wrong and a department should put it right.
+    Complaint,
+    /// 求助: the caller needs help.
+    Help,
+    /// 建议: a suggestion for a department.
+    Suggestion,
+    /// 表扬: praise for a department or an officer.
+    Praise,
+}
+
+impl CallType {
+    pub const ALL: [CallType; 5] =
+        [CallType::Enquiry, CallType::Complaint, CallType::Help, CallType::Suggestion, CallType::Praise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallType::Enquiry => "enquiry",
+            CallType::Complaint => "complaint",
+            CallType::Help => "help",
+            CallType::Suggestion => "suggestion",
+            CallType::Praise => "praise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallType> {
+        CallType::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CallType::Enquiry => "咨询",
+            CallType::Complaint => "投诉",
+            CallType::Help => "求助",
+            CallType::Suggestion => "建议",
+            CallType::Praise => "表扬",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            CallType::Enquiry => "Enquiry",
+            CallType::Complaint => "Complaint",
+            CallType::Help => "Request for help",
+            CallType::Suggestion => "Suggestion",
+            CallType::Praise => "Praise",
+        }
+    }
+
+    /// Only a question can be answered on the call and closed there (咨询直接答复); everything
+    /// else goes to a department.
+    pub fn may_be_answered_directly(self) -> bool {
+        self == CallType::Enquiry
+    }
+}
+
+/// One routing the desk proposes to the operator before anything is filed.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProposedRoute {
+    pub category: String,
+    /// The classifier's probability for the category (0–1).
+    pub confidence: f64,
+    /// Where the category (and the district's rule, if any) sends it.
+    pub department: Option<String>,
+    /// Whether the classifier is sure enough to dispatch on its own (below this the operator
+    /// must choose, and a complaint filed without an operator waits for dispatch).
+    pub confident: bool,
+}
+
+/// The routes to propose for the classifier's `suggestions` at `district`, best first.
+pub fn propose_routes(
+    taxonomy: &Taxonomy,
+    suggestions: &[Suggestion],
+    district: Option<&str>,
+    min_confidence: f64,
+) -> Vec<ProposedRoute> {
+    suggestions
+        .iter()
+        .filter(|s| taxonomy.category(&s.category).is_some())
+        .map(|s| ProposedRoute {
+            category: s.category.clone(),
+            confidence: (s.probability * 1000.0).round() / 1000.0,
+            department: taxonomy.department_for(&s.category, district),
+            confident: s.probability >= min_confidence,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Deadlines and cards
 // ---------------------------------------------------------------------------------------------
 
@@ -946,6 +1042,8 @@ pub struct Complaint {
     /// Its identifier on the open feed (Open311 `service_request_id`): random, so that the
     /// sequential complaint numbers cannot be walked.
     pub public_id: String,
+    /// Hotline calls: `enquiry`, `complaint`, `help`, `suggestion` or `praise` (see [`CallType`]).
+    pub call_type: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1693,6 +1791,52 @@ mod tests {
         }
     }
 
+    #[test]
+    fn call_types_round_trip_and_only_enquiries_are_answered_on_the_call() {
+        for c in CallType::ALL {
+            assert_eq!(CallType::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(CallType::parse("咨询"), None);
+        let direct: Vec<CallType> =
+            CallType::ALL.into_iter().filter(|c| c.may_be_answered_directly()).collect();
+        assert_eq!(direct, [CallType::Enquiry]);
+    }
+
+    #[test]
+    fn proposals_follow_the_district_rule_and_mark_confidence() {
+        let category = |code: &str, department: &str| Category {
+            code: code.into(),
+            name: code.into(),
+            name_en: code.into(),
+            group: "g".into(),
+            group_en: "g".into(),
+            department: department.into(),
+            resolve_hours: None,
+            keywords: Vec::new(),
+            examples: Vec::new(),
+        };
+        let taxonomy = Taxonomy {
+            categories: vec![category("water.supply", "JN-SWU"), category("city.road", "JN-CGJ")],
+            district_rules: vec![DistrictRule {
+                category: "city.road".into(),
+                district: "历下区".into(),
+                department: "JN-LX-CGJ".into(),
+            }],
+        };
+        let suggestions = [
+            Suggestion { category: "city.road".into(), probability: 0.61234 },
+            Suggestion { category: "gone.category".into(), probability: 0.2 },
+            Suggestion { category: "water.supply".into(), probability: 0.1 },
+        ];
+        let routes = propose_routes(&taxonomy, &suggestions, Some("历下区"), 0.3);
+        assert_eq!(routes.len(), 2, "a category no longer in the taxonomy is not proposed");
+        assert_eq!(routes[0].department.as_deref(), Some("JN-LX-CGJ"));
+        assert_eq!(routes[0].confidence, 0.612);
+        assert!(routes[0].confident && !routes[1].confident);
+        let elsewhere = propose_routes(&taxonomy, &suggestions, Some("天桥区"), 0.3);
+        assert_eq!(elsewhere[0].department.as_deref(), Some("JN-CGJ"));
+    }
+
     fn complaint(status: &str) -> Complaint {
         Complaint {
             id: "C1".into(),
@@ -1734,6 +1878,7 @@ mod tests {
             version: 1,
             public: false,
             public_id: "ab".into(),
+            call_type: None,
         }
     }
 

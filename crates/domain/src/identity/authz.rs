@@ -570,6 +570,152 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
     }
 }
 
+/// A desk a member of staff works at: the staff navigation shows the desks one works at, and
+/// no other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Desk {
+    /// 办件工作台: accepting, reviewing and deciding the department's cases.
+    Workbench,
+    /// 督查: the city's lights and overdue cases.
+    Supervision,
+    /// 接诉即办: the hotline's intake and dispatch, or the department's complaints.
+    Complaints,
+    /// 差评整改: the department's bad reviews.
+    BadReviews,
+    /// 导办: the guidance hand-off queue.
+    Guidance,
+    /// 帮办代办: assigning officers to assistance requests.
+    Assistance,
+    /// 证照管理: the department's e-licences and seals.
+    Licences,
+    /// 事项管理: catalog proposals.
+    Catalog,
+    /// 数据共享: data requests.
+    DataSharing,
+    /// 惠企政策: the department's policies.
+    Policies,
+}
+
+impl Desk {
+    pub const ALL: [Desk; 10] = [
+        Desk::Workbench,
+        Desk::Supervision,
+        Desk::Complaints,
+        Desk::BadReviews,
+        Desk::Guidance,
+        Desk::Assistance,
+        Desk::Licences,
+        Desk::Catalog,
+        Desk::DataSharing,
+        Desk::Policies,
+    ];
+
+    pub fn href(self) -> &'static str {
+        match self {
+            Desk::Workbench => "/workbench",
+            Desk::Supervision => "/supervision",
+            Desk::Complaints => "/complaints/desk",
+            Desk::BadReviews => "/ratings/desk",
+            Desk::Guidance => "/guide/inbox",
+            Desk::Assistance => "/assistance",
+            Desk::Licences => "/licences",
+            Desk::Catalog => "/catalog/admin",
+            Desk::DataSharing => "/data/requests",
+            Desk::Policies => "/policies",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Desk::Workbench => "办件工作台",
+            Desk::Supervision => "督查督办",
+            Desk::Complaints => "接诉即办",
+            Desk::BadReviews => "差评整改",
+            Desk::Guidance => "导办咨询",
+            Desk::Assistance => "帮办代办",
+            Desk::Licences => "证照管理",
+            Desk::Catalog => "事项管理",
+            Desk::DataSharing => "数据共享",
+            Desk::Policies => "惠企政策",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Desk::Workbench => "Case workbench",
+            Desk::Supervision => "Supervision",
+            Desk::Complaints => "Complaints",
+            Desk::BadReviews => "Bad reviews",
+            Desk::Guidance => "Guidance",
+            Desk::Assistance => "Assisted service",
+            Desk::Licences => "E-licences",
+            Desk::Catalog => "Service catalog",
+            Desk::DataSharing => "Data sharing",
+            Desk::Policies => "Business support",
+        }
+    }
+}
+
+/// The desks `actor` works at, in the navigation's order. Each is what [`decide`] allows at
+/// that desk, in one of the actor's departments or city-wide: the navigation asks the same
+/// rules as the desks themselves.
+pub fn desks(actor: &Actor) -> Vec<Desk> {
+    let Actor::Staff { grants, .. } = actor else { return Vec::new() };
+    let allows = |action: Action, resource: Resource| decide(actor, action, &resource) == Decision::Allow;
+    let in_a_department = |check: &dyn Fn(String) -> bool| grants.iter().any(|g| check(g.department.clone()));
+    let case = |department: String| Resource::Case { department, applicant: String::new(), enterprise: None };
+    Desk::ALL
+        .into_iter()
+        .filter(|desk| match desk {
+            Desk::Workbench => {
+                in_a_department(&|d| {
+                    [Action::Accept, Action::Review, Action::Approve]
+                        .into_iter()
+                        .any(|a| allows(a, case(d.clone())))
+                }) || allows(Action::Create, Resource::CityWide(Area::GeneralWindow))
+            }
+            Desk::Supervision => allows(Action::Read, Resource::CityWide(Area::Cases)),
+            Desk::Complaints => {
+                allows(Action::Read, Resource::ComplaintDesk)
+                    || in_a_department(&|d| {
+                        allows(
+                            Action::Update,
+                            Resource::Complaint {
+                                department: Some(d),
+                                complainant: None,
+                                returned_by: Vec::new(),
+                            },
+                        )
+                    })
+            }
+            Desk::BadReviews => {
+                allows(Action::Review, Resource::BadReview { department: String::new(), rater: None })
+                    || in_a_department(&|d| {
+                        allows(Action::Update, Resource::BadReview { department: d, rater: None })
+                    })
+            }
+            Desk::Guidance => allows(Action::Update, Resource::GuidanceQueue),
+            Desk::Assistance => allows(Action::Update, Resource::CityWide(Area::Assistance)),
+            Desk::Licences => {
+                in_a_department(&|d| allows(Action::Update, Resource::Licences { department: d }))
+            }
+            Desk::Catalog => {
+                allows(Action::Read, Resource::CityWide(Area::CatalogProposals))
+                    || in_a_department(&|d| {
+                        allows(Action::Update, Resource::DepartmentData { department: d })
+                    })
+            }
+            Desk::DataSharing => in_a_department(&|d| {
+                allows(Action::Create, Resource::DataRequest { requester: d.clone(), owner: String::new() })
+                    || allows(Action::Approve, Resource::DataRequest { requester: String::new(), owner: d })
+            }),
+            Desk::Policies => {
+                in_a_department(&|d| allows(Action::Update, Resource::PolicyWork { department: d }))
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1129,5 +1275,23 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn each_role_sees_the_desks_it_works_at() {
+        // Every department answers for its bad reviews, the hotline's own included.
+        let operator = staff("JN-12345", &[Role::HotlineOperator]);
+        assert_eq!(desks(&operator), [Desk::Complaints, Desk::BadReviews]);
+        let clerk = staff("SPJ", &[Role::WindowClerk]);
+        assert!(desks(&clerk).contains(&Desk::Workbench));
+        assert!(!desks(&clerk).contains(&Desk::Supervision) && !desks(&clerk).contains(&Desk::Policies));
+        let supervisor = staff("DSJ", &[Role::Supervisor]);
+        assert!(desks(&supervisor).contains(&Desk::Supervision));
+        let licences = staff("SPJ", &[Role::LicenceOfficer]);
+        assert!(desks(&licences).contains(&Desk::Licences));
+        let data = staff("FGW", &[Role::DataOfficer]);
+        assert!(desks(&data).contains(&Desk::DataSharing));
+        let person = Actor::Person { user_id: "p".into(), enterprises: vec![] };
+        assert!(desks(&person).is_empty() && desks(&Actor::Anonymous).is_empty());
     }
 }
