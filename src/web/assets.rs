@@ -10,6 +10,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("halls.js", "text/javascript; charset=utf-8", include_str!("../../static/halls.js")),
     ("complaints.js", "text/javascript; charset=utf-8", include_str!("../../static/complaints.js")),
     ("kiosk.js", "text/javascript; charset=utf-8", include_str!("../../static/kiosk.js")),
+    ("menu.js", "text/javascript; charset=utf-8", include_str!("../../static/menu.js")),
 ];
 
 pub async fn serve(Path(path): Path<String>) -> Response {

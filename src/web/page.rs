@@ -22,6 +22,8 @@ pub const KIOSK_COOKIE: &str = "qb_kiosk";
 #[derive(Clone, Debug)]
 pub struct UserChip {
     pub is_staff: bool,
+    /// People: unread messages (the tab bar's badge).
+    pub unread: i64,
     /// Staff: the desks they work at (link, label), as `identity::authz::desks` decides.
     pub desks: Vec<(&'static str, &'static str)>,
 }
@@ -38,6 +40,8 @@ pub struct PageCtx {
     pub path: String,
     /// The page asked for (path and query) when it was a GET: where signing in returns to.
     pub here: Option<String>,
+    /// A person's unread messages, read for pages (GET) only.
+    unread: i64,
 }
 
 impl FromRequestParts<AppState> for PageCtx {
@@ -56,7 +60,15 @@ impl FromRequestParts<AppState> for PageCtx {
                 (fresh.clone(), Some(fresh))
             }
         };
+        let unread = match (&caller.actor, &caller.user_id) {
+            (Actor::Person { .. }, Some(user)) if parts.method == axum::http::Method::GET => {
+                // A badge is not worth failing a page for.
+                crate::cases::store::unread_count(&state.db, user).await.unwrap_or(0)
+            }
+            _ => 0,
+        };
         Ok(PageCtx {
+            unread,
             t: Tr { lang, kiosk: jar.get(KIOSK_COOKIE).is_some() },
             caller,
             csrf,
@@ -74,9 +86,12 @@ impl PageCtx {
     pub fn user(&self) -> Option<UserChip> {
         match &self.caller.actor {
             Actor::Anonymous => None,
-            Actor::Person { .. } => Some(UserChip { is_staff: false, desks: Vec::new() }),
+            Actor::Person { .. } => {
+                Some(UserChip { is_staff: false, unread: self.unread, desks: Vec::new() })
+            }
             Actor::Staff { .. } => Some(UserChip {
                 is_staff: true,
+                unread: 0,
                 desks: crate::identity::authz::desks(&self.caller.actor)
                     .into_iter()
                     .map(|d| (d.href(), self.t.pick(d.label_zh(), d.label_en())))

@@ -297,6 +297,14 @@ impl Session {
     }
 
     async fn log_out(&self) {
+        // On a phone the header's links are behind the menu button: open it first, as people do.
+        self.script(
+            "const b = document.getElementById('menu-button'); \
+             if (b && b.getClientRects().length > 0 && b.getAttribute('aria-expanded') !== 'true') b.click(); \
+             document.querySelector(\"header form[action='/logout'] button\").scrollIntoView({block: 'center'}); \
+             return null",
+        )
+        .await;
         self.click("header form[action='/logout'] button[type=submit]").await;
         self.wait_for_path("/").await;
     }
@@ -1310,6 +1318,58 @@ async fn supplement_journey(s: &Session) {
     s.click("#do-withdraw").await;
     s.wait_for_path(&format!("/cases/{number}?done=withdraw")).await;
     assert_eq!(s.text("#case-state").await, "已撤回");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phones_get_a_menu_button_and_a_tab_bar_with_the_unread_count() {
+    run("phone_navigation", |s| Box::pin(phone_navigation(s))).await;
+}
+
+async fn phone_navigation(s: &Session) {
+    let citizen = s.app.demo_token("13800138001").await;
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n");
+    let (status, b) = s
+        .app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                   "materials": [{"index": 0, "file_name": "a.pdf", "content_base64": pdf}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let (_, inbox) = s.app.get_json("/api/v1/notifications", Some(&citizen)).await;
+    let unread = inbox["unread"].as_i64().unwrap();
+    assert!(unread >= 1, "{inbox}");
+    let person = s.app.demo("13800138001").await;
+    s.log_in(&person.username, &person.password).await;
+    s.set_width(375, 812).await;
+    s.goto("/items").await;
+    let shown = |css: &'static str| async move {
+        // Rendered at all (a fixed tab bar has no offsetParent, so its box is asked).
+        s.script(&format!(
+            "const e = document.querySelector(\"{css}\"); return !!e && e.getClientRects().length > 0"
+        ))
+        .await
+        .as_bool()
+        .unwrap()
+    };
+    // The links fold behind the menu button; the tab bar carries the unread count.
+    assert!(shown("#menu-button").await && !shown("#main-nav").await);
+    assert!(shown(".tabbar").await);
+    assert_eq!(s.text("#unread-badge").await, unread.to_string());
+    s.click("#menu-button").await;
+    assert!(shown("#main-nav").await);
+    assert_eq!(s.attr("#menu-button", "aria-expanded").await.as_deref(), Some("true"));
+    shoot(s, "phone-menu", 375, 812).await;
+    s.click("#menu-button").await;
+    s.click("#tab-inbox").await;
+    s.wait_for_path("/inbox").await;
+    shoot(s, "phone-inbox", 375, 812).await;
+    // On a wide screen: the links in the header, no menu button, no tab bar.
+    s.set_width(1280, 900).await;
+    s.goto("/items").await;
+    assert!(shown("#main-nav").await && !shown("#menu-button").await && !shown(".tabbar").await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
