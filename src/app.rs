@@ -353,6 +353,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/halls/{code}/queue/call", post(crate::halls::pages::call_next))
         .route("/halls/{code}/display", get(crate::halls::pages::display))
         .route("/queue/{id}", get(crate::halls::pages::ticket))
+        .route("/kiosk", get(crate::halls::pages::kiosk_home))
         .route("/kiosk/leave", post(crate::halls::pages::kiosk_leave))
         .route("/kiosk/heartbeat", post(crate::halls::pages::kiosk_heartbeat))
         .route("/kiosk/{id}", get(crate::halls::pages::kiosk))

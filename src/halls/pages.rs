@@ -612,6 +612,14 @@ pub async fn kiosk(
     Ok(resp)
 }
 
+/// 返回首页 on a kiosk: this device's home (from its cookie), or the site's for a browser that
+/// is not a kiosk.
+pub async fn kiosk_home(headers: axum::http::HeaderMap) -> Response {
+    let jar = axum_extra::extract::CookieJar::from_headers(&headers);
+    let home = kiosk_device(&jar).map(|(id, _)| format!("/kiosk/{id}")).unwrap_or_else(|| "/".into());
+    axum::response::Redirect::to(&home).into_response()
+}
+
 /// The idle timeout's target: ends the session and returns to the kiosk's home.
 /// A POST with the `X-Kiosk` header (which a form or link on another site cannot send), so that
 /// nobody is logged out by following a link.

@@ -1601,9 +1601,31 @@ async fn halls_journey(s: &Session) {
         s.script("return document.getElementById('kiosk-take-number').getBoundingClientRect().height").await;
     assert!(height.as_f64().unwrap() >= 64.0, "touch target {height}");
     shoot_both(s, "kiosk").await;
+    // Nothing leads out of the kiosk: no header links, only 返回首页 and 结束服务.
+    assert!(
+        !s.script("return document.getElementById('main-nav').getClientRects().length > 0")
+            .await
+            .as_bool()
+            .unwrap()
+    );
     s.click("#kiosk-take-number").await;
     s.wait_loaded().await;
     assert_eq!(s.text("#ticket-number").await, "A002");
+    // Every page has the way home.
+    s.click("#kiosk-home").await;
+    s.wait_for_path(&format!("/kiosk/{id}")).await;
+    // 结束服务 ends a signed-in session at once and comes back to the kiosk's home.
+    s.click("a.tile[href='/my/cases']").await;
+    s.wait_loaded().await;
+    let citizen = s.app.demo("13800138001").await;
+    s.type_into("#username", &citizen.username).await;
+    s.type_into("#password", &citizen.password).await;
+    s.click("main form button[type=submit]").await;
+    s.wait_for_path("/my/cases").await;
+    s.click("#kiosk-end").await;
+    s.wait_for_path(&format!("/kiosk/{id}")).await;
+    s.goto("/my/cases").await;
+    assert!(s.path().await.starts_with("/login"), "signed out: {}", s.path().await);
 }
 
 // ---------------------------------------------------------------------------------------------
