@@ -578,6 +578,8 @@ async fn browse(s: &Session) {
     for id in ["q", "audience", "life_event", "department", "level"] {
         assert!(!s.text(&format!("label[for='{id}']")).await.trim().is_empty(), "label for {id}");
     }
+    // The catalog's internal view (an "as of" date, the change log) is for staff only.
+    assert!(!s.exists("#as_of").await);
 
     // 个人 + 出生: the two selects, then the filter button.
     s.find("#audience option[value='person']").await.click().await.unwrap();
@@ -621,6 +623,7 @@ async fn browse(s: &Session) {
     assert_eq!(s.text("main h1").await, "企业设立登记（有限责任公司）");
     let headings = s.texts("main h2").await;
     assert!(headings.iter().any(|h| h == "申请材料"), "{headings:?}");
+    assert!(!s.exists("#item-history").await, "no change log for the public");
     let rows = s.find_all("main table tbody tr").await;
     assert_eq!(rows.len(), 5, "the five materials");
     let mut exempt = Vec::new();
@@ -754,6 +757,11 @@ async fn catalog_adjustment(s: &Session) {
 
     let officer = s.app.demo("spj.catalog").await;
     s.log_in(&officer.username, &officer.password).await;
+    // Staff see the catalog as of a date and each item's change log.
+    s.goto("/items/JN-SPJ-0001").await;
+    assert!(s.exists("#item-history").await);
+    s.goto("/items").await;
+    assert!(s.exists("#as_of").await);
     s.goto("/catalog/admin").await;
     assert_eq!(s.text("main h1").await, "事项管理（动态调整）");
     assert_eq!(s.value("#effective_date").await, today, "the date starts at today");
