@@ -339,6 +339,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/cases/find", get(cases::pages::find_case))
         .route("/cases/{case_number}", get(cases::pages::case_page))
         .route("/cases/{case_number}/actions", post(cases::pages::act))
+        .route("/cases/{case_number}/preview", post(cases::pages::preview_decision))
         .route("/cases/{case_number}/decision", get(cases::pages::decision))
         .route("/cases/{case_number}/materials/{index}", get(case_api::material_file))
         .route("/post-checks/{id}", post(cases::pages::conclude_check))
@@ -391,6 +392,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/my/appointments/{id}/cancel", post(crate::halls::pages::cancel))
         .route("/wallet/{id}", get(crate::licences::pages::card))
         .route("/wallet/{id}/download", get(crate::licences::pages::download))
+        .route("/wallet/{id}/print.pdf", get(crate::licences::pages::print_pdf))
         .route(
             "/verify",
             get(crate::licences::pages::verify_form).post(crate::licences::pages::verify_submit),

@@ -151,6 +151,8 @@ pub struct ActionDone {
     pub version: i64,
     pub department: String,
     pub due_date: Option<String>,
+    /// The decision document's number (济政务许〔2026〕123号), when this action decided the case.
+    pub document_number: Option<String>,
 }
 
 /// Takes an action: `accept`, `not_accept`, `start_review`, `request_supplement`, `resubmit`,
@@ -175,6 +177,15 @@ pub async fn act(
     let cal = state.calendar().await;
     Ok(Json(ActionDone {
         due_date: fmt_date(case.due_now(&cal, state.clock().today())),
+        document_number: match action {
+            CaseAction::Approve | CaseAction::Reject | CaseAction::Accept => case
+                .decision_document
+                .as_ref()
+                .and_then(|d| d.get("document_number"))
+                .and_then(|n| n.as_str())
+                .map(str::to_string),
+            _ => None,
+        },
         case_number: case.number,
         state: case.state.as_str().into(),
         version: case.version,

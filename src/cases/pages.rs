@@ -989,17 +989,42 @@ pub struct ActionButton {
     is_transfer: bool,
     is_resubmit: bool,
     is_supplement: bool,
-    /// Cannot be undone (不予受理, 不予许可, 撤回): the form asks to confirm it first.
+    /// A decision (准予许可, 不予许可): the form leads to a preview of the document first.
+    is_decision: bool,
+    /// Cannot be undone (不予受理, 撤回): the form asks to confirm it first.
     danger: bool,
+}
+
+/// The window's acceptance check (受理审查): one line per material, and 受理 or 一次性告知补正.
+pub struct ReviewLine {
+    index: i64,
+    name: String,
+    how: String,
+    /// The application carried it (a file, a credential, shared data, a commitment).
+    present: bool,
+    file_name: Option<String>,
 }
 
 /// What a case waiting for a supplement tells its applicant at the top of the page.
 pub struct SupplementNotice {
     reason: Option<String>,
-    /// The materials wanted (empty when the request named none: then every missing one).
-    wanted: Vec<String>,
+    /// The materials wanted, each with the window's note (empty when the request named none:
+    /// then every missing one).
+    wanted: Vec<(String, Option<String>)>,
+    /// Whether the case was accepted (the clock stopped) or is waiting to be (it has not started).
+    accepted: bool,
     /// The day the clock stopped.
     since: String,
+}
+
+/// How the applicant gets the result of a finished case.
+pub struct ResultCollection {
+    approved: bool,
+    /// The e-licence the approval issued: (wallet link, type name, licence number).
+    licence: Option<(String, String, String)>,
+    /// Paper originals come from the window that accepted the case.
+    at_window: bool,
+    delivered: bool,
 }
 
 pub struct CheckLine {
@@ -1033,12 +1058,21 @@ struct CasePage {
     checks: Vec<CheckLine>,
     is_applicant: bool,
     supplement: Option<SupplementNotice>,
+    /// The acceptance check, when the caller may both accept and ask for materials.
+    review: Vec<ReviewLine>,
+    result: Option<ResultCollection>,
     errors: Vec<FieldError>,
 }
 
-/// Actions that cannot be taken back: the page asks to confirm them.
+/// Actions that cannot be taken back: the page asks to confirm them (a decision is confirmed on
+/// its preview).
 fn is_irreversible(a: CaseAction) -> bool {
-    matches!(a, CaseAction::NotAccept | CaseAction::Reject | CaseAction::Withdraw)
+    matches!(a, CaseAction::NotAccept | CaseAction::Reject | CaseAction::Withdraw | CaseAction::Approve)
+}
+
+/// Decisions that issue a document: the case page leads to a preview first.
+fn is_decision(a: CaseAction) -> bool {
+    matches!(a, CaseAction::Approve | CaseAction::Reject)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1101,11 +1135,28 @@ async fn render_case(
                 });
             }
             if let Some(wanted) = e.detail.as_ref().and_then(|d| d.get("wanted")).and_then(Value::as_array) {
-                let names: Vec<&str> = wanted.iter().filter_map(Value::as_str).collect();
+                let checklist = checklist_of(e.detail.as_ref());
+                let names: Vec<String> = wanted
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|w| {
+                        match checklist.iter().find(|m| m.material == w).and_then(|m| m.note.as_deref()) {
+                            Some(note) => format!("{w}（{note}）"),
+                            None => w.to_string(),
+                        }
+                    })
+                    .collect();
                 let asked = format!("{}：{}", t.pick("需补正", "Wanted"), names.join("、"));
                 reason = Some(match reason {
                     Some(r) => format!("{asked}。{r}"),
                     None => asked,
+                });
+            }
+            if let Some(opinion) = e.detail.as_ref().and_then(|d| d.get("opinion")).and_then(Value::as_str) {
+                let said = format!("{}：{opinion}", t.pick("审批意见", "Opinion"));
+                reason = Some(match reason {
+                    Some(r) => format!("{said}。{r}"),
+                    None => said,
                 });
             }
             if let Some(by) = e.detail.as_ref().and_then(|d| d.get("submitted_by")).and_then(Value::as_str) {
@@ -1164,11 +1215,30 @@ async fn render_case(
     } else {
         Vec::new()
     };
-    let actions = view
-        .available_actions
+    let available: Vec<CaseAction> =
+        view.available_actions.iter().filter_map(|a| CaseAction::parse(a)).collect();
+    // The window that may accept and ask for materials does both from one checklist.
+    let reviews =
+        available.contains(&CaseAction::Accept) && available.contains(&CaseAction::RequestSupplement);
+    let review: Vec<ReviewLine> = if reviews {
+        view.materials
+            .iter()
+            .map(|m| ReviewLine {
+                index: m.index,
+                name: m.name.clone(),
+                how: t.pick(m.provided_as.label_zh(), m.provided_as.label_en()).to_string(),
+                present: !matches!(m.provided_as, crate::cases::intake::ProvidedAs::Missing),
+                file_name: m.file_name.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let actions = available
         .iter()
-        .filter_map(|a| CaseAction::parse(a))
+        .copied()
         .filter(|a| *a != CaseAction::Transfer || !c.is_bundle())
+        .filter(|a| !(reviews && matches!(a, CaseAction::Accept | CaseAction::RequestSupplement)))
         .map(|a| ActionButton {
             action: a.as_str(),
             label: t.pick(a.label_zh(), a.label_en()),
@@ -1176,7 +1246,8 @@ async fn render_case(
             is_transfer: a == CaseAction::Transfer,
             is_resubmit: a == CaseAction::Resubmit,
             is_supplement: a == CaseAction::RequestSupplement,
-            danger: is_irreversible(a),
+            is_decision: is_decision(a),
+            danger: is_irreversible(a) && !is_decision(a),
         })
         .collect();
     let mut departments: Vec<(String, String)> = case_api::department_names(state)
@@ -1209,22 +1280,34 @@ async fn render_case(
     // The last supplement request says what is wanted and why.
     let supplement = (c.state == CaseState::SupplementRequested).then(|| {
         let asked = view.timeline.iter().rev().find(|e| e.action == CaseAction::RequestSupplement.as_str());
+        let detail = asked.and_then(|e| e.detail.as_ref());
+        let checklist = checklist_of(detail);
         SupplementNotice {
             reason: asked.and_then(|e| e.reason.clone()),
-            wanted: asked
-                .and_then(|e| e.detail.as_ref())
+            wanted: detail
                 .and_then(|d| d.get("wanted"))
                 .and_then(Value::as_array)
-                .map(|w| w.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|w| {
+                    w.iter()
+                        .filter_map(Value::as_str)
+                        .map(|name| {
+                            let note =
+                                checklist.iter().find(|m| m.material == name).and_then(|m| m.note.clone());
+                            (name.to_string(), note)
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
+            accepted: c.accepted_on.is_some(),
             since: c.paused_since.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
         }
     });
     if let Some(n) = &supplement {
         for m in &mut materials {
-            m.wanted = n.wanted.is_empty() || n.wanted.contains(&m.name);
+            m.wanted = n.wanted.is_empty() || n.wanted.iter().any(|(w, _)| *w == m.name);
         }
     }
+    let result = result_collection(state, &c).await.map_err(|e| ctx.error(e))?;
     let page = CasePage {
         t,
         user: ctx.user(),
@@ -1244,11 +1327,54 @@ async fn render_case(
         checks,
         is_applicant,
         supplement,
+        review,
+        result,
         c,
         errors,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))
+}
+
+/// The window's checklist kept with a timeline entry (empty when it has none).
+fn checklist_of(detail: Option<&Value>) -> Vec<crate::cases::domain::MaterialCheck> {
+    detail
+        .and_then(|d| d.get("checklist"))
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// How the applicant collects the result of a decided case: the decision document, the e-licence
+/// in the wallet, and where paper originals come from.
+async fn result_collection(
+    state: &AppState,
+    c: &CaseRecord,
+) -> crate::http::ApiResult<Option<ResultCollection>> {
+    let decided = matches!(
+        c.state,
+        CaseState::Approved | CaseState::Rejected | CaseState::Closed | CaseState::Delivered
+    );
+    if !decided || c.is_bundle() || c.decision.is_none() {
+        return Ok(None);
+    }
+    let approved = c.decision.as_deref() == Some("approved");
+    let licence = if approved {
+        crate::licences::store::for_case(&state.db, &c.number).await?.into_iter().next().map(|l| {
+            let number = crate::licences::service::licence_number(&l).unwrap_or_else(|| l.identifier.clone());
+            let name = crate::licences::domain::find_type(&l.type_code)
+                .map(|ty| ty.name.clone())
+                .unwrap_or_else(|| l.type_code.clone());
+            (format!("/wallet/{}", l.id), name, number)
+        })
+    } else {
+        None
+    };
+    Ok(Some(ResultCollection {
+        approved,
+        licence,
+        at_window: c.accepted_at_window,
+        delivered: c.state == CaseState::Delivered,
+    }))
 }
 
 /// A case action from the page: the same rules as the API. Resubmissions carry files.
@@ -1262,6 +1388,8 @@ pub async fn act(
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let mut materials = Vec::new();
     let mut wanted = Vec::new();
+    let mut checklist = Vec::new();
+    let mut notes: BTreeMap<usize, String> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut checked = false;
     while let Some(field) = multipart.next_field().await.map_err(|e| ctx.error(multipart_error(e)))? {
@@ -1296,6 +1424,12 @@ pub async fn act(
             if let Ok(index) = field.text().await.unwrap_or_default().parse::<usize>() {
                 wanted.push(index);
             }
+        } else if let Some(index) = name.strip_prefix("verdict_").and_then(|i| i.parse::<usize>().ok()) {
+            // The acceptance checklist: a verdict per material, and a note beside it.
+            let verdict = field.text().await.unwrap_or_default();
+            checklist.push(service::MaterialCheckInput { index, verdict, note: None });
+        } else if let Some(index) = name.strip_prefix("note_").and_then(|i| i.parse::<usize>().ok()) {
+            notes.insert(index, field.text().await.unwrap_or_default());
         } else {
             fields.insert(name, field.text().await.unwrap_or_default());
         }
@@ -1316,12 +1450,30 @@ pub async fn act(
     if !errors.is_empty() {
         return render_case(&state, &ctx, &number, false, None, errors).await;
     }
+    for line in &mut checklist {
+        line.note = notes.remove(&line.index).filter(|n| !n.trim().is_empty());
+    }
+    // Only the decision's own preview carries these: a decision is read before it is signed.
+    if is_decision(action) && fields.get("opinion").is_none_or(|o| o.trim().is_empty()) {
+        errors.push(FieldError::required("opinion", "审批意见", "The opinion"));
+        return render_case(&state, &ctx, &number, false, None, errors).await;
+    }
+    let to_department = match fields.get("to_department").map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        // The transfer box takes a department's name from its list (or its code).
+        Some(d) => {
+            let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+            Some(names.department_code(d).unwrap_or_else(|| d.to_string()))
+        }
+        None => None,
+    };
     let req = ActionRequest {
         reason: fields.get("reason").cloned(),
-        to_department: fields.get("to_department").cloned().filter(|d| !d.is_empty()),
+        to_department,
         version: fields.get("version").and_then(|v| v.parse().ok()),
         materials,
         wanted,
+        checklist,
+        opinion: fields.get("opinion").cloned(),
     };
     match service::act(&state, &ctx.caller, &number, action, req).await {
         Ok(c) => {
@@ -1350,6 +1502,102 @@ pub async fn act(
         }
         Err(e) => Err(ctx.error(e)),
     }
+}
+
+/// The decision preview (决定书预览) an approver reads before confirming.
+#[derive(Template)]
+#[template(path = "decision_preview.html")]
+struct PreviewPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    number: String,
+    version: i64,
+    action: &'static str,
+    action_label: &'static str,
+    approve: bool,
+    opinion: String,
+    reason: String,
+    doc: DecisionView,
+    licence: Option<LicenceLine>,
+}
+
+pub struct LicenceLine {
+    type_name: String,
+    holder: String,
+    valid: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PreviewForm {
+    pub csrf: String,
+    pub action: String,
+    pub version: Option<i64>,
+    pub opinion: String,
+    pub reason: String,
+}
+
+/// Shows the decision an approver is about to make (the document, the licence), to confirm.
+pub async fn preview_decision(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(number): Path<String>,
+    Form(f): Form<PreviewForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let action = CaseAction::parse(&f.action).ok_or(ctx.error(ApiError::NotFound))?;
+    let opinion = Some(f.opinion.as_str()).filter(|o| !o.trim().is_empty());
+    let reason = Some(f.reason.as_str()).filter(|r| !r.trim().is_empty());
+    let preview = match service::preview_decision(&state, &ctx.caller, &number, action, opinion, reason).await
+    {
+        Ok(p) => p,
+        Err(ApiError::Validation(errors)) => {
+            return render_case(&state, &ctx, &number, false, None, errors).await;
+        }
+        Err(e) => return Err(ctx.error(e)),
+    };
+    let t = ctx.t;
+    let doc = &preview.document;
+    let text = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let view = DecisionView {
+        document_number: text("document_number"),
+        title: if t.is_en() { text("title_en") } else { text("title_zh") },
+        text: if t.is_en() { text("text_en") } else { text("text_zh") },
+        department_name: text("department_name"),
+        date: text("date"),
+        decided_by: text("decided_by"),
+        parts: Vec::new(),
+        seal_image: None,
+        seal_check: None,
+        licence: None,
+    };
+    let licence = preview.licence.map(|l| LicenceLine {
+        type_name: l.type_name,
+        holder: l.holder_name,
+        valid: format!(
+            "{} — {}",
+            l.valid_from.format("%Y-%m-%d"),
+            l.valid_until
+                .map(|u| u.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| t.pick("长期", "no expiry").into())
+        ),
+    });
+    let page = PreviewPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        number: preview.case.number.clone(),
+        version: f.version.unwrap_or(preview.case.version),
+        action: preview.action.as_str(),
+        action_label: t.pick(preview.action.label_zh(), preview.action.label_en()),
+        approve: preview.action == CaseAction::Approve,
+        opinion: f.opinion.trim().to_string(),
+        reason: f.reason.trim().to_string(),
+        doc: view,
+        licence,
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
 }
 
 #[derive(Debug, Default, Deserialize)]

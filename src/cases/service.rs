@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -259,6 +260,7 @@ fn flags_of(item: &CatalogItem, with_commitment: bool) -> CaseFlags {
         immediate: item.handling == "即办件",
         commitment: with_commitment && item.commitment,
         in_person: false,
+        accepted: false,
     }
 }
 
@@ -777,6 +779,24 @@ pub struct ActionRequest {
     /// For `request_supplement`: the indexes of the case's materials wanted (一次性告知: every
     /// one at once, so the applicant supplies them in one go).
     pub wanted: Vec<usize>,
+    /// For `accept` and `request_supplement` at the window: the verdict on each material (受理
+    ///审查). Acceptance is refused while any line needs a supplement; a supplement request
+    /// asks for every such line, with its note, at once.
+    pub checklist: Vec<MaterialCheckInput>,
+    /// For `approve` and `reject`: the approver's opinion (审批意见), kept with the decision.
+    pub opinion: Option<String>,
+}
+
+/// One line of the window's acceptance checklist.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MaterialCheckInput {
+    /// The material's index on the case.
+    pub index: usize,
+    /// `acceptable` (齐全、符合法定形式) or `supplement` (需补正).
+    pub verdict: String,
+    /// What is wrong and what to bring instead (shown to the applicant).
+    pub note: Option<String>,
 }
 
 /// Takes `action` on case `number` for the caller.
@@ -802,9 +822,27 @@ pub async fn act(
     }
     let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let mut errors = Vec::new();
+    let checklist = if req.checklist.is_empty() {
+        Vec::new()
+    } else if matches!(action, CaseAction::Accept | CaseAction::RequestSupplement) {
+        let mats = store::materials(&state.db, number).await?;
+        material_checklist(&req.checklist, &mats, &mut errors)
+    } else {
+        errors.push(FieldError::new(
+            "checklist",
+            "checklist_not_expected",
+            "只有受理或要求补正时填写材料审查清单",
+            "A material checklist goes with acceptance or a supplement request only",
+        ));
+        Vec::new()
+    };
+    // A supplement request says why through its reason, or through the notes on what it asks for.
+    let noted =
+        checklist.iter().any(|m| m.verdict == domain::MaterialVerdict::Supplement && m.note.is_some());
     if action.needs_reason()
         && reason.is_none()
         && !(action == CaseAction::Transfer && req.to_department.is_none())
+        && !(action == CaseAction::RequestSupplement && noted)
     {
         errors.push(FieldError::required("reason", "原因", "A reason"));
     }
@@ -844,6 +882,20 @@ pub async fn act(
             }
         }
     }
+    for m in checklist.iter().filter(|m| m.verdict == domain::MaterialVerdict::Supplement) {
+        if !wanted.contains(&m.material) {
+            wanted.push(m.material.clone());
+        }
+    }
+    let opinion = req.opinion.as_deref().map(str::trim).filter(|o| !o.is_empty()).map(str::to_string);
+    if opinion.as_ref().is_some_and(|o| o.chars().count() > 1000) {
+        errors.push(FieldError::new(
+            "opinion",
+            "too_long",
+            "审批意见不能超过1000个字",
+            "The opinion is at most 1000 characters",
+        ));
+    }
     let mut new_files = Vec::new();
     let mut missing_materials = Vec::new();
     if action == CaseAction::Resubmit && !req.materials.is_empty() {
@@ -881,7 +933,21 @@ pub async fn act(
     // A decision is sealed, and an approval of a licence-producing item issues the licence in the
     // same transaction. Both are signed here, before the write, so the writer never signs.
     let today = state.clock().today();
+    if req.version.is_some_and(|v| v != case.version) {
+        return Err(version_conflict(case.state));
+    }
     let decision = decision_of(action, &case, &performers);
+    // The document's number is reserved before it is sealed, and only when the rules allow the
+    // decision now (a refused action takes no number).
+    let allowed = performers
+        .iter()
+        .any(|(p, _)| super::domain::next_state(case.state, action, case.flags(), *p).is_ok());
+    let sequence = match decision {
+        Some(d) if allowed && !case.is_bundle() => {
+            Some(store::reserve_decision_number(&state.db, today.year(), domain::decision_kind(d)).await?)
+        }
+        _ => None,
+    };
     let seal = match decision {
         Some(_) => state.licensing.active(&state.db, &case.department).await.map_err(ApiError::Internal)?,
         None => None,
@@ -911,6 +977,8 @@ pub async fn act(
             today,
             now: &now,
             licence_identifier: licence.as_ref().map(|l| l.identifier.as_str()),
+            sequence,
+            opinion: opinion.as_deref(),
         };
         let mut doc = store::decision_document(&case, &facts);
         if let Some(seal) = &seal {
@@ -918,20 +986,6 @@ pub async fn act(
         }
         doc
     });
-    let conflict = |s: CaseState| {
-        state_conflict(
-            "version_conflict",
-            format!("办件已被他人处理，当前状态为“{}”，请刷新后重试", s.label_zh()),
-            format!(
-                "Someone else acted on the case first; it is now {}. Reload and try again",
-                s.label_en().to_lowercase()
-            ),
-            s,
-        )
-    };
-    if req.version.is_some_and(|v| v != case.version) {
-        return Err(conflict(case.state));
-    }
     let number = case.number.clone();
     let written = if case.is_bundle()
         && action == CaseAction::Withdraw
@@ -962,6 +1016,8 @@ pub async fn act(
             new_files: &new_files,
             missing_materials: &missing_materials,
             wanted: &wanted,
+            checklist: &checklist,
+            opinion: opinion.as_deref(),
             supervising_department: &supervising_department,
             department_name: &department_name,
             prepared_decision: prepared_decision.as_ref(),
@@ -981,10 +1037,196 @@ pub async fn act(
         Err(StoreError::Conflict) => {
             let now_state =
                 store::get(&state.db, &number).await?.map(|c| c.state).unwrap_or(CaseState::Submitted);
-            Err(conflict(now_state))
+            Err(version_conflict(now_state))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What an approver reads before confirming a decision: the document as it will read (its
+/// number and seal are added when it is issued) and the licence an approval issues.
+pub struct DecisionPreview {
+    pub case: CaseRecord,
+    pub action: CaseAction,
+    pub document: serde_json::Value,
+    pub licence: Option<LicencePreview>,
+}
+
+/// The e-licence an approval would issue, as its card will show it.
+pub struct LicencePreview {
+    pub type_name: String,
+    pub holder_name: String,
+    pub valid_from: chrono::NaiveDate,
+    /// `None`: no expiry (长期).
+    pub valid_until: Option<chrono::NaiveDate>,
+}
+
+/// The decision `action` (approve or reject) would make on case `number`, for the caller to
+/// confirm; nothing is reserved, signed or written. The same checks as [`act`] come first.
+pub async fn preview_decision(
+    state: &AppState,
+    caller: &Caller,
+    number: &str,
+    action: CaseAction,
+    opinion: Option<&str>,
+    reason: Option<&str>,
+) -> ApiResult<DecisionPreview> {
+    let actor_id = caller.require_user()?.to_string();
+    let case = readable(state, caller, number).await?;
+    let (performers, _) = performers(&caller.actor, &case);
+    if performers.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    let decision = match action {
+        CaseAction::Approve => "approved",
+        CaseAction::Reject => "rejected",
+        _ => return Err(ApiError::NotFound),
+    };
+    let outcomes: Vec<_> = performers
+        .iter()
+        .map(|(p, _)| super::domain::next_state(case.state, action, case.flags(), *p))
+        .collect();
+    if !outcomes.iter().any(Result::is_ok) {
+        let wrong_state = outcomes.iter().find_map(|r| match r {
+            Err(domain::Refusal::WrongState(s)) => Some(*s),
+            _ => None,
+        });
+        return Err(match wrong_state {
+            Some(s) => refusal(domain::ActRefusal::WrongState(s), action),
+            None => ApiError::Forbidden,
+        });
+    }
+    let mut errors = Vec::new();
+    if opinion.is_none_or(|o| o.trim().is_empty()) {
+        errors.push(FieldError::required("opinion", "审批意见", "The opinion"));
+    }
+    if action == CaseAction::Reject && reason.is_none_or(|r| r.trim().is_empty()) {
+        errors.push(FieldError::required("reason", "原因", "A reason"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let actor_name = match &caller.name {
+        Some(n) => n.clone(),
+        None => crate::platform::directory::user_name(&state.db, &actor_id).await?,
+    };
+    let department_name = crate::platform::directory::department_name(&state.db, &case.department).await?;
+    let today = state.clock().today();
+    let now = state.db.now_text();
+    let document = store::decision_document(
+        &case,
+        &store::DecisionFacts {
+            decision,
+            reason: reason.map(str::trim),
+            actor_name: &actor_name,
+            department_name: &department_name,
+            today,
+            now: &now,
+            licence_identifier: None,
+            sequence: None,
+            opinion: opinion.map(str::trim),
+        },
+    );
+    let licence = match (&case.item_code, action) {
+        (Some(item), CaseAction::Approve) => {
+            match crate::licences::domain::output_for_item(item).and_then(crate::licences::domain::find_type)
+            {
+                Some(ty) => {
+                    let holder_name = match &case.enterprise {
+                        Some(code) => crate::licences::service::enterprise_holder(&state.db, code)
+                            .await?
+                            .name()
+                            .to_string(),
+                        None => case.applicant_name.clone(),
+                    };
+                    let valid_until = ty.validity_years.and_then(|y| {
+                        today.checked_add_months(chrono::Months::new(12 * y)).and_then(|d| d.pred_opt())
+                    });
+                    Some(LicencePreview {
+                        type_name: ty.name.clone(),
+                        holder_name,
+                        valid_from: today,
+                        valid_until,
+                    })
+                }
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    Ok(DecisionPreview { case, action, document, licence })
+}
+
+/// The answer when someone else acted on the case first.
+fn version_conflict(s: CaseState) -> ApiError {
+    state_conflict(
+        "version_conflict",
+        format!("办件已被他人处理，当前状态为“{}”，请刷新后重试", s.label_zh()),
+        format!(
+            "Someone else acted on the case first; it is now {}. Reload and try again",
+            s.label_en().to_lowercase()
+        ),
+        s,
+    )
+}
+
+/// The window's checklist, read against the case's materials; each bad line is an error named
+/// by its position (`checklist[i].index`, `.verdict`, `.note`).
+fn material_checklist(
+    lines: &[MaterialCheckInput],
+    materials: &[store::CaseMaterial],
+    errors: &mut Vec<FieldError>,
+) -> Vec<domain::MaterialCheck> {
+    let mut out: Vec<domain::MaterialCheck> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(m) = materials.iter().find(|m| usize::try_from(m.index).ok() == Some(line.index)) else {
+            errors.push(FieldError::new(
+                &format!("checklist[{i}].index"),
+                "unknown_material",
+                format!("本办件没有第{}项材料", line.index),
+                format!("This case has no material {}", line.index),
+            ));
+            continue;
+        };
+        let verdict = match line.verdict.as_str() {
+            "acceptable" => domain::MaterialVerdict::Acceptable,
+            "supplement" => domain::MaterialVerdict::Supplement,
+            _ => {
+                errors.push(FieldError::new(
+                    &format!("checklist[{i}].verdict"),
+                    "invalid_verdict",
+                    format!("请选择“{}”是否合格", m.name),
+                    format!("Choose whether “{}” is acceptable or needs supplying", m.name),
+                ));
+                continue;
+            }
+        };
+        let note = line.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        if note.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            errors.push(FieldError::new(
+                &format!("checklist[{i}].note"),
+                "too_long",
+                "补正说明不能超过200个字",
+                "A note is at most 200 characters",
+            ));
+        }
+        if out.iter().any(|o| o.material == m.name) {
+            errors.push(FieldError::new(
+                &format!("checklist[{i}].index"),
+                "duplicate",
+                format!("“{}”重复出现在清单中", m.name),
+                format!("“{}” is on the checklist twice", m.name),
+            ));
+            continue;
+        }
+        out.push(domain::MaterialCheck {
+            material: m.name.clone(),
+            present: !matches!(m.provided_as, ProvidedAs::Missing),
+            verdict,
+            note,
+        });
+    }
+    out
 }
 
 /// The answer to an action the rules refuse.
@@ -1013,6 +1255,12 @@ fn refusal(r: domain::ActRefusal, action: CaseAction) -> ApiError {
             "nowhere_to_return",
             "该办件未经转办，请指定接收部门",
             "This case was never transferred; name the receiving department",
+        )]),
+        R::MarkedForSupplement(i) => ApiError::Validation(vec![FieldError::new(
+            &format!("checklist[{i}].verdict"),
+            "marked_for_supplement",
+            "清单中有材料标记为“需补正”，不能受理；请一次性告知补正",
+            "A material on the checklist needs supplying: request a supplement instead of accepting",
         )]),
         R::SameDepartment => ApiError::Validation(vec![FieldError::new(
             "to_department",

@@ -523,6 +523,22 @@ pub async fn submit(db: &Db, s: Submission) -> StoreResult<String> {
     .await
 }
 
+/// Reserves the next decision document number of `kind` in `year`, in its own short
+/// transaction: the document is sealed with it before the decision's write.
+pub async fn reserve_decision_number(db: &Db, year: i32, kind: &'static str) -> StoreResult<i64> {
+    db.write(move |conn| {
+        Ok(query(
+            "INSERT INTO decision_counters (year, kind, last) VALUES ($1, $2, 1) \
+             ON CONFLICT (year, kind) DO UPDATE SET last = decision_counters.last + 1 RETURNING last",
+        )
+        .bind(i64::from(year))
+        .bind(kind)
+        .fetch_one(&mut *conn)?
+        .try_get("last")?)
+    })
+    .await
+}
+
 /// Takes `needed` numbers from the day's counter; returns the last one.
 fn take_numbers(conn: &mut dyn Tx, day: &str, needed: i64) -> StoreResult<i64> {
     Ok(query(

@@ -55,6 +55,18 @@ impl Names {
         Ok(Names { departments, licences })
     }
 
+    /// The code of the department typed as its code or its name (Chinese or English).
+    pub fn department_code(&self, typed: &str) -> Option<String> {
+        let typed = typed.trim();
+        if self.departments.contains_key(typed) {
+            return Some(typed.to_string());
+        }
+        self.departments
+            .iter()
+            .find(|(_, (zh, en))| zh == typed || en.eq_ignore_ascii_case(typed))
+            .map(|(code, _)| code.clone())
+    }
+
     pub fn department(&self, t: &Tr, code: &str) -> String {
         match self.departments.get(code) {
             Some((zh, en)) => t.pick(zh, en).to_string(),

@@ -11,11 +11,13 @@
 //! - `store`: seals and credentials in the database.
 //! - `service`: unlocking seals, issuing, verifying, published keys and status lists.
 //! - `api`, `pages`: the JSON API and the web pages (wallet, verify, issuing desk, seals).
+//! - `pdf`: the printable licence.
 
 pub mod api;
 pub use quanban_domain::licences::domain;
 pub use quanban_domain::licences::keys;
 pub mod pages;
+pub mod pdf;
 pub use quanban_domain::licences::proof;
 pub use quanban_domain::licences::seal_image;
 pub use quanban_domain::licences::sealing;

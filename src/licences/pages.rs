@@ -38,6 +38,8 @@ pub struct CardLine {
     pub status: String,
     pub status_label: String,
     pub valid: String,
+    /// The number printed on the licence (许可证编号), when its type has one.
+    pub number: Option<String>,
     pub case_number: Option<String>,
     pub version: i64,
 }
@@ -78,6 +80,7 @@ fn card_line(t: Tr, c: &CredentialRecord, now: chrono::DateTime<chrono::Utc>) ->
             .to_string(),
         status,
         valid: format!("{from} — {until}"),
+        number: service::licence_number(c),
         case_number: c.case_number.clone(),
         version: c.version,
     }
@@ -138,7 +141,10 @@ fn subject_fields(t: Tr, c: &CredentialRecord) -> Vec<(String, String)> {
     let subject = c.document.get("credentialSubject").cloned().unwrap_or(Value::Null);
     let mut out = Vec::new();
     if let Some(ty) = domain::find_type(&c.type_code) {
-        for f in &ty.fields {
+        // The number and the validity have their own lines on the card.
+        let own_line =
+            |name: &str| service::NUMBER_FIELDS.contains(&name) || matches!(name, "valid_from" | "valid_to");
+        for f in ty.fields.iter().filter(|f| !own_line(&f.name)) {
             if let Some(v) = subject.get(&f.name).and_then(Value::as_str) {
                 let label = if t.is_en() { f.name.replace('_', " ") } else { f.label.clone() };
                 out.push((label, v.to_string()));
@@ -189,6 +195,48 @@ pub async fn download(
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         body,
+    )
+        .into_response())
+}
+
+/// The licence as a printable PDF: the card's lines, the issuer and the verification QR code.
+pub async fn print_pdf(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    let c = readable(&state, &ctx, &id).await?;
+    // Printed in Chinese, as the paper licence is, whatever the page's language.
+    let zh = Tr { lang: crate::web::i18n::Lang::Zh, kiosk: false };
+    let card = card_line(zh, &c, state.clock().now());
+    let mut lines = Vec::new();
+    if let Some(n) = &card.number {
+        lines.push(("许可证编号".to_string(), n.clone()));
+    }
+    lines.push(("持证主体".to_string(), card.holder.clone()));
+    lines.extend(subject_fields(zh, &c));
+    lines.push(("有效期".to_string(), card.valid.clone()));
+    lines.push(("状态".to_string(), card.status_label.clone()));
+    let verify_url = state.licensing.urls.verify_page(&c.id);
+    let printed_at = crate::platform::clock::shown_time(&state.db.now_text());
+    let bytes = super::pdf::licence_pdf(&super::pdf::PrintedLicence {
+        title: &card.type_name,
+        lines: &lines,
+        issuer: &card.issuer,
+        verify_url: &verify_url,
+        printed_at: &printed_at,
+    });
+    let name = format!("{}-{}.pdf", c.type_code, card.number.as_deref().unwrap_or("licence"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
     )
         .into_response())
 }

@@ -561,6 +561,16 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
+/// The subject fields that carry a licence's own number (许可证编号, 证书编号…), in the order
+/// they are looked for.
+pub const NUMBER_FIELDS: [&str; 4] = ["licence_number", "permit_number", "certificate_number", "card_number"];
+
+/// The number printed on a licence (许可证编号), when its type has one.
+pub fn licence_number(c: &CredentialRecord) -> Option<String> {
+    let subject = c.document.get("credentialSubject")?;
+    NUMBER_FIELDS.iter().find_map(|k| subject.get(*k).and_then(Value::as_str)).map(str::to_string)
+}
+
 /// Status list positions are reserved this many at a time, so that issuing rarely needs a
 /// write of its own.
 const INDEX_BLOCK: i64 = 32;
@@ -613,7 +623,7 @@ pub async fn prepare_issue(
     };
     let mut subject = subject_fields(type_code, holder, fields, &seal.department_name, valid_from, until);
     if let Some(o) = subject.as_object_mut() {
-        for key in ["licence_number", "certificate_number", "permit_number", "card_number"] {
+        for key in NUMBER_FIELDS {
             if t.fields.iter().any(|f| f.name == key) && !o.contains_key(key) {
                 o.insert(key.into(), Value::String(format!("{}{:08}", &seal.serial[..4], index)));
             }

@@ -291,6 +291,16 @@ pub async fn id_by_identifier(db: &Db, identifier: &str) -> StoreResult<Option<S
         .transpose()?)
 }
 
+/// The credentials a case's approval issued.
+pub async fn for_case(db: &Db, case_number: &str) -> StoreResult<Vec<CredentialRecord>> {
+    let sql = format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM credentials c JOIN departments d ON d.code = c.issuer \
+         WHERE c.case_number = $1 ORDER BY c.type_code"
+    );
+    let rows = query(sql).bind(case_number).read_all(db).await?;
+    rows.iter().map(credential_from_row).collect()
+}
+
 /// A person's own credentials and those of the enterprises they act for, newest first.
 pub async fn for_holder(db: &Db, user_id: &str) -> StoreResult<Vec<CredentialRecord>> {
     let sql = format!(

@@ -42,6 +42,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0015_policy_follow_ups.sql",
     "0016_clear_values.sql",
     "0017_journeys.sql",
+    "0018_decisions.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -1121,13 +1121,18 @@ async fn case_journey(s: &Session) {
     // The approver decides (commitment: straight from acceptance) and the decision is written.
     s.log_in(&approver.username, &approver.password).await;
     s.goto(&format!("/cases/{number}")).await;
+    s.type_into("#opinion-approve", "材料齐全，符合法定条件，同意许可。").await;
     s.click("#do-approve").await;
+    s.wait_for_path(&format!("/cases/{number}/preview")).await;
+    assert!(s.text("#preview-document").await.contains("准予行政许可决定书"));
+    s.click("#confirm-decision").await;
     s.wait_for_path(&format!("/cases/{number}?done=approve")).await;
     assert_eq!(s.text("#case-state").await, "已准予许可");
     shoot_both(s, "case-staff").await;
     s.click("#decision-link").await;
     s.wait_for_path(&format!("/cases/{number}/decision")).await;
     assert!(s.text("#decision-document").await.contains("准予行政许可决定书"));
+    assert!(s.text("#decision-document").await.contains("济政务许〔"), "numbered in the usual form");
     assert!(s.exists("img#decision-seal").await, "the decision carries the seal image");
     assert!(s.text("#seal-check").await.contains("印章核验通过"), "{}", s.text("#seal-check").await);
     shoot_both(s, "decision").await;
@@ -1328,6 +1333,130 @@ async fn supplement_journey(s: &Session) {
     assert_eq!(s.text("#case-state").await, "已撤回");
 }
 
+/// The demo citizen's application for 食品经营许可（新办） through the API, with its first
+/// material uploaded: its case number.
+async fn food_licence_by_api(s: &Session, token: &str) -> String {
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n");
+    let (status, b) = s
+        .app
+        .post_json(
+            "/api/v1/cases",
+            Some(token),
+            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001", "address": "济南市历下区泉城路1号"},
+                   "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    b["case_number"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_checklist_then_decision_preview_then_printable_licence() {
+    run("checklist_preview", |s| Box::pin(checklist_preview_journey(s))).await;
+}
+
+/// The window checks each material and tells the applicant, once, what to supply (the clock has
+/// not started); the applicant uploads it and the window accepts; the approver writes an opinion,
+/// reads the decision and the licence before confirming; the applicant finds how to collect the
+/// result, the licence number and a printable copy.
+async fn checklist_preview_journey(s: &Session) {
+    let citizen = s.app.demo_token("13800138001").await;
+    let number = food_licence_by_api(s, &citizen).await;
+
+    let clerk = s.app.demo("spj.clerk").await;
+    s.log_in(&clerk.username, &clerk.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    assert!(s.exists("#review-checklist").await, "the acceptance check lists the materials");
+    let first = s.text("#review-0 td").await;
+    s.find("#verdict-0-fix").await.click().await.unwrap();
+    s.type_into("#note-0", "申请书缺少签字，请签字后重新上传").await;
+    shoot_both(s, "case-review").await;
+    // Accepting while a line is marked is refused, naming it, and nothing changes.
+    s.click("#do-accept").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("需补正"), "{}", s.text("#form-errors").await);
+    assert_eq!(s.text("#case-state").await, "已提交，待受理");
+    s.find("#verdict-0-fix").await.click().await.unwrap();
+    s.type_into("#note-0", "申请书缺少签字，请签字后重新上传").await;
+    s.click("#do-request_supplement").await;
+    s.wait_for_path(&format!("/cases/{number}?done=request_supplement")).await;
+    s.log_out().await;
+
+    let person = s.app.demo("13800138001").await;
+    s.log_in(&person.username, &person.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    let wanted = s.text("#supplement-wanted").await;
+    assert!(wanted.contains(&first) && wanted.contains("缺少签字"), "{wanted}");
+    assert!(
+        s.text("#supplement-paused").await.contains("尚未受理"),
+        "{}",
+        s.text("#supplement-paused").await
+    );
+    shoot_both(s, "case-supplement-before-acceptance").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("申请书（已签字）.pdf");
+    std::fs::write(&file, b"%PDF-1.4\n% signed\n").unwrap();
+    s.find("#file_0").await.send_keys(file.display().to_string()).await.unwrap();
+    s.click("#do-resubmit").await;
+    s.wait_for_path(&format!("/cases/{number}?done=resubmit")).await;
+    assert_eq!(s.text("#case-state").await, "已提交，待受理", "back to the window");
+    s.log_out().await;
+
+    s.log_in(&clerk.username, &clerk.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    s.click("#do-accept").await;
+    s.wait_for_path(&format!("/cases/{number}?done=accept")).await;
+    s.log_out().await;
+
+    let approver = s.app.demo("spj.approver").await;
+    s.log_in(&approver.username, &approver.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    // Without an opinion the server refuses the preview, naming the field.
+    s.script("document.getElementById('opinion-approve').removeAttribute('required'); return null").await;
+    s.click("#do-approve").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("审批意见"), "{}", s.text("#form-errors").await);
+    s.type_into("#opinion-approve", "经审查，申请材料齐全，符合法定条件，同意许可。").await;
+    s.click("#do-approve").await;
+    s.wait_for_path(&format!("/cases/{number}/preview")).await;
+    assert!(s.text("#preview-opinion").await.contains("同意许可"));
+    let licence = s.text("#preview-licence").await;
+    assert!(licence.contains("食品经营许可证") && licence.contains("张伟"), "{licence}");
+    assert!(!s.exists("#case-state").await, "the preview is not the case page");
+    shoot_both(s, "decision-preview").await;
+    // Back to change it: nothing was decided.
+    s.click("#back-to-case").await;
+    s.wait_loaded().await;
+    assert_eq!(s.text("#case-state").await, "已受理");
+    s.type_into("#opinion-approve", "经审查，申请材料齐全，符合法定条件，同意许可。").await;
+    s.click("#do-approve").await;
+    s.wait_for_path(&format!("/cases/{number}/preview")).await;
+    s.click("#confirm-decision").await;
+    s.wait_for_path(&format!("/cases/{number}?done=approve")).await;
+    assert_eq!(s.text("#case-state").await, "已准予许可");
+    assert!(s.body_text().await.contains("审批意见：经审查"), "the opinion is on the timeline");
+    s.log_out().await;
+
+    s.log_in(&person.username, &person.password).await;
+    s.goto(&format!("/cases/{number}")).await;
+    let result = s.text("#result-collection").await;
+    assert!(result.contains("食品经营许可证") && result.contains("卡包"), "{result}");
+    shoot_both(s, "case-result").await;
+    s.click("#result-licence a").await;
+    let card = s.wait_loaded().await;
+    assert!(card.starts_with("/wallet/urn:uuid:"), "{card}");
+    assert!(result.contains(&s.text("#licence-number").await), "the same number on the case and the card");
+    assert!(s.text("#licence-validity").await.contains(" — "));
+    assert_eq!(
+        s.find_all("dt").await.len(),
+        s.texts("dt").await.iter().collect::<std::collections::HashSet<_>>().len(),
+        "no line twice"
+    );
+    let href = s.attr("#print-pdf", "href").await.unwrap();
+    assert!(href.ends_with("/print.pdf"), "{href}");
+    shoot_both(s, "licence-card-numbered").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phones_get_a_menu_button_and_a_tab_bar_with_the_unread_count() {
     run("phone_navigation", |s| Box::pin(phone_navigation(s))).await;
@@ -1335,17 +1464,7 @@ async fn phones_get_a_menu_button_and_a_tab_bar_with_the_unread_count() {
 
 async fn phone_navigation(s: &Session) {
     let citizen = s.app.demo_token("13800138001").await;
-    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n");
-    let (status, b) = s
-        .app
-        .post_json(
-            "/api/v1/cases",
-            Some(&citizen),
-            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
-                   "materials": [{"index": 0, "file_name": "a.pdf", "content_base64": pdf}]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{b}");
+    food_licence_by_api(s, &citizen).await;
     let (_, inbox) = s.app.get_json("/api/v1/notifications", Some(&citizen)).await;
     let unread = inbox["unread"].as_i64().unwrap();
     assert!(unread >= 1, "{inbox}");

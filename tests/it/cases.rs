@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 stories!(
     full_lifecycle_with_timeline_deadline_and_decision,
     review_supplement_and_resubmission,
+    window_checklist_asks_for_every_wanted_material_before_acceptance,
+    decisions_are_numbered_per_year_and_kind_with_the_approvers_opinion,
     wrong_state_and_concurrent_actions_answer_409,
     cases_are_private_to_applicant_and_department,
     bad_forms_and_files_are_refused_naming_the_field,
@@ -115,13 +117,153 @@ async fn full_lifecycle_with_timeline_deadline_and_decision(app: &TestApp) {
     assert_eq!(doc["decision"], "approved");
     assert_eq!(doc["title_zh"], "准予行政许可决定书");
     assert_eq!(doc["applicant_name"], "张伟");
-    assert!(doc["document_number"].as_str().unwrap().contains(&n[2..]));
+    let year = app.clock().today().format("%Y").to_string();
+    assert_eq!(doc["document_number"], format!("济政务许〔{year}〕1号"), "the year's first grant");
     assert_eq!(done["available_actions"], json!([]));
 
     // Every change is in the audit log and the chain verifies.
     let trail = quanban::audit::store::recent(&app.state.db, &format!("case:{n}"), 20).await.unwrap();
     assert_eq!(trail.len(), 5, "one audit entry per change");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+async fn window_checklist_asks_for_every_wanted_material_before_acceptance(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let reviewer = app.demo_token("spj.reviewer").await;
+    let n = food_licence(app, &citizen).await;
+    let before = case(app, &citizen, &n).await;
+    let materials = before["materials"].as_array().unwrap().clone();
+    assert!(materials.len() >= 2, "{before}");
+    let first = materials[0]["name"].as_str().unwrap().to_string();
+    let second = materials[1]["name"].as_str().unwrap().to_string();
+    let audit_before = app.audit_count("case.request_supplement").await;
+
+    // Bad checklists are refused naming the line, and change nothing.
+    for (body, field) in [
+        (json!({"checklist": [{"index": 0, "verdict": "maybe"}]}), "checklist[0].verdict"),
+        (
+            json!({"checklist": [{"index": 0, "verdict": "acceptable"}, {"index": 99, "verdict": "acceptable"}]}),
+            "checklist[1].index",
+        ),
+        (
+            json!({"checklist": [{"index": 0, "verdict": "supplement", "note": "长".repeat(201)}]}),
+            "checklist[0].note",
+        ),
+        (
+            json!({"checklist": [{"index": 0, "verdict": "acceptable"}, {"index": 0, "verdict": "acceptable"}]}),
+            "checklist[1].index",
+        ),
+    ] {
+        let (s, b) = act(app, &clerk, &n, "request_supplement", body).await;
+        assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some(field)), "{b}");
+    }
+    // Acceptance is refused while a line needs supplying.
+    let marked = json!({"checklist": [
+        {"index": 0, "verdict": "supplement", "note": "申请书缺少法定代表人签字"},
+        {"index": 1, "verdict": "acceptable"},
+    ]});
+    let (s, b) = act(app, &clerk, &n, "accept", marked.clone()).await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("checklist[0].verdict")), "{b}");
+    assert_eq!(case(app, &citizen, &n).await["state"], "submitted", "nothing changed");
+    // Before acceptance only the window asks for materials; a reviewer's turn comes later.
+    let (s, b) = act(app, &reviewer, &n, "request_supplement", marked.clone()).await;
+    assert_eq!((s, b["state"].as_str()), (409, Some("submitted")), "{b}");
+
+    // The window asks, once, for everything marked; the note stands in for a reason.
+    let asked = must_act(app, &clerk, &n, "request_supplement", marked).await;
+    assert_eq!(asked["state"], "supplement_requested");
+    let paused = case(app, &citizen, &n).await;
+    assert_eq!(paused["accepted_on"], Value::Null);
+    assert_eq!(paused["paused_since"], Value::Null, "the clock has not started, so it is not paused");
+    let event = paused["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(event["detail"]["wanted"], json!([first]), "{event}");
+    assert_eq!(event["detail"]["checklist"][0]["note"], "申请书缺少法定代表人签字");
+    assert_eq!(event["detail"]["checklist"][1]["material"], second);
+    assert_eq!(event["detail"]["checklist"][1]["verdict"], "acceptable");
+    let (_, inbox) = app.get_json("/api/v1/notifications", Some(&citizen)).await;
+    let told = inbox["notifications"][0]["body_zh"].as_str().unwrap().to_string();
+    assert!(told.contains(&format!("{first}（申请书缺少法定代表人签字）")), "{told}");
+    assert!(told.contains("自受理之日起"), "{told}");
+    assert_eq!(app.audit_count("case.request_supplement").await, audit_before + 1);
+
+    // The resubmission goes back to the window, which accepts it; the clock starts then.
+    let back = must_act(
+        app,
+        &citizen,
+        &n,
+        "resubmit",
+        json!({"materials": [{"index": 0, "file_name": "申请书（已签字）.pdf", "content_base64": b64(PDF)}]}),
+    )
+    .await;
+    assert_eq!(back["state"], "submitted");
+    let all_good = json!({"checklist": materials.iter().enumerate()
+        .map(|(i, _)| json!({"index": i, "verdict": "acceptable"})).collect::<Vec<_>>()});
+    let accepted = must_act(app, &clerk, &n, "accept", all_good).await;
+    assert_eq!(accepted["state"], "accepted");
+    let cal = app.state.calendar().await;
+    let today = app.clock().today();
+    assert_eq!(accepted["due_date"], cal.add_working_days(today, 5).format("%Y-%m-%d").to_string());
+    let done = case(app, &citizen, &n).await;
+    let acceptance = done["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(acceptance["detail"]["checklist"].as_array().unwrap().len(), materials.len(), "{acceptance}");
+    // A checklist goes with acceptance or a supplement request only.
+    let approver = app.demo_token("spj.approver").await;
+    let (s, b) =
+        act(app, &approver, &n, "approve", json!({"checklist": [{"index": 0, "verdict": "acceptable"}]}))
+            .await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("checklist")), "{b}");
+}
+
+async fn decisions_are_numbered_per_year_and_kind_with_the_approvers_opinion(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let year = app.clock().today().format("%Y").to_string();
+    let mut cases = Vec::new();
+    for _ in 0..6 {
+        let n = food_licence(app, &citizen).await;
+        must_act(app, &clerk, &n, "accept", json!({})).await;
+        cases.push(n);
+    }
+    // Five approvals at once: each takes its own number, none twice.
+    let approvals = cases[..5].iter().map(|n| {
+        act(app, &approver, n, "approve", json!({"opinion": "经审查，材料齐全，符合法定条件，同意许可。"}))
+    });
+    let mut numbers = Vec::new();
+    for (s, b) in futures::future::join_all(approvals).await {
+        assert_eq!(s, 200, "{b}");
+        numbers.push(b["document_number"].as_str().unwrap().to_string());
+    }
+    let doc = &case(app, &citizen, &cases[0]).await["decision_document"];
+    assert_eq!(doc["opinion"], "经审查，材料齐全，符合法定条件，同意许可。");
+    assert!(numbers.contains(&doc["document_number"].as_str().unwrap().to_string()));
+    numbers.sort();
+    let expected: Vec<String> = (1..=5).map(|i| format!("济政务许〔{year}〕{i}号")).collect();
+    assert_eq!(numbers, expected);
+    // Refusals have their own sequence.
+    let (s, b) = act(
+        app,
+        &approver,
+        &cases[5],
+        "reject",
+        json!({"reason": "经营场所与申请不符", "opinion": "现场核查不符"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["document_number"], format!("济政务不许〔{year}〕1号"));
+    // The opinion is on the timeline; an approval refused for its state takes no number.
+    let seen = case(app, &citizen, &cases[5]).await;
+    let last = seen["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["detail"]["opinion"], "现场核查不符", "{last}");
+    let (s, _) = act(app, &approver, &cases[0], "approve", json!({})).await;
+    assert_eq!(s, 409);
+    let n = food_licence(app, &citizen).await;
+    must_act(app, &clerk, &n, "accept", json!({})).await;
+    let b = must_act(app, &approver, &n, "approve", json!({})).await;
+    assert_eq!(b["document_number"], format!("济政务许〔{year}〕6号"));
+    let (s, b) = act(app, &approver, &n, "close", json!({"opinion": "x".repeat(1001)})).await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("opinion")), "{b}");
 }
 
 async fn review_supplement_and_resubmission(app: &TestApp) {

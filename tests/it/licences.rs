@@ -19,6 +19,7 @@ stories!(
     wallet_is_private_and_bad_requests_name_the_field,
     status_positions_from_before_permutation_are_never_shared,
     credentials_declare_every_term,
+    the_licence_prints_as_a_pdf_another_reader_can_read,
 );
 
 const PDF: &[u8] = b"%PDF-1.4\n% test material\n";
@@ -547,4 +548,82 @@ async fn credentials_declare_every_term(app: &TestApp) {
         foreign["@context"][1] = json!(other);
         assert_eq!(verify(app, &foreign).await["reason"], "unknown_context", "{other}");
     }
+}
+
+/// Whether a program is on the PATH; CI (`QUANBAN_REQUIRE_BROWSER=1`) installs the tools the
+/// independent checks use, so there a missing one fails instead of skipping.
+fn tool(name: &str) -> bool {
+    let found = std::process::Command::new(name).arg("-v").output().is_ok();
+    let required = std::env::var("QUANBAN_REQUIRE_BROWSER").is_ok_and(|v| v == "1" || v == "true");
+    assert!(found || !required, "{name} is required (poppler-utils) but not installed");
+    if !found {
+        eprintln!("skipped: {name} is not installed (apt-get install poppler-utils)");
+    }
+    found
+}
+
+async fn the_licence_prints_as_a_pdf_another_reader_can_read(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003",
+                   "form": {"contact_name": "张伟", "contact_phone": "13800138001", "address": "济南市历下区泉城路1号"},
+                   "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": b64(PDF)}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    for (who, action) in [(&clerk, "accept"), (&approver, "approve")] {
+        let (s, b) =
+            app.post_json(&format!("/api/v1/cases/{n}/actions/{action}"), Some(who), json!({})).await;
+        assert_eq!(s, 200, "{action}: {b}");
+    }
+    let cards = wallet(app, &citizen).await;
+    let licence = of_type(&cards, "food_business_licence").clone();
+    let id = licence["id"].as_str().unwrap().to_string();
+    let number = licence["credentialSubject"]["licence_number"].as_str().unwrap().to_string();
+    let client = reqwest::Client::new();
+    let resp =
+        client.get(app.url(&format!("/wallet/{id}/print.pdf"))).bearer_auth(&citizen).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    let bytes = resp.bytes().await.unwrap();
+    assert!(bytes.len() < 64 * 1024, "no embedded font: {} bytes", bytes.len());
+    // Someone else's licence is not found.
+    let other = app.demo_token("13800138002").await;
+    let resp =
+        client.get(app.url(&format!("/wallet/{id}/print.pdf"))).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+
+    // Poppler reads it back: the title, the number, the holder, the issuer and the validity.
+    if !tool("pdftotext") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("licence.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    if let Ok(keep) = std::env::var("QUANBAN_SCREENSHOTS") {
+        std::fs::write(std::path::Path::new(&keep).join("licence.pdf"), &bytes).unwrap();
+    }
+    let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "食品经营许可证",
+        "许可证编号",
+        number.as_str(),
+        "张伟",
+        "有效期",
+        "济南市行政审批服务局",
+        "济南市历下区泉城路1号",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    let info = std::process::Command::new("pdfinfo").arg(&file).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout).to_string();
+    assert!(info.contains("Pages:           1") && info.contains("595 x 842"), "{info}");
 }

@@ -335,8 +335,27 @@ async fn acknowledged_write_survives_a_crash() {
         .await
         .unwrap();
     assert_eq!(filed["replayed"], false, "{filed}");
+    // A decision acknowledged with its number and the approver's opinion.
+    let first_decision = decide_food_licence(&client, &base, dir.path(), "崩溃前的审批意见：同意").await;
     drop(server); // SIGKILL
     let (_server, base) = start_binary(dir.path());
+    // The number survives, and the sequence goes on after it (never used twice).
+    let second_decision = decide_food_licence(&client, &base, dir.path(), "重启后的审批意见：同意").await;
+    let year = &first_decision.1[..];
+    assert!(year.starts_with("济政务许〔") && year.ends_with("〕1号"), "{first_decision:?}");
+    assert_eq!(second_decision.1, first_decision.1.replace("〕1号", "〕2号"));
+    let citizen = login(&client, &base, "13800138001", &demo_password(dir.path(), "13800138001")).await;
+    let kept: serde_json::Value = client
+        .get(format!("{base}/api/v1/cases/{}", first_decision.0))
+        .bearer_auth(&citizen)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["decision_document"]["document_number"], first_decision.1.as_str());
+    assert_eq!(kept["decision_document"]["opinion"], "崩溃前的审批意见：同意");
     // Sent again after the restart (the operator's retry): the same complaint, nothing new.
     let operator =
         login(&client, &base, "hotline.operator", &demo_password(dir.path(), "hotline.operator")).await;
@@ -394,6 +413,42 @@ async fn acknowledged_write_survives_a_crash() {
     let out = cli(&["audit", "verify", "--keys", keys.to_str().unwrap()]);
     assert!(!out.status.success(), "another key must not pass");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by the platform's audit key"));
+}
+
+/// Applies for 食品经营许可 as the demo citizen, accepts and approves it with `opinion`; answers
+/// the case number and the decision's document number.
+async fn decide_food_licence(
+    client: &reqwest::Client,
+    base: &str,
+    data: &std::path::Path,
+    opinion: &str,
+) -> (String, String) {
+    let citizen = login(client, base, "13800138001", &demo_password(data, "13800138001")).await;
+    let clerk = login(client, base, "spj.clerk", &demo_password(data, "spj.clerk")).await;
+    let approver = login(client, base, "spj.approver", &demo_password(data, "spj.approver")).await;
+    let post = |path: String, token: String, body: serde_json::Value| {
+        let request = client.post(format!("{base}{path}")).bearer_auth(token).json(&body);
+        async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let body: serde_json::Value = resp.json().await.unwrap();
+            assert!(status == 200 || status == 201, "{path}: {status} {body}");
+            body
+        }
+    };
+    let pdf = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"%PDF-1.4\n% crash\n");
+    let applied = post(
+        "/api/v1/cases".into(),
+        citizen,
+        json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+               "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
+    )
+    .await;
+    let n = applied["case_number"].as_str().unwrap().to_string();
+    post(format!("/api/v1/cases/{n}/actions/accept"), clerk, json!({})).await;
+    let decided =
+        post(format!("/api/v1/cases/{n}/actions/approve"), approver, json!({"opinion": opinion})).await;
+    (n, decided["document_number"].as_str().unwrap().to_string())
 }
 
 /// The demo citizen's password on `data`, from `quanban demo accounts` (as an operator reads it).
@@ -893,23 +948,29 @@ async fn races_across_two_serve_processes_on_postgres() {
         two.post(base, path, token, body)
     };
     let pdf = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"%PDF-1.4\n% race\n");
+    // A citizen's application for 食品经营许可 through `base`, accepted there: its number.
+    let apply_and_accept = |base: String| {
+        let (citizen, clerk, pdf, post) = (citizen.clone(), clerk.clone(), pdf.clone(), &post);
+        async move {
+            let (s, b) = post(
+                base.clone(),
+                "/api/v1/cases".into(),
+                citizen,
+                json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                       "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
+            )
+            .await;
+            assert_eq!(s, 201, "{b}");
+            let n = b["case_number"].as_str().unwrap().to_string();
+            let (s, b) = post(base, format!("/api/v1/cases/{n}/actions/accept"), clerk, json!({})).await;
+            assert_eq!(s, 200, "{b}");
+            n
+        }
+    };
     let mut numbers = Vec::new();
     for i in 0..PAIRS {
         let base = if i % 2 == 0 { &base_a } else { &base_b };
-        let (s, b) = post(
-            base.clone(),
-            "/api/v1/cases".into(),
-            citizen.clone(),
-            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
-                   "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
-        )
-        .await;
-        assert_eq!(s, 201, "{b}");
-        let n = b["case_number"].as_str().unwrap().to_string();
-        let (s, b) =
-            post(base.clone(), format!("/api/v1/cases/{n}/actions/accept"), clerk.clone(), json!({})).await;
-        assert_eq!(s, 200, "{b}");
-        numbers.push(n);
+        numbers.push(apply_and_accept(base.clone()).await);
     }
     let races = numbers.iter().map(|n| {
         let w =
@@ -919,6 +980,7 @@ async fn races_across_two_serve_processes_on_postgres() {
         async move { (n.clone(), tokio::join!(w, a)) }
     });
     let outcomes = futures::future::join_all(races).await;
+    let mut document_numbers = Vec::new();
     sqlx::any::install_default_drivers();
     let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
     use sqlx::Row;
@@ -927,7 +989,8 @@ async fn races_across_two_serve_processes_on_postgres() {
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{n}: withdraw {ws} {wb}, approve {as_} {ab}");
         let row = sqlx::query(
-            "SELECT c.state, c.decision, (SELECT COUNT(*) FROM credentials l WHERE l.case_number = c.number) AS licences \
+            "SELECT c.state, c.decision, c.decision_document, \
+             (SELECT COUNT(*) FROM credentials l WHERE l.case_number = c.number) AS licences \
              FROM cases c WHERE c.number = $1",
         )
         .bind(&n)
@@ -939,10 +1002,39 @@ async fn races_across_two_serve_processes_on_postgres() {
         let decision: Option<String> = row.try_get("decision").unwrap();
         match state.as_str() {
             "withdrawn" => assert_eq!((licences, decision), (0, None), "{n}"),
-            "approved" => assert_eq!((licences, decision.as_deref()), (1, Some("approved")), "{n}"),
+            "approved" => {
+                assert_eq!((licences, decision.as_deref()), (1, Some("approved")), "{n}");
+                let doc: String = row.try_get("decision_document").unwrap();
+                let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+                document_numbers.push(doc["document_number"].as_str().unwrap().to_string());
+            }
             other => panic!("{n} ended {other}"),
         }
     }
+    // Ten more approvals through both processes at once, with no withdrawal racing them: every
+    // decision has its own number in the usual form (a lost race leaves a gap, never a number
+    // used twice).
+    let mut accepted = Vec::new();
+    for i in 0..10 {
+        let base = if i % 2 == 0 { &base_a } else { &base_b };
+        accepted.push(apply_and_accept(base.clone()).await);
+    }
+    let approvals = accepted.iter().enumerate().map(|(i, n)| {
+        let base = if i % 2 == 0 { base_a.clone() } else { base_b.clone() };
+        post(base, format!("/api/v1/cases/{n}/actions/approve"), approver.clone(), json!({}))
+    });
+    for (s, b) in futures::future::join_all(approvals).await {
+        assert_eq!(s, 200, "{b}");
+        document_numbers.push(b["document_number"].as_str().unwrap().to_string());
+    }
+    let approved = document_numbers.len();
+    document_numbers.sort();
+    document_numbers.dedup();
+    assert_eq!(document_numbers.len(), approved, "a decision number was used twice");
+    assert!(
+        document_numbers.iter().all(|d| d.starts_with("济政务许〔") && d.ends_with("号")),
+        "{document_numbers:?}"
+    );
 
     // Two clusters, then scans through both processes at once (their periodic scans run too).
     for (k, (lat, lon)) in [(36.6500, 117.1000), (36.6800, 117.0200)].iter().enumerate() {

@@ -7,7 +7,7 @@
 //!  (withdraw allowed before a decision; transfer keeps the state and moves the department)
 //! ```
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -239,6 +239,9 @@ pub struct CaseFlags {
     /// 到厅办理: a bundle's part that cannot be applied for online; it waits for the applicant's
     /// visit to a hall, where the window takes its materials and accepts it.
     pub in_person: bool,
+    /// Accepted (受理): the time limit runs. Before acceptance a window may ask for materials
+    /// (受理前一次性告知补正), and the resubmission comes back to it for acceptance.
+    pub accepted: bool,
 }
 
 /// Who performs an action.
@@ -275,8 +278,9 @@ pub fn next_state(
         (A::Accept | A::NotAccept | A::Deliver, Performer::Staff(r)) => {
             matches!(r, Role::WindowClerk | Role::GeneralWindowClerk)
         }
-        (A::StartReview | A::RequestSupplement, Performer::Staff(r)) => {
-            matches!(r, Role::Reviewer | Role::Approver)
+        (A::StartReview, Performer::Staff(r)) => matches!(r, Role::Reviewer | Role::Approver),
+        (A::RequestSupplement, Performer::Staff(r)) => {
+            matches!(r, Role::Reviewer | Role::Approver | Role::WindowClerk | Role::GeneralWindowClerk)
         }
         (A::Approve | A::Reject, Performer::Staff(r)) => r == Role::Approver,
         (A::Close, Performer::Staff(r)) => {
@@ -290,12 +294,17 @@ pub fn next_state(
     if !allowed_role {
         return Err(Refusal::NotAllowed);
     }
+    // The window asks for materials before acceptance; reviewers and approvers after it.
+    let at_window = matches!(by, Performer::Staff(Role::WindowClerk | Role::GeneralWindowClerk));
     let next = match (state, action) {
         (S::Submitted, A::Accept) if flags.immediate => S::Approved,
         (S::Submitted, A::Accept) => S::Accepted,
         (S::Submitted, A::NotAccept) => S::NotAccepted,
         (S::Accepted, A::StartReview) => S::UnderReview,
-        (S::Accepted | S::UnderReview, A::RequestSupplement) => S::SupplementRequested,
+        (S::Submitted, A::RequestSupplement) if at_window => S::SupplementRequested,
+        (S::Accepted | S::UnderReview, A::RequestSupplement) if !at_window => S::SupplementRequested,
+        // Materials asked for before acceptance go back to the window to be accepted.
+        (S::SupplementRequested, A::Resubmit) if !flags.accepted => S::Submitted,
         (S::SupplementRequested, A::Resubmit) => S::UnderReview,
         // A single approver decides straight from acceptance; otherwise a review comes first.
         (S::Accepted, A::Approve) if flags.single_approver || flags.commitment => S::Approved,
@@ -477,6 +486,7 @@ impl CaseRecord {
             immediate: self.immediate,
             commitment: self.with_commitment,
             in_person: self.in_person,
+            accepted: self.accepted_on.is_some(),
         }
     }
 
@@ -515,6 +525,22 @@ pub struct DecisionFacts<'a> {
     pub today: NaiveDate,
     pub now: &'a str,
     pub licence_identifier: Option<&'a str>,
+    /// The number reserved for the document (its place in the year's sequence of its kind).
+    pub sequence: Option<i64>,
+    /// The approver's opinion (审批意见), kept with the document.
+    pub opinion: Option<&'a str>,
+}
+
+/// The kind of a decision document's number: grants and refusals are numbered apart.
+pub fn decision_kind(decision: &str) -> &'static str {
+    if decision == "approved" { "grant" } else { "refusal" }
+}
+
+/// A decision document's number in the usual form: 济政务许〔2026〕123号 for a grant,
+/// 济政务不许〔2026〕7号 for a refusal.
+pub fn decision_number(decision: &str, year: i32, sequence: i64) -> String {
+    let word = if decision == "approved" { "许" } else { "不许" };
+    format!("济政务{word}〔{year}〕{sequence}号")
 }
 
 /// The decision document (决定书) of a decision on `c`, unsealed (`seal: null`). Pure: the
@@ -556,8 +582,14 @@ pub fn decision_document(c: &CaseRecord, f: &DecisionFacts<'_>) -> Value {
             f.reason.unwrap_or("the statutory conditions are not met")
         )
     };
+    let document_number = match f.sequence {
+        Some(n) => decision_number(f.decision, f.today.year(), n),
+        // Without a reserved number (a preview): the place the number will take.
+        None => format!("济政务{}〔{year}〕　号", if approved { "许" } else { "不许" }),
+    };
     json!({
-        "document_number": format!("济政务决〔{year}〕{}号", c.number.get(2..).unwrap_or(&c.number)),
+        "document_number": document_number,
+        "opinion": f.opinion,
         "title_zh": title_zh,
         "title_en": title_en,
         "case_number": c.number,
@@ -577,6 +609,29 @@ pub fn decision_document(c: &CaseRecord, f: &DecisionFacts<'_>) -> Value {
         "licence_identifier": f.licence_identifier,
         "seal": Value::Null,
     })
+}
+
+/// A window's verdict on one material when it checks an application (受理审查).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialVerdict {
+    /// Present and acceptable (齐全、符合法定形式).
+    Acceptable,
+    /// Missing or not acceptable: to be supplied or corrected (需补正).
+    Supplement,
+}
+
+/// One line of the window's acceptance checklist: it becomes the 一次性告知 list when any
+/// material needs supplying, and is kept with the acceptance otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialCheck {
+    pub material: String,
+    /// Whether the application carried it (a file, a credential, shared data, a commitment).
+    pub present: bool,
+    pub verdict: MaterialVerdict,
+    /// What is wrong and what to bring instead (shown to the applicant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What an actor asks for, with everything the decision needs that was read before the write.
@@ -602,6 +657,10 @@ pub struct ActionInput<'a> {
     pub missing_materials: &'a [usize],
     /// For `request_supplement`: the names of the materials wanted (一次性告知), all at once.
     pub wanted: &'a [String],
+    /// For `accept` and `request_supplement`: the window's verdict on each material.
+    pub checklist: &'a [MaterialCheck],
+    /// For `approve` and `reject`: the approver's opinion (审批意见).
+    pub opinion: Option<&'a str>,
     /// Who checks a commitment after approval.
     pub supervising_department: &'a str,
     /// The handling department's name, for a decision document.
@@ -629,6 +688,8 @@ pub enum ActRefusal {
     NoReturnTarget,
     /// A transfer to the department that already has the case.
     SameDepartment,
+    /// Acceptance while the checklist marks this line (its index) as needing a supplement.
+    MarkedForSupplement(usize),
 }
 
 /// One timeline entry to write.
@@ -701,6 +762,12 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
     let mut replaced_files = Vec::new();
     match input.action {
         CaseAction::Accept => {
+            if let Some(i) = input.checklist.iter().position(|m| m.verdict == MaterialVerdict::Supplement) {
+                return Err(ActRefusal::MarkedForSupplement(i));
+            }
+            if !input.checklist.is_empty() {
+                detail = Some(json!({"checklist": input.checklist}));
+            }
             c.accepted_on = Some(today);
             c.accepted_at_window = input.at_general_window;
             c.due_on = c.due_now(cal, today);
@@ -710,9 +777,19 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
             }
         }
         CaseAction::RequestSupplement => {
-            c.paused_since = Some(today);
+            // The clock stops only once it runs: before acceptance it has not started.
+            if c.accepted_on.is_some() {
+                c.paused_since = Some(today);
+            }
+            let mut d = serde_json::Map::new();
             if !input.wanted.is_empty() {
-                detail = Some(json!({"wanted": input.wanted}));
+                d.insert("wanted".into(), json!(input.wanted));
+            }
+            if !input.checklist.is_empty() {
+                d.insert("checklist".into(), json!(input.checklist));
+            }
+            if !d.is_empty() {
+                detail = Some(Value::Object(d));
             }
         }
         CaseAction::Resubmit => {
@@ -751,6 +828,11 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
             c.department = target;
         }
         CaseAction::NotAccept | CaseAction::StartReview | CaseAction::Close | CaseAction::Deliver => {}
+    }
+    if let Some(opinion) =
+        input.opinion.filter(|_| matches!(input.action, CaseAction::Approve | CaseAction::Reject))
+    {
+        detail = Some(json!({"opinion": opinion}));
     }
     c.version = case.version + 1;
     c.updated_at = now.to_string();
@@ -794,7 +876,7 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
             | CaseAction::Reject
             | CaseAction::Close
     );
-    let message = applicant_message(&c, input.reason, input.wanted, input.rating_link);
+    let message = applicant_message(&c, input.reason, input.wanted, input.checklist, input.rating_link);
     Ok(CaseChange {
         expected_version: case.version,
         accepted_by: (input.action == CaseAction::Accept).then(|| input.actor_id.to_string()),
@@ -814,16 +896,29 @@ fn applicant_message(
     c: &CaseRecord,
     reason: Option<&str>,
     wanted: &[String],
+    checklist: &[MaterialCheck],
     rating_link: Option<&str>,
 ) -> Message {
     let mut reason_zh = reason.map(|r| format!("原因：{r}。")).unwrap_or_default();
     let mut reason_en = reason.map(|r| format!("Reason: {r}. ")).unwrap_or_default();
     if c.state == CaseState::SupplementRequested && !wanted.is_empty() {
-        reason_zh.push_str(&format!("需补正的材料：{}。补正期间办理时限暂停。", wanted.join("、")));
-        reason_en.push_str(&format!(
-            "Materials wanted: {}. The time limit is paused until you resubmit. ",
-            wanted.join("; ")
-        ));
+        let noted: Vec<String> = wanted
+            .iter()
+            .map(|w| match checklist.iter().find(|m| &m.material == w).and_then(|m| m.note.as_deref()) {
+                Some(note) => format!("{w}（{note}）"),
+                None => w.clone(),
+            })
+            .collect();
+        let (clock_zh, clock_en) = if c.accepted_on.is_some() {
+            ("补正期间办理时限暂停。", "The time limit is paused until you resubmit. ")
+        } else {
+            (
+                "材料补齐后窗口受理，办理时限自受理之日起计算。",
+                "The window accepts the application once they are in; the time limit runs from acceptance. ",
+            )
+        };
+        reason_zh.push_str(&format!("需补正的材料：{}。{clock_zh}", noted.join("、")));
+        reason_en.push_str(&format!("Materials wanted: {}. {clock_en}", noted.join("; ")));
     }
     let next_zh = match c.state {
         CaseState::SupplementRequested => "请在“我的办件”中补正材料后重新提交。",
@@ -877,6 +972,8 @@ fn record_decision(c: &mut CaseRecord, decision: &str, input: &ActionInput<'_>) 
                 today: input.today,
                 now: input.now,
                 licence_identifier: None,
+                sequence: None,
+                opinion: input.opinion,
             };
             c.decision_document = Some(decision_document(c, &facts));
         }
@@ -1041,7 +1138,7 @@ mod tests {
 
     #[test]
     fn full_lifecycle() {
-        let f = CaseFlags::default();
+        let mut f = CaseFlags::default();
         let mut s = CaseState::Submitted;
         for (action, by, expected) in [
             (CaseAction::Accept, CLERK, CaseState::Accepted),
@@ -1054,8 +1151,39 @@ mod tests {
         ] {
             s = next_state(s, action, f, by).unwrap();
             assert_eq!(s, expected, "{action:?}");
+            f.accepted |= action == CaseAction::Accept;
         }
         assert!(s.is_final());
+    }
+
+    #[test]
+    fn the_window_asks_for_materials_before_acceptance_and_gets_them_back() {
+        let f = CaseFlags::default();
+        let s = next_state(CaseState::Submitted, CaseAction::RequestSupplement, f, CLERK).unwrap();
+        assert_eq!(s, CaseState::SupplementRequested);
+        // A reviewer's request comes after acceptance, a window's before it.
+        assert_eq!(
+            next_state(CaseState::Submitted, CaseAction::RequestSupplement, f, REVIEWER),
+            Err(Refusal::WrongState(CaseState::Submitted))
+        );
+        assert_eq!(
+            next_state(CaseState::Accepted, CaseAction::RequestSupplement, f, CLERK),
+            Err(Refusal::WrongState(CaseState::Accepted))
+        );
+        // The resubmission goes back to the window when the case was never accepted.
+        assert_eq!(next_state(s, CaseAction::Resubmit, f, Performer::Applicant), Ok(CaseState::Submitted));
+        let accepted = CaseFlags { accepted: true, ..f };
+        assert_eq!(
+            next_state(s, CaseAction::Resubmit, accepted, Performer::Applicant),
+            Ok(CaseState::UnderReview)
+        );
+    }
+
+    #[test]
+    fn decision_numbers_take_the_usual_form() {
+        assert_eq!(decision_number("approved", 2026, 123), "济政务许〔2026〕123号");
+        assert_eq!(decision_number("rejected", 2027, 7), "济政务不许〔2027〕7号");
+        assert_ne!(decision_kind("approved"), decision_kind("rejected"), "numbered apart");
     }
 
     #[test]
@@ -1113,7 +1241,7 @@ mod tests {
         let f = CaseFlags::default();
         assert_eq!(
             available_actions(CaseState::Submitted, f, CLERK),
-            [CaseAction::Accept, CaseAction::NotAccept, CaseAction::Transfer]
+            [CaseAction::Accept, CaseAction::NotAccept, CaseAction::RequestSupplement, CaseAction::Transfer]
         );
         assert_eq!(
             available_actions(CaseState::SupplementRequested, f, Performer::Applicant),
