@@ -253,7 +253,10 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/halls/{code}/items/{item}", put(crate::halls::api::set_coverage))
         .route("/halls/{code}/queue", get(crate::halls::api::queue).post(crate::halls::api::take_number))
         .route("/halls/{code}/queue/call", post(crate::halls::api::call_next))
+        .route("/halls/{code}/queue/recall", post(crate::halls::api::recall))
+        .route("/halls/{code}/queue/skip", post(crate::halls::api::skip))
         .route("/queue/tickets/{id}", get(crate::halls::api::ticket))
+        .route("/queue/tickets/{id}/cancel", post(crate::halls::api::cancel_ticket))
         .route("/kiosks", get(crate::halls::api::kiosks).post(crate::halls::api::register_kiosk))
         .route("/kiosks/heartbeat", post(crate::halls::api::heartbeat))
         .route("/assistance", get(crate::assistance::api::list).post(crate::assistance::api::ask))
@@ -353,7 +356,13 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/halls/{code}/queue", post(crate::halls::pages::take_number))
         .route("/halls/{code}/queue/call", post(crate::halls::pages::call_next))
         .route("/halls/{code}/display", get(crate::halls::pages::display))
+        .route("/halls/{code}/take", get(crate::halls::pages::take_page))
+        .route(
+            "/halls/{code}/counter",
+            get(crate::halls::pages::counter).post(crate::halls::pages::counter_act),
+        )
         .route("/queue/{id}", get(crate::halls::pages::ticket))
+        .route("/queue/{id}/cancel", post(crate::halls::pages::cancel_ticket))
         .route("/kiosk", get(crate::halls::pages::kiosk_home))
         .route("/kiosk/leave", post(crate::halls::pages::kiosk_leave))
         .route("/kiosk/heartbeat", post(crate::halls::pages::kiosk_heartbeat))

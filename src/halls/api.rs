@@ -314,6 +314,65 @@ pub async fn call_next(
     Ok(Json(json!({"ticket": t})))
 }
 
+/// The window's current number, for 重呼 (recall) and 过号 (skip).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct WindowRequest {
+    /// The window, as it called the number (e.g. `5号窗口`).
+    pub window: String,
+}
+
+/// The window calls its current number again (重呼): it comes back to the top of the display.
+/// 409 `nothing_called` when the window has no number called.
+#[utoipa::path(post, path = "/api/v1/halls/{code}/queue/recall", tag = "halls", request_body = WindowRequest,
+    security(("bearer" = [])), params(("code" = String, Path, description = "Hall code")),
+    responses((status = 200, body = store::Ticket), (status = 403, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+pub async fn recall(
+    State(state): State<AppState>,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<WindowRequest>,
+) -> ApiResult<Json<store::Ticket>> {
+    Ok(Json(service::window_step(&state, &caller, &code, &req.window, store::WindowStep::Recall).await?))
+}
+
+/// The holder of the window's current number did not come (过号): it is passed over.
+/// 409 `nothing_called` when the window has no number called.
+#[utoipa::path(post, path = "/api/v1/halls/{code}/queue/skip", tag = "halls", request_body = WindowRequest,
+    security(("bearer" = [])), params(("code" = String, Path, description = "Hall code")),
+    responses((status = 200, body = store::Ticket), (status = 403, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+pub async fn skip(
+    State(state): State<AppState>,
+    crate::http::SignedIn(caller): crate::http::SignedIn,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<WindowRequest>,
+) -> ApiResult<Json<store::Ticket>> {
+    Ok(Json(service::window_step(&state, &caller, &code, &req.window, store::WindowStep::Skip).await?))
+}
+
+/// Who cancels a number: the signed-in holder, or anyone with the slip's code.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct CancelTicket {
+    /// The code on the slip (given once, when the number was taken).
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+/// The holder leaves the queue. 404 for anyone else; 409 `not_waiting` once it has been called.
+#[utoipa::path(post, path = "/api/v1/queue/tickets/{id}/cancel", tag = "halls", request_body = CancelTicket,
+    params(("id" = String, Path, description = "Ticket id")),
+    responses((status = 200, body = store::Ticket), (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem)))]
+pub async fn cancel_ticket(
+    State(state): State<AppState>,
+    caller: crate::http::Caller,
+    Path(id): Path<String>,
+    crate::http::extract::ApiJsonOrEmpty(req): crate::http::extract::ApiJsonOrEmpty<CancelTicket>,
+) -> ApiResult<Json<store::Ticket>> {
+    Ok(Json(service::cancel_ticket(&state, &caller, &id, req.secret.as_deref()).await?))
+}
+
 /// One ticket, with how many are waiting before it.
 #[utoipa::path(get, path = "/api/v1/queue/tickets/{id}", tag = "halls", params(("id" = String, Path, description = "Ticket id")),
     responses((status = 200, body = store::Ticket), (status = 404, body = crate::http::error::Problem)))]

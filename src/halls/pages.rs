@@ -242,6 +242,23 @@ pub struct HallQuery {
     item: String,
 }
 
+/// The items handled at the hall (code, name), for the item pickers.
+async fn hall_items(state: &AppState, h: &HallEntry) -> Result<Vec<(String, String)>, ApiError> {
+    let code = h.hall.code.as_str();
+    let overrides = store::overrides_for_hall(&state.db, code).await?;
+    Ok(crate::catalog::store::all_active(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| s.item)
+        .filter(|it| {
+            let o: std::collections::HashMap<String, bool> =
+                overrides.get(&it.code).map(|v| [(code.to_string(), *v)].into()).unwrap_or_default();
+            state.halls.handles(h, it, &o)
+        })
+        .map(|it| (it.code, it.name))
+        .collect())
+}
+
 async fn render_hall(
     state: &AppState,
     ctx: &PageCtx,
@@ -282,20 +299,7 @@ async fn render_hall(
         }
         Err(e) => return Err(ctx.error(e)),
     };
-    // The items handled here, for the item picker.
-    let overrides = store::overrides_for_hall(&state.db, code).await.map_err(|e| ctx.error(e.into()))?;
-    let items = crate::catalog::store::all_active(&state.db)
-        .await
-        .map_err(|e| ctx.error(e.into()))?
-        .into_iter()
-        .map(|s| s.item)
-        .filter(|it| {
-            let o: std::collections::HashMap<String, bool> =
-                overrides.get(&it.code).map(|v| [(code.to_string(), *v)].into()).unwrap_or_default();
-            state.halls.handles(h, it, &o)
-        })
-        .map(|it| (it.code, it.name))
-        .collect();
+    let items = hall_items(state, h).await.map_err(|e| ctx.error(e))?;
     let cal = state.calendar().await;
     let hall = MapHall {
         code: h.hall.code.clone(),
@@ -432,6 +436,67 @@ pub struct TakeForm {
     csrf: String,
     #[serde(default)]
     appointment_id: String,
+    /// The service chosen (printed on the slip); empty for none.
+    #[serde(default)]
+    item_code: String,
+}
+
+/// Taking a number: the service to come for, and the button, while the hall is open (a kiosk's
+/// 现场取号 tile leads here; the hall page has the same form).
+#[derive(Template)]
+#[template(path = "take_number.html")]
+struct TakePage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    code: String,
+    hall_name: String,
+    hours: String,
+    open: bool,
+    /// When closed: when it next opens (Beijing time).
+    next_opening: Option<String>,
+    items: Vec<(String, String)>,
+    item: String,
+    errors: Vec<FieldError>,
+}
+
+async fn render_take(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    item: String,
+    errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    let h = state.halls.directory.get(code).ok_or(ctx.error(ApiError::NotFound))?;
+    let cal = state.calendar().await;
+    let now = state.clock().beijing_now();
+    let open = domain::is_open(&h.hours, &cal, now);
+    let page = TakePage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        code: code.to_string(),
+        hall_name: h.hall.name.clone(),
+        hours: h.hall.hours.clone(),
+        open,
+        next_opening: (!open)
+            .then(|| domain::next_opening(&h.hours, &cal, now))
+            .flatten()
+            .map(|n| n.format("%Y-%m-%d %H:%M").to_string()),
+        items: hall_items(state, h).await.map_err(|e| ctx.error(e))?,
+        item,
+        errors,
+    };
+    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
+    Ok(ctx.render(status, &page))
+}
+
+pub async fn take_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    render_take(&state, &ctx, &code, String::new(), Vec::new()).await
 }
 
 /// Takes a number (walk-in, or with today's appointment) and shows the ticket.
@@ -442,8 +507,22 @@ pub async fn take_number(
     Form(f): Form<TakeForm>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&f.csrf)?;
-    let req = service::TakeNumber { appointment_id: Some(f.appointment_id).filter(|s| !s.is_empty()) };
-    let t = service::take_number(&state, &ctx.caller, &code, req).await.map_err(|e| ctx.error(e))?;
+    let item = f.item_code.trim().to_string();
+    let req = service::TakeNumber {
+        appointment_id: Some(f.appointment_id).filter(|s| !s.is_empty()),
+        item_code: Some(item.clone()).filter(|s| !s.is_empty()),
+    };
+    let t = match service::take_number(&state, &ctx.caller, &code, req).await {
+        Ok(t) => t,
+        // Closed, or a bad choice: the taking page says why, with the form again.
+        Err(ApiError::Validation(errors)) => return render_take(&state, &ctx, &code, item, errors).await,
+        Err(e @ ApiError::StateConflict { .. }) => {
+            let (c, zh, en) = e.describe();
+            return render_take(&state, &ctx, &code, item, vec![FieldError::new("take-number", c, zh, en)])
+                .await;
+        }
+        Err(e) => return Err(ctx.error(e)),
+    };
     // The slip page shows the rating code once, from its address.
     let code = t.holder_secret.unwrap_or_default();
     Ok(Redirect::to(&format!("/queue/{}?code={code}", t.id)).into_response())
@@ -458,8 +537,13 @@ struct TicketPage {
     ticket: store::Ticket,
     hall_name: String,
     group_name: String,
+    /// The service chosen when the number was taken.
+    item_name: Option<String>,
     /// The rating code, when the page was reached right after taking the number.
     rating_code: String,
+    /// The holder (signed in, or with the slip's code) may leave the queue while waiting.
+    can_cancel: bool,
+    errors: Vec<FieldError>,
 }
 
 #[derive(Deserialize, Default)]
@@ -468,13 +552,62 @@ pub struct TicketQuery {
     code: String,
 }
 
+#[derive(Deserialize, Default)]
+pub struct CancelTicketForm {
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// The holder leaves the queue (取消排队), after ticking the confirmation.
+pub async fn cancel_ticket(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<CancelTicketForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let code = f.code.trim().to_string();
+    if f.confirm != "yes" {
+        let e = FieldError::new(
+            "confirm-cancel",
+            "not_confirmed",
+            "取消后号码作废，需重新取号；请勾选确认",
+            "A cancelled number is void and you would take a new one: tick the box to confirm",
+        );
+        return render_ticket(&state, &ctx, &id, code, vec![e], StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    match service::cancel_ticket(&state, &ctx.caller, &id, Some(&code)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/queue/{id}?code={code}")).into_response()),
+        Err(e @ ApiError::StateConflict { .. }) => {
+            let (c, zh, en) = e.describe();
+            let errors = vec![FieldError::new("cancel", c, zh, en)];
+            render_ticket(&state, &ctx, &id, code, errors, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
 pub async fn ticket(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(id): Path<String>,
     Query(q): Query<TicketQuery>,
 ) -> Result<Response, PageError> {
-    let ticket = store::ticket(&state.db, &id)
+    render_ticket(&state, &ctx, &id, q.code, Vec::new(), StatusCode::OK).await
+}
+
+async fn render_ticket(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: &str,
+    code: String,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let ticket = store::ticket(&state.db, id)
         .await
         .map_err(|e| ctx.error(e.into()))?
         .ok_or(ctx.error(ApiError::NotFound))?;
@@ -485,7 +618,18 @@ pub async fn ticket(
         .find(|(g, _, _)| *g == ticket.group_code)
         .map(|(_, zh, en)| ctx.t.pick(zh, en).to_string())
         .unwrap_or_default();
-    let rating_code: String = q.code.chars().filter(|c| c.is_ascii_hexdigit()).take(16).collect();
+    let rating_code: String = code.chars().filter(|c| c.is_ascii_hexdigit()).take(16).collect();
+    let item_name = match &ticket.item_code {
+        Some(code) => crate::catalog::store::get(&state.db, code)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .map(|s| s.item.name),
+        None => None,
+    };
+    let holder = store::ticket_holder(&state.db, id).await.map_err(|e| ctx.error(e.into()))?;
+    let signed_in_holder =
+        ctx.caller.user_id.is_some() && holder.as_ref().is_some_and(|h| h.user_id == ctx.caller.user_id);
+    let can_cancel = ticket.status == "waiting" && (signed_in_holder || !rating_code.is_empty());
     let page = TicketPage {
         t: ctx.t,
         user: ctx.user(),
@@ -493,9 +637,12 @@ pub async fn ticket(
         ticket,
         hall_name,
         group_name,
+        item_name,
         rating_code,
+        can_cancel,
+        errors,
     };
-    Ok(ctx.render(StatusCode::OK, &page))
+    Ok(ctx.render(status, &page))
 }
 
 #[derive(Template)]
@@ -547,7 +694,214 @@ pub async fn call_next(
     )
     .await
     .map_err(|e| ctx.error(e))?;
-    Ok(Redirect::to(&format!("/halls/{code}/display")).into_response())
+    Ok(Redirect::to(&format!("/halls/{code}/counter")).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The window's calling console (叫号台), apart from the public display
+// ---------------------------------------------------------------------------------------------
+
+/// This browser's window at a hall (the clerk's desk computer), remembered in a cookie.
+const COUNTER_COOKIE: &str = "qb_counter";
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+struct CounterSetting {
+    hall: String,
+    window: String,
+    /// The groups served, in order (`BA`: appointments first, then walk-ins).
+    groups: String,
+}
+
+fn counter_setting(headers: &axum::http::HeaderMap, hall: &str) -> Option<CounterSetting> {
+    let jar = axum_extra::extract::CookieJar::from_headers(headers);
+    let c = jar.get(COUNTER_COOKIE)?;
+    serde_urlencoded::from_str::<CounterSetting>(c.value()).ok().filter(|s| s.hall == hall)
+}
+
+#[derive(Template)]
+#[template(path = "counter.html")]
+struct CounterPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    code: String,
+    hall_name: String,
+    window: String,
+    /// (group, name, served by this window, waiting now).
+    groups: Vec<(String, String, bool, i64)>,
+    current: Option<store::Ticket>,
+    current_item: Option<String>,
+    notice: Option<String>,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CounterQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    label: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_counter(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    window: String,
+    served: &str,
+    notice: Option<String>,
+    errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    use crate::identity::authz::{Action, Decision, Resource, decide};
+    let h = state.halls.directory.get(code).ok_or(ctx.error(ApiError::NotFound))?;
+    if decide(&ctx.caller.actor, Action::Update, &Resource::HallQueue { hall: code.to_string() })
+        != Decision::Allow
+    {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    let status = service::queue_status(state, code).await.map_err(|e| ctx.error(e))?;
+    let day = state.clock().beijing_now().date().format("%Y-%m-%d").to_string();
+    let current = match window.as_str() {
+        "" => None,
+        w => store::called_at_window(&state.db, code, &day, w).await.map_err(|e| ctx.error(e.into()))?,
+    };
+    let current_item = match current.as_ref().and_then(|c| c.item_code.as_deref()) {
+        Some(item) => crate::catalog::store::get(&state.db, item)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .map(|s| s.item.name),
+        None => None,
+    };
+    let groups = service::GROUPS
+        .iter()
+        .map(|(g, zh, en)| {
+            let waiting = status.waiting.iter().find(|w| w.0 == *g).map(|w| w.2).unwrap_or(0);
+            (g.to_string(), ctx.t.pick(zh, en).to_string(), served.contains(g), waiting)
+        })
+        .collect();
+    let page = CounterPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        code: code.to_string(),
+        hall_name: h.hall.name.clone(),
+        window,
+        groups,
+        current,
+        current_item,
+        notice,
+        errors,
+    };
+    let code = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(ctx.render(code, &page))
+}
+
+/// The clerk's console: the window (remembered on this computer), the groups it serves, the
+/// number it called, and 叫号 / 重呼 / 过号.
+pub async fn counter(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    headers: axum::http::HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<CounterQuery>,
+) -> Result<Response, PageError> {
+    if ctx.caller.user_id.is_none() {
+        return Ok(ctx.to_login().into_response());
+    }
+    let setting = counter_setting(&headers, &code)
+        .unwrap_or_else(|| CounterSetting { groups: "BA".into(), ..Default::default() });
+    let t = ctx.t;
+    let label: String = q.label.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let notice = match q.done.as_str() {
+        "call" if label.is_empty() => Some(t.pick("没有等候的号", "Nobody is waiting").to_string()),
+        "call" => Some(format!("{} {label}", t.pick("已叫号", "Called"))),
+        "recall" => Some(format!("{} {label}", t.pick("已重呼", "Called again"))),
+        "skip" => Some(format!("{} {label}", t.pick("已过号", "Passed over"))),
+        _ => None,
+    };
+    render_counter(&state, &ctx, &code, setting.window, &setting.groups, notice, Vec::new()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CounterForm {
+    csrf: String,
+    op: String,
+    window: String,
+    group_b: String,
+    group_a: String,
+}
+
+pub async fn counter_act(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+    Form(f): Form<CounterForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&f.csrf)?;
+    let groups: String = [("B", &f.group_b), ("A", &f.group_a)]
+        .iter()
+        .filter(|(_, v)| v.as_str() == "on")
+        .map(|(g, _)| *g)
+        .collect();
+    let window = f.window.trim().to_string();
+    let done = match f.op.as_str() {
+        "call" => {
+            let req = service::CallRequest {
+                window: window.clone(),
+                groups: groups.chars().map(|g| g.to_string()).collect(),
+            };
+            if groups.is_empty() {
+                Err(ApiError::invalid(
+                    "groups",
+                    "required",
+                    "请至少选择一个分组",
+                    "Choose at least one group",
+                ))
+            } else {
+                service::call_next(&state, &ctx.caller, &code, req).await.map(|t| t.map(|t| t.label))
+            }
+        }
+        "recall" => service::window_step(&state, &ctx.caller, &code, &window, store::WindowStep::Recall)
+            .await
+            .map(|t| Some(t.label)),
+        "skip" => service::window_step(&state, &ctx.caller, &code, &window, store::WindowStep::Skip)
+            .await
+            .map(|t| Some(t.label)),
+        _ => return Err(ctx.error(ApiError::NotFound)),
+    };
+    let label = match done {
+        Ok(label) => label.unwrap_or_default(),
+        Err(ApiError::Validation(errors)) => {
+            return render_counter(&state, &ctx, &code, window, &groups, None, errors).await;
+        }
+        Err(e @ ApiError::StateConflict { .. }) => {
+            let (c, zh, en) = e.describe();
+            return render_counter(
+                &state,
+                &ctx,
+                &code,
+                window,
+                &groups,
+                None,
+                vec![FieldError::new("op", c, zh, en)],
+            )
+            .await;
+        }
+        Err(e) => return Err(ctx.error(e)),
+    };
+    // Remember this computer's window and groups at this hall.
+    let setting = CounterSetting { hall: code.clone(), window, groups };
+    // A year: the window belongs to the desk's computer, not to a sign-in.
+    let value = serde_urlencoded::to_string(&setting).unwrap_or_default();
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = axum_extra::extract::cookie::Cookie::parse(format!(
+        "{COUNTER_COOKIE}={value}; Max-Age=31536000; Path=/; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .map_err(|_| ctx.error(ApiError::Internal(anyhow::anyhow!("counter cookie"))))?;
+    let jar = axum_extra::extract::CookieJar::new().add(cookie);
+    Ok((jar, Redirect::to(&format!("/halls/{code}/counter?done={}&label={label}", f.op))).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------

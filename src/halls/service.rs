@@ -482,9 +482,38 @@ pub struct TakeNumber {
     /// appointment is marked arrived. Without it, a walk-in number (A).
     #[serde(default)]
     pub appointment_id: Option<String>,
+    /// The service the visitor came for (an item code), printed on the slip so the window
+    /// knows it; optional.
+    #[serde(default)]
+    pub item_code: Option<String>,
 }
 
-/// Issues a queue number on arrival (a walk-in needs no login: kiosks issue them too).
+/// When the hall is closed at `at`: the refusal, naming when it next opens.
+fn closed_refusal(hall: &HallEntry, cal: &crate::calendar::domain::Calendar, at: NaiveDateTime) -> ApiError {
+    let (zh, en) = match domain::next_opening(&hall.hours, cal, at) {
+        Some(next) => (
+            format!(
+                "{}现在不在办公时间，请在办公时间取号。下次开放：{}（{}）",
+                hall.hall.name,
+                next.format("%Y-%m-%d %H:%M"),
+                hall.hall.hours
+            ),
+            format!(
+                "{} is closed now; numbers are given while it is open. It next opens at {} (Beijing time)",
+                hall.hall.name,
+                next.format("%Y-%m-%d %H:%M")
+            ),
+        ),
+        None => (
+            format!("{}暂停对外办公", hall.hall.name),
+            format!("{} is not open to the public", hall.hall.name),
+        ),
+    };
+    ApiError::StateConflict { code: "hall_closed", zh, en, state: "closed".into() }
+}
+
+/// Issues a queue number on arrival (a walk-in needs no login: kiosks issue them too), only
+/// while the hall is open.
 pub async fn take_number(
     state: &AppState,
     caller: &Caller,
@@ -492,7 +521,23 @@ pub async fn take_number(
     req: TakeNumber,
 ) -> ApiResult<store::Ticket> {
     let hall = hall_or_404(state, hall_code)?;
-    let today = state.clock().beijing_now().date();
+    let now = state.clock().beijing_now();
+    let today = now.date();
+    let item_code = req.item_code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+    if let Some(code) = &item_code
+        && catalog::store::get(&state.db, code).await?.is_none()
+    {
+        return Err(ApiError::invalid(
+            "item_code",
+            "unknown_item",
+            format!("事项“{code}”不存在"),
+            format!("No item {code}"),
+        ));
+    }
+    let cal = state.calendar().await;
+    if !domain::is_open(&hall.hours, &cal, now) {
+        return Err(closed_refusal(hall, &cal, now));
+    }
     let (group, appointment) = match req.appointment_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => {
             let user = caller.require_user()?;
@@ -537,6 +582,7 @@ pub async fn take_number(
             day: today.format("%Y-%m-%d").to_string(),
             group_code: group.into(),
             appointment_id: appointment,
+            item_code,
             user_id: caller.user_id.clone(),
         },
     )
@@ -573,15 +619,7 @@ pub async fn call_next(
     let actor = caller.require_user()?.to_string();
     hall_or_404(state, hall_code)?;
     require(decide(&caller.actor, Action::Update, &Resource::HallQueue { hall: hall_code.to_string() }))?;
-    let window = req.window.trim().to_string();
-    if window.is_empty() || window.chars().count() > 20 {
-        return Err(ApiError::invalid(
-            "window",
-            "required",
-            "请填写窗口号（不超过20字）",
-            "Give the window (at most 20 characters)",
-        ));
-    }
+    let window = valid_window(&req.window)?;
     let mut groups: Vec<String> = req.groups.iter().map(|g| g.trim().to_uppercase()).collect();
     if groups.is_empty() {
         groups = vec!["B".into(), "A".into()];
@@ -614,6 +652,79 @@ pub async fn call_next(
     Err(ApiError::Unavailable)
 }
 
+/// The holder leaves the queue: the signed-in holder, or whoever has the slip's code (`secret`).
+/// Anyone else is told there is no such ticket.
+pub async fn cancel_ticket(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    secret: Option<&str>,
+) -> ApiResult<store::Ticket> {
+    use subtle::ConstantTimeEq;
+    let holder = store::ticket_holder(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let signed_in = caller.user_id.is_some() && caller.user_id == holder.user_id;
+    let has_code = match (secret.map(str::trim).filter(|s| !s.is_empty()), &holder.secret_digest) {
+        (Some(given), Some(digest)) => {
+            crate::platform::tokens::secret_digest(given).as_bytes().ct_eq(digest.as_bytes()).into()
+        }
+        _ => false,
+    };
+    if !signed_in && !has_code {
+        return Err(ApiError::NotFound);
+    }
+    let actor =
+        caller.user_id.as_deref().map(|u| format!("user:{u}")).unwrap_or_else(|| "ticket-holder".into());
+    store::cancel_ticket(&state.db, id.to_string(), actor).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::StateConflict {
+            code: "not_waiting",
+            zh: "该号码已叫号、办结或已取消，不能再取消".into(),
+            en: "This number has been called, served or cancelled already".into(),
+            state: "not_waiting".into(),
+        },
+        other => other.into(),
+    })
+}
+
+/// A window recalls (重呼) or passes over (过号) the number it called.
+pub async fn window_step(
+    state: &AppState,
+    caller: &Caller,
+    hall_code: &str,
+    window: &str,
+    step: store::WindowStep,
+) -> ApiResult<store::Ticket> {
+    let actor = caller.require_user()?.to_string();
+    hall_or_404(state, hall_code)?;
+    require(decide(&caller.actor, Action::Update, &Resource::HallQueue { hall: hall_code.to_string() }))?;
+    let window = valid_window(window)?;
+    let day = state.clock().beijing_now().date().format("%Y-%m-%d").to_string();
+    let nothing = || ApiError::StateConflict {
+        code: "nothing_called",
+        zh: format!("{window}当前没有已叫的号"),
+        en: format!("{window} has no number called now"),
+        state: "idle".into(),
+    };
+    match store::window_step(&state.db, hall_code.into(), day, window.clone(), step, actor).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) | Err(StoreError::Conflict) => Err(nothing()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A window's label, trimmed: required, at most 20 characters.
+fn valid_window(window: &str) -> ApiResult<String> {
+    let window = window.trim().to_string();
+    if window.is_empty() || window.chars().count() > 20 {
+        return Err(ApiError::invalid(
+            "window",
+            "required",
+            "请填写窗口号（不超过20字）",
+            "Give the window (at most 20 characters)",
+        ));
+    }
+    Ok(window)
+}
+
 /// A hall's queue now: waiting per group, the latest calls, and today's waiting times.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueStatus {
@@ -642,7 +753,11 @@ pub async fn queue_status(state: &AppState, hall_code: &str) -> ApiResult<QueueS
         })
         .collect();
     let mut called: Vec<store::Ticket> = tickets.iter().filter(|t| t.called_at.is_some()).cloned().collect();
-    called.sort_by(|a, b| b.called_at.cmp(&a.called_at));
+    // A recalled number comes back to the top of the display.
+    called.sort_by(|a, b| {
+        let last = |t: &store::Ticket| t.recalled_at.clone().max(t.called_at.clone());
+        last(b).cmp(&last(a))
+    });
     let mut waits: Vec<f64> = called
         .iter()
         .filter_map(|t| {

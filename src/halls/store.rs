@@ -316,11 +316,17 @@ pub struct Ticket {
     /// `A001`.
     pub label: String,
     pub appointment_id: Option<String>,
-    /// `waiting`, `called`, `done` or `skipped`.
+    /// The service chosen when the number was taken (printed on the slip), if any.
+    pub item_code: Option<String>,
+    /// `waiting`, `called`, `done`, `skipped` (过号: not there when called) or `cancelled` (by
+    /// its holder).
     pub status: String,
     pub window_label: Option<String>,
     pub issued_at: String,
     pub called_at: Option<String>,
+    /// How many times the window called it again (重呼), and when last.
+    pub recalls: i64,
+    pub recalled_at: Option<String>,
     /// People waiting before this ticket in its group (when waiting).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ahead: Option<i64>,
@@ -330,8 +336,8 @@ pub struct Ticket {
     pub holder_secret: Option<String>,
 }
 
-const TICKET_COLUMNS: &str =
-    "id, hall_code, day, group_code, label, appointment_id, status, window_label, issued_at, called_at";
+const TICKET_COLUMNS: &str = "id, hall_code, day, group_code, label, appointment_id, item_code, status, \
+     window_label, issued_at, called_at, recalls, recalled_at";
 
 fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
     Ok(Ticket {
@@ -341,10 +347,13 @@ fn ticket_from_row(r: &Row) -> StoreResult<Ticket> {
         group_code: r.try_get("group_code")?,
         label: r.try_get("label")?,
         appointment_id: r.try_get("appointment_id")?,
+        item_code: r.try_get("item_code")?,
         status: r.try_get("status")?,
         window_label: r.try_get("window_label")?,
         issued_at: r.try_get("issued_at")?,
         called_at: r.try_get("called_at")?,
+        recalls: r.try_get("recalls")?,
+        recalled_at: r.try_get("recalled_at")?,
         ahead: None,
         holder_secret: None,
     })
@@ -356,6 +365,7 @@ pub struct NewTicket {
     pub day: String,
     pub group_code: String,
     pub appointment_id: Option<String>,
+    pub item_code: Option<String>,
     pub user_id: Option<String>,
     /// The SM3 digest (hex) of the holder's secret.
     pub holder_secret_digest: String,
@@ -379,7 +389,8 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             let label = format!("{}{number:03}", t.group_code);
             query(
                 "INSERT INTO queue_tickets (id, hall_code, day, group_code, number, label, appointment_id, user_id, \
-                 status, issued_at, holder_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10)",
+                 status, issued_at, holder_secret, item_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10, $11)",
             )
             .bind(&t.id)
             .bind(&t.hall_code)
@@ -391,6 +402,7 @@ pub async fn issue_ticket(db: &Db, t: NewTicket) -> StoreResult<Ticket> {
             .bind(&t.user_id)
             .bind(&now)
             .bind(&t.holder_secret_digest)
+            .bind(&t.item_code)
             .execute(&mut *conn)?;
             if let Some(a) = &t.appointment_id {
                 let arrived = query(
@@ -439,12 +451,13 @@ pub async fn call_next(
 
             // The previous ticket at this window is done.
             query(
-                "UPDATE queue_tickets SET status = 'done' WHERE hall_code = $1 AND day = $2 AND window_label = $3 \
-                 AND status = 'called'",
+                "UPDATE queue_tickets SET status = 'done', finished_at = $4 WHERE hall_code = $1 AND day = $2 \
+                 AND window_label = $3 AND status = 'called'",
             )
             .bind(&hall)
             .bind(&day)
             .bind(&window)
+            .bind(&now)
             .execute(&mut *conn)?;
             for group in &groups {
                 let next = query(
@@ -484,6 +497,119 @@ pub async fn call_next(
 
     })
     .await
+}
+
+/// Who may cancel a ticket: its signed-in holder, or whoever has its secret (the slip).
+pub struct TicketHolder {
+    pub user_id: Option<String>,
+    /// `None` for numbers issued before slips carried a secret.
+    pub secret_digest: Option<String>,
+}
+
+pub async fn ticket_holder(db: &Db, id: &str) -> StoreResult<Option<TicketHolder>> {
+    let row = query("SELECT user_id, holder_secret FROM queue_tickets WHERE id = $1")
+        .bind(id)
+        .read_optional(db)
+        .await?;
+    row.map(|r| {
+        Ok(TicketHolder { user_id: r.try_get("user_id")?, secret_digest: r.try_get("holder_secret")? })
+    })
+    .transpose()
+}
+
+/// Cancels a waiting ticket (its holder leaves the queue). `Conflict` when it is no longer
+/// waiting: the status guards the update, so a window calling it at the same moment wins or
+/// loses whole.
+pub async fn cancel_ticket(db: &Db, id: String, actor: String) -> StoreResult<Ticket> {
+    let now = db.now_text();
+    db.write(move |conn| {
+        let cancelled = query(
+            "UPDATE queue_tickets SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status = 'waiting'",
+        )
+        .bind(&now)
+        .bind(&id)
+        .execute(&mut *conn)?;
+        if cancelled.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let row = query(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")).bind(&id).fetch_one(&mut *conn)?;
+        let ticket = ticket_from_row(&row)?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(format!("hall:{}", ticket.hall_code), actor, "queue.cancel", format!("ticket:{id}"), ticket.label.clone()),
+        )?;
+        Ok(ticket)
+    })
+    .await
+}
+
+/// What a window does with the number it called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowStep {
+    /// 重呼: call it again (shown again on the display).
+    Recall,
+    /// 过号: the holder did not come; the number is passed over.
+    Skip,
+}
+
+/// Recalls or passes over the ticket `window` has called; `None` when it has none called.
+pub async fn window_step(
+    db: &Db,
+    hall: String,
+    day: String,
+    window: String,
+    step: WindowStep,
+    actor: String,
+) -> StoreResult<Option<Ticket>> {
+    let now = db.now_text();
+    db.write(move |conn| {
+        let current = query(
+            "SELECT id FROM queue_tickets WHERE hall_code = $1 AND day = $2 AND window_label = $3 AND status = 'called' \
+             ORDER BY called_at DESC LIMIT 1",
+        )
+        .bind(&hall)
+        .bind(&day)
+        .bind(&window)
+        .fetch_optional(&mut *conn)?;
+        let Some(current) = current else { return Ok(None) };
+        let id: String = current.try_get("id")?;
+        let (sql, action) = match step {
+            WindowStep::Recall => (
+                "UPDATE queue_tickets SET recalls = recalls + 1, recalled_at = $1 WHERE id = $2 AND status = 'called'",
+                "queue.recall",
+            ),
+            WindowStep::Skip => (
+                "UPDATE queue_tickets SET status = 'skipped', finished_at = $1 WHERE id = $2 AND status = 'called'",
+                "queue.skip",
+            ),
+        };
+        if query(sql).bind(&now).bind(&id).execute(&mut *conn)?.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(format!("hall:{hall}"), format!("user:{actor}"), action, format!("ticket:{id}"), window.clone()),
+        )?;
+        let row = query(format!("SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE id = $1")).bind(&id).fetch_one(&mut *conn)?;
+        Ok(Some(ticket_from_row(&row)?))
+    })
+    .await
+}
+
+/// The ticket `window` has called now, if any.
+pub async fn called_at_window(db: &Db, hall: &str, day: &str, window: &str) -> StoreResult<Option<Ticket>> {
+    let row = query(format!(
+        "SELECT {TICKET_COLUMNS} FROM queue_tickets WHERE hall_code = $1 AND day = $2 AND window_label = $3 \
+         AND status = 'called' ORDER BY called_at DESC LIMIT 1"
+    ))
+    .bind(hall)
+    .bind(day)
+    .bind(window)
+    .read_optional(db)
+    .await?;
+    row.as_ref().map(ticket_from_row).transpose()
 }
 
 pub async fn ticket(db: &Db, id: &str) -> StoreResult<Option<Ticket>> {

@@ -43,6 +43,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0016_clear_values.sql",
     "0017_journeys.sql",
     "0018_decisions.sql",
+    "0019_queue.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

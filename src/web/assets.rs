@@ -11,6 +11,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("complaints.js", "text/javascript; charset=utf-8", include_str!("../../static/complaints.js")),
     ("kiosk.js", "text/javascript; charset=utf-8", include_str!("../../static/kiosk.js")),
     ("menu.js", "text/javascript; charset=utf-8", include_str!("../../static/menu.js")),
+    ("print.js", "text/javascript; charset=utf-8", include_str!("../../static/print.js")),
 ];
 
 pub async fn serve(Path(path): Path<String>) -> Response {

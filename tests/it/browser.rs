@@ -1693,26 +1693,58 @@ async fn halls_journey(s: &Session) {
     assert!(s.body_text().await.contains("已取消"));
     s.log_out().await;
 
-    // A walk-in takes a number at the hall; a window clerk calls it on the display.
+    // A walk-in takes a number at the hall for the service they came for; a window clerk calls
+    // it from the window's console, apart from the public display.
     s.goto("/halls/JN-H-0002").await;
+    s.find("#item_code option[value='JN-SPJ-0003']").await.click().await.unwrap();
     s.click("#take-number").await;
     let ticket = s.wait_loaded().await;
     assert!(ticket.starts_with("/queue/"), "{ticket}");
     assert_eq!(s.text("#ticket-number").await, "A001");
     assert!(s.text("#ticket-ahead").await.contains('0'));
+    assert!(s.text("#ticket-item").await.contains("食品经营许可"), "the chosen service is on the slip");
     // The slip shows its rating code once (16 hex digits).
     let code = s.text("#rating-code strong").await;
     assert!(code.len() == 16 && code.chars().all(|c| c.is_ascii_hexdigit()), "{code}");
     shoot_both(s, "queue-ticket").await;
+    // Printed, only the slip remains (print media, as the printer sees it).
+    let devtools = s.driver.cdp();
+    devtools.send_raw("Emulation.setEmulatedMedia", json!({"media": "print"})).await.unwrap();
+    let visible = |css: &str| {
+        format!(
+            "return getComputedStyle(document.querySelector('{css}')).visibility !== 'hidden' && getComputedStyle(document.querySelector('{css}')).display !== 'none'"
+        )
+    };
+    assert_eq!(s.script(&visible("#ticket-number")).await, json!(true));
+    assert_eq!(s.script(&visible("#print-ticket")).await, json!(false));
+    assert_eq!(s.script(&visible("#cancel-ticket")).await, json!(false));
+    devtools.send_raw("Emulation.setEmulatedMedia", json!({"media": ""})).await.unwrap();
     let clerk = s.app.demo("spj.clerk").await;
     s.log_in(&clerk.username, &clerk.password).await;
     s.goto("/halls/JN-H-0002/display").await;
+    assert!(!s.exists("#call-next").await, "the public display has no calling controls");
+    s.click("#to-counter").await;
+    s.wait_for_path("/halls/JN-H-0002/counter").await;
     s.type_into("#window", "3号窗口").await;
     s.click("#call-next").await;
-    s.wait_for_path("/halls/JN-H-0002/display").await;
+    s.wait_loaded().await;
+    assert_eq!(s.text("#current-number").await, "A001");
+    assert!(s.text("#current-item").await.contains("食品经营许可"));
+    s.click("#recall").await;
+    s.wait_loaded().await;
+    assert!(s.text("#notice").await.contains("已重呼 A001"), "{}", s.text("#notice").await);
+    shoot_both(s, "queue-counter").await;
+    // The window is remembered on this computer.
+    s.goto("/halls/JN-H-0002/counter").await;
+    assert_eq!(s.value("#window").await, "3号窗口");
+    s.goto("/halls/JN-H-0002/display").await;
     let called = s.text("#called").await;
-    assert!(called.contains("A001") && called.contains("3号窗口"), "{called}");
+    assert!(called.contains("A001") && called.contains("3号窗口") && called.contains("重呼"), "{called}");
     shoot_both(s, "queue-display").await;
+    s.goto("/halls/JN-H-0002/counter").await;
+    s.click("#skip").await;
+    s.wait_loaded().await;
+    assert!(s.exists("#current-none").await, "passed over: nothing called at this window");
     s.log_out().await;
 
     // A kiosk in the hall: large touch targets; a number from its tile.
@@ -1736,8 +1768,18 @@ async fn halls_journey(s: &Session) {
             .unwrap()
     );
     s.click("#kiosk-take-number").await;
+    s.wait_for_path("/halls/JN-H-0002/take").await;
+    shoot_both(s, "kiosk-take").await;
+    s.click("#take-with-item").await;
     s.wait_loaded().await;
     assert_eq!(s.text("#ticket-number").await, "A002");
+    // The holder leaves the queue: it asks first, then the number is void.
+    s.click("#do-cancel-ticket").await;
+    assert!(s.exists("#ticket-ahead").await, "the unticked box stops the form");
+    s.find("#confirm-cancel").await.click().await.unwrap();
+    s.click("#do-cancel-ticket").await;
+    s.wait_loaded().await;
+    assert!(s.exists("#ticket-cancelled").await, "{}", s.body_text().await);
     // Every page has the way home.
     s.click("#kiosk-home").await;
     s.wait_for_path(&format!("/kiosk/{id}")).await;

@@ -250,7 +250,10 @@ async fn rating_a_case_and_the_bad_review_loop(app: &TestApp) {
     assert_eq!(spj["ratings"], 1, "the upheld appeal is left out: {spj}");
 
     // 一次一评: a hall visit rated by its queue ticket, once it was served, on the window pad.
+    // Numbers are given while the hall is open; sign in again after the clock moves there.
+    app.open_hall("JN-H-0001").await;
     let clerk = app.demo_token("spj.clerk").await;
+    let citizen = app.demo_token("13800138001").await;
     let (s, ticket) = app.post_json("/api/v1/halls/JN-H-0001/queue", Some(&citizen), json!({})).await;
     assert_eq!(s, 201, "{ticket}");
     let ticket_id = ticket["id"].as_str().unwrap().to_string();

@@ -16,6 +16,7 @@ stories!(
     booking_refusals_cancel_and_calendar_file,
     no_shows_pause_booking,
     queue_numbers_are_called_in_order,
+    numbers_only_while_open_cancel_recall_and_pass_over,
     kiosks_register_beat_and_fall_silent,
 );
 
@@ -304,7 +305,26 @@ async fn a_crowd_never_overbooks_a_slot() {
     }
 }
 
+/// Numbers are given only while the hall is open: when the test's instant falls outside its
+/// hours, taking one is refused naming the next opening, and the clock moves there.
+async fn open_the_hall(app: &TestApp, code: &str) {
+    let hall = app.state.halls.directory.get(code).unwrap().clone();
+    let cal = app.state.calendar().await;
+    let now = app.clock().beijing_now();
+    if quanban::halls::domain::is_open(&hall.hours, &cal, now) {
+        return;
+    }
+    let next = quanban::halls::domain::next_opening(&hall.hours, &cal, now).unwrap();
+    let (s, b) = app.post_json(&format!("/api/v1/halls/{code}/queue"), None, json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("hall_closed")), "{b}");
+    let when = next.format("%Y-%m-%d %H:%M").to_string();
+    assert!(b["detail"].as_str().unwrap().contains(&when), "names the next opening {when}: {b}");
+    app.open_hall(code).await;
+    assert_eq!(app.clock().beijing_now(), next);
+}
+
 async fn queue_numbers_are_called_in_order(app: &TestApp) {
+    open_the_hall(app, "JN-H-0002").await;
     let citizen = app.demo_token("13800138001").await;
     let clerk = app.demo_token("spj.clerk").await;
     let general = app.demo_token("spj.general").await;
@@ -422,4 +442,96 @@ async fn kiosks_register_beat_and_fall_silent(app: &TestApp) {
     assert!(home.contains("/static/kiosk.js"), "every page in kiosk mode has the idle timeout");
     let wrong = app.client.get(app.url(&format!("/kiosk/{id}?token=nope"))).send().await.unwrap();
     assert_eq!(wrong.status().as_u16(), 404);
+}
+
+async fn numbers_only_while_open_cancel_recall_and_pass_over(app: &TestApp) {
+    // Closed at night: refused, naming when it opens; nothing issued.
+    let hall = app.state.halls.directory.get("JN-H-0002").unwrap().clone();
+    let cal = app.state.calendar().await;
+    let night = app.clock().today().and_hms_opt(22, 0, 0).unwrap();
+    app.clock().set(quanban::platform::clock::from_beijing(night)).unwrap();
+    let (s, b) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("hall_closed")), "{b}");
+    assert_eq!(app.audit_count("queue.issue").await, 0);
+    open_the_hall(app, "JN-H-0002").await;
+    assert!(quanban::halls::domain::is_open(&hall.hours, &cal, app.clock().beijing_now()));
+
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    // The service chosen is kept with the number; an unknown one is refused naming the field.
+    let (s, b) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({"item_code": "NOPE"})).await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("item_code")), "{b}");
+    let (s, first) =
+        app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({"item_code": "JN-SPJ-0003"})).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["item_code"], "JN-SPJ-0003");
+    let (id, secret) =
+        (first["id"].as_str().unwrap().to_string(), first["holder_secret"].as_str().unwrap().to_string());
+    let cancel = |id: String, token: Option<String>, body: serde_json::Value| async move {
+        app.post_json(&format!("/api/v1/queue/tickets/{id}/cancel"), token.as_deref(), body).await
+    };
+    // Only its holder leaves the queue: without the slip's code, or with another, it is not found.
+    assert_eq!(cancel(id.clone(), None, json!({})).await.0, 404);
+    assert_eq!(cancel(id.clone(), Some(citizen.clone()), json!({"secret": "0000000000000000"})).await.0, 404);
+    let (s, b) = cancel(id.clone(), None, json!({"secret": secret})).await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("cancelled")), "{b}");
+    let (s, b) = cancel(id.clone(), None, json!({"secret": secret})).await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("not_waiting")), "{b}");
+    // The signed-in holder needs no code.
+    let (_, mine) = app.post_json("/api/v1/halls/JN-H-0002/queue", Some(&citizen), json!({})).await;
+    let (s, b) = cancel(mine["id"].as_str().unwrap().to_string(), Some(citizen.clone()), json!({})).await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("cancelled")), "{b}");
+    assert_eq!(app.audit_count("queue.cancel").await, 2);
+
+    // A cancelled number is never called.
+    let (_, third) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({})).await;
+    let call = |window: &str| {
+        let body = json!({"window": window});
+        let clerk = clerk.clone();
+        async move { app.post_json("/api/v1/halls/JN-H-0002/queue/call", Some(&clerk), body).await }
+    };
+    let (s, called) = call("7号窗口").await;
+    assert_eq!((s, called["ticket"]["label"].clone()), (200, third["label"].clone()), "{called}");
+    // 重呼: the same number again, back on top of the display.
+    let step = |what: &str, token: &str, window: &str| {
+        let (path, token, body) =
+            (format!("/api/v1/halls/JN-H-0002/queue/{what}"), token.to_string(), json!({"window": window}));
+        async move { app.post_json(&path, Some(&token), body).await }
+    };
+    let (s, again) = step("recall", &clerk, "7号窗口").await;
+    assert_eq!(
+        (s, again["recalls"].as_i64(), again["label"].clone()),
+        (200, Some(1), third["label"].clone()),
+        "{again}"
+    );
+    let (_, display) = app.get_json("/api/v1/halls/JN-H-0002/queue", None).await;
+    assert_eq!(display["called"][0]["label"], third["label"]);
+    // 过号: passed over; then the window has nothing called.
+    let (s, passed) = step("skip", &clerk, "7号窗口").await;
+    assert_eq!((s, passed["status"].as_str()), (200, Some("skipped")), "{passed}");
+    let (s, b) = step("skip", &clerk, "7号窗口").await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("nothing_called")), "{b}");
+    let (s, b) = step("recall", &clerk, "8号窗口").await;
+    assert_eq!((s, b["code"].as_str()), (409, Some("nothing_called")), "{b}");
+    let (s, b) = step("recall", &clerk, " ").await;
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("window")), "{b}");
+    assert_eq!(step("recall", &citizen, "7号窗口").await.0, 403, "citizens do not call");
+    assert_eq!((app.audit_count("queue.recall").await, app.audit_count("queue.skip").await), (1, 1));
+
+    // Leaving and being called at the same moment: one of them wins, never both.
+    for _ in 0..5 {
+        let (_, t) = app.post_json("/api/v1/halls/JN-H-0002/queue", None, json!({})).await;
+        let (id, secret) = (t["id"].as_str().unwrap().to_string(), t["holder_secret"].clone());
+        let ((cs, _), (_, called)) =
+            tokio::join!(cancel(id.clone(), None, json!({"secret": secret})), call("9号窗口"));
+        let (_, now) = app.get_json(&format!("/api/v1/queue/tickets/{id}"), None).await;
+        let was_called = called["ticket"]["id"] == id.as_str();
+        match (cs, was_called) {
+            (200, false) => assert_eq!(now["status"], "cancelled"),
+            (409, true) => assert_eq!(now["status"], "called"),
+            other => panic!("cancel {other:?}: {now}"),
+        }
+        // The window finishes with whoever it had before the next round.
+        let _ = step("skip", &clerk, "9号窗口").await;
+    }
 }

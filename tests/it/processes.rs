@@ -337,6 +337,24 @@ async fn acknowledged_write_survives_a_crash() {
     assert_eq!(filed["replayed"], false, "{filed}");
     // A decision acknowledged with its number and the approver's opinion.
     let first_decision = decide_food_licence(&client, &base, dir.path(), "崩溃前的审批意见：同意").await;
+    // A number taken and then cancelled by its holder (with the slip's code).
+    let slip: serde_json::Value = client
+        .post(format!("{base}/api/v1/halls/JN-H-0002/queue"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slip_id = slip["id"].as_str().unwrap().to_string();
+    let resp = client
+        .post(format!("{base}/api/v1/queue/tickets/{slip_id}/cancel"))
+        .json(&json!({"secret": slip["holder_secret"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     drop(server); // SIGKILL
     let (_server, base) = start_binary(dir.path());
     // The number survives, and the sequence goes on after it (never used twice).
@@ -356,6 +374,15 @@ async fn acknowledged_write_survives_a_crash() {
         .unwrap();
     assert_eq!(kept["decision_document"]["document_number"], first_decision.1.as_str());
     assert_eq!(kept["decision_document"]["opinion"], "崩溃前的审批意见：同意");
+    let slip_now: serde_json::Value = client
+        .get(format!("{base}/api/v1/queue/tickets/{slip_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(slip_now["status"], "cancelled", "the acknowledged cancellation survives");
     // Sent again after the restart (the operator's retry): the same complaint, nothing new.
     let operator =
         login(&client, &base, "hotline.operator", &demo_password(dir.path(), "hotline.operator")).await;
@@ -1035,6 +1062,38 @@ async fn races_across_two_serve_processes_on_postgres() {
         document_numbers.iter().all(|d| d.starts_with("济政务许〔") && d.ends_with("号")),
         "{document_numbers:?}"
     );
+
+    // A holder leaving the queue through one process while a window calls through the other:
+    // each number ends cancelled or called, never both, and no window gets a cancelled one.
+    let mut tickets = Vec::new();
+    for _ in 0..20 {
+        let (s, t) =
+            post(base_a.clone(), "/api/v1/halls/JN-H-0002/queue".into(), citizen.clone(), json!({})).await;
+        assert_eq!(s, 201, "{t}");
+        tickets.push(t["id"].as_str().unwrap().to_string());
+    }
+    let leaves = tickets.iter().map(|id| {
+        post(base_a.clone(), format!("/api/v1/queue/tickets/{id}/cancel"), citizen.clone(), json!({}))
+    });
+    let calls = (0..20).map(|i| {
+        post(
+            base_b.clone(),
+            "/api/v1/halls/JN-H-0002/queue/call".into(),
+            clerk.clone(),
+            json!({"window": format!("{i}号窗口")}),
+        )
+    });
+    let (left, called) = tokio::join!(futures::future::join_all(leaves), futures::future::join_all(calls));
+    let called_ids: Vec<String> =
+        called.iter().filter_map(|(_, b)| b["ticket"]["id"].as_str().map(str::to_string)).collect();
+    for (id, (s, b)) in tickets.iter().zip(&left) {
+        let was_called = called_ids.contains(id);
+        match (*s, was_called) {
+            (200, false) => assert_eq!(b["status"], "cancelled"),
+            (409, true) => {}
+            other => panic!("{id}: cancel {other:?} {b}"),
+        }
+    }
 
     // Two clusters, then scans through both processes at once (their periodic scans run too).
     for (k, (lat, lon)) in [(36.6500, 117.1000), (36.6800, 117.0200)].iter().enumerate() {

@@ -301,6 +301,18 @@ impl TestApp {
 
     /// How many audit entries record `action`.
     #[allow(dead_code)]
+    /// Moves the clock to when hall `code` next opens, if it is closed now (queue numbers are
+    /// given only while a hall is open; the story tests run at night and on holidays too).
+    pub async fn open_hall(&self, code: &str) {
+        let hall = self.state.halls.directory.get(code).unwrap().clone();
+        let cal = self.state.calendar().await;
+        let now = self.clock().beijing_now();
+        let next = quanban::halls::domain::next_opening(&hall.hours, &cal, now).unwrap();
+        if next != now {
+            self.clock().set(quanban::platform::clock::from_beijing(next)).unwrap();
+        }
+    }
+
     pub async fn audit_count(&self, action: &str) -> usize {
         let n: i64 = quanban::store::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = $1")
             .bind(action)

@@ -108,6 +108,17 @@ pub fn is_open(hours: &WeeklyHours, cal: &Calendar, at: NaiveDateTime) -> bool {
     periods_on(hours, cal, at.date()).iter().any(|(a, b)| *a <= at.time() && at.time() < *b)
 }
 
+/// When the hall next opens at or after `at` (Beijing time): the start of a period, or `at`
+/// itself while open. `None` when nothing opens within the next 30 days (a hall with no hours).
+pub fn next_opening(hours: &WeeklyHours, cal: &Calendar, at: NaiveDateTime) -> Option<NaiveDateTime> {
+    if is_open(hours, cal, at) {
+        return Some(at);
+    }
+    (0..30).filter_map(|d| at.date().checked_add_days(chrono::Days::new(d))).find_map(|date| {
+        periods_on(hours, cal, date).iter().map(|(start, _)| date.and_time(*start)).find(|start| *start > at)
+    })
+}
+
 /// One appointment slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Slot {
@@ -312,6 +323,30 @@ mod tests {
 
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn the_next_opening_skips_nights_weekends_and_holidays() {
+        let hours = parse_hours("周一至周五 9:00-12:00、13:00-17:00；周六 9:00-12:00");
+        let cal = Calendar::new(
+            crate::calendar::domain::parse_holidays_file(include_str!(
+                "../../../../reference/holidays_cn.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        // Open now: now.
+        assert_eq!(next_opening(&hours, &cal, at("2026-12-09 09:00")), Some(at("2026-12-09 09:00")));
+        // Lunch: the afternoon period.
+        assert_eq!(next_opening(&hours, &cal, at("2026-12-09 12:30")), Some(at("2026-12-09 13:00")));
+        // Friday night: Saturday morning; Saturday evening: Monday.
+        assert_eq!(next_opening(&hours, &cal, at("2026-12-04 23:59")), Some(at("2026-12-05 09:00")));
+        assert_eq!(next_opening(&hours, &cal, at("2026-12-05 20:30")), Some(at("2026-12-07 09:00")));
+        // The National Day block: closed until the first working day after it.
+        assert_eq!(next_opening(&hours, &cal, at("2026-09-30 17:30")), Some(at("2026-10-08 09:00")));
+        // No hours at all: never.
+        assert_eq!(next_opening(&WeeklyHours::default(), &cal, at("2026-12-09 09:00")), None);
     }
 
     #[test]
