@@ -110,6 +110,8 @@ struct Target {
     is_bundle: bool,
     commitment_allowed: bool,
     needs_enterprise: bool,
+    /// Whether an enterprise may apply (not for personal items and bundles).
+    accepts_enterprise: bool,
     materials: Vec<TargetMaterial>,
     /// A bundle's questions: id → text.
     questions: BTreeMap<String, String>,
@@ -140,6 +142,7 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
             is_bundle: false,
             commitment_allowed: s.item.commitment,
             needs_enterprise: s.item.audience == "enterprise",
+            accepts_enterprise: s.item.audience != "person",
             materials: s
                 .item
                 .materials
@@ -160,12 +163,10 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
     let answers: BTreeMap<String, bool> =
         serde_json::from_value(draft.data.get("answers").cloned().unwrap_or(json!({}))).unwrap_or_default();
     let r = catalog::api::resolve(state, &code, &answers).await?;
-    let questions = catalog::api::load_bundles(state)
-        .await?
-        .into_iter()
-        .find(|b| b.code == code)
-        .map(|b| b.questions.into_iter().map(|q| (q.id, q.text)).collect())
-        .unwrap_or_default();
+    let bundle = catalog::api::load_bundles(state).await?.into_iter().find(|b| b.code == code);
+    let accepts_enterprise = bundle.as_ref().is_some_and(|b| b.audience != "person");
+    let questions =
+        bundle.map(|b| b.questions.into_iter().map(|q| (q.id, q.text)).collect()).unwrap_or_default();
     // A clerk registering a walk-in at a window takes every part's papers there and then.
     let at_window = draft.data.get("applicant_phone").is_some();
     let mut commitment_allowed = false;
@@ -182,6 +183,7 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
         is_bundle: true,
         commitment_allowed,
         needs_enterprise,
+        accepts_enterprise,
         materials: r
             .materials
             .iter()
@@ -335,6 +337,7 @@ struct ApplyPage {
     target_code: String,
     is_bundle: bool,
     needs_enterprise: bool,
+    accepts_enterprise: bool,
     commitment_allowed: bool,
     enterprises: Vec<EnterpriseChoice>,
     form: ApplicationForm,
@@ -488,6 +491,7 @@ async fn render_step(
         target_code: target.code.clone(),
         is_bundle: target.is_bundle,
         needs_enterprise: target.needs_enterprise,
+        accepts_enterprise: target.accepts_enterprise,
         commitment_allowed: target.commitment_allowed,
         enterprises,
         form,

@@ -369,6 +369,7 @@ pub async fn apply(
             };
             let item = stored.item;
             check_item_for(&item, enterprise.is_some(), "item_code", online, &mut errors);
+            refuse_enterprise_for_person(&item.name, &item.audience, enterprise.is_some(), &mut errors);
             // The policy window: the policy applied for is checked against the register now.
             let mut application = None;
             if item.code == crate::policies::window::WINDOW_ITEM
@@ -438,6 +439,7 @@ pub async fn apply(
                 day,
                 applicant_id: user_id.clone(),
                 applicant_name,
+                person_name: person_name.clone(),
                 enterprise,
                 submitted_by: submitter_id.clone(),
                 submitted_by_name: submitter_name.clone(),
@@ -445,6 +447,7 @@ pub async fn apply(
                 form: req.form,
                 bundle: None,
                 items: vec![NewItemCase {
+                    personal: false,
                     item_code: item.code.clone(),
                     title: application.as_ref().map_or_else(|| item.name.clone(), |a| a.title.clone()),
                     answers: application.as_ref().map(|a| a.answers.clone()),
@@ -483,6 +486,13 @@ pub async fn apply(
                 }
                 Err(e) => return Err(e),
             };
+            let audience = catalog::api::load_bundles(state)
+                .await?
+                .into_iter()
+                .find(|b| b.code == resolved.code)
+                .map(|b| b.audience)
+                .unwrap_or_default();
+            refuse_enterprise_for_person(&resolved.name, &audience, enterprise.is_some(), &mut errors);
             if !resolved.unavailable.is_empty() {
                 errors.push(FieldError::new(
                     "bundle_code",
@@ -543,6 +553,9 @@ pub async fn apply(
                 let materials =
                     intake::plan_materials(&item.materials, &item_files, &item_credentials, with_commitment);
                 items.push(NewItemCase {
+                    // A personal part of an enterprise's bundle (a staff health certificate) is the
+                    // representative's own: its case and its certificate are theirs.
+                    personal: enterprise.is_some() && item.audience == "person",
                     item_code: item.code.clone(),
                     answers: None,
                     title: item.name.clone(),
@@ -569,6 +582,7 @@ pub async fn apply(
                 day,
                 applicant_id: user_id.clone(),
                 applicant_name,
+                person_name: person_name.clone(),
                 enterprise,
                 submitted_by: submitter_id.clone(),
                 submitted_by_name: submitter_name.clone(),
@@ -664,6 +678,24 @@ fn check_item_for(
             "enterprise_required",
             format!("“{}”须以企业名义申请，请选择企业", item.name),
             format!("\"{}\" is applied for by an enterprise; choose the enterprise", item.name),
+        ));
+    }
+}
+
+/// A personal item (a marriage, a health certificate) applied for alone in an enterprise's name
+/// would put a person's certificate in the enterprise's wallet: refused, naming the field.
+fn refuse_enterprise_for_person(
+    name: &str,
+    audience: &str,
+    as_enterprise: bool,
+    errors: &mut Vec<FieldError>,
+) {
+    if audience == "person" && as_enterprise {
+        errors.push(FieldError::new(
+            "enterprise",
+            "enterprise_not_allowed",
+            format!("“{name}”由个人本人申请，不能以企业名义办理，请选择“本人”"),
+            format!("\"{name}\" is applied for by a person in their own name, not by an enterprise; choose yourself"),
         ));
     }
 }

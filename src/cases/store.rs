@@ -461,6 +461,9 @@ pub async fn has_credit_mark(db: &Db, applicant_id: &str, enterprise: Option<&st
 /// One item case to create.
 #[derive(Clone, Debug)]
 pub struct NewItemCase {
+    /// Done in the applicant's own name although the submission is an enterprise's (a personal
+    /// part of an enterprise's bundle): the case and any licence belong to the person.
+    pub personal: bool,
     pub item_code: String,
     /// What the application chose within the item, as JSON (the policy window's policy).
     pub answers: Option<Value>,
@@ -485,7 +488,10 @@ pub struct NewBundleCase {
 pub struct Submission {
     pub day: NaiveDate,
     pub applicant_id: String,
+    /// The enterprise's name when it applies, the person's otherwise.
     pub applicant_name: String,
+    /// The person applying (the enterprise's representative when it applies).
+    pub person_name: String,
     pub enterprise: Option<String>,
     pub submitted_by: String,
     pub submitted_by_name: String,
@@ -580,6 +586,7 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
                     complete: true,
                     now: &now,
                     form: &form,
+                    personal: false,
                 },
                 s,
             )?;
@@ -634,6 +641,7 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
                 complete,
                 now: &now,
                 form: &form,
+                personal: item.personal,
             },
             s,
         )?;
@@ -783,6 +791,8 @@ struct CaseInsert<'a> {
     complete: bool,
     now: &'a str,
     form: &'a str,
+    /// In the person's own name (see [`NewItemCase::personal`]).
+    personal: bool,
 }
 
 fn insert_case(conn: &mut dyn Tx, c: &CaseInsert<'_>, s: &Submission) -> StoreResult<()> {
@@ -801,8 +811,8 @@ fn insert_case(conn: &mut dyn Tx, c: &CaseInsert<'_>, s: &Submission) -> StoreRe
     .bind(c.title)
     .bind(c.department)
     .bind(&s.applicant_id)
-    .bind(&s.applicant_name)
-    .bind(&s.enterprise)
+    .bind(if c.personal { &s.person_name } else { &s.applicant_name })
+    .bind(if c.personal { &None } else { &s.enterprise })
     .bind(&s.submitted_by)
     .bind(i64::from(c.flags.single_approver))
     .bind(i64::from(c.flags.immediate))

@@ -725,6 +725,27 @@ async fn bundle_part_done_at_a_hall_waits_in_the_same_case(app: &TestApp) {
     let part = case(app, &rep, &hall_part).await;
     assert_eq!(part["in_person"], true);
     assert_eq!(part["with_commitment"], false);
+    // The health certificate is the representative's own, not the enterprise's: the personal
+    // part is in her name, the others in the enterprise's.
+    assert_eq!(
+        (part["enterprise"].clone(), part["applicant_name"].clone()),
+        (Value::Null, json!("刘芳")),
+        "{part}"
+    );
+    let spj_part =
+        parts.iter().find(|p| p["department"] == "JN-SPJ").unwrap()["case_number"].as_str().unwrap();
+    let spj_view = case(app, &rep, spj_part).await;
+    assert_eq!(spj_view["enterprise"], code.as_str());
+    // A personal item or bundle on its own is not applied for in an enterprise's name.
+    for body in [
+        json!({"item_code": "JN-WJW-0007", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+        json!({"bundle_code": "JN-YJS-013", "enterprise": code, "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+    ] {
+        let (s, b) = apply(app, &rep, body).await;
+        let refusal =
+            b["errors"].as_array().unwrap().iter().find(|e| e["code"] == "enterprise_not_allowed").cloned();
+        assert_eq!((s, refusal.map(|e| e["field"].clone())), (422, Some(json!("enterprise"))), "{b}");
+    }
     // The applicant is told, in the submission message, what to do at the hall.
     let (_, inbox) = app.get_json("/api/v1/notifications", Some(&rep)).await;
     let body = inbox["notifications"]
