@@ -319,6 +319,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/items", get(catalog::pages::items))
         .route("/items/{code}", get(catalog::pages::item))
         .route("/bundles", get(catalog::pages::bundles))
+        .route("/life-events", get(catalog::pages::life_events))
         .route("/bundles/{code}", get(catalog::pages::bundle))
         .route("/guide", get(guide::pages::guide).layer(limits.layer(Limit::Guide)))
         .route("/guide/handoff", post(guide::pages::handoff).layer(limits.layer(Limit::Guide)))

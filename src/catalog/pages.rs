@@ -319,6 +319,83 @@ pub async fn bundles(State(state): State<AppState>, ctx: PageCtx) -> Result<Resp
     Ok(ctx.render(StatusCode::OK, &view))
 }
 
+/// One stage of a life on the 双全双百 page: its one-thing bundles and its items.
+pub struct StageView {
+    code: &'static str,
+    name: &'static str,
+    bundles: Vec<(String, String)>,
+    items: Vec<(String, String)>,
+}
+
+/// A life: a person's or an enterprise's.
+pub struct LifeTrack {
+    id: &'static str,
+    title: &'static str,
+    stages: Vec<StageView>,
+}
+
+#[derive(Template)]
+#[template(path = "life_events.html")]
+struct LifeEventsPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    tracks: Vec<LifeTrack>,
+}
+
+/// 双全双百: every service along the life of a person (出生 … 身后) and of an enterprise (开办 …
+/// 注销), each stage with its one-thing bundles first.
+pub async fn life_events(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+    use super::domain::{ENTERPRISE_STAGES, LifeStage, PERSON_STAGES, bundle_stage, in_track};
+    let t = ctx.t;
+    let all: Vec<crate::reference::data::CatalogItem> = store::all_active(&state.db)
+        .await
+        .map_err(|e| ctx.error(e.into()))?
+        .into_iter()
+        .map(|s| s.item)
+        .collect();
+    let by_code: HashMap<&str, &crate::reference::data::CatalogItem> =
+        all.iter().map(|i| (i.code.as_str(), i)).collect();
+    let bundles = api::load_bundles(&state).await.map_err(|e| ctx.error(e))?;
+    let track = |stages: &'static [LifeStage], name: &str| -> Vec<StageView> {
+        stages
+            .iter()
+            .map(|stage| StageView {
+                code: stage.code,
+                name: t.pick(stage.zh, stage.en),
+                bundles: bundles
+                    .iter()
+                    .filter(|b| bundle_stage(b, &by_code) == Some(stage))
+                    .map(|b| (b.code.clone(), b.name.clone()))
+                    .collect(),
+                items: all
+                    .iter()
+                    .filter(|i| in_track(&i.audience, name) && stage.events.contains(&i.life_event.as_str()))
+                    .map(|i| (i.code.clone(), i.name.clone()))
+                    .collect(),
+            })
+            .collect()
+    };
+    let page = LifeEventsPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        tracks: vec![
+            LifeTrack {
+                id: "person",
+                title: t.pick("个人", "People"),
+                stages: track(&PERSON_STAGES, "person"),
+            },
+            LifeTrack {
+                id: "enterprise",
+                title: t.pick("企业", "Enterprises"),
+                stages: track(&ENTERPRISE_STAGES, "enterprise"),
+            },
+        ],
+    };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
 pub struct QuestionRow {
     id: String,
     text: String,

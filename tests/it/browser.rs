@@ -1351,6 +1351,30 @@ async fn food_licence_by_api(s: &Session, token: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn life_stages_lead_to_their_bundles_and_services() {
+    run("life_stages", |s| Box::pin(life_stages(s))).await;
+}
+
+/// 双全双百: from the home page, a stage of a person's life leads to its one-thing bundle and
+/// its services; an enterprise's stages likewise.
+async fn life_stages(s: &Session) {
+    s.goto("/").await;
+    let person: Vec<String> = s.texts("#life-stages ol:first-of-type li").await;
+    assert_eq!(person.len(), 7, "{person:?}");
+    assert!(person[0].contains("出生") && person[6].contains("身后"), "{person:?}");
+    s.click("#life-stages a[href='/life-events#stage-family']").await;
+    s.wait_loaded().await;
+    let family = s.text("#stage-family").await;
+    assert!(family.contains("婚育一件事") && family.contains("内地居民结婚登记"), "{family}");
+    shoot_both(s, "life-events").await;
+    let start = s.text("#stage-start").await;
+    assert!(start.contains("开餐馆一件事") && start.contains("企业开办一件事"), "{start}");
+    assert!(!s.text("#stage-closing").await.is_empty());
+    s.click("#stage-family a[href='/bundles/JN-YJS-013']").await;
+    s.wait_for_path("/bundles/JN-YJS-013").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn window_checklist_then_decision_preview_then_printable_licence() {
     run("checklist_preview", |s| Box::pin(checklist_preview_journey(s))).await;
 }

@@ -544,6 +544,65 @@ pub fn infer_supervisor(
         .map(|(_, d)| d.code.clone())
 }
 
+/// A stage of a life (双全双百: services for the whole life of a person and of an enterprise),
+/// gathering the catalog's life events (`life_event`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct LifeStage {
+    /// For addresses (`/life-events#stage-birth`).
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    pub events: &'static [&'static str],
+}
+
+/// A person's life: 出生、上学、就业、婚育、置业、退休、身后.
+pub const PERSON_STAGES: [LifeStage; 7] = [
+    LifeStage { code: "birth", zh: "出生", en: "Birth", events: &["出生", "户籍"] },
+    LifeStage { code: "school", zh: "上学", en: "School", events: &["入学"] },
+    LifeStage { code: "work", zh: "就业", en: "Work", events: &["就业", "社保医保", "公积金"] },
+    LifeStage { code: "family", zh: "婚育", en: "Marriage and children", events: &["婚育"] },
+    LifeStage { code: "home", zh: "置业", en: "A home", events: &["住房"] },
+    LifeStage { code: "retirement", zh: "退休", en: "Retirement", events: &["养老"] },
+    LifeStage { code: "after-death", zh: "身后", en: "After a death", events: &["身后"] },
+];
+
+/// An enterprise's life: 开办、准营、经营、变更、注销.
+pub const ENTERPRISE_STAGES: [LifeStage; 5] = [
+    LifeStage { code: "start", zh: "开办", en: "Starting up", events: &["开办"] },
+    LifeStage {
+        code: "permits", zh: "准营", en: "Permits to operate", events: &["准营", "工程建设"]
+    },
+    LifeStage {
+        code: "operation",
+        zh: "经营",
+        en: "Running the business",
+        events: &["经营", "纳税", "用工", "融资", "惠企政策"],
+    },
+    LifeStage { code: "changes", zh: "变更", en: "Changes", events: &["变更"] },
+    LifeStage { code: "closing", zh: "注销", en: "Closing down", events: &["注销"] },
+];
+
+/// The stages of the life an audience lives: a person's for `person`, an enterprise's otherwise.
+pub fn stages_for(audience: &str) -> &'static [LifeStage] {
+    if audience == "person" { &PERSON_STAGES } else { &ENTERPRISE_STAGES }
+}
+
+/// The stage of `life_event` among `stages`, if it has one (出行, 生活服务 and the like do not).
+pub fn stage_of(stages: &'static [LifeStage], life_event: &str) -> Option<&'static LifeStage> {
+    stages.iter().find(|s| s.events.contains(&life_event))
+}
+
+/// Whether an item for `audience` belongs in the life of `track` (`person` or `enterprise`).
+pub fn in_track(audience: &str, track: &str) -> bool {
+    audience == track || audience == "both"
+}
+
+/// A bundle's stage: that of its first (leading) item, in the life of its audience.
+pub fn bundle_stage(bundle: &Bundle, items: &HashMap<&str, &CatalogItem>) -> Option<&'static LifeStage> {
+    let first = items.get(bundle.items.first()?.as_str())?;
+    stage_of(stages_for(&bundle.audience), &first.life_event)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -559,6 +618,39 @@ mod tests {
             d.departments.iter().map(|x| x.code.clone()).collect(),
             d.elicence_types.iter().map(|x| x.code.clone()).collect(),
         )
+    }
+
+    #[test]
+    fn every_shipped_bundle_has_its_stage_and_every_stage_has_services() {
+        let d = shipped();
+        let items: HashMap<&str, &CatalogItem> =
+            d.catalog.items.iter().map(|i| (i.code.as_str(), i)).collect();
+        let staged: Vec<(&str, &str)> = d
+            .bundles
+            .iter()
+            .map(|b| (b.name.as_str(), bundle_stage(b, &items).map(|s| s.zh).unwrap_or("none")))
+            .collect();
+        assert!(staged.iter().all(|(_, s)| *s != "none"), "{staged:?}");
+        assert!(staged.contains(&("开餐馆一件事", "开办")), "{staged:?}");
+        assert!(staged.contains(&("婚育一件事", "婚育")), "{staged:?}");
+        assert!(staged.contains(&("退休一件事", "退休")), "{staged:?}");
+        for (track, stages) in [("person", &PERSON_STAGES[..]), ("enterprise", &ENTERPRISE_STAGES[..])] {
+            for stage in stages {
+                let n = d
+                    .catalog
+                    .items
+                    .iter()
+                    .filter(|i| in_track(&i.audience, track) && stage.events.contains(&i.life_event.as_str()))
+                    .count();
+                assert!(n > 0, "{track} {} has no items", stage.zh);
+            }
+        }
+        // Stages do not overlap within a life.
+        for stages in [&PERSON_STAGES[..], &ENTERPRISE_STAGES[..]] {
+            let all: Vec<&str> = stages.iter().flat_map(|s| s.events.iter().copied()).collect();
+            let unique: HashSet<&str> = all.iter().copied().collect();
+            assert_eq!(all.len(), unique.len());
+        }
     }
 
     #[test]
