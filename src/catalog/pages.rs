@@ -246,6 +246,18 @@ pub struct MaterialRow {
     source: String,
     filled: bool,
     commitment_ok: bool,
+    /// 原件/复印件 and copies, or nothing to hand in.
+    form: &'static str,
+}
+
+/// A hall where the item is handled (办理地点), with its hours (办理时间).
+pub struct GuideHall {
+    code: String,
+    name: String,
+    address: String,
+    hours: String,
+    phone: String,
+    open_now: bool,
 }
 
 #[derive(Template)]
@@ -263,6 +275,15 @@ struct ItemPage {
     history: Vec<VersionEntry>,
     /// The login page, returning here (the apply button for someone not signed in).
     login_href: String,
+    /// 办理流程, in order.
+    steps: Vec<&'static str>,
+    /// 办理地点: the first halls that handle it (city level first), and how many do.
+    halls: Vec<GuideHall>,
+    hall_count: usize,
+    /// 结果名称: the e-licence an approval issues, or the decision's name.
+    result_name: String,
+    /// Whether the result is an e-licence (it goes to the wallet).
+    licence_result: bool,
 }
 
 pub async fn item(
@@ -281,13 +302,51 @@ pub async fn item(
         .item
         .materials
         .iter()
-        .map(|m| MaterialRow {
-            name: m.name.clone(),
-            source: names.source(&t, &m.source),
-            filled: m.source != "applicant",
-            commitment_ok: m.commitment_ok,
+        .map(|m| {
+            let (zh, en) = super::domain::material_form(m);
+            MaterialRow {
+                name: m.name.clone(),
+                source: names.source(&t, &m.source),
+                filled: m.source != "applicant",
+                commitment_ok: m.commitment_ok,
+                form: t.pick(zh, en),
+            }
         })
         .collect();
+    let steps = super::domain::process_steps(&s.item).iter().map(|st| t.pick(st.zh, st.en)).collect();
+    // Where: the halls that handle it, city level first.
+    let overrides =
+        crate::halls::store::overrides_for_item(&state.db, &code).await.map_err(|e| ctx.error(e.into()))?;
+    let cal = state.calendar().await;
+    let now = state.clock().beijing_now();
+    let mut handling: Vec<&crate::halls::domain::HallEntry> =
+        state.halls.directory.halls.iter().filter(|h| state.halls.handles(h, &s.item, &overrides)).collect();
+    let rank = |level: &str| {
+        ["city", "district", "street", "community"].iter().position(|l| *l == level).unwrap_or(4)
+    };
+    handling.sort_by_key(|h| (rank(&h.hall.level), h.hall.code.clone()));
+    let hall_count = handling.len();
+    let halls = handling
+        .iter()
+        .take(6)
+        .map(|h| GuideHall {
+            code: h.hall.code.clone(),
+            name: h.hall.name.clone(),
+            address: h.hall.address.clone(),
+            hours: h.hall.hours.clone(),
+            phone: h.hall.phone.clone().unwrap_or_else(|| "12345".into()),
+            open_now: crate::halls::domain::is_open(&h.hours, &cal, now),
+        })
+        .collect();
+    let licence =
+        crate::licences::domain::output_for_item(&code).and_then(crate::licences::domain::find_type);
+    let result_name = match licence {
+        Some(ty) => t.pick(&ty.name, &crate::licences::domain::type_name_en(&ty.code)).to_string(),
+        None if s.item.kind == "行政许可" => {
+            t.pick("准予行政许可决定书", "Decision to grant").to_string()
+        }
+        None => t.pick("办理结果通知", "A notice of the result").to_string(),
+    };
     let view = ItemPage {
         t,
         user: ctx.user(),
@@ -299,6 +358,11 @@ pub async fn item(
         audience: audience_label(&t, &s.item.audience),
         materials,
         history,
+        steps,
+        halls,
+        hall_count,
+        licence_result: licence.is_some(),
+        result_name,
         s,
     };
     Ok(ctx.render(StatusCode::OK, &view))

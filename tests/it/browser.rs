@@ -638,6 +638,25 @@ async fn browse(s: &Session) {
     assert!(exempt.iter().any(|t| t.contains("股东、法定代表人居民身份证") && t.contains("电子证照")));
     let table = s.text("main table").await;
     assert!(table.contains("申请人提供"), "the others are the applicant's: {table}");
+    // The guide's sections as the national platform has them: the flow, original or copy, the
+    // result and its delivery, where and when, and the telephones.
+    let flow = s.texts("#process-flow li").await;
+    assert!(flow.len() >= 4 && flow.last().unwrap().contains("事后核查"), "{flow:?}");
+    assert!(table.contains("原件 1 份") && table.contains("免提交（调取电子证照）"), "{table}");
+    assert!(
+        s.text("#guide-result + dl").await.contains("营业执照"),
+        "{}",
+        s.text("#guide-result + dl").await
+    );
+    let halls = s.find_all("#guide-halls li").await;
+    assert!(!halls.is_empty());
+    for hall in &halls {
+        let book = hall.find(By::Css("a.button")).await.unwrap().attr("href").await.unwrap().unwrap();
+        assert!(book.ends_with("?item=JN-SPJ-0001"), "预约到厅 for this item: {book}");
+        assert!(hall.text().await.unwrap().contains("办理时间"));
+    }
+    assert!(s.text("#guide-phones + dl").await.contains("12345"));
+    shoot_both(s, "item-guide").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

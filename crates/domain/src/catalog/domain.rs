@@ -544,6 +544,72 @@ pub fn infer_supervisor(
         .map(|(_, d)| d.code.clone())
 }
 
+/// One step of an item's handling (办理流程), as the guide draws it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessStep {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+/// The handling steps of `item` (办理流程), from how it is handled: 即办件 are decided at the
+/// window; a 告知承诺 application is approved on the commitment and checked afterwards; an
+/// item with one approver (独任审批) reviews and decides in one step.
+pub fn process_steps(item: &CatalogItem) -> Vec<ProcessStep> {
+    let step = |zh, en| ProcessStep { zh, en };
+    let apply = if item.online {
+        step("网上申请或窗口申请", "Apply online or at a window")
+    } else {
+        step("到窗口申请", "Apply at a window")
+    };
+    if item.handling == "即办件" {
+        return vec![
+            apply,
+            step("窗口受理并当场办结", "Accepted and decided on the spot"),
+            step("领取结果", "Collect the result"),
+        ];
+    }
+    let mut steps = vec![
+        apply,
+        step("受理（材料不全的一次性告知补正）", "Acceptance (anything missing is asked for at once)"),
+    ];
+    if item.commitment {
+        steps.push(step(
+            "可选告知承诺：承诺后当场准予",
+            "Optionally sign a commitment: granted on acceptance",
+        ));
+    }
+    if item.single_approver {
+        steps.push(step("独任审批：审查与决定一并完成", "One approver reviews and decides"));
+    } else {
+        steps.push(step("审查", "Review"));
+        steps.push(step("决定", "Decision"));
+    }
+    steps.push(step("送达结果（电子证照进卡包）", "The result is delivered (e-licences to the wallet)"));
+    if item.commitment {
+        steps.push(step("事后核查承诺内容", "The commitment is checked afterwards"));
+    }
+    steps
+}
+
+/// How a material is handed in (原件/复印件 and copies), by the national guide's usual rule:
+/// what is fetched from e-licences or shared data is not handed in at all; forms the applicant
+/// fills in and signs are originals; certificates are shown in original and left as a copy.
+pub fn material_form(material: &crate::reference::data::Material) -> (&'static str, &'static str) {
+    match material.parsed_source() {
+        Some(MaterialSource::Elicence(_)) => {
+            ("免提交（调取电子证照）", "Not handed in (taken from the e-licence)")
+        }
+        Some(MaterialSource::Data(_)) => ("免提交（部门共享数据）", "Not handed in (shared department data)"),
+        _ if ["申请书", "申请表", "登记表", "承诺书", "声明", "委托书", "章程", "方案", "报告"]
+            .iter()
+            .any(|w| material.name.contains(w)) =>
+        {
+            ("原件 1 份", "1 original")
+        }
+        _ => ("原件核验，复印件 1 份", "Original shown, 1 copy left"),
+    }
+}
+
 /// A stage of a life (双全双百: services for the whole life of a person and of an enterprise),
 /// gathering the catalog's life events (`life_event`).
 #[derive(Debug, PartialEq, Eq)]
@@ -651,6 +717,44 @@ mod tests {
             let unique: HashSet<&str> = all.iter().copied().collect();
             assert_eq!(all.len(), unique.len());
         }
+    }
+
+    #[test]
+    fn process_steps_follow_how_an_item_is_handled() {
+        let d = shipped();
+        let by = |code: &str| d.catalog.items.iter().find(|i| i.code == code).unwrap().clone();
+        let mut item = by("JN-SPJ-0001");
+        let names = |i: &CatalogItem| process_steps(i).iter().map(|s| s.zh).collect::<Vec<_>>();
+        assert!(item.commitment && item.single_approver);
+        let steps = names(&item);
+        assert!(
+            steps.iter().any(|s| s.contains("告知承诺")) && steps.last().unwrap().contains("事后核查"),
+            "{steps:?}"
+        );
+        assert!(steps.iter().any(|s| s.contains("独任审批")));
+        item.handling = "即办件".into();
+        assert_eq!(names(&item).len(), 3, "decided at the window");
+        item.handling = "承诺件".into();
+        item.commitment = false;
+        item.single_approver = false;
+        let steps = names(&item);
+        assert!(steps.contains(&"审查") && steps.contains(&"决定"), "{steps:?}");
+        item.online = false;
+        assert_eq!(names(&item)[0], "到窗口申请");
+    }
+
+    #[test]
+    fn materials_say_original_copy_or_nothing_to_hand_in() {
+        let m = |name: &str, source: &str| crate::reference::data::Material {
+            name: name.into(),
+            source: source.into(),
+            commitment_ok: false,
+        };
+        assert_eq!(material_form(&m("公司登记（备案）申请书", "applicant")).0, "原件 1 份");
+        assert_eq!(material_form(&m("公司章程", "applicant")).0, "原件 1 份");
+        assert_eq!(material_form(&m("房屋租赁合同", "applicant")).0, "原件核验，复印件 1 份");
+        assert!(material_form(&m("居民身份证", "elicence:id_card")).0.starts_with("免提交"));
+        assert!(material_form(&m("社保缴费记录", "data:social_insurance")).0.starts_with("免提交"));
     }
 
     #[test]
