@@ -1052,6 +1052,8 @@ struct CasePage {
     state: String,
     department: String,
     due: Option<String>,
+    /// While waiting for acceptance: the last day to accept.
+    acceptance_due: Option<String>,
     light_class: &'static str,
     light: &'static str,
     events: Vec<EventLine>,
@@ -1321,6 +1323,7 @@ async fn render_case(
         state: state_label(&t, c.state).into(),
         department: names.department(&t, &c.department),
         due: view.due_date.clone(),
+        acceptance_due: c.acceptance_due(&cal).map(|d| d.format("%Y-%m-%d").to_string()),
         light_class: light_class(view.light),
         light: light_label(&t, view.light),
         events,

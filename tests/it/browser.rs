@@ -1410,6 +1410,7 @@ async fn checklist_preview_journey(s: &Session) {
     s.log_in(&clerk.username, &clerk.password).await;
     s.goto(&format!("/cases/{number}")).await;
     assert!(s.exists("#review-checklist").await, "the acceptance check lists the materials");
+    assert!(s.text("#acceptance-due").await.contains("前受理"), "the window's own deadline is shown");
     let first = s.text("#review-0 td").await;
     s.find("#verdict-0-fix").await.click().await.unwrap();
     s.type_into("#note-0", "申请书缺少签字，请签字后重新上传").await;

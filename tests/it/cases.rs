@@ -86,7 +86,7 @@ async fn full_lifecycle_with_timeline_deadline_and_decision(app: &TestApp) {
 
     let before = case(app, &citizen, &n).await;
     assert_eq!(before["due_date"], Value::Null, "no deadline before acceptance");
-    assert_eq!(before["light"], "none");
+    assert_eq!(before["light"], "green", "the window's days to accept run");
     assert_eq!(before["available_actions"], json!(["withdraw"]));
     assert_eq!(before["materials"][0]["provided_as"], "upload");
     assert_eq!(before["materials"][0]["hash"].as_str().unwrap().len(), 64, "SM3 content address");
@@ -125,6 +125,14 @@ async fn full_lifecycle_with_timeline_deadline_and_decision(app: &TestApp) {
     let trail = quanban::audit::store::recent(&app.state.db, &format!("case:{n}"), 20).await.unwrap();
     assert_eq!(trail.len(), 5, "one audit entry per change");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+
+    // An application left waiting for acceptance turns red after the window's five working days.
+    let waiting = food_licence(app, &citizen).await;
+    let last_day = cal.add_working_days(today, 5);
+    let late = last_day.succ_opt().unwrap().and_hms_opt(10, 0, 0).unwrap();
+    app.clock().set(quanban::platform::clock::from_beijing(late)).unwrap();
+    let clerk = app.demo_token("spj.clerk").await;
+    assert_eq!(case(app, &clerk, &waiting).await["light"], "red");
 }
 
 async fn window_checklist_asks_for_every_wanted_material_before_acceptance(app: &TestApp) {

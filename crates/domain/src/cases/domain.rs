@@ -504,7 +504,25 @@ impl CaseRecord {
         Some(due_date(cal, accepted, promised, &pauses, today))
     }
 
+    /// The last day for the window to accept the case, while it waits for acceptance (online
+    /// applications; a part waiting for the applicant's visit to a hall has none).
+    pub fn acceptance_due(&self, cal: &Calendar) -> Option<NaiveDate> {
+        if self.state != CaseState::Submitted
+            || self.is_bundle()
+            || self.in_person
+            || self.accepted_on.is_some()
+        {
+            return None;
+        }
+        let submitted = crate::platform::clock::parse_time(&self.submitted_at)?;
+        Some(cal.add_working_days(crate::platform::clock::beijing_date(submitted), ACCEPTANCE_DAYS))
+    }
+
     pub fn light(&self, cal: &Calendar, now: chrono::DateTime<chrono::Utc>, yellow_days: u32) -> Light {
+        // Waiting for acceptance has its own clock: the window's days to accept or ask.
+        if let Some(due) = self.acceptance_due(cal) {
+            return Deadline::working_days(due, ACCEPTANCE_DAYS).signal(cal, now, yellow_days).into();
+        }
         let today = crate::platform::clock::beijing_date(now);
         match self.due_now(cal, today) {
             Some(due) => {
@@ -515,6 +533,10 @@ impl CaseRecord {
         }
     }
 }
+
+/// Working days a window has to accept an application, refuse it, or ask at once for everything
+/// missing (行政许可法 第三十二条：五日内一次告知).
+pub const ACCEPTANCE_DAYS: u32 = 5;
 
 /// What a decision document says (who decides, when, on what reason).
 pub struct DecisionFacts<'a> {
