@@ -318,6 +318,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/staff", get(identity::pages::staff_home))
         .route("/items", get(catalog::pages::items))
         .route("/items/{code}", get(catalog::pages::item))
+        .route("/items/{code}/application-form.pdf", get(catalog::pages::application_form))
         .route("/bundles", get(catalog::pages::bundles))
         .route("/life-events", get(catalog::pages::life_events))
         .route("/bundles/{code}", get(catalog::pages::bundle))

@@ -368,6 +368,51 @@ pub async fn item(
     Ok(ctx.render(StatusCode::OK, &view))
 }
 
+/// The item's blank application form (表格下载), to fill in by hand and bring to a window.
+pub async fn application_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let s = match store::get(&state.db, &code).await.map_err(|e| ctx.error(e.into()))? {
+        Some(s) if s.status != "removed" => s,
+        _ => return Err(ctx.error(ApiError::NotFound)),
+    };
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let zh = Tr { lang: Lang::Zh, kiosk: false };
+    let fields: &[&str] = match s.item.audience.as_str() {
+        "person" => &["申请人姓名", "证件类型及号码", "联系电话", "通讯地址"],
+        "enterprise" => {
+            &["单位名称", "统一社会信用代码", "法定代表人", "经办人及联系电话", "住所（经营场所）"]
+        }
+        _ => &["申请人（个人姓名或单位名称）", "证件号码或统一社会信用代码", "联系人及电话", "地址"],
+    };
+    let materials: Vec<(String, String)> = s
+        .item
+        .materials
+        .iter()
+        .map(|m| (m.name.clone(), super::domain::material_form(m).0.to_string()))
+        .collect();
+    let bytes = crate::licences::pdf::application_form_pdf(&crate::licences::pdf::BlankForm {
+        item_name: &s.item.name,
+        item_code: &s.item.code,
+        department: &names.department(&zh, &s.item.department),
+        fields,
+        materials: &materials,
+    });
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}-application-form.pdf\"", s.item.code),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[derive(Template)]
 #[template(path = "bundles.html")]
 struct BundlesPage {

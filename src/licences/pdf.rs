@@ -1,4 +1,5 @@
-//! The printable licence (PDF): the card's lines and its verification QR code on one A4 page.
+//! Printable documents (PDF): the licence, with its lines and verification QR code, and the
+//! blank application form of an item, each on one A4 page.
 //!
 //! The text is set in STSong-Light, one of the standard Chinese fonts that PDF readers supply
 //! themselves (Adobe-GB1 character collection, `UniGB-UCS2-H` encoding: each character is its
@@ -29,60 +30,121 @@ const BODY_SIZE: f32 = 12.0;
 /// Characters per line for a field's value before it wraps (full-width characters).
 const WRAP: usize = 26;
 
+/// One A4 page being drawn: its content stream and the characters it uses (for the
+/// `ToUnicode` map).
+struct Page {
+    content: Content,
+    used: Vec<char>,
+}
+
+const FONT: Name<'static> = Name(b"F1");
+
+impl Page {
+    fn new() -> Page {
+        Page { content: Content::new(), used: Vec::new() }
+    }
+
+    fn text(&mut self, x: f32, y: f32, size: f32, s: &str) {
+        self.used.extend(s.chars());
+        self.content.begin_text().set_font(FONT, size).next_line(x, y).show(Str(&ucs2(s))).end_text();
+    }
+
+    /// `s` centred on the page.
+    fn centred(&mut self, y: f32, size: f32, s: &str) {
+        self.text((PAGE_WIDTH - text_width(s, size)) / 2.0, y, size, s);
+    }
+
+    /// A rule from `x1` to `x2` at `y` (a line to write on).
+    fn rule(&mut self, x1: f32, x2: f32, y: f32) {
+        self.content.set_line_width(0.6).move_to(x1, y).line_to(x2, y).stroke();
+    }
+
+    /// The page as a PDF file.
+    fn finish(self) -> Vec<u8> {
+        let catalog_id = Ref::new(1);
+        let page_tree_id = Ref::new(2);
+        let page_id = Ref::new(3);
+        let content_id = Ref::new(4);
+        let font_id = Ref::new(5);
+        let cid_font_id = Ref::new(6);
+        let descriptor_id = Ref::new(7);
+        let cmap_id = Ref::new(8);
+        let system_info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"GB1"), supplement: 2 };
+
+        let mut pdf = Pdf::new();
+        pdf.catalog(catalog_id).pages(page_tree_id);
+        pdf.pages(page_tree_id).kids([page_id]).count(1);
+        let mut page = pdf.page(page_id);
+        page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
+        page.parent(page_tree_id);
+        page.contents(content_id);
+        page.resources().fonts().pair(FONT, font_id);
+        page.finish();
+        pdf.stream(content_id, &self.content.finish());
+
+        pdf.type0_font(font_id)
+            .base_font(Name(b"STSong-Light"))
+            .encoding_predefined(Name(b"UniGB-UCS2-H"))
+            .descendant_font(cid_font_id)
+            .to_unicode(cmap_id);
+        let mut cid = pdf.cid_font(cid_font_id);
+        cid.subtype(CidFontType::Type0)
+            .base_font(Name(b"STSong-Light"))
+            .system_info(system_info)
+            .font_descriptor(descriptor_id)
+            .default_width(1000.0);
+        // Adobe-GB1 CIDs 1–95 are the proportional Latin characters: half a square each.
+        cid.widths().consecutive(1, [500.0; 95]);
+        cid.finish();
+        pdf.font_descriptor(descriptor_id)
+            .name(Name(b"STSong-Light"))
+            .flags(FontFlags::SYMBOLIC)
+            .bbox(Rect::new(-25.0, -254.0, 1000.0, 880.0))
+            .italic_angle(0.0)
+            .ascent(880.0)
+            .descent(-120.0)
+            .cap_height(880.0)
+            .stem_v(93.0);
+        // Codes are UCS-2 code units, so each maps to itself.
+        let mut cmap = UnicodeCmap::new(Name(b"Adobe-GB1-UCS2"), system_info);
+        let mut used = self.used;
+        used.sort_unstable();
+        used.dedup();
+        for c in used {
+            if let Ok(code) = u16::try_from(u32::from(c)) {
+                cmap.pair(code, c);
+            }
+        }
+        pdf.cmap(cmap_id, &cmap.finish());
+        pdf.finish()
+    }
+}
+
 /// The licence as a PDF file.
 pub fn licence_pdf(p: &PrintedLicence<'_>) -> Vec<u8> {
-    let catalog_id = Ref::new(1);
-    let page_tree_id = Ref::new(2);
-    let page_id = Ref::new(3);
-    let content_id = Ref::new(4);
-    let font_id = Ref::new(5);
-    let cid_font_id = Ref::new(6);
-    let descriptor_id = Ref::new(7);
-    let cmap_id = Ref::new(8);
-    let font_name = Name(b"F1");
-    let system_info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"GB1"), supplement: 2 };
-
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog_id).pages(page_tree_id);
-    pdf.pages(page_tree_id).kids([page_id]).count(1);
-    let mut page = pdf.page(page_id);
-    page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
-    page.parent(page_tree_id);
-    page.contents(content_id);
-    page.resources().fonts().pair(font_name, font_id);
-    page.finish();
-
-    let mut used: Vec<char> = Vec::new();
-    let mut content = Content::new();
-    let mut text = |content: &mut Content, x: f32, y: f32, size: f32, s: &str| {
-        used.extend(s.chars());
-        content.begin_text().set_font(font_name, size).next_line(x, y).show(Str(&ucs2(s))).end_text();
-    };
-
+    let mut page = Page::new();
     // A frame, the title centred, then the lines.
-    content.set_line_width(1.5).rect(
+    page.content.set_line_width(1.5).rect(
         MARGIN - 24.0,
         80.0,
         PAGE_WIDTH - 2.0 * (MARGIN - 24.0),
         PAGE_HEIGHT - 140.0,
     );
-    content.stroke();
-    let title_size = 26.0;
-    let title_width = text_width(p.title, title_size);
-    text(&mut content, (PAGE_WIDTH - title_width) / 2.0, PAGE_HEIGHT - 120.0, title_size, p.title);
+    page.content.stroke();
+    page.centred(PAGE_HEIGHT - 120.0, 26.0, p.title);
     let mut y = PAGE_HEIGHT - 180.0;
     let label_width = 7.0 * BODY_SIZE;
     for (label, value) in p.lines {
-        text(&mut content, MARGIN, y, BODY_SIZE, &format!("{label}："));
+        page.text(MARGIN, y, BODY_SIZE, &format!("{label}："));
         for (i, chunk) in wrap(value, WRAP).iter().enumerate() {
             if i > 0 {
                 y -= BODY_SIZE * 1.6;
             }
-            text(&mut content, MARGIN + label_width + 8.0, y, BODY_SIZE, chunk);
+            page.text(MARGIN + label_width + 8.0, y, BODY_SIZE, chunk);
         }
         y -= BODY_SIZE * 2.2;
     }
-    text(&mut content, PAGE_WIDTH - MARGIN - text_width(p.issuer, 14.0), 230.0, 14.0, p.issuer);
+    page.text(PAGE_WIDTH - MARGIN - text_width(p.issuer, 14.0), 230.0, 14.0, p.issuer);
 
     // The QR code, bottom left, with what it is for.
     if let Ok(code) = qrcode::QrCode::with_error_correction_level(p.verify_url.as_bytes(), qrcode::EcLevel::M)
@@ -94,56 +156,79 @@ pub fn licence_pdf(p: &PrintedLicence<'_>) -> Vec<u8> {
         for (i, colour) in code.to_colors().iter().enumerate() {
             if *colour == qrcode::Color::Dark {
                 let (row, col) = (i / modules, i % modules);
-                content.rect(left + col as f32 * cell, bottom + size - (row + 1) as f32 * cell, cell, cell);
+                page.content.rect(
+                    left + col as f32 * cell,
+                    bottom + size - (row + 1) as f32 * cell,
+                    cell,
+                    cell,
+                );
             }
         }
-        content.fill_nonzero();
-        text(
-            &mut content,
-            left + size + 16.0,
-            bottom + 70.0,
-            10.0,
-            "扫码或访问以下网址核验本证照真伪与状态：",
-        );
-        text(&mut content, left + size + 16.0, bottom + 54.0, 8.0, p.verify_url);
-        text(&mut content, left + size + 16.0, bottom + 30.0, 10.0, &format!("打印时间：{}", p.printed_at));
+        page.content.fill_nonzero();
+        page.text(left + size + 16.0, bottom + 70.0, 10.0, "扫码或访问以下网址核验本证照真伪与状态：");
+        page.text(left + size + 16.0, bottom + 54.0, 8.0, p.verify_url);
+        page.text(left + size + 16.0, bottom + 30.0, 10.0, &format!("打印时间：{}", p.printed_at));
     }
-    pdf.stream(content_id, &content.finish());
+    page.finish()
+}
 
-    pdf.type0_font(font_id)
-        .base_font(Name(b"STSong-Light"))
-        .encoding_predefined(Name(b"UniGB-UCS2-H"))
-        .descendant_font(cid_font_id)
-        .to_unicode(cmap_id);
-    let mut cid = pdf.cid_font(cid_font_id);
-    cid.subtype(CidFontType::Type0)
-        .base_font(Name(b"STSong-Light"))
-        .system_info(system_info)
-        .font_descriptor(descriptor_id)
-        .default_width(1000.0);
-    // Adobe-GB1 CIDs 1–95 are the proportional Latin characters: half a square each.
-    cid.widths().consecutive(1, [500.0; 95]);
-    cid.finish();
-    pdf.font_descriptor(descriptor_id)
-        .name(Name(b"STSong-Light"))
-        .flags(FontFlags::SYMBOLIC)
-        .bbox(Rect::new(-25.0, -254.0, 1000.0, 880.0))
-        .italic_angle(0.0)
-        .ascent(880.0)
-        .descent(-120.0)
-        .cap_height(880.0)
-        .stem_v(93.0);
-    // Codes are UCS-2 code units, so each maps to itself.
-    let mut cmap = UnicodeCmap::new(Name(b"Adobe-GB1-UCS2"), system_info);
-    used.sort_unstable();
-    used.dedup();
-    for c in used {
-        if let Ok(code) = u16::try_from(u32::from(c)) {
-            cmap.pair(code, c);
+/// A blank application form (申请表) for an item, to fill in by hand and bring to a window.
+pub struct BlankForm<'a> {
+    /// The item's name.
+    pub item_name: &'a str,
+    pub item_code: &'a str,
+    pub department: &'a str,
+    /// The applicant's fields to fill in.
+    pub fields: &'a [&'a str],
+    /// The materials to bring: (name, original or copy).
+    pub materials: &'a [(String, String)],
+}
+
+/// The blank form as a PDF file: applicant's fields with lines to write on, the materials as a
+/// checklist, the applicant's declaration and the signature line.
+pub fn application_form_pdf(f: &BlankForm<'_>) -> Vec<u8> {
+    let mut page = Page::new();
+    page.centred(PAGE_HEIGHT - 80.0, 20.0, &format!("{}申请表", f.item_name));
+    page.centred(
+        PAGE_HEIGHT - 104.0,
+        10.0,
+        &format!("事项编码：{}　实施部门：{}", f.item_code, f.department),
+    );
+    let mut y = PAGE_HEIGHT - 140.0;
+    page.text(MARGIN, y, 13.0, "一、申请人信息");
+    y -= 26.0;
+    for label in f.fields {
+        let label = format!("{label}：");
+        page.text(MARGIN, y, BODY_SIZE, &label);
+        page.rule(MARGIN + text_width(&label, BODY_SIZE) + 6.0, PAGE_WIDTH - MARGIN, y - 3.0);
+        y -= 26.0;
+    }
+    y -= 8.0;
+    page.text(MARGIN, y, 13.0, "二、申请材料（已备齐的请打√）");
+    y -= 24.0;
+    for (name, form) in f.materials {
+        for (i, chunk) in wrap(&format!("{name}（{form}）"), 36).iter().enumerate() {
+            let lead = if i == 0 { "□ " } else { "　 " };
+            page.text(MARGIN, y, 11.0, &format!("{lead}{chunk}"));
+            y -= 18.0;
+        }
+        if y < 200.0 {
+            break;
         }
     }
-    pdf.cmap(cmap_id, &cmap.finish());
-    pdf.finish()
+    y -= 10.0;
+    page.text(MARGIN, y, 13.0, "三、申请人声明");
+    y -= 22.0;
+    let declaration =
+        "本人（单位）承诺所填写内容和提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。";
+    for chunk in wrap(declaration, 36) {
+        page.text(MARGIN, y, 11.0, &chunk);
+        y -= 18.0;
+    }
+    page.text(MARGIN, 120.0, BODY_SIZE, "申请人（签字或盖章）：");
+    page.rule(MARGIN + 11.0 * BODY_SIZE, MARGIN + 22.0 * BODY_SIZE, 117.0);
+    page.text(PAGE_WIDTH - MARGIN - 11.0 * BODY_SIZE, 120.0, BODY_SIZE, "日期：　　年　　月　　日");
+    page.finish()
 }
 
 /// The string as UCS-2 big-endian codes (the encoding's codes); characters outside the basic

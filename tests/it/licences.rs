@@ -608,6 +608,8 @@ async fn the_licence_prints_as_a_pdf_another_reader_can_read(app: &TestApp) {
     std::fs::write(&file, &bytes).unwrap();
     if let Ok(keep) = std::env::var("QUANBAN_SCREENSHOTS") {
         std::fs::write(std::path::Path::new(&keep).join("licence.pdf"), &bytes).unwrap();
+        let form = client.get(app.url("/items/JN-SPJ-0001/application-form.pdf")).send().await.unwrap();
+        std::fs::write(std::path::Path::new(&keep).join("form.pdf"), form.bytes().await.unwrap()).unwrap();
     }
     let out = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -623,6 +625,29 @@ async fn the_licence_prints_as_a_pdf_another_reader_can_read(app: &TestApp) {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // The blank application form of an item (表格下载) reads back the same way.
+    let resp = client.get(app.url("/items/JN-SPJ-0001/application-form.pdf")).send().await.unwrap();
+    assert_eq!(
+        (resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()),
+        (200, "application/pdf")
+    );
+    let form = dir.path().join("form.pdf");
+    std::fs::write(&form, resp.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new("pdftotext").arg(&form).arg("-").output().unwrap();
+    let form_text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "企业设立登记（有限责任公司）申请表",
+        "统一社会信用代码",
+        "公司章程（原件 1 份）",
+        "免提交（调取电子证照）",
+        "申请人（签字或盖章）",
+    ] {
+        assert!(form_text.contains(expected), "{expected} missing from:\n{form_text}");
+    }
+    assert_eq!(
+        client.get(app.url("/items/JN-NOPE-0001/application-form.pdf")).send().await.unwrap().status(),
+        404
+    );
     let info = std::process::Command::new("pdfinfo").arg(&file).output().unwrap();
     let info = String::from_utf8_lossy(&info.stdout).to_string();
     assert!(info.contains("Pages:           1") && info.contains("595 x 842"), "{info}");
