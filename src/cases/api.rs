@@ -622,7 +622,8 @@ pub fn supervision_of(
             overdue.push(row(c, cal, now, yellow));
         }
     }
-    overdue.sort_by(|a, b| a.due_date.cmp(&b.due_date));
+    // Late cases by their due date; those late to be accepted (no due date yet) after them.
+    overdue.sort_by(|a, b| (a.due_date.is_none(), &a.due_date).cmp(&(b.due_date.is_none(), &b.due_date)));
     let mut by_item: Vec<LightsRow> =
         by_item.into_iter().map(|((code, name), counts)| LightsRow { code, name, counts }).collect();
     by_item.sort_by_key(|r| std::cmp::Reverse((r.counts.red, r.counts.yellow)));
@@ -772,18 +773,25 @@ mod tests {
             case("JN2", "A", "I1", CaseState::Accepted, Some("2026-10-08"), 5),
             // Plenty of time: green.
             case("JN3", "B", "I2", CaseState::UnderReview, Some("2026-10-13"), 20),
-            // Not accepted yet: no light.
-            case("JN4", "B", "I2", CaseState::Submitted, None, 5),
+            // Waiting for acceptance since yesterday: the window's five days run, green.
+            CaseRecord {
+                submitted_at: "2026-10-13T01:00:00.000Z".into(),
+                ..case("JN4", "B", "I2", CaseState::Submitted, None, 5)
+            },
+            // Waiting for acceptance since before the holiday: the window's days ran out, red,
+            // though the case itself has no due date yet (not in the overdue list).
+            case("JN5", "B", "I2", CaseState::Submitted, None, 5),
         ];
         let names = BTreeMap::from([("A".to_string(), "甲局".to_string())]);
         let s = supervision_of(&cases, &names, &cal(), now, 1);
-        assert_eq!((s.total.green, s.total.yellow, s.total.red, s.total.none), (1, 1, 1, 1));
+        assert_eq!((s.total.green, s.total.yellow, s.total.red, s.total.none), (2, 1, 2, 0));
         assert_eq!(s.by_department[0].code, "A", "the department with red lights first");
         assert_eq!(s.by_department[0].name, "甲局");
         assert_eq!(s.by_department[1].name, "B", "unknown names fall back to the code");
         assert_eq!(s.by_item[0].code, "I1");
-        assert_eq!(s.overdue.len(), 1);
+        assert_eq!(s.overdue.len(), 2);
         assert_eq!(s.overdue[0].case_number, "JN1");
         assert_eq!(s.overdue[0].due_date.as_deref(), Some("2026-10-13"));
+        assert_eq!((s.overdue[1].case_number.as_str(), s.overdue[1].due_date.as_deref()), ("JN5", None));
     }
 }
