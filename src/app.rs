@@ -364,6 +364,13 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
             get(crate::halls::pages::counter).post(crate::halls::pages::counter_act),
         )
         .route("/queue/{id}", get(crate::halls::pages::ticket))
+        .route("/kiosk/qr-login", get(crate::identity::qr_login::kiosk_page))
+        .route("/kiosk/qr-login/status", get(crate::identity::qr_login::kiosk_status))
+        .route("/kiosk/qr-login/sign-in", post(crate::identity::qr_login::kiosk_sign_in))
+        .route(
+            "/qr-login/{id}",
+            get(crate::identity::qr_login::phone_page).post(crate::identity::qr_login::phone_decide),
+        )
         .route("/queue/{id}/cancel", post(crate::halls::pages::cancel_ticket))
         .route("/kiosk", get(crate::halls::pages::kiosk_home))
         .route("/kiosk/leave", post(crate::halls::pages::kiosk_leave))

@@ -925,7 +925,7 @@ pub struct KioskQuery {
 }
 
 /// The device id and token the kiosk cookie carries.
-fn kiosk_device(jar: &axum_extra::extract::CookieJar) -> Option<(String, String)> {
+pub fn kiosk_device(jar: &axum_extra::extract::CookieJar) -> Option<(String, String)> {
     let c = jar.get(crate::web::page::KIOSK_COOKIE)?;
     c.value().split_once('.').map(|(id, token)| (id.to_string(), token.to_string()))
 }

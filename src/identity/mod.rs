@@ -12,6 +12,7 @@ pub use quanban_domain::identity::authz;
 pub use quanban_domain::identity::domain;
 pub mod pages;
 pub mod password;
+pub mod qr_login;
 pub mod service;
 pub mod session;
 pub mod store;

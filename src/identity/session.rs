@@ -52,39 +52,64 @@ pub struct NewSession {
 }
 
 pub async fn create(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> StoreResult<NewSession> {
+    let (new, row) = prepare(db, user_id, kind, hours);
+    db.write(move |conn| insert(conn, &row)).await?;
+    Ok(new)
+}
+
+/// A session row to insert (the token's hash, never the token).
+pub struct SessionRow {
+    hash: String,
+    user_id: String,
+    kind: SessionKind,
+    csrf: String,
+    created_at: String,
+    expires_at: String,
+}
+
+/// A new session's token for the client and the row that stores it, before any write.
+pub fn prepare(db: &Db, user_id: &str, kind: SessionKind, hours: i64) -> (NewSession, SessionRow) {
     let token = random_token();
     let csrf = random_token();
     let expires_at = time_text(db.now() + Duration::hours(hours.max(1)));
-    let (hash, uid, c, exp) = (token_hash(&token), user_id.to_string(), csrf.clone(), expires_at.clone());
-    let now = db.now_text();
-    db.write(move |conn| {
-        query(
-            "INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&hash)
-        .bind(&uid)
-        .bind(kind.as_str())
-        .bind(&c)
-        .bind(&now)
-        .bind(&exp)
-        .execute(&mut *conn)?;
-        let stream = format!("user:{uid}");
-        audit::store::append(
-            conn,
-            &now,
-            NewEntry::new(
-                &stream,
-                &stream,
-                "identity.login",
-                &stream,
-                format!("{} session opened", kind.as_str()),
-            ),
-        )?;
-        Ok(())
-    })
-    .await?;
-    Ok(NewSession { token, csrf, expires_at, staff: false })
+    let row = SessionRow {
+        hash: token_hash(&token),
+        user_id: user_id.to_string(),
+        kind,
+        csrf: csrf.clone(),
+        created_at: db.now_text(),
+        expires_at: expires_at.clone(),
+    };
+    (NewSession { token, csrf, expires_at, staff: false }, row)
+}
+
+/// Stores a session and its audit entry in the caller's transaction (a kiosk's QR sign-in claims
+/// its request in the same one).
+pub fn insert(conn: &mut dyn crate::store::Tx, row: &SessionRow) -> StoreResult<()> {
+    query(
+        "INSERT INTO sessions (token_hash, user_id, kind, csrf, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&row.hash)
+    .bind(&row.user_id)
+    .bind(row.kind.as_str())
+    .bind(&row.csrf)
+    .bind(&row.created_at)
+    .bind(&row.expires_at)
+    .execute(&mut *conn)?;
+    let stream = format!("user:{}", row.user_id);
+    audit::store::append(
+        conn,
+        &row.created_at,
+        NewEntry::new(
+            &stream,
+            &stream,
+            "identity.login",
+            &stream,
+            format!("{} session opened", row.kind.as_str()),
+        ),
+    )?;
+    Ok(())
 }
 
 pub async fn destroy(db: &Db, token: &str) -> StoreResult<()> {

@@ -44,6 +44,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0017_journeys.sql",
     "0018_decisions.sql",
     "0019_queue.sql",
+    "0020_qr_login.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

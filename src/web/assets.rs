@@ -12,6 +12,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("kiosk.js", "text/javascript; charset=utf-8", include_str!("../../static/kiosk.js")),
     ("menu.js", "text/javascript; charset=utf-8", include_str!("../../static/menu.js")),
     ("print.js", "text/javascript; charset=utf-8", include_str!("../../static/print.js")),
+    ("qr-login.js", "text/javascript; charset=utf-8", include_str!("../../static/qr-login.js")),
 ];
 
 pub async fn serve(Path(path): Path<String>) -> Response {

@@ -1839,6 +1839,26 @@ async fn halls_journey(s: &Session) {
     s.wait_for_path(&format!("/kiosk/{id}")).await;
     s.goto("/my/cases").await;
     assert!(s.path().await.starts_with("/login"), "signed out: {}", s.path().await);
+
+    // 扫码登录: the kiosk shows a code; the phone (signed in there) confirms; the kiosk's page
+    // notices by itself and signs in, no password typed on the shared screen.
+    s.goto(&format!("/kiosk/{id}")).await;
+    s.click("#kiosk-qr-login").await;
+    s.wait_for_path("/kiosk/qr-login").await;
+    assert!(s.exists("#qr-login svg").await, "a QR code to scan");
+    shoot_both(s, "kiosk-qr-login").await;
+    let link = s.script("return document.getElementById('qr-link').textContent").await;
+    let path = link.as_str().unwrap().split("/qr-login/").nth(1).map(|id| format!("/qr-login/{id}")).unwrap();
+    let phone = crate::common::page_client();
+    crate::common::web_login(&phone, &s.url(""), &citizen.username, &citizen.password).await;
+    let confirm = phone.get(s.url(&path)).send().await.unwrap().text().await.unwrap();
+    let form = [("csrf", crate::common::csrf_of(&confirm)), ("decision", "approve".to_string())];
+    let done = phone.post(s.url(&path)).form(&form).send().await.unwrap().text().await.unwrap();
+    assert!(done.contains("已确认"), "{done}");
+    s.wait_for_path("/my/cases").await;
+    assert!(s.exists("#kiosk-end").await);
+    s.click("#kiosk-end").await;
+    s.wait_for_path(&format!("/kiosk/{id}")).await;
 }
 
 // ---------------------------------------------------------------------------------------------

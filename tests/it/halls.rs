@@ -18,6 +18,7 @@ stories!(
     queue_numbers_are_called_in_order,
     numbers_only_while_open_cancel_recall_and_pass_over,
     kiosks_register_beat_and_fall_silent,
+    a_kiosk_signs_in_with_the_phone_once,
 );
 
 /// The next working day after today (by the shipped calendar) that is Monday to Friday.
@@ -534,4 +535,95 @@ async fn numbers_only_while_open_cancel_recall_and_pass_over(app: &TestApp) {
         // The window finishes with whoever it had before the next round.
         let _ = step("skip", &clerk, "9号窗口").await;
     }
+}
+
+/// 扫码登录: only a registered kiosk shows a code; the person confirms on the phone, signed in
+/// there; the kiosk then signs in once as them; a code two minutes old, a second confirmation or
+/// a second sign-in are refused, and staff cannot lend their phones.
+async fn a_kiosk_signs_in_with_the_phone_once(app: &TestApp) {
+    let browser = common::page_client;
+    let csrf_of = common::csrf_of;
+    let log_in = |client: &reqwest::Client, username: String, password: String| {
+        let (client, base) = (client.clone(), app.url(""));
+        async move { common::web_login(&client, &base, &username, &password).await }
+    };
+    let admin = app.demo_token("dsj.admin").await;
+    let (s, k) = app
+        .post_json("/api/v1/kiosks", Some(&admin), json!({"hall_code": "JN-H-0002", "name": "一楼2号机"}))
+        .await;
+    assert_eq!(s, 201, "{k}");
+    let (kiosk_id, token) = (k["kiosk"]["id"].as_str().unwrap(), k["token"].as_str().unwrap());
+    let kiosk = browser();
+    let r = kiosk.get(app.url(&format!("/kiosk/{kiosk_id}?token={token}"))).send().await.unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    // Anyone else's browser shows no code.
+    assert_eq!(browser().get(app.url("/kiosk/qr-login")).send().await.unwrap().status(), 404);
+
+    let new_code = || {
+        let kiosk = kiosk.clone();
+        async move {
+            let page = kiosk.get(app.url("/kiosk/qr-login")).send().await.unwrap().text().await.unwrap();
+            assert!(page.contains("<svg"), "a QR code");
+            let at = page.find(r#"id="qr-link">"#).unwrap() + r#"id="qr-link">"#.len();
+            let link = page[at..at + page[at..].find('<').unwrap()].to_string();
+            let path = link[link.find("/qr-login/").unwrap()..].to_string();
+            (path, csrf_of(&page))
+        }
+    };
+    let status = || {
+        let kiosk = kiosk.clone();
+        async move {
+            let r = kiosk.get(app.url("/kiosk/qr-login/status")).send().await.unwrap();
+            r.json::<serde_json::Value>().await.unwrap()["status"].as_str().unwrap().to_string()
+        }
+    };
+    let sign_in = |csrf: String| {
+        let kiosk = kiosk.clone();
+        async move { kiosk.post(app.url("/kiosk/qr-login/sign-in")).form(&[("csrf", csrf)]).send().await.unwrap() }
+    };
+    let (path, kiosk_csrf) = new_code().await;
+    assert_eq!(status().await, "pending");
+    assert_eq!(sign_in(kiosk_csrf.clone()).await.status(), 409, "not before the phone confirms");
+
+    // The phone: signed in first (the page asks for it), then confirms.
+    let phone = browser();
+    let r = phone.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
+    let citizen = app.demo("13800138001").await;
+    log_in(&phone, citizen.username.clone(), citizen.password.clone()).await;
+    let page = phone.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("历下区政务服务中心") && page.contains("qr-approve"), "which kiosk asks");
+    let decide = |decision: &'static str, page: String| {
+        let (phone, path) = (phone.clone(), path.clone());
+        async move {
+            let form = [("csrf", csrf_of(&page)), ("decision", decision.to_string())];
+            phone.post(app.url(&path)).form(&form).send().await.unwrap().text().await.unwrap()
+        }
+    };
+    let answer = decide("approve", page.clone()).await;
+    assert!(answer.contains("已确认"), "{answer}");
+    assert_eq!(status().await, "approved");
+    assert!(decide("approve", page.clone()).await.contains("已在手机上确认过"), "confirmed once");
+    // Staff do not sign kiosks in from their phones.
+    let staff = browser();
+    let clerk = app.demo("spj.clerk").await;
+    log_in(&staff, clerk.username.clone(), clerk.password.clone()).await;
+    assert_eq!(staff.get(app.url(&path)).send().await.unwrap().status(), 404);
+
+    // The kiosk signs in once as the person: two tries at the same moment, one session.
+    let (a, b) = tokio::join!(sign_in(kiosk_csrf.clone()), sign_in(kiosk_csrf.clone()));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409]);
+    let cases = kiosk.get(app.url("/my/cases")).send().await.unwrap();
+    assert_eq!(cases.status(), 200, "signed in on the kiosk");
+    assert_eq!((app.audit_count("qr_login.approved").await, app.audit_count("qr_login.used").await), (1, 1));
+
+    // A code left two minutes is gone, for the phone and the kiosk alike.
+    let (old, _) = new_code().await;
+    app.clock().advance(chrono::Duration::seconds(121)).unwrap();
+    assert_eq!(status().await, "expired");
+    let page = phone.get(app.url(&old)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已失效") && !page.contains("qr-approve"), "{page}");
 }

@@ -281,7 +281,9 @@ fn start_binary_on(data: &std::path::Path, url: Option<&str>) -> (Killed, String
         .arg(data)
         .env("QUANBAN_LOG", "warn")
         .env("QUANBAN_CLOCK", common::test_clock_instant())
-        .env("QUANBAN_RATE_LIMITS", "false");
+        .env("QUANBAN_RATE_LIMITS", "false")
+        // Plain HTTP on the loopback: the tests' cookie jars send the page cookies back.
+        .env("QUANBAN_SECURE_COOKIES", "false");
     match url {
         Some(url) => command.env("QUANBAN_DATABASE_URL", url),
         None => command.env_remove("QUANBAN_DATABASE_URL"),
@@ -355,8 +357,19 @@ async fn acknowledged_write_survives_a_crash() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    // A kiosk QR code confirmed on the phone, acknowledged, before the kill.
+    let admin = login(&client, &base, "dsj.admin", &demo_password(dir.path(), "dsj.admin")).await;
+    let (kiosk, kiosk_csrf) =
+        confirmed_qr_code(&base, &base, &admin, &demo_password(dir.path(), "13800138001")).await;
     drop(server); // SIGKILL
     let (_server, base) = start_binary(dir.path());
+    // The confirmation survives: the kiosk signs in with it, once.
+    let sign_in =
+        || kiosk.post(format!("{base}/kiosk/qr-login/sign-in")).form(&[("csrf", kiosk_csrf.clone())]).send();
+    let first = sign_in().await.unwrap();
+    assert_eq!((first.status().as_u16(), first.headers()["location"].to_str().unwrap()), (303, "/my/cases"));
+    // Again (now with the session's own form token expected): refused, no second session.
+    assert_ne!(sign_in().await.unwrap().status(), 303);
     // The number survives, and the sequence goes on after it (never used twice).
     let second_decision = decide_food_licence(&client, &base, dir.path(), "重启后的审批意见：同意").await;
     let year = &first_decision.1[..];
@@ -1635,5 +1648,69 @@ async fn policy_runs_in_two_processes_and_after_a_crash_pay_exactly_once() {
         let out = run(true).output().unwrap();
         let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!((again["paid"].as_i64(), again["notified"].as_i64()), (Some(0), Some(0)), "{url:?}");
+    }
+}
+
+/// A kiosk in kiosk mode at `base` shows a QR code, and the demo citizen confirms it on a phone
+/// signed in at `phone_base`: the kiosk's jar (with its request cookie) and its form token.
+async fn confirmed_qr_code(
+    base: &str,
+    phone_base: &str,
+    admin_token: &str,
+    password: &str,
+) -> (reqwest::Client, String) {
+    let api = reqwest::Client::new();
+    let k: serde_json::Value = api
+        .post(format!("{base}/api/v1/kiosks"))
+        .bearer_auth(admin_token)
+        .json(&json!({"hall_code": "JN-H-0002", "name": "进程测试机"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, token) = (k["kiosk"]["id"].as_str().unwrap(), k["token"].as_str().unwrap());
+    let kiosk = common::page_client();
+    kiosk.get(format!("{base}/kiosk/{id}?token={token}")).send().await.unwrap();
+    let page = kiosk.get(format!("{base}/kiosk/qr-login")).send().await.unwrap().text().await.unwrap();
+    // The link the QR code carries (the page shows it for assistive technology too).
+    let at = page.find(r#"id="qr-link">"#).unwrap() + r#"id="qr-link">"#.len();
+    let link = &page[at..at + page[at..].find('<').unwrap()];
+    let path = link[link.find("/qr-login/").unwrap()..].to_string();
+    let phone = common::page_client();
+    common::web_login(&phone, phone_base, "13800138001", password).await;
+    let confirm = phone.get(format!("{phone_base}{path}")).send().await.unwrap().text().await.unwrap();
+    let form = [("csrf", common::csrf_of(&confirm)), ("decision", "approve".to_string())];
+    let done =
+        phone.post(format!("{phone_base}{path}")).form(&form).send().await.unwrap().text().await.unwrap();
+    assert!(done.contains("已确认"), "{done}");
+    (kiosk, common::csrf_of(&page))
+}
+
+/// A confirmed QR code signed in through both processes at once: one session, never two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kiosk_qr_code_signs_in_once_across_two_processes() {
+    let Some(two) = TwoServers::start().await else { return };
+    let (base_a, base_b) = (two.bases[0].clone(), two.bases[1].clone());
+    let admin = two.login(&base_a, "dsj.admin").await;
+    let password = demo_password_on(two.dirs[0].path(), Some(&two.url), "13800138001");
+    for _ in 0..5 {
+        let (kiosk, csrf) = confirmed_qr_code(&base_a, &base_b, &admin, &password).await;
+        let sign_in = |base: String| {
+            let (kiosk, csrf) = (kiosk.clone(), csrf.clone());
+            async move {
+                kiosk
+                    .post(format!("{base}/kiosk/qr-login/sign-in"))
+                    .form(&[("csrf", csrf)])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(sign_in(base_a.clone()), sign_in(base_b.clone()));
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [303, 409]);
     }
 }

@@ -557,3 +557,25 @@ macro_rules! stories {
         }
     };
 }
+
+/// A browser's cookie jar for page flows, not following redirects. Cookies belong to the host,
+/// not the port, so one jar serves several processes on the loopback.
+pub fn page_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The form token of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).unwrap_or_else(|| panic!("no csrf field in {html}"))
+        + r#"name="csrf" value=""#.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// Signs `client` in on the web at `base` (the login page's form, as a browser sends it).
+pub async fn web_login(client: &reqwest::Client, base: &str, username: &str, password: &str) {
+    let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let form =
+        [("csrf", csrf_of(&page)), ("username", username.to_string()), ("password", password.to_string())];
+    let r = client.post(format!("{base}/login")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303, "web login of {username}");
+}

@@ -5,3 +5,4 @@
 
 pub mod authz;
 pub mod domain;
+pub mod qr_login;
