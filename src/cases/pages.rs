@@ -424,7 +424,7 @@ async fn render_step(
                 })
                 .map(|c| WalletOffer {
                     id: c.id.clone(),
-                    label: format!("{}（{}）", c.holder_name, c.identifier),
+                    label: crate::licences::pages::plain_name(t, c, state.clock().now()),
                     chosen: chosen_credentials.get(i.to_string()).and_then(Value::as_str)
                         == Some(c.id.as_str()),
                 }),

@@ -44,6 +44,18 @@ pub struct CardLine {
     pub version: i64,
 }
 
+/// A credential as people name it: its type, its holder and how long it is valid
+/// (营业执照：济南泉城小馆餐饮有限公司（有效期至长期）), never its identifier.
+pub fn plain_name(t: Tr, c: &CredentialRecord, now: chrono::DateTime<chrono::Utc>) -> String {
+    let card = card_line(t, c, now);
+    let until = card.valid.split(" — ").nth(1).unwrap_or(&card.valid).to_string();
+    if t.is_en() {
+        format!("{}: {} (valid until {until})", card.type_name, card.holder)
+    } else {
+        format!("{}：{}（有效期至{until}）", card.type_name, card.holder)
+    }
+}
+
 fn card_line(t: Tr, c: &CredentialRecord, now: chrono::DateTime<chrono::Utc>) -> CardLine {
     let status = service::shown_status(c, now).to_string();
     let day = |s: &str| s.chars().take(10).collect::<String>();

@@ -1622,6 +1622,13 @@ async fn wallet_journey(s: &Session) {
             tick.click().await.unwrap();
         }
     }
+    // Plain names, never identifiers; no upload box in the way unless asked for.
+    let offer = s.text("label[for='credential_1']").await;
+    assert!(
+        offer.contains("营业执照：济南泉城小馆餐饮有限公司（有效期至") && !offer.contains("1.2.156"),
+        "{offer}"
+    );
+    assert!(!s.find("#file_1").await.is_displayed().await.unwrap(), "the upload is folded away");
     shoot_both(s, "apply-wallet").await;
     s.click("#next").await;
     s.wait_for_path(&contact.replace("/contact", "/check")).await;
