@@ -776,6 +776,7 @@ mod tests {
             // Waiting for acceptance since yesterday: the window's five days run, green.
             CaseRecord {
                 submitted_at: "2026-10-13T01:00:00.000Z".into(),
+                updated_at: "2026-10-13T01:00:00.000Z".into(),
                 ..case("JN4", "B", "I2", CaseState::Submitted, None, 5)
             },
             // Waiting for acceptance since before the holiday: the window's days ran out, red,

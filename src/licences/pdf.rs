@@ -7,6 +7,7 @@
 //! makes the text searchable and copyable. The QR code is drawn as filled squares, so it
 //! prints sharp at any size.
 
+use pdf_writer::Filter;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
@@ -80,7 +81,8 @@ impl Page {
         page.contents(content_id);
         page.resources().fonts().pair(FONT, font_id);
         page.finish();
-        pdf.stream(content_id, &self.content.finish());
+        // Deflated: the QR code's hundreds of squares shrink to a few kilobytes.
+        pdf.stream(content_id, &deflate(&self.content.finish())).filter(Filter::FlateDecode);
 
         pdf.type0_font(font_id)
             .base_font(Name(b"STSong-Light"))
@@ -115,7 +117,7 @@ impl Page {
                 cmap.pair(code, c);
             }
         }
-        pdf.cmap(cmap_id, &cmap.finish());
+        pdf.cmap(cmap_id, &deflate(&cmap.finish())).filter(Filter::FlateDecode);
         pdf.finish()
     }
 }
@@ -231,6 +233,15 @@ pub fn application_form_pdf(f: &BlankForm<'_>) -> Vec<u8> {
     page.finish()
 }
 
+/// `data` deflated (zlib), as a `FlateDecode` stream holds it.
+fn deflate(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}
+
 /// The string as UCS-2 big-endian codes (the encoding's codes); characters outside the basic
 /// plane, which the font has no glyph for, print as a full-width question mark.
 fn ucs2(s: &str) -> Vec<u8> {
@@ -296,8 +307,20 @@ mod tests {
         assert!(text.starts_with("%PDF-1.7"));
         assert!(text.contains("/BaseFont /STSong-Light"));
         assert!(text.contains("/Encoding /UniGB-UCS2-H"));
-        // 许 (U+8BB8) maps to itself in the ToUnicode map.
-        assert!(text.contains("<8BB8> <8BB8>"), "{text}");
+        // The streams are deflated; inside, 许 (U+8BB8) maps to itself in the ToUnicode map.
+        assert_eq!(text.matches("/Filter /FlateDecode").count(), 2);
+        let inflated: Vec<String> = bytes
+            .windows(7)
+            .enumerate()
+            .filter(|(_, w)| *w == b"stream\n")
+            .filter_map(|(at, _)| {
+                let body = &bytes[at + "stream\n".len()..];
+                let mut out = String::new();
+                std::io::Read::read_to_string(&mut flate2::read::ZlibDecoder::new(body), &mut out).ok()?;
+                Some(out)
+            })
+            .collect();
+        assert!(inflated.iter().any(|s| s.contains("<8BB8> <8BB8>")), "{inflated:?}");
         assert!(text.trim_end().ends_with("%%EOF"));
     }
 }

@@ -505,7 +505,9 @@ impl CaseRecord {
     }
 
     /// The last day for the window to accept the case, while it waits for acceptance (online
-    /// applications; a part waiting for the applicant's visit to a hall has none).
+    /// applications; a part waiting for the applicant's visit to a hall has none). The days count
+    /// from when the case last reached a window: its submission, a resubmission after a 补正
+    /// asked before acceptance, or a transfer (nothing else changes a waiting case).
     pub fn acceptance_due(&self, cal: &Calendar) -> Option<NaiveDate> {
         if self.state != CaseState::Submitted
             || self.is_bundle()
@@ -514,8 +516,8 @@ impl CaseRecord {
         {
             return None;
         }
-        let submitted = crate::platform::clock::parse_time(&self.submitted_at)?;
-        Some(cal.add_working_days(crate::platform::clock::beijing_date(submitted), ACCEPTANCE_DAYS))
+        let reached = crate::platform::clock::parse_time(&self.updated_at)?;
+        Some(cal.add_working_days(crate::platform::clock::beijing_date(reached), ACCEPTANCE_DAYS))
     }
 
     pub fn light(&self, cal: &Calendar, now: chrono::DateTime<chrono::Utc>, yellow_days: u32) -> Light {
