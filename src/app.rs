@@ -247,6 +247,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/wallet", get(crate::licences::api::wallet))
         .route("/halls", get(crate::halls::api::list_halls))
         .route("/halls.geojson", get(crate::halls::api::geojson))
+        .route("/districts.geojson", get(crate::halls::api::districts_geojson))
+        .route("/places", get(crate::halls::api::places))
         .route("/halls/nearest", get(crate::halls::api::nearest))
         .route("/halls/{code}", get(crate::halls::api::get_hall))
         .route("/halls/{code}/slots", get(crate::halls::api::slots))

@@ -25,6 +25,7 @@ use crate::catalog;
 use crate::catalog::pages::Names;
 use crate::http::{ApiError, FieldError};
 use crate::identity::authz::Actor;
+use crate::licences::store::CredentialRecord;
 use crate::web::i18n::Tr;
 use crate::web::page::{PageCtx, PageError, UserChip};
 
@@ -130,6 +131,10 @@ struct TargetMaterial {
     source: String,
     /// Only parts done at a hall need it: it is handed in there, not uploaded.
     in_person: bool,
+    /// A bundle's materials are grouped by the first part that asks for one; the other parts
+    /// that need the same paper are named beside it (asked once, used by all).
+    first_part: String,
+    also_for: Vec<String>,
 }
 
 async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, ApiError> {
@@ -153,6 +158,8 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
                     commitment_ok: m.commitment_ok && s.item.commitment,
                     source: m.source.clone(),
                     in_person: false,
+                    first_part: String::new(),
+                    also_for: Vec::new(),
                 })
                 .collect(),
             questions: BTreeMap::new(),
@@ -189,12 +196,16 @@ async fn target_of(state: &AppState, t: &Tr, draft: &Draft) -> Result<Target, Ap
             .iter()
             .map(|m| {
                 let in_person = m.in_person && !at_window;
+                let part_name =
+                    |code: &String| r.items.iter().find(|i| &i.code == code).map(|i| i.name.clone());
                 TargetMaterial {
                     name: m.name.clone(),
                     source_label: names.source(t, &m.source),
                     commitment_ok: m.commitment_ok && commitment_allowed && !in_person,
                     source: m.source.clone(),
                     in_person,
+                    first_part: m.needed_by.first().and_then(part_name).unwrap_or_default(),
+                    also_for: m.needed_by.iter().skip(1).filter_map(part_name).collect(),
                 }
             })
             .collect(),
@@ -253,7 +264,23 @@ pub async fn start_bundle(
     let answers: BTreeMap<String, bool> =
         f.iter().filter(|(k, _)| k.starts_with('q')).map(|(k, v)| (k.clone(), v == "yes")).collect();
     catalog::api::resolve(&state, &code, &answers).await.map_err(|e| ctx.error(e))?;
-    let d = store::create_draft(&state.db, &user, None, Some(code), json!({"answers": answers}))
+    let mut data = json!({"answers": answers});
+    // The holder chosen on the bundle page: the person (empty) or one of their enterprises.
+    let enterprise = f.get("enterprise").map(|e| e.trim()).unwrap_or("");
+    if !enterprise.is_empty() {
+        let profile =
+            crate::identity::store::profile(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
+        if !profile.enterprises.iter().any(|e| e.credit_code == enterprise) {
+            return Err(ctx.error(ApiError::Validation(vec![FieldError::new(
+                "enterprise",
+                "not_your_enterprise",
+                "所选企业不在您可代表的企业之列，请重新选择办理主体",
+                "You do not represent the enterprise chosen; choose the applicant again",
+            )])));
+        }
+        data["enterprise"] = json!(enterprise);
+    }
+    let d = store::create_draft(&state.db, &user, None, Some(code), data)
         .await
         .map_err(|e| ctx.error(e.into()))?;
     Ok(Redirect::to(&format!("/drafts/{}/contact", d.id)).into_response())
@@ -307,6 +334,57 @@ pub struct MaterialStep {
     /// A wallet card that can prove this material, if the applicant holds one.
     wallet: Option<WalletOffer>,
     wallet_chosen: bool,
+    /// The applicant provides it (an upload, or the commitment where allowed); other materials
+    /// are fetched by the department from e-licences or shared data.
+    from_applicant: bool,
+    /// A bundle's part that first asks for it, and the other parts that use it too.
+    part: String,
+    also_for: Vec<String>,
+    /// The first line of its part in the upload list: the part's name is shown above it.
+    starts_part: bool,
+}
+
+/// One consent for a wallet card, covering every material it stands in for.
+pub struct WalletConsent {
+    id: String,
+    label: String,
+    used_for: Vec<String>,
+    chosen: bool,
+}
+
+/// What the materials step asks of the applicant, counted before the check page.
+#[derive(Default)]
+pub struct MaterialTally {
+    /// To upload (the applicant's own papers not replaced by the commitment or a wallet card).
+    to_upload: usize,
+    /// Of those, already uploaded.
+    uploaded: usize,
+    /// Fetched by the department or proven by a wallet card: nothing to hand in.
+    fetched: usize,
+    /// Shown at a hall for the parts done there.
+    at_hall: usize,
+}
+
+impl MaterialTally {
+    fn of(materials: &[MaterialStep], commitment: bool) -> MaterialTally {
+        let mut tally = MaterialTally::default();
+        for m in materials {
+            if m.in_person {
+                tally.at_hall += 1;
+            } else if m.wallet_chosen || !m.from_applicant {
+                tally.fetched += 1;
+            } else if !(commitment && m.commitment_ok) {
+                tally.to_upload += 1;
+                tally.uploaded += usize::from(m.file_name.is_some());
+            }
+        }
+        tally
+    }
+
+    /// Papers the applicant still has to upload.
+    fn missing(&self) -> usize {
+        self.to_upload - self.uploaded
+    }
 }
 
 /// One question of a bundle's questionnaire, as answered in the draft.
@@ -345,6 +423,11 @@ struct ApplyPage {
     commitment: bool,
     commitment_text: String,
     materials: Vec<MaterialStep>,
+    /// One consent per wallet card (the materials step).
+    consents: Vec<WalletConsent>,
+    tally: MaterialTally,
+    /// Who applies, as the check page says it: the enterprise, or the person by name.
+    applicant_name: String,
     answers: Vec<(String, bool)>,
     /// Set when a window clerk registers this application for a walk-in applicant.
     walk_in: Option<String>,
@@ -368,14 +451,7 @@ async fn render_step(
     let t = ctx.t;
     let target = target_of(state, &t, draft).await.map_err(|e| ctx.error(e))?;
     let walk_in_phone = draft.data.get("applicant_phone").and_then(Value::as_str).map(str::to_string);
-    let user = match &walk_in_phone {
-        // A window clerk registering a walk-in works with the applicant's details.
-        Some(phone) => crate::identity::store::person_by_phone(&state.db, &state.vault, phone)
-            .await
-            .map_err(|e| ctx.error(e.into()))?
-            .ok_or(ctx.error(ApiError::NotFound))?,
-        None => ctx.caller.user_id.clone().unwrap_or_default(),
-    };
+    let user = applicant_of(state, ctx, draft).await?;
     let profile = crate::identity::store::profile(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
     let data = &draft.data;
     let mut form: ApplicationForm =
@@ -398,48 +474,64 @@ async fn render_step(
     let files = data.get("files").cloned().unwrap_or(json!({}));
     // Cards from the applicant's wallet that can stand in for a material (免提交).
     let wallet = crate::licences::service::wallet(&state.db, &user).await.map_err(|e| ctx.error(e.into()))?;
+    let offers = wallet_offers(&target, &wallet, &user, &chosen, state.clock().now());
     let chosen_credentials = data.get("credentials").cloned().unwrap_or(json!({}));
-    let materials = target
+    let consented =
+        |i: usize, id: &str| chosen_credentials.get(i.to_string()).and_then(Value::as_str) == Some(id);
+    let materials: Vec<MaterialStep> = target
         .materials
         .iter()
         .enumerate()
-        .map(|(i, m)| MaterialStep {
-            index: i,
-            name: m.name.clone(),
-            source: m.source_label.clone(),
-            commitment_ok: m.commitment_ok,
-            in_person: m.in_person,
-            wallet: m
-                .source
-                .strip_prefix("elicence:")
-                .filter(|_| !m.in_person)
-                .and_then(|ty| {
-                    wallet.iter().find(|c| {
-                        c.type_code == ty
-                            && crate::licences::service::shown_status(c, state.clock().now()) == "active"
-                            && (c.holder_user_id.as_deref() == Some(user.as_str())
-                                || (c.holder_credit_code.is_some()
-                                    && c.holder_credit_code.as_deref() == Some(chosen.as_str())))
-                    })
-                })
-                .map(|c| WalletOffer {
-                    id: c.id.clone(),
-                    label: crate::licences::pages::plain_name(t, c, state.clock().now()),
-                    chosen: chosen_credentials.get(i.to_string()).and_then(Value::as_str)
-                        == Some(c.id.as_str()),
-                }),
-            wallet_chosen: false,
-            file_name: files
-                .get(i.to_string())
-                .and_then(|f| f.get("file_name"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        })
-        .map(|mut m: MaterialStep| {
-            m.wallet_chosen = m.wallet.as_ref().is_some_and(|w| w.chosen);
-            m
+        .map(|(i, m)| {
+            let wallet = offers[i].map(|c| WalletOffer {
+                id: c.id.clone(),
+                label: crate::licences::pages::plain_name(t, c, state.clock().now()),
+                chosen: consented(i, &c.id),
+            });
+            MaterialStep {
+                index: i,
+                name: m.name.clone(),
+                source: m.source_label.clone(),
+                commitment_ok: m.commitment_ok,
+                in_person: m.in_person,
+                wallet_chosen: wallet.as_ref().is_some_and(|w| w.chosen),
+                wallet,
+                from_applicant: m.source == "applicant",
+                part: m.first_part.clone(),
+                also_for: m.also_for.clone(),
+                starts_part: false,
+                file_name: files
+                    .get(i.to_string())
+                    .and_then(|f| f.get("file_name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            }
         })
         .collect();
+    let mut materials = materials;
+    let mut previous_part = String::new();
+    for m in materials.iter_mut().filter(|m| !m.in_person) {
+        m.starts_part = !m.part.is_empty() && m.part != previous_part;
+        previous_part.clone_from(&m.part);
+    }
+    // One consent per card, whatever number of materials it stands in for.
+    let mut consents: Vec<WalletConsent> = Vec::new();
+    for m in &materials {
+        let Some(w) = &m.wallet else { continue };
+        match consents.iter_mut().find(|c| c.id == w.id) {
+            Some(c) => {
+                c.used_for.push(m.name.clone());
+                c.chosen &= w.chosen;
+            }
+            None => consents.push(WalletConsent {
+                id: w.id.clone(),
+                label: w.label.clone(),
+                used_for: vec![m.name.clone()],
+                chosen: w.chosen,
+            }),
+        }
+    }
+    let tally = MaterialTally::of(&materials, commitment);
     let answers = data
         .get("answers")
         .and_then(Value::as_object)
@@ -499,6 +591,9 @@ async fn render_step(
         commitment,
         commitment_text: intake::commitment_text(&target.name, &replaced),
         materials,
+        consents,
+        tally,
+        applicant_name: profile.name.clone(),
         answers,
         walk_in: walk_in_phone.map(|p| format!("{}（{}）", profile.name, p)),
         policies,
@@ -521,6 +616,43 @@ async fn render_step(
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))
+}
+
+/// Whose application a draft is: the signed-in person's, or, when a window clerk registers a
+/// walk-in, the applicant's (their wallet and enterprises are the ones that count).
+async fn applicant_of(state: &AppState, ctx: &PageCtx, draft: &Draft) -> Result<String, PageError> {
+    match draft.data.get("applicant_phone").and_then(Value::as_str) {
+        Some(phone) => crate::identity::store::person_by_phone(&state.db, &state.vault, phone)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .ok_or(ctx.error(ApiError::NotFound)),
+        None => Ok(ctx.caller.user_id.clone().unwrap_or_default()),
+    }
+}
+
+/// The wallet card that can stand in for each material (免提交), by material index: an active
+/// card of the material's e-licence type held by the applicant, or by the enterprise applying.
+/// What is handed in at a hall is never offered.
+fn wallet_offers<'w>(
+    target: &Target,
+    wallet: &'w [CredentialRecord],
+    user: &str,
+    enterprise: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Option<&'w CredentialRecord>> {
+    target
+        .materials
+        .iter()
+        .map(|m| {
+            let ty = m.source.strip_prefix("elicence:").filter(|_| !m.in_person)?;
+            wallet.iter().find(|c| {
+                c.type_code == ty
+                    && crate::licences::service::shown_status(c, now) == "active"
+                    && (c.holder_user_id.as_deref() == Some(user)
+                        || (!enterprise.is_empty() && c.holder_credit_code.as_deref() == Some(enterprise)))
+            })
+        })
+        .collect()
 }
 
 async fn step_page(
@@ -627,23 +759,15 @@ pub async fn save_materials(
     }
     let mut errors = Vec::new();
     let mut checked_csrf = false;
-    // Unticked boxes are not sent: the credentials chosen are exactly the ones in this form.
-    let mut credentials = serde_json::Map::new();
+    // Unticked boxes are not sent: the cards consented to are exactly the ones in this form.
+    let mut consented: Vec<String> = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|e| ctx.error(multipart_error(e)))? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "csrf" => csrf = field.text().await.unwrap_or_default(),
             "version" => version = field.text().await.unwrap_or_default().parse().unwrap_or(version),
             "commitment" => commitment = field.text().await.unwrap_or_default() == "yes",
-            n if n.starts_with("credential_") => {
-                let id = field.text().await.unwrap_or_default();
-                if let Ok(index) = n["credential_".len()..].parse::<usize>()
-                    && index < target.materials.len()
-                    && !id.is_empty()
-                {
-                    credentials.insert(index.to_string(), json!(id));
-                }
-            }
+            "use_credential" => consented.push(field.text().await.unwrap_or_default()),
             n if n.starts_with("file_") => {
                 if !checked_csrf {
                     // Files are stored as they stream in, so the token is checked first.
@@ -685,6 +809,20 @@ pub async fn save_materials(
         ctx.check_csrf(&csrf)?;
     }
     data["commitment"] = json!(commitment && target.commitment_allowed);
+    // One consent covers every material the card stands in for; a card that is not on offer
+    // (someone else's, expired, or for a paper handed in at a hall) is ignored.
+    let applicant = applicant_of(&state, &ctx, &draft).await?;
+    let wallet =
+        crate::licences::service::wallet(&state.db, &applicant).await.map_err(|e| ctx.error(e.into()))?;
+    let enterprise = data.get("enterprise").and_then(Value::as_str).unwrap_or("").to_string();
+    let credentials: serde_json::Map<String, Value> =
+        wallet_offers(&target, &wallet, &applicant, &enterprise, state.clock().now())
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, offer)| {
+                offer.filter(|c| consented.contains(&c.id)).map(|c| (i.to_string(), json!(c.id)))
+            })
+            .collect();
     data["credentials"] = Value::Object(credentials);
     let saved = store::save_draft(&state.db, &id, data, version).await.map_err(|e| ctx.error(e.into()))?;
     if !errors.is_empty() {

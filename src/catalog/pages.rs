@@ -534,6 +534,18 @@ struct BundlePage {
     departments: Vec<String>,
     /// The login page, returning here with the answers given (for someone not signed in).
     login_href: String,
+    /// Who may apply, chosen before anything else: the person (`""`) and their enterprises, as
+    /// the bundle allows. Empty when signed out or when only a person can apply.
+    holders: Vec<HolderChoice>,
+    /// The bundle is applied for by an enterprise and the signed-in person represents none.
+    no_enterprise: bool,
+}
+
+/// One possible applicant of a bundle: the person themself (`code` empty) or an enterprise.
+pub struct HolderChoice {
+    code: String,
+    name: String,
+    selected: bool,
 }
 
 pub async fn bundle(
@@ -563,6 +575,33 @@ pub async fn bundle(
         .iter()
         .map(|q| QuestionRow { id: q.id.clone(), text: q.text.clone(), checked: answers.contains_key(&q.id) })
         .collect();
+    // Who applies comes first: the licences of the parts go to that holder.
+    let chosen_holder = params.iter().find(|(k, _)| k == "as").map(|(_, v)| v.as_str()).unwrap_or("");
+    let mut holders = Vec::new();
+    let mut no_enterprise = false;
+    let citizen = ctx.user().is_some_and(|u| !u.is_staff);
+    if let Some(user) = ctx.caller.user_id.as_deref().filter(|_| citizen && bundle.audience != "person") {
+        let profile =
+            crate::identity::store::profile(&state.db, user).await.map_err(|e| ctx.error(e.into()))?;
+        if bundle.audience != "enterprise" {
+            holders.push(HolderChoice {
+                code: String::new(),
+                name: format!("{}（{}）", t.pick("本人", "Myself"), profile.name),
+                selected: false,
+            });
+        }
+        holders.extend(profile.enterprises.iter().map(|e| HolderChoice {
+            code: e.credit_code.clone(),
+            name: e.name.clone(),
+            selected: e.credit_code == chosen_holder,
+        }));
+        if !holders.iter().any(|h| h.selected)
+            && let Some(first) = holders.first_mut()
+        {
+            first.selected = true;
+        }
+        no_enterprise = bundle.audience == "enterprise" && holders.is_empty();
+    }
     let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
     let (resolved, materials, departments) = if submitted {
         let r = api::resolve(&state, &code, &answers).await.map_err(|e| ctx.error(e))?;
@@ -593,6 +632,8 @@ pub async fn bundle(
         resolved,
         materials,
         departments,
+        holders,
+        no_enterprise,
     };
     Ok(ctx.render(StatusCode::OK, &view))
 }

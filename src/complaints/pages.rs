@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Multipart;
 use serde::Deserialize;
 
-use super::domain::{self, CITY_BOUNDS};
+use super::domain;
 use super::service::{
     self, ActRequest, ComplaintView, IntakeRequest, PeriodQuery, RatesReport, Source, Topic,
 };
@@ -51,68 +51,12 @@ async fn departments(state: &AppState) -> Result<Vec<Choice>, ApiError> {
     Ok(d)
 }
 
-// ---------------------------------------------------------------------------------------------
-// The map: the city's extent projected onto an SVG, districts marked by their halls
-// ---------------------------------------------------------------------------------------------
-
-const MAP_W: f64 = 640.0;
-const MAP_H: f64 = 480.0;
-
-/// Equirectangular projection of the city's bounds, longitudes shrunk by cos(latitude).
-pub struct Projection {
-    scale: f64,
-    k: f64,
-}
-
-impl Projection {
-    fn new() -> Projection {
-        let (lat_min, lat_max, lon_min, lon_max) = CITY_BOUNDS;
-        let k = ((lat_min + lat_max) / 2.0).to_radians().cos();
-        let scale = (MAP_W / ((lon_max - lon_min) * k)).min(MAP_H / (lat_max - lat_min));
-        Projection { scale, k }
-    }
-
-    fn point(&self, lat: f64, lon: f64) -> (String, String) {
-        let (_, lat_max, lon_min, _) = CITY_BOUNDS;
-        (
-            format!("{:.1}", (lon - lon_min) * self.k * self.scale),
-            format!("{:.1}", (lat_max - lat) * self.scale),
-        )
-    }
-
-    fn metres(&self, m: f64) -> String {
-        format!("{:.1}", (m / 111_200.0 * self.scale).max(6.0))
-    }
-}
-
+/// A point on a page's city map (a complaint, a cluster's centre).
 pub struct MapMark {
     pub x: String,
     pub y: String,
     pub r: String,
     pub label: String,
-}
-
-/// The district halls as landmarks (one per district). In the dense city centre a name that
-/// would cover another is left out (its dot stays, with the name as a tooltip).
-fn landmarks(state: &AppState, p: &Projection) -> Vec<MapMark> {
-    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
-    let mut out = Vec::new();
-    for h in state.halls.directory.halls.iter().filter(|h| h.hall.level == "district") {
-        let (x, y) = p.point(h.hall.lat, h.hall.lon);
-        let (fx, fy) = (x.parse::<f64>().unwrap_or(0.0), y.parse::<f64>().unwrap_or(0.0));
-        let bx = (fx + 4.0, fy - 10.0, fx + 8.0 + 13.0 * h.hall.district.chars().count() as f64, fy + 6.0);
-        let free = !placed.iter().any(|q| bx.0 < q.2 && q.0 < bx.2 && bx.1 < q.3 && q.1 < bx.3);
-        if free {
-            placed.push(bx);
-        }
-        out.push(MapMark {
-            x,
-            y,
-            r: "3".into(),
-            label: if free { h.hall.district.clone() } else { String::new() },
-        });
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,8 +73,11 @@ struct CitizenPage {
     complaints: Vec<ComplaintView>,
     /// Closed complaints the citizen has already rated.
     rated: std::collections::HashSet<String>,
-    landmarks: Vec<MapMark>,
-    bounds: String,
+    map: crate::web::map::CityMap,
+    /// The point given (tapped or found by name), drawn as a pin.
+    pin: Option<(String, String)>,
+    /// The place named could not be found (its error goes next to the field).
+    place_error: Option<FieldError>,
     errors: Vec<FieldError>,
     form: IntakeForm,
     filed: Option<String>,
@@ -152,6 +99,9 @@ pub struct IntakeForm {
     pub lat: String,
     #[serde(default)]
     pub lon: String,
+    /// A place by name (趵突泉, 千佛山街道), found in the gazetteer when no point was tapped.
+    #[serde(default)]
+    pub place: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -200,8 +150,11 @@ async fn citizen_page(
         .filter(|r| r.rating.object_kind == "complaint")
         .map(|r| r.rating.object_id)
         .collect();
-    let p = Projection::new();
-    let (lat_min, lat_max, lon_min, lon_max) = CITY_BOUNDS;
+    let map = state.halls.map(None);
+    let pin = match (form.lat.trim().parse::<f64>(), form.lon.trim().parse::<f64>()) {
+        (Ok(lat), Ok(lon)) => Some(map.point(lon, lat)),
+        _ => None,
+    };
     let page = CitizenPage {
         t: ctx.t,
         user: ctx.user(),
@@ -209,8 +162,9 @@ async fn citizen_page(
         categories: categories(state, &ctx.t),
         complaints,
         rated,
-        landmarks: landmarks(state, &p),
-        bounds: format!("{lat_min},{lat_max},{lon_min},{lon_max},{}", p.k),
+        map,
+        pin,
+        place_error: errors.iter().find(|e| e.field == "place").cloned(),
         errors,
         form,
         filed,
@@ -308,11 +262,19 @@ pub async fn file(
             "address" => form.address = text,
             "lat" => form.lat = text,
             "lon" => form.lon = text,
+            "place" => form.place = text,
             "public" => form.public = text,
             _ => {}
         }
     }
     ctx.check_csrf(&form.csrf)?;
+    // Nobody types coordinates: a tapped point comes as lat/lon, a named place is looked up.
+    if form.lat.trim().is_empty() && form.lon.trim().is_empty() && !form.place.trim().is_empty() {
+        match state.halls.city.gazetteer.search(form.place.trim(), 1).first() {
+            Some(p) => (form.lat, form.lon) = (p.lat.to_string(), p.lon.to_string()),
+            None => errors.push(crate::halls::pages::unknown_place(form.place.trim())),
+        }
+    }
     let lat = number("lat", &form.lat, &mut errors);
     let lon = number("lon", &form.lon, &mut errors);
     if !errors.is_empty() {
@@ -728,7 +690,7 @@ struct DashboardPage {
     topics: Vec<Topic>,
     tasks: Vec<TaskMark>,
     dots: Vec<MapMark>,
-    landmarks: Vec<MapMark>,
+    map: crate::web::map::CityMap,
     from: String,
     to: String,
 }
@@ -744,20 +706,20 @@ pub async fn dashboard(
     service::require_staff(&ctx.caller).map_err(|e| ctx.error(e))?;
     let report = service::rates(&state, &q).await.map_err(|e| ctx.error(e))?;
     let topics = service::monthly_topics(&state, None).await.map_err(|e| ctx.error(e))?;
-    let p = Projection::new();
+    let map = state.halls.map(None);
     let taxonomy = state.complaints.taxonomy();
     let tasks = service::tasks(&state, &ctx.caller)
         .await
         .map_err(|e| ctx.error(e))?
         .into_iter()
         .map(|task| {
-            let (x, y) = p.point(task.lat, task.lon);
+            let (x, y) = map.point(task.lon, task.lat);
             TaskMark {
                 category_name: taxonomy
                     .category(&task.category)
                     .map(|c| ctx.t.pick(&c.name, &c.name_en).to_string())
                     .unwrap_or_default(),
-                r: p.metres(task.radius_m.max(200.0)),
+                r: map.metres(task.radius_m.max(200.0)),
                 task,
                 x,
                 y,
@@ -770,7 +732,7 @@ pub async fn dashboard(
         .map_err(|e| ctx.error(e.into()))?
         .into_iter()
         .filter_map(|c| {
-            let (x, y) = p.point(c.lat?, c.lon?);
+            let (x, y) = map.point(c.lon?, c.lat?);
             Some(MapMark { x, y, r: "3".into(), label: c.id })
         })
         .collect();
@@ -785,7 +747,7 @@ pub async fn dashboard(
         topics,
         tasks,
         dots,
-        landmarks: landmarks(&state, &p),
+        map,
     };
     Ok(ctx.render(StatusCode::OK, &page))
 }

@@ -19,6 +19,8 @@ pub struct HallFilter {
     pub level: Option<String>,
     /// Only halls that handle this item.
     pub item: Option<String>,
+    /// Only halls in this district (历下区 … 商河县).
+    pub district: Option<String>,
 }
 
 pub async fn select<'a>(state: &'a AppState, f: &HallFilter) -> ApiResult<Vec<&'a super::domain::HallEntry>> {
@@ -31,6 +33,12 @@ pub async fn select<'a>(state: &'a AppState, f: &HallFilter) -> ApiResult<Vec<&'
             "层级应为 city、district、street 或 community",
             "level must be city, district, street or community",
         )]));
+    }
+    let district = f.district.as_deref().map(str::trim).filter(|d| !d.is_empty());
+    if let Some(d) = district
+        && !crate::reference::DISTRICTS.contains(&d)
+    {
+        return Err(ApiError::Validation(vec![unknown_district(d)]));
     }
     let item = match f.item.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(code) => match crate::catalog::store::get(&state.db, code).await? {
@@ -52,8 +60,63 @@ pub async fn select<'a>(state: &'a AppState, f: &HallFilter) -> ApiResult<Vec<&'
         .halls
         .iter()
         .filter(|h| f.level.as_deref().filter(|l| !l.is_empty()).is_none_or(|l| h.hall.level == l))
+        .filter(|h| district.is_none_or(|d| h.hall.district == d))
         .filter(|h| item.as_ref().is_none_or(|(o, it)| state.halls.handles(h, it, o)))
         .collect())
+}
+
+pub fn unknown_district(d: &str) -> FieldError {
+    FieldError::new(
+        "district",
+        "unknown_district",
+        format!("“{d}”不是济南市的区县，请从列表中选择"),
+        format!("\"{d}\" is not a district of Jinan; choose one from the list"),
+    )
+}
+
+/// The districts' boundaries as a GeoJSON FeatureCollection (RFC 7946: WGS 84 polygons as
+/// `[lon, lat]`), with each district's GB/T 2260 code and a point inside it for its label.
+#[utoipa::path(get, path = "/api/v1/districts.geojson", tag = "halls",
+    responses((status = 200, content_type = "application/geo+json")))]
+pub async fn districts_geojson() -> Response {
+    ([(header::CONTENT_TYPE, "application/geo+json")], quanban_domain::geo::DISTRICTS_GEOJSON).into_response()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PlaceQuery {
+    /// What a person typed: a landmark (趵突泉), a street (千佛山街道), a community, a district,
+    /// or an address that names one of them. At most 100 characters.
+    pub q: Option<String>,
+    /// How many (1 to 20, default 8).
+    pub limit: Option<usize>,
+}
+
+/// Places from the city's gazetteer (districts, streets and towns, communities, landmarks), best
+/// match first, with approximate WGS 84 points: so that nobody has to type coordinates.
+#[utoipa::path(get, path = "/api/v1/places", tag = "halls", params(PlaceQuery),
+    responses((status = 200, body = [quanban_domain::geo::Place]), (status = 422, body = crate::http::error::Problem)))]
+pub async fn places(
+    State(state): State<AppState>,
+    Query(q): Query<PlaceQuery>,
+) -> ApiResult<Json<Vec<quanban_domain::geo::Place>>> {
+    let text = q.q.unwrap_or_default();
+    let mut errors = Vec::new();
+    if text.chars().count() > 100 {
+        errors.push(FieldError::new("q", "too_long", "地点最多100个字", "q is at most 100 characters"));
+    }
+    let limit = q.limit.unwrap_or(8);
+    if !(1..=20).contains(&limit) {
+        errors.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            "limit 应在 1 到 20 之间",
+            "limit must be 1 to 20",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(Json(state.halls.city.gazetteer.search(&text, limit).into_iter().cloned().collect()))
 }
 
 fn hall_json(h: &super::domain::HallEntry) -> Value {

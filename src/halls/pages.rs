@@ -45,50 +45,24 @@ pub struct MapHall {
     pub open_now: bool,
 }
 
-const MAP_W: f64 = 800.0;
-const MAP_H: f64 = 560.0;
-
-/// Projects the halls onto the map (equirectangular, longitudes shrunk by cos(latitude) so
-/// that distances look right at Jinan's latitude), with a scale bar length for 10 km.
-fn project(halls: &[&HallEntry]) -> (Vec<(f64, f64)>, f64) {
-    let (mut min_lat, mut max_lat, mut min_lon, mut max_lon) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
-    for h in halls {
-        min_lat = min_lat.min(h.hall.lat);
-        max_lat = max_lat.max(h.hall.lat);
-        min_lon = min_lon.min(h.hall.lon);
-        max_lon = max_lon.max(h.hall.lon);
-    }
-    let k = ((min_lat + max_lat) / 2.0).to_radians().cos();
-    let span_x = ((max_lon - min_lon) * k).max(0.02);
-    let span_y = (max_lat - min_lat).max(0.02);
-    let pad = 40.0;
-    let scale = ((MAP_W - 2.0 * pad) / span_x).min((MAP_H - 2.0 * pad) / span_y);
-    let points = halls
-        .iter()
-        .map(|h| (pad + (h.hall.lon - min_lon) * k * scale, MAP_H - pad - (h.hall.lat - min_lat) * scale))
-        .collect();
-    // One degree of latitude is about 111.2 km.
-    (points, scale * 10.0 / 111.2)
-}
-
-/// Labels the city and district halls where a label does not cover another one (greedy, the
-/// city hall first): in the dense centre only some names are written; every dot still has its
-/// name as a tooltip and in the list.
-fn place_labels(halls: &mut [MapHall]) {
-    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
-    let mut order: Vec<usize> = (0..halls.len()).filter(|&i| halls[i].label).collect();
-    order.sort_by_key(|&i| if halls[i].level == "city" { 0 } else { 1 });
-    for h in halls.iter_mut() {
-        h.label = false;
-    }
-    for i in order {
-        let (Ok(x), Ok(y)) = (halls[i].x.parse::<f64>(), halls[i].y.parse::<f64>()) else { continue };
-        let width = 13.0 * halls[i].name.chars().count() as f64;
-        let bx = (x + 10.0, y - 10.0, x + 12.0 + width, y + 6.0);
-        let overlaps = placed.iter().any(|p| bx.0 < p.2 && p.0 < bx.2 && bx.1 < p.3 && p.1 < bx.3);
-        if !overlaps && bx.2 <= MAP_W {
-            placed.push(bx);
-            halls[i].label = true;
+impl MapHall {
+    /// The hall as listed, not yet placed on a map.
+    fn of(t: Tr, h: &HallEntry, open_now: bool) -> MapHall {
+        MapHall {
+            code: h.hall.code.clone(),
+            name: h.hall.name.clone(),
+            level: h.hall.level.clone(),
+            level_label: level_label(t, &h.hall.level).to_string(),
+            district: h.hall.district.clone(),
+            address: h.hall.address.clone(),
+            hours: h.hall.hours.clone(),
+            phone: h.hall.phone.clone().unwrap_or_default(),
+            x: String::new(),
+            y: String::new(),
+            r: 0,
+            label: false,
+            distance: None,
+            open_now,
         }
     }
 }
@@ -102,11 +76,21 @@ struct HallsPage {
     halls: Vec<MapHall>,
     level: String,
     item: String,
+    district: String,
+    /// The place searched for, as typed, and the place it was found as.
+    place: String,
+    found: Option<quanban_domain::geo::Place>,
     lat: String,
     lon: String,
     nearest: bool,
     levels: Vec<(String, String)>,
-    scale_10km: String,
+    districts: &'static [&'static str],
+    district_invalid: bool,
+    map: crate::web::map::CityMap,
+    /// The point searched from, drawn as a pin.
+    pin: Option<(String, String)>,
+    /// The place named could not be found (its error goes next to the field).
+    place_error: Option<FieldError>,
     errors: Vec<FieldError>,
 }
 
@@ -117,9 +101,58 @@ pub struct MapQuery {
     #[serde(default)]
     item: String,
     #[serde(default)]
+    district: String,
+    /// A place by name (趵突泉, 千佛山街道): the halls nearest to it are listed first.
+    #[serde(default)]
+    place: String,
+    /// Filled in by the page script (a tap on the map, or the device's position).
+    #[serde(default)]
     lat: String,
     #[serde(default)]
     lon: String,
+}
+
+/// Where the person is, from the map tap or device (lat/lon) or else the place they named.
+fn position(
+    state: &AppState,
+    q: &MapQuery,
+    errors: &mut Vec<FieldError>,
+) -> (Option<(f64, f64)>, Option<quanban_domain::geo::Place>) {
+    if !q.lat.trim().is_empty() || !q.lon.trim().is_empty() {
+        let lat = q.lat.trim().parse::<f64>().ok();
+        let lon = q.lon.trim().parse::<f64>().ok();
+        return match service::coordinates(lat, lon) {
+            Ok(p) => (Some(p), None),
+            Err(ApiError::Validation(e)) => {
+                errors.extend(e);
+                (None, None)
+            }
+            Err(_) => (None, None),
+        };
+    }
+    let place = q.place.trim();
+    if place.is_empty() {
+        return (None, None);
+    }
+    match state.halls.city.gazetteer.search(place, 1).first() {
+        Some(p) => (Some((p.lat, p.lon)), Some((*p).clone())),
+        None => {
+            errors.push(unknown_place(place));
+            (None, None)
+        }
+    }
+}
+
+/// A place the gazetteer does not know, named in the field `place`.
+pub fn unknown_place(place: &str) -> FieldError {
+    FieldError::new(
+        "place",
+        "unknown_place",
+        format!("没有找到“{place}”。请输入街道、社区或地标的名称，如“趵突泉”“千佛山街道”，或在地图上点选"),
+        format!(
+            "No place called \"{place}\". Type a street, community or landmark (趵突泉, 千佛山街道), or tap the map"
+        ),
+    )
 }
 
 pub async fn map(
@@ -131,6 +164,7 @@ pub async fn map(
     let filter = HallFilter {
         level: Some(q.level.clone()).filter(|s| !s.is_empty()),
         item: Some(q.item.trim().to_string()).filter(|s| !s.is_empty()),
+        district: Some(q.district.trim().to_string()).filter(|s| !s.is_empty()),
     };
     let mut errors = Vec::new();
     let selected = match select(&state, &filter).await {
@@ -144,51 +178,64 @@ pub async fn map(
     let cal = state.calendar().await;
     let now = state.clock().beijing_now();
     // Nearest first when a position is given.
-    let mut distances = std::collections::HashMap::new();
-    let wants_nearest = !q.lat.trim().is_empty() || !q.lon.trim().is_empty();
-    if wants_nearest {
-        let lat = q.lat.trim().parse::<f64>().ok();
-        let lon = q.lon.trim().parse::<f64>().ok();
-        match service::coordinates(lat, lon) {
-            Ok((lat, lon)) => {
-                for h in &selected {
-                    distances
-                        .insert(h.hall.code.clone(), domain::distance_m(lat, lon, h.hall.lat, h.hall.lon));
-                }
-            }
-            Err(ApiError::Validation(e)) => errors.extend(e),
-            Err(e) => return Err(ctx.error(e)),
-        }
+    let (at, found) = position(&state, &q, &mut errors);
+    let distances: std::collections::HashMap<String, f64> = at
+        .map(|(lat, lon)| {
+            selected
+                .iter()
+                .map(|h| (h.hall.code.clone(), domain::distance_m(lat, lon, h.hall.lat, h.hall.lon)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let district = Some(q.district.trim()).filter(|d| crate::reference::DISTRICTS.contains(d));
+    let mut map = state.halls.map(district);
+    if let Some((lat, lon)) = at {
+        map.focus(lon, lat);
     }
-    let (points, scale) = project(&selected);
     let mut halls: Vec<MapHall> = selected
         .iter()
-        .zip(points)
-        .map(|(h, (x, y))| MapHall {
-            code: h.hall.code.clone(),
-            name: h.hall.name.clone(),
-            level: h.hall.level.clone(),
-            level_label: level_label(t, &h.hall.level).to_string(),
-            district: h.hall.district.clone(),
-            address: h.hall.address.clone(),
-            hours: h.hall.hours.clone(),
-            phone: h.hall.phone.clone().unwrap_or_default(),
-            x: format!("{x:.1}"),
-            y: format!("{y:.1}"),
-            r: match h.hall.level.as_str() {
-                "city" => 11,
-                "district" => 8,
-                "street" => 5,
-                _ => 4,
-            },
-            label: matches!(h.hall.level.as_str(), "city" | "district"),
-            distance: distances
-                .get(&h.hall.code)
-                .map(|d| if *d < 1000.0 { format!("{d:.0} m") } else { format!("{:.1} km", d / 1000.0) }),
-            open_now: domain::is_open(&h.hours, &cal, now),
+        .map(|h| {
+            let (x, y) = map.point(h.hall.lon, h.hall.lat);
+            MapHall {
+                x,
+                y,
+                r: match h.hall.level.as_str() {
+                    "city" => 9,
+                    "district" => 6,
+                    "street" => 4,
+                    _ => 3,
+                },
+                distance: distances
+                    .get(&h.hall.code)
+                    .map(|d| if *d < 1000.0 { format!("{d:.0} m") } else { format!("{:.1} km", d / 1000.0) }),
+                ..MapHall::of(t, h, domain::is_open(&h.hours, &cal, now))
+            }
         })
         .collect();
-    place_labels(&mut halls);
+    // Names are written for the city and district halls where they cover nothing (the city
+    // hall first); zoomed in on a district or a place, for the street halls too.
+    let mut order: Vec<usize> = (0..halls.len())
+        .filter(|&i| match halls[i].level.as_str() {
+            "city" | "district" => true,
+            "street" => district.is_some() || at.is_some(),
+            _ => false,
+        })
+        .collect();
+    order.sort_by_key(|&i| match halls[i].level.as_str() {
+        "city" => 0,
+        "district" => 1,
+        _ => 2,
+    });
+    let boxes: Vec<(f64, f64, usize)> = order
+        .iter()
+        .map(|&i| {
+            let h = &halls[i];
+            (h.x.parse().unwrap_or(0.0), h.y.parse().unwrap_or(0.0), h.name.chars().count())
+        })
+        .collect();
+    for (&i, free) in order.iter().zip(map.place_labels(&boxes)) {
+        halls[i].label = free;
+    }
     if !distances.is_empty() {
         halls.sort_by(|a, b| distances[&a.code].total_cmp(&distances[&b.code]));
     }
@@ -199,12 +246,19 @@ pub async fn map(
         csrf: ctx.csrf.clone(),
         nearest: !distances.is_empty(),
         levels: domain::LEVELS.iter().map(|l| (l.to_string(), level_label(t, l).to_string())).collect(),
+        districts: &crate::reference::DISTRICTS,
+        district_invalid: !q.district.trim().is_empty() && district.is_none(),
+        pin: at.map(|(lat, lon)| map.point(lon, lat)),
+        map,
         halls,
         level: q.level,
         item: q.item,
+        district: q.district,
+        place: q.place,
+        found,
         lat: q.lat,
         lon: q.lon,
-        scale_10km: format!("{scale:.1}"),
+        place_error: errors.iter().find(|e| e.field == "place").cloned(),
         errors,
     };
     Ok(ctx.render(status, &page))
@@ -301,22 +355,7 @@ async fn render_hall(
     };
     let items = hall_items(state, h).await.map_err(|e| ctx.error(e))?;
     let cal = state.calendar().await;
-    let hall = MapHall {
-        code: h.hall.code.clone(),
-        name: h.hall.name.clone(),
-        level: h.hall.level.clone(),
-        level_label: level_label(t, &h.hall.level).to_string(),
-        district: h.hall.district.clone(),
-        address: h.hall.address.clone(),
-        hours: h.hall.hours.clone(),
-        phone: h.hall.phone.clone().unwrap_or_default(),
-        x: String::new(),
-        y: String::new(),
-        r: 0,
-        label: false,
-        distance: None,
-        open_now: domain::is_open(&h.hours, &cal, state.clock().beijing_now()),
-    };
+    let hall = MapHall::of(t, h, domain::is_open(&h.hours, &cal, state.clock().beijing_now()));
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = HallPage {
         t,

@@ -1,6 +1,7 @@
 //! Finding halls, their slots, and booking: shared by the JSON API and the pages.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -21,14 +22,29 @@ use crate::store::{Db, StoreError};
 pub struct HallsIndex {
     pub directory: Directory,
     department_districts: HashMap<String, Option<String>>,
+    /// The districts' boundaries and the gazetteer (streets and communities are the halls').
+    pub city: quanban_domain::geo::City,
+    /// The districts drawn for the pages' maps, once.
+    pub shapes: Arc<crate::web::map::CityShapes>,
 }
 
 impl HallsIndex {
     pub async fn load(db: &Db) -> anyhow::Result<HallsIndex> {
+        let directory = Directory::new(store::halls(db).await?);
+        let halls: Vec<crate::reference::data::Hall> =
+            directory.halls.iter().map(|h| h.hall.clone()).collect();
+        let city = quanban_domain::geo::City::shipped(&halls)?;
         Ok(HallsIndex {
-            directory: Directory::new(store::halls(db).await?),
+            shapes: Arc::new(crate::web::map::CityShapes::draw(&city)),
+            city,
+            directory,
             department_districts: store::department_districts(db).await?,
         })
+    }
+
+    /// A map for a page, opening on `district` when one is chosen.
+    pub fn map(&self, district: Option<&str>) -> crate::web::map::CityMap {
+        crate::web::map::CityMap::new(self.shapes.clone(), &self.city, district)
     }
 
     /// Whether `hall` handles `item`: the administrator's word if given, else the default.

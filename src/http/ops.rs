@@ -157,6 +157,8 @@ pub async fn api_not_found() -> ApiError {
         crate::licences::api::revoke_seal,
         crate::halls::api::list_halls,
         crate::halls::api::geojson,
+        crate::halls::api::districts_geojson,
+        crate::halls::api::places,
         crate::halls::api::nearest,
         crate::halls::api::get_hall,
         crate::halls::api::slots,

@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 const ASSETS: &[(&str, &str, &str)] = &[
     ("quanban.css", "text/css; charset=utf-8", include_str!("../../static/quanban.css")),
-    ("halls.js", "text/javascript; charset=utf-8", include_str!("../../static/halls.js")),
-    ("complaints.js", "text/javascript; charset=utf-8", include_str!("../../static/complaints.js")),
+    ("map.js", "text/javascript; charset=utf-8", include_str!("../../static/map.js")),
     ("kiosk.js", "text/javascript; charset=utf-8", include_str!("../../static/kiosk.js")),
     ("menu.js", "text/javascript; charset=utf-8", include_str!("../../static/menu.js")),
     ("print.js", "text/javascript; charset=utf-8", include_str!("../../static/print.js")),

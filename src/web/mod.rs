@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod i18n;
+pub mod map;
 pub mod page;
 pub mod pages;
 

@@ -1239,8 +1239,14 @@ async fn restaurant_bundle(s: &Session) {
     let rep = s.app.demo("13800138002").await;
     s.log_in(&rep.username, &rep.password).await;
     s.goto("/bundles/JN-YJS-002").await;
+    // Who applies comes first: herself or her enterprise; she opens the restaurant as the
+    // enterprise, so its licences go there.
+    let holders = s.texts("#holder-choice label").await;
+    assert_eq!(holders, ["本人（刘芳）", "济南泉城小馆餐饮有限公司"]);
+    s.click("#as-2").await;
     s.click("form[action='/bundles/JN-YJS-002'] button[type=submit]").await;
     s.wait_loaded().await;
+    assert!(s.text("#applying-as").await.contains("济南泉城小馆餐饮有限公司"));
     // Which parts are online is said on the bundle page already.
     assert!(s.exists("#in-person-note").await);
     let items = s.texts("#bundle-items li").await;
@@ -1251,15 +1257,37 @@ async fn restaurant_bundle(s: &Session) {
     s.click("#apply-bundle").await;
     let contact = s.wait_loaded().await;
     assert!(contact.ends_with("/contact"), "{contact}");
+    assert!(
+        s.text("#enterprise option:checked").await.contains("济南泉城小馆餐饮有限公司"),
+        "the choice is kept"
+    );
     s.type_into("[name=contact_phone]", "13800138002").await;
     s.click("#next").await;
     s.wait_for_path(&contact.replace("/contact", "/materials")).await;
     // What is handed in at the hall has no upload box.
     assert!(s.text("#in-person-materials").await.contains("申请人居民身份证"));
-    let labels = s.texts("form label").await;
-    assert!(!labels.iter().any(|l| l.contains("申请人居民身份证")), "{labels:?}");
+    let labels = s.texts("form .material-line > label").await;
+    assert!(!labels.iter().any(|l| l == "申请人居民身份证"), "{labels:?}");
+    // What is asked of her is counted before the check page; the materials are grouped by part.
+    let to_upload: usize = s.text("#to-upload").await.parse().unwrap();
+    assert!(to_upload > 0);
+    assert!(s.find_all(".part-title").await.len() >= 2, "grouped by part");
+    // One tick for her ID card covers every material it stands in for.
+    let consents = s.texts("#wallet-consents label").await;
+    let id_card = consents.iter().position(|l| l.contains("居民身份证")).expect("the ID card is offered");
+    assert_eq!(consents.iter().filter(|l| l.contains("居民身份证")).count(), 1, "{consents:?}");
+    let used_for = s.text(&format!("#used-for-{}", id_card + 1)).await;
+    let lines = used_for.matches("居民身份证").count();
+    assert!(lines >= 2, "{used_for}");
+    let tick = s.find(&format!("#use-credential-{}", id_card + 1)).await;
+    if !tick.is_selected().await.unwrap() {
+        tick.click().await.unwrap();
+    }
+    shoot_both(s, "bundle-restaurant-materials").await;
     s.click("#next").await;
     s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    assert_eq!(s.body_text().await.matches("从卡包调取电子证照（已同意）").count(), lines);
+    assert!(s.text("#check-applicant").await.contains("济南泉城小馆餐饮有限公司"));
     let hall = s.text("#in-person-parts").await;
     assert!(hall.contains("从业人员健康体检"), "{hall}");
     assert_eq!(s.attr("#in-person-parts a", "href").await.as_deref(), Some("/halls?item=JN-WJW-0001"));
@@ -1616,14 +1644,14 @@ async fn wallet_journey(s: &Session) {
     let materials = contact.replace("/contact", "/materials");
     s.wait_for_path(&materials).await;
     s.find("#file_0").await.send_keys(pdf.display().to_string()).await.unwrap();
-    for id in ["#credential_1", "#credential_2"] {
+    for id in ["#use-credential-1", "#use-credential-2"] {
         let tick = s.find(id).await;
         if !tick.is_selected().await.unwrap() {
             tick.click().await.unwrap();
         }
     }
     // Plain names, never identifiers; no upload box in the way unless asked for.
-    let offer = s.text("label[for='credential_1']").await;
+    let offer = s.text("label[for='use-credential-1']").await;
     assert!(
         offer.contains("营业执照：济南泉城小馆餐饮有限公司（有效期至") && !offer.contains("1.2.156"),
         "{offer}"
@@ -1711,9 +1739,44 @@ async fn find_a_hall_and_book_a_slot() {
 async fn halls_journey(s: &Session) {
     let citizen = s.app.demo("13800138001").await;
     s.goto("/halls").await;
-    assert_eq!(s.find_all("svg.hall-map circle").await.len(), 51, "every hall on the map");
+    assert_eq!(s.find_all("svg.hall-map circle.dot").await.len(), 51, "every hall on the map");
     assert_eq!(s.find_all("#hall-list tbody tr").await.len(), 51, "and in the list");
+    assert_eq!(s.find_all("svg.hall-map path.district").await.len(), 12, "the districts drawn");
+    assert!(!s.exists("input#lat[type=text]").await, "nobody types coordinates");
     shoot_both(s, "halls-map").await;
+    // Zoom in with the button; the whole-city button goes back.
+    let home = s.attr("#hall-map", "viewBox").await.unwrap();
+    s.click(".map-zoom[data-zoom='1.6']").await;
+    let zoomed = s.attr("#hall-map", "viewBox").await.unwrap();
+    let width = |v: &str| v.split(' ').nth(2).unwrap().parse::<f64>().unwrap();
+    assert!(width(&zoomed) < width(&home) / 1.5, "{home} → {zoomed}");
+    s.click(".map-home").await;
+    assert_eq!(width(&s.attr("#hall-map", "viewBox").await.unwrap()), width(&home));
+    // A named place, not coordinates: the nearest halls to 趵突泉 first, with a pin.
+    s.type_into("#place", "趵突泉").await;
+    s.click("#halls-search").await;
+    s.wait_loaded().await;
+    assert!(s.text("#place-hint").await.contains("趵突泉（历下区）"), "{}", s.text("#place-hint").await);
+    assert!(s.texts("#hall-list tbody tr").await[0].contains(" m"), "metres away, nearest first");
+    assert_ne!(s.attr("#pin", "cx").await.as_deref(), Some("-50"), "the place is pinned");
+    shoot_both(s, "halls-place").await;
+    // A district: its halls only, the map opened on it.
+    s.goto("/halls?district=章丘区").await;
+    let rows = s.texts("#hall-list tbody tr").await;
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.contains("章丘区")), "{rows:?}");
+    assert!(width(&s.attr("#hall-map", "viewBox").await.unwrap()) < width(&home) / 2.0);
+    shoot_both(s, "halls-district").await;
+    // Tapping the map sorts from the point tapped.
+    s.goto("/halls").await;
+    s.mark_page().await;
+    s.find("#hall-map").await.click().await.unwrap();
+    s.wait_loaded().await;
+    let lat: f64 = s.value("#lat").await.parse().expect("the tap gives a position");
+    assert!((35.9..37.7).contains(&lat), "{lat}");
+    assert!(
+        s.texts("#hall-list tbody tr").await[0].contains("km")
+            || s.texts("#hall-list tbody tr").await[0].contains(" m")
+    );
     // Nearest district centres handling 食品经营许可 from 泉城广场.
     s.goto("/halls?item=JN-SPJ-0003&lat=36.6611&lon=117.0216").await;
     let rows = s.texts("#hall-list tbody tr").await;
@@ -1931,7 +1994,9 @@ async fn complaint_journey(s: &Session) {
     s.type_into("#description", "在泉城路一家饭店吃饭，菜里吃出苍蝇，店家不认账").await;
     s.find("#category option[value='market.food_safety']").await.click().await.unwrap();
     s.type_into("#address", "历下区泉城路").await;
-    // Tapping the sketch map fills the coordinates (inside the city).
+    // No coordinates to type: a tap on the map (or a place name) gives the position.
+    assert!(!s.exists("input#lat[type=text]").await);
+    assert_eq!(s.find_all("#pick-map path.district").await.len(), 12);
     s.find("#pick-map").await.click().await.unwrap();
     let lat: f64 = s.value("#lat").await.parse().expect("latitude filled by the map");
     let lon: f64 = s.value("#lon").await.parse().expect("longitude filled by the map");

@@ -25,6 +25,7 @@ stories!(
     bundle_fans_out_into_parts,
     bundle_completes_with_one_combined_result,
     bundle_part_done_at_a_hall_waits_in_the_same_case,
+    bundle_holder_is_chosen_first_and_one_consent_covers_every_part,
     notifications_and_outbox,
     contact_details_are_sealed_at_rest,
     drafts_save_and_return,
@@ -1000,6 +1001,117 @@ async fn drafts_save_and_return(app: &TestApp) {
     let (s, _) =
         app.request(reqwest::Method::DELETE, &format!("/api/v1/drafts/{id}"), Some(&citizen), None).await;
     assert_eq!(s, 204);
+}
+
+/// On the bundle page the person chooses who applies before anything else, among themself and
+/// the enterprises they represent (someone else's enterprise is refused naming the field, and no
+/// draft is made); on the materials step one consent to a wallet card stands in for every
+/// material of its type, in all the parts, while a card the applicant does not hold is ignored.
+async fn bundle_holder_is_chosen_first_and_one_consent_covers_every_part(app: &TestApp) {
+    let rep = app.demo("13800138002").await;
+    let token = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&token)).await;
+    let code = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let client = common::page_client();
+    common::web_login(&client, &app.base, &rep.username, &rep.password).await;
+    let get = |path: String| {
+        let client = client.clone();
+        let url = app.url(&path);
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+
+    let page = get(format!("/bundles/JN-YJS-002?answered=1&as={code}")).await;
+    let choice = &page[page.find(r#"id="holder-choice""#).expect("the holder is asked")..];
+    assert!(choice.contains("本人（刘芳）") && choice.contains("济南泉城小馆餐饮有限公司"), "{choice}");
+    assert!(
+        page.find(r#"id="holder-choice""#) < page.find(r#"id="q-q1""#),
+        "who applies is asked before the questionnaire"
+    );
+    assert!(
+        page.contains(&format!(r#"name="enterprise" value="{code}""#)),
+        "the holder chosen goes with the application"
+    );
+    let csrf = common::csrf_of(&page);
+    let before = draft_count(app, &token).await;
+
+    let start = |enterprise: String| {
+        client
+            .post(app.url("/apply/bundle/JN-YJS-002"))
+            .form(&[("csrf", csrf.clone()), ("q1", "no".into()), ("enterprise", enterprise)])
+            .send()
+    };
+    // Someone else's (well-formed) enterprise: refused, nothing made.
+    let stranger = quanban::demo::credit_code("91370100MA3C09999").unwrap();
+    let r = start(stranger).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("所选企业不在您可代表的企业之列"));
+    assert_eq!(draft_count(app, &token).await, before, "no draft for a refused start");
+
+    let r = start(code.clone()).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let contact = r.headers()["location"].to_str().unwrap().to_string();
+    let id = contact.trim_start_matches("/drafts/").trim_end_matches("/contact").to_string();
+    let (_, draft) = app.get_json(&format!("/api/v1/drafts/{id}"), Some(&token)).await;
+    assert_eq!(draft["data"]["enterprise"], code.as_str(), "{draft}");
+    let contact_page = get(contact.clone()).await;
+    assert!(
+        contact_page.contains(&format!(r#"value="{code}" selected"#)),
+        "the contact step keeps the choice"
+    );
+
+    // One consent per card: the ID card stands in for several materials of several parts.
+    let page = get(format!("/drafts/{id}/materials")).await;
+    let consents: Vec<(String, String)> = page
+        .split(r#"name="use_credential" value=""#)
+        .skip(1)
+        .map(|chunk| {
+            let id = chunk[..chunk.find('"').unwrap()].to_string();
+            (id, chunk[..chunk.find("</p>").unwrap()].to_string())
+        })
+        .collect();
+    let label_of =
+        |block: &str| block[block.find("<label").unwrap()..block.find("</label>").unwrap()].to_string();
+    let (card, label) = consents
+        .iter()
+        .find(|(_, block)| label_of(block).contains("居民身份证"))
+        .expect("the ID card is offered");
+    assert_eq!(consents.iter().filter(|(c, _)| c == card).count(), 1, "asked once: {consents:?}");
+    let used_for = label.split("用于（").nth(1).unwrap();
+    let lines: usize = used_for[..used_for.find('）').unwrap()].parse().unwrap();
+    assert!(lines >= 2, "one consent for several materials: {label}");
+    let save = |consent: String, version: i64| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("version", version.to_string())
+            .text("use_credential", consent);
+        client.post(app.url(&format!("/drafts/{id}/materials"))).multipart(form).send()
+    };
+    let r = save(card.clone(), draft["version"].as_i64().unwrap()).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, draft) = app.get_json(&format!("/api/v1/drafts/{id}"), Some(&token)).await;
+    let chosen = draft["data"]["credentials"].as_object().unwrap();
+    assert_eq!(chosen.len(), lines, "every material the card stands in for: {chosen:?}");
+    assert!(chosen.values().all(|v| v == card.as_str()), "{chosen:?}");
+    let check = get(format!("/drafts/{id}/check")).await;
+    assert_eq!(check.matches("从卡包调取电子证照（已同意）").count(), lines);
+    assert!(check.contains("济南泉城小馆餐饮有限公司"), "the check page names the applicant");
+
+    // A card from someone else's wallet is not taken, whatever the form says.
+    let citizen = app.demo_token("13800138001").await;
+    let (_, wallet) = app.get_json("/api/v1/wallet", Some(&citizen)).await;
+    let theirs = wallet[0]["id"].as_str().unwrap().to_string();
+    let r = save(theirs, draft["version"].as_i64().unwrap()).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, draft) = app.get_json(&format!("/api/v1/drafts/{id}"), Some(&token)).await;
+    assert_eq!(draft["data"]["credentials"], json!({}), "{draft}");
+}
+
+async fn draft_count(app: &TestApp, token: &str) -> usize {
+    app.get_json("/api/v1/drafts", Some(token)).await.1.as_array().unwrap().len()
 }
 
 /// Drives a case to delivery with whichever of `tokens` can act next.

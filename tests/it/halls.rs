@@ -12,6 +12,7 @@ use serde_json::json;
 
 stories!(
     the_map_data_is_valid_geojson,
+    places_are_found_by_name_and_nobody_types_coordinates,
     nearest_halls_by_distance_for_an_item,
     booking_refusals_cancel_and_calendar_file,
     no_shows_pause_booking,
@@ -29,6 +30,116 @@ async fn next_working_weekday(app: &TestApp) -> NaiveDate {
         d += Duration::days(1);
     }
     d
+}
+
+/// The gazetteer answers names (a landmark, a street without 街道, an alias); the districts are
+/// served as GeoJSON and filter the halls; the halls page sorts by a named place and the
+/// complaint form takes a named place, each refusing an unknown name naming `place`.
+async fn places_are_found_by_name_and_nobody_types_coordinates(app: &TestApp) {
+    let (s, found) = app.get_json("/api/v1/places?q=趵突泉", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(found[0]["name"], "趵突泉", "{found}");
+    assert_eq!(
+        (found[0]["kind"].as_str(), found[0]["district"].as_str()),
+        (Some("landmark"), Some("历下区"))
+    );
+    let names: Vec<&str> = found.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"趵突泉街道"), "{names:?}");
+    let (_, street) = app.get_json("/api/v1/places?q=千佛山&limit=1", None).await;
+    assert_eq!(street.as_array().unwrap().len(), 1);
+    assert!(street[0]["name"].as_str().unwrap().starts_with("千佛山"), "{street}");
+    let (_, alias) = app.get_json("/api/v1/places?q=火车站", None).await;
+    assert_eq!(alias[0]["name"], "济南站", "{alias}");
+    let (_, none) = app.get_json("/api/v1/places?q=", None).await;
+    assert_eq!(none, json!([]));
+    for (query, field) in [(format!("q={}", "路".repeat(101)), "q"), ("q=a&limit=0".to_string(), "limit")] {
+        let (s, b) = app.get_json(&format!("/api/v1/places?{query}"), None).await;
+        assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!(field)), "{b}");
+    }
+
+    let r = reqwest::get(app.url("/api/v1/districts.geojson")).await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/geo+json");
+    let g: serde_json::Value = r.json().await.unwrap();
+    let features = g["features"].as_array().unwrap();
+    assert_eq!(features.len(), 12);
+    for f in features {
+        assert!(matches!(f["geometry"]["type"].as_str(), Some("Polygon" | "MultiPolygon")), "{}", f["id"]);
+        assert_eq!(f["properties"]["code"].as_str().unwrap().len(), 6);
+    }
+
+    let (s, lixia) = app.get_json("/api/v1/halls?district=历下区", None).await;
+    assert_eq!(s, 200);
+    let lixia = lixia.as_array().unwrap();
+    assert!(!lixia.is_empty() && lixia.len() < 51);
+    assert!(lixia.iter().all(|h| h["district"] == "历下区"));
+    let (s, b) = app.get_json("/api/v1/halls?district=浦东新区", None).await;
+    assert_eq!((s, b["errors"][0]["field"].clone()), (422, json!("district")));
+
+    // The halls page: nearest to a named place first; the district chosen opens zoomed in.
+    let page = |path: &str| {
+        let url = app.url(path);
+        async move {
+            let r = reqwest::get(url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let spring = &found[0];
+    let (_, nearest) = app
+        .get_json(&format!("/api/v1/halls/nearest?lat={}&lon={}&limit=1", spring["lat"], spring["lon"]), None)
+        .await;
+    let (s, html) = page("/halls?place=趵突泉").await;
+    assert_eq!(s, 200);
+    let list = &html[html.find(r#"id="hall-list""#).unwrap()..];
+    let first = &list[list.find("href=\"/halls/").unwrap() + "href=\"/halls/".len()..];
+    assert_eq!(&first[..first.find('"').unwrap()], nearest[0]["code"].as_str().unwrap());
+    assert!(html.contains("趵突泉（历下区）"), "the page says where it sorted from");
+    assert!(!html.contains(r#"id="lat" name="lat" type="text""#), "no coordinate fields to type in");
+    let (s, html) = page("/halls?place=不存在的地方").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("没有找到“不存在的地方”"));
+    let (s, html) = page("/halls?district=历下区").await;
+    assert_eq!(s, 200);
+    assert!(html.contains(r#"class="district selected""#));
+    assert!(!html.contains(r#"viewBox="0 0 720 800" data-home"#), "opens on the district, not the city");
+    let list = &html[html.find(r#"id="hall-list""#).unwrap()..];
+    assert!(list.matches("<tr>").count() >= lixia.len());
+
+    // The complaint form takes a named place instead of coordinates.
+    let citizen = app.demo("13800138001").await;
+    let client = common::page_client();
+    common::web_login(&client, &app.base, &citizen.username, &citizen.password).await;
+    let form_page = client.get(app.url("/complaints")).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&form_page);
+    let send = |place: &str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("description", "趵突泉东门附近路灯不亮，晚上很黑")
+            .text("place", place.to_string())
+            .text("lat", "")
+            .text("lon", "");
+        client.post(app.url("/complaints")).multipart(form).send()
+    };
+    let token = app.demo_token("13800138001").await;
+    let (_, before) = app.get_json("/api/v1/complaints", Some(&token)).await;
+    let r = send("不存在的地方").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("没有找到“不存在的地方”") && body.contains("aria-invalid"),
+        "named next to the field"
+    );
+    let (_, after) = app.get_json("/api/v1/complaints", Some(&token)).await;
+    assert_eq!(before.as_array().unwrap().len(), after.as_array().unwrap().len(), "nothing filed");
+    let r = send("趵突泉").await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, after) = app.get_json("/api/v1/complaints", Some(&token)).await;
+    let filed = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["description"].as_str().is_some_and(|d| d.contains("趵突泉东门")))
+        .expect("filed");
+    assert_eq!((filed["lat"].clone(), filed["lon"].clone()), (spring["lat"].clone(), spring["lon"].clone()));
 }
 
 async fn the_map_data_is_valid_geojson(app: &TestApp) {

@@ -15,6 +15,7 @@ pub mod data;
 pub mod feedback;
 pub mod fields;
 pub mod figures;
+pub mod geo;
 pub mod guide;
 pub mod halls;
 pub mod identity;
