@@ -55,6 +55,11 @@ pub async fn run(args: GuideArgs) -> anyhow::Result<()> {
     line("shipped, all queries", &evaluate(&index, &queries));
     line("shipped, tuning part", &evaluate(&index, &tuning));
     line("shipped, holdout part", &evaluate(&index, &holdout));
+    for (group, report) in
+        crate::guide::eval::evaluate_everyday(&index, &crate::guide::eval::everyday_queries()?)
+    {
+        line(&format!("everyday, {group}"), &report);
+    }
 
     let items = synthetic_catalog(args.items, 42);
     let start = Instant::now();

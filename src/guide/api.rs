@@ -162,6 +162,9 @@ pub async fn inbox(State(state): State<AppState>, caller: Caller) -> ApiResult<J
 #[serde(default)]
 pub struct AnswerRequest {
     pub answer: String,
+    /// The catalogue items or bundles that answer the question (at most 5 codes, optional):
+    /// later questions worded like it find them first.
+    pub items: Vec<String>,
     /// The hand-off's `version` as read; a stale one gets 409.
     pub version: i64,
 }
@@ -186,5 +189,33 @@ pub async fn answer_handoff(
             "Write an answer (up to 5000 characters)",
         )]));
     }
-    Ok(Json(store::answer(&state.db, caller.actor.audit_name(), &id, text, req.version).await?))
+    let items: Vec<String> =
+        req.items.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+    let known = index(&state).await?;
+    let mut errors: Vec<FieldError> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !known.has_code(c))
+        .map(|(i, c)| {
+            FieldError::new(
+                &format!("items[{i}]"),
+                "unknown_item",
+                format!("没有编码为“{c}”的在办事项或一件事"),
+                format!("No active item or bundle {c}"),
+            )
+        })
+        .collect();
+    if items.len() > 5 {
+        errors.push(FieldError::new("items", "too_many", "最多关联5个事项", "At most 5 items"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let taught = !items.is_empty();
+    let answered = store::answer(&state.db, caller.actor.audit_name(), &id, text, items, req.version).await?;
+    if taught {
+        // The guide learns it now in this process (others within their poll).
+        state.catalog_changed();
+    }
+    Ok(Json(answered))
 }

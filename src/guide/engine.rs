@@ -16,6 +16,7 @@ use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFiel
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
+use super::intent::{COMPLAINT_ITEM, HELP_ITEM, Route};
 use super::query::{AudienceHint, Parsed, parse, segment, sorted_fillers, sorted_triggers};
 use super::synonyms::POPULAR;
 use crate::reference::data::{Bundle, CatalogItem, Department};
@@ -117,6 +118,9 @@ pub struct GuideAnswer {
     pub confident: bool,
     /// Whether to offer a human agent (low confidence, unusable query, or asked for).
     pub hand_off_suggested: bool,
+    /// Where the question belongs besides the catalogue: `complaint` (12345) or `help`
+    /// (帮办代办); that service is then the first result.
+    pub route: Option<Route>,
     /// A note for the person in Chinese (e.g. why popular items are shown).
     pub note_zh: Option<String>,
     /// The note in English.
@@ -162,6 +166,52 @@ pub struct GuideIndex {
     triggers: Vec<(&'static str, usize)>,
     fillers: Vec<&'static str>,
     popular: Vec<usize>,
+    /// The entries of the 12345 service and of 帮办代办, when the catalogue has them.
+    complaint_entry: Option<usize>,
+    help_entry: Option<usize>,
+    /// Questions guidance officers answered with catalogue entries (newest first).
+    learned: Vec<LearnedQuestion>,
+}
+
+/// A question an officer answered, as the guide compares it with new questions.
+#[derive(Debug, Clone)]
+struct LearnedQuestion {
+    words: std::collections::HashSet<String>,
+    entries: Vec<usize>,
+}
+
+/// How alike two questions must be for an officer's answer to one to answer the other: the
+/// share of their words in common (Jaccard). 0.6 is "the same question in other words", not
+/// "a question on the same subject".
+const LEARNED_SIMILARITY: f64 = 0.6;
+
+fn content_words(text: &str) -> std::collections::HashSet<String> {
+    crate::platform::words::search_words(text)
+        .into_iter()
+        .filter(|w| w.chars().count() > 1 || !is_filler(w))
+        .collect()
+}
+
+/// Single characters that carry no meaning on their own in a question.
+fn is_filler(w: &str) -> bool {
+    matches!(
+        w,
+        "的" | "了"
+            | "吗"
+            | "呢"
+            | "啊"
+            | "吧"
+            | "我"
+            | "要"
+            | "去"
+            | "在"
+            | "是"
+            | "有"
+            | "和"
+            | "把"
+            | "个"
+            | "能"
+    )
 }
 
 impl std::fmt::Debug for GuideIndex {
@@ -324,11 +374,54 @@ impl GuideIndex {
         Ok(GuideIndex {
             reader,
             fields,
+            complaint_entry: by_code.get(COMPLAINT_ITEM).copied(),
+            help_entry: by_code.get(HELP_ITEM).copied(),
+            learned: Vec::new(),
             entries,
             triggers: sorted_triggers(),
             fillers: sorted_fillers(),
             popular,
         })
+    }
+
+    /// Learns from guidance officers: each question answered with codes that are in the index
+    /// (others, since withdrawn, are skipped).
+    pub fn with_learned(mut self, learned: &[super::store::Learned]) -> GuideIndex {
+        let position: HashMap<&str, usize> =
+            self.entries.iter().enumerate().map(|(i, e)| (e.code.as_str(), i)).collect();
+        self.learned = learned
+            .iter()
+            .filter_map(|l| {
+                let entries: Vec<usize> =
+                    l.codes.iter().filter_map(|c| position.get(c.as_str()).copied()).collect();
+                let words = content_words(&l.query);
+                (!entries.is_empty() && !words.is_empty()).then_some(LearnedQuestion { words, entries })
+            })
+            .collect();
+        self
+    }
+
+    /// Whether `code` is an item or bundle in the index.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.entries.iter().any(|e| e.code == code)
+    }
+
+    /// The entries an officer gave for the most alike question already answered, if alike enough.
+    fn learned_answer(&self, query: &str) -> Option<&LearnedQuestion> {
+        let words = content_words(query);
+        if words.is_empty() {
+            return None;
+        }
+        let mut best: Option<(f64, &LearnedQuestion)> = None;
+        // Newest first: of equally alike questions, the latest answer wins.
+        for l in &self.learned {
+            let common = l.words.intersection(&words).count() as f64;
+            let jaccard = common / ((l.words.len() + words.len()) as f64 - common);
+            if jaccard >= LEARNED_SIMILARITY && best.is_none_or(|(b, _)| jaccard > b) {
+                best = Some((jaccard, l));
+            }
+        }
+        best.map(|(_, l)| l)
     }
 
     /// Number of indexed documents (items plus bundles).
@@ -357,10 +450,28 @@ impl GuideIndex {
 
         let scored = self.candidates(&parsed, limit).unwrap_or_default();
         let best = scored.first().map_or(0.0, |s| s.score);
-        let confident = !parsed.truncated && !parsed.units.is_empty() && best >= CONFIDENCE_THRESHOLD;
-        let follow_up = if confident { self.follow_up(&scored) } else { None };
-        let results: Vec<Hit> = scored.iter().take(limit).map(|s| self.hit(s, &scored, &parsed)).collect();
-        let (note_zh, note_en) = if parsed.truncated {
+        let matched = !parsed.truncated && !parsed.units.is_empty() && best >= CONFIDENCE_THRESHOLD;
+        let learned = self.learned_answer(&shown_query);
+        let route = if learned.is_some() { None } else { self.route(&shown_query, matched) };
+        let confident = matched || route.is_some() || learned.is_some();
+        let follow_up = if confident && route.is_none() { self.follow_up(&scored) } else { None };
+        let mut results: Vec<Hit> =
+            scored.iter().take(limit).map(|s| self.hit(s, &scored, &parsed)).collect();
+        if let Some(hit) = route.and_then(|r| self.route_hit(r, best)) {
+            results.retain(|h| h.code != hit.code);
+            results.insert(0, hit);
+            results.truncate(limit);
+        }
+        if let Some(l) = learned {
+            let first: Vec<Hit> = l.entries.iter().filter_map(|&i| self.learned_hit(i, best)).collect();
+            results.retain(|h| !first.iter().any(|f| f.code == h.code));
+            results.splice(0..0, first);
+            results.truncate(limit);
+        }
+        let (note_zh, note_en) = if let Some(r) = route {
+            let (zh, en) = route_note(r);
+            (Some(zh.to_owned()), Some(en.to_owned()))
+        } else if parsed.truncated {
             (
                 Some(format!("问题较长，只按前{}个字检索。", super::query::MAX_QUERY_CHARS)),
                 Some(format!(
@@ -382,9 +493,60 @@ impl GuideIndex {
             follow_up,
             confident,
             hand_off_suggested: !confident || parsed.human,
+            route,
             note_zh,
             note_en,
         }
+    }
+
+    /// Where the question belongs besides the catalogue, if the catalogue has that service.
+    fn route(&self, query: &str, confident: bool) -> Option<Route> {
+        let route = super::intent::route(query, confident)?;
+        let present = match route {
+            Route::Complaint => self.complaint_entry.is_some(),
+            Route::Help => self.help_entry.is_some(),
+        };
+        present.then_some(route)
+    }
+
+    /// An entry an officer gave for the same question, as a first result.
+    fn learned_hit(&self, idx: usize, best: f32) -> Option<Hit> {
+        let e = self.entries.get(idx)?;
+        Some(Hit {
+            kind: e.kind,
+            code: e.code.clone(),
+            name: e.name.clone(),
+            score: best.clamp(CONFIDENCE_THRESHOLD, 1.0),
+            reason_zh: "导办员解答过同样的问题".to_owned(),
+            reason_en: "a guidance officer answered the same question with it".to_owned(),
+        })
+    }
+
+    /// The service a route leads to, as the first result.
+    /// It scores as the best catalogue answer did, at least the confidence threshold.
+    fn route_hit(&self, route: Route, best: f32) -> Option<Hit> {
+        let idx = match route {
+            Route::Complaint => self.complaint_entry?,
+            Route::Help => self.help_entry?,
+        };
+        let e = self.entries.get(idx)?;
+        let (zh, en) = match route {
+            Route::Complaint => (
+                "像是在反映问题：可以向12345热线反映，由负责的部门限时办理",
+                "reads like a complaint: 12345 passes it to the department responsible",
+            ),
+            Route::Help => {
+                ("需要有人帮您办：帮办代办免费协助", "you want someone to help: assisted service is free")
+            }
+        };
+        Some(Hit {
+            kind: e.kind,
+            code: e.code.clone(),
+            name: e.name.clone(),
+            score: best.clamp(CONFIDENCE_THRESHOLD, 1.0),
+            reason_zh: zh.to_owned(),
+            reason_en: en.to_owned(),
+        })
     }
 
     fn popular_answer(&self, query: String, limit: usize, hand_off: bool) -> GuideAnswer {
@@ -408,6 +570,7 @@ impl GuideIndex {
             follow_up: None,
             confident: false,
             hand_off_suggested: hand_off,
+            route: None,
             note_zh: Some("请输入您要办的事，例如“开个小饭馆要办什么”。以下是常办事项。".to_owned()),
             note_en: Some(
                 "Tell us what you need, e.g. \"open a small restaurant\". Popular services:".to_owned(),
@@ -668,6 +831,20 @@ fn score_entry(e: &Entry, idx: usize, bm25: f32, max_bm25: f32, parsed: &Parsed)
     Scored { idx, score: score.clamp(0.0, 1.0), keyword, name_match, matched }
 }
 
+/// What the guide says when a question belongs with 12345 or 帮办代办.
+fn route_note(route: Route) -> (&'static str, &'static str) {
+    match route {
+        Route::Complaint => (
+            "您说的像是需要有关部门处理的问题，可以向12345反映（网上“我要反映”或拨打12345），1个工作日内响应。",
+            "This sounds like a problem for a department to put right: report it to 12345 (online, or call 12345); it is answered within one working day.",
+        ),
+        Route::Help => (
+            "需要有人帮您办？帮办代办免费：帮办员可以陪同办理、协助填表和网上申报，也可以上门服务。",
+            "Want someone to help? Assisted service is free: an officer can go through it with you, fill in forms and apply online for you, or come to you.",
+        ),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -746,6 +923,40 @@ mod tests {
         let report = evaluate(&index(), &shipped_queries().unwrap());
         assert!(report.n >= 170);
         assert!(report.top3 >= 0.9, "top3 {} misses {:#?}", report.top3, report.misses);
+    }
+
+    /// The everyday set was written apart from the synonyms and never tuned on (its `note`);
+    /// the floors are below what it scores (department 0.93 top 3, complaint 0.92 top 1, help
+    /// 0.88 top 1 and 1.00 top 3 at this stop), so a change that loses ground fails.
+    #[test]
+    fn everyday_questions_by_group() {
+        let report =
+            crate::guide::eval::evaluate_everyday(shared(), &crate::guide::eval::everyday_queries().unwrap());
+        let group = |g: &str| report.iter().find(|(name, _)| name == g).map(|(_, r)| r.clone()).unwrap();
+        let department = group("department");
+        assert!(department.top3 >= 0.89, "{department:#?}");
+        let complaint = group("complaint");
+        assert!(complaint.top1 >= 0.9, "{complaint:#?}");
+        let help = group("help");
+        assert!(help.top1 >= 0.85 && help.top3 >= 0.99, "{help:#?}");
+    }
+
+    /// Service questions of the first set are not sent to 12345 or 帮办代办, except those that
+    /// are complaints or requests for help themselves.
+    #[test]
+    fn service_questions_are_not_routed_away() {
+        let idx = shared();
+        let routed: Vec<(String, Vec<String>)> = shipped_queries()
+            .unwrap()
+            .into_iter()
+            .filter(|q| idx.search(&q.q, 3).route.is_some())
+            .map(|q| (q.q, q.expect))
+            .collect();
+        let wrongly: Vec<&(String, Vec<String>)> = routed
+            .iter()
+            .filter(|(_, expect)| !expect.iter().any(|c| c == "JN-12345-0001" || c == "JN-HYZWZX-0001"))
+            .collect();
+        assert!(wrongly.len() <= 2, "{wrongly:#?}");
     }
 
     #[test]

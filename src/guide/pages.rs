@@ -47,6 +47,8 @@ struct GuidePage {
     hits: Vec<HitRow>,
     follow_up: Option<FollowUpView>,
     note: Option<String>,
+    /// The question belongs with 12345 (`Some(true)`) or 帮办代办 (`Some(false)`).
+    to_12345: Option<bool>,
     hand_off: bool,
     mine: Vec<Handoff>,
     /// Policies for the question (企业找政策), with the reader's standing in words.
@@ -172,6 +174,7 @@ pub async fn guide(
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
         q: q.q.clone(),
+        to_12345: answer.route.map(|r| r == crate::guide::intent::Route::Complaint),
         searched,
         hits,
         follow_up,
@@ -216,6 +219,7 @@ pub async fn handoff(
         }
         Err(ApiError::Validation(errors)) => {
             let page = GuidePage {
+                to_12345: None,
                 t: ctx.t,
                 user: ctx.user(),
                 csrf: ctx.csrf.clone(),
@@ -273,6 +277,10 @@ struct InboxPage {
     items: Vec<Handoff>,
     can_answer: bool,
     notice: Option<String>,
+    /// Items and bundles to name as the answer: "code name", for the answer form's list.
+    catalogue: Vec<String>,
+    /// Names of the codes officers gave, for the answered questions.
+    names: std::collections::HashMap<String, String>,
 }
 
 async fn inbox_page(
@@ -288,7 +296,25 @@ async fn inbox_page(
     }
     let items = store::inbox(&state.db).await.map_err(|e| ctx.error(e.into()))?;
     let can_answer = decide(&ctx.caller.actor, Action::Update, &Resource::GuidanceQueue) == Decision::Allow;
-    let page = InboxPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), items, can_answer, notice };
+    let mut names = std::collections::HashMap::new();
+    for s in crate::catalog::store::all_active(&state.db).await.map_err(|e| ctx.error(e.into()))? {
+        names.insert(s.item.code, s.item.name);
+    }
+    for b in crate::catalog::api::load_bundles(state).await.map_err(|e| ctx.error(e))? {
+        names.insert(b.code, b.name);
+    }
+    let mut catalogue: Vec<String> = names.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    catalogue.sort();
+    let page = InboxPage {
+        t: ctx.t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        items,
+        can_answer,
+        notice,
+        catalogue,
+        names,
+    };
     Ok(ctx.render(status, &page))
 }
 
@@ -301,7 +327,21 @@ pub async fn inbox(State(state): State<AppState>, ctx: PageCtx) -> Result<Respon
 pub struct AnswerForm {
     csrf: String,
     answer: String,
+    /// The items that answer it, as picked from the list ("JN-SPJ-0003 食品经营许可（新办）")
+    /// or typed as codes, separated by commas.
+    items: String,
     version: i64,
+}
+
+/// The codes in what an officer typed or picked: every word that starts like a code.
+fn codes_in(text: &str) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；')) {
+        if word.starts_with("JN-") && !codes.iter().any(|c| c == word) {
+            codes.push(word.to_string());
+        }
+    }
+    codes
 }
 
 pub async fn answer(
@@ -311,7 +351,7 @@ pub async fn answer(
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
-    let req = AnswerRequest { answer: form.answer, version: form.version };
+    let req = AnswerRequest { answer: form.answer, items: codes_in(&form.items), version: form.version };
     match api::answer_handoff(State(state.clone()), ctx.caller.clone(), Path(id), crate::http::ApiJson(req))
         .await
     {

@@ -14,6 +14,8 @@ pub struct Handoff {
     pub status: String,
     pub created_at: String,
     pub answer: Option<String>,
+    /// The catalogue items or bundles the officer named as the answer; the guide learns them.
+    pub answer_items: Vec<String>,
     pub answered_at: Option<String>,
     pub version: i64,
     #[serde(skip)]
@@ -30,6 +32,10 @@ fn from_row(r: &Row) -> StoreResult<Handoff> {
         status: r.try_get("status")?,
         created_at: r.try_get("created_at")?,
         answer: r.try_get("answer")?,
+        answer_items: r
+            .try_get::<Option<String>, _>("answer_items")?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
         answered_at: r.try_get("answered_at")?,
         version: r.try_get("version")?,
         user_id: r.try_get("user_id")?,
@@ -38,7 +44,7 @@ fn from_row(r: &Row) -> StoreResult<Handoff> {
 }
 
 const COLUMNS: &str =
-    "id, query, note, status, created_at, answer, answered_at, version, user_id, token_hash";
+    "id, query, note, status, created_at, answer, answer_items, answered_at, version, user_id, token_hash";
 
 /// Opens a hand-off; returns it with the secret token that lets an anonymous asker read the answer.
 pub async fn open(
@@ -112,26 +118,32 @@ pub async fn mine(db: &Db, user_id: &str) -> StoreResult<Vec<Handoff>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Records a staff answer (guarded by version so two officers do not overwrite each other).
+/// Records a staff answer (guarded by version so two officers do not overwrite each other),
+/// with the items or bundles that answer it, if the officer named any.
 pub async fn answer(
     db: &Db,
     actor: String,
     id: &str,
     text: String,
+    items: Vec<String>,
     expected_version: i64,
 ) -> StoreResult<Handoff> {
     let hid = id.to_string();
     let now = db.now_text();
+    let items_json = (!items.is_empty()).then(|| serde_json::to_string(&items).unwrap_or_default());
+    let detail =
+        if items.is_empty() { "answered".to_string() } else { format!("answered with {}", items.join(", ")) };
     db.write(move |conn| {
         let done = query(
             "UPDATE guide_handoffs SET status = 'answered', answer = $1, answered_by = $2, answered_at = $3, \
-                 version = version + 1 WHERE id = $4 AND version = $5",
+                 answer_items = $6, version = version + 1 WHERE id = $4 AND version = $5",
         )
         .bind(&text)
         .bind(&actor)
         .bind(&now)
         .bind(&hid)
         .bind(expected_version)
+        .bind(&items_json)
         .execute(&mut *conn)?;
         if done.rows_affected() == 0 {
             let exists =
@@ -146,11 +158,37 @@ pub async fn answer(
                 &actor,
                 "guide.handoff_answered",
                 format!("handoff:{hid}"),
-                "answered",
+                detail,
             ),
         )?;
         Ok(())
     })
     .await?;
     get(db, id).await?.ok_or(StoreError::NotFound)
+}
+
+/// A question an officer answered with catalogue codes: what the guide learns from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Learned {
+    pub query: String,
+    pub codes: Vec<String>,
+}
+
+/// The latest questions answered with items (at most 2,000, newest first).
+pub async fn learned(db: &Db) -> StoreResult<Vec<Learned>> {
+    let rows = query(
+        "SELECT query, answer_items FROM guide_handoffs WHERE answer_items IS NOT NULL \
+         ORDER BY answered_at DESC LIMIT 2000",
+    )
+    .read_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let items: String = r.try_get("answer_items")?;
+            Ok(Learned {
+                query: r.try_get("query")?,
+                codes: serde_json::from_str(&items).unwrap_or_default(),
+            })
+        })
+        .collect()
 }

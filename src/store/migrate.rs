@@ -45,6 +45,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0018_decisions.sql",
     "0019_queue.sql",
     "0020_qr_login.sql",
+    "0021_guide_learning.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -890,6 +890,13 @@ async fn guide(s: &Session) {
         assert!(s.exists("#guide-results > li").await, "results after the follow-up");
     }
 
+    // A complaint asked as a question leads to 12345, with the way to report it.
+    s.goto("/guide?q=%E5%8D%8A%E5%A4%9C%E5%B7%A5%E5%9C%B0%E8%BF%98%E5%9C%A8%E6%96%BD%E5%B7%A5%E5%90%B5%E5%BE%97%E7%9D%A1%E4%B8%8D%E7%9D%80").await;
+    assert!(s.text("#guide-route").await.contains("12345"));
+    assert_eq!(s.attr("#route-action", "href").await.as_deref(), Some("/complaints"));
+    shoot_both(s, "guide-complaint").await;
+    s.goto("/guide").await;
+
     // Ask a person.
     assert_eq!(s.text("#handoff button[type=submit]").await, "转人工");
     s.type_into("#query", QUESTION).await;
@@ -917,6 +924,14 @@ async fn guide(s: &Session) {
     let field_id = field.attr("id").await.unwrap().unwrap();
     assert!(s.exists(&format!("label[for='{field_id}']")).await, "the answer field has a label");
     field.send_keys(ANSWER).await.unwrap();
+    // The officer names the item that answers it, picked from the catalogue list by name.
+    card.find(By::Css("input[name=items]"))
+        .await
+        .unwrap()
+        .send_keys("JN-CGJ-0001 户外广告及门头招牌设置审批")
+        .await
+        .unwrap();
+    shoot_both(s, "guide-inbox").await;
     s.mark_page().await;
     card.find(By::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
     let path = s.wait_loaded().await;
@@ -924,6 +939,7 @@ async fn guide(s: &Session) {
     assert_eq!(s.text(".notice[role=status]").await, "已答复。");
     let card = s.card(QUESTION).await;
     assert!(card.text().await.unwrap().contains(ANSWER));
+    assert!(card.text().await.unwrap().contains("户外广告及门头招牌设置审批"), "the item the guide learnt");
     assert!(card.find_all(By::Css("form")).await.unwrap().is_empty(), "no second answer");
     s.log_out().await;
 

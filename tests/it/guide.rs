@@ -15,6 +15,8 @@ stories!(
     ambiguous_question_gets_a_follow_up,
     empty_long_and_nonsense_queries_are_answered,
     handoff_goes_to_staff_and_back,
+    officers_answers_teach_the_guide,
+    complaints_go_to_12345_and_people_needing_help_to_assisted_service,
     index_follows_a_catalog_change,
 );
 
@@ -131,6 +133,71 @@ async fn handoff_goes_to_staff_and_back(app: &TestApp) {
     assert!(h["answer"].as_str().unwrap().contains("犬"));
     let entries = quanban::audit::store::recent(&app.state.db, &format!("handoff:{id}"), 5).await.unwrap();
     assert_eq!(entries.len(), 2);
+}
+
+/// An officer answers a question the guide could not, naming the item that answers it; the same
+/// question in other words then finds that item first, saying why. An unknown code is refused
+/// naming `items[i]`, and nothing is answered.
+async fn officers_answers_teach_the_guide(app: &TestApp) {
+    const TAUGHT: &str = "JN-ZRJ-0002";
+    let before = ask(app, "老房子漏雨了想翻修").await;
+    assert_ne!(codes(&before, 1), [TAUGHT], "{before}");
+    let (_, created) =
+        app.post_json("/api/v1/guide/handoffs", None, json!({"query": "老房子漏雨想翻修一下"})).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let officer = app.demo_token("spj.guide").await;
+    let path = format!("/api/v1/guide/handoffs/{id}/answer");
+    let answer = |items: Value| {
+        app.post_json(
+            &path,
+            Some(&officer),
+            json!({"answer": "翻建、改建房屋须先办理建设工程规划许可。", "items": items, "version": 1}),
+        )
+    };
+    let (status, b) = answer(json!([TAUGHT, "JN-XXX-9999"])).await;
+    assert_eq!((status, b["errors"][0]["field"].as_str()), (422, Some("items[1]")), "{b}");
+    let (_, inbox) = app.get_json("/api/v1/guide/inbox", Some(&officer)).await;
+    let open = inbox.as_array().unwrap().iter().find(|h| h["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(
+        (open["status"].as_str(), open["version"].as_i64()),
+        (Some("open"), Some(1)),
+        "nothing changed"
+    );
+    let (status, b) = answer(json!([TAUGHT])).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["answer_items"], json!([TAUGHT]));
+    // The index is rebuilt in the background; the next questions find what the officer gave.
+    let mut after = Value::Null;
+    for _ in 0..100 {
+        after = ask(app, "老房子漏雨了想翻修").await;
+        if codes(&after, 1) == [TAUGHT] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(codes(&after, 1), [TAUGHT], "{after}");
+    assert!(after["results"][0]["reason_zh"].as_str().unwrap().contains("导办员解答过"));
+    assert_eq!(after["confident"], true);
+    // A question on another matter is not taken over.
+    let other = ask(app, "老房子想卖掉要交什么税").await;
+    assert!(!other["results"][0]["reason_zh"].as_str().unwrap().contains("导办员"), "{other}");
+    let entries = quanban::audit::store::recent(&app.state.db, &format!("handoff:{id}"), 5).await.unwrap();
+    assert!(entries.iter().any(|e| e.summary.contains(TAUGHT)), "the audit names the items");
+}
+
+/// Questions that are complaints lead to 12345, and people who cannot manage alone to 帮办代办,
+/// each with a note that says so; an ordinary question is left alone.
+async fn complaints_go_to_12345_and_people_needing_help_to_assisted_service(app: &TestApp) {
+    let a = ask(app, "楼下烧烤店油烟太大熏得不敢开窗").await;
+    assert_eq!(codes(&a, 1), ["JN-12345-0001"], "{a}");
+    assert_eq!(a["route"], "complaint");
+    assert!(a["note_zh"].as_str().unwrap().contains("12345"));
+    let a = ask(app, "我妈七十多了不会用智能手机，能不能有人帮着办").await;
+    assert_eq!(codes(&a, 1), ["JN-HYZWZX-0001"], "{a}");
+    assert_eq!(a["route"], "help");
+    let a = ask(app, "公积金怎么取出来").await;
+    assert_eq!(a["route"], Value::Null);
+    assert!(codes(&a, 1)[0].starts_with("JN-GJJ-"), "{a}");
 }
 
 async fn index_follows_a_catalog_change(app: &TestApp) {
