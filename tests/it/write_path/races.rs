@@ -21,6 +21,7 @@ crate::stories!(
     one_complaint_dispatched_twice,
     an_appointment_cancelled_while_visited,
     data_requests_decided_and_withdrawn_at_once,
+    a_called_number_passed_over_twice_and_recalled_at_once,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -597,5 +598,56 @@ async fn data_requests_decided_and_withdrawn_at_once(app: &TestApp) {
                 .await;
         assert_eq!(steps, 2, "the creation and the one step that won");
     }
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// 20 numbers, each called at a window and then, through both servers at once, passed over (过号)
+/// twice and recalled (重呼): each number is passed over exactly once (one 200, the other 409
+/// `nothing_called`); the recall counts when it came first (200) and is refused after the pass
+/// (409); the ticket's recall count is the recalls that succeeded, its audit stream holds one
+/// pass; the chains verify.
+async fn a_called_number_passed_over_twice_and_recalled_at_once(app: &TestApp) {
+    app.open_hall("JN-H-0002").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let servers = Servers::of(app).await;
+    const QUEUE: &str = "/api/v1/halls/JN-H-0002/queue";
+    let window = json!({"window": "7号窗口"});
+    let (skip, recall) = (format!("{QUEUE}/skip"), format!("{QUEUE}/recall"));
+    let mut recalls_won = 0;
+    for round in 0..20 {
+        let (s, ticket) = app.post_json(QUEUE, None, json!({})).await;
+        assert!(s < 300, "round {round}: {ticket}");
+        let (s, called) = app.post_json(&format!("{QUEUE}/call"), Some(&clerk), window.clone()).await;
+        assert_eq!((s, called["ticket"]["id"].clone()), (200, ticket["id"].clone()), "{called}");
+        let id = ticket["id"].as_str().unwrap().to_string();
+        let (a, b, r) = tokio::join!(
+            post(app, servers.base(round), &skip, &clerk, window.clone()),
+            post(app, servers.base(round + 1), &skip, &clerk, window.clone()),
+            post(app, servers.base(round), &recall, &clerk, window.clone()),
+        );
+        let mut skips = [a.0, b.0];
+        skips.sort();
+        assert_eq!(skips, [200, 409], "{a:?} {b:?}");
+        let refused = if a.0 == 409 { &a.1 } else { &b.1 };
+        assert_eq!(refused["code"], "nothing_called", "{refused}");
+        assert!(r.0 == 200 || (r.0 == 409 && r.1["code"] == "nothing_called"), "{r:?}");
+        let row = sqlx::query("SELECT status, recalls FROM queue_tickets WHERE id = $1")
+            .bind(&id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        let (status, recalls): (String, i64) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
+        assert_eq!(status, "skipped");
+        assert_eq!(recalls, i64::from(r.0 == 200), "round {round}: recall {r:?}");
+        recalls_won += i64::from(r.0 == 200);
+        let passes = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action LIKE '%skip%'",
+            &format!("ticket:{id}"),
+        )
+        .await;
+        assert_eq!(passes, 1, "one pass in the audit for {id}");
+    }
+    println!("recalls before the pass: {recalls_won} of 20");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }
