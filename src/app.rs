@@ -353,6 +353,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/workbench", get(cases::pages::workbench))
         .route("/workbench/walk-in", post(cases::pages::register_walk_in))
         .route("/supervision", get(cases::pages::supervision))
+        .route("/supervision/trend.csv", get(cases::pages::supervision_csv))
+        .route("/supervision/day", get(cases::pages::supervision_day))
         .route("/wallet", get(crate::licences::pages::wallet))
         .route("/halls", get(crate::halls::pages::map))
         .route("/halls/{code}", get(crate::halls::pages::hall))

@@ -13,6 +13,7 @@
 pub mod api;
 pub use quanban_domain::cases::domain;
 pub use quanban_domain::cases::intake;
+pub use quanban_domain::cases::trend;
 pub mod notify;
 pub mod pages;
 pub mod service;

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Multipart;
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -2098,14 +2099,161 @@ struct SupervisionPage {
     s: Supervision,
     overdue: Vec<CaseLine>,
     departments: Vec<(String, LightCounts)>,
+    /// The period's trend, day by day, its totals, and the same as JSON for the chart.
+    trend: Vec<super::trend::DayTrend>,
+    totals: super::trend::DayTrend,
+    /// Share of the period's decisions made by their due date.
+    on_time: Option<f64>,
+    trend_json: String,
+    from: String,
+    to: String,
+    errors: Vec<FieldError>,
 }
 
-pub async fn supervision(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
+/// The supervision period (`YYYY-MM-DD`, Beijing; blank: the last 30 days).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PeriodQuery {
+    pub from: String,
+    pub to: String,
+}
+
+/// The trend of a period, from the store.
+async fn trend_of(
+    state: &AppState,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<super::trend::DayTrend>, ApiError> {
+    use crate::platform::clock::{end_of_beijing_day, start_of_beijing_day, time_text};
+    let (submitted, decided) = store::trend_rows(
+        &state.db,
+        &time_text(start_of_beijing_day(from)),
+        &time_text(end_of_beijing_day(to)),
+    )
+    .await?;
+    Ok(super::trend::daily(from, to, &submitted, &decided))
+}
+
+/// One figure of the trend, opened: the day and which count (`submitted`, `decided`, `late`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DayQuery {
+    pub day: String,
+    pub kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "supervision_day.html")]
+struct SupervisionDayPage {
+    t: Tr,
+    user: Option<UserChip>,
+    csrf: String,
+    day: String,
+    kind: &'static str,
+    cases: Vec<CaseLine>,
+}
+
+/// The cases behind one number of the trend (click-through); supervisors only.
+pub async fn supervision_day(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, PageError> {
+    use crate::platform::clock::{
+        beijing_date, end_of_beijing_day, parse_time, start_of_beijing_day, time_text,
+    };
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    if !service::is_supervisor(&ctx.caller.actor) {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    let t = ctx.t;
+    let day = FieldError::parse_date("day", &q.day).map_err(|e| ctx.error(ApiError::Validation(vec![e])))?;
+    let (from, to) = (time_text(start_of_beijing_day(day)), time_text(end_of_beijing_day(day)));
+    let (queue, kind) = match q.kind.as_str() {
+        "submitted" => (Queue::SubmittedBetween { from, to }, t.pick("受理申请", "Submitted")),
+        "decided" => (Queue::DecidedBetween { from, to }, t.pick("办结", "Decided")),
+        "late" => (Queue::DecidedBetween { from, to }, t.pick("超期办结", "Decided late")),
+        _ => {
+            return Err(ctx.error(ApiError::invalid(
+                "kind",
+                "unknown_kind",
+                "kind 应为 submitted、decided 或 late",
+                "kind must be submitted, decided or late",
+            )));
+        }
+    };
+    let mut cases = store::queue(&state.db, &queue, 1000).await.map_err(|e| ctx.error(e.into()))?;
+    if q.kind == "late" {
+        cases.retain(|c| {
+            let decided = c.decided_at.as_deref().and_then(parse_time).map(beijing_date);
+            let due = c.due_on;
+            matches!((decided, due), (Some(d), Some(due)) if d > due)
+        });
+    }
+    let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
+    let cal = state.calendar().await;
+    let cases = lines(&t, &names, &cases, &state, &cal);
+    let page =
+        SupervisionDayPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), day: day.to_string(), kind, cases };
+    Ok(ctx.render(StatusCode::OK, &page))
+}
+
+/// The trend as a spreadsheet (CSV), for the period asked; supervisors only.
+pub async fn supervision_csv(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
+    if let Err(r) = require_login(&ctx) {
+        return Ok(r.into_response());
+    }
+    if !service::is_supervisor(&ctx.caller.actor) {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    let (from, to) = super::trend::period(&q.from, &q.to, state.clock().today())
+        .map_err(|e| ctx.error(ApiError::Validation(e)))?;
+    let days = trend_of(&state, from, to).await.map_err(|e| ctx.error(e))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"supervision-{from}-{to}.csv\""),
+            ),
+        ],
+        super::trend::csv(&days),
+    )
+        .into_response())
+}
+
+pub async fn supervision(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
     if let Err(r) = require_login(&ctx) {
         return Ok(r.into_response());
     }
     let t = ctx.t;
     let (mut s, open) = case_api::supervision(&state, &ctx.caller).await.map_err(|e| ctx.error(e))?;
+    let today = state.clock().today();
+    let (period, errors) = match super::trend::period(&q.from, &q.to, today) {
+        Ok(p) => (p, Vec::new()),
+        Err(e) => (super::trend::period("", "", today).unwrap_or((today, today)), e),
+    };
+    let trend = trend_of(&state, period.0, period.1).await.map_err(|e| ctx.error(e))?;
+    let totals = trend.iter().fold(
+        super::trend::DayTrend { day: String::new(), submitted: 0, decided: 0, late: 0 },
+        |mut sum, d| {
+            sum.submitted += d.submitted;
+            sum.decided += d.decided;
+            sum.late += d.late;
+            sum
+        },
+    );
+    let trend_json = serde_json::to_string(&trend).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/");
     let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
     let departments = std::mem::take(&mut s.by_department)
         .into_iter()
@@ -2120,8 +2268,27 @@ pub async fn supervision(State(state): State<AppState>, ctx: PageCtx) -> Result<
     overdue_cases.sort_by_key(|c| c.due_now(&cal, today));
     overdue_cases.truncate(200);
     let overdue = lines(&t, &names, &overdue_cases, &state, &cal);
-    let page = SupervisionPage { t, user: ctx.user(), csrf: ctx.csrf.clone(), s, overdue, departments };
-    Ok(ctx.render(StatusCode::OK, &page))
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = SupervisionPage {
+        t,
+        user: ctx.user(),
+        csrf: ctx.csrf.clone(),
+        s,
+        overdue,
+        departments,
+        trend,
+        on_time: crate::figures::share(
+            (totals.decided - totals.late).max(0) as usize,
+            totals.decided.max(0) as usize,
+        ),
+        totals,
+        trend_json,
+        // What was typed stays in the form when it was wrong.
+        from: if errors.is_empty() { period.0.to_string() } else { q.from },
+        to: if errors.is_empty() { period.1.to_string() } else { q.to },
+        errors,
+    };
+    Ok(ctx.render(status, &page))
 }
 
 #[derive(Debug, Default, Deserialize)]

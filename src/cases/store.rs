@@ -376,6 +376,10 @@ pub enum Queue {
     WindowDelivery,
     /// All open item cases city-wide (supervision).
     AllOpen,
+    /// Item cases submitted between two instants (stored text), city-wide (supervision).
+    SubmittedBetween { from: String, to: String },
+    /// Item cases decided between two instants, city-wide (supervision).
+    DecidedBetween { from: String, to: String },
 }
 
 /// The `WHERE` condition (after `kind = 'item'`) and its bind values for a queue.
@@ -392,6 +396,12 @@ fn queue_condition(q: &Queue) -> (String, Vec<String>) {
         Queue::Intake => ("state = 'submitted'".into(), vec![]),
         Queue::WindowDelivery => ("state = 'closed' AND accepted_at_window = 1".into(), vec![]),
         Queue::AllOpen => (format!("state IN {open}"), vec![]),
+        Queue::SubmittedBetween { from, to } => {
+            ("submitted_at >= $1 AND submitted_at < $2".into(), vec![from.clone(), to.clone()])
+        }
+        Queue::DecidedBetween { from, to } => {
+            ("decided_at >= $1 AND decided_at < $2".into(), vec![from.clone(), to.clone()])
+        }
     }
 }
 
@@ -1609,4 +1619,44 @@ pub async fn outbox_of_case(db: &Db, number: &str) -> StoreResult<Vec<(String, S
     .read_all(db)
     .await?;
     rows.iter().map(|r| Ok((r.try_get("channel")?, r.try_get("status")?, r.try_get("created_at")?))).collect()
+}
+
+/// What a supervision trend is counted from, for item cases between two instants (stored
+/// text, so the comparison is the instants' order): when each was submitted, and when each was
+/// decided with its due date.
+pub async fn trend_rows(
+    db: &Db,
+    from: &str,
+    to: &str,
+) -> StoreResult<(Vec<chrono::DateTime<chrono::Utc>>, Vec<super::trend::Decided>)> {
+    let parse = crate::platform::clock::parse_time;
+    let submitted = query(
+        "SELECT submitted_at FROM cases WHERE kind = 'item' AND submitted_at >= $1 AND submitted_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .read_all(db)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>("submitted_at").map(|t| parse(&t)))
+    .collect::<Result<Vec<_>, _>>()?
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut decided = Vec::new();
+    for r in query(
+        "SELECT decided_at, due_on FROM cases WHERE kind = 'item' AND decided_at >= $1 AND decided_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .read_all(db)
+    .await?
+    {
+        let at: String = r.try_get("decided_at")?;
+        let due: Option<String> = r.try_get("due_on")?;
+        if let Some(at) = parse(&at) {
+            decided.push(super::trend::Decided { at, due_on: due.and_then(|d| d.parse::<NaiveDate>().ok()) });
+        }
+    }
+    Ok((submitted, decided))
 }

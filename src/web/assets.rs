@@ -8,6 +8,14 @@ use axum::response::{IntoResponse, Response};
 const ASSETS: &[(&str, &str, &str)] = &[
     ("quanban.css", "text/css; charset=utf-8", include_str!("../../static/quanban.css")),
     ("map.js", "text/javascript; charset=utf-8", include_str!("../../static/map.js")),
+    ("supervision.js", "text/javascript; charset=utf-8", include_str!("../../static/supervision.js")),
+    // Vendored (static/vendor/README.md): uPlot, for the supervision charts.
+    (
+        "vendor/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/vendor/uPlot.iife.min.js"),
+    ),
+    ("vendor/uPlot.min.css", "text/css; charset=utf-8", include_str!("../../static/vendor/uPlot.min.css")),
     ("kiosk.js", "text/javascript; charset=utf-8", include_str!("../../static/kiosk.js")),
     ("menu.js", "text/javascript; charset=utf-8", include_str!("../../static/menu.js")),
     ("print.js", "text/javascript; charset=utf-8", include_str!("../../static/print.js")),

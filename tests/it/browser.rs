@@ -1188,7 +1188,18 @@ async fn case_journey(s: &Session) {
     s.log_in(&supervisor.username, &supervisor.password).await;
     s.goto("/supervision").await;
     assert!(s.exists("#by-department").await);
+    // The period's trend: today's decision is counted, drawn by the chart library the
+    // platform serves, and exportable.
+    let decided: i64 = s.text("#sum-decided").await.parse().unwrap();
+    assert!(decided >= 1, "the decision made today is in the trend");
+    assert!(s.exists("#trend-chart canvas").await, "uPlot drew the chart");
+    let export = s.attr("#trend-export", "href").await.unwrap();
+    assert!(export.starts_with("/supervision/trend.csv?from="), "{export}");
     shoot_both(s, "supervision").await;
+    // A period ending before it starts is refused naming the field; the page keeps the input.
+    s.goto("/supervision?from=2026-12-31&to=2026-01-01").await;
+    assert!(s.text("#form-errors").await.contains("开始日期不能晚于结束日期"));
+    assert_eq!(s.value("#from").await, "2026-12-31");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,6 +26,7 @@ stories!(
     bundle_completes_with_one_combined_result,
     bundle_part_done_at_a_hall_waits_in_the_same_case,
     bundle_holder_is_chosen_first_and_one_consent_covers_every_part,
+    supervision_trend_exports_as_a_spreadsheet,
     notifications_and_outbox,
     contact_details_are_sealed_at_rest,
     drafts_save_and_return,
@@ -1108,6 +1109,61 @@ async fn bundle_holder_is_chosen_first_and_one_consent_covers_every_part(app: &T
     assert_eq!(r.status(), 303);
     let (_, draft) = app.get_json(&format!("/api/v1/drafts/{id}"), Some(&token)).await;
     assert_eq!(draft["data"]["credentials"], json!({}), "{draft}");
+}
+
+/// The supervisor exports the period's trend as CSV (a BOM for Excel, one row per day, the
+/// decision made today counted); a window clerk gets 404; a bad period 422 naming the field.
+async fn supervision_trend_exports_as_a_spreadsheet(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let approver = app.demo_token("spj.approver").await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/cases",
+            Some(&citizen),
+            json!({"item_code": "JN-SPJ-0003", "form": form(), "materials": [{"index": 0, "file_name": "a.pdf", "content_base64": b64(PDF)}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    for (token, action) in [(&clerk, "accept"), (&approver, "approve")] {
+        let (s, b) =
+            app.post_json(&format!("/api/v1/cases/{n}/actions/{action}"), Some(token), json!({})).await;
+        assert_eq!(s, 200, "{action}: {b}");
+    }
+    let today = app.clock().today();
+    let from = today - chrono::Duration::days(6);
+    let page_as = |who: &'static str, path: String| async move {
+        let account = app.demo(who).await;
+        let client = common::page_client();
+        common::web_login(&client, &app.base, &account.username, &account.password).await;
+        let r = client.get(app.url(&path)).send().await.unwrap();
+        let kind = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+        (r.status().as_u16(), kind, r.text().await.unwrap())
+    };
+    let csv_of = |who: &'static str, query: String| page_as(who, format!("/supervision/trend.csv?{query}"));
+    let (s, kind, body) = csv_of("dsj.supervisor", format!("from={from}&to={today}")).await;
+    assert_eq!((s, kind.as_deref()), (200, Some("text/csv; charset=utf-8")), "{body}");
+    assert!(body.starts_with("\u{feff}日期 Date,"));
+    let rows: Vec<&str> = body.trim_end().split("\r\n").collect();
+    assert_eq!(rows.len(), 8, "a header and seven days: {rows:?}");
+    let last: Vec<i64> = rows[7].split(',').skip(1).map(|n| n.parse().unwrap()).collect();
+    assert!(rows[7].starts_with(&today.to_string()) && last[0] >= 1 && last[1] >= 1, "{rows:?}");
+    let (s, _, _) = csv_of("spj.clerk", format!("from={from}&to={today}")).await;
+    assert_eq!(s, 404, "supervision is not a window clerk's");
+    let (s, _, body) = csv_of("dsj.supervisor", format!("from={today}&to={from}")).await;
+    assert_eq!(s, 422);
+    assert!(body.contains("开始日期不能晚于结束日期"), "{body}");
+    // Every number opens the cases behind it.
+    let day = |kind: &str| page_as("dsj.supervisor", format!("/supervision/day?day={today}&kind={kind}"));
+    let (s, _, body) = day("decided").await;
+    assert_eq!(s, 200);
+    assert!(body.contains(&format!("/cases/{n}")), "the decided case is listed");
+    let (_, _, body) = day("late").await;
+    assert!(!body.contains(&format!("/cases/{n}")), "decided on time: not late");
+    assert_eq!(day("everything").await.0, 422);
+    let (s, _, _) = page_as("spj.clerk", format!("/supervision/day?day={today}&kind=decided")).await;
+    assert_eq!(s, 404);
 }
 
 async fn draft_count(app: &TestApp, token: &str) -> usize {
