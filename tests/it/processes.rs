@@ -357,6 +357,28 @@ async fn acknowledged_write_survives_a_crash() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+    // A number called at a window, recalled (重呼) and passed over (过号), each acknowledged.
+    let called: serde_json::Value = client
+        .post(format!("{base}/api/v1/halls/JN-H-0002/queue"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let called_id = called["id"].as_str().unwrap().to_string();
+    let clerk = login(&client, &base, "spj.clerk", &demo_password(dir.path(), "spj.clerk")).await;
+    for step in ["call", "recall", "skip"] {
+        let resp = client
+            .post(format!("{base}/api/v1/halls/JN-H-0002/queue/{step}"))
+            .bearer_auth(&clerk)
+            .json(&json!({"window": "7号窗口"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{step}: {}", resp.text().await.unwrap());
+    }
     // A kiosk QR code confirmed on the phone, acknowledged, before the kill.
     let admin = login(&client, &base, "dsj.admin", &demo_password(dir.path(), "dsj.admin")).await;
     let (kiosk, kiosk_csrf) =
@@ -396,6 +418,19 @@ async fn acknowledged_write_survives_a_crash() {
         .await
         .unwrap();
     assert_eq!(slip_now["status"], "cancelled", "the acknowledged cancellation survives");
+    let passed: serde_json::Value = client
+        .get(format!("{base}/api/v1/queue/tickets/{called_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (passed["status"].as_str(), passed["recalls"].as_i64()),
+        (Some("skipped"), Some(1)),
+        "the acknowledged recall and pass survive: {passed}"
+    );
     // Sent again after the restart (the operator's retry): the same complaint, nothing new.
     let operator =
         login(&client, &base, "hotline.operator", &demo_password(dir.path(), "hotline.operator")).await;
