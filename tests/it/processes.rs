@@ -1465,6 +1465,57 @@ async fn one_hotline_call_sent_to_two_serve_processes_is_filed_once() {
     }
 }
 
+/// One hand-off answered through two `quanban serve` processes at once, with different items, 10
+/// times: one answer wins, the other gets 409, and the stored items are the winner's alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_hand_off_answered_through_two_serve_processes_keeps_one_answer() {
+    let Some(two) = TwoServers::start().await else { return };
+    let (url, base_a, base_b) = (two.url.clone(), two.bases[0].clone(), two.bases[1].clone());
+    let officer_a = two.login(&base_a, "spj.guide").await;
+    let officer_b = two.login(&base_b, "spj.guide").await;
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    use sqlx::Row;
+    for i in 0..10 {
+        let (s, h) = two
+            .post(
+                base_a.clone(),
+                "/api/v1/guide/handoffs".into(),
+                officer_a.clone(),
+                json!({"query": format!("第{i}个：翻修老房子")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{h}");
+        let path = format!("/api/v1/guide/handoffs/{}/answer", h["id"].as_str().unwrap());
+        let ((sa, ba), (sb, bb)) = tokio::join!(
+            two.post(
+                base_a.clone(),
+                path.clone(),
+                officer_a.clone(),
+                json!({"answer": "甲", "items": ["JN-ZRJ-0002"], "version": 1})
+            ),
+            two.post(
+                base_b.clone(),
+                path.clone(),
+                officer_b.clone(),
+                json!({"answer": "乙", "items": ["JN-SPJ-0018"], "version": 1})
+            ),
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{i}: {ba} / {bb}");
+        let winner = if sa == 200 { ba } else { bb };
+        let items: String = sqlx::query("SELECT answer_items FROM guide_handoffs WHERE id = $1")
+            .bind(h["id"].as_str().unwrap())
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .try_get("answer_items")
+            .unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&items).unwrap(), winner["answer_items"], "{i}");
+    }
+}
+
 /// `quanban policies evaluate --json` over an imported register: one line per shipped policy
 /// with the interface's keys, counts equal to the reference evaluator's (one enterprise at a
 /// time, over the same stored register), then the timing line; `--policy` picks one, and an

@@ -22,6 +22,7 @@ crate::stories!(
     an_appointment_cancelled_while_visited,
     data_requests_decided_and_withdrawn_at_once,
     a_called_number_passed_over_twice_and_recalled_at_once,
+    one_hand_off_answered_twice_with_different_items,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -649,5 +650,68 @@ async fn a_called_number_passed_over_twice_and_recalled_at_once(app: &TestApp) {
         assert_eq!(passes, 1, "one pass in the audit for {id}");
     }
     println!("recalls before the pass: {recalls_won} of 20");
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// 10 hand-offs, each answered at once through both servers with different items (two officers,
+/// or one in two tabs, holding the same version): one answer wins (200), the other gets 409; the
+/// stored answer and its items are the winner's alone, the audit holds one answer, and the
+/// guide learns the winner's item only.
+async fn one_hand_off_answered_twice_with_different_items(app: &TestApp) {
+    let officer = app.demo_token("spj.guide").await;
+    let servers = Servers::of(app).await;
+    for round in 0..10 {
+        let (s, h) = app
+            .post_json(
+                "/api/v1/guide/handoffs",
+                None,
+                json!({"query": format!("第{round}个问题：老房子翻修要什么手续")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{h}");
+        let id = h["id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/guide/handoffs/{id}/answer");
+        let (a, b) = tokio::join!(
+            post(
+                app,
+                servers.base(round),
+                &path,
+                &officer,
+                json!({"answer": "甲", "items": ["JN-ZRJ-0002"], "version": 1})
+            ),
+            post(
+                app,
+                servers.base(round + 1),
+                &path,
+                &officer,
+                json!({"answer": "乙", "items": ["JN-SPJ-0018"], "version": 1})
+            ),
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+        let winner = if a.0 == 200 { &a.1 } else { &b.1 };
+        let row = sqlx::query("SELECT answer, answer_items, version FROM guide_handoffs WHERE id = $1")
+            .bind(&id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        let (answer, items, version): (String, String, i64) =
+            (row.try_get(0).unwrap(), row.try_get(1).unwrap(), row.try_get(2).unwrap());
+        assert_eq!(answer, winner["answer"].as_str().unwrap());
+        assert_eq!(
+            serde_json::from_str::<Value>(&items).unwrap(),
+            winner["answer_items"],
+            "the loser's items were not kept"
+        );
+        assert_eq!(version, 2, "moved once");
+        let answers = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'guide.handoff_answered'",
+            &format!("handoff:{id}"),
+        )
+        .await;
+        assert_eq!(answers, 1);
+    }
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }
