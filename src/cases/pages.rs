@@ -2134,6 +2134,17 @@ async fn trend_of(
     Ok(super::trend::daily(from, to, &submitted, &decided))
 }
 
+/// Sends someone signed out to the login page; anyone but a supervisor gets 404.
+fn supervisors_only(ctx: &PageCtx) -> Result<Option<Response>, PageError> {
+    if let Err(r) = require_login(ctx) {
+        return Ok(Some(r.into_response()));
+    }
+    if !service::is_supervisor(&ctx.caller.actor) {
+        return Err(ctx.error(ApiError::NotFound));
+    }
+    Ok(None)
+}
+
 /// One figure of the trend, opened: the day and which count (`submitted`, `decided`, `late`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -2162,11 +2173,8 @@ pub async fn supervision_day(
     use crate::platform::clock::{
         beijing_date, end_of_beijing_day, parse_time, start_of_beijing_day, time_text,
     };
-    if let Err(r) = require_login(&ctx) {
-        return Ok(r.into_response());
-    }
-    if !service::is_supervisor(&ctx.caller.actor) {
-        return Err(ctx.error(ApiError::NotFound));
+    if let Some(away) = supervisors_only(&ctx)? {
+        return Ok(away);
     }
     let t = ctx.t;
     let day = FieldError::parse_date("day", &q.day).map_err(|e| ctx.error(ApiError::Validation(vec![e])))?;
@@ -2206,11 +2214,8 @@ pub async fn supervision_csv(
     ctx: PageCtx,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    if let Err(r) = require_login(&ctx) {
-        return Ok(r.into_response());
-    }
-    if !service::is_supervisor(&ctx.caller.actor) {
-        return Err(ctx.error(ApiError::NotFound));
+    if let Some(away) = supervisors_only(&ctx)? {
+        return Ok(away);
     }
     let (from, to) = super::trend::period(&q.from, &q.to, state.clock().today())
         .map_err(|e| ctx.error(ApiError::Validation(e)))?;

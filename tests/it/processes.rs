@@ -269,6 +269,11 @@ impl Drop for Killed {
     }
 }
 
+/// Sends a request and reads its JSON answer.
+async fn get_json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn start_binary(data: &std::path::Path) -> (Killed, String) {
     start_binary_on(data, None)
 }
@@ -340,15 +345,7 @@ async fn acknowledged_write_survives_a_crash() {
     // A decision acknowledged with its number and the approver's opinion.
     let first_decision = decide_food_licence(&client, &base, dir.path(), "崩溃前的审批意见：同意").await;
     // A number taken and then cancelled by its holder (with the slip's code).
-    let slip: serde_json::Value = client
-        .post(format!("{base}/api/v1/halls/JN-H-0002/queue"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let slip = get_json(client.post(format!("{base}/api/v1/halls/JN-H-0002/queue")).json(&json!({}))).await;
     let slip_id = slip["id"].as_str().unwrap().to_string();
     let resp = client
         .post(format!("{base}/api/v1/queue/tickets/{slip_id}/cancel"))
@@ -358,15 +355,7 @@ async fn acknowledged_write_survives_a_crash() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     // A number called at a window, recalled (重呼) and passed over (过号), each acknowledged.
-    let called: serde_json::Value = client
-        .post(format!("{base}/api/v1/halls/JN-H-0002/queue"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let called = get_json(client.post(format!("{base}/api/v1/halls/JN-H-0002/queue")).json(&json!({}))).await;
     let called_id = called["id"].as_str().unwrap().to_string();
     let clerk = login(&client, &base, "spj.clerk", &demo_password(dir.path(), "spj.clerk")).await;
     for step in ["call", "recall", "skip"] {
@@ -409,23 +398,9 @@ async fn acknowledged_write_survives_a_crash() {
         .unwrap();
     assert_eq!(kept["decision_document"]["document_number"], first_decision.1.as_str());
     assert_eq!(kept["decision_document"]["opinion"], "崩溃前的审批意见：同意");
-    let slip_now: serde_json::Value = client
-        .get(format!("{base}/api/v1/queue/tickets/{slip_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let slip_now = get_json(client.get(format!("{base}/api/v1/queue/tickets/{slip_id}"))).await;
     assert_eq!(slip_now["status"], "cancelled", "the acknowledged cancellation survives");
-    let passed: serde_json::Value = client
-        .get(format!("{base}/api/v1/queue/tickets/{called_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let passed = get_json(client.get(format!("{base}/api/v1/queue/tickets/{called_id}"))).await;
     assert_eq!(
         (passed["status"].as_str(), passed["recalls"].as_i64()),
         (Some("skipped"), Some(1)),
