@@ -244,6 +244,15 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/post-checks/{id}/outcome", post(case_api::post_check_outcome))
         .route("/workbench", get(case_api::workbench))
         .route("/supervision/lights", get(case_api::lights))
+        .route(
+            "/projects",
+            get(crate::projects::api::list_projects).post(crate::projects::api::create_project),
+        )
+        .route("/projects/{code}", get(crate::projects::api::get_project))
+        .route(
+            "/cases/{case_number}/joint-review",
+            get(crate::projects::api::joint_review).post(crate::projects::api::give_opinion),
+        )
         .route("/wallet", get(crate::licences::api::wallet))
         .route("/halls", get(crate::halls::api::list_halls))
         .route("/halls.geojson", get(crate::halls::api::geojson))
@@ -355,6 +364,15 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision", get(cases::pages::supervision))
         .route("/supervision/trend.csv", get(cases::pages::supervision_csv))
         .route("/supervision/day", get(cases::pages::supervision_day))
+        .route("/supervision/projects", get(crate::projects::pages::supervision))
+        .route(
+            "/projects",
+            get(crate::projects::pages::my_projects).post(crate::projects::pages::create_project),
+        )
+        .route("/projects/new", get(crate::projects::pages::new_project))
+        .route("/projects/{code}", get(crate::projects::pages::project))
+        .route("/cases/{case_number}/joint-review", post(crate::projects::pages::give_opinion))
+        .route("/joint-reviews", get(crate::projects::pages::joint_reviews))
         .route("/wallet", get(crate::licences::pages::wallet))
         .route("/halls", get(crate::halls::pages::map))
         .route("/halls/{code}", get(crate::halls::pages::hall))

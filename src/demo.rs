@@ -41,6 +41,9 @@ const STAFF: &[StaffSeed] = &[
     ("dsj.admin", "刘洋", "JN-DSJ", &[Role::SystemAdmin], &[]),
     ("rsj.policy", "许文静", "JN-RSJ", &[Role::PolicyOfficer], &[]),
     ("rsj.head", "赵立新", "JN-RSJ", &[Role::DepartmentHead], &[]),
+    // Member departments of the joint reviews (联合审图、联合验收).
+    ("zrj.reviewer", "黄振宇", "JN-ZRJ", &[Role::Reviewer], &[]),
+    ("zjj.reviewer", "林静怡", "JN-ZJJ", &[Role::Reviewer], &[]),
 ];
 
 /// Grants the platform's policy service (the department it reads the registers as) every

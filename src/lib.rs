@@ -24,6 +24,7 @@ pub mod identity;
 pub mod licences;
 pub mod platform;
 pub mod policies;
+pub mod projects;
 pub mod reference;
 pub mod store;
 pub mod web;

@@ -30,7 +30,7 @@ use crate::licences::store::CredentialRecord;
 use crate::web::i18n::Tr;
 use crate::web::page::{PageCtx, PageError, UserChip};
 
-fn light_class(l: Light) -> &'static str {
+pub(crate) fn light_class(l: Light) -> &'static str {
     match l {
         Light::Green => "light green",
         Light::Yellow => "light yellow",
@@ -39,7 +39,7 @@ fn light_class(l: Light) -> &'static str {
     }
 }
 
-fn light_label(t: &Tr, l: Light) -> &'static str {
+pub(crate) fn light_label(t: &Tr, l: Light) -> &'static str {
     match l {
         Light::Green => t.s("case.light_green"),
         Light::Yellow => t.s("case.light_yellow"),
@@ -280,6 +280,18 @@ pub async fn start_bundle(
             )])));
         }
         data["enterprise"] = json!(enterprise);
+    }
+    // A project's stage: checked now, so that a stage not open yet is said here, not at the end.
+    let project = f.get("project").map(|p| p.trim()).unwrap_or("");
+    if !project.is_empty() {
+        let enterprise = Some(enterprise).filter(|e| !e.is_empty());
+        if let Err(e) = crate::projects::service::stage_claim(&state, &ctx.caller, project, &code, enterprise)
+            .await
+            .map_err(|e| ctx.error(e))?
+        {
+            return Err(ctx.error(ApiError::Validation(vec![e])));
+        }
+        data["project"] = json!(project);
     }
     let d = store::create_draft(&state.db, &user, None, Some(code), data)
         .await
@@ -935,6 +947,7 @@ pub async fn submit_draft(
         applicant_phone: data.get("applicant_phone").and_then(Value::as_str).map(str::to_string),
         assistance_id: None,
         policy: data.get("policy").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string),
+        project: data.get("project").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string),
     };
     match service::apply(&state, &ctx.caller, req).await {
         Ok((number, _)) => {
@@ -1207,6 +1220,19 @@ struct CasePage {
     review: Vec<ReviewLine>,
     result: Option<ResultCollection>,
     errors: Vec<FieldError>,
+    /// A joint review's members and their opinions (联合审图、联合验收).
+    joint: Option<JointPanel>,
+    /// The construction project a stage application belongs to: its code and stage.
+    project: Option<(String, i64)>,
+}
+
+/// A joint review on its case's page.
+struct JointPanel {
+    view: crate::projects::service::JointView,
+    /// The member department the caller may give the opinion of now.
+    give_as: Option<String>,
+    /// What was wrong with the comment just sent.
+    comment_error: Option<FieldError>,
 }
 
 /// Actions that cannot be taken back: the page asks to confirm them (a decision is confirmed on
@@ -1242,7 +1268,7 @@ pub async fn case_page(
     render_case(&state, &ctx, &number, q.submitted.is_some(), notice, Vec::new()).await
 }
 
-async fn render_case(
+pub(crate) async fn render_case(
     state: &AppState,
     ctx: &PageCtx,
     number: &str,
@@ -1265,6 +1291,7 @@ async fn render_case(
                     "submit" => t.s("case.ev_submit").into(),
                     "revoke" => t.s("case.ev_revoke").into(),
                     "parts_changed" => t.s("case.ev_parts").into(),
+                    "joint_opinion" => t.pick("联合审查意见", "Joint-review opinion").into(),
                     other => other.to_string(),
                 },
             };
@@ -1301,6 +1328,19 @@ async fn render_case(
                 let said = format!("{}：{opinion}", t.pick("审批意见", "Opinion"));
                 reason = Some(match reason {
                     Some(r) => format!("{said}。{r}"),
+                    None => said,
+                });
+            }
+            if let Some(verdict) = e
+                .detail
+                .as_ref()
+                .and_then(|d| d.get("verdict"))
+                .and_then(Value::as_str)
+                .and_then(crate::projects::Opinion::parse)
+            {
+                let said = t.pick(verdict.label_zh(), verdict.label_en()).to_string();
+                reason = Some(match reason {
+                    Some(r) => format!("{said}：{r}"),
                     None => said,
                 });
             }
@@ -1453,6 +1493,28 @@ async fn render_case(
         }
     }
     let result = result_collection(state, &c).await.map_err(|e| ctx.error(e))?;
+    let joint = match c.item_code.as_deref().and_then(|i| crate::projects::flows().joint(i)) {
+        Some(review) => {
+            let view = crate::projects::service::joint_view(state, &ctx.caller, number)
+                .await
+                .map_err(|e| ctx.error(e))?;
+            let give_as = crate::projects::service::member_for(&ctx.caller.actor, review).filter(|d| {
+                c.state.clock_runs()
+                    && !view
+                        .members
+                        .iter()
+                        .any(|m| &m.department == d && m.opinion.as_deref() == Some("pass"))
+            });
+            let comment_error = errors.iter().find(|e| e.field == "comment").cloned();
+            Some(JointPanel { view, give_as, comment_error })
+        }
+        None => None,
+    };
+    let project = if c.is_bundle() {
+        store::project_of(&state.db, number).await.map_err(|e| ctx.error(e.into()))?
+    } else {
+        None
+    };
     let page = CasePage {
         t,
         user: ctx.user(),
@@ -1477,6 +1539,8 @@ async fn render_case(
         result,
         c,
         errors,
+        joint,
+        project,
     };
     let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok(ctx.render(status, &page))

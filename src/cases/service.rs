@@ -78,6 +78,9 @@ pub struct ApplyRequest {
     /// The policy applied for, when the item is the policy window (惠企政策兑现申请,
     /// `JN-FGW-0003`): its code, e.g. `JN-ZC-2026-008`.
     pub policy: Option<String>,
+    /// A construction project's stage (the bundle is one of the project's stages): the
+    /// project's code, e.g. `2026-370100-48-03-000001`.
+    pub project: Option<String>,
 }
 
 /// Material names a request's files are matched against, with the error field prefix.
@@ -578,6 +581,33 @@ pub async fn apply(
                 )]));
             }
             let with_commitment = items.iter().any(|i| i.flags.commitment);
+            // A project's stage is applied for from its project, which it claims when stored.
+            let project_code = req.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
+            let project = match project_code {
+                Some(p) => {
+                    match crate::projects::service::stage_claim(
+                        state,
+                        caller,
+                        p,
+                        &resolved.code,
+                        enterprise.as_deref(),
+                    )
+                    .await?
+                    {
+                        Ok(claim) => Some(claim),
+                        Err(e) => return Err(ApiError::Validation(vec![e])),
+                    }
+                }
+                None if crate::projects::flows().is_stage(&resolved.code) => {
+                    return Err(ApiError::Validation(vec![FieldError::new(
+                        "project",
+                        "project_required",
+                        "工程建设项目的审批阶段须在项目中申报，请先登记项目或从“我的项目”进入",
+                        "A construction project's stage is applied for from its project: register the project first, or start from My projects",
+                    )]));
+                }
+                None => None,
+            };
             Submission {
                 day,
                 applicant_id: user_id.clone(),
@@ -594,6 +624,7 @@ pub async fn apply(
                     lead_department: items[0].department.clone(),
                     promised_days: resolved.promised_limit_days,
                     answers: json!(req.answers),
+                    project,
                 }),
                 items,
             }
@@ -723,6 +754,10 @@ pub async fn readable(state: &AppState, caller: &Caller, number: &str) -> ApiRes
                         return Ok(case);
                     }
                 }
+            }
+            // A member department of the case's joint review (联合审图、联合验收).
+            if crate::projects::service::reads_as_member(&caller.actor, &case) {
+                return Ok(case);
             }
             // An assisted-service officer holding the applicant's power of attorney.
             if assisting(state, caller, &case).await? {
@@ -967,6 +1002,12 @@ pub async fn act(
     let today = state.clock().today();
     if req.version.is_some_and(|v| v != case.version) {
         return Err(version_conflict(case.state));
+    }
+    // A joint review is approved only once every member department has agreed.
+    if action == CaseAction::Approve
+        && let Some(refusal) = crate::projects::service::approval_blockers(state, &case).await?
+    {
+        return Err(refusal);
     }
     let decision = decision_of(action, &case, &performers);
     // The document's number is reserved before it is sealed, and only when the rules allow the

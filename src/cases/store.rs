@@ -14,6 +14,7 @@ use crate::audit::{self, NewEntry};
 use crate::identity::store::new_user_id;
 use crate::platform::notifications::{Message, SealedReach, notify};
 use crate::platform::pii::Vault;
+use crate::projects::{JointOpinion, Opinion, OpinionChange};
 use crate::store::{Db, LockTable, Row, StoreError, StoreResult, Tx, lock_row, query};
 
 const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
@@ -492,6 +493,17 @@ pub struct NewBundleCase {
     pub lead_department: String,
     pub promised_days: u32,
     pub answers: Value,
+    /// A construction project's stage: the project row is claimed at the version the stage
+    /// was decided on, and the bundle is linked to it.
+    pub project: Option<ProjectStageClaim>,
+}
+
+/// The project a stage application belongs to, as read when the stage was allowed.
+#[derive(Clone, Debug)]
+pub struct ProjectStageClaim {
+    pub code: String,
+    pub stage: u8,
+    pub version: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -626,6 +638,25 @@ fn submit_in(conn: &mut dyn Tx, vault: &Vault, now: &str, s: &Submission, last: 
                     format!("bundle {} submitted with {} parts", b.bundle_code, s.items.len()),
                 ),
             )?;
+            if let Some(p) = &b.project {
+                crate::projects::store::claim_for_stage(conn, &now, &p.code, p.version)?;
+                query("UPDATE cases SET project_code = $1, project_stage = $2 WHERE number = $3")
+                    .bind(&p.code)
+                    .bind(i64::from(p.stage))
+                    .bind(&number)
+                    .execute(&mut *conn)?;
+                audit::store::append(
+                    conn,
+                    &now,
+                    NewEntry::new(
+                        format!("project:{}", p.code),
+                        &actor,
+                        "project.stage_submit",
+                        format!("project:{}", p.code),
+                        format!("stage {} applied for as case {number}", p.stage),
+                    ),
+                )?;
+            }
             Some(number)
         }
         None => None,
@@ -1028,6 +1059,145 @@ fn claim_case(conn: &mut dyn Tx, change: &CaseChange) -> StoreResult<()> {
         return Err(StoreError::Conflict);
     }
     Ok(())
+}
+
+/// The opinions given on a joint-review case, in the order given.
+pub async fn joint_opinions(db: &Db, number: &str) -> StoreResult<Vec<JointOpinion>> {
+    let rows = query(
+        "SELECT department, opinion, comment, by_name, at, version FROM joint_opinions \
+         WHERE case_number = $1 ORDER BY at, department",
+    )
+    .bind(number)
+    .read_all(db)
+    .await?;
+    rows.iter().map(joint_opinion_from_row).collect()
+}
+
+fn joint_opinion_from_row(r: &Row) -> StoreResult<JointOpinion> {
+    let opinion: String = r.try_get("opinion")?;
+    Ok(JointOpinion {
+        department: r.try_get("department")?,
+        opinion: Opinion::parse(&opinion).ok_or_else(|| StoreError::Invalid(format!("opinion {opinion}")))?,
+        comment: r.try_get("comment")?,
+        by_name: r.try_get("by_name")?,
+        at: r.try_get("at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+/// A member department's opinion on a joint-review case, as decided.
+#[derive(Clone, Debug)]
+pub struct GivenOpinion {
+    pub case_number: String,
+    pub department: String,
+    pub opinion: Opinion,
+    pub comment: Option<String>,
+    pub by_id: String,
+    pub by_name: String,
+    pub change: OpinionChange,
+    pub event: NewEvent,
+}
+
+/// Records a joint-review opinion: claims the case (still under review), then inserts the
+/// department's opinion (or replaces its 不同意 at the version read: a second opinion of the same
+/// department decided on the same reading loses here), with the timeline event and the audit
+/// entry.
+pub async fn give_joint_opinion(db: &Db, g: GivenOpinion) -> StoreResult<()> {
+    let now = db.now_text();
+    db.write(move |conn| {
+        // The case is claimed while it is still under review, not at the version read: member
+        // departments review in parallel and one's opinion must not turn another's away. The
+        // version still moves, so an approval decided before this opinion loses its own claim.
+        let claimed = query(
+            "UPDATE cases SET updated_at = $1, version = version + 1 \
+             WHERE number = $2 AND state IN ('accepted', 'under_review')",
+        )
+        .bind(&now)
+        .bind(&g.case_number)
+        .execute(&mut *conn)?;
+        if claimed.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let written = match g.change {
+            OpinionChange::Insert => query(
+                "INSERT INTO joint_opinions (case_number, department, opinion, comment, by_id, by_name, at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1) ON CONFLICT (case_number, department) DO NOTHING",
+            )
+            .bind(&g.case_number)
+            .bind(&g.department)
+            .bind(g.opinion.as_str())
+            .bind(&g.comment)
+            .bind(&g.by_id)
+            .bind(&g.by_name)
+            .bind(&now)
+            .execute(&mut *conn)?,
+            OpinionChange::Replace { version } => query(
+                "UPDATE joint_opinions SET opinion = $1, comment = $2, by_id = $3, by_name = $4, at = $5, \
+                 version = version + 1 WHERE case_number = $6 AND department = $7 AND version = $8",
+            )
+            .bind(g.opinion.as_str())
+            .bind(&g.comment)
+            .bind(&g.by_id)
+            .bind(&g.by_name)
+            .bind(&now)
+            .bind(&g.case_number)
+            .bind(&g.department)
+            .bind(version)
+            .execute(&mut *conn)?,
+        };
+        if written.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        // Numbered after whatever another member's opinion added since it was read (the case
+        // row claimed above holds the others back until this commits).
+        let seq: i64 = query("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM case_events WHERE case_number = $1")
+            .bind(&g.case_number)
+            .fetch_one(&mut *conn)?
+            .try_get("seq")?;
+        insert_event(conn, &now, &g.case_number, seq, (&g.event).into())?;
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("case:{}", g.case_number),
+                format!("user:{}", g.by_id),
+                "case.joint_opinion",
+                format!("case:{}", g.case_number),
+                format!("{} {}", g.department, g.opinion.as_str()),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// The cases of these items still being reviewed (accepted or under review), oldest first.
+pub async fn under_review_of_items(db: &Db, items: &[String]) -> StoreResult<Vec<CaseRecord>> {
+    let vault = db.vault()?;
+    let mut out = Vec::new();
+    for item in items {
+        let rows = query(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE item_code = $1 AND state IN ('accepted', 'under_review') \
+             ORDER BY submitted_at"
+        ))
+        .bind(item)
+        .read_all(db)
+        .await?;
+        for r in &rows {
+            out.push(case_from_row(r, vault)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The project and stage a stage application belongs to.
+pub async fn project_of(db: &Db, number: &str) -> StoreResult<Option<(String, i64)>> {
+    let row =
+        query("SELECT project_code, project_stage FROM cases WHERE number = $1 AND project_code IS NOT NULL")
+            .bind(number)
+            .read_optional(db)
+            .await?;
+    row.map(|r| Ok((r.try_get("project_code")?, r.try_get("project_stage")?))).transpose()
 }
 
 /// The department a case last came from by transfer (for "return it"), from its timeline.

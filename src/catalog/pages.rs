@@ -423,7 +423,9 @@ struct BundlesPage {
 }
 
 pub async fn bundles(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, PageError> {
-    let bundles = api::load_bundles(&state).await.map_err(|e| ctx.error(e))?;
+    // A construction project's stages are applied for from the project (one card for them).
+    let mut bundles = api::load_bundles(&state).await.map_err(|e| ctx.error(e))?;
+    bundles.retain(|b| !crate::projects::flows().is_stage(&b.code));
     let view = BundlesPage { t: ctx.t, user: ctx.user(), csrf: ctx.csrf.clone(), bundles };
     Ok(ctx.render(StatusCode::OK, &view))
 }
@@ -539,6 +541,24 @@ struct BundlePage {
     holders: Vec<HolderChoice>,
     /// The bundle is applied for by an enterprise and the signed-in person represents none.
     no_enterprise: bool,
+    /// The bundle is a construction project's stage: the project it is applied for in (from
+    /// `?project=`), or none when it was opened on its own.
+    stage: Option<StageContext>,
+}
+
+/// A construction project's stage as its bundle page shows it.
+pub struct StageContext {
+    order: u8,
+    name: String,
+    /// The project, when the page was opened from it.
+    project: Option<StageProject>,
+}
+
+pub struct StageProject {
+    code: String,
+    name: String,
+    /// Why the stage cannot be applied for now, if it cannot.
+    refusal: Option<String>,
 }
 
 /// One possible applicant of a bundle: the person themself (`code` empty) or an enterprise.
@@ -602,6 +622,29 @@ pub async fn bundle(
         }
         no_enterprise = bundle.audience == "enterprise" && holders.is_empty();
     }
+    // A project's stage: applied for in the project's builder's name, from the project.
+    let stage = match crate::projects::flows().stage_of_bundle(&bundle.code) {
+        None => None,
+        Some((_, stage)) => {
+            let wanted = params.iter().find(|(k, _)| k == "project").map(|(_, v)| v.trim()).unwrap_or("");
+            let project = match crate::projects::service::view(&state, &ctx.caller, wanted).await {
+                Ok(v) if !wanted.is_empty() => {
+                    holders.retain(|h| h.code == v.project.enterprise);
+                    holders.iter_mut().for_each(|h| h.selected = true);
+                    let refusal = crate::projects::next_stage(&v.clock, stage.order)
+                        .err()
+                        .map(|r| t.pick(&r.message_zh(), &r.message_en()).to_string());
+                    Some(StageProject { code: v.project.code, name: v.project.name, refusal })
+                }
+                _ => None,
+            };
+            Some(StageContext {
+                order: stage.order,
+                name: t.pick(&stage.name, &stage.name_en).to_string(),
+                project,
+            })
+        }
+    };
     let names = Names::load(&state).await.map_err(|e| ctx.error(e))?;
     let (resolved, materials, departments) = if submitted {
         let r = api::resolve(&state, &code, &answers).await.map_err(|e| ctx.error(e))?;
@@ -634,6 +677,7 @@ pub async fn bundle(
         departments,
         holders,
         no_enterprise,
+        stage,
     };
     Ok(ctx.render(StatusCode::OK, &view))
 }

@@ -989,7 +989,7 @@ mod tests {
         assert_eq!(a.len(), 600);
         let d = shipped().unwrap();
         let idx = GuideIndex::build(&a, &d.bundles, &d.departments).unwrap();
-        assert_eq!(idx.len(), 616);
+        assert_eq!(idx.len(), 620);
     }
 
     proptest::proptest! {

@@ -2,7 +2,7 @@
 //! variants with plausible Chinese names and keywords across the shipped departments.
 //!
 //! Real cities list thousands of items (every district repeats the city's, with local variants),
-//! so the bench measures the engine at that size rather than at the 195 shipped items.
+//! so the bench measures the engine at that size rather than at the 196 shipped items.
 
 use crate::reference::data::CatalogItem;
 

@@ -46,6 +46,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0019_queue.sql",
     "0020_qr_login.sql",
     "0021_guide_learning.sql",
+    "0022_projects.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -2506,3 +2506,145 @@ async fn policy_application(s: &Session) {
     assert!(text.contains("★★★★★") && text.contains("岗前培训"), "{text}");
     shoot_both(s, "policy-application-followed-up").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn construction_project_stage_by_stage_with_a_joint_review() {
+    run("construction_project", |s| Box::pin(construction_project(s))).await;
+}
+
+/// A builder registers a construction project (a mistake first), applies for its first stage
+/// from the project, sees the next stage stay closed; a member department gives its opinion on
+/// a joint drawing review; the supervision office finds the project by stage and light.
+async fn construction_project(s: &Session) {
+    let rep = s.app.demo("13800138002").await;
+    s.log_in(&rep.username, &rep.password).await;
+    s.goto("/bundles").await;
+    s.click("#projects-card h2 a").await;
+    s.wait_for_path("/projects").await;
+    assert!(s.exists("#no-projects").await);
+    s.click("#register-project").await;
+    s.wait_for_path("/projects/new").await;
+    // A mistake: no name, words for the floor area. Each field says what is wrong, the input stays.
+    s.type_into("#floor_area_m2", "三万").await;
+    s.click("#register-submit").await;
+    s.wait_loaded().await;
+    assert!(s.exists("#form-errors").await);
+    assert_eq!(s.attr("#name", "aria-invalid").await.as_deref(), Some("true"));
+    assert_eq!(s.attr("#floor_area_m2", "aria-invalid").await.as_deref(), Some("true"));
+    assert_eq!(s.value("#floor_area_m2").await, "三万");
+    assert!(s.text("#form-errors").await.contains("建筑面积须填写数字"));
+    shoot_both(s, "project-new-errors").await;
+    s.type_into("#name", "泉城智能制造产业园一期").await;
+    s.script("document.getElementById('district').value = '历城区'; return null").await;
+    s.type_into("#location", "港源七路以东").await;
+    s.find("#floor_area_m2").await.clear().await.unwrap();
+    s.type_into("#floor_area_m2", "32000").await;
+    s.type_into("#investment_wan", "18500").await;
+    s.click("#register-submit").await;
+    let page = s.wait_loaded().await;
+    assert!(page.contains("/projects/") && page.ends_with("?registered=1"), "{page}");
+    let code = s.text("#project-code").await;
+    let statuses: Vec<String> = {
+        let mut v = Vec::new();
+        for li in s.find_all("#project-stages > li").await {
+            v.push(li.attr("data-status").await.unwrap().unwrap_or_default());
+        }
+        v
+    };
+    assert_eq!(statuses, ["open", "locked", "locked", "locked"]);
+    assert!(!s.exists("#apply-stage-2").await, "a later stage cannot be applied for yet");
+    shoot_both(s, "project").await;
+
+    // Stage 1 from the project: the bundle page says which project and whose name it is in.
+    s.click("#apply-stage-1").await;
+    s.wait_loaded().await;
+    assert!(s.text("#stage-of-project").await.contains(&code));
+    s.click("form[action='/bundles/JN-GCXM-1'] button[type=submit]").await;
+    s.wait_loaded().await;
+    assert!(s.text("#applying-as").await.contains("济南泉城小馆餐饮有限公司"));
+    shoot_both(s, "project-stage-bundle").await;
+    s.click("#apply-bundle").await;
+    let contact = s.wait_loaded().await;
+    assert!(contact.ends_with("/contact"), "{contact}: {}", s.body_text().await);
+    s.type_into("[name=contact_phone]", "13800138002").await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/materials")).await;
+    s.click("#next").await;
+    s.wait_for_path(&contact.replace("/contact", "/check")).await;
+    s.click("#submit-application").await;
+    let page = s.wait_loaded().await;
+    assert!(page.ends_with("?submitted=1"), "{page}: {}", s.body_text().await);
+    assert!(s.text("#case-project").await.contains(&code));
+    s.click("#case-project a").await;
+    s.wait_loaded().await;
+    assert_eq!(s.attr("#stage-1", "data-status").await.as_deref(), Some("in_progress"));
+    assert!(s.text("#stage-1").await.contains("已用 0"), "{}", s.text("#stage-1").await);
+    assert!(s.text("#project-clock").await.contains("0 / 120"));
+    // Opened by hand, stage 2 says why it cannot be applied for, and offers no way to.
+    s.goto(&format!("/bundles/JN-GCXM-2?project={code}")).await;
+    assert!(s.text("#stage-refusal").await.contains("立项用地规划许可"));
+    s.click("form[action='/bundles/JN-GCXM-2'] button[type=submit]").await;
+    s.wait_loaded().await;
+    assert!(!s.exists("#apply-bundle").await);
+
+    // A joint drawing review under review, waiting for the planning bureau's opinion.
+    let token = s.app.demo_token("13800138002").await;
+    let (_, me) = s.app.get_json("/api/v1/me", Some(&token)).await;
+    let enterprise = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (st, b) = s
+        .app
+        .post_json(
+            "/api/v1/cases",
+            Some(&token),
+            json!({"item_code": "JN-ZJJ-0008", "enterprise": enterprise,
+                   "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+        )
+        .await;
+    assert_eq!(st, 201, "{b}");
+    let n = b["case_number"].as_str().unwrap().to_string();
+    let lead =
+        s.app.token_for_staff_with("zjj.lead", "JN-ZJJ", &["window_clerk", "reviewer", "approver"]).await;
+    for a in ["accept", "start_review"] {
+        let (st, b) =
+            s.app.post_json(&format!("/api/v1/cases/{n}/actions/{a}"), Some(&lead), json!({})).await;
+        assert_eq!(st, 200, "{b}");
+    }
+    s.log_out().await;
+    let member = s.app.demo("zrj.reviewer").await;
+    s.log_in(&member.username, &member.password).await;
+    s.goto("/joint-reviews").await;
+    assert!(s.text("#joint-list").await.contains(&n));
+    s.click(&format!("#joint-list a[href='/cases/{n}#joint-review']")).await;
+    s.wait_loaded().await;
+    assert!(s.exists("#joint-waiting").await);
+    // 不同意 without saying what to put right: refused next to the field.
+    s.click("#opinion-fail").await;
+    s.click("#give-opinion").await;
+    s.wait_loaded().await;
+    assert_eq!(s.attr("#comment", "aria-invalid").await.as_deref(), Some("true"));
+    assert!(s.text("#form-errors").await.contains("不同意时须写明需要整改的内容"));
+    s.click("#opinion-pass").await;
+    s.click("#give-opinion").await;
+    s.wait_loaded().await;
+    let planning = s.text("#joint-members tr[data-department='JN-ZRJ']").await;
+    assert!(planning.contains("同意") && planning.contains("黄振宇"), "{planning}");
+    assert!(!s.exists("#joint-opinion-form").await, "an agreement is given once");
+    shoot_both(s, "joint-review").await;
+    s.goto("/joint-reviews").await;
+    assert!(s.exists("#no-joint").await, "nothing left for the planning bureau");
+    s.log_out().await;
+
+    // The supervision office: projects by stage and light, down to the project.
+    let supervisor = s.app.demo("dsj.supervisor").await;
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.goto("/supervision/projects").await;
+    assert_eq!(s.text("#projects-total").await, "1");
+    let first = s.text("#stage-lights tr[data-stage='1']").await;
+    assert!(first.contains("立项用地规划许可") && first.contains('1'), "{first}");
+    shoot_both(s, "supervision-projects").await;
+    s.click("#stage-lights tr[data-stage='1'] td:nth-child(2) a").await;
+    s.wait_loaded().await;
+    assert!(s.text("#project-list").await.contains("泉城智能制造产业园一期"));
+    s.goto("/supervision/projects?stage=2").await;
+    assert!(s.exists("#no-projects").await);
+}

@@ -1170,28 +1170,6 @@ async fn draft_count(app: &TestApp, token: &str) -> usize {
     app.get_json("/api/v1/drafts", Some(token)).await.1.as_array().unwrap().len()
 }
 
-/// Drives a case to delivery with whichever of `tokens` can act next.
-async fn drive_to_delivery(app: &TestApp, tokens: &[String], number: &str) {
-    const PREFERENCE: [&str; 5] = ["accept", "start_review", "approve", "close", "deliver"];
-    for _ in 0..10 {
-        let mut acted = false;
-        for t in tokens {
-            let c = case(app, t, number).await;
-            if c["state"] == "delivered" {
-                return;
-            }
-            let available: Vec<&str> =
-                c["available_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-            if let Some(a) = PREFERENCE.iter().find(|p| available.contains(p)) {
-                must_act(app, t, number, a, json!({})).await;
-                acted = true;
-            }
-        }
-        assert!(acted, "nobody can move {number} on");
-    }
-    panic!("{number} not delivered after 10 rounds");
-}
-
 async fn bundle_completes_with_one_combined_result(app: &TestApp) {
     // 开药店一件事: market regulation, urban management and the approval bureau.
     let rep = app.demo_token("13800138002").await;
@@ -1219,7 +1197,7 @@ async fn bundle_completes_with_one_combined_result(app: &TestApp) {
     assert!(parts.len() >= 3);
     for (i, (number, dept)) in parts.iter().enumerate() {
         assert_ne!(case(app, &rep, &parent).await["state"], "delivered", "not before the last part");
-        drive_to_delivery(app, &by_dept[dept.as_str()], number).await;
+        app.drive_to_delivery(&by_dept[dept.as_str()], number).await;
         let expected = if i + 1 == parts.len() { "delivered" } else { "under_review" };
         assert_eq!(case(app, &rep, &parent).await["state"], expected);
     }

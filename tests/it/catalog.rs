@@ -29,7 +29,7 @@ fn today(app: &TestApp) -> String {
 async fn items_are_listed_filtered_and_paged(app: &TestApp) {
     let (status, page) = app.get_json("/api/v1/items?per_page=10", None).await;
     assert_eq!(status, 200);
-    assert_eq!(page["total"], 195);
+    assert_eq!(page["total"], 196);
     assert_eq!(page["items"].as_array().unwrap().len(), 10);
     let (_, page) = app.get_json("/api/v1/items?department=JN-GJJ&per_page=200", None).await;
     let items = page["items"].as_array().unwrap();
@@ -306,7 +306,7 @@ async fn export_then_import_round_trip(app: &TestApp) {
             &bytes,
         )
         .unwrap();
-        assert_eq!(items.len(), 195, "{format}");
+        assert_eq!(items.len(), 196, "{format}");
     }
     // An officer edits one department's rows in Excel and imports them.
     let all: Vec<quanban::reference::data::CatalogItem> = quanban::catalog::store::all_current(&app.state.db)
@@ -415,7 +415,7 @@ JN-SPJ-0903,测试事项三,JN-SPJ,市级,行政许可,法人,开办,承诺件,5
 async fn bundles_resolve_with_answers(app: &TestApp) {
     let (status, list) = app.get_json("/api/v1/bundles", None).await;
     assert_eq!(status, 200);
-    assert_eq!(list.as_array().unwrap().len(), 16);
+    assert_eq!(list.as_array().unwrap().len(), 20);
     let (_, base) = app.post_json("/api/v1/bundles/JN-YJS-001/resolve", None, json!({"answers": {}})).await;
     let (_, hiring) =
         app.post_json("/api/v1/bundles/JN-YJS-001/resolve", None, json!({"answers": {"q2": true}})).await;
@@ -450,7 +450,7 @@ async fn bundles_resolve_with_answers(app: &TestApp) {
 async fn boundary_report_lists_findings(app: &TestApp) {
     let (status, report) = app.get_json("/api/v1/boundaries/report", None).await;
     assert_eq!(status, 200);
-    assert_eq!(report["items_checked"], 195);
+    assert_eq!(report["items_checked"], 196);
     let findings = report["findings"].as_array().unwrap();
     assert!(findings.iter().all(|f| {
         ["no_approving_department", "two_claimants", "no_supervising_department"]

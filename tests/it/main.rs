@@ -23,5 +23,6 @@ mod licences;
 mod openapi;
 mod policies;
 mod processes;
+mod projects;
 mod story;
 mod write_path;

@@ -121,7 +121,7 @@ async fn two_apps_share_one_postgres_database() {
     };
     let (a, b) = tokio::join!(AppState::open(config()), AppState::open(config()));
     let (a, b) = (a.expect("first app starts"), b.expect("second app starts"));
-    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 19);
+    assert_eq!(quanban::demo::list(&a.db, &a.vault).await.unwrap().len(), 21);
     let counts = quanban::reference::seed::counts(&b.db).await.unwrap();
     assert!(counts.contains(&("departments".to_string(), 34)));
 
@@ -223,7 +223,7 @@ async fn two_processes_start_together_twenty_times() {
             };
             assert_eq!(
                 count("SELECT COUNT(*) FROM demo_accounts").await,
-                19,
+                21,
                 "run {run}: demo accounts once"
             );
             assert_eq!(
@@ -372,8 +372,20 @@ async fn acknowledged_write_survives_a_crash() {
     let admin = login(&client, &base, "dsj.admin", &demo_password(dir.path(), "dsj.admin")).await;
     let (kiosk, kiosk_csrf) =
         confirmed_qr_code(&base, &base, &admin, &demo_password(dir.path(), "13800138001")).await;
+    // A construction project registered, and a member department's joint-review opinion given.
+    let (project, joint_case) = project_and_opinion(&client, &base, dir.path(), &admin).await;
     drop(server); // SIGKILL
     let (_server, base) = start_binary(dir.path());
+    let rep = login(&client, &base, "13800138002", &demo_password(dir.path(), "13800138002")).await;
+    let kept = get_json(client.get(format!("{base}/api/v1/projects/{project}")).bearer_auth(&rep)).await;
+    assert_eq!(kept["name"], "崩溃前登记的项目", "the acknowledged project survives: {kept}");
+    let member = login(&client, &base, "zrj.reviewer", &demo_password(dir.path(), "zrj.reviewer")).await;
+    let review =
+        get_json(client.get(format!("{base}/api/v1/cases/{joint_case}/joint-review")).bearer_auth(&member))
+            .await;
+    let planning =
+        review["members"].as_array().unwrap().iter().find(|m| m["department"] == "JN-ZRJ").cloned();
+    assert_eq!(planning.unwrap()["opinion"], "pass", "the acknowledged opinion survives: {review}");
     // The confirmation survives: the kiosk signs in with it, once.
     let sign_in =
         || kiosk.post(format!("{base}/kiosk/qr-login/sign-in")).form(&[("csrf", kiosk_csrf.clone())]).send();
@@ -463,6 +475,60 @@ async fn acknowledged_write_survives_a_crash() {
     let out = cli(&["audit", "verify", "--keys", keys.to_str().unwrap()]);
     assert!(!out.status.success(), "another key must not pass");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not signed by the platform's audit key"));
+}
+
+/// Registers a project as the demo enterprise, and has the planning bureau agree on a joint
+/// drawing review (accepted by a housing-bureau officer created here); answers the project code
+/// and the case number, both acknowledged.
+async fn project_and_opinion(
+    client: &reqwest::Client,
+    base: &str,
+    data: &std::path::Path,
+    admin: &str,
+) -> (String, String) {
+    let rep = login(client, base, "13800138002", &demo_password(data, "13800138002")).await;
+    let me = get_json(client.get(format!("{base}/api/v1/me")).bearer_auth(&rep)).await;
+    let enterprise = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let project = get_json(client.post(format!("{base}/api/v1/projects")).bearer_auth(&rep).json(&json!({
+        "name": "崩溃前登记的项目", "district": "历下区", "location": "经十路1号", "floor_area_m2": 500,
+        "investment_wan": 300, "enterprise": enterprise})))
+    .await;
+    let code = project["code"].as_str().unwrap_or_else(|| panic!("{project}")).to_string();
+    let applied = get_json(client.post(format!("{base}/api/v1/cases")).bearer_auth(&rep).json(&json!({
+        "item_code": "JN-ZJJ-0008", "enterprise": enterprise,
+        "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}})))
+    .await;
+    let n = applied["case_number"].as_str().unwrap_or_else(|| panic!("{applied}")).to_string();
+    let resp = client
+        .post(format!("{base}/api/v1/staff"))
+        .bearer_auth(admin)
+        .json(&json!({"username": "zjj.crash", "name": "住建办事员", "department": "JN-ZJJ",
+                      "roles": ["window_clerk", "reviewer"], "password": "Spring-City-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let lead = login(client, base, "zjj.crash", "Spring-City-2026").await;
+    for a in ["accept", "start_review"] {
+        let resp = client
+            .post(format!("{base}/api/v1/cases/{n}/actions/{a}"))
+            .bearer_auth(&lead)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{a}");
+    }
+    let member = login(client, base, "zrj.reviewer", &demo_password(data, "zrj.reviewer")).await;
+    let resp = client
+        .post(format!("{base}/api/v1/cases/{n}/joint-review"))
+        .bearer_auth(&member)
+        .json(&json!({"opinion": "pass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    (code, n)
 }
 
 /// Applies for 食品经营许可 as the demo citizen, accepts and approves it with `opinion`; answers
@@ -785,9 +851,9 @@ fn calendar_and_demo_commands() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    // 19 accounts (17 staff, a citizen, an enterprise representative) and the demo Open311
+    // 21 accounts (19 staff, a citizen, an enterprise representative) and the demo Open311
     // client's key.
-    assert_eq!(lines.len(), 20);
+    assert_eq!(lines.len(), 22);
     let key_line = lines.iter().find(|l| l["role"] == "open311_client").expect("open311 client line");
     assert!(key_line["api_key"].as_str().is_some_and(|k| k.len() >= 32), "{key_line}");
     for l in lines.iter().filter(|l| l["role"] != "open311_client") {
@@ -1488,6 +1554,103 @@ async fn one_hand_off_answered_through_two_serve_processes_keeps_one_answer() {
             .try_get("answer_items")
             .unwrap();
         assert_eq!(serde_json::from_str::<serde_json::Value>(&items).unwrap(), winner["answer_items"], "{i}");
+    }
+}
+
+/// A project's first stage applied for through two `quanban serve` processes at once, 5 times
+/// (one stage case each time), and joint-review opinions sent through both processes at once on
+/// 5 cases (each acknowledged opinion stored once with its timeline event).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_stages_and_joint_opinions_race_across_two_serve_processes() {
+    let Some(two) = TwoServers::start().await else { return };
+    let (url, base_a, base_b) = (two.url.clone(), two.bases[0].clone(), two.bases[1].clone());
+    let rep_a = two.login(&base_a, "13800138002").await;
+    let rep_b = two.login(&base_b, "13800138002").await;
+    let admin = two.login(&base_a, "dsj.admin").await;
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    use sqlx::Row;
+    let me = get_json(reqwest::Client::new().get(format!("{base_a}/api/v1/me")).bearer_auth(&rep_a)).await;
+    let enterprise = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    for i in 0..5 {
+        let (s, p) = two
+            .post(
+                base_a.clone(),
+                "/api/v1/projects".into(),
+                rep_a.clone(),
+                json!({"name": format!("两进程项目{i}"), "district": "历城区", "location": "港源七路",
+                       "floor_area_m2": 1000, "investment_wan": 800, "enterprise": enterprise}),
+            )
+            .await;
+        assert_eq!(s, 201, "{p}");
+        let code = p["code"].as_str().unwrap().to_string();
+        let body = json!({"bundle_code": "JN-GCXM-1", "enterprise": enterprise, "project": code,
+                          "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}});
+        let ((sa, ba), (sb, bb)) = tokio::join!(
+            two.post(base_a.clone(), "/api/v1/cases".into(), rep_a.clone(), body.clone()),
+            two.post(base_b.clone(), "/api/v1/cases".into(), rep_b.clone(), body.clone()),
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert!(statuses == [201, 409] || statuses == [201, 422], "{i}: {ba} / {bb}");
+        let stages: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE project_code = $1")
+            .bind(&code)
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap();
+        assert_eq!(stages, 1, "{i}");
+    }
+    let (s, b) = two
+        .post(
+            base_a.clone(),
+            "/api/v1/staff".into(),
+            admin.clone(),
+            json!({"username": "zjj.two", "name": "住建办事员", "department": "JN-ZJJ",
+                   "roles": ["window_clerk", "reviewer"], "password": "Spring-City-2026"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let lead = login(&two.client, &base_a, "zjj.two", "Spring-City-2026").await;
+    let member_a = two.login(&base_a, "zrj.reviewer").await;
+    let member_b = two.login(&base_b, "zrj.reviewer").await;
+    for i in 0..5 {
+        let (s, c) = two
+            .post(
+                base_a.clone(),
+                "/api/v1/cases".into(),
+                rep_a.clone(),
+                json!({"item_code": "JN-ZJJ-0008", "enterprise": enterprise,
+                       "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{c}");
+        let n = c["case_number"].as_str().unwrap().to_string();
+        for a in ["accept", "start_review"] {
+            let (s, b) = two
+                .post(base_a.clone(), format!("/api/v1/cases/{n}/actions/{a}"), lead.clone(), json!({}))
+                .await;
+            assert_eq!(s, 200, "{a}: {b}");
+        }
+        let path = format!("/api/v1/cases/{n}/joint-review");
+        let ((sa, ba), (sb, bb)) = tokio::join!(
+            two.post(base_a.clone(), path.clone(), member_a.clone(), json!({"opinion": "pass"})),
+            two.post(base_b.clone(), path.clone(), member_b.clone(), json!({"opinion": "pass"})),
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{i}: {ba} / {bb}");
+        let events: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM case_events WHERE case_number = $1 AND action = 'joint_opinion'",
+        )
+        .bind(&n)
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+        assert_eq!(events, 1, "{i}");
     }
 }
 

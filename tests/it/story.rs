@@ -596,7 +596,7 @@ async fn seed_is_idempotent(app: &TestApp) {
     assert_eq!(before, after);
     let get = |name: &str| after.iter().find(|(n, _)| n == name).unwrap().1;
     assert_eq!(get("departments"), 34);
-    assert_eq!(get("catalog_items"), 195);
+    assert_eq!(get("catalog_items"), 196);
     assert_eq!(get("halls"), 51);
     assert_eq!(get("holiday_years"), 3);
 }

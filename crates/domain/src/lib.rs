@@ -21,4 +21,5 @@ pub mod halls;
 pub mod identity;
 pub mod licences;
 pub mod platform;
+pub mod projects;
 pub mod reference;

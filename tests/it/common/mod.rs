@@ -489,6 +489,37 @@ impl TestApp {
         by_dept
     }
 
+    /// Moves case `number` on with whichever of `tokens` can (accept, review, approve, close,
+    /// deliver) until it is delivered.
+    pub async fn drive_to_delivery(&self, tokens: &[String], number: &str) {
+        const PREFERENCE: [&str; 5] = ["accept", "start_review", "approve", "close", "deliver"];
+        for _ in 0..10 {
+            let mut acted = false;
+            for t in tokens {
+                let (s, c) = self.get_json(&format!("/api/v1/cases/{number}"), Some(t)).await;
+                assert_eq!(s, 200, "{number}: {c}");
+                if c["state"] == "delivered" {
+                    return;
+                }
+                let available: Vec<&str> =
+                    c["available_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+                if let Some(a) = PREFERENCE.iter().find(|p| available.contains(p)) {
+                    let (s, b) = self
+                        .post_json(
+                            &format!("/api/v1/cases/{number}/actions/{a}"),
+                            Some(t),
+                            serde_json::json!({}),
+                        )
+                        .await;
+                    assert_eq!(s, 200, "{a} on {number}: {b}");
+                    acted = true;
+                }
+            }
+            assert!(acted, "nobody can move {number} on");
+        }
+        panic!("{number} not delivered after 10 rounds");
+    }
+
     pub async fn stop(self) {
         self.server.abort();
         self.state.db.close().await;

@@ -23,6 +23,8 @@ crate::stories!(
     data_requests_decided_and_withdrawn_at_once,
     a_called_number_passed_over_twice_and_recalled_at_once,
     one_hand_off_answered_twice_with_different_items,
+    one_project_stage_applied_for_twice_at_once,
+    joint_opinions_given_at_once_keep_each_with_its_event,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -713,5 +715,153 @@ async fn one_hand_off_answered_twice_with_different_items(app: &TestApp) {
         .await;
         assert_eq!(answers, 1);
     }
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// The demo builder's representative and enterprise, and a new project of theirs.
+async fn builder_project(app: &TestApp, round: usize) -> (String, String, String) {
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let enterprise = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let (s, b) = app
+        .post_json(
+            "/api/v1/projects",
+            Some(&rep),
+            json!({"name": format!("竞态项目{round}"), "district": "历城区", "location": "港源七路",
+                   "floor_area_m2": 1000, "investment_wan": 800, "enterprise": enterprise}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    (rep, enterprise, b["code"].as_str().unwrap().to_string())
+}
+
+/// 10 projects, each with its first stage applied for twice at once through both servers (a
+/// double click, or two agents): one application is made, the other is refused (409 when both
+/// read the project before either wrote, 422 `stage_in_progress` when the first had landed); the
+/// project has one stage case with its parts and nothing of the loser's.
+async fn one_project_stage_applied_for_twice_at_once(app: &TestApp) {
+    let servers = Servers::of(app).await;
+    let mut conflicts = 0;
+    for round in 0..10 {
+        let (rep, enterprise, code) = builder_project(app, round).await;
+        let body = json!({"bundle_code": "JN-GCXM-1", "enterprise": enterprise, "project": code,
+                          "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}});
+        let (a, b) = tokio::join!(
+            post(app, servers.base(round), "/api/v1/cases", &rep, body.clone()),
+            post(app, servers.base(round + 1), "/api/v1/cases", &rep, body.clone()),
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert!(statuses == [201, 409] || statuses == [201, 422], "{a:?} {b:?}");
+        let loser = if a.0 == 201 { &b.1 } else { &a.1 };
+        conflicts += usize::from(statuses[1] == 409);
+        assert!(
+            loser["code"] == "version_conflict" || loser["errors"][0]["code"] == "stage_in_progress",
+            "{loser}"
+        );
+        let winner = if a.0 == 201 { &a.1 } else { &b.1 };
+        let stages = count(app, "SELECT COUNT(*) FROM cases WHERE project_code = $1", &code).await;
+        assert_eq!(stages, 1, "one stage case for {code}");
+        let parts = count(
+            app,
+            "SELECT COUNT(*) FROM cases WHERE parent_number = $1",
+            winner["case_number"].as_str().unwrap(),
+        )
+        .await;
+        assert_eq!(parts, 2, "the stage's two parts");
+        let submits = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'project.stage_submit'",
+            &format!("project:{code}"),
+        )
+        .await;
+        assert_eq!(submits, 1);
+    }
+    // Nothing of a loser anywhere: every stage bundle belongs to a project.
+    let orphans = count(
+        app,
+        "SELECT COUNT(*) FROM cases WHERE bundle_code = $1 AND parent_number IS NULL AND project_code IS NULL",
+        "JN-GCXM-1",
+    )
+    .await;
+    assert_eq!(orphans, 0);
+    println!("stage applications lost at the claim (409): {conflicts} of 10; the rest saw the first (422)");
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// 10 joint drawing reviews under review; on each, the planning bureau's reviewer sends 同意
+/// twice at once (two tabs, both servers) while the fire brigade sends 不同意: the planning
+/// bureau's opinion is stored once (the other send 409, leaving nothing), the fire brigade's is
+/// never turned away by it, and each stored opinion has one timeline event and one audit entry.
+async fn joint_opinions_given_at_once_keep_each_with_its_event(app: &TestApp) {
+    let servers = Servers::of(app).await;
+    let rep = app.demo_token("13800138002").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&rep)).await;
+    let enterprise = me["enterprises"][0]["credit_code"].as_str().unwrap().to_string();
+    let lead =
+        app.token_for_staff_with("zjj.race", "JN-ZJJ", &["window_clerk", "reviewer", "approver"]).await;
+    let planning = app.demo_token("zrj.reviewer").await;
+    let fire = app.token_for_staff_with("xfzd.race", "JN-XFZD", &["reviewer"]).await;
+    let mut won_in_all = 0;
+    for round in 0..10 {
+        let (s, b) = app
+            .post_json(
+                "/api/v1/cases",
+                Some(&rep),
+                json!({"item_code": "JN-ZJJ-0008", "enterprise": enterprise,
+                       "form": {"contact_name": "刘芳", "contact_phone": "13800138002"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let n = b["case_number"].as_str().unwrap().to_string();
+        for a in ["accept", "start_review"] {
+            let (s, b) =
+                app.post_json(&format!("/api/v1/cases/{n}/actions/{a}"), Some(&lead), json!({})).await;
+            assert_eq!(s, 200, "{a}: {b}");
+        }
+        let path = format!("/api/v1/cases/{n}/joint-review");
+        let (p1, p2, f) = tokio::join!(
+            post(app, servers.base(round), &path, &planning, json!({"opinion": "pass"})),
+            post(app, servers.base(round + 1), &path, &planning, json!({"opinion": "pass"})),
+            post(
+                app,
+                servers.base(round),
+                &path,
+                &fire,
+                json!({"opinion": "fail", "comment": "疏散宽度不足"})
+            ),
+        );
+        for r in [&p1, &p2, &f] {
+            assert!(r.0 == 200 || r.0 == 409, "{r:?}");
+        }
+        let planning_won = [&p1, &p2].iter().filter(|r| r.0 == 200).count();
+        assert_eq!(planning_won, 1, "the planning bureau agreed once: {p1:?} {p2:?}");
+        assert_eq!(f.0, 200, "another member's opinion is not turned away: {f:?}");
+        let won = planning_won + usize::from(f.0 == 200);
+        won_in_all += won;
+        let rows = count(app, "SELECT COUNT(*) FROM joint_opinions WHERE case_number = $1", &n).await;
+        let events = count(
+            app,
+            "SELECT COUNT(*) FROM case_events WHERE case_number = $1 AND action = 'joint_opinion'",
+            &n,
+        )
+        .await;
+        let audits = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'case.joint_opinion'",
+            &format!("case:{n}"),
+        )
+        .await;
+        assert_eq!((rows, events, audits), (won as i64, won as i64, won as i64), "{p1:?} {p2:?} {f:?}");
+        let stored_fire = count(
+            app,
+            "SELECT COUNT(*) FROM joint_opinions WHERE case_number = $1 AND department = 'JN-XFZD'",
+            &n,
+        )
+        .await;
+        assert_eq!(stored_fire, i64::from(f.0 == 200));
+    }
+    assert_eq!(won_in_all, 20, "two opinions land each round");
+    println!("opinions acknowledged: {won_in_all} of 30 sent (10 rounds of three at once)");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }

@@ -274,6 +274,12 @@ pub enum Resource {
     PolicyBenefits { credit_code: String, issuers: Vec<String> },
     /// A policy's rules, simulations and runs, worked by its issuing `department`.
     PolicyWork { department: String },
+    /// A construction project (工程建设项目) built by `enterprise`, whose stage applications have
+    /// parts in `departments`.
+    Project { enterprise: String, departments: Vec<String> },
+    /// A joint review (联合审图、联合验收) as seen by its member `department`: its reviewers,
+    /// approvers and head read the case and give the department's opinion.
+    JointReview { department: String },
     /// Every record of an area, across departments (see [`Area`]).
     CityWide(Area),
 }
@@ -353,7 +359,14 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
         (Actor::Person { enterprises, .. }, Resource::PolicyBenefits { credit_code, .. }) => {
             enterprises.contains(credit_code)
         }
+        (Actor::Person { enterprises, .. }, Resource::Project { enterprise, .. }) => {
+            enterprises.contains(enterprise)
+        }
         (Actor::Person { .. }, _) => false,
+        (Actor::Staff { .. }, Resource::Project { departments, .. }) => {
+            departments.iter().any(|d| actor.works_in(d))
+        }
+        (Actor::Staff { .. }, Resource::JointReview { department }) => joint_reviewer(actor, department),
         // The issuing departments' policy officers and heads.
         (Actor::Staff { .. }, Resource::PolicyBenefits { issuers, .. }) => {
             issuers.iter().any(|d| actor.has(Role::PolicyOfficer, d) || actor.has(Role::DepartmentHead, d))
@@ -428,6 +441,11 @@ fn coordinates_assistance(actor: &Actor) -> bool {
         || actor.has_anywhere(Role::GeneralWindowClerk)
 }
 
+/// Who speaks for a member department in a joint review: its reviewers, approvers and head.
+fn joint_reviewer(actor: &Actor, department: &str) -> bool {
+    [Role::Reviewer, Role::Approver, Role::DepartmentHead].into_iter().any(|r| actor.has(r, department))
+}
+
 fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
     match (actor, resource) {
         (Actor::Person { user_id, .. }, Resource::Person { user_id: owner }) => {
@@ -460,7 +478,14 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Person { enterprises, .. }, Resource::PolicyBenefits { credit_code, .. }) => {
             enterprises.contains(credit_code) && action == Action::Update
         }
+        // The builder's representatives register the project and apply for its stages.
+        (Actor::Person { enterprises, .. }, Resource::Project { enterprise, .. }) => {
+            enterprises.contains(enterprise) && matches!(action, Action::Create | Action::Update)
+        }
         (Actor::Person { .. }, _) => false,
+        (Actor::Staff { .. }, Resource::JointReview { department }) => {
+            action == Action::Review && joint_reviewer(actor, department)
+        }
         // Simulating and running are the policy officers' work.
         // Proposing is the policy officers' work; simulating and deciding a proposal are also the
         // head's (the service refuses the proposer's own decision).
@@ -594,10 +619,12 @@ pub enum Desk {
     DataSharing,
     /// 惠企政策: the department's policies.
     Policies,
+    /// 联合审查: joint reviews (联合审图、联合验收) waiting for the department's opinion.
+    JointReviews,
 }
 
 impl Desk {
-    pub const ALL: [Desk; 10] = [
+    pub const ALL: [Desk; 11] = [
         Desk::Workbench,
         Desk::Supervision,
         Desk::Complaints,
@@ -608,6 +635,7 @@ impl Desk {
         Desk::Catalog,
         Desk::DataSharing,
         Desk::Policies,
+        Desk::JointReviews,
     ];
 
     pub fn href(self) -> &'static str {
@@ -622,6 +650,7 @@ impl Desk {
             Desk::Catalog => "/catalog/admin",
             Desk::DataSharing => "/data/requests",
             Desk::Policies => "/policies",
+            Desk::JointReviews => "/joint-reviews",
         }
     }
 
@@ -637,6 +666,7 @@ impl Desk {
             Desk::Catalog => "事项管理",
             Desk::DataSharing => "数据共享",
             Desk::Policies => "惠企政策",
+            Desk::JointReviews => "联合审查",
         }
     }
 
@@ -652,6 +682,7 @@ impl Desk {
             Desk::Catalog => "Service catalog",
             Desk::DataSharing => "Data sharing",
             Desk::Policies => "Business support",
+            Desk::JointReviews => "Joint reviews",
         }
     }
 }
@@ -712,6 +743,11 @@ pub fn desks(actor: &Actor) -> Vec<Desk> {
             Desk::Policies => {
                 in_a_department(&|d| allows(Action::Update, Resource::PolicyWork { department: d }))
             }
+            Desk::JointReviews => crate::projects::flows().joint_reviews.iter().any(|r| {
+                r.members.iter().any(|m| {
+                    allows(Action::Review, Resource::JointReview { department: m.department.clone() })
+                })
+            }),
         })
         .collect()
 }

@@ -1151,8 +1151,8 @@ mod tests {
     fn shipped_data_parses_with_expected_counts() {
         let d = data();
         assert_eq!(d.departments.len(), 34);
-        assert_eq!(d.catalog.items.len(), 195);
-        assert_eq!(d.bundles.len(), 16);
+        assert_eq!(d.catalog.items.len(), 196);
+        assert_eq!(d.bundles.len(), 20);
         assert_eq!(d.elicence_types.len(), 23);
         assert_eq!(d.halls.halls.len(), 51);
         assert_eq!(d.policies.policies.len(), 12);
