@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 stories!(
     a_project_is_registered_and_its_stages_open_in_order,
     a_joint_review_is_approved_only_when_every_member_agreed,
+    a_project_runs_through_all_four_stages_to_completion,
 );
 
 fn contact() -> Value {
@@ -304,4 +305,67 @@ async fn a_joint_review_is_approved_only_when_every_member_agreed(app: &TestApp)
     assert_eq!(app.audit_count("case.joint_opinion").await, 3);
     let (_, verify) = app.get_json("/api/v1/audit/verify", Some(&app.demo_token("dsj.admin").await)).await;
     assert_eq!(verify["ok"], true, "{verify}");
+}
+
+/// Every stage of a project, from the first application to the last approval: each stage opens
+/// when the one before passed, both joint reviews (联合审图 in stage 2, 联合验收 in stage 4) go
+/// through their members, and the project ends complete within its 120 working days.
+async fn a_project_runs_through_all_four_stages_to_completion(app: &TestApp) {
+    let mut by_dept = stage_officers(app).await;
+    for (username, dept) in [("swu.officer", "JN-SWU"), ("gxj.officer", "JN-GXJ")] {
+        let t = app.token_for_staff_with(username, dept, &["window_clerk", "reviewer", "approver"]).await;
+        by_dept.insert(dept, vec![t]);
+    }
+    let mut members = std::collections::HashMap::new();
+    members.insert("JN-ZRJ", app.demo_token("zrj.reviewer").await);
+    members.insert("JN-ZJJ", app.demo_token("zjj.reviewer").await);
+    members.insert("JN-XFZD", app.token_for_staff_with("xfzd.member", "JN-XFZD", &["reviewer"]).await);
+    let (rep, enterprise) = builder(app).await;
+    let code = register(app, &rep, &enterprise).await;
+    for (order, bundle) in ["JN-GCXM-1", "JN-GCXM-2", "JN-GCXM-3", "JN-GCXM-4"].into_iter().enumerate() {
+        let before = project(app, &rep, &code).await;
+        assert_eq!(before["current_stage"], order + 1);
+        assert_eq!(before["stages"][order]["status"], "open", "{before}");
+        let (s, b) = apply_stage(app, &rep, &enterprise, bundle, Some(&code)).await;
+        assert_eq!(s, 201, "{bundle}: {b}");
+        let number = b["case_number"].as_str().unwrap().to_string();
+        let parts = case(app, &rep, &number).await["parts"].as_array().unwrap().clone();
+        for part in &parts {
+            let dept = part["department"].as_str().unwrap();
+            let n = part["case_number"].as_str().unwrap();
+            let path = format!("/api/v1/cases/{n}/joint-review");
+            let (s, review) = app.get_json(&path, Some(&by_dept[dept][0])).await;
+            if s == 200 {
+                // A joint review: accepted and under review, then each member agrees.
+                for a in ["accept", "start_review"] {
+                    for t in &by_dept[dept] {
+                        let (s, _) = app
+                            .post_json(&format!("/api/v1/cases/{n}/actions/{a}"), Some(t), json!({}))
+                            .await;
+                        if s == 200 {
+                            break;
+                        }
+                    }
+                }
+                for m in review["members"].as_array().unwrap() {
+                    let member = &members[m["department"].as_str().unwrap()];
+                    let (s, v) = app.post_json(&path, Some(member), json!({"opinion": "pass"})).await;
+                    assert_eq!(s, 200, "{bundle} {n}: {v}");
+                }
+            }
+            app.drive_to_delivery(&by_dept[dept], n).await;
+        }
+        let after = project(app, &rep, &code).await;
+        assert_eq!(after["stages"][order]["status"], "passed", "{bundle}: {after}");
+        assert_eq!(after["stages"][order]["light"], "green");
+    }
+    let done = project(app, &rep, &code).await;
+    assert_eq!(statuses(&done), ["passed", "passed", "passed", "passed"]);
+    assert_eq!((done["complete"].as_bool(), done["current_stage"].as_u64()), (Some(true), None));
+    assert!(done["used_days"].as_i64().unwrap() <= 120);
+    assert_eq!(done["light"], "green");
+    assert_eq!(app.audit_count("project.stage_submit").await, 4);
+    // Nothing is left to apply for.
+    let (s, b) = apply_stage(app, &rep, &enterprise, "JN-GCXM-4", Some(&code)).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("stage_passed")), "{b}");
 }
