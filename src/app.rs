@@ -244,6 +244,9 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/post-checks/{id}/outcome", post(case_api::post_check_outcome))
         .route("/workbench", get(case_api::workbench))
         .route("/supervision/lights", get(case_api::lights))
+        .route("/supervision/orders", get(crate::monitoring::api::list_orders))
+        .route("/supervision/orders/{id}/close", post(crate::monitoring::api::close_order))
+        .route("/supervision/sweep", post(crate::monitoring::api::sweep))
         .route(
             "/projects",
             get(crate::projects::api::list_projects).post(crate::projects::api::create_project),
@@ -365,6 +368,9 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/trend.csv", get(cases::pages::supervision_csv))
         .route("/supervision/day", get(cases::pages::supervision_day))
         .route("/supervision/projects", get(crate::projects::pages::supervision))
+        .route("/supervision/orders", get(crate::monitoring::pages::orders))
+        .route("/supervision/orders/{id}/close", post(crate::monitoring::pages::close))
+        .route("/supervision/sweep", post(crate::monitoring::pages::sweep))
         .route(
             "/projects",
             get(crate::projects::pages::my_projects).post(crate::projects::pages::create_project),
@@ -649,6 +655,16 @@ async fn run_job(
         }
         Job::ProactiveScan => {
             crate::complaints::service::scan_clusters(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Job::MonitoringSweep => {
+            let r = crate::monitoring::service::sweep(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if r.yellow + r.red > 0 {
+                tracing::info!(
+                    monitoring.yellow = r.yellow,
+                    monitoring.red = r.red,
+                    "electronic monitoring raised"
+                );
+            }
         }
     }
     Ok(())

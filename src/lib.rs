@@ -22,6 +22,7 @@ pub mod halls;
 pub mod http;
 pub mod identity;
 pub mod licences;
+pub mod monitoring;
 pub mod platform;
 pub mod policies;
 pub mod projects;

@@ -28,11 +28,19 @@ pub enum Job {
     SessionPurge,
     /// 未诉先办: finds clusters of similar complaints and raises tasks.
     ProactiveScan,
+    /// 电子监察: raises cases that turned yellow or red, once each.
+    MonitoringSweep,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] =
-        [Job::OutboxDispatch, Job::CatalogApply, Job::AuditCheckpoint, Job::SessionPurge, Job::ProactiveScan];
+    pub const ALL: [Job; 6] = [
+        Job::OutboxDispatch,
+        Job::CatalogApply,
+        Job::AuditCheckpoint,
+        Job::SessionPurge,
+        Job::ProactiveScan,
+        Job::MonitoringSweep,
+    ];
 
     /// The lease row's name.
     pub fn name(self) -> &'static str {
@@ -42,6 +50,7 @@ impl Job {
             Job::AuditCheckpoint => "job:audit_checkpoint",
             Job::SessionPurge => "job:session_purge",
             Job::ProactiveScan => "job:proactive_scan",
+            Job::MonitoringSweep => "job:monitoring_sweep",
         }
     }
 }

@@ -47,6 +47,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0020_qr_login.sql",
     "0021_guide_learning.sql",
     "0022_projects.sql",
+    "0023_monitoring.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -2648,3 +2648,44 @@ async fn construction_project(s: &Session) {
     s.goto("/supervision/projects?stage=2").await;
     assert!(s.exists("#no-projects").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_case_gets_a_supervision_order_and_the_head_closes_it() {
+    run("supervision_order", |s| Box::pin(supervision_order(s))).await;
+}
+
+/// 电子监察: a case is left past its due date; the supervision office runs the sweep and sees the
+/// order; the bureau's head finds it at 督办整改 and closes it with what was done.
+async fn supervision_order(s: &Session) {
+    let citizen = s.app.demo_token("13800138001").await;
+    let clerk = s.app.demo_token("spj.clerk").await;
+    let number = food_licence_by_api(s, &citizen).await;
+    let (st, b) =
+        s.app.post_json(&format!("/api/v1/cases/{number}/actions/accept"), Some(&clerk), json!({})).await;
+    assert_eq!(st, 200, "{b}");
+    s.app.clock().advance(chrono::Duration::days(30)).unwrap();
+    let supervisor = s.app.demo("dsj.supervisor").await;
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.goto("/supervision").await;
+    s.click("#to-orders").await;
+    s.wait_for_path("/supervision/orders").await;
+    assert!(s.exists("#no-orders").await);
+    s.click("#run-sweep").await;
+    s.wait_loaded().await;
+    assert!(s.text("#notice").await.contains("新超期 1 件"), "{}", s.text("#notice").await);
+    let order = s.text("#orders li").await;
+    assert!(order.contains("济政务督〔") && order.contains(&number) && order.contains("待整改"), "{order}");
+    assert!(!s.exists("#orders form").await, "the supervision office does not close orders");
+    shoot_both(s, "supervision-orders").await;
+    s.log_out().await;
+    let head = s.app.demo("spj.head").await;
+    s.log_in(&head.username, &head.password).await;
+    s.click("header a[href='/supervision/orders']").await;
+    s.wait_for_path("/supervision/orders").await;
+    s.type_into("#rectification-1", "已督促承办人当日办结，并调整受理排班").await;
+    s.click("#close-1").await;
+    s.wait_loaded().await;
+    assert!(s.text("#notice").await.contains("督办单已办结"));
+    assert_eq!(s.attr("#orders li", "data-status").await.as_deref(), Some("closed"));
+    assert!(s.text("#orders li").await.contains("已督促承办人当日办结"));
+}

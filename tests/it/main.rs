@@ -20,6 +20,7 @@ mod guide;
 mod halls;
 mod hotline;
 mod licences;
+mod monitoring;
 mod openapi;
 mod policies;
 mod processes;

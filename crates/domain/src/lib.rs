@@ -20,6 +20,7 @@ pub mod guide;
 pub mod halls;
 pub mod identity;
 pub mod licences;
+pub mod monitoring;
 pub mod platform;
 pub mod projects;
 pub mod reference;

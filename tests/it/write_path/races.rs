@@ -25,6 +25,7 @@ crate::stories!(
     one_hand_off_answered_twice_with_different_items,
     one_project_stage_applied_for_twice_at_once,
     joint_opinions_given_at_once_keep_each_with_its_event,
+    monitoring_sweeps_at_once_raise_each_case_once,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -36,10 +37,18 @@ struct Servers {
 
 impl Servers {
     async fn of(app: &TestApp) -> Servers {
+        Servers::at(app, None).await
+    }
+
+    /// The same, the second server's clock set to `clock` (the first's is the test's own).
+    async fn at(app: &TestApp, clock: Option<String>) -> Servers {
         if app.backend == Backend::Sqlite {
             return Servers { bases: vec![app.base.clone()], _second: None };
         }
-        let config = quanban::config::Config::clone(&app.state.config);
+        let mut config = quanban::config::Config::clone(&app.state.config);
+        if clock.is_some() {
+            config.clock = clock;
+        }
         let second = AppState::open(config).await.expect("second server starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -863,5 +872,53 @@ async fn joint_opinions_given_at_once_keep_each_with_its_event(app: &TestApp) {
     }
     assert_eq!(won_in_all, 20, "two opinions land each round");
     println!("opinions acknowledged: {won_in_all} of 30 sent (10 rounds of three at once)");
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// Eight sweeps at once (four through each server) over 12 overdue cases: each case is raised
+/// red once, with one supervision order, one message to the head and one audit entry, whatever
+/// sweep got there first.
+async fn monitoring_sweeps_at_once_raise_each_case_once(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let mut numbers = Vec::new();
+    for _ in 0..12 {
+        numbers.push(accepted_food_licence(app, &citizen, &clerk).await);
+    }
+    // A month later every one of them is overdue, on both servers.
+    let late = app.clock().now() + chrono::Duration::days(30);
+    app.clock().set(late).unwrap();
+    let servers = Servers::at(app, Some(late.to_rfc3339())).await;
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let sweeps =
+        (0..8).map(|i| post(app, servers.base(i), "/api/v1/supervision/sweep", &supervisor, json!({})));
+    let reports = join_all(sweeps).await;
+    let mut red = 0;
+    for (s, b) in &reports {
+        assert_eq!(*s, 200, "{b}");
+        red += b["red"].as_u64().unwrap();
+    }
+    assert_eq!(red, 12, "each case raised by exactly one sweep: {reports:?}");
+    for n in &numbers {
+        let subject = format!("case:{n}");
+        let alerts = count(app, "SELECT COUNT(*) FROM monitoring_alerts WHERE subject = $1", &subject).await;
+        let orders = count(app, "SELECT COUNT(*) FROM supervision_orders WHERE subject = $1", &subject).await;
+        let audits = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'monitoring.raise'",
+            &subject,
+        )
+        .await;
+        let told = count(
+            app,
+            "SELECT COUNT(*) FROM notifications WHERE case_number = $1 AND title_zh LIKE '督办单%'",
+            n,
+        )
+        .await;
+        assert_eq!((alerts, orders, audits, told), (1, 1, 1, 1), "{n}");
+    }
+    let numbers_used =
+        count(app, "SELECT COUNT(DISTINCT number) FROM supervision_orders WHERE status = $1", "open").await;
+    assert_eq!(numbers_used, 12, "no order number twice");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }

@@ -280,6 +280,8 @@ pub enum Resource {
     /// A joint review (联合审图、联合验收) as seen by its member `department`: its reviewers,
     /// approvers and head read the case and give the department's opinion.
     JointReview { department: String },
+    /// A supervision order (督办单) to `department` about something overdue: its head answers it.
+    SupervisionOrder { department: String },
     /// Every record of an area, across departments (see [`Area`]).
     CityWide(Area),
 }
@@ -367,6 +369,9 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
             departments.iter().any(|d| actor.works_in(d))
         }
         (Actor::Staff { .. }, Resource::JointReview { department }) => joint_reviewer(actor, department),
+        (Actor::Staff { .. }, Resource::SupervisionOrder { department }) => {
+            actor.has(Role::DepartmentHead, department) || actor.has(Role::Approver, department)
+        }
         // The issuing departments' policy officers and heads.
         (Actor::Staff { .. }, Resource::PolicyBenefits { issuers, .. }) => {
             issuers.iter().any(|d| actor.has(Role::PolicyOfficer, d) || actor.has(Role::DepartmentHead, d))
@@ -485,6 +490,10 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Person { .. }, _) => false,
         (Actor::Staff { .. }, Resource::JointReview { department }) => {
             action == Action::Review && joint_reviewer(actor, department)
+        }
+        // The head puts it right and closes it; the supervision office only reads.
+        (Actor::Staff { .. }, Resource::SupervisionOrder { department }) => {
+            action == Action::Update && actor.has(Role::DepartmentHead, department)
         }
         // Simulating and running are the policy officers' work.
         // Proposing is the policy officers' work; simulating and deciding a proposal are also the
@@ -621,10 +630,12 @@ pub enum Desk {
     Policies,
     /// 联合审查: joint reviews (联合审图、联合验收) waiting for the department's opinion.
     JointReviews,
+    /// 督办整改: the supervision orders to the department (its head closes them).
+    Orders,
 }
 
 impl Desk {
-    pub const ALL: [Desk; 11] = [
+    pub const ALL: [Desk; 12] = [
         Desk::Workbench,
         Desk::Supervision,
         Desk::Complaints,
@@ -636,6 +647,7 @@ impl Desk {
         Desk::DataSharing,
         Desk::Policies,
         Desk::JointReviews,
+        Desk::Orders,
     ];
 
     pub fn href(self) -> &'static str {
@@ -651,6 +663,7 @@ impl Desk {
             Desk::DataSharing => "/data/requests",
             Desk::Policies => "/policies",
             Desk::JointReviews => "/joint-reviews",
+            Desk::Orders => "/supervision/orders",
         }
     }
 
@@ -667,6 +680,7 @@ impl Desk {
             Desk::DataSharing => "数据共享",
             Desk::Policies => "惠企政策",
             Desk::JointReviews => "联合审查",
+            Desk::Orders => "督办整改",
         }
     }
 
@@ -683,6 +697,7 @@ impl Desk {
             Desk::DataSharing => "Data sharing",
             Desk::Policies => "Business support",
             Desk::JointReviews => "Joint reviews",
+            Desk::Orders => "Supervision orders",
         }
     }
 }
@@ -742,6 +757,9 @@ pub fn desks(actor: &Actor) -> Vec<Desk> {
             }),
             Desk::Policies => {
                 in_a_department(&|d| allows(Action::Update, Resource::PolicyWork { department: d }))
+            }
+            Desk::Orders => {
+                in_a_department(&|d| allows(Action::Update, Resource::SupervisionOrder { department: d }))
             }
             Desk::JointReviews => crate::projects::flows().joint_reviews.iter().any(|r| {
                 r.members.iter().any(|m| {

@@ -1,0 +1,164 @@
+//! The monitoring sweep, and the supervision orders as their readers see them.
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+
+use super::store::{self, Order};
+use super::{Level, Watched, order_number, to_raise};
+use crate::app::AppState;
+use crate::cases::domain::Light;
+use crate::cases::store::Queue;
+use crate::http::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::Caller;
+use crate::identity::authz::{Action, Area, Decision, Resource, decide};
+
+/// What one sweep did.
+#[derive(Clone, Copy, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct SweepReport {
+    /// Open cases looked at.
+    pub watched: usize,
+    /// Raised yellow (预警) this time.
+    pub yellow: usize,
+    /// Raised red (超期) this time, each with a supervision order.
+    pub red: usize,
+}
+
+/// One sweep over the open cases: whatever turned yellow or red since it was last raised is
+/// raised now, once. Safe to run in several processes at once (the alert's key decides).
+pub async fn sweep(state: &AppState) -> ApiResult<SweepReport> {
+    let cases = crate::cases::store::queue(&state.db, &Queue::AllOpen, 1_000_000).await?;
+    let cal = state.calendar().await;
+    let now = state.clock().now();
+    let today = state.clock().today();
+    let watched: Vec<Watched> = cases
+        .iter()
+        .filter(|c| !c.is_bundle())
+        .map(|c| {
+            let level = match c.light(&cal, now, state.config.yellow_days) {
+                Light::Yellow => Some(Level::Yellow),
+                Light::Red => Some(Level::Red),
+                Light::Green | Light::None => None,
+            };
+            Watched {
+                subject: format!("case:{}", c.number),
+                department: c.department.clone(),
+                title: format!("{}（{}）", c.title, c.number),
+                // The officer who accepted it is looked up when it is raised (few are).
+                officer: None,
+                due: c.due_now(&cal, today).or_else(|| c.acceptance_due(&cal)),
+                level,
+            }
+        })
+        .collect();
+    let subjects: Vec<String> =
+        watched.iter().filter(|w| w.level.is_some()).map(|w| w.subject.clone()).collect();
+    let raised = store::raised(&state.db, &subjects).await?;
+    let mut report = SweepReport { watched: watched.len(), ..SweepReport::default() };
+    for r in to_raise(&watched, &raised, &cal, today) {
+        let number = match r.level {
+            Level::Red => {
+                let n = crate::cases::store::reserve_decision_number(
+                    &state.db,
+                    today.year(),
+                    "supervision_order",
+                )
+                .await?;
+                Some(order_number(today.year(), n))
+            }
+            Level::Yellow => None,
+        };
+        let level = r.level;
+        if store::raise(&state.db, r, number).await? {
+            match level {
+                Level::Yellow => report.yellow += 1,
+                Level::Red => report.red += 1,
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs a sweep now (the supervision office's button; the job runs it on its own).
+pub async fn sweep_now(state: &AppState, caller: &Caller) -> ApiResult<SweepReport> {
+    caller.require_user()?;
+    if decide(&caller.actor, Action::Read, &Resource::CityWide(Area::Cases)) != Decision::Allow {
+        return Err(ApiError::Forbidden);
+    }
+    sweep(state).await
+}
+
+/// The orders the caller may read: every one for the supervision office, their own
+/// department's for a department's staff who answer for it.
+pub async fn orders(state: &AppState, caller: &Caller) -> ApiResult<Vec<Order>> {
+    caller.require_user()?;
+    if decide(&caller.actor, Action::Read, &Resource::CityWide(Area::Cases)) == Decision::Allow {
+        return Ok(store::orders(&state.db, None).await?);
+    }
+    let Some(dept) = crate::cases::service::staff_department(&caller.actor) else {
+        return Err(ApiError::Forbidden);
+    };
+    if decide(&caller.actor, Action::Read, &Resource::SupervisionOrder { department: dept.clone() })
+        != Decision::Allow
+    {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(store::orders(&state.db, Some(&dept)).await?)
+}
+
+/// The department head's rectification closing an order.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct CloseRequest {
+    /// What was done to put it right (required).
+    #[serde(default)]
+    pub rectification: String,
+    /// The order's version as read.
+    pub version: Option<i64>,
+}
+
+/// Closes an order with its rectification: the department's head only; the supervision office
+/// reads but does not close (it comments and orders, it does not do the work).
+pub async fn close(state: &AppState, caller: &Caller, id: &str, req: CloseRequest) -> ApiResult<Order> {
+    let user = caller.require_user()?.to_string();
+    let order = store::order(&state.db, id).await?.ok_or(ApiError::NotFound)?;
+    let resource = Resource::SupervisionOrder { department: order.department.clone() };
+    match decide(&caller.actor, Action::Update, &resource) {
+        Decision::Allow => {}
+        Decision::Forbidden => return Err(ApiError::Forbidden),
+        Decision::Unauthenticated => return Err(ApiError::Unauthenticated),
+        Decision::Hidden => return Err(ApiError::NotFound),
+    }
+    let rectification = req.rectification.trim().to_string();
+    if rectification.is_empty() {
+        return Err(ApiError::Validation(vec![FieldError::required(
+            "rectification",
+            "整改情况",
+            "The rectification",
+        )]));
+    }
+    if rectification.chars().count() > 2000 {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "rectification",
+            "too_long",
+            "整改情况不能超过2000个字",
+            "The rectification is at most 2000 characters",
+        )]));
+    }
+    let conflict = || ApiError::Conflict {
+        code: "version_conflict",
+        zh: "督办单已被他人处理，请刷新后重试".into(),
+        en: "Someone else acted on the order first; reload and try again".into(),
+    };
+    if order.status != "open" || req.version.is_some_and(|v| v != order.version) {
+        return Err(conflict());
+    }
+    let name = match &caller.name {
+        Some(n) => n.clone(),
+        None => crate::platform::directory::user_name(&state.db, &user).await?,
+    };
+    match store::close(&state.db, id.to_string(), order.version, rectification, user, name).await {
+        Ok(()) => {}
+        Err(crate::store::StoreError::Conflict) => return Err(conflict()),
+        Err(e) => return Err(e.into()),
+    }
+    store::order(&state.db, id).await?.ok_or(ApiError::NotFound)
+}

@@ -1,0 +1,234 @@
+//! Raised alerts and supervision orders in the database. Raising one writes the alert (once: the
+//! key is the subject and level), the officer's message, and for red the order with the head's
+//! messages, in one transaction; closing an order claims it at the version read.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::audit::{self, NewEntry};
+use crate::monitoring::{Level, Raise};
+use crate::platform::notifications::Message;
+use crate::platform::notifications::notify;
+use crate::store::{Db, Row, StoreError, StoreResult, query};
+
+/// What of `subjects` was raised before, at which level.
+pub async fn raised(db: &Db, subjects: &[String]) -> StoreResult<HashSet<(String, Level)>> {
+    let mut out = HashSet::new();
+    // In slices, so that a city's open cases never make one statement with too many parameters.
+    for chunk in subjects.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let mut q = query(format!(
+            "SELECT subject, level FROM monitoring_alerts WHERE subject IN ({})",
+            marks.join(", ")
+        ));
+        for s in chunk {
+            q = q.bind(s);
+        }
+        for r in q.read_all(db).await? {
+            let level: String = r.try_get("level")?;
+            if let Some(level) = Level::parse(&level) {
+                out.insert((r.try_get("subject")?, level));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Raises one alert; false when it was raised already (by another run or process), in which
+/// case nothing is written. `order_number`: the supervision order's number when red.
+pub async fn raise(db: &Db, r: Raise, order_number: Option<String>) -> StoreResult<bool> {
+    let now = db.now_text();
+    db.write(move |conn| {
+        let inserted = query(
+            "INSERT INTO monitoring_alerts (subject, level, department, title, due_on, raised_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject, level) DO NOTHING",
+        )
+        .bind(&r.subject)
+        .bind(r.level.as_str())
+        .bind(&r.department)
+        .bind(&r.title)
+        .bind(r.due.map(|d| d.format("%Y-%m-%d").to_string()))
+        .bind(&now)
+        .execute(&mut *conn)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let case_number = r.subject.strip_prefix("case:");
+        // A case's responsible officer is the one who accepted it.
+        let officer = match (&r.officer, case_number) {
+            (Some(o), _) => Some(o.clone()),
+            (None, Some(n)) => query("SELECT accepted_by FROM cases WHERE number = $1")
+                .bind(n)
+                .fetch_optional(&mut *conn)?
+                .map(|row| row.try_get::<Option<String>, _>("accepted_by"))
+                .transpose()?
+                .flatten(),
+            (None, None) => None,
+        };
+        let due = r.due.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+        if let Some(officer) = &officer {
+            let m = match r.level {
+                Level::Yellow => Message {
+                    title_zh: format!("办件即将到期：{}", r.title),
+                    title_en: format!("Due soon: {}", r.title),
+                    body_zh: format!("该办件应于{due}前办结，请抓紧办理。"),
+                    body_en: format!("The case is due by {due}; please finish it in time."),
+                },
+                Level::Red => Message {
+                    title_zh: format!("办件已超期：{}", r.title),
+                    title_en: format!("Overdue: {}", r.title),
+                    body_zh: format!("该办件已超过办结期限（{due}），已列入督办。"),
+                    body_en: format!("The case is past its due date ({due}) and is under supervision."),
+                },
+            };
+            notify(conn, &now, 0, officer, case_number, &m, None)?;
+        }
+        if let (Level::Red, Some(number), Some(rectify_by)) = (r.level, &order_number, r.rectify_by) {
+            let rectify_by = rectify_by.format("%Y-%m-%d").to_string();
+            query(
+                "INSERT INTO supervision_orders (id, number, subject, department, title, issued_at, rectify_by, status, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', 1)",
+            )
+            .bind(crate::identity::store::new_user_id())
+            .bind(number)
+            .bind(&r.subject)
+            .bind(&r.department)
+            .bind(&r.title)
+            .bind(&now)
+            .bind(&rectify_by)
+            .execute(&mut *conn)?;
+            let heads = query("SELECT user_id FROM user_roles WHERE role = 'department_head' AND department = $1")
+                .bind(&r.department)
+                .fetch_all(&mut *conn)?;
+            for (i, h) in heads.iter().enumerate() {
+                let head: String = h.try_get("user_id")?;
+                let m = Message {
+                    title_zh: format!("督办单 {number}：{}", r.title),
+                    title_en: format!("Supervision order {number}: {}", r.title),
+                    body_zh: format!("该事项已超期，请于{rectify_by}前整改并反馈整改情况。"),
+                    body_en: format!("This is overdue; put it right and report by {rectify_by}."),
+                };
+                notify(conn, &now, u32::try_from(i + 1).unwrap_or(999), &head, case_number, &m, None)?;
+            }
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("monitoring:{}", r.subject),
+                "system:monitoring",
+                "monitoring.raise",
+                r.subject.clone(),
+                match &order_number {
+                    Some(n) if r.level == Level::Red => format!("red, order {n}"),
+                    _ => r.level.as_str().to_string(),
+                },
+            ),
+        )?;
+        Ok(true)
+    })
+    .await
+}
+
+/// A supervision order (督办单).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Order {
+    pub id: String,
+    /// e.g. 济政务督〔2026〕12号.
+    pub number: String,
+    /// What it is about, e.g. `case:JN20261207000001`.
+    pub subject: String,
+    pub department: String,
+    pub title: String,
+    pub issued_at: String,
+    /// The date to put it right by.
+    pub rectify_by: String,
+    /// `open` or `closed`.
+    pub status: String,
+    pub rectification: Option<String>,
+    pub closed_by_name: Option<String>,
+    pub closed_at: Option<String>,
+    pub version: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, number, subject, department, title, issued_at, rectify_by, status, rectification, \
+                             closed_by_name, closed_at, version";
+
+fn order_from_row(r: &Row) -> StoreResult<Order> {
+    Ok(Order {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        subject: r.try_get("subject")?,
+        department: r.try_get("department")?,
+        title: r.try_get("title")?,
+        issued_at: r.try_get("issued_at")?,
+        rectify_by: r.try_get("rectify_by")?,
+        status: r.try_get("status")?,
+        rectification: r.try_get("rectification")?,
+        closed_by_name: r.try_get("closed_by_name")?,
+        closed_at: r.try_get("closed_at")?,
+        version: r.try_get("version")?,
+    })
+}
+
+/// Orders, open first then newest; of one department, or all.
+pub async fn orders(db: &Db, department: Option<&str>) -> StoreResult<Vec<Order>> {
+    let sql = match department {
+        Some(_) => format!(
+            "SELECT {ORDER_COLUMNS} FROM supervision_orders WHERE department = $1 \
+             ORDER BY status DESC, issued_at DESC LIMIT 500"
+        ),
+        None => format!(
+            "SELECT {ORDER_COLUMNS} FROM supervision_orders ORDER BY status DESC, issued_at DESC LIMIT 500"
+        ),
+    };
+    let mut q = query(sql);
+    if let Some(d) = department {
+        q = q.bind(d);
+    }
+    q.read_all(db).await?.iter().map(order_from_row).collect()
+}
+
+pub async fn order(db: &Db, id: &str) -> StoreResult<Option<Order>> {
+    let row = query(format!("SELECT {ORDER_COLUMNS} FROM supervision_orders WHERE id = $1"))
+        .bind(id)
+        .read_optional(db)
+        .await?;
+    row.as_ref().map(order_from_row).transpose()
+}
+
+/// Closes an order with the department's rectification, claimed at the version read.
+pub async fn close(
+    db: &Db,
+    id: String,
+    version: i64,
+    rectification: String,
+    by: String,
+    by_name: String,
+) -> StoreResult<()> {
+    let now = db.now_text();
+    db.write(move |conn| {
+        let claimed = query(
+            "UPDATE supervision_orders SET status = 'closed', rectification = $1, closed_by = $2, closed_by_name = $3, \
+             closed_at = $4, version = version + 1 WHERE id = $5 AND version = $6 AND status = 'open'",
+        )
+        .bind(&rectification)
+        .bind(&by)
+        .bind(&by_name)
+        .bind(&now)
+        .bind(&id)
+        .bind(version)
+        .execute(&mut *conn)?;
+        if claimed.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(format!("order:{id}"), format!("user:{by}"), "monitoring.order_closed", format!("order:{id}"), rectification.clone()),
+        )?;
+        Ok(())
+    })
+    .await
+}
