@@ -759,6 +759,7 @@ mod tests {
             decision_document: None,
             submitted_at: "2026-10-01T00:00:00.000Z".into(),
             updated_at: "2026-10-01T00:00:00.000Z".into(),
+            window_since: None,
             version: 1,
         }
     }
@@ -777,6 +778,7 @@ mod tests {
             CaseRecord {
                 submitted_at: "2026-10-13T01:00:00.000Z".into(),
                 updated_at: "2026-10-13T01:00:00.000Z".into(),
+                window_since: None,
                 ..case("JN4", "B", "I2", CaseState::Submitted, None, 5)
             },
             // Waiting for acceptance since before the holiday: the window's days ran out, red,
@@ -794,5 +796,26 @@ mod tests {
         assert_eq!(s.overdue[0].case_number, "JN1");
         assert_eq!(s.overdue[0].due_date.as_deref(), Some("2026-10-13"));
         assert_eq!((s.overdue[1].case_number.as_str(), s.overdue[1].due_date.as_deref()), ("JN5", None));
+    }
+
+    #[test]
+    fn the_window_days_count_from_when_the_case_reached_the_window() {
+        let now = DateTime::parse_from_rfc3339("2026-10-14T10:00:00+08:00").unwrap().with_timezone(&Utc);
+        // Reached the window before the holiday and touched yesterday by something else: the
+        // window's days still ran out.
+        let touched = CaseRecord {
+            window_since: Some("2026-09-20T01:00:00.000Z".into()),
+            updated_at: "2026-10-13T01:00:00.000Z".into(),
+            ..case("JN6", "B", "I2", CaseState::Submitted, None, 5)
+        };
+        assert_eq!(touched.light(&cal(), now, 1), Light::Red);
+        // Transferred yesterday: the days start again at the new window.
+        let moved = CaseRecord {
+            window_since: Some("2026-10-13T01:00:00.000Z".into()),
+            updated_at: "2026-10-13T01:00:00.000Z".into(),
+            ..case("JN7", "B", "I2", CaseState::Submitted, None, 5)
+        };
+        assert_eq!(moved.light(&cal(), now, 1), Light::Green);
+        assert_eq!(moved.acceptance_due(&cal()), Some(d("2026-10-20")));
     }
 }

@@ -21,7 +21,7 @@ const CASE_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code,
     owner_department, applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, \
     with_commitment, in_person, promised_days, form, answers, commitment_text, complete, accepted_on, \
     accepted_at_window, paused_since, paused_days, due_on, decision, decision_reason, decided_at, decision_document, submitted_at, \
-    updated_at, version";
+    updated_at, window_since, version";
 
 // Corrupt stored values are errors, never silently read as empty: a case whose due date cannot
 // be read must not look as if it had none.
@@ -158,6 +158,7 @@ fn case_from_row(r: &Row, vault: &Vault) -> StoreResult<CaseRecord> {
         decision_document: json_col(r, "decision_document")?,
         submitted_at: r.try_get("submitted_at")?,
         updated_at: r.try_get("updated_at")?,
+        window_since: r.try_get("window_since")?,
         version: r.try_get("version")?,
     })
 }
@@ -840,9 +841,10 @@ fn insert_case(conn: &mut dyn Tx, c: &CaseInsert<'_>, s: &Submission) -> StoreRe
     query(
         "INSERT INTO cases (number, parent_number, kind, item_code, bundle_code, title, department, owner_department, \
          applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, with_commitment, \
-         promised_days, form, answers, commitment_text, complete, submitted_at, updated_at, version, in_person) \
+         promised_days, form, answers, commitment_text, complete, submitted_at, updated_at, window_since, version, \
+         in_person) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $20, 1, $21)",
+         $19, $20, $20, $20, 1, $21)",
     )
     .bind(c.number)
     .bind(c.parent)
@@ -1035,7 +1037,7 @@ fn claim_case(conn: &mut dyn Tx, change: &CaseChange) -> StoreResult<()> {
         "UPDATE cases SET state = $1, department = $2, accepted_on = $3, accepted_by = COALESCE(accepted_by, $4), \
          accepted_at_window = $5, paused_since = $6, paused_days = $7, due_on = $8, decision = $9, \
          decision_reason = $10, decided_at = $11, decision_document = $12, complete = $13, updated_at = $14, \
-         version = $15 WHERE number = $16 AND version = $17",
+         version = $15, window_since = $18 WHERE number = $16 AND version = $17",
     )
     .bind(c.state.as_str())
     .bind(&c.department)
@@ -1054,6 +1056,7 @@ fn claim_case(conn: &mut dyn Tx, change: &CaseChange) -> StoreResult<()> {
     .bind(c.version)
     .bind(&c.number)
     .bind(change.expected_version)
+    .bind(&c.window_since)
     .execute(&mut *conn)?;
     if claimed.rows_affected() == 0 {
         return Err(StoreError::Conflict);

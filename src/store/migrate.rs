@@ -48,6 +48,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0021_guide_learning.sql",
     "0022_projects.sql",
     "0023_monitoring.sql",
+    "0024_window_since.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

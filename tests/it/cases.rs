@@ -625,6 +625,23 @@ async fn transfer_and_return_keep_history(app: &TestApp) {
     assert_eq!(c["due_date"], case(app, &citizen, &n).await["due_date"]);
     let (s, b) = act(app, &clerk, &n, "transfer", json!({"to_department": "JN-SPJ", "reason": "x"})).await;
     assert_eq!((s, b["errors"][0]["code"].as_str()), (422, Some("same_department")));
+
+    // A waiting case transferred reaches the other window now: its days to accept start again.
+    let waiting = food_licence(app, &citizen).await;
+    let before = case(app, &citizen, &waiting).await;
+    assert_eq!(before["window_since"], before["submitted_at"]);
+    app.clock().advance(chrono::Duration::days(2)).unwrap();
+    let clerk = app.demo_token("spj.clerk").await;
+    let moved = must_act(
+        app,
+        &clerk,
+        &waiting,
+        "transfer",
+        json!({"to_department": "JN-SCJ", "reason": "属市场监管职责"}),
+    )
+    .await;
+    assert_eq!(moved["window_since"], moved["updated_at"]);
+    assert_ne!(moved["window_since"], before["window_since"]);
 }
 
 async fn general_window_accepts_any_item_and_delivers(app: &TestApp) {

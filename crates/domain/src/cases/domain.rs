@@ -476,6 +476,11 @@ pub struct CaseRecord {
     pub decision_document: Option<Value>,
     pub submitted_at: String,
     pub updated_at: String,
+    /// When the case last reached a window while waiting for acceptance: its submission, a
+    /// resubmission after a 补正 asked before acceptance, or a transfer. The window's days to
+    /// accept count from it (none on rows from before it was kept: `updated_at` stands in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_since: Option<String>,
     pub version: i64,
 }
 
@@ -516,7 +521,8 @@ impl CaseRecord {
         {
             return None;
         }
-        let reached = crate::platform::clock::parse_time(&self.updated_at)?;
+        let reached =
+            crate::platform::clock::parse_time(self.window_since.as_deref().unwrap_or(&self.updated_at))?;
         Some(cal.add_working_days(crate::platform::clock::beijing_date(reached), ACCEPTANCE_DAYS))
     }
 
@@ -817,6 +823,10 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
             }
         }
         CaseAction::Resubmit => {
+            // Resubmitted before acceptance, it reaches the window again.
+            if c.accepted_on.is_none() {
+                c.window_since = Some(now.to_string());
+            }
             if let Some(from) = c.paused_since.take() {
                 c.paused_days += cal.working_days_between(from, today.max(from));
             }
@@ -850,6 +860,7 @@ pub fn decide_action(input: &ActionInput<'_>) -> Result<CaseChange, ActRefusal> 
                 "returned": input.to_department.is_none(),
             }));
             c.department = target;
+            c.window_since = Some(now.to_string());
         }
         CaseAction::NotAccept | CaseAction::StartReview | CaseAction::Close | CaseAction::Deliver => {}
     }
