@@ -71,6 +71,15 @@ pub async fn metrics(
         with.push_str("# EOF\n");
         out = with;
     }
+    // The supervision figures (open cases by light, orders, what the sweep raised).
+    match crate::monitoring::service::gauges(&state).await {
+        Ok(gauges) => {
+            if let Some(body) = out.strip_suffix("# EOF\n") {
+                out = format!("{body}{gauges}# EOF\n");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading the supervision figures for /metrics failed"),
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],

@@ -162,3 +162,58 @@ pub async fn close(state: &AppState, caller: &Caller, id: &str, req: CloseReques
     }
     store::order(&state.db, id).await?.ok_or(ApiError::NotFound)
 }
+
+/// The supervision figures as OpenMetrics gauges, for a city's monitoring to alert on: open
+/// cases by department and light, supervision orders by department and status, and what the
+/// sweep has raised by level. Read from the database at each scrape, so every process answers
+/// the same.
+pub async fn gauges(state: &AppState) -> ApiResult<String> {
+    use std::fmt::Write;
+    let cases = crate::cases::store::queue(&state.db, &Queue::AllOpen, 1_000_000).await?;
+    let cal = state.calendar().await;
+    let names = crate::cases::api::department_names(state).await?;
+    let s = crate::cases::api::supervision_of(
+        &cases,
+        &names,
+        &cal,
+        state.clock().now(),
+        state.config.yellow_days,
+    );
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP quanban_supervision_cases Open cases by department and deadline light.");
+    let _ = writeln!(out, "# TYPE quanban_supervision_cases gauge");
+    for row in &s.by_department {
+        for (light, n) in [
+            ("green", row.counts.green),
+            ("yellow", row.counts.yellow),
+            ("red", row.counts.red),
+            ("none", row.counts.none),
+        ] {
+            let _ = writeln!(
+                out,
+                "quanban_supervision_cases{{department=\"{}\",light=\"{light}\"}} {n}",
+                row.code
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quanban_supervision_orders Supervision orders (督办单) by department and status."
+    );
+    let _ = writeln!(out, "# TYPE quanban_supervision_orders gauge");
+    for (department, status, n) in store::order_counts(&state.db).await? {
+        let _ = writeln!(
+            out,
+            "quanban_supervision_orders{{department=\"{department}\",status=\"{status}\"}} {n}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quanban_monitoring_alerts Late cases raised by the electronic-monitoring sweep, by level."
+    );
+    let _ = writeln!(out, "# TYPE quanban_monitoring_alerts gauge");
+    for (level, n) in store::alert_counts(&state.db).await? {
+        let _ = writeln!(out, "quanban_monitoring_alerts{{level=\"{level}\"}} {n}");
+    }
+    Ok(out)
+}

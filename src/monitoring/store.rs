@@ -232,3 +232,22 @@ pub async fn close(
     })
     .await
 }
+
+/// Orders by department and status.
+pub async fn order_counts(db: &Db) -> StoreResult<Vec<(String, String, i64)>> {
+    let rows = query(
+        "SELECT department, status, COUNT(*) AS n FROM supervision_orders GROUP BY department, status \
+         ORDER BY department, status",
+    )
+    .read_all(db)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("department")?, r.try_get("status")?, r.try_get("n")?))).collect()
+}
+
+/// Alerts raised so far by level.
+pub async fn alert_counts(db: &Db) -> StoreResult<Vec<(String, i64)>> {
+    let rows = query("SELECT level, COUNT(*) AS n FROM monitoring_alerts GROUP BY level ORDER BY level")
+        .read_all(db)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("level")?, r.try_get("n")?))).collect()
+}

@@ -98,6 +98,18 @@ async fn a_late_case_is_raised_once_per_light_and_the_head_puts_it_right(app: &T
     assert_eq!(head_told.iter().filter(|t| t.starts_with("督办单")).count(), 1, "{head_told:?}");
     assert!(inbox_titles(app, "spj.clerk").await.iter().any(|t| t.starts_with("办件已超期")));
 
+    // The same figures for the city's monitoring, on /metrics (read by the host itself here).
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        "quanban_supervision_orders{department=\"JN-SPJ\",status=\"open\"} 1",
+        "quanban_monitoring_alerts{level=\"red\"} 1",
+        "quanban_monitoring_alerts{level=\"yellow\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+    assert!(metrics.contains("quanban_supervision_cases{department=\"JN-SPJ\",light=\"red\"}"));
+    assert!(metrics.ends_with("# EOF\n"));
+
     let supervisor = app.demo_token("dsj.supervisor").await;
     let (s, all) = app.get_json("/api/v1/supervision/orders", Some(&supervisor)).await;
     assert_eq!(s, 200);
