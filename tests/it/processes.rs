@@ -280,12 +280,17 @@ fn start_binary(data: &std::path::Path) -> (Killed, String) {
 
 /// A `quanban serve` process on `data`, on SQLite there or on PostgreSQL database `url`.
 fn start_binary_on(data: &std::path::Path, url: Option<&str>) -> (Killed, String) {
+    start_binary_at(data, url, &common::test_clock_instant())
+}
+
+/// The same with the platform's clock fixed at `clock` (RFC 3339).
+fn start_binary_at(data: &std::path::Path, url: Option<&str>, clock: &str) -> (Killed, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_quanban"));
     command
         .args(["serve", "--bind", "127.0.0.1:0", "--data"])
         .arg(data)
         .env("QUANBAN_LOG", "warn")
-        .env("QUANBAN_CLOCK", common::test_clock_instant())
+        .env("QUANBAN_CLOCK", clock)
         .env("QUANBAN_RATE_LIMITS", "false")
         // Plain HTTP on the loopback: the tests' cookie jars send the page cookies back.
         .env("QUANBAN_SECURE_COOKIES", "false");
@@ -1652,6 +1657,107 @@ async fn project_stages_and_joint_opinions_race_across_two_serve_processes() {
         .unwrap();
         assert_eq!(events, 1, "{i}");
     }
+}
+
+/// Electronic monitoring across two `quanban serve` processes on one PostgreSQL database, a month
+/// after six cases were accepted: sweeps through both processes at once (with their own leased
+/// sweeps running) raise each case once with one order; each order closed twice at once through
+/// both processes is closed once (the other 409); and a close acknowledged just before both
+/// processes are killed is there after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_races_across_two_serve_processes_and_survives_a_kill() {
+    let Some((url, _name)) = fresh_pg_database().await else { return };
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let client = reqwest::Client::new();
+    let password = |username: &str| demo_password_on(dirs[0].path(), Some(&url), username);
+    let post = |base: &str, path: &str, token: &str, body: serde_json::Value| {
+        let request = client.post(format!("{base}{path}")).bearer_auth(token).json(&body);
+        async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    // Six cases accepted at the test's instant.
+    let (first, base) = start_binary_on(dirs[0].path(), Some(&url));
+    let citizen = login(&client, &base, "13800138001", &password("13800138001")).await;
+    let clerk = login(&client, &base, "spj.clerk", &password("spj.clerk")).await;
+    let pdf = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"%PDF-1.4\n% late\n");
+    let mut numbers = Vec::new();
+    for _ in 0..6 {
+        let (s, b) = post(
+            &base,
+            "/api/v1/cases",
+            &citizen,
+            json!({"item_code": "JN-SPJ-0003",
+            "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+            "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        let n = b["case_number"].as_str().unwrap().to_string();
+        let (s, b) = post(&base, &format!("/api/v1/cases/{n}/actions/accept"), &clerk, json!({})).await;
+        assert_eq!(s, 200, "{b}");
+        numbers.push(n);
+    }
+    drop(first);
+    // A month later, two processes on the same database.
+    let late = (chrono::DateTime::parse_from_rfc3339(&common::test_clock_instant()).unwrap()
+        + chrono::Duration::days(30))
+    .to_rfc3339();
+    let (a, base_a) = start_binary_at(dirs[0].path(), Some(&url), &late);
+    let (b, base_b) = start_binary_at(dirs[1].path(), Some(&url), &late);
+    let supervisor = login(&client, &base_a, "dsj.supervisor", &password("dsj.supervisor")).await;
+    let sweeps = futures::future::join_all((0..4).map(|i| {
+        post(if i % 2 == 0 { &base_a } else { &base_b }, "/api/v1/supervision/sweep", &supervisor, json!({}))
+    }))
+    .await;
+    assert!(sweeps.iter().all(|(s, _)| *s == 200), "{sweeps:?}");
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    use sqlx::Row;
+    for n in &numbers {
+        for sql in [
+            "SELECT COUNT(*) AS k FROM monitoring_alerts WHERE subject = $1",
+            "SELECT COUNT(*) AS k FROM supervision_orders WHERE subject = $1",
+        ] {
+            let k: i64 = sqlx::query(sql)
+                .bind(format!("case:{n}"))
+                .fetch_one(&mut db)
+                .await
+                .unwrap()
+                .try_get("k")
+                .unwrap();
+            assert_eq!(k, 1, "{sql} for {n}");
+        }
+    }
+    // Each order closed twice at once, through both processes.
+    let head = login(&client, &base_a, "spj.head", &password("spj.head")).await;
+    let orders = get_json(client.get(format!("{base_a}/api/v1/supervision/orders")).bearer_auth(&head)).await;
+    let orders = orders.as_array().unwrap().clone();
+    assert_eq!(orders.len(), 6);
+    let mut last = String::new();
+    for order in &orders {
+        let path = format!("/api/v1/supervision/orders/{}/close", order["id"].as_str().unwrap());
+        let body = |r: &str| json!({"rectification": r, "version": order["version"]});
+        let ((sa, ba), (sb, bb)) = tokio::join!(
+            post(&base_a, &path, &head, body("甲处整改")),
+            post(&base_b, &path, &head, body("乙处整改"))
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{ba} / {bb}");
+        last = order["id"].as_str().unwrap().to_string();
+    }
+    // Killed right after the last acknowledged close; a restart finds every order closed.
+    drop((a, b));
+    let (_again, base) = start_binary_at(dirs[0].path(), Some(&url), &late);
+    let head = login(&client, &base, "spj.head", &password("spj.head")).await;
+    let after = get_json(client.get(format!("{base}/api/v1/supervision/orders")).bearer_auth(&head)).await;
+    let after = after.as_array().unwrap();
+    assert!(after.iter().all(|o| o["status"] == "closed"), "{after:?}");
+    let kept = after.iter().find(|o| o["id"] == last.as_str()).unwrap();
+    assert!(kept["rectification"] == "甲处整改" || kept["rectification"] == "乙处整改", "{kept}");
 }
 
 /// `quanban policies evaluate --json` over an imported register: one line per shipped policy

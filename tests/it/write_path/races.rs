@@ -26,6 +26,7 @@ crate::stories!(
     one_project_stage_applied_for_twice_at_once,
     joint_opinions_given_at_once_keep_each_with_its_event,
     monitoring_sweeps_at_once_raise_each_case_once,
+    one_supervision_order_closed_twice_at_once,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -920,5 +921,66 @@ async fn monitoring_sweeps_at_once_raise_each_case_once(app: &TestApp) {
     let numbers_used =
         count(app, "SELECT COUNT(DISTINCT number) FROM supervision_orders WHERE status = $1", "open").await;
     assert_eq!(numbers_used, 12, "no order number twice");
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// 6 supervision orders, each closed twice at once by the head through both servers with
+/// different rectifications (two tabs holding the same version): one close wins (200), the
+/// other gets 409; the stored rectification is the winner's and the audit holds one close.
+async fn one_supervision_order_closed_twice_at_once(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    for _ in 0..6 {
+        accepted_food_licence(app, &citizen, &clerk).await;
+    }
+    let late = app.clock().now() + chrono::Duration::days(30);
+    app.clock().set(late).unwrap();
+    let servers = Servers::at(app, Some(late.to_rfc3339())).await;
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (s, b) = post(app, servers.base(0), "/api/v1/supervision/sweep", &supervisor, json!({})).await;
+    assert_eq!((s, b["red"].as_u64()), (200, Some(6)), "{b}");
+    let head = app.demo_token("spj.head").await;
+    let (_, orders) = app.get_json("/api/v1/supervision/orders", Some(&head)).await;
+    let orders = orders.as_array().unwrap().clone();
+    assert_eq!(orders.len(), 6);
+    for (i, order) in orders.iter().enumerate() {
+        let id = order["id"].as_str().unwrap();
+        let path = format!("/api/v1/supervision/orders/{id}/close");
+        let (a, b) = tokio::join!(
+            post(
+                app,
+                servers.base(i),
+                &path,
+                &head,
+                json!({"rectification": "甲", "version": order["version"]})
+            ),
+            post(
+                app,
+                servers.base(i + 1),
+                &path,
+                &head,
+                json!({"rectification": "乙", "version": order["version"]})
+            ),
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+        let winner = if a.0 == 200 { &a.1 } else { &b.1 };
+        let row = sqlx::query("SELECT rectification, version FROM supervision_orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+        let (kept, version): (String, i64) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
+        assert_eq!(kept, winner["rectification"].as_str().unwrap(), "the loser's rectification was not kept");
+        assert_eq!(version, 2, "moved once");
+        let closes = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'monitoring.order_closed'",
+            &format!("order:{id}"),
+        )
+        .await;
+        assert_eq!(closes, 1);
+    }
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }
