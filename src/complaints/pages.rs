@@ -186,22 +186,13 @@ pub async fn citizen(
 }
 
 fn number(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> Option<f64> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return None;
-    }
-    match raw.parse::<f64>() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errors.push(FieldError::new(
-                field,
-                "not_a_number",
-                "请填写数字，如 36.6512",
-                "Enter a number, e.g. 36.6512",
-            ));
-            None
-        }
-    }
+    crate::web::page::number_input(
+        field,
+        raw,
+        "请填写数字，如 36.6512",
+        "Enter a number, e.g. 36.6512",
+        errors,
+    )
 }
 
 /// A citizen files a complaint (multipart: the fields and up to 6 photos).

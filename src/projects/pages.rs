@@ -201,24 +201,16 @@ pub async fn new_project(State(state): State<AppState>, ctx: PageCtx) -> Result<
     new_project_page(&state, &ctx, ProjectForm::default(), Vec::new()).await
 }
 
-/// A number as typed: empty is missing; anything else that is not a number is named as wrong.
+/// A number as typed (thousands separators allowed): empty is missing; words are named as wrong.
 fn number_field(raw: &str, field: &str, zh: &str, en: &str, errors: &mut Vec<FieldError>) -> Option<f64> {
-    let raw = raw.trim().replace([',', '，'], "");
-    if raw.is_empty() {
-        return None;
-    }
-    match raw.parse::<f64>() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            errors.push(FieldError::new(
-                field,
-                "not_a_number",
-                format!("{zh}须填写数字"),
-                format!("{en} must be a number"),
-            ));
-            Some(f64::NAN)
-        }
-    }
+    let raw = raw.replace([',', '，'], "");
+    crate::web::page::number_input(
+        field,
+        &raw,
+        &format!("{zh}须填写数字"),
+        &format!("{en} must be a number"),
+        errors,
+    )
 }
 
 /// Registers the project and opens its page.

@@ -236,3 +236,25 @@ impl IntoResponse for PageError {
         }
     }
 }
+
+/// A number typed into a form: `None` when left empty; anything that is not a number is named
+/// as such on `field` (with the messages given) and also gives `None`.
+pub fn number_input(
+    field: &str,
+    raw: &str,
+    zh: &str,
+    en: &str,
+    errors: &mut Vec<crate::http::error::FieldError>,
+) -> Option<f64> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    match raw.parse::<f64>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.push(crate::http::error::FieldError::new(field, "not_a_number", zh, en));
+            None
+        }
+    }
+}
