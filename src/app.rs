@@ -49,6 +49,8 @@ impl AppState {
     /// Connects, migrates, loads reference data and (unless in production) the demo accounts.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
         let mut phases = Phases::start();
+        // A wrong assessment scheme stops the start, not the first scorecard.
+        config.assessment_scheme()?;
         let db = Db::connect(&DbOptions {
             url: config.database_url(),
             max_connections: config.max_connections,
@@ -247,6 +249,8 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/orders", get(crate::monitoring::api::list_orders))
         .route("/supervision/orders/{id}/close", post(crate::monitoring::api::close_order))
         .route("/supervision/sweep", post(crate::monitoring::api::sweep))
+        .route("/assessment/scorecards", get(crate::assessment::api::scorecards))
+        .route("/assessment/scorecards/{department}/{indicator}", get(crate::assessment::api::drill))
         .route(
             "/projects",
             get(crate::projects::api::list_projects).post(crate::projects::api::create_project),
@@ -371,6 +375,11 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/orders", get(crate::monitoring::pages::orders))
         .route("/supervision/orders/{id}/close", post(crate::monitoring::pages::close))
         .route("/supervision/sweep", post(crate::monitoring::pages::sweep))
+        .route("/assessment", get(crate::assessment::pages::ranking))
+        .route("/assessment/report.xlsx", get(crate::assessment::pages::report_xlsx))
+        .route("/assessment/report.pdf", get(crate::assessment::pages::report_pdf))
+        .route("/assessment/{department}", get(crate::assessment::pages::department))
+        .route("/assessment/{department}/{indicator}", get(crate::assessment::pages::drill))
         .route(
             "/projects",
             get(crate::projects::pages::my_projects).post(crate::projects::pages::create_project),

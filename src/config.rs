@@ -73,6 +73,9 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// A fixed instant to run at instead of the system clock (RFC 3339).
     pub clock: Option<String>,
+    /// The department assessment's weights and period (a file shaped like
+    /// `reference/assessment.json`, which is the default).
+    pub assessment: Option<PathBuf>,
 }
 
 /// A configured secret: never printed by `Debug`.
@@ -124,11 +127,25 @@ impl Default for Config {
             rate_limits: true,
             metrics_token: None,
             clock: None,
+            assessment: None,
         }
     }
 }
 
 impl Config {
+    /// The assessment scheme: the configured file's, or the shipped one.
+    pub fn assessment_scheme(&self) -> anyhow::Result<quanban_domain::assessment::Scheme> {
+        match &self.assessment {
+            None => Ok(quanban_domain::assessment::Scheme::shipped()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the assessment scheme {}", path.display()))?;
+                quanban_domain::assessment::Scheme::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            }
+        }
+    }
+
     /// Defaults, then the file (explicit, or `quanban.toml` in the data directory), then the
     /// environment. Command-line flags are applied by the caller on top.
     pub fn load(file: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<Config> {
@@ -188,6 +205,9 @@ impl Config {
         }
         if let Some(v) = get("QUANBAN_CHECKPOINT_SECONDS") {
             self.checkpoint_seconds = parse("QUANBAN_CHECKPOINT_SECONDS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_ASSESSMENT").filter(|v| !v.is_empty()) {
+            self.assessment = Some(v.into());
         }
         if let Some(v) = get("QUANBAN_LOG") {
             self.log = v;

@@ -4,6 +4,7 @@
 //! `api` JSON endpoints, `pages` web pages). See `docs/ARCHITECTURE.md` for the map.
 
 pub mod app;
+pub mod assessment;
 pub mod assistance;
 pub mod audit;
 pub mod bench;

@@ -130,6 +130,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reports (考评月报)
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Benchmarks that print figures
     Bench {
         #[command(subcommand)]
@@ -216,6 +221,26 @@ pub enum ImportCommand {
     /// bad row is rejected whole with every problem listed
     Register {
         file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The monthly department assessment: the ranking, every department's figures with their
+    /// formulas, the overdue cases and the supervision orders of the month. Written as .xlsx, or
+    /// as PDF when the file name ends in .pdf
+    Monthly {
+        /// The month, YYYY-MM (e.g. 2026-11)
+        #[arg(long)]
+        month: String,
+        /// The file to write (.xlsx, or .pdf)
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the PDF here
+        #[arg(long)]
+        pdf: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -502,6 +527,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bar.finish();
             println!("{people} residents (seed {seed}) written to {}", out.display());
         }
+        Command::Report { command: ReportCommand::Monthly { month, out, pdf, data } } => {
+            return monthly_report(&month, &out, pdf.as_deref(), data).await;
+        }
         Command::Bench { command } => bench::run(command).await?,
         Command::Verify { file, keys, status, json } => {
             // Verified as of now by the configured clock (the system's unless QUANBAN_CLOCK says).
@@ -593,6 +621,43 @@ impl crate::policies::service::Progress for RunBar {
     fn advance(&mut self, done: u64) {
         self.0.set_position(done);
     }
+}
+
+/// Writes the monthly report; a wrong month is said on stderr (exit code 2).
+async fn monthly_report(
+    month: &str,
+    out: &std::path::Path,
+    pdf: Option<&std::path::Path>,
+    data: DataArgs,
+) -> anyhow::Result<ExitCode> {
+    use crate::assessment::{Period, report};
+    let period = match Period::month(month) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}: {} / {}", e.field, e.zh, e.en);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let state = AppState::open(data.config()?).await?;
+    let r = report::read(&state, period).await;
+    state.db.close().await;
+    let r = r?;
+    let is_pdf = |p: &std::path::Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    let body = if is_pdf(out) { report::pdf(&r) } else { report::xlsx(&r)? };
+    std::fs::write(out, body).with_context(|| format!("writing {}", out.display()))?;
+    if let Some(p) = pdf {
+        std::fs::write(p, report::pdf(&r)).with_context(|| format!("writing {}", p.display()))?;
+    }
+    let ranked = r.assessment.scorecards.iter().filter(|c| c.rank.is_some()).count();
+    println!(
+        "{}: {ranked} departments ranked, {} overdue cases, {} supervision orders → {}{}",
+        report::title(&period),
+        r.overdue.len(),
+        r.orders.len(),
+        out.display(),
+        pdf.map(|p| format!(", {}", p.display())).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn run_policy(code: String, json: bool, data: DataArgs) -> anyhow::Result<ExitCode> {

@@ -156,6 +156,8 @@ pub async fn api_not_found() -> ApiError {
         crate::monitoring::api::list_orders,
         crate::monitoring::api::close_order,
         crate::monitoring::api::sweep,
+        crate::assessment::api::scorecards,
+        crate::assessment::api::drill,
         crate::projects::api::create_project,
         crate::projects::api::list_projects,
         crate::projects::api::get_project,
@@ -255,6 +257,7 @@ pub async fn api_not_found() -> ApiError {
         (name = "policies", description = "Enterprise policies: what each enterprise is owed and why, confirming the account, what-if simulation and 免申即享 runs (惠企政策)"),
         (name = "ratings", description = "Good/bad reviews and the rectification loop (好差评)"),
         (name = "complaints", description = "Complaints, routing, the three rates, proactive tasks (接诉即办、未诉先办); Open311 GeoReport v2 at /open311/v2"),
+        (name = "supervision", description = "Department assessment: scorecards computed from the records, the ranking and the records behind each figure (部门考评)"),
         (name = "audit", description = "The audit log's integrity and its signed checkpoints (审计日志)"),
         (name = "ops", description = "Health and operations")
     )

@@ -62,63 +62,162 @@ impl Page {
 
     /// The page as a PDF file.
     fn finish(self) -> Vec<u8> {
-        let catalog_id = Ref::new(1);
-        let page_tree_id = Ref::new(2);
-        let page_id = Ref::new(3);
-        let content_id = Ref::new(4);
-        let font_id = Ref::new(5);
-        let cid_font_id = Ref::new(6);
-        let descriptor_id = Ref::new(7);
-        let cmap_id = Ref::new(8);
-        let system_info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"GB1"), supplement: 2 };
+        write_pdf(vec![self])
+    }
+}
 
-        let mut pdf = Pdf::new();
-        pdf.catalog(catalog_id).pages(page_tree_id);
-        pdf.pages(page_tree_id).kids([page_id]).count(1);
-        let mut page = pdf.page(page_id);
+/// Pages as one PDF file: the font objects first, then each page with its content.
+fn write_pdf(pages: Vec<Page>) -> Vec<u8> {
+    let catalog_id = Ref::new(1);
+    let page_tree_id = Ref::new(2);
+    let font_id = Ref::new(3);
+    let cid_font_id = Ref::new(4);
+    let descriptor_id = Ref::new(5);
+    let cmap_id = Ref::new(6);
+    let page_ids: Vec<Ref> = (0..pages.len()).map(|i| Ref::new(7 + 2 * i as i32)).collect();
+    let system_info = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"GB1"), supplement: 2 };
+
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog_id).pages(page_tree_id);
+    pdf.pages(page_tree_id).kids(page_ids.iter().copied()).count(pages.len() as i32);
+    let mut used: Vec<char> = Vec::new();
+    for (page_id, p) in page_ids.iter().zip(pages) {
+        let content_id = Ref::new(page_id.get() + 1);
+        let mut page = pdf.page(*page_id);
         page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
         page.parent(page_tree_id);
         page.contents(content_id);
         page.resources().fonts().pair(FONT, font_id);
         page.finish();
         // Deflated: the QR code's hundreds of squares shrink to a few kilobytes.
-        pdf.stream(content_id, &deflate(&self.content.finish())).filter(Filter::FlateDecode);
+        pdf.stream(content_id, &deflate(&p.content.finish())).filter(Filter::FlateDecode);
+        used.extend(p.used);
+    }
 
-        pdf.type0_font(font_id)
-            .base_font(Name(b"STSong-Light"))
-            .encoding_predefined(Name(b"UniGB-UCS2-H"))
-            .descendant_font(cid_font_id)
-            .to_unicode(cmap_id);
-        let mut cid = pdf.cid_font(cid_font_id);
-        cid.subtype(CidFontType::Type0)
-            .base_font(Name(b"STSong-Light"))
-            .system_info(system_info)
-            .font_descriptor(descriptor_id)
-            .default_width(1000.0);
-        // Adobe-GB1 CIDs 1–95 are the proportional Latin characters: half a square each.
-        cid.widths().consecutive(1, [500.0; 95]);
-        cid.finish();
-        pdf.font_descriptor(descriptor_id)
-            .name(Name(b"STSong-Light"))
-            .flags(FontFlags::SYMBOLIC)
-            .bbox(Rect::new(-25.0, -254.0, 1000.0, 880.0))
-            .italic_angle(0.0)
-            .ascent(880.0)
-            .descent(-120.0)
-            .cap_height(880.0)
-            .stem_v(93.0);
-        // Codes are UCS-2 code units, so each maps to itself.
-        let mut cmap = UnicodeCmap::new(Name(b"Adobe-GB1-UCS2"), system_info);
-        let mut used = self.used;
-        used.sort_unstable();
-        used.dedup();
-        for c in used {
-            if let Ok(code) = u16::try_from(u32::from(c)) {
-                cmap.pair(code, c);
-            }
+    pdf.type0_font(font_id)
+        .base_font(Name(b"STSong-Light"))
+        .encoding_predefined(Name(b"UniGB-UCS2-H"))
+        .descendant_font(cid_font_id)
+        .to_unicode(cmap_id);
+    let mut cid = pdf.cid_font(cid_font_id);
+    cid.subtype(CidFontType::Type0)
+        .base_font(Name(b"STSong-Light"))
+        .system_info(system_info)
+        .font_descriptor(descriptor_id)
+        .default_width(1000.0);
+    // Adobe-GB1 CIDs 1–95 are the proportional Latin characters: half a square each.
+    cid.widths().consecutive(1, [500.0; 95]);
+    cid.finish();
+    pdf.font_descriptor(descriptor_id)
+        .name(Name(b"STSong-Light"))
+        .flags(FontFlags::SYMBOLIC)
+        .bbox(Rect::new(-25.0, -254.0, 1000.0, 880.0))
+        .italic_angle(0.0)
+        .ascent(880.0)
+        .descent(-120.0)
+        .cap_height(880.0)
+        .stem_v(93.0);
+    // Codes are UCS-2 code units, so each maps to itself.
+    let mut cmap = UnicodeCmap::new(Name(b"Adobe-GB1-UCS2"), system_info);
+    used.sort_unstable();
+    used.dedup();
+    for c in used {
+        if let Ok(code) = u16::try_from(u32::from(c)) {
+            cmap.pair(code, c);
         }
-        pdf.cmap(cmap_id, &deflate(&cmap.finish())).filter(Filter::FlateDecode);
-        pdf.finish()
+    }
+    pdf.cmap(cmap_id, &deflate(&cmap.finish())).filter(Filter::FlateDecode);
+    pdf.finish()
+}
+
+/// A report of several A4 pages: a title, headings, and tables whose columns start at fixed
+/// offsets; a new page begins when one is full, repeating the table's header.
+pub struct ReportPdf {
+    pages: Vec<Page>,
+    page: Page,
+    y: f32,
+    header: Option<(Vec<f32>, Vec<String>)>,
+}
+
+const REPORT_MARGIN: f32 = 40.0;
+const REPORT_LINE: f32 = 14.0;
+
+impl Default for ReportPdf {
+    fn default() -> Self {
+        ReportPdf { pages: Vec::new(), page: Page::new(), y: PAGE_HEIGHT - REPORT_MARGIN, header: None }
+    }
+}
+
+impl ReportPdf {
+    pub fn title(&mut self, s: &str) {
+        self.page.centred(self.y - 10.0, 18.0, s);
+        self.y -= 34.0;
+    }
+
+    /// A line of running text at `size`, wrapped.
+    pub fn paragraph(&mut self, size: f32, s: &str) {
+        let width = ((PAGE_WIDTH - 2.0 * REPORT_MARGIN) / size) as usize;
+        for line in wrap(s, width) {
+            self.room(size * 1.5);
+            self.page.text(REPORT_MARGIN, self.y, size, &line);
+            self.y -= size * 1.5;
+        }
+    }
+
+    pub fn heading(&mut self, s: &str) {
+        self.header = None;
+        self.y -= 8.0;
+        self.room(40.0);
+        self.page.text(REPORT_MARGIN, self.y, 13.0, s);
+        self.y -= 20.0;
+    }
+
+    /// Starts a table: column offsets (from the left margin) and their titles.
+    pub fn table(&mut self, columns: &[f32], titles: &[&str]) {
+        self.header = Some((columns.to_vec(), titles.iter().map(|t| t.to_string()).collect()));
+        self.room(REPORT_LINE * 2.0);
+        self.header_row();
+    }
+
+    fn header_row(&mut self) {
+        if let Some((columns, titles)) = self.header.clone() {
+            for (x, t) in columns.iter().zip(&titles) {
+                self.page.text(REPORT_MARGIN + x, self.y, 8.5, t);
+            }
+            self.page.rule(REPORT_MARGIN, PAGE_WIDTH - REPORT_MARGIN, self.y - 4.0);
+            self.y -= REPORT_LINE;
+        }
+    }
+
+    /// One table row; each cell is cut to the room before the next column.
+    pub fn row(&mut self, cells: &[String]) {
+        if self.room(REPORT_LINE) {
+            self.header_row();
+        }
+        let columns = self.header.as_ref().map(|h| h.0.clone()).unwrap_or_default();
+        for (i, (x, cell)) in columns.iter().zip(cells).enumerate() {
+            let next = columns.get(i + 1).copied().unwrap_or(PAGE_WIDTH - 2.0 * REPORT_MARGIN);
+            let room = ((next - x - 4.0) / 8.5 * 2.0) as usize;
+            let cut: String = wrap(cell, room.max(2) / 2).into_iter().next().unwrap_or_default();
+            self.page.text(REPORT_MARGIN + x, self.y, 8.5, &cut);
+        }
+        self.y -= REPORT_LINE;
+    }
+
+    /// Starts a new page when less than `needed` is left; says whether it did.
+    fn room(&mut self, needed: f32) -> bool {
+        if self.y - needed >= REPORT_MARGIN {
+            return false;
+        }
+        let full = std::mem::replace(&mut self.page, Page::new());
+        self.pages.push(full);
+        self.y = PAGE_HEIGHT - REPORT_MARGIN;
+        true
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.pages.push(self.page);
+        write_pdf(self.pages)
     }
 }
 

@@ -2689,3 +2689,52 @@ async fn supervision_order(s: &Session) {
     assert_eq!(s.attr("#orders li", "data-status").await.as_deref(), Some("closed"));
     assert!(s.text("#orders li").await.contains("已督促承办人当日办结"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_and_a_head_read_the_scorecards_down_to_the_cases() {
+    run("assessment", |s| Box::pin(assessment_journey(s))).await;
+}
+
+/// 部门考评: a case decided on time; the supervision office opens the ranking, the bureau's
+/// scorecard and the on-time figure's records, down to the case; the bureau's head reads the
+/// ranking and their own records, and another bureau's scorecard is not there for them.
+async fn assessment_journey(s: &Session) {
+    let citizen = s.app.demo_token("13800138001").await;
+    let number = food_licence_by_api(s, &citizen).await;
+    let tokens = [
+        s.app.demo_token("spj.clerk").await,
+        s.app.demo_token("spj.reviewer").await,
+        s.app.demo_token("spj.approver").await,
+    ];
+    s.app.drive_to_delivery(&tokens, &number).await;
+    let supervisor = s.app.demo("dsj.supervisor").await;
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.goto("/supervision").await;
+    s.click("#to-assessment").await;
+    s.wait_for_path("/assessment").await;
+    let row = s.text("#rank-JN-SPJ").await;
+    assert!(row.contains("行政审批服务局"), "{row}");
+    assert!(s.text("#formulas").await.contains("按时办结率"));
+    shoot_both(s, "assessment").await;
+    s.click("#rank-JN-SPJ a").await;
+    assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ?from="));
+    let decided = s.attr("#figure-on_time", "data-denominator").await.unwrap();
+    assert!(decided.parse::<u32>().unwrap() >= 1, "{decided}");
+    s.click("#figure-on_time a").await;
+    assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ/on_time?from="));
+    assert_eq!(s.text("#denominator").await, decided);
+    assert!(s.text("#records").await.contains(&number));
+    shoot_both(s, "assessment-records").await;
+    s.click(&format!("#records a[href='/cases/{number}']")).await;
+    s.wait_for_path(&format!("/cases/{number}")).await;
+    s.log_out().await;
+
+    let head = s.app.demo("spj.head").await;
+    s.log_in(&head.username, &head.password).await;
+    s.click("header a[href='/assessment']").await;
+    s.wait_for_path("/assessment").await;
+    assert!(s.exists("#rank-JN-SPJ a").await, "their own bureau opens");
+    assert!(!s.exists("#rank-JN-SCJ a").await, "another bureau's records are not theirs");
+    s.goto("/assessment/JN-SCJ/on_time").await;
+    assert!(s.text("main").await.contains("找不到该页面"), "{}", s.text("main").await);
+}

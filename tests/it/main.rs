@@ -10,6 +10,7 @@
 #[macro_use]
 mod common;
 
+mod assessment;
 mod assistance;
 mod browser;
 mod cases;

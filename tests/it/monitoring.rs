@@ -6,7 +6,6 @@
 
 use crate::common;
 
-use base64::Engine;
 use common::TestApp;
 use serde_json::{Value, json};
 
@@ -14,18 +13,7 @@ stories!(a_late_case_is_raised_once_per_light_and_the_head_puts_it_right,);
 
 /// The demo citizen's 食品经营许可（新办）, accepted by the demo window clerk: its number.
 async fn accepted_case(app: &TestApp) -> String {
-    let citizen = app.demo_token("13800138001").await;
-    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n% monitoring\n");
-    let (s, b) = app
-        .post_json(
-            "/api/v1/cases",
-            Some(&citizen),
-            json!({"item_code": "JN-SPJ-0003", "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
-                   "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let n = b["case_number"].as_str().unwrap().to_string();
+    let n = app.apply_for_food_licence().await;
     let clerk = app.demo_token("spj.clerk").await;
     let (s, b) = app.post_json(&format!("/api/v1/cases/{n}/actions/accept"), Some(&clerk), json!({})).await;
     assert_eq!(s, 200, "{b}");

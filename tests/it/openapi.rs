@@ -129,6 +129,7 @@ async fn every_route_for_every_role() {
                 "{*path}" => "quanban.css".into(),
                 "{policy}" => "JN-ZC-2026-001".into(),
                 "{version}" => "1".into(),
+                "{indicator}" => "on_time".into(),
                 "{code}" => match before {
                     "halls" => "JN-H-0002".into(),
                     "policies" => "JN-ZC-2026-001".into(),

@@ -5,6 +5,7 @@
 //! compiler holds that line. It also builds beside the heavy dependencies of the `quanban`
 //! crate (the store, the web layer, the search index) instead of after them.
 
+pub mod assessment;
 pub mod assistance;
 pub mod audit;
 pub mod calendar;

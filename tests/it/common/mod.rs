@@ -489,6 +489,25 @@ impl TestApp {
         by_dept
     }
 
+    /// The demo citizen's application for 食品经营许可（新办） (JN-SPJ-0003) with its one
+    /// material: the case number.
+    pub async fn apply_for_food_licence(&self) -> String {
+        use base64::Engine;
+        let citizen = self.demo_token("13800138001").await;
+        let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n% a test application\n");
+        let (s, b) = self
+            .post_json(
+                "/api/v1/cases",
+                Some(&citizen),
+                serde_json::json!({"item_code": "JN-SPJ-0003",
+                    "form": {"contact_name": "张伟", "contact_phone": "13800138001"},
+                    "materials": [{"index": 0, "file_name": "申请书.pdf", "content_base64": pdf}]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        b["case_number"].as_str().unwrap().to_string()
+    }
+
     /// Moves case `number` on with whichever of `tokens` can (accept, review, approve, close,
     /// deliver) until it is delivered.
     pub async fn drive_to_delivery(&self, tokens: &[String], number: &str) {

@@ -282,6 +282,9 @@ pub enum Resource {
     JointReview { department: String },
     /// A supervision order (督办单) to `department` about something overdue: its head answers it.
     SupervisionOrder { department: String },
+    /// A department's scorecard (部门考评) and the records behind its figures: its head's (and
+    /// the supervision office's). Nobody edits figures: they are computed from the records.
+    Scorecard { department: String },
     /// Every record of an area, across departments (see [`Area`]).
     CityWide(Area),
 }
@@ -305,6 +308,9 @@ pub enum Area {
     Assistance,
     /// Every department's data requests and exchange reads (the supervisor's).
     DataSharing,
+    /// The departments' scorecards and ranking (部门考评), read by the supervision office and
+    /// the departments' heads (who are ranked against each other); no drill-down beyond their own.
+    Assessment,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -406,7 +412,11 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
             Area::GeneralWindow => actor.has_anywhere(Role::GeneralWindowClerk),
             Area::Windows => actor.serves_windows(),
             Area::Assistance => coordinates_assistance(actor),
+            Area::Assessment => actor.has_anywhere(Role::DepartmentHead),
         },
+        (Actor::Staff { .. }, Resource::Scorecard { department }) => {
+            actor.has(Role::DepartmentHead, department)
+        }
         (Actor::Staff { .. }, Resource::Complaint { department, returned_by, .. }) => {
             actor.has_anywhere(Role::HotlineOperator)
                 || department.as_deref().is_some_and(|d| actor.works_in(d))
@@ -632,10 +642,12 @@ pub enum Desk {
     JointReviews,
     /// 督办整改: the supervision orders to the department (its head closes them).
     Orders,
+    /// 考评: the departments' scorecards and ranking.
+    Assessment,
 }
 
 impl Desk {
-    pub const ALL: [Desk; 12] = [
+    pub const ALL: [Desk; 13] = [
         Desk::Workbench,
         Desk::Supervision,
         Desk::Complaints,
@@ -648,6 +660,7 @@ impl Desk {
         Desk::Policies,
         Desk::JointReviews,
         Desk::Orders,
+        Desk::Assessment,
     ];
 
     pub fn href(self) -> &'static str {
@@ -664,6 +677,7 @@ impl Desk {
             Desk::Policies => "/policies",
             Desk::JointReviews => "/joint-reviews",
             Desk::Orders => "/supervision/orders",
+            Desk::Assessment => "/assessment",
         }
     }
 
@@ -681,6 +695,7 @@ impl Desk {
             Desk::Policies => "惠企政策",
             Desk::JointReviews => "联合审查",
             Desk::Orders => "督办整改",
+            Desk::Assessment => "部门考评",
         }
     }
 
@@ -698,6 +713,7 @@ impl Desk {
             Desk::Policies => "Business support",
             Desk::JointReviews => "Joint reviews",
             Desk::Orders => "Supervision orders",
+            Desk::Assessment => "Department assessment",
         }
     }
 }
@@ -761,6 +777,7 @@ pub fn desks(actor: &Actor) -> Vec<Desk> {
             Desk::Orders => {
                 in_a_department(&|d| allows(Action::Update, Resource::SupervisionOrder { department: d }))
             }
+            Desk::Assessment => allows(Action::Read, Resource::CityWide(Area::Assessment)),
             Desk::JointReviews => crate::projects::flows().joint_reviews.iter().any(|r| {
                 r.members.iter().any(|m| {
                     allows(Action::Review, Resource::JointReview { department: m.department.clone() })
