@@ -251,6 +251,11 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/sweep", post(crate::monitoring::api::sweep))
         .route("/assessment/scorecards", get(crate::assessment::api::scorecards))
         .route("/assessment/scorecards/{department}/{indicator}", get(crate::assessment::api::drill))
+        .route("/reform-tasks", get(crate::reform::api::list))
+        .route("/reform-tasks/import", post(crate::reform::api::import))
+        .route("/reform-tasks/{code}", get(crate::reform::api::get))
+        .route("/reform-tasks/{code}/milestones/{seq}/report", post(crate::reform::api::report))
+        .route("/reform-tasks/{code}/milestones/{seq}/review", post(crate::reform::api::review))
         .route(
             "/projects",
             get(crate::projects::api::list_projects).post(crate::projects::api::create_project),
@@ -376,6 +381,13 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/orders/{id}/close", post(crate::monitoring::pages::close))
         .route("/supervision/sweep", post(crate::monitoring::pages::sweep))
         .route("/assessment", get(crate::assessment::pages::ranking))
+        .route("/reform-tasks", get(crate::reform::pages::list))
+        .route("/reform-tasks/import", post(crate::reform::pages::import))
+        .route("/reform-tasks.xlsx", get(crate::reform::pages::export))
+        .route("/reform-tasks/{code}", get(crate::reform::pages::show))
+        .route("/reform-tasks/{code}/evidence/{hash}", get(crate::reform::pages::evidence))
+        .route("/reform-tasks/{code}/milestones/{seq}/report", post(crate::reform::pages::report))
+        .route("/reform-tasks/{code}/milestones/{seq}/review", post(crate::reform::pages::review))
         .route("/assessment/report.xlsx", get(crate::assessment::pages::report_xlsx))
         .route("/assessment/report.pdf", get(crate::assessment::pages::report_pdf))
         .route("/assessment/{department}", get(crate::assessment::pages::department))

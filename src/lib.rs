@@ -28,5 +28,6 @@ pub mod platform;
 pub mod policies;
 pub mod projects;
 pub mod reference;
+pub mod reform;
 pub mod store;
 pub mod web;

@@ -210,6 +210,21 @@ fn source(i: Indicator) -> Option<Source> {
             ],
             href: None,
         },
+        Indicator::MilestonesOnTime => Source {
+            from: "reform_milestones m JOIN reform_tasks t ON t.code = m.task_code",
+            department: "t.lead_department",
+            filter: "m.due_on >= $1 AND m.due_on <= $2".into(),
+            numerator: "m.accepted_on IS NOT NULL AND m.accepted_on <= m.due_on".into(),
+            binds: Binds::PassedDays,
+            record: "m.task_code || '#m' || CAST(m.seq AS TEXT)",
+            title: "t.title",
+            columns: vec![
+                ("节点 milestone", "m.title"),
+                ("时限 due", "m.due_on"),
+                ("完成 accepted", "m.accepted_on"),
+            ],
+            href: Some("/reform-tasks/"),
+        },
         Indicator::ZeroTrip
         | Indicator::AtMostOnce
         | Indicator::DaysUsed

@@ -13,6 +13,7 @@ mod load;
 mod memory;
 mod policies;
 mod startup;
+mod supervision;
 
 use clap::{Args, Subcommand};
 
@@ -55,6 +56,9 @@ pub enum BenchCommand {
     /// activity (1.3 M enterprises, 1 M cases, 300 k complaints, 200 k ratings), and peak while
     /// serving the lifecycle load on it
     Memory(memory::MemoryArgs),
+    /// Department scorecards over a year of a city's activity (1 M cases, 300 k complaints,
+    /// 200 k ratings) from the store, SQLite and PostgreSQL, and the ranking page's p50/p99
+    Supervision(supervision::SupervisionArgs),
     /// All of the above with their defaults
     All(AllArgs),
 }
@@ -79,6 +83,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Exchange(a) => exchange::run(a).await,
         BenchCommand::Policies(a) => policies::run(a).await,
         BenchCommand::Memory(a) => memory::run(a).await,
+        BenchCommand::Supervision(a) => supervision::run(a).await,
         BenchCommand::All(a) => {
             startup::run(startup::StartupArgs::default()).await?;
             credentials::run(credentials::CredentialArgs::default()).await?;

@@ -527,6 +527,20 @@ fn xlsx_cell(cell: &Data) -> RawCell {
     }
 }
 
+/// The first sheet of an .xlsx upload as rows of text (the header first), with the catalog
+/// import's limits and checks (size, zip bombs, a parser that panics); a cell holding an error
+/// value reads as empty. A file that cannot be read is one problem for the whole file.
+pub fn xlsx_text_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, RowProblem> {
+    let table = read_xlsx(bytes).map_err(|mut problems| problems.remove(0))?;
+    let text = |c: &RawCell| match c {
+        RawCell::Text(t) => t.clone(),
+        RawCell::Bad { .. } => String::new(),
+    };
+    let mut rows = vec![table.header.iter().map(text).collect::<Vec<_>>()];
+    rows.extend(table.rows.iter().map(|(_, cells)| cells.iter().map(text).collect()));
+    Ok(rows)
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<Table, Vec<RowProblem>> {
     let corrupt = |detail: &str| {
         vec![file_problem(

@@ -50,6 +50,8 @@ pub async fn sweep(state: &AppState) -> ApiResult<SweepReport> {
             }
         })
         .collect();
+    let mut watched = watched;
+    watched.extend(crate::reform::service::watched(state).await?);
     let subjects: Vec<String> =
         watched.iter().filter(|w| w.level.is_some()).map(|w| w.subject.clone()).collect();
     let raised = store::raised(&state.db, &subjects).await?;

@@ -68,18 +68,24 @@ pub async fn raise(db: &Db, r: Raise, order_number: Option<String>) -> StoreResu
         };
         let due = r.due.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
         if let Some(officer) = &officer {
+            // What is late, in the message's words: a case or a reform milestone.
+            let (zh, en) = if r.subject.starts_with("milestone:") {
+                ("改革任务节点", "milestone")
+            } else {
+                ("办件", "case")
+            };
             let m = match r.level {
                 Level::Yellow => Message {
-                    title_zh: format!("办件即将到期：{}", r.title),
+                    title_zh: format!("{zh}即将到期：{}", r.title),
                     title_en: format!("Due soon: {}", r.title),
-                    body_zh: format!("该办件应于{due}前办结，请抓紧办理。"),
-                    body_en: format!("The case is due by {due}; please finish it in time."),
+                    body_zh: format!("该{zh}应于{due}前完成，请抓紧办理。"),
+                    body_en: format!("The {en} is due by {due}; please finish it in time."),
                 },
                 Level::Red => Message {
-                    title_zh: format!("办件已超期：{}", r.title),
+                    title_zh: format!("{zh}已超期：{}", r.title),
                     title_en: format!("Overdue: {}", r.title),
-                    body_zh: format!("该办件已超过办结期限（{due}），已列入督办。"),
-                    body_en: format!("The case is past its due date ({due}) and is under supervision."),
+                    body_zh: format!("该{zh}已超过期限（{due}），已列入督办。"),
+                    body_en: format!("The {en} is past its due date ({due}) and is under supervision."),
                 },
             };
             notify(conn, &now, 0, officer, case_number, &m, None)?;

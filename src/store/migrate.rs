@@ -49,6 +49,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0022_projects.sql",
     "0023_monitoring.sql",
     "0024_window_since.sql",
+    "0025_reform_tasks.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -90,7 +90,7 @@ async fn scorecards_follow_the_cases_and_each_figure_is_recomputed_from_its_reco
         "still overdue once decided late"
     );
     // Every indicator comes with its formula and weight.
-    assert_eq!(a["indicators"].as_array().unwrap().len(), 16);
+    assert_eq!(a["indicators"].as_array().unwrap().len(), 17);
     assert!(
         a["indicators"].as_array().unwrap().iter().all(|i| !i["formula_zh"].as_str().unwrap().is_empty())
     );
@@ -255,7 +255,7 @@ async fn the_monthly_report_holds_the_same_figures_as_the_page(app: &TestApp) {
             assert_eq!(number(&r[4]) as i64, f["numerator"].as_i64().unwrap(), "{code}");
             assert_eq!(number(&r[5]) as i64, f["denominator"].as_i64().unwrap(), "{code}");
         }
-        assert_eq!(sheet_rows(book, "指标说明 Indicators").len(), 17);
+        assert_eq!(sheet_rows(book, "指标说明 Indicators").len(), 18);
     };
     check(&book);
     let resp = client.get(app.url(&format!("/assessment/report.pdf?month={month}"))).send().await.unwrap();

@@ -26,5 +26,6 @@ mod openapi;
 mod policies;
 mod processes;
 mod projects;
+mod reform;
 mod story;
 mod write_path;

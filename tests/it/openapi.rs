@@ -96,6 +96,9 @@ async fn every_route_for_every_role() {
     .await
     .expect("a demo card of 13800138002");
 
+    // The plan's reform tasks (RT-01 led by the approval bureau).
+    crate::reform::import_plan(app).await;
+
     // The demo enterprise's credit code (its representative is 13800138002).
     let enterprise = quanban::demo::credit_code("91370100MA3C00001").unwrap();
     let id = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap().to_string();
@@ -130,11 +133,14 @@ async fn every_route_for_every_role() {
                 "{policy}" => "JN-ZC-2026-001".into(),
                 "{version}" => "1".into(),
                 "{indicator}" => "on_time".into(),
+                "{seq}" => "1".into(),
+                "{hash}" => "none".into(),
                 "{code}" => match before {
                     "halls" => "JN-H-0002".into(),
                     "policies" => "JN-ZC-2026-001".into(),
                     "enterprises" => enterprise.clone(),
                     "bundles" | "bundle" => "JN-YJS-001".into(),
+                    "reform-tasks" => "RT-01".into(),
                     _ => "JN-SPJ-0003".into(),
                 },
                 "{file}" => match before {

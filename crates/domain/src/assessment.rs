@@ -58,6 +58,7 @@ pub enum Indicator {
     DataOnTime,
     BenefitCoverage,
     BenefitDays,
+    MilestonesOnTime,
 }
 
 /// What a page or a report says about an indicator, in both languages.
@@ -71,7 +72,7 @@ pub struct Wording {
 }
 
 impl Indicator {
-    pub const ALL: [Indicator; 16] = [
+    pub const ALL: [Indicator; 17] = [
         Indicator::OnTime,
         Indicator::Overdue,
         Indicator::AcceptanceBacklog,
@@ -88,6 +89,7 @@ impl Indicator {
         Indicator::DataOnTime,
         Indicator::BenefitCoverage,
         Indicator::BenefitDays,
+        Indicator::MilestonesOnTime,
     ];
 
     pub fn code(self) -> &'static str {
@@ -108,6 +110,7 @@ impl Indicator {
             Indicator::DataOnTime => "data_on_time",
             Indicator::BenefitCoverage => "benefit_coverage",
             Indicator::BenefitDays => "benefit_days",
+            Indicator::MilestonesOnTime => "milestones_on_time",
         }
     }
 
@@ -150,6 +153,7 @@ impl Indicator {
             Indicator::ProactiveClosed => ("未诉先办", "Proactive tasks"),
             Indicator::DataOnTime => ("数据共享", "Data sharing"),
             Indicator::BenefitCoverage | Indicator::BenefitDays => ("免申即享", "Benefits without applying"),
+            Indicator::MilestonesOnTime => ("改革任务", "Reform tasks"),
         }
     }
 
@@ -290,6 +294,14 @@ impl Indicator {
                 "working days from the eligibility notice to the payment, for payments of the period",
                 "期内兑付笔数",
                 "payments made in the period",
+            ),
+            Indicator::MilestonesOnTime => w(
+                "改革任务节点按时完成率",
+                "Reform milestones done on time",
+                "不晚于完成时限通过审核的节点",
+                "milestones accepted by their due date",
+                "本部门牵头、完成时限落在期内且已届满的节点",
+                "milestones of tasks the department leads, due in the period and past their date",
             ),
         }
     }

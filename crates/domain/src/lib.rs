@@ -25,3 +25,4 @@ pub mod monitoring;
 pub mod platform;
 pub mod projects;
 pub mod reference;
+pub mod reform;

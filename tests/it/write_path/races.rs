@@ -27,6 +27,7 @@ crate::stories!(
     joint_opinions_given_at_once_keep_each_with_its_event,
     monitoring_sweeps_at_once_raise_each_case_once,
     one_supervision_order_closed_twice_at_once,
+    one_milestone_reviewed_twice_at_once_and_reported_twice_at_once,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -983,4 +984,63 @@ async fn one_supervision_order_closed_twice_at_once(app: &TestApp) {
         assert_eq!(closes, 1);
     }
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// The supervision office accepts and returns one report at once (one wins, with its one event);
+/// then the lead's head sends two reports at once on the returned milestone (one is kept).
+async fn one_milestone_reviewed_twice_at_once_and_reported_twice_at_once(app: &TestApp) {
+    crate::reform::import_plan(app).await;
+    let servers = Servers::of(app).await;
+    let head = app.demo_token("spj.head").await;
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (report, review) =
+        ("/api/v1/reform-tasks/RT-01/milestones/2/report", "/api/v1/reform-tasks/RT-01/milestones/2/review");
+    let (s, t) = post(app, servers.base(0), report, &head, json!({"report": "进展一"})).await;
+    assert_eq!(s, 200, "{t}");
+    let version = t["milestones"][1]["version"].clone();
+    let (a, b) = tokio::join!(
+        post(app, servers.base(0), review, &supervisor, json!({"decision": "accept", "version": version})),
+        post(
+            app,
+            servers.base(1),
+            review,
+            &supervisor,
+            json!({"decision": "return", "comment": "请补充", "version": version})
+        ),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let winner = if a.0 == 200 { "accepted" } else { "returned" };
+    let row = sqlx::query("SELECT status FROM reform_milestones WHERE task_code = 'RT-01' AND seq = 2")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("status"), winner);
+    let events: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM reform_events WHERE task_code = 'RT-01' AND seq = 2")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap()
+            .get("n");
+    assert_eq!(events, 2, "one report and one review, the loser's event rolled back");
+    if winner == "accepted" {
+        return;
+    }
+    let (_, t) = app.get_json("/api/v1/reform-tasks/RT-01", Some(&head)).await;
+    let version = t["milestones"][1]["version"].clone();
+    let (a, b) = tokio::join!(
+        post(app, servers.base(0), report, &head, json!({"report": "甲", "version": version})),
+        post(app, servers.base(1), report, &head, json!({"report": "乙", "version": version})),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let kept: String =
+        sqlx::query("SELECT report FROM reform_milestones WHERE task_code = 'RT-01' AND seq = 2")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap()
+            .get("report");
+    assert_eq!(kept, if a.0 == 200 { "甲" } else { "乙" });
 }

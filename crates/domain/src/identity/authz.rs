@@ -285,6 +285,9 @@ pub enum Resource {
     /// A department's scorecard (部门考评) and the records behind its figures: its head's (and
     /// the supervision office's). Nobody edits figures: they are computed from the records.
     Scorecard { department: String },
+    /// A reform task (改革任务) led by `lead` with `supporting` units: their staff read it, the
+    /// lead's head reports progress, the supervision office reviews.
+    ReformTask { lead: String, supporting: Vec<String> },
     /// Every record of an area, across departments (see [`Area`]).
     CityWide(Area),
 }
@@ -311,6 +314,8 @@ pub enum Area {
     /// The departments' scorecards and ranking (部门考评), read by the supervision office and
     /// the departments' heads (who are ranked against each other); no drill-down beyond their own.
     Assessment,
+    /// Every reform task: the supervision office imports them (and reviews their reports).
+    ReformTasks,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,7 +418,11 @@ fn can_read(actor: &Actor, resource: &Resource) -> bool {
             Area::Windows => actor.serves_windows(),
             Area::Assistance => coordinates_assistance(actor),
             Area::Assessment => actor.has_anywhere(Role::DepartmentHead),
+            Area::ReformTasks => false,
         },
+        (Actor::Staff { .. }, Resource::ReformTask { lead, supporting }) => {
+            actor.works_in(lead) || supporting.iter().any(|d| actor.works_in(d))
+        }
         (Actor::Staff { .. }, Resource::Scorecard { department }) => {
             actor.has(Role::DepartmentHead, department)
         }
@@ -559,6 +568,13 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
             (Area::GeneralWindow, Action::Create) => actor.has_anywhere(Role::GeneralWindowClerk),
             (Area::Windows, Action::Create) => actor.serves_windows(),
             (Area::Assistance, Action::Dispatch) => coordinates_assistance(actor),
+            // The supervision office keeps the plan's tasks; it reviews, never reports.
+            (Area::ReformTasks, Action::Create) => actor.has_anywhere(Role::Supervisor),
+            _ => false,
+        },
+        (Actor::Staff { .. }, Resource::ReformTask { lead, .. }) => match action {
+            Action::Update => actor.has(Role::DepartmentHead, lead),
+            Action::Review => actor.has_anywhere(Role::Supervisor),
             _ => false,
         },
         (Actor::Staff { .. }, Resource::Appointment { hall, .. } | Resource::HallQueue { hall }) => {
@@ -644,10 +660,12 @@ pub enum Desk {
     Orders,
     /// 考评: the departments' scorecards and ranking.
     Assessment,
+    /// 改革任务: the reform's tasks and milestones.
+    ReformTasks,
 }
 
 impl Desk {
-    pub const ALL: [Desk; 13] = [
+    pub const ALL: [Desk; 14] = [
         Desk::Workbench,
         Desk::Supervision,
         Desk::Complaints,
@@ -661,6 +679,7 @@ impl Desk {
         Desk::JointReviews,
         Desk::Orders,
         Desk::Assessment,
+        Desk::ReformTasks,
     ];
 
     pub fn href(self) -> &'static str {
@@ -678,6 +697,7 @@ impl Desk {
             Desk::JointReviews => "/joint-reviews",
             Desk::Orders => "/supervision/orders",
             Desk::Assessment => "/assessment",
+            Desk::ReformTasks => "/reform-tasks",
         }
     }
 
@@ -696,6 +716,7 @@ impl Desk {
             Desk::JointReviews => "联合审查",
             Desk::Orders => "督办整改",
             Desk::Assessment => "部门考评",
+            Desk::ReformTasks => "改革任务",
         }
     }
 
@@ -714,6 +735,7 @@ impl Desk {
             Desk::JointReviews => "Joint reviews",
             Desk::Orders => "Supervision orders",
             Desk::Assessment => "Department assessment",
+            Desk::ReformTasks => "Reform tasks",
         }
     }
 }
@@ -778,6 +800,12 @@ pub fn desks(actor: &Actor) -> Vec<Desk> {
                 in_a_department(&|d| allows(Action::Update, Resource::SupervisionOrder { department: d }))
             }
             Desk::Assessment => allows(Action::Read, Resource::CityWide(Area::Assessment)),
+            Desk::ReformTasks => {
+                allows(Action::Create, Resource::CityWide(Area::ReformTasks))
+                    || in_a_department(&|d| {
+                        allows(Action::Update, Resource::ReformTask { lead: d, supporting: Vec::new() })
+                    })
+            }
             Desk::JointReviews => crate::projects::flows().joint_reviews.iter().any(|r| {
                 r.members.iter().any(|m| {
                     allows(Action::Review, Resource::JointReview { department: m.department.clone() })
