@@ -251,36 +251,53 @@ fn bind_count(binds: Binds) -> usize {
     }
 }
 
-/// Every department's sums for every indicator in the period.
+/// One addition to a department's figure: (department, indicator), numerator, denominator.
+type Part = ((String, Indicator), i64, i64);
+
+/// Every department's sums for every indicator in the period. The sums are independent reads,
+/// run at once on the read pool.
 pub async fn tallies(db: &Db, ctx: &Context<'_>) -> StoreResult<BTreeMap<(String, Indicator), Tally>> {
+    let shares = futures::future::try_join_all(
+        Indicator::ALL.into_iter().filter(|i| source(*i).is_some()).map(|i| share(db, ctx, i)),
+    );
+    let (shares, trips, accepted, decided, benefits) = futures::try_join!(
+        shares,
+        trips(db, ctx),
+        days_accepted(db, ctx),
+        days_decided(db, ctx),
+        benefits(db, ctx)
+    )?;
     let mut out: BTreeMap<(String, Indicator), Tally> = BTreeMap::new();
-    for i in Indicator::ALL {
-        let Some(s) = source(i) else { continue };
-        let sql = format!(
-            "SELECT {dept} AS department, COUNT(*) AS d, \
-             CAST(COALESCE(SUM(CASE WHEN {num} THEN 1 ELSE 0 END), 0) AS BIGINT) AS n \
-             FROM {from} WHERE {filter} AND {dept} IS NOT NULL GROUP BY {dept}",
-            dept = s.department,
-            num = s.numerator,
-            from = s.from,
-            filter = s.filter,
-        );
-        for r in bind_period(query(sql), s.binds, ctx).read_all(db).await? {
-            out.entry((r.try_get("department")?, i)).or_default().add(r.try_get("n")?, r.try_get("d")?);
-        }
+    for (key, n, d) in
+        shares.into_iter().flatten().chain(trips).chain(accepted).chain(decided).chain(benefits)
+    {
+        out.entry(key).or_default().add(n, d);
     }
-    trips(db, ctx, &mut out).await?;
-    days_used(db, ctx, &mut out).await?;
-    benefits(db, ctx, &mut out).await?;
     Ok(out)
 }
 
+/// A share-like indicator summed per department.
+async fn share(db: &Db, ctx: &Context<'_>, i: Indicator) -> StoreResult<Vec<Part>> {
+    let Some(s) = source(i) else { return Ok(Vec::new()) };
+    let sql = format!(
+        "SELECT {dept} AS department, COUNT(*) AS d, \
+         CAST(COALESCE(SUM(CASE WHEN {num} THEN 1 ELSE 0 END), 0) AS BIGINT) AS n \
+         FROM {from} WHERE {filter} AND {dept} IS NOT NULL GROUP BY {dept}",
+        dept = s.department,
+        num = s.numerator,
+        from = s.from,
+        filter = s.filter,
+    );
+    bind_period(query(sql), s.binds, ctx)
+        .read_all(db)
+        .await?
+        .iter()
+        .map(|r| Ok(((r.try_get("department")?, i), r.try_get("n")?, r.try_get("d")?)))
+        .collect()
+}
+
 /// Applications of the period by department, item and channel: the trips each needs.
-async fn trips(
-    db: &Db,
-    ctx: &Context<'_>,
-    out: &mut BTreeMap<(String, Indicator), Tally>,
-) -> StoreResult<()> {
+async fn trips(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
     let (a, b) = ctx.instants();
     let rows = query(
         "SELECT department, item_code, CASE WHEN accepted_at_window = 0 AND in_person = 0 THEN 1 ELSE 0 END AS online, \
@@ -291,16 +308,17 @@ async fn trips(
     .bind(b)
     .read_all(db)
     .await?;
+    let mut out = Vec::with_capacity(rows.len() * 2);
     for r in rows {
         let department: String = r.try_get("department")?;
         let item: Option<String> = r.try_get("item_code")?;
         let online = r.try_get::<i64, _>("online")? == 1;
         let n: i64 = r.try_get("n")?;
         let t = crate::assessment::trips(visits_of(ctx, item.as_deref()), online);
-        out.entry((department.clone(), Indicator::ZeroTrip)).or_default().add(if t == 0 { n } else { 0 }, n);
-        out.entry((department, Indicator::AtMostOnce)).or_default().add(if t <= 1 { n } else { 0 }, n);
+        out.push(((department.clone(), Indicator::ZeroTrip), if t == 0 { n } else { 0 }, n));
+        out.push(((department, Indicator::AtMostOnce), if t <= 1 { n } else { 0 }, n));
     }
-    Ok(())
+    Ok(out)
 }
 
 /// An item's promised visits; an item no longer in the catalog counts as one visit.
@@ -311,34 +329,42 @@ fn visits_of(ctx: &Context<'_>, item: Option<&str>) -> u32 {
 const DAYS_USED_FILTER: &str = "kind = 'item' AND decided_at >= $1 AND decided_at < $2 \
     AND accepted_on IS NOT NULL AND promised_days > 0";
 
-/// Working days used of those promised, for the cases decided in the period. Σ used =
-/// Σ through(decided) − Σ through(accepted) − Σ paused, each side summed by date.
-async fn days_used(
-    db: &Db,
-    ctx: &Context<'_>,
-    out: &mut BTreeMap<(String, Indicator), Tally>,
-) -> StoreResult<()> {
-    let (a, b) = ctx.instants();
+/// Working days up to `d` from a fixed origin: working days between two dates are the
+/// difference of theirs, so Σ used = Σ through(decided) − Σ through(accepted) − Σ paused, each
+/// side summed by date (see [`days_accepted`], [`days_decided`]).
+fn through(ctx: &Context<'_>, d: NaiveDate) -> i64 {
     let origin = ctx.period.from - chrono::Duration::days(400);
-    let through = |d: NaiveDate| ctx.calendar.working_days_between(origin, d);
-    let accepted = query(format!(
+    ctx.calendar.working_days_between(origin, d)
+}
+
+/// The acceptance side of days used, with the days promised and paused.
+async fn days_accepted(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
+    let (a, b) = ctx.instants();
+    let rows = query(format!(
         "SELECT department, accepted_on, COUNT(*) AS n, CAST(SUM(promised_days) AS BIGINT) AS promised, \
          CAST(SUM(paused_days) AS BIGINT) AS paused FROM cases WHERE {DAYS_USED_FILTER} GROUP BY department, accepted_on"
     ))
-    .bind(a.clone())
-    .bind(b.clone())
+    .bind(a)
+    .bind(b)
     .read_all(db)
     .await?;
-    for r in accepted {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
         let department: String = r.try_get("department")?;
         let on: String = r.try_get("accepted_on")?;
         let Ok(on) = on.parse::<NaiveDate>() else { continue };
         let (n, promised, paused): (i64, i64, i64) =
             (r.try_get("n")?, r.try_get("promised")?, r.try_get("paused")?);
-        out.entry((department, Indicator::DaysUsed)).or_default().add(-n * through(on) - paused, promised);
+        out.push(((department, Indicator::DaysUsed), -n * through(ctx, on) - paused, promised));
     }
-    // Decided on a Beijing day: the UTC day, or the next one from 16:00 UTC.
-    let decided = query(format!(
+    Ok(out)
+}
+
+/// The decision side of days used: decided on a Beijing day, the UTC day or the next one from
+/// 16:00 UTC.
+async fn days_decided(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
+    let (a, b) = ctx.instants();
+    let rows = query(format!(
         "SELECT department, substr(decided_at, 1, 10) AS utc_day, \
          CASE WHEN substr(decided_at, 12, 2) >= '16' THEN 1 ELSE 0 END AS late, COUNT(*) AS n \
          FROM cases WHERE {DAYS_USED_FILTER} GROUP BY department, substr(decided_at, 1, 10), \
@@ -348,7 +374,8 @@ async fn days_used(
     .bind(b)
     .read_all(db)
     .await?;
-    for r in decided {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
         let department: String = r.try_get("department")?;
         let day: String = r.try_get("utc_day")?;
         let Ok(mut day) = day.parse::<NaiveDate>() else { continue };
@@ -356,26 +383,22 @@ async fn days_used(
             day += chrono::Duration::days(1);
         }
         let n: i64 = r.try_get("n")?;
-        out.entry((department, Indicator::DaysUsed)).or_default().add(n * through(day), 0);
+        out.push(((department, Indicator::DaysUsed), n * through(ctx, day), 0));
     }
-    Ok(())
+    Ok(out)
 }
 
 /// 免申即享: coverage of the enterprises found eligible, and payment time for the period's
 /// payments (from the eligibility notice), by the policy's issuing department.
-async fn benefits(
-    db: &Db,
-    ctx: &Context<'_>,
-    out: &mut BTreeMap<(String, Indicator), Tally>,
-) -> StoreResult<()> {
-    for row in benefit_rows(db, ctx, None).await? {
-        if let Some(d) = ctx.policy_departments.get(&row.policy) {
-            out.entry((d.clone(), row.indicator))
-                .or_default()
-                .add(row.drill.numerator, row.drill.denominator);
-        }
-    }
-    Ok(())
+async fn benefits(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
+    Ok(benefit_rows(db, ctx, None)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            let d = ctx.policy_departments.get(&row.policy)?;
+            Some(((d.clone(), row.indicator), row.drill.numerator, row.drill.denominator))
+        })
+        .collect())
 }
 
 struct BenefitRow {

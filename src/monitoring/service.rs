@@ -217,5 +217,36 @@ pub async fn gauges(state: &AppState) -> ApiResult<String> {
     for (level, n) in store::alert_counts(&state.db).await? {
         let _ = writeln!(out, "quanban_monitoring_alerts{{level=\"{level}\"}} {n}");
     }
+    // The department assessment of the configured period so far (the ranking page's figures).
+    let scheme = state.config.assessment_scheme().map_err(ApiError::Internal)?;
+    let period = crate::assessment::Period::current(scheme.period, state.clock().today());
+    let a = crate::assessment::service::compute(state, period).await?;
+    let _ = writeln!(
+        out,
+        "# HELP quanban_assessment_score Department assessment score (0-100) for the current period; departments without records are left out."
+    );
+    let _ = writeln!(out, "# TYPE quanban_assessment_score gauge");
+    for c in &a.scorecards {
+        if let Some(score) = c.score {
+            let _ = writeln!(out, "quanban_assessment_score{{department=\"{}\"}} {score}", c.department);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quanban_assessment_figure Department assessment figures (ratios, or working days for benefit_days) for the current period."
+    );
+    let _ = writeln!(out, "# TYPE quanban_assessment_figure gauge");
+    for c in &a.scorecards {
+        for f in &c.figures {
+            if let Some(v) = f.value {
+                let _ = writeln!(
+                    out,
+                    "quanban_assessment_figure{{department=\"{}\",indicator=\"{}\"}} {v}",
+                    c.department,
+                    f.indicator.code()
+                );
+            }
+        }
+    }
     Ok(out)
 }

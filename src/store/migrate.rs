@@ -50,6 +50,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0023_monitoring.sql",
     "0024_window_since.sql",
     "0025_reform_tasks.sql",
+    "0026_assessment_indexes.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

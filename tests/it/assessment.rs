@@ -236,6 +236,15 @@ async fn the_monthly_report_holds_the_same_figures_as_the_page(app: &TestApp) {
         app.get_json(&format!("/api/v1/assessment/scorecards?month={month}"), Some(&supervisor)).await;
     let spj = card(&a, "JN-SPJ");
 
+    // The same figures on /metrics (read by the host itself here).
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let on_time = figure(&a, "JN-SPJ", "on_time")["value"].as_f64().unwrap();
+    let line = format!("quanban_assessment_figure{{department=\"JN-SPJ\",indicator=\"on_time\"}} {on_time}");
+    assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    let score =
+        format!("quanban_assessment_score{{department=\"JN-SPJ\"}} {}", spj["score"].as_f64().unwrap());
+    assert!(metrics.lines().any(|l| l == score), "{score}");
+
     // The page's download, as a browser gets it.
     let client = common::page_client();
     common::web_login(&client, &app.base, "dsj.supervisor", &app.demo("dsj.supervisor").await.password).await;

@@ -2738,3 +2738,81 @@ async fn assessment_journey(s: &Session) {
     s.goto("/assessment/JN-SCJ/on_time").await;
     assert!(s.text("main").await.contains("找不到该页面"), "{}", s.text("main").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reform_task_is_imported_reported_returned_and_accepted() {
+    run("reform_task", |s| Box::pin(reform_journey(s))).await;
+}
+
+/// 改革任务: the supervision office uploads the plan's sheet; the bureau's head reports the
+/// first milestone (refused without its evidence, the text kept), the office returns it with a
+/// comment, the head reports again with a link, the office accepts it.
+async fn reform_journey(s: &Session) {
+    let cal = s.app.state.calendar().await;
+    let due = cal.add_working_days(s.app.clock().today(), 5).to_string();
+    let cells = |c: &[&str]| c.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let bytes = crate::reform::sheet(&[cells(&[
+        "RT-07",
+        "政务服务一网通办",
+        "服务方式集成",
+        "",
+        "济南市行政审批服务局",
+        "济南市大数据局",
+        "上线移动端",
+        &due,
+        "是",
+    ])]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tasks.xlsx");
+    std::fs::write(&file, bytes).unwrap();
+    let supervisor = s.app.demo("dsj.supervisor").await;
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.click("header a[href='/reform-tasks']").await;
+    s.wait_for_path("/reform-tasks").await;
+    s.find("#file").await.send_keys(file.display().to_string()).await.unwrap();
+    s.click("#import-submit").await;
+    s.wait_for_path("/reform-tasks?imported=1").await;
+    assert!(s.text("#task-RT-07").await.contains("上线移动端"));
+    s.log_out().await;
+
+    let head = s.app.demo("spj.head").await;
+    s.log_in(&head.username, &head.password).await;
+    s.click("header a[href='/reform-tasks']").await;
+    s.wait_for_path("/reform-tasks").await;
+    s.click("#task-RT-07 h2 a").await;
+    s.wait_for_path("/reform-tasks/RT-07").await;
+    s.type_into("#report-1", "移动端已上线试运行").await;
+    s.click("#report-submit-1").await;
+    s.wait_loaded().await;
+    assert!(s.text("#form-errors").await.contains("佐证"), "{}", s.body_text().await);
+    let kept = s.script("return document.getElementById('report-1').value").await;
+    assert_eq!(kept, "移动端已上线试运行", "the text is kept");
+    s.type_into("#links-1", "/catalog").await;
+    s.click("#report-submit-1").await;
+    s.wait_for_path("/reform-tasks/RT-07?done=report").await;
+    assert_eq!(s.attr("#m1", "data-status").await.as_deref(), Some("reported"));
+    s.log_out().await;
+
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.goto("/reform-tasks/RT-07").await;
+    s.type_into("#comment-1", "请附上线公告").await;
+    s.click("#return-1").await;
+    s.wait_for_path("/reform-tasks/RT-07?done=return").await;
+    assert!(s.text("#m1 .comment").await.contains("请附上线公告"));
+    s.log_out().await;
+
+    s.log_in(&head.username, &head.password).await;
+    s.goto("/reform-tasks/RT-07").await;
+    s.type_into("#report-1", "已发布上线公告").await;
+    s.type_into("#links-1", "/catalog").await;
+    s.click("#report-submit-1").await;
+    s.wait_for_path("/reform-tasks/RT-07?done=report").await;
+    s.log_out().await;
+
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.goto("/reform-tasks/RT-07").await;
+    s.click("#accept-1").await;
+    s.wait_for_path("/reform-tasks/RT-07?done=accept").await;
+    assert_eq!(s.attr("#m1", "data-status").await.as_deref(), Some("accepted"));
+    shoot_both(s, "reform-task").await;
+}
