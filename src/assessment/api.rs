@@ -15,7 +15,8 @@ use crate::http::extract::Caller;
 #[utoipa::path(get, path = "/api/v1/assessment/scorecards", tag = "supervision", params(PeriodQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Assessment), (status = 401, body = crate::http::error::Problem),
-        (status = 403, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+        (status = 403, body = crate::http::error::Problem), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
 pub async fn scorecards(
     State(state): State<AppState>,
     caller: Caller,

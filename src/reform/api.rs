@@ -35,7 +35,7 @@ pub async fn get(
 /// 改革任务, 所属领域, 任务内容, 牵头单位, 配合单位, 节点任务, 完成时限, 须附佐证材料): all of them,
 /// or none with every wrong cell named. The supervision office.
 #[utoipa::path(post, path = "/api/v1/reform-tasks/import", tag = "supervision", security(("bearer" = [])),
-    request_body(content = Vec<u8>, description = "the .xlsx file", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(content = Vec<u8>, description = "the .xlsx file"),
     responses((status = 201, body = Imported), (status = 401, body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 pub async fn import(
