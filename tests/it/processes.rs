@@ -2044,3 +2044,98 @@ async fn a_kiosk_qr_code_signs_in_once_across_two_processes() {
         assert_eq!(statuses, [303, 409]);
     }
 }
+
+/// Reform milestones across two `serve` processes on PostgreSQL: the supervision office accepts
+/// and returns one report at once through the two processes (one wins, the other changes
+/// nothing), then the lead's head reports twice at once on a returned milestone; both processes
+/// are killed right after the acknowledged answers, and a restart finds what was acknowledged
+/// and only it, one event per step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reform_reviews_race_across_two_serve_processes_and_survive_a_kill() {
+    let Some((url, _name)) = fresh_pg_database().await else { return };
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let client = reqwest::Client::new();
+    let password = |username: &str| demo_password_on(dirs[0].path(), Some(&url), username);
+    let post = |base: &str, path: &str, token: &str, body: serde_json::Value| {
+        let request = client.post(format!("{base}{path}")).bearer_auth(token).json(&body);
+        async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let clock = common::test_clock_instant();
+    let (a, base_a) = start_binary_at(dirs[0].path(), Some(&url), &clock);
+    let (b, base_b) = start_binary_at(dirs[1].path(), Some(&url), &clock);
+    let supervisor = login(&client, &base_a, "dsj.supervisor", &password("dsj.supervisor")).await;
+    let head = login(&client, &base_b, "spj.head", &password("spj.head")).await;
+    let cells = |c: &[&str]| c.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let sheet = crate::reform::sheet(&[
+        cells(&["RT-01", "一件事一次办", "process", "", "JN-SPJ", "", "节点一", "2027-06-30", "否"]),
+        cells(&["", "", "", "", "", "", "节点二", "2027-09-30", "否"]),
+    ]);
+    let resp = client
+        .post(format!("{base_a}/api/v1/reform-tasks/import"))
+        .bearer_auth(&supervisor)
+        .body(sheet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let path = |seq: u32, step: &str| format!("/api/v1/reform-tasks/RT-01/milestones/{seq}/{step}");
+    let mut winners = Vec::new();
+    for seq in [1, 2] {
+        let (s, t) = post(&base_b, &path(seq, "report"), &head, json!({"report": "进展"})).await;
+        assert_eq!(s, 200, "{t}");
+        let version = t["milestones"][seq as usize - 1]["version"].clone();
+        let ((sa, ba), (sb, bb)) = tokio::join!(
+            post(
+                &base_a,
+                &path(seq, "review"),
+                &supervisor,
+                json!({"decision": "accept", "version": version})
+            ),
+            post(
+                &base_b,
+                &path(seq, "review"),
+                &supervisor,
+                json!({"decision": "return", "comment": "请补充", "version": version})
+            )
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{ba} / {bb}");
+        winners.push(if sa == 200 { "accepted" } else { "returned" });
+    }
+    // A returned milestone (if any) reported twice at once through the two processes.
+    let mut reported = None;
+    if let Some(i) = winners.iter().position(|w| *w == "returned") {
+        let seq = i as u32 + 1;
+        let t = get_json(client.get(format!("{base_a}/api/v1/reform-tasks/RT-01")).bearer_auth(&head)).await;
+        let version = t["milestones"][i]["version"].clone();
+        let ((sa, _), (sb, _)) = tokio::join!(
+            post(&base_a, &path(seq, "report"), &head, json!({"report": "甲", "version": version})),
+            post(&base_b, &path(seq, "report"), &head, json!({"report": "乙", "version": version}))
+        );
+        let mut statuses = [sa, sb];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409]);
+        reported = Some((i, if sa == 200 { "甲" } else { "乙" }));
+        winners[i] = "reported";
+    }
+    // Killed right after the acknowledged answers; a restart finds each as acknowledged.
+    drop((a, b));
+    let (_again, base) = start_binary_at(dirs[0].path(), Some(&url), &clock);
+    let head = login(&client, &base, "spj.head", &password("spj.head")).await;
+    let t = get_json(client.get(format!("{base}/api/v1/reform-tasks/RT-01")).bearer_auth(&head)).await;
+    for (i, want) in winners.iter().enumerate() {
+        let m = &t["milestones"][i];
+        assert_eq!(m["status"], *want, "{t}");
+        // Report and review; a re-reported milestone has its second report too.
+        let expected_events = if *want == "reported" { 3 } else { 2 };
+        assert_eq!(m["events"].as_array().unwrap().len(), expected_events, "{m}");
+    }
+    if let Some((i, text)) = reported {
+        assert_eq!(t["milestones"][i]["report"], text);
+    }
+}
