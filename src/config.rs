@@ -15,6 +15,7 @@
 //! | `log` | `QUANBAN_LOG` | `info` | tracing filter (`RUST_LOG` syntax) |
 //! | `yellow_days` | `QUANBAN_YELLOW_DAYS` | 1 | a case's light turns yellow with at most this many working days left |
 //! | `post_check_days` | `QUANBAN_POST_CHECK_DAYS` | 20 | working days the supervising department has for a post-approval check of a commitment |
+//! | `supplement_days` | `QUANBAN_SUPPLEMENT_DAYS` | 15 | working days an applicant has to answer a 补正 before monitoring raises it |
 //! | `outbox_file` | `QUANBAN_OUTBOX_FILE` | `<data_dir>/outbox.jsonl` | where the local SMS/e-mail sender writes messages |
 //! | `public_url` | `QUANBAN_PUBLIC_URL` | `http://127.0.0.1:8080` | the address people and verifiers reach the platform at; e-licence issuer ids, status lists and QR codes use it |
 //! | `slot_minutes` | `QUANBAN_SLOT_MINUTES` | 30 | length of an appointment slot |
@@ -53,6 +54,7 @@ pub struct Config {
     pub log: String,
     pub yellow_days: u32,
     pub post_check_days: u32,
+    pub supplement_days: u32,
     pub outbox_file: Option<PathBuf>,
     pub public_url: String,
     pub seal_key: Option<Secret>,
@@ -110,6 +112,7 @@ impl Default for Config {
             log: "info".into(),
             yellow_days: 1,
             post_check_days: 20,
+            supplement_days: 15,
             outbox_file: None,
             public_url: "http://127.0.0.1:8080".into(),
             seal_key: None,
@@ -217,6 +220,9 @@ impl Config {
         }
         if let Some(v) = get("QUANBAN_POST_CHECK_DAYS") {
             self.post_check_days = parse("QUANBAN_POST_CHECK_DAYS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_SUPPLEMENT_DAYS") {
+            self.supplement_days = parse("QUANBAN_SUPPLEMENT_DAYS", v)?;
         }
         if let Some(v) = get("QUANBAN_OUTBOX_FILE").filter(|v| !v.is_empty()) {
             self.outbox_file = Some(v.into());

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod cli;
 pub mod complaints;
 pub mod config;
+pub mod dashboard;
 pub mod data;
 pub mod demo;
 pub mod feedback;

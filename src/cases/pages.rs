@@ -2183,16 +2183,18 @@ pub struct PeriodQuery {
 }
 
 /// The trend of a period, from the store.
-async fn trend_of(
+pub(crate) async fn trend_of(
     state: &AppState,
     from: NaiveDate,
     to: NaiveDate,
+    department: Option<&str>,
 ) -> Result<Vec<super::trend::DayTrend>, ApiError> {
     use crate::platform::clock::{end_of_beijing_day, start_of_beijing_day, time_text};
     let (submitted, decided) = store::trend_rows(
         &state.db,
         &time_text(start_of_beijing_day(from)),
         &time_text(end_of_beijing_day(to)),
+        department,
     )
     .await?;
     Ok(super::trend::daily(from, to, &submitted, &decided))
@@ -2283,7 +2285,7 @@ pub async fn supervision_csv(
     }
     let (from, to) = super::trend::period(&q.from, &q.to, state.clock().today())
         .map_err(|e| ctx.error(ApiError::Validation(e)))?;
-    let days = trend_of(&state, from, to).await.map_err(|e| ctx.error(e))?;
+    let days = trend_of(&state, from, to, None).await.map_err(|e| ctx.error(e))?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -2312,7 +2314,7 @@ pub async fn supervision(
         Ok(p) => (p, Vec::new()),
         Err(e) => (super::trend::period("", "", today).unwrap_or((today, today)), e),
     };
-    let trend = trend_of(&state, period.0, period.1).await.map_err(|e| ctx.error(e))?;
+    let trend = trend_of(&state, period.0, period.1, None).await.map_err(|e| ctx.error(e))?;
     let totals = trend.iter().fold(
         super::trend::DayTrend { day: String::new(), submitted: 0, decided: 0, late: 0 },
         |mut sum, d| {

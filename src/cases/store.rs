@@ -1801,13 +1801,17 @@ pub async fn trend_rows(
     db: &Db,
     from: &str,
     to: &str,
+    department: Option<&str>,
 ) -> StoreResult<(Vec<chrono::DateTime<chrono::Utc>>, Vec<super::trend::Decided>)> {
     let parse = crate::platform::clock::parse_time;
+    // One department's, or every department's (the bound NULL matches all).
     let submitted = query(
-        "SELECT submitted_at FROM cases WHERE kind = 'item' AND submitted_at >= $1 AND submitted_at < $2",
+        "SELECT submitted_at FROM cases WHERE kind = 'item' AND submitted_at >= $1 AND submitted_at < $2 \
+         AND (CAST($3 AS TEXT) IS NULL OR department = $3)",
     )
     .bind(from)
     .bind(to)
+    .bind(department)
     .read_all(db)
     .await?
     .iter()
@@ -1818,10 +1822,12 @@ pub async fn trend_rows(
     .collect();
     let mut decided = Vec::new();
     for r in query(
-        "SELECT decided_at, due_on FROM cases WHERE kind = 'item' AND decided_at >= $1 AND decided_at < $2",
+        "SELECT decided_at, due_on FROM cases WHERE kind = 'item' AND decided_at >= $1 AND decided_at < $2 \
+         AND (CAST($3 AS TEXT) IS NULL OR department = $3)",
     )
     .bind(from)
     .bind(to)
+    .bind(department)
     .read_all(db)
     .await?
     {

@@ -725,3 +725,65 @@ pub async fn heartbeat(db: &Db, id: String, token_hash: String) -> StoreResult<O
     })
     .await
 }
+
+/// Marks every booked appointment whose slot ended at or before `now` (Beijing, as slots are
+/// written) as a no-show (爽约), each claimed at its status so that two sweeps never mark one
+/// twice, with the applicant's message and the audit entry. Returns how many it marked.
+pub async fn mark_no_shows(db: &Db, now_local: &str) -> StoreResult<usize> {
+    let due = query(
+        "SELECT a.id, a.user_id, a.hall_code, a.slot_start, a.version, h.name AS hall_name FROM appointments a \
+         JOIN halls h ON h.code = a.hall_code WHERE a.status = 'booked' AND a.slot_end <= $1 ORDER BY a.slot_start LIMIT 5000",
+    )
+    .bind(now_local)
+    .read_all(db)
+    .await?;
+    let mut marked = 0;
+    for r in due {
+        let id: String = r.try_get("id")?;
+        let user: String = r.try_get("user_id")?;
+        let hall: String = r.try_get("hall_code")?;
+        let hall_name: String = r.try_get("hall_name")?;
+        let slot: String = r.try_get("slot_start")?;
+        let version: i64 = r.try_get("version")?;
+        let now = db.now_text();
+        let done = db
+            .write(move |conn| {
+                let claimed = query(
+                    "UPDATE appointments SET status = 'no_show', updated_at = $1, version = version + 1 \
+                     WHERE id = $2 AND status = 'booked' AND version = $3",
+                )
+                .bind(&now)
+                .bind(&id)
+                .bind(version)
+                .execute(&mut *conn)?;
+                if claimed.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let shown = slot.replace('T', " ");
+                let m = crate::platform::notifications::Message {
+                    title_zh: "预约未到场，已记爽约".into(),
+                    title_en: "Missed appointment recorded".into(),
+                    body_zh: format!("您预约的{hall_name} {shown} 时段未到场取号，已记为爽约；多次爽约将暂停预约。"),
+                    body_en: format!(
+                        "You did not arrive for your appointment at {hall_name} at {shown}; it is recorded as missed. Repeated missed appointments pause booking."
+                    ),
+                };
+                crate::platform::notifications::notify(conn, &now, 0, &user, None, &m, None)?;
+                audit::store::append(
+                    conn,
+                    &now,
+                    NewEntry::new(
+                        format!("hall:{hall}"),
+                        "system:monitoring",
+                        "appointment.no_show",
+                        format!("appointment:{id}"),
+                        slot.clone(),
+                    ),
+                )?;
+                Ok(true)
+            })
+            .await?;
+        marked += usize::from(done);
+    }
+    Ok(marked)
+}

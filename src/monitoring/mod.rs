@@ -12,4 +12,5 @@ pub use quanban_domain::monitoring::*;
 pub mod api;
 pub mod pages;
 pub mod service;
+pub mod sources;
 pub mod store;

@@ -72,10 +72,7 @@ async fn render(
                 .map_err(|e| ctx.error(e.into()))?,
             issued: crate::platform::clock::shown_time(&o.issued_at),
             closed: o.closed_at.as_deref().map(crate::platform::clock::shown_time),
-            href: o.subject.strip_prefix("case:").map(|n| format!("/cases/{n}")).or_else(|| {
-                let (task, seq) = o.subject.strip_prefix("milestone:")?.split_once('#')?;
-                Some(format!("/reform-tasks/{task}#m{seq}"))
-            }),
+            href: super::href(&o.subject),
             overdue: o.status == "open" && o.rectify_by < today,
             may_close,
             order: o,

@@ -4,9 +4,8 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use super::store::{self, Order};
-use super::{Level, Watched, order_number, to_raise};
+use super::{Level, order_number, to_raise};
 use crate::app::AppState;
-use crate::cases::domain::Light;
 use crate::cases::store::Queue;
 use crate::http::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::Caller;
@@ -15,47 +14,35 @@ use crate::identity::authz::{Action, Area, Decision, Resource, decide};
 /// What one sweep did.
 #[derive(Clone, Copy, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct SweepReport {
-    /// Open cases looked at.
+    /// Open things with a deadline looked at: cases, supplements, post-checks, complaints,
+    /// bad-review rectifications, data requests and reform milestones.
     pub watched: usize,
     /// Raised yellow (预警) this time.
     pub yellow: usize,
     /// Raised red (超期) this time, each with a supervision order.
     pub red: usize,
+    /// Booked hall appointments whose slot ended without the applicant arriving, marked no-show
+    /// (爽约) this time.
+    pub no_shows: usize,
 }
 
-/// One sweep over the open cases: whatever turned yellow or red since it was last raised is
-/// raised now, once. Safe to run in several processes at once (the alert's key decides).
+/// One sweep: whatever turned yellow or red since it was last raised is raised now, once, and
+/// appointments past their slot without an arrival become no-shows. Safe to run in several
+/// processes at once (the alert's key and the appointment's status decide).
 pub async fn sweep(state: &AppState) -> ApiResult<SweepReport> {
-    let cases = crate::cases::store::queue(&state.db, &Queue::AllOpen, 1_000_000).await?;
     let cal = state.calendar().await;
     let now = state.clock().now();
     let today = state.clock().today();
-    let watched: Vec<Watched> = cases
-        .iter()
-        .filter(|c| !c.is_bundle())
-        .map(|c| {
-            let level = match c.light(&cal, now, state.config.yellow_days) {
-                Light::Yellow => Some(Level::Yellow),
-                Light::Red => Some(Level::Red),
-                Light::Green | Light::None => None,
-            };
-            Watched {
-                subject: format!("case:{}", c.number),
-                department: c.department.clone(),
-                title: format!("{}（{}）", c.title, c.number),
-                // The officer who accepted it is looked up when it is raised (few are).
-                officer: None,
-                due: c.due_now(&cal, today).or_else(|| c.acceptance_due(&cal)),
-                level,
-            }
-        })
-        .collect();
-    let mut watched = watched;
-    watched.extend(crate::reform::service::watched(state).await?);
+    let no_shows = crate::halls::store::mark_no_shows(
+        &state.db,
+        &crate::halls::domain::slot_text(crate::platform::clock::beijing_local(now)),
+    )
+    .await?;
+    let watched = super::sources::watched(state, &cal, now).await?;
     let subjects: Vec<String> =
         watched.iter().filter(|w| w.level.is_some()).map(|w| w.subject.clone()).collect();
     let raised = store::raised(&state.db, &subjects).await?;
-    let mut report = SweepReport { watched: watched.len(), ..SweepReport::default() };
+    let mut report = SweepReport { watched: watched.len(), no_shows, ..SweepReport::default() };
     for r in to_raise(&watched, &raised, &cal, today) {
         let number = match r.level {
             Level::Red => {

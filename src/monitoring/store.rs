@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::audit::{self, NewEntry};
-use crate::monitoring::{Level, Raise};
+use crate::identity::authz::Role;
+use crate::monitoring::{Kind, Level, Raise, case_of};
 use crate::platform::notifications::Message;
 use crate::platform::notifications::notify;
 use crate::store::{Db, Row, StoreError, StoreResult, query};
@@ -54,41 +55,41 @@ pub async fn raise(db: &Db, r: Raise, order_number: Option<String>) -> StoreResu
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
-        let case_number = r.subject.strip_prefix("case:");
-        // A case's responsible officer is the one who accepted it.
-        let officer = match (&r.officer, case_number) {
-            (Some(o), _) => Some(o.clone()),
-            (None, Some(n)) => query("SELECT accepted_by FROM cases WHERE number = $1")
-                .bind(n)
-                .fetch_optional(&mut *conn)?
-                .map(|row| row.try_get::<Option<String>, _>("accepted_by"))
-                .transpose()?
-                .flatten(),
-            (None, None) => None,
+        let kind = Kind::of(&r.subject);
+        let case_number = case_of(&r.subject);
+        // A case's responsible officer is the one who accepted it; without one, the staff of the
+        // department in the role that does the work.
+        let officer = match (&r.officer, kind, case_number) {
+            (Some(o), _, _) => Some(o.clone()),
+            (None, Some(Kind::Case | Kind::Supplement), Some(n)) => {
+                query("SELECT accepted_by FROM cases WHERE number = $1")
+                    .bind(n)
+                    .fetch_optional(&mut *conn)?
+                    .map(|row| row.try_get::<Option<String>, _>("accepted_by"))
+                    .transpose()?
+                    .flatten()
+            }
+            _ => None,
+        };
+        let recipients: Vec<String> = match (officer, r.fallback_role) {
+            (Some(o), _) => vec![o],
+            // A red one's order goes to the heads anyway: no second message to them.
+            (None, Some(Role::DepartmentHead)) if r.level == Level::Red => Vec::new(),
+            (None, Some(role)) => query(
+                "SELECT user_id FROM user_roles WHERE role = $1 AND department = $2 ORDER BY user_id",
+            )
+            .bind(role.as_str())
+            .bind(&r.department)
+            .fetch_all(&mut *conn)?
+            .iter()
+            .map(|row| row.try_get::<String, _>("user_id"))
+            .collect::<Result<_, _>>()?,
+            (None, None) => Vec::new(),
         };
         let due = r.due.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-        if let Some(officer) = &officer {
-            // What is late, in the message's words: a case or a reform milestone.
-            let (zh, en) = if r.subject.starts_with("milestone:") {
-                ("改革任务节点", "milestone")
-            } else {
-                ("办件", "case")
-            };
-            let m = match r.level {
-                Level::Yellow => Message {
-                    title_zh: format!("{zh}即将到期：{}", r.title),
-                    title_en: format!("Due soon: {}", r.title),
-                    body_zh: format!("该{zh}应于{due}前完成，请抓紧办理。"),
-                    body_en: format!("The {en} is due by {due}; please finish it in time."),
-                },
-                Level::Red => Message {
-                    title_zh: format!("{zh}已超期：{}", r.title),
-                    title_en: format!("Overdue: {}", r.title),
-                    body_zh: format!("该{zh}已超过期限（{due}），已列入督办。"),
-                    body_en: format!("The {en} is past its due date ({due}) and is under supervision."),
-                },
-            };
-            notify(conn, &now, 0, officer, case_number, &m, None)?;
+        let m = message(kind, r.level, &r.title, &due);
+        for (i, officer) in recipients.iter().enumerate() {
+            notify(conn, &now, u32::try_from(i).unwrap_or(999), officer, case_number, &m, None)?;
         }
         if let (Level::Red, Some(number), Some(rectify_by)) = (r.level, &order_number, r.rectify_by) {
             let rectify_by = rectify_by.format("%Y-%m-%d").to_string();
@@ -115,7 +116,7 @@ pub async fn raise(db: &Db, r: Raise, order_number: Option<String>) -> StoreResu
                     body_zh: format!("该事项已超期，请于{rectify_by}前整改并反馈整改情况。"),
                     body_en: format!("This is overdue; put it right and report by {rectify_by}."),
                 };
-                notify(conn, &now, u32::try_from(i + 1).unwrap_or(999), &head, case_number, &m, None)?;
+                notify(conn, &now, u32::try_from(recipients.len() + i).unwrap_or(999), &head, case_number, &m, None)?;
             }
         }
         audit::store::append(
@@ -135,6 +136,41 @@ pub async fn raise(db: &Db, r: Raise, order_number: Option<String>) -> StoreResu
         Ok(true)
     })
     .await
+}
+
+/// The message to whoever answers for a late thing, in words that fit what it is.
+fn message(kind: Option<Kind>, level: Level, title: &str, due: &str) -> Message {
+    let (zh, en) = kind.unwrap_or(Kind::Case).label();
+    match (kind, level) {
+        (Some(Kind::Supplement), Level::Yellow) => Message {
+            title_zh: format!("补正期限将到：{title}"),
+            title_en: format!("Supplement due soon: {title}"),
+            body_zh: format!("申请人应于{due}前补正，至今未补正，请提醒申请人。"),
+            body_en: format!(
+                "The applicant has until {due} to supplement and has not yet; please remind them."
+            ),
+        },
+        (Some(Kind::Supplement), Level::Red) => Message {
+            title_zh: format!("补正已逾期：{title}"),
+            title_en: format!("Supplement overdue: {title}"),
+            body_zh: format!("申请人逾期（{due}）未补正，请依法作出处理并办结，已列入督办。"),
+            body_en: format!(
+                "The applicant did not supplement by {due}; close the case as the law provides. It is under supervision."
+            ),
+        },
+        (_, Level::Yellow) => Message {
+            title_zh: format!("{zh}即将到期：{title}"),
+            title_en: format!("Due soon: {title}"),
+            body_zh: format!("该{zh}应于{due}前完成，请抓紧办理。"),
+            body_en: format!("The {en} is due by {due}; please finish it in time."),
+        },
+        (_, Level::Red) => Message {
+            title_zh: format!("{zh}已超期：{title}"),
+            title_en: format!("Overdue: {title}"),
+            body_zh: format!("该{zh}已超过期限（{due}），已列入督办。"),
+            body_en: format!("The {en} is past its due date ({due}) and is under supervision."),
+        },
+    }
 }
 
 /// A supervision order (督办单).
@@ -256,4 +292,100 @@ pub async fn alert_counts(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         .read_all(db)
         .await?;
     rows.iter().map(|r| Ok((r.try_get("level")?, r.try_get("n")?))).collect()
+}
+
+/// An open post-approval check, as the sweep reads it.
+pub struct OpenPostCheck {
+    pub id: String,
+    pub case_number: String,
+    pub case_title: String,
+    pub department: String,
+    pub due_on: String,
+}
+
+pub async fn open_post_checks(db: &Db) -> StoreResult<Vec<OpenPostCheck>> {
+    let rows = query(
+        "SELECT p.id, p.case_number, c.title, p.department, p.due_on FROM post_checks p \
+         JOIN cases c ON c.number = p.case_number WHERE p.status = 'open'",
+    )
+    .read_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenPostCheck {
+                id: r.try_get("id")?,
+                case_number: r.try_get("case_number")?,
+                case_title: r.try_get("title")?,
+                department: r.try_get("department")?,
+                due_on: r.try_get("due_on")?,
+            })
+        })
+        .collect()
+}
+
+/// A bad review's loop at a step with a deadline, as the sweep reads it.
+pub struct OpenRectification {
+    pub rating_id: String,
+    pub object_id: String,
+    pub department: String,
+    /// `assigned` (to verify) or `verified` (to rectify).
+    pub status: String,
+    /// When the running step began: the review (or the revisit that reopened it), or the
+    /// verification.
+    pub started_at: String,
+    pub verify_due: String,
+    pub rectify_due: String,
+}
+
+pub async fn open_rectifications(db: &Db) -> StoreResult<Vec<OpenRectification>> {
+    let rows = query(
+        "SELECT l.rating_id, r.object_id, l.department, l.status, \
+         CASE WHEN l.status = 'assigned' THEN COALESCE(l.revisited_at, r.created_at) \
+              ELSE COALESCE(l.verified_at, r.created_at) END AS started_at, \
+         l.verify_due, l.rectify_due \
+         FROM rectifications l JOIN ratings r ON r.id = l.rating_id \
+         WHERE l.status IN ('assigned', 'verified')",
+    )
+    .read_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenRectification {
+                rating_id: r.try_get("rating_id")?,
+                object_id: r.try_get("object_id")?,
+                department: r.try_get("department")?,
+                status: r.try_get("status")?,
+                started_at: r.try_get("started_at")?,
+                verify_due: r.try_get("verify_due")?,
+                rectify_due: r.try_get("rectify_due")?,
+            })
+        })
+        .collect()
+}
+
+/// A data request waiting for its owner's decision, as the sweep reads it.
+pub struct PendingDataRequest {
+    pub id: String,
+    pub requester: String,
+    pub owner: String,
+    pub dataset: String,
+    pub due_on: String,
+}
+
+pub async fn pending_data_requests(db: &Db) -> StoreResult<Vec<PendingDataRequest>> {
+    let rows =
+        query("SELECT id, requester, owner, dataset, due_on FROM data_requests WHERE status = 'pending'")
+            .read_all(db)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingDataRequest {
+                id: r.try_get("id")?,
+                requester: r.try_get("requester")?,
+                owner: r.try_get("owner")?,
+                dataset: r.try_get("dataset")?,
+                due_on: r.try_get("due_on")?,
+            })
+        })
+        .collect()
 }

@@ -320,6 +320,7 @@ pub async fn watched(state: &AppState) -> ApiResult<Vec<crate::monitoring::Watch
                 department: t.lead.clone(),
                 title: format!("{} {}：{}", t.code, t.title, m.title),
                 officer: heads.get(&t.lead).cloned().flatten(),
+                fallback_role: None,
                 due: Some(due),
                 level: Some(level),
             });

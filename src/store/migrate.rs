@@ -51,6 +51,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0024_window_since.sql",
     "0025_reform_tasks.sql",
     "0026_assessment_indexes.sql",
+    "0027_monitoring_sources.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -9,6 +9,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("quanban.css", "text/css; charset=utf-8", include_str!("../../static/quanban.css")),
     ("map.js", "text/javascript; charset=utf-8", include_str!("../../static/map.js")),
     ("supervision.js", "text/javascript; charset=utf-8", include_str!("../../static/supervision.js")),
+    ("dashboard.js", "text/javascript; charset=utf-8", include_str!("../../static/dashboard.js")),
     // Vendored (static/vendor/README.md): uPlot, for the supervision charts.
     (
         "vendor/uPlot.iife.min.js",

@@ -965,7 +965,15 @@ async fn screenshots() {
 async fn shoot(s: &Session, name: &str, width: u32, height: u32) {
     // No sideways scrolling, at any width.
     let scroll_width = s.script("return document.documentElement.scrollWidth").await.as_u64().unwrap();
-    assert!(scroll_width <= u64::from(width), "{name} overflows at {width}px: scrollWidth {scroll_width}");
+    if scroll_width > u64::from(width) {
+        // Say which elements stick out, so that the fix is not a hunt.
+        let wide = s
+            .script(&format!(
+                "return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > {width} + 1).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+            ))
+            .await;
+        panic!("{name} overflows at {width}px: scrollWidth {scroll_width}; sticking out: {wide}");
+    }
     let Some(dir) = shots_dir() else { return };
     std::fs::create_dir_all(&dir).unwrap();
     // The whole page: make the window as tall as the document, then restore it.
@@ -2737,6 +2745,61 @@ async fn assessment_journey(s: &Session) {
     assert!(!s.exists("#rank-JN-SCJ a").await, "another bureau's records are not theirs");
     s.goto("/assessment/JN-SCJ/on_time").await;
     assert!(s.text("main").await.contains("找不到该页面"), "{}", s.text("main").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_and_a_head_read_the_dashboard_and_open_its_numbers() {
+    run("dashboard", |s| Box::pin(dashboard_journey(s))).await;
+}
+
+/// 数据驾驶舱: an application accepted and left past its due date; the supervision office opens
+/// the dashboard from the header, sees the city's figures, switches to the bureau, and follows the
+/// overdue tile down to the case; the bureau's head opens their own dashboard (no switch), and
+/// anyone reads the published figures.
+async fn dashboard_journey(s: &Session) {
+    let citizen = s.app.demo_token("13800138001").await;
+    let number = food_licence_by_api(s, &citizen).await;
+    let clerk = s.app.demo_token("spj.clerk").await;
+    let (status, c) = s
+        .app
+        .post_json(&format!("/api/v1/cases/{number}/actions/accept"), Some(&clerk), serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200, "{c}");
+    let due: chrono::NaiveDate = c["due_date"].as_str().unwrap().parse().unwrap();
+    let cal = s.app.state.calendar().await;
+    let after = cal.add_working_days(due, 1);
+    s.app.clock().set(quanban::platform::clock::from_beijing(after.and_hms_opt(10, 0, 0).unwrap())).unwrap();
+    let supervisor = s.app.demo("dsj.supervisor").await;
+    s.log_in(&supervisor.username, &supervisor.password).await;
+    s.click("header a[href='/dashboard']").await;
+    s.wait_for_path("/dashboard").await;
+    assert!(s.text("#scope-name").await.contains("全市"));
+    assert!(s.exists("#dashboard-chart .uplot").await, "the chart is drawn");
+    shoot_both(s, "dashboard").await;
+    // To the bureau, by the scope switch.
+    s.find("#department option[value='JN-SPJ']").await.click().await.unwrap();
+    s.click("#dashboard-submit").await;
+    assert!(s.wait_loaded().await.starts_with("/dashboard?department=JN-SPJ"));
+    assert_eq!(s.text("#tile-red .tile-value").await, "1");
+    // The tile leads to the overdue list on the same page.
+    assert!(s.attr("#tile-red", "href").await.unwrap().ends_with("#overdue"));
+    s.click("#tile-red").await;
+    s.click(&format!("#dashboard-overdue a[href='/cases/{number}']")).await;
+    s.wait_for_path(&format!("/cases/{number}")).await;
+    s.log_out().await;
+
+    let head = s.app.demo("spj.head").await;
+    s.log_in(&head.username, &head.password).await;
+    s.click("header a[href='/dashboard']").await;
+    s.wait_for_path("/dashboard").await;
+    assert!(!s.exists("#department").await, "a head sees their own bureau only");
+    assert_eq!(s.text("#tile-red .tile-value").await, "1");
+    s.click("#tile-on-time").await;
+    assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ/on_time?from="));
+    s.log_out().await;
+    s.goto("/open-data").await;
+    assert!(s.exists("#city-figures").await);
+    shoot_both(s, "open-data").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@ mod assistance;
 mod browser;
 mod cases;
 mod catalog;
+mod dashboard;
 mod data;
 mod feedback;
 mod guide;

@@ -9,7 +9,10 @@ use crate::common;
 use common::TestApp;
 use serde_json::{Value, json};
 
-stories!(a_late_case_is_raised_once_per_light_and_the_head_puts_it_right,);
+stories!(
+    a_late_case_is_raised_once_per_light_and_the_head_puts_it_right,
+    every_watched_kind_is_raised_once_and_a_missed_appointment_becomes_a_no_show,
+);
 
 /// The demo citizen's 食品经营许可（新办）, accepted by the demo window clerk: its number.
 async fn accepted_case(app: &TestApp) -> String {
@@ -36,6 +39,21 @@ async fn alerts(app: &TestApp, n: &str) -> Vec<String> {
             .await
             .unwrap();
     rows.iter().map(|r| sqlx::Row::try_get::<String, _>(r, 0).unwrap()).collect()
+}
+
+async fn alerts_like(app: &TestApp, prefix: &str) -> Vec<(String, String)> {
+    let rows = sqlx::query(
+        "SELECT subject, level FROM monitoring_alerts WHERE subject LIKE $1 ORDER BY subject, level",
+    )
+    .bind(format!("{prefix}%"))
+    .fetch_all(app.state.db.reader())
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| {
+            (sqlx::Row::try_get::<String, _>(r, 0).unwrap(), sqlx::Row::try_get::<String, _>(r, 1).unwrap())
+        })
+        .collect()
 }
 
 async fn inbox_titles(app: &TestApp, username: &str) -> Vec<String> {
@@ -141,5 +159,153 @@ async fn a_late_case_is_raised_once_per_light_and_the_head_puts_it_right(app: &T
     assert_eq!((b["status"].as_str(), b["closed_by_name"].as_str()), (Some("closed"), Some("周丽华")));
     let (s, b) = app.post_json(&path, Some(&head), json!({"rectification": "再次"})).await;
     assert_eq!((s, b["code"].as_str()), (409, Some("version_conflict")), "{b}");
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// Beyond cases: a 补正 the applicant leaves unanswered, a complaint its department does not
+/// answer and a data request its owner does not decide all turn red when their days run out;
+/// one sweep raises each once (its officer or the staff doing that work told, an order to the
+/// head), a second raises nothing; a booked hall visit nobody came to becomes a no-show once.
+async fn every_watched_kind_is_raised_once_and_a_missed_appointment_becomes_a_no_show(app: &TestApp) {
+    // A supplement asked by the reviewer after the clerk accepted.
+    let n = accepted_case(app).await;
+    let reviewer = app.demo_token("spj.reviewer").await;
+    for (action, body) in
+        [("start_review", json!({})), ("request_supplement", json!({"reason": "缺少食品安全管理制度"}))]
+    {
+        let (s, b) =
+            app.post_json(&format!("/api/v1/cases/{n}/actions/{action}"), Some(&reviewer), body).await;
+        assert_eq!(s, 200, "{action}: {b}");
+    }
+    // A complaint taken by the hotline and dispatched.
+    let operator = app.demo_token("hotline.operator").await;
+    let (s, c) = app
+        .post_json(
+            "/api/v1/complaints",
+            Some(&operator),
+            json!({"description": "文化西路的路灯一到晚上就不亮", "call_type": "complaint", "district": "历下区"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let complaint = c["complaint"]["id"].as_str().unwrap().to_string();
+    let complaint_department =
+        c["complaint"]["department"].as_str().expect("dispatched by its category").to_string();
+    assert_eq!(c["complaint"]["status"], "dispatched", "{c}");
+    // A data request to the tax bureau.
+    let fgw_data = app.token_for_staff_with("fgw.data", "JN-FGW", &["data_officer"]).await;
+    let (s, request) = app
+        .post_json(
+            "/api/v1/data/requests",
+            Some(&fgw_data),
+            json!({"dataset": "tax", "fields": ["revenue_last_year"], "purpose": "case_handling",
+                   "purpose_detail": "核验惠企政策兑现申请人的营业收入", "legal_basis": "《优化营商环境条例》第三十五条",
+                   "items": ["JN-FGW-0003"]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{request}");
+    let request = request["id"].as_str().unwrap().to_string();
+    // A hall visit booked for the next working day.
+    let cal = app.state.calendar().await;
+    let mut day = app.clock().today() + chrono::Duration::days(1);
+    while !cal.is_working_day(day) || chrono::Datelike::weekday(&day).number_from_monday() > 5 {
+        day += chrono::Duration::days(1);
+    }
+    let citizen = app.demo_token("13800138001").await;
+    let (s, booked) = app
+        .post_json(
+            "/api/v1/appointments",
+            Some(&citizen),
+            json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": format!("{}T09:30", day.format("%Y-%m-%d"))}),
+        )
+        .await;
+    assert_eq!(s, 201, "{booked}");
+    let appointment = booked["id"].as_str().unwrap().to_string();
+
+    // Nothing is late yet, and the visit is still to come.
+    let first = sweep(app).await;
+    assert_eq!(first["no_shows"], 0, "{first}");
+    for prefix in ["supplement:", "complaint:", "data_request:"] {
+        assert!(alerts_like(app, prefix).await.is_empty(), "{prefix} raised while green");
+    }
+
+    // Thirty working days on everything has run out.
+    let later = cal.add_working_days(app.clock().today(), 30);
+    app.clock().set(quanban::platform::clock::from_beijing(later.and_hms_opt(10, 0, 0).unwrap())).unwrap();
+    let report = sweep(app).await;
+    assert_eq!(report["no_shows"], 1, "{report}");
+    let again = sweep(app).await;
+    assert_eq!(
+        (again["yellow"].as_u64(), again["red"].as_u64(), again["no_shows"].as_u64()),
+        (Some(0), Some(0), Some(0)),
+        "{again}"
+    );
+
+    let supplement = alerts_like(app, &format!("supplement:{n}@")).await;
+    assert_eq!(supplement.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(), ["red"], "{supplement:?}");
+    let complaint_alerts = alerts_like(app, &format!("complaint:{complaint}/")).await;
+    assert_eq!(complaint_alerts.len(), 1, "{complaint_alerts:?}");
+    assert!(
+        complaint_alerts[0].0.starts_with(&format!("complaint:{complaint}/respond/")),
+        "{complaint_alerts:?}"
+    );
+    assert_eq!(alerts_like(app, &format!("data_request:{request}")).await.len(), 1);
+
+    // The officer who accepted the case is told the applicant is late; the tax bureau's data
+    // officer that the request waits; each department's head holds an order.
+    assert!(inbox_titles(app, "spj.clerk").await.iter().any(|t| t.starts_with("补正已逾期")));
+    assert!(inbox_titles(app, "swj.data").await.iter().any(|t| t.starts_with("数据申请已超期")));
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (_, orders) = app.get_json("/api/v1/supervision/orders", Some(&supervisor)).await;
+    let order_of = |subject_prefix: &str| {
+        orders
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["subject"].as_str().unwrap().starts_with(subject_prefix))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order_of(&format!("supplement:{n}@"))[0]["department"], "JN-SPJ");
+    assert_eq!(order_of(&format!("data_request:{request}"))[0]["department"], "JN-SWJ");
+    let complaint_orders = order_of(&format!("complaint:{complaint}/"));
+    assert_eq!(
+        (complaint_orders.len(), complaint_orders[0]["department"].as_str()),
+        (1, Some(complaint_department.as_str()))
+    );
+    // The complaint's head is told by the order alone, once.
+    let heads: Vec<String> =
+        sqlx::query("SELECT user_id FROM user_roles WHERE role = 'department_head' AND department = $1")
+            .bind(&complaint_department)
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::try_get(r, 0).unwrap())
+            .collect();
+    for head in &heads {
+        let titles: Vec<String> = sqlx::query("SELECT title_zh FROM notifications WHERE user_id = $1")
+            .bind(head)
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::try_get(r, 0).unwrap())
+            .collect();
+        assert_eq!(titles.iter().filter(|t| t.contains(&complaint)).count(), 1, "{titles:?}");
+    }
+
+    // The visit nobody came to: a no-show, the applicant told, in the audit log once.
+    let (_, mine) = app.get_json("/api/v1/appointments", Some(&app.demo_token("13800138001").await)).await;
+    let a = mine.as_array().unwrap().iter().find(|a| a["id"] == appointment.as_str()).unwrap().clone();
+    assert_eq!(a["status"], "no_show", "{a}");
+    assert!(inbox_titles(app, "13800138001").await.iter().any(|t| t == "预约未到场，已记爽约"));
+    let audited: i64 =
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'appointment.no_show'")
+            .bind(format!("appointment:{appointment}"))
+            .fetch_one(app.state.db.reader())
+            .await
+            .map(|r| sqlx::Row::try_get(&r, 0).unwrap())
+            .unwrap();
+    assert_eq!(audited, 1);
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::calendar::domain::Calendar;
+use crate::identity::authz::Role;
 
 /// How late something is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -66,9 +67,99 @@ pub struct Watched {
     pub title: String,
     /// The officer answering for it (who accepted the case), if known.
     pub officer: Option<String>,
+    /// Without one officer, the department's staff in this role are told (a post-check's
+    /// reviewers, a data request's data officers, a complaint's head).
+    pub fallback_role: Option<Role>,
     pub due: Option<NaiveDate>,
     /// Its light now: none while green or not running.
     pub level: Option<Level>,
+}
+
+/// The kinds of things the sweep watches, read from a subject's prefix (`case:`, `milestone:` …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A case's deadline (acceptance or decision).
+    Case,
+    /// A 补正 the applicant has not answered: the officer may close the case once it is past.
+    Supplement,
+    /// A 告知承诺 approval's check on the spot.
+    PostCheck,
+    /// A complaint's answer or resolution.
+    Complaint,
+    /// A bad review's verification or rectification (差评整改).
+    Rectification,
+    /// Another department's request for a dataset.
+    DataRequest,
+    /// A reform task's milestone.
+    Milestone,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Case,
+        Kind::Supplement,
+        Kind::PostCheck,
+        Kind::Complaint,
+        Kind::Rectification,
+        Kind::DataRequest,
+        Kind::Milestone,
+    ];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Kind::Case => "case",
+            Kind::Supplement => "supplement",
+            Kind::PostCheck => "post_check",
+            Kind::Complaint => "complaint",
+            Kind::Rectification => "rectification",
+            Kind::DataRequest => "data_request",
+            Kind::Milestone => "milestone",
+        }
+    }
+
+    pub fn of(subject: &str) -> Option<Kind> {
+        let (prefix, _) = subject.split_once(':')?;
+        Kind::ALL.into_iter().find(|k| k.prefix() == prefix)
+    }
+
+    /// What it is called in a message or on a page.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Case => ("办件", "case"),
+            Kind::Supplement => ("补正", "supplement"),
+            Kind::PostCheck => ("事后核查", "post-approval check"),
+            Kind::Complaint => ("诉求", "complaint"),
+            Kind::Rectification => ("差评整改", "bad-review rectification"),
+            Kind::DataRequest => ("数据申请", "data request"),
+            Kind::Milestone => ("改革任务节点", "milestone"),
+        }
+    }
+}
+
+/// The case a subject belongs to, if it is one's (a case's deadline, its supplement, its
+/// post-check): messages about it link to the case.
+pub fn case_of(subject: &str) -> Option<&str> {
+    let (prefix, rest) = subject.split_once(':')?;
+    match prefix {
+        "case" => Some(rest),
+        "supplement" | "post_check" => rest.split(['@', '/']).next(),
+        _ => None,
+    }
+}
+
+/// Where a subject's record is read: the page a message or an order links to.
+pub fn href(subject: &str) -> Option<String> {
+    let rest = subject.split_once(':')?.1;
+    Some(match Kind::of(subject)? {
+        Kind::Case | Kind::Supplement | Kind::PostCheck => format!("/cases/{}", case_of(subject)?),
+        Kind::Complaint => format!("/complaints/desk#c-{}", rest.split('/').next()?),
+        Kind::Rectification => format!("/ratings/desk#r-{}", rest.split('/').next()?),
+        Kind::DataRequest => format!("/data/requests#req-{rest}"),
+        Kind::Milestone => {
+            let (task, seq) = rest.split_once('#')?;
+            format!("/reform-tasks/{task}#m{seq}")
+        }
+    })
 }
 
 /// One thing to raise.
@@ -79,6 +170,7 @@ pub struct Raise {
     pub department: String,
     pub title: String,
     pub officer: Option<String>,
+    pub fallback_role: Option<Role>,
     pub due: Option<NaiveDate>,
     /// Red: the supervision order's date to put it right by.
     pub rectify_by: Option<NaiveDate>,
@@ -106,6 +198,7 @@ pub fn to_raise(
                 department: w.department.clone(),
                 title: w.title.clone(),
                 officer: w.officer.clone(),
+                fallback_role: w.fallback_role,
                 due: w.due,
                 rectify_by: (level == Level::Red).then(|| cal.add_working_days(today, RECTIFY_DAYS)),
             })
@@ -135,6 +228,7 @@ mod tests {
             department: "JN-SPJ".into(),
             title: "食品经营许可".into(),
             officer: Some("u1".into()),
+            fallback_role: None,
             due: None,
             level,
         }
@@ -159,6 +253,21 @@ mod tests {
         let later = [watched("case:A", Some(Level::Red))];
         let again = to_raise(&later, &raised, &cal(), today);
         assert_eq!((again.len(), again[0].level), (1, Level::Red));
+    }
+
+    #[test]
+    fn subjects_name_their_kind_case_and_page() {
+        assert_eq!(Kind::of("case:JN20261207000001"), Some(Kind::Case));
+        assert_eq!(Kind::of("supplement:JN20261207000001@2026-12-01"), Some(Kind::Supplement));
+        assert_eq!(Kind::of("parcel:1"), None);
+        assert_eq!(case_of("supplement:JN20261207000001@2026-12-01"), Some("JN20261207000001"));
+        assert_eq!(case_of("post_check:JN20261207000002/abc"), Some("JN20261207000002"));
+        assert_eq!(case_of("complaint:C1/respond/2026-12-08"), None);
+        assert_eq!(href("post_check:JN20261207000002/abc").as_deref(), Some("/cases/JN20261207000002"));
+        assert_eq!(href("complaint:C1/resolve/2026-12-14").as_deref(), Some("/complaints/desk#c-C1"));
+        assert_eq!(href("milestone:RT-01#2").as_deref(), Some("/reform-tasks/RT-01#m2"));
+        assert_eq!(href("data_request:R9").as_deref(), Some("/data/requests#req-R9"));
+        assert_eq!(href("nothing"), None);
     }
 
     #[test]

@@ -877,15 +877,29 @@ async fn joint_opinions_given_at_once_keep_each_with_its_event(app: &TestApp) {
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }
 
-/// Eight sweeps at once (four through each server) over 12 overdue cases: each case is raised
-/// red once, with one supervision order, one message to the head and one audit entry, whatever
-/// sweep got there first.
+/// Eight sweeps at once (four through each server) over 12 overdue cases and three missed hall
+/// visits: each case is raised red once, with one supervision order, one message to the head
+/// and one audit entry, and each visit marked no-show once, whatever sweep got there first.
 async fn monitoring_sweeps_at_once_raise_each_case_once(app: &TestApp) {
     let citizen = app.demo_token("13800138001").await;
     let clerk = app.demo_token("spj.clerk").await;
     let mut numbers = Vec::new();
     for _ in 0..12 {
         numbers.push(accepted_food_licence(app, &citizen, &clerk).await);
+    }
+    // Three hall visits booked for the next working day, which nobody will come to.
+    let cal = app.state.calendar().await;
+    let mut day = app.clock().today() + chrono::Duration::days(1);
+    while !cal.is_working_day(day) || chrono::Datelike::weekday(&day).number_from_monday() > 5 {
+        day += chrono::Duration::days(1);
+    }
+    let mut appointments = Vec::new();
+    for time in ["09:00", "09:30", "10:00"] {
+        let body = json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003",
+                          "slot_start": format!("{}T{time}", day.format("%Y-%m-%d"))});
+        let (s, b) = app.post_json("/api/v1/appointments", Some(&citizen), body).await;
+        assert_eq!(s, 201, "{b}");
+        appointments.push(b["id"].as_str().unwrap().to_string());
     }
     // A month later every one of them is overdue, on both servers.
     let late = app.clock().now() + chrono::Duration::days(30);
@@ -895,12 +909,26 @@ async fn monitoring_sweeps_at_once_raise_each_case_once(app: &TestApp) {
     let sweeps =
         (0..8).map(|i| post(app, servers.base(i), "/api/v1/supervision/sweep", &supervisor, json!({})));
     let reports = join_all(sweeps).await;
-    let mut red = 0;
+    let (mut red, mut no_shows) = (0, 0);
     for (s, b) in &reports {
         assert_eq!(*s, 200, "{b}");
         red += b["red"].as_u64().unwrap();
+        no_shows += b["no_shows"].as_u64().unwrap();
     }
     assert_eq!(red, 12, "each case raised by exactly one sweep: {reports:?}");
+    assert_eq!(no_shows, 3, "each missed visit marked by exactly one sweep: {reports:?}");
+    for id in &appointments {
+        let resource = format!("appointment:{id}");
+        let marked = count(
+            app,
+            "SELECT COUNT(*) FROM audit_log WHERE resource = $1 AND action = 'appointment.no_show'",
+            &resource,
+        )
+        .await;
+        let status =
+            count(app, "SELECT COUNT(*) FROM appointments WHERE id = $1 AND status = 'no_show'", id).await;
+        assert_eq!((marked, status), (1, 1), "{id}");
+    }
     for n in &numbers {
         let subject = format!("case:{n}");
         let alerts = count(app, "SELECT COUNT(*) FROM monitoring_alerts WHERE subject = $1", &subject).await;

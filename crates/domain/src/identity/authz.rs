@@ -662,10 +662,12 @@ pub enum Desk {
     Assessment,
     /// 改革任务: the reform's tasks and milestones.
     ReformTasks,
+    /// 数据驾驶舱: the city's figures for the supervision office, a department's for its head.
+    Dashboard,
 }
 
 impl Desk {
-    pub const ALL: [Desk; 14] = [
+    pub const ALL: [Desk; 15] = [
         Desk::Workbench,
         Desk::Supervision,
         Desk::Complaints,
@@ -680,6 +682,7 @@ impl Desk {
         Desk::Orders,
         Desk::Assessment,
         Desk::ReformTasks,
+        Desk::Dashboard,
     ];
 
     pub fn href(self) -> &'static str {
@@ -698,6 +701,7 @@ impl Desk {
             Desk::Orders => "/supervision/orders",
             Desk::Assessment => "/assessment",
             Desk::ReformTasks => "/reform-tasks",
+            Desk::Dashboard => "/dashboard",
         }
     }
 
@@ -717,6 +721,7 @@ impl Desk {
             Desk::Orders => "督办整改",
             Desk::Assessment => "部门考评",
             Desk::ReformTasks => "改革任务",
+            Desk::Dashboard => "数据驾驶舱",
         }
     }
 
@@ -736,6 +741,7 @@ impl Desk {
             Desk::Orders => "Supervision orders",
             Desk::Assessment => "Department assessment",
             Desk::ReformTasks => "Reform tasks",
+            Desk::Dashboard => "Dashboard",
         }
     }
 }
@@ -805,6 +811,10 @@ pub fn desks(actor: &Actor) -> Vec<Desk> {
                     || in_a_department(&|d| {
                         allows(Action::Update, Resource::ReformTask { lead: d, supporting: Vec::new() })
                     })
+            }
+            Desk::Dashboard => {
+                allows(Action::Read, Resource::CityWide(Area::Cases))
+                    || in_a_department(&|d| allows(Action::Read, Resource::Scorecard { department: d }))
             }
             Desk::JointReviews => crate::projects::flows().joint_reviews.iter().any(|r| {
                 r.members.iter().any(|m| {
