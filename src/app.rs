@@ -246,7 +246,10 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/post-checks/{id}/outcome", post(case_api::post_check_outcome))
         .route("/workbench", get(case_api::workbench))
         .route("/supervision/lights", get(case_api::lights))
-        .route("/supervision/orders", get(crate::monitoring::api::list_orders))
+        .route(
+            "/supervision/orders",
+            get(crate::monitoring::api::list_orders).post(crate::monitoring::api::issue_order),
+        )
         .route("/supervision/orders/{id}/close", post(crate::monitoring::api::close_order))
         .route("/supervision/sweep", post(crate::monitoring::api::sweep))
         .route("/assessment/scorecards", get(crate::assessment::api::scorecards))
@@ -377,7 +380,10 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/trend.csv", get(cases::pages::supervision_csv))
         .route("/supervision/day", get(cases::pages::supervision_day))
         .route("/supervision/projects", get(crate::projects::pages::supervision))
-        .route("/supervision/orders", get(crate::monitoring::pages::orders))
+        .route(
+            "/supervision/orders",
+            get(crate::monitoring::pages::orders).post(crate::monitoring::pages::issue),
+        )
         .route("/supervision/orders/{id}/close", post(crate::monitoring::pages::close))
         .route("/supervision/sweep", post(crate::monitoring::pages::sweep))
         .route("/dashboard", get(crate::dashboard::pages::dashboard))

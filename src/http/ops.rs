@@ -154,6 +154,7 @@ pub async fn api_not_found() -> ApiError {
         crate::cases::api::workbench,
         crate::cases::api::lights,
         crate::monitoring::api::list_orders,
+        crate::monitoring::api::issue_order,
         crate::monitoring::api::close_order,
         crate::monitoring::api::sweep,
         crate::assessment::api::scorecards,

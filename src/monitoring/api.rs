@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 
-use super::service::{self, CloseRequest, SweepReport};
+use super::service::{self, CloseRequest, IssueRequest, SweepReport};
 use super::store::Order;
 use crate::app::AppState;
 use crate::http::error::ApiResult;
@@ -16,6 +16,21 @@ use crate::http::extract::{ApiJson, Caller};
         (status = 403, body = crate::http::error::Problem)))]
 pub async fn list_orders(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Order>>> {
     Ok(Json(service::orders(&state, &caller).await?))
+}
+
+/// The supervision office issues an order by hand (for what no deadline watches); the
+/// department's head is told.
+#[utoipa::path(post, path = "/api/v1/supervision/orders", tag = "cases", request_body = IssueRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = Order), (status = 401, body = crate::http::error::Problem),
+        (status = 403, body = crate::http::error::Problem), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn issue_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<IssueRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<Order>)> {
+    Ok((axum::http::StatusCode::CREATED, Json(service::issue(&state, &caller, req).await?)))
 }
 
 /// The department head closes an order with what was done to put it right.

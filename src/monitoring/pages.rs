@@ -39,6 +39,9 @@ struct OrdersPage {
     is_supervisor: bool,
     notice: Option<String>,
     errors: Vec<FieldError>,
+    /// For the office's form: the departments (code, name) and what was typed.
+    departments: Vec<(String, String)>,
+    form: IssueForm,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,6 +50,7 @@ pub struct OrdersQuery {
     pub yellow: Option<usize>,
     pub red: Option<usize>,
     pub closed: Option<String>,
+    pub issued: Option<String>,
 }
 
 async fn render(
@@ -54,6 +58,7 @@ async fn render(
     ctx: &PageCtx,
     notice: Option<String>,
     errors: Vec<FieldError>,
+    form: IssueForm,
 ) -> Result<Response, PageError> {
     let t = ctx.t;
     let orders = service::orders(state, &ctx.caller).await.map_err(|e| ctx.error(e))?;
@@ -72,22 +77,34 @@ async fn render(
                 .map_err(|e| ctx.error(e.into()))?,
             issued: crate::platform::clock::shown_time(&o.issued_at),
             closed: o.closed_at.as_deref().map(crate::platform::clock::shown_time),
-            href: super::href(&o.subject),
+            href: o.about.as_deref().and_then(super::href).or_else(|| super::href(&o.subject)),
             overdue: o.status == "open" && o.rectify_by < today,
             may_close,
             order: o,
         });
     }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let is_supervisor =
+        decide(&ctx.caller.actor, Action::Read, &Resource::CityWide(Area::Cases)) == Decision::Allow;
+    let departments = if is_supervisor {
+        crate::platform::directory::department_names(&state.db)
+            .await
+            .map_err(|e| ctx.error(e.into()))?
+            .into_iter()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = OrdersPage {
         t,
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
         orders: lines,
-        is_supervisor: decide(&ctx.caller.actor, Action::Read, &Resource::CityWide(Area::Cases))
-            == Decision::Allow,
+        is_supervisor,
         notice,
         errors,
+        departments,
+        form,
     };
     Ok(ctx.render(status, &page))
 }
@@ -102,17 +119,54 @@ pub async fn orders(
         return Ok(ctx.to_login().into_response());
     }
     let t = ctx.t;
-    let notice = match (q.yellow, q.red, q.closed.is_some()) {
+    let notice = match (q.yellow, q.red, q.closed.is_some() || q.issued.is_some()) {
         (Some(y), Some(r), _) => Some(format!(
             "{}{y}{}{r}{}",
             t.pick("监察完成：新预警 ", "Sweep done: "),
             t.pick(" 件，新超期 ", " newly due soon, "),
             t.pick(" 件（已发督办单）", " newly overdue (orders issued)")
         )),
+        (_, _, true) if q.issued.is_some() => Some(
+            t.pick("督办单已交办，已通知部门负责人", "The order is issued; the department's head is told")
+                .to_string(),
+        ),
         (_, _, true) => Some(t.pick("督办单已办结", "The order is closed").to_string()),
         _ => None,
     };
-    render(&state, &ctx, notice, Vec::new()).await
+    render(&state, &ctx, notice, Vec::new(), IssueForm::default()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IssueForm {
+    pub csrf: String,
+    pub department: String,
+    pub title: String,
+    pub subject: String,
+    pub rectify_by: String,
+}
+
+/// The supervision office issues an order by hand.
+pub async fn issue(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Form(f): Form<IssueForm>,
+) -> Result<Response, PageError> {
+    if ctx.caller.user_id.is_none() {
+        return Ok(ctx.to_login().into_response());
+    }
+    ctx.check_csrf(&f.csrf)?;
+    let req = service::IssueRequest {
+        department: f.department.clone(),
+        title: f.title.clone(),
+        subject: f.subject.clone(),
+        rectify_by: f.rectify_by.clone(),
+    };
+    match service::issue(&state, &ctx.caller, req).await {
+        Ok(_) => Ok(Redirect::to("/supervision/orders?issued=1").into_response()),
+        Err(ApiError::Validation(errors)) => render(&state, &ctx, None, errors, f).await,
+        Err(e) => Err(ctx.error(e)),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -157,7 +211,7 @@ pub async fn close(
     let req = service::CloseRequest { rectification: f.rectification, version: f.version };
     match service::close(&state, &ctx.caller, &id, req).await {
         Ok(_) => Ok(Redirect::to("/supervision/orders?closed=1").into_response()),
-        Err(ApiError::Validation(errors)) => render(&state, &ctx, None, errors).await,
+        Err(ApiError::Validation(errors)) => render(&state, &ctx, None, errors, IssueForm::default()).await,
         Err(e) => Err(ctx.error(e)),
     }
 }

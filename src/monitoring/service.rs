@@ -94,6 +94,50 @@ pub async fn orders(state: &AppState, caller: &Caller) -> ApiResult<Vec<Order>> 
     Ok(store::orders(&state.db, Some(&dept)).await?)
 }
 
+/// A supervision order typed by the supervision office.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct IssueRequest {
+    /// The department to put it right (its code).
+    #[serde(default)]
+    pub department: String,
+    /// What is to be put right.
+    #[serde(default)]
+    pub title: String,
+    /// The platform record it is about, if any: `case:NUMBER`, `complaint:ID` ….
+    #[serde(default)]
+    pub subject: String,
+    /// The date to put it right by, `YYYY-MM-DD` (after today).
+    #[serde(default)]
+    pub rectify_by: String,
+}
+
+/// Issues an order by hand: the supervision office only. The department's head is told and
+/// closes it with the rectification like any other.
+pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiResult<Order> {
+    let user = caller.require_user()?.to_string();
+    let resource = Resource::SupervisionOrder { department: req.department.trim().to_string() };
+    match decide(&caller.actor, Action::Create, &resource) {
+        Decision::Allow => {}
+        Decision::Unauthenticated => return Err(ApiError::Unauthenticated),
+        Decision::Forbidden | Decision::Hidden => return Err(ApiError::Forbidden),
+    }
+    let names = crate::platform::directory::department_names(&state.db).await?;
+    let today = state.clock().today();
+    let order = super::check_manual_order(
+        &req.department,
+        names.contains_key(req.department.trim()),
+        &req.title,
+        &req.subject,
+        &req.rectify_by,
+        today,
+    )
+    .map_err(ApiError::Validation)?;
+    let n =
+        crate::cases::store::reserve_decision_number(&state.db, today.year(), "supervision_order").await?;
+    let id = store::issue(&state.db, order, order_number(today.year(), n), user).await?;
+    store::order(&state.db, &id).await?.ok_or(ApiError::NotFound)
+}
+
 /// The department head's rectification closing an order.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CloseRequest {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::audit::{self, NewEntry};
 use crate::identity::authz::Role;
-use crate::monitoring::{Kind, Level, Raise, case_of};
+use crate::monitoring::{Kind, Level, ManualOrder, Raise, case_of};
 use crate::platform::notifications::Message;
 use crate::platform::notifications::notify;
 use crate::store::{Db, Row, StoreError, StoreResult, query};
@@ -191,11 +191,15 @@ pub struct Order {
     pub rectification: Option<String>,
     pub closed_by_name: Option<String>,
     pub closed_at: Option<String>,
+    /// Issued by hand by the supervision office (the user), rather than by the sweep.
+    pub issued_by: Option<String>,
+    /// The platform record a hand-issued order is about, e.g. `case:JN20261207000001`.
+    pub about: Option<String>,
     pub version: i64,
 }
 
 const ORDER_COLUMNS: &str = "id, number, subject, department, title, issued_at, rectify_by, status, rectification, \
-                             closed_by_name, closed_at, version";
+                             closed_by_name, closed_at, issued_by, about, version";
 
 fn order_from_row(r: &Row) -> StoreResult<Order> {
     Ok(Order {
@@ -210,6 +214,8 @@ fn order_from_row(r: &Row) -> StoreResult<Order> {
         rectification: r.try_get("rectification")?,
         closed_by_name: r.try_get("closed_by_name")?,
         closed_at: r.try_get("closed_at")?,
+        issued_by: r.try_get("issued_by")?,
+        about: r.try_get("about")?,
         version: r.try_get("version")?,
     })
 }
@@ -238,6 +244,58 @@ pub async fn order(db: &Db, id: &str) -> StoreResult<Option<Order>> {
         .read_optional(db)
         .await?;
     row.as_ref().map(order_from_row).transpose()
+}
+
+/// Issues an order typed by the supervision office: the order, the head's messages and the
+/// audit entry in one transaction. Returns its id.
+pub async fn issue(db: &Db, order: ManualOrder, number: String, by: String) -> StoreResult<String> {
+    let now = db.now_text();
+    let id = crate::identity::store::new_user_id();
+    db.write(move |conn| {
+        let rectify_by = order.rectify_by.format("%Y-%m-%d").to_string();
+        let about = (!order.subject.is_empty()).then(|| order.subject.clone());
+        query(
+            "INSERT INTO supervision_orders (id, number, subject, department, title, issued_at, rectify_by, status, version, issued_by, about) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', 1, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&number)
+        .bind(format!("manual:{id}"))
+        .bind(&order.department)
+        .bind(&order.title)
+        .bind(&now)
+        .bind(&rectify_by)
+        .bind(&by)
+        .bind(&about)
+        .execute(&mut *conn)?;
+        let heads = query("SELECT user_id FROM user_roles WHERE role = 'department_head' AND department = $1 ORDER BY user_id")
+            .bind(&order.department)
+            .fetch_all(&mut *conn)?;
+        let case_number = about.as_deref().and_then(case_of);
+        for (i, h) in heads.iter().enumerate() {
+            let head: String = h.try_get("user_id")?;
+            let m = Message {
+                title_zh: format!("督办单 {number}：{}", order.title),
+                title_en: format!("Supervision order {number}: {}", order.title),
+                body_zh: format!("市政务服务督查部门交办督办事项，请于{rectify_by}前整改并反馈整改情况。"),
+                body_en: format!("The supervision office orders this put right; report by {rectify_by}."),
+            };
+            notify(conn, &now, u32::try_from(i).unwrap_or(999), &head, case_number, &m, None)?;
+        }
+        audit::store::append(
+            conn,
+            &now,
+            NewEntry::new(
+                format!("order:{id}"),
+                format!("user:{by}"),
+                "monitoring.order_issued",
+                format!("order:{id}"),
+                format!("{number} {} {}", order.department, order.title),
+            ),
+        )?;
+        Ok(id)
+    })
+    .await
 }
 
 /// Closes an order with the department's rectification, claimed at the version read.

@@ -52,6 +52,7 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0025_reform_tasks.sql",
     "0026_assessment_indexes.sql",
     "0027_monitoring_sources.sql",
+    "0028_manual_orders.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

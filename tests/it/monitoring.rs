@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 stories!(
     a_late_case_is_raised_once_per_light_and_the_head_puts_it_right,
     every_watched_kind_is_raised_once_and_a_missed_appointment_becomes_a_no_show,
+    the_supervision_office_issues_an_order_by_hand_and_the_head_closes_it,
 );
 
 /// The demo citizen's 食品经营许可（新办）, accepted by the demo window clerk: its number.
@@ -308,4 +309,61 @@ async fn every_watched_kind_is_raised_once_and_a_missed_appointment_becomes_a_no
             .unwrap();
     assert_eq!(audited, 1);
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// For what no deadline watches, the supervision office types an order: each wrong field named,
+/// nothing written; a good one numbered in the year's sequence, the head told, the audit
+/// entry written; only the office issues; the head closes it like any other.
+async fn the_supervision_office_issues_an_order_by_hand_and_the_head_closes_it(app: &TestApp) {
+    let n = accepted_case(app).await;
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let orders_before = app.audit_count("monitoring.order_issued").await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/supervision/orders",
+            Some(&supervisor),
+            json!({"department": "NOPE", "title": " ", "subject": "parcel:1", "rectify_by": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["department", "title", "subject", "rectify_by"], "{b}");
+    assert_eq!(app.audit_count("monitoring.order_issued").await, orders_before, "nothing written");
+    let rectify_by = app.state.calendar().await.add_working_days(app.clock().today(), 5).to_string();
+    let body = json!({"department": "JN-SPJ", "title": "食品经营许可审查环节积压，请核查原因", "subject": format!("case:{n}"),
+                      "rectify_by": rectify_by});
+    // Only the office issues: not a head, not a clerk.
+    for user in ["spj.head", "spj.clerk"] {
+        let (s, _) = app
+            .post_json("/api/v1/supervision/orders", Some(&app.demo_token(user).await), body.clone())
+            .await;
+        assert_eq!(s, 403, "{user}");
+    }
+    let (s, order) = app.post_json("/api/v1/supervision/orders", Some(&supervisor), body.clone()).await;
+    assert_eq!(s, 201, "{order}");
+    assert_eq!(
+        (order["about"].as_str(), order["status"].as_str()),
+        (Some(format!("case:{n}").as_str()), Some("open"))
+    );
+    assert!(order["number"].as_str().unwrap().starts_with("济政务督〔"), "{order}");
+    assert_eq!(order["rectify_by"], rectify_by.as_str());
+    // A second one about the same case is a second order, with its own number.
+    let (s, second) = app.post_json("/api/v1/supervision/orders", Some(&supervisor), body).await;
+    assert_eq!(s, 201);
+    assert_ne!(second["number"], order["number"]);
+    assert_eq!(app.audit_count("monitoring.order_issued").await, orders_before + 2);
+    assert_eq!(
+        inbox_titles(app, "spj.head").await.iter().filter(|t| t.contains("食品经营许可审查环节积压")).count(),
+        2
+    );
+    let head = app.demo_token("spj.head").await;
+    let (s, closed) = app
+        .post_json(
+            &format!("/api/v1/supervision/orders/{}/close", order["id"].as_str().unwrap()),
+            Some(&head),
+            json!({"rectification": "已调整审查人员排班，积压件本周内办结", "version": order["version"]}),
+        )
+        .await;
+    assert_eq!((s, closed["status"].as_str()), (200, Some("closed")), "{closed}");
 }

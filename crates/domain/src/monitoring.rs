@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::calendar::domain::Calendar;
+use crate::fields::FieldError;
 use crate::identity::authz::Role;
 
 /// How late something is.
@@ -206,6 +207,87 @@ pub fn to_raise(
         .collect()
 }
 
+/// A supervision order the supervision office issues by hand (for what no deadline watches:
+/// a department's figure, a matter raised in a meeting), checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManualOrder {
+    pub department: String,
+    pub title: String,
+    /// A platform record it is about (`case:…`, `complaint:…`), if any.
+    pub subject: String,
+    pub rectify_by: NaiveDate,
+}
+
+/// Checks a supervision order typed by the office: a known department, a title, a date to put
+/// it right by from tomorrow on, a subject (if given) naming a kind the platform knows. Every
+/// wrong field is named.
+pub fn check_manual_order(
+    department: &str,
+    known_department: bool,
+    title: &str,
+    subject: &str,
+    rectify_by: &str,
+    today: NaiveDate,
+) -> Result<ManualOrder, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let department = department.trim();
+    if department.is_empty() {
+        errors.push(FieldError::required("department", "责任部门", "The department"));
+    } else if !known_department {
+        errors.push(FieldError::new(
+            "department",
+            "unknown_department",
+            format!("没有编码为 {department} 的部门"),
+            format!("there is no department {department}"),
+        ));
+    }
+    let title = title.trim();
+    if title.is_empty() {
+        errors.push(FieldError::required("title", "督办事项", "What is to be put right"));
+    } else if title.chars().count() > 500 {
+        errors.push(FieldError::new(
+            "title",
+            "too_long",
+            "督办事项最多 500 字",
+            "the title is at most 500 characters",
+        ));
+    }
+    let subject = subject.trim();
+    if !subject.is_empty() && (Kind::of(subject).is_none() || subject.len() > 200) {
+        errors.push(FieldError::new(
+            "subject",
+            "unknown_subject",
+            "关联记录应形如 case:办件编号 或 complaint:诉求编号",
+            "the record should read like case:NUMBER or complaint:ID",
+        ));
+    }
+    let rectify_by = match FieldError::parse_date("rectify_by", rectify_by) {
+        Ok(d) if d <= today => {
+            errors.push(FieldError::new(
+                "rectify_by",
+                "not_after_today",
+                "整改期限应晚于今天",
+                "the date to put it right by must be after today",
+            ));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    match rectify_by {
+        Some(rectify_by) if errors.is_empty() => Ok(ManualOrder {
+            department: department.to_string(),
+            title: title.to_string(),
+            subject: subject.to_string(),
+            rectify_by,
+        }),
+        _ => Err(errors),
+    }
+}
+
 /// A supervision order's number as offices write it: 济政务督〔2026〕12号.
 pub fn order_number(year: i32, sequence: i64) -> String {
     format!("济政务督〔{year}〕{sequence}号")
@@ -268,6 +350,28 @@ mod tests {
         assert_eq!(href("milestone:RT-01#2").as_deref(), Some("/reform-tasks/RT-01#m2"));
         assert_eq!(href("data_request:R9").as_deref(), Some("/data/requests#req-R9"));
         assert_eq!(href("nothing"), None);
+    }
+
+    #[test]
+    fn a_typed_order_names_each_wrong_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let ok = check_manual_order(" JN-SPJ ", true, " 按时办结率连续两月下降 ", "", "2026-12-14", today)
+            .unwrap();
+        assert_eq!(
+            (ok.department.as_str(), ok.title.as_str(), ok.subject.as_str()),
+            ("JN-SPJ", "按时办结率连续两月下降", "")
+        );
+        let fields = |r: Result<ManualOrder, Vec<FieldError>>| {
+            r.unwrap_err().into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fields(check_manual_order("", false, "", "parcel:1", "2026-12-07", today)),
+            ["department", "title", "subject", "rectify_by"]
+        );
+        assert_eq!(
+            fields(check_manual_order("NOPE", false, "x", "case:JN1", "12/14", today)),
+            ["department", "rectify_by"]
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ crate::stories!(
     joint_opinions_given_at_once_keep_each_with_its_event,
     monitoring_sweeps_at_once_raise_each_case_once,
     one_supervision_order_closed_twice_at_once,
+    supervision_orders_issued_by_hand_at_once_each_get_their_own_number,
     one_milestone_reviewed_twice_at_once_and_reported_twice_at_once,
 );
 
@@ -1071,4 +1072,39 @@ async fn one_milestone_reviewed_twice_at_once_and_reported_twice_at_once(app: &T
             .unwrap()
             .get("report");
     assert_eq!(kept, if a.0 == 200 { "甲" } else { "乙" });
+}
+
+/// Eight orders typed at once by the supervision office through both servers: eight orders,
+/// eight numbers in the year's sequence (none twice), eight audit entries and messages.
+async fn supervision_orders_issued_by_hand_at_once_each_get_their_own_number(app: &TestApp) {
+    let servers = Servers::at(app, None).await;
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let rectify_by = app.state.calendar().await.add_working_days(app.clock().today(), 5).to_string();
+    let issues = (0..8).map(|i| {
+        post(
+            app,
+            servers.base(i),
+            "/api/v1/supervision/orders",
+            &supervisor,
+            json!({"department": "JN-SPJ", "title": format!("第{i}项督办事项"), "rectify_by": rectify_by}),
+        )
+    });
+    let answers = join_all(issues).await;
+    let mut numbers = std::collections::HashSet::new();
+    for (s, b) in &answers {
+        assert_eq!(*s, 201, "{b}");
+        numbers.insert(b["number"].as_str().unwrap().to_string());
+    }
+    assert_eq!(numbers.len(), 8, "no number twice: {answers:?}");
+    let issued =
+        count(app, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "monitoring.order_issued").await;
+    assert_eq!(issued, 8);
+    let stored = count(
+        app,
+        "SELECT COUNT(DISTINCT number) FROM supervision_orders WHERE issued_by IS NOT NULL AND status = $1",
+        "open",
+    )
+    .await;
+    assert_eq!(stored, 8);
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }

@@ -510,10 +510,13 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Staff { .. }, Resource::JointReview { department }) => {
             action == Action::Review && joint_reviewer(actor, department)
         }
-        // The head puts it right and closes it; the supervision office only reads.
-        (Actor::Staff { .. }, Resource::SupervisionOrder { department }) => {
-            action == Action::Update && actor.has(Role::DepartmentHead, department)
-        }
+        // The head puts it right and closes it; the supervision office issues orders by hand
+        // (besides the sweep's) and reads, but never closes one.
+        (Actor::Staff { .. }, Resource::SupervisionOrder { department }) => match action {
+            Action::Update => actor.has(Role::DepartmentHead, department),
+            Action::Create => actor.has_anywhere(Role::Supervisor),
+            _ => false,
+        },
         // Simulating and running are the policy officers' work.
         // Proposing is the policy officers' work; simulating and deciding a proposal are also the
         // head's (the service refuses the proposer's own decision).
