@@ -43,6 +43,8 @@ pub struct AppState {
     pub audit_key: Arc<crate::licences::proof::SigningKey>,
     /// Seals, opens and digests personal data at rest.
     pub vault: Arc<crate::platform::pii::Vault>,
+    /// Computed scorecards and dashboards, reused for `figures_cache_seconds`.
+    pub figures: Arc<crate::platform::figures_cache::FiguresCache>,
 }
 
 impl AppState {
@@ -124,6 +126,7 @@ impl AppState {
             limiters: crate::http::limits::Limiters::new(config_rate_limits),
             audit_key: Arc::new(crate::audit::domain::signing_key(&secret)),
             vault,
+            figures: Arc::default(),
             link_secret: Arc::new(link_secret),
         })
     }

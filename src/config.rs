@@ -15,6 +15,7 @@
 //! | `log` | `QUANBAN_LOG` | `info` | tracing filter (`RUST_LOG` syntax) |
 //! | `yellow_days` | `QUANBAN_YELLOW_DAYS` | 1 | a case's light turns yellow with at most this many working days left |
 //! | `post_check_days` | `QUANBAN_POST_CHECK_DAYS` | 20 | working days the supervising department has for a post-approval check of a commitment |
+//! | `figures_cache_seconds` | `QUANBAN_FIGURES_CACHE_SECONDS` | 60 | seconds computed scorecards and dashboards are reused before they are summed again (0: never) |
 //! | `supplement_days` | `QUANBAN_SUPPLEMENT_DAYS` | 15 | working days an applicant has to answer a 补正 before monitoring raises it |
 //! | `outbox_file` | `QUANBAN_OUTBOX_FILE` | `<data_dir>/outbox.jsonl` | where the local SMS/e-mail sender writes messages |
 //! | `public_url` | `QUANBAN_PUBLIC_URL` | `http://127.0.0.1:8080` | the address people and verifiers reach the platform at; e-licence issuer ids, status lists and QR codes use it |
@@ -55,6 +56,7 @@ pub struct Config {
     pub yellow_days: u32,
     pub post_check_days: u32,
     pub supplement_days: u32,
+    pub figures_cache_seconds: u32,
     pub outbox_file: Option<PathBuf>,
     pub public_url: String,
     pub seal_key: Option<Secret>,
@@ -113,6 +115,7 @@ impl Default for Config {
             yellow_days: 1,
             post_check_days: 20,
             supplement_days: 15,
+            figures_cache_seconds: 60,
             outbox_file: None,
             public_url: "http://127.0.0.1:8080".into(),
             seal_key: None,
@@ -220,6 +223,9 @@ impl Config {
         }
         if let Some(v) = get("QUANBAN_POST_CHECK_DAYS") {
             self.post_check_days = parse("QUANBAN_POST_CHECK_DAYS", v)?;
+        }
+        if let Some(v) = get("QUANBAN_FIGURES_CACHE_SECONDS") {
+            self.figures_cache_seconds = parse("QUANBAN_FIGURES_CACHE_SECONDS", v)?;
         }
         if let Some(v) = get("QUANBAN_SUPPLEMENT_DAYS") {
             self.supplement_days = parse("QUANBAN_SUPPLEMENT_DAYS", v)?;

@@ -149,8 +149,24 @@ impl Inputs {
 }
 
 /// Every department's scorecard for `period`, unchecked (the report command and the checked
-/// readers below).
+/// readers below), reused for `figures_cache_seconds` once computed.
 pub async fn compute(state: &AppState, period: Period) -> ApiResult<Assessment> {
+    let key = format!("assessment:{}:{}", period.from, period.to);
+    let (a, _) = state
+        .figures
+        .get_or_compute(
+            key,
+            state.clock().now(),
+            state.config.figures_cache_seconds,
+            compute_now(state, period),
+        )
+        .await?;
+    Ok(Assessment::clone(&a))
+}
+
+/// Every department's scorecard for `period`, summed from the records now (what the benchmark
+/// measures).
+pub async fn compute_now(state: &AppState, period: Period) -> ApiResult<Assessment> {
     let inputs = inputs(state).await?;
     let tallies = store::tallies(&state.db, &inputs.context(period, state.clock().today())).await?;
     let names = crate::platform::directory::department_names(&state.db).await?;

@@ -120,7 +120,7 @@ async fn measure(
         let mut ranked = 0;
         for _ in 0..args.repeat.max(1) {
             let started = Instant::now();
-            let a = service::compute(&state, period).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let a = service::compute_now(&state, period).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             times.push(started.elapsed());
             ranked = a.scorecards.iter().filter(|c| c.rank.is_some()).count();
         }

@@ -568,7 +568,7 @@ pub struct LightCounts {
     pub green: i64,
     pub yellow: i64,
     pub red: i64,
-    /// Open but the clock is not running (awaiting acceptance, paused, decided).
+    /// Running but the clock is stopped: waiting for the applicant (a 补正, a visit to a hall).
     pub none: i64,
 }
 
@@ -650,7 +650,7 @@ pub async fn supervision(state: &AppState, caller: &Caller) -> ApiResult<(Superv
     if !service::is_supervisor(&caller.actor) {
         return Err(ApiError::NotFound);
     }
-    let cases = store::queue(&state.db, &Queue::AllOpen, 100_000).await?;
+    let cases = store::queue(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
     let cal = state.calendar().await;
     let names = department_names(state).await?;
     let figures = supervision_of(&cases, &names, &cal, state.clock().now(), state.config.yellow_days);

@@ -2197,7 +2197,7 @@ pub(crate) async fn trend_of(
         department,
     )
     .await?;
-    Ok(super::trend::daily(from, to, &submitted, &decided))
+    Ok(super::trend::daily_counts(from, to, &submitted, &decided))
 }
 
 /// Sends someone signed out to the login page; anyone but a supervisor gets 404.

@@ -378,11 +378,18 @@ pub enum Queue {
     WindowDelivery,
     /// All open item cases city-wide (supervision).
     AllOpen,
+    /// Item cases whose deadline can still run or be waited on — waiting for acceptance, being
+    /// handled, or waiting for a 补正 — of one department or the whole city: what the lights,
+    /// the dashboards and electronic monitoring look at (a decided case has no light left).
+    Running { department: Option<String> },
     /// Item cases submitted between two instants (stored text), city-wide (supervision).
     SubmittedBetween { from: String, to: String },
     /// Item cases decided between two instants, city-wide (supervision).
     DecidedBetween { from: String, to: String },
 }
+
+/// The states of [`Queue::Running`].
+const RUNNING_STATES: &str = "('submitted','accepted','under_review','supplement_requested')";
 
 /// The `WHERE` condition (after `kind = 'item'`) and its bind values for a queue.
 fn queue_condition(q: &Queue) -> (String, Vec<String>) {
@@ -398,6 +405,10 @@ fn queue_condition(q: &Queue) -> (String, Vec<String>) {
         Queue::Intake => ("state = 'submitted'".into(), vec![]),
         Queue::WindowDelivery => ("state = 'closed' AND accepted_at_window = 1".into(), vec![]),
         Queue::AllOpen => (format!("state IN {open}"), vec![]),
+        Queue::Running { department: None } => (format!("state IN {RUNNING_STATES}"), vec![]),
+        Queue::Running { department: Some(d) } => {
+            (format!("department = $1 AND state IN {RUNNING_STATES}"), vec![d.clone()])
+        }
         Queue::SubmittedBetween { from, to } => {
             ("submitted_at >= $1 AND submitted_at < $2".into(), vec![from.clone(), to.clone()])
         }
@@ -1794,47 +1805,56 @@ pub async fn outbox_of_case(db: &Db, number: &str) -> StoreResult<Vec<(String, S
     rows.iter().map(|r| Ok((r.try_get("channel")?, r.try_get("status")?, r.try_get("created_at")?))).collect()
 }
 
+/// The Beijing day of a stored instant's UTC day and whether it was from 16:00 UTC on (the next
+/// Beijing day): instants are stored as UTC text, so both databases group by the same text.
+fn beijing_day_of(utc_day: &str, evening: i64) -> Option<NaiveDate> {
+    let day = utc_day.parse::<NaiveDate>().ok()?;
+    Some(if evening == 1 { day + chrono::Duration::days(1) } else { day })
+}
+
 /// What a supervision trend is counted from, for item cases between two instants (stored
-/// text, so the comparison is the instants' order): when each was submitted, and when each was
-/// decided with its due date.
+/// text, so the comparison is the instants' order), summed by Beijing day in the database: the
+/// cases submitted each day, and those decided each day with how many after their due date.
+/// One department's, or every department's (the bound NULL matches all).
+#[allow(clippy::type_complexity)]
 pub async fn trend_rows(
     db: &Db,
     from: &str,
     to: &str,
     department: Option<&str>,
-) -> StoreResult<(Vec<chrono::DateTime<chrono::Utc>>, Vec<super::trend::Decided>)> {
-    let parse = crate::platform::clock::parse_time;
-    // One department's, or every department's (the bound NULL matches all).
-    let submitted = query(
-        "SELECT submitted_at FROM cases WHERE kind = 'item' AND submitted_at >= $1 AND submitted_at < $2 \
-         AND (CAST($3 AS TEXT) IS NULL OR department = $3)",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(department)
-    .read_all(db)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<String, _>("submitted_at").map(|t| parse(&t)))
-    .collect::<Result<Vec<_>, _>>()?
-    .into_iter()
-    .flatten()
-    .collect();
+) -> StoreResult<(Vec<(NaiveDate, i64)>, Vec<(NaiveDate, i64, i64)>)> {
+    const DAY: &str =
+        "substr({c}, 1, 10) AS utc_day, CASE WHEN substr({c}, 12, 2) >= '16' THEN 1 ELSE 0 END AS evening";
+    const GROUP: &str = "substr({c}, 1, 10), CASE WHEN substr({c}, 12, 2) >= '16' THEN 1 ELSE 0 END";
+    let submitted_sql = format!(
+        "SELECT {}, COUNT(*) AS n FROM cases WHERE kind = 'item' AND submitted_at >= $1 AND submitted_at < $2 \
+         AND (CAST($3 AS TEXT) IS NULL OR department = $3) GROUP BY {}",
+        DAY.replace("{c}", "submitted_at"),
+        GROUP.replace("{c}", "submitted_at")
+    );
+    let mut submitted = Vec::new();
+    for r in query(submitted_sql).bind(from).bind(to).bind(department).read_all(db).await? {
+        let (day, evening, n): (String, i64, i64) =
+            (r.try_get("utc_day")?, r.try_get("evening")?, r.try_get("n")?);
+        if let Some(day) = beijing_day_of(&day, evening) {
+            submitted.push((day, n));
+        }
+    }
+    // Late: decided from the Beijing midnight after the due date on (16:00 UTC of the due date).
+    let decided_sql = format!(
+        "SELECT {}, COUNT(*) AS n, \
+         CAST(COALESCE(SUM(CASE WHEN due_on IS NOT NULL AND decided_at >= due_on || 'T16:00:00' THEN 1 ELSE 0 END), 0) AS BIGINT) AS late \
+         FROM cases WHERE kind = 'item' AND decided_at >= $1 AND decided_at < $2 \
+         AND (CAST($3 AS TEXT) IS NULL OR department = $3) GROUP BY {}",
+        DAY.replace("{c}", "decided_at"),
+        GROUP.replace("{c}", "decided_at")
+    );
     let mut decided = Vec::new();
-    for r in query(
-        "SELECT decided_at, due_on FROM cases WHERE kind = 'item' AND decided_at >= $1 AND decided_at < $2 \
-         AND (CAST($3 AS TEXT) IS NULL OR department = $3)",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(department)
-    .read_all(db)
-    .await?
-    {
-        let at: String = r.try_get("decided_at")?;
-        let due: Option<String> = r.try_get("due_on")?;
-        if let Some(at) = parse(&at) {
-            decided.push(super::trend::Decided { at, due_on: due.and_then(|d| d.parse::<NaiveDate>().ok()) });
+    for r in query(decided_sql).bind(from).bind(to).bind(department).read_all(db).await? {
+        let (day, evening, n, late): (String, i64, i64, i64) =
+            (r.try_get("utc_day")?, r.try_get("evening")?, r.try_get("n")?, r.try_get("late")?);
+        if let Some(day) = beijing_day_of(&day, evening) {
+            decided.push((day, n, late));
         }
     }
     Ok((submitted, decided))

@@ -104,6 +104,8 @@ struct DashboardPage {
     user: Option<UserChip>,
     csrf: String,
     scope_name: String,
+    /// When the figures were computed (Beijing time).
+    as_of: String,
     /// The department in view (none: the city).
     department: String,
     /// The supervision office may switch between the city and any department.
@@ -290,7 +292,8 @@ pub async fn dashboard(
             crate::identity::authz::Action::Read,
             &crate::identity::authz::Resource::CityWide(crate::identity::authz::Area::Cases),
         ) == crate::identity::authz::Decision::Allow;
-    let d = service::dashboard(&state, scope, from, to).await.map_err(|e| ctx.error(e))?;
+    let (d, computed_at) = service::dashboard(&state, scope, from, to).await.map_err(|e| ctx.error(e))?;
+    let d = &*d;
     let qs = format!("from={from}&to={to}");
     let names =
         crate::platform::directory::department_names(&state.db).await.map_err(|e| ctx.error(e.into()))?;
@@ -382,7 +385,8 @@ pub async fn dashboard(
         t,
         user: ctx.user(),
         csrf: ctx.csrf.clone(),
-        tiles: tiles(&t, &d, &qs),
+        tiles: tiles(&t, d, &qs),
+        as_of: crate::platform::clock::shown_time(&crate::platform::clock::time_text(computed_at)),
         scope_name: if d.scope.department.is_some() {
             d.scope.name.clone()
         } else {

@@ -18,7 +18,7 @@ use crate::http::extract::Caller;
 use crate::identity::api::require;
 use crate::identity::authz::{Action, Area, Decision, Resource, decide};
 use crate::monitoring::{Kind, Level};
-use crate::platform::clock::{beijing_date, end_of_beijing_day, parse_time, start_of_beijing_day, time_text};
+use crate::platform::clock::{beijing_date, end_of_beijing_day, start_of_beijing_day, time_text};
 
 /// Whose figures: the whole city, or one department's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,34 +137,47 @@ pub fn raised_by_kind(alerts: &[(String, String)]) -> Vec<Raised> {
     counts.into_iter().map(|(at, (yellow, red))| Raised { kind: Kind::ALL[at], yellow, red }).collect()
 }
 
-/// Counts instants by their Beijing day over `from..=to`.
-pub fn per_day(from: NaiveDate, to: NaiveDate, times: &[String]) -> Vec<i64> {
+/// Day counts laid over `from..=to` (a day may come more than once; days outside are left out).
+pub fn per_day(from: NaiveDate, to: NaiveDate, counts: &[(NaiveDate, i64)]) -> Vec<i64> {
     let days = usize::try_from((to - from).num_days() + 1).unwrap_or(0);
     let mut out = vec![0; days];
-    for t in times.iter().filter_map(|t| parse_time(t)) {
-        let d = beijing_date(t);
+    for &(d, n) in counts {
         if let Some(slot) = usize::try_from((d - from).num_days()).ok().and_then(|i| out.get_mut(i)) {
-            *slot += 1;
+            *slot += n;
         }
     }
     out
 }
 
-/// The dashboard of `scope` over `from..=to` (checked by [`scope`] before).
+/// The dashboard of `scope` over `from..=to` (checked by [`scope`] before), reused for
+/// `figures_cache_seconds` once computed; with the instant it was computed at.
 pub async fn dashboard(
     state: &AppState,
     scope: Scope,
     from: NaiveDate,
     to: NaiveDate,
-) -> ApiResult<Dashboard> {
+) -> ApiResult<(std::sync::Arc<Dashboard>, chrono::DateTime<chrono::Utc>)> {
+    let key = format!("dashboard:{}:{from}:{to}", scope.department.as_deref().unwrap_or("*"));
+    state
+        .figures
+        .get_or_compute(
+            key,
+            state.clock().now(),
+            state.config.figures_cache_seconds,
+            compute(state, scope, from, to),
+        )
+        .await
+}
+
+async fn compute(state: &AppState, scope: Scope, from: NaiveDate, to: NaiveDate) -> ApiResult<Dashboard> {
     let department = scope.department.as_deref();
     let (since, until) = (time_text(start_of_beijing_day(from)), time_text(end_of_beijing_day(to)));
     let scheme = state.config.assessment_scheme().map_err(ApiError::Internal)?;
     let period = Period::range(from, to).map_err(|e| ApiError::invalid(e.field, e.code, e.zh, e.en))?;
-    let (trend, assessment, complaint_times, alerts, open_orders, by_district, points, open) = tokio::try_join!(
+    let (trend, assessment, complaint_days, alerts, open_orders, by_district, points, open) = tokio::try_join!(
         crate::cases::pages::trend_of(state, from, to, department),
         crate::assessment::service::compute(state, period),
-        async { Ok::<_, ApiError>(store::complaint_times(&state.db, &since, &until, department).await?) },
+        async { Ok::<_, ApiError>(store::complaints_per_day(&state.db, &since, &until, department).await?) },
         async { Ok::<_, ApiError>(store::alerts(&state.db, &since, &until, department).await?) },
         async { Ok::<_, ApiError>(store::open_orders(&state.db, department).await?) },
         async {
@@ -176,11 +189,8 @@ pub async fn dashboard(
             )
         },
         async {
-            let queue = match department {
-                Some(d) => Queue::Department { department: d.to_string(), state: None },
-                None => Queue::AllOpen,
-            };
-            Ok::<_, ApiError>(crate::cases::store::queue(&state.db, &queue, 100_000).await?)
+            let queue = Queue::Running { department: department.map(String::from) };
+            Ok::<_, ApiError>(crate::cases::store::queue(&state.db, &queue, 1_000_000).await?)
         },
     )?;
     let cal = state.calendar().await;
@@ -200,7 +210,7 @@ pub async fn dashboard(
     overdue.truncate(10);
     Ok(Dashboard {
         figures: figures_of(&assessment, &scheme, department),
-        complaints_per_day: per_day(from, to, &complaint_times),
+        complaints_per_day: per_day(from, to, &complaint_days),
         by_department: if department.is_none() { s.by_department } else { Vec::new() },
         lights: s.total,
         raised: raised_by_kind(&alerts),
@@ -222,18 +232,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn complaints_fall_on_their_beijing_day() {
-        let from = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let to = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
-        let times = [
-            "2026-11-30T16:30:00.000000Z", // 12-01 00:30 Beijing
-            "2026-12-01T15:59:59.000000Z", // 12-01 23:59
-            "2026-12-03T16:00:00.000000Z", // 12-04: outside
-            "2026-12-02T08:00:00.000000Z",
-            "not a time",
-        ]
-        .map(String::from);
-        assert_eq!(per_day(from, to, &times), [2, 1, 0]);
+    fn day_counts_fall_in_their_slots() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let counts = [
+            (day(1), 2),
+            (day(1), 1),
+            (day(3), 4),
+            (day(4), 9),
+            (NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), 5),
+        ];
+        assert_eq!(per_day(day(1), day(3), &counts), [3, 0, 4]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! and place, what monitoring raised, open orders. Every query takes the department (or none
 //! for the whole city) and the period as stored instants, `[from, to)`.
 
+use chrono::NaiveDate;
+
 use crate::store::{Db, StoreResult, query};
 
 /// A complaint with a place, for the map.
@@ -11,23 +13,34 @@ pub struct Point {
     pub lon: f64,
 }
 
-/// When each complaint of the period was received.
-pub async fn complaint_times(
+/// Complaints of the period received each Beijing day (summed in the database by the UTC day
+/// and whether from 16:00 UTC on, which is the next Beijing day).
+pub async fn complaints_per_day(
     db: &Db,
     from: &str,
     to: &str,
     department: Option<&str>,
-) -> StoreResult<Vec<String>> {
+) -> StoreResult<Vec<(NaiveDate, i64)>> {
     let rows = query(
-        "SELECT created_at FROM complaints WHERE created_at >= $1 AND created_at < $2 AND status <> 'merged' \
-         AND (CAST($3 AS TEXT) IS NULL OR department = $3)",
+        "SELECT substr(created_at, 1, 10) AS utc_day, CASE WHEN substr(created_at, 12, 2) >= '16' THEN 1 ELSE 0 END AS evening, \
+         COUNT(*) AS n FROM complaints WHERE created_at >= $1 AND created_at < $2 AND status <> 'merged' \
+         AND (CAST($3 AS TEXT) IS NULL OR department = $3) \
+         GROUP BY substr(created_at, 1, 10), CASE WHEN substr(created_at, 12, 2) >= '16' THEN 1 ELSE 0 END",
     )
     .bind(from)
     .bind(to)
     .bind(department)
     .read_all(db)
     .await?;
-    rows.iter().map(|r| Ok(r.try_get("created_at")?)).collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (day, evening, n): (String, i64, i64) =
+            (r.try_get("utc_day")?, r.try_get("evening")?, r.try_get("n")?);
+        if let Ok(day) = day.parse::<NaiveDate>() {
+            out.push((if evening == 1 { day + chrono::Duration::days(1) } else { day }, n));
+        }
+    }
+    Ok(out)
 }
 
 /// Complaints of the period by district (none: not placed).

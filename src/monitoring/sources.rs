@@ -45,7 +45,8 @@ async fn cases_and_supplements(
     cal: &Calendar,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Watched>> {
-    let cases = crate::cases::store::queue(&state.db, &Queue::AllOpen, 1_000_000).await?;
+    let cases =
+        crate::cases::store::queue(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
     let today = beijing_date(now);
     let days = state.config.supplement_days;
     let mut out = Vec::with_capacity(cases.len());

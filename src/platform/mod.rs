@@ -5,6 +5,7 @@
 
 pub use quanban_domain::platform::clock;
 pub mod directory;
+pub mod figures_cache;
 pub mod jobs;
 pub mod memory;
 pub mod notifications;

@@ -121,6 +121,8 @@ fn test_config(dir: &Path) -> Config {
         clock: Some(test_clock_instant()),
         // Every test client comes from 127.0.0.1; the limits have their own test.
         rate_limits: false,
+        // Every view must see the write before it.
+        figures_cache_seconds: 0,
         ..Config::default()
     }
 }

@@ -36,23 +36,40 @@ pub fn daily(
     submitted: &[DateTime<Utc>],
     decided: &[Decided],
 ) -> Vec<DayTrend> {
+    let submitted: Vec<(NaiveDate, i64)> = submitted.iter().map(|&at| (beijing_date(at), 1)).collect();
+    let decided: Vec<(NaiveDate, i64, i64)> = decided
+        .iter()
+        .map(|d| {
+            let day = beijing_date(d.at);
+            (day, 1, i64::from(d.due_on.is_some_and(|due| day > due)))
+        })
+        .collect();
+    daily_counts(from, to, &submitted, &decided)
+}
+
+/// The same from counts already summed by Beijing day (the store sums a city's cases in the
+/// database): `submitted` (day, count), `decided` (day, count, of them late). Days outside the
+/// period are ignored; a day may come more than once.
+pub fn daily_counts(
+    from: NaiveDate,
+    to: NaiveDate,
+    submitted: &[(NaiveDate, i64)],
+    decided: &[(NaiveDate, i64, i64)],
+) -> Vec<DayTrend> {
     let days = (to - from).num_days().clamp(-1, MAX_DAYS) + 1;
     let mut out: Vec<DayTrend> = (0..days.max(0))
         .map(|i| DayTrend { day: (from + Duration::days(i)).to_string(), submitted: 0, decided: 0, late: 0 })
         .collect();
-    let slot = |at: DateTime<Utc>| {
-        let d = beijing_date(at);
-        (from..=to).contains(&d).then(|| (d - from).num_days() as usize)
-    };
-    for &at in submitted {
-        if let Some(day) = slot(at).and_then(|i| out.get_mut(i)) {
-            day.submitted += 1;
+    let slot = |d: NaiveDate| (from..=to).contains(&d).then(|| (d - from).num_days() as usize);
+    for &(d, n) in submitted {
+        if let Some(day) = slot(d).and_then(|i| out.get_mut(i)) {
+            day.submitted += n;
         }
     }
-    for d in decided {
-        if let Some(day) = slot(d.at).and_then(|i| out.get_mut(i)) {
-            day.decided += 1;
-            day.late += i64::from(d.due_on.is_some_and(|due| beijing_date(d.at) > due));
+    for &(d, n, late) in decided {
+        if let Some(day) = slot(d).and_then(|i| out.get_mut(i)) {
+            day.decided += n;
+            day.late += late;
         }
     }
     out
@@ -131,6 +148,14 @@ mod tests {
         assert_eq!(rows, [("2026-12-01", 1, 0, 0), ("2026-12-02", 1, 0, 0), ("2026-12-03", 0, 3, 1)]);
         assert!(csv(&t).starts_with("\u{feff}日期 Date,"));
         assert!(csv(&t).contains("2026-12-03,0,3,1\r\n"));
+        // Summed by day first, the same.
+        let summed = daily_counts(
+            day("2026-12-01"),
+            day("2026-12-03"),
+            &[(day("2026-12-01"), 1), (day("2026-12-02"), 1), (day("2026-11-30"), 1)],
+            &[(day("2026-12-03"), 2, 1), (day("2026-12-03"), 1, 0)],
+        );
+        assert_eq!(summed, t);
     }
 
     #[test]
