@@ -1,5 +1,6 @@
 //! The monthly report (考评月报): the ranking, every department's figures with their formulas,
-//! the cases that missed their deadline and the supervision orders of the period, as a
+//! the cases that missed their deadline, the supervision orders of the period and the reform
+//! tasks' milestones due by its end, as a
 //! spreadsheet (one sheet each, in the layout offices file) and as a PDF.
 //!
 //! Both are drawn from one [`Report`], read once, so the two files and the page agree.
@@ -20,8 +21,25 @@ pub struct Report {
     pub assessment: Assessment,
     pub overdue: Vec<OverdueCase>,
     pub orders: Vec<Order>,
+    /// The reform tasks' milestones due by the end of the period, with where each stands.
+    pub milestones: Vec<MilestoneLine>,
     /// When it was read (Beijing time).
     pub made_at: String,
+}
+
+/// A reform milestone as the report lists it.
+pub struct MilestoneLine {
+    pub task: String,
+    pub task_title: String,
+    pub lead: String,
+    pub seq: i64,
+    pub title: String,
+    pub due_on: String,
+    /// 待报送 pending … 已通过 accepted.
+    pub status: String,
+    /// 预警, 超期, or empty.
+    pub light: String,
+    pub accepted_on: String,
 }
 
 /// Reads the report for `period`.
@@ -35,10 +53,37 @@ pub async fn read(state: &AppState, period: Period) -> anyhow::Result<Report> {
         .into_iter()
         .filter(|o| in_period(&o.issued_at))
         .collect();
+    let cal = state.calendar().await;
+    let today = state.clock().today();
+    let names = crate::platform::directory::department_names(&state.db).await?;
+    let mut milestones = Vec::new();
+    for t in crate::reform::store::list(&state.db).await? {
+        for m in &t.milestones {
+            let Ok(due) = m.due_on.parse::<chrono::NaiveDate>() else { continue };
+            if due > period.to {
+                continue;
+            }
+            let (zh, en) = m.status.label();
+            milestones.push(MilestoneLine {
+                task: t.code.clone(),
+                task_title: t.title.clone(),
+                lead: names.get(&t.lead).cloned().unwrap_or_else(|| t.lead.clone()),
+                seq: m.seq,
+                title: m.title.clone(),
+                due_on: m.due_on.clone(),
+                status: format!("{zh} {en}"),
+                light: crate::reform::light(m.status, due, &cal, today, state.config.yellow_days)
+                    .map(|l| format!("{} {}", l.label_zh(), l.label_en()))
+                    .unwrap_or_default(),
+                accepted_on: m.accepted_on.clone().unwrap_or_default(),
+            });
+        }
+    }
     Ok(Report {
         assessment,
         overdue,
         orders,
+        milestones,
         made_at: shown_time(&crate::platform::clock::time_text(state.clock().now())),
     })
 }
@@ -206,6 +251,36 @@ pub fn xlsx(r: &Report) -> anyhow::Result<Vec<u8>> {
         sheet.write_string(row, 5, order_level(o))?;
         sheet.write_string(row, 6, o.rectification.as_deref().unwrap_or(""))?;
     }
+    let sheet = book.add_worksheet().set_name("改革任务 Reform tasks")?;
+    header(
+        sheet,
+        0,
+        &[
+            "任务编号 Task",
+            "改革任务 Title",
+            "牵头单位 Lead",
+            "节点 Milestone",
+            "节点任务 Milestone title",
+            "完成时限 Due",
+            "状态 Status",
+            "亮灯 Light",
+            "完成日期 Accepted on",
+        ]
+        .map(String::from),
+        &bold,
+    )?;
+    for (n, m) in r.milestones.iter().enumerate() {
+        let row = 1 + n as u32;
+        sheet.write_string(row, 0, &m.task)?;
+        sheet.write_string(row, 1, &m.task_title)?;
+        sheet.write_string(row, 2, &m.lead)?;
+        sheet.write_number(row, 3, m.seq as f64)?;
+        sheet.write_string(row, 4, &m.title)?;
+        sheet.write_string(row, 5, &m.due_on)?;
+        sheet.write_string(row, 6, &m.status)?;
+        sheet.write_string(row, 7, &m.light)?;
+        sheet.write_string(row, 8, &m.accepted_on)?;
+    }
     book.save_to_buffer().context("writing the report workbook")
 }
 
@@ -278,6 +353,17 @@ pub fn pdf(r: &Report) -> Vec<u8> {
             o.title.clone(),
             o.rectify_by.clone(),
             if o.status == "open" { "未办结".into() } else { "已办结".into() },
+        ]);
+    }
+    doc.heading(&format!("六、改革任务节点（{} 个）", r.milestones.len()));
+    doc.table(&[0.0, 60.0, 250.0, 330.0, 400.0], &["任务", "节点任务", "完成时限", "状态", "亮灯"]);
+    for m in &r.milestones {
+        doc.row(&[
+            format!("{}#{}", m.task, m.seq),
+            m.title.clone(),
+            m.due_on.clone(),
+            m.status.split(' ').next().unwrap_or_default().to_string(),
+            m.light.split(' ').next().unwrap_or_default().to_string(),
         ]);
     }
     doc.finish()

@@ -267,6 +267,21 @@ async fn the_monthly_report_holds_the_same_figures_as_the_page(app: &TestApp) {
         assert_eq!(sheet_rows(book, "指标说明 Indicators").len(), 18);
     };
     check(&book);
+    // The reform tasks' milestones due by the month's end are in the report, where each stands.
+    let (first_due, _) = crate::reform::import_plan(app).await;
+    let due_month = first_due.format("%Y-%m").to_string();
+    let resp =
+        client.get(app.url(&format!("/assessment/report.xlsx?month={due_month}"))).send().await.unwrap();
+    let tasks = sheet_rows(&resp.bytes().await.unwrap(), "改革任务 Reform tasks");
+    let first = tasks
+        .iter()
+        .find(|r| r[0] == "RT-01" && number(&r[3]) as i64 == 1)
+        .unwrap_or_else(|| panic!("RT-01 milestone 1 in {tasks:?}"));
+    assert_eq!(first[5], Data::String(first_due.to_string()));
+    assert!(first[6].to_string().starts_with("待报送"), "{first:?}");
+    assert!(tasks.iter().all(
+        |r| r[5] == Data::String("完成时限 Due".into()) || r[5].to_string() <= format!("{due_month}-31")
+    ));
     let resp = client.get(app.url(&format!("/assessment/report.pdf?month={month}"))).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     assert!(resp.bytes().await.unwrap().starts_with(b"%PDF-"));
