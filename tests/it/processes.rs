@@ -1660,10 +1660,11 @@ async fn project_stages_and_joint_opinions_race_across_two_serve_processes() {
 }
 
 /// Electronic monitoring across two `quanban serve` processes on one PostgreSQL database, a month
-/// after six cases were accepted: sweeps through both processes at once (with their own leased
-/// sweeps running) raise each case once with one order; each order closed twice at once through
-/// both processes is closed once (the other 409); and a close acknowledged just before both
-/// processes are killed is there after a restart.
+/// after six cases were accepted and two hall visits booked: sweeps through both processes at once
+/// (with their own leased sweeps running) raise each case once with one order and mark each
+/// missed visit no-show once; each order closed twice at once through both processes is closed
+/// once (the other 409); four orders issued by hand at once get four numbers; and the closes and
+/// issues acknowledged just before both processes are killed are there after a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monitoring_races_across_two_serve_processes_and_survives_a_kill() {
     let Some((url, _name)) = fresh_pg_database().await else { return };
@@ -1700,6 +1701,27 @@ async fn monitoring_races_across_two_serve_processes_and_survives_a_kill() {
         assert_eq!(s, 200, "{b}");
         numbers.push(n);
     }
+    // Two hall visits booked on the next open day, which nobody will come to.
+    let today = chrono::DateTime::parse_from_rfc3339(&common::test_clock_instant()).unwrap().date_naive();
+    let mut appointments = Vec::new();
+    for ahead in 1..15 {
+        let date = today + chrono::Duration::days(ahead);
+        let slots =
+            get_json(client.get(format!("{base}/api/v1/halls/JN-H-0002/slots?date={date}&item=JN-SPJ-0003")))
+                .await;
+        if slots["open"] != true {
+            continue;
+        }
+        for slot in slots["slots"].as_array().unwrap().iter().take(2) {
+            let body =
+                json!({"hall_code": "JN-H-0002", "item_code": "JN-SPJ-0003", "slot_start": slot["start"]});
+            let (s, b) = post(&base, "/api/v1/appointments", &citizen, body).await;
+            assert_eq!(s, 201, "{b}");
+            appointments.push(b["id"].as_str().unwrap().to_string());
+        }
+        break;
+    }
+    assert_eq!(appointments.len(), 2);
     drop(first);
     // A month later, two processes on the same database.
     let late = (chrono::DateTime::parse_from_rfc3339(&common::test_clock_instant()).unwrap()
@@ -1713,9 +1735,24 @@ async fn monitoring_races_across_two_serve_processes_and_survives_a_kill() {
     }))
     .await;
     assert!(sweeps.iter().all(|(s, _)| *s == 200), "{sweeps:?}");
+    let no_shows: u64 = sweeps.iter().map(|(_, b)| b["no_shows"].as_u64().unwrap()).sum();
+    // The processes' own leased sweeps may have got there first: never more than once each.
+    assert!(no_shows <= 2, "{sweeps:?}");
     sqlx::any::install_default_drivers();
     let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
     use sqlx::Row;
+    for id in &appointments {
+        let k: i64 = sqlx::query(
+            "SELECT COUNT(*) AS k FROM audit_log WHERE resource = $1 AND action = 'appointment.no_show'",
+        )
+        .bind(format!("appointment:{id}"))
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+        .try_get("k")
+        .unwrap();
+        assert_eq!(k, 1, "{id} marked once");
+    }
     for n in &numbers {
         for sql in [
             "SELECT COUNT(*) AS k FROM monitoring_alerts WHERE subject = $1",
@@ -1749,13 +1786,40 @@ async fn monitoring_races_across_two_serve_processes_and_survives_a_kill() {
         assert_eq!(statuses, [200, 409], "{ba} / {bb}");
         last = order["id"].as_str().unwrap().to_string();
     }
-    // Killed right after the last acknowledged close; a restart finds every order closed.
+    // The office issues four orders by hand at once through both processes: four numbers.
+    let rectify_by = (today + chrono::Duration::days(45)).to_string();
+    let issued = futures::future::join_all((0..4).map(|i| {
+        post(
+            if i % 2 == 0 { &base_a } else { &base_b },
+            "/api/v1/supervision/orders",
+            &supervisor,
+            json!({"department": "JN-SPJ", "title": format!("第{i}项交办事项"), "rectify_by": rectify_by}),
+        )
+    }))
+    .await;
+    let mut issued_numbers: Vec<String> = issued
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, 201, "{b}");
+            b["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    issued_numbers.sort();
+    issued_numbers.dedup();
+    assert_eq!(issued_numbers.len(), 4, "{issued:?}");
+    // Killed right after the last acknowledged close and issue; a restart finds every order
+    // closed and the four issued ones open.
     drop((a, b));
     let (_again, base) = start_binary_at(dirs[0].path(), Some(&url), &late);
     let head = login(&client, &base, "spj.head", &password("spj.head")).await;
     let after = get_json(client.get(format!("{base}/api/v1/supervision/orders")).bearer_auth(&head)).await;
     let after = after.as_array().unwrap();
-    assert!(after.iter().all(|o| o["status"] == "closed"), "{after:?}");
+    let by_hand: Vec<&serde_json::Value> = after.iter().filter(|o| !o["issued_by"].is_null()).collect();
+    assert_eq!(by_hand.len(), 4, "{after:?}");
+    assert!(by_hand.iter().all(
+        |o| o["status"] == "open" && issued_numbers.contains(&o["number"].as_str().unwrap().to_string())
+    ));
+    assert!(after.iter().filter(|o| o["issued_by"].is_null()).all(|o| o["status"] == "closed"), "{after:?}");
     let kept = after.iter().find(|o| o["id"] == last.as_str()).unwrap();
     assert!(kept["rectification"] == "甲处整改" || kept["rectification"] == "乙处整改", "{kept}");
 }

@@ -29,6 +29,7 @@ crate::stories!(
     one_supervision_order_closed_twice_at_once,
     supervision_orders_issued_by_hand_at_once_each_get_their_own_number,
     one_milestone_reviewed_twice_at_once_and_reported_twice_at_once,
+    two_plans_sharing_a_task_imported_at_once,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -1106,5 +1107,57 @@ async fn supervision_orders_issued_by_hand_at_once_each_get_their_own_number(app
     )
     .await;
     assert_eq!(stored, 8);
+    assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+/// Two plans sharing task RT-09 (one also has RT-08, the other RT-10) uploaded at once through
+/// both servers: one is imported whole, the other refused whole (422 naming the taken code) — never
+/// RT-08 and RT-10 together, never a task without its milestones, only the winner's in the audit.
+async fn two_plans_sharing_a_task_imported_at_once(app: &TestApp) {
+    let servers = Servers::of(app).await;
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let due = app.state.calendar().await.add_working_days(app.clock().today(), 10).to_string();
+    let task = |code: &str, title: &str| {
+        [code, title, "办事流程集成", "", "JN-SPJ", "", "完成节点", due.as_str(), "否"]
+            .map(String::from)
+            .to_vec()
+    };
+    let plans = [
+        crate::reform::sheet(&[task("RT-08", "甲"), task("RT-09", "共同任务")]),
+        crate::reform::sheet(&[task("RT-09", "共同任务"), task("RT-10", "乙")]),
+    ];
+    let send = |i: usize| {
+        let request = app
+            .client
+            .post(format!("{}/api/v1/reform-tasks/import", servers.base(i)))
+            .bearer_auth(&supervisor)
+            .header("content-type", "application/octet-stream")
+            .body(plans[i].clone());
+        async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (a, b) = tokio::join!(send(0), send(1));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [201, 422], "{a:?} {b:?}");
+    // The loser is told the code is taken (by the check, or by the insert if both passed it).
+    let lost = if a.0 == 422 { &a.1 } else { &b.1 };
+    assert_eq!(lost["errors"][0]["code"], "duplicate", "{lost}");
+    let codes: Vec<String> = sqlx::query("SELECT code FROM reform_tasks ORDER BY code")
+        .fetch_all(app.state.db.reader())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("code"))
+        .collect();
+    let won = if a.0 == 201 { ["RT-08", "RT-09"] } else { ["RT-09", "RT-10"] };
+    assert_eq!(codes, won, "the winner's tasks, whole");
+    let milestones = count(app, "SELECT COUNT(*) FROM reform_milestones WHERE task_code <> $1", "").await;
+    assert_eq!(milestones, 2, "one milestone each");
+    let imports = count(app, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "reform.import").await;
+    assert_eq!(imports, 2, "one entry per task imported, the winner's only");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
 }
