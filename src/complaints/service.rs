@@ -212,25 +212,15 @@ pub fn view(
         c.complainant_phone.as_deref().and_then(|p| state.vault.open(p, "complaints.complainant_phone").ok());
     let taxonomy = state.complaints.taxonomy();
     let category = c.category.as_deref().and_then(|code| taxonomy.category(code));
-    let running = match c.status.as_str() {
-        "dispatched" => Some(&c.respond_due),
-        "responded" => Some(&c.resolve_due),
-        _ => None,
-    };
-    let card = match running.and_then(|d| parse_time(d)) {
-        Some(due) => {
-            let start = parse_time(&c.dispatched_at).unwrap_or(now);
-            let urgent = category.is_some_and(|x| x.resolve_hours.is_some());
-            domain::card(cal, start, due, urgent, now)
-        }
-        None => Card::None,
-    };
+    let urgent = category.is_some_and(|x| x.resolve_hours.is_some());
+    let card = domain::card_now(&c, urgent, cal, now);
+    let running = domain::running_deadline(&c).map(|(_, due)| due.to_string());
     ComplaintView {
         category_name: category.map(|x| x.name.clone()),
         category_name_en: category.map(|x| x.name_en.clone()),
         department_name: c.department.as_ref().and_then(|d| names.get(d).cloned()),
         card,
-        due: running.cloned(),
+        due: running,
         events: Vec::new(),
         complaint: c,
     }

@@ -11,7 +11,7 @@ use super::sharing::{
 };
 use super::store::{self, Access, Columns};
 use crate::app::AppState;
-use crate::calendar::deadline::{Deadline, Signal};
+use crate::calendar::deadline::Signal;
 use crate::http::{ApiError, ApiResult, Caller, FieldError};
 use crate::identity::authz::{Action, Actor, Area, Decision, Resource, decide};
 use crate::identity::domain::{CreditCode, IdNumber};
@@ -38,10 +38,8 @@ pub struct RequestView {
 
 async fn view(state: &AppState, r: DataRequest) -> RequestView {
     let calendar = state.calendar().await;
-    let light = (r.status == RequestStatus::Pending).then(|| {
-        let deadline = Deadline::working_days(r.due_on, sharing::DECISION_WORKING_DAYS);
-        deadline.signal(&calendar, state.clock().now(), 2)
-    });
+    let light = (r.status == RequestStatus::Pending)
+        .then(|| sharing::decision_signal(&calendar, r.due_on, state.clock().now()));
     RequestView {
         escalated: light == Some(Signal::Red),
         light: light.map(|l| l.as_str().to_string()),

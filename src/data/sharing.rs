@@ -159,6 +159,16 @@ pub struct DataRequest {
 
 /// Working days the owner has to decide (有条件共享: 10 个工作日内答复).
 pub const DECISION_WORKING_DAYS: u32 = 10;
+
+/// A pending request's light: its 10 working days by the platform's deadline rule, warning with
+/// two left (red: past the date, shown to the supervisor as escalated and raised by monitoring).
+pub fn decision_signal(
+    cal: &crate::calendar::domain::Calendar,
+    due_on: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::calendar::deadline::Signal {
+    crate::calendar::deadline::Deadline::working_days(due_on, DECISION_WORKING_DAYS).signal(cal, now, 2)
+}
 /// The longest a grant may last, and the default.
 pub const MAX_MONTHS: u32 = 36;
 pub const DEFAULT_MONTHS: u32 = 12;

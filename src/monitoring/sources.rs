@@ -11,6 +11,7 @@ use crate::calendar::deadline::{Deadline, Measure, Signal};
 use crate::calendar::domain::Calendar;
 use crate::cases::domain::{CaseState, Light};
 use crate::cases::store::Queue;
+use crate::complaints::domain::Card;
 use crate::http::error::ApiResult;
 use crate::identity::authz::Role;
 use crate::platform::clock::{beijing_date, end_of_beijing_day, parse_time};
@@ -119,16 +120,13 @@ async fn complaints(state: &AppState, cal: &Calendar, now: DateTime<Utc>) -> Api
     let mut out = Vec::new();
     for c in crate::complaints::store::list(&state.db, &filter).await? {
         let Some(department) = c.department.clone() else { continue };
-        let (step, due) = match c.status.as_str() {
-            "dispatched" => ("respond", &c.respond_due),
-            _ => ("resolve", &c.resolve_due),
-        };
-        let (Some(start), Some(due)) = (parse_time(&c.dispatched_at), parse_time(due)) else { continue };
+        let Some((step, due)) = crate::complaints::domain::running_deadline(&c) else { continue };
+        let Some(due) = parse_time(due) else { continue };
         let category = c.category.as_deref().and_then(|code| taxonomy.category(code));
         let urgent = category.is_some_and(|x| x.resolve_hours.is_some());
-        let measure = if urgent { Measure::ClockTime } else { Measure::WorkingTime };
         let due_day = beijing_date(due);
         let what = category.map_or("诉求", |x| x.name.as_str());
+        let card = crate::complaints::domain::card_now(&c, urgent, cal, now);
         out.push(Watched {
             subject: subject(Kind::Complaint, &format!("{}/{step}/{}", c.id, due.format("%Y%m%dT%H%M"))),
             department,
@@ -136,8 +134,12 @@ async fn complaints(state: &AppState, cal: &Calendar, now: DateTime<Utc>) -> Api
             officer: None,
             fallback_role: Some(Role::DepartmentHead),
             due: Some(due_day),
-            // The hotline's own rule: a working day's warning.
-            level: level(Deadline::between(cal, start, due, measure).signal(cal, now, 1)),
+            // The hotline's own cards, as its desk shows them.
+            level: match card {
+                Card::None => None,
+                Card::Yellow => Some(Level::Yellow),
+                Card::Red => Some(Level::Red),
+            },
         });
     }
     Ok(out)
@@ -173,7 +175,6 @@ async fn data_requests(state: &AppState, cal: &Calendar, now: DateTime<Utc>) -> 
     let mut out = Vec::new();
     for r in super::store::pending_data_requests(&state.db).await? {
         let Ok(due) = NaiveDate::parse_from_str(&r.due_on, "%Y-%m-%d") else { continue };
-        let days = crate::data::sharing::DECISION_WORKING_DAYS;
         out.push(Watched {
             subject: subject(Kind::DataRequest, &r.id),
             department: r.owner,
@@ -181,7 +182,7 @@ async fn data_requests(state: &AppState, cal: &Calendar, now: DateTime<Utc>) -> 
             officer: None,
             fallback_role: Some(Role::DataOfficer),
             due: Some(due),
-            level: level(Deadline::working_days(due, days).signal(cal, now, 2)),
+            level: level(crate::data::sharing::decision_signal(cal, due, now)),
         });
     }
     Ok(out)

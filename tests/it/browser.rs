@@ -2684,6 +2684,9 @@ async fn supervision_order(s: &Session) {
     let order = s.text("#orders li").await;
     assert!(order.contains("济政务督〔") && order.contains(&number) && order.contains("待整改"), "{order}");
     assert!(!s.exists("#orders form").await, "the supervision office does not close orders");
+    // The form to issue one by hand, opened.
+    s.click("#issue-panel summary").await;
+    assert!(s.exists("#issue-department").await);
     shoot_both(s, "supervision-orders").await;
     s.log_out().await;
     let head = s.app.demo("spj.head").await;

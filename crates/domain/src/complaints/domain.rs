@@ -289,6 +289,29 @@ pub fn card(
     }
 }
 
+/// The deadline running on a complaint now — the answer while dispatched, the resolution once
+/// answered — as (`respond` or `resolve`, its due instant as stored); none otherwise.
+pub fn running_deadline(c: &Complaint) -> Option<(&'static str, &str)> {
+    match c.status.as_str() {
+        "dispatched" => Some(("respond", c.respond_due.as_str())),
+        "responded" => Some(("resolve", c.resolve_due.as_str())),
+        _ => None,
+    }
+}
+
+/// A complaint's card now: its running deadline's, counted from the dispatch (`urgent`
+/// categories in clock hours).
+pub fn card_now(c: &Complaint, urgent: bool, cal: &Calendar, now: DateTime<Utc>) -> Card {
+    let due = running_deadline(c).and_then(|(_, due)| crate::platform::clock::parse_time(due));
+    match due {
+        Some(due) => {
+            let start = crate::platform::clock::parse_time(&c.dispatched_at).unwrap_or(now);
+            card(cal, start, due, urgent, now)
+        }
+        None => Card::None,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Text: segmentation, the classifier and similarity
 // ---------------------------------------------------------------------------------------------
