@@ -257,6 +257,10 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/supervision/sweep", post(crate::monitoring::api::sweep))
         .route("/assessment/scorecards", get(crate::assessment::api::scorecards))
         .route("/assessment/scorecards/{department}/{indicator}", get(crate::assessment::api::drill))
+        .route(
+            "/assessment/scorecards/{department}/comments",
+            get(crate::assessment::api::comments).post(crate::assessment::api::comment),
+        )
         .route("/reform-tasks", get(crate::reform::api::list))
         .route("/reform-tasks/import", post(crate::reform::api::import))
         .route("/reform-tasks/{code}", get(crate::reform::api::get))
@@ -404,6 +408,7 @@ pub fn router_with_paths(state: AppState) -> (Router, Vec<String>) {
         .route("/assessment/report.pdf", get(crate::assessment::pages::report_pdf))
         .route("/assessment/{department}", get(crate::assessment::pages::department))
         .route("/assessment/{department}/{indicator}", get(crate::assessment::pages::drill))
+        .route("/assessment/{department}/comments", post(crate::assessment::pages::comment))
         .route(
             "/projects",
             get(crate::projects::pages::my_projects).post(crate::projects::pages::create_project),
@@ -698,6 +703,9 @@ async fn run_job(
                     "electronic monitoring raised"
                 );
             }
+        }
+        Job::FiguresRefresh => {
+            crate::assessment::service::refresh_figures(state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     Ok(())

@@ -42,3 +42,38 @@ pub async fn drill(
 ) -> ApiResult<Json<Drill>> {
     Ok(Json(service::drill(&state, &caller, &department, &indicator, &q).await?))
 }
+
+/// The supervision office's comments on a department's scorecard (督查意见), newest first. The
+/// department's head and the supervision office; anyone else: 404.
+#[utoipa::path(get, path = "/api/v1/assessment/scorecards/{department}/comments", tag = "supervision",
+    params(("department" = String, Path, description = "Department code")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<super::store::Comment>), (status = 401, body = crate::http::error::Problem),
+        (status = 404, body = crate::http::error::Problem)))]
+pub async fn comments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(department): Path<String>,
+) -> ApiResult<Json<Vec<super::store::Comment>>> {
+    Ok(Json(service::comments(&state, &caller, &department).await?))
+}
+
+/// Comments on a department's scorecard, or on one of its figures, for a period: what the
+/// supervision office writes there instead of a figure (figures are computed from the records).
+/// The department's head may not (403); anyone else: 404. A blank comment, an unknown indicator
+/// or a wrong period is named (422) and nothing is kept.
+#[utoipa::path(post, path = "/api/v1/assessment/scorecards/{department}/comments", tag = "supervision",
+    params(("department" = String, Path, description = "Department code")),
+    request_body = service::CommentRequest,
+    security(("bearer" = [])),
+    responses((status = 201, body = super::store::Comment), (status = 401, body = crate::http::error::Problem),
+        (status = 403, body = crate::http::error::Problem), (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)))]
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(department): Path<String>,
+    crate::http::ApiJson(req): crate::http::ApiJson<service::CommentRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<super::store::Comment>)> {
+    Ok((axum::http::StatusCode::CREATED, Json(service::comment(&state, &caller, &department, req).await?)))
+}

@@ -127,9 +127,35 @@ struct DepartmentPage {
     rank: String,
     score: String,
     figures: Vec<FigureLine>,
+    /// The supervision office's comments (督查意见), newest first.
+    comments: Vec<CommentLine>,
+    /// The caller may comment (the supervision office).
+    may_comment: bool,
+    /// The comment form as sent, and what was wrong with it.
+    form: CommentForm,
+    errors: Vec<crate::http::error::FieldError>,
 }
 
-/// A department's scorecard: every figure with its formula, each linked to its records.
+/// A comment as the page shows it.
+pub struct CommentLine {
+    c: super::store::Comment,
+    /// The indicator it is about, named; none: the whole scorecard.
+    about: Option<IndicatorInfo>,
+}
+
+/// The supervision office's comment form on a department's scorecard.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CommentForm {
+    pub csrf: String,
+    pub body: String,
+    pub indicator: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A department's scorecard: every figure with its formula, each linked to its records, and the
+/// supervision office's comments (with its form to write one).
 pub async fn department(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -139,10 +165,62 @@ pub async fn department(
     if ctx.caller.user_id.is_none() {
         return Ok(ctx.to_login().into_response());
     }
-    if !may_open(&ctx, &department) {
+    render_department(&state, &ctx, &department, &q, CommentForm::default(), Vec::new()).await
+}
+
+/// The supervision office comments on the scorecard: back to it (post/redirect/get), or the
+/// page again with each wrong field named and the text kept.
+pub async fn comment(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(department): Path<String>,
+    axum::Form(f): axum::Form<CommentForm>,
+) -> Result<Response, PageError> {
+    if ctx.caller.user_id.is_none() {
+        return Ok(ctx.to_login().into_response());
+    }
+    ctx.check_csrf(&f.csrf)?;
+    let req = service::CommentRequest {
+        body: f.body.clone(),
+        indicator: f.indicator.clone(),
+        month: None,
+        from: Some(f.from.clone()),
+        to: Some(f.to.clone()),
+    };
+    let q = PeriodQuery { month: None, from: Some(f.from.clone()), to: Some(f.to.clone()) };
+    match service::comment(&state, &ctx.caller, &department, req).await {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!(
+            "/assessment/{department}?from={}&to={}#comments",
+            f.from.trim(),
+            f.to.trim()
+        ))
+        .into_response()),
+        Err(crate::http::ApiError::Validation(errors)) => {
+            render_department(&state, &ctx, &department, &q, f, errors).await
+        }
+        Err(e) => Err(ctx.error(e)),
+    }
+}
+
+async fn render_department(
+    state: &AppState,
+    ctx: &PageCtx,
+    department: &str,
+    q: &PeriodQuery,
+    form: CommentForm,
+    errors: Vec<crate::http::error::FieldError>,
+) -> Result<Response, PageError> {
+    if !may_open(ctx, department) {
         return Err(ctx.error(crate::http::ApiError::NotFound));
     }
-    let a = service::assessment(&state, &ctx.caller, &q).await.map_err(|e| ctx.error(e))?;
+    // A wrong period in the form: the configured period so far (the error names the field).
+    let a = match service::assessment(state, &ctx.caller, q).await {
+        Err(crate::http::ApiError::Validation(_)) if !errors.is_empty() => {
+            service::assessment(state, &ctx.caller, &PeriodQuery::default()).await
+        }
+        other => other,
+    }
+    .map_err(|e| ctx.error(e))?;
     let card = a
         .scorecards
         .iter()
@@ -162,6 +240,27 @@ pub async fn department(
             })
         })
         .collect();
+    let comments = service::comments(state, &ctx.caller, department)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .map(|c| CommentLine {
+            about: c
+                .indicator
+                .as_deref()
+                .and_then(|code| a.indicators.iter().find(|i| i.code.code() == code).cloned()),
+            c,
+        })
+        .collect();
+    let may_comment = matches!(
+        decide(
+            &ctx.caller.actor,
+            Action::Review,
+            &Resource::Scorecard { department: department.to_string() }
+        ),
+        Decision::Allow
+    );
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = DepartmentPage {
         t: ctx.t,
         user: ctx.user(),
@@ -173,8 +272,12 @@ pub async fn department(
         rank: card.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
         score: card.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "—".into()),
         figures,
+        comments,
+        may_comment,
+        form,
+        errors,
     };
-    Ok(ctx.render(StatusCode::OK, &page))
+    Ok(ctx.render(status, &page))
 }
 
 /// How many records the drill-down page lists (the API lists all).

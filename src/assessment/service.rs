@@ -116,18 +116,20 @@ pub fn period(q: &PeriodQuery, scheme: &Scheme, today: chrono::NaiveDate) -> Api
 /// What the sums need besides the records.
 struct Inputs {
     scheme: Scheme,
-    visits: HashMap<String, u32>,
+    visits: std::sync::Arc<HashMap<String, u32>>,
     policy_departments: HashMap<String, String>,
     calendar: std::sync::Arc<crate::calendar::domain::Calendar>,
 }
 
 async fn inputs(state: &AppState) -> ApiResult<Inputs> {
     let scheme = state.config.assessment_scheme().map_err(ApiError::Internal)?;
-    let visits = crate::catalog::store::all_current(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.item.code, s.item.visits))
-        .collect();
+    let visits = std::sync::Arc::new(
+        crate::catalog::store::all_current(&state.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.item.code, s.item.visits))
+            .collect(),
+    );
     let policy_departments = crate::policies::library::shipped()
         .map_err(ApiError::Internal)?
         .into_iter()
@@ -175,6 +177,14 @@ pub async fn compute_now(state: &AppState, period: Period) -> ApiResult<Assessme
         indicators: Indicator::ALL.into_iter().map(|i| IndicatorInfo::of(i, &inputs.scheme)).collect(),
         scorecards: assess(&inputs.scheme, &names, &tallies),
     })
+}
+
+/// Brings the assessment's day sums up to date with what changed since the last time (the
+/// background job; readers do it too before summing).
+pub async fn refresh_figures(state: &AppState) -> ApiResult<super::rollup::Refreshed> {
+    let inputs = inputs(state).await?;
+    let rollup = super::rollup::Inputs { calendar: inputs.calendar.clone(), visits: inputs.visits.clone() };
+    Ok(super::rollup::refresh(&state.db, &rollup).await?)
 }
 
 /// The ranking, for the supervision office and the departments' heads.
@@ -233,4 +243,74 @@ pub async fn drill(
 pub async fn overdue(state: &AppState, period: Period) -> ApiResult<Vec<store::OverdueCase>> {
     let inputs = inputs(state).await?;
     Ok(store::overdue_cases(&state.db, &inputs.context(period, state.clock().today())).await?)
+}
+
+/// A comment on a department's scorecard: what it says, the figure it is about (blank: the whole
+/// scorecard), and the period the figures were read over (as for the scorecards; none given: the
+/// configured period so far).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct CommentRequest {
+    pub body: String,
+    /// An indicator code, e.g. `on_time`.
+    pub indicator: String,
+    /// A calendar month, `YYYY-MM`.
+    pub month: Option<String>,
+    /// First day, `YYYY-MM-DD` (Beijing).
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (Beijing), included.
+    pub to: Option<String>,
+}
+
+/// The department's name, once the caller may `action` its scorecard (unknown department: 404).
+async fn scorecard_of(
+    state: &AppState,
+    caller: &Caller,
+    department: &str,
+    action: Action,
+) -> ApiResult<String> {
+    caller.require_user()?;
+    let names = crate::platform::directory::department_names(&state.db).await?;
+    let name = names.get(department).cloned().ok_or(ApiError::NotFound)?;
+    require(decide(&caller.actor, action, &Resource::Scorecard { department: department.to_string() }))?;
+    Ok(name)
+}
+
+/// The supervision office comments on a department's scorecard (the head reads it there). A
+/// department's head may not (403); anyone else: 404. Every wrong field is named; nothing is kept.
+pub async fn comment(
+    state: &AppState,
+    caller: &Caller,
+    department: &str,
+    req: CommentRequest,
+) -> ApiResult<store::Comment> {
+    scorecard_of(state, caller, department, Action::Review).await?;
+    let scheme = state.config.assessment_scheme().map_err(ApiError::Internal)?;
+    let q = PeriodQuery { month: req.month.clone(), from: req.from.clone(), to: req.to.clone() };
+    let period = period(&q, &scheme, state.clock().today());
+    let checked = super::check_comment(&req.body, &req.indicator);
+    let (period, comment) = match (period, checked) {
+        (Ok(p), Ok(c)) => (p, c),
+        (Err(ApiError::Validation(mut a)), Err(b)) => {
+            a.extend(b);
+            return Err(ApiError::Validation(a));
+        }
+        (Err(e), _) => return Err(e),
+        (_, Err(b)) => return Err(ApiError::Validation(b)),
+    };
+    let author_id = caller.require_user()?.to_string();
+    let new = store::NewComment {
+        department: department.to_string(),
+        period,
+        comment,
+        author_name: caller.name.clone().unwrap_or_else(|| author_id.clone()),
+        author_id,
+    };
+    Ok(store::add_comment(&state.db, new).await?)
+}
+
+/// The comments on a department's scorecard, newest first: its head and the supervision office.
+pub async fn comments(state: &AppState, caller: &Caller, department: &str) -> ApiResult<Vec<store::Comment>> {
+    scorecard_of(state, caller, department, Action::Read).await?;
+    Ok(store::comments(&state.db, department, 200).await?)
 }

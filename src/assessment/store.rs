@@ -1,18 +1,19 @@
 //! The assessment's sums, read from every area's tables, and the records behind each.
 //!
-//! Each share-like indicator is one [`Source`]: the rows it counts (`from` and `filter`) and
-//! the condition that puts a row in the numerator. The scorecards sum both sides per
-//! department with one `GROUP BY` per indicator (a city's year of cases is summed in the
-//! database, never read row by row); the drill-down reads the same rows of one department with
-//! the same condition, so the two cannot disagree. The figures that need the working-day
-//! calendar or the catalog (days used, trips, payment time) are summed in groups small enough to
-//! finish in Rust: working days between two dates are a difference of two per-date counts, so
-//! they are summed by date on each side separately.
+//! Each share-like indicator is one [`Source`]: the rows it counts (`from` and `filter`), the
+//! condition that puts a row in the numerator and the column whose day a row counts on. The
+//! scorecards add up per-department day rows ([`super::rollup`]) that are summed from the same
+//! sources grouped by day, or, for the small tables, sum the source per department directly;
+//! the drill-down reads the same rows of one department with the same condition, so the two
+//! cannot disagree. The figures that need the working-day calendar or the catalog (days used,
+//! trips, payment time) are finished in Rust from groups (by item, by acceptance date).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::rollup;
 use crate::assessment::{DrillRow, Indicator, Period, Tally};
 use crate::calendar::domain::Calendar;
 use crate::platform::clock::{beijing_date, parse_time, shown_time, start_of_beijing_day, time_text};
@@ -23,9 +24,9 @@ use crate::store::{Db, StoreResult, query};
 pub struct Context<'a> {
     pub period: Period,
     pub today: NaiveDate,
-    pub calendar: &'a Calendar,
+    pub calendar: &'a Arc<Calendar>,
     /// Item code → promised visits to a hall (到现场次数).
-    pub visits: &'a HashMap<String, u32>,
+    pub visits: &'a Arc<HashMap<String, u32>>,
     /// Policy code → issuing department.
     pub policy_departments: &'a HashMap<String, String>,
 }
@@ -53,7 +54,7 @@ fn met(at: &str, due: &str) -> String {
 
 /// The binds a source's filter uses, in order.
 #[derive(Clone, Copy)]
-enum Binds {
+pub(super) enum Binds {
     /// `$1`, `$2`: the period's instants.
     Instants,
     /// `$1`, `$2`: the first and the last passed day of the period (dates).
@@ -63,12 +64,14 @@ enum Binds {
 }
 
 /// The rows one indicator counts.
-struct Source {
-    from: &'static str,
-    department: &'static str,
-    filter: String,
-    numerator: String,
-    binds: Binds,
+pub(super) struct Source {
+    pub(super) from: &'static str,
+    pub(super) department: &'static str,
+    pub(super) filter: String,
+    pub(super) numerator: String,
+    pub(super) binds: Binds,
+    /// The column whose day a row counts on (what the period bounds).
+    pub(super) day: &'static str,
     /// The record's key, a title and the columns the drill-down shows (label, SQL).
     record: &'static str,
     title: &'static str,
@@ -78,9 +81,10 @@ struct Source {
 
 const RUNNING: &str = "state IN ('accepted', 'under_review')";
 
-fn source(i: Indicator) -> Option<Source> {
-    let case = |filter: String, numerator: String, binds, columns| Source {
+pub(super) fn source(i: Indicator) -> Option<Source> {
+    let case = |day, filter: String, numerator: String, binds, columns| Source {
         from: "cases",
+        day,
         department: "department",
         filter: format!("kind = 'item' AND {filter}"),
         numerator,
@@ -93,6 +97,7 @@ fn source(i: Indicator) -> Option<Source> {
     let submitted = "submitted_at >= $1 AND submitted_at < $2".to_string();
     let complaint = |extra: &str, numerator: &str, columns| Source {
         from: "complaints",
+        day: "created_at",
         department: "department",
         filter: format!(
             "created_at >= $1 AND created_at < $2 AND department IS NOT NULL AND status <> 'merged'{extra}"
@@ -106,24 +111,28 @@ fn source(i: Indicator) -> Option<Source> {
     };
     Some(match i {
         Indicator::OnTime => case(
+            "decided_at",
             "decided_at >= $1 AND decided_at < $2 AND due_on IS NOT NULL AND accepted_on IS NOT NULL".into(),
             met("decided_at", "due_on"),
             Binds::Instants,
             vec![("受理 accepted", "accepted_on"), ("期限 due", "due_on"), ("办结 decided", "decided_at")],
         ),
         Indicator::Overdue => case(
+            "due_on",
             format!("due_on >= $1 AND due_on <= $2 AND (decided_at IS NOT NULL OR {RUNNING})"),
             format!("NOT ({})", met("decided_at", "due_on")),
             Binds::PassedDays,
             vec![("期限 due", "due_on"), ("办结 decided", "decided_at"), ("状态 state", "state")],
         ),
         Indicator::AcceptanceBacklog => case(
+            "submitted_at",
             submitted.clone(),
             "state = 'submitted'".into(),
             Binds::Instants,
             vec![("收件 submitted", "submitted_at"), ("状态 state", "state")],
         ),
         Indicator::Online => case(
+            "submitted_at",
             submitted,
             "accepted_at_window = 0 AND in_person = 0".into(),
             Binds::Instants,
@@ -135,6 +144,7 @@ fn source(i: Indicator) -> Option<Source> {
         ),
         Indicator::GoodRate => Source {
             from: "ratings",
+            day: "created_at",
             department: "department",
             filter: "created_at >= $1 AND created_at < $2 AND excluded = 0".into(),
             numerator: "score >= 3".into(),
@@ -146,6 +156,7 @@ fn source(i: Indicator) -> Option<Source> {
         },
         Indicator::RectifiedOnTime => Source {
             from: "ratings r LEFT JOIN rectifications l ON l.rating_id = r.id",
+            day: "r.created_at",
             department: "r.department",
             filter: "r.created_at >= $1 AND r.created_at < $2 AND r.excluded = 0 AND r.score <= 2".into(),
             numerator: "l.rectified_at IS NOT NULL AND l.on_time = 1".into(),
@@ -180,6 +191,7 @@ fn source(i: Indicator) -> Option<Source> {
         ),
         Indicator::ProactiveClosed => Source {
             from: "proactive_tasks",
+            day: "created_at",
             department: "department",
             filter: "created_at >= $1 AND created_at < $2".into(),
             numerator: "status = 'done'".into(),
@@ -195,6 +207,7 @@ fn source(i: Indicator) -> Option<Source> {
         },
         Indicator::DataOnTime => Source {
             from: "data_requests",
+            day: "requested_at",
             department: "owner",
             filter: "requested_at >= $1 AND requested_at < $2 AND status <> 'withdrawn' \
                      AND (decided_at IS NOT NULL OR due_on < $3)"
@@ -212,6 +225,7 @@ fn source(i: Indicator) -> Option<Source> {
         },
         Indicator::MilestonesOnTime => Source {
             from: "reform_milestones m JOIN reform_tasks t ON t.code = m.task_code",
+            day: "m.due_on",
             department: "t.lead_department",
             filter: "m.due_on >= $1 AND m.due_on <= $2".into(),
             numerator: "m.accepted_on IS NOT NULL AND m.accepted_on <= m.due_on".into(),
@@ -252,31 +266,33 @@ fn bind_count(binds: Binds) -> usize {
 }
 
 /// One addition to a department's figure: (department, indicator), numerator, denominator.
-type Part = ((String, Indicator), i64, i64);
+pub(super) type Part = ((String, Indicator), i64, i64);
 
-/// Every department's sums for every indicator in the period. The sums are independent reads,
-/// run at once on the read pool.
+/// Every department's sums for every indicator in the period: the rolled-up indicators from
+/// their day rows (brought up to date first, see [`super::rollup`]), the others from their
+/// records. The reads are independent and run at once on the read pool.
 pub async fn tallies(db: &Db, ctx: &Context<'_>) -> StoreResult<BTreeMap<(String, Indicator), Tally>> {
+    let inputs = rollup::Inputs { calendar: ctx.calendar.clone(), visits: ctx.visits.clone() };
+    rollup::refresh(db, &inputs).await?;
     let shares = futures::future::try_join_all(
-        Indicator::ALL.into_iter().filter(|i| source(*i).is_some()).map(|i| share(db, ctx, i)),
+        Indicator::ALL
+            .into_iter()
+            .filter(|i| source(*i).is_some() && !rollup::rolled_up(*i))
+            .map(|i| share(db, ctx, i)),
     );
-    let (shares, trips, accepted, decided, benefits) = futures::try_join!(
+    let (shares, days, benefits) = futures::try_join!(
         shares,
-        trips(db, ctx),
-        days_accepted(db, ctx),
-        days_decided(db, ctx),
+        rollup::sums(db, ctx.period.from, ctx.period.to, ctx.last_passed_day()),
         benefits(db, ctx)
     )?;
     let mut out: BTreeMap<(String, Indicator), Tally> = BTreeMap::new();
-    for (key, n, d) in
-        shares.into_iter().flatten().chain(trips).chain(accepted).chain(decided).chain(benefits)
-    {
+    for (key, n, d) in shares.into_iter().flatten().chain(days).chain(benefits) {
         out.entry(key).or_default().add(n, d);
     }
     Ok(out)
 }
 
-/// A share-like indicator summed per department.
+/// A share-like indicator summed per department from its records.
 async fn share(db: &Db, ctx: &Context<'_>, i: Indicator) -> StoreResult<Vec<Part>> {
     let Some(s) = source(i) else { return Ok(Vec::new()) };
     let sql = format!(
@@ -296,97 +312,26 @@ async fn share(db: &Db, ctx: &Context<'_>, i: Indicator) -> StoreResult<Vec<Part
         .collect()
 }
 
-/// Applications of the period by department, item and channel: the trips each needs.
-async fn trips(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
-    let (a, b) = ctx.instants();
-    let rows = query(
-        "SELECT department, item_code, CASE WHEN accepted_at_window = 0 AND in_person = 0 THEN 1 ELSE 0 END AS online, \
-         COUNT(*) AS n FROM cases WHERE kind = 'item' AND submitted_at >= $1 AND submitted_at < $2 \
-         GROUP BY department, item_code, CASE WHEN accepted_at_window = 0 AND in_person = 0 THEN 1 ELSE 0 END",
-    )
-    .bind(a)
-    .bind(b)
-    .read_all(db)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len() * 2);
-    for r in rows {
-        let department: String = r.try_get("department")?;
-        let item: Option<String> = r.try_get("item_code")?;
-        let online = r.try_get::<i64, _>("online")? == 1;
-        let n: i64 = r.try_get("n")?;
-        let t = crate::assessment::trips(visits_of(ctx, item.as_deref()), online);
-        out.push(((department.clone(), Indicator::ZeroTrip), if t == 0 { n } else { 0 }, n));
-        out.push(((department, Indicator::AtMostOnce), if t <= 1 { n } else { 0 }, n));
-    }
-    Ok(out)
+/// What `n` applications of one department, item and channel add to the trip figures.
+pub(super) fn trips_of(department: String, visits: u32, online: bool, n: i64) -> [Part; 2] {
+    let t = crate::assessment::trips(visits, online);
+    [
+        ((department.clone(), Indicator::ZeroTrip), if t == 0 { n } else { 0 }, n),
+        ((department, Indicator::AtMostOnce), if t <= 1 { n } else { 0 }, n),
+    ]
 }
 
 /// An item's promised visits; an item no longer in the catalog counts as one visit.
+pub(super) fn visits_in(visits: &HashMap<String, u32>, item: Option<&str>) -> u32 {
+    item.and_then(|i| visits.get(i)).copied().unwrap_or(1)
+}
+
 fn visits_of(ctx: &Context<'_>, item: Option<&str>) -> u32 {
-    item.and_then(|i| ctx.visits.get(i)).copied().unwrap_or(1)
+    visits_in(ctx.visits, item)
 }
 
-const DAYS_USED_FILTER: &str = "kind = 'item' AND decided_at >= $1 AND decided_at < $2 \
+pub(super) const DAYS_USED_FILTER: &str = "kind = 'item' AND decided_at >= $1 AND decided_at < $2 \
     AND accepted_on IS NOT NULL AND promised_days > 0";
-
-/// Working days up to `d` from a fixed origin: working days between two dates are the
-/// difference of theirs, so Σ used = Σ through(decided) − Σ through(accepted) − Σ paused, each
-/// side summed by date (see [`days_accepted`], [`days_decided`]).
-fn through(ctx: &Context<'_>, d: NaiveDate) -> i64 {
-    let origin = ctx.period.from - chrono::Duration::days(400);
-    ctx.calendar.working_days_between(origin, d)
-}
-
-/// The acceptance side of days used, with the days promised and paused.
-async fn days_accepted(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
-    let (a, b) = ctx.instants();
-    let rows = query(format!(
-        "SELECT department, accepted_on, COUNT(*) AS n, CAST(SUM(promised_days) AS BIGINT) AS promised, \
-         CAST(SUM(paused_days) AS BIGINT) AS paused FROM cases WHERE {DAYS_USED_FILTER} GROUP BY department, accepted_on"
-    ))
-    .bind(a)
-    .bind(b)
-    .read_all(db)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let department: String = r.try_get("department")?;
-        let on: String = r.try_get("accepted_on")?;
-        let Ok(on) = on.parse::<NaiveDate>() else { continue };
-        let (n, promised, paused): (i64, i64, i64) =
-            (r.try_get("n")?, r.try_get("promised")?, r.try_get("paused")?);
-        out.push(((department, Indicator::DaysUsed), -n * through(ctx, on) - paused, promised));
-    }
-    Ok(out)
-}
-
-/// The decision side of days used: decided on a Beijing day, the UTC day or the next one from
-/// 16:00 UTC.
-async fn days_decided(db: &Db, ctx: &Context<'_>) -> StoreResult<Vec<Part>> {
-    let (a, b) = ctx.instants();
-    let rows = query(format!(
-        "SELECT department, substr(decided_at, 1, 10) AS utc_day, \
-         CASE WHEN substr(decided_at, 12, 2) >= '16' THEN 1 ELSE 0 END AS late, COUNT(*) AS n \
-         FROM cases WHERE {DAYS_USED_FILTER} GROUP BY department, substr(decided_at, 1, 10), \
-         CASE WHEN substr(decided_at, 12, 2) >= '16' THEN 1 ELSE 0 END"
-    ))
-    .bind(a)
-    .bind(b)
-    .read_all(db)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let department: String = r.try_get("department")?;
-        let day: String = r.try_get("utc_day")?;
-        let Ok(mut day) = day.parse::<NaiveDate>() else { continue };
-        if r.try_get::<i64, _>("late")? == 1 {
-            day += chrono::Duration::days(1);
-        }
-        let n: i64 = r.try_get("n")?;
-        out.push(((department, Indicator::DaysUsed), n * through(ctx, day), 0));
-    }
-    Ok(out)
-}
 
 /// 免申即享: coverage of the enterprises found eligible, and payment time for the period's
 /// payments (from the eligibility notice), by the policy's issuing department.
@@ -643,4 +588,108 @@ pub struct OverdueCase {
     /// When it was decided (Beijing time), if it was.
     pub decided_at: Option<String>,
     pub state: String,
+}
+
+/// A supervisor's comment on a department's scorecard (督查意见).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Comment {
+    pub id: String,
+    pub department: String,
+    /// The period the figures were read over (Beijing dates).
+    pub period_from: String,
+    pub period_to: String,
+    /// The figure it is about (an indicator code); none: the scorecard as a whole.
+    pub indicator: Option<String>,
+    pub body: String,
+    pub author_name: String,
+    /// When it was written (Beijing time).
+    pub created_at: String,
+}
+
+/// A comment to keep: what was checked, on whose scorecard, by whom, over which period.
+pub struct NewComment {
+    pub department: String,
+    pub period: Period,
+    pub comment: crate::assessment::CheckedComment,
+    pub author_id: String,
+    pub author_name: String,
+}
+
+/// Keeps a comment (an insert: nothing is claimed, nothing it could race with changes) with its
+/// audit entry.
+pub async fn add_comment(db: &Db, c: NewComment) -> StoreResult<Comment> {
+    let now = db.now_text();
+    let id = crate::identity::store::new_user_id();
+    db.write(move |tx| {
+        let indicator = c.comment.indicator.map(|i| i.code().to_string());
+        query(
+            "INSERT INTO assessment_comments (id, department, period_from, period_to, indicator, body, author_id, author_name, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&c.department)
+        .bind(c.period.from.to_string())
+        .bind(c.period.to.to_string())
+        .bind(&indicator)
+        .bind(&c.comment.body)
+        .bind(&c.author_id)
+        .bind(&c.author_name)
+        .bind(&now)
+        .execute(&mut *tx)?;
+        crate::audit::store::append(
+            tx,
+            &now,
+            crate::audit::NewEntry::new(
+                format!("scorecard:{}", c.department),
+                format!("user:{}", c.author_id),
+                "assessment.commented",
+                format!("assessment_comment:{id}"),
+                format!(
+                    "{} {}..{} {}: {}",
+                    c.department,
+                    c.period.from,
+                    c.period.to,
+                    indicator.as_deref().unwrap_or("*"),
+                    c.comment.body.chars().take(200).collect::<String>()
+                ),
+            ),
+        )?;
+        Ok(Comment {
+            id,
+            department: c.department,
+            period_from: c.period.from.to_string(),
+            period_to: c.period.to.to_string(),
+            indicator,
+            body: c.comment.body,
+            author_name: c.author_name,
+            created_at: shown_time(&now),
+        })
+    })
+    .await
+}
+
+/// A department's comments, newest first (at most `limit`).
+pub async fn comments(db: &Db, department: &str, limit: i64) -> StoreResult<Vec<Comment>> {
+    let rows = query(
+        "SELECT id, department, period_from, period_to, indicator, body, author_name, created_at \
+         FROM assessment_comments WHERE department = $1 ORDER BY created_at DESC, id LIMIT $2",
+    )
+    .bind(department)
+    .bind(limit)
+    .read_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Comment {
+                id: r.try_get("id")?,
+                department: r.try_get("department")?,
+                period_from: r.try_get("period_from")?,
+                period_to: r.try_get("period_to")?,
+                indicator: r.try_get("indicator")?,
+                body: r.try_get("body")?,
+                author_name: r.try_get("author_name")?,
+                created_at: shown_time(&r.try_get::<String, _>("created_at")?),
+            })
+        })
+        .collect()
 }

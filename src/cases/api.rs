@@ -650,7 +650,7 @@ pub async fn supervision(state: &AppState, caller: &Caller) -> ApiResult<(Superv
     if !service::is_supervisor(&caller.actor) {
         return Err(ApiError::NotFound);
     }
-    let cases = store::queue(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
+    let cases = store::queue_clocks(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
     let cal = state.calendar().await;
     let names = department_names(state).await?;
     let figures = supervision_of(&cases, &names, &cal, state.clock().now(), state.config.yellow_days);

@@ -419,9 +419,13 @@ fn queue_condition(q: &Queue) -> (String, Vec<String>) {
 }
 
 pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord>> {
+    read_queue(db, q, limit, CASE_COLUMNS).await
+}
+
+async fn read_queue(db: &Db, q: &Queue, limit: i64, columns: &str) -> StoreResult<Vec<CaseRecord>> {
     let (cond, binds) = queue_condition(q);
     let sql = format!(
-        "SELECT {CASE_COLUMNS} FROM cases WHERE kind = 'item' AND {cond} \
+        "SELECT {columns} FROM cases WHERE kind = 'item' AND {cond} \
          ORDER BY CASE WHEN due_on IS NULL THEN 1 ELSE 0 END, due_on, submitted_at LIMIT {limit}"
     );
     let mut query = query(sql);
@@ -431,6 +435,21 @@ pub async fn queue(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord
     let rows = query.read_all(db).await?;
     let vault = db.vault()?;
     rows.iter().map(|r| case_from_row(r, vault)).collect()
+}
+
+/// The columns of [`CASE_COLUMNS`] that lights, deadlines and lists need: the applicant's
+/// form, answers, commitment and decision document are read as empty.
+const CLOCK_COLUMNS: &str = "number, parent_number, kind, item_code, bundle_code, title, department, \
+    owner_department, applicant_id, applicant_name, enterprise, submitted_by, state, single_approver, immediate, \
+    with_commitment, in_person, promised_days, '{}' AS form, NULL AS answers, NULL AS commitment_text, complete, \
+    accepted_on, accepted_at_window, paused_since, paused_days, due_on, decision, decision_reason, decided_at, \
+    NULL AS decision_document, submitted_at, updated_at, window_since, version";
+
+/// A queue's cases for their clocks over a whole city (monitoring, supervision, dashboards):
+/// like [`queue`], without the applicants' forms and answers (left empty, so nothing sealed is
+/// opened for a count). Never use these records to show or change a case.
+pub async fn queue_clocks(db: &Db, q: &Queue, limit: i64) -> StoreResult<Vec<CaseRecord>> {
+    read_queue(db, q, limit, CLOCK_COLUMNS).await
 }
 
 /// How many cases a queue holds (for the workbench's tabs).

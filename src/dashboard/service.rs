@@ -190,7 +190,7 @@ async fn compute(state: &AppState, scope: Scope, from: NaiveDate, to: NaiveDate)
         },
         async {
             let queue = Queue::Running { department: department.map(String::from) };
-            Ok::<_, ApiError>(crate::cases::store::queue(&state.db, &queue, 1_000_000).await?)
+            Ok::<_, ApiError>(crate::cases::store::queue_clocks(&state.db, &queue, 1_000_000).await?)
         },
     )?;
     let cal = state.calendar().await;

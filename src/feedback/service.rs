@@ -372,25 +372,16 @@ fn loop_view(
     rating: Rating,
     r: Rectification,
 ) -> LoopView {
-    use crate::calendar::deadline::{Deadline, Measure};
-    use crate::store::parse_time;
-    // Each step's time runs from when it began (the review, or the revisit that reopened it; the
-    // verification) to the end of its due day.
-    let step = match r.status {
-        domain::LoopStatus::Assigned => {
-            Some((r.revisited_at.as_deref().unwrap_or(&rating.created_at), &r.verify_due))
-        }
-        domain::LoopStatus::Verified => r.verified_at.as_deref().map(|at| (at, &r.rectify_due)),
-        _ => None,
-    };
-    let due = step.map(|(_, due)| due.clone());
-    let light = step
-        .and_then(|(start, due)| Some((parse_time(start)?, NaiveDate::parse_from_str(due, "%Y-%m-%d").ok()?)))
-        .map(|(start, due)| {
-            let due = crate::platform::clock::end_of_beijing_day(due);
-            Deadline::between(cal, start, due, Measure::WorkingTime).signal(cal, now, 1).as_str()
-        })
-        .unwrap_or("none");
+    let step = domain::running_step(
+        r.status,
+        &rating.created_at,
+        r.revisited_at.as_deref(),
+        r.verified_at.as_deref(),
+        &r.verify_due,
+        &r.rectify_due,
+    );
+    let due = step.map(|s| s.due.to_string());
+    let light = step.and_then(|s| domain::step_signal(cal, &s, now)).map(|s| s.as_str()).unwrap_or("none");
     let (zh, en) = r.status.label();
     let mut rating = rating;
     if !rating.real_name {

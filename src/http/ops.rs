@@ -159,6 +159,8 @@ pub async fn api_not_found() -> ApiError {
         crate::monitoring::api::sweep,
         crate::assessment::api::scorecards,
         crate::assessment::api::drill,
+        crate::assessment::api::comments,
+        crate::assessment::api::comment,
         crate::reform::api::list,
         crate::reform::api::get,
         crate::reform::api::import,

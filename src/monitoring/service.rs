@@ -203,7 +203,7 @@ pub async fn close(state: &AppState, caller: &Caller, id: &str, req: CloseReques
 pub async fn gauges(state: &AppState) -> ApiResult<String> {
     use std::fmt::Write;
     let cases =
-        crate::cases::store::queue(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
+        crate::cases::store::queue_clocks(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
     let cal = state.calendar().await;
     let names = crate::cases::api::department_names(state).await?;
     let s = crate::cases::api::supervision_of(

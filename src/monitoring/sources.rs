@@ -7,14 +7,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Kind, Level, Watched};
 use crate::app::AppState;
-use crate::calendar::deadline::{Deadline, Measure, Signal};
+use crate::calendar::deadline::{Deadline, Signal};
 use crate::calendar::domain::Calendar;
 use crate::cases::domain::{CaseState, Light};
 use crate::cases::store::Queue;
 use crate::complaints::domain::Card;
+use crate::feedback::domain::{running_step, step_signal};
 use crate::http::error::ApiResult;
 use crate::identity::authz::Role;
-use crate::platform::clock::{beijing_date, end_of_beijing_day, parse_time};
+use crate::platform::clock::{beijing_date, parse_time};
 
 fn level(signal: Signal) -> Option<Level> {
     match signal {
@@ -47,7 +48,7 @@ async fn cases_and_supplements(
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Watched>> {
     let cases =
-        crate::cases::store::queue(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
+        crate::cases::store::queue_clocks(&state.db, &Queue::Running { department: None }, 1_000_000).await?;
     let today = beijing_date(now);
     let days = state.config.supplement_days;
     let mut out = Vec::with_capacity(cases.len());
@@ -149,14 +150,23 @@ async fn complaints(state: &AppState, cal: &Calendar, now: DateTime<Utc>) -> Api
 async fn rectifications(state: &AppState, cal: &Calendar, now: DateTime<Utc>) -> ApiResult<Vec<Watched>> {
     let mut out = Vec::new();
     for r in super::store::open_rectifications(&state.db).await? {
-        let (step, due) =
-            if r.status == "assigned" { ("verify", &r.verify_due) } else { ("rectify", &r.rectify_due) };
-        let (Some(start), Ok(due)) = (parse_time(&r.started_at), NaiveDate::parse_from_str(due, "%Y-%m-%d"))
+        // The loop's own rule for which step runs and how it stands (the bad-review desk's too).
+        let Some(running) = running_step(
+            r.status,
+            &r.reviewed_at,
+            r.revisited_at.as_deref(),
+            r.verified_at.as_deref(),
+            &r.verify_due,
+            &r.rectify_due,
+        ) else {
+            continue;
+        };
+        let (Some(signal), Ok(due)) =
+            (step_signal(cal, &running, now), NaiveDate::parse_from_str(running.due, "%Y-%m-%d"))
         else {
             continue;
         };
-        let signal =
-            Deadline::between(cal, start, end_of_beijing_day(due), Measure::WorkingTime).signal(cal, now, 1);
+        let step = running.step;
         out.push(Watched {
             subject: subject(Kind::Rectification, &format!("{}/{step}/{due}", r.rating_id)),
             department: r.department,

@@ -386,39 +386,41 @@ pub struct OpenRectification {
     pub rating_id: String,
     pub object_id: String,
     pub department: String,
-    /// `assigned` (to verify) or `verified` (to rectify).
-    pub status: String,
-    /// When the running step began: the review (or the revisit that reopened it), or the
-    /// verification.
-    pub started_at: String,
+    pub status: crate::feedback::domain::LoopStatus,
+    /// When the review was given.
+    pub reviewed_at: String,
+    pub revisited_at: Option<String>,
+    pub verified_at: Option<String>,
     pub verify_due: String,
     pub rectify_due: String,
 }
 
 pub async fn open_rectifications(db: &Db) -> StoreResult<Vec<OpenRectification>> {
     let rows = query(
-        "SELECT l.rating_id, r.object_id, l.department, l.status, \
-         CASE WHEN l.status = 'assigned' THEN COALESCE(l.revisited_at, r.created_at) \
-              ELSE COALESCE(l.verified_at, r.created_at) END AS started_at, \
-         l.verify_due, l.rectify_due \
+        "SELECT l.rating_id, r.object_id, l.department, l.status, r.created_at AS reviewed_at, \
+         l.revisited_at, l.verified_at, l.verify_due, l.rectify_due \
          FROM rectifications l JOIN ratings r ON r.id = l.rating_id \
          WHERE l.status IN ('assigned', 'verified')",
     )
     .read_all(db)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(OpenRectification {
-                rating_id: r.try_get("rating_id")?,
-                object_id: r.try_get("object_id")?,
-                department: r.try_get("department")?,
-                status: r.try_get("status")?,
-                started_at: r.try_get("started_at")?,
-                verify_due: r.try_get("verify_due")?,
-                rectify_due: r.try_get("rectify_due")?,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let status: String = r.try_get("status")?;
+        let Some(status) = crate::feedback::domain::LoopStatus::parse(&status) else { continue };
+        out.push(OpenRectification {
+            rating_id: r.try_get("rating_id")?,
+            object_id: r.try_get("object_id")?,
+            department: r.try_get("department")?,
+            status,
+            reviewed_at: r.try_get("reviewed_at")?,
+            revisited_at: r.try_get("revisited_at")?,
+            verified_at: r.try_get("verified_at")?,
+            verify_due: r.try_get("verify_due")?,
+            rectify_due: r.try_get("rectify_due")?,
+        });
+    }
+    Ok(out)
 }
 
 /// A data request waiting for its owner's decision, as the sweep reads it.

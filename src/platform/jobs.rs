@@ -30,16 +30,20 @@ pub enum Job {
     ProactiveScan,
     /// 电子监察: raises cases that turned yellow or red, once each.
     MonitoringSweep,
+    /// Recomputes the assessment's day sums that changes have made stale, so that a reader
+    /// finds little left to do.
+    FiguresRefresh,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::OutboxDispatch,
         Job::CatalogApply,
         Job::AuditCheckpoint,
         Job::SessionPurge,
         Job::ProactiveScan,
         Job::MonitoringSweep,
+        Job::FiguresRefresh,
     ];
 
     /// The lease row's name.
@@ -51,6 +55,7 @@ impl Job {
             Job::SessionPurge => "job:session_purge",
             Job::ProactiveScan => "job:proactive_scan",
             Job::MonitoringSweep => "job:monitoring_sweep",
+            Job::FiguresRefresh => "job:figures_refresh",
         }
     }
 }

@@ -53,6 +53,8 @@ const FILES: &[(&str, &str, &str)] = migrations![
     "0026_assessment_indexes.sql",
     "0027_monitoring_sources.sql",
     "0028_manual_orders.sql",
+    "0029_figure_rollup.sql",
+    "0030_assessment_comments.sql",
 ];
 
 fn migrator(backend: Backend) -> Migrator {

@@ -17,6 +17,8 @@ stories!(
     scorecards_follow_the_cases_and_each_figure_is_recomputed_from_its_records,
     only_heads_and_the_supervision_office_read_scorecards_and_each_head_only_their_own_records,
     the_monthly_report_holds_the_same_figures_as_the_page,
+    the_day_sums_follow_every_change_however_it_is_made,
+    the_supervision_office_comments_on_a_scorecard_and_only_its_head_reads_it,
 );
 
 async fn apply(app: &TestApp) -> String {
@@ -325,4 +327,255 @@ async fn the_monthly_report_holds_the_same_figures_as_the_page(app: &TestApp) {
     ]);
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("month"));
+}
+
+/// The indicators summed from per-day rows (`assessment::rollup`).
+const ROLLED_UP: [&str; 12] = [
+    "on_time",
+    "overdue",
+    "acceptance_backlog",
+    "online",
+    "zero_trip",
+    "at_most_once",
+    "days_used",
+    "good_rate",
+    "rectified_on_time",
+    "complaint_response",
+    "complaint_resolution",
+    "complaint_satisfaction",
+];
+
+/// Every rolled-up figure of `departments` (every department: `None`) equals the sums of the
+/// records its drill-down lists, which are read from the records themselves. Returns the
+/// scorecards.
+async fn figures_match_records(app: &TestApp, period: &str, departments: Option<&[&str]>) -> Value {
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let (s, a) = app.get_json(&format!("/api/v1/assessment/scorecards?{period}"), Some(&supervisor)).await;
+    assert_eq!(s, 200, "{a}");
+    let all: Vec<String> = a["scorecards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["department"].as_str().unwrap().to_string())
+        .collect();
+    let checked: Vec<String> = match departments {
+        Some(d) => d.iter().map(|d| d.to_string()).collect(),
+        None => all,
+    };
+    for department in &checked {
+        for indicator in ROLLED_UP {
+            let (s, d) = app
+                .get_json(
+                    &format!("/api/v1/assessment/scorecards/{department}/{indicator}?{period}"),
+                    Some(&supervisor),
+                )
+                .await;
+            assert_eq!(s, 200, "{d}");
+            let rows = d["rows"].as_array().unwrap();
+            let sum = |side: &str| rows.iter().map(|r| r[side].as_i64().unwrap()).sum::<i64>();
+            let f = figure(&a, department, indicator);
+            assert_eq!(
+                (f["numerator"].as_i64().unwrap(), f["denominator"].as_i64().unwrap()),
+                (sum("numerator"), sum("denominator")),
+                "{department} {indicator}"
+            );
+        }
+    }
+    a
+}
+
+/// A statement run on the database directly, as an operator with a SQL console would.
+async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
+    let (text, binds): (String, Vec<String>) =
+        (sql.to_string(), binds.iter().map(|b| b.to_string()).collect());
+    app.state
+        .db
+        .write(move |tx| {
+            let mut q = quanban::store::query(text);
+            for b in binds {
+                q = q.bind(b);
+            }
+            q.execute(tx)?;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn the_day_sums_follow_every_change_however_it_is_made(app: &TestApp) {
+    let clerk = app.demo_token("spj.clerk").await;
+    let first_day = app.clock().today();
+    // Three applications: one accepted, left three working days and decided; one accepted and
+    // left open; one never accepted. A complaint; a bad review of the decided case.
+    let (decided, open, waiting) = (apply(app).await, apply(app).await, apply(app).await);
+    act(app, &clerk, &decided, "accept").await;
+    act(app, &clerk, &open, "accept").await;
+    let cal = app.state.calendar().await;
+    let between = cal.add_working_days(first_day, 1);
+    let later = cal.add_working_days(first_day, 3);
+    app.clock().set(quanban::platform::clock::from_beijing(later.and_hms_opt(17, 30, 0).unwrap())).unwrap();
+    decide(app, &decided).await;
+    let citizen = app.demo_token("13800138001").await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/complaints",
+            Some(&citizen),
+            json!({"description": "办理食品经营许可时窗口人员态度差，要求整改", "lat": 36.6636, "lon": 117.0227}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post_json(
+            "/api/v1/ratings",
+            Some(&citizen),
+            json!({"case_number": decided, "score": 1, "comment": "等了三个工作日，材料说明不清楚"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let rating = b["id"].as_str().unwrap().to_string();
+    assert!(b["rectification"].is_object(), "a bad review opens a rectification: {b}");
+    let period = format!("from={first_day}&to={}", app.clock().today());
+
+    // Through the platform: every figure of every department equals its records.
+    let a = figures_match_records(app, &period, None).await;
+    let spj = |a: &Value, i: &str| {
+        let f = figure(a, "JN-SPJ", i);
+        (f["numerator"].as_i64().unwrap(), f["denominator"].as_i64().unwrap())
+    };
+    let used_before = spj(&a, "days_used");
+    assert_eq!(used_before.0, 3, "three working days from acceptance to decision");
+    let backlog = spj(&a, "acceptance_backlog");
+    assert_eq!(backlog, (1, 3), "{waiting} waits for acceptance");
+    assert_eq!(spj(&a, "good_rate"), (0, 1));
+
+    // Changed in the database by hand, past every write path: the figures follow all the same.
+    exec(app, "UPDATE cases SET department = 'JN-SCJ' WHERE number = $1", &[&open]).await;
+    exec(app, "UPDATE cases SET state = 'accepted' WHERE number = $1", &[&waiting]).await;
+    exec(app, "UPDATE complaints SET status = 'merged'", &[]).await;
+    exec(
+        app,
+        "UPDATE rectifications SET rectified_at = $1, on_time = 1 WHERE rating_id = $2",
+        &[&app.state.db.now_text(), &rating],
+    )
+    .await;
+    let a = figures_match_records(app, &period, None).await;
+    assert_eq!(spj(&a, "acceptance_backlog"), (0, 2), "one moved away, one accepted");
+    let scj = figure(&a, "JN-SCJ", "acceptance_backlog");
+    assert_eq!(scj["denominator"].as_i64().unwrap(), 1, "{open} now counts where it went");
+    assert_eq!(spj(&a, "rectified_on_time"), (1, 1));
+    exec(app, "UPDATE ratings SET excluded = 1", &[]).await;
+    let a = figures_match_records(app, &period, Some(&["JN-SPJ"])).await;
+    assert_eq!(spj(&a, "good_rate"), (0, 0), "an excluded review is not counted");
+
+    // A working day between acceptance and decision becomes a holiday: the days used are
+    // recomputed with the new calendar.
+    let admin = app.demo_token("dsj.admin").await;
+    let year = chrono::Datelike::year(&between);
+    // The year's published arrangement stays as it is, with one more day off.
+    let (mut off, work) = cal.year(year).map(|y| (y.off.clone(), y.work.clone())).unwrap_or_default();
+    off.push(between);
+    let (s, b) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/calendar/years/{year}"),
+            Some(&admin),
+            json!({"off": off, "work": work}),
+        )
+        .await;
+    assert_eq!(s, 204, "{b}");
+    let a = figures_match_records(app, &period, None).await;
+    assert_eq!(spj(&a, "days_used").0, used_before.0 - 1, "{between} is no longer a working day");
+}
+
+async fn the_supervision_office_comments_on_a_scorecard_and_only_its_head_reads_it(app: &TestApp) {
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let path = "/api/v1/assessment/scorecards/JN-SPJ/comments";
+    let month = app.clock().today().format("%Y-%m").to_string();
+    let (s, c) = app
+        .post_json(
+            path,
+            Some(&supervisor),
+            json!({"body": "按时办结率低于全市平均，请分析原因并于月底前报送整改措施", "indicator": "on_time", "month": month}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["indicator"], "on_time");
+    assert_eq!(c["department"], "JN-SPJ");
+    assert!(c["period_from"].as_str().unwrap().starts_with(&month), "{c}");
+    assert!(!c["author_name"].as_str().unwrap().is_empty());
+    assert_eq!(app.audit_count("assessment.commented").await, 1);
+
+    // Its head reads it; nobody else in the departments does, and nobody but the office writes.
+    let head = app.demo_token("spj.head").await;
+    let (s, list) = app.get_json(path, Some(&head)).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], c["id"]);
+    let (s, _) = app.post_json(path, Some(&head), json!({"body": "我们自己写一条"})).await;
+    assert_eq!(s, 403, "a head does not comment on a scorecard");
+    for who in ["rsj.head", "spj.clerk", "13800138001"] {
+        let t = app.demo_token(who).await;
+        assert_eq!(app.get_json(path, Some(&t)).await.0, 404, "{who} reads");
+        assert_eq!(app.post_json(path, Some(&t), json!({"body": "意见"})).await.0, 404, "{who} writes");
+    }
+    assert_eq!(app.get_json(path, None).await.0, 401);
+    let (s, _) = app
+        .post_json("/api/v1/assessment/scorecards/JN-NOPE/comments", Some(&supervisor), json!({"body": "x"}))
+        .await;
+    assert_eq!(s, 404);
+
+    // Wrong input: every field named, nothing kept.
+    let (s, b) = app.post_json(path, Some(&supervisor), json!({"body": "  ", "indicator": "speed"})).await;
+    assert_eq!(s, 422, "{b}");
+    let fields: Vec<&str> =
+        b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["body", "indicator"], "{b}");
+    let (s, b) = app.post_json(path, Some(&supervisor), json!({"body": "意见", "month": "2026-13"})).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["errors"][0]["field"], "month");
+    let (_, list) = app.get_json(path, Some(&head)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "nothing kept from a refused comment");
+    assert_eq!(app.audit_count("assessment.commented").await, 1);
+
+    // On the page: the office's form, post/redirect/get; a blank comment names the field and
+    // keeps the page; the head sees the comments and no form.
+    let office = common::page_client();
+    common::web_login(&office, &app.base, "dsj.supervisor", &app.demo("dsj.supervisor").await.password).await;
+    let html = office.get(app.url("/assessment/JN-SPJ")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"comment-form\""));
+    let csrf = common::csrf_of(&html);
+    let today = app.clock().today().to_string();
+    let r = office
+        .post(app.url("/assessment/JN-SPJ/comments"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "网办率提升明显"),
+            ("indicator", "online"),
+            ("from", &today),
+            ("to", &today),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("/assessment/JN-SPJ?"), "{back}");
+    let r = office
+        .post(app.url("/assessment/JN-SPJ/comments"))
+        .form(&[("csrf", csrf.as_str()), ("body", ""), ("indicator", ""), ("from", &today), ("to", &today)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#body\""), "the error links to the field");
+    let chief = common::page_client();
+    common::web_login(&chief, &app.base, "spj.head", &app.demo("spj.head").await.password).await;
+    let html = chief.get(app.url("/assessment/JN-SPJ")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("网办率提升明显") && html.contains("按时办结率低于全市平均"),
+        "both comments shown"
+    );
+    assert!(!html.contains("id=\"comment-form\""), "no form for the head");
+    assert_eq!(app.audit_count("assessment.commented").await, 2);
 }

@@ -607,9 +607,73 @@ pub fn trips(item_visits: u32, online: bool) -> u32 {
     if online { item_visits } else { item_visits.max(1) }
 }
 
+/// A supervisor's comment on a department's scorecard (督查意见): the only thing the supervision
+/// office writes on one, since figures are computed, never typed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedComment {
+    /// The figure it is about; none: the scorecard as a whole.
+    pub indicator: Option<Indicator>,
+    pub body: String,
+}
+
+/// The longest comment, in characters.
+pub const COMMENT_MAX_CHARS: usize = 1000;
+
+/// Checks a comment: some words, not too many, and an indicator the assessment has (blank: the
+/// whole scorecard). Every wrong field is named.
+pub fn check_comment(body: &str, indicator: &str) -> Result<CheckedComment, Vec<crate::fields::FieldError>> {
+    use crate::fields::FieldError;
+    let mut errors = Vec::new();
+    let body = body.trim();
+    if body.is_empty() {
+        errors.push(FieldError::required("body", "督查意见", "The comment"));
+    } else if body.chars().count() > COMMENT_MAX_CHARS {
+        errors.push(FieldError::new(
+            "body",
+            "too_long",
+            format!("督查意见最多 {COMMENT_MAX_CHARS} 字"),
+            format!("a comment is at most {COMMENT_MAX_CHARS} characters"),
+        ));
+    }
+    let indicator = indicator.trim();
+    let parsed = if indicator.is_empty() { None } else { Indicator::parse(indicator) };
+    if !indicator.is_empty() && parsed.is_none() {
+        errors.push(FieldError::new(
+            "indicator",
+            "unknown_indicator",
+            format!("没有代码为 {indicator} 的考评指标"),
+            format!("there is no indicator {indicator}"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(CheckedComment { indicator: parsed, body: body.to_string() })
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_needs_words_and_a_known_indicator() {
+        let ok = check_comment("  按时办结率偏低，请分析原因  ", "on_time").expect("ok");
+        assert_eq!((ok.indicator, ok.body.as_str()), (Some(Indicator::OnTime), "按时办结率偏低，请分析原因"));
+        assert_eq!(check_comment("整体良好", " ").expect("whole").indicator, None);
+        let fields = |r: Result<CheckedComment, Vec<crate::fields::FieldError>>| {
+            r.expect_err("refused").into_iter().map(|e| (e.field, e.code)).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fields(check_comment(" ", "speed")),
+            [("body".into(), "required".into()), ("indicator".into(), "unknown_indicator".into())]
+        );
+        assert_eq!(
+            fields(check_comment(&"意".repeat(COMMENT_MAX_CHARS + 1), "")),
+            [("body".into(), "too_long".into())]
+        );
+        assert!(check_comment(&"意".repeat(COMMENT_MAX_CHARS), "").is_ok());
+    }
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap_or(NaiveDate::MIN)

@@ -30,6 +30,7 @@ crate::stories!(
     supervision_orders_issued_by_hand_at_once_each_get_their_own_number,
     one_milestone_reviewed_twice_at_once_and_reported_twice_at_once,
     two_plans_sharing_a_task_imported_at_once,
+    scorecards_summed_on_both_servers_while_cases_are_decided_miss_none,
 );
 
 /// A second server on the same database (PostgreSQL); on SQLite, whose file has one writer
@@ -1160,4 +1161,60 @@ async fn two_plans_sharing_a_task_imported_at_once(app: &TestApp) {
     let imports = count(app, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "reform.import").await;
     assert_eq!(imports, 2, "one entry per task imported, the winner's only");
     assert!(quanban::audit::store::verify(&app.state.db).await.unwrap().is_ok());
+}
+
+async fn get(app: &TestApp, base: &str, path: &str, token: &str) -> (u16, Value) {
+    let resp = app.client.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// Eight cases decided while both servers sum the scorecards sixteen times (each read brings the
+/// day sums up to date, as the background job does): every read sees between none and all of
+/// the decisions, and afterwards the figure counts each decision once, as its records do.
+async fn scorecards_summed_on_both_servers_while_cases_are_decided_miss_none(app: &TestApp) {
+    let citizen = app.demo_token("13800138001").await;
+    let clerk = app.demo_token("spj.clerk").await;
+    let mut numbers = Vec::new();
+    for _ in 0..8 {
+        numbers.push(accepted_food_licence(app, &citizen, &clerk).await);
+    }
+    let tokens = [app.demo_token("spj.reviewer").await, app.demo_token("spj.approver").await];
+    let supervisor = app.demo_token("dsj.supervisor").await;
+    let today = app.clock().today();
+    let period = format!("from={today}&to={today}");
+    let path = format!("/api/v1/assessment/scorecards?{period}");
+    let decided = |a: &Value| -> i64 {
+        let card = a["scorecards"].as_array().unwrap().iter().find(|c| c["department"] == "JN-SPJ").unwrap();
+        let f = card["figures"].as_array().unwrap().iter().find(|f| f["indicator"] == "on_time").unwrap();
+        f["denominator"].as_i64().unwrap()
+    };
+    let servers = Servers::of(app).await;
+    let (s, before) = get(app, servers.base(0), &path, &supervisor).await;
+    assert_eq!(s, 200, "{before}");
+    let before = decided(&before);
+    let decisions = join_all(numbers.iter().map(|n| decide_part(app, &tokens, n)));
+    let reads = join_all((0..16).map(|i| get(app, servers.base(i), &path, &supervisor)));
+    let (_, reads) = tokio::join!(decisions, reads);
+    for (s, b) in &reads {
+        assert_eq!(*s, 200, "{b}");
+        assert!((before..=before + 8).contains(&decided(b)), "{}", decided(b));
+    }
+    for i in 0..2 {
+        let (_, after) = get(app, servers.base(i), &path, &supervisor).await;
+        assert_eq!(decided(&after), before + 8, "server {i}");
+    }
+    let (_, drill) = get(
+        app,
+        servers.base(1),
+        &format!("/api/v1/assessment/scorecards/JN-SPJ/on_time?{period}"),
+        &supervisor,
+    )
+    .await;
+    let rows = drill["rows"].as_array().unwrap();
+    assert_eq!(rows.len() as i64, before + 8);
+    for n in &numbers {
+        assert_eq!(rows.iter().filter(|r| r["record"] == n.as_str()).count(), 1, "{n}");
+    }
 }

@@ -349,6 +349,13 @@ impl Calendar {
         self.years.get(&year)
     }
 
+    /// A text that changes whenever any day's working status changes (what figures summed
+    /// with this calendar must be recomputed after): the weekday holidays and the make-up
+    /// working weekend days, as day numbers.
+    pub fn fingerprint(&self) -> String {
+        format!("off{:?}work{:?}", self.weekday_off, self.weekend_work)
+    }
+
     /// Loaded years in ascending order.
     pub fn known_years(&self) -> Vec<i32> {
         self.years.keys().copied().collect()

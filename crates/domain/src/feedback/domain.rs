@@ -227,6 +227,53 @@ impl LoopStatus {
     }
 }
 
+/// The step of a bad review's loop whose time is running: verification while assigned (from
+/// the review, or from the revisit that reopened it), rectification once verified (from the
+/// verification); none in any other state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunningStep<'a> {
+    /// `verify` or `rectify` (what monitoring's subject names).
+    pub step: &'static str,
+    /// The stored instant the step began.
+    pub began: &'a str,
+    /// Its due day (`YYYY-MM-DD`), the end of which it is due by.
+    pub due: &'a str,
+}
+
+/// What a loop's stored times make its running step (see [`RunningStep`]).
+pub fn running_step<'a>(
+    status: LoopStatus,
+    reviewed_at: &'a str,
+    revisited_at: Option<&'a str>,
+    verified_at: Option<&'a str>,
+    verify_due: &'a str,
+    rectify_due: &'a str,
+) -> Option<RunningStep<'a>> {
+    match status {
+        LoopStatus::Assigned => {
+            Some(RunningStep { step: "verify", began: revisited_at.unwrap_or(reviewed_at), due: verify_due })
+        }
+        LoopStatus::Verified => {
+            verified_at.map(|began| RunningStep { step: "rectify", began, due: rectify_due })
+        }
+        _ => None,
+    }
+}
+
+/// How a running step stands now: its time is working time from when it began to the end of its
+/// due day, yellow in the last working day.
+pub fn step_signal(
+    cal: &crate::calendar::domain::Calendar,
+    step: &RunningStep<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<crate::calendar::deadline::Signal> {
+    use crate::calendar::deadline::{Deadline, Measure};
+    let began = crate::platform::clock::parse_time(step.began)?;
+    let due = NaiveDate::parse_from_str(step.due, "%Y-%m-%d").ok()?;
+    let end = crate::platform::clock::end_of_beijing_day(due);
+    Some(Deadline::between(cal, began, end, Measure::WorkingTime).signal(cal, now, 1))
+}
+
 /// A step of the loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoopAction {
@@ -537,6 +584,31 @@ mod tests {
         assert_eq!(parse_indicators(&json!({"颜值": 5}), 5).expect_err("unknown").code, "unknown_indicator");
         assert_eq!(parse_indicators(&json!({"办事效率": 6}), 5).expect_err("range").code, "invalid_score");
         assert!(parse_indicators(&Value::Null, 5).expect("none").is_empty());
+    }
+
+    #[test]
+    fn the_running_step_starts_at_the_review_the_revisit_or_the_verification() {
+        let (reviewed, revisited, verified) =
+            ("2026-12-01T02:00:00.000000Z", "2026-12-03T02:00:00.000000Z", "2026-12-04T02:00:00.000000Z");
+        let step = |status, revisit, verify| {
+            running_step(status, reviewed, revisit, verify, "2026-12-02", "2026-12-09")
+        };
+        let s = step(LoopStatus::Assigned, None, None).expect("verifying");
+        assert_eq!((s.step, s.began, s.due), ("verify", reviewed, "2026-12-02"));
+        let s = step(LoopStatus::Assigned, Some(revisited), None).expect("reopened");
+        assert_eq!((s.step, s.began), ("verify", revisited));
+        let s = step(LoopStatus::Verified, None, Some(verified)).expect("rectifying");
+        assert_eq!((s.step, s.began, s.due), ("rectify", verified, "2026-12-09"));
+        for done in [LoopStatus::Rectified, LoopStatus::Closed, LoopStatus::Appealed, LoopStatus::Excluded] {
+            assert_eq!(step(done, None, Some(verified)), None, "{done:?}");
+        }
+        // Its light: green on the day it began, red after the end of its due day.
+        let cal = crate::calendar::domain::Calendar::default();
+        let s = step(LoopStatus::Verified, None, Some(verified)).expect("rectifying");
+        let at = |t: &str| crate::platform::clock::parse_time(t).expect("time");
+        use crate::calendar::deadline::Signal;
+        assert_eq!(step_signal(&cal, &s, at(verified)), Some(Signal::Green));
+        assert_eq!(step_signal(&cal, &s, at("2026-12-09T17:00:00.000000Z")), Some(Signal::Red));
     }
 
     #[test]

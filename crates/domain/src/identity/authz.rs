@@ -510,6 +510,11 @@ fn can_change(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Actor::Staff { .. }, Resource::JointReview { department }) => {
             action == Action::Review && joint_reviewer(actor, department)
         }
+        // Figures are computed, never typed in: the supervision office only comments on a
+        // scorecard (督查意见); nobody changes one.
+        (Actor::Staff { .. }, Resource::Scorecard { .. }) => {
+            action == Action::Review && actor.has_anywhere(Role::Supervisor)
+        }
         // The head puts it right and closes it; the supervision office issues orders by hand
         // (besides the sweep's) and reads, but never closes one.
         (Actor::Staff { .. }, Resource::SupervisionOrder { department }) => match action {
@@ -859,6 +864,24 @@ mod tests {
 
     fn bad_review(department: &str, rater: Option<&str>) -> Resource {
         Resource::BadReview { department: department.into(), rater: rater.map(Into::into) }
+    }
+
+    #[test]
+    fn only_the_supervision_office_comments_on_a_scorecard_and_nobody_changes_one() {
+        let card = Resource::Scorecard { department: "SPJ".into() };
+        let office = staff("DSJ", &[Role::Supervisor]);
+        let head = staff("SPJ", &[Role::DepartmentHead]);
+        let clerk = staff("SPJ", &[Role::WindowClerk]);
+        let other_head = staff("RSJ", &[Role::DepartmentHead]);
+        assert_eq!(decide(&office, Action::Review, &card), Decision::Allow);
+        assert_eq!(decide(&head, Action::Read, &card), Decision::Allow);
+        assert_eq!(decide(&head, Action::Review, &card), Decision::Forbidden);
+        for a in [Action::Create, Action::Update, Action::Delete] {
+            assert_eq!(decide(&office, a, &card), Decision::Forbidden, "{a:?}");
+            assert_eq!(decide(&head, a, &card), Decision::Forbidden, "{a:?}");
+        }
+        assert_eq!(decide(&clerk, Action::Read, &card), Decision::Hidden);
+        assert_eq!(decide(&other_head, Action::Review, &card), Decision::Hidden);
     }
 
     #[test]
