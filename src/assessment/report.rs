@@ -1,6 +1,6 @@
 //! The monthly report (考评月报): the ranking, every department's figures with their formulas,
-//! the cases that missed their deadline, the supervision orders of the period and the reform
-//! tasks' milestones due by its end, as a
+//! the cases that missed their deadline, the supervision orders of the period, the reform
+//! tasks' milestones due by its end and the supervision office's comments of the period, as a
 //! spreadsheet (one sheet each, in the layout offices file) and as a PDF.
 //!
 //! Both are drawn from one [`Report`], read once, so the two files and the page agree.
@@ -23,6 +23,9 @@ pub struct Report {
     pub orders: Vec<Order>,
     /// The reform tasks' milestones due by the end of the period, with where each stands.
     pub milestones: Vec<MilestoneLine>,
+    /// The supervision office's comments written in the period (督查意见), with the
+    /// department's and the indicator's names.
+    pub comments: Vec<CommentLine>,
     /// When it was read (Beijing time).
     pub made_at: String,
 }
@@ -40,6 +43,16 @@ pub struct MilestoneLine {
     /// 预警, 超期, or empty.
     pub light: String,
     pub accepted_on: String,
+}
+
+/// A comment as the report lists it.
+pub struct CommentLine {
+    pub department: String,
+    /// The figure's name; empty: the whole scorecard.
+    pub indicator: String,
+    pub body: String,
+    pub author: String,
+    pub written: String,
 }
 
 /// Reads the report for `period`.
@@ -79,11 +92,28 @@ pub async fn read(state: &AppState, period: Period) -> anyhow::Result<Report> {
             });
         }
     }
+    let comments = super::store::comments_written(&state.db, period.from, period.to)
+        .await?
+        .into_iter()
+        .map(|c| CommentLine {
+            department: names.get(&c.department).cloned().unwrap_or_else(|| c.department.clone()),
+            indicator: c
+                .indicator
+                .as_deref()
+                .and_then(super::Indicator::parse)
+                .map(|i| format!("{} {}", i.wording().name_zh, i.wording().name_en))
+                .unwrap_or_default(),
+            body: c.body,
+            author: c.author_name,
+            written: c.created_at,
+        })
+        .collect();
     Ok(Report {
         assessment,
         overdue,
         orders,
         milestones,
+        comments,
         made_at: shown_time(&crate::platform::clock::time_text(state.clock().now())),
     })
 }
@@ -281,6 +311,26 @@ pub fn xlsx(r: &Report) -> anyhow::Result<Vec<u8>> {
         sheet.write_string(row, 7, &m.light)?;
         sheet.write_string(row, 8, &m.accepted_on)?;
     }
+    let sheet = book.add_worksheet().set_name("督查意见 Comments")?;
+    header(
+        sheet,
+        0,
+        &["部门 Department", "指标 Figure", "督查意见 Comment", "提出人 By", "时间 Written"]
+            .map(String::from),
+        &bold,
+    )?;
+    for (n, c) in r.comments.iter().enumerate() {
+        let row = 1 + n as u32;
+        sheet.write_string(row, 0, &c.department)?;
+        sheet.write_string(
+            row,
+            1,
+            if c.indicator.is_empty() { "整体 Whole scorecard" } else { &c.indicator },
+        )?;
+        sheet.write_string(row, 2, &c.body)?;
+        sheet.write_string(row, 3, &c.author)?;
+        sheet.write_string(row, 4, &c.written)?;
+    }
     book.save_to_buffer().context("writing the report workbook")
 }
 
@@ -365,6 +415,11 @@ pub fn pdf(r: &Report) -> Vec<u8> {
             m.status.split(' ').next().unwrap_or_default().to_string(),
             m.light.split(' ').next().unwrap_or_default().to_string(),
         ]);
+    }
+    doc.heading(&format!("七、督查意见（{} 条）", r.comments.len()));
+    for c in &r.comments {
+        let about = c.indicator.split(' ').next().filter(|s| !s.is_empty()).unwrap_or("整体");
+        doc.paragraph(9.0, &format!("{}（{}）：{}——{} {}", c.department, about, c.body, c.author, c.written));
     }
     doc.finish()
 }

@@ -678,18 +678,31 @@ pub async fn comments(db: &Db, department: &str, limit: i64) -> StoreResult<Vec<
     .bind(limit)
     .read_all(db)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Comment {
-                id: r.try_get("id")?,
-                department: r.try_get("department")?,
-                period_from: r.try_get("period_from")?,
-                period_to: r.try_get("period_to")?,
-                indicator: r.try_get("indicator")?,
-                body: r.try_get("body")?,
-                author_name: r.try_get("author_name")?,
-                created_at: shown_time(&r.try_get::<String, _>("created_at")?),
-            })
-        })
-        .collect()
+    rows.iter().map(comment_of).collect()
+}
+
+/// Every department's comments written during `from..=to` (Beijing days), oldest first.
+pub async fn comments_written(db: &Db, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Comment>> {
+    let rows = query(
+        "SELECT id, department, period_from, period_to, indicator, body, author_name, created_at \
+         FROM assessment_comments WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, id",
+    )
+    .bind(time_text(start_of_beijing_day(from)))
+    .bind(time_text(start_of_beijing_day(to + chrono::Duration::days(1))))
+    .read_all(db)
+    .await?;
+    rows.iter().map(comment_of).collect()
+}
+
+fn comment_of(r: &crate::store::Row) -> StoreResult<Comment> {
+    Ok(Comment {
+        id: r.try_get("id")?,
+        department: r.try_get("department")?,
+        period_from: r.try_get("period_from")?,
+        period_to: r.try_get("period_to")?,
+        indicator: r.try_get("indicator")?,
+        body: r.try_get("body")?,
+        author_name: r.try_get("author_name")?,
+        created_at: shown_time(&r.try_get::<String, _>("created_at")?),
+    })
 }

@@ -578,4 +578,18 @@ async fn the_supervision_office_comments_on_a_scorecard_and_only_its_head_reads_
     );
     assert!(!html.contains("id=\"comment-form\""), "no form for the head");
     assert_eq!(app.audit_count("assessment.commented").await, 2);
+
+    // The month's report lists the comments written in its period.
+    let r = office
+        .get(app.url(&format!("/assessment/report.xlsx?from={today}&to={today}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let book = r.bytes().await.unwrap();
+    let rows = sheet_rows(&book, "督查意见 Comments");
+    assert_eq!(rows.len(), 3, "the header and both comments: {rows:?}");
+    let bodies: Vec<String> = rows[1..].iter().map(|r| r[2].to_string()).collect();
+    assert!(bodies.iter().any(|b| b.contains("网办率提升明显")), "{bodies:?}");
+    assert!(rows[1..].iter().any(|r| r[1].to_string().contains("按时办结率")), "{rows:?}");
 }
