@@ -2731,6 +2731,15 @@ async fn assessment_journey(s: &Session) {
     assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ?from="));
     let decided = s.attr("#figure-on_time", "data-denominator").await.unwrap();
     assert!(decided.parse::<u32>().unwrap() >= 1, "{decided}");
+    // The office cannot change a figure; it comments. A blank comment is named, then one is kept.
+    s.click("#comment-submit").await;
+    assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ/comments"));
+    assert!(s.text("#form-errors").await.contains("督查意见"), "{}", s.text("#form-errors").await);
+    s.type_into("#body", "按时办结情况良好，请保持并关注即将到期的办件").await;
+    s.click("#comment-submit").await;
+    assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ?from="));
+    assert!(s.text("#comment-list").await.contains("按时办结情况良好"));
+    shoot_both(s, "assessment-comment").await;
     s.click("#figure-on_time a").await;
     assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ/on_time?from="));
     assert_eq!(s.text("#denominator").await, decided);
@@ -2745,6 +2754,11 @@ async fn assessment_journey(s: &Session) {
     s.click("header a[href='/assessment']").await;
     s.wait_for_path("/assessment").await;
     assert!(s.exists("#rank-JN-SPJ a").await, "their own bureau opens");
+    s.click("#rank-JN-SPJ a").await;
+    assert!(s.wait_loaded().await.starts_with("/assessment/JN-SPJ?from="));
+    assert!(s.text("#comment-list").await.contains("按时办结情况良好"), "the head reads the comment");
+    assert!(!s.exists("#comment-form").await, "and cannot write one");
+    s.goto("/assessment").await;
     assert!(!s.exists("#rank-JN-SCJ a").await, "another bureau's records are not theirs");
     s.goto("/assessment/JN-SCJ/on_time").await;
     assert!(s.text("main").await.contains("找不到该页面"), "{}", s.text("main").await);
